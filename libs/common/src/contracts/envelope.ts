@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Every Kafka event is an envelope around a typed payload. The envelope is the same for every
+ * event; `type` names the event and carries its version (e.g. `account.registered.v1`), so a
+ * breaking change adds a V2 contract beside V1 instead of mutating it.
+ */
+export const envelopeSchema = z
+  .object({
+    type: z.string().min(1).max(128),
+    version: z.number().int().positive(),
+    id: z.string().uuid(),
+    time: z.string().datetime({ offset: true }),
+    producer: z.string().min(1).max(128),
+    /** Correlates an event with the HTTP/WS request (or parent event) that caused it. */
+    correlationId: z.string().min(1).max(128).optional(),
+    payload: z.unknown(),
+  })
+  .strict();
+
+export interface EventEnvelope<TType extends string = string, TPayload = unknown> {
+  type: TType;
+  version: number;
+  id: string;
+  time: string;
+  producer: string;
+  correlationId?: string;
+  payload: TPayload;
+}
+
+/** One event's contract: its name, version and payload schema. Defined once, in libs/common. */
+export interface EventContract<TType extends string, TPayload> {
+  readonly type: TType;
+  readonly version: number;
+  readonly payload: z.ZodType<TPayload, z.ZodTypeDef, unknown>;
+}
+
+export function defineEvent<TType extends string, TPayload>(
+  type: TType,
+  version: number,
+  payload: z.ZodType<TPayload, z.ZodTypeDef, unknown>,
+): EventContract<TType, TPayload> {
+  return Object.freeze({ type, version, payload });
+}
+
+export type PayloadOf<C> = C extends EventContract<string, infer P> ? P : never;
+export type EnvelopeOf<C> =
+  C extends EventContract<infer T, infer P> ? EventEnvelope<T, P> : never;
+
+export function createEnvelope<TType extends string, TPayload>(
+  contract: EventContract<TType, TPayload>,
+  payload: TPayload,
+  producer: string,
+  correlationId?: string,
+): EventEnvelope<TType, TPayload> {
+  return {
+    type: contract.type,
+    version: contract.version,
+    id: randomUUID(),
+    time: new Date().toISOString(),
+    producer,
+    ...(correlationId ? { correlationId } : {}),
+    payload: contract.payload.parse(payload),
+  };
+}

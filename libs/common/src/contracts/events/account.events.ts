@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { defineEvent } from '../envelope';
+
+const userId = z.string().uuid();
+
+/** A new account exists (published by the gateway after the database commit). */
+export const AccountRegisteredV1 = defineEvent(
+  'account.registered',
+  1,
+  z.object({ userId, username: z.string().min(3).max(32) }).strict(),
+);
+
+/** A user logged in on some device (password log-in; refreshes are not log-ins). */
+export const AccountLoggedInV1 = defineEvent(
+  'account.logged-in',
+  1,
+  z.object({ userId, at: z.string().datetime({ offset: true }) }).strict(),
+);
+
+/** A refresh token was revoked by log-out. */
+export const AccountLoggedOutV1 = defineEvent(
+  'account.logged-out',
+  1,
+  z.object({ userId, at: z.string().datetime({ offset: true }) }).strict(),
+);
+
+export const ACCOUNT_EVENTS = [AccountRegisteredV1, AccountLoggedInV1, AccountLoggedOutV1] as const;
+export type AccountEvent = (typeof ACCOUNT_EVENTS)[number];

@@ -1,0 +1,5 @@
+export * from './envelope';
+export * from './event-decoder';
+export * from './topics';
+export * from './events/account.events';
+export * from './events/dead-letter.events';

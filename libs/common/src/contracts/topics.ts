@@ -1,0 +1,50 @@
+/**
+ * Every Kafka topic and consumer group, in one place. Topic names are versioned and dotted
+ * (`parley.<domain>.<what>.<version>`); the broker's auto-create is off, so `TOPIC_SPECS` is what
+ * `tools/kafka/create-topics` creates and what docs/ARCHITECTURE.md describes.
+ */
+export const Topic = {
+  AccountEvents: 'parley.account.events.v1',
+  DeadLetter: 'parley.dead-letter.v1',
+} as const;
+export type TopicName = (typeof Topic)[keyof typeof Topic];
+
+export const ConsumerGroup = {
+  Session: 'parley.session',
+  Presence: 'parley.presence',
+  Storage: 'parley.storage',
+} as const;
+export type ConsumerGroupName = (typeof ConsumerGroup)[keyof typeof ConsumerGroup];
+
+export interface TopicSpec {
+  name: TopicName;
+  partitions: number;
+  /** What the record key is: the unit of ordering. Never null. */
+  key: string;
+  producers: string[];
+  consumerGroups: ConsumerGroupName[];
+  meaning: string;
+  retentionMs?: number;
+}
+
+export const TOPIC_SPECS: readonly TopicSpec[] = [
+  {
+    name: Topic.AccountEvents,
+    partitions: 6,
+    key: 'userId',
+    producers: ['gateway'],
+    consumerGroups: [ConsumerGroup.Presence, ConsumerGroup.Session],
+    meaning:
+      'Something happened to an account: registered, logged in, logged out (account.*.v1 events).',
+  },
+  {
+    name: Topic.DeadLetter,
+    partitions: 3,
+    key: 'the original record key (or "null")',
+    producers: ['any consumer (libs/kafka)'],
+    consumerGroups: [],
+    meaning:
+      'A record a consumer could not process (invalid envelope/payload or a poison handler error): reason + original bytes.',
+    retentionMs: 14 * 24 * 3600 * 1000,
+  },
+];

@@ -1,0 +1,94 @@
+import { DynamicModule, Inject, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { createHash } from 'node:crypto';
+import { DataSource, MixedList, EntitySchema } from 'typeorm';
+import { ReadinessCheck } from '../observability/readiness';
+
+export interface DatabaseOptions {
+  url: string;
+  /** The service that owns these tables; names its migrations table and advisory lock. */
+  owner: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: MixedList<Function | string>;
+}
+
+const DATABASE_OPTIONS = Symbol('DATABASE_OPTIONS');
+
+/** Stable 63-bit key for pg_advisory_lock, derived from the owning service name. */
+export function advisoryLockKey(owner: string): string {
+  return BigInt.asIntN(64, BigInt('0x' + createHash('sha256').update(`parley:migrations:${owner}`).digest('hex').slice(0, 16))).toString();
+}
+
+/**
+ * Runs the owning service's migrations on start-up, before anything else touches the database.
+ * A PostgreSQL advisory lock serialises replicas (two gateways starting together migrate once).
+ */
+@Injectable()
+export class MigrationRunner implements OnModuleInit {
+  private readonly logger = new Logger(MigrationRunner.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(DATABASE_OPTIONS) private readonly options: DatabaseOptions,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    const key = advisoryLockKey(this.options.owner);
+    try {
+      await runner.connect();
+      await runner.query('SELECT pg_advisory_lock($1)', [key]);
+      const applied = await this.dataSource.runMigrations({ transaction: 'each' });
+      if (applied.length > 0) {
+        this.logger.log({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+      }
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
+      await runner.release();
+    }
+  }
+}
+
+@Injectable()
+export class DatabaseReadinessCheck implements ReadinessCheck {
+  readonly name = 'postgres';
+  constructor(private readonly dataSource: DataSource) {}
+  async check(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+  }
+}
+
+/** TypeORM on PostgreSQL: schema only through migrations (never `synchronize`). */
+@Module({})
+export class DatabaseModule {
+  static forRoot(options: DatabaseOptions): DynamicModule {
+    return {
+      module: DatabaseModule,
+      global: true,
+      imports: [
+        TypeOrmModule.forRoot({
+          type: 'postgres',
+          url: options.url,
+          entities: options.entities,
+          migrations: options.migrations,
+          migrationsTableName: `migrations_${options.owner}`,
+          migrationsRun: false,
+          synchronize: false,
+          logging: ['error'],
+          extra: { max: 10, connectionTimeoutMillis: 5000 },
+          // Keep retrying at boot so a service started before PostgreSQL waits instead of dying.
+          retryAttempts: 30,
+          retryDelay: 1000,
+        }),
+      ],
+      providers: [
+        { provide: DATABASE_OPTIONS, useValue: options },
+        MigrationRunner,
+        DatabaseReadinessCheck,
+      ],
+      exports: [DatabaseReadinessCheck],
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './app.exception';
+export * from './all-exceptions.filter';
+export * from './zod-validation.pipe';

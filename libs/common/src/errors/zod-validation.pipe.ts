@@ -1,0 +1,28 @@
+import { PipeTransform } from '@nestjs/common';
+import { z } from 'zod';
+import { AppException, ErrorCode } from './app.exception';
+
+/**
+ * Validates a request body (or query) against a zod schema. Schemas are `.strict()`, so unknown
+ * fields are refused; every problem names its field. Nothing runs (and nothing is written) unless
+ * the whole input is valid.
+ */
+export class ZodValidationPipe<S extends z.ZodTypeAny> implements PipeTransform<unknown, z.output<S>> {
+  constructor(private readonly schema: S) {}
+
+  transform(value: unknown): z.output<S> {
+    const result = this.schema.safeParse(value ?? {});
+    if (result.success) return result.data as z.output<S>;
+    const fields = result.error.issues.flatMap((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((k) => ({ field: k, message: 'unknown field' }));
+      }
+      return [{ field: issue.path.join('.') || '(body)', message: issue.message }];
+    });
+    throw new AppException(
+      ErrorCode.ValidationFailed,
+      `Invalid request: ${fields.map((f) => f.field).join(', ')}`,
+      { fields },
+    );
+  }
+}

@@ -1,0 +1,53 @@
+import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { register } from 'prom-client';
+import { READINESS_CHECKS, ReadinessCheck, withTimeout } from './readiness';
+import { SERVICE_NAME } from './service-name';
+
+export interface ReadinessReport {
+  status: 'ready' | 'not_ready';
+  service: string;
+  checks: Record<string, { status: 'up' | 'down'; error?: string }>;
+}
+
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(READINESS_CHECKS) private readonly checks: ReadinessCheck[],
+    @Inject(SERVICE_NAME) private readonly service: string,
+  ) {}
+
+  /** Liveness: the process runs its event loop. No dependency is consulted. */
+  @Get('health/live')
+  @HttpCode(200)
+  live(): { status: 'ok'; service: string } {
+    return { status: 'ok', service: this.service };
+  }
+
+  /** Readiness: every dependency answers (Kafka always; PostgreSQL and Redis where used). */
+  @Get('health/ready')
+  async ready(@Res({ passthrough: true }) res: Response): Promise<ReadinessReport> {
+    const results = await Promise.all(
+      this.checks.map(async (c) => {
+        try {
+          await withTimeout(c.check(), 2000, c.name);
+          return [c.name, { status: 'up' as const }] as const;
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          return [c.name, { status: 'down' as const, error }] as const;
+        }
+      }),
+    );
+    const checks = Object.fromEntries(results);
+    const ok = results.every(([, r]) => r.status === 'up');
+    res.status(ok ? 200 : 503);
+    return { status: ok ? 'ready' : 'not_ready', service: this.service, checks };
+  }
+
+  /** Prometheus exposition: process metrics plus Parley's per-topic counters and latencies. */
+  @Get('metrics')
+  async metrics(@Res() res: Response): Promise<void> {
+    res.setHeader('Content-Type', register.contentType);
+    res.send(await register.metrics());
+  }
+}

@@ -1,0 +1,4 @@
+export * from './readiness';
+export * from './health.controller';
+export * from './observability.module';
+export * from './service-name';

@@ -1,0 +1,39 @@
+import { DynamicModule, Global, InjectionToken, Module } from '@nestjs/common';
+import { collectDefaultMetrics, register } from 'prom-client';
+import { HealthController } from './health.controller';
+import { READINESS_CHECKS, ReadinessCheck } from './readiness';
+import { SERVICE_NAME } from './service-name';
+
+export interface ObservabilityOptions {
+  service: string;
+  /** Tokens of providers implementing ReadinessCheck (Kafka, database, Redis ...). */
+  checks: InjectionToken[];
+}
+
+let defaultMetricsStarted = false;
+
+/** /health/live, /health/ready and /metrics for one service. */
+@Global()
+@Module({})
+export class ObservabilityModule {
+  static forRoot(options: ObservabilityOptions): DynamicModule {
+    if (!defaultMetricsStarted) {
+      register.setDefaultLabels({ service: options.service });
+      collectDefaultMetrics();
+      defaultMetricsStarted = true;
+    }
+    return {
+      module: ObservabilityModule,
+      controllers: [HealthController],
+      providers: [
+        { provide: SERVICE_NAME, useValue: options.service },
+        {
+          provide: READINESS_CHECKS,
+          useFactory: (...checks: ReadinessCheck[]) => checks,
+          inject: options.checks,
+        },
+      ],
+      exports: [SERVICE_NAME],
+    };
+  }
+}

@@ -1,0 +1,40 @@
+import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import { ReadinessCheck } from '../observability/readiness';
+
+export const REDIS = Symbol('REDIS');
+
+@Injectable()
+export class RedisReadinessCheck implements ReadinessCheck, OnApplicationShutdown {
+  readonly name = 'redis';
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async check(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  /** Runs after consumers have drained (Nest closes microservices before shutdown hooks). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+/** One ioredis connection per service, closed after Kafka consumers have drained. */
+@Module({})
+export class RedisModule {
+  static forRoot(url: string): DynamicModule {
+    return {
+      module: RedisModule,
+      global: true,
+      providers: [
+        {
+          provide: REDIS,
+          useFactory: () =>
+            new Redis(url, { maxRetriesPerRequest: 2, enableReadyCheck: true, lazyConnect: false }),
+        },
+        RedisReadinessCheck,
+      ],
+      exports: [REDIS, RedisReadinessCheck],
+    };
+  }
+}

@@ -54,7 +54,7 @@ export const STACK_ENV_VARS: Record<ServiceKind, readonly string[]> = {
     'JWT_SECRET',
   ],
   session: ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKERS', 'REDIS_URL'],
-  presence: ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKERS', 'DATABASE_URL', 'REDIS_URL'],
+  presence: ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKERS', 'DATABASE_URL'],
   storage: ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKERS', 'DATABASE_URL'],
 };
 
@@ -67,9 +67,7 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
   };
   const pick = (kind: ServiceKind, env: Record<string, string | undefined>) =>
     Object.fromEntries(
-      STACK_ENV_VARS[kind]
-        .filter((k) => env[k] !== undefined)
-        .map((k) => [k, env[k] as string]),
+      STACK_ENV_VARS[kind].filter((k) => env[k] !== undefined).map((k) => [k, env[k] as string]),
     );
   const services: ServiceDefinition[] = [];
   for (let i = 0; i < options.gateways; i++) {

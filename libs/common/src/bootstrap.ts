@@ -35,18 +35,49 @@ export async function bootstrapService(
     next();
   });
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.enableShutdownHooks();
   options.configure?.(app);
+  // Run start-up hooks (migrations, producer connections) before any consumer takes a batch.
+  await app.init();
   if (options.transport) {
     app.connectMicroservice({ strategy: options.transport }, { inheritAppConfig: true });
     await app.startAllMicroservices();
   }
   await app.listen(options.port, options.host);
-  new NestLogger('Bootstrap').log(
+  const logger = new NestLogger('Bootstrap');
+  logger.log(
     { service: options.service, url: `http://${options.host}:${options.port}` },
     `${options.service} listening`,
   );
+  exitOnSignal(app, options.service, logger);
   return app;
+}
+
+const SHUTDOWN_TIMEOUT_MS = 25_000;
+
+/**
+ * SIGTERM/SIGINT: close the app (consumers drain and commit, producers flush, then PostgreSQL and
+ * Redis close) and exit 0; exit 1 if that fails or takes longer than SHUTDOWN_TIMEOUT_MS.
+ */
+function exitOnSignal(app: INestApplication, service: string, logger: NestLogger): void {
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    logger.log({ service, signal }, `${service} shutting down`);
+    setTimeout(() => {
+      process.stderr.write(`[${service}] shutdown took over ${SHUTDOWN_TIMEOUT_MS} ms; exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ service, err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
 }
 
 /** Prints a config/start-up error plainly (no stack for config errors) and exits non-zero. */

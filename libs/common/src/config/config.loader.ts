@@ -45,7 +45,9 @@ export const commonEnv = {
   HOST: z.string().default('127.0.0.1'),
 };
 export const databaseEnv = {
-  DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/parley'),
+  DATABASE_URL: url(['postgres', 'postgresql']).default(
+    'postgres://postgres@127.0.0.1:5432/parley',
+  ),
 };
 export const redisEnv = {
   REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379/0'),

@@ -45,8 +45,7 @@ export function defineEvent<TType extends string, TPayload>(
 }
 
 export type PayloadOf<C> = C extends EventContract<string, infer P> ? P : never;
-export type EnvelopeOf<C> =
-  C extends EventContract<infer T, infer P> ? EventEnvelope<T, P> : never;
+export type EnvelopeOf<C> = C extends EventContract<infer T, infer P> ? EventEnvelope<T, P> : never;
 
 export function createEnvelope<TType extends string, TPayload>(
   contract: EventContract<TType, TPayload>,

@@ -43,10 +43,7 @@ export class EventDecoder<C extends EventContract<string, unknown>> {
     }
     return {
       ok: true,
-      event: { ...envelope.data, type, payload: payload.data } as EventEnvelope<
-        C['type'],
-        z.output<C['payload']>
-      >,
+      event: { ...envelope.data, type, payload: payload.data },
     };
   }
 }

@@ -6,6 +6,7 @@
 export const Topic = {
   AccountEvents: 'parley.account.events.v1',
   DeadLetter: 'parley.dead-letter.v1',
+  GatewayHeartbeats: 'parley.gateway.heartbeats.v1',
 } as const;
 export type TopicName = (typeof Topic)[keyof typeof Topic];
 
@@ -33,7 +34,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     partitions: 6,
     key: 'userId',
     producers: ['gateway'],
-    consumerGroups: [ConsumerGroup.Presence, ConsumerGroup.Session],
+    consumerGroups: [ConsumerGroup.Presence],
     meaning:
       'Something happened to an account: registered, logged in, logged out (account.*.v1 events).',
   },
@@ -46,5 +47,15 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     meaning:
       'A record a consumer could not process (invalid envelope/payload or a poison handler error): reason + original bytes.',
     retentionMs: 14 * 24 * 3600 * 1000,
+  },
+  {
+    name: Topic.GatewayHeartbeats,
+    partitions: 1,
+    key: 'gatewayId',
+    producers: ['gateway'],
+    consumerGroups: [ConsumerGroup.Session],
+    meaning:
+      'A gateway is up-and-running: its id, public WebSocket URL and connection count (gateway.heartbeat.v1, every few seconds).',
+    retentionMs: 3600 * 1000,
   },
 ];

@@ -18,7 +18,12 @@ const DATABASE_OPTIONS = Symbol('DATABASE_OPTIONS');
 
 /** Stable 63-bit key for pg_advisory_lock, derived from the owning service name. */
 export function advisoryLockKey(owner: string): string {
-  return BigInt.asIntN(64, BigInt('0x' + createHash('sha256').update(`parley:migrations:${owner}`).digest('hex').slice(0, 16))).toString();
+  return BigInt.asIntN(
+    64,
+    BigInt(
+      '0x' + createHash('sha256').update(`parley:migrations:${owner}`).digest('hex').slice(0, 16),
+    ),
+  ).toString();
 }
 
 /**
@@ -76,7 +81,9 @@ export class DatabaseModule {
           migrationsTableName: `migrations_${options.owner}`,
           migrationsRun: false,
           synchronize: false,
-          logging: ['error'],
+          // TypeORM's own logger prints failed queries with their parameters (message text):
+          // errors surface as exceptions and are logged by their owners without values.
+          logging: false,
           extra: { max: 10, connectionTimeoutMillis: 5000 },
           // Keep retrying at boot so a service started before PostgreSQL waits instead of dying.
           retryAttempts: 30,

@@ -7,7 +7,10 @@ import { AppException, ErrorCode } from './app.exception';
  * fields are refused; every problem names its field. Nothing runs (and nothing is written) unless
  * the whole input is valid.
  */
-export class ZodValidationPipe<S extends z.ZodTypeAny> implements PipeTransform<unknown, z.output<S>> {
+export class ZodValidationPipe<S extends z.ZodTypeAny> implements PipeTransform<
+  unknown,
+  z.output<S>
+> {
   constructor(private readonly schema: S) {}
 
   transform(value: unknown): z.output<S> {

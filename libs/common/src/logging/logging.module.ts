@@ -62,7 +62,9 @@ export class LoggingModule {
                 url: typeof req.url === 'string' ? req.url.split('?')[0] : req.url,
               }),
             },
-            autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') || req.url === '/metrics' },
+            autoLogging: {
+              ignore: (req) => (req.url ?? '').startsWith('/health') || req.url === '/metrics',
+            },
             ...(options.pretty ? { transport: { target: 'pino-pretty' } } : {}),
           },
         }),

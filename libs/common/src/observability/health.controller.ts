@@ -38,7 +38,8 @@ export class HealthController {
         }
       }),
     );
-    const checks = Object.fromEntries(results);
+    const checks: ReadinessReport['checks'] = {};
+    for (const [name, result] of results) checks[name] = result;
     const ok = results.every(([, r]) => r.status === 'up');
     res.status(ok ? 200 : 503);
     return { status: ok ? 'ready' : 'not_ready', service: this.service, checks };

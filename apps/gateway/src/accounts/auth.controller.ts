@@ -1,0 +1,69 @@
+import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ZodValidationPipe } from '@parley/common';
+import { UserView } from './account.view';
+import { AccountsService } from './accounts.service';
+import { JwtAuthGuard, LocalAuthGuard } from './auth.guards';
+import {
+  type RefreshTokenInput,
+  type RegisterInput,
+  refreshTokenSchema,
+  registerSchema,
+} from './auth.schemas';
+import { AuthService, LoginResult, TokenPair } from './auth.service';
+import type { AuthenticatedPrincipal } from './jwt.strategy';
+import { CorrelationId, CurrentUser } from './request-context';
+import type { UserEntity } from './user.entity';
+
+/** Accounts over HTTP. Thin: validate, call one service, shape the answer. */
+@Controller('v1/auth')
+export class AuthController {
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly auth: AuthService,
+  ) {}
+
+  @Post('register')
+  @HttpCode(201)
+  async register(
+    @Body(new ZodValidationPipe(registerSchema)) body: RegisterInput,
+    @CorrelationId() correlationId?: string,
+  ): Promise<{ user: UserView }> {
+    return { user: await this.accounts.register(body, correlationId) };
+  }
+
+  /** The body is validated by LocalAuthGuard (before passport) and verified by LocalStrategy. */
+  @Post('login')
+  @HttpCode(200)
+  @UseGuards(LocalAuthGuard)
+  login(
+    @CurrentUser() user: UserEntity,
+    @CorrelationId() correlationId?: string,
+  ): Promise<LoginResult> {
+    return this.auth.login(user, correlationId);
+  }
+
+  @Post('refresh')
+  @HttpCode(200)
+  refresh(
+    @Body(new ZodValidationPipe(refreshTokenSchema)) body: RefreshTokenInput,
+  ): Promise<TokenPair> {
+    return this.auth.refresh(body.refreshToken);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @UseGuards(JwtAuthGuard)
+  async logout(
+    @CurrentUser() principal: AuthenticatedPrincipal,
+    @Body(new ZodValidationPipe(refreshTokenSchema)) body: RefreshTokenInput,
+    @CorrelationId() correlationId?: string,
+  ): Promise<void> {
+    await this.auth.logout(principal.userId, body.refreshToken, correlationId);
+  }
+
+  @Get('me')
+  @UseGuards(JwtAuthGuard)
+  async me(@CurrentUser() principal: AuthenticatedPrincipal): Promise<{ user: UserView }> {
+    return { user: await this.accounts.getProfile(principal.userId) };
+  }
+}

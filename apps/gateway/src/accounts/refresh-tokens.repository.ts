@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull, Repository } from 'typeorm';
+import { RefreshTokenEntity } from './refresh-token.entity';
+import { classifyRefreshToken } from './refresh-token.policy';
+
+export interface NewRefreshToken {
+  userId: string;
+  tokenHash: string;
+  familyId: string;
+  expiresAt: Date;
+}
+
+export type RotateResult =
+  | { outcome: 'rotated'; userId: string }
+  | { outcome: 'reused'; userId: string; familyId: string }
+  | { outcome: 'expired' }
+  | { outcome: 'unknown' };
+
+@Injectable()
+export class RefreshTokensRepository {
+  private readonly tokens: Repository<RefreshTokenEntity>;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.tokens = dataSource.getRepository(RefreshTokenEntity);
+  }
+
+  async insert(token: NewRefreshToken): Promise<void> {
+    await this.tokens.insert(token);
+  }
+
+  findByHash(tokenHash: string): Promise<RefreshTokenEntity | null> {
+    return this.tokens.findOneBy({ tokenHash });
+  }
+
+  /**
+   * Rotates the token with `tokenHash` into `next` in one transaction, holding the old row's lock so
+   * two concurrent refreshes of one token cannot both succeed (the loser sees it rotated: reuse).
+   * On reuse the whole family is revoked and committed before the caller refuses the request.
+   */
+  async rotate(
+    tokenHash: string,
+    next: { tokenHash: string; expiresAt: Date },
+    now: Date,
+  ): Promise<RotateResult> {
+    return this.dataSource.transaction(async (manager) => {
+      const repo = manager.getRepository(RefreshTokenEntity);
+      const current = await repo.findOne({
+        where: { tokenHash },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!current) return { outcome: 'unknown' };
+      const verdict = classifyRefreshToken(current, now);
+      if (verdict === 'expired') return { outcome: 'expired' };
+      if (verdict === 'reused') {
+        await repo.update({ familyId: current.familyId, revokedAt: IsNull() }, { revokedAt: now });
+        return { outcome: 'reused', userId: current.userId, familyId: current.familyId };
+      }
+      const replacementId = randomUUID();
+      await repo.insert({
+        id: replacementId,
+        userId: current.userId,
+        familyId: current.familyId,
+        tokenHash: next.tokenHash,
+        expiresAt: next.expiresAt,
+      });
+      await repo.update({ id: current.id }, { revokedAt: now, replacedBy: replacementId });
+      return { outcome: 'rotated', userId: current.userId };
+    });
+  }
+
+  /** Revokes every live token of a family; returns how many were live. */
+  async revokeFamily(familyId: string, now: Date): Promise<number> {
+    const result = await this.tokens.update({ familyId, revokedAt: IsNull() }, { revokedAt: now });
+    return result.affected ?? 0;
+  }
+}

@@ -1,0 +1,41 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+
+/** A registered account (table `users`, created by the CreateAccounts migration). */
+@Entity({ name: 'users' })
+export class UserEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  /** Display form, as registered. */
+  @Column({ type: 'text' })
+  username!: string;
+
+  /** Lower-cased username; unique index `users_username_key_uq`. */
+  @Column({ name: 'username_key', type: 'text' })
+  usernameKey!: string;
+
+  @Column({ type: 'text' })
+  email!: string;
+
+  /** Lower-cased email; unique index `users_email_key_uq`. */
+  @Column({ name: 'email_key', type: 'text' })
+  emailKey!: string;
+
+  @Column({ name: 'real_name', type: 'text' })
+  realName!: string;
+
+  @Column({ name: 'password_hash', type: 'text' })
+  passwordHash!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,54 @@
+import { Module, Type } from '@nestjs/common';
+import {
+  AppConfigModule,
+  DatabaseModule,
+  DatabaseReadinessCheck,
+  LoggingModule,
+  ObservabilityModule,
+  RedisModule,
+  RedisReadinessCheck,
+} from '@parley/common';
+import { KafkaModule, KafkaReadinessCheck } from '@parley/kafka';
+import { AccountsModule } from './accounts/accounts.module';
+import { RefreshTokenEntity } from './accounts/refresh-token.entity';
+import { UserEntity } from './accounts/user.entity';
+import type { GatewayConfig } from './config/gateway.config';
+import { ConnectionsModule } from './connections/connections.module';
+import { HeartbeatModule } from './heartbeat/heartbeat.module';
+import { CreateAccounts1763700000000 } from './migrations/1763700000000-CreateAccounts';
+
+export const GATEWAY_SERVICE = 'gateway';
+
+/**
+ * The gateway's root module, built from its validated config: client-facing HTTP (accounts) and,
+ * next, WebSockets. It produces to Kafka and consumes nothing.
+ */
+export function createAppModule(config: GatewayConfig): Type<unknown> {
+  @Module({
+    imports: [
+      AppConfigModule.forRoot(config),
+      LoggingModule.forRoot({
+        service: GATEWAY_SERVICE,
+        level: config.LOG_LEVEL,
+        pretty: config.NODE_ENV === 'development' && process.stdout.isTTY,
+      }),
+      DatabaseModule.forRoot({
+        url: config.DATABASE_URL,
+        owner: GATEWAY_SERVICE,
+        entities: [UserEntity, RefreshTokenEntity],
+        migrations: [CreateAccounts1763700000000],
+      }),
+      RedisModule.forRoot(config.REDIS_URL),
+      KafkaModule.forRoot({ clientId: config.GATEWAY_ID, brokers: config.KAFKA_BROKERS }),
+      ObservabilityModule.forRoot({
+        service: GATEWAY_SERVICE,
+        checks: [KafkaReadinessCheck, DatabaseReadinessCheck, RedisReadinessCheck],
+      }),
+      ConnectionsModule,
+      HeartbeatModule,
+      AccountsModule,
+    ],
+  })
+  class AppModule {}
+  return AppModule;
+}

@@ -1,0 +1,15 @@
+import { commonEnv, databaseEnv, loadConfig, portEnv } from '@parley/common';
+import { z } from 'zod';
+
+/** Presence's environment: Kafka (it consumes account events) and PostgreSQL (last-seen table). */
+export const presenceEnvSchema = z.object({
+  ...commonEnv,
+  ...portEnv(3011),
+  ...databaseEnv,
+});
+
+export type PresenceConfig = z.output<typeof presenceEnvSchema>;
+
+export function loadPresenceConfig(env: NodeJS.ProcessEnv = process.env): PresenceConfig {
+  return loadConfig(presenceEnvSchema, env);
+}

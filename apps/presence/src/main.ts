@@ -1,0 +1,20 @@
+import { bootstrapService, ConsumerGroup, exitOnStartupError } from '@parley/common';
+import { KafkaBatchTransport } from '@parley/kafka';
+import { createAppModule, PRESENCE_SERVICE } from './app.module';
+import { loadPresenceConfig } from './config/presence.config';
+
+async function main(): Promise<void> {
+  const config = loadPresenceConfig();
+  await bootstrapService(createAppModule(config), {
+    service: PRESENCE_SERVICE,
+    host: config.HOST,
+    port: config.PORT,
+    transport: new KafkaBatchTransport({
+      clientId: PRESENCE_SERVICE,
+      brokers: config.KAFKA_BROKERS,
+      groupId: ConsumerGroup.Presence,
+    }),
+  });
+}
+
+main().catch((err: unknown) => exitOnStartupError(PRESENCE_SERVICE, err));

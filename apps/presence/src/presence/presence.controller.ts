@@ -1,0 +1,17 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { ZodValidationPipe } from '@parley/common';
+import { z } from 'zod';
+import { PresenceService, PresenceView } from './presence.service';
+
+const userIdParam = new ZodValidationPipe(z.string().uuid());
+
+@Controller('v1/presence')
+export class PresenceController {
+  constructor(private readonly presence: PresenceService) {}
+
+  /** When the user was last seen: `{ userId, lastSeenAt }`, or 404 if never. */
+  @Get(':userId')
+  lastSeen(@Param('userId', userIdParam) userId: string): Promise<PresenceView> {
+    return this.presence.lastSeen(userId);
+  }
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { AccountEventsConsumer } from './account-events.consumer';
+import { PresenceController } from './presence.controller';
+import { PresenceRepository } from './presence.repository';
+import { PresenceService } from './presence.service';
+
+@Module({
+  controllers: [AccountEventsConsumer, PresenceController],
+  providers: [PresenceService, PresenceRepository],
+})
+export class PresenceModule {}

@@ -1,0 +1,36 @@
+import { Module, Type } from '@nestjs/common';
+import {
+  AppConfigModule,
+  LoggingModule,
+  ObservabilityModule,
+  RedisModule,
+  RedisReadinessCheck,
+} from '@parley/common';
+import { KafkaModule, KafkaReadinessCheck } from '@parley/kafka';
+import type { SessionConfig } from './config/session.config';
+import { GatewaysModule } from './gateways/gateways.module';
+
+export const SESSION_SERVICE = 'session';
+
+/** Session: keeps the live-gateway table (Redis) from gateway heartbeats (Kafka). */
+export function createAppModule(config: SessionConfig): Type<unknown> {
+  @Module({
+    imports: [
+      AppConfigModule.forRoot(config),
+      LoggingModule.forRoot({
+        service: SESSION_SERVICE,
+        level: config.LOG_LEVEL,
+        pretty: config.NODE_ENV === 'development' && process.stdout.isTTY,
+      }),
+      RedisModule.forRoot(config.REDIS_URL),
+      KafkaModule.forRoot({ clientId: SESSION_SERVICE, brokers: config.KAFKA_BROKERS }),
+      ObservabilityModule.forRoot({
+        service: SESSION_SERVICE,
+        checks: [KafkaReadinessCheck, RedisReadinessCheck],
+      }),
+      GatewaysModule,
+    ],
+  })
+  class AppModule {}
+  return AppModule;
+}

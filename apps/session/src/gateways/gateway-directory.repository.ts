@@ -1,0 +1,90 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { REDIS } from '@parley/common';
+import Redis from 'ioredis';
+import { z } from 'zod';
+
+export interface LiveGateway {
+  gatewayId: string;
+  publicUrl: string;
+  connections: number;
+  startedAt: string;
+  lastHeartbeatAt: string;
+}
+
+export interface GatewayUpdate {
+  gateway: LiveGateway;
+  /** Milliseconds the entry stays valid (3 missed heartbeats after `lastHeartbeatAt`). */
+  ttlMs: number;
+}
+
+const liveGatewaySchema = z.object({
+  gatewayId: z.string(),
+  publicUrl: z.string(),
+  connections: z.number(),
+  startedAt: z.string(),
+  lastHeartbeatAt: z.string(),
+});
+
+/**
+ * The live-gateway table in Redis, two structures:
+ *  - `parley:gateway:<id>`: the gateway's JSON with a TTL. Liveness lives here: a gateway that
+ *    misses 3 heartbeats simply expires.
+ *  - `parley:gateways:by-load`: a sorted set of gateway ids scored by connection count, the index
+ *    that lists the least-loaded first. Ids whose key has expired are removed lazily on read.
+ */
+@Injectable()
+export class GatewayDirectoryRepository {
+  static readonly LOAD_INDEX = 'parley:gateways:by-load';
+  static key(gatewayId: string): string {
+    return `parley:gateway:${gatewayId}`;
+  }
+
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  /** Applies all updates atomically (MULTI); resolves once Redis has them. */
+  async upsert(updates: readonly GatewayUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const tx = this.redis.multi();
+    for (const { gateway, ttlMs } of updates) {
+      tx.set(
+        GatewayDirectoryRepository.key(gateway.gatewayId),
+        JSON.stringify(gateway),
+        'PX',
+        ttlMs,
+      );
+      tx.zadd(GatewayDirectoryRepository.LOAD_INDEX, gateway.connections, gateway.gatewayId);
+    }
+    const results = await tx.exec();
+    const failed = results?.find(([err]) => err !== null);
+    if (!results || failed) throw failed?.[0] ?? new Error('Redis transaction aborted');
+  }
+
+  /** Live gateways, least loaded first (ties by id). */
+  async listByLoad(): Promise<LiveGateway[]> {
+    const ids = await this.redis.zrange(GatewayDirectoryRepository.LOAD_INDEX, 0, -1);
+    if (ids.length === 0) return [];
+    const values = await this.redis.mget(ids.map((id) => GatewayDirectoryRepository.key(id)));
+    const live: LiveGateway[] = [];
+    const expired: string[] = [];
+    values.forEach((value, i) => {
+      const parsed = value === null ? null : liveGatewaySchema.safeParse(JSON.parse(value));
+      if (parsed?.success) live.push(parsed.data);
+      else expired.push(ids[i]);
+    });
+    if (expired.length > 0) await this.forgetIfStillExpired(expired);
+    return live;
+  }
+
+  /** Drops index entries whose key is gone, unless a heartbeat re-created it meanwhile. */
+  private async forgetIfStillExpired(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      await this.redis.eval(
+        `if redis.call('EXISTS', KEYS[1]) == 0 then return redis.call('ZREM', KEYS[2], ARGV[1]) end return 0`,
+        2,
+        GatewayDirectoryRepository.key(id),
+        GatewayDirectoryRepository.LOAD_INDEX,
+        id,
+      );
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import { bootstrapService, ConsumerGroup, exitOnStartupError } from '@parley/common';
+import { KafkaBatchTransport } from '@parley/kafka';
+import { createAppModule, SESSION_SERVICE } from './app.module';
+import { loadSessionConfig } from './config/session.config';
+
+async function main(): Promise<void> {
+  const config = loadSessionConfig();
+  await bootstrapService(createAppModule(config), {
+    service: SESSION_SERVICE,
+    host: config.HOST,
+    port: config.PORT,
+    transport: new KafkaBatchTransport({
+      clientId: SESSION_SERVICE,
+      brokers: config.KAFKA_BROKERS,
+      groupId: ConsumerGroup.Session,
+    }),
+  });
+}
+
+main().catch((err: unknown) => exitOnStartupError(SESSION_SERVICE, err));

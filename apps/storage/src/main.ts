@@ -1,0 +1,21 @@
+import { bootstrapService, ConsumerGroup, exitOnStartupError } from '@parley/common';
+import { KafkaBatchTransport } from '@parley/kafka';
+import { createAppModule, STORAGE_SERVICE } from './app.module';
+import { loadStorageConfig } from './config/storage.config';
+
+async function main(): Promise<void> {
+  const config = loadStorageConfig();
+  await bootstrapService(createAppModule(config), {
+    service: STORAGE_SERVICE,
+    host: config.HOST,
+    port: config.PORT,
+    // No @EventPattern handlers yet: the transport starts no consumer until one is added.
+    transport: new KafkaBatchTransport({
+      clientId: STORAGE_SERVICE,
+      brokers: config.KAFKA_BROKERS,
+      groupId: ConsumerGroup.Storage,
+    }),
+  });
+}
+
+main().catch((err: unknown) => exitOnStartupError(STORAGE_SERVICE, err));

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { defineEvent } from '../envelope';
+
+/**
+ * A gateway is up-and-running. Each gateway publishes this every few seconds on
+ * `Topic.GatewayHeartbeats`, keyed by its id; session keeps the live-gateway table from it and
+ * forgets a gateway that stops sending (see apps/session).
+ */
+export const GatewayHeartbeatV1 = defineEvent(
+  'gateway.heartbeat',
+  1,
+  z
+    .object({
+      gatewayId: z
+        .string()
+        .min(1)
+        .max(64)
+        .regex(/^[\w.-]+$/, 'letters, digits, ".", "_" or "-"'),
+      /** Where clients open their WebSocket: a ws:// or wss:// URL. */
+      publicUrl: z
+        .string()
+        .url()
+        .max(512)
+        .refine((v) => v.startsWith('ws://') || v.startsWith('wss://'), {
+          message: 'must be a ws or wss URL',
+        }),
+      /** Open client connections on this gateway right now. */
+      connections: z.number().int().nonnegative(),
+      /** When this gateway process started (a new value means it restarted). */
+      startedAt: z.string().datetime({ offset: true }),
+    })
+    .strict(),
+);

@@ -1,0 +1,3 @@
+export * from './offset-arithmetic';
+export * from './topic-plan';
+export * from './topic-admin';

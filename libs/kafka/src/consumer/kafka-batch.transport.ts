@@ -1,0 +1,245 @@
+import { Logger } from '@nestjs/common';
+import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
+import {
+  ConsumerGroupName,
+  createEnvelope,
+  DeadLetterV1,
+  EventContract,
+  EventDecoder,
+  EventEnvelope,
+  isTopicName,
+  Topic,
+  TOPIC_CONTRACTS,
+  TopicName,
+} from '@parley/common';
+import { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { isObservable, lastValueFrom } from 'rxjs';
+import { createDeadLetterProducer, createKafkaClient } from '../kafka-client.factory';
+import { kafkaMetrics } from '../kafka.metrics';
+import { toOutgoingRecord } from '../producer/producer-record';
+import { headersToStrings, RawRecord } from './dead-letter.record';
+import { EventBatch, KafkaBatchContext } from './event-batch';
+import {
+  DEFAULT_PROCESSOR_OPTIONS,
+  DeadLetter,
+  PartitionBatchProcessor,
+  ProcessorOptions,
+} from './partition-batch.processor';
+import { sleepWithTicks } from './retry-backoff';
+
+export interface KafkaBatchTransportOptions {
+  clientId: string;
+  brokers: string[];
+  groupId: ConsumerGroupName;
+  /** Partitions processed at once (each in offset order). */
+  partitionsConsumedConcurrently?: number;
+  /** Largest number of records one handler call receives; longer batches are split. */
+  maxEventsPerCall?: number;
+}
+
+/**
+ * Nest microservice transport for Parley's Kafka consumers. It subscribes to every topic a
+ * controller handles with `@EventPattern(Topic.X)`, decodes each partition batch against the
+ * topic's contracts (TOPIC_CONTRACTS), dead-letters what is invalid, hands the handler ONE
+ * EventBatch per partition batch and commits only after the handler's promise resolved. The
+ * retry/poison/commit rules live in PartitionBatchProcessor.
+ *
+ * A handler is a controller method `@EventPattern(Topic.X) onX(batch: EventBatch<TopicEvent<..>>)`
+ * that returns a promise resolving once its work is durable.
+ */
+type ConsumerEventListeners = Record<string, (...args: unknown[]) => void>;
+
+export class KafkaBatchTransport
+  extends Server<ConsumerEventListeners>
+  implements CustomTransportStrategy
+{
+  protected override readonly logger = new Logger(KafkaBatchTransport.name);
+  private readonly kafka: Kafka;
+  private consumer: Consumer | null = null;
+  private producer: Producer | null = null;
+  private readonly closing = new AbortController();
+  private readonly processors = new Map<
+    TopicName,
+    (partition: number) => PartitionBatchProcessor
+  >();
+  private readonly processorOptions: ProcessorOptions;
+  private readonly listeners: [string, (...args: unknown[]) => void][] = [];
+
+  constructor(private readonly options: KafkaBatchTransportOptions) {
+    super();
+    this.kafka = createKafkaClient({ clientId: options.clientId, brokers: options.brokers });
+    this.processorOptions = {
+      ...DEFAULT_PROCESSOR_OPTIONS,
+      maxEventsPerCall: options.maxEventsPerCall ?? DEFAULT_PROCESSOR_OPTIONS.maxEventsPerCall,
+    };
+  }
+
+  async listen(callback: (err?: unknown) => void): Promise<void> {
+    try {
+      await this.start();
+      callback();
+    } catch (err) {
+      callback(err);
+    }
+  }
+
+  /** Leaves the group; kafkajs lets the in-flight batch finish (a retry loop aborts promptly). */
+  async close(): Promise<void> {
+    this.closing.abort();
+    const consumer = this.consumer;
+    const producer = this.producer;
+    this.consumer = null;
+    this.producer = null;
+    if (consumer) await consumer.disconnect();
+    if (producer) await producer.disconnect();
+  }
+
+  /** Registers a listener for a kafkajs consumer instrumentation event (e.g. 'consumer.crash'). */
+  on<K extends string, C extends ConsumerEventListeners[K]>(event: K, callback: C): void {
+    this.listeners.push([event, callback]);
+    if (this.consumer) this.attach(this.consumer, event, callback);
+  }
+
+  unwrap<T>(): T {
+    if (!this.consumer) throw new Error('Kafka consumer not started (no handlers, or closed)');
+    return this.consumer as T;
+  }
+
+  private async start(): Promise<void> {
+    const topics = this.subscribedTopics();
+    const { groupId } = this.options;
+    if (topics.length === 0) {
+      this.logger.log({ group: groupId }, 'no @EventPattern handlers: Kafka consumer not started');
+      return;
+    }
+    for (const topic of topics) {
+      const decoder = new EventDecoder<EventContract<string, unknown>>(TOPIC_CONTRACTS[topic]);
+      const decode = (raw: Buffer | null) => decoder.decode(raw);
+      this.processors.set(
+        topic,
+        (partition) =>
+          new PartitionBatchProcessor(
+            { topic, partition, group: groupId },
+            decode,
+            this.logger,
+            this.processorOptions,
+          ),
+      );
+    }
+
+    this.producer = createDeadLetterProducer(this.kafka);
+    await this.producer.connect();
+
+    const consumer = this.kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 1_000,
+    });
+    this.consumer = consumer;
+    for (const [event, callback] of this.listeners) this.attach(consumer, event, callback);
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.closing.signal.aborted) return;
+      // kafkajs gave up on this consumer. Rather than a live HTTP process that consumes nothing,
+      // stop the service (gracefully) so its supervisor restarts it.
+      this.logger.error(
+        { group: groupId, err: payload.error },
+        'Kafka consumer crashed and will not restart; stopping the service',
+      );
+      process.kill(process.pid, 'SIGTERM');
+    });
+
+    await consumer.connect();
+    // New groups start from the earliest offset: nothing produced before a group first joined
+    // is skipped. Existing groups resume from their committed offsets.
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.logger.log({ group: groupId, topics }, 'Kafka consumer joined');
+  }
+
+  private subscribedTopics(): TopicName[] {
+    const topics: TopicName[] = [];
+    for (const [pattern, handler] of this.getHandlers()) {
+      if (!isTopicName(pattern)) {
+        throw new Error(
+          `@EventPattern('${pattern}') is not a Parley topic (see Topic in @parley/common)`,
+        );
+      }
+      if (!handler.isEventHandler) {
+        throw new Error(
+          `${pattern}: Kafka handlers must be @EventPattern (no request/reply over Kafka)`,
+        );
+      }
+      topics.push(pattern);
+    }
+    return topics;
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const heartbeat = () => payload.heartbeat();
+    const topic = batch.topic as TopicName;
+    const makeProcessor = this.processors.get(topic);
+    const handler = this.getHandlerByPattern(topic);
+    if (!makeProcessor || !handler) return; // not subscribed by us: leave it uncommitted
+    const records: RawRecord[] = batch.messages.map((m) => ({
+      offset: m.offset,
+      key: m.key,
+      value: m.value,
+      headers: headersToStrings(m.headers),
+    }));
+    const { partition } = batch;
+    const signal = this.closing.signal;
+
+    await makeProcessor(partition).process(records, {
+      deadLetter: (letters) => this.sendDeadLetters(letters),
+      invoke: (events) => this.invoke(handler, topic, partition, events, heartbeat),
+      commit: async (offset) => {
+        await payload.commitOffsetsIfNecessary({
+          topics: [{ topic, partitions: [{ partition, offset }] }],
+        });
+        // Advance the fetch position only once committed (eachBatchAutoResolve is off).
+        payload.resolveOffset((BigInt(offset) - 1n).toString());
+      },
+      heartbeat,
+      shouldStop: () => signal.aborted || !payload.isRunning() || payload.isStale(),
+      wait: (ms) => sleepWithTicks(ms, signal, heartbeat),
+    });
+  }
+
+  private async invoke(
+    handler: MessageHandler,
+    topic: TopicName,
+    partition: number,
+    events: EventEnvelope[],
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const batch: EventBatch<EventEnvelope> = { topic, partition, events, heartbeat };
+    const context = new KafkaBatchContext([topic, partition, this.options.groupId]);
+    const result: unknown = await handler(batch, context);
+    if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+  }
+
+  private async sendDeadLetters(letters: DeadLetter[]): Promise<void> {
+    if (!this.producer) throw new Error('dead-letter producer not connected');
+    const messages = letters.map((l) =>
+      toOutgoingRecord(
+        Topic.DeadLetter,
+        l.key,
+        createEnvelope(DeadLetterV1, l.payload, this.options.clientId),
+      ),
+    );
+    await this.producer.send({ topic: Topic.DeadLetter, acks: -1, messages });
+    kafkaMetrics().produced.inc({ topic: Topic.DeadLetter }, messages.length);
+  }
+
+  private attach(consumer: Consumer, event: string, callback: (...args: unknown[]) => void): void {
+    consumer.on(event as Parameters<Consumer['on']>[0], callback);
+  }
+}

@@ -1,0 +1,57 @@
+import { Logger } from '@nestjs/common';
+import { Kafka, logLevel, LogEntry, Partitioners, Producer } from 'kafkajs';
+import { KafkaClientOptions } from './kafka.options';
+
+/** Routes kafkajs' own logs into the service logger (structured; kafkajs never logs record values). */
+function nestLogCreator() {
+  const logger = new Logger('kafkajs');
+  return ({ namespace, level, log }: LogEntry) => {
+    const { message, timestamp: _t, logger: _l, ...extra } = log;
+    const meta = { namespace, ...extra };
+    if (level === logLevel.ERROR) logger.error(meta, message);
+    else if (level === logLevel.WARN) logger.warn(meta, message);
+    else logger.debug(meta, message);
+  };
+}
+
+export function createKafkaClient(options: KafkaClientOptions): Kafka {
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: nestLogCreator,
+    connectionTimeout: 3000,
+    retry: { initialRetryTime: 300, retries: 8 },
+  });
+}
+
+/**
+ * The services' producer: idempotent with acks=all (set per send), so a retried send is never
+ * written twice. kafkajs does not re-sequence batches after a failure, so idempotence needs one
+ * request in flight per connection, and unlimited retries (kafkajs' idempotent default; the wait
+ * between attempts is capped at 30 s): during a broker outage a publish waits for the broker
+ * rather than failing. No topic auto-creation: topics come from TOPIC_SPECS.
+ */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000 },
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+}
+
+/**
+ * The consumer's dead-letter producer: acks=all but NOT idempotent, with bounded retries, so a
+ * failed send surfaces to the consumer's retry loop (which backs off, heartbeats and aborts on
+ * shutdown) instead of blocking a batch forever. A duplicate dead letter is harmless.
+ */
+export function createDeadLetterProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: false,
+    retry: { retries: 5, initialRetryTime: 300 },
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+}

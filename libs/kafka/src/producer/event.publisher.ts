@@ -1,0 +1,134 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import {
+  createEnvelope,
+  EventContract,
+  PayloadOf,
+  TOPIC_CONTRACTS,
+  TopicContract,
+  TopicName,
+  withTimeout,
+} from '@parley/common';
+import { Kafka, Producer } from 'kafkajs';
+import { createProducer } from '../kafka-client.factory';
+import { kafkaMetrics } from '../kafka.metrics';
+import { KAFKA_CLIENT, KAFKA_OPTIONS, KafkaClientOptions } from '../kafka.options';
+import { OutgoingRecord, toOutgoingRecord } from './producer-record';
+
+const FLUSH_TIMEOUT_MS = 10_000;
+
+export interface PublishOptions {
+  correlationId?: string;
+}
+
+/** One item of `publishMany`: the payload type follows the contract. */
+export type PublishItem<C> =
+  C extends EventContract<string, infer P>
+    ? { key: string; contract: C; payload: P; correlationId?: string }
+    : never;
+
+/**
+ * The only way Parley services write to Kafka. Payloads are validated against their contract here
+ * too (a producer bug fails loudly at the source instead of being dead-lettered downstream), only
+ * contracts the topic carries are accepted, and a publish resolves once every in-sync replica has
+ * the record (acks=all). Callers publish after their own database commit. During a broker outage
+ * a publish waits (the idempotent producer retries without limit); bound it at the call site if a
+ * request must not wait.
+ */
+@Injectable()
+export class EventPublisher implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(EventPublisher.name);
+  private readonly producer: Producer;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closing = false;
+
+  constructor(
+    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    @Inject(KAFKA_OPTIONS) private readonly options: KafkaClientOptions,
+  ) {
+    this.producer = createProducer(kafka);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  async publish<T extends TopicName, C extends TopicContract<T>>(
+    topic: T,
+    key: string,
+    contract: C,
+    payload: PayloadOf<C>,
+    opts: PublishOptions = {},
+  ): Promise<void> {
+    const record = this.build(topic, key, contract, payload, opts.correlationId);
+    await this.send(topic, [record]);
+  }
+
+  /** Several events to one topic in a single produce request (ordering per key is kept). */
+  async publishMany<T extends TopicName>(
+    topic: T,
+    items: readonly PublishItem<TopicContract<T>>[],
+  ): Promise<void> {
+    if (items.length === 0) return;
+    const records = items.map((i: PublishItem<TopicContract<T>>) =>
+      this.build(
+        topic,
+        i.key,
+        i.contract as EventContract<string, unknown>,
+        i.payload as unknown,
+        i.correlationId,
+      ),
+    );
+    await this.send(topic, records);
+  }
+
+  /**
+   * Runs after consumers have drained (Nest closes microservices before shutdown hooks): waits for
+   * in-flight sends (at most FLUSH_TIMEOUT_MS, so a broker outage cannot hang shutdown), then
+   * disconnects.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    if (this.inFlight.size > 0) {
+      this.logger.log({ inFlight: this.inFlight.size }, 'waiting for in-flight Kafka sends');
+      const flushed = await withTimeout(
+        Promise.allSettled([...this.inFlight]).then(() => true),
+        FLUSH_TIMEOUT_MS,
+        'Kafka flush',
+      ).catch(() => false);
+      if (!flushed) {
+        this.logger.error(
+          { inFlight: this.inFlight.size },
+          'Kafka sends still unacknowledged at shutdown',
+        );
+      }
+    }
+    await this.producer.disconnect();
+  }
+
+  private build(
+    topic: TopicName,
+    key: string,
+    contract: EventContract<string, unknown>,
+    payload: unknown,
+    correlationId: string | undefined,
+  ): OutgoingRecord {
+    const carried: readonly EventContract<string, unknown>[] = TOPIC_CONTRACTS[topic];
+    if (!carried.includes(contract)) {
+      throw new Error(`${contract.type} v${contract.version} is not carried by topic ${topic}`);
+    }
+    const envelope = createEnvelope(contract, payload, this.options.clientId, correlationId);
+    return toOutgoingRecord(topic, key, envelope);
+  }
+
+  private async send(topic: TopicName, messages: OutgoingRecord[]): Promise<void> {
+    if (this.closing) throw new Error('event publisher is shut down');
+    const sending = this.producer.send({ topic, acks: -1, messages });
+    this.inFlight.add(sending);
+    try {
+      await sending;
+      kafkaMetrics().produced.inc({ topic }, messages.length);
+    } finally {
+      this.inFlight.delete(sending);
+    }
+  }
+}

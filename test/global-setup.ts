@@ -1,0 +1,64 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import type * as EnsureDatabase from '../libs/common/src/database/ensure-database';
+import type * as Launcher from '../tools/stack/stack-launcher';
+import { TEST_STACK_FILE, TestStack } from './support/test-stack';
+
+declare global {
+  var __PARLEY_STACK__: Launcher.RunningStack | undefined;
+}
+
+const ROOT = join(__dirname, '..');
+const BASE_PORT = Number(process.env.PARLEY_TEST_BASE_PORT ?? 4000);
+const DATABASE_URL =
+  process.env.PARLEY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/parley_test';
+const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
+const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+
+/**
+ * Starts the real stack once for the e2e run: Kafka (reused when one answers), topics, a fresh
+ * database, an emptied Redis database, two gateways, session, presence and storage. It drives the
+ * compiled launcher in dist/ (scripts/test.sh builds first): the same code `scripts/stack.sh up` runs.
+ */
+export default async function globalSetup(): Promise<void> {
+  const say = (line: string) => process.stdout.write(`[e2e] ${line}\n`);
+  const dist = (path: string) => join(ROOT, 'dist', path);
+  const { recreateDatabase } = (await import(
+    dist('libs/common/src/database/ensure-database.js')
+  )) as typeof EnsureDatabase;
+  const { launchStack } = (await import(dist('tools/stack/stack-launcher.js'))) as typeof Launcher;
+
+  await recreateDatabase(DATABASE_URL);
+  const redis = new Redis(REDIS_URL);
+  await redis.flushdb();
+  await redis.quit();
+
+  const logDir = join(ROOT, '.data', 'test-logs');
+  mkdirSync(logDir, { recursive: true });
+  const stack = await launchStack({
+    gateways: 2,
+    basePort: BASE_PORT,
+    host: '127.0.0.1',
+    databaseUrl: DATABASE_URL,
+    redisUrl: REDIS_URL,
+    kafkaBrokers: KAFKA_BROKERS,
+    logLevel: process.env.PARLEY_TEST_LOG_LEVEL ?? 'info',
+    nodeEnv: 'test',
+    logDir,
+    say,
+  });
+  globalThis.__PARLEY_STACK__ = stack;
+  const url = (kind: string) => stack.services.find((s) => s.kind === kind)?.url ?? '';
+  const info: TestStack = {
+    gateways: stack.services.filter((s) => s.kind === 'gateway').map((s) => s.url),
+    session: url('session'),
+    presence: url('presence'),
+    storage: url('storage'),
+    databaseUrl: DATABASE_URL,
+    redisUrl: REDIS_URL,
+    kafkaBrokers: KAFKA_BROKERS.split(','),
+  };
+  writeFileSync(TEST_STACK_FILE, JSON.stringify(info, null, 2));
+  say(`stack ready (logs in ${logDir})`);
+}

@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { DEFAULT_STACK_OPTIONS, StackOptions } from './stack-definition';
+import { launchStack, REPO_ROOT } from './stack-launcher';
+
+/** Options from the environment (same variable names as the services and docker-compose). */
+export function stackOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptions {
+  const int = (name: string, fallback: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+    return n;
+  };
+  return {
+    ...DEFAULT_STACK_OPTIONS,
+    gateways: int('PARLEY_GATEWAYS', DEFAULT_STACK_OPTIONS.gateways),
+    basePort: int('PARLEY_BASE_PORT', DEFAULT_STACK_OPTIONS.basePort),
+    databaseUrl: env.DATABASE_URL || DEFAULT_STACK_OPTIONS.databaseUrl,
+    redisUrl: env.REDIS_URL || DEFAULT_STACK_OPTIONS.redisUrl,
+    kafkaBrokers: env.KAFKA_BROKERS || DEFAULT_STACK_OPTIONS.kafkaBrokers,
+    logLevel: env.LOG_LEVEL || DEFAULT_STACK_OPTIONS.logLevel,
+    jwtSecret: env.JWT_SECRET || undefined,
+  };
+}
+
+async function up(): Promise<void> {
+  const options = stackOptionsFromEnv();
+  const logDir = join(REPO_ROOT, '.data', 'logs');
+  const echo = process.env.PARLEY_ECHO_LOGS === '1' ? process.stdout : undefined;
+  const stack = await launchStack({ ...options, logDir, echo });
+  const say = (line: string) => process.stdout.write(`[stack] ${line}\n`);
+  say('Parley is up.');
+  for (const s of stack.services) {
+    const extra = s.kind === 'gateway' ? `  (WebSocket ${s.env.GATEWAY_PUBLIC_URL})` : '';
+    say(`  ${s.name.padEnd(10)} ${s.url}${extra}`);
+  }
+  const first = stack.services.find((s) => s.kind === 'gateway');
+  if (first) say(`Clients connect through any gateway, e.g. ${first.url}/v1/auth/register`);
+  say(`Logs: ${logDir}/<service>.log   Status: bash scripts/stack.sh status   Stop: Ctrl-C`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping services (consumers drain and commit first)...`);
+    void stack.stop().then(() => {
+      say('stopped.');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  for (const s of stack.services) {
+    s.process.once('exit', (code) => {
+      if (!stopping) {
+        say(`${s.name} exited unexpectedly (code ${code}); see ${logDir}/${s.name}.log`);
+        shutdown('service exit');
+      }
+    });
+  }
+}
+
+if (require.main === module) {
+  const command = process.argv[2] ?? 'up';
+  if (command !== 'up') {
+    process.stderr.write(`usage: stack-cli up\n`);
+    process.exit(2);
+  }
+  up().catch((err: unknown) => {
+    process.stderr.write(`[stack] ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

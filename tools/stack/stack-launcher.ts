@@ -1,0 +1,149 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, WriteStream } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ensureDatabase } from '@parley/common';
+import { createTopics } from '../kafka/create-topics';
+import { preflight } from './preflight';
+import { defineStack, ServiceDefinition, StackOptions } from './stack-definition';
+
+/** The repository root, whether this runs from tools/ (tests) or dist/tools/ (the launcher). */
+function findRepoRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'nest-cli.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no repository root above ${from}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+export interface LaunchOptions extends StackOptions {
+  /** Folder for one log file per service. */
+  logDir: string;
+  /** Also echo service logs to this stream (the interactive launcher uses stdout). */
+  echo?: NodeJS.WritableStream;
+  readyTimeoutMs?: number;
+  /** Start the Kafka broker with scripts/kafka.sh if none answers (default true). */
+  startKafka?: boolean;
+  say?: (line: string) => void;
+}
+
+export interface RunningService extends ServiceDefinition {
+  url: string;
+  process: ChildProcess;
+  log: WriteStream;
+}
+
+export interface RunningStack {
+  services: RunningService[];
+  kafkaStartedHere: boolean;
+  stop(options?: { stopKafka?: boolean }): Promise<void>;
+}
+
+function kafkaScript(args: string[], env: NodeJS.ProcessEnv): number {
+  const result = spawnSync('bash', [join(REPO_ROOT, 'scripts', 'kafka.sh'), ...args], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env,
+  });
+  return result.status ?? 1;
+}
+
+async function waitReady(service: RunningService, deadline: number): Promise<void> {
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (service.process.exitCode !== null) {
+      throw new Error(
+        `${service.name} exited with code ${service.process.exitCode} (see its log in the log folder)`,
+      );
+    }
+    try {
+      const res = await fetch(`${service.url}/health/ready`, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${service.name} was not ready in time (last answer: ${last})`);
+}
+
+function stopProcess(child: ChildProcess, timeoutMs: number): Promise<void> {
+  return new Promise((resolveStop) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolveStop();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Brings the stack up: checks PostgreSQL/Redis, starts Kafka (or reuses a running broker),
+ * creates the topics, makes sure the database exists, starts every service (each service runs
+ * its own migrations), and waits until every one reports ready.
+ */
+export async function launchStack(options: LaunchOptions): Promise<RunningStack> {
+  const say = options.say ?? ((line: string) => process.stdout.write(`[stack] ${line}\n`));
+  const problems = await preflight(options.databaseUrl, options.redisUrl);
+  if (problems.length > 0) {
+    throw new Error(problems.map((p) => `${p.what}: ${p.howToFix}`).join('\n'));
+  }
+
+  const [kafkaHost, kafkaPort] = options.kafkaBrokers.split(',')[0].split(':');
+  const kafkaEnv = { ...process.env, KAFKA_PORT: kafkaPort };
+  let kafkaStartedHere = false;
+  if (kafkaScript(['status'], kafkaEnv) !== 0) {
+    if (options.startKafka === false)
+      throw new Error(`Kafka is not reachable at ${kafkaHost}:${kafkaPort}`);
+    say('starting Kafka');
+    if (kafkaScript(['start'], kafkaEnv) !== 0) throw new Error('Kafka failed to start');
+    kafkaStartedHere = true;
+  } else {
+    say(`reusing the Kafka broker at ${options.kafkaBrokers}`);
+  }
+
+  for (const line of await createTopics(options.kafkaBrokers.split(','))) say(line);
+  const db = await ensureDatabase(options.databaseUrl);
+  say(`database ${new URL(options.databaseUrl).pathname.slice(1)}: ${db}`);
+
+  mkdirSync(options.logDir, { recursive: true });
+  const services: RunningService[] = defineStack(options).map((def) => {
+    const log = createWriteStream(join(options.logDir, `${def.name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [join(REPO_ROOT, def.entry)], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', ...def.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.on('data', (chunk: Buffer) => {
+        log.write(chunk);
+        if (options.echo) options.echo.write(chunk);
+      });
+    }
+    return { ...def, url: `http://${options.host}:${def.port}`, process: child, log };
+  });
+
+  const stop = async (stopOptions?: { stopKafka?: boolean }) => {
+    // Gateways first (no new traffic), then the consumers, which drain and commit before exiting.
+    const gateways = services.filter((s) => s.kind === 'gateway');
+    const rest = services.filter((s) => s.kind !== 'gateway');
+    await Promise.all(gateways.map((s) => stopProcess(s.process, 15000)));
+    await Promise.all(rest.map((s) => stopProcess(s.process, 15000)));
+    for (const s of services) s.log.end();
+    if (kafkaStartedHere && stopOptions?.stopKafka !== false) kafkaScript(['stop'], kafkaEnv);
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 120000);
+  try {
+    await Promise.all(services.map((s) => waitReady(s, deadline)));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { services, kafkaStartedHere, stop };
+}

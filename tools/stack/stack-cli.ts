@@ -48,8 +48,9 @@ async function up(): Promise<void> {
       process.exit(0);
     });
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => shutdown(signal));
+  }
   for (const s of stack.services) {
     s.process.once('exit', (code) => {
       if (!stopping) {

@@ -2,6 +2,9 @@ import { EventContract } from './envelope';
 import { ACCOUNT_EVENTS } from './events/account.events';
 import { DeadLetterV1 } from './events/dead-letter.events';
 import { GatewayHeartbeatV1 } from './events/gateway.events';
+import { CONNECTION_EVENTS } from './events/connection.events';
+import { CURSOR_EVENTS } from './events/cursor.events';
+import { MessageAcceptedV1, MessageStoredV1 } from './events/message.events';
 import { Topic, TopicName } from './topics';
 
 /**
@@ -12,6 +15,10 @@ export const TOPIC_CONTRACTS = {
   [Topic.AccountEvents]: ACCOUNT_EVENTS,
   [Topic.DeadLetter]: [DeadLetterV1],
   [Topic.GatewayHeartbeats]: [GatewayHeartbeatV1],
+  [Topic.Connections]: CONNECTION_EVENTS,
+  [Topic.MessagesAccepted]: [MessageAcceptedV1],
+  [Topic.MessagesStored]: [MessageStoredV1],
+  [Topic.Cursors]: CURSOR_EVENTS,
 } as const satisfies Record<TopicName, readonly EventContract<string, unknown>[]>;
 
 /** The contracts topic `T` carries, as a union. */

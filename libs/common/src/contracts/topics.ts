@@ -7,6 +7,10 @@ export const Topic = {
   AccountEvents: 'parley.account.events.v1',
   DeadLetter: 'parley.dead-letter.v1',
   GatewayHeartbeats: 'parley.gateway.heartbeats.v1',
+  Connections: 'parley.connections.v1',
+  MessagesAccepted: 'parley.messages.accepted.v1',
+  MessagesStored: 'parley.messages.stored.v1',
+  Cursors: 'parley.cursors.v1',
 } as const;
 export type TopicName = (typeof Topic)[keyof typeof Topic];
 
@@ -57,5 +61,41 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     meaning:
       'A gateway is up-and-running: its id, public WebSocket URL and connection count (gateway.heartbeat.v1, every few seconds).',
     retentionMs: 3600 * 1000,
+  },
+  {
+    name: Topic.Connections,
+    partitions: 6,
+    key: 'userId',
+    producers: ['gateway'],
+    consumerGroups: [ConsumerGroup.Session, ConsumerGroup.Presence],
+    meaning:
+      "A device's WebSocket opened or closed on a gateway (connection.opened / connection.closed v1).",
+  },
+  {
+    name: Topic.MessagesAccepted,
+    partitions: 12,
+    key: 'conversationId',
+    producers: ['gateway'],
+    consumerGroups: [ConsumerGroup.Storage],
+    meaning:
+      'A send accepted by a gateway, not yet stored (message.accepted v1). Kafka is the durable spool while PostgreSQL is down.',
+  },
+  {
+    name: Topic.MessagesStored,
+    partitions: 12,
+    key: 'conversationId',
+    producers: ['storage'],
+    consumerGroups: [ConsumerGroup.Session],
+    meaning:
+      'A message durable in PostgreSQL with its seq (message.stored v1), once per accepted send; duplicate=true for retries.',
+  },
+  {
+    name: Topic.Cursors,
+    partitions: 6,
+    key: 'conversationId',
+    producers: ['gateway'],
+    consumerGroups: [ConsumerGroup.Storage],
+    meaning:
+      'A device delivered or a member read a conversation up to a seq (cursor.delivered / cursor.read v1).',
   },
 ];

@@ -1,0 +1,2 @@
+export * from './kafka-test-client';
+export * from './parley-test-client';

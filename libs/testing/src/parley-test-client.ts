@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import type { ServerFrame } from '@parley/common';
+
+export interface TestAccount {
+  id: string;
+  username: string;
+  password: string;
+  accessToken: string;
+}
+
+export interface ConnectAnswer {
+  url: string;
+  backups: string[];
+  ticket: string;
+  deviceId: string;
+  gatewayId: string;
+  expiresIn: number;
+}
+
+async function postJson<T>(
+  url: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** Registers and logs in a fresh user with a unique name (`<prefix>_<random>`). */
+export async function createAccount(gateway: string, prefix = 'u'): Promise<TestAccount> {
+  const username = `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 10)}`.slice(0, 32);
+  const password = 'correct horse battery staple';
+  const reg = await postJson<{ user: { id: string } }>(`${gateway}/v1/auth/register`, {
+    username,
+    email: `${username}@example.org`,
+    realName: `Test ${username}`,
+    password,
+  });
+  if (reg.status !== 201)
+    throw new Error(`register ${username}: ${reg.status} ${JSON.stringify(reg.body)}`);
+  const login = await postJson<{ accessToken: string }>(`${gateway}/v1/auth/login`, {
+    username,
+    password,
+  });
+  if (login.status !== 200) throw new Error(`login ${username}: ${login.status}`);
+  return { id: reg.body.user.id, username, password, accessToken: login.body.accessToken };
+}
+
+/** POST /v1/connect: the directory's gateway choice and a single-use ticket. */
+export async function requestConnect(
+  gateway: string,
+  account: TestAccount,
+  deviceId?: string,
+): Promise<{ status: number; body: ConnectAnswer }> {
+  return postJson<ConnectAnswer>(
+    `${gateway}/v1/connect`,
+    deviceId ? { deviceId } : {},
+    account.accessToken,
+  );
+}
+
+/**
+ * A WebSocket client for tests: queues every server frame and lets a test wait for the next frame
+ * matching a predicate. Never fakes the server: it speaks the real protocol to a real gateway.
+ */
+export class ParleyTestClient {
+  readonly frames: ServerFrame[] = [];
+  private waiters: { match: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
+  closeCode: number | undefined;
+  private readonly closed: Promise<number>;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as ServerFrame;
+      this.frames.push(frame);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.match(frame)) return true;
+        w.resolve(frame);
+        return false;
+      });
+    });
+    this.closed = new Promise((resolve) =>
+      socket.on('close', (code) => {
+        this.closeCode = code;
+        resolve(code);
+      }),
+    );
+  }
+
+  /** Opens the socket with a ticket URL; rejects with the HTTP status if the upgrade is refused. */
+  static open(url: string, ticket: string): Promise<ParleyTestClient> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(`${url}?ticket=${encodeURIComponent(ticket)}`);
+      const client = new ParleyTestClient(socket);
+      socket.once('open', () => resolve(client));
+      socket.once('unexpected-response', (_req, res) =>
+        reject(new Error(`upgrade refused: ${res.statusCode}`)),
+      );
+      socket.once('error', (err) => reject(err));
+    });
+  }
+
+  /** Directory + ticket + socket, as a real client does; waits for the `hello` frame. */
+  static async connect(
+    gateway: string,
+    account: TestAccount,
+    deviceId?: string,
+  ): Promise<ParleyTestClient> {
+    const answer = await requestConnect(gateway, account, deviceId);
+    if (answer.status !== 200)
+      throw new Error(`connect: ${answer.status} ${JSON.stringify(answer.body)}`);
+    const client = await ParleyTestClient.open(answer.body.url, answer.body.ticket);
+    await client.next((f) => f.type === 'hello');
+    return client;
+  }
+
+  send(frame: unknown): void {
+    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** The first already-received or future frame matching `match` (consumed from the queue view). */
+  next<T extends ServerFrame>(match: (f: ServerFrame) => boolean, timeoutMs = 15000): Promise<T> {
+    const seen = this.frames.find(match);
+    if (seen) {
+      this.frames.splice(this.frames.indexOf(seen), 1);
+      return Promise.resolve(seen as T);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no matching frame within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        match,
+        resolve: (f) => {
+          clearTimeout(timer);
+          this.frames.splice(this.frames.indexOf(f), 1);
+          resolve(f as T);
+        },
+      });
+    });
+  }
+
+  waitClosed(timeoutMs = 15000): Promise<number> {
+    return Promise.race([
+      this.closed,
+      new Promise<number>((_, reject) =>
+        setTimeout(() => reject(new Error('socket did not close')), timeoutMs),
+      ),
+    ]);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}

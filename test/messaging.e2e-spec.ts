@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import type { AckFrame, AcceptedFrame, MessageFrame, SyncPageFrame } from '@parley/common';
+import { createAccount, ParleyTestClient, requestConnect, TestAccount } from '@parley/testing';
+import { testStack } from './support/test-stack';
+
+const stack = testStack();
+
+/** Opens a socket for `account` on the gateway whose URL is not `avoidUrl` (directory-assigned). */
+async function connectAvoiding(account: TestAccount, avoidUrl: string, deviceId?: string) {
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    const answer = await requestConnect(stack.gateways[0], account, deviceId);
+    expect(answer.status).toBe(200);
+    if (answer.body.url !== avoidUrl) {
+      const client = await ParleyTestClient.open(answer.body.url, answer.body.ticket);
+      await client.next((f) => f.type === 'hello');
+      return { client, url: answer.body.url };
+    }
+    // The directory still ranks the other gateway's load as lower: wait for a heartbeat.
+    if (Date.now() > deadline) throw new Error('directory never offered the second gateway');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function sendAndAck(
+  client: ParleyTestClient,
+  target: { to?: string; conversationId?: string },
+  text: string,
+) {
+  const clientMsgId = randomUUID();
+  client.send({ type: 'send', clientMsgId, ...target, text });
+  const accepted = await client.next<AcceptedFrame>(
+    (f) => f.type === 'accepted' && f.clientMsgId === clientMsgId,
+  );
+  const ack = await client.next<AckFrame>((f) => f.type === 'ack' && f.clientMsgId === clientMsgId);
+  return { clientMsgId, accepted, ack };
+}
+
+describe('messages end to end through Kafka (two gateways)', () => {
+  let db: Client;
+  beforeAll(async () => {
+    db = new Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await db.end();
+  });
+
+  it('Alice on one gateway and Bob on the other exchange messages both ways and see the same seqs', async () => {
+    const alice = await createAccount(stack.gateways[0], 'alice');
+    const bob = await createAccount(stack.gateways[0], 'bob');
+    const a = await ParleyTestClient.connect(stack.gateways[0], alice);
+    const aliceUrl = (await requestConnect(stack.gateways[0], alice)).body.url;
+    const b = await connectAvoiding(bob, aliceUrl);
+    expect(b.url).not.toBe(aliceUrl);
+
+    const first = await sendAndAck(a, { to: bob.username }, 'hello bob');
+    const conversationId = first.accepted.conversationId;
+    expect(first.ack).toMatchObject({ conversationId, seq: 1 });
+    const atBob = await b.client.next<MessageFrame>(
+      (f) => f.type === 'message' && f.message.clientMsgId === first.clientMsgId,
+    );
+    expect(atBob.message).toMatchObject({
+      conversationId,
+      seq: 1,
+      senderId: alice.id,
+      senderUsername: alice.username,
+      text: 'hello bob',
+    });
+
+    const reply = await sendAndAck(b.client, { conversationId }, 'hi alice');
+    expect(reply.ack).toMatchObject({ conversationId, seq: 2 });
+    const atAlice = await a.next<MessageFrame>(
+      (f) => f.type === 'message' && f.message.clientMsgId === reply.clientMsgId,
+    );
+    expect(atAlice.message).toMatchObject({ seq: 2, senderId: bob.id, text: 'hi alice' });
+
+    // The same conversation is reused for the pair, from either side.
+    const again = await sendAndAck(b.client, { to: alice.username }, 'still here');
+    expect(again.accepted.conversationId).toBe(conversationId);
+    expect(again.ack.seq).toBe(3);
+    await a.next<MessageFrame>((f) => f.type === 'message' && f.message.seq === 3);
+
+    const rows = await db.query<{ seq: string; sender_id: string }>(
+      'SELECT seq, sender_id FROM messages WHERE conversation_id = $1 ORDER BY seq',
+      [conversationId],
+    );
+    expect(rows.rows.map((r) => [Number(r.seq), r.sender_id])).toEqual([
+      [1, alice.id],
+      [2, bob.id],
+      [3, bob.id],
+    ]);
+    a.close();
+    b.client.close();
+  });
+
+  it('the same clientMsgId sent three times stores one message and gives three identical acks', async () => {
+    const alice = await createAccount(stack.gateways[0], 'alice');
+    const bob = await createAccount(stack.gateways[1], 'bob');
+    const a = await ParleyTestClient.connect(stack.gateways[0], alice);
+    const b = await ParleyTestClient.connect(stack.gateways[1], bob);
+    const clientMsgId = randomUUID();
+    const frame = { type: 'send', clientMsgId, to: bob.username, text: 'only once' };
+    a.send(frame);
+    a.send(frame); // a retry before the ack
+    const firstAck = await a.next<AckFrame>(
+      (f) => f.type === 'ack' && f.clientMsgId === clientMsgId,
+    );
+    a.send(frame); // and one after it
+    const acks = [firstAck];
+    for (let i = 0; i < 2; i++) {
+      acks.push(await a.next<AckFrame>((f) => f.type === 'ack' && f.clientMsgId === clientMsgId));
+    }
+    expect(acks[1]).toEqual(acks[0]);
+    expect(acks[2]).toEqual(acks[0]);
+    const stored = await db.query(
+      'SELECT count(*)::int AS n FROM messages WHERE sender_id = $1 AND client_msg_id = $2',
+      [alice.id, clientMsgId],
+    );
+    expect(stored.rows[0]).toEqual({ n: 1 });
+
+    // Bob receives it exactly once: a later message arrives and nothing else came in between.
+    await b.next<MessageFrame>(
+      (f) => f.type === 'message' && f.message.clientMsgId === clientMsgId,
+    );
+    const marker = await sendAndAck(a, { conversationId: acks[0].conversationId }, 'marker');
+    await b.next<MessageFrame>(
+      (f) => f.type === 'message' && f.message.clientMsgId === marker.clientMsgId,
+    );
+    expect(
+      b.frames.filter((f) => f.type === 'message' && f.message.clientMsgId === clientMsgId),
+    ).toHaveLength(0);
+    a.close();
+    b.close();
+  });
+
+  it('Bob, offline, gets all 1,000 messages Alice sent, in order, in several pages, and no more', async () => {
+    const alice = await createAccount(stack.gateways[0], 'alice');
+    const bob = await createAccount(stack.gateways[0], 'bob');
+    const bobDevice = `bob-phone-${randomUUID().slice(0, 8)}`;
+    const a = await ParleyTestClient.connect(stack.gateways[0], alice);
+    const first = await sendAndAck(a, { to: bob.username }, 'message 1');
+    const conversationId = first.accepted.conversationId;
+    const total = 1000;
+    const ids = [first.clientMsgId];
+    for (let i = 2; i <= total; i++) {
+      const clientMsgId = randomUUID();
+      ids.push(clientMsgId);
+      a.send({ type: 'send', clientMsgId, conversationId, text: `message ${i}` });
+    }
+    // Every send is acked (durable) before Bob comes back.
+    const lastAck = await a.next<AckFrame>(
+      (f) => f.type === 'ack' && f.clientMsgId === ids[total - 1],
+      60000,
+    );
+    expect(lastAck.seq).toBe(total);
+
+    const b = await ParleyTestClient.connect(stack.gateways[1], bob, bobDevice);
+    const received: MessageFrame['message'][] = [];
+    let after: string | undefined;
+    let pages = 0;
+    for (;;) {
+      b.send({ type: 'sync', ...(after ? { after } : {}) });
+      const page = await b.next<SyncPageFrame>((f) => f.type === 'sync.page');
+      pages++;
+      received.push(...page.messages);
+      const last = page.messages[page.messages.length - 1];
+      if (last) b.send({ type: 'delivered', conversationId: last.conversationId, seq: last.seq });
+      if (page.done) break;
+      after = page.next;
+      expect(pages).toBeLessThan(50);
+    }
+    expect(pages).toBeGreaterThan(1);
+    expect(received).toHaveLength(total);
+    expect(received.map((m) => m.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(received.map((m) => m.clientMsgId)).toEqual(ids);
+    expect(new Set(received.map((m) => m.conversationId))).toEqual(new Set([conversationId]));
+    a.close();
+    b.close();
+
+    // The delivered cursor moved (through Kafka and storage): the same device is caught up.
+    const deadline = Date.now() + 20000;
+    let cursor = 0;
+    while (Date.now() < deadline && cursor < total) {
+      const r = await db.query<{ delivered_seq: string }>(
+        'SELECT delivered_seq FROM device_cursors WHERE user_id = $1 AND device_id = $2 AND conversation_id = $3',
+        [bob.id, bobDevice, conversationId],
+      );
+      cursor = Number(r.rows[0]?.delivered_seq ?? 0);
+      if (cursor < total) await new Promise((res) => setTimeout(res, 250));
+    }
+    expect(cursor).toBe(total);
+    const again = await ParleyTestClient.connect(stack.gateways[0], bob, bobDevice);
+    again.send({ type: 'sync' });
+    const empty = await again.next<SyncPageFrame>((f) => f.type === 'sync.page');
+    expect(empty).toMatchObject({ messages: [], done: true });
+    again.close();
+  });
+});

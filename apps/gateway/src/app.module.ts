@@ -14,14 +14,21 @@ import { RefreshTokenEntity } from './accounts/refresh-token.entity';
 import { UserEntity } from './accounts/user.entity';
 import type { GatewayConfig } from './config/gateway.config';
 import { ConnectionsModule } from './connections/connections.module';
+import { ConnectModule } from './connect/connect.module';
+import { ContactsModule } from './contacts/contacts.module';
 import { HeartbeatModule } from './heartbeat/heartbeat.module';
+import { MessagingModule } from './messaging/messaging.module';
 import { CreateAccounts1763700000000 } from './migrations/1763700000000-CreateAccounts';
+import { CreateContacts1763950000000 } from './migrations/1763950000000-CreateContacts';
+import { RealtimeModule } from './realtime/realtime.module';
+import { UsersModule } from './users/users.module';
 
 export const GATEWAY_SERVICE = 'gateway';
 
 /**
- * The gateway's root module, built from its validated config: client-facing HTTP (accounts) and,
- * next, WebSockets. It produces to Kafka and consumes nothing.
+ * The gateway's root module, built from its validated config: client-facing HTTP (accounts,
+ * connect tickets, conversations, contacts) and WebSockets (/ws). It produces to Kafka, consumes
+ * nothing from it, and takes live deliveries from its Redis channel.
  */
 export function createAppModule(config: GatewayConfig): Type<unknown> {
   @Module({
@@ -36,7 +43,7 @@ export function createAppModule(config: GatewayConfig): Type<unknown> {
         url: config.DATABASE_URL,
         owner: GATEWAY_SERVICE,
         entities: [UserEntity, RefreshTokenEntity],
-        migrations: [CreateAccounts1763700000000],
+        migrations: [CreateAccounts1763700000000, CreateContacts1763950000000],
       }),
       RedisModule.forRoot(config.REDIS_URL),
       KafkaModule.forRoot({ clientId: config.GATEWAY_ID, brokers: config.KAFKA_BROKERS }),
@@ -47,6 +54,11 @@ export function createAppModule(config: GatewayConfig): Type<unknown> {
       ConnectionsModule,
       HeartbeatModule,
       AccountsModule,
+      UsersModule,
+      ConnectModule,
+      MessagingModule,
+      ContactsModule,
+      RealtimeModule,
     ],
   })
   class AppModule {}

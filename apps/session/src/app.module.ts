@@ -8,11 +8,15 @@ import {
 } from '@parley/common';
 import { KafkaModule, KafkaReadinessCheck } from '@parley/kafka';
 import type { SessionConfig } from './config/session.config';
+import { DeliveriesModule } from './deliveries/deliveries.module';
 import { GatewaysModule } from './gateways/gateways.module';
 
 export const SESSION_SERVICE = 'session';
 
-/** Session: keeps the live-gateway table (Redis) from gateway heartbeats (Kafka). */
+/**
+ * Session: keeps the live-gateway table (Redis) from gateway heartbeats, where each user's devices
+ * are connected from connection events, and fans stored messages out to the gateway boxes.
+ */
 export function createAppModule(config: SessionConfig): Type<unknown> {
   @Module({
     imports: [
@@ -29,6 +33,7 @@ export function createAppModule(config: SessionConfig): Type<unknown> {
         checks: [KafkaReadinessCheck, RedisReadinessCheck],
       }),
       GatewaysModule,
+      DeliveriesModule,
     ],
   })
   class AppModule {}

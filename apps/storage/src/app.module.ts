@@ -8,13 +8,16 @@ import {
 } from '@parley/common';
 import { KafkaModule, KafkaReadinessCheck } from '@parley/kafka';
 import type { StorageConfig } from './config/storage.config';
+import { CursorsModule } from './cursors/cursors.module';
+import { MessagesModule } from './messages/messages.module';
+import { CreateConversationsAndMessages1763900000000 } from './migrations/1763900000000-CreateConversationsAndMessages';
 
 export const STORAGE_SERVICE = 'storage';
 
 /**
- * Storage owns the messaging schema (conversations and messages arrive with the next issue). For
- * now it runs its (empty) migrations, keeps a producer, and reports readiness on Kafka and
- * PostgreSQL; it has no consumer handlers yet, so its transport joins no group.
+ * Storage owns the messaging schema (conversations, members, device cursors, messages). It
+ * persists accepted sends (seq per conversation, dedup per sender + clientMsgId) and publishes
+ * them as stored, and moves delivered/read cursors forward. Readiness: Kafka and PostgreSQL.
  */
 export function createAppModule(config: StorageConfig): Type<unknown> {
   @Module({
@@ -29,13 +32,15 @@ export function createAppModule(config: StorageConfig): Type<unknown> {
         url: config.DATABASE_URL,
         owner: STORAGE_SERVICE,
         entities: [],
-        migrations: [],
+        migrations: [CreateConversationsAndMessages1763900000000],
       }),
       KafkaModule.forRoot({ clientId: STORAGE_SERVICE, brokers: config.KAFKA_BROKERS }),
       ObservabilityModule.forRoot({
         service: STORAGE_SERVICE,
         checks: [KafkaReadinessCheck, DatabaseReadinessCheck],
       }),
+      MessagesModule,
+      CursorsModule,
     ],
   })
   class AppModule {}

@@ -9,7 +9,6 @@ async function main(): Promise<void> {
     service: STORAGE_SERVICE,
     host: config.HOST,
     port: config.PORT,
-    // No @EventPattern handlers yet: the transport starts no consumer until one is added.
     transport: new KafkaBatchTransport({
       clientId: STORAGE_SERVICE,
       brokers: config.KAFKA_BROKERS,

@@ -80,7 +80,7 @@ export class ParleyTestClient {
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      const frame = JSON.parse(String(data)) as ServerFrame;
+      const frame = JSON.parse((data as Buffer).toString('utf8')) as ServerFrame;
       this.frames.push(frame);
       this.waiters = this.waiters.filter((w) => {
         if (!w.match(frame)) return true;

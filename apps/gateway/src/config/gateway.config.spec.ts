@@ -20,6 +20,19 @@ describe('gateway config', () => {
     });
   });
 
+  it('defaults the messaging limits', () => {
+    expect(loadGatewayConfig({})).toMatchObject({
+      CONNECT_TICKET_TTL_SECONDS: 30,
+      WS_MAX_PAYLOAD_BYTES: 16384,
+      WS_PING_INTERVAL_MS: 15000,
+      WS_MAX_QUEUED_FRAMES: 4096,
+      MESSAGE_MAX_LENGTH: 4000,
+      KAFKA_PUBLISH_TIMEOUT_MS: 10000,
+      SYNC_PAGE_SIZE: 200,
+    });
+    expect(() => loadGatewayConfig({ SYNC_PAGE_SIZE: '501' })).toThrow(/SYNC_PAGE_SIZE/);
+  });
+
   it('derives the gateway id and public URL from HOST and PORT', () => {
     const config = loadGatewayConfig({ HOST: '10.0.0.5', PORT: '3401' });
     expect(config.GATEWAY_ID).toBe('gateway-3401');

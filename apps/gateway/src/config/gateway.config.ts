@@ -37,6 +37,20 @@ export const gatewayEnvSchema = z
     GATEWAY_HEARTBEAT_MS: z.coerce.number().int().min(100).default(3000),
     /** Express `trust proxy`: which peers may set X-Forwarded-For (the client address is throttled). */
     TRUST_PROXY: z.string().min(1).default('loopback'),
+    /** Lifetime of a single-use WebSocket connect ticket. */
+    CONNECT_TICKET_TTL_SECONDS: positiveInt(30),
+    /** Largest WebSocket frame accepted; a bigger one closes the socket with 1009. */
+    WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).default(16384),
+    /** Ping interval; a socket that has not answered the previous ping by the next is terminated. */
+    WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).default(15000),
+    /** Frames waiting to be processed on one socket before further frames are refused (overloaded). */
+    WS_MAX_QUEUED_FRAMES: positiveInt(4096),
+    /** Longest message text, in Unicode code points. */
+    MESSAGE_MAX_LENGTH: z.coerce.number().int().min(1).max(100_000).default(4000),
+    /** How long a client action waits for Kafka's ack before answering `unavailable`. */
+    KAFKA_PUBLISH_TIMEOUT_MS: positiveInt(10000),
+    /** Default offline-sync page size (a client may ask for up to 500). */
+    SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(200),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;

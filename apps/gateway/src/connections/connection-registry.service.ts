@@ -24,4 +24,9 @@ export class ConnectionRegistry<TConnection = unknown> {
   count(): number {
     return this.connections.size;
   }
+
+  /** A snapshot of the open connections (safe to add or remove while iterating it). */
+  all(): TConnection[] {
+    return [...this.connections.values()];
+  }
 }

@@ -1,4 +1,6 @@
 import {
+  ConnectionClosedV1,
+  ConnectionOpenedV1,
   AccountLoggedInV1,
   AccountLoggedOutV1,
   AccountRegisteredV1,
@@ -56,6 +58,32 @@ describe('PresenceService', () => {
     ]);
     expect(n).toBe(2);
     expect(repo.upsertLastSeen).toHaveBeenCalledTimes(1);
+  });
+
+  it('records connection opened/closed as activity at the event time, latest per user', async () => {
+    const { repo, svc } = service();
+    const at = (t: string) => ({ deviceId: 'phone', gatewayId: 'gateway-1', at: t });
+    const n = await svc.recordConnectionActivity([
+      createEnvelope(
+        ConnectionOpenedV1,
+        { userId: alice, connectionId: randomUUID(), ...at('2025-01-01T10:00:00.000Z') },
+        't',
+      ),
+      createEnvelope(
+        ConnectionClosedV1,
+        {
+          userId: alice,
+          connectionId: randomUUID(),
+          reason: 'client',
+          ...at('2025-01-01T11:00:00.000Z'),
+        },
+        't',
+      ),
+    ]);
+    expect(n).toBe(1);
+    expect(repo.upsertLastSeen).toHaveBeenCalledWith([
+      { userId: alice, lastSeenAt: new Date('2025-01-01T11:00:00.000Z') },
+    ]);
   });
 
   it('reads last-seen as ISO time, and throws NotFound for unknown users', async () => {

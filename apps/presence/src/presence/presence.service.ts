@@ -4,6 +4,7 @@ import type { TopicEvent } from '@parley/kafka';
 import { LastSeen, PresenceRepository } from './presence.repository';
 
 export type AccountEventEnvelope = TopicEvent<typeof Topic.AccountEvents>;
+export type ConnectionEventEnvelope = TopicEvent<typeof Topic.Connections>;
 
 export interface PresenceView {
   userId: string;
@@ -11,8 +12,8 @@ export interface PresenceView {
 }
 
 /**
- * When a user was last seen. Registering, logging in and logging out are all activity; the
- * latest time per user wins.
+ * When a user was last seen. Registering, logging in and logging out are all activity, and so are
+ * a device's socket opening and closing; the latest time per user wins.
  */
 @Injectable()
 export class PresenceService {
@@ -21,6 +22,15 @@ export class PresenceService {
   /** Applies a batch of account events in one write; resolves once it is committed. */
   async recordAccountActivity(events: readonly AccountEventEnvelope[]): Promise<number> {
     const entries = latestActivityPerUser(events);
+    await this.presence.upsertLastSeen(entries);
+    return entries.length;
+  }
+
+  /** Applies a batch of connection opened/closed events in one write (their `at` is the time). */
+  async recordConnectionActivity(events: readonly ConnectionEventEnvelope[]): Promise<number> {
+    const entries = latestPerUser(
+      events.map((e) => ({ userId: e.payload.userId, at: new Date(e.payload.at) })),
+    );
     await this.presence.upsertLastSeen(entries);
     return entries.length;
   }
@@ -45,11 +55,15 @@ export function activityTime(event: AccountEventEnvelope): Date {
 
 /** One entry per user (an upsert may touch each row once), holding the latest activity. */
 export function latestActivityPerUser(events: readonly AccountEventEnvelope[]): LastSeen[] {
+  return latestPerUser(events.map((e) => ({ userId: e.payload.userId, at: activityTime(e) })));
+}
+
+/** One entry per user with the latest of its activity times. */
+export function latestPerUser(activity: readonly { userId: string; at: Date }[]): LastSeen[] {
   const latest = new Map<string, Date>();
-  for (const event of events) {
-    const at = activityTime(event);
-    const known = latest.get(event.payload.userId);
-    if (!known || at > known) latest.set(event.payload.userId, at);
+  for (const { userId, at } of activity) {
+    const known = latest.get(userId);
+    if (!known || at > known) latest.set(userId, at);
   }
   return [...latest].map(([userId, lastSeenAt]) => ({ userId, lastSeenAt }));
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { REDIS } from '@parley/common';
+import { REDIS, RedisKeys } from '@parley/common';
 import Redis from 'ioredis';
 import { z } from 'zod';
 
@@ -26,7 +26,7 @@ const liveGatewaySchema = z.object({
 });
 
 /**
- * The live-gateway table in Redis, two structures:
+ * The live-gateway table in Redis (key names in RedisKeys, shared with the gateways), two structures:
  *  - `parley:gateway:<id>`: the gateway's JSON with a TTL. Liveness lives here: a gateway that
  *    misses 3 heartbeats simply expires.
  *  - `parley:gateways:by-load`: a sorted set of gateway ids scored by connection count, the index
@@ -34,9 +34,9 @@ const liveGatewaySchema = z.object({
  */
 @Injectable()
 export class GatewayDirectoryRepository {
-  static readonly LOAD_INDEX = 'parley:gateways:by-load';
+  static readonly LOAD_INDEX = RedisKeys.gatewaysByLoad;
   static key(gatewayId: string): string {
-    return `parley:gateway:${gatewayId}`;
+    return RedisKeys.gateway(gatewayId);
   }
 
   constructor(@Inject(REDIS) private readonly redis: Redis) {}

@@ -1,0 +1,182 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClientFrame, DeliveredMessage, ErrorCode, ServerFrame } from '@parley/common';
+import type { ApiClient } from '../api/api.client';
+import { OutboxStore } from '../outbox/outbox.store';
+import type { SocketSessionHandlers } from '../session/socket-session';
+import { ChatController, OFFLINE_NOTICE } from './chat-controller';
+import type { ChatView } from './chat-screen';
+
+const CONV = '1763700000000-0123456789abcdef0123456789abcdef';
+const OTHER = '1763700000000-fedcba9876543210fedcba9876543210';
+const ME = '00000000-0000-4000-8000-000000000001';
+const BOB = '00000000-0000-4000-8000-000000000002';
+
+const msg = (seq: number, over: Partial<DeliveredMessage> = {}): DeliveredMessage => ({
+  conversationId: CONV,
+  seq,
+  senderId: BOB,
+  senderUsername: 'bob',
+  clientMsgId: `c${seq}`,
+  text: `m${seq}`,
+  serverTime: `2026-01-01T00:00:${String(seq).padStart(2, '0')}.000Z`,
+  ...over,
+});
+
+/** A controller wired to a fake session that records frames and lets the test play the server. */
+async function setup(options: { offline?: boolean } = {}) {
+  const sent: ClientFrame[] = [];
+  let online = false;
+  let handlers!: SocketSessionHandlers;
+  const api = {
+    openConversation: options.offline
+      ? jest.fn().mockRejectedValue(new Error('offline'))
+      : jest.fn().mockResolvedValue({ id: CONV, kind: 'direct' }),
+  } as unknown as ApiClient;
+  const outbox = new OutboxStore(join(mkdtempSync(join(tmpdir(), 'parley-chat-')), 'outbox.json'));
+  let view!: ChatView;
+  const controller = new ChatController(
+    'bob',
+    { server: 'http://x', username: 'alice', userId: ME, accessToken: 'a', refreshToken: 'r' },
+    api,
+    outbox,
+    (h) => {
+      handlers = h;
+      return {
+        start: () => undefined,
+        stop: () => undefined,
+        send: (frame) => {
+          if (online) sent.push(frame);
+          return online;
+        },
+      };
+    },
+    (v) => (view = v),
+    () => undefined,
+  );
+  await controller.start();
+  const server = {
+    hello() {
+      online = true;
+      handlers.onState({ kind: 'online', gatewayId: 'gw-1', url: 'ws://x/ws' });
+      handlers.onHello({
+        type: 'hello',
+        connectionId: 'c',
+        userId: ME,
+        username: 'alice',
+        deviceId: 'd',
+        gatewayId: 'gw-1',
+        heartbeatMs: 25000,
+      });
+    },
+    drop() {
+      online = false;
+      handlers.onState({ kind: 'offline', reason: 'lost', retryInMs: 1000 });
+    },
+    frame: (f: ServerFrame) => handlers.onFrame(f),
+  };
+  const lines = () => view.items.map((i) => `${i.text}${i.status ? `:${i.status}` : ''}`);
+  return { controller, sent, server, outbox, lines, view: () => view };
+}
+
+describe('ChatController', () => {
+  it('keeps a message typed offline in the outbox, sends it on hello, and marks it sent on ack', async () => {
+    const t = await setup();
+    t.server.drop();
+    expect(t.view().notice).toBe(OFFLINE_NOTICE);
+    t.controller.send('hi bob');
+    expect(t.lines()).toEqual(['hi bob:pending']);
+    const [entry] = t.outbox.read();
+    expect(entry).toMatchObject({ conversationId: CONV, text: 'hi bob', state: 'pending' });
+
+    t.server.hello();
+    expect(t.view().notice).toBeUndefined();
+    expect(t.sent).toContainEqual({
+      type: 'send',
+      clientMsgId: entry.clientMsgId,
+      conversationId: CONV,
+      text: 'hi bob',
+    });
+    expect(t.sent).toContainEqual(expect.objectContaining({ type: 'sync' }));
+    expect(t.sent).toContainEqual(
+      expect.objectContaining({ type: 'history', conversationId: CONV }),
+    );
+
+    t.server.frame({ type: 'accepted', clientMsgId: entry.clientMsgId, conversationId: CONV });
+    expect(t.lines()).toEqual(['hi bob:pending']);
+    t.server.frame({
+      type: 'ack',
+      clientMsgId: entry.clientMsgId,
+      conversationId: CONV,
+      seq: 1,
+      serverTime: '2026-01-01T00:00:01.000Z',
+    });
+    expect(t.lines()).toEqual(['hi bob:sent']);
+    expect(t.outbox.read()).toEqual([]);
+  });
+
+  it('follows sync pages until done, reports delivered per conversation and dedupes history', async () => {
+    const t = await setup();
+    t.server.hello();
+    t.server.frame({ type: 'message', message: msg(2) });
+    t.server.frame({
+      type: 'sync.page',
+      messages: [msg(1), msg(2), msg(1, { conversationId: OTHER, senderUsername: 'carol' })],
+      next: 'tok1',
+      done: false,
+    });
+    expect(t.sent).toContainEqual({ type: 'sync', ref: 'sync', after: 'tok1', limit: 200 });
+    expect(t.sent).toContainEqual({ type: 'delivered', conversationId: CONV, seq: 2 });
+    expect(t.sent).toContainEqual({ type: 'delivered', conversationId: OTHER, seq: 1 });
+    t.server.frame({ type: 'sync.page', messages: [msg(3)], next: 'tok2', done: true });
+    t.server.frame({
+      type: 'history.page',
+      conversationId: CONV,
+      messages: [msg(1), msg(2), msg(3)],
+      hasMore: false,
+    });
+    expect(t.lines()).toEqual(['m1', 'm2', 'm3']);
+    expect(t.sent.filter((f) => f.type === 'sync')).toHaveLength(2);
+    expect(t.sent.filter((f) => f.type === 'read').at(-1)).toEqual({
+      type: 'read',
+      conversationId: CONV,
+      seq: 3,
+    });
+  });
+
+  it('learns the conversation from the ack when it started offline', async () => {
+    const t = await setup({ offline: true });
+    t.controller.send('first contact');
+    t.server.hello();
+    const send = t.sent.find((f) => f.type === 'send');
+    expect(send).toMatchObject({ to: 'bob', text: 'first contact' });
+    const clientMsgId = send?.type === 'send' ? send.clientMsgId : '';
+    t.server.frame({
+      type: 'ack',
+      clientMsgId,
+      conversationId: CONV,
+      seq: 5,
+      serverTime: '2026-01-01T00:00:05.000Z',
+    });
+    expect(t.lines()).toEqual(['first contact:sent']);
+    expect(t.sent).toContainEqual(
+      expect.objectContaining({ type: 'history', conversationId: CONV }),
+    );
+  });
+
+  it('drops a refused send from the outbox and marks it failed', async () => {
+    const t = await setup();
+    t.server.hello();
+    t.controller.send('x'.repeat(10));
+    const [entry] = t.outbox.read();
+    t.server.frame({
+      type: 'error',
+      clientMsgId: entry.clientMsgId,
+      code: ErrorCode.ValidationFailed,
+      message: 'text too long',
+    });
+    expect(t.lines()).toEqual([`${'x'.repeat(10)}:failed`]);
+    expect(t.outbox.read()).toEqual([]);
+  });
+});

@@ -1,0 +1,30 @@
+import type { ConversationView } from '../api/api.types';
+import { formatTime, sanitize } from './message-line';
+
+/** Newest activity first; conversations without messages last. */
+export function sortConversations(list: ConversationView[]): ConversationView[] {
+  const when = (c: ConversationView) => c.lastMessage?.serverTime ?? '';
+  return [...list].sort((a, b) => when(b).localeCompare(when(a)));
+}
+
+/** The other members' names (a 1:1 shows the peer; a chat with oneself shows oneself). */
+export function conversationTitle(c: ConversationView, myUserId: string): string {
+  const others = c.members.filter((m) => m.id !== myUserId).map((m) => m.username);
+  return others.length > 0 ? others.join(', ') : (c.members[0]?.username ?? c.id);
+}
+
+/** `bob  (2 unread)  12:01 bob: see you` clipped to the width. */
+export function renderConversationLine(
+  c: ConversationView,
+  myUserId: string,
+  width = 80,
+  now?: Date,
+): string {
+  const unread = c.unread > 0 ? `  (${c.unread} unread)` : '';
+  const last = c.lastMessage
+    ? `  ${formatTime(c.lastMessage.serverTime, now)} ${c.lastMessage.senderUsername}: ${sanitize(c.lastMessage.text)}`
+    : '  (no messages)';
+  const line = `${conversationTitle(c, myUserId)}${unread}${last}`;
+  const chars = [...line];
+  return chars.length > width ? `${chars.slice(0, width - 1).join('')}…` : line;
+}

@@ -1,0 +1,51 @@
+import type { MessageStatus, TimelineItem } from './timeline';
+
+export const STATUS_MARKS: Record<MessageStatus, string> = {
+  pending: '…',
+  sent: '✓',
+  failed: '✗',
+};
+
+/** Replaces control characters (ESC, CR, BEL, C1…) so message text cannot drive the terminal. */
+export function sanitize(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\ufffd').replace(/\n/g, ' ⏎ ');
+}
+
+/** HH:MM in local time; the ISO string itself when it does not parse. */
+export function formatTime(iso: string, now: Date = new Date()): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const hm = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  const sameDay = date.toDateString() === now.toDateString();
+  return sameDay
+    ? hm
+    : `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${hm}`;
+}
+
+/** One message as a line: `12:01 alice: hello ✓` (own messages carry their status mark). */
+export function renderMessageLine(item: TimelineItem, now?: Date): string {
+  const mark = item.status ? ` ${STATUS_MARKS[item.status]}` : '';
+  const error = item.status === 'failed' && item.error ? ` (${sanitize(item.error)})` : '';
+  return `${formatTime(item.time, now)} ${item.senderUsername}: ${sanitize(item.text)}${mark}${error}`;
+}
+
+/** Splits a line into rows of at most `width` characters; continuation rows are indented. */
+export function wrap(line: string, width: number, indent = 2): string[] {
+  const chars = [...line];
+  if (width <= indent + 1 || chars.length <= width) return [line];
+  const rows = [chars.slice(0, width).join('')];
+  for (let i = width; i < chars.length; i += width - indent)
+    rows.push(' '.repeat(indent) + chars.slice(i, i + width - indent).join(''));
+  return rows;
+}
+
+/** Removes ANSI escape sequences (for tests and for width computations). */
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-Z\\-_]/g, '');
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}

@@ -1,0 +1,73 @@
+import type { DeliveredMessage } from '@parley/common';
+import { Timeline } from './timeline';
+
+const CONV = '1763700000000-0123456789abcdef0123456789abcdef';
+const ME = '00000000-0000-4000-8000-000000000001';
+const BOB = '00000000-0000-4000-8000-000000000002';
+
+const msg = (seq: number, over: Partial<DeliveredMessage> = {}): DeliveredMessage => ({
+  conversationId: CONV,
+  seq,
+  senderId: BOB,
+  senderUsername: 'bob',
+  clientMsgId: `c${seq}`,
+  text: `m${seq}`,
+  serverTime: `2026-01-01T00:00:${String(seq).padStart(2, '0')}.000Z`,
+  ...over,
+});
+
+const texts = (t: Timeline) => t.items().map((i) => `${i.text}${i.status ? `:${i.status}` : ''}`);
+
+describe('Timeline', () => {
+  it('dedupes by (conversationId, seq) and orders by seq whatever the arrival order', () => {
+    const t = new Timeline(ME, 'alice');
+    expect(t.addStored(msg(3))).toBe(true);
+    expect(t.addStored(msg(1))).toBe(true);
+    expect(t.addStored(msg(3))).toBe(false);
+    t.addStored(msg(2));
+    expect(texts(t)).toEqual(['m1', 'm2', 'm3']);
+    expect(t.maxSeq()).toBe(3);
+  });
+
+  it('stale state + events == fresh state (reconnect: history and sync overlap the live pushes)', () => {
+    const live = new Timeline(ME, 'alice');
+    [1, 2, 5].forEach((s) => live.addStored(msg(s)));
+    [3, 4, 5].forEach((s) => live.addStored(msg(s))); // sync after reconnect
+    [1, 2, 3, 4, 5].forEach((s) => live.addStored(msg(s))); // history page
+    const fresh = new Timeline(ME, 'alice');
+    [1, 2, 3, 4, 5].forEach((s) => fresh.addStored(msg(s)));
+    expect(live.items()).toEqual(fresh.items());
+  });
+
+  it('keeps own messages pending after stored ones until the ack, then puts them by seq', () => {
+    const t = new Timeline(ME, 'alice');
+    t.addStored(msg(1));
+    t.addPending({ clientMsgId: 'x', text: 'hi', createdAt: '2026-01-01T00:01:00.000Z' });
+    expect(texts(t)).toEqual(['m1', 'hi:pending']);
+    t.addStored(msg(3));
+    expect(texts(t)).toEqual(['m1', 'm3', 'hi:pending']);
+    t.ack({
+      clientMsgId: 'x',
+      conversationId: CONV,
+      seq: 2,
+      serverTime: '2026-01-01T00:00:02.000Z',
+    });
+    expect(texts(t)).toEqual(['m1', 'hi:sent', 'm3']);
+  });
+
+  it('treats an own message seen through sync (another device or a lost ack) as sent', () => {
+    const t = new Timeline(ME, 'alice');
+    t.addPending({ clientMsgId: 'x', text: 'hi', createdAt: '2026-01-01T00:01:00.000Z' });
+    t.addStored(msg(4, { senderId: ME, senderUsername: 'alice', clientMsgId: 'x', text: 'hi' }));
+    expect(texts(t)).toEqual(['hi:sent']);
+    expect(t.addPending({ clientMsgId: 'x', text: 'hi', createdAt: 'z' })).toBe(false);
+    expect(t.ack({ clientMsgId: 'x', conversationId: CONV, seq: 4, serverTime: 'z' })).toBe(false);
+  });
+
+  it('marks a refused send as failed', () => {
+    const t = new Timeline(ME, 'alice');
+    t.addPending({ clientMsgId: 'x', text: 'hi', createdAt: '2026-01-01T00:01:00.000Z' });
+    t.fail('x', 'too long');
+    expect(t.items()[0]).toMatchObject({ status: 'failed', error: 'too long' });
+  });
+});

@@ -1,0 +1,121 @@
+import type { DeliveredMessage } from '@parley/common';
+
+/** An own message's delivery state: `pending` until the server's ack, then `sent`. */
+export type MessageStatus = 'pending' | 'sent' | 'failed';
+
+export interface TimelineItem {
+  conversationId?: string;
+  /** Set once stored on the server; (conversationId, seq) identifies the message. */
+  seq?: number;
+  clientMsgId: string;
+  senderUsername: string;
+  own: boolean;
+  text: string;
+  /** Server time when stored, else the local send time (ISO). */
+  time: string;
+  /** Own messages only. */
+  status?: MessageStatus;
+  /** Why a send failed (own, failed). */
+  error?: string;
+}
+
+/**
+ * The messages of one conversation as the screen shows them: stored messages deduplicated by
+ * (conversationId, seq) and ordered by seq, then own messages not yet stored, in the order typed.
+ * Live pushes, sync pages, history pages and acks may overlap or repeat in any order; merging them
+ * gives the same timeline as one fresh history read (plus what is still pending locally).
+ */
+export class Timeline {
+  private readonly stored = new Map<string, TimelineItem>();
+  private readonly local = new Map<string, TimelineItem>();
+
+  constructor(
+    private readonly myUserId: string,
+    private readonly myUsername: string,
+  ) {}
+
+  /** Adds a stored message; false when it was already there (a duplicate). */
+  addStored(message: DeliveredMessage): boolean {
+    const key = storedKey(message.conversationId, message.seq);
+    const own = message.senderId === this.myUserId;
+    if (own) this.local.delete(message.clientMsgId);
+    if (this.stored.has(key)) return false;
+    this.stored.set(key, {
+      conversationId: message.conversationId,
+      seq: message.seq,
+      clientMsgId: message.clientMsgId,
+      senderUsername: message.senderUsername,
+      own,
+      text: message.text,
+      time: message.serverTime,
+      status: own ? 'sent' : undefined,
+    });
+    return true;
+  }
+
+  /** An own message typed now (or still in the outbox from an earlier run). */
+  addPending(entry: { clientMsgId: string; text: string; createdAt: string }): boolean {
+    if (this.local.has(entry.clientMsgId) || this.findStored(entry.clientMsgId)) return false;
+    this.local.set(entry.clientMsgId, {
+      clientMsgId: entry.clientMsgId,
+      senderUsername: this.myUsername,
+      own: true,
+      text: entry.text,
+      time: entry.createdAt,
+      status: 'pending',
+    });
+    return true;
+  }
+
+  /** The server stored an own message: it moves into place with its seq, marked sent. */
+  ack(ack: { clientMsgId: string; conversationId: string; seq: number; serverTime: string }) {
+    const pending = this.local.get(ack.clientMsgId);
+    if (!pending) return false;
+    this.local.delete(ack.clientMsgId);
+    const key = storedKey(ack.conversationId, ack.seq);
+    if (!this.stored.has(key))
+      this.stored.set(key, {
+        ...pending,
+        conversationId: ack.conversationId,
+        seq: ack.seq,
+        time: ack.serverTime,
+        status: 'sent',
+        error: undefined,
+      });
+    return true;
+  }
+
+  fail(clientMsgId: string, error: string): boolean {
+    const pending = this.local.get(clientMsgId);
+    if (!pending) return false;
+    this.local.set(clientMsgId, { ...pending, status: 'failed', error });
+    return true;
+  }
+
+  has(clientMsgId: string): boolean {
+    return this.local.has(clientMsgId) || this.findStored(clientMsgId) !== undefined;
+  }
+
+  /** The highest stored seq (what a `read` frame may acknowledge). */
+  maxSeq(): number {
+    let max = 0;
+    for (const item of this.stored.values()) max = Math.max(max, item.seq ?? 0);
+    return max;
+  }
+
+  items(): TimelineItem[] {
+    const stored = [...this.stored.values()].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+    const local = [...this.local.values()].sort((a, b) => a.time.localeCompare(b.time));
+    return [...stored, ...local];
+  }
+
+  private findStored(clientMsgId: string): TimelineItem | undefined {
+    for (const item of this.stored.values())
+      if (item.own && item.clientMsgId === clientMsgId) return item;
+    return undefined;
+  }
+}
+
+function storedKey(conversationId: string, seq: number): string {
+  return `${conversationId}:${seq}`;
+}

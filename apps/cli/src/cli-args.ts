@@ -1,0 +1,51 @@
+import { parseArgs } from 'node:util';
+
+export interface CliArgs {
+  command: string | undefined;
+  args: string[];
+  flags: Record<string, string | undefined>;
+  help: boolean;
+}
+
+/** `parley [--server URL] <command> [args] [--username U --email E --name N]`. */
+export function parseCliArgs(argv: string[]): CliArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      server: { type: 'string' },
+      username: { type: 'string' },
+      email: { type: 'string' },
+      name: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...args] = positionals;
+  return {
+    command,
+    args,
+    flags: {
+      server: values.server,
+      username: values.username,
+      email: values.email,
+      name: values.name,
+    },
+    help: values.help ?? false,
+  };
+}
+
+export const USAGE = `usage: parley [--server URL] <command>
+
+  register [--username U --email E --name "Real Name"]   create an account (password: prompt or PARLEY_PASSWORD)
+  login [--username U]                                   log in and store tokens
+  logout                                                 revoke this log-in and forget the tokens
+  whoami                                                 who is logged in, where
+  contacts [add|remove <username>]                       list or edit contacts
+  users <prefix>                                         find people by username prefix
+  chats                                                  conversations, newest first, with unread counts
+  chat <username>                                        open a chat (/quit, Ctrl-C or Ctrl-D to leave)
+
+environment: PARLEY_SERVER (default http://127.0.0.1:3000), PARLEY_CONFIG_DIR
+(default $XDG_CONFIG_HOME/parley or ~/.config/parley), PARLEY_PASSWORD (for scripts)
+`;

@@ -1,0 +1,79 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from '@parley/common';
+import { AccountsException } from '../accounts/accounts.exception';
+import type { GatewayConfig } from '../config/gateway.config';
+import { UserDirectoryRepository } from '../users/user-directory.repository';
+import { newDeviceId, newTicket, TicketGrant } from './connect-ticket';
+import { ConnectTicketsRepository } from './connect-tickets.repository';
+import { DirectoryEntry, GatewayDirectoryRepository } from './gateway-directory.repository';
+
+export const MAX_BACKUPS = 2;
+
+export interface ConnectAnswer {
+  url: string;
+  backups: string[];
+  ticket: string;
+  deviceId: string;
+  gatewayId: string;
+  expiresIn: number;
+}
+
+/**
+ * The least-loaded live gateways, then the backups (ties by id). With an empty directory (right
+ * after start-up, before session has seen a heartbeat) this gateway is the answer.
+ */
+export function chooseGateways(
+  live: readonly DirectoryEntry[],
+  self: Pick<DirectoryEntry, 'gatewayId' | 'publicUrl'>,
+): { primary: Pick<DirectoryEntry, 'gatewayId' | 'publicUrl'>; backups: string[] } {
+  const ranked = [...live].sort(
+    (a, b) => a.connections - b.connections || a.gatewayId.localeCompare(b.gatewayId),
+  );
+  const [primary, ...rest] = ranked;
+  if (!primary) return { primary: self, backups: [] };
+  return { primary, backups: rest.slice(0, MAX_BACKUPS).map((g) => g.publicUrl) };
+}
+
+/**
+ * `POST /v1/connect`: picks the gateway a client should open its WebSocket on and issues a
+ * single-use ticket for it (bound to the user, the device and that gateway). The long-lived
+ * access token never travels in a WebSocket URL.
+ */
+@Injectable()
+export class ConnectService {
+  constructor(
+    private readonly directory: GatewayDirectoryRepository,
+    private readonly tickets: ConnectTicketsRepository,
+    private readonly users: UserDirectoryRepository,
+    @Inject(APP_CONFIG)
+    private readonly config: Pick<
+      GatewayConfig,
+      'GATEWAY_ID' | 'GATEWAY_PUBLIC_URL' | 'CONNECT_TICKET_TTL_SECONDS'
+    >,
+  ) {}
+
+  async connect(userId: string, deviceId: string | undefined): Promise<ConnectAnswer> {
+    const user = await this.users.findById(userId);
+    if (!user) throw AccountsException.invalidAccessToken();
+    const { primary, backups } = chooseGateways(await this.directory.live(), {
+      gatewayId: this.config.GATEWAY_ID,
+      publicUrl: this.config.GATEWAY_PUBLIC_URL,
+    });
+    const grant: TicketGrant = {
+      userId: user.id,
+      username: user.username,
+      deviceId: deviceId ?? newDeviceId(),
+      gatewayId: primary.gatewayId,
+    };
+    const ticket = newTicket();
+    await this.tickets.store(ticket, grant, this.config.CONNECT_TICKET_TTL_SECONDS);
+    return {
+      url: primary.publicUrl,
+      backups,
+      ticket,
+      deviceId: grant.deviceId,
+      gatewayId: primary.gatewayId,
+      expiresIn: this.config.CONNECT_TICKET_TTL_SECONDS,
+    };
+  }
+}

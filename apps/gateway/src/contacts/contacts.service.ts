@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { MessagingException } from '../messaging/messaging.exception';
+import { UserDirectoryRepository, UserSummary } from '../users/user-directory.repository';
+import { ContactRow, ContactsRepository } from './contacts.repository';
+
+export const USER_SEARCH_MAX_LIMIT = 50;
+export const USER_SEARCH_DEFAULT_LIMIT = 20;
+
+/** Finding people by username and keeping an address book. */
+@Injectable()
+export class ContactsService {
+  constructor(
+    private readonly users: UserDirectoryRepository,
+    private readonly contacts: ContactsRepository,
+  ) {}
+
+  search(prefix: string, limit = USER_SEARCH_DEFAULT_LIMIT): Promise<UserSummary[]> {
+    return this.users.searchByPrefix(prefix, Math.min(limit, USER_SEARCH_MAX_LIMIT));
+  }
+
+  list(ownerId: string): Promise<ContactRow[]> {
+    return this.contacts.list(ownerId);
+  }
+
+  /** Adds the user named `username`; true if newly added. */
+  async add(ownerId: string, username: string): Promise<boolean> {
+    const contact = await this.resolve(username);
+    if (contact.id === ownerId) {
+      throw MessagingException.invalid('username', 'cannot add yourself');
+    }
+    return this.contacts.add(ownerId, contact.id);
+  }
+
+  async remove(ownerId: string, username: string): Promise<void> {
+    const contact = await this.resolve(username);
+    await this.contacts.remove(ownerId, contact.id);
+  }
+
+  private async resolve(username: string): Promise<UserSummary> {
+    const user = await this.users.findByUsername(username);
+    if (!user) throw MessagingException.unknownUser('username');
+    return user;
+  }
+}

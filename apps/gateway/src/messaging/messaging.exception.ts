@@ -1,0 +1,69 @@
+import { AppException, ErrorCode } from '@parley/common';
+
+/** Reasons a messaging action is refused; each maps to a shared error code for HTTP and WS. */
+export enum MessagingErrorReason {
+  InvalidInput = 'invalid_input',
+  NotAMember = 'not_a_member',
+  UnknownUser = 'unknown_user',
+  KafkaUnavailable = 'kafka_unavailable',
+  Overloaded = 'overloaded',
+}
+
+/** A domain error of messaging. Services throw these; HTTP and WebSocket layers map the code. */
+export class MessagingException extends AppException {
+  private constructor(
+    readonly reason: MessagingErrorReason,
+    code: ErrorCode,
+    message: string,
+    details?: AppException['details'],
+  ) {
+    super(code, message, details);
+    this.name = 'MessagingException';
+  }
+
+  static invalid(field: string, message: string): MessagingException {
+    return new MessagingException(
+      MessagingErrorReason.InvalidInput,
+      ErrorCode.ValidationFailed,
+      `Invalid ${field}: ${message}`,
+      { fields: [{ field, message }] },
+    );
+  }
+
+  /**
+   * Not a member, or no such conversation: one answer for both, so a non-member learns nothing
+   * about which conversations exist.
+   */
+  static forbidden(): MessagingException {
+    return new MessagingException(
+      MessagingErrorReason.NotAMember,
+      ErrorCode.Forbidden,
+      'Not a member of this conversation',
+    );
+  }
+
+  static unknownUser(field: string): MessagingException {
+    return new MessagingException(
+      MessagingErrorReason.UnknownUser,
+      ErrorCode.NotFound,
+      'No such user',
+      { fields: [{ field, message: 'no such user' }] },
+    );
+  }
+
+  static unavailable(): MessagingException {
+    return new MessagingException(
+      MessagingErrorReason.KafkaUnavailable,
+      ErrorCode.Unavailable,
+      'Could not accept it right now; retry with the same clientMsgId',
+    );
+  }
+
+  static overloaded(): MessagingException {
+    return new MessagingException(
+      MessagingErrorReason.Overloaded,
+      ErrorCode.Overloaded,
+      'Too many frames waiting on this connection',
+    );
+  }
+}

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { ConversationMembersCache } from './conversation-members.cache';
+import { ConversationsController } from './conversations.controller';
+import { ConversationsRepository } from './conversations.repository';
+import { ConversationsService } from './conversations.service';
+import { MessagesRepository } from './messages.repository';
+import { MessagingEventsPublisher } from './messaging-events.publisher';
+import { SendMessageService } from './send-message.service';
+import { SyncService } from './sync.service';
+
+/** Conversations, the accept step of a send, history, cursors and offline sync. */
+@Module({
+  controllers: [ConversationsController],
+  providers: [
+    ConversationsRepository,
+    MessagesRepository,
+    ConversationMembersCache,
+    MessagingEventsPublisher,
+    ConversationsService,
+    SendMessageService,
+    SyncService,
+  ],
+  exports: [ConversationsService, SendMessageService, SyncService],
+})
+export class MessagingModule {}

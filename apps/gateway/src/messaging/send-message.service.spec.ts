@@ -1,0 +1,85 @@
+import { ErrorCode, type SendFrame } from '@parley/common';
+import type { ConversationsService } from './conversations.service';
+import type { MessagingEventsPublisher } from './messaging-events.publisher';
+import { MessagingException } from './messaging.exception';
+import { SendMessageService, SocketActor } from './send-message.service';
+
+const CONVERSATION = '1763900000123-0123456789abcdef0123456789abcdef';
+const actor: SocketActor = {
+  userId: '0b6f3c52-8a41-4f0e-9b1c-6f1d2e3a4b5c',
+  username: 'alice_1',
+  deviceId: 'laptop',
+  connectionId: '11111111-1111-4111-8111-111111111111',
+  gatewayId: 'gateway-1',
+};
+
+function setup(member = true) {
+  const conversations = {
+    requireMember: jest.fn(() =>
+      member ? Promise.resolve([actor.userId]) : Promise.reject(MessagingException.forbidden()),
+    ),
+    findOrCreateDirect: jest.fn(() =>
+      Promise.resolve({ conversationId: CONVERSATION, peerId: 'p' }),
+    ),
+  };
+  const events = { accepted: jest.fn(() => Promise.resolve()) };
+  const service = new SendMessageService(
+    conversations as unknown as ConversationsService,
+    events as unknown as MessagingEventsPublisher,
+    { MESSAGE_MAX_LENGTH: 5 },
+  );
+  return { service, conversations, events };
+}
+
+const frame = (over: Partial<SendFrame>): SendFrame => ({
+  type: 'send',
+  clientMsgId: 'm-1',
+  text: 'hi',
+  ...over,
+});
+
+describe('SendMessageService.accept', () => {
+  it('publishes with the socket user as sender, keyed by the conversation', async () => {
+    const { service, events } = setup();
+    await expect(service.accept(actor, frame({ conversationId: CONVERSATION }))).resolves.toEqual({
+      clientMsgId: 'm-1',
+      conversationId: CONVERSATION,
+    });
+    expect(events.accepted).toHaveBeenCalledWith(
+      expect.objectContaining({
+        conversationId: CONVERSATION,
+        senderId: actor.userId,
+        senderUsername: actor.username,
+        clientMsgId: 'm-1',
+        text: 'hi',
+        origin: { gatewayId: 'gateway-1', connectionId: actor.connectionId, deviceId: 'laptop' },
+      }),
+      actor.connectionId,
+    );
+  });
+
+  it('resolves `to` through find-or-create', async () => {
+    const { service, conversations } = setup();
+    await service.accept(actor, frame({ to: 'bob_1' }));
+    expect(conversations.findOrCreateDirect).toHaveBeenCalledWith(actor.userId, 'bob_1');
+  });
+
+  it('publishes nothing for a non-member', async () => {
+    const { service, events } = setup(false);
+    await expect(
+      service.accept(actor, frame({ conversationId: CONVERSATION })),
+    ).rejects.toMatchObject({ code: ErrorCode.Forbidden });
+    expect(events.accepted).not.toHaveBeenCalled();
+  });
+
+  it('publishes nothing for empty or over-long text, before any lookup', async () => {
+    const { service, events, conversations } = setup();
+    for (const text of ['', '   ', '123456']) {
+      await expect(
+        service.accept(actor, frame({ conversationId: CONVERSATION, text })),
+      ).rejects.toMatchObject({ code: ErrorCode.ValidationFailed });
+    }
+    expect(conversations.requireMember).not.toHaveBeenCalled();
+    expect(events.accepted).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,65 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, ConnectionClosedV1, ConnectionOpenedV1, Topic } from '@parley/common';
+import { EventPublisher } from '@parley/kafka';
+import type { GatewayConfig } from '../config/gateway.config';
+import type { ClientConnection, CloseReason } from './client-connection';
+
+/**
+ * connection.opened / connection.closed, keyed by user id, so session can map each user's devices
+ * to this gateway. A lost event is logged, not thrown: the socket still works, and offline sync
+ * covers a device session does not know about.
+ */
+@Injectable()
+export class ConnectionEventsPublisher {
+  private readonly logger = new Logger(ConnectionEventsPublisher.name);
+
+  constructor(
+    private readonly publisher: EventPublisher,
+    @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'GATEWAY_ID'>,
+  ) {}
+
+  opened(connection: ClientConnection): Promise<void> {
+    return this.publish('connection.opened', connection, () =>
+      this.publisher.publish(
+        Topic.Connections,
+        connection.userId,
+        ConnectionOpenedV1,
+        this.fields(connection),
+        { correlationId: connection.id },
+      ),
+    );
+  }
+
+  closed(connection: ClientConnection, reason: CloseReason): Promise<void> {
+    return this.publish('connection.closed', connection, () =>
+      this.publisher.publish(
+        Topic.Connections,
+        connection.userId,
+        ConnectionClosedV1,
+        { ...this.fields(connection), reason },
+        { correlationId: connection.id },
+      ),
+    );
+  }
+
+  private fields(connection: ClientConnection) {
+    return {
+      userId: connection.userId,
+      deviceId: connection.deviceId,
+      gatewayId: this.config.GATEWAY_ID,
+      connectionId: connection.id,
+      at: new Date().toISOString(),
+    };
+  }
+
+  private async publish(event: string, connection: ClientConnection, send: () => Promise<void>) {
+    try {
+      await send();
+    } catch (err) {
+      this.logger.error(
+        { err, event, connectionId: connection.id, userId: connection.userId },
+        'connection event not published',
+      );
+    }
+  }
+}

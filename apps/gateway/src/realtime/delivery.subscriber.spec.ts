@@ -1,0 +1,53 @@
+import type { DeliveryBatch } from '@parley/common';
+import { ConnectionRegistry } from '../connections/connection-registry.service';
+import type { ClientConnection } from './client-connection';
+import { DeliverySubscriber, planPushes } from './delivery.subscriber';
+
+const message = {
+  conversationId: '1763900000123-0123456789abcdef0123456789abcdef',
+  seq: 7,
+  senderId: '0b6f3c52-8a41-4f0e-9b1c-6f1d2e3a4b5c',
+  senderUsername: 'alice_1',
+  clientMsgId: 'm-7',
+  text: 'hello',
+  serverTime: '2026-11-21T06:30:00.000Z',
+};
+const C1 = '11111111-1111-4111-8111-111111111111';
+const C2 = '22222222-2222-4222-8222-222222222222';
+const SENDER = '33333333-3333-4333-8333-333333333333';
+
+describe('delivery', () => {
+  const batch: DeliveryBatch = {
+    version: 1,
+    items: [{ message, connectionIds: [C1, C2], ackConnectionId: SENDER }],
+  };
+
+  it('plans a message per recipient socket and an ack for the sender socket', () => {
+    expect(planPushes(batch)).toEqual([
+      { connectionId: C1, frame: { type: 'message', message } },
+      { connectionId: C2, frame: { type: 'message', message } },
+      {
+        connectionId: SENDER,
+        frame: {
+          type: 'ack',
+          clientMsgId: 'm-7',
+          conversationId: message.conversationId,
+          seq: 7,
+          serverTime: message.serverTime,
+        },
+      },
+    ]);
+  });
+
+  it('sends to sockets on this box only, and drops invalid payloads without throwing', () => {
+    const registry = new ConnectionRegistry<ClientConnection>();
+    const sent: unknown[] = [];
+    registry.add(C1, { send: (f: unknown) => sent.push(f) } as unknown as ClientConnection);
+    const subscriber = new DeliverySubscriber({} as never, registry, { GATEWAY_ID: 'gateway-1' });
+    subscriber.deliver(JSON.stringify(batch));
+    expect(sent).toEqual([{ type: 'message', message }]);
+    expect(() => subscriber.deliver('not json')).not.toThrow();
+    expect(() => subscriber.deliver(JSON.stringify({ version: 2, items: [] }))).not.toThrow();
+    expect(sent).toHaveLength(1);
+  });
+});

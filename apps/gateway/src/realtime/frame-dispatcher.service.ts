@@ -1,0 +1,119 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppException, ClientFrame, ErrorCode, ErrorFrame } from '@parley/common';
+import type { GatewayConfig } from '../config/gateway.config';
+import { ConversationsService } from '../messaging/conversations.service';
+import { SendMessageService } from '../messaging/send-message.service';
+import { SyncService } from '../messaging/sync.service';
+import type { ClientConnection } from './client-connection';
+import { parseClientFrame } from './frame-parser';
+
+/**
+ * Per-socket frame handling, thin: parse and validate, call the one service for the step, answer.
+ * A failing frame gets an `error` frame (with its `ref` / `clientMsgId`) and the socket stays open.
+ */
+@Injectable()
+export class FrameDispatcher {
+  private readonly logger = new Logger(FrameDispatcher.name);
+
+  constructor(
+    private readonly sends: SendMessageService,
+    private readonly conversations: ConversationsService,
+    private readonly sync: SyncService,
+    @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'GATEWAY_ID'>,
+  ) {}
+
+  async handle(connection: ClientConnection, data: Buffer, isBinary: boolean): Promise<void> {
+    if (isBinary) {
+      connection.send(errorFrame(ErrorCode.ValidationFailed, 'Frames must be JSON text'));
+      return;
+    }
+    const parsed = parseClientFrame(data.toString('utf8'));
+    if (!parsed.ok) {
+      connection.send({ type: 'error', ...parsed.problem });
+      return;
+    }
+    const frame = parsed.frame;
+    try {
+      await this.dispatch(connection, frame);
+    } catch (err) {
+      const echo = {
+        ...(frame.ref !== undefined ? { ref: frame.ref } : {}),
+        ...(frame.type === 'send' ? { clientMsgId: frame.clientMsgId } : {}),
+      };
+      if (err instanceof AppException) {
+        connection.send(errorFrame(err.code, err.message, echo));
+      } else {
+        this.logger.error(
+          { err, connectionId: connection.id, frameType: frame.type },
+          'frame handling failed',
+        );
+        connection.send(errorFrame(ErrorCode.Internal, 'Internal server error', echo));
+      }
+    }
+  }
+
+  private async dispatch(connection: ClientConnection, frame: ClientFrame): Promise<void> {
+    const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
+    switch (frame.type) {
+      case 'send': {
+        const accepted = await this.sends.accept(
+          {
+            userId: connection.userId,
+            username: connection.username,
+            deviceId: connection.deviceId,
+            connectionId: connection.id,
+            gatewayId: this.config.GATEWAY_ID,
+          },
+          frame,
+        );
+        connection.send({ type: 'accepted', ...ref, ...accepted });
+        return;
+      }
+      case 'sync': {
+        const page = await this.sync.page(
+          connection.userId,
+          connection.deviceId,
+          frame.after,
+          frame.limit,
+        );
+        connection.send({ type: 'sync.page', ...ref, ...page });
+        return;
+      }
+      case 'history': {
+        const page = await this.conversations.history(
+          connection.userId,
+          frame.conversationId,
+          frame.beforeSeq,
+          frame.limit,
+        );
+        connection.send({ type: 'history.page', ...ref, ...page });
+        return;
+      }
+      case 'read':
+        await this.conversations.markRead(
+          connection.userId,
+          frame.conversationId,
+          frame.seq,
+          connection.id,
+        );
+        return;
+      case 'delivered':
+        await this.conversations.markDelivered(
+          connection.userId,
+          connection.deviceId,
+          frame.conversationId,
+          frame.seq,
+          connection.id,
+        );
+        return;
+    }
+  }
+}
+
+export function errorFrame(
+  code: ErrorCode,
+  message: string,
+  echo: { ref?: string; clientMsgId?: string } = {},
+): ErrorFrame {
+  return { type: 'error', ...echo, code, message };
+}

@@ -1,0 +1,79 @@
+import { ErrorCode } from '@parley/common';
+import { parseClientFrame } from './frame-parser';
+
+const CONVERSATION = '1763900000123-0123456789abcdef0123456789abcdef';
+
+function problem(raw: string) {
+  const parsed = parseClientFrame(raw);
+  if (parsed.ok) throw new Error('expected a problem');
+  return parsed.problem;
+}
+
+describe('parseClientFrame', () => {
+  it('accepts each valid frame type', () => {
+    const frames = [
+      { type: 'send', clientMsgId: 'm-1', to: 'bob_1', text: 'hi' },
+      { type: 'send', ref: 'r1', clientMsgId: 'm-2', conversationId: CONVERSATION, text: 'hi' },
+      { type: 'sync' },
+      { type: 'sync', after: 'abc', limit: 10 },
+      { type: 'delivered', conversationId: CONVERSATION, seq: 3 },
+      { type: 'read', conversationId: CONVERSATION, seq: 3 },
+      { type: 'history', conversationId: CONVERSATION, beforeSeq: 10, limit: 5 },
+    ];
+    for (const frame of frames) {
+      expect(parseClientFrame(JSON.stringify(frame))).toEqual({ ok: true, frame });
+    }
+  });
+
+  it('refuses malformed JSON and non-objects', () => {
+    expect(problem('{nope')).toEqual({
+      code: ErrorCode.ValidationFailed,
+      message: 'Frame is not valid JSON',
+    });
+    expect(problem('[1,2]').message).toBe('Frame must be a JSON object');
+    expect(problem('null').message).toBe('Frame must be a JSON object');
+    expect(problem('{"ref":"r"}')).toMatchObject({
+      message: expect.stringContaining('type'),
+      ref: 'r',
+    });
+  });
+
+  it('names an unknown type and echoes the ref', () => {
+    expect(problem('{"type":"teleport","ref":"r9"}')).toEqual({
+      code: ErrorCode.ValidationFailed,
+      message: 'Unknown frame type "teleport"',
+      ref: 'r9',
+    });
+  });
+
+  it('refuses identity fields: the sender never comes from a frame', () => {
+    for (const field of ['from', 'senderId', 'sender']) {
+      const p = problem(
+        JSON.stringify({
+          type: 'send',
+          clientMsgId: 'm-3',
+          to: 'bob_1',
+          text: 'x',
+          [field]: 'eve',
+        }),
+      );
+      expect(p.message).toContain(`${field} (unknown field)`);
+      expect(p.clientMsgId).toBe('m-3');
+    }
+  });
+
+  it('names each bad field', () => {
+    const p = problem(
+      JSON.stringify({ type: 'send', clientMsgId: 'bad id!', text: 5, to: 'bob_1' }),
+    );
+    expect(p.message).toContain('clientMsgId');
+    expect(p.message).toContain('text');
+    expect(p.clientMsgId).toBeUndefined(); // not echoed: it is not a valid id
+    expect(
+      problem(JSON.stringify({ type: 'send', clientMsgId: 'm', text: 'x' })).message,
+    ).toContain('conversationId');
+    expect(problem(JSON.stringify({ type: 'read', conversationId: 'c1', seq: 0 })).message).toMatch(
+      /conversationId.*seq/,
+    );
+  });
+});

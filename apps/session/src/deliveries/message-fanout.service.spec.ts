@@ -1,0 +1,149 @@
+import { createEnvelope, deliveryBatchSchema, MessageStoredV1, RedisKeys } from '@parley/common';
+import { randomUUID } from 'node:crypto';
+import type { DeliveryPublisher } from './delivery.publisher';
+import type { DeviceConnection, DeviceLocationsRepository } from './device-locations.repository';
+import {
+  dropDeadGateways,
+  MessageFanoutService,
+  MessageStoredEnvelope,
+  MessageStoredPayload,
+  planDeliveries,
+} from './message-fanout.service';
+
+const conv = `1763900000000-${'a'.repeat(32)}`;
+const alice = randomUUID();
+const bob = randomUUID();
+const carol = randomUUID();
+
+function conn(userId: string, gatewayId: string, deviceId: string): DeviceConnection {
+  return {
+    userId,
+    connectionId: randomUUID(),
+    deviceId,
+    gatewayId,
+    since: '2025-01-01T00:00:00.000Z',
+  };
+}
+
+const aliceLaptop = conn(alice, 'gateway-1', 'laptop');
+const alicePhone = conn(alice, 'gateway-2', 'phone');
+const bobPhone = conn(bob, 'gateway-2', 'phone');
+const carolLaptop = conn(carol, 'gateway-1', 'laptop');
+const connections = new Map([
+  [alice, [aliceLaptop, alicePhone]],
+  [bob, [bobPhone]],
+  [carol, [carolLaptop]],
+]);
+
+function stored(
+  seq: number,
+  duplicate = false,
+  memberIds = [alice, bob, carol],
+): MessageStoredPayload {
+  return {
+    conversationId: conv,
+    seq,
+    senderId: alice,
+    senderUsername: 'alice',
+    clientMsgId: `c${seq}`,
+    text: `message ${seq}`,
+    serverTime: '2025-01-01T00:00:01.000Z',
+    memberIds,
+    origin: { gatewayId: 'gateway-1', connectionId: aliceLaptop.connectionId, deviceId: 'laptop' },
+    duplicate,
+  };
+}
+
+describe('planDeliveries', () => {
+  it('builds ONE valid batch per gateway box: ack to the origin, the message to every other socket', () => {
+    const batches = planDeliveries([stored(1), stored(2)], connections);
+    expect([...batches.keys()].sort()).toEqual(['gateway-1', 'gateway-2']);
+    for (const batch of batches.values()) expect(deliveryBatchSchema.parse(batch)).toEqual(batch);
+
+    const g1 = batches.get('gateway-1')!;
+    expect(g1.items.map((i) => i.message.seq)).toEqual([1, 2]);
+    expect(g1.items[0]).toEqual({
+      message: {
+        conversationId: conv,
+        seq: 1,
+        senderId: alice,
+        senderUsername: 'alice',
+        clientMsgId: 'c1',
+        text: 'message 1',
+        serverTime: '2025-01-01T00:00:01.000Z',
+      },
+      connectionIds: [carolLaptop.connectionId],
+      ackConnectionId: aliceLaptop.connectionId,
+    });
+    const g2 = batches.get('gateway-2')!;
+    // The sender's other device gets it as a message, like any recipient.
+    expect(g2.items[0].connectionIds.sort()).toEqual(
+      [alicePhone.connectionId, bobPhone.connectionId].sort(),
+    );
+    expect(g2.items[0].ackConnectionId).toBeUndefined();
+  });
+
+  it('sends a duplicate ONLY to its origin, as an ack', () => {
+    const batches = planDeliveries([stored(5, true)], connections);
+    expect([...batches.keys()]).toEqual(['gateway-1']);
+    expect(batches.get('gateway-1')!.items).toEqual([
+      expect.objectContaining({ connectionIds: [], ackConnectionId: aliceLaptop.connectionId }),
+    ]);
+  });
+
+  it('acks the origin even when its socket is not (yet) in the location table', () => {
+    const batches = planDeliveries([stored(1, false, [alice, bob])], new Map([[bob, [bobPhone]]]));
+    expect(batches.get('gateway-1')!.items[0]).toMatchObject({
+      connectionIds: [],
+      ackConnectionId: aliceLaptop.connectionId,
+    });
+    expect(batches.get('gateway-2')!.items[0].connectionIds).toEqual([bobPhone.connectionId]);
+  });
+});
+
+describe('dropDeadGateways', () => {
+  it('drops sockets on gateways missing from the live directory and returns them for removal', () => {
+    const { routable, stale } = dropDeadGateways(connections, new Set(['gateway-1']));
+    expect(routable.get(alice)).toEqual([aliceLaptop]);
+    expect(routable.get(bob)).toEqual([]);
+    expect(stale).toEqual([
+      { userId: alice, connectionId: alicePhone.connectionId },
+      { userId: bob, connectionId: bobPhone.connectionId },
+    ]);
+  });
+
+  it('removes nothing when no gateway at all looks live (a cold directory)', () => {
+    const { routable, stale } = dropDeadGateways(connections, new Set());
+    expect(stale).toEqual([]);
+    expect(routable.get(alice)).toEqual([aliceLaptop, alicePhone]);
+  });
+});
+
+describe('MessageFanoutService', () => {
+  it('reads locations once, forgets stale sockets, and publishes one batch per live box', async () => {
+    const locations = {
+      findConnections: jest.fn(() => Promise.resolve(connections)),
+      liveGateways: jest.fn(() => Promise.resolve(new Set(['gateway-1']))),
+      forget: jest.fn(() => Promise.resolve()),
+    };
+    const publish = jest.fn((_b: Map<string, unknown>) => Promise.resolve());
+    const service = new MessageFanoutService(
+      locations as unknown as DeviceLocationsRepository,
+      { publish } as unknown as DeliveryPublisher,
+    );
+    const events: MessageStoredEnvelope[] = [stored(1), stored(2, true)].map((p) =>
+      createEnvelope(MessageStoredV1, p, 'storage'),
+    );
+    const result = await service.fanOut(events);
+    expect(locations.findConnections).toHaveBeenCalledTimes(1);
+    expect(locations.findConnections).toHaveBeenCalledWith([alice, bob, carol]);
+    expect(locations.forget).toHaveBeenCalledWith([
+      { userId: alice, connectionId: alicePhone.connectionId },
+      { userId: bob, connectionId: bobPhone.connectionId },
+    ]);
+    expect(publish).toHaveBeenCalledTimes(1);
+    expect([...publish.mock.calls[0][0].keys()]).toEqual(['gateway-1']);
+    expect(result).toEqual({ gateways: 1, items: 2, staleConnections: 2 });
+    expect(RedisKeys.deliveryChannel('gateway-1')).toBe('parley:deliveries:gateway-1');
+  });
+});

@@ -1,0 +1,124 @@
+import { Injectable } from '@nestjs/common';
+import { DeliveredMessage, DeliveryBatch, MessageStoredV1, PayloadOf, Topic } from '@parley/common';
+import type { TopicEvent } from '@parley/kafka';
+import { DeliveryPublisher } from './delivery.publisher';
+import {
+  ConnectionRef,
+  DeviceConnection,
+  DeviceLocationsRepository,
+} from './device-locations.repository';
+
+export type MessageStoredEnvelope = TopicEvent<typeof Topic.MessagesStored>;
+export type MessageStoredPayload = PayloadOf<typeof MessageStoredV1>;
+
+export interface FanoutResult {
+  gateways: number;
+  items: number;
+  staleConnections: number;
+}
+
+/**
+ * Fan-out: a batch of stored messages becomes ONE DeliveryBatch per gateway box holding a
+ * recipient's socket (or the sender's, for the ack), published on that box's Redis channel.
+ */
+@Injectable()
+export class MessageFanoutService {
+  constructor(
+    private readonly locations: DeviceLocationsRepository,
+    private readonly deliveries: DeliveryPublisher,
+  ) {}
+
+  async fanOut(events: readonly MessageStoredEnvelope[]): Promise<FanoutResult> {
+    const messages = events.map((e) => e.payload);
+    const recipients = [
+      ...new Set(messages.filter((m) => !m.duplicate).flatMap((m) => m.memberIds)),
+    ];
+    const located = await this.locations.findConnections(recipients);
+    const gatewayIds = [...new Set([...located.values()].flat().map((c) => c.gatewayId))];
+    const live = await this.locations.liveGateways(gatewayIds);
+    const { routable, stale } = dropDeadGateways(located, live);
+    if (stale.length > 0) await this.locations.forget(stale);
+    const batches = planDeliveries(messages, routable);
+    await this.deliveries.publish(batches);
+    let items = 0;
+    for (const batch of batches.values()) items += batch.items.length;
+    return { gateways: batches.size, items, staleConnections: stale.length };
+  }
+}
+
+/**
+ * Keeps sockets whose gateway is in the live directory; the others are stale (their gateway died
+ * without closing them) and are returned for removal. If NONE of the gateways looks live, the
+ * directory is more likely cold (session restarted, heartbeats not replayed yet) than every box
+ * dead: then everything is routed and nothing removed (publishing to a dead box is harmless).
+ */
+export function dropDeadGateways(
+  located: ReadonlyMap<string, readonly DeviceConnection[]>,
+  live: ReadonlySet<string>,
+): { routable: Map<string, DeviceConnection[]>; stale: ConnectionRef[] } {
+  const routable = new Map<string, DeviceConnection[]>();
+  const stale: ConnectionRef[] = [];
+  const cold = live.size === 0;
+  for (const [userId, connections] of located) {
+    const kept: DeviceConnection[] = [];
+    for (const c of connections) {
+      if (cold || live.has(c.gatewayId)) kept.push(c);
+      else stale.push({ userId, connectionId: c.connectionId });
+    }
+    routable.set(userId, kept);
+  }
+  return { routable, stale };
+}
+
+export function toDeliveredMessage(m: MessageStoredPayload): DeliveredMessage {
+  return {
+    conversationId: m.conversationId,
+    seq: m.seq,
+    senderId: m.senderId,
+    senderUsername: m.senderUsername,
+    clientMsgId: m.clientMsgId,
+    text: m.text,
+    serverTime: m.serverTime,
+  };
+}
+
+/**
+ * One DeliveryBatch per gateway box, items in stored order. A new message goes to every member
+ * socket as `connectionIds` except the origin socket, which gets `ackConnectionId` (the sender's
+ * other devices get it as a message). A duplicate goes ONLY to the origin, as its ack: recipients
+ * already had it.
+ */
+export function planDeliveries(
+  messages: readonly MessageStoredPayload[],
+  connectionsByUser: ReadonlyMap<string, readonly DeviceConnection[]>,
+): Map<string, DeliveryBatch> {
+  const batches = new Map<string, DeliveryBatch>();
+  for (const m of messages) {
+    const perGateway = new Map<string, { connectionIds: Set<string>; ack?: string }>();
+    const slot = (gatewayId: string) => {
+      let s = perGateway.get(gatewayId);
+      if (!s) perGateway.set(gatewayId, (s = { connectionIds: new Set() }));
+      return s;
+    };
+    slot(m.origin.gatewayId).ack = m.origin.connectionId;
+    if (!m.duplicate) {
+      for (const userId of new Set(m.memberIds)) {
+        for (const c of connectionsByUser.get(userId) ?? []) {
+          if (c.connectionId !== m.origin.connectionId)
+            slot(c.gatewayId).connectionIds.add(c.connectionId);
+        }
+      }
+    }
+    const message = toDeliveredMessage(m);
+    for (const [gatewayId, s] of perGateway) {
+      let batch = batches.get(gatewayId);
+      if (!batch) batches.set(gatewayId, (batch = { version: 1, items: [] }));
+      batch.items.push({
+        message,
+        connectionIds: [...s.connectionIds],
+        ...(s.ack ? { ackConnectionId: s.ack } : {}),
+      });
+    }
+  }
+  return batches;
+}

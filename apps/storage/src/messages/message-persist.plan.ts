@@ -1,0 +1,171 @@
+import { MessageStoredV1, PayloadOf, Topic } from '@parley/common';
+import type { TopicEvent } from '@parley/kafka';
+import type { MessageRow, SenderKey, SeqAllocation, StoredMessageRef } from './messages.repository';
+
+export type MessageAcceptedEnvelope = TopicEvent<typeof Topic.MessagesAccepted>;
+export type MessageStoredPayload = PayloadOf<typeof MessageStoredV1>;
+
+/**
+ * What one accepted event becomes:
+ *  - `new`: the first occurrence of its (sender, clientMsgId), not stored yet; it takes the
+ *    `offset`-th seq of its conversation's allocation;
+ *  - `stored`: already in PostgreSQL (a retry): a duplicate carrying the ORIGINAL seq and time;
+ *  - `repeat`: the same key appeared earlier in this batch: a duplicate of `entries[first]`.
+ */
+export type PlanEntry =
+  | { kind: 'new'; event: MessageAcceptedEnvelope; offset: number }
+  | { kind: 'stored'; event: MessageAcceptedEnvelope; stored: StoredMessageRef }
+  | { kind: 'repeat'; event: MessageAcceptedEnvelope; first: number };
+
+export interface PersistPlan {
+  /** Seqs to reserve per conversation, sorted by id: a fixed lock order across transactions. */
+  seqRequests: { conversationId: string; count: number }[];
+  /** One entry per event, in batch (offset) order. */
+  entries: PlanEntry[];
+}
+
+export interface PoisonVerdict {
+  eventIds: string[];
+  reason: string;
+}
+
+export function senderKey(senderId: string, clientMsgId: string): string {
+  return `${senderId}\u0000${clientMsgId}`;
+}
+
+/** The distinct idempotency keys of a batch, first-seen order. */
+export function uniqueSenderKeys(events: readonly MessageAcceptedEnvelope[]): SenderKey[] {
+  const seen = new Map<string, SenderKey>();
+  for (const { payload } of events) {
+    const key = senderKey(payload.senderId, payload.clientMsgId);
+    if (!seen.has(key))
+      seen.set(key, { senderId: payload.senderId, clientMsgId: payload.clientMsgId });
+  }
+  return [...seen.values()];
+}
+
+/**
+ * Events that can never be stored, grouped by the FIRST reason found (the transport re-runs the
+ * handler with the rest, so another reason surfaces on the next call with its own verdict):
+ * the conversation does not exist, the sender is not one of its members, or the text holds a NUL
+ * (which PostgreSQL rejects on every retry).
+ * `pending` are the events not already stored (stored ones were valid when they were written).
+ */
+export function findPoison(
+  pending: readonly MessageAcceptedEnvelope[],
+  members: ReadonlyMap<string, readonly string[]>,
+): PoisonVerdict | null {
+  const verdicts = new Map<string, string[]>();
+  for (const event of pending) {
+    const { conversationId, senderId } = event.payload;
+    const memberIds = members.get(conversationId);
+    const reason = !memberIds
+      ? 'conversation does not exist'
+      : !memberIds.includes(senderId)
+        ? 'sender is not a member of the conversation'
+        : event.payload.text.includes('\u0000')
+          ? 'text contains a NUL character (PostgreSQL text cannot store it)'
+          : null;
+    if (reason) verdicts.set(reason, [...(verdicts.get(reason) ?? []), event.id]);
+  }
+  const first = verdicts.entries().next();
+  return first.done ? null : { reason: first.value[0], eventIds: first.value[1] };
+}
+
+/**
+ * Dedup and seq planning for a batch: already-stored keys are duplicates; among the rest the
+ * first occurrence per (sender, clientMsgId) is new and later ones repeat it. New messages take
+ * consecutive seqs per conversation in batch order.
+ */
+export function planPersist(
+  events: readonly MessageAcceptedEnvelope[],
+  stored: readonly StoredMessageRef[],
+): PersistPlan {
+  const storedByKey = new Map(stored.map((s) => [senderKey(s.senderId, s.clientMsgId), s]));
+  const firstByKey = new Map<string, number>();
+  const counts = new Map<string, number>();
+  const entries: PlanEntry[] = events.map((event, index): PlanEntry => {
+    const key = senderKey(event.payload.senderId, event.payload.clientMsgId);
+    const known = storedByKey.get(key);
+    if (known) return { kind: 'stored', event, stored: known };
+    const first = firstByKey.get(key);
+    if (first !== undefined) return { kind: 'repeat', event, first };
+    firstByKey.set(key, index);
+    const offset = counts.get(event.payload.conversationId) ?? 0;
+    counts.set(event.payload.conversationId, offset + 1);
+    return { kind: 'new', event, offset };
+  });
+  const seqRequests = [...counts]
+    .map(([conversationId, count]) => ({ conversationId, count }))
+    .sort((a, b) =>
+      a.conversationId < b.conversationId ? -1 : a.conversationId > b.conversationId ? 1 : 0,
+    );
+  return { seqRequests, entries };
+}
+
+/**
+ * Turns a plan plus its seq allocations into the rows to insert and one MessageStoredV1 payload
+ * per event, in batch order.
+ */
+export function resolvePlan(
+  plan: PersistPlan,
+  allocations: ReadonlyMap<string, SeqAllocation>,
+  members: ReadonlyMap<string, readonly string[]>,
+): { rows: MessageRow[]; stored: MessageStoredPayload[] } {
+  const rows: MessageRow[] = [];
+  const stored: MessageStoredPayload[] = [];
+  const memberIdsOf = (conversationId: string): string[] => [
+    ...(members.get(conversationId) ?? []),
+  ];
+  for (const entry of plan.entries) {
+    const { payload } = entry.event;
+    const common = {
+      senderId: payload.senderId,
+      senderUsername: payload.senderUsername,
+      clientMsgId: payload.clientMsgId,
+      origin: payload.origin,
+    };
+    switch (entry.kind) {
+      case 'new': {
+        const allocation = allocations.get(payload.conversationId);
+        if (!allocation) throw new Error(`no seq allocation for ${payload.conversationId}`);
+        const row: MessageRow = {
+          conversationId: payload.conversationId,
+          seq: allocation.firstSeq + entry.offset,
+          senderId: payload.senderId,
+          clientMsgId: payload.clientMsgId,
+          serverTime: allocation.serverTime,
+          body: payload.text,
+        };
+        rows.push(row);
+        stored.push({
+          ...common,
+          conversationId: row.conversationId,
+          seq: row.seq,
+          text: row.body,
+          serverTime: row.serverTime.toISOString(),
+          memberIds: memberIdsOf(row.conversationId),
+          duplicate: false,
+        });
+        break;
+      }
+      case 'stored':
+        stored.push({
+          ...common,
+          conversationId: entry.stored.conversationId,
+          seq: entry.stored.seq,
+          text: entry.stored.body,
+          serverTime: entry.stored.serverTime.toISOString(),
+          memberIds: memberIdsOf(entry.stored.conversationId),
+          duplicate: true,
+        });
+        break;
+      case 'repeat': {
+        const original = stored[entry.first];
+        stored.push({ ...original, ...common, duplicate: true });
+        break;
+      }
+    }
+  }
+  return { rows, stored };
+}

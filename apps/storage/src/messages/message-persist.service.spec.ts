@@ -1,0 +1,194 @@
+import { createEnvelope, MessageAcceptedV1, MessageStoredV1 } from '@parley/common';
+import { EventPublisher, PoisonEventError } from '@parley/kafka';
+import { randomUUID } from 'node:crypto';
+import type { MessageAcceptedEnvelope } from './message-persist.plan';
+import { MessagePersistService } from './message-persist.service';
+import type {
+  MessageRow,
+  MessagesRepository,
+  MessagesTransaction,
+  SenderKey,
+  StoredMessageRef,
+} from './messages.repository';
+
+const conv = `1763900000000-${'a'.repeat(32)}`;
+const alice = randomUUID();
+const bob = randomUUID();
+const origin = { gatewayId: 'gateway-1', connectionId: randomUUID(), deviceId: 'laptop' };
+
+function accepted(clientMsgId: string, senderId = alice): MessageAcceptedEnvelope {
+  return createEnvelope(
+    MessageAcceptedV1,
+    {
+      conversationId: conv,
+      senderId,
+      senderUsername: 'alice',
+      clientMsgId,
+      text: 'hello',
+      acceptedAt: '2025-01-01T00:00:00.000Z',
+      origin,
+    },
+    'gateway-1',
+  );
+}
+
+/**
+ * An in-memory stand-in for PostgreSQL with transaction semantics: work runs on a copy that
+ * replaces the state only when it resolves (commit), so a throw rolls everything back.
+ */
+class FakeDatabase {
+  lastSeq = 0;
+  messages: MessageRow[] = [];
+  members = new Map([[conv, [alice, bob]]]);
+  commits = 0;
+  /** Simulates a concurrent consumer committing these rows just before our insert. */
+  raceOnce: MessageRow[] | null = null;
+
+  repository(): MessagesRepository {
+    return { transaction: (work) => this.transaction(work) } as MessagesRepository;
+  }
+
+  private async transaction<T>(work: (tx: MessagesTransaction) => Promise<T>): Promise<T> {
+    const draft = { lastSeq: this.lastSeq, messages: [...this.messages] };
+    const tx: MessagesTransaction = {
+      findStored: (keys: readonly SenderKey[]) =>
+        Promise.resolve(
+          draft.messages
+            .filter((m) =>
+              keys.some((k) => k.senderId === m.senderId && k.clientMsgId === m.clientMsgId),
+            )
+            .map((m): StoredMessageRef => ({ ...m })),
+        ),
+      membersOf: (ids) =>
+        Promise.resolve(new Map([...this.members].filter(([id]) => ids.includes(id)))),
+      allocateSeqs: (conversationId, count) => {
+        draft.lastSeq += count;
+        return Promise.resolve({
+          conversationId,
+          firstSeq: draft.lastSeq - count + 1,
+          serverTime: new Date('2025-01-01T00:00:01.000Z'),
+        });
+      },
+      insertMessages: (rows) => {
+        if (this.raceOnce) {
+          const winner = this.raceOnce;
+          this.raceOnce = null;
+          this.lastSeq += winner.length;
+          this.messages.push(...winner);
+          const err = Object.assign(new Error('duplicate key'), { code: '23505' });
+          return Promise.reject(err);
+        }
+        draft.messages.push(...rows);
+        return Promise.resolve();
+      },
+    };
+    const result = await work(tx);
+    this.lastSeq = draft.lastSeq;
+    this.messages = draft.messages;
+    this.commits += 1;
+    return result;
+  }
+}
+
+function setup() {
+  const db = new FakeDatabase();
+  const publishMany = jest.fn((_topic: string, _items: unknown[]) => Promise.resolve());
+  const publisher = { publishMany } as unknown as EventPublisher;
+  const service = new MessagePersistService(db.repository(), publisher);
+  const published = () =>
+    publishMany.mock.calls.flatMap(([, items]) =>
+      (
+        items as {
+          key: string;
+          payload: { clientMsgId: string; seq: number; duplicate: boolean };
+        }[]
+      ).map((i) => [i.key, i.payload.clientMsgId, i.payload.seq, i.payload.duplicate]),
+    );
+  return { db, publishMany, service, published };
+}
+
+describe('MessagePersistService', () => {
+  it('stores a batch in one transaction, then publishes one stored event per accepted event', async () => {
+    const { db, publishMany, service, published } = setup();
+    const result = await service.persist([accepted('a'), accepted('b'), accepted('a')]);
+    expect(result).toEqual({ stored: 2, duplicates: 1 });
+    expect(db.commits).toBe(1);
+    expect(db.messages.map((m) => [m.seq, m.clientMsgId])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+    expect(publishMany).toHaveBeenCalledTimes(1);
+    expect(published()).toEqual([
+      [conv, 'a', 1, false],
+      [conv, 'b', 2, false],
+      [conv, 'a', 1, true],
+    ]);
+    const items = publishMany.mock.calls[0][1] as { contract: unknown; payload: unknown }[];
+    for (const item of items) {
+      expect(item.contract).toBe(MessageStoredV1);
+      expect(MessageStoredV1.payload.safeParse(item.payload).success).toBe(true);
+    }
+  });
+
+  it('replays a batch whose publish failed after commit as the SAME stored events (same seqs)', async () => {
+    const { db, publishMany, service, published } = setup();
+    publishMany.mockRejectedValueOnce(new Error('broker unavailable'));
+    const batch = [accepted('a'), accepted('b')];
+    await expect(service.persist(batch)).rejects.toThrow('broker unavailable');
+    expect(db.messages).toHaveLength(2);
+    await service.persist(batch);
+    expect(db.messages).toHaveLength(2);
+    expect(db.lastSeq).toBe(2);
+    expect(published()).toEqual([
+      [conv, 'a', 1, false],
+      [conv, 'b', 2, false],
+      [conv, 'a', 1, true],
+      [conv, 'b', 2, true],
+    ]);
+  });
+
+  it('rejects non-members as poison, storing and publishing nothing', async () => {
+    const { db, publishMany, service } = setup();
+    const intruder = accepted('x', randomUUID());
+    const err = await service.persist([accepted('ok'), intruder]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PoisonEventError);
+    expect((err as PoisonEventError).eventIds).toEqual([intruder.id]);
+    expect(db.messages).toHaveLength(0);
+    expect(db.lastSeq).toBe(0);
+    expect(publishMany).not.toHaveBeenCalled();
+  });
+
+  it('rolls back a lost insert race and re-plans it into the duplicate path', async () => {
+    const { db, service, published } = setup();
+    db.raceOnce = [
+      {
+        conversationId: conv,
+        seq: 1,
+        senderId: alice,
+        clientMsgId: 'a',
+        serverTime: new Date('2025-01-01T00:00:00.500Z'),
+        body: 'hello',
+      },
+    ];
+    await service.persist([accepted('a'), accepted('b')]);
+    expect(db.messages.map((m) => [m.seq, m.clientMsgId])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+    expect(published()).toEqual([
+      [conv, 'a', 1, true],
+      [conv, 'b', 2, false],
+    ]);
+  });
+
+  it('treats other database errors as retriable (rethrown as is)', async () => {
+    const db = new FakeDatabase();
+    const down = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const repo = { transaction: () => Promise.reject(down) } as unknown as MessagesRepository;
+    const service = new MessagePersistService(repo, {
+      publishMany: jest.fn(),
+    } as unknown as EventPublisher);
+    await expect(service.persist([accepted('a')])).rejects.toBe(down);
+    expect(db.commits).toBe(0);
+  });
+});

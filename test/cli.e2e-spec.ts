@@ -1,0 +1,188 @@
+import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAccount, TestAccount } from '@parley/testing';
+import { testStack } from './support/test-stack';
+
+/**
+ * The `parley` terminal client, built in dist/, driven like a person would: two instances, each
+ * under its own pseudo-terminal (util-linux `script`) with its own config directory, log in with
+ * the CLI's own `login`, open `chat` with each other and exchange a message through the real stack.
+ */
+const MAIN = join(__dirname, '..', 'dist', 'apps', 'cli', 'src', 'main.js');
+const stack = testStack();
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-Z\\-_]|\r/g;
+const strip = (text: string) => text.replace(ANSI, '');
+
+function cliEnv(server: string, configDir: string, extra: NodeJS.ProcessEnv = {}) {
+  return {
+    PATH: process.env.PATH,
+    HOME: configDir,
+    LANG: 'C.UTF-8',
+    PARLEY_SERVER: server,
+    PARLEY_CONFIG_DIR: configDir,
+    ...extra,
+  };
+}
+
+/** One CLI process under a pseudo-terminal; collects everything it prints. */
+class PtyRun {
+  output = '';
+  exitCode: number | null | undefined;
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly exited: Promise<number | null>;
+
+  constructor(command: string, env: NodeJS.ProcessEnv) {
+    this.child = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { ...env, TERM: 'xterm', COLUMNS: '100', LINES: '30' },
+      detached: true, // its own process group, so the whole tree can be killed
+    });
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (chunk: string) => (this.output += chunk));
+    this.child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code) => {
+        this.exitCode = code;
+        resolve(code);
+      }),
+    );
+  }
+
+  get text(): string {
+    return strip(this.output);
+  }
+
+  type(keys: string): void {
+    this.child.stdin.write(keys);
+  }
+
+  async waitFor(match: (text: string) => boolean, what: string, timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!match(this.text)) {
+      if (this.exitCode !== undefined)
+        throw new Error(`exited (${this.exitCode}) before ${what}:\n${this.text.slice(-2000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}:\n${this.text.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  waitExit(timeoutMs = 10000): Promise<number | null> {
+    return Promise.race([
+      this.exited,
+      new Promise<number | null>((_, reject) =>
+        setTimeout(() => reject(new Error('did not exit')), timeoutMs),
+      ),
+    ]);
+  }
+
+  kill(): void {
+    if (this.exitCode !== undefined || this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+describe('parley CLI (two terminals, two gateways)', () => {
+  const dirs: string[] = [];
+  const runs: PtyRun[] = [];
+  let alice: TestAccount;
+  let bob: TestAccount;
+  let aliceDir: string;
+  let bobDir: string;
+
+  beforeAll(async () => {
+    alice = await createAccount(stack.gateways[0], 'alice');
+    bob = await createAccount(stack.gateways[1], 'bob');
+    aliceDir = mkdtempSync(join(tmpdir(), 'parley-cli-alice-'));
+    bobDir = mkdtempSync(join(tmpdir(), 'parley-cli-bob-'));
+    dirs.push(aliceDir, bobDir);
+  });
+
+  afterAll(() => {
+    runs.forEach((run) => run.kill());
+    dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+  });
+
+  it('logs in with `parley login` and keeps the tokens private', () => {
+    for (const [account, dir, server] of [
+      [alice, aliceDir, stack.gateways[0]],
+      [bob, bobDir, stack.gateways[1]],
+    ] as const) {
+      const login = spawnSync(process.execPath, [MAIN, 'login', '--username', account.username], {
+        env: cliEnv(server, dir, { PARLEY_PASSWORD: account.password }),
+        encoding: 'utf8',
+      });
+      expect(login.stderr).toBe('');
+      expect(login.status).toBe(0);
+      expect(login.stdout).toContain(`Logged in as ${account.username}`);
+      const credentials = join(dir, 'credentials.json');
+      expect(statSync(credentials).mode & 0o777).toBe(0o600);
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+
+      const whoami = spawnSync(process.execPath, [MAIN, 'whoami'], {
+        env: cliEnv(server, dir),
+        encoding: 'utf8',
+      });
+      expect(whoami.status).toBe(0);
+      expect(whoami.stdout).toContain(account.username);
+    }
+  });
+
+  it('alice types a line in `chat bob`; bob sees it live and alice sees it marked sent', async () => {
+    const bobRun = new PtyRun(
+      `node ${MAIN} chat ${alice.username}`,
+      cliEnv(stack.gateways[1], bobDir),
+    );
+    const aliceRun = new PtyRun(
+      `node ${MAIN} chat ${bob.username}`,
+      cliEnv(stack.gateways[0], aliceDir),
+    );
+    runs.push(bobRun, aliceRun);
+    await bobRun.waitFor((t) => t.includes('online via'), 'bob online');
+    await aliceRun.waitFor((t) => t.includes('online via'), 'alice online');
+
+    const text = `hello bob ${randomUUID().slice(0, 8)}`;
+    aliceRun.type(`${text}\r`);
+    // Generous: a freshly started stack may still be joining its Kafka consumer groups.
+    await bobRun.waitFor(
+      (t) => t.includes(`${alice.username}: ${text}`),
+      'the message at bob',
+      60000,
+    );
+    await aliceRun.waitFor((t) => t.includes(`${alice.username}: ${text} ✓`), 'the sent mark');
+
+    // The ack pruned the outbox.
+    const outbox = join(aliceDir, 'outbox.json');
+    if (existsSync(outbox))
+      expect(JSON.parse(readFileSync(outbox, 'utf8'))).toMatchObject({ entries: [] });
+
+    // And back: bob answers, alice sees it.
+    const answer = `hi alice ${randomUUID().slice(0, 8)}`;
+    bobRun.type(`${answer}\r`);
+    await aliceRun.waitFor((t) => t.includes(`${bob.username}: ${answer}`), 'the answer at alice');
+    await bobRun.waitFor((t) => t.includes(`${bob.username}: ${answer} ✓`), 'bob sent mark');
+
+    aliceRun.type('/quit\r');
+    expect(await aliceRun.waitExit()).toBe(0);
+    bobRun.type('\u0003'); // Ctrl-C
+    expect(await bobRun.waitExit()).toBe(0);
+  }, 120000);
+
+  it('shows both messages in `parley chats` with the peer and the last message', () => {
+    const chats = spawnSync(process.execPath, [MAIN, 'chats'], {
+      env: cliEnv(stack.gateways[0], aliceDir, { COLUMNS: '200' }),
+      encoding: 'utf8',
+    });
+    expect(chats.status).toBe(0);
+    expect(chats.stdout).toContain(bob.username);
+    expect(chats.stdout).toContain(`${bob.username}: hi alice`);
+  });
+});

@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import type * as EnsureDatabase from '../libs/common/src/database/ensure-database';
 import type * as Launcher from '../tools/stack/stack-launcher';
+import { BlockableProxy } from './support/blockable-proxy';
 import { TEST_STACK_FILE, TestStack } from './support/test-stack';
 
 declare global {
   var __PARLEY_STACK__: Launcher.RunningStack | undefined;
+  var __PARLEY_STORAGE_DB_PROXY__: BlockableProxy | undefined;
 }
 
 const ROOT = join(__dirname, '..');
@@ -34,6 +36,15 @@ export default async function globalSetup(): Promise<void> {
   await redis.flushdb();
   await redis.quit();
 
+  // Storage reaches PostgreSQL through a proxy a test can cut (the outage test).
+  const pg = new URL(DATABASE_URL);
+  const proxy = new BlockableProxy(pg.hostname, Number(pg.port || 5432));
+  await proxy.start();
+  globalThis.__PARLEY_STORAGE_DB_PROXY__ = proxy;
+  const storageDatabaseUrl = new URL(DATABASE_URL);
+  storageDatabaseUrl.hostname = '127.0.0.1';
+  storageDatabaseUrl.port = String(proxy.port);
+
   const logDir = join(ROOT, '.data', 'test-logs');
   mkdirSync(logDir, { recursive: true });
   const stack = await launchStack({
@@ -45,6 +56,7 @@ export default async function globalSetup(): Promise<void> {
     kafkaBrokers: KAFKA_BROKERS,
     logLevel: process.env.PARLEY_TEST_LOG_LEVEL ?? 'info',
     nodeEnv: 'test',
+    storageDatabaseUrl: storageDatabaseUrl.toString(),
     logDir,
     say,
   });
@@ -58,6 +70,7 @@ export default async function globalSetup(): Promise<void> {
     databaseUrl: DATABASE_URL,
     redisUrl: REDIS_URL,
     kafkaBrokers: KAFKA_BROKERS.split(','),
+    storageDatabaseProxy: proxy.controlUrl,
   };
   writeFileSync(TEST_STACK_FILE, JSON.stringify(info, null, 2));
   say(`stack ready (logs in ${logDir})`);

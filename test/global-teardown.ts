@@ -2,4 +2,5 @@
 export default async function globalTeardown(): Promise<void> {
   const stack = globalThis.__PARLEY_STACK__;
   if (stack) await stack.stop();
+  await globalThis.__PARLEY_STORAGE_DB_PROXY__?.close();
 }

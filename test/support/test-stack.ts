@@ -10,6 +10,8 @@ export interface TestStack {
   databaseUrl: string;
   redisUrl: string;
   kafkaBrokers: string[];
+  /** Control URL of the proxy between storage and PostgreSQL (see support/blockable-proxy.ts). */
+  storageDatabaseProxy: string;
 }
 
 export const TEST_STACK_FILE = join(__dirname, '..', '..', '.data', 'test-stack.json');

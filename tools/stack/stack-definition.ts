@@ -26,6 +26,8 @@ export interface StackOptions {
   logLevel: string;
   nodeEnv: 'development' | 'test' | 'production';
   jwtSecret?: string;
+  /** Storage's DATABASE_URL when it differs (the e2e set-up routes it through a blockable proxy). */
+  storageDatabaseUrl?: string;
 }
 
 export const DEFAULT_STACK_OPTIONS: StackOptions = {
@@ -103,7 +105,10 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
       env: pick(kind, {
         ...common,
         PORT: String(port),
-        DATABASE_URL: options.databaseUrl,
+        DATABASE_URL:
+          kind === 'storage' && options.storageDatabaseUrl
+            ? options.storageDatabaseUrl
+            : options.databaseUrl,
         REDIS_URL: options.redisUrl,
       }),
     });

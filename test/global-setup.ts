@@ -2,6 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type * as EnsureDatabase from '../libs/common/src/database/ensure-database';
+import type * as Admin from '../libs/kafka/src/admin/topic-admin';
+import { ConsumerGroup } from '../libs/common/src/contracts/topics';
+import { canConnect } from '../tools/stack/preflight';
 import type * as Launcher from '../tools/stack/stack-launcher';
 import { BlockableProxy } from './support/blockable-proxy';
 import { TEST_STACK_FILE, TestStack } from './support/test-stack';
@@ -16,7 +19,9 @@ const BASE_PORT = Number(process.env.PARLEY_TEST_BASE_PORT ?? 4000);
 const DATABASE_URL =
   process.env.PARLEY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/parley_test';
 const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
-const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+const DEFAULT_BROKER = '127.0.0.1:9092';
+/** The run's own broker when the default one serves a live Parley stack (see chooseBroker). */
+const PRIVATE_BROKER = { port: 19092, controllerPort: 19093, dataDir: '.data/kafka-test' };
 
 /**
  * Starts the real stack once for the e2e run: Kafka (reused when one answers), topics, a fresh
@@ -26,6 +31,7 @@ const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 export default async function globalSetup(): Promise<void> {
   const say = (line: string) => process.stdout.write(`[e2e] ${line}\n`);
   const dist = (path: string) => join(ROOT, 'dist', path);
+  const KAFKA_BROKERS = await chooseBroker(dist, say);
   const { recreateDatabase } = (await import(
     dist('libs/common/src/database/ensure-database.js')
   )) as typeof EnsureDatabase;
@@ -74,4 +80,40 @@ export default async function globalSetup(): Promise<void> {
   };
   writeFileSync(TEST_STACK_FILE, JSON.stringify(info, null, 2));
   say(`stack ready (logs in ${logDir})`);
+}
+
+/**
+ * Reuse a running broker where it can: the default one, unless a live Parley stack (a developer's
+ * `scripts/stack.sh up`) is consuming from it. Sharing topics and consumer groups with that stack
+ * would split partitions between the two, so the run then starts its own broker on other ports
+ * (scripts/kafka.sh reads KAFKA_PORT, KAFKA_CONTROLLER_PORT and KAFKA_DATA_DIR) and stops it after.
+ */
+async function chooseBroker(
+  dist: (path: string) => string,
+  say: (line: string) => void,
+): Promise<string> {
+  if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS;
+  const [host, port] = DEFAULT_BROKER.split(':');
+  if (await canConnect(host, Number(port))) {
+    const { TopicAdmin } = (await import(
+      dist('libs/kafka/src/admin/topic-admin.js')
+    )) as typeof Admin;
+    const admin = new TopicAdmin({ brokers: [DEFAULT_BROKER], clientId: 'e2e-broker-probe' });
+    try {
+      const groups = await Promise.all(Object.values(ConsumerGroup).map((g) => admin.groupLag(g)));
+      const busy = groups.filter((g) => g.members > 0);
+      if (busy.length === 0) return DEFAULT_BROKER;
+      say(
+        `the broker at ${DEFAULT_BROKER} serves a running stack (${busy.map((g) => g.groupId).join(', ')}); using a private one`,
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  } else {
+    return DEFAULT_BROKER;
+  }
+  process.env.KAFKA_PORT = String(PRIVATE_BROKER.port);
+  process.env.KAFKA_CONTROLLER_PORT = String(PRIVATE_BROKER.controllerPort);
+  process.env.KAFKA_DATA_DIR = join(ROOT, PRIVATE_BROKER.dataDir);
+  return `127.0.0.1:${PRIVATE_BROKER.port}`;
 }

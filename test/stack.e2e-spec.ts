@@ -107,6 +107,7 @@ describe('the stack', () => {
   it("reports consumer-group lag with Kafka's ConsumerGroupCommand", () => {
     const out = spawnSync('bash', [join(REPO_ROOT, 'scripts/kafka.sh'), 'lag', 'parley.session'], {
       encoding: 'utf8',
+      env: { ...process.env, KAFKA_PORT: stack.kafkaBrokers[0].split(':')[1] },
     });
     expect(out.status).toBe(0);
     expect(out.stdout).toContain('parley.gateway.heartbeats.v1');

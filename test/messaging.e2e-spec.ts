@@ -95,6 +95,20 @@ describe('messages end to end through Kafka (two gateways)', () => {
     b.client.close();
   });
 
+  it('spreads a burst of connects over both gateways through the directory', async () => {
+    const user = await createAccount(stack.gateways[0], 'burst');
+    const answers = [];
+    for (let i = 0; i < 10; i++) answers.push(await requestConnect(stack.gateways[i % 2], user));
+    const perGateway = new Map<string, number>();
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      perGateway.set(a.body.gatewayId, (perGateway.get(a.body.gatewayId) ?? 0) + 1);
+    }
+    // Issued tickets count as load until the next heartbeat, so neither gateway gets them all.
+    expect(perGateway.size).toBe(2);
+    for (const n of perGateway.values()) expect(n).toBeGreaterThanOrEqual(4);
+  });
+
   it('the same clientMsgId sent three times stores one message and gives three identical acks', async () => {
     const alice = await createAccount(stack.gateways[0], 'alice');
     const bob = await createAccount(stack.gateways[1], 'bob');

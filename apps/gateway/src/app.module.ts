@@ -46,7 +46,12 @@ export function createAppModule(config: GatewayConfig): Type<unknown> {
         migrations: [CreateAccounts1763700000000, CreateContacts1763950000000],
       }),
       RedisModule.forRoot(config.REDIS_URL),
-      KafkaModule.forRoot({ clientId: config.GATEWAY_ID, brokers: config.KAFKA_BROKERS }),
+      KafkaModule.forRoot({
+        clientId: config.GATEWAY_ID,
+        brokers: config.KAFKA_BROKERS,
+        lingerMs: config.KAFKA_LINGER_MS,
+        maxPending: config.KAFKA_MAX_PENDING,
+      }),
       ObservabilityModule.forRoot({
         service: GATEWAY_SERVICE,
         checks: [KafkaReadinessCheck, DatabaseReadinessCheck, RedisReadinessCheck],

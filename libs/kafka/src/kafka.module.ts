@@ -7,6 +7,8 @@ import { EventPublisher } from './producer/event.publisher';
 /**
  * Kafka for one service: the EventPublisher (connected on start, flushed and closed after the
  * consumers have drained) and the readiness check. Consuming is the KafkaBatchTransport's job.
+ * The producer's batching (`lingerMs`, `maxPending`, ...) comes from the options; unset ones
+ * take the publisher's defaults.
  */
 @Global()
 @Module({})

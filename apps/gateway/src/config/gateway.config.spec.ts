@@ -28,9 +28,14 @@ describe('gateway config', () => {
       WS_MAX_QUEUED_FRAMES: 4096,
       MESSAGE_MAX_LENGTH: 4000,
       KAFKA_PUBLISH_TIMEOUT_MS: 10000,
+      KAFKA_LINGER_MS: 2,
+      KAFKA_MAX_PENDING: 10000,
       SYNC_PAGE_SIZE: 200,
     });
     expect(() => loadGatewayConfig({ SYNC_PAGE_SIZE: '501' })).toThrow(/SYNC_PAGE_SIZE/);
+    expect(loadGatewayConfig({ KAFKA_LINGER_MS: '0' }).KAFKA_LINGER_MS).toBe(0);
+    expect(() => loadGatewayConfig({ KAFKA_LINGER_MS: '-1' })).toThrow(/KAFKA_LINGER_MS/);
+    expect(() => loadGatewayConfig({ KAFKA_MAX_PENDING: '0' })).toThrow(/KAFKA_MAX_PENDING/);
   });
 
   it('derives the gateway id and public URL from HOST and PORT', () => {

@@ -49,6 +49,10 @@ export const gatewayEnvSchema = z
     MESSAGE_MAX_LENGTH: z.coerce.number().int().min(1).max(100_000).default(4000),
     /** How long a client action waits for Kafka's ack before answering `unavailable`. */
     KAFKA_PUBLISH_TIMEOUT_MS: positiveInt(10000),
+    /** How long a publish may wait for others to share its produce request (0 = send at once). */
+    KAFKA_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(2),
+    /** Records queued for Kafka past which sends are refused with `overloaded`. */
+    KAFKA_MAX_PENDING: positiveInt(10000),
     /** Default offline-sync page size (a client may ask for up to 500). */
     SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(200),
   })

@@ -66,7 +66,10 @@ export class ConnectService {
       gatewayId: primary.gatewayId,
     };
     const ticket = newTicket();
-    await this.tickets.store(ticket, grant, this.config.CONNECT_TICKET_TTL_SECONDS);
+    await Promise.all([
+      this.tickets.store(ticket, grant, this.config.CONNECT_TICKET_TTL_SECONDS),
+      this.directory.reserve(primary.gatewayId),
+    ]);
     return {
       url: primary.publicUrl,
       backups,

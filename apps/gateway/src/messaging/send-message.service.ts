@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type SendFrame } from '@parley/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { APP_CONFIG, AppException, ErrorCode, type SendFrame } from '@parley/common';
+import { EventPublisher } from '@parley/kafka';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ConversationsService } from './conversations.service';
 import { messageTextProblem } from './message-text';
@@ -21,9 +22,19 @@ export interface AcceptedSend {
 }
 
 /**
+ * A send that passed every check and is queued for Kafka: `accepted` settles when Kafka
+ * acknowledged it. Sends submitted one after another reach Kafka in that order (the publisher's
+ * queue is FIFO), so a caller may submit the next send before this one settles.
+ */
+export interface SubmittedSend {
+  accepted: Promise<AcceptedSend>;
+}
+
+/**
  * The accept step: check the text, resolve the conversation (membership, or find-or-create for
- * `to`), and hand the send to Kafka. Resolves once Kafka acknowledged it; nothing is published
- * when any check fails.
+ * `to`), and hand the send to Kafka. Nothing is published when any check fails. When the Kafka
+ * publisher already holds its maximum of queued records the send is refused with `overloaded`
+ * (explicit pushback; the client retries later with the same clientMsgId).
  */
 @Injectable()
 export class SendMessageService {
@@ -31,9 +42,19 @@ export class SendMessageService {
     private readonly conversations: ConversationsService,
     private readonly events: MessagingEventsPublisher,
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'MESSAGE_MAX_LENGTH'>,
+    @Optional() private readonly publisher?: Pick<EventPublisher, 'saturated'>,
   ) {}
 
+  /** Checks and publishes; resolves once Kafka acknowledged the send. */
   async accept(actor: SocketActor, frame: SendFrame): Promise<AcceptedSend> {
+    return (await this.submit(actor, frame)).accepted;
+  }
+
+  /**
+   * Checks the send and queues it for Kafka; resolves as soon as it is queued (the returned
+   * `accepted` settles with Kafka's ack). Rejects, publishing nothing, when a check fails.
+   */
+  async submit(actor: SocketActor, frame: SendFrame): Promise<SubmittedSend> {
     const problem = messageTextProblem(frame.text, this.config.MESSAGE_MAX_LENGTH);
     if (problem) throw MessagingException.invalid('text', problem);
 
@@ -47,7 +68,15 @@ export class SendMessageService {
       throw MessagingException.invalid('conversationId', 'exactly one of conversationId or to');
     }
 
-    await this.events.accepted(
+    // Checked right before the (synchronous) enqueue below, so the bound is exact.
+    if (this.publisher?.saturated) {
+      throw new AppException(
+        ErrorCode.Overloaded,
+        'Server overloaded; retry later with the same clientMsgId',
+        { retryAfterSeconds: 1 },
+      );
+    }
+    const published = this.events.accepted(
       {
         conversationId,
         senderId: actor.userId,
@@ -63,6 +92,9 @@ export class SendMessageService {
       },
       actor.connectionId,
     );
-    return { clientMsgId: frame.clientMsgId, conversationId };
+    const accepted = published.then(() => ({ clientMsgId: frame.clientMsgId, conversationId }));
+    // Marked handled here: the caller awaits it later, after submitting further sends.
+    accepted.catch(() => undefined);
+    return { accepted };
   }
 }

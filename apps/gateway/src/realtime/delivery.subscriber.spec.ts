@@ -1,7 +1,7 @@
 import type { DeliveryBatch } from '@parley/common';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from './client-connection';
-import { DeliverySubscriber, planPushes } from './delivery.subscriber';
+import { DeliverySubscriber } from './delivery.subscriber';
 
 const message = {
   conversationId: '1763900000123-0123456789abcdef0123456789abcdef',
@@ -16,25 +16,38 @@ const C1 = '11111111-1111-4111-8111-111111111111';
 const C2 = '22222222-2222-4222-8222-222222222222';
 const SENDER = '33333333-3333-4333-8333-333333333333';
 
+/** A socket stand-in recording every frame it is sent (object or pre-serialised text). */
+function fakeConnection(sent: unknown[]): ClientConnection {
+  return {
+    send: (f: unknown) => sent.push(f),
+    sendText: (t: string) => sent.push(JSON.parse(t)),
+  } as unknown as ClientConnection;
+}
+
 describe('delivery', () => {
   const batch: DeliveryBatch = {
     version: 1,
     items: [{ message, connectionIds: [C1, C2], ackConnectionId: SENDER }],
   };
 
-  it('plans a message per recipient socket and an ack for the sender socket', () => {
-    expect(planPushes(batch)).toEqual([
-      { connectionId: C1, frame: { type: 'message', message } },
-      { connectionId: C2, frame: { type: 'message', message } },
+  it('sends a message per recipient socket and an ack to the sender socket', () => {
+    const registry = new ConnectionRegistry<ClientConnection>();
+    const byConnection = new Map<string, unknown[]>();
+    for (const id of [C1, C2, SENDER]) {
+      byConnection.set(id, []);
+      registry.add(id, fakeConnection(byConnection.get(id)!));
+    }
+    const subscriber = new DeliverySubscriber({} as never, registry, { GATEWAY_ID: 'gateway-1' });
+    subscriber.deliver(JSON.stringify(batch));
+    expect(byConnection.get(C1)).toEqual([{ type: 'message', message }]);
+    expect(byConnection.get(C2)).toEqual([{ type: 'message', message }]);
+    expect(byConnection.get(SENDER)).toEqual([
       {
-        connectionId: SENDER,
-        frame: {
-          type: 'ack',
-          clientMsgId: 'm-7',
-          conversationId: message.conversationId,
-          seq: 7,
-          serverTime: message.serverTime,
-        },
+        type: 'ack',
+        clientMsgId: 'm-7',
+        conversationId: message.conversationId,
+        seq: 7,
+        serverTime: message.serverTime,
       },
     ]);
   });
@@ -42,7 +55,7 @@ describe('delivery', () => {
   it('sends to sockets on this box only, and drops invalid payloads without throwing', () => {
     const registry = new ConnectionRegistry<ClientConnection>();
     const sent: unknown[] = [];
-    registry.add(C1, { send: (f: unknown) => sent.push(f) } as unknown as ClientConnection);
+    registry.add(C1, fakeConnection(sent));
     const subscriber = new DeliverySubscriber({} as never, registry, { GATEWAY_ID: 'gateway-1' });
     subscriber.deliver(JSON.stringify(batch));
     expect(sent).toEqual([{ type: 'message', message }]);

@@ -5,52 +5,16 @@ import {
   Logger,
   OnModuleInit,
 } from '@nestjs/common';
-import {
-  APP_CONFIG,
-  DeliveryBatch,
-  deliveryBatchSchema,
-  REDIS,
-  RedisKeys,
-  ServerFrame,
-} from '@parley/common';
+import { APP_CONFIG, DeliveryBatch, deliveryBatchSchema, REDIS, RedisKeys } from '@parley/common';
 import Redis from 'ioredis';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from './client-connection';
 
-/** One frame for one local socket. */
-export interface Push {
-  connectionId: string;
-  frame: ServerFrame;
-}
-
-/** The frames a delivery batch means: `message` to each recipient socket, `ack` to the sender's. */
-export function planPushes(batch: DeliveryBatch): Push[] {
-  const pushes: Push[] = [];
-  for (const item of batch.items) {
-    for (const connectionId of item.connectionIds) {
-      pushes.push({ connectionId, frame: { type: 'message', message: item.message } });
-    }
-    if (item.ackConnectionId) {
-      const m = item.message;
-      pushes.push({
-        connectionId: item.ackConnectionId,
-        frame: {
-          type: 'ack',
-          clientMsgId: m.clientMsgId,
-          conversationId: m.conversationId,
-          seq: m.seq,
-          serverTime: m.serverTime,
-        },
-      });
-    }
-  }
-  return pushes;
-}
-
 /**
  * The deliver step: session publishes one DeliveryBatch per stored batch to this box's Redis
- * channel; each item becomes frames on the sockets still open here. A payload that is not a valid
+ * channel; each item becomes a `message` frame on each recipient socket still open here and an
+ * `ack` frame on the sender's (its origin socket). A payload that is not a valid
  * batch is logged and dropped (devices catch up with offline sync); it never crashes the gateway.
  * A dedicated connection, because a subscribed ioredis connection can do nothing else.
  */
@@ -105,8 +69,25 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
       this.logger.warn({ channel: this.channel }, 'delivery batch is not JSON; dropped');
       return;
     }
-    for (const push of planPushes(batch)) {
-      this.registry.get(push.connectionId)?.send(push.frame);
+    // The same message frame goes to every recipient socket: serialised once per item.
+    for (const item of batch.items) {
+      let messageText: string | undefined;
+      for (const connectionId of item.connectionIds) {
+        const connection = this.registry.get(connectionId);
+        if (!connection) continue;
+        messageText ??= JSON.stringify({ type: 'message', message: item.message });
+        connection.sendText(messageText);
+      }
+      if (item.ackConnectionId) {
+        const m = item.message;
+        this.registry.get(item.ackConnectionId)?.send({
+          type: 'ack',
+          clientMsgId: m.clientMsgId,
+          conversationId: m.conversationId,
+          seq: m.seq,
+          serverTime: m.serverTime,
+        });
+      }
     }
   }
 }

@@ -4,12 +4,14 @@ import type { GatewayConfig } from '../config/gateway.config';
 import { ConversationsService } from '../messaging/conversations.service';
 import { SendMessageService } from '../messaging/send-message.service';
 import { SyncService } from '../messaging/sync.service';
-import type { ClientConnection } from './client-connection';
+import type { ClientConnection, Continuation } from './client-connection';
 import { parseClientFrame } from './frame-parser';
 
 /**
  * Per-socket frame handling, thin: parse and validate, call the one service for the step, answer.
  * A failing frame gets an `error` frame (with its `ref` / `clientMsgId`) and the socket stays open.
+ * A send hands back a Continuation once it is queued for Kafka, so the socket's next frame is
+ * handled while it waits for the ack; `accepted` (or the error) is sent when it settles.
  */
 @Injectable()
 export class FrameDispatcher {
@@ -22,7 +24,11 @@ export class FrameDispatcher {
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'GATEWAY_ID'>,
   ) {}
 
-  async handle(connection: ClientConnection, data: Buffer, isBinary: boolean): Promise<void> {
+  async handle(
+    connection: ClientConnection,
+    data: Buffer,
+    isBinary: boolean,
+  ): Promise<Continuation | void> {
     if (isBinary) {
       connection.send(errorFrame(ErrorCode.ValidationFailed, 'Frames must be JSON text'));
       return;
@@ -34,29 +40,36 @@ export class FrameDispatcher {
     }
     const frame = parsed.frame;
     try {
-      await this.dispatch(connection, frame);
+      return await this.dispatch(connection, frame);
     } catch (err) {
-      const echo = {
-        ...(frame.ref !== undefined ? { ref: frame.ref } : {}),
-        ...(frame.type === 'send' ? { clientMsgId: frame.clientMsgId } : {}),
-      };
-      if (err instanceof AppException) {
-        connection.send(errorFrame(err.code, err.message, echo));
-      } else {
-        this.logger.error(
-          { err, connectionId: connection.id, frameType: frame.type },
-          'frame handling failed',
-        );
-        connection.send(errorFrame(ErrorCode.Internal, 'Internal server error', echo));
-      }
+      this.fail(connection, frame, err);
     }
   }
 
-  private async dispatch(connection: ClientConnection, frame: ClientFrame): Promise<void> {
+  private fail(connection: ClientConnection, frame: ClientFrame, err: unknown): void {
+    const echo = {
+      ...(frame.ref !== undefined ? { ref: frame.ref } : {}),
+      ...(frame.type === 'send' ? { clientMsgId: frame.clientMsgId } : {}),
+    };
+    if (err instanceof AppException) {
+      connection.send(errorFrame(err.code, err.message, echo));
+    } else {
+      this.logger.error(
+        { err, connectionId: connection.id, frameType: frame.type },
+        'frame handling failed',
+      );
+      connection.send(errorFrame(ErrorCode.Internal, 'Internal server error', echo));
+    }
+  }
+
+  private async dispatch(
+    connection: ClientConnection,
+    frame: ClientFrame,
+  ): Promise<Continuation | void> {
     const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
     switch (frame.type) {
       case 'send': {
-        const accepted = await this.sends.accept(
+        const submitted = await this.sends.submit(
           {
             userId: connection.userId,
             username: connection.username,
@@ -66,8 +79,12 @@ export class FrameDispatcher {
           },
           frame,
         );
-        connection.send({ type: 'accepted', ...ref, ...accepted });
-        return;
+        return {
+          settled: submitted.accepted.then(
+            (accepted) => connection.send({ type: 'accepted', ...ref, ...accepted }),
+            (err: unknown) => this.fail(connection, frame, err),
+          ),
+        };
       }
       case 'sync': {
         const page = await this.sync.page(

@@ -7,6 +7,7 @@ import type {
   MessageRow,
   MessagesRepository,
   MessagesTransaction,
+  SeqAllocation,
   SenderKey,
   StoredMessageRef,
 } from './messages.repository';
@@ -61,13 +62,17 @@ class FakeDatabase {
         ),
       membersOf: (ids) =>
         Promise.resolve(new Map([...this.members].filter(([id]) => ids.includes(id)))),
-      allocateSeqs: (conversationId, count) => {
-        draft.lastSeq += count;
-        return Promise.resolve({
-          conversationId,
-          firstSeq: draft.lastSeq - count + 1,
-          serverTime: new Date('2025-01-01T00:00:01.000Z'),
-        });
+      allocateSeqs: (requests) => {
+        const allocations = new Map<string, SeqAllocation>();
+        for (const { conversationId, count } of requests) {
+          draft.lastSeq += count;
+          allocations.set(conversationId, {
+            conversationId,
+            firstSeq: draft.lastSeq - count + 1,
+            serverTime: new Date('2025-01-01T00:00:01.000Z'),
+          });
+        }
+        return Promise.resolve(allocations);
       },
       insertMessages: (rows) => {
         if (this.raceOnce) {

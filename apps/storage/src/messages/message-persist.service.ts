@@ -9,7 +9,7 @@ import {
   resolvePlan,
   uniqueSenderKeys,
 } from './message-persist.plan';
-import { isUniqueViolation, MessagesRepository, SeqAllocation } from './messages.repository';
+import { isUniqueViolation, MessagesRepository } from './messages.repository';
 
 /** A concurrent consumer (during a rebalance) can win the insert race; then we re-plan. */
 const MAX_RACE_ATTEMPTS = 3;
@@ -80,10 +80,7 @@ export class MessagePersistService {
       const poison = findPoison(pending, members);
       if (poison) throw new PoisonEventError(poison.eventIds, poison.reason);
 
-      const allocations = new Map<string, SeqAllocation>();
-      for (const { conversationId, count } of plan.seqRequests) {
-        allocations.set(conversationId, await tx.allocateSeqs(conversationId, count));
-      }
+      const allocations = await tx.allocateSeqs(plan.seqRequests);
       const { rows, stored } = resolvePlan(plan, allocations, members);
       await tx.insertMessages(rows);
       return stored;

@@ -38,8 +38,13 @@ export interface MessagesTransaction {
   findStored(keys: readonly SenderKey[]): Promise<StoredMessageRef[]>;
   /** Member ids of each EXISTING conversation among `conversationIds` (missing ones are absent). */
   membersOf(conversationIds: readonly string[]): Promise<Map<string, string[]>>;
-  /** Reserves `count` seqs (row lock until commit); gap-free because it rolls back with the inserts. */
-  allocateSeqs(conversationId: string, count: number): Promise<SeqAllocation>;
+  /**
+   * Reserves `count` seqs for each conversation in ONE statement (row locks until commit);
+   * gap-free because it rolls back with the inserts. Throws if a conversation is missing.
+   */
+  allocateSeqs(
+    requests: readonly { conversationId: string; count: number }[],
+  ): Promise<Map<string, SeqAllocation>>;
   insertMessages(rows: readonly MessageRow[]): Promise<void>;
 }
 
@@ -104,22 +109,32 @@ class PgMessagesTransaction implements MessagesTransaction {
     return members;
   }
 
-  async allocateSeqs(conversationId: string, count: number): Promise<SeqAllocation> {
+  async allocateSeqs(
+    requests: readonly { conversationId: string; count: number }[],
+  ): Promise<Map<string, SeqAllocation>> {
+    const allocations = new Map<string, SeqAllocation>();
+    if (requests.length === 0) return allocations;
     // TypeORM returns [rows, affectedCount] for UPDATE ... RETURNING on PostgreSQL.
-    const [rows]: [{ last_seq: string; server_time: Date }[], number] = await this.manager.query(
-      `UPDATE conversations
-          SET last_seq = last_seq + $2, last_message_at = now()
-        WHERE id = $1
-        RETURNING last_seq, date_trunc('milliseconds', now()) AS server_time`,
-      [conversationId, count],
-    );
-    const row = rows[0];
-    if (!row) throw new Error(`conversation ${conversationId} vanished during seq allocation`);
-    return {
-      conversationId,
-      firstSeq: Number(row.last_seq) - count + 1,
-      serverTime: new Date(row.server_time),
-    };
+    const [rows]: [{ id: string; last_seq: string; server_time: Date }[], number] =
+      await this.manager.query(
+        `UPDATE conversations c
+            SET last_seq = c.last_seq + r.n, last_message_at = now()
+           FROM unnest($1::text[], $2::int[]) AS r(id, n)
+          WHERE c.id = r.id
+      RETURNING c.id, c.last_seq, date_trunc('milliseconds', now()) AS server_time`,
+        [requests.map((r) => r.conversationId), requests.map((r) => r.count)],
+      );
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    for (const { conversationId, count } of requests) {
+      const row = byId.get(conversationId);
+      if (!row) throw new Error(`conversation ${conversationId} vanished during seq allocation`);
+      allocations.set(conversationId, {
+        conversationId,
+        firstSeq: Number(row.last_seq) - count + 1,
+        serverTime: new Date(row.server_time),
+      });
+    }
+    return allocations;
   }
 
   async insertMessages(rows: readonly MessageRow[]): Promise<void> {

@@ -31,7 +31,7 @@ export interface KafkaBatchTransportOptions {
   clientId: string;
   brokers: string[];
   groupId: ConsumerGroupName;
-  /** Partitions processed at once (each in offset order). */
+  /** Partitions processed at once (each in offset order); default 12, the message topics' count. */
   partitionsConsumedConcurrently?: number;
   /** Largest number of records one handler call receives; longer batches are split. */
   maxEventsPerCall?: number;
@@ -135,6 +135,7 @@ export class KafkaBatchTransport
       allowAutoTopicCreation: false,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
+      // A fetch returns as soon as any record is there (minBytes 1); this only bounds idle polls.
       maxWaitTimeInMs: 1_000,
     });
     this.consumer = consumer;
@@ -157,7 +158,7 @@ export class KafkaBatchTransport
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 12,
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.logger.log({ group: groupId, topics }, 'Kafka consumer joined');

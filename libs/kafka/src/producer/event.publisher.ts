@@ -13,6 +13,9 @@ import { createProducer } from '../kafka-client.factory';
 import { kafkaMetrics } from '../kafka.metrics';
 import { KAFKA_CLIENT, KAFKA_OPTIONS, KafkaClientOptions } from '../kafka.options';
 import { OutgoingRecord, toOutgoingRecord } from './producer-record';
+import { DEFAULT_BATCHER_OPTIONS, RecordBatcher, TopicBatch } from './record-batcher';
+
+export { ProducerClosedError, ProducerOverloadedError } from './record-batcher';
 
 const FLUSH_TIMEOUT_MS = 10_000;
 
@@ -33,19 +36,34 @@ export type PublishItem<C> =
  * the record (acks=all). Callers publish after their own database commit. During a broker outage
  * a publish waits (the idempotent producer retries without limit); bound it at the call site if a
  * request must not wait.
+ *
+ * Publishes are batched (RecordBatcher): each call is queued and settles with the produce request
+ * that carries it; requests go one at a time after a short linger (`lingerMs`), so records reach
+ * Kafka in call order. Past `maxPending` queued records a publish rejects at once with
+ * ProducerOverloadedError (pushback instead of unbounded memory); `saturated` tells beforehand.
  */
 @Injectable()
 export class EventPublisher implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(EventPublisher.name);
   private readonly producer: Producer;
-  private readonly inFlight = new Set<Promise<unknown>>();
-  private closing = false;
+  private readonly batcher: RecordBatcher;
 
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     @Inject(KAFKA_OPTIONS) private readonly options: KafkaClientOptions,
   ) {
     this.producer = createProducer(kafka);
+    this.batcher = new RecordBatcher((batches) => this.sendBatch(batches), {
+      lingerMs: options.lingerMs ?? DEFAULT_BATCHER_OPTIONS.lingerMs,
+      maxPending: options.maxPending ?? DEFAULT_BATCHER_OPTIONS.maxPending,
+      maxBatchRecords: options.maxBatchRecords ?? DEFAULT_BATCHER_OPTIONS.maxBatchRecords,
+      maxBatchBytes: options.maxBatchBytes ?? DEFAULT_BATCHER_OPTIONS.maxBatchBytes,
+    });
+  }
+
+  /** True while one more publish would be refused with ProducerOverloadedError. */
+  get saturated(): boolean {
+    return this.batcher.saturated;
   }
 
   async onModuleInit(): Promise<void> {
@@ -60,7 +78,7 @@ export class EventPublisher implements OnModuleInit, OnApplicationShutdown {
     opts: PublishOptions = {},
   ): Promise<void> {
     const record = this.build(topic, key, contract, payload, opts.correlationId);
-    await this.send(topic, [record]);
+    await this.batcher.enqueue(topic, [record]);
   }
 
   /** Several events to one topic in a single produce request (ordering per key is kept). */
@@ -78,29 +96,27 @@ export class EventPublisher implements OnModuleInit, OnApplicationShutdown {
         i.correlationId,
       ),
     );
-    await this.send(topic, records);
+    await this.batcher.enqueue(topic, records);
   }
 
   /**
-   * Runs after consumers have drained (Nest closes microservices before shutdown hooks): waits for
-   * in-flight sends (at most FLUSH_TIMEOUT_MS, so a broker outage cannot hang shutdown), then
-   * disconnects.
+   * Runs after consumers have drained (Nest closes microservices before shutdown hooks): refuses
+   * new publishes, sends everything queued and waits for it (at most FLUSH_TIMEOUT_MS, so a broker
+   * outage cannot hang shutdown), then disconnects.
    */
   async onApplicationShutdown(): Promise<void> {
-    this.closing = true;
-    if (this.inFlight.size > 0) {
-      this.logger.log({ inFlight: this.inFlight.size }, 'waiting for in-flight Kafka sends');
-      const flushed = await withTimeout(
-        Promise.allSettled([...this.inFlight]).then(() => true),
-        FLUSH_TIMEOUT_MS,
-        'Kafka flush',
-      ).catch(() => false);
-      if (!flushed) {
-        this.logger.error(
-          { inFlight: this.inFlight.size },
-          'Kafka sends still unacknowledged at shutdown',
-        );
-      }
+    const pending = this.batcher.pending;
+    if (pending > 0) this.logger.log({ pending }, 'flushing queued Kafka sends');
+    const flushed = await withTimeout(
+      this.batcher.close().then(() => true),
+      FLUSH_TIMEOUT_MS,
+      'Kafka flush',
+    ).catch(() => false);
+    if (!flushed) {
+      this.logger.error(
+        { pending: this.batcher.pending },
+        'Kafka sends still unacknowledged at shutdown',
+      );
     }
     await this.producer.disconnect();
   }
@@ -120,15 +136,10 @@ export class EventPublisher implements OnModuleInit, OnApplicationShutdown {
     return toOutgoingRecord(topic, key, envelope);
   }
 
-  private async send(topic: TopicName, messages: OutgoingRecord[]): Promise<void> {
-    if (this.closing) throw new Error('event publisher is shut down');
-    const sending = this.producer.send({ topic, acks: -1, messages });
-    this.inFlight.add(sending);
-    try {
-      await sending;
-      kafkaMetrics().produced.inc({ topic }, messages.length);
-    } finally {
-      this.inFlight.delete(sending);
-    }
+  /** One flush: every topic's records in a single produce request (acks=all). */
+  private async sendBatch(batches: TopicBatch[]): Promise<void> {
+    await this.producer.sendBatch({ acks: -1, topicMessages: batches });
+    const produced = kafkaMetrics().produced;
+    for (const b of batches) produced.inc({ topic: b.topic }, b.messages.length);
   }
 }

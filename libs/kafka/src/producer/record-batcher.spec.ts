@@ -1,0 +1,183 @@
+import type { OutgoingRecord } from './producer-record';
+import {
+  ProducerClosedError,
+  ProducerOverloadedError,
+  RecordBatcher,
+  RecordBatcherOptions,
+  TopicBatch,
+} from './record-batcher';
+
+const record = (key: string, value = key): OutgoingRecord => ({ key, value, headers: {} });
+
+interface Deferred {
+  batches: TopicBatch[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** A fake produce call: records every request and lets the test acknowledge or fail each one. */
+function fakeSend() {
+  const requests: Deferred[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const send = (batches: TopicBatch[]) =>
+    new Promise<void>((resolve, reject) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      const done = (fn: () => void) => () => {
+        inFlight--;
+        fn();
+      };
+      requests.push({
+        batches,
+        resolve: done(resolve),
+        reject: (err: Error) => done(() => reject(err))(),
+      });
+    });
+  return { send, requests, maxInFlight: () => maxInFlight };
+}
+
+const options = (over: Partial<RecordBatcherOptions> = {}): RecordBatcherOptions => ({
+  lingerMs: 5,
+  maxBatchRecords: 100,
+  maxBatchBytes: 1_000_000,
+  maxPending: 1000,
+  ...over,
+});
+
+const keys = (batches: TopicBatch[]) =>
+  batches.map((b) => `${b.topic}:${b.messages.map((m) => m.value).join(',')}`);
+
+/** Lets pending promise callbacks run. */
+const settle = () => new Promise((r) => setImmediate(r));
+
+describe('RecordBatcher', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate'] }));
+  afterEach(() => jest.useRealTimers());
+
+  it('sends what arrives within the linger as one request, grouped by topic in order', async () => {
+    const fake = fakeSend();
+    const batcher = new RecordBatcher(fake.send, options());
+    const a = batcher.enqueue('t1', [record('k1', 'a')]);
+    const b = batcher.enqueue('t2', [record('k2', 'b')]);
+    const c = batcher.enqueue('t1', [record('k1', 'c'), record('k3', 'd')]);
+    expect(fake.requests).toHaveLength(0);
+    jest.advanceTimersByTime(5);
+    expect(fake.requests).toHaveLength(1);
+    expect(keys(fake.requests[0].batches)).toEqual(['t1:a,c,d', 't2:b']);
+    fake.requests[0].resolve();
+    await expect(Promise.all([a, b, c])).resolves.toEqual([undefined, undefined, undefined]);
+    expect(batcher.pending).toBe(0);
+  });
+
+  it('keeps one request in flight; what queued meanwhile goes next, in enqueue order', async () => {
+    const fake = fakeSend();
+    const batcher = new RecordBatcher(fake.send, options());
+    const first = batcher.enqueue('t', [record('k', '1')]);
+    jest.advanceTimersByTime(5);
+    const later = [2, 3, 4].map((n) => batcher.enqueue('t', [record('k', String(n))]));
+    jest.advanceTimersByTime(50);
+    expect(fake.requests).toHaveLength(1); // still waiting for the first ack
+    expect(batcher.pending).toBe(4);
+    fake.requests[0].resolve();
+    await first;
+    await settle();
+    expect(fake.requests).toHaveLength(2);
+    expect(keys(fake.requests[1].batches)).toEqual(['t:2,3,4']);
+    fake.requests[1].resolve();
+    await Promise.all(later);
+    expect(fake.maxInFlight()).toBe(1);
+  });
+
+  it('settles each record with the request that carried it (a failure rejects only that one)', async () => {
+    const fake = fakeSend();
+    const batcher = new RecordBatcher(fake.send, options({ maxBatchRecords: 2 }));
+    const results = ['1', '2', '3'].map((v) =>
+      batcher.enqueue('t', [record('k', v)]).then(
+        () => 'ok',
+        (err: Error) => err.message,
+      ),
+    );
+    // full at 2 records: sent without waiting for the linger
+    expect(fake.requests).toHaveLength(1);
+    expect(keys(fake.requests[0].batches)).toEqual(['t:1,2']);
+    fake.requests[0].reject(new Error('broker said no'));
+    await settle();
+    expect(fake.requests).toHaveLength(2);
+    expect(keys(fake.requests[1].batches)).toEqual(['t:3']);
+    fake.requests[1].resolve();
+    await expect(Promise.all(results)).resolves.toEqual(['broker said no', 'broker said no', 'ok']);
+  });
+
+  it('splits by bytes but never splits one publishMany', async () => {
+    const fake = fakeSend();
+    const batcher = new RecordBatcher(fake.send, options({ maxBatchBytes: 10 }));
+    void batcher.enqueue('t', [record('k', 'aaaa'), record('k', 'bbbb')]); // 10 bytes
+    void batcher.enqueue('t', [record('k', 'cccc')]);
+    expect(keys(fake.requests[0].batches)).toEqual(['t:aaaa,bbbb']);
+    fake.requests[0].resolve();
+    await settle();
+    expect(keys(fake.requests[1].batches)).toEqual(['t:cccc']);
+  });
+
+  it('refuses past maxPending with ProducerOverloadedError, and accepts again once drained', async () => {
+    const fake = fakeSend();
+    const batcher = new RecordBatcher(fake.send, options({ maxPending: 3 }));
+    const accepted = [1, 2, 3].map((n) => batcher.enqueue('t', [record('k', String(n))]));
+    expect(batcher.saturated).toBe(true);
+    await expect(batcher.enqueue('t', [record('k', '4')])).rejects.toBeInstanceOf(
+      ProducerOverloadedError,
+    );
+    jest.advanceTimersByTime(5);
+    fake.requests[0].resolve();
+    await Promise.all(accepted);
+    expect(batcher.saturated).toBe(false);
+    const again = batcher.enqueue('t', [record('k', '5')]);
+    jest.advanceTimersByTime(5);
+    fake.requests[1].resolve();
+    await expect(again).resolves.toBeUndefined();
+  });
+
+  it('accepts one entry bigger than the bound when nothing else waits', async () => {
+    const fake = fakeSend();
+    const batcher = new RecordBatcher(fake.send, options({ maxPending: 2 }));
+    const big = batcher.enqueue('t', [record('a'), record('b'), record('c')]);
+    jest.advanceTimersByTime(5);
+    fake.requests[0].resolve();
+    await expect(big).resolves.toBeUndefined();
+  });
+
+  it('flushes everything on close without waiting for the linger, then refuses', async () => {
+    const fake = fakeSend();
+    const batcher = new RecordBatcher(fake.send, options({ lingerMs: 10_000 }));
+    const queued = [batcher.enqueue('t', [record('k', '1')]), batcher.enqueue('u', [record('j')])];
+    const closed = batcher.close();
+    expect(fake.requests).toHaveLength(1);
+    expect(keys(fake.requests[0].batches)).toEqual(['t:1', 'u:j']);
+    await expect(batcher.enqueue('t', [record('k', '2')])).rejects.toBeInstanceOf(
+      ProducerClosedError,
+    );
+    fake.requests[0].resolve();
+    await closed;
+    await Promise.all(queued);
+    expect(batcher.pending).toBe(0);
+  });
+
+  it('sends at once with lingerMs 0', () => {
+    const fake = fakeSend();
+    const batcher = new RecordBatcher(fake.send, options({ lingerMs: 0 }));
+    void batcher.enqueue('t', [record('k')]);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('turns a send that throws synchronously into rejected publishes', async () => {
+    const batcher = new RecordBatcher(
+      () => {
+        throw new Error('not connected');
+      },
+      options({ lingerMs: 0 }),
+    );
+    await expect(batcher.enqueue('t', [record('k')])).rejects.toThrow('not connected');
+    expect(batcher.pending).toBe(0);
+  });
+});

@@ -1,0 +1,203 @@
+import { OutgoingRecord } from './producer-record';
+
+/** One topic's records in a flush, in enqueue order. */
+export interface TopicBatch {
+  topic: string;
+  messages: OutgoingRecord[];
+}
+
+/** Sends one flush as a single produce request; resolves once the broker acknowledged all of it. */
+export type SendBatchFn = (batches: TopicBatch[]) => Promise<void>;
+
+export interface RecordBatcherOptions {
+  /** How long the first record of a batch waits for company before the batch is sent. */
+  lingerMs: number;
+  /** Records per produce request: a batch this full is sent without waiting for the linger. */
+  maxBatchRecords: number;
+  /** Bytes (key + value) per produce request, the same way. */
+  maxBatchBytes: number;
+  /** Records waiting or in flight past which `enqueue` refuses (ProducerOverloadedError). */
+  maxPending: number;
+}
+
+export const DEFAULT_BATCHER_OPTIONS: RecordBatcherOptions = {
+  lingerMs: 2,
+  maxBatchRecords: 1000,
+  maxBatchBytes: 1024 * 1024,
+  maxPending: 10_000,
+};
+
+/** Refused immediately: too many records are already waiting for Kafka (explicit pushback). */
+export class ProducerOverloadedError extends Error {
+  constructor(readonly pending: number) {
+    super(`Kafka producer overloaded: ${pending} records waiting`);
+    this.name = 'ProducerOverloadedError';
+  }
+}
+
+/** Refused: the publisher is shutting down. */
+export class ProducerClosedError extends Error {
+  constructor() {
+    super('event publisher is shut down');
+    this.name = 'ProducerClosedError';
+  }
+}
+
+interface Entry {
+  topic: string;
+  records: OutgoingRecord[];
+  bytes: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Linger batching in front of the producer. `enqueue` appends to a FIFO queue and returns a
+ * promise that settles when the produce request carrying its records is acknowledged. At most ONE
+ * request is in flight: the next batch (everything queued meanwhile, up to the size limits) goes
+ * once the previous one settled and either its linger elapsed or it is full. So records reach
+ * Kafka in enqueue order, per key as well as overall, and the idempotent producer's
+ * one-request-in-flight rule holds. A failed request rejects exactly the entries it carried.
+ *
+ * The queue is bounded by `maxPending` records (queued + in flight): past it `enqueue` rejects at
+ * once with ProducerOverloadedError, so a slow broker turns into pushback, not memory growth. An
+ * entry (one publishMany) is never split across requests.
+ */
+export class RecordBatcher {
+  private readonly queue: Entry[] = [];
+  private queuedRecords = 0;
+  private queuedBytes = 0;
+  private inFlightRecords = 0;
+  private sending: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly send: SendBatchFn,
+    private readonly options: RecordBatcherOptions = DEFAULT_BATCHER_OPTIONS,
+  ) {}
+
+  /** Records queued or in flight. */
+  get pending(): number {
+    return this.queuedRecords + this.inFlightRecords;
+  }
+
+  /** True when one more record would be refused. */
+  get saturated(): boolean {
+    return this.pending >= this.options.maxPending;
+  }
+
+  enqueue(topic: string, records: OutgoingRecord[]): Promise<void> {
+    if (this.closed) return Promise.reject(new ProducerClosedError());
+    if (records.length === 0) return Promise.resolve();
+    // A single entry bigger than the bound is still accepted when nothing else waits, so a large
+    // publishMany can never be refused forever.
+    if (this.pending > 0 && this.pending + records.length > this.options.maxPending) {
+      return Promise.reject(new ProducerOverloadedError(this.pending));
+    }
+    let bytes = 0;
+    for (const r of records) bytes += r.key.length + r.value.length;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ topic, records, bytes, resolve, reject });
+      this.queuedRecords += records.length;
+      this.queuedBytes += bytes;
+      this.schedule();
+    });
+  }
+
+  /** Sends everything queued (no more linger) and resolves when nothing is queued or in flight. */
+  async flush(): Promise<void> {
+    while (this.sending || this.queue.length > 0) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = null;
+      }
+      if (!this.sending) this.sendNext();
+      await this.sending?.catch(() => undefined);
+    }
+  }
+
+  /** Refuses further records and flushes what was accepted. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  private full(): boolean {
+    return (
+      this.queuedRecords >= this.options.maxBatchRecords ||
+      this.queuedBytes >= this.options.maxBatchBytes
+    );
+  }
+
+  private schedule(): void {
+    if (this.sending) return; // the settle of the request in flight schedules the next one
+    if (this.full() || this.options.lingerMs <= 0) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = null;
+      }
+      this.sendNext();
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      if (!this.sending) this.sendNext();
+    }, this.options.lingerMs);
+  }
+
+  private sendNext(): void {
+    if (this.queue.length === 0) return;
+    const entries: Entry[] = [];
+    let records = 0;
+    let bytes = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0];
+      if (
+        entries.length > 0 &&
+        (records + next.records.length > this.options.maxBatchRecords ||
+          bytes + next.bytes > this.options.maxBatchBytes)
+      ) {
+        break;
+      }
+      this.queue.shift();
+      entries.push(next);
+      records += next.records.length;
+      bytes += next.bytes;
+    }
+    this.queuedRecords -= records;
+    this.queuedBytes -= bytes;
+    this.inFlightRecords += records;
+
+    // A send that throws synchronously is a failed request like any other.
+    const request = new Promise<void>((resolve) => resolve(this.send(groupByTopic(entries))));
+    const sending = request.then(
+      () => {
+        for (const e of entries) e.resolve();
+      },
+      (err: unknown) => {
+        for (const e of entries) e.reject(err);
+      },
+    );
+    this.sending = sending.finally(() => {
+      this.inFlightRecords -= records;
+      this.sending = null;
+      // What queued while this request was in flight already lingered: send it now.
+      if (this.queue.length > 0) this.sendNext();
+    });
+  }
+}
+
+/** Entries -> one TopicBatch per topic, each keeping enqueue order. */
+function groupByTopic(entries: readonly Entry[]): TopicBatch[] {
+  const byTopic = new Map<string, OutgoingRecord[]>();
+  for (const e of entries) {
+    const list = byTopic.get(e.topic);
+    if (list) {
+      for (const r of e.records) list.push(r);
+    } else {
+      byTopic.set(e.topic, [...e.records]);
+    }
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}

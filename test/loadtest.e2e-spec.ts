@@ -1,0 +1,174 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testStack } from './support/test-stack';
+
+/**
+ * The load tool (dist/tools/loadtest/main.js) against the e2e stack, in small bounded runs. It
+ * checks behaviour, not speed: the run completes, every acked message is delivered exactly once
+ * and in order, the report carries latencies and process stats, and the connect workload counts
+ * its sockets and each gateway's memory.
+ */
+const MAIN = join(__dirname, '..', 'dist', 'tools', 'loadtest', 'main.js');
+const stack = testStack();
+
+function runTool(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args, '--gateways', stack.gateways.join(',')], {
+      cwd: join(__dirname, '..'),
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function lines(file: string): Array<Record<string, unknown>> {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('load tool (npm run loadtest)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-loadtest-'));
+  const prefix = `e${Date.now().toString(36).slice(-6)}`;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('pairs: a small open-loop run delivers every acked message once, in order, with latencies and process stats', async () => {
+    const out = join(dir, 'pairs.jsonl');
+    const run = await runTool([
+      'pairs',
+      '--users',
+      '20',
+      '--rate',
+      '50',
+      '--duration',
+      '3',
+      '--drain',
+      '8',
+      '--workers',
+      '1',
+      '--user-prefix',
+      prefix,
+      '--p99-limit-ms',
+      '60000',
+      '--out',
+      out,
+    ]);
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    expect(run.stderr).toMatch(/\[50\/s run \d+s\] sent=\d+ acked=\d+ delivered=\d+ errors=\d+/);
+    expect(run.stdout).toContain('delivery ms p50/p90/p99/max');
+
+    const [step] = lines(out);
+    expect(step).toMatchObject({
+      workload: 'pairs',
+      offeredRate: 50,
+      users: 20,
+      sent: 150,
+      lost: 0,
+      duplicates: 0,
+      outOfOrder: 0,
+      unacked: 0,
+    });
+    expect(step.achievedRate).toBeGreaterThan(0);
+    expect(step.acked).toBe(150);
+    expect(step.delivered).toBe(150);
+    for (const key of ['ackLatencyMs', 'deliveryLatencyMs', 'scheduleLagMs']) {
+      expect(step[key]).toEqual({
+        count: expect.any(Number) as number,
+        p50: expect.any(Number) as number,
+        p90: expect.any(Number) as number,
+        p99: expect.any(Number) as number,
+        max: expect.any(Number) as number,
+        mean: expect.any(Number) as number,
+      });
+    }
+    const names = (
+      step.processes as Array<{ name: string; cpuPercent: number; rssMiB: number }>
+    ).map((p) => p.name);
+    for (const gateway of stack.gateways)
+      expect(names).toContain(`gateway:${new URL(gateway).port}`);
+    expect(names).toEqual(
+      expect.arrayContaining(['session', 'presence', 'storage', 'postgres', 'generator']),
+    );
+  }, 120_000);
+
+  it('pairs: a rerun reuses the cached tokens instead of logging in again', async () => {
+    const run = await runTool([
+      'pairs',
+      '--users',
+      '20',
+      '--rate',
+      '20',
+      '--duration',
+      '1',
+      '--drain',
+      '2',
+      '--workers',
+      '1',
+      '--user-prefix',
+      prefix,
+      '--p99-limit-ms',
+      '60000',
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('20 cached, 0 refreshed, 0 logged in');
+  }, 120_000);
+
+  it('connect: opens the requested sockets through the directory and reports memory per gateway', async () => {
+    const out = join(dir, 'connect.jsonl');
+    const run = await runTool([
+      'connect',
+      '--connections',
+      '50',
+      '--users',
+      '20',
+      '--workers',
+      '2',
+      '--hold',
+      '1',
+      '--user-prefix',
+      prefix,
+      '--out',
+      out,
+    ]);
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    const [report] = lines(out);
+    expect(report).toMatchObject({ workload: 'connect', requested: 50, connected: 50, failed: 0 });
+    expect(report.connectRate).toBeGreaterThan(0);
+    const memory = report.memory as Array<{
+      gateway: string;
+      connections: number;
+      rssAfterMiB: number;
+    }>;
+    expect(memory.map((m) => m.gateway)).toEqual(expect.arrayContaining(stack.gateways));
+    expect(memory.reduce((sum, m) => sum + m.connections, 0)).toBe(50);
+    for (const m of memory.filter((g) => stack.gateways.includes(g.gateway))) {
+      expect(m.rssAfterMiB).toBeGreaterThan(0);
+      expect(m).toHaveProperty('bytesPerConnection');
+    }
+  }, 120_000);
+
+  it('refuses a non-loopback target', async () => {
+    const child = await new Promise<number | null>((resolve) => {
+      const p = spawn(process.execPath, [MAIN, 'pairs', '--gateways', 'http://10.1.2.3:3000'], {
+        stdio: 'ignore',
+      });
+      p.on('exit', resolve);
+    });
+    expect(child).toBe(2);
+  });
+});

@@ -1,0 +1,247 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { provisionAccounts, userName } from './accounts';
+import { runConnect } from './connect.workload';
+import { hostPort, isLoopbackUrl } from './loopback';
+import { runPairs } from './pairs.workload';
+import type { StackProcessFilter } from './process-stats';
+import { WorkerPool } from './worker-pool';
+
+/**
+ * `npm run loadtest -- <pairs|connect> [options]`: a load generator for a running Parley stack on
+ * this machine. See docs/LOADTEST.md for the workloads, every option and every reported column.
+ */
+const USAGE = `usage: npm run loadtest -- <pairs|connect> [options]
+
+common:
+  --gateways URLS          comma-separated gateway HTTP URLs (default http://127.0.0.1:3000,http://127.0.0.1:3001)
+  --users N                test users lt_<prefix>_<n> (pairs: 1000; connect: min(connections, 1000))
+  --user-prefix P          run prefix of the usernames (default a)
+  --workers N              generator processes (default 2)
+  --out FILE               append one JSON line per step
+  --login-concurrency N    password log-ins in flight while provisioning (default 8)
+  --kafka-port N           which Kafka broker's process to report (default: from KAFKA_BROKERS, else all)
+pairs:
+  --rate R | --rates R1,R2 offered msgs/s; with --rates, steps up until a step fails (default 500)
+  --duration S             seconds per step (default 30)
+  --drain S                seconds to wait for acks and deliveries after each step (default 10)
+  --p99-limit-ms MS        a step fails when delivery p99 exceeds this (default 250)
+  --lag-limit-ms MS        the generator "fell behind" when its send-lag p99 exceeds this (default 50)
+  --partners K             each user writes to K fixed partners only (default 0: any other user)
+  --text-length N          characters per message, 24-200 (default 60)
+  --no-sync                skip the sync-until-done a real client does after hello
+connect:
+  --connections C          idle authenticated sockets to open (default 10000)
+  --connect-concurrency N  connects in flight per worker (default 100)
+  --connect-rate R         target connects/s over all workers (default 0: as fast as possible)
+  --hold S                 seconds to hold the sockets before measuring memory and closing (default 5)
+`;
+
+const LIMITS = {
+  users: 100_000,
+  connections: 200_000,
+  rate: 200_000,
+  durationS: 3600,
+  drainS: 600,
+  workers: 32,
+  holdS: 600,
+};
+
+function fail(message: string): never {
+  process.stderr.write(`loadtest: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function int(
+  value: string | undefined,
+  fallback: number,
+  name: string,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max)
+    fail(`--${name} must be a number in [${min}, ${max}]`);
+  return n;
+}
+
+function kafkaPortFromEnv(explicit: string | undefined): number | undefined {
+  if (explicit) return Number(explicit);
+  if (process.env.KAFKA_PORT) return Number(process.env.KAFKA_PORT);
+  const first = process.env.KAFKA_BROKERS?.split(',')[0];
+  const port = first ? Number(first.split(':')[1]) : NaN;
+  return Number.isInteger(port) ? port : undefined;
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      gateways: { type: 'string', default: 'http://127.0.0.1:3000,http://127.0.0.1:3001' },
+      users: { type: 'string' },
+      'user-prefix': { type: 'string', default: 'a' },
+      workers: { type: 'string' },
+      out: { type: 'string' },
+      'login-concurrency': { type: 'string' },
+      'kafka-port': { type: 'string' },
+      rate: { type: 'string' },
+      rates: { type: 'string' },
+      duration: { type: 'string' },
+      drain: { type: 'string' },
+      'p99-limit-ms': { type: 'string' },
+      'lag-limit-ms': { type: 'string' },
+      partners: { type: 'string' },
+      'text-length': { type: 'string' },
+      'no-sync': { type: 'boolean', default: false },
+      connections: { type: 'string' },
+      'connect-concurrency': { type: 'string' },
+      'connect-rate': { type: 'string' },
+      hold: { type: 'string' },
+      password: { type: 'string', default: 'loadtest-password-not-a-secret' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const workload = positionals[0];
+  if (workload !== 'pairs' && workload !== 'connect') fail('the workload must be pairs or connect');
+
+  const gateways = values.gateways
+    .split(',')
+    .map((g) => g.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  if (gateways.length === 0) fail('--gateways is empty');
+  for (const g of gateways) if (!isLoopbackUrl(g)) fail(`refusing a non-loopback target: ${g}`);
+  const prefix = values['user-prefix'];
+  if (!/^[A-Za-z0-9]{1,16}$/.test(prefix)) fail('--user-prefix must be 1-16 letters or digits');
+  const workers = int(values.workers, 2, 'workers', 1, LIMITS.workers);
+  const connections =
+    workload === 'connect'
+      ? int(values.connections, 10_000, 'connections', 1, LIMITS.connections)
+      : 0;
+  const users = int(
+    values.users,
+    workload === 'connect' ? Math.min(connections, 1000) : 1000,
+    'users',
+    workload === 'pairs' ? 2 : 1,
+    LIMITS.users,
+  );
+  if (users < workers && workload === 'pairs') fail('--users must be at least --workers');
+
+  const log = (line: string) =>
+    process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  const usernames = Array.from({ length: users }, (_, n) => userName(prefix, n));
+  const cacheFile = join(
+    process.cwd(),
+    '.data',
+    'loadtest',
+    `accounts-${prefix}-${hostPort(gateways[0]).replace(/[^0-9A-Za-z.]/g, '_')}.json`,
+  );
+  log(
+    `${workload}: ${users} users (lt_${prefix}_0..${users - 1}) on ${gateways.join(', ')}; ${workers} workers`,
+  );
+  const { accounts, stats } = await provisionAccounts({
+    usernames,
+    gateways,
+    cacheFile,
+    concurrency: int(values['login-concurrency'], 8, 'login-concurrency', 1, 256),
+    password: values.password,
+    log,
+  });
+  log(
+    `accounts ready in ${(stats.elapsedMs / 1000).toFixed(1)} s: ${stats.cached} cached, ${stats.refreshed} refreshed, ${stats.loggedIn} logged in (${stats.registered} new); cache ${cacheFile}`,
+  );
+
+  const gatewayPorts = gateways.map((g) => Number(hostPort(g).split(':')[1]));
+  const base = Math.min(...gatewayPorts);
+  const pool = new WorkerPool(workers);
+  const processFilter: StackProcessFilter = {
+    gatewayPorts,
+    servicePorts: [base + 10, base + 11, base + 12],
+    kafkaPort: kafkaPortFromEnv(values['kafka-port']),
+    generatorPids: [process.pid],
+  };
+  const stop = () => {
+    log('interrupted: closing sockets');
+    void pool.close().then(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  try {
+    const devicesPerAccount = workload === 'connect' ? Math.ceil(connections / users) : 1;
+    const perWorkerConnections = new Array<number>(workers).fill(0);
+    if (workload === 'connect') {
+      for (let k = 0; k < connections; k++) perWorkerConnections[(k % users) % workers]++;
+    }
+    await pool.start(
+      accounts,
+      {
+        gateways,
+        usernames,
+        userPrefix: prefix,
+        runTag: `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`,
+        devicesPerAccount,
+        connectConcurrency: int(values['connect-concurrency'], 100, 'connect-concurrency', 1, 5000),
+        connectRate: int(values['connect-rate'], 0, 'connect-rate', 0, 100_000) / workers,
+        syncOnConnect: workload === 'pairs' && !values['no-sync'],
+        partners: int(values.partners, 0, 'partners', 0, users - 1),
+      },
+      (w, slice) => (workload === 'connect' ? perWorkerConnections[w] : slice.length),
+    );
+    processFilter.generatorPids.push(...pool.pids);
+
+    if (workload === 'connect') {
+      const report = await runConnect(pool, {
+        users,
+        connections,
+        holdS: int(values.hold, 5, 'hold', 0, LIMITS.holdS),
+        gateways,
+        out: values.out,
+        processFilter,
+        log,
+      });
+      return report.connected > 0 ? 0 : 1;
+    }
+
+    const rates = (values.rates ?? values.rate ?? '500')
+      .split(',')
+      .map((r) => int(r.trim(), 0, 'rate', 1, LIMITS.rate));
+    const t0 = Date.now();
+    const connected = await pool.connect();
+    const ok = connected.reduce((s, r) => s + r.connected, 0);
+    const errors = connected.flatMap((r) => Object.entries(r.errors).map(([c, n]) => `${c}:${n}`));
+    log(
+      `connected ${ok}/${users} users in ${((Date.now() - t0) / 1000).toFixed(1)} s${errors.length ? ` (errors ${errors.join(' ')})` : ''}`,
+    );
+    if (ok < 2) throw new Error('fewer than two users connected');
+    await runPairs(pool, {
+      users,
+      rates,
+      durationS: int(values.duration, 30, 'duration', 1, LIMITS.durationS),
+      drainS: int(values.drain, 10, 'drain', 0, LIMITS.drainS),
+      p99LimitMs: int(values['p99-limit-ms'], 250, 'p99-limit-ms', 1, 600_000),
+      lagLimitMs: int(values['lag-limit-ms'], 50, 'lag-limit-ms', 1, 600_000),
+      textLength: int(values['text-length'], 60, 'text-length', 24, 200),
+      gateways,
+      out: values.out,
+      processFilter,
+      log,
+    });
+    return 0;
+  } finally {
+    await pool.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`loadtest: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

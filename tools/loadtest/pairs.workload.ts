@@ -1,0 +1,196 @@
+import { Histogram } from './histogram';
+import { Counters, emptyCounters, StepProgress, StepResult } from './ipc';
+import { diffSamples, sampleProcesses, StackProcessFilter } from './process-stats';
+import { appendJsonLine, formatPairsTable, PairsStepReport } from './report';
+import type { WorkerPool } from './worker-pool';
+
+/**
+ * The `pairs` workload, coordinator side: every worker already holds one connected device per
+ * user of its slice; for each offered rate it runs an open-loop step (each worker sends rate/W
+ * messages/s from random users of its slice to random other users), waits the drain, merges the
+ * workers' histograms and message ids, and decides whether the step passed.
+ */
+export interface PairsOptions {
+  users: number;
+  rates: number[];
+  durationS: number;
+  drainS: number;
+  p99LimitMs: number;
+  lagLimitMs: number;
+  textLength: number;
+  gateways: string[];
+  out?: string;
+  processFilter: StackProcessFilter;
+  log: (line: string) => void;
+}
+
+export interface PairsOutcome {
+  reports: PairsStepReport[];
+  /** The highest offered rate that passed (undefined if none). */
+  saturation?: number;
+}
+
+/** Merges the workers' step results into one report (pure: unit-tested). */
+export function buildPairsReport(
+  results: StepResult[],
+  context: {
+    step: number;
+    startedAt: Date;
+    offeredRate: number;
+    durationS: number;
+    drainS: number;
+    users: number;
+    gateways: string[];
+    p99LimitMs: number;
+    lagLimitMs: number;
+    stepStartMs: number;
+    generatorCpuPercent: number;
+    generatorProcesses: number;
+  },
+): Omit<PairsStepReport, 'processes'> {
+  const counters = emptyCounters();
+  const ack = new Histogram();
+  const delivery = new Histogram();
+  const lag = new Histogram();
+  const errors: Record<string, number> = {};
+  const delivered = new Set<number>();
+  let lastAckAt = 0;
+  let unacked = 0;
+  for (const r of results) {
+    for (const key of Object.keys(counters) as Array<keyof Counters>)
+      counters[key] += r.counters[key];
+    ack.merge(r.ack);
+    delivery.merge(r.delivery);
+    lag.merge(r.lag);
+    for (const [code, n] of Object.entries(r.errors)) errors[code] = (errors[code] ?? 0) + n;
+    for (const id of r.deliveredIds) delivered.add(id);
+    lastAckAt = Math.max(lastAckAt, r.lastAckAt);
+    unacked += r.unacked;
+  }
+  let lost = 0;
+  for (const r of results) for (const id of r.ackedIds) if (!delivered.has(id)) lost++;
+
+  // Durable messages per second: over the step, or longer if the acks trailed into the drain.
+  const ackSpanS = lastAckAt > 0 ? (lastAckAt - context.stepStartMs) / 1000 : 0;
+  const achievedRate = counters.acked / Math.max(context.durationS, ackSpanS);
+  const deliveryLatencyMs = delivery.summary();
+  const scheduleLagMs = lag.summary();
+  const generatorBehind =
+    scheduleLagMs.p99 > context.lagLimitMs ||
+    context.generatorCpuPercent / Math.max(1, context.generatorProcesses) > 90;
+
+  const failReasons: string[] = [];
+  if (deliveryLatencyMs.p99 > context.p99LimitMs)
+    failReasons.push(`delivery p99 > ${context.p99LimitMs} ms`);
+  if (lost > 0) failReasons.push(`${lost} lost`);
+  if (unacked > 0) failReasons.push(`${unacked} unacked`);
+  if (counters.duplicates > 0) failReasons.push(`${counters.duplicates} duplicates`);
+  if (counters.outOfOrder > 0) failReasons.push(`${counters.outOfOrder} out of order`);
+  const refused = Object.entries(errors)
+    .filter(([code]) => code.startsWith('error_') || code === 'socket_not_open')
+    .reduce((sum, [, n]) => sum + n, 0);
+  if (refused > 0) failReasons.push(`${refused} sends refused`);
+  if (counters.sent === 0) failReasons.push('nothing sent');
+
+  return {
+    workload: 'pairs',
+    step: context.step,
+    startedAt: context.startedAt.toISOString(),
+    users: context.users,
+    workers: results.length,
+    gateways: context.gateways,
+    offeredRate: context.offeredRate,
+    durationS: context.durationS,
+    drainS: context.drainS,
+    sent: counters.sent,
+    accepted: counters.accepted,
+    acked: counters.acked,
+    achievedRate: Math.round(achievedRate * 10) / 10,
+    delivered: counters.delivered,
+    lost,
+    unacked,
+    duplicates: counters.duplicates,
+    outOfOrder: counters.outOfOrder,
+    ackLatencyMs: ack.summary(),
+    deliveryLatencyMs,
+    scheduleLagMs,
+    errors,
+    generatorCpuPercent: Math.round(context.generatorCpuPercent * 10) / 10,
+    generatorBehind,
+    passed: failReasons.length === 0,
+    failReasons,
+  };
+}
+
+export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise<PairsOutcome> {
+  const { log } = options;
+  const reports: PairsStepReport[] = [];
+  let saturation: number | undefined;
+  for (let step = 0; step < options.rates.length; step++) {
+    const rate = options.rates[step];
+    const progress = new Map<number, Counters>();
+    const startMs = Date.now() + 500;
+    let lastLine = 0;
+    pool.onProgress = (p: StepProgress) => {
+      progress.set(p.workerIndex, p.counters);
+      const now = Date.now();
+      if (now - lastLine < 900) return;
+      lastLine = now;
+      const sum = emptyCounters();
+      for (const c of progress.values())
+        for (const k of Object.keys(sum) as Array<keyof Counters>) sum[k] += c[k];
+      const t = Math.max(0, (now - startMs) / 1000);
+      const phase = t > options.durationS ? 'drain' : 'run';
+      log(
+        `[${rate}/s ${phase} ${t.toFixed(0)}s] sent=${sum.sent} acked=${sum.acked} delivered=${sum.delivered} errors=${sum.errors}`,
+      );
+    };
+    const before = sampleProcesses(options.processFilter);
+    const beforeAt = Date.now();
+    const results = await pool.step(() => ({
+      type: 'step',
+      step,
+      rate: rate / pool.size,
+      startAt: startMs,
+      durationMs: options.durationS * 1000,
+      drainMs: options.drainS * 1000,
+      textLength: options.textLength,
+    }));
+    const after = sampleProcesses(options.processFilter);
+    const processes = diffSamples(before, after, (Date.now() - beforeAt) / 1000);
+    const generator = processes.find((p) => p.name === 'generator');
+    const report: PairsStepReport = {
+      ...buildPairsReport(results, {
+        step,
+        startedAt: new Date(startMs),
+        offeredRate: rate,
+        durationS: options.durationS,
+        drainS: options.drainS,
+        users: options.users,
+        gateways: options.gateways,
+        p99LimitMs: options.p99LimitMs,
+        lagLimitMs: options.lagLimitMs,
+        stepStartMs: startMs,
+        generatorCpuPercent: generator?.cpuPercent ?? 0,
+        generatorProcesses: generator?.processes ?? 1,
+      }),
+      processes,
+    };
+    reports.push(report);
+    if (options.out) appendJsonLine(options.out, report);
+    log(
+      `step ${rate}/s: achieved ${report.achievedRate}/s, delivery p99 ${report.deliveryLatencyMs.p99} ms, lost ${report.lost}: ${report.passed ? 'pass' : `FAIL (${report.failReasons.join(', ')})`}${report.generatorBehind ? ' [generator fell behind: results are a lower bound]' : ''}`,
+    );
+    if (!report.passed) break;
+    saturation = rate;
+  }
+  process.stdout.write(`\n${formatPairsTable(reports)}\n`);
+  if (options.rates.length > 1) {
+    process.stdout.write(
+      saturation === undefined
+        ? `\nsaturation: no step passed (lowest offered ${options.rates[0]}/s)\n`
+        : `\nsaturation: last passing rate ${saturation}/s${saturation === options.rates[options.rates.length - 1] ? ' (every step passed: try higher rates)' : ''}\n`,
+    );
+  }
+  return { reports, saturation };
+}

@@ -1,0 +1,96 @@
+import {
+  classifyProcess,
+  diffSamples,
+  parseEnvPort,
+  parseKafkaListenerPort,
+  parseRss,
+  parseStat,
+  ProcessGroupSample,
+  StackProcessFilter,
+} from './process-stats';
+
+const filter: StackProcessFilter = {
+  gatewayPorts: [5100, 5101],
+  servicePorts: [5110, 5111, 5112],
+  kafkaPort: 19292,
+  generatorPids: [],
+};
+
+describe('process stats from /proc', () => {
+  it('reads utime + stime from /proc/<pid>/stat, even when comm has spaces and parentheses', () => {
+    const stat =
+      '4729 (node (x) y) S 4700 4700 4700 0 -1 4194560 52000 0 0 0 1500 250 0 0 20 0 11 0 12345 1100000000 30000 18446744073709551615';
+    expect(parseStat(stat)).toEqual({ comm: 'node (x) y', ticks: 1750 });
+  });
+
+  it('reads VmRSS from /proc/<pid>/status', () => {
+    expect(parseRss('Name:\tnode\nVmPeak:\t 999 kB\nVmRSS:\t  123456 kB\nRssAnon:\t 1 kB\n')).toBe(
+      123456 * 1024,
+    );
+    expect(parseRss('Name:\tkworker\n')).toBe(0);
+  });
+
+  it('finds PORT in a NUL-separated environ and the listener port in server.properties', () => {
+    expect(parseEnvPort('PATH=/usr/bin\0PORT=5101\0HOST=127.0.0.1\0')).toBe(5101);
+    expect(parseEnvPort('PATH=/usr/bin\0')).toBeUndefined();
+    expect(
+      parseKafkaListenerPort(
+        'node.id=1\nlisteners=PLAINTEXT://127.0.0.1:19292,CONTROLLER://127.0.0.1:19293\n',
+      ),
+    ).toBe(19292);
+  });
+
+  it('classifies the stack under test and ignores other stacks on the same machine', () => {
+    const node = (app: string) => `/usr/bin/node\0/work/main/dist/apps/${app}/src/main.js\0`;
+    expect(classifyProcess('node', node('gateway'), 5101, filter)).toBe('gateway:5101');
+    expect(classifyProcess('node', node('gateway'), 3000, filter)).toBeUndefined();
+    expect(classifyProcess('node', node('storage'), 5112, filter)).toBe('storage');
+    expect(classifyProcess('node', node('session'), 4010, filter)).toBeUndefined();
+    expect(classifyProcess('postgres', '', undefined, filter)).toBe('postgres');
+    expect(classifyProcess('redis-server', '', undefined, filter)).toBe('redis');
+    const kafka = 'java\0-cp\0lib/*\0kafka.Kafka\0/data/server.properties\0';
+    expect(classifyProcess('java', kafka, undefined, filter, () => 19292)).toBe('kafka');
+    expect(classifyProcess('java', kafka, undefined, filter, () => 9092)).toBeUndefined();
+    expect(
+      classifyProcess('java', kafka, undefined, { ...filter, kafkaPort: undefined }, () => 9092),
+    ).toBe('kafka:9092');
+    expect(classifyProcess('bash', 'bash\0', undefined, filter)).toBeUndefined();
+  });
+
+  it('turns two samples into % of one core and end RSS, counting processes that started in between', () => {
+    const sample = (entries: Array<[number, number]>, rss: number): ProcessGroupSample => ({
+      name: 'postgres',
+      pids: entries.map(([pid]) => pid),
+      ticksByPid: new Map(entries),
+      rssBytes: rss,
+    });
+    const start = new Map([
+      [
+        'postgres',
+        sample(
+          [
+            [10, 1000],
+            [11, 50],
+          ],
+          100 * 1048576,
+        ),
+      ],
+    ]);
+    // pid 10 used 150 ticks, 11 exited, 12 started and used 50: 200 ticks over 4 s at 100 Hz = 50%.
+    const end = new Map([
+      [
+        'postgres',
+        sample(
+          [
+            [10, 1150],
+            [12, 50],
+          ],
+          120 * 1048576,
+        ),
+      ],
+    ]);
+    expect(diffSamples(start, end, 4, 100)).toEqual([
+      { name: 'postgres', processes: 2, cpuPercent: 50, rssMiB: 120 },
+    ]);
+  });
+});

@@ -1,0 +1,222 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * CPU and memory of the stack's processes, from /proc: the Parley services (node processes running
+ * dist/apps/<service>/src/main.js, told apart by their PORT), Kafka (java kafka.Kafka, by its
+ * listener port), PostgreSQL (every postgres process, summed), Redis (redis-server) and the load
+ * generator itself. Sampled at a step's start and end; CPU is % of one core over the interval.
+ */
+export interface ProcessSample {
+  /** clock ticks of user + system time */
+  ticks: number;
+  rssBytes: number;
+}
+
+export interface ProcessGroupSample {
+  name: string;
+  pids: number[];
+  /** CPU ticks per pid, so processes that start or exit between samples are counted right. */
+  ticksByPid: Map<number, number>;
+  rssBytes: number;
+}
+
+export interface ProcessStat {
+  name: string;
+  processes: number;
+  /** Percent of one core, averaged over the interval. */
+  cpuPercent: number;
+  /** Resident memory at the end of the interval, MiB. */
+  rssMiB: number;
+}
+
+export interface StackProcessFilter {
+  /** HTTP ports of the gateways under test. */
+  gatewayPorts: number[];
+  /** Session/presence/storage ports (the launcher puts them at basePort+10..12). */
+  servicePorts: number[];
+  /** Kafka listener port; undefined = every broker. */
+  kafkaPort?: number;
+  /** The generator's own processes (coordinator + workers). */
+  generatorPids: number[];
+}
+
+let clockTicks: number | undefined;
+export function clockTicksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** /proc/<pid>/stat → comm and utime+stime (fields 14 and 15; comm may contain spaces). */
+export function parseStat(text: string): { comm: string; ticks: number } {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  const comm = text.slice(open + 1, close);
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(' ');
+  // rest[0] is field 3 (state); utime is field 14, stime field 15.
+  return { comm, ticks: Number(rest[11]) + Number(rest[12]) };
+}
+
+/** /proc/<pid>/status → VmRSS in bytes (0 for kernel threads / zombies). */
+export function parseRss(text: string): number {
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** NUL-separated /proc/<pid>/environ → the PORT variable. */
+export function parseEnvPort(environ: string): number | undefined {
+  for (const entry of environ.split('\0')) {
+    if (entry.startsWith('PORT=')) {
+      const port = Number(entry.slice(5));
+      return Number.isInteger(port) ? port : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** `listeners=PLAINTEXT://127.0.0.1:9092,...` in a Kafka server.properties → 9092. */
+export function parseKafkaListenerPort(properties: string): number | undefined {
+  const match = /^listeners=.*?PLAINTEXT:\/\/[^:,\s]*:(\d+)/m.exec(properties);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * Which group a process belongs to, from its comm, NUL-separated cmdline and PORT; undefined when
+ * it is not part of the stack under test.
+ */
+export function classifyProcess(
+  comm: string,
+  cmdline: string,
+  port: number | undefined,
+  filter: StackProcessFilter,
+  kafkaPortOf: (cmdline: string) => number | undefined = () => undefined,
+): string | undefined {
+  if (comm === 'postgres') return 'postgres';
+  if (comm === 'redis-server') return 'redis';
+  const args = cmdline.split('\0');
+  if (args.some((a) => /dist\/apps\/[a-z]+\/src\/main\.js$/.test(a))) {
+    const app = /dist\/apps\/([a-z]+)\/src\/main\.js/.exec(cmdline)?.[1] ?? 'node';
+    if (app === 'gateway') {
+      if (port === undefined || !filter.gatewayPorts.includes(port)) return undefined;
+      return `gateway:${port}`;
+    }
+    if (port === undefined || !filter.servicePorts.includes(port)) return undefined;
+    return app;
+  }
+  if (args.includes('kafka.Kafka')) {
+    const kafkaPort = kafkaPortOf(cmdline);
+    if (filter.kafkaPort !== undefined && kafkaPort !== filter.kafkaPort) return undefined;
+    return filter.kafkaPort !== undefined || kafkaPort === undefined
+      ? 'kafka'
+      : `kafka:${kafkaPort}`;
+  }
+  return undefined;
+}
+
+function readOr(path: string, fallback = ''): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+function kafkaPortFromCmdline(cmdline: string): number | undefined {
+  const args = cmdline.split('\0');
+  const props = args[args.indexOf('kafka.Kafka') + 1];
+  return props ? parseKafkaListenerPort(readOr(props)) : undefined;
+}
+
+/** One pass over /proc: the stack's processes grouped by name, plus 'generator'. */
+export function sampleProcesses(filter: StackProcessFilter): Map<string, ProcessGroupSample> {
+  const groups = new Map<string, ProcessGroupSample>();
+  const add = (name: string, pid: number, sample: ProcessSample) => {
+    const group: ProcessGroupSample = groups.get(name) ?? {
+      name,
+      pids: [],
+      ticksByPid: new Map<number, number>(),
+      rssBytes: 0,
+    };
+    group.pids.push(pid);
+    group.ticksByPid.set(pid, sample.ticks);
+    group.rssBytes += sample.rssBytes;
+    groups.set(name, group);
+  };
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return groups;
+  }
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    const statText = readOr(`/proc/${pid}/stat`);
+    if (!statText) continue;
+    const { comm, ticks } = parseStat(statText);
+    let name: string | undefined;
+    if (filter.generatorPids.includes(pid)) name = 'generator';
+    else if (comm === 'postgres' || comm === 'redis-server')
+      name = comm === 'postgres' ? 'postgres' : 'redis';
+    else if (
+      comm === 'node' ||
+      comm === 'java' ||
+      comm.startsWith('MainThread') ||
+      comm === 'nodejs'
+    ) {
+      const cmdline = readOr(`/proc/${pid}/cmdline`);
+      const port = parseEnvPort(readOr(`/proc/${pid}/environ`));
+      name = classifyProcess(comm, cmdline, port, filter, kafkaPortFromCmdline);
+    } else {
+      continue;
+    }
+    if (!name) continue;
+    add(name, pid, { ticks, rssBytes: parseRss(readOr(`/proc/${pid}/status`)) });
+  }
+  return groups;
+}
+
+/** CPU% (of one core) and end RSS per group between two samples `seconds` apart. */
+export function diffSamples(
+  start: Map<string, ProcessGroupSample>,
+  end: Map<string, ProcessGroupSample>,
+  seconds: number,
+  ticksPerSecond = clockTicksPerSecond(),
+): ProcessStat[] {
+  const order = (name: string) =>
+    [
+      'gateway',
+      'session',
+      'presence',
+      'storage',
+      'kafka',
+      'postgres',
+      'redis',
+      'generator',
+    ].findIndex((prefix) => name.startsWith(prefix));
+  return [...end.values()]
+    .sort((a, b) => order(a.name) - order(b.name) || a.name.localeCompare(b.name))
+    .map((group) => {
+      const before = start.get(group.name)?.ticksByPid;
+      // A process that started during the interval spent all its ticks in it; one that exited
+      // is lost (short-lived postgres backends), which under-counts slightly.
+      let ticks = 0;
+      for (const [pid, end] of group.ticksByPid) ticks += end - (before?.get(pid) ?? 0);
+      const cpu = seconds > 0 ? (ticks / ticksPerSecond / seconds) * 100 : 0;
+      return {
+        name: group.name,
+        processes: group.pids.length,
+        cpuPercent: Math.round(Math.max(0, cpu) * 10) / 10,
+        rssMiB: Math.round((group.rssBytes / 1048576) * 10) / 10,
+      };
+    });
+}

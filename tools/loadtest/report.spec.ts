@@ -1,0 +1,218 @@
+import { Histogram } from './histogram';
+import type { StepResult } from './ipc';
+import { memoryPerGateway, parseResidentMemory } from './connect.workload';
+import { buildPairsReport } from './pairs.workload';
+import {
+  formatConnectTable,
+  formatNumber,
+  formatPairsTable,
+  PairsStepReport,
+  renderTable,
+} from './report';
+
+function result(
+  partial: Partial<StepResult> & { ackMs?: number[]; deliveryMs?: number[]; lagMs?: number[] },
+): StepResult {
+  const h = (values: number[] = []) => {
+    const histogram = new Histogram();
+    for (const v of values) histogram.record(v);
+    return histogram.toJSON();
+  };
+  return {
+    type: 'stepResult',
+    workerIndex: 0,
+    step: 0,
+    counters: {
+      sent: 0,
+      accepted: 0,
+      acked: 0,
+      delivered: 0,
+      duplicates: 0,
+      outOfOrder: 0,
+      errors: 0,
+    },
+    errors: {},
+    ack: h(partial.ackMs),
+    delivery: h(partial.deliveryMs),
+    lag: h(partial.lagMs),
+    ackedIds: [],
+    deliveredIds: [],
+    lastAckAt: 0,
+    unacked: 0,
+    ...partial,
+  };
+}
+
+const context = {
+  step: 0,
+  startedAt: new Date('2026-11-21T07:00:00Z'),
+  offeredRate: 2,
+  durationS: 2,
+  drainS: 1,
+  users: 4,
+  gateways: ['http://127.0.0.1:3000'],
+  p99LimitMs: 250,
+  lagLimitMs: 50,
+  stepStartMs: 1_000_000,
+  generatorCpuPercent: 20,
+  generatorProcesses: 3,
+};
+
+describe('pairs step report', () => {
+  it('joins acks and deliveries across workers: a message acked by one and delivered by another is not lost', () => {
+    const w0 = result({
+      workerIndex: 0,
+      counters: {
+        sent: 2,
+        accepted: 2,
+        acked: 2,
+        delivered: 1,
+        duplicates: 0,
+        outOfOrder: 0,
+        errors: 0,
+      },
+      ackedIds: [0, 2],
+      deliveredIds: [1],
+      ackMs: [10, 12],
+      deliveryMs: [20],
+      lagMs: [0.1, 0.2],
+      lastAckAt: 1_001_500,
+    });
+    const w1 = result({
+      workerIndex: 1,
+      counters: {
+        sent: 2,
+        accepted: 2,
+        acked: 2,
+        delivered: 2,
+        duplicates: 0,
+        outOfOrder: 0,
+        errors: 0,
+      },
+      ackedIds: [1, 3],
+      deliveredIds: [0, 2],
+      ackMs: [11, 13],
+      deliveryMs: [21, 22],
+      lagMs: [0.1, 0.3],
+      lastAckAt: 1_001_900,
+    });
+    const report = buildPairsReport([w0, w1], context);
+    expect(report).toMatchObject({
+      sent: 4,
+      acked: 4,
+      delivered: 3,
+      lost: 1,
+      duplicates: 0,
+      passed: false,
+    });
+    expect(report.failReasons).toEqual(['1 lost']);
+    expect(report.achievedRate).toBe(2); // 4 acks over the 2 s step
+    expect(report.deliveryLatencyMs).toMatchObject({ count: 3, max: 22 });
+    expect(report.deliveryLatencyMs.p50).toBeCloseTo(21, 0); // within the histogram's 0.4%
+    expect(report.generatorBehind).toBe(false);
+  });
+
+  it('fails on delivery p99 over the limit and flags a generator that fell behind', () => {
+    const report = buildPairsReport(
+      [
+        result({
+          counters: {
+            sent: 1,
+            accepted: 1,
+            acked: 1,
+            delivered: 1,
+            duplicates: 0,
+            outOfOrder: 0,
+            errors: 0,
+          },
+          ackedIds: [0],
+          deliveredIds: [0],
+          deliveryMs: [400],
+          lagMs: [80],
+          lastAckAt: 1_004_000, // acks trailed 4 s into the drain: achieved = 1 / 4 s
+        }),
+      ],
+      context,
+    );
+    expect(report.passed).toBe(false);
+    expect(report.failReasons).toEqual(['delivery p99 > 250 ms']);
+    expect(report.generatorBehind).toBe(true);
+    expect(report.achievedRate).toBe(0.3);
+  });
+});
+
+describe('report formatting', () => {
+  it('renders aligned tables: numbers right, text left', () => {
+    expect(
+      renderTable(
+        ['name', 'n'],
+        [
+          ['a', 1],
+          ['bbb', 22.5],
+        ],
+      ).split('\n'),
+    ).toEqual(['name     n', '----  ----', 'a        1', 'bbb   22.5']);
+    expect(formatNumber(1234.567)).toBe('1235');
+    expect(formatNumber(3.14159)).toBe('3.14');
+  });
+
+  it('prints one row per pairs step with latencies, losses, the verdict and the process table', () => {
+    const summary = { count: 10, p50: 5, p90: 8.5, p99: 12.25, max: 30, mean: 6 };
+    const step: PairsStepReport = {
+      ...buildPairsReport([result({})], context),
+      sent: 100,
+      acked: 100,
+      delivered: 100,
+      achievedRate: 99.5,
+      ackLatencyMs: summary,
+      deliveryLatencyMs: summary,
+      passed: true,
+      failReasons: [],
+      errors: { error_unavailable: 2 },
+      processes: [{ name: 'gateway:3000', processes: 1, cpuPercent: 42.5, rssMiB: 150.2 }],
+    };
+    const text = formatPairsTable([step]);
+    expect(text).toContain('delivery ms p50/p90/p99/max');
+    expect(text).toContain('5/8.50/12.3/30');
+    expect(text).toContain('pass');
+    expect(text).toContain('errors at 2/s: error_unavailable:2');
+    expect(text).toMatch(/gateway:3000\s+42\.5% \/ 150/);
+  });
+
+  it('reads resident memory from /metrics and divides growth by the sockets on each gateway', () => {
+    expect(
+      parseResidentMemory(
+        '# HELP x\nprocess_cpu_seconds_total 1\nprocess_resident_memory_bytes 123456789\n',
+      ),
+    ).toBe(123456789);
+    const memory = memoryPerGateway(
+      ['http://127.0.0.1:3000', 'http://localhost:3001', 'http://127.0.0.1:3002'],
+      { 'ws://127.0.0.1:3000/ws': 100, 'ws://127.0.0.1:3001/ws': 50 },
+      [100 * 1048576, 100 * 1048576, undefined],
+      [110 * 1048576, 101 * 1048576, undefined],
+    );
+    expect(memory.map((m) => [m.connections, m.bytesPerConnection])).toEqual([
+      [100, 104858],
+      [50, 20972],
+      [0, null],
+    ]);
+    const text = formatConnectTable({
+      workload: 'connect',
+      startedAt: '',
+      users: 10,
+      workers: 1,
+      gateways: [],
+      requested: 150,
+      connected: 150,
+      failed: 0,
+      elapsedS: 1.5,
+      connectRate: 100,
+      connectLatencyMs: { count: 150, p50: 3, p90: 5, p99: 9, max: 10, mean: 3 },
+      errors: {},
+      memory,
+      generatorCpuPercent: 30,
+      processes: [],
+    });
+    expect(text).toMatch(/http:\/\/127\.0\.0\.1:3000\s+100\s+100\s+110\s+102/);
+  });
+});

@@ -1,0 +1,212 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { LatencySummary } from './histogram';
+import type { ProcessStat } from './process-stats';
+
+/** What one step of a workload measured: printed as a table and written as one JSON line. */
+export interface PairsStepReport {
+  workload: 'pairs';
+  step: number;
+  startedAt: string;
+  users: number;
+  workers: number;
+  gateways: string[];
+  offeredRate: number;
+  durationS: number;
+  drainS: number;
+  sent: number;
+  accepted: number;
+  acked: number;
+  /** Acks of the step's messages per second (durable messages/s). */
+  achievedRate: number;
+  delivered: number;
+  /** Acked (durable) but never delivered to the recipient by the end of the drain. */
+  lost: number;
+  /** Sent but neither acked nor refused by the end of the drain. */
+  unacked: number;
+  duplicates: number;
+  outOfOrder: number;
+  ackLatencyMs: LatencySummary;
+  deliveryLatencyMs: LatencySummary;
+  /** How late the generator sent each message relative to its schedule. */
+  scheduleLagMs: LatencySummary;
+  errors: Record<string, number>;
+  generatorCpuPercent: number;
+  generatorBehind: boolean;
+  passed: boolean;
+  failReasons: string[];
+  processes: ProcessStat[];
+}
+
+export interface GatewayMemory {
+  gateway: string;
+  connections: number;
+  rssBeforeMiB: number;
+  rssAfterMiB: number;
+  /** (rss after - rss before) / connections on that gateway; null when no socket landed there. */
+  bytesPerConnection: number | null;
+}
+
+export interface ConnectReport {
+  workload: 'connect';
+  startedAt: string;
+  users: number;
+  workers: number;
+  gateways: string[];
+  requested: number;
+  connected: number;
+  failed: number;
+  elapsedS: number;
+  /** Connections per second: directory ticket + WebSocket handshake + hello. */
+  connectRate: number;
+  connectLatencyMs: LatencySummary;
+  errors: Record<string, number>;
+  memory: GatewayMemory[];
+  generatorCpuPercent: number;
+  processes: ProcessStat[];
+}
+
+export type StepReport = PairsStepReport | ConnectReport;
+
+export function appendJsonLine(file: string, report: StepReport): void {
+  mkdirSync(dirname(file), { recursive: true });
+  appendFileSync(file, `${JSON.stringify(report)}\n`);
+}
+
+/** A plain-text table: numbers right-aligned, text left-aligned, two spaces between columns. */
+export function renderTable(headers: string[], rows: Array<Array<string | number>>): string {
+  const cells = rows.map((row) => row.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
+  const widths = headers.map((h, i) =>
+    Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)),
+  );
+  const numeric = headers.map((_, i) => rows.every((r) => typeof r[i] === 'number'));
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value)) return String(value);
+  return Math.abs(value) >= 100
+    ? value.toFixed(0)
+    : Math.abs(value) >= 10
+      ? value.toFixed(1)
+      : value.toFixed(2);
+}
+
+function formatErrors(errors: Record<string, number>): string {
+  const entries = Object.entries(errors).sort((a, b) => b[1] - a[1]);
+  return entries.length === 0 ? '-' : entries.map(([code, n]) => `${code}:${n}`).join(' ');
+}
+
+const lat = (s: LatencySummary) =>
+  `${formatNumber(s.p50)}/${formatNumber(s.p90)}/${formatNumber(s.p99)}/${formatNumber(s.max)}`;
+
+export function formatPairsTable(reports: PairsStepReport[]): string {
+  const steps = renderTable(
+    [
+      'offered/s',
+      'achieved/s',
+      'sent',
+      'acked',
+      'delivered',
+      'ack ms p50/p90/p99/max',
+      'delivery ms p50/p90/p99/max',
+      'lost',
+      'unacked',
+      'dup',
+      'ooo',
+      'lag p99 ms',
+      'gen cpu%',
+      'result',
+    ],
+    reports.map((r) => [
+      r.offeredRate,
+      r.achievedRate,
+      r.sent,
+      r.acked,
+      r.delivered,
+      lat(r.ackLatencyMs),
+      lat(r.deliveryLatencyMs),
+      r.lost,
+      r.unacked,
+      r.duplicates,
+      r.outOfOrder,
+      r.scheduleLagMs.p99,
+      r.generatorCpuPercent,
+      r.passed
+        ? r.generatorBehind
+          ? 'pass (gen behind)'
+          : 'pass'
+        : `FAIL ${r.failReasons.join(', ')}`,
+    ]),
+  );
+  const errorLines = reports
+    .filter((r) => Object.keys(r.errors).length > 0)
+    .map((r) => `errors at ${r.offeredRate}/s: ${formatErrors(r.errors)}`);
+  return [
+    steps,
+    ...errorLines,
+    '',
+    formatProcessTable(reports.map((r) => [`${r.offeredRate}/s`, r.processes])),
+  ].join('\n');
+}
+
+/** Rows = processes, columns = steps: "cpu% / rss MiB". */
+export function formatProcessTable(columns: Array<[string, ProcessStat[]]>): string {
+  const names: string[] = [];
+  for (const [, stats] of columns)
+    for (const s of stats) if (!names.includes(s.name)) names.push(s.name);
+  return renderTable(
+    ['process (cpu% of a core / rss MiB)', ...columns.map(([label]) => label)],
+    names.map((name) => [
+      name,
+      ...columns.map(([, stats]) => {
+        const s = stats.find((p) => p.name === name);
+        return s ? `${formatNumber(s.cpuPercent)}% / ${formatNumber(s.rssMiB)}` : '-';
+      }),
+    ]),
+  );
+}
+
+export function formatConnectTable(r: ConnectReport): string {
+  const summary = renderTable(
+    [
+      'requested',
+      'connected',
+      'failed',
+      'seconds',
+      'connects/s',
+      'connect ms p50/p90/p99/max',
+      'gen cpu%',
+      'errors',
+    ],
+    [
+      [
+        r.requested,
+        r.connected,
+        r.failed,
+        r.elapsedS,
+        r.connectRate,
+        lat(r.connectLatencyMs),
+        r.generatorCpuPercent,
+        formatErrors(r.errors),
+      ],
+    ],
+  );
+  const memory = renderTable(
+    ['gateway', 'connections', 'rss before MiB', 'rss after MiB', 'KiB/connection'],
+    r.memory.map((m) => [
+      m.gateway,
+      m.connections,
+      m.rssBeforeMiB,
+      m.rssAfterMiB,
+      m.bytesPerConnection === null ? '-' : formatNumber(m.bytesPerConnection / 1024),
+    ]),
+  );
+  return [summary, '', memory, '', formatProcessTable([['ramp', r.processes]])].join('\n');
+}

@@ -1,0 +1,464 @@
+import WebSocket from 'ws';
+import type { ServerFrame } from '@parley/common';
+import { httpStatusOf, mapLimit, postJson } from './accounts';
+import { Histogram } from './histogram';
+import { isLoopbackUrl } from './loopback';
+import { OpenLoopSchedule } from './schedule';
+import {
+  CoordinatorMessage,
+  Counters,
+  emptyCounters,
+  nowMs,
+  WorkerAccount,
+  WorkerInit,
+  WorkerMessage,
+  WorkerStep,
+} from './ipc';
+
+/**
+ * One load-generator process (forked by main.ts). It owns a slice of the accounts: it connects
+ * their devices the way a real client does (POST /v1/connect on a gateway → WebSocket with the
+ * ticket → hello), sends its share of the open-loop schedule, and counts what its sockets see.
+ * Latencies are measured from each message's SCHEDULED send time, carried in the message text, so
+ * a slow server (or a late generator) shows up as latency instead of silently lowering the load.
+ */
+interface Client {
+  account: WorkerAccount;
+  deviceId: string;
+  gateway: string;
+  ws?: WebSocket;
+  url?: string;
+  /** conversationId → highest seq seen (ordering check and the delivered cursor). */
+  lastSeq: Map<string, number>;
+  /** conversationId → seq to report in the next `delivered` frame. */
+  pendingCursor: Map<string, number>;
+}
+
+interface Pending {
+  id: number;
+  step: number;
+  scheduled: number;
+  pair: number;
+}
+
+const HELLO_TIMEOUT_MS = 20_000;
+const TEXT_PREFIX = 'lt ';
+
+let init: WorkerInit;
+const clients: Client[] = [];
+/** Global user index → this worker's client of that user (pairs: one device per user). */
+const byUser = new Map<number, Client>();
+/** Unordered pair key → conversationId, learnt from `accepted` and from received messages. */
+const conversations = new Map<number, string>();
+const pending = new Map<string, Pending>();
+const errors: Record<string, number> = {};
+
+let step: WorkerStep | undefined;
+let counters: Counters = emptyCounters();
+const ack = new Histogram();
+const delivery = new Histogram();
+const lag = new Histogram();
+let ackedIds: number[] = [];
+let delivered = new Set<number>();
+let lastAckAt = 0;
+
+function send(message: WorkerMessage): void {
+  process.send?.(message);
+}
+
+function countError(code: string): void {
+  errors[code] = (errors[code] ?? 0) + 1;
+  counters.errors++;
+}
+
+function pairKey(a: number, b: number): number {
+  return a < b ? a * 1_000_003 + b : b * 1_000_003 + a;
+}
+
+function userIndexOf(username: string): number {
+  const prefix = `lt_${init.userPrefix}_`;
+  return username.startsWith(prefix) ? Number(username.slice(prefix.length)) : -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connecting
+
+function connectClient(client: Client): Promise<void> {
+  return (async () => {
+    let answer: { url: string; ticket: string };
+    try {
+      answer = await postJson<{ url: string; ticket: string }>(
+        `${client.gateway}/v1/connect`,
+        { deviceId: client.deviceId },
+        client.account.accessToken,
+      );
+    } catch (error) {
+      throw new Error(`connect_${httpStatusOf(error)}`);
+    }
+    client.url = answer.url;
+    if (!isLoopbackUrl(answer.url)) throw new Error('connect_non_loopback_url');
+    const ws = new WebSocket(`${answer.url}?ticket=${encodeURIComponent(answer.ticket)}`, {
+      perMessageDeflate: false,
+      handshakeTimeout: HELLO_TIMEOUT_MS,
+    });
+    // One listener for the socket's life, so no frame is missed between hello, sync and live.
+    let phase: 'hello' | 'sync' | 'live' = 'hello';
+    let onHello: (frame: ServerFrame) => void = () => undefined;
+    let onSyncPage: (frame: ServerFrame) => void = () => undefined;
+    ws.on('message', (data: Buffer) => {
+      const raw = data.toString();
+      if (phase === 'live') return onFrame(client, raw);
+      const frame = JSON.parse(raw) as ServerFrame;
+      if (phase === 'hello') return onHello(frame);
+      if (frame.type === 'sync.page') return onSyncPage(frame);
+      return onFrame(client, raw);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error('ws_hello_timeout'));
+      }, HELLO_TIMEOUT_MS);
+      ws.once('unexpected-response', (_req, res) => {
+        clearTimeout(timer);
+        ws.terminate();
+        reject(new Error(`ws_refused_${res.statusCode ?? 0}`));
+      });
+      ws.once('error', () => {
+        clearTimeout(timer);
+        reject(new Error('ws_error'));
+      });
+      ws.once('close', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`ws_closed_${code}`));
+      });
+      onHello = (frame) => {
+        clearTimeout(timer);
+        if (frame.type !== 'hello') return reject(new Error(`ws_unexpected_${frame.type}`));
+        phase = init.syncOnConnect ? 'sync' : 'live';
+        resolve();
+      };
+    });
+    ws.removeAllListeners('error');
+    ws.removeAllListeners('close');
+    ws.removeAllListeners('unexpected-response');
+    ws.on('error', () => countError('ws_error'));
+    ws.on('close', (code) => {
+      if (!closing) countError(`ws_closed_${code}`);
+    });
+    client.ws = ws;
+    if (init.syncOnConnect) {
+      // `sync` until `done`, like a real client after hello, then report the delivered cursors.
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('ws_sync_timeout')), 30_000);
+        onSyncPage = (frame) => {
+          if (frame.type !== 'sync.page') return;
+          for (const m of frame.messages) {
+            const last = client.lastSeq.get(m.conversationId) ?? 0;
+            if (m.seq > last) client.lastSeq.set(m.conversationId, m.seq);
+            client.pendingCursor.set(m.conversationId, Math.max(m.seq, last));
+          }
+          if (!frame.done) {
+            ws.send(JSON.stringify({ type: 'sync', after: frame.next, limit: 500 }));
+            return;
+          }
+          clearTimeout(timer);
+          phase = 'live';
+          flushCursors(client);
+          resolve();
+        };
+        ws.send(JSON.stringify({ type: 'sync', limit: 500 }));
+      });
+    }
+  })();
+}
+
+async function connectAll(): Promise<void> {
+  const started = nowMs();
+  const latency = new Histogram();
+  const byUrl: Record<string, number> = {};
+  let connected = 0;
+  let failed = 0;
+  const { accounts, devicesPerAccount, connections, gateways } = init;
+  for (let k = 0; k < connections; k++) {
+    const account = accounts[k % accounts.length];
+    const device = Math.floor(k / accounts.length) % devicesPerAccount;
+    const client: Client = {
+      account,
+      deviceId: devicesPerAccount > 1 ? `lt-${account.index}-${device}` : `lt-${account.index}`,
+      // Spread the directory calls over the gateways given; the directory picks the socket's.
+      gateway: gateways[(account.index + device) % gateways.length],
+      lastSeq: new Map(),
+      pendingCursor: new Map(),
+    };
+    clients.push(client);
+    if (device === 0) byUser.set(account.index, client);
+  }
+  const interval = init.connectRate > 0 ? 1000 / init.connectRate : 0;
+  await mapLimit(clients, init.connectConcurrency, async (client, k) => {
+    if (interval > 0) {
+      const wait = started + k * interval - nowMs();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const t0 = nowMs();
+    try {
+      await connectClient(client);
+      latency.record(nowMs() - t0);
+      connected++;
+      byUrl[client.url ?? '?'] = (byUrl[client.url ?? '?'] ?? 0) + 1;
+    } catch (error) {
+      failed++;
+      countError(error instanceof Error ? error.message : 'connect_failed');
+    }
+  });
+  send({
+    type: 'connected',
+    workerIndex: init.workerIndex,
+    connected,
+    failed,
+    byUrl,
+    errors: { ...errors },
+    elapsedMs: nowMs() - started,
+    latency: latency.toJSON(),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frames
+
+function onFrame(client: Client, raw: string): void {
+  let frame: ServerFrame;
+  try {
+    frame = JSON.parse(raw) as ServerFrame;
+  } catch {
+    countError('bad_frame');
+    return;
+  }
+  switch (frame.type) {
+    case 'accepted': {
+      counters.accepted++;
+      const p = pending.get(frame.clientMsgId);
+      if (p) conversations.set(p.pair, frame.conversationId);
+      return;
+    }
+    case 'ack': {
+      const p = pending.get(frame.clientMsgId);
+      if (!p) return;
+      pending.delete(frame.clientMsgId);
+      if (step && p.step === step.step) {
+        const now = nowMs();
+        counters.acked++;
+        ack.record(now - p.scheduled);
+        ackedIds.push(p.id);
+        lastAckAt = now;
+      }
+      return;
+    }
+    case 'message':
+      return onMessage(client, frame.message);
+    case 'error': {
+      countError(`error_${frame.code}`);
+      if (frame.clientMsgId) pending.delete(frame.clientMsgId);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+function onMessage(
+  client: Client,
+  m: {
+    conversationId: string;
+    seq: number;
+    senderUsername: string;
+    clientMsgId: string;
+    text: string;
+  },
+): void {
+  if (m.senderUsername === client.account.username) return; // our own send, echoed to our device
+  const partner = userIndexOf(m.senderUsername);
+  if (partner >= 0) conversations.set(pairKey(client.account.index, partner), m.conversationId);
+  let duplicate = false;
+  const ours = `${init.runTag}-`;
+  if (m.clientMsgId.startsWith(ours)) {
+    const dash = m.clientMsgId.indexOf('-', ours.length);
+    const msgStep = Number(m.clientMsgId.slice(ours.length, dash));
+    const id = Number(m.clientMsgId.slice(dash + 1));
+    if (step && msgStep === step.step) {
+      if (delivered.has(id)) {
+        duplicate = true;
+        counters.duplicates++;
+      } else {
+        delivered.add(id);
+        counters.delivered++;
+        const space = m.text.indexOf(' ', TEXT_PREFIX.length);
+        const scheduled = Number(m.text.slice(TEXT_PREFIX.length, space));
+        delivery.record(nowMs() - scheduled);
+      }
+    }
+  }
+  const last = client.lastSeq.get(m.conversationId) ?? 0;
+  if (m.seq <= last) {
+    if (!duplicate) counters.outOfOrder++;
+  } else {
+    client.lastSeq.set(m.conversationId, m.seq);
+    client.pendingCursor.set(m.conversationId, m.seq);
+  }
+}
+
+/** Moves this device's delivered cursors (batched: one frame per conversation per second). */
+function flushCursors(client: Client): void {
+  if (client.pendingCursor.size === 0 || client.ws?.readyState !== WebSocket.OPEN) return;
+  for (const [conversationId, seq] of client.pendingCursor) {
+    if (seq > 0)
+      client.ws.send(`{"type":"delivered","conversationId":"${conversationId}","seq":${seq}}`);
+  }
+  client.pendingCursor.clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The open-loop schedule
+
+function partnerOf(user: number, j: number, users: number): number {
+  const offset = 1 + ((j * 7919 + user * 104_729) % (users - 1));
+  return (user + offset) % users;
+}
+
+function runStep(s: WorkerStep): void {
+  step = s;
+  counters = emptyCounters();
+  for (const key of Object.keys(errors)) delete errors[key];
+  ack.reset();
+  delivery.reset();
+  lag.reset();
+  ackedIds = [];
+  delivered = new Set();
+  lastAckAt = 0;
+
+  const users = init.usernames.length;
+  const senders = clients.filter((c) => byUser.get(c.account.index) === c);
+  const schedule = new OpenLoopSchedule(
+    s.startAt,
+    s.rate,
+    Math.round((s.rate * s.durationMs) / 1000),
+  );
+  const padding = 'x'.repeat(Math.max(0, s.textLength));
+
+  const tick = () => {
+    schedule.sendDue(nowMs(), sendOne);
+    const wait = schedule.waitMs(nowMs());
+    if (wait === Infinity) return;
+    if (wait > 2) setTimeout(tick, Math.min(wait - 1, 50));
+    else setImmediate(tick);
+  };
+
+  const sendOne = (k: number, scheduled: number) => {
+    const client = senders[Math.floor(Math.random() * senders.length)];
+    const from = client.account.index;
+    const to =
+      init.partners > 0
+        ? partnerOf(from, Math.floor(Math.random() * init.partners), users)
+        : (from + 1 + Math.floor(Math.random() * (users - 1))) % users;
+    const id = k * init.workers + init.workerIndex;
+    const clientMsgId = `${init.runTag}-${s.step}-${id}`;
+    const text = `${TEXT_PREFIX}${scheduled.toFixed(3)} ${padding}`.slice(
+      0,
+      Math.max(s.textLength, 24),
+    );
+    if (client.ws?.readyState !== WebSocket.OPEN) {
+      countError('socket_not_open');
+      return;
+    }
+    const pair = pairKey(from, to);
+    const conversationId = conversations.get(pair);
+    const frame = conversationId
+      ? { type: 'send', clientMsgId, conversationId, text }
+      : { type: 'send', clientMsgId, to: init.usernames[to], text };
+    pending.set(clientMsgId, { id, step: s.step, scheduled, pair });
+    client.ws.send(JSON.stringify(frame));
+    counters.sent++;
+    lag.record(nowMs() - scheduled);
+  };
+
+  const startIn = s.startAt - nowMs();
+  setTimeout(tick, Math.max(0, startIn));
+
+  const progress = setInterval(() => {
+    send({ type: 'progress', workerIndex: init.workerIndex, counters: { ...counters } });
+    for (const c of clients) flushCursors(c);
+  }, 1000);
+
+  setTimeout(
+    () => {
+      clearInterval(progress);
+      let unacked = 0;
+      for (const [key, p] of pending) {
+        if (p.step === s.step) {
+          unacked++;
+          pending.delete(key);
+        }
+      }
+      send({
+        type: 'stepResult',
+        workerIndex: init.workerIndex,
+        step: s.step,
+        counters: { ...counters },
+        errors: { ...errors },
+        ack: ack.toJSON(),
+        delivery: delivery.toJSON(),
+        lag: lag.toJSON(),
+        ackedIds,
+        deliveredIds: [...delivered],
+        lastAckAt,
+        unacked,
+      });
+      for (const c of clients) flushCursors(c);
+    },
+    Math.max(0, startIn) + s.durationMs + s.drainMs,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+let closing = false;
+
+function closeAll(): void {
+  closing = true;
+  for (const c of clients) c.ws?.close(1000);
+  setTimeout(() => process.exit(0), 1000).unref();
+  const check = setInterval(() => {
+    if (clients.every((c) => !c.ws || c.ws.readyState === WebSocket.CLOSED)) {
+      clearInterval(check);
+      process.exit(0);
+    }
+  }, 50);
+}
+
+process.on('message', (message: CoordinatorMessage) => {
+  switch (message.type) {
+    case 'init':
+      init = message;
+      send({ type: 'ready', workerIndex: init.workerIndex });
+      return;
+    case 'connect':
+      void connectAll().catch((error: unknown) =>
+        send({ type: 'fatal', workerIndex: init.workerIndex, message: String(error) }),
+      );
+      return;
+    case 'step':
+      runStep(message);
+      return;
+    case 'close':
+      closeAll();
+      return;
+  }
+});
+process.on('disconnect', () => process.exit(0));
+process.on('uncaughtException', (error) => {
+  send({
+    type: 'fatal',
+    workerIndex: init?.workerIndex ?? -1,
+    message: error.stack ?? String(error),
+  });
+  process.exit(1);
+});

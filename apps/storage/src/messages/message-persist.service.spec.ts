@@ -113,6 +113,37 @@ function setup() {
 }
 
 describe('MessagePersistService', () => {
+  it('group-commits partition batches that arrive while a transaction runs: one commit, one publish, each answered alone', async () => {
+    const { db, publishMany, service, published } = setup();
+    const first = service.persist([accepted('a')]); // starts a transaction at once
+    const second = service.persist([accepted('b'), accepted('c')]); // waits, then goes together
+    const third = service.persist([accepted('d'), accepted('b')]); // with these
+    await expect(first).resolves.toEqual({ stored: 1, duplicates: 0 });
+    await expect(second).resolves.toEqual({ stored: 2, duplicates: 0 });
+    await expect(third).resolves.toEqual({ stored: 1, duplicates: 1 });
+    expect(db.commits).toBe(2);
+    expect(publishMany).toHaveBeenCalledTimes(2);
+    expect(published()).toEqual([
+      [conv, 'a', 1, false],
+      [conv, 'b', 2, false],
+      [conv, 'c', 3, false],
+      [conv, 'd', 4, false],
+      [conv, 'b', 2, true],
+    ]);
+  });
+
+  it('runs a poisoned group batch by batch, so only the batch holding the poison fails', async () => {
+    const { db, service } = setup();
+    const stranger = randomUUID();
+    const first = service.persist([accepted('a')]);
+    const clean = service.persist([accepted('b')]);
+    const poisoned = service.persist([accepted('x', stranger)]);
+    await expect(first).resolves.toEqual({ stored: 1, duplicates: 0 });
+    await expect(clean).resolves.toEqual({ stored: 1, duplicates: 0 });
+    await expect(poisoned).rejects.toBeInstanceOf(PoisonEventError);
+    expect(db.messages.map((m) => m.clientMsgId)).toEqual(['a', 'b']);
+  });
+
   it('stores a batch in one transaction, then publishes one stored event per accepted event', async () => {
     const { db, publishMany, service, published } = setup();
     const result = await service.persist([accepted('a'), accepted('b'), accepted('a')]);

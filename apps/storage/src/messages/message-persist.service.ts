@@ -13,6 +13,14 @@ import { isUniqueViolation, MessagesRepository } from './messages.repository';
 
 /** A concurrent consumer (during a rebalance) can win the insert race; then we re-plan. */
 const MAX_RACE_ATTEMPTS = 3;
+/** The most accepted events one group-committed transaction takes. */
+const MAX_GROUP_EVENTS = 2000;
+
+interface QueuedBatch {
+  events: readonly MessageAcceptedEnvelope[];
+  resolve: (result: PersistResult) => void;
+  reject: (err: unknown) => void;
+}
 
 export interface PersistResult {
   stored: number;
@@ -28,14 +36,81 @@ export interface PersistResult {
 @Injectable()
 export class MessagePersistService {
   private readonly logger = new Logger(MessagePersistService.name);
+  private readonly queue: QueuedBatch[] = [];
+  private running = false;
 
   constructor(
     private readonly messages: MessagesRepository,
     private readonly publisher: EventPublisher,
   ) {}
 
-  async persist(events: readonly MessageAcceptedEnvelope[]): Promise<PersistResult> {
-    if (events.length === 0) return { stored: 0, duplicates: 0 };
+  /**
+   * Group commit: partition batches that arrive while a transaction is in flight wait and then
+   * go together as ONE transaction and one publish. Batches grow with load and nothing waits on
+   * a timer; each caller still resolves only once its own events are committed and published.
+   */
+  persist(events: readonly MessageAcceptedEnvelope[]): Promise<PersistResult> {
+    if (events.length === 0) return Promise.resolve({ stored: 0, duplicates: 0 });
+    return new Promise<PersistResult>((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const group: QueuedBatch[] = [];
+        let size = 0;
+        while (
+          this.queue.length > 0 &&
+          (group.length === 0 || size + this.queue[0].events.length <= MAX_GROUP_EVENTS)
+        ) {
+          const next = this.queue.shift() as QueuedBatch;
+          group.push(next);
+          size += next.events.length;
+        }
+        await this.persistGroup(group);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async persistGroup(group: QueuedBatch[]): Promise<void> {
+    try {
+      const results = await this.persistNow(group.flatMap((g) => g.events));
+      let offset = 0;
+      for (const g of group) {
+        const mine = results.slice(offset, offset + g.events.length);
+        offset += g.events.length;
+        const duplicates = mine.filter((s) => s.duplicate).length;
+        g.resolve({ stored: mine.length - duplicates, duplicates });
+      }
+    } catch (err) {
+      if (err instanceof PoisonEventError && group.length > 1) {
+        // Run each partition's batch alone, so only the batch holding the poison dead-letters it.
+        for (const g of group) {
+          await this.persistNow(g.events).then(
+            (mine) => {
+              const duplicates = mine.filter((s) => s.duplicate).length;
+              g.resolve({ stored: mine.length - duplicates, duplicates });
+            },
+            (e: unknown) => g.reject(e),
+          );
+        }
+        return;
+      }
+      for (const g of group) g.reject(err);
+    }
+  }
+
+  /** Stores one list of events in one transaction, then publishes their stored events. */
+  private async persistNow(
+    events: readonly MessageAcceptedEnvelope[],
+  ): Promise<MessageStoredPayload[]> {
     const stored = await this.storeRetryingRaces(events);
     await this.publisher.publishMany(
       Topic.MessagesStored,
@@ -46,8 +121,7 @@ export class MessagePersistService {
         correlationId: events[i].correlationId ?? events[i].id,
       })),
     );
-    const duplicates = stored.filter((s) => s.duplicate).length;
-    return { stored: stored.length - duplicates, duplicates };
+    return stored;
   }
 
   private async storeRetryingRaces(

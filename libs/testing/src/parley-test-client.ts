@@ -9,14 +9,8 @@ export interface TestAccount {
   accessToken: string;
 }
 
-export interface ConnectAnswer {
-  url: string;
-  backups: string[];
-  ticket: string;
-  deviceId: string;
-  gatewayId: string;
-  expiresIn: number;
-}
+import type { ConnectAnswer } from '@parley/common';
+export type { ConnectAnswer };
 
 async function postJson<T>(
   url: string,

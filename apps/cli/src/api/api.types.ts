@@ -18,14 +18,7 @@ export interface LoginAnswer {
 
 export type TokenPair = Omit<LoginAnswer, 'user'>;
 
-export interface ConnectAnswer {
-  url: string;
-  backups: string[];
-  ticket: string;
-  deviceId: string;
-  gatewayId: string;
-  expiresIn: number;
-}
+export type { ConnectAnswer } from '@parley/common';
 
 export interface ConversationMember {
   id: string;

@@ -9,14 +9,8 @@ import { DirectoryEntry, GatewayDirectoryRepository } from './gateway-directory.
 
 export const MAX_BACKUPS = 2;
 
-export interface ConnectAnswer {
-  url: string;
-  backups: string[];
-  ticket: string;
-  deviceId: string;
-  gatewayId: string;
-  expiresIn: number;
-}
+import type { ConnectAnswer } from '@parley/common';
+export type { ConnectAnswer };
 
 /**
  * The least-loaded live gateways, then the backups (ties by id). With an empty directory (right

@@ -12,14 +12,7 @@ export interface MessageRow {
 }
 
 /** An already-stored message found by its idempotency key (sender, clientMsgId). */
-export interface StoredMessageRef {
-  conversationId: string;
-  seq: number;
-  senderId: string;
-  clientMsgId: string;
-  serverTime: Date;
-  body: string;
-}
+export type StoredMessageRef = MessageRow;
 
 export interface SenderKey {
   senderId: string;

@@ -79,6 +79,16 @@ export type HistoryFrame = z.output<typeof historyFrameSchema>;
 export type ClientFrame = z.output<typeof clientFrameSchema>;
 export const CLIENT_FRAME_TYPES = ['send', 'sync', 'delivered', 'read', 'history'] as const;
 
+/** `POST /v1/connect`: where to open the WebSocket, backups, and the single-use ticket. */
+export interface ConnectAnswer {
+  url: string;
+  backups: string[];
+  ticket: string;
+  deviceId: string;
+  gatewayId: string;
+  expiresIn: number;
+}
+
 /** Server -> client frames. */
 export interface HelloFrame {
   type: 'hello';

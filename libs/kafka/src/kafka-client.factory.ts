@@ -2,13 +2,24 @@ import { Logger } from '@nestjs/common';
 import { Kafka, logLevel, LogEntry, Partitioners, Producer } from 'kafkajs';
 import { KafkaClientOptions } from './kafka.options';
 
-/** Routes kafkajs' own logs into the service logger (structured; kafkajs never logs record values). */
+/**
+ * Routes kafkajs' own logs into the service logger (structured; kafkajs never logs record values).
+ * kafkajs logs every broker error response (`Response Heartbeat ...: the group is rebalancing`,
+ * `coordinator is loading`) at ERROR although it retries them itself; those are WARN here. A real
+ * failure still reaches the caller as an exception, or the consumer as a crash event (an error).
+ */
+export function isRetriedBrokerResponse(namespace: string, message: string): boolean {
+  return namespace === 'Connection' && message.startsWith('Response ');
+}
+
 function nestLogCreator() {
   const logger = new Logger('kafkajs');
   return ({ namespace, level, log }: LogEntry) => {
     const { message, timestamp: _t, logger: _l, ...extra } = log;
     const meta = { namespace, ...extra };
-    if (level === logLevel.ERROR) logger.error(meta, message);
+    if (level === logLevel.ERROR && isRetriedBrokerResponse(namespace, message)) {
+      logger.warn(meta, message);
+    } else if (level === logLevel.ERROR) logger.error(meta, message);
     else if (level === logLevel.WARN) logger.warn(meta, message);
     else logger.debug(meta, message);
   };

@@ -112,9 +112,11 @@ export async function launchStack(options: LaunchOptions): Promise<RunningStack>
   say(`database ${new URL(options.databaseUrl).pathname.slice(1)}: ${db}`);
 
   mkdirSync(options.logDir, { recursive: true });
+  // Extra Node flags for every service, e.g. PARLEY_NODE_ARGS="--cpu-prof --cpu-prof-dir=.data/prof".
+  const nodeArgs = (process.env.PARLEY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const services: RunningService[] = defineStack(options).map((def) => {
     const log = createWriteStream(join(options.logDir, `${def.name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [join(REPO_ROOT, def.entry)], {
+    const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, def.entry)], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', ...def.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,6 +7,7 @@ import { AccountEventsPublisher } from './account-events.publisher';
 import { AccountsService } from './accounts.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { jwtKeyOption } from './jwt-key';
 import { JwtStrategy } from './jwt.strategy';
 import { LocalStrategy } from './local.strategy';
 import { LoginThrottleRepository } from './login-throttle.repository';
@@ -21,7 +22,7 @@ import { UsersRepository } from './users.repository';
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: GatewayConfig) => ({
-        secret: config.JWT_SECRET,
+        secret: jwtKeyOption(config.JWT_SECRET),
         signOptions: { algorithm: 'HS256', expiresIn: config.JWT_ACCESS_TTL_SECONDS },
         verifyOptions: { algorithms: ['HS256'] },
       }),

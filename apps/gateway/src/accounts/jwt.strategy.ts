@@ -5,6 +5,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { z } from 'zod';
 import type { GatewayConfig } from '../config/gateway.config';
 import { AccountsException } from './accounts.exception';
+import { jwtKeyOption } from './jwt-key';
 
 /** The authenticated principal a Bearer access token yields (`req.user` on guarded routes). */
 export interface AuthenticatedPrincipal {
@@ -19,7 +20,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(@Inject(APP_CONFIG) config: GatewayConfig) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.JWT_SECRET,
+      secretOrKey: jwtKeyOption(config.JWT_SECRET),
       algorithms: ['HS256'],
       ignoreExpiration: false,
     });

@@ -135,8 +135,10 @@ export class KafkaBatchTransport
       allowAutoTopicCreation: false,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
-      // A fetch returns as soon as any record is there (minBytes 1); this only bounds idle polls.
-      maxWaitTimeInMs: 1_000,
+      // The broker holds a fetch until 16 KiB are ready or 20 ms passed: far fewer fetch requests
+      // (and offset commits) under load, for at most 20 ms per hop when traffic is light.
+      minBytes: 16_384,
+      maxWaitTimeInMs: 20,
     });
     this.consumer = consumer;
     for (const [event, callback] of this.listeners) this.attach(consumer, event, callback);

@@ -1,14 +1,6 @@
 import { z } from 'zod';
-import {
-  clientMsgIdSchema,
-  connectionIdSchema,
-  conversationIdSchema,
-  isoTimeSchema,
-  messageTextSchema,
-  seqSchema,
-  userIdSchema,
-  usernameSchema,
-} from './events/ids';
+import { connectionIdSchema } from './events/ids';
+import { deliveredMessageSchema } from './events/message.events';
 
 /**
  * The last hop, session -> the gateway box holding the recipients' sockets. One DeliveryBatch per
@@ -16,19 +8,6 @@ import {
  * `deliveryChannel(gatewayId)`. It needs no durability of its own: the message is already in
  * PostgreSQL, and a device that misses a push gets it from offline sync past its delivered cursor.
  */
-export const deliveredMessageSchema = z
-  .object({
-    conversationId: conversationIdSchema,
-    seq: seqSchema,
-    senderId: userIdSchema,
-    senderUsername: usernameSchema,
-    clientMsgId: clientMsgIdSchema,
-    text: messageTextSchema,
-    serverTime: isoTimeSchema,
-  })
-  .strict();
-export type DeliveredMessage = z.output<typeof deliveredMessageSchema>;
-
 export const deliveryBatchSchema = z
   .object({
     version: z.literal(1),

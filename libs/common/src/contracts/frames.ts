@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from '../errors/app.exception';
-import { DeliveredMessage } from './deliveries';
+import type { DeliveredMessage } from './events/message.events';
 import { clientMsgIdSchema, conversationIdSchema, seqSchema } from './events/ids';
 
 /**

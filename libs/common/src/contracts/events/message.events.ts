@@ -12,6 +12,23 @@ import {
 } from './ids';
 
 /**
+ * A stored message as every member's device receives it: the shape of `message` frames, sync and
+ * history pages, and delivery batches. MessageStoredV1 extends it with routing fields.
+ */
+export const deliveredMessageSchema = z
+  .object({
+    conversationId: conversationIdSchema,
+    seq: seqSchema,
+    senderId: userIdSchema,
+    senderUsername: usernameSchema,
+    clientMsgId: clientMsgIdSchema,
+    text: messageTextSchema,
+    serverTime: isoTimeSchema,
+  })
+  .strict();
+export type DeliveredMessage = z.output<typeof deliveredMessageSchema>;
+
+/**
  * A client's send, accepted by a gateway: Kafka holds it (safe, not yet stored). Keyed by
  * conversationId so one conversation's sends stay in order on one partition. The sender is the
  * authenticated connection's user, never a value from the client's frame.
@@ -41,15 +58,8 @@ export const MessageAcceptedV1 = defineEvent(
 export const MessageStoredV1 = defineEvent(
   'message.stored',
   1,
-  z
-    .object({
-      conversationId: conversationIdSchema,
-      seq: seqSchema,
-      senderId: userIdSchema,
-      senderUsername: usernameSchema,
-      clientMsgId: clientMsgIdSchema,
-      text: messageTextSchema,
-      serverTime: isoTimeSchema,
+  deliveredMessageSchema
+    .extend({
       /** Every member of the conversation when it was stored (the fan-out list). */
       memberIds: z.array(userIdSchema).min(1),
       origin: originSchema,

@@ -26,6 +26,8 @@ pairs:
   --rate R | --rates R1,R2 offered msgs/s; with --rates, steps up until a step fails (default 500)
   --duration S             seconds per step (default 30)
   --drain S                seconds to wait for acks and deliveries after each step (default 10)
+  --warmup S               first run S seconds at the first rate, reported but not judged (default 0):
+                           conversations get created, caches and JITs warm up
   --p99-limit-ms MS        a step fails when delivery p99 exceeds this (default 250)
   --lag-limit-ms MS        the generator "fell behind" when its send-lag p99 exceeds this (default 50)
   --partners K             each user writes to K fixed partners only (default 0: any other user)
@@ -89,6 +91,7 @@ async function main(): Promise<number> {
       rate: { type: 'string' },
       rates: { type: 'string' },
       duration: { type: 'string' },
+      warmup: { type: 'string' },
       drain: { type: 'string' },
       'p99-limit-ms': { type: 'string' },
       'lag-limit-ms': { type: 'string' },
@@ -224,6 +227,7 @@ async function main(): Promise<number> {
       rates,
       durationS: int(values.duration, 30, 'duration', 1, LIMITS.durationS),
       drainS: int(values.drain, 10, 'drain', 0, LIMITS.drainS),
+      warmupS: int(values.warmup, 0, 'warmup', 0, LIMITS.durationS),
       p99LimitMs: int(values['p99-limit-ms'], 250, 'p99-limit-ms', 1, 600_000),
       lagLimitMs: int(values['lag-limit-ms'], 50, 'lag-limit-ms', 1, 600_000),
       textLength: int(values['text-length'], 60, 'text-length', 24, 200),

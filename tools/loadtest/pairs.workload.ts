@@ -15,6 +15,8 @@ export interface PairsOptions {
   rates: number[];
   durationS: number;
   drainS: number;
+  /** Seconds of an unjudged first step at the first rate (0: none). */
+  warmupS?: number;
   p99LimitMs: number;
   lagLimitMs: number;
   textLength: number;
@@ -126,8 +128,11 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
   const { log } = options;
   const reports: PairsStepReport[] = [];
   let saturation: number | undefined;
-  for (let step = 0; step < options.rates.length; step++) {
-    const rate = options.rates[step];
+  const plan = options.rates.map((rate) => ({ rate, durationS: options.durationS, warmup: false }));
+  if (options.warmupS)
+    plan.unshift({ rate: options.rates[0], durationS: options.warmupS, warmup: true });
+  for (let step = 0; step < plan.length; step++) {
+    const { rate, durationS, warmup } = plan[step];
     const progress = new Map<number, Counters>();
     const startMs = Date.now() + 500;
     let lastLine = 0;
@@ -140,7 +145,7 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
       for (const c of progress.values())
         for (const k of Object.keys(sum) as Array<keyof Counters>) sum[k] += c[k];
       const t = Math.max(0, (now - startMs) / 1000);
-      const phase = t > options.durationS ? 'drain' : 'run';
+      const phase = t > durationS ? 'drain' : warmup ? 'warm-up' : 'run';
       log(
         `[${rate}/s ${phase} ${t.toFixed(0)}s] sent=${sum.sent} acked=${sum.acked} delivered=${sum.delivered} errors=${sum.errors}`,
       );
@@ -152,7 +157,7 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
       step,
       rate: rate / pool.size,
       startAt: startMs,
-      durationMs: options.durationS * 1000,
+      durationMs: durationS * 1000,
       drainMs: options.drainS * 1000,
       textLength: options.textLength,
     }));
@@ -160,11 +165,12 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
     const processes = diffSamples(before, after, (Date.now() - beforeAt) / 1000);
     const generator = processes.find((p) => p.name === 'generator');
     const report: PairsStepReport = {
+      ...(warmup ? { warmup: true } : {}),
       ...buildPairsReport(results, {
         step,
         startedAt: new Date(startMs),
         offeredRate: rate,
-        durationS: options.durationS,
+        durationS: durationS,
         drainS: options.drainS,
         users: options.users,
         gateways: options.gateways,
@@ -181,6 +187,7 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
     log(
       `step ${rate}/s: achieved ${report.achievedRate}/s, delivery p99 ${report.deliveryLatencyMs.p99} ms, lost ${report.lost}: ${report.passed ? 'pass' : `FAIL (${report.failReasons.join(', ')})`}${report.generatorBehind ? ' [generator fell behind: results are a lower bound]' : ''}`,
     );
+    if (warmup) continue; // reported, never judged
     if (!report.passed) break;
     saturation = rate;
   }

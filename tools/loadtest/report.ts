@@ -6,6 +6,8 @@ import type { ProcessStat } from './process-stats';
 /** What one step of a workload measured: printed as a table and written as one JSON line. */
 export interface PairsStepReport {
   workload: 'pairs';
+  /** A warm-up step (`--warmup`): reported, not judged. */
+  warmup?: boolean;
   step: number;
   startedAt: string;
   users: number;
@@ -138,11 +140,13 @@ export function formatPairsTable(reports: PairsStepReport[]): string {
       r.outOfOrder,
       r.scheduleLagMs.p99,
       r.generatorCpuPercent,
-      r.passed
-        ? r.generatorBehind
-          ? 'pass (gen behind)'
-          : 'pass'
-        : `FAIL ${r.failReasons.join(', ')}`,
+      r.warmup
+        ? 'warm-up (not judged)'
+        : r.passed
+          ? r.generatorBehind
+            ? 'pass (gen behind)'
+            : 'pass'
+          : `FAIL ${r.failReasons.join(', ')}`,
     ]),
   );
   const errorLines = reports

@@ -43,7 +43,11 @@ export class WorkerPool {
     const failed = new Promise<never>((_, reject) => (this.failure = reject));
     failed.catch(() => undefined);
     for (let w = 0; w < this.size; w++) {
-      const child = fork(join(__dirname, 'worker.js'), [], { execArgv: [], stdio: 'inherit' });
+      // Workers run with the coordinator's Node flags (e.g. `node --cpu-prof …` profiles them too).
+      const child = fork(join(__dirname, 'worker.js'), [], {
+        execArgv: process.execArgv,
+        stdio: 'inherit',
+      });
       child.on('message', (message: WorkerMessage) => this.receive(message));
       child.on('exit', (code) => {
         if (code !== 0 && !this.closing)

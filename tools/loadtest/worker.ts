@@ -42,6 +42,8 @@ interface Pending {
 }
 
 const HELLO_TIMEOUT_MS = 20_000;
+/** Connect attempts per client when the gateway answers 503 (retried like a real client). */
+const CONNECT_ATTEMPTS = 4;
 const TEXT_PREFIX = 'lt ';
 
 let init: WorkerInit;
@@ -110,7 +112,7 @@ function connectClient(client: Client): Promise<void> {
       if (phase === 'live') return onFrame(client, raw);
       const frame = JSON.parse(raw) as ServerFrame;
       if (phase === 'hello') return onHello(frame);
-      if (frame.type === 'sync.page') return onSyncPage(frame);
+      if (frame.type === 'sync.page' || frame.type === 'error') return onSyncPage(frame);
       return onFrame(client, raw);
     });
     await new Promise<void>((resolve, reject) => {
@@ -151,6 +153,13 @@ function connectClient(client: Client): Promise<void> {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('ws_sync_timeout')), 30_000);
         onSyncPage = (frame) => {
+          if (frame.type === 'error') {
+            clearTimeout(timer);
+            ws.terminate();
+            const retryable = ['unavailable', 'overloaded'].includes(String(frame.code));
+            const status = retryable ? 503 : 0;
+            return reject(new Error(`sync_error_${status}_${frame.code}`));
+          }
           if (frame.type !== 'sync.page') return;
           for (const m of frame.messages) {
             const last = client.lastSeq.get(m.conversationId) ?? 0;
@@ -201,7 +210,20 @@ async function connectAll(): Promise<void> {
     }
     const t0 = nowMs();
     try {
-      await connectClient(client);
+      // Like a real client: a 503 (`unavailable`/`overloaded`, e.g. a saturated database pool)
+      // is retried after a pause; it is counted (`retry_<error>`) but is not a failure.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await connectClient(client);
+          break;
+        } catch (error) {
+          const code = error instanceof Error ? error.message : 'connect_failed';
+          if (!code.includes('503') || attempt >= CONNECT_ATTEMPTS) throw error;
+          countError(`retry_${code}`);
+          client.ws = undefined;
+          await new Promise((r) => setTimeout(r, 1000 * attempt));
+        }
+      }
       latency.record(nowMs() - t0);
       connected++;
       byUrl[client.url ?? '?'] = (byUrl[client.url ?? '?'] ?? 0) + 1;
@@ -344,12 +366,14 @@ function runStep(s: WorkerStep): void {
   );
   const padding = 'x'.repeat(Math.max(0, s.textLength));
 
+  // A timer, never a setImmediate spin: at 1 ms resolution each tick sends everything due (a
+  // spinning loop would burn a core the stack under test shares). Latency is charged from the
+  // scheduled time, so the timer's jitter shows up in `lag`, not hidden.
   const tick = () => {
     schedule.sendDue(nowMs(), sendOne);
     const wait = schedule.waitMs(nowMs());
     if (wait === Infinity) return;
-    if (wait > 2) setTimeout(tick, Math.min(wait - 1, 50));
-    else setImmediate(tick);
+    setTimeout(tick, Math.min(Math.max(1, Math.floor(wait)), 50));
   };
 
   const sendOne = (k: number, scheduled: number) => {

@@ -1,5 +1,5 @@
 import { bootstrapService, ConsumerGroup, exitOnStartupError } from '@parley/common';
-import { KafkaBatchTransport } from '@parley/kafka';
+import { KafkaBatchTransport, RARE_EVENTS_FETCH } from '@parley/kafka';
 import { createAppModule, PRESENCE_SERVICE } from './app.module';
 import { loadPresenceConfig } from './config/presence.config';
 
@@ -13,6 +13,8 @@ async function main(): Promise<void> {
       clientId: PRESENCE_SERVICE,
       brokers: config.KAFKA_BROKERS,
       groupId: ConsumerGroup.Presence,
+      // Connection and account events are rare next to messages: no polling while idle.
+      fetch: RARE_EVENTS_FETCH,
     }),
   });
 }

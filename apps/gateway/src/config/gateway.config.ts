@@ -53,6 +53,10 @@ export const gatewayEnvSchema = z
     KAFKA_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(2),
     /** Records queued for Kafka past which sends are refused with `overloaded`. */
     KAFKA_MAX_PENDING: positiveInt(10000),
+    /** Sends accepted but not yet acked (stored) past which new sends get `overloaded`. */
+    GATEWAY_MAX_UNACKED_SENDS: positiveInt(5000),
+    /** The same bound for one connection. */
+    GATEWAY_MAX_UNACKED_PER_CONNECTION: positiveInt(2000),
     /** Default offline-sync page size (a client may ask for up to 500). */
     SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(200),
   })

@@ -3,6 +3,8 @@ import type { DeliveredMessage } from '@parley/common';
 import { UserDirectoryRepository } from '../users/user-directory.repository';
 import { ConversationMembersCache } from './conversation-members.cache';
 import { directPairKey, newConversationId } from './conversation-id';
+import { DirectLookupCache } from './direct-lookup.cache';
+import { KnownSeqCache } from './known-seq.cache';
 import { ConversationsRepository } from './conversations.repository';
 import { MessagesRepository } from './messages.repository';
 import { MessagingEventsPublisher } from './messaging-events.publisher';
@@ -42,10 +44,12 @@ export class ConversationsService {
     private readonly membersCache: ConversationMembersCache,
     private readonly users: UserDirectoryRepository,
     private readonly events: MessagingEventsPublisher,
+    private readonly lookups: DirectLookupCache,
+    private readonly knownSeqs: KnownSeqCache,
   ) {}
 
   /** The conversation's members (cache first, PostgreSQL on a miss); forbidden unless `userId` is one. */
-  async requireMember(conversationId: string, userId: string): Promise<string[]> {
+  async requireMember(conversationId: string, userId: string): Promise<readonly string[]> {
     let members = await this.membersCache.get(conversationId);
     if (!members) {
       members = await this.conversations.memberIds(conversationId);
@@ -61,11 +65,13 @@ export class ConversationsService {
     username: string,
     field = 'to',
   ): Promise<{ conversationId: string; peerId: string }> {
-    const peer = await this.users.findByUsername(username);
-    if (!peer) throw MessagingException.unknownUser(field);
-    if (peer.id === userId) throw MessagingException.invalid(field, 'cannot message yourself');
-    const pairKey = directPairKey(userId, peer.id);
-    const members = [userId, peer.id];
+    const peerId = await this.userIdOf(username);
+    if (!peerId) throw MessagingException.unknownUser(field);
+    if (peerId === userId) throw MessagingException.invalid(field, 'cannot message yourself');
+    const pairKey = directPairKey(userId, peerId);
+    const known = this.lookups.directConversations.get(pairKey);
+    if (known) return { conversationId: known, peerId };
+    const members = [userId, peerId];
     let conversationId = await this.conversations.findDirectByPairKey(pairKey);
     if (!conversationId) {
       conversationId = await this.conversations.createDirect(
@@ -75,7 +81,17 @@ export class ConversationsService {
       );
     }
     await this.membersCache.put(conversationId, members);
-    return { conversationId, peerId: peer.id };
+    this.lookups.directConversations.set(pairKey, conversationId);
+    return { conversationId, peerId };
+  }
+
+  private async userIdOf(username: string): Promise<string | null> {
+    const key = username.toLowerCase();
+    const cached = this.lookups.userIds.get(key);
+    if (cached) return cached;
+    const user = await this.users.findByUsername(username);
+    if (user) this.lookups.userIds.set(key, user.id);
+    return user?.id ?? null;
   }
 
   list(userId: string): Promise<ConversationView[]> {
@@ -156,8 +172,10 @@ export class ConversationsService {
 
   /** A cursor may not run ahead of the conversation (it would hide messages not yet sent). */
   private async requireKnownSeq(conversationId: string, seq: number): Promise<void> {
+    if (this.knownSeqs.covers(conversationId, seq)) return;
     const lastSeq = await this.conversations.lastSeq(conversationId);
     if (lastSeq === null) throw MessagingException.forbidden();
+    this.knownSeqs.observe(conversationId, lastSeq);
     if (seq > lastSeq) throw MessagingException.invalid('seq', 'is past the last message');
   }
 }

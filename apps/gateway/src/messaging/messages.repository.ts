@@ -43,6 +43,9 @@ export class MessagesRepository {
   /**
    * The device's undelivered messages in (conversation, seq) order: in every conversation the
    * user belongs to, those past the device's delivered cursor (0 if none) and past `after`.
+   * Each conversation is read by a LATERAL range scan of the messages primary key
+   * (conversation_id, seq), at most `limit` rows each: the cost follows what the device missed,
+   * not the size of the table (a hash join over all messages took 70 ms at 600k rows).
    */
   async undelivered(
     userId: string,
@@ -53,13 +56,20 @@ export class MessagesRepository {
     const rows = await this.dataSource.query<MessageRow[]>(
       `SELECT ${MESSAGE_COLUMNS}
          FROM conversation_members cm
-         JOIN messages m ON m.conversation_id = cm.conversation_id
          LEFT JOIN device_cursors dc
            ON dc.user_id = cm.user_id AND dc.device_id = $2 AND dc.conversation_id = cm.conversation_id
+         CROSS JOIN LATERAL (
+           SELECT * FROM messages mm
+            WHERE mm.conversation_id = cm.conversation_id
+              AND mm.seq > GREATEST(
+                    COALESCE(dc.delivered_seq, 0),
+                    CASE WHEN cm.conversation_id = $3::text THEN $4::bigint ELSE 0 END)
+            ORDER BY mm.seq
+            LIMIT $5
+         ) m
          LEFT JOIN users u ON u.id = m.sender_id
         WHERE cm.user_id = $1
-          AND m.seq > COALESCE(dc.delivered_seq, 0)
-          AND ($3::text IS NULL OR (m.conversation_id COLLATE "C", m.seq) > ($3::text COLLATE "C", $4::bigint))
+          AND ($3::text IS NULL OR cm.conversation_id COLLATE "C" >= $3::text COLLATE "C")
         ORDER BY m.conversation_id COLLATE "C", m.seq
         LIMIT $5`,
       [userId, deviceId, after?.conversationId ?? null, after?.seq ?? 0, limit],

@@ -59,11 +59,13 @@ export class MessagingException extends AppException {
     );
   }
 
-  static overloaded(): MessagingException {
+  /** Pushback: nothing was published; the client resends the same clientMsgId after a pause. */
+  static overloaded(why: string): MessagingException {
     return new MessagingException(
       MessagingErrorReason.Overloaded,
       ErrorCode.Overloaded,
-      'Too many frames waiting on this connection',
+      `${why}; retry later with the same clientMsgId`,
+      { retryAfterSeconds: 1 },
     );
   }
 }

@@ -3,6 +3,7 @@ import type { ConversationsService } from './conversations.service';
 import type { MessagingEventsPublisher } from './messaging-events.publisher';
 import { MessagingException } from './messaging.exception';
 import { SendMessageService, SocketActor } from './send-message.service';
+import { UnackedSends } from './unacked-sends';
 
 const CONVERSATION = '1763900000123-0123456789abcdef0123456789abcdef';
 const actor: SocketActor = {
@@ -27,6 +28,7 @@ function setup(member = true) {
     conversations as unknown as ConversationsService,
     events as unknown as MessagingEventsPublisher,
     { MESSAGE_MAX_LENGTH: 5 },
+    new UnackedSends({ GATEWAY_MAX_UNACKED_SENDS: 100, GATEWAY_MAX_UNACKED_PER_CONNECTION: 100 }),
   );
   return { service, conversations, events };
 }

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { APP_CONFIG, AppException, ErrorCode, type SendFrame } from '@parley/common';
+import { APP_CONFIG, type SendFrame } from '@parley/common';
 import { EventPublisher } from '@parley/kafka';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ConversationsService } from './conversations.service';
 import { messageTextProblem } from './message-text';
 import { MessagingEventsPublisher } from './messaging-events.publisher';
 import { MessagingException } from './messaging.exception';
+import { UnackedSends } from './unacked-sends';
 
 /** Who is sending, from the authenticated socket; never from the frame. */
 export interface SocketActor {
@@ -42,6 +43,7 @@ export class SendMessageService {
     private readonly conversations: ConversationsService,
     private readonly events: MessagingEventsPublisher,
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'MESSAGE_MAX_LENGTH'>,
+    private readonly unacked: UnackedSends,
     @Optional() private readonly publisher?: Pick<EventPublisher, 'saturated'>,
   ) {}
 
@@ -70,12 +72,9 @@ export class SendMessageService {
 
     // Checked right before the (synchronous) enqueue below, so the bound is exact.
     if (this.publisher?.saturated) {
-      throw new AppException(
-        ErrorCode.Overloaded,
-        'Server overloaded; retry later with the same clientMsgId',
-        { retryAfterSeconds: 1 },
-      );
+      throw MessagingException.overloaded('Server overloaded');
     }
+    this.unacked.admit(actor.connectionId, frame.clientMsgId);
     const published = this.events.accepted(
       {
         conversationId,
@@ -92,7 +91,13 @@ export class SendMessageService {
       },
       actor.connectionId,
     );
-    const accepted = published.then(() => ({ clientMsgId: frame.clientMsgId, conversationId }));
+    const accepted = published.then(
+      () => ({ clientMsgId: frame.clientMsgId, conversationId }),
+      (err: unknown) => {
+        this.unacked.release(actor.connectionId, frame.clientMsgId);
+        throw err;
+      },
+    );
     // Marked handled here: the caller awaits it later, after submitting further sends.
     accepted.catch(() => undefined);
     return { accepted };

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type DeliveredMessage } from '@parley/common';
 import type { GatewayConfig } from '../config/gateway.config';
+import { KnownSeqCache } from './known-seq.cache';
 import { MessagesRepository } from './messages.repository';
 import { MessagingException } from './messaging.exception';
 import { decodeSyncToken, encodeSyncToken } from './sync-token';
@@ -23,6 +24,7 @@ export interface SyncPage {
 export class SyncService {
   constructor(
     private readonly messages: MessagesRepository,
+    private readonly knownSeqs: KnownSeqCache,
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'SYNC_PAGE_SIZE'>,
   ) {}
 
@@ -37,6 +39,7 @@ export class SyncService {
     const pageSize = Math.min(limit ?? this.config.SYNC_PAGE_SIZE, SYNC_MAX_PAGE_SIZE);
     const rows = await this.messages.undelivered(userId, deviceId, position, pageSize + 1);
     const messages = rows.slice(0, pageSize);
+    for (const m of messages) this.knownSeqs.observe(m.conversationId, m.seq);
     const last = messages[messages.length - 1];
     return {
       messages,

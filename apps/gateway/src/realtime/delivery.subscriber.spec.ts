@@ -1,4 +1,6 @@
 import type { DeliveryBatch } from '@parley/common';
+import { KnownSeqCache } from '../messaging/known-seq.cache';
+import { UnackedSends } from '../messaging/unacked-sends';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from './client-connection';
 import { DeliverySubscriber } from './delivery.subscriber';
@@ -25,6 +27,16 @@ function fakeConnection(sent: unknown[]): ClientConnection {
 }
 
 describe('delivery', () => {
+  let knownSeqs: KnownSeqCache;
+  let unacked: UnackedSends;
+  beforeEach(() => {
+    knownSeqs = new KnownSeqCache();
+    unacked = new UnackedSends({
+      GATEWAY_MAX_UNACKED_SENDS: 10,
+      GATEWAY_MAX_UNACKED_PER_CONNECTION: 10,
+    });
+  });
+
   const batch: DeliveryBatch = {
     version: 1,
     items: [{ message, connectionIds: [C1, C2], ackConnectionId: SENDER }],
@@ -37,9 +49,20 @@ describe('delivery', () => {
       byConnection.set(id, []);
       registry.add(id, fakeConnection(byConnection.get(id)!));
     }
-    const subscriber = new DeliverySubscriber({} as never, registry, { GATEWAY_ID: 'gateway-1' });
+    const subscriber = new DeliverySubscriber(
+      {} as never,
+      registry,
+      { GATEWAY_ID: 'gateway-1' },
+      knownSeqs,
+      unacked,
+    );
+    unacked.admit(SENDER, message.clientMsgId);
     subscriber.deliver(JSON.stringify(batch));
+    expect(unacked.count).toBe(0); // the ack released the sender's pending send
     expect(byConnection.get(C1)).toEqual([{ type: 'message', message }]);
+    // The delivered seq is now known, so a receipt for it needs no database look-up.
+    expect(knownSeqs.covers(message.conversationId, message.seq)).toBe(true);
+    expect(knownSeqs.covers(message.conversationId, message.seq + 1)).toBe(false);
     expect(byConnection.get(C2)).toEqual([{ type: 'message', message }]);
     expect(byConnection.get(SENDER)).toEqual([
       {
@@ -56,7 +79,13 @@ describe('delivery', () => {
     const registry = new ConnectionRegistry<ClientConnection>();
     const sent: unknown[] = [];
     registry.add(C1, fakeConnection(sent));
-    const subscriber = new DeliverySubscriber({} as never, registry, { GATEWAY_ID: 'gateway-1' });
+    const subscriber = new DeliverySubscriber(
+      {} as never,
+      registry,
+      { GATEWAY_ID: 'gateway-1' },
+      knownSeqs,
+      unacked,
+    );
     subscriber.deliver(JSON.stringify(batch));
     expect(sent).toEqual([{ type: 'message', message }]);
     expect(() => subscriber.deliver('not json')).not.toThrow();

@@ -7,6 +7,8 @@ import {
 } from '@nestjs/common';
 import { APP_CONFIG, DeliveryBatch, deliveryBatchSchema, REDIS, RedisKeys } from '@parley/common';
 import Redis from 'ioredis';
+import { KnownSeqCache } from '../messaging/known-seq.cache';
+import { UnackedSends } from '../messaging/unacked-sends';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from './client-connection';
@@ -27,6 +29,8 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
     @Inject(REDIS) private readonly redis: Redis,
     private readonly registry: ConnectionRegistry<ClientConnection>,
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'GATEWAY_ID'>,
+    private readonly knownSeqs: KnownSeqCache,
+    private readonly unacked: UnackedSends,
   ) {}
 
   private get channel(): string {
@@ -34,7 +38,10 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
   }
 
   async onModuleInit(): Promise<void> {
-    this.subscriber = this.redis.duplicate({ maxRetriesPerRequest: null });
+    this.subscriber = this.redis.duplicate({
+      maxRetriesPerRequest: null,
+      enableAutoPipelining: false,
+    });
     this.subscriber.on('message', (channel: string, payload: string) => {
       if (channel === this.channel) this.deliver(payload);
     });
@@ -71,6 +78,7 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
     }
     // The same message frame goes to every recipient socket: serialised once per item.
     for (const item of batch.items) {
+      this.knownSeqs.observe(item.message.conversationId, item.message.seq);
       let messageText: string | undefined;
       for (const connectionId of item.connectionIds) {
         const connection = this.registry.get(connectionId);
@@ -80,6 +88,7 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
       }
       if (item.ackConnectionId) {
         const m = item.message;
+        this.unacked.release(item.ackConnectionId, m.clientMsgId);
         this.registry.get(item.ackConnectionId)?.send({
           type: 'ack',
           clientMsgId: m.clientMsgId,

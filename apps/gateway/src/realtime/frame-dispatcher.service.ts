@@ -1,5 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, AppException, ClientFrame, ErrorCode, ErrorFrame } from '@parley/common';
+import {
+  APP_CONFIG,
+  AppException,
+  ClientFrame,
+  dependencyUnavailable,
+  ErrorCode,
+  ErrorFrame,
+  isDependencyOutage,
+} from '@parley/common';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ConversationsService } from '../messaging/conversations.service';
 import { SendMessageService } from '../messaging/send-message.service';
@@ -53,6 +61,13 @@ export class FrameDispatcher {
     };
     if (err instanceof AppException) {
       connection.send(errorFrame(err.code, err.message, echo));
+    } else if (isDependencyOutage(err)) {
+      this.logger.warn(
+        { connectionId: connection.id, frameType: frame.type, reason: (err as Error).message },
+        'frame refused: dependency unavailable',
+      );
+      const unavailable = dependencyUnavailable();
+      connection.send(errorFrame(unavailable.code, unavailable.message, echo));
     } else {
       this.logger.error(
         { err, connectionId: connection.id, frameType: frame.type },

@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { GatewayConfig } from '../config/gateway.config';
 import { TICKET_PATTERN, TicketGrant } from '../connect/connect-ticket';
+import { UnackedSends } from '../messaging/unacked-sends';
 import { ConnectTicketsRepository } from '../connect/connect-tickets.repository';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import { ClientConnection, CloseReason } from './client-connection';
@@ -46,6 +47,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     private readonly registry: ConnectionRegistry<ClientConnection>,
     private readonly dispatcher: FrameDispatcher,
     private readonly events: ConnectionEventsPublisher,
+    private readonly unacked: UnackedSends,
     @Inject(APP_CONFIG)
     private readonly config: Pick<
       GatewayConfig,
@@ -157,6 +159,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
 
   private onClose(connection: ClientConnection, code: number): void {
     this.registry.remove(connection.id);
+    this.unacked.releaseConnection(connection.id);
     const reason: CloseReason = connection.closeReason ?? 'client';
     this.logger.log(
       { connectionId: connection.id, userId: connection.userId, code, reason },

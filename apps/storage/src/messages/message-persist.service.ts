@@ -79,40 +79,60 @@ export class MessagePersistService {
     }
   }
 
+  /**
+   * Commits the group, then queues its stored events for Kafka and returns: the next group's
+   * transaction overlaps this group's publish. The publisher's queue is FIFO, so stored events
+   * still reach Kafka in commit order; each caller settles only when its own publish did.
+   */
   private async persistGroup(group: QueuedBatch[]): Promise<void> {
+    let stored: MessageStoredPayload[];
+    const events = group.flatMap((g) => g.events);
     try {
-      const results = await this.persistNow(group.flatMap((g) => g.events));
-      let offset = 0;
-      for (const g of group) {
-        const mine = results.slice(offset, offset + g.events.length);
-        offset += g.events.length;
-        const duplicates = mine.filter((s) => s.duplicate).length;
-        g.resolve({ stored: mine.length - duplicates, duplicates });
-      }
+      stored = await this.storeRetryingRaces(events);
     } catch (err) {
       if (err instanceof PoisonEventError && group.length > 1) {
         // Run each partition's batch alone, so only the batch holding the poison dead-letters it.
         for (const g of group) {
-          await this.persistNow(g.events).then(
-            (mine) => {
-              const duplicates = mine.filter((s) => s.duplicate).length;
-              g.resolve({ stored: mine.length - duplicates, duplicates });
-            },
+          await this.storeRetryingRaces(g.events).then(
+            (mine) => this.publishThenSettle([g], g.events, mine),
             (e: unknown) => g.reject(e),
           );
         }
         return;
       }
       for (const g of group) g.reject(err);
+      return;
     }
+    this.publishThenSettle(group, events, stored);
   }
 
-  /** Stores one list of events in one transaction, then publishes their stored events. */
-  private async persistNow(
+  /** Queues the stored events (synchronously, in commit order); settles the callers after. */
+  private publishThenSettle(
+    group: readonly QueuedBatch[],
     events: readonly MessageAcceptedEnvelope[],
-  ): Promise<MessageStoredPayload[]> {
-    const stored = await this.storeRetryingRaces(events);
-    await this.publisher.publishMany(
+    stored: readonly MessageStoredPayload[],
+  ): void {
+    this.publish(events, stored).then(
+      () => {
+        let offset = 0;
+        for (const g of group) {
+          const mine = stored.slice(offset, offset + g.events.length);
+          offset += g.events.length;
+          const duplicates = mine.filter((s) => s.duplicate).length;
+          g.resolve({ stored: mine.length - duplicates, duplicates });
+        }
+      },
+      (err: unknown) => {
+        for (const g of group) g.reject(err);
+      },
+    );
+  }
+
+  private publish(
+    events: readonly MessageAcceptedEnvelope[],
+    stored: readonly MessageStoredPayload[],
+  ): Promise<void> {
+    return this.publisher.publishMany(
       Topic.MessagesStored,
       stored.map((payload, i) => ({
         key: payload.conversationId,
@@ -121,7 +141,6 @@ export class MessagePersistService {
         correlationId: events[i].correlationId ?? events[i].id,
       })),
     );
-    return stored;
   }
 
   private async storeRetryingRaces(

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { isoTimeSchema } from './iso-time';
 
 /**
  * Every Kafka event is an envelope around a typed payload. The envelope is the same for every
@@ -11,7 +12,7 @@ export const envelopeSchema = z
     type: z.string().min(1).max(128),
     version: z.number().int().positive(),
     id: z.string().uuid(),
-    time: z.string().datetime({ offset: true }),
+    time: isoTimeSchema,
     producer: z.string().min(1).max(128),
     /** Correlates an event with the HTTP/WS request (or parent event) that caused it. */
     correlationId: z.string().min(1).max(128).optional(),

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppException, ErrorCode, HTTP_STATUS_BY_CODE } from './app.exception';
+import { dependencyUnavailable, isDependencyOutage } from './dependency-outage';
 
 export interface ErrorBody {
   error: {
@@ -19,14 +20,17 @@ export interface ErrorBody {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
-    if (host.getType() !== 'http') throw exception;
+  catch(caught: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw caught;
+    const outage = isDependencyOutage(caught);
+    if (outage) this.logger.warn(`dependency unavailable: ${(caught as Error).message}`);
+    const exception = outage ? dependencyUnavailable() : caught;
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request & { id?: string | number }>();
     const requestId = req.id === undefined ? undefined : String(req.id);
     const { status, body } = toErrorBody(exception, requestId);
-    if (status >= 500) {
+    if (status >= 500 && !outage) {
       this.logger.error(
         { err: exception, requestId },
         exception instanceof Error ? exception.message : 'unhandled error',

@@ -25,6 +25,7 @@ import {
   PartitionBatchProcessor,
   ProcessorOptions,
 } from './partition-batch.processor';
+import { type CommitOffsetsFn, OffsetCommitBatcher } from './offset-commit.batcher';
 import { sleepWithTicks } from './retry-backoff';
 
 export interface KafkaBatchTransportOptions {
@@ -35,7 +36,17 @@ export interface KafkaBatchTransportOptions {
   partitionsConsumedConcurrently?: number;
   /** Largest number of records one handler call receives; longer batches are split. */
   maxEventsPerCall?: number;
+  /**
+   * How long the broker may hold a fetch: until `minBytes` are ready or `maxWaitTimeInMs` passed.
+   * Default 16 KiB / 20 ms, for the message path: few fetches (and commits) under load, at most
+   * 20 ms per hop when light. A consumer of rare events takes `{ minBytes: 1, maxWaitTimeInMs:
+   * 1000 }`: answered as soon as anything arrives, and no polling while idle.
+   */
+  fetch?: { minBytes: number; maxWaitTimeInMs: number };
 }
+
+export const MESSAGE_PATH_FETCH = { minBytes: 16_384, maxWaitTimeInMs: 20 } as const;
+export const RARE_EVENTS_FETCH = { minBytes: 1, maxWaitTimeInMs: 1_000 } as const;
 
 /**
  * Nest microservice transport for Parley's Kafka consumers. It subscribes to every topic a
@@ -57,6 +68,11 @@ export class KafkaBatchTransport
   private readonly kafka: Kafka;
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
+  private committer: CommitOffsetsFn | null = null;
+  private readonly commits = new OffsetCommitBatcher((topics) => {
+    if (!this.committer) return Promise.reject(new Error('no consumer to commit through'));
+    return this.committer(topics);
+  });
   private readonly closing = new AbortController();
   private readonly processors = new Map<
     TopicName,
@@ -135,10 +151,7 @@ export class KafkaBatchTransport
       allowAutoTopicCreation: false,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
-      // The broker holds a fetch until 16 KiB are ready or 20 ms passed: far fewer fetch requests
-      // (and offset commits) under load, for at most 20 ms per hop when traffic is light.
-      minBytes: 16_384,
-      maxWaitTimeInMs: 20,
+      ...(this.options.fetch ?? MESSAGE_PATH_FETCH),
     });
     this.consumer = consumer;
     for (const [event, callback] of this.listeners) this.attach(consumer, event, callback);
@@ -204,9 +217,10 @@ export class KafkaBatchTransport
       deadLetter: (letters) => this.sendDeadLetters(letters),
       invoke: (events) => this.invoke(handler, topic, partition, events, heartbeat),
       commit: async (offset) => {
-        await payload.commitOffsetsIfNecessary({
-          topics: [{ topic, partitions: [{ partition, offset }] }],
-        });
+        // One OffsetCommit request for every partition batch that finished meanwhile, sent
+        // through the newest batch's handle (a restarted consumer has a new one).
+        this.committer = (topics) => payload.commitOffsetsIfNecessary({ topics });
+        await this.commits.commit(topic, partition, offset);
         // Advance the fetch position only once committed (eachBatchAutoResolve is off).
         payload.resolveOffset((BigInt(offset) - 1n).toString());
       },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '../envelope';
+import { isoTimeSchema } from '../iso-time';
 
 const userId = z.string().uuid();
 
@@ -14,14 +15,14 @@ export const AccountRegisteredV1 = defineEvent(
 export const AccountLoggedInV1 = defineEvent(
   'account.logged-in',
   1,
-  z.object({ userId, at: z.string().datetime({ offset: true }) }).strict(),
+  z.object({ userId, at: isoTimeSchema }).strict(),
 );
 
 /** A refresh token was revoked by log-out. */
 export const AccountLoggedOutV1 = defineEvent(
   'account.logged-out',
   1,
-  z.object({ userId, at: z.string().datetime({ offset: true }) }).strict(),
+  z.object({ userId, at: isoTimeSchema }).strict(),
 );
 
 export const ACCOUNT_EVENTS = [AccountRegisteredV1, AccountLoggedInV1, AccountLoggedOutV1] as const;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '../envelope';
+import { isoTimeSchema } from '../iso-time';
 
 /**
  * A gateway is up-and-running. Each gateway publishes this every few seconds on
@@ -27,7 +28,7 @@ export const GatewayHeartbeatV1 = defineEvent(
       /** Open client connections on this gateway right now. */
       connections: z.number().int().nonnegative(),
       /** When this gateway process started (a new value means it restarted). */
-      startedAt: z.string().datetime({ offset: true }),
+      startedAt: isoTimeSchema,
     })
     .strict(),
 );

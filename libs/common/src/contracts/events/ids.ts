@@ -24,7 +24,7 @@ export const gatewayIdSchema = z
   .regex(/^[\w.-]+$/);
 export const connectionIdSchema = z.string().uuid();
 export const seqSchema = z.number().int().positive();
-export const isoTimeSchema = z.string().datetime({ offset: true });
+export { isoTimeSchema } from '../iso-time';
 export const usernameSchema = z.string().min(3).max(32);
 /** Message text: UTF-8, non-empty; the gateway enforces the configured maximum length. */
 export const messageTextSchema = z.string().min(1).max(100_000);

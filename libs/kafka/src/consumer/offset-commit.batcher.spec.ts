@@ -1,0 +1,68 @@
+import { OffsetCommitBatcher, type TopicOffsets } from './offset-commit.batcher';
+
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+describe('OffsetCommitBatcher', () => {
+  it('sends commits of one turn in one request, and later ones together after it', async () => {
+    const requests: TopicOffsets[][] = [];
+    const gates: ReturnType<typeof deferred>[] = [];
+    const batcher = new OffsetCommitBatcher((topics) => {
+      requests.push(topics);
+      const gate = deferred();
+      gates.push(gate);
+      return gate.promise;
+    });
+    const settled: string[] = [];
+    const first = [
+      batcher.commit('a', 0, '10'),
+      batcher.commit('a', 1, '5'),
+      batcher.commit('b', 0, '3'),
+    ];
+    first.forEach((p, i) => void p.then(() => settled.push(`first-${i}`)));
+    await new Promise((r) => setImmediate(r));
+    expect(requests).toEqual([
+      [
+        {
+          topic: 'a',
+          partitions: [
+            { partition: 0, offset: '10' },
+            { partition: 1, offset: '5' },
+          ],
+        },
+        { topic: 'b', partitions: [{ partition: 0, offset: '3' }] },
+      ],
+    ]);
+
+    // While the first request is in flight, two commits of one partition merge (highest wins).
+    const later = [batcher.commit('a', 0, '12'), batcher.commit('a', 0, '11')];
+    await new Promise((r) => setImmediate(r));
+    expect(requests).toHaveLength(1);
+    expect(settled).toEqual([]);
+
+    gates[0].resolve();
+    await Promise.all(first);
+    expect(settled).toEqual(['first-0', 'first-1', 'first-2']);
+    await new Promise((r) => setImmediate(r));
+    expect(requests[1]).toEqual([{ topic: 'a', partitions: [{ partition: 0, offset: '12' }] }]);
+    gates[1].resolve();
+    await Promise.all(later);
+  });
+
+  it('rejects every commit carried by a failed request, and goes on with the next', async () => {
+    let fail = true;
+    const batcher = new OffsetCommitBatcher(() =>
+      fail ? Promise.reject(new Error('rebalancing')) : Promise.resolve(),
+    );
+    const a = batcher.commit('t', 0, '1');
+    const b = batcher.commit('t', 1, '1');
+    await expect(a).rejects.toThrow('rebalancing');
+    await expect(b).rejects.toThrow('rebalancing');
+    fail = false;
+    await expect(batcher.commit('t', 0, '1')).resolves.toBeUndefined();
+  });
+});

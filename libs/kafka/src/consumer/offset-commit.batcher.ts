@@ -1,0 +1,77 @@
+/** One topic's partitions and the offsets to commit (the next offset to read), as kafkajs takes them. */
+export interface TopicOffsets {
+  topic: string;
+  partitions: { partition: number; offset: string }[];
+}
+
+export type CommitOffsetsFn = (topics: TopicOffsets[]) => Promise<void>;
+
+interface Pending {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  waiters: { resolve: () => void; reject: (err: unknown) => void }[];
+}
+
+/**
+ * Group commit for consumer offsets. Partition batches of one consumer finish at about the same
+ * time (storage commits them in one transaction); committing each on its own costs one
+ * OffsetCommit request per partition. Here commits that arrive while one request is in flight (or
+ * in the same event-loop turn) leave together in the next request: one per round instead of one
+ * per partition. Each caller's promise settles with the request that carried its offset, so "the
+ * offset is committed" still means what it says. Per partition the highest offset wins (offsets
+ * only move forward).
+ */
+export class OffsetCommitBatcher {
+  private readonly pending = new Map<string, Pending>();
+  private inFlight = false;
+  private scheduled = false;
+
+  constructor(private readonly send: CommitOffsetsFn) {}
+
+  commit(topic: string, partition: number, offset: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const key = `${topic}\u0000${partition}`;
+      const next = BigInt(offset);
+      const entry = this.pending.get(key);
+      if (entry) {
+        if (next > entry.offset) entry.offset = next;
+        entry.waiters.push({ resolve, reject });
+      } else {
+        this.pending.set(key, { topic, partition, offset: next, waiters: [{ resolve, reject }] });
+      }
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.inFlight || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.inFlight || this.pending.size === 0) return;
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    const byTopic = new Map<string, TopicOffsets>();
+    for (const e of entries) {
+      let t = byTopic.get(e.topic);
+      if (!t) byTopic.set(e.topic, (t = { topic: e.topic, partitions: [] }));
+      t.partitions.push({ partition: e.partition, offset: e.offset.toString() });
+    }
+    this.inFlight = true;
+    try {
+      await this.send([...byTopic.values()]);
+      for (const e of entries) for (const w of e.waiters) w.resolve();
+    } catch (err) {
+      for (const e of entries) for (const w of e.waiters) w.reject(err);
+    } finally {
+      this.inFlight = false;
+      if (this.pending.size > 0) this.schedule();
+    }
+  }
+}

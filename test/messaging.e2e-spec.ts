@@ -104,9 +104,11 @@ describe('messages end to end through Kafka (two gateways)', () => {
       expect(a.status).toBe(200);
       perGateway.set(a.body.gatewayId, (perGateway.get(a.body.gatewayId) ?? 0) + 1);
     }
-    // Issued tickets count as load until the next heartbeat, so neither gateway gets them all.
+    // Issued tickets count as load until the gateway's next heartbeat, so neither gateway gets
+    // them all. A heartbeat landing mid-burst resets that gateway's count to its real sockets
+    // (none here), so the split is not always 5/5; without reservations it would be 10/0.
     expect(perGateway.size).toBe(2);
-    for (const n of perGateway.values()) expect(n).toBeGreaterThanOrEqual(4);
+    for (const n of perGateway.values()) expect(n).toBeGreaterThanOrEqual(2);
   });
 
   it('the same clientMsgId sent three times stores one message and gives three identical acks', async () => {

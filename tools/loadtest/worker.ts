@@ -328,6 +328,9 @@ function onMessage(
   }
 }
 
+/** Delivered-cursor reports are spread over this many slots per second. */
+const CURSOR_SLOTS = 10;
+
 /** Moves this device's delivered cursors (batched: one frame per conversation per second). */
 function flushCursors(client: Client): void {
   if (client.pendingCursor.size === 0 || client.ws?.readyState !== WebSocket.OPEN) return;
@@ -409,12 +412,19 @@ function runStep(s: WorkerStep): void {
 
   const progress = setInterval(() => {
     send({ type: 'progress', workerIndex: init.workerIndex, counters: { ...counters } });
-    for (const c of clients) flushCursors(c);
   }, 1000);
+  // Every client reports its delivered cursors once a second, at its own phase within the
+  // second (a tenth of the clients every 100 ms), as independent devices would: not all at once.
+  let cursorSlot = 0;
+  const cursors = setInterval(() => {
+    for (let i = cursorSlot; i < clients.length; i += CURSOR_SLOTS) flushCursors(clients[i]);
+    cursorSlot = (cursorSlot + 1) % CURSOR_SLOTS;
+  }, 1000 / CURSOR_SLOTS);
 
   setTimeout(
     () => {
       clearInterval(progress);
+      clearInterval(cursors);
       let unacked = 0;
       for (const [key, p] of pending) {
         if (p.step === s.step) {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import {
   DEFAULT_STACK_OPTIONS,
   defineStack,
+  SERVICE_NODE_FLAGS,
   type ServiceKind,
   STACK_ENV_VARS,
 } from './stack-definition';
@@ -92,7 +93,7 @@ describe('docker-compose.yml matches the launcher (stack-definition.ts)', () => 
   it.each(kinds)('%s: runs the same entry point on the same port as the launcher', (kind) => {
     const def = definitions.find((d) => d.kind === kind);
     const s = service(kind);
-    expect(commandLine(s)).toContain(def?.entry);
+    expect(commandLine(s)).toContain(`node ${SERVICE_NODE_FLAGS.join(' ')} ${def?.entry}`);
     expect(environment(s).get('PORT')).toBe(String(def?.port));
   });
 

@@ -60,6 +60,17 @@ export const STACK_ENV_VARS: Record<ServiceKind, readonly string[]> = {
   storage: ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKERS', 'DATABASE_URL'],
 };
 
+/**
+ * Node flags every service runs with (docker-compose.yml passes the same). A 16-32 MiB young
+ * generation instead of V8's 1 MiB start: the services allocate fast and briefly (frames, events,
+ * rows), and scavenging a larger nursery less often cut GC from 9-16% to 6-13% of each service's
+ * CPU at 1,500 msg/s (docs/PERFORMANCE.md). The minimum cannot go in NODE_OPTIONS.
+ */
+export const SERVICE_NODE_FLAGS: readonly string[] = [
+  '--min-semi-space-size=16',
+  '--max-semi-space-size=32',
+];
+
 export function defineStack(options: StackOptions): ServiceDefinition[] {
   const common = {
     NODE_ENV: options.nodeEnv,

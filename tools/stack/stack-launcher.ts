@@ -4,7 +4,12 @@ import { dirname, join } from 'node:path';
 import { ensureDatabase } from '@parley/common';
 import { createTopics } from '../kafka/create-topics';
 import { preflight } from './preflight';
-import { defineStack, ServiceDefinition, StackOptions } from './stack-definition';
+import {
+  defineStack,
+  SERVICE_NODE_FLAGS,
+  ServiceDefinition,
+  StackOptions,
+} from './stack-definition';
 
 /** The repository root, whether this runs from tools/ (tests) or dist/tools/ (the launcher). */
 function findRepoRoot(from: string): string {
@@ -113,7 +118,10 @@ export async function launchStack(options: LaunchOptions): Promise<RunningStack>
 
   mkdirSync(options.logDir, { recursive: true });
   // Extra Node flags for every service, e.g. PARLEY_NODE_ARGS="--cpu-prof --cpu-prof-dir=.data/prof".
-  const nodeArgs = (process.env.PARLEY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const nodeArgs = [
+    ...SERVICE_NODE_FLAGS,
+    ...(process.env.PARLEY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+  ];
   const services: RunningService[] = defineStack(options).map((def) => {
     const log = createWriteStream(join(options.logDir, `${def.name}.log`), { flags: 'a' });
     const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, def.entry)], {

@@ -22,6 +22,7 @@ import { EventBatch, KafkaBatchContext } from './event-batch';
 import {
   DEFAULT_PROCESSOR_OPTIONS,
   DeadLetter,
+  describeError,
   PartitionBatchProcessor,
   ProcessorOptions,
 } from './partition-batch.processor';
@@ -106,6 +107,9 @@ export class KafkaBatchTransport
     const producer = this.producer;
     this.consumer = null;
     this.producer = null;
+    // Background offset commits go out while we are still a member; a batch finishing from now
+    // on awaits its own commit (see onBatch), and kafkajs waits for that batch before leaving.
+    await this.commits.settled();
     if (consumer) await consumer.disconnect();
     if (producer) await producer.disconnect();
   }
@@ -216,13 +220,24 @@ export class KafkaBatchTransport
     await makeProcessor(partition).process(records, {
       deadLetter: (letters) => this.sendDeadLetters(letters),
       invoke: (events) => this.invoke(handler, topic, partition, events, heartbeat),
-      commit: async (offset) => {
-        // One OffsetCommit request for every partition batch that finished meanwhile, sent
-        // through the newest batch's handle (a restarted consumer has a new one).
+      commit: (offset) => {
+        // The handler's work is durable: move the fetch position on (eachBatchAutoResolve is
+        // off) so the next fetch does not wait for the OffsetCommit round trip, and commit in
+        // the background. One request carries every partition batch that finished meanwhile,
+        // sent through the newest batch's handle (a restarted consumer has a new one). A failed
+        // commit is covered by the next one for that partition, or means a redelivery after a
+        // restart or rebalance, which the idempotent handlers absorb.
         this.committer = (topics) => payload.commitOffsetsIfNecessary({ topics });
-        await this.commits.commit(topic, partition, offset);
-        // Advance the fetch position only once committed (eachBatchAutoResolve is off).
         payload.resolveOffset((BigInt(offset) - 1n).toString());
+        const committed = this.commits.commit(topic, partition, offset);
+        if (signal.aborted) return committed; // closing: leave the group only after it
+        committed.catch((err: unknown) =>
+          this.logger.warn(
+            { group: this.options.groupId, topic, partition, offset, error: describeError(err) },
+            'offset commit failed; a later commit or a redelivery covers it',
+          ),
+        );
+        return Promise.resolve();
       },
       heartbeat,
       shouldStop: () => signal.aborted || !payload.isRunning() || payload.isStale(),

@@ -65,4 +65,27 @@ describe('OffsetCommitBatcher', () => {
     fail = false;
     await expect(batcher.commit('t', 0, '1')).resolves.toBeUndefined();
   });
+
+  it('settled() waits for queued and in-flight commits, including ones added meanwhile', async () => {
+    const gates: ReturnType<typeof deferred>[] = [];
+    const batcher = new OffsetCommitBatcher(() => {
+      const gate = deferred();
+      gates.push(gate);
+      return gate.promise;
+    });
+    await expect(batcher.settled()).resolves.toBeUndefined(); // nothing to wait for
+    void batcher.commit('t', 0, '1');
+    let idle = false;
+    void batcher.settled().then(() => (idle = true));
+    await new Promise((r) => setImmediate(r));
+    void batcher.commit('t', 0, '2'); // queued behind the request in flight
+    gates[0].resolve();
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(gates).toHaveLength(2);
+    expect(idle).toBe(false);
+    gates[1].resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(idle).toBe(true);
+  });
 });

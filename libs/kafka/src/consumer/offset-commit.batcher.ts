@@ -26,6 +26,7 @@ export class OffsetCommitBatcher {
   private readonly pending = new Map<string, Pending>();
   private inFlight = false;
   private scheduled = false;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly send: CommitOffsetsFn) {}
 
@@ -44,6 +45,12 @@ export class OffsetCommitBatcher {
     });
   }
 
+  /** Resolves once every commit asked for so far has been sent and answered (or failed). */
+  settled(): Promise<void> {
+    if (!this.inFlight && !this.scheduled && this.pending.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
   private schedule(): void {
     if (this.inFlight || this.scheduled) return;
     this.scheduled = true;
@@ -54,7 +61,8 @@ export class OffsetCommitBatcher {
   }
 
   private async flush(): Promise<void> {
-    if (this.inFlight || this.pending.size === 0) return;
+    if (this.inFlight) return;
+    if (this.pending.size === 0) return this.wakeIdle();
     const entries = [...this.pending.values()];
     this.pending.clear();
     const byTopic = new Map<string, TopicOffsets>();
@@ -72,6 +80,13 @@ export class OffsetCommitBatcher {
     } finally {
       this.inFlight = false;
       if (this.pending.size > 0) this.schedule();
+      else this.wakeIdle();
     }
+  }
+
+  private wakeIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 }

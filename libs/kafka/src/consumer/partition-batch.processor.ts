@@ -27,7 +27,10 @@ export interface PartitionBatchPorts {
   deadLetter(letters: DeadLetter[]): Promise<void>;
   /** Runs the topic's handler on valid events; resolves once its work is durable. */
   invoke(events: EventEnvelope[]): Promise<void>;
-  /** Commits `offset` (the next one to read) for this partition. */
+  /**
+   * Marks this partition done up to `offset` (the next one to read): the fetch moves on and the
+   * offset is committed. The transport sends the commit in the background, batched.
+   */
   commit(offset: string): Promise<void>;
   heartbeat(): Promise<void>;
   /** True once the consumer is closing or the partition was reassigned or sought. */

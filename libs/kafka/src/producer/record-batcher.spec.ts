@@ -89,6 +89,25 @@ describe('RecordBatcher', () => {
     expect(fake.maxInFlight()).toBe(1);
   });
 
+  it('counts the linger from the oldest waiting record, also across a request in flight', async () => {
+    const fake = fakeSend();
+    const batcher = new RecordBatcher(fake.send, options({ lingerMs: 10 }));
+    void batcher.enqueue('t', [record('k', '1')]);
+    jest.advanceTimersByTime(10);
+    expect(fake.requests).toHaveLength(1);
+    jest.advanceTimersByTime(2);
+    void batcher.enqueue('t', [record('k', '2')]); // queued 2 ms into the request
+    jest.advanceTimersByTime(1);
+    fake.requests[0].resolve(); // acknowledged 3 ms in: '2' has 9 ms of linger left
+    await settle();
+    void batcher.enqueue('t', [record('k', '3')]);
+    jest.advanceTimersByTime(8);
+    expect(fake.requests).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    expect(fake.requests).toHaveLength(2);
+    expect(keys(fake.requests[1].batches)).toEqual(['t:2,3']);
+  });
+
   it('settles each record with the request that carried it (a failure rejects only that one)', async () => {
     const fake = fakeSend();
     const batcher = new RecordBatcher(fake.send, options({ maxBatchRecords: 2 }));
@@ -103,6 +122,7 @@ describe('RecordBatcher', () => {
     expect(keys(fake.requests[0].batches)).toEqual(['t:1,2']);
     fake.requests[0].reject(new Error('broker said no'));
     await settle();
+    jest.advanceTimersByTime(5); // '3' lingers like any record
     expect(fake.requests).toHaveLength(2);
     expect(keys(fake.requests[1].batches)).toEqual(['t:3']);
     fake.requests[1].resolve();
@@ -117,6 +137,7 @@ describe('RecordBatcher', () => {
     expect(keys(fake.requests[0].batches)).toEqual(['t:aaaa,bbbb']);
     fake.requests[0].resolve();
     await settle();
+    jest.advanceTimersByTime(5);
     expect(keys(fake.requests[1].batches)).toEqual(['t:cccc']);
   });
 

@@ -44,6 +44,8 @@ export class ProducerClosedError extends Error {
 }
 
 interface Entry {
+  /** When it was queued: the linger counts from the oldest entry waiting. */
+  queuedAt: number;
   topic: string;
   records: OutgoingRecord[];
   bytes: number;
@@ -98,7 +100,7 @@ export class RecordBatcher {
     let bytes = 0;
     for (const r of records) bytes += r.key.length + r.value.length;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic, records, bytes, resolve, reject });
+      this.queue.push({ topic, records, bytes, resolve, reject, queuedAt: Date.now() });
       this.queuedRecords += records.length;
       this.queuedBytes += bytes;
       this.schedule();
@@ -130,9 +132,15 @@ export class RecordBatcher {
     );
   }
 
+  /**
+   * Sends the next batch once no request is in flight and it is full or its oldest record has
+   * waited `lingerMs` (as Kafka's own producer counts linger.ms), so a busy producer sends a few
+   * fuller requests instead of one per round trip.
+   */
   private schedule(): void {
-    if (this.sending) return; // the settle of the request in flight schedules the next one
-    if (this.full() || this.options.lingerMs <= 0) {
+    if (this.sending || this.queue.length === 0) return; // a settling request schedules again
+    const wait = this.full() ? 0 : this.queue[0].queuedAt + this.options.lingerMs - Date.now();
+    if (wait <= 0) {
       if (this.timer) {
         clearTimeout(this.timer);
         this.timer = null;
@@ -142,8 +150,8 @@ export class RecordBatcher {
     }
     this.timer ??= setTimeout(() => {
       this.timer = null;
-      if (!this.sending) this.sendNext();
-    }, this.options.lingerMs);
+      this.schedule();
+    }, wait);
   }
 
   private sendNext(): void {
@@ -182,8 +190,7 @@ export class RecordBatcher {
     this.sending = sending.finally(() => {
       this.inFlightRecords -= records;
       this.sending = null;
-      // What queued while this request was in flight already lingered: send it now.
-      if (this.queue.length > 0) this.sendNext();
+      this.schedule();
     });
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 export interface DeliveredCursor {
   conversationId: string;
@@ -24,10 +24,20 @@ export interface Membership {
 export class CursorsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** Runs `work` in ONE transaction: it commits when `work` resolves, rolls back when it throws. */
+  transaction<T>(work: (tx: CursorsTransaction) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((manager) => work(new CursorsTransaction(manager)));
+  }
+}
+
+/** The statements of one cursor transaction. */
+export class CursorsTransaction {
+  constructor(private readonly manager: EntityManager) {}
+
   /** Which of these (conversation, user) pairs are memberships. */
   async findMemberships(pairs: readonly Membership[]): Promise<Membership[]> {
     if (pairs.length === 0) return [];
-    const rows: { conversation_id: string; user_id: string }[] = await this.dataSource.query(
+    const rows: { conversation_id: string; user_id: string }[] = await this.manager.query(
       `SELECT m.conversation_id, m.user_id::text AS user_id
          FROM conversation_members m
          JOIN unnest($1::text[], $2::uuid[]) AS p(conversation_id, user_id)
@@ -43,7 +53,7 @@ export class CursorsRepository {
    */
   async advanceDelivered(cursors: readonly DeliveredCursor[]): Promise<void> {
     if (cursors.length === 0) return;
-    await this.dataSource.query(
+    await this.manager.query(
       `INSERT INTO device_cursors (user_id, device_id, conversation_id, delivered_seq, updated_at)
        SELECT u.user_id, u.device_id, u.conversation_id, LEAST(u.seq, c.last_seq), now()
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[])
@@ -64,7 +74,7 @@ export class CursorsRepository {
   /** Moves members' read cursors forward in ONE statement (never backwards, never past last seq). */
   async advanceRead(cursors: readonly ReadCursor[]): Promise<void> {
     if (cursors.length === 0) return;
-    await this.dataSource.query(
+    await this.manager.query(
       `UPDATE conversation_members m
           SET read_seq = GREATEST(m.read_seq, LEAST(u.seq, c.last_seq))
          FROM unnest($1::text[], $2::uuid[], $3::bigint[]) AS u(conversation_id, user_id, seq),

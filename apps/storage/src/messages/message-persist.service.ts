@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { MessageStoredV1, Topic } from '@parley/common';
-import { EventPublisher, PoisonEventError } from '@parley/kafka';
+import { EventPublisher, GroupCommitQueue, GroupMember, PoisonEventError } from '@parley/kafka';
 import {
   findPoison,
   MessageAcceptedEnvelope,
@@ -16,11 +16,7 @@ const MAX_RACE_ATTEMPTS = 3;
 /** The most accepted events one group-committed transaction takes. */
 const MAX_GROUP_EVENTS = 2000;
 
-interface QueuedBatch {
-  events: readonly MessageAcceptedEnvelope[];
-  resolve: (result: PersistResult) => void;
-  reject: (err: unknown) => void;
-}
+type QueuedBatch = GroupMember<MessageAcceptedEnvelope, PersistResult>;
 
 export interface PersistResult {
   stored: number;
@@ -36,8 +32,10 @@ export interface PersistResult {
 @Injectable()
 export class MessagePersistService {
   private readonly logger = new Logger(MessagePersistService.name);
-  private readonly queue: QueuedBatch[] = [];
-  private running = false;
+  private readonly queue = new GroupCommitQueue<MessageAcceptedEnvelope, PersistResult>(
+    (group) => this.persistGroup(group),
+    MAX_GROUP_EVENTS,
+  );
 
   constructor(
     private readonly messages: MessagesRepository,
@@ -51,32 +49,7 @@ export class MessagePersistService {
    */
   persist(events: readonly MessageAcceptedEnvelope[]): Promise<PersistResult> {
     if (events.length === 0) return Promise.resolve({ stored: 0, duplicates: 0 });
-    return new Promise<PersistResult>((resolve, reject) => {
-      this.queue.push({ events, resolve, reject });
-      void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      while (this.queue.length > 0) {
-        const group: QueuedBatch[] = [];
-        let size = 0;
-        while (
-          this.queue.length > 0 &&
-          (group.length === 0 || size + this.queue[0].events.length <= MAX_GROUP_EVENTS)
-        ) {
-          const next = this.queue.shift() as QueuedBatch;
-          group.push(next);
-          size += next.events.length;
-        }
-        await this.persistGroup(group);
-      }
-    } finally {
-      this.running = false;
-    }
+    return this.queue.submit(events);
   }
 
   /**

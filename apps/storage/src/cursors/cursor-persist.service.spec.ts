@@ -1,0 +1,78 @@
+import { createEnvelope, CursorDeliveredV1 } from '@parley/common';
+import { PoisonEventError } from '@parley/kafka';
+import { randomUUID } from 'node:crypto';
+import type { CursorEventEnvelope } from './cursor-persist.plan';
+import { CursorPersistService } from './cursor-persist.service';
+import type {
+  CursorsRepository,
+  CursorsTransaction,
+  DeliveredCursor,
+  Membership,
+} from './cursors.repository';
+
+const conv = `1763900000000-${'c'.repeat(32)}`;
+const alice = randomUUID();
+const mallory = randomUUID();
+
+function delivered(userId: string, seq: number): CursorEventEnvelope {
+  return createEnvelope(
+    CursorDeliveredV1,
+    { conversationId: conv, userId, deviceId: 'phone', seq, at: '2025-01-01T00:00:00.000Z' },
+    'gateway-1',
+  );
+}
+
+/** Records each transaction's statements; alice is the only member. */
+function fakeRepository() {
+  const transactions: { delivered: DeliveredCursor[] }[] = [];
+  const repository = {
+    transaction: async <T>(work: (tx: CursorsTransaction) => Promise<T>): Promise<T> => {
+      const record = { delivered: [] as DeliveredCursor[] };
+      const tx = {
+        findMemberships: (pairs: readonly Membership[]) =>
+          Promise.resolve(pairs.filter((p) => p.userId === alice)),
+        advanceDelivered: (cursors: readonly DeliveredCursor[]) => {
+          record.delivered.push(...cursors);
+          return Promise.resolve();
+        },
+        advanceRead: () => Promise.resolve(),
+      } as unknown as CursorsTransaction;
+      const result = await work(tx);
+      transactions.push(record);
+      return result;
+    },
+  } as unknown as CursorsRepository;
+  return { repository, transactions };
+}
+
+describe('CursorPersistService', () => {
+  it('writes partition batches that arrive together in one transaction', async () => {
+    const { repository, transactions } = fakeRepository();
+    const service = new CursorPersistService(repository);
+    const results = await Promise.all([
+      service.apply([delivered(alice, 3)]), // written alone
+      service.apply([delivered(alice, 5)]),
+      service.apply([delivered(alice, 4)]),
+    ]);
+    expect(results).toEqual([
+      { delivered: 1, read: 0 },
+      { delivered: 1, read: 0 },
+      { delivered: 1, read: 0 },
+    ]);
+    expect(transactions.map((t) => t.delivered.map((c) => c.seq))).toEqual([[3], [5]]);
+  });
+
+  it("refuses only the batch naming a non-member, with its event ids; the group's others are written", async () => {
+    const { repository, transactions } = fakeRepository();
+    const service = new CursorPersistService(repository);
+    const forged = delivered(mallory, 9);
+    const first = service.apply([delivered(alice, 1)]);
+    const poisoned = service.apply([delivered(alice, 2), forged]);
+    const clean = service.apply([delivered(alice, 7)]);
+    await first;
+    await expect(poisoned).rejects.toBeInstanceOf(PoisonEventError);
+    await expect(poisoned).rejects.toMatchObject({ eventIds: [forged.id] });
+    await expect(clean).resolves.toEqual({ delivered: 1, read: 0 });
+    expect(transactions.map((t) => t.delivered.map((c) => c.seq))).toEqual([[1], [7]]);
+  });
+});

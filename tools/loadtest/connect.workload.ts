@@ -64,12 +64,46 @@ export function memoryPerGateway(
   });
 }
 
+/** The share of the sockets opened before the memory baseline is read. */
+export const WARM_SHARE = 0.1;
+
+interface MergedResults {
+  connected: number;
+  failed: number;
+  elapsedMs: number;
+  latency: Histogram;
+  byUrl: Record<string, number>;
+  errors: Record<string, number>;
+}
+
+/** The workers' answers to one connect phase as one (the slowest worker's time is the phase's). */
+function mergeResults(results: readonly ConnectResult[]): MergedResults {
+  const merged: MergedResults = {
+    connected: 0,
+    failed: 0,
+    elapsedMs: 0,
+    latency: new Histogram(),
+    byUrl: {},
+    errors: {},
+  };
+  for (const r of results) {
+    merged.connected += r.connected;
+    merged.failed += r.failed;
+    merged.elapsedMs = Math.max(merged.elapsedMs, r.elapsedMs);
+    merged.latency.merge(r.latency);
+    for (const [url, n] of Object.entries(r.byUrl))
+      merged.byUrl[url] = (merged.byUrl[url] ?? 0) + n;
+    for (const [code, n] of Object.entries(r.errors))
+      merged.errors[code] = (merged.errors[code] ?? 0) + n;
+  }
+  return merged;
+}
+
 export async function runConnect(
   pool: WorkerPool,
   options: ConnectOptions,
 ): Promise<ConnectReport> {
   const { log, gateways } = options;
-  const rssBefore = await Promise.all(gateways.map(residentMemory));
   const before = sampleProcesses(options.processFilter);
   const beforeAt = Date.now();
   const started = Date.now();
@@ -77,34 +111,33 @@ export async function runConnect(
     () => log(`[connect ${((Date.now() - started) / 1000).toFixed(0)}s] ramping…`),
     1000,
   );
+  let warm: ConnectResult[];
+  let rssBefore: Array<number | undefined>;
   let results: ConnectResult[];
   try {
-    results = await pool.connect();
+    // The first tenth warms each gateway (JIT, heap and caches sized for traffic); memory per
+    // connection is what the other nine tenths add on top, so one-time costs are not spread
+    // over the sockets.
+    warm = await pool.connect(WARM_SHARE);
+    rssBefore = await Promise.all(gateways.map(residentMemory));
+    results = await pool.connect(1);
   } finally {
     clearInterval(ticker);
   }
   const after = sampleProcesses(options.processFilter);
   const processes = diffSamples(before, after, (Date.now() - beforeAt) / 1000);
 
-  const latency = new Histogram();
-  const byUrl: Record<string, number> = {};
-  const errors: Record<string, number> = {};
-  let connected = 0;
-  let failed = 0;
-  let elapsedMs = 0;
-  for (const r of results) {
-    connected += r.connected;
-    failed += r.failed;
-    elapsedMs = Math.max(elapsedMs, r.elapsedMs);
-    latency.merge(r.latency);
-    for (const [url, n] of Object.entries(r.byUrl)) byUrl[url] = (byUrl[url] ?? 0) + n;
-    for (const [code, n] of Object.entries(r.errors)) errors[code] = (errors[code] ?? 0) + n;
-  }
+  const all = mergeResults([...warm, ...results]);
+  const measured = mergeResults(results);
+  const { connected, failed, errors, latency } = all;
+  // Both phases' ramps, without the pause between them to read memory.
+  const elapsedMs = mergeResults(warm).elapsedMs + measured.elapsedMs;
   log(
     `connected ${connected}/${options.connections} in ${(elapsedMs / 1000).toFixed(1)} s; holding ${options.holdS} s`,
   );
   await new Promise((r) => setTimeout(r, options.holdS * 1000));
   const rssAfter = await Promise.all(gateways.map(residentMemory));
+  const byUrl = measured.byUrl;
 
   // Sockets the directory placed on a gateway not in --gateways still count (memory unknown).
   const known = new Set(gateways.map(hostPort));

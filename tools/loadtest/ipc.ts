@@ -49,7 +49,13 @@ export interface WorkerStep {
   textLength: number;
 }
 
-export type CoordinatorMessage = WorkerInit | { type: 'connect' } | WorkerStep | { type: 'close' };
+/** Connect this worker's clients up to `share` (0-1] of its `connections`, continuing from before. */
+export interface WorkerConnect {
+  type: 'connect';
+  share: number;
+}
+
+export type CoordinatorMessage = WorkerInit | WorkerConnect | WorkerStep | { type: 'close' };
 
 export interface Counters {
   sent: number;

@@ -40,6 +40,11 @@ export interface PairsStepReport {
   processes: ProcessStat[];
 }
 
+/**
+ * One gateway's memory per idle socket: its RSS once the first tenth of the sockets are open
+ * (`rssBeforeMiB`, the warm baseline) and after all are open and held (`rssAfterMiB`), over the
+ * sockets that landed on it in between (`connections`).
+ */
 export interface GatewayMemory {
   gateway: string;
   connections: number;
@@ -203,7 +208,7 @@ export function formatConnectTable(r: ConnectReport): string {
     ],
   );
   const memory = renderTable(
-    ['gateway', 'connections', 'rss before MiB', 'rss after MiB', 'KiB/connection'],
+    ['gateway', 'sockets added', 'rss at 10% MiB', 'rss after MiB', 'KiB/connection'],
     r.memory.map((m) => [
       m.gateway,
       m.connections,

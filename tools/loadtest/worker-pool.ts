@@ -80,9 +80,10 @@ export class WorkerPool {
   private failed: Promise<never> = Promise.resolve() as unknown as Promise<never>;
   private closing = false;
 
-  async connect(): Promise<ConnectResult[]> {
+  /** Every worker connects its clients up to `share` of them (continuing from the last call). */
+  async connect(share = 1): Promise<ConnectResult[]> {
     const answers = this.collect('connected');
-    this.broadcast({ type: 'connect' });
+    this.broadcast({ type: 'connect', share });
     return (await Promise.race([answers, this.failed])) as ConnectResult[];
   }
 

@@ -181,12 +181,9 @@ function connectClient(client: Client): Promise<void> {
   })();
 }
 
-async function connectAll(): Promise<void> {
-  const started = nowMs();
-  const latency = new Histogram();
-  const byUrl: Record<string, number> = {};
-  let connected = 0;
-  let failed = 0;
+let connectedUpTo = 0;
+
+function createClients(): void {
   const { accounts, devicesPerAccount, connections, gateways } = init;
   for (let k = 0; k < connections; k++) {
     const account = accounts[k % accounts.length];
@@ -202,8 +199,20 @@ async function connectAll(): Promise<void> {
     clients.push(client);
     if (device === 0) byUser.set(account.index, client);
   }
+}
+
+/** Connects this worker's clients up to `share` of them (the first call creates them all). */
+async function connectShare(share: number): Promise<void> {
+  if (clients.length === 0) createClients();
+  const from = connectedUpTo;
+  connectedUpTo = Math.min(clients.length, Math.round(clients.length * share));
+  const started = nowMs();
+  const latency = new Histogram();
+  const byUrl: Record<string, number> = {};
+  let connected = 0;
+  let failed = 0;
   const interval = init.connectRate > 0 ? 1000 / init.connectRate : 0;
-  await mapLimit(clients, init.connectConcurrency, async (client, k) => {
+  await mapLimit(clients.slice(from, connectedUpTo), init.connectConcurrency, async (client, k) => {
     if (interval > 0) {
       const wait = started + k * interval - nowMs();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -475,7 +484,7 @@ process.on('message', (message: CoordinatorMessage) => {
       send({ type: 'ready', workerIndex: init.workerIndex });
       return;
     case 'connect':
-      void connectAll().catch((error: unknown) =>
+      void connectShare(message.share).catch((error: unknown) =>
         send({ type: 'fatal', workerIndex: init.workerIndex, message: String(error) }),
       );
       return;

@@ -168,6 +168,7 @@ export async function runConnect(
     connectRate: elapsedMs > 0 ? Math.round((connected / (elapsedMs / 1000)) * 10) / 10 : 0,
     connectLatencyMs: latency.summary(),
     errors,
+    baselineConnections: mergeResults(warm).connected,
     memory,
     generatorCpuPercent: generator?.cpuPercent ?? 0,
     processes,

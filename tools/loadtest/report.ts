@@ -68,6 +68,8 @@ export interface ConnectReport {
   connectRate: number;
   connectLatencyMs: LatencySummary;
   errors: Record<string, number>;
+  /** Sockets opened before the memory baseline was read (the first tenth). */
+  baselineConnections: number;
   memory: GatewayMemory[];
   generatorCpuPercent: number;
   processes: ProcessStat[];

@@ -100,7 +100,7 @@ export class RecordBatcher {
     let bytes = 0;
     for (const r of records) bytes += r.key.length + r.value.length;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic, records, bytes, resolve, reject, queuedAt: Date.now() });
+      this.queue.push({ topic, records, bytes, resolve, reject, queuedAt: performance.now() });
       this.queuedRecords += records.length;
       this.queuedBytes += bytes;
       this.schedule();
@@ -139,7 +139,9 @@ export class RecordBatcher {
    */
   private schedule(): void {
     if (this.sending || this.queue.length === 0) return; // a settling request schedules again
-    const wait = this.full() ? 0 : this.queue[0].queuedAt + this.options.lingerMs - Date.now();
+    const wait = this.full()
+      ? 0
+      : this.queue[0].queuedAt + this.options.lingerMs - performance.now();
     if (wait <= 0) {
       if (this.timer) {
         clearTimeout(this.timer);

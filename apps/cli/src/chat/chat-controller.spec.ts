@@ -1,28 +1,19 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClientFrame, DeliveredMessage, ErrorCode, ServerFrame } from '@parley/common';
+import { ClientFrame, ErrorCode, ServerFrame } from '@parley/common';
 import type { ApiClient } from '../api/api.client';
 import { OutboxStore } from '../outbox/outbox.store';
 import type { SocketSessionHandlers } from '../session/socket-session';
 import { ChatController, OFFLINE_NOTICE } from './chat-controller';
 import type { ChatView } from './chat-screen';
+import {
+  FIXTURE_CONVERSATION as CONV,
+  FIXTURE_ME as ME,
+  deliveredMessage as msg,
+} from '@parley/testing/delivered-message.fixture';
 
-const CONV = '1763700000000-0123456789abcdef0123456789abcdef';
 const OTHER = '1763700000000-fedcba9876543210fedcba9876543210';
-const ME = '00000000-0000-4000-8000-000000000001';
-const BOB = '00000000-0000-4000-8000-000000000002';
-
-const msg = (seq: number, over: Partial<DeliveredMessage> = {}): DeliveredMessage => ({
-  conversationId: CONV,
-  seq,
-  senderId: BOB,
-  senderUsername: 'bob',
-  clientMsgId: `c${seq}`,
-  text: `m${seq}`,
-  serverTime: `2026-01-01T00:00:${String(seq).padStart(2, '0')}.000Z`,
-  ...over,
-});
 
 /** A controller wired to a fake session that records frames and lets the test play the server. */
 async function setup(options: { offline?: boolean } = {}) {

@@ -1,20 +1,9 @@
-import type { DeliveredMessage } from '@parley/common';
 import { Timeline } from './timeline';
-
-const CONV = '1763700000000-0123456789abcdef0123456789abcdef';
-const ME = '00000000-0000-4000-8000-000000000001';
-const BOB = '00000000-0000-4000-8000-000000000002';
-
-const msg = (seq: number, over: Partial<DeliveredMessage> = {}): DeliveredMessage => ({
-  conversationId: CONV,
-  seq,
-  senderId: BOB,
-  senderUsername: 'bob',
-  clientMsgId: `c${seq}`,
-  text: `m${seq}`,
-  serverTime: `2026-01-01T00:00:${String(seq).padStart(2, '0')}.000Z`,
-  ...over,
-});
+import {
+  FIXTURE_CONVERSATION as CONV,
+  FIXTURE_ME as ME,
+  deliveredMessage as msg,
+} from '@parley/testing/delivered-message.fixture';
 
 const texts = (t: Timeline) => t.items().map((i) => `${i.text}${i.status ? `:${i.status}` : ''}`);
 

@@ -37,6 +37,10 @@ describe('delivery', () => {
     });
   });
 
+  /** gateway-1's subscriber over `registry` (no Redis: the tests call `deliver` directly). */
+  const subscriberOn = (registry: ConnectionRegistry<ClientConnection>) =>
+    new DeliverySubscriber({} as never, registry, { GATEWAY_ID: 'gateway-1' }, knownSeqs, unacked);
+
   const batch: DeliveryBatch = {
     version: 1,
     items: [{ message, connectionIds: [C1, C2], ackConnectionId: SENDER }],
@@ -49,13 +53,7 @@ describe('delivery', () => {
       byConnection.set(id, []);
       registry.add(id, fakeConnection(byConnection.get(id)!));
     }
-    const subscriber = new DeliverySubscriber(
-      {} as never,
-      registry,
-      { GATEWAY_ID: 'gateway-1' },
-      knownSeqs,
-      unacked,
-    );
+    const subscriber = subscriberOn(registry);
     unacked.admit(SENDER, message.clientMsgId);
     subscriber.deliver(JSON.stringify(batch));
     expect(unacked.count).toBe(0); // the ack released the sender's pending send
@@ -79,13 +77,7 @@ describe('delivery', () => {
     const registry = new ConnectionRegistry<ClientConnection>();
     const sent: unknown[] = [];
     registry.add(C1, fakeConnection(sent));
-    const subscriber = new DeliverySubscriber(
-      {} as never,
-      registry,
-      { GATEWAY_ID: 'gateway-1' },
-      knownSeqs,
-      unacked,
-    );
+    const subscriber = subscriberOn(registry);
     subscriber.deliver(JSON.stringify(batch));
     expect(sent).toEqual([{ type: 'message', message }]);
     expect(() => subscriber.deliver('not json')).not.toThrow();

@@ -14,9 +14,9 @@ export class CursorPersistConsumer {
 
   @EventPattern(Topic.Cursors)
   async onCursor(@Payload() batch: EventBatch<CursorEventEnvelope>): Promise<void> {
-    const result = await this.cursors.apply(batch.events);
+    await this.cursors.apply(batch.events);
     this.logger.debug(
-      { partition: batch.partition, events: batch.events.length, ...result },
+      { partition: batch.partition, events: batch.events.length },
       'cursors advanced',
     );
   }

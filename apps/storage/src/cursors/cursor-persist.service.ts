@@ -6,12 +6,7 @@ import { CursorsRepository } from './cursors.repository';
 /** The most cursor events one transaction takes. */
 const MAX_GROUP_EVENTS = 5000;
 
-export interface CursorResult {
-  delivered: number;
-  read: number;
-}
-
-type WaitingBatch = GroupMember<CursorEventEnvelope, CursorResult>;
+type WaitingBatch = GroupMember<CursorEventEnvelope, void>;
 
 /**
  * The cursor step: delivered cursors per device and read cursors per member only move forward.
@@ -23,15 +18,16 @@ type WaitingBatch = GroupMember<CursorEventEnvelope, CursorResult>;
  */
 @Injectable()
 export class CursorPersistService {
-  private readonly queue = new GroupCommitQueue<CursorEventEnvelope, CursorResult>(
+  private readonly queue = new GroupCommitQueue<CursorEventEnvelope, void>(
     (group) => this.applyGroup(group),
     MAX_GROUP_EVENTS,
   );
 
   constructor(private readonly cursors: CursorsRepository) {}
 
-  apply(events: readonly CursorEventEnvelope[]): Promise<CursorResult> {
-    if (events.length === 0) return Promise.resolve({ delivered: 0, read: 0 });
+  /** Resolves once the batch's cursors are committed. */
+  apply(events: readonly CursorEventEnvelope[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
     return this.queue.submit(events);
   }
 
@@ -40,24 +36,22 @@ export class CursorPersistService {
    * and sends the rest again); the other batches of the group are written and resolved.
    */
   private async applyGroup(group: WaitingBatch[]): Promise<void> {
+    const plan = planCursors(group.flatMap((g) => g.events));
     const written = await this.cursors.transaction(async (tx) => {
-      const members = await tx.findMemberships(
-        planCursors(group.flatMap((g) => g.events)).memberships,
-      );
+      const members = await tx.findMemberships(plan.memberships);
       const clean: WaitingBatch[] = [];
       for (const g of group) {
         const poisoned = nonMemberEventIds(g.events, members);
         if (poisoned.length === 0) clean.push(g);
         else g.reject(new PoisonEventError(poisoned, 'user is not a member of the conversation'));
       }
-      const plan = planCursors(clean.flatMap((g) => g.events));
-      await tx.advanceDelivered(plan.delivered);
-      await tx.advanceRead(plan.read);
+      // Re-planned only when a batch was refused (rare: the gateway checks membership first).
+      const toWrite =
+        clean.length === group.length ? plan : planCursors(clean.flatMap((g) => g.events));
+      await tx.advanceDelivered(toWrite.delivered);
+      await tx.advanceRead(toWrite.read);
       return clean;
     });
-    for (const g of written) {
-      const plan = planCursors(g.events);
-      g.resolve({ delivered: plan.delivered.length, read: plan.read.length });
-    }
+    for (const g of written) g.resolve();
   }
 }

@@ -73,8 +73,7 @@ export class MessagePersistService {
         }
         return;
       }
-      for (const g of group) g.reject(err);
-      return;
+      throw err; // the queue rejects every caller of the group
     }
     this.publishThenSettle(group, events, stored);
   }

@@ -128,10 +128,11 @@ export async function runConnect(
   const processes = diffSamples(before, after, (Date.now() - beforeAt) / 1000);
 
   const all = mergeResults([...warm, ...results]);
+  const warmed = mergeResults(warm);
   const measured = mergeResults(results);
   const { connected, failed, errors, latency } = all;
   // Both phases' ramps, without the pause between them to read memory.
-  const elapsedMs = mergeResults(warm).elapsedMs + measured.elapsedMs;
+  const elapsedMs = warmed.elapsedMs + measured.elapsedMs;
   log(
     `connected ${connected}/${options.connections} in ${(elapsedMs / 1000).toFixed(1)} s; holding ${options.holdS} s`,
   );
@@ -168,7 +169,7 @@ export async function runConnect(
     connectRate: elapsedMs > 0 ? Math.round((connected / (elapsedMs / 1000)) * 10) / 10 : 0,
     connectLatencyMs: latency.summary(),
     errors,
-    baselineConnections: mergeResults(warm).connected,
+    baselineConnections: warmed.connected,
     memory,
     generatorCpuPercent: generator?.cpuPercent ?? 0,
     processes,

@@ -1,5 +1,9 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { Client } from 'pg';
+import {
+  usernameSkeleton,
+  usernameSkeletonSql,
+} from '../apps/gateway/src/accounts/username-skeleton';
 import { testStack } from './support/test-stack';
 
 /**
@@ -41,6 +45,12 @@ interface Reply<T> {
 const MAX_USERNAME_FAILURES = 5;
 /** Per-address failures tolerated before 429 (LOGIN_THROTTLE_MAX_ADDRESS_FAILURES default). */
 const MAX_ADDRESS_FAILURES = 20;
+/** Per-username failures (over all addresses) after which attempts are slowed, not refused. */
+const SLOWDOWN_AFTER_FAILURES = 10;
+/** Registrations per address per hour (REGISTER_MAX_PER_ADDRESS default). */
+const REGISTER_MAX_PER_ADDRESS = 10;
+const CONFLICT_MESSAGE =
+  'That username (or one that looks like it) or that email is already registered';
 
 const stack = testStack();
 const [gatewayA, gatewayB] = stack.gateways;
@@ -189,19 +199,85 @@ describe('accounts: registration', () => {
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([201, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
     for (const r of results.filter((x) => x.status === 409)) {
-      expect(r.body.error.code).toBe('conflict');
-      expect(fieldsOf(r.body)).toEqual(['username']);
+      expect(r.body.error).toMatchObject({ code: 'conflict', message: CONFLICT_MESSAGE });
     }
     expect(await usersNamed(base)).toBe(1);
   });
 
-  it('refuses a duplicate email (case-insensitively) with 409 naming the field', async () => {
+  it('refuses a duplicate email (case-insensitively) with the same 409 as a taken username, naming neither', async () => {
     const first = await registered(gatewayA);
-    const res = await register(gatewayB, newAccount({ email: first.email.toUpperCase() }));
-    expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe('conflict');
-    expect(fieldsOf(res.body)).toEqual(['email']);
+    const byEmail = await register(gatewayB, newAccount({ email: first.email.toUpperCase() }));
+    const byName = await register(gatewayA, newAccount({ username: first.username }));
+    for (const res of [byEmail, byName]) {
+      expect(res.status).toBe(409);
+      expect(withoutRequestId(res.body)).toEqual({ code: 'conflict', message: CONFLICT_MESSAGE });
+    }
   });
+
+  it('refuses a username that looks like a taken one (I/l/1, O/0, rn/m, vv/w), even registered at the same moment on both gateways', async () => {
+    const s = suffix().replace(/[0-9]/g, 'a');
+    const first = newAccount({ username: `lolo_${s}` });
+    expect((await register(gatewayA, first)).status).toBe(201);
+    for (const lookalike of [`1010_${s}`, `IoIo_${s}`, `l0lO_${s}`]) {
+      const attempt = newAccount({ username: lookalike });
+      const res = await register(gatewayB, attempt);
+      expect(res.status).toBe(409);
+      expect(await usersNamed(lookalike)).toBe(0);
+    }
+    const race = await Promise.all([
+      register(gatewayA, newAccount({ username: `mo_${s}` })),
+      register(gatewayB, newAccount({ username: `rno_${s}` })),
+    ]);
+    expect(race.map((r) => r.status).sort()).toEqual([201, 409]);
+    const { rows } = await db.query<{ n: string }>(
+      'SELECT count(*) AS n FROM users WHERE username_skeleton = $1',
+      [`mo_${s}`],
+    );
+    expect(Number(rows[0].n)).toBe(1);
+  });
+
+  it('computes the look-alike key in SQL (the migration) exactly as the gateway does', async () => {
+    const samples = ['Alice', 'a1ice', 'B0b_01', 'rnodern', 'VVendy', 'iIl1_o0O'];
+    for (const username of samples) {
+      const { rows } = await db.query<{ k: string }>(
+        `SELECT ${usernameSkeletonSql('$1::text')} AS k`,
+        [username],
+      );
+      expect(rows[0].k).toBe(usernameSkeleton(username));
+    }
+  });
+
+  it('throttles registrations per client address (429 with Retry-After), other addresses unaffected', async () => {
+    const address = newAddress();
+    for (let i = 0; i < REGISTER_MAX_PER_ADDRESS; i++) {
+      expect((await register(i % 2 ? gatewayA : gatewayB, newAccount(), address)).status).toBe(201);
+    }
+    const blocked = newAccount();
+    const res = await register(gatewayA, blocked, address);
+    expect(res.status).toBe(429);
+    expect(res.body.error.code).toBe('rate_limited');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await usersNamed(blocked.username)).toBe(0);
+    expect((await register(gatewayB, blocked)).status).toBe(201);
+  });
+
+  it.each([
+    ['a NUL', 'Al\u0000ice'],
+    ['terminal escape codes', '\u001b[2J\u001b[31mAlice'],
+    ['a bidi override', 'Alice\u202Eecila'],
+    ['a zero-width space', 'Ali\u200Bce'],
+    ['a line break', 'Alice\nAdmin'],
+  ])(
+    'refuses a realName with %s: 400 naming the field, nothing written',
+    async (_what, realName) => {
+      const account = newAccount({ realName });
+      const res = await register(gatewayA, account);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+      expect(fieldsOf(res.body)).toEqual(['realName']);
+      expect(await usersNamed(account.username)).toBe(0);
+    },
+  );
 
   it.each([
     ['an unknown field', { isAdmin: true }, 'isAdmin'],
@@ -424,15 +500,21 @@ describe('accounts: log-out and me', () => {
 });
 
 describe('accounts: log-in throttling (shared by every gateway through Redis)', () => {
-  it('throttles a username after repeated failures, on BOTH gateways, even with the right password', async () => {
+  it('throttles a username from one address after repeated failures, on BOTH gateways, even with the right password', async () => {
     const account = await registered();
+    const guesser = newAddress();
     for (let i = 0; i < MAX_USERNAME_FAILURES; i++) {
-      const res = await login(i % 2 ? gatewayA : gatewayB, account.username, 'wrong password!');
+      const res = await login(
+        i % 2 ? gatewayA : gatewayB,
+        account.username,
+        'wrong password!',
+        guesser,
+      );
       expect(res.status).toBe(401);
     }
     for (const gateway of [gatewayA, gatewayB]) {
       for (const password of ['wrong password!', account.password]) {
-        const res = await login(gateway, account.username.toUpperCase(), password);
+        const res = await login(gateway, account.username.toUpperCase(), password, guesser);
         expect(res.status).toBe(429);
         expect(res.body.error.code).toBe('rate_limited');
         const retryAfter = Number(res.headers.get('retry-after'));
@@ -442,16 +524,39 @@ describe('accounts: log-in throttling (shared by every gateway through Redis)', 
     }
   });
 
-  it('clears the username counter on a successful log-in', async () => {
+  it("never locks the owner out: a stranger's wrong passwords, from one address or from many, leave the owner's log-in working", async () => {
     const account = await registered();
-    for (let i = 0; i < MAX_USERNAME_FAILURES - 1; i++) {
-      expect((await login(gatewayA, account.username, 'wrong password!')).status).toBe(401);
+    const stranger = newAddress();
+    for (let i = 0; i < MAX_USERNAME_FAILURES + 1; i++) {
+      await login(gatewayA, account.username, 'wrong password!', stranger);
     }
-    expect((await login(gatewayB, account.username, account.password)).status).toBe(200);
-    for (let i = 0; i < MAX_USERNAME_FAILURES; i++) {
+    expect((await login(gatewayA, account.username, account.password, stranger)).status).toBe(429);
+    // Many strangers, past the username's slowdown threshold (counting the first stranger's five):
+    // slowed down, never refused.
+    for (let i = 0; i < SLOWDOWN_AFTER_FAILURES - MAX_USERNAME_FAILURES + 2; i++) {
       expect((await login(gatewayB, account.username, 'wrong password!')).status).toBe(401);
     }
-    expect((await login(gatewayA, account.username, account.password)).status).toBe(429);
+    const owner = newAddress();
+    const res = await login(gatewayB, account.username, account.password, owner);
+    expect(res.status).toBe(200);
+    expect(res.body.user.id).toBe(account.id);
+  });
+
+  it('clears the pair counter on a successful log-in', async () => {
+    const account = await registered();
+    const address = newAddress();
+    for (let i = 0; i < MAX_USERNAME_FAILURES - 1; i++) {
+      expect((await login(gatewayA, account.username, 'wrong password!', address)).status).toBe(
+        401,
+      );
+    }
+    expect((await login(gatewayB, account.username, account.password, address)).status).toBe(200);
+    for (let i = 0; i < MAX_USERNAME_FAILURES; i++) {
+      expect((await login(gatewayB, account.username, 'wrong password!', address)).status).toBe(
+        401,
+      );
+    }
+    expect((await login(gatewayA, account.username, account.password, address)).status).toBe(429);
   });
 
   it('throttles a client address failing across many usernames', async () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -7,7 +8,7 @@ import { ConsumerGroup } from '../libs/common/src/contracts/topics';
 import { canConnect } from '../tools/stack/preflight';
 import type * as Launcher from '../tools/stack/stack-launcher';
 import { BlockableProxy } from './support/blockable-proxy';
-import { TEST_STACK_FILE, TestStack } from './support/test-stack';
+import { TEST_GATEWAY_ENV, TEST_STACK_FILE, TestStack } from './support/test-stack';
 
 declare global {
   var __PARLEY_STACK__: Launcher.RunningStack | undefined;
@@ -53,6 +54,8 @@ export default async function globalSetup(): Promise<void> {
 
   const logDir = join(ROOT, '.data', 'test-logs');
   mkdirSync(logDir, { recursive: true });
+  // A fresh secret per run, shared with the tests (they sign forged and expired tokens with it).
+  const jwtSecret = randomBytes(32).toString('base64url');
   const stack = await launchStack({
     gateways: 2,
     basePort: BASE_PORT,
@@ -62,6 +65,11 @@ export default async function globalSetup(): Promise<void> {
     kafkaBrokers: KAFKA_BROKERS,
     logLevel: process.env.PARLEY_TEST_LOG_LEVEL ?? 'info',
     nodeEnv: 'test',
+    jwtSecret,
+    // Tests simulate many client addresses with X-Forwarded-For from loopback.
+    trustProxy: 'loopback',
+    exemptLoopbackFromRegistrationLimit: true,
+    extraEnv: { gateway: TEST_GATEWAY_ENV },
     storageDatabaseUrl: storageDatabaseUrl.toString(),
     logDir,
     say,
@@ -77,6 +85,7 @@ export default async function globalSetup(): Promise<void> {
     redisUrl: REDIS_URL,
     kafkaBrokers: KAFKA_BROKERS.split(','),
     storageDatabaseProxy: proxy.controlUrl,
+    jwtSecret,
   };
   writeFileSync(TEST_STACK_FILE, JSON.stringify(info, null, 2));
   say(`stack ready (logs in ${logDir})`);

@@ -129,6 +129,9 @@ describe('messaging edge cases (tickets, membership, frames)', () => {
         username: alice.username,
         deviceId: 'laptop-1',
         gatewayId: answer.body.gatewayId,
+        // The log-in session behind the token that asked, and when that token expires.
+        sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        expiresAt: expect.any(Number),
       });
       expect(await redis.ttl(key)).toBeGreaterThan(0);
       const noDevice = await requestConnect(gateway1, alice);

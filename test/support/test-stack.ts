@@ -12,7 +12,21 @@ export interface TestStack {
   kafkaBrokers: string[];
   /** Control URL of the proxy between storage and PostgreSQL (see support/blockable-proxy.ts). */
   storageDatabaseProxy: string;
+  /** The gateways' JWT secret for this run (tests sign forged and expired tokens with it). */
+  jwtSecret: string;
 }
+
+/**
+ * The test gateways' tuning. Send bursts: one test sends 1,000 messages from one socket at once
+ * (the default burst is 100); the send-budget tests are written against these numbers.
+ */
+export const TEST_GATEWAY_ENV: Record<string, string> = {
+  SEND_BURST_PER_SOCKET: '1000',
+  SEND_BURST_PER_USER: '1500',
+  // Slow-client cut-offs a test can wait for (defaults: 10 s and 30 s).
+  HTTP_HEADERS_TIMEOUT_MS: '3000',
+  HTTP_REQUEST_TIMEOUT_MS: '6000',
+};
 
 export const TEST_STACK_FILE = join(__dirname, '..', '..', '.data', 'test-stack.json');
 

@@ -29,6 +29,11 @@ export interface ProvisionOptions {
   cacheFile: string;
   concurrency: number;
   password: string;
+  /**
+   * A cached token is reused only if it stays valid this long: a socket lives as long as the
+   * access token it was opened with (the gateway closes it, 4002, at the token's expiry).
+   */
+  minRemainingMs?: number;
   log: (line: string) => void;
 }
 
@@ -138,6 +143,7 @@ export async function provisionAccounts(
 ): Promise<{ accounts: CachedAccount[]; stats: ProvisionStats }> {
   const started = Date.now();
   const { gateways, usernames, password, log } = options;
+  const minRemainingMs = options.minRemainingMs ?? MIN_REMAINING_MS;
   const cache = readCache(options.cacheFile, gateways[0]);
   const stats: ProvisionStats = {
     cached: 0,
@@ -189,7 +195,7 @@ export async function provisionAccounts(
     await mapLimit(usernames, options.concurrency, async (username, i) => {
       const gateway = gateways[i % gateways.length];
       const cached = cache.accounts[username];
-      if (cached && cached.expiresAt - Date.now() > MIN_REMAINING_MS) {
+      if (cached && cached.expiresAt - Date.now() > minRemainingMs) {
         stats.cached++;
       } else if (cached) {
         try {

@@ -147,14 +147,30 @@ async function main(): Promise<number> {
   log(
     `${workload}: ${users} users (lt_${prefix}_0..${users - 1}) on ${gateways.join(', ')}; ${workers} workers`,
   );
+  // Sockets end with the access token they were opened with: tokens must outlive the run.
+  const plannedS =
+    workload === 'connect'
+      ? 300 + Number(values.hold ?? 5)
+      : Number(values.warmup ?? 0) +
+        (values.rates ?? values.rate ?? '500').split(',').length *
+          (Number(values.duration ?? 30) + Number(values.drain ?? 10)) +
+        120;
   const { accounts, stats } = await provisionAccounts({
     usernames,
     gateways,
     cacheFile,
     concurrency: int(values['login-concurrency'], 8, 'login-concurrency', 1, 256),
     password: values.password,
+    minRemainingMs: plannedS * 1000,
     log,
   });
+  const shortest = Math.min(...accounts.map((a) => a.expiresAt)) - Date.now();
+  if (shortest < plannedS * 1000) {
+    log(
+      `warning: access tokens expire in ${Math.round(shortest / 1000)} s, before this run ends (~${plannedS} s); ` +
+        "sockets are closed (4002) at their token's expiry: raise JWT_ACCESS_TTL_SECONDS on the stack for runs this long",
+    );
+  }
   log(
     `accounts ready in ${(stats.elapsedMs / 1000).toFixed(1)} s: ${stats.cached} cached, ${stats.refreshed} refreshed, ${stats.loggedIn} logged in (${stats.registered} new); cache ${cacheFile}`,
   );

@@ -26,6 +26,7 @@ const composeService = z.object({
     .union([z.array(z.string()), z.record(z.object({ condition: z.string().optional() }))])
     .optional(),
   healthcheck: z.object({ test: z.union([z.string(), z.array(z.string())]) }).optional(),
+  ports: z.array(z.union([z.string(), z.number()])).optional(),
 });
 type ComposeService = z.infer<typeof composeService>;
 const composeFile = z.object({ services: z.record(composeService) });
@@ -126,6 +127,18 @@ describe('docker-compose.yml matches the launcher (stack-definition.ts)', () => 
       const brokers = environment(service(name)).get('KAFKA_BROKERS') ?? '';
       expect(brokers).not.toBe('');
       for (const b of brokers.split(',')) expect(advertised).toContain(`://${b}`);
+    }
+  });
+
+  it('publishes only the gateways on every interface: internal services and Kafka on loopback', () => {
+    for (const [name, s] of Object.entries(compose)) {
+      if (name === 'gateway') continue;
+      for (const port of s.ports ?? []) {
+        expect({ name, port: String(port) }).toEqual({
+          name,
+          port: expect.stringMatching(/^127\.0\.0\.1:/),
+        });
+      }
     }
   });
 

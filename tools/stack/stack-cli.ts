@@ -1,9 +1,33 @@
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DEFAULT_STACK_OPTIONS, StackOptions } from './stack-definition';
 import { launchStack, REPO_ROOT } from './stack-launcher';
 
+/** Where the development stack keeps its gateways' signing key (git-ignored, mode 0600). */
+export const DEV_JWT_SECRET_FILE = join(REPO_ROOT, '.data', 'jwt-secret');
+
+/**
+ * The development stack's JWT secret: made once at random and kept in `file`, so every gateway
+ * gets the same one and tokens survive a restart of the stack. Never a value from the source.
+ */
+export function developmentJwtSecret(file = DEV_JWT_SECRET_FILE): string {
+  if (existsSync(file)) {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (secret.length >= 32) return secret;
+  }
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
 /** Options from the environment (same variable names as the services and docker-compose). */
-export function stackOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptions {
+export function stackOptionsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  secret: () => string = developmentJwtSecret,
+): StackOptions {
   const int = (name: string, fallback: number) => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
@@ -19,7 +43,7 @@ export function stackOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Stack
     redisUrl: env.REDIS_URL || DEFAULT_STACK_OPTIONS.redisUrl,
     kafkaBrokers: env.KAFKA_BROKERS || DEFAULT_STACK_OPTIONS.kafkaBrokers,
     logLevel: env.LOG_LEVEL || DEFAULT_STACK_OPTIONS.logLevel,
-    jwtSecret: env.JWT_SECRET || undefined,
+    jwtSecret: env.JWT_SECRET || secret(),
   };
 }
 

@@ -25,10 +25,23 @@ export interface StackOptions {
   kafkaBrokers: string;
   logLevel: string;
   nodeEnv: 'development' | 'test' | 'production';
+  /** The gateways' shared signing key (the launcher keeps one in .data/jwt-secret). */
   jwtSecret?: string;
   /** Storage's DATABASE_URL when it differs (the e2e set-up routes it through a blockable proxy). */
   storageDatabaseUrl?: string;
+  /**
+   * Development and test stacks run on loopback: the load tool and the tests register many users
+   * from 127.0.0.1, so the registration limit exempts loopback there (REGISTER_EXEMPT_ADDRESSES).
+   */
+  exemptLoopbackFromRegistrationLimit?: boolean;
+  /** Which peers may set X-Forwarded-For (TRUST_PROXY); the e2e tests simulate many clients. */
+  trustProxy?: string;
+  /** Extra variables per service kind (the e2e set-up's test tuning); not part of a deployment. */
+  extraEnv?: Partial<Record<ServiceKind, Record<string, string>>>;
 }
+
+/** Every form of the loopback address a request from this machine can arrive with. */
+export const LOOPBACK_ADDRESSES = ['127.0.0.1', '::1', '::ffff:127.0.0.1'];
 
 export const DEFAULT_STACK_OPTIONS: StackOptions = {
   gateways: 2,
@@ -39,6 +52,7 @@ export const DEFAULT_STACK_OPTIONS: StackOptions = {
   kafkaBrokers: '127.0.0.1:9092',
   logLevel: 'info',
   nodeEnv: 'development',
+  exemptLoopbackFromRegistrationLimit: true,
 };
 
 /** Every variable the launcher may set, per service kind (docker-compose must carry the same). */
@@ -54,6 +68,9 @@ export const STACK_ENV_VARS: Record<ServiceKind, readonly string[]> = {
     'GATEWAY_ID',
     'GATEWAY_PUBLIC_URL',
     'JWT_SECRET',
+    'WS_ALLOWED_ORIGINS',
+    'TRUST_PROXY',
+    'REGISTER_EXEMPT_ADDRESSES',
   ],
   session: ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKERS', 'REDIS_URL'],
   presence: ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKERS', 'DATABASE_URL'],
@@ -83,6 +100,9 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
       STACK_ENV_VARS[kind].filter((k) => env[k] !== undefined).map((k) => [k, env[k] as string]),
     );
   const services: ServiceDefinition[] = [];
+  const gatewayPorts = Array.from({ length: options.gateways }, (_, i) => options.basePort + i);
+  // A page served by any gateway may open its socket on any other (the directory picks).
+  const origins = gatewayPorts.map((port) => `http://${options.host}:${port}`).join(',');
   for (let i = 0; i < options.gateways; i++) {
     const port = options.basePort + i;
     services.push({
@@ -98,6 +118,11 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
         GATEWAY_ID: `gateway-${i + 1}`,
         GATEWAY_PUBLIC_URL: `ws://${options.host}:${port}/ws`,
         JWT_SECRET: options.jwtSecret,
+        WS_ALLOWED_ORIGINS: origins,
+        TRUST_PROXY: options.trustProxy,
+        REGISTER_EXEMPT_ADDRESSES: options.exemptLoopbackFromRegistrationLimit
+          ? LOOPBACK_ADDRESSES.join(',')
+          : undefined,
       }),
     });
   }
@@ -124,5 +149,6 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
       }),
     });
   }
+  for (const service of services) Object.assign(service.env, options.extraEnv?.[service.kind]);
   return services;
 }

@@ -20,7 +20,9 @@ import { HeartbeatModule } from './heartbeat/heartbeat.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { CreateAccounts1763700000000 } from './migrations/1763700000000-CreateAccounts';
 import { CreateContacts1763950000000 } from './migrations/1763950000000-CreateContacts';
+import { AddUsernameSkeleton1764000000000 } from './migrations/1764000000000-AddUsernameSkeleton';
 import { RealtimeModule } from './realtime/realtime.module';
+import { ThrottlingModule } from './throttling/throttling.module';
 import { UsersModule } from './users/users.module';
 
 export const GATEWAY_SERVICE = 'gateway';
@@ -43,7 +45,11 @@ export function createAppModule(config: GatewayConfig): Type<unknown> {
         url: config.DATABASE_URL,
         owner: GATEWAY_SERVICE,
         entities: [UserEntity, RefreshTokenEntity],
-        migrations: [CreateAccounts1763700000000, CreateContacts1763950000000],
+        migrations: [
+          CreateAccounts1763700000000,
+          CreateContacts1763950000000,
+          AddUsernameSkeleton1764000000000,
+        ],
       }),
       RedisModule.forRoot(config.REDIS_URL),
       KafkaModule.forRoot({
@@ -57,6 +63,7 @@ export function createAppModule(config: GatewayConfig): Type<unknown> {
         checks: [KafkaReadinessCheck, DatabaseReadinessCheck, RedisReadinessCheck],
       }),
       ConnectionsModule,
+      ThrottlingModule,
       HeartbeatModule,
       AccountsModule,
       UsersModule,

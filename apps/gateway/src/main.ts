@@ -1,5 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { bootstrapService, exitOnStartupError } from '@parley/common';
+import { bootstrapService, exitOnStartupError, httpServerLimits } from '@parley/common';
+import type { NextFunction, Request, Response } from 'express';
 import { createAppModule, GATEWAY_SERVICE } from './app.module';
 import { loadGatewayConfig } from './config/gateway.config';
 import { GatewayHeartbeatService } from './heartbeat/gateway-heartbeat.service';
@@ -10,11 +12,23 @@ async function main(): Promise<void> {
     service: GATEWAY_SERVICE,
     host: config.HOST,
     port: config.PORT,
+    http: httpServerLimits(config),
     configure: (nest) => {
       // Which peers may set X-Forwarded-For: req.ip (the throttled client address) follows it.
       (nest as NestExpressApplication).set('trust proxy', trustProxy(config.TRUST_PROXY));
+      // Answers carry tokens, tickets and private messages: no cache keeps a copy.
+      nest.use((_req: Request, res: Response, next: NextFunction) => {
+        res.setHeader('Cache-Control', 'no-store');
+        next();
+      });
     },
   });
+  if (config.JWT_SECRET_EPHEMERAL) {
+    new Logger('Bootstrap').warn(
+      'JWT_SECRET is not set: using a random key for this process only (loopback development). ' +
+        'Tokens will not work on other gateways or after a restart; scripts/stack.sh up sets one.',
+    );
+  }
   // Announce the gateway only once it accepts connections.
   app.get(GatewayHeartbeatService).start();
 }

@@ -1,4 +1,9 @@
-import { bootstrapService, ConsumerGroup, exitOnStartupError } from '@parley/common';
+import {
+  bootstrapService,
+  httpServerLimits,
+  ConsumerGroup,
+  exitOnStartupError,
+} from '@parley/common';
 import { KafkaBatchTransport, RARE_EVENTS_FETCH } from '@parley/kafka';
 import { createAppModule, PRESENCE_SERVICE } from './app.module';
 import { loadPresenceConfig } from './config/presence.config';
@@ -9,6 +14,7 @@ async function main(): Promise<void> {
     service: PRESENCE_SERVICE,
     host: config.HOST,
     port: config.PORT,
+    http: httpServerLimits(config),
     transport: new KafkaBatchTransport({
       clientId: PRESENCE_SERVICE,
       brokers: config.KAFKA_BROKERS,

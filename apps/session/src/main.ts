@@ -1,4 +1,9 @@
-import { bootstrapService, ConsumerGroup, exitOnStartupError } from '@parley/common';
+import {
+  bootstrapService,
+  httpServerLimits,
+  ConsumerGroup,
+  exitOnStartupError,
+} from '@parley/common';
 import { KafkaBatchTransport } from '@parley/kafka';
 import { createAppModule, SESSION_SERVICE } from './app.module';
 import { loadSessionConfig } from './config/session.config';
@@ -9,6 +14,7 @@ async function main(): Promise<void> {
     service: SESSION_SERVICE,
     host: config.HOST,
     port: config.PORT,
+    http: httpServerLimits(config),
     transport: new KafkaBatchTransport({
       clientId: SESSION_SERVICE,
       brokers: config.KAFKA_BROKERS,

@@ -1,4 +1,9 @@
-import { bootstrapService, ConsumerGroup, exitOnStartupError } from '@parley/common';
+import {
+  bootstrapService,
+  httpServerLimits,
+  ConsumerGroup,
+  exitOnStartupError,
+} from '@parley/common';
 import { KafkaBatchTransport } from '@parley/kafka';
 import { createAppModule, STORAGE_SERVICE } from './app.module';
 import { loadStorageConfig } from './config/storage.config';
@@ -9,6 +14,7 @@ async function main(): Promise<void> {
     service: STORAGE_SERVICE,
     host: config.HOST,
     port: config.PORT,
+    http: httpServerLimits(config),
     transport: new KafkaBatchTransport({
       clientId: STORAGE_SERVICE,
       brokers: config.KAFKA_BROKERS,

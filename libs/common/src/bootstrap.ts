@@ -1,9 +1,17 @@
-import { INestApplication, Logger as NestLogger, Type } from '@nestjs/common';
+import {
+  INestApplication,
+  Logger as NestLogger,
+  NestApplicationOptions,
+  Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CustomTransportStrategy } from '@nestjs/microservices';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { json } from 'express';
+import { createServer, type RequestListener } from 'node:http';
 import { Logger } from 'nestjs-pino';
+import type { HttpServerLimits } from './config/config.loader';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 
 export interface BootstrapOptions {
@@ -16,6 +24,67 @@ export interface BootstrapOptions {
   bodyLimit?: string;
   /** Called with the app before it listens (e.g. to attach a WebSocket adapter). */
   configure?: (app: INestApplication) => void;
+  /** Timeouts and the connection cap of the HTTP server (httpServerLimits(config)). */
+  http: HttpServerLimits;
+}
+
+/** Request heads with more header lines than this are refused (Node's default is 2,000). */
+const MAX_HEADERS_COUNT = 100;
+
+/**
+ * Any rejection nobody handled, and any exception nobody caught, is logged with its stack (the
+ * context to find it). A stray rejection is a bug in one request's path: the process keeps
+ * serving everyone else. An uncaught exception may have left state half-changed: the process
+ * exits non-zero after logging it, and its supervisor restarts it.
+ */
+export function installProcessHandlers(
+  service: string,
+  logger: Pick<NestLogger, 'error' | 'fatal'>,
+  exit: (code: number) => void = (code) => process.exit(code),
+): () => void {
+  const onRejection = (reason: unknown) => {
+    logger.error({ service, err: reason }, 'unhandled promise rejection (process keeps running)');
+  };
+  const onException = (err: Error, origin: string) => {
+    logger.fatal({ service, err, origin }, 'uncaught exception; exiting');
+    exit(1);
+  };
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  return () => {
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
+  };
+}
+
+/** How often Node checks requests against their timeouts (its default is every 30 s). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+
+/**
+ * Express, on an HTTP server built with Parley's limits. Node's defaults leave slow clients
+ * connected for minutes (a request head may take 60 s, a body 300 s, checked every 30 s) and
+ * accept any number of connections: every limit is set here, and some can only be set when the
+ * server is created.
+ */
+class LimitedExpressAdapter extends ExpressAdapter {
+  constructor(private readonly limits: HttpServerLimits) {
+    super();
+  }
+
+  override initHttpServer(_options: NestApplicationOptions): void {
+    const server = createServer(
+      {
+        headersTimeout: this.limits.headersTimeoutMs,
+        requestTimeout: this.limits.requestTimeoutMs,
+        keepAliveTimeout: this.limits.keepAliveTimeoutMs,
+        connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+      },
+      this.getInstance<RequestListener>(),
+    );
+    server.maxConnections = this.limits.maxConnections;
+    server.maxHeadersCount = MAX_HEADERS_COUNT;
+    this.httpServer = server;
+  }
 }
 
 /**
@@ -27,8 +96,17 @@ export async function bootstrapService(
   module: Type<unknown>,
   options: BootstrapOptions,
 ): Promise<INestApplication> {
-  const app = await NestFactory.create(module, { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create(module, new LimitedExpressAdapter(options.http), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   app.useLogger(app.get(Logger));
+  const logger = new NestLogger('Bootstrap');
+  installProcessHandlers(options.service, logger);
+  // No framework banner on every answer.
+  (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable(
+    'x-powered-by',
+  );
   app.use(json({ limit: options.bodyLimit ?? '16kb' }));
   app.use((_req: Request, res: Response, next: NextFunction) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -43,7 +121,6 @@ export async function bootstrapService(
     await app.startAllMicroservices();
   }
   await app.listen(options.port, options.host);
-  const logger = new NestLogger('Bootstrap');
   logger.log(
     { service: options.service, url: `http://${options.host}:${options.port}` },
     `${options.service} listening`,

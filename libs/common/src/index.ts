@@ -6,3 +6,4 @@ export * from './observability';
 export * from './database';
 export * from './redis';
 export * from './bootstrap';
+export * from './text';

@@ -7,6 +7,7 @@ export interface TestAccount {
   username: string;
   password: string;
   accessToken: string;
+  refreshToken: string;
 }
 
 import type { ConnectAnswer } from '@parley/common';
@@ -41,18 +42,28 @@ export async function createAccount(gateway: string, prefix = 'u'): Promise<Test
   });
   if (reg.status !== 201)
     throw new Error(`register ${username}: ${reg.status} ${JSON.stringify(reg.body)}`);
-  const login = await postJson<{ accessToken: string }>(`${gateway}/v1/auth/login`, {
-    username,
-    password,
-  });
+  const tokens = await logIn(gateway, username, password);
+  return { id: reg.body.user.id, username, password, ...tokens };
+}
+
+/** A new log-in session for an existing user: its own access and refresh token. */
+export async function logIn(
+  gateway: string,
+  username: string,
+  password: string,
+): Promise<{ accessToken: string; refreshToken: string }> {
+  const login = await postJson<{ accessToken: string; refreshToken: string }>(
+    `${gateway}/v1/auth/login`,
+    { username, password },
+  );
   if (login.status !== 200) throw new Error(`login ${username}: ${login.status}`);
-  return { id: reg.body.user.id, username, password, accessToken: login.body.accessToken };
+  return { accessToken: login.body.accessToken, refreshToken: login.body.refreshToken };
 }
 
 /** POST /v1/connect: the directory's gateway choice and a single-use ticket. */
 export async function requestConnect(
   gateway: string,
-  account: TestAccount,
+  account: Pick<TestAccount, 'accessToken'>,
   deviceId?: string,
 ): Promise<{ status: number; body: ConnectAnswer }> {
   return postJson<ConnectAnswer>(
@@ -70,7 +81,8 @@ export class ParleyTestClient {
   readonly frames: ServerFrame[] = [];
   private waiters: { match: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
   closeCode: number | undefined;
-  private readonly closed: Promise<number>;
+  /** Resolves with the close code once the socket has closed. */
+  readonly closed: Promise<number>;
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
@@ -91,9 +103,16 @@ export class ParleyTestClient {
   }
 
   /** Opens the socket with a ticket URL; rejects with the HTTP status if the upgrade is refused. */
-  static open(url: string, ticket: string): Promise<ParleyTestClient> {
+  static open(
+    url: string,
+    ticket: string,
+    options: { origin?: string } = {},
+  ): Promise<ParleyTestClient> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(`${url}?ticket=${encodeURIComponent(ticket)}`);
+      const socket = new WebSocket(
+        `${url}?ticket=${encodeURIComponent(ticket)}`,
+        options.origin ? { origin: options.origin } : {},
+      );
       const client = new ParleyTestClient(socket);
       socket.once('open', () => resolve(client));
       socket.once('unexpected-response', (_req, res) =>
@@ -106,7 +125,7 @@ export class ParleyTestClient {
   /** Directory + ticket + socket, as a real client does; waits for the `hello` frame. */
   static async connect(
     gateway: string,
-    account: TestAccount,
+    account: Pick<TestAccount, 'accessToken'>,
     deviceId?: string,
   ): Promise<ParleyTestClient> {
     const answer = await requestConnect(gateway, account, deviceId);
@@ -115,6 +134,28 @@ export class ParleyTestClient {
     const client = await ParleyTestClient.open(answer.body.url, answer.body.ticket);
     await client.next((f) => f.type === 'hello');
     return client;
+  }
+
+  /**
+   * As `connect`, but on the gateway whose WebSocket URL is `socketUrl`: asks the directory until
+   * it assigns that gateway (tickets it issues for another gateway just expire).
+   */
+  static async connectTo(
+    gateway: string,
+    socketUrl: string,
+    account: Pick<TestAccount, 'accessToken'>,
+    deviceId?: string,
+  ): Promise<ParleyTestClient> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const answer = await requestConnect(gateway, account, deviceId);
+      if (answer.status !== 200)
+        throw new Error(`connect: ${answer.status} ${JSON.stringify(answer.body)}`);
+      if (answer.body.url !== socketUrl) continue;
+      const client = await ParleyTestClient.open(answer.body.url, answer.body.ticket);
+      await client.next((f) => f.type === 'hello');
+      return client;
+    }
+    throw new Error(`the directory never assigned ${socketUrl}`);
   }
 
   send(frame: unknown): void {

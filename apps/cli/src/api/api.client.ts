@@ -146,6 +146,16 @@ export class ApiClient {
     return Array.isArray(answer) ? { messages: answer, hasMore: false } : answer;
   }
 
+  /**
+   * A newly issued access token (rotating the stored pair), to renew an open socket's
+   * authorization before the one it was opened with expires.
+   */
+  async freshAccessToken(): Promise<string> {
+    const credentials = this.config.readCredentials();
+    if (!credentials) throw new NotLoggedInError();
+    return (await this.refresh(credentials)).accessToken;
+  }
+
   // --- plumbing ---
 
   /** An authenticated call: one refresh-and-retry on 401. */

@@ -59,6 +59,7 @@ async function setup(options: { offline?: boolean } = {}) {
         deviceId: 'd',
         gatewayId: 'gw-1',
         heartbeatMs: 25000,
+        expiresAt: '2099-01-01T00:00:00.000Z',
       });
     },
     drop() {

@@ -15,6 +15,7 @@ import {
 import type { OutboxStore } from '../outbox/outbox.store';
 import type { ConnectionState, SocketSessionHandlers } from '../session/socket-session';
 import type { ChatView } from './chat-screen';
+import { sanitize } from './message-line';
 import { Timeline } from './timeline';
 
 /** What the controller needs of a connection (SocketSession; a fake in specs). */
@@ -50,6 +51,7 @@ export class ChatController {
   private notice: string | undefined;
   private readSent = 0;
   private historyAsked = false;
+  private resendTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly peer: string,
@@ -78,6 +80,7 @@ export class ChatController {
   }
 
   stop(): void {
+    clearTimeout(this.resendTimer);
     this.session.stop();
   }
 
@@ -151,7 +154,7 @@ export class ChatController {
   }
 
   private handleHello(): void {
-    for (const entry of entriesToFlush(this.outbox.read())) this.session.send(sendFrameOf(entry));
+    this.flushOutbox();
     this.session.send({ type: 'sync', ref: 'sync', limit: SYNC_LIMIT });
     this.historyAsked = false;
     if (this.conversationId) this.askHistory();
@@ -207,7 +210,7 @@ export class ChatController {
     for (const [conversationId, seq] of delivered)
       this.session.send({ type: 'delivered', conversationId, seq });
     if (elsewhere.size > 0 && live)
-      this.notice = `new message from ${[...elsewhere].join(', ')} in another chat`;
+      this.notice = `new message from ${sanitize([...elsewhere].join(', '))} in another chat`;
   }
 
   private handleError(frame: ErrorFrame): void {
@@ -216,7 +219,26 @@ export class ChatController {
       this.timeline.fail(frame.clientMsgId, frame.message);
       return;
     }
-    this.notice = `server: ${frame.message} (${frame.code})`;
+    if (frame.clientMsgId && frame.retryAfterMs !== undefined) this.resendLater(frame.retryAfterMs);
+    this.notice = `server: ${sanitize(frame.message)} (${frame.code})`;
+  }
+
+  /** Everything still in the outbox, oldest first, with the same ids (a resend stores nothing twice). */
+  private flushOutbox(): void {
+    for (const entry of entriesToFlush(this.outbox.read())) this.session.send(sendFrameOf(entry));
+  }
+
+  /**
+   * A send was refused for now (rate_limited, overloaded): after the server's pause the outbox is
+   * sent again, in order, so the refused message and the ones typed after it keep their order.
+   */
+  private resendLater(ms: number): void {
+    if (this.resendTimer) return;
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = undefined;
+      this.flushOutbox();
+    }, ms);
+    this.resendTimer.unref();
   }
 
   /** Everything shown is read: move the read cursor once per new highest seq. */

@@ -22,9 +22,9 @@ export function renderConversationLine(
 ): string {
   const unread = c.unread > 0 ? `  (${c.unread} unread)` : '';
   const last = c.lastMessage
-    ? `  ${formatTime(c.lastMessage.serverTime, now)} ${c.lastMessage.senderUsername}: ${sanitize(c.lastMessage.text)}`
+    ? `  ${formatTime(c.lastMessage.serverTime, now)} ${sanitize(c.lastMessage.senderUsername)}: ${sanitize(c.lastMessage.text)}`
     : '  (no messages)';
-  const line = `${conversationTitle(c, myUserId)}${unread}${last}`;
+  const line = `${sanitize(conversationTitle(c, myUserId))}${unread}${last}`;
   const chars = [...line];
   return chars.length > width ? `${chars.slice(0, width - 1).join('')}…` : line;
 }

@@ -1,3 +1,4 @@
+import { displaySafe } from '@parley/common';
 import type { MessageStatus, TimelineItem } from './timeline';
 
 export const STATUS_MARKS: Record<MessageStatus, string> = {
@@ -6,10 +7,13 @@ export const STATUS_MARKS: Record<MessageStatus, string> = {
   failed: '✗',
 };
 
-/** Replaces control characters (ESC, CR, BEL, C1…) so message text cannot drive the terminal. */
+/**
+ * Anything the server sent, made safe to print on one terminal line: control characters (ESC, CR,
+ * BEL, C1…), bidi overrides and invisible characters become U+FFFD, so no name or message can
+ * drive the terminal or reorder the line; a line break shows as ⏎.
+ */
 export function sanitize(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\ufffd').replace(/\n/g, ' ⏎ ');
+  return displaySafe(text.replace(/\n/g, ' ⏎ '));
 }
 
 /** HH:MM in local time; the ISO string itself when it does not parse. */
@@ -27,7 +31,7 @@ export function formatTime(iso: string, now: Date = new Date()): string {
 export function renderMessageLine(item: TimelineItem, now?: Date): string {
   const mark = item.status ? ` ${STATUS_MARKS[item.status]}` : '';
   const error = item.status === 'failed' && item.error ? ` (${sanitize(item.error)})` : '';
-  return `${formatTime(item.time, now)} ${item.senderUsername}: ${sanitize(item.text)}${mark}${error}`;
+  return `${formatTime(item.time, now)} ${sanitize(item.senderUsername)}: ${sanitize(item.text)}${mark}${error}`;
 }
 
 /** Splits a line into rows of at most `width` characters; continuation rows are indented. */

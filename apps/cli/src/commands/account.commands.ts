@@ -1,3 +1,4 @@
+import { sanitize } from '../chat/message-line';
 import { Prompter } from '../terminal/prompter';
 import { CommandContext, requireCredentials } from './command-context';
 
@@ -64,6 +65,6 @@ export async function logoutCommand(ctx: CommandContext): Promise<void> {
 export async function whoamiCommand(ctx: CommandContext): Promise<void> {
   const credentials = requireCredentials(ctx);
   const user = await ctx.api.me();
-  const name = user.realName ? ` (${user.realName})` : '';
+  const name = user.realName ? ` (${sanitize(user.realName)})` : '';
   ctx.stdout.write(`${user.username}${name} on ${credentials.server}\n`);
 }

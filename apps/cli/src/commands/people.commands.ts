@@ -1,3 +1,4 @@
+import { sanitize } from '../chat/message-line';
 import { CommandContext, UsageError } from './command-context';
 
 export async function usersCommand(ctx: CommandContext, args: string[]): Promise<void> {
@@ -6,7 +7,9 @@ export async function usersCommand(ctx: CommandContext, args: string[]): Promise
   const users = await ctx.api.users(prefix);
   if (users.length === 0) ctx.stdout.write(`No users starting with "${prefix}".\n`);
   for (const user of users)
-    ctx.stdout.write(`${user.username}${user.realName ? `  ${user.realName}` : ''}\n`);
+    ctx.stdout.write(
+      `${sanitize(user.username)}${user.realName ? `  ${sanitize(user.realName)}` : ''}\n`,
+    );
 }
 
 export async function contactsCommand(ctx: CommandContext, args: string[]): Promise<void> {
@@ -22,5 +25,7 @@ export async function contactsCommand(ctx: CommandContext, args: string[]): Prom
   const contacts = await ctx.api.contacts();
   if (contacts.length === 0) ctx.stdout.write('No contacts yet: parley contacts add <username>\n');
   for (const contact of contacts)
-    ctx.stdout.write(`${contact.username}${contact.realName ? `  ${contact.realName}` : ''}\n`);
+    ctx.stdout.write(
+      `${sanitize(contact.username)}${contact.realName ? `  ${sanitize(contact.realName)}` : ''}\n`,
+    );
 }

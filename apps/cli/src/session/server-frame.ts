@@ -2,6 +2,7 @@ import type { ServerFrame } from '@parley/common';
 
 const TYPES = new Set([
   'hello',
+  'auth.ok',
   'accepted',
   'ack',
   'message',

@@ -1,4 +1,4 @@
-import type { ClientFrame, HelloFrame, ServerFrame } from '@parley/common';
+import { CloseCode, type ClientFrame, type HelloFrame, type ServerFrame } from '@parley/common';
 import WebSocket from 'ws';
 import { ApiClient } from '../api/api.client';
 import { ApiError, NotLoggedInError, OfflineError } from '../api/api.errors';
@@ -21,6 +21,15 @@ export interface SocketSessionHandlers {
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const HELLO_TIMEOUT_MS = 10_000;
+/** The socket's authorization is renewed this long before it would expire. */
+const RENEW_BEFORE_MS = 60_000;
+const MIN_RENEW_DELAY_MS = 1_000;
+
+/** Closes after which reconnecting cannot help: the session ends here. */
+const FINAL_CLOSES: Record<number, string> = {
+  [CloseCode.SessionEnded]: 'your session ended (logged out elsewhere?): run `parley login`',
+  [CloseCode.Replaced]: 'this device connected again from another parley process',
+};
 
 /**
  * One logical connection that survives network trouble: each attempt asks the directory
@@ -36,6 +45,7 @@ export class SocketSession {
   private heartbeatMs: number | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
   private state: ConnectionState = { kind: 'connecting', attempt: 0 };
 
   constructor(
@@ -54,6 +64,7 @@ export class SocketSession {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.watchdog);
+    clearTimeout(this.renewTimer);
     this.ready = false;
     this.socket?.removeAllListeners();
     this.socket?.on('error', () => undefined);
@@ -150,12 +161,17 @@ export class SocketSession {
         this.attempt = 0;
         this.heartbeatMs = frame.heartbeatMs;
         this.armWatchdog(this.silenceLimit());
+        this.scheduleRenewal(frame.expiresAt);
         this.setState({ kind: 'online', gatewayId: frame.gatewayId, url });
         this.handlers.onHello(frame);
         return;
       }
       if (!this.ready) return; // nothing is valid before the hello
       this.armWatchdog(this.silenceLimit());
+      if (frame.type === 'auth.ok') {
+        this.scheduleRenewal(frame.expiresAt);
+        return;
+      }
       this.handlers.onFrame(frame);
     });
     socket.on('ping', () => {
@@ -167,9 +183,35 @@ export class SocketSession {
       this.socket = undefined;
       this.ready = false;
       clearTimeout(this.watchdog);
-      if (!this.stopped)
-        this.scheduleRetry(code === 1000 ? 'closed by the server' : `connection lost (${code})`);
+      clearTimeout(this.renewTimer);
+      if (this.stopped) return;
+      const final = FINAL_CLOSES[code];
+      if (final) this.stop(final);
+      else this.scheduleRetry(code === 1000 ? 'closed by the server' : `connection lost (${code})`);
     });
+  }
+
+  /**
+   * Before the socket's authorization expires, a fresh access token renews it (`auth`); the
+   * answer (`auth.ok`) schedules the next renewal. If renewing fails the server closes the socket
+   * at expiry (4002) and the usual reconnect takes over.
+   */
+  private scheduleRenewal(expiresAt: string): void {
+    clearTimeout(this.renewTimer);
+    const at = Date.parse(expiresAt);
+    if (Number.isNaN(at)) return;
+    const delay = Math.max(MIN_RENEW_DELAY_MS, at - Date.now() - RENEW_BEFORE_MS);
+    this.renewTimer = setTimeout(() => void this.renew(), delay);
+    this.renewTimer.unref();
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      const token = await this.api.freshAccessToken();
+      this.send({ type: 'auth', token });
+    } catch (err) {
+      if (err instanceof NotLoggedInError) this.stop(err.message);
+    }
   }
 
   /** Two missed pings (plus slack) mean the connection is dead even if TCP has not noticed. */

@@ -6,6 +6,8 @@ export enum AccountsErrorReason {
   EmailTaken = 'email_taken',
   InvalidCredentials = 'invalid_credentials',
   LoginThrottled = 'login_throttled',
+  RegistrationThrottled = 'registration_throttled',
+  SessionEnded = 'session_ended',
   InvalidRefreshToken = 'invalid_refresh_token',
   InvalidAccessToken = 'invalid_access_token',
 }
@@ -25,21 +27,33 @@ export class AccountsException extends AppException {
     this.name = 'AccountsException';
   }
 
-  static usernameTaken(): AccountsException {
+  /**
+   * The username (or one that looks like it) or the email is already registered. One answer for
+   * both, naming neither: which email addresses have accounts is nobody's business. Registration
+   * is throttled per address, so probing emails through it is slow.
+   */
+  static registrationConflict(reason: 'username' | 'email'): AccountsException {
     return new AccountsException(
-      AccountsErrorReason.UsernameTaken,
+      reason === 'username' ? AccountsErrorReason.UsernameTaken : AccountsErrorReason.EmailTaken,
       ErrorCode.Conflict,
-      'Username is already taken',
-      { fields: [{ field: 'username', message: 'is already taken' }] },
+      'That username (or one that looks like it) or that email is already registered',
     );
   }
 
-  static emailTaken(): AccountsException {
+  static registrationThrottled(retryAfterSeconds: number): AccountsException {
     return new AccountsException(
-      AccountsErrorReason.EmailTaken,
-      ErrorCode.Conflict,
-      'Email is already registered',
-      { fields: [{ field: 'email', message: 'is already registered' }] },
+      AccountsErrorReason.RegistrationThrottled,
+      ErrorCode.RateLimited,
+      'Too many registrations from this address; try again later',
+      { retryAfterSeconds },
+    );
+  }
+
+  static sessionEnded(): AccountsException {
+    return new AccountsException(
+      AccountsErrorReason.SessionEnded,
+      ErrorCode.Unauthorized,
+      'This session has ended; log in again',
     );
   }
 

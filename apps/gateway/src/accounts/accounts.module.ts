@@ -3,6 +3,8 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { APP_CONFIG } from '@parley/common';
 import type { GatewayConfig } from '../config/gateway.config';
+import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from './access-token';
+import { ACCESS_TOKEN_VERIFY_OPTIONS, AccessTokenVerifier } from './access-token.verifier';
 import { AccountEventsPublisher } from './account-events.publisher';
 import { AccountsService } from './accounts.service';
 import { AuthController } from './auth.controller';
@@ -10,9 +12,9 @@ import { AuthService } from './auth.service';
 import { jwtKeyOption } from './jwt-key';
 import { JwtStrategy } from './jwt.strategy';
 import { LocalStrategy } from './local.strategy';
-import { LoginThrottleRepository } from './login-throttle.repository';
 import { PasswordHasher } from './password-hasher.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { SessionsRepository } from './sessions.repository';
 import { UsersRepository } from './users.repository';
 
 /** Registration, log-in (passport-local), JWT access + rotating refresh tokens, throttling. */
@@ -23,8 +25,13 @@ import { UsersRepository } from './users.repository';
       inject: [APP_CONFIG],
       useFactory: (config: GatewayConfig) => ({
         secret: jwtKeyOption(config.JWT_SECRET),
-        signOptions: { algorithm: 'HS256', expiresIn: config.JWT_ACCESS_TTL_SECONDS },
-        verifyOptions: { algorithms: ['HS256'] },
+        signOptions: {
+          algorithm: ACCESS_TOKEN_ALGORITHM,
+          expiresIn: config.JWT_ACCESS_TTL_SECONDS,
+          issuer: ACCESS_TOKEN_ISSUER,
+          audience: ACCESS_TOKEN_AUDIENCE,
+        },
+        verifyOptions: ACCESS_TOKEN_VERIFY_OPTIONS,
       }),
     }),
   ],
@@ -35,11 +42,12 @@ import { UsersRepository } from './users.repository';
     PasswordHasher,
     UsersRepository,
     RefreshTokensRepository,
-    LoginThrottleRepository,
+    SessionsRepository,
+    AccessTokenVerifier,
     AccountEventsPublisher,
     LocalStrategy,
     JwtStrategy,
   ],
-  exports: [JwtModule],
+  exports: [JwtModule, AccessTokenVerifier, SessionsRepository],
 })
 export class AccountsModule {}

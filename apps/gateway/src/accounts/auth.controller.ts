@@ -11,7 +11,7 @@ import {
 } from './auth.schemas';
 import { AuthService, LoginResult, TokenPair } from './auth.service';
 import type { AuthenticatedPrincipal } from './jwt.strategy';
-import { CorrelationId, CurrentUser } from './request-context';
+import { ClientAddress, CorrelationId, CurrentUser } from './request-context';
 import type { UserEntity } from './user.entity';
 
 /** Accounts over HTTP. Thin: validate, call one service, shape the answer. */
@@ -26,9 +26,10 @@ export class AuthController {
   @HttpCode(201)
   async register(
     @Body(new ZodValidationPipe(registerSchema)) body: RegisterInput,
+    @ClientAddress() address: string,
     @CorrelationId() correlationId?: string,
   ): Promise<{ user: UserView }> {
-    return { user: await this.accounts.register(body, correlationId) };
+    return { user: await this.accounts.register(body, address, correlationId) };
   }
 
   /** The body is validated by LocalAuthGuard (before passport) and verified by LocalStrategy. */

@@ -1,3 +1,4 @@
+import { unsafeTextProblem } from '@parley/common';
 import { z } from 'zod';
 
 /** Display form: 3-32 of a-z A-Z 0-9 _; uniqueness is case-insensitive (see usernameKey). */
@@ -13,7 +14,11 @@ export const registerSchema = z
       .string()
       .trim()
       .min(1, 'must not be empty')
-      .max(100, 'must be at most 100 characters'),
+      .max(100, 'must be at most 100 characters')
+      .superRefine((name, ctx) => {
+        const problem = unsafeTextProblem(name, { multiline: false });
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+      }),
     password: z
       .string()
       .min(10, 'must be at least 10 characters')

@@ -3,16 +3,20 @@ import type { GatewayConfig } from '../config/gateway.config';
 import type { AccountEventsPublisher } from './account-events.publisher';
 import { AccountsException, AccountsErrorReason } from './accounts.exception';
 import { AuthService } from './auth.service';
-import type { ThrottleCounters } from './login-throttle.policy';
-import type { LoginThrottleRepository } from './login-throttle.repository';
+import type { ConnectionControlPublisher } from '../connections/connection-control.publisher';
+import type { ThrottleCountersRepository } from '../throttling/throttle-counters.repository';
+import { loginThrottleKeys, type ThrottleCounters } from './login-throttle.policy';
 import type { PasswordHasher } from './password-hasher.service';
 import type { RefreshTokensRepository } from './refresh-tokens.repository';
+import type { SessionsRepository } from './sessions.repository';
 import type { UserEntity } from './user.entity';
 import type { UsersRepository } from './users.repository';
 
 const config = {
   LOGIN_THROTTLE_MAX_FAILURES: 5,
   LOGIN_THROTTLE_MAX_ADDRESS_FAILURES: 20,
+  LOGIN_SLOWDOWN_AFTER_FAILURES: 10,
+  LOGIN_MAX_DELAY_MS: 5000,
   LOGIN_THROTTLE_WINDOW_SECONDS: 900,
   REFRESH_TOKEN_TTL_DAYS: 30,
   JWT_ACCESS_TTL_SECONDS: 900,
@@ -23,7 +27,7 @@ const alice = { id: 'u1', username: 'Alice', passwordHash: 'hash' } as UserEntit
 function setup(counters: ThrottleCounters, user: UserEntity | null, passwordOk: boolean) {
   const users = { findByUsernameKey: jest.fn().mockResolvedValue(user) };
   const throttle = {
-    reserve: jest.fn().mockResolvedValue(counters),
+    hit: jest.fn().mockResolvedValue([counters.pair, counters.address, counters.username]),
     release: jest.fn().mockResolvedValue(undefined),
     clear: jest.fn().mockResolvedValue(undefined),
   };
@@ -34,7 +38,9 @@ function setup(counters: ThrottleCounters, user: UserEntity | null, passwordOk: 
   const service = new AuthService(
     users as unknown as UsersRepository,
     {} as RefreshTokensRepository,
-    throttle as unknown as LoginThrottleRepository,
+    throttle as unknown as ThrottleCountersRepository,
+    {} as SessionsRepository,
+    {} as ConnectionControlPublisher,
     hasher as unknown as PasswordHasher,
     {} as JwtService,
     {} as AccountEventsPublisher,
@@ -43,8 +49,9 @@ function setup(counters: ThrottleCounters, user: UserEntity | null, passwordOk: 
   return { service, users, throttle, hasher };
 }
 
-const under = { username: { count: 1, ttlSeconds: 900 }, address: { count: 1, ttlSeconds: 900 } };
-const over = { username: { count: 6, ttlSeconds: 120.5 }, address: { count: 1, ttlSeconds: 900 } };
+const count = (n: number, ttlSeconds = 900) => ({ count: n, ttlSeconds });
+const under = { pair: count(1), address: count(1), username: count(1) };
+const over = { pair: count(6, 120.5), address: count(1), username: count(6) };
 
 async function reasonOf(promise: Promise<unknown>): Promise<AccountsErrorReason | undefined> {
   try {
@@ -66,10 +73,8 @@ describe('AuthService.verifyCredentials', () => {
     expect((err as AccountsException).details?.retryAfterSeconds).toBe(121);
     expect(users.findByUsernameKey).not.toHaveBeenCalled();
     expect(hasher.verify).not.toHaveBeenCalled();
-    expect(throttle.release).toHaveBeenCalledWith(
-      'parley:login-failures:user:alice',
-      'parley:login-failures:addr:10.0.0.1',
-    );
+    const keys = loginThrottleKeys('alice', '10.0.0.1');
+    expect(throttle.release).toHaveBeenCalledWith(keys.pair, keys.address, keys.username);
   });
 
   it('verifies unknown users against the dummy hash and answers like a wrong password', async () => {
@@ -88,17 +93,34 @@ describe('AuthService.verifyCredentials', () => {
     expect(wrong.throttle.clear).not.toHaveBeenCalled();
   });
 
-  it('on success clears the username counter and returns the address slot', async () => {
+  it('on success clears the pair and username counters and returns the address slot', async () => {
     const { service, throttle } = setup(under, alice, true);
     await expect(
       service.verifyCredentials({ username: 'ALICE', password: 'pw' }, '::1'),
     ).resolves.toBe(alice);
-    expect(throttle.reserve).toHaveBeenCalledWith(
-      'parley:login-failures:user:alice',
-      'parley:login-failures:addr:::1',
-      900,
-    );
-    expect(throttle.clear).toHaveBeenCalledWith('parley:login-failures:user:alice');
-    expect(throttle.release).toHaveBeenCalledWith('parley:login-failures:addr:::1');
+    const keys = loginThrottleKeys('alice', '::1');
+    expect(throttle.hit).toHaveBeenCalledWith([keys.pair, keys.address, keys.username], 900);
+    expect(throttle.clear).toHaveBeenCalledWith(keys.pair, keys.username);
+    expect(throttle.release).toHaveBeenCalledWith(keys.address);
+  });
+
+  it('slows, but lets through, an attempt for a username failing from many addresses', async () => {
+    jest.useFakeTimers();
+    try {
+      const many = { pair: count(1), address: count(1), username: count(11) };
+      const { service, hasher } = setup(many, alice, true);
+      let done = false;
+      const attempt = service
+        .verifyCredentials({ username: 'alice', password: 'pw' }, '10.0.0.9')
+        .then(() => (done = true));
+      await jest.advanceTimersByTimeAsync(249);
+      expect(hasher.verify).not.toHaveBeenCalled();
+      await jest.advanceTimersByTimeAsync(1);
+      await attempt;
+      expect(done).toBe(true);
+      expect(hasher.verify).toHaveBeenCalled();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -2,22 +2,21 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { APP_CONFIG } from '@parley/common';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { GatewayConfig } from '../config/gateway.config';
+import { ConnectionControlPublisher } from '../connections/connection-control.publisher';
+import { ThrottleCountersRepository } from '../throttling/throttle-counters.repository';
+import type { AccessTokenClaims } from './access-token';
 import { AccountEventsPublisher } from './account-events.publisher';
 import { toUserView, UserView } from './account.view';
 import { AccountsException } from './accounts.exception';
 import { LoginInput, usernameKey } from './auth.schemas';
-import {
-  addressThrottleKey,
-  decideThrottle,
-  ThrottleLimits,
-  usernameThrottleKey,
-} from './login-throttle.policy';
-import { LoginThrottleRepository } from './login-throttle.repository';
+import { decideThrottle, loginThrottleKeys, ThrottleLimits } from './login-throttle.policy';
 import { PasswordHasher } from './password-hasher.service';
 import { generateRefreshToken, hashRefreshToken } from './refresh-token.crypto';
 import { refreshTokenExpiry } from './refresh-token.policy';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { SessionsRepository } from './sessions.repository';
 import { UserEntity } from './user.entity';
 import { UsersRepository } from './users.repository';
 
@@ -32,10 +31,8 @@ export interface LoginResult extends TokenPair {
   user: UserView;
 }
 
-/** What a verified access token says: its subject. */
-export interface AccessTokenClaims {
-  sub: string;
-}
+/** How long an ended session is remembered past the access-token lifetime (clock skew). */
+const ENDED_SESSION_SLACK_SECONDS = 60;
 
 @Injectable()
 export class AuthService {
@@ -44,43 +41,50 @@ export class AuthService {
   constructor(
     private readonly users: UsersRepository,
     private readonly refreshTokens: RefreshTokensRepository,
-    private readonly throttle: LoginThrottleRepository,
+    private readonly throttle: ThrottleCountersRepository,
+    private readonly sessions: SessionsRepository,
+    private readonly control: ConnectionControlPublisher,
     private readonly hasher: PasswordHasher,
     private readonly jwt: JwtService,
     private readonly events: AccountEventsPublisher,
     @Inject(APP_CONFIG) private readonly config: GatewayConfig,
   ) {
     this.limits = {
-      maxUsernameFailures: config.LOGIN_THROTTLE_MAX_FAILURES,
+      maxPairFailures: config.LOGIN_THROTTLE_MAX_FAILURES,
       maxAddressFailures: config.LOGIN_THROTTLE_MAX_ADDRESS_FAILURES,
+      slowdownAfterFailures: config.LOGIN_SLOWDOWN_AFTER_FAILURES,
+      maxDelayMs: config.LOGIN_MAX_DELAY_MS,
       windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
     };
   }
 
   /**
    * Checks a username and password (the passport-local verify step). The throttle is consulted
-   * first, so a throttled caller is refused even with the right password. Unknown users are
-   * verified against a dummy hash: same answer, same cost, as a wrong password.
+   * first (login-throttle.policy), so a throttled caller is refused even with the right password.
+   * Unknown users are verified against a dummy hash: same answer, same cost, as a wrong password.
    */
   async verifyCredentials(input: LoginInput, address: string): Promise<UserEntity> {
-    const userKey = usernameThrottleKey(usernameKey(input.username));
-    const addrKey = addressThrottleKey(address);
-    const counters = await this.throttle.reserve(userKey, addrKey, this.limits.windowSeconds);
-    const decision = decideThrottle(counters, this.limits);
+    const keys = loginThrottleKeys(usernameKey(input.username), address);
+    const [pair, addressCount, username] = await this.throttle.hit(
+      [keys.pair, keys.address, keys.username],
+      this.limits.windowSeconds,
+    );
+    const decision = decideThrottle({ pair, address: addressCount, username }, this.limits);
     if (!decision.allowed) {
-      await this.throttle.release(userKey, addrKey);
+      await this.throttle.release(keys.pair, keys.address, keys.username);
       throw AccountsException.loginThrottled(decision.retryAfterSeconds);
     }
+    if (decision.delayMs > 0) await sleep(decision.delayMs);
 
     const user = await this.users.findByUsernameKey(usernameKey(input.username));
     let ok = false;
     if (user) ok = await this.hasher.verify(user.passwordHash, input.password);
     else await this.hasher.verifyDummy(input.password);
-    // On failure the reservation stays: it is the failure count.
+    // On failure the reservations stay: they are the failure counts.
     if (!user || !ok) throw AccountsException.invalidCredentials();
 
-    await this.throttle.clear(userKey);
-    await this.throttle.release(addrKey);
+    await this.throttle.clear(keys.pair, keys.username);
+    await this.throttle.release(keys.address);
     return user;
   }
 
@@ -88,20 +92,22 @@ export class AuthService {
   async login(user: UserEntity, correlationId?: string): Promise<LoginResult> {
     const now = new Date();
     const refreshToken = generateRefreshToken();
+    const sessionId = randomUUID();
     await this.refreshTokens.insert({
       userId: user.id,
       tokenHash: hashRefreshToken(refreshToken),
-      familyId: randomUUID(),
+      familyId: sessionId,
       expiresAt: refreshTokenExpiry(now, this.config.REFRESH_TOKEN_TTL_DAYS),
     });
-    const pair = await this.tokenPair(user.id, refreshToken);
+    const pair = await this.tokenPair(user.id, sessionId, refreshToken);
     await this.events.loggedIn(user.id, now, correlationId);
     return { ...pair, user: toUserView(user) };
   }
 
   /**
    * Exchanges a refresh token for a new pair, rotating it. A token presented after it was rotated
-   * or revoked revokes its whole family (someone holds a copy) and is refused like an unknown one.
+   * or revoked revokes its whole family (someone holds a copy) and is refused like an unknown one;
+   * the session ends everywhere: its access tokens are refused and its sockets closed.
    */
   async refresh(refreshToken: string): Promise<TokenPair> {
     const now = new Date();
@@ -114,21 +120,38 @@ export class AuthService {
       },
       now,
     );
+    if (result.outcome === 'reused') await this.endSession(result.familyId);
     if (result.outcome !== 'rotated') throw AccountsException.invalidRefreshToken();
-    return this.tokenPair(result.userId, next);
+    return this.tokenPair(result.userId, result.familyId, next);
   }
 
-  /** Ends the session the refresh token belongs to (its family). Idempotent for its owner. */
+  /**
+   * Ends the session the refresh token belongs to (its family): the refresh tokens are revoked,
+   * its access tokens refused from now on, its open sockets closed. Idempotent for its owner.
+   */
   async logout(userId: string, refreshToken: string, correlationId?: string): Promise<void> {
     const token = await this.refreshTokens.findByHash(hashRefreshToken(refreshToken));
     if (!token || token.userId !== userId) throw AccountsException.invalidRefreshToken();
     const now = new Date();
     const revoked = await this.refreshTokens.revokeFamily(token.familyId, now);
+    await this.endSession(token.familyId);
     if (revoked > 0) await this.events.loggedOut(userId, now, correlationId);
   }
 
-  private async tokenPair(userId: string, refreshToken: string): Promise<TokenPair> {
-    const claims: AccessTokenClaims = { sub: userId };
+  private async endSession(sessionId: string): Promise<void> {
+    await this.sessions.markEnded(
+      sessionId,
+      this.config.JWT_ACCESS_TTL_SECONDS + ENDED_SESSION_SLACK_SECONDS,
+    );
+    await this.control.sessionEnded(sessionId);
+  }
+
+  private async tokenPair(
+    userId: string,
+    sessionId: string,
+    refreshToken: string,
+  ): Promise<TokenPair> {
+    const claims: AccessTokenClaims = { sub: userId, sid: sessionId };
     const accessToken = await this.jwt.signAsync(claims);
     return {
       accessToken,

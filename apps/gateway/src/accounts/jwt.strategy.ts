@@ -2,33 +2,31 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { APP_CONFIG } from '@parley/common';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { z } from 'zod';
 import type { GatewayConfig } from '../config/gateway.config';
-import { AccountsException } from './accounts.exception';
+import type { AuthenticatedPrincipal } from './access-token';
+import { ACCESS_TOKEN_VERIFY_OPTIONS, AccessTokenVerifier } from './access-token.verifier';
 import { jwtKeyOption } from './jwt-key';
 
-/** The authenticated principal a Bearer access token yields (`req.user` on guarded routes). */
-export interface AuthenticatedPrincipal {
-  userId: string;
-}
+export type { AuthenticatedPrincipal };
 
-const claimsSchema = z.object({ sub: z.string().uuid() });
-
-/** passport-jwt: `Authorization: Bearer <HS256 JWT>`, signature and expiry checked. */
+/** passport-jwt: `Authorization: Bearer <HS256 JWT>`; see AccessTokenVerifier for the rules. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor(@Inject(APP_CONFIG) config: GatewayConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: GatewayConfig,
+    private readonly verifier: AccessTokenVerifier,
+  ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       secretOrKey: jwtKeyOption(config.JWT_SECRET),
-      algorithms: ['HS256'],
+      algorithms: [...ACCESS_TOKEN_VERIFY_OPTIONS.algorithms],
+      issuer: ACCESS_TOKEN_VERIFY_OPTIONS.issuer,
+      audience: ACCESS_TOKEN_VERIFY_OPTIONS.audience,
       ignoreExpiration: false,
     });
   }
 
-  validate(payload: unknown): AuthenticatedPrincipal {
-    const claims = claimsSchema.safeParse(payload);
-    if (!claims.success) throw AccountsException.invalidAccessToken();
-    return { userId: claims.data.sub };
+  validate(payload: unknown): Promise<AuthenticatedPrincipal> {
+    return this.verifier.principal(payload);
   }
 }

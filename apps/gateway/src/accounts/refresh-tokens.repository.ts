@@ -13,7 +13,7 @@ export interface NewRefreshToken {
 }
 
 export type RotateResult =
-  | { outcome: 'rotated'; userId: string }
+  | { outcome: 'rotated'; userId: string; familyId: string }
   | { outcome: 'reused'; userId: string; familyId: string }
   | { outcome: 'expired' }
   | { outcome: 'unknown' };
@@ -66,7 +66,7 @@ export class RefreshTokensRepository {
         expiresAt: next.expiresAt,
       });
       await repo.update({ id: current.id }, { revokedAt: now, replacedBy: replacementId });
-      return { outcome: 'rotated', userId: current.userId };
+      return { outcome: 'rotated', userId: current.userId, familyId: current.familyId };
     });
   }
 

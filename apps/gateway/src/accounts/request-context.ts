@@ -22,3 +22,8 @@ export const CorrelationId = createParamDecorator(
 export const CurrentUser = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): unknown => ctx.switchToHttp().getRequest<Request>().user,
 );
+
+/** `@ClientAddress()`: the address the throttles count (see clientAddress). */
+export const ClientAddress = createParamDecorator((_data: unknown, ctx: ExecutionContext): string =>
+  clientAddress(ctx.switchToHttp().getRequest<Request>()),
+);

@@ -20,6 +20,10 @@ export class UserEntity {
   @Column({ name: 'username_key', type: 'text' })
   usernameKey!: string;
 
+  /** Look-alike key (usernameSkeleton); a new username may not share one with an existing account. */
+  @Column({ name: 'username_skeleton', type: 'text' })
+  usernameSkeleton!: string;
+
   @Column({ type: 'text' })
   email!: string;
 

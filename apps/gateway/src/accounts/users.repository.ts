@@ -6,6 +6,7 @@ import { UserEntity } from './user.entity';
 export interface NewUser {
   username: string;
   usernameKey: string;
+  usernameSkeleton: string;
   email: string;
   emailKey: string;
   realName: string;
@@ -27,24 +28,38 @@ const UNIQUE_VIOLATION = '23505';
 export class UsersRepository {
   private readonly users: Repository<UserEntity>;
 
-  constructor(@InjectDataSource() dataSource: DataSource) {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.users = dataSource.getRepository(UserEntity);
   }
 
   /**
    * Inserts one user. Uniqueness is the database's job: a concurrent insert of the same username on
-   * another gateway loses on the unique index, reported here as a conflict naming the field.
+   * another gateway loses on the unique index, reported here as a conflict naming the field. A
+   * username that LOOKS like an existing one (same skeleton) is a username conflict too; the
+   * check and the insert run under a transaction-scoped advisory lock on the skeleton, so two
+   * look-alikes registered at the same moment on two gateways cannot both win.
    */
   async create(user: NewUser): Promise<CreateUserResult> {
     try {
-      const rows = await this.users
-        .createQueryBuilder()
-        .insert()
-        .values(user)
-        .returning('*')
-        .execute();
-      const raw = (rows.raw as Record<string, unknown>[])[0];
-      return { ok: true, user: this.users.create(this.fromRaw(raw)) };
+      return await this.dataSource.transaction(async (manager): Promise<CreateUserResult> => {
+        await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+          `username-skeleton:${user.usernameSkeleton}`,
+        ]);
+        const lookalikes = await manager.query<unknown[]>(
+          'SELECT 1 FROM users WHERE username_skeleton = $1 LIMIT 1',
+          [user.usernameSkeleton],
+        );
+        if (lookalikes.length > 0) return { ok: false, conflict: 'username' };
+        const rows = await manager
+          .createQueryBuilder()
+          .insert()
+          .into(UserEntity)
+          .values(user)
+          .returning('*')
+          .execute();
+        const raw = (rows.raw as Record<string, unknown>[])[0];
+        return { ok: true, user: this.users.create(this.fromRaw(raw)) };
+      });
     } catch (err) {
       const conflict = uniqueViolationField(err);
       if (conflict) return { ok: false, conflict };
@@ -65,6 +80,7 @@ export class UsersRepository {
       id: raw.id as string,
       username: raw.username as string,
       usernameKey: raw.username_key as string,
+      usernameSkeleton: raw.username_skeleton as string,
       email: raw.email as string,
       emailKey: raw.email_key as string,
       realName: raw.real_name as string,

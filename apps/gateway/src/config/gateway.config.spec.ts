@@ -1,5 +1,7 @@
 import { ConfigValidationError } from '@parley/common';
-import { DEV_JWT_SECRET, loadGatewayConfig } from './gateway.config';
+import { loadGatewayConfig, PUBLISHED_JWT_SECRETS } from './gateway.config';
+
+const SECRET = 'k'.repeat(40);
 
 describe('gateway config', () => {
   it('fills every default for an empty development environment', () => {
@@ -10,7 +12,6 @@ describe('gateway config', () => {
       HOST: '127.0.0.1',
       GATEWAY_ID: 'gateway-3000',
       GATEWAY_PUBLIC_URL: 'ws://127.0.0.1:3000/ws',
-      JWT_SECRET: DEV_JWT_SECRET,
       JWT_ACCESS_TTL_SECONDS: 900,
       REFRESH_TOKEN_TTL_DAYS: 30,
       LOGIN_THROTTLE_MAX_FAILURES: 5,
@@ -26,6 +27,11 @@ describe('gateway config', () => {
       WS_MAX_PAYLOAD_BYTES: 16384,
       WS_PING_INTERVAL_MS: 15000,
       WS_MAX_QUEUED_FRAMES: 4096,
+      WS_MAX_QUEUED_BYTES: 1048576,
+      WS_MAX_BUFFERED_BYTES: 1048576,
+      MAX_SOCKETS_PER_USER: 16,
+      SEND_RATE_PER_SOCKET: 20,
+      SEND_RATE_PER_USER: 30,
       MESSAGE_MAX_LENGTH: 4000,
       KAFKA_PUBLISH_TIMEOUT_MS: 10000,
       KAFKA_LINGER_MS: 2,
@@ -39,7 +45,7 @@ describe('gateway config', () => {
   });
 
   it('derives the gateway id and public URL from HOST and PORT', () => {
-    const config = loadGatewayConfig({ HOST: '10.0.0.5', PORT: '3401' });
+    const config = loadGatewayConfig({ HOST: '10.0.0.5', PORT: '3401', JWT_SECRET: SECRET });
     expect(config.GATEWAY_ID).toBe('gateway-3401');
     expect(config.GATEWAY_PUBLIC_URL).toBe('ws://10.0.0.5:3401/ws');
   });
@@ -55,15 +61,55 @@ describe('gateway config', () => {
     expect(config.JWT_SECRET).toBe('x'.repeat(40));
   });
 
-  it('requires a JWT secret in production, naming the variable without echoing values', () => {
-    expect(() => loadGatewayConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required/);
-    expect(() => loadGatewayConfig({ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET })).toThrow(
-      /JWT_SECRET: must not be the development default/,
+  it('makes a random secret for a loopback development gateway, a new one per process', () => {
+    const a = loadGatewayConfig({});
+    const b = loadGatewayConfig({ NODE_ENV: 'test', HOST: 'localhost' });
+    expect(a.JWT_SECRET_EPHEMERAL).toBe(true);
+    expect(a.JWT_SECRET).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(b.JWT_SECRET).not.toBe(a.JWT_SECRET);
+    expect(loadGatewayConfig({ JWT_SECRET: SECRET })).toMatchObject({
+      JWT_SECRET: SECRET,
+      JWT_SECRET_EPHEMERAL: false,
+    });
+  });
+
+  it('refuses to start without a secret in production or on a non-loopback address', () => {
+    for (const env of [
+      { NODE_ENV: 'production' },
+      { NODE_ENV: 'production', HOST: '127.0.0.1' },
+      { HOST: '0.0.0.0' },
+      { NODE_ENV: 'test', HOST: '10.0.0.5' },
+    ]) {
+      expect(() => loadGatewayConfig(env)).toThrow(/JWT_SECRET: is required/);
+    }
+    expect(
+      loadGatewayConfig({ NODE_ENV: 'production', HOST: '0.0.0.0', JWT_SECRET: SECRET }),
+    ).toMatchObject({ JWT_SECRET: SECRET });
+  });
+
+  it('refuses the secret that was once published as the development default, everywhere', () => {
+    for (const NODE_ENV of ['development', 'test', 'production']) {
+      expect(() => loadGatewayConfig({ NODE_ENV, JWT_SECRET: PUBLISHED_JWT_SECRETS[0] })).toThrow(
+        /JWT_SECRET: is a secret published in Parley's source/,
+      );
+    }
+  });
+
+  it("allows WebSocket origins from a list, defaulting to the public URL's own origin", () => {
+    expect(loadGatewayConfig({}).WS_ALLOWED_ORIGINS).toEqual(['http://127.0.0.1:3000']);
+    expect(
+      loadGatewayConfig({ GATEWAY_PUBLIC_URL: 'wss://chat.example.org/ws' }).WS_ALLOWED_ORIGINS,
+    ).toEqual(['https://chat.example.org']);
+    expect(
+      loadGatewayConfig({ WS_ALLOWED_ORIGINS: 'http://a:1, https://b.example' }).WS_ALLOWED_ORIGINS,
+    ).toEqual(['http://a:1', 'https://b.example']);
+    expect(() => loadGatewayConfig({ WS_ALLOWED_ORIGINS: 'http://a/path' })).toThrow(
+      /WS_ALLOWED_ORIGINS/,
     );
-    const secret = 's'.repeat(32);
-    expect(loadGatewayConfig({ NODE_ENV: 'production', JWT_SECRET: secret }).JWT_SECRET).toBe(
-      secret,
-    );
+  });
+
+  it('trusts no proxy unless told to', () => {
+    expect(loadGatewayConfig({}).TRUST_PROXY).toBe('false');
   });
 
   it('rejects short secrets and bad numbers, one problem per variable', () => {

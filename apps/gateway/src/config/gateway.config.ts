@@ -1,8 +1,33 @@
 import { commonEnv, databaseEnv, loadConfig, portEnv, redisEnv } from '@parley/common';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
-/** Used only outside production, so a fresh checkout runs without configuration. */
-export const DEV_JWT_SECRET = 'parley-development-only-jwt-secret-change-me';
+/**
+ * Secrets that were ever published in Parley's source (the old development default): anyone can
+ * sign tokens with them, so they are refused everywhere, development included.
+ */
+export const PUBLISHED_JWT_SECRETS: readonly string[] = [
+  'parley-development-only-jwt-secret-change-me',
+];
+
+/** Hosts that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** `a,b,c` -> trimmed non-empty items. */
+const list = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
+
+/** A browser origin: scheme, host and port only (what the Origin header carries). */
+const ORIGIN = /^https?:\/\/[^/\s?#]+$/;
 
 const positiveInt = (defaultValue: number) =>
   z.coerce.number().int().positive().default(defaultValue);
@@ -27,16 +52,54 @@ export const gatewayEnvSchema = z
       .url()
       .refine((v) => /^wss?:\/\//.test(v), { message: 'must be a ws:// or wss:// URL' })
       .optional(),
+    /**
+     * The HS256 signing key of access tokens, shared by every gateway. Required unless this is
+     * a development or test gateway listening on loopback only, which then makes a random one
+     * for its own lifetime (tokens do not carry over to another gateway or a restart).
+     */
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     JWT_ACCESS_TTL_SECONDS: positiveInt(900),
     REFRESH_TOKEN_TTL_DAYS: positiveInt(30),
+    /**
+     * Failed log-ins for one username from one client address before that pair is refused
+     * (429) for the window. Other addresses are unaffected, so strangers cannot lock the owner out.
+     */
     LOGIN_THROTTLE_MAX_FAILURES: positiveInt(5),
     /** Failures tolerated per client address (higher than per username: NAT puts many users behind one address). */
     LOGIN_THROTTLE_MAX_ADDRESS_FAILURES: positiveInt(20),
+    /**
+     * Failures for one username from ALL addresses past which every further attempt for it is
+     * slowed (progressively, up to LOGIN_MAX_DELAY_MS) instead of refused: a distributed guesser
+     * is slowed down, the owner still gets in.
+     */
+    LOGIN_SLOWDOWN_AFTER_FAILURES: positiveInt(10),
+    LOGIN_MAX_DELAY_MS: z.coerce.number().int().min(0).max(30_000).default(5000),
     LOGIN_THROTTLE_WINDOW_SECONDS: positiveInt(900),
+    /** Registrations per client address per window (429 past it). */
+    REGISTER_MAX_PER_ADDRESS: positiveInt(10),
+    REGISTER_WINDOW_SECONDS: positiveInt(3600),
+    /**
+     * Addresses the registration limit does not apply to (comma-separated). For development and
+     * test stacks on loopback, where the load tool and the tests create many users; never set it
+     * to an address other people's requests arrive from.
+     */
+    REGISTER_EXEMPT_ADDRESSES: list,
+    /** User searches (`GET /v1/users`) per user per minute (429 past it). */
+    USER_SEARCH_MAX_PER_MINUTE: positiveInt(60),
     GATEWAY_HEARTBEAT_MS: z.coerce.number().int().min(100).default(3000),
-    /** Express `trust proxy`: which peers may set X-Forwarded-For (the client address is throttled). */
-    TRUST_PROXY: z.string().min(1).default('loopback'),
+    /**
+     * Express `trust proxy`: which peers may set X-Forwarded-For (the client address is
+     * throttled). Off by default: set it to the address of a reverse proxy you run.
+     */
+    TRUST_PROXY: z.string().min(1).default('false'),
+    /**
+     * Browser origins allowed to open a WebSocket (comma-separated, e.g. https://chat.example.org).
+     * A handshake with any other Origin is refused with 403; one without Origin (a native client)
+     * is let through. Default: the origin of GATEWAY_PUBLIC_URL.
+     */
+    WS_ALLOWED_ORIGINS: list.pipe(
+      z.array(z.string().regex(ORIGIN, 'must be http(s)://host[:port] origins')),
+    ),
     /** Lifetime of a single-use WebSocket connect ticket. */
     CONNECT_TICKET_TTL_SECONDS: positiveInt(30),
     /** Largest WebSocket frame accepted; a bigger one closes the socket with 1009. */
@@ -45,6 +108,21 @@ export const gatewayEnvSchema = z
     WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).default(15000),
     /** Frames waiting to be processed on one socket before further frames are refused (overloaded). */
     WS_MAX_QUEUED_FRAMES: positiveInt(4096),
+    /** Bytes of frames waiting to be handled on one socket past which it stops reading (backpressure). */
+    WS_MAX_QUEUED_BYTES: positiveInt(1024 * 1024),
+    /** Outgoing bytes backed up on one socket past which it is closed (1013): a client not reading. */
+    WS_MAX_BUFFERED_BYTES: positiveInt(1024 * 1024),
+    /** Open sockets per user, over every gateway; one more is refused with HTTP 429. */
+    MAX_SOCKETS_PER_USER: positiveInt(16),
+    /** Sends per second one socket may sustain, and its burst (token bucket). */
+    SEND_RATE_PER_SOCKET: positiveInt(20),
+    SEND_BURST_PER_SOCKET: positiveInt(100),
+    /** Sends per second one user may sustain over all their sockets and gateways, and the burst. */
+    SEND_RATE_PER_USER: positiveInt(30),
+    SEND_BURST_PER_USER: positiveInt(200),
+    /** Other frames (sync, history, cursors, auth) per second per socket, and the burst. */
+    FRAME_RATE_PER_SOCKET: positiveInt(100),
+    FRAME_BURST_PER_SOCKET: positiveInt(500),
     /** Longest message text, in Unicode code points. */
     MESSAGE_MAX_LENGTH: z.coerce.number().int().min(1).max(100_000).default(4000),
     /** How long a client action waits for Kafka's ack before answering `unavailable`. */
@@ -61,27 +139,39 @@ export const gatewayEnvSchema = z
     SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(200),
   })
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV !== 'production') return;
-    if (env.JWT_SECRET === undefined) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['JWT_SECRET'],
-        message: 'is required in production',
-      });
-    } else if (env.JWT_SECRET === DEV_JWT_SECRET) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['JWT_SECRET'],
-        message: 'must not be the development default in production',
-      });
+    const problem = (message: string) =>
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['JWT_SECRET'], message });
+    if (env.JWT_SECRET !== undefined && PUBLISHED_JWT_SECRETS.includes(env.JWT_SECRET)) {
+      problem("is a secret published in Parley's source; generate your own (openssl rand -hex 32)");
+    } else if (env.JWT_SECRET === undefined && !isLocalDevelopment(env)) {
+      problem(
+        'is required (32+ random characters, the same on every gateway) unless NODE_ENV is development or test and HOST is a loopback address',
+      );
     }
   })
-  .transform((env) => ({
-    ...env,
-    GATEWAY_ID: env.GATEWAY_ID ?? `gateway-${env.PORT}`,
-    GATEWAY_PUBLIC_URL: env.GATEWAY_PUBLIC_URL ?? `ws://${env.HOST}:${env.PORT}/ws`,
-    JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET,
-  }));
+  .transform((env) => {
+    const publicUrl = env.GATEWAY_PUBLIC_URL ?? `ws://${env.HOST}:${env.PORT}/ws`;
+    return {
+      ...env,
+      GATEWAY_ID: env.GATEWAY_ID ?? `gateway-${env.PORT}`,
+      GATEWAY_PUBLIC_URL: publicUrl,
+      JWT_SECRET: env.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+      /** True when JWT_SECRET was made up for this process (loopback development only). */
+      JWT_SECRET_EPHEMERAL: env.JWT_SECRET === undefined,
+      WS_ALLOWED_ORIGINS:
+        env.WS_ALLOWED_ORIGINS.length > 0 ? env.WS_ALLOWED_ORIGINS : [originOf(publicUrl)],
+    };
+  });
+
+function isLocalDevelopment(env: { NODE_ENV: string; HOST: string }): boolean {
+  return env.NODE_ENV !== 'production' && isLoopbackHost(env.HOST);
+}
+
+/** The browser origin a page served next to a ws(s):// URL has: ws -> http, wss -> https. */
+export function originOf(socketUrl: string): string {
+  const url = new URL(socketUrl);
+  return `${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}`;
+}
 
 export type GatewayConfig = z.output<typeof gatewayEnvSchema>;
 

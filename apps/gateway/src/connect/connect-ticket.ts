@@ -9,6 +9,10 @@ export const ticketGrantSchema = z
     username: usernameSchema,
     deviceId: deviceIdSchema,
     gatewayId: gatewayIdSchema,
+    /** The log-in session (access token `sid`): ending it closes the socket. */
+    sessionId: z.string().uuid(),
+    /** The access token's `exp` (epoch seconds): the socket's authorization ends then. */
+    expiresAt: z.number().int().positive(),
   })
   .strict();
 export type TicketGrant = z.output<typeof ticketGrantSchema>;

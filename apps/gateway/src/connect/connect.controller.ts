@@ -18,6 +18,6 @@ export class ConnectController {
     @CurrentUser() principal: AuthenticatedPrincipal,
     @Body(new ZodValidationPipe(connectRequestSchema)) body: ConnectRequest,
   ): Promise<ConnectAnswer> {
-    return this.connectService.connect(principal.userId, body.deviceId);
+    return this.connectService.connect(principal, body.deviceId);
   }
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '@parley/common';
+import type { AuthenticatedPrincipal } from '../accounts/access-token';
 import { AccountsException } from '../accounts/accounts.exception';
 import type { GatewayConfig } from '../config/gateway.config';
 import { UserDirectoryRepository } from '../users/user-directory.repository';
@@ -46,8 +47,11 @@ export class ConnectService {
     >,
   ) {}
 
-  async connect(userId: string, deviceId: string | undefined): Promise<ConnectAnswer> {
-    const user = await this.users.findById(userId);
+  async connect(
+    principal: AuthenticatedPrincipal,
+    deviceId: string | undefined,
+  ): Promise<ConnectAnswer> {
+    const user = await this.users.findById(principal.userId);
     if (!user) throw AccountsException.invalidAccessToken();
     const { primary, backups } = chooseGateways(await this.directory.live(), {
       gatewayId: this.config.GATEWAY_ID,
@@ -58,6 +62,8 @@ export class ConnectService {
       username: user.username,
       deviceId: deviceId ?? newDeviceId(),
       gatewayId: primary.gatewayId,
+      sessionId: principal.sessionId,
+      expiresAt: principal.expiresAt,
     };
     const ticket = newTicket();
     await Promise.all([

@@ -34,9 +34,10 @@ export class UsersController {
 
   @Get()
   async search(
+    @CurrentUser() principal: AuthenticatedPrincipal,
     @Query(new ZodValidationPipe(userSearchQuerySchema)) query: UserSearchQuery,
   ): Promise<{ users: UserSummary[] }> {
-    return { users: await this.contacts.search(query.prefix, query.limit) };
+    return { users: await this.contacts.search(principal.userId, query.prefix, query.limit) };
   }
 }
 

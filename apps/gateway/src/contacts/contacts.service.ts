@@ -1,5 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, RedisKeys } from '@parley/common';
+import type { GatewayConfig } from '../config/gateway.config';
 import { MessagingException } from '../messaging/messaging.exception';
+import { retryAfter, ThrottleCountersRepository } from '../throttling/throttle-counters.repository';
 import { UserDirectoryRepository, UserSummary } from '../users/user-directory.repository';
 import { ContactRow, ContactsRepository } from './contacts.repository';
 
@@ -12,9 +15,26 @@ export class ContactsService {
   constructor(
     private readonly users: UserDirectoryRepository,
     private readonly contacts: ContactsRepository,
+    private readonly throttle: ThrottleCountersRepository,
+    @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'USER_SEARCH_MAX_PER_MINUTE'>,
   ) {}
 
-  search(prefix: string, limit = USER_SEARCH_DEFAULT_LIMIT): Promise<UserSummary[]> {
+  /**
+   * Usernames starting with `prefix`. At most USER_SEARCH_MAX_PER_MINUTE searches per user per
+   * minute: the user list is public, but not to be scraped at full speed.
+   */
+  async search(
+    userId: string,
+    prefix: string,
+    limit = USER_SEARCH_DEFAULT_LIMIT,
+  ): Promise<UserSummary[]> {
+    const [searches] = await this.throttle.hit([RedisKeys.throttle('search', userId)], 60);
+    if (searches.count > this.config.USER_SEARCH_MAX_PER_MINUTE) {
+      throw MessagingException.rateLimited(
+        retryAfter(searches.ttlSeconds, 60) * 1000,
+        'Too many searches',
+      );
+    }
     return this.users.searchByPrefix(prefix, Math.min(limit, USER_SEARCH_MAX_LIMIT));
   }
 

@@ -12,7 +12,7 @@ export type CreateConversationInput = z.output<typeof createConversationSchema>;
 /** `limit` above the hard cap is clamped by the service, not refused. */
 export const historyQuerySchema = z
   .object({
-    beforeSeq: z.coerce.number().int().positive().optional(),
+    beforeSeq: z.coerce.number().pipe(seqSchema).optional(),
     limit: z.coerce.number().int().positive().optional(),
   })
   .strict();

@@ -22,3 +22,43 @@ describe('message text', () => {
     expect(messageTextProblem('a\u0000b', 10)).toBe('must not contain NUL characters');
   });
 });
+
+describe('message text: characters that act on other text', () => {
+  it('keeps line breaks, tabs, emoji sequences, direction marks and right-to-left text', () => {
+    for (const text of [
+      'line 1\nline 2\r\n\tindented',
+      '👨‍👩‍👧 family (zero-width joiners)',
+      'שלום עולם',
+      'می‌خواهم (zero-width non-joiner)',
+      'mixed \u200F mark',
+    ]) {
+      expect(messageTextProblem(text, 100)).toBeUndefined();
+    }
+  });
+
+  it('refuses terminal escape sequences and other control characters', () => {
+    expect(messageTextProblem('\u001b[2J\u001b[31mred', 100)).toBe(
+      'must not contain control characters',
+    );
+    expect(messageTextProblem('bell\u0007', 100)).toBe('must not contain control characters');
+    expect(messageTextProblem('c1 csi \u009b31m', 100)).toBe('must not contain control characters');
+  });
+
+  it('refuses bidi overrides and isolates ("Trojan Source")', () => {
+    for (const c of [
+      '\u202A',
+      '\u202B',
+      '\u202C',
+      '\u202D',
+      '\u202E',
+      '\u2066',
+      '\u2067',
+      '\u2068',
+      '\u2069',
+    ]) {
+      expect(messageTextProblem(`abc${c}def`, 100)).toBe(
+        'must not contain bidi override or isolate characters',
+      );
+    }
+  });
+});

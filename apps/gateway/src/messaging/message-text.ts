@@ -1,10 +1,10 @@
-/** A lone UTF-16 surrogate (JSON `\ud800` escapes can produce one): not encodable as UTF-8. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+import { unsafeTextProblem } from '@parley/common';
 
 /**
  * Why a message text is refused, or undefined if it is fine: empty (or only whitespace), longer
- * than `maxLength` Unicode code points, or not representable as UTF-8 / PostgreSQL text (lone
- * surrogates, NUL).
+ * than `maxLength` Unicode code points, not representable as UTF-8 / PostgreSQL text (lone
+ * surrogates, NUL), or carrying characters that act on how other text is shown (terminal control
+ * sequences, bidi overrides; see unsafeTextProblem). Tabs and line breaks are text.
  */
 export function messageTextProblem(text: string, maxLength: number): string | undefined {
   if (text.trim().length === 0) return 'must not be empty';
@@ -12,7 +12,6 @@ export function messageTextProblem(text: string, maxLength: number): string | un
   if (text.length > maxLength && [...text].length > maxLength) {
     return `must be at most ${maxLength} characters`;
   }
-  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode';
   if (text.includes('\u0000')) return 'must not contain NUL characters';
-  return undefined;
+  return unsafeTextProblem(text, { multiline: true });
 }

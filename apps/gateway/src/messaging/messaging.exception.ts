@@ -7,6 +7,7 @@ export enum MessagingErrorReason {
   UnknownUser = 'unknown_user',
   KafkaUnavailable = 'kafka_unavailable',
   Overloaded = 'overloaded',
+  RateLimited = 'rate_limited',
 }
 
 /** A domain error of messaging. Services throw these; HTTP and WebSocket layers map the code. */
@@ -65,7 +66,20 @@ export class MessagingException extends AppException {
       MessagingErrorReason.Overloaded,
       ErrorCode.Overloaded,
       `${why}; retry later with the same clientMsgId`,
-      { retryAfterSeconds: 1 },
+      { retryAfterSeconds: 1, retryAfterMs: 1000 },
+    );
+  }
+
+  /**
+   * Over a send or frame budget (per socket or per user). Nothing was published; resend the same
+   * clientMsgId, and everything sent after it, in order, after `retryAfterMs`.
+   */
+  static rateLimited(retryAfterMs: number, what = 'Sending too fast'): MessagingException {
+    return new MessagingException(
+      MessagingErrorReason.RateLimited,
+      ErrorCode.RateLimited,
+      `${what}; retry after ${retryAfterMs} ms`,
+      { retryAfterSeconds: Math.ceil(retryAfterMs / 1000), retryAfterMs },
     );
   }
 }

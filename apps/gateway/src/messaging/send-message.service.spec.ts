@@ -3,6 +3,7 @@ import type { ConversationsService } from './conversations.service';
 import type { MessagingEventsPublisher } from './messaging-events.publisher';
 import { MessagingException } from './messaging.exception';
 import { SendMessageService, SocketActor } from './send-message.service';
+import type { SendRateLimiter } from '../throttling/send-rate.limiter';
 import { UnackedSends } from './unacked-sends';
 
 const CONVERSATION = '1763900000123-0123456789abcdef0123456789abcdef';
@@ -14,7 +15,10 @@ const actor: SocketActor = {
   gatewayId: 'gateway-1',
 };
 
-function setup(member = true) {
+function setup(
+  member = true,
+  budget: { allowed: boolean; retryAfterMs?: number } = { allowed: true },
+) {
   const conversations = {
     requireMember: jest.fn(() =>
       member ? Promise.resolve([actor.userId]) : Promise.reject(MessagingException.forbidden()),
@@ -29,6 +33,7 @@ function setup(member = true) {
     events as unknown as MessagingEventsPublisher,
     { MESSAGE_MAX_LENGTH: 5 },
     new UnackedSends({ GATEWAY_MAX_UNACKED_SENDS: 100, GATEWAY_MAX_UNACKED_PER_CONNECTION: 100 }),
+    { admit: jest.fn(() => Promise.resolve(budget)) } as unknown as SendRateLimiter,
   );
   return { service, conversations, events };
 }
@@ -81,6 +86,15 @@ describe('SendMessageService.accept', () => {
         service.accept(actor, frame({ conversationId: CONVERSATION, text })),
       ).rejects.toMatchObject({ code: ErrorCode.ValidationFailed });
     }
+    expect(conversations.requireMember).not.toHaveBeenCalled();
+    expect(events.accepted).not.toHaveBeenCalled();
+  });
+
+  it('publishes nothing over the send budget, and says when to retry', async () => {
+    const { service, events, conversations } = setup(true, { allowed: false, retryAfterMs: 1500 });
+    await expect(
+      service.accept(actor, frame({ conversationId: CONVERSATION })),
+    ).rejects.toMatchObject({ code: ErrorCode.RateLimited, details: { retryAfterMs: 1500 } });
     expect(conversations.requireMember).not.toHaveBeenCalled();
     expect(events.accepted).not.toHaveBeenCalled();
   });

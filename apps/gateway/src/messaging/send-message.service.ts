@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, type SendFrame } from '@parley/common';
 import { EventPublisher } from '@parley/kafka';
 import type { GatewayConfig } from '../config/gateway.config';
+import { SendRateLimiter } from '../throttling/send-rate.limiter';
 import { ConversationsService } from './conversations.service';
 import { messageTextProblem } from './message-text';
 import { MessagingEventsPublisher } from './messaging-events.publisher';
@@ -35,7 +36,8 @@ export interface SubmittedSend {
  * The accept step: check the text, resolve the conversation (membership, or find-or-create for
  * `to`), and hand the send to Kafka. Nothing is published when any check fails. When the Kafka
  * publisher already holds its maximum of queued records the send is refused with `overloaded`
- * (explicit pushback; the client retries later with the same clientMsgId).
+ * (explicit pushback; the client retries later with the same clientMsgId). Each socket and each
+ * user has a send budget (SendRateLimiter): past it the send is refused with `rate_limited`.
  */
 @Injectable()
 export class SendMessageService {
@@ -44,6 +46,7 @@ export class SendMessageService {
     private readonly events: MessagingEventsPublisher,
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'MESSAGE_MAX_LENGTH'>,
     private readonly unacked: UnackedSends,
+    private readonly rateLimiter: SendRateLimiter,
     @Optional() private readonly publisher?: Pick<EventPublisher, 'saturated'>,
   ) {}
 
@@ -57,6 +60,9 @@ export class SendMessageService {
    * `accepted` settles with Kafka's ack). Rejects, publishing nothing, when a check fails.
    */
   async submit(actor: SocketActor, frame: SendFrame): Promise<SubmittedSend> {
+    // First, so a flood of invalid sends spends the budget too.
+    const budget = await this.rateLimiter.admit(actor.connectionId, actor.userId);
+    if (!budget.allowed) throw MessagingException.rateLimited(budget.retryAfterMs);
     const problem = messageTextProblem(frame.text, this.config.MESSAGE_MAX_LENGTH);
     if (problem) throw MessagingException.invalid('text', problem);
 

@@ -1,10 +1,23 @@
 import type WebSocket from 'ws';
 import { ClientConnection, Continuation } from './client-connection';
 
-const grant = { userId: 'u', username: 'alice_1', deviceId: 'd', gatewayId: 'gateway-1' };
+const grant = {
+  userId: 'u',
+  username: 'alice_1',
+  deviceId: 'd',
+  gatewayId: 'gateway-1',
+  sessionId: '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a',
+  expiresAt: 2_000_000_000,
+};
 
-function connection(maxQueued: number): ClientConnection {
-  return new ClientConnection('c', {} as WebSocket, grant, maxQueued);
+function connection(maxQueued: number, maxQueuedBytes = 1_000_000): ClientConnection {
+  return new ClientConnection('c', { close: jest.fn() } as unknown as WebSocket, grant, {
+    maxQueuedFrames: maxQueued,
+    maxQueuedBytes,
+    maxBufferedBytes: 1_000_000,
+    frameRatePerSecond: 10,
+    frameBurst: 10,
+  });
 }
 
 function deferred() {
@@ -70,5 +83,79 @@ describe('ClientConnection.enqueue', () => {
     await flush();
     expect(ran).toBe(true);
     expect(c.queued).toBe(0);
+  });
+
+  it('stops reading while more than the bound of bytes waits to be handled, and reads again at half', async () => {
+    const socket = { pause: jest.fn(), resume: jest.fn(), close: jest.fn() };
+    const c = new ClientConnection('c', socket as unknown as WebSocket, grant, {
+      maxQueuedFrames: 100,
+      maxQueuedBytes: 1000,
+      maxBufferedBytes: 1,
+      frameRatePerSecond: 1,
+      frameBurst: 1,
+    });
+    const holds = [deferred(), deferred(), deferred()];
+    for (const hold of holds) expect(c.enqueue(() => hold.promise, 400)).toBe(true);
+    expect(socket.pause).toHaveBeenCalledTimes(1); // 1200 > 1000: never refused, read less
+    holds[0].resolve();
+    await flush();
+    expect(socket.resume).not.toHaveBeenCalled(); // 800 > 500
+    holds[1].resolve();
+    await flush();
+    expect(socket.resume).toHaveBeenCalledTimes(1); // 400 <= 500
+    holds[2].resolve();
+    await flush();
+    expect(c.queued).toBe(0);
+  });
+
+  it("counts a frame's bytes until it is handled, not until its continuation settles", async () => {
+    const socket = { pause: jest.fn(), resume: jest.fn(), close: jest.fn() };
+    const c = new ClientConnection('c', socket as unknown as WebSocket, grant, {
+      maxQueuedFrames: 100,
+      maxQueuedBytes: 1000,
+      maxBufferedBytes: 1,
+      frameRatePerSecond: 1,
+      frameBurst: 1,
+    });
+    const ack = deferred();
+    for (let i = 0; i < 5; i++) {
+      c.enqueue(() => Promise.resolve<Continuation>({ settled: ack.promise }), 600);
+      await flush();
+    }
+    expect(socket.pause).not.toHaveBeenCalled();
+    expect(c.queued).toBe(5);
+    ack.resolve();
+    await flush();
+    expect(c.queued).toBe(0);
+  });
+});
+
+describe('ClientConnection.authorizeUntil', () => {
+  it('closes the socket with 4002 when its authorization runs out, unless renewed', () => {
+    jest.useFakeTimers();
+    try {
+      const socket = { close: jest.fn(), readyState: 1 };
+      const c = new ClientConnection('c', socket as unknown as WebSocket, grant, {
+        maxQueuedFrames: 1,
+        maxQueuedBytes: 1,
+        maxBufferedBytes: 1,
+        frameRatePerSecond: 1,
+        frameBurst: 1,
+      });
+      c.authorizeUntil(10_000, 0);
+      jest.advanceTimersByTime(9_000);
+      c.authorizeUntil(20_000, 9_000); // renewed
+      jest.advanceTimersByTime(2_000);
+      expect(socket.close).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(9_000);
+      expect(socket.close).toHaveBeenCalledWith(4002, 'authorization expired');
+      expect(c.closeReason).toBe('token-expired');
+      c.authorizeUntil(100, 0);
+      c.dispose();
+      jest.advanceTimersByTime(1_000);
+      expect(socket.close).toHaveBeenCalledTimes(1);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -1,11 +1,32 @@
-import type { ServerFrame } from '@parley/common';
+import { CloseCode, type ServerFrame } from '@parley/common';
 import WebSocket from 'ws';
 import type { TicketGrant } from '../connect/connect-ticket';
+import { TokenBucket } from '../throttling/token-bucket';
 
-export type CloseReason = 'client' | 'heartbeat-timeout' | 'shutdown' | 'error';
+export type CloseReason =
+  | 'client'
+  | 'heartbeat-timeout'
+  | 'shutdown'
+  | 'error'
+  | 'session-ended'
+  | 'token-expired'
+  | 'replaced';
 
-/** A socket past this much unsent data is a consumer too slow to keep: it is closed (1013). */
-export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** The bounds one socket lives within (from the gateway's config). */
+export interface ConnectionLimits {
+  /** Frames waiting or settling before further frames are refused. */
+  maxQueuedFrames: number;
+  /** Bytes of frames waiting to be handled past which the socket stops reading (backpressure). */
+  maxQueuedBytes: number;
+  /** Unsent outgoing bytes past which the socket is closed (a client that does not read). */
+  maxBufferedBytes: number;
+  /** Non-send frames per second, and the burst. */
+  frameRatePerSecond: number;
+  frameBurst: number;
+}
+
+/** setTimeout cannot wait longer than this (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * What a frame task may hand back: work that continues after the task let the next frame start
@@ -17,30 +38,47 @@ export interface Continuation {
 
 /**
  * One client WebSocket on this gateway: who it is (from its connect ticket, never from frames),
- * its liveness for the ping/pong heartbeat, and a serial queue so its frames are handled one at a
- * time in arrival order (sends are queued for Kafka in the order the client sent them; the wait
- * for Kafka's ack overlaps with the next frames, see Continuation).
+ * which log-in session authorized it and until when, its liveness for the ping/pong heartbeat,
+ * its frame budget, and a serial queue so its frames are handled one at a time in arrival order
+ * (sends are queued for Kafka in the order the client sent them; the wait for Kafka's ack
+ * overlaps with the next frames, see Continuation).
  */
 export class ClientConnection {
   readonly userId: string;
   readonly username: string;
   readonly deviceId: string;
+  /** The log-in session (access token `sid`); an `auth` frame may move it to the user's newer one. */
+  sessionId: string;
+  /** When the socket's authorization ends (epoch ms) unless renewed with an `auth` frame. */
+  expiresAt: number;
   alive = true;
   closeReason: CloseReason | undefined;
   /** Settles when connection.opened is published; connection.closed waits for it (same key order). */
   opened: Promise<void> = Promise.resolve();
+  /** Non-send frames (sync, history, cursors, auth): sends have their own budget. */
+  readonly frameBudget: TokenBucket;
   private tail: Promise<void> = Promise.resolve();
   private pending = 0;
+  private pendingBytes = 0;
+  private paused = false;
+  private expiryTimer?: NodeJS.Timeout;
 
   constructor(
     readonly id: string,
     readonly socket: WebSocket,
     grant: TicketGrant,
-    private readonly maxQueued: number,
+    private readonly limits: ConnectionLimits,
   ) {
     this.userId = grant.userId;
     this.username = grant.username;
     this.deviceId = grant.deviceId;
+    this.sessionId = grant.sessionId;
+    this.expiresAt = grant.expiresAt * 1000;
+    this.frameBudget = new TokenBucket(
+      limits.frameRatePerSecond,
+      limits.frameBurst,
+      performance.now(),
+    );
   }
 
   get isOpen(): boolean {
@@ -55,8 +93,8 @@ export class ClientConnection {
   /** Sends an already serialised frame (one JSON text shared by several sockets). */
   sendText(text: string): void {
     if (!this.isOpen) return;
-    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.close(1013, 'client is not reading', 'error');
+    if (this.socket.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.close(CloseCode.TryAgainLater, 'client is not reading', 'error');
       return;
     }
     this.socket.send(text);
@@ -73,18 +111,64 @@ export class ClientConnection {
   }
 
   /**
-   * Queues `task` behind the frames already waiting; false (and not queued) when `maxQueued`
-   * frames are waiting or still settling. The next frame starts when the task's promise resolves;
-   * a returned Continuation keeps the frame counted until it settles. Tasks handle their own
-   * errors.
+   * (Re)arms the end of the socket's authorization: at `expiresAt` (epoch ms) the socket is closed
+   * with CloseCode.TokenExpired unless an `auth` frame moved it on first.
    */
-  enqueue(task: () => Promise<Continuation | void>): boolean {
-    if (this.pending >= this.maxQueued) return false;
+  authorizeUntil(expiresAt: number, now = Date.now()): void {
+    this.expiresAt = expiresAt;
+    clearTimeout(this.expiryTimer);
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, expiresAt - now));
+    this.expiryTimer = setTimeout(
+      () => this.close(CloseCode.TokenExpired, 'authorization expired', 'token-expired'),
+      wait,
+    );
+    this.expiryTimer.unref();
+  }
+
+  /** The socket closed: nothing of it may fire any more. */
+  dispose(): void {
+    clearTimeout(this.expiryTimer);
+  }
+
+  /**
+   * Queues `task` (for a frame of `bytes`) behind the frames already waiting; false (and not
+   * queued) when `maxQueuedFrames` frames are waiting or still settling. The next frame starts
+   * when the task's promise resolves; a returned Continuation keeps the frame counted until it
+   * settles. Tasks handle their own errors.
+   *
+   * Memory: while more than `maxQueuedBytes` of frames wait to be handled, the socket stops
+   * reading (TCP pushes back on the client) and reads again once half of it is handled. A fast
+   * client is slowed, never refused, and a flood holds at most the bound plus one frame.
+   */
+  enqueue(task: () => Promise<Continuation | void>, bytes = 0): boolean {
+    if (this.pending >= this.limits.maxQueuedFrames) return false;
     this.pending++;
-    this.tail = this.tail.then(task).then((more) => {
-      if (more) void more.settled.then(this.release, this.release);
-      else this.release();
-    }, this.release);
+    this.pendingBytes += bytes;
+    if (!this.paused && this.pendingBytes > this.limits.maxQueuedBytes) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    const handled = () => {
+      this.pendingBytes -= bytes;
+      if (this.paused && this.pendingBytes <= this.limits.maxQueuedBytes / 2) {
+        this.paused = false;
+        this.socket.resume();
+      }
+    };
+    const settled = () => {
+      this.pending--;
+    };
+    this.tail = this.tail.then(task).then(
+      (more) => {
+        handled();
+        if (more) void more.settled.then(settled, settled);
+        else settled();
+      },
+      () => {
+        handled();
+        settled();
+      },
+    );
     return true;
   }
 
@@ -92,8 +176,4 @@ export class ClientConnection {
   get queued(): number {
     return this.pending;
   }
-
-  private readonly release = (): void => {
-    this.pending--;
-  };
 }

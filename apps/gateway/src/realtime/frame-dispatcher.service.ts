@@ -2,13 +2,19 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   APP_CONFIG,
   AppException,
+  AuthFrame,
   ClientFrame,
+  CloseCode,
   dependencyUnavailable,
   ErrorCode,
   ErrorFrame,
   isDependencyOutage,
 } from '@parley/common';
+import { AccessTokenVerifier } from '../accounts/access-token.verifier';
+import { AccountsErrorReason, AccountsException } from '../accounts/accounts.exception';
 import type { GatewayConfig } from '../config/gateway.config';
+import { MessagingException } from '../messaging/messaging.exception';
+import { coolDownMs } from '../throttling/token-bucket';
 import { ConversationsService } from '../messaging/conversations.service';
 import { SendMessageService } from '../messaging/send-message.service';
 import { SyncService } from '../messaging/sync.service';
@@ -17,7 +23,9 @@ import { parseClientFrame } from './frame-parser';
 
 /**
  * Per-socket frame handling, thin: parse and validate, call the one service for the step, answer.
- * A failing frame gets an `error` frame (with its `ref` / `clientMsgId`) and the socket stays open.
+ * A failing frame gets an `error` frame (with its `ref` / `clientMsgId`, and `retryAfterMs` when
+ * waiting helps) and the socket stays open. Frames other than `send` spend the socket's frame
+ * budget (sends have their own, in the accept step): past it they are refused `rate_limited`.
  * A send hands back a Continuation once it is queued for Kafka, so the socket's next frame is
  * handled while it waits for the ack; `accepted` (or the error) is sent when it settles.
  */
@@ -29,6 +37,7 @@ export class FrameDispatcher {
     private readonly sends: SendMessageService,
     private readonly conversations: ConversationsService,
     private readonly sync: SyncService,
+    private readonly tokens: AccessTokenVerifier,
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'GATEWAY_ID'>,
   ) {}
 
@@ -48,6 +57,7 @@ export class FrameDispatcher {
     }
     const frame = parsed.frame;
     try {
+      if (frame.type !== 'send') this.spendFrameBudget(connection);
       return await this.dispatch(connection, frame);
     } catch (err) {
       this.fail(connection, frame, err);
@@ -60,7 +70,10 @@ export class FrameDispatcher {
       ...(frame.type === 'send' ? { clientMsgId: frame.clientMsgId } : {}),
     };
     if (err instanceof AppException) {
-      connection.send(errorFrame(err.code, err.message, echo));
+      const retry = err.details?.retryAfterMs;
+      connection.send(
+        errorFrame(err.code, err.message, { ...echo, ...(retry ? { retryAfterMs: retry } : {}) }),
+      );
     } else if (isDependencyOutage(err)) {
       this.logger.warn(
         { connectionId: connection.id, frameType: frame.type, reason: (err as Error).message },
@@ -138,14 +151,47 @@ export class FrameDispatcher {
           connection.id,
         );
         return;
+      case 'auth':
+        await this.renew(connection, frame);
+        return;
     }
+  }
+
+  private spendFrameBudget(connection: ClientConnection): void {
+    const now = performance.now();
+    if (connection.frameBudget.take(now)) return;
+    const wait = coolDownMs(connection.frameBudget.msUntilToken(now));
+    throw MessagingException.rateLimited(wait, 'Too many frames');
+  }
+
+  /**
+   * `auth`: a fresh access token of the same user moves the socket's authorization on to the
+   * token's expiry (and to its session, if the user logged in again). A token of an ended session
+   * closes the socket at once (4001); any other bad token is an error frame, and the socket keeps
+   * its old expiry.
+   */
+  private async renew(connection: ClientConnection, frame: AuthFrame): Promise<void> {
+    const principal = await this.tokens.verify(frame.token).catch((err: unknown) => {
+      if (err instanceof AccountsException && err.reason === AccountsErrorReason.SessionEnded) {
+        connection.close(CloseCode.SessionEnded, 'session ended', 'session-ended');
+      }
+      throw err;
+    });
+    if (principal.userId !== connection.userId) throw AccountsException.invalidAccessToken();
+    connection.sessionId = principal.sessionId;
+    connection.authorizeUntil(principal.expiresAt * 1000);
+    connection.send({
+      type: 'auth.ok',
+      ...(frame.ref !== undefined ? { ref: frame.ref } : {}),
+      expiresAt: new Date(connection.expiresAt).toISOString(),
+    });
   }
 }
 
 export function errorFrame(
   code: ErrorCode,
   message: string,
-  echo: { ref?: string; clientMsgId?: string } = {},
+  echo: { ref?: string; clientMsgId?: string; retryAfterMs?: number } = {},
 ): ErrorFrame {
   return { type: 'error', ...echo, code, message };
 }

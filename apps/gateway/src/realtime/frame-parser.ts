@@ -1,4 +1,5 @@
 import {
+  authFrameSchema,
   CLIENT_FRAME_TYPES,
   ClientFrame,
   clientMsgIdSchema,
@@ -28,6 +29,7 @@ const SCHEMAS: Record<ClientFrameType, z.ZodTypeAny> = {
   delivered: deliveredFrameSchema,
   read: readFrameSchema,
   history: historyFrameSchema,
+  auth: authFrameSchema,
 };
 
 /**

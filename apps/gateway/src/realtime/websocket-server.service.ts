@@ -6,32 +6,66 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { APP_CONFIG, ErrorCode } from '@parley/common';
+import { APP_CONFIG, CloseCode, ErrorCode, isDependencyOutage } from '@parley/common';
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
+import { SessionsRepository } from '../accounts/sessions.repository';
 import type { GatewayConfig } from '../config/gateway.config';
-import { TICKET_PATTERN, TicketGrant } from '../connect/connect-ticket';
-import { UnackedSends } from '../messaging/unacked-sends';
+import { TicketGrant } from '../connect/connect-ticket';
 import { ConnectTicketsRepository } from '../connect/connect-tickets.repository';
+import { ConnectionControlPublisher } from '../connections/connection-control.publisher';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
-import { ClientConnection, CloseReason } from './client-connection';
+import { UnackedSends } from '../messaging/unacked-sends';
+import { SendRateLimiter } from '../throttling/send-rate.limiter';
+import { ClientConnection, CloseReason, ConnectionLimits } from './client-connection';
 import { ConnectionEventsPublisher } from './connection-events.publisher';
 import { FrameDispatcher } from './frame-dispatcher.service';
+import { GatewayInstanceLease } from './gateway-instance.lease';
+import { SocketAdmissionRepository } from './socket-admission.repository';
+import { originAllowed, parseUpgradeTarget, UpgradeRefusal } from './upgrade-request';
 
-export const WS_PATH = '/ws';
+export { WS_PATH } from './upgrade-request';
 /** How long shutdown waits for clients to answer the 1001 close before cutting them off. */
 const SHUTDOWN_CLOSE_WAIT_MS = 2000;
 /** How long shutdown waits for connection.closed events to reach Kafka. */
 const SHUTDOWN_EVENTS_WAIT_MS = 5000;
 
+/** A refusal decided on the way: answered as plain HTTP, the socket never becomes a WebSocket. */
+class UpgradeRefused extends Error {
+  constructor(readonly refusal: UpgradeRefusal) {
+    super(refusal.message);
+  }
+}
+
+const refused = (status: number, code: ErrorCode, message: string) =>
+  new UpgradeRefused({ status, code, message });
+
+type GatewayLimits = Pick<
+  GatewayConfig,
+  | 'GATEWAY_ID'
+  | 'WS_MAX_PAYLOAD_BYTES'
+  | 'WS_PING_INTERVAL_MS'
+  | 'WS_MAX_QUEUED_FRAMES'
+  | 'WS_MAX_QUEUED_BYTES'
+  | 'WS_MAX_BUFFERED_BYTES'
+  | 'WS_ALLOWED_ORIGINS'
+  | 'MAX_SOCKETS_PER_USER'
+  | 'FRAME_RATE_PER_SOCKET'
+  | 'FRAME_BURST_PER_SOCKET'
+>;
+
 /**
- * The client WebSocket endpoint, on the same HTTP server as the API (path /ws). The ticket is
- * checked BEFORE the upgrade: missing, unknown, used, expired or issued for another gateway ->
- * HTTP 401 and no socket. Each accepted socket is registered, greeted with `hello`, announced
- * (connection.opened), kept alive by ping/pong, and announced again when it closes. On shutdown
- * every socket is closed with 1001 ("going away").
+ * The client WebSocket endpoint, on the same HTTP server as the API (path /ws). Everything is
+ * checked BEFORE the upgrade, each refusal a plain HTTP answer and a log line, never an exception
+ * that escapes: the request target (400/404), the Origin of browser handshakes (403), the ticket
+ * (missing, unknown, used, expired or issued for another gateway: 401), the log-in session behind
+ * it (ended or expired: 401), and the user's socket cap (429; a socket of the same device is
+ * replaced instead, 4003). Each accepted socket is registered, greeted with `hello`, announced
+ * (connection.opened), kept alive by ping/pong, closed when its authorization runs out (4002)
+ * unless renewed, and announced again when it closes. On shutdown every socket is closed with
+ * 1001 ("going away").
  */
 @Injectable()
 export class WebSocketServerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -40,20 +74,30 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
   private pingTimer?: NodeJS.Timeout;
   private closing = false;
   private readonly closedEvents = new Set<Promise<void>>();
+  private readonly limits: ConnectionLimits;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly tickets: ConnectTicketsRepository,
+    private readonly sessions: SessionsRepository,
+    private readonly admissions: SocketAdmissionRepository,
+    private readonly instance: GatewayInstanceLease,
+    private readonly control: ConnectionControlPublisher,
     private readonly registry: ConnectionRegistry<ClientConnection>,
     private readonly dispatcher: FrameDispatcher,
     private readonly events: ConnectionEventsPublisher,
     private readonly unacked: UnackedSends,
-    @Inject(APP_CONFIG)
-    private readonly config: Pick<
-      GatewayConfig,
-      'GATEWAY_ID' | 'WS_MAX_PAYLOAD_BYTES' | 'WS_PING_INTERVAL_MS' | 'WS_MAX_QUEUED_FRAMES'
-    >,
-  ) {}
+    private readonly sendBudget: SendRateLimiter,
+    @Inject(APP_CONFIG) private readonly config: GatewayLimits,
+  ) {
+    this.limits = {
+      maxQueuedFrames: config.WS_MAX_QUEUED_FRAMES,
+      maxQueuedBytes: config.WS_MAX_QUEUED_BYTES,
+      maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+      frameRatePerSecond: config.FRAME_RATE_PER_SOCKET,
+      frameBurst: config.FRAME_BURST_PER_SOCKET,
+    };
+  }
 
   onApplicationBootstrap(): void {
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
@@ -62,9 +106,9 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       maxPayload: this.config.WS_MAX_PAYLOAD_BYTES,
       perMessageDeflate: false,
     });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      void this.upgrade(req, socket, head);
-    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(req, socket, head),
+    );
     this.pingTimer = setInterval(() => this.pingAll(), this.config.WS_PING_INTERVAL_MS);
     this.pingTimer.unref();
   }
@@ -79,7 +123,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
         new Promise<void>((resolve) => {
           if (c.socket.readyState === WebSocket.CLOSED) return resolve();
           c.socket.once('close', () => resolve());
-          c.close(1001, 'gateway shutting down', 'shutdown');
+          c.close(CloseCode.GoingAway, 'gateway shutting down', 'shutdown');
         }),
     );
     await waitAtMost(Promise.all(closed), SHUTDOWN_CLOSE_WAIT_MS);
@@ -88,50 +132,113 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
   }
 
-  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  /**
+   * The 'upgrade' listener. Whatever happens on the way (a malformed target, Redis down, a bug)
+   * ends this one request with an HTTP answer and a log line: the promise is always handled.
+   */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    if (this.closing) return refuse(socket, 503, ErrorCode.Unavailable, 'Gateway is shutting down');
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    if (url.pathname !== WS_PATH) return refuse(socket, 404, ErrorCode.NotFound, 'No such route');
-    const ticket = url.searchParams.get('ticket');
-    if (!ticket || !TICKET_PATTERN.test(ticket)) {
-      return refuse(socket, 401, ErrorCode.Unauthorized, 'Missing or malformed connect ticket');
-    }
-    let grant: TicketGrant | null;
-    try {
-      grant = await this.tickets.consume(ticket);
-    } catch (err) {
-      this.logger.warn({ err }, 'connect ticket check failed');
-      return refuse(socket, 503, ErrorCode.Unavailable, 'Try again');
-    }
-    // Unknown, already used and expired tickets look the same: Redis no longer has them.
-    if (!grant) return refuse(socket, 401, ErrorCode.Unauthorized, 'Invalid or expired ticket');
-    if (grant.gatewayId !== this.config.GATEWAY_ID) {
-      return refuse(socket, 401, ErrorCode.Unauthorized, 'Ticket was issued for another gateway');
-    }
-    if (socket.destroyed || !this.wss) return;
-    const accepted = grant;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, accepted));
+    this.admit(req, socket, head).catch((err: unknown) => {
+      if (err instanceof UpgradeRefused) {
+        this.logger.log(
+          { status: err.refusal.status, code: err.refusal.code, reason: err.refusal.message },
+          'websocket upgrade refused',
+        );
+        return refuse(socket, err.refusal);
+      }
+      if (isDependencyOutage(err)) {
+        this.logger.warn({ reason: (err as Error).message }, 'websocket upgrade: dependency down');
+        return refuse(socket, { status: 503, code: ErrorCode.Unavailable, message: 'Try again' });
+      }
+      // The request target is not logged: it may carry a ticket.
+      this.logger.error({ err, method: req.method }, 'websocket upgrade failed');
+      refuse(socket, {
+        status: 400,
+        code: ErrorCode.ValidationFailed,
+        message: 'Bad upgrade request',
+      });
+    });
   }
 
-  private open(ws: WebSocket, grant: TicketGrant): void {
-    const connection = new ClientConnection(
-      randomUUID(),
-      ws,
-      grant,
-      this.config.WS_MAX_QUEUED_FRAMES,
+  private async admit(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (this.closing) throw refused(503, ErrorCode.Unavailable, 'Gateway is shutting down');
+    const target = parseUpgradeTarget(req.url);
+    if (!target.ok) throw new UpgradeRefused(target.refusal);
+    if (!originAllowed(req.headers.origin, this.config.WS_ALLOWED_ORIGINS)) {
+      throw refused(403, ErrorCode.Forbidden, 'This origin may not open a WebSocket here');
+    }
+    // Unknown, already used and expired tickets look the same: Redis no longer has them.
+    const grant = await this.tickets.consume(target.ticket);
+    if (!grant) throw refused(401, ErrorCode.Unauthorized, 'Invalid or expired ticket');
+    if (grant.gatewayId !== this.config.GATEWAY_ID) {
+      throw refused(401, ErrorCode.Unauthorized, 'Ticket was issued for another gateway');
+    }
+    if (grant.expiresAt * 1000 <= Date.now() || (await this.sessions.isEnded(grant.sessionId))) {
+      throw refused(401, ErrorCode.Unauthorized, 'The session behind this ticket has ended');
+    }
+    const connectionId = randomUUID();
+    const admission = await this.admissions.admit(
+      {
+        userId: grant.userId,
+        connectionId,
+        deviceId: grant.deviceId,
+        gatewayId: this.config.GATEWAY_ID,
+        instanceId: this.instance.instanceId,
+      },
+      this.config.MAX_SOCKETS_PER_USER,
     );
+    if (!admission.admitted) {
+      throw refused(
+        429,
+        ErrorCode.RateLimited,
+        `At most ${this.config.MAX_SOCKETS_PER_USER} connections per user; close another device's first`,
+      );
+    }
+    if (socket.destroyed || !this.wss) {
+      await this.admissions.release(grant.userId, connectionId);
+      return;
+    }
+    this.replace(admission.replaced);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, connectionId, grant));
+  }
+
+  /** Older sockets of the same device: closed here if they are here, everywhere else by broadcast. */
+  private replace(connectionIds: string[]): void {
+    if (connectionIds.length === 0) return;
+    const elsewhere: string[] = [];
+    for (const id of connectionIds) {
+      const local = this.registry.get(id);
+      if (local) {
+        local.close(
+          CloseCode.Replaced,
+          'replaced by a newer connection of this device',
+          'replaced',
+        );
+      } else {
+        elsewhere.push(id);
+      }
+    }
+    void this.control.connectionsReplaced(elsewhere);
+  }
+
+  private open(ws: WebSocket, connectionId: string, grant: TicketGrant): void {
+    const connection = new ClientConnection(connectionId, ws, grant, this.limits);
     this.registry.add(connection.id, connection);
+    connection.authorizeUntil(grant.expiresAt * 1000);
     ws.on('pong', () => {
       connection.alive = true;
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      const queued = connection.enqueue(() => this.dispatcher.handle(connection, data, isBinary));
+      const queued = connection.enqueue(
+        () => this.dispatcher.handle(connection, data, isBinary),
+        data.length,
+      );
       if (!queued) {
         connection.send({
           type: 'error',
           code: ErrorCode.Overloaded,
           message: 'Too many frames waiting on this connection',
+          retryAfterMs: 1000,
         });
       }
     });
@@ -149,6 +256,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       deviceId: connection.deviceId,
       gatewayId: this.config.GATEWAY_ID,
       heartbeatMs: this.config.WS_PING_INTERVAL_MS,
+      expiresAt: new Date(connection.expiresAt).toISOString(),
     });
     connection.opened = this.events.opened(connection);
     this.logger.log(
@@ -158,8 +266,13 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
   }
 
   private onClose(connection: ClientConnection, code: number): void {
+    connection.dispose();
     this.registry.remove(connection.id);
     this.unacked.releaseConnection(connection.id);
+    this.sendBudget.forgetConnection(connection.id);
+    this.admissions.release(connection.userId, connection.id).catch((err: unknown) => {
+      this.logger.warn({ err, connectionId: connection.id }, 'socket admission not released');
+    });
     const reason: CloseReason = connection.closeReason ?? 'client';
     this.logger.log(
       { connectionId: connection.id, userId: connection.userId, code, reason },
@@ -188,7 +301,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
 }
 
 /** Answers a refused upgrade with a plain HTTP error (the socket never becomes a WebSocket). */
-function refuse(socket: Duplex, status: number, code: ErrorCode, message: string): void {
+function refuse(socket: Duplex, { status, code, message }: UpgradeRefusal): void {
   if (socket.destroyed) return;
   const body = JSON.stringify({ error: { code, message } });
   socket.end(

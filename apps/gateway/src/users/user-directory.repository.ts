@@ -37,17 +37,22 @@ export class UserDirectoryRepository {
   }
 
   /**
-   * Usernames starting with `prefix` (case-insensitive), alphabetical. The prefix is restricted
-   * to username characters by the caller, so it carries no LIKE wildcards.
+   * Usernames starting with `prefix` (case-insensitive), alphabetical. The prefix is matched
+   * literally: `_` (a username character) and `%` / `\\` are escaped, so no prefix is a wildcard.
    */
   async searchByPrefix(prefix: string, limit: number): Promise<UserSummary[]> {
     const rows = await this.dataSource.query<{ id: string; username: string; real_name: string }[]>(
       `SELECT id, username, real_name FROM users
-        WHERE username_key LIKE $1 ORDER BY username_key LIMIT $2`,
-      [`${prefix.toLowerCase()}%`, limit],
+        WHERE username_key LIKE $1 ESCAPE '\\' ORDER BY username_key LIMIT $2`,
+      [`${escapeLike(prefix.toLowerCase())}%`, limit],
     );
     return rows.map((r) => ({ id: r.id, username: r.username, realName: r.real_name }));
   }
+}
+
+/** `s` as a literal LIKE pattern (escape character `\\`). */
+export function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 function summary(user: Pick<UserEntity, 'id' | 'username' | 'realName'>): UserSummary {

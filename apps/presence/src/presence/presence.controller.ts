@@ -1,11 +1,12 @@
-import { Controller, Get, Param } from '@nestjs/common';
-import { ZodValidationPipe } from '@parley/common';
+import { Controller, Get, UseGuards, Param } from '@nestjs/common';
+import { InternalOnlyGuard, ZodValidationPipe } from '@parley/common';
 import { z } from 'zod';
 import { PresenceService, PresenceView } from './presence.service';
 
 const userIdParam = new ZodValidationPipe(z.string().uuid());
 
 @Controller('v1/presence')
+@UseGuards(InternalOnlyGuard)
 export class PresenceController {
   constructor(private readonly presence: PresenceService) {}
 

@@ -1,8 +1,10 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, UseGuards } from '@nestjs/common';
+import { InternalOnlyGuard } from '@parley/common';
 import type { LiveGateway } from './gateway-directory.repository';
 import { GatewayDirectoryService } from './gateway-directory.service';
 
 @Controller('v1/gateways')
+@UseGuards(InternalOnlyGuard)
 export class GatewaysController {
   constructor(private readonly directory: GatewayDirectoryService) {}
 

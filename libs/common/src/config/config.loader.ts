@@ -43,7 +43,42 @@ export const commonEnv = {
     .transform((v) => v.split(',').map((s) => s.trim()))
     .pipe(z.array(z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port[,host:port...]')).min(1)),
   HOST: z.string().default('127.0.0.1'),
+  /**
+   * Bearer token for the internal endpoints (`/metrics`, session's directory, presence's reads).
+   * Unset, they answer only loopback callers that came through no proxy.
+   */
+  INTERNAL_API_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** The whole request head must arrive within this (slow-header clients are cut off). */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
+  /** The whole request, body included, must arrive within this (slow-body clients). */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** An idle keep-alive connection is closed after this. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** TCP connections (HTTP and WebSocket together) past which new ones are dropped at once. */
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(10).default(50_000),
 };
+
+/** The HTTP server limits every service applies (see bootstrapService). */
+export interface HttpServerLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+}
+
+export function httpServerLimits(config: {
+  HTTP_HEADERS_TIMEOUT_MS: number;
+  HTTP_REQUEST_TIMEOUT_MS: number;
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: number;
+  HTTP_MAX_CONNECTIONS: number;
+}): HttpServerLimits {
+  return {
+    headersTimeoutMs: Math.min(config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS),
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: config.HTTP_MAX_CONNECTIONS,
+  };
+}
 export const databaseEnv = {
   DATABASE_URL: url(['postgres', 'postgresql']).default(
     'postgres://postgres@127.0.0.1:5432/parley',

@@ -39,4 +39,39 @@ export const RedisKeys = {
   connectTicket: (ticketHash: string) => `parley:ticket:${ticketHash}`,
   /** Cached member set of a conversation (members never change for 1:1). */
   conversationMembers: (conversationId: string) => `parley:conversation:${conversationId}:members`,
+  /** Broadcast pub/sub channel every gateway subscribes to: GatewayControl messages. */
+  gatewayControlChannel: 'parley:gateway-control',
+  /** The running instance of a gateway id (random per process), with a lease its heartbeat renews. */
+  gatewayInstance: (gatewayId: string) => `parley:gateway:${gatewayId}:instance`,
+  /** Hash connectionId -> "gatewayId instanceId deviceId": a user's open sockets (the socket cap). */
+  userSockets: (userId: string) => `parley:user:${userId}:sockets`,
+  /** Set while a log-in session is ended: its access tokens are refused until they expire. */
+  sessionEnded: (sessionId: string) => `parley:session:${sessionId}:ended`,
+  /** A user's send budget over every gateway (token bucket: tokens, last refill time). */
+  userSendQuota: (userId: string) => `parley:user:${userId}:send-quota`,
+  /** Fixed-window counters of the HTTP throttles (log-in, registration, search). */
+  throttle: (kind: string, subject: string) => `parley:throttle:${kind}:${subject}`,
 } as const;
+
+/**
+ * Messages on `gatewayControlChannel`: one gateway (or the accounts path) telling every gateway to
+ * close sockets it may hold. Fire-and-forget, like deliveries; what a missed message would leave
+ * open is bounded anyway (a socket lives only as long as the access token it was authorized with).
+ */
+export const gatewayControlSchema = z.discriminatedUnion('action', [
+  z
+    .object({
+      version: z.literal(1),
+      action: z.literal('session-ended'),
+      sessionId: z.string().uuid(),
+    })
+    .strict(),
+  z
+    .object({
+      version: z.literal(1),
+      action: z.literal('connections-replaced'),
+      connectionIds: z.array(connectionIdSchema).min(1).max(1000),
+    })
+    .strict(),
+]);
+export type GatewayControl = z.output<typeof gatewayControlSchema>;

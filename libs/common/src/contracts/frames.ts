@@ -64,20 +64,59 @@ export const historyFrameSchema = z
   })
   .strict();
 
+/**
+ * Renews the socket's authorization with a fresh access token before the one it was opened with
+ * expires (`hello.expiresAt`): answered with `auth.ok` and the new expiry. A socket whose
+ * authorization runs out is closed with CloseCode.TokenExpired.
+ */
+export const authFrameSchema = z
+  .object({ type: z.literal('auth'), ref, token: z.string().min(1).max(4096) })
+  .strict();
+
 export const clientFrameSchema = z.union([
   sendFrameSchema,
   syncFrameSchema,
   deliveredFrameSchema,
   readFrameSchema,
   historyFrameSchema,
+  authFrameSchema,
 ]);
 export type SendFrame = z.output<typeof sendFrameSchema>;
 export type SyncFrame = z.output<typeof syncFrameSchema>;
 export type DeliveredFrame = z.output<typeof deliveredFrameSchema>;
 export type ReadFrame = z.output<typeof readFrameSchema>;
 export type HistoryFrame = z.output<typeof historyFrameSchema>;
+export type AuthFrame = z.output<typeof authFrameSchema>;
 export type ClientFrame = z.output<typeof clientFrameSchema>;
-export const CLIENT_FRAME_TYPES = ['send', 'sync', 'delivered', 'read', 'history'] as const;
+export const CLIENT_FRAME_TYPES = ['send', 'sync', 'delivered', 'read', 'history', 'auth'] as const;
+
+/**
+ * Every code a gateway closes a client socket with. Clients switch on them: reconnecting makes
+ * sense after GoingAway, TryAgainLater and TokenExpired (with a fresh token), never after
+ * SessionEnded or Replaced.
+ */
+export const CloseCode = {
+  /** The client closed it (echoed in the close handshake). */
+  Normal: 1000,
+  /** The gateway is shutting down: reconnect through the directory. */
+  GoingAway: 1001,
+  /** A frame over the payload limit. */
+  MessageTooBig: 1009,
+  /** Not valid UTF-8 text. */
+  InvalidPayload: 1007,
+  /** A protocol violation ws refused (e.g. an unmasked or malformed frame). */
+  ProtocolError: 1002,
+  /** The client does not read: its outgoing data backed up past the limit. */
+  TryAgainLater: 1013,
+  /** The session was ended: logged out, or its refresh token was reused. Log in again. */
+  SessionEnded: 4001,
+  /** The access token the socket was authorized with expired and was not renewed (`auth`). */
+  TokenExpired: 4002,
+  /** The same device opened a newer socket; this one is superseded. */
+  Replaced: 4003,
+} as const;
+export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
+export const DOCUMENTED_CLOSE_CODES: readonly number[] = Object.values(CloseCode);
 
 /** `POST /v1/connect`: where to open the WebSocket, backups, and the single-use ticket. */
 export interface ConnectAnswer {
@@ -98,6 +137,14 @@ export interface HelloFrame {
   deviceId: string;
   gatewayId: string;
   heartbeatMs: number;
+  /** When this socket's authorization ends unless renewed with an `auth` frame (ISO time). */
+  expiresAt: string;
+}
+/** The `auth` frame was accepted: the socket is authorized until `expiresAt`. */
+export interface AuthOkFrame {
+  type: 'auth.ok';
+  ref?: string;
+  expiresAt: string;
 }
 /** Kafka holds the send: safe, not yet stored. */
 export interface AcceptedFrame {
@@ -142,9 +189,12 @@ export interface ErrorFrame {
   clientMsgId?: string;
   code: ErrorCode;
   message: string;
+  /** With `rate_limited` and `overloaded`: resend no earlier than this, in the original order. */
+  retryAfterMs?: number;
 }
 export type ServerFrame =
   | HelloFrame
+  | AuthOkFrame
   | AcceptedFrame
   | AckFrame
   | MessageFrame

@@ -88,6 +88,29 @@ export function toErrorBody(
       },
     };
   }
+  // Any other client-side body-parser refusal (unsupported charset or content encoding, an
+  // aborted or mis-sized body): its own 4xx, never a 500.
+  if (
+    parserError?.type !== undefined &&
+    typeof parserError.status === 'number' &&
+    parserError.status >= 400 &&
+    parserError.status < 500
+  ) {
+    const unsupported = parserError.status === 415;
+    return {
+      status: parserError.status,
+      body: {
+        error: {
+          code: unsupported ? ErrorCode.UnsupportedMediaType : ErrorCode.ValidationFailed,
+          message: unsupported
+            ? 'Unsupported body charset or content encoding (send UTF-8 JSON, uncompressed or gzip/deflate)'
+            : 'The request body could not be read',
+          fields: [{ field: '(body)', message: parserError.type }],
+          requestId,
+        },
+      },
+    };
+  }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const code =

@@ -2,6 +2,7 @@
 export enum ErrorCode {
   ValidationFailed = 'validation_failed',
   PayloadTooLarge = 'payload_too_large',
+  UnsupportedMediaType = 'unsupported_media_type',
   Unauthorized = 'unauthorized',
   Forbidden = 'forbidden',
   NotFound = 'not_found',
@@ -15,6 +16,7 @@ export enum ErrorCode {
 export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.ValidationFailed]: 400,
   [ErrorCode.PayloadTooLarge]: 400,
+  [ErrorCode.UnsupportedMediaType]: 415,
   [ErrorCode.Unauthorized]: 401,
   [ErrorCode.Forbidden]: 403,
   [ErrorCode.NotFound]: 404,
@@ -35,7 +37,13 @@ export class AppException extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details?: { fields?: FieldProblem[]; retryAfterSeconds?: number },
+    readonly details?: {
+      fields?: FieldProblem[];
+      /** HTTP: the Retry-After header. */
+      retryAfterSeconds?: number;
+      /** WebSocket: the error frame's `retryAfterMs`. */
+      retryAfterMs?: number;
+    },
   ) {
     super(message);
     this.name = 'AppException';

@@ -1,6 +1,8 @@
-import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, HttpCode, Inject, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { APP_CONFIG } from '../config/config.module';
 import { register } from 'prom-client';
+import { InternalOnlyGuard, isInternalRequest } from './internal-only.guard';
 import { READINESS_CHECKS, ReadinessCheck, withTimeout } from './readiness';
 import { SERVICE_NAME } from './service-name';
 
@@ -15,6 +17,7 @@ export class HealthController {
   constructor(
     @Inject(READINESS_CHECKS) private readonly checks: ReadinessCheck[],
     @Inject(SERVICE_NAME) private readonly service: string,
+    @Inject(APP_CONFIG) private readonly config: { INTERNAL_API_TOKEN?: string },
   ) {}
 
   /** Liveness: the process runs its event loop. No dependency is consulted. */
@@ -24,9 +27,16 @@ export class HealthController {
     return { status: 'ok', service: this.service };
   }
 
-  /** Readiness: every dependency answers (Kafka always; PostgreSQL and Redis where used). */
+  /**
+   * Readiness: every dependency answers (Kafka always; PostgreSQL and Redis where used). Why a
+   * check failed (addresses, driver messages) is shown to internal callers only.
+   */
   @Get('health/ready')
-  async ready(@Res({ passthrough: true }) res: Response): Promise<ReadinessReport> {
+  async ready(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ReadinessReport> {
+    const detailed = isInternalRequest(req, this.config.INTERNAL_API_TOKEN);
     const results = await Promise.all(
       this.checks.map(async (c) => {
         try {
@@ -34,7 +44,7 @@ export class HealthController {
           return [c.name, { status: 'up' as const }] as const;
         } catch (err) {
           const error = err instanceof Error ? err.message : String(err);
-          return [c.name, { status: 'down' as const, error }] as const;
+          return [c.name, { status: 'down' as const, ...(detailed ? { error } : {}) }] as const;
         }
       }),
     );
@@ -47,6 +57,7 @@ export class HealthController {
 
   /** Prometheus exposition: process metrics plus Parley's per-topic counters and latencies. */
   @Get('metrics')
+  @UseGuards(InternalOnlyGuard)
   async metrics(@Res() res: Response): Promise<void> {
     res.setHeader('Content-Type', register.contentType);
     res.send(await register.metrics());

@@ -2,3 +2,4 @@ export * from './readiness';
 export * from './health.controller';
 export * from './observability.module';
 export * from './service-name';
+export * from './internal-only.guard';

@@ -4,6 +4,7 @@ import {
   ProducerOverloadedError,
   RecordBatcher,
   RecordBatcherOptions,
+  recordBytes,
   TopicBatch,
 } from './record-batcher';
 
@@ -129,16 +130,51 @@ describe('RecordBatcher', () => {
     await expect(Promise.all(results)).resolves.toEqual(['broker said no', 'broker said no', 'ok']);
   });
 
-  it('splits by bytes but never splits one publishMany', async () => {
+  it('counts UTF-8 bytes, not UTF-16 units: CJK text fills a request three times faster', () => {
+    const cjk = record('k', '字'.repeat(100)); // 100 UTF-16 units, 300 UTF-8 bytes
+    const ascii = record('k', 'a'.repeat(100));
+    expect(recordBytes(cjk) - recordBytes(ascii)).toBe(200);
+    expect(recordBytes(record('k', 'v'))).toBe(recordBytes({ key: 'k', value: 'v', headers: {} }));
+    expect(recordBytes({ key: 'k', value: 'v', headers: { 'event-type': 'x' } })).toBeGreaterThan(
+      recordBytes(record('k', 'v')) + 'event-type'.length,
+    );
+  });
+
+  it('never lets a request carry more bytes than maxBatchBytes: separate sends wait for the next one', async () => {
     const fake = fakeSend();
-    const batcher = new RecordBatcher(fake.send, options({ maxBatchBytes: 10 }));
-    void batcher.enqueue('t', [record('k', 'aaaa'), record('k', 'bbbb')]); // 10 bytes
-    void batcher.enqueue('t', [record('k', 'cccc')]);
-    expect(keys(fake.requests[0].batches)).toEqual(['t:aaaa,bbbb']);
+    const one = recordBytes(record('k', '字'.repeat(100)));
+    const batcher = new RecordBatcher(fake.send, options({ maxBatchBytes: one * 2 }));
+    for (const v of ['一', '二', '三']) void batcher.enqueue('t', [record('k', v.repeat(100))]);
+    expect(fake.requests[0].batches[0].messages).toHaveLength(2);
     fake.requests[0].resolve();
     await settle();
     jest.advanceTimersByTime(5);
-    expect(keys(fake.requests[1].batches)).toEqual(['t:cccc']);
+    expect(fake.requests[1].batches[0].messages.map((m) => m.value[0])).toEqual(['三']);
+  });
+
+  it('splits one publishMany larger than a request into consecutive requests, in order, settling once all are acknowledged', async () => {
+    const fake = fakeSend();
+    const size = recordBytes(record('k', 'aaaa'));
+    const batcher = new RecordBatcher(fake.send, options({ maxBatchBytes: size * 2 }));
+    let settled = false;
+    const many = batcher
+      .enqueue(
+        't',
+        ['a1', 'a2', 'a3', 'a4', 'a5'].map((v) => record('k', v.padEnd(4, 'x'))),
+      )
+      .then(() => (settled = true));
+    expect(keys(fake.requests[0].batches)).toEqual(['t:a1xx,a2xx']);
+    fake.requests[0].resolve();
+    await settle();
+    expect(keys(fake.requests[1].batches)).toEqual(['t:a3xx,a4xx']);
+    fake.requests[1].resolve();
+    await settle();
+    jest.advanceTimersByTime(5);
+    expect(keys(fake.requests[2].batches)).toEqual(['t:a5xx']);
+    expect(settled).toBe(false);
+    fake.requests[2].resolve();
+    await many;
+    expect(settled).toBe(true);
   });
 
   it('refuses past maxPending with ProducerOverloadedError, and accepts again once drained', async () => {

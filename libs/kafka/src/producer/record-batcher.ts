@@ -14,7 +14,11 @@ export interface RecordBatcherOptions {
   lingerMs: number;
   /** Records per produce request: a batch this full is sent without waiting for the linger. */
   maxBatchRecords: number;
-  /** Bytes (key + value) per produce request, the same way. */
+  /**
+   * UTF-8 bytes (key, value, headers and a per-record allowance) per produce request, the same
+   * way. Kept well under the broker's `message.max.bytes` (1 MiB by default, per partition's
+   * record batch), so a full request never comes back MESSAGE_TOO_LARGE.
+   */
   maxBatchBytes: number;
   /** Records waiting or in flight past which `enqueue` refuses (ProducerOverloadedError). */
   maxPending: number;
@@ -23,9 +27,22 @@ export interface RecordBatcherOptions {
 export const DEFAULT_BATCHER_OPTIONS: RecordBatcherOptions = {
   lingerMs: 2,
   maxBatchRecords: 1000,
-  maxBatchBytes: 1024 * 1024,
+  maxBatchBytes: 768 * 1024,
   maxPending: 10_000,
 };
+
+/** Record framing Kafka adds per record (lengths, offsets, timestamps, header counts): an upper bound. */
+const RECORD_OVERHEAD_BYTES = 64;
+
+/** What one record costs in a produce request, in bytes on the wire (not UTF-16 units). */
+export function recordBytes(record: OutgoingRecord): number {
+  let bytes =
+    RECORD_OVERHEAD_BYTES + Buffer.byteLength(record.key) + Buffer.byteLength(record.value);
+  for (const name in record.headers) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(record.headers[name]) + 2;
+  }
+  return bytes;
+}
 
 /** Refused immediately: too many records are already waiting for Kafka (explicit pushback). */
 export class ProducerOverloadedError extends Error {
@@ -62,8 +79,9 @@ interface Entry {
  * one-request-in-flight rule holds. A failed request rejects exactly the entries it carried.
  *
  * The queue is bounded by `maxPending` records (queued + in flight): past it `enqueue` rejects at
- * once with ProducerOverloadedError, so a slow broker turns into pushback, not memory growth. An
- * entry (one publishMany) is never split across requests.
+ * once with ProducerOverloadedError, so a slow broker turns into pushback, not memory growth.
+ * Sizes are counted in UTF-8 bytes, as the broker counts them; a publishMany larger than one
+ * request is split into consecutive requests, in order.
  */
 export class RecordBatcher {
   private readonly queue: Entry[] = [];
@@ -97,14 +115,40 @@ export class RecordBatcher {
     if (this.pending > 0 && this.pending + records.length > this.options.maxPending) {
       return Promise.reject(new ProducerOverloadedError(this.pending));
     }
+    const queuedAt = performance.now();
+    const parts = this.split(records);
+    const settled = parts.map(
+      (part) =>
+        new Promise<void>((resolve, reject) => {
+          this.queue.push({ topic, ...part, resolve, reject, queuedAt });
+          this.queuedRecords += part.records.length;
+          this.queuedBytes += part.bytes;
+        }),
+    );
+    this.schedule();
+    return settled.length === 1 ? settled[0] : Promise.all(settled).then(() => undefined);
+  }
+
+  /**
+   * One publishMany bigger than a request may carry goes as consecutive entries (so as several
+   * requests, still in order); each stays within maxBatchBytes unless a single record is larger.
+   */
+  private split(records: OutgoingRecord[]): { records: OutgoingRecord[]; bytes: number }[] {
+    const parts: { records: OutgoingRecord[]; bytes: number }[] = [];
+    let current: OutgoingRecord[] = [];
     let bytes = 0;
-    for (const r of records) bytes += r.key.length + r.value.length;
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic, records, bytes, resolve, reject, queuedAt: performance.now() });
-      this.queuedRecords += records.length;
-      this.queuedBytes += bytes;
-      this.schedule();
-    });
+    for (const record of records) {
+      const size = recordBytes(record);
+      if (current.length > 0 && bytes + size > this.options.maxBatchBytes) {
+        parts.push({ records: current, bytes });
+        current = [];
+        bytes = 0;
+      }
+      current.push(record);
+      bytes += size;
+    }
+    parts.push({ records: current, bytes });
+    return parts;
   }
 
   /** Sends everything queued (no more linger) and resolves when nothing is queued or in flight. */

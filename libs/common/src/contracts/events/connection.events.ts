@@ -23,14 +23,27 @@ export const ConnectionOpenedV1 = defineEvent(
   z.object(connection).strict(),
 );
 
-/** A device's WebSocket closed (client close, missed pongs, gateway shutdown). */
+/**
+ * A device's WebSocket closed: by the client, for missed pongs, at gateway shutdown, on a socket
+ * error, because its log-in session ended, its authorization expired, or a newer socket of the
+ * same device replaced it. (The last three were added to V1's enum: a widening every consumer in
+ * this repository accepts; consumers only act on "closed", never on the reason.)
+ */
 export const ConnectionClosedV1 = defineEvent(
   'connection.closed',
   1,
   z
     .object({
       ...connection,
-      reason: z.enum(['client', 'heartbeat-timeout', 'shutdown', 'error']),
+      reason: z.enum([
+        'client',
+        'heartbeat-timeout',
+        'shutdown',
+        'error',
+        'session-ended',
+        'token-expired',
+        'replaced',
+      ]),
     })
     .strict(),
 );

@@ -23,7 +23,11 @@ export const gatewayIdSchema = z
   .max(64)
   .regex(/^[\w.-]+$/);
 export const connectionIdSchema = z.string().uuid();
-export const seqSchema = z.number().int().positive();
+/**
+ * A conversation's sequence number: a positive integer JavaScript represents exactly. PostgreSQL
+ * stores it as bigint; anything beyond 2^53 - 1 is refused here rather than failing in the query.
+ */
+export const seqSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export { isoTimeSchema } from '../iso-time';
 export const usernameSchema = z.string().min(3).max(32);
 /** Message text: UTF-8, non-empty; the gateway enforces the configured maximum length. */

@@ -1,0 +1,32 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { GatewayControl, REDIS, RedisKeys } from '@parley/common';
+import Redis from 'ioredis';
+
+/**
+ * Tells every gateway to close sockets it may hold (RedisKeys.gatewayControlChannel): those of an
+ * ended session, or those a newer socket of the same device replaced. Fire-and-forget like the
+ * delivery channel; a socket a lost message leaves open still ends with its access token.
+ */
+@Injectable()
+export class ConnectionControlPublisher {
+  private readonly logger = new Logger(ConnectionControlPublisher.name);
+
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  sessionEnded(sessionId: string): Promise<void> {
+    return this.publish({ version: 1, action: 'session-ended', sessionId });
+  }
+
+  connectionsReplaced(connectionIds: string[]): Promise<void> {
+    if (connectionIds.length === 0) return Promise.resolve();
+    return this.publish({ version: 1, action: 'connections-replaced', connectionIds });
+  }
+
+  private async publish(message: GatewayControl): Promise<void> {
+    try {
+      await this.redis.publish(RedisKeys.gatewayControlChannel, JSON.stringify(message));
+    } catch (err) {
+      this.logger.warn({ err, action: message.action }, 'gateway control message not published');
+    }
+  }
+}

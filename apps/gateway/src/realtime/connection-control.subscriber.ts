@@ -1,0 +1,84 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnModuleInit,
+} from '@nestjs/common';
+import { CloseCode, GatewayControl, gatewayControlSchema, REDIS, RedisKeys } from '@parley/common';
+import Redis from 'ioredis';
+import { ConnectionRegistry } from '../connections/connection-registry.service';
+import type { ClientConnection } from './client-connection';
+
+/**
+ * Closes the sockets other gateways (or this one's accounts path) ask every gateway to close, on
+ * the broadcast channel RedisKeys.gatewayControlChannel: those of an ended log-in session (4001)
+ * and those a newer socket of the same device replaced (4003). An invalid message is logged and
+ * dropped. Its own Redis connection: a subscribed connection can do nothing else.
+ */
+@Injectable()
+export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(ConnectionControlSubscriber.name);
+  private subscriber?: Redis;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly registry: ConnectionRegistry<ClientConnection>,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.subscriber = this.redis.duplicate({
+      maxRetriesPerRequest: null,
+      enableAutoPipelining: false,
+    });
+    this.subscriber.on('message', (channel: string, payload: string) => {
+      if (channel === RedisKeys.gatewayControlChannel) this.apply(payload);
+    });
+    this.subscriber.on('error', (err: Error) =>
+      this.logger.warn({ err }, 'control subscriber connection error'),
+    );
+    await this.subscriber.subscribe(RedisKeys.gatewayControlChannel);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const subscriber = this.subscriber;
+    this.subscriber = undefined;
+    if (!subscriber) return;
+    await subscriber.quit().catch(() => subscriber.disconnect());
+  }
+
+  apply(payload: string): void {
+    let message: GatewayControl;
+    try {
+      const parsed = gatewayControlSchema.safeParse(JSON.parse(payload));
+      if (!parsed.success) {
+        this.logger.warn('invalid gateway control message dropped');
+        return;
+      }
+      message = parsed.data;
+    } catch {
+      this.logger.warn('gateway control message is not JSON; dropped');
+      return;
+    }
+    switch (message.action) {
+      case 'session-ended':
+        for (const connection of this.registry.all()) {
+          if (connection.sessionId === message.sessionId) {
+            connection.close(CloseCode.SessionEnded, 'session ended', 'session-ended');
+          }
+        }
+        return;
+      case 'connections-replaced':
+        for (const id of message.connectionIds) {
+          this.registry
+            .get(id)
+            ?.close(
+              CloseCode.Replaced,
+              'replaced by a newer connection of this device',
+              'replaced',
+            );
+        }
+        return;
+    }
+  }
+}

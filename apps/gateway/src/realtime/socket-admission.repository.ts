@@ -1,0 +1,122 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { REDIS, RedisKeys } from '@parley/common';
+import Redis from 'ioredis';
+
+/**
+ * Admits one socket for a user, atomically across gateways. The user's hash holds one field per
+ * open socket: connectionId -> "gatewayId instanceId deviceId". Entries of a gateway instance
+ * that is no longer running (its instance key expired or names a newer process) are pruned on
+ * the way; a socket of the same device is *replaced* (its connection id returned, to be closed);
+ * if the remaining sockets already reach the cap the new one is refused.
+ *
+ * KEYS[1] the user's hash; ARGV: connectionId, gatewayId, instanceId, deviceId, maxSockets,
+ * instance key prefix and suffix (RedisKeys.gatewayInstance). Returns {admitted(0|1), replaced...}.
+ */
+const ADMIT_SCRIPT = `
+local entries = redis.call('HGETALL', KEYS[1])
+local live, replaced, instances = 0, {}, {}
+for i = 1, #entries, 2 do
+  local id, value = entries[i], entries[i + 1]
+  local gateway, instance, device = string.match(value, '^(%S+) (%S+) (%S+)$')
+  local current = false
+  if gateway then
+    current = instances[gateway]
+    if current == nil then
+      current = redis.call('GET', ARGV[6] .. gateway .. ARGV[7]) or false
+      instances[gateway] = current
+    end
+  end
+  if current ~= instance then
+    redis.call('HDEL', KEYS[1], id)
+  elseif device == ARGV[4] then
+    table.insert(replaced, id)
+  else
+    live = live + 1
+  end
+end
+if live >= tonumber(ARGV[5]) then return { 0 } end
+for _, id in ipairs(replaced) do redis.call('HDEL', KEYS[1], id) end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4])
+redis.call('PEXPIRE', KEYS[1], 604800000)
+local out = { 1 }
+for _, id in ipairs(replaced) do table.insert(out, id) end
+return out
+`;
+
+/** Renews this process's instance key only while it still names this process. */
+const RENEW_INSTANCE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
+const DROP_INSTANCE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+export interface SocketClaim {
+  userId: string;
+  connectionId: string;
+  deviceId: string;
+  gatewayId: string;
+  instanceId: string;
+}
+
+export type Admission = { admitted: true; replaced: string[] } | { admitted: false };
+
+const [INSTANCE_PREFIX, INSTANCE_SUFFIX] = RedisKeys.gatewayInstance('\u0000').split('\u0000');
+
+/** Every user's open sockets, in Redis: the socket cap and one socket per device. */
+@Injectable()
+export class SocketAdmissionRepository {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async admit(claim: SocketClaim, maxSockets: number): Promise<Admission> {
+    const reply = (await this.redis.eval(
+      ADMIT_SCRIPT,
+      1,
+      RedisKeys.userSockets(claim.userId),
+      claim.connectionId,
+      claim.gatewayId,
+      claim.instanceId,
+      claim.deviceId,
+      String(maxSockets),
+      INSTANCE_PREFIX,
+      INSTANCE_SUFFIX,
+    )) as (number | string)[];
+    if (Number(reply[0]) !== 1) return { admitted: false };
+    return { admitted: true, replaced: reply.slice(1).map(String) };
+  }
+
+  async release(userId: string, connectionId: string): Promise<void> {
+    await this.redis.hdel(RedisKeys.userSockets(userId), connectionId);
+  }
+
+  /** This process is now the running instance of `gatewayId` (a restart takes over at once). */
+  async claimInstance(gatewayId: string, instanceId: string, ttlMs: number): Promise<void> {
+    await this.redis.set(RedisKeys.gatewayInstance(gatewayId), instanceId, 'PX', ttlMs);
+  }
+
+  /** False if another process took over this gateway id. */
+  async renewInstance(gatewayId: string, instanceId: string, ttlMs: number): Promise<boolean> {
+    const renewed = await this.redis.eval(
+      RENEW_INSTANCE_SCRIPT,
+      1,
+      RedisKeys.gatewayInstance(gatewayId),
+      instanceId,
+      String(ttlMs),
+    );
+    return Number(renewed) === 1;
+  }
+
+  async dropInstance(gatewayId: string, instanceId: string): Promise<void> {
+    await this.redis.eval(
+      DROP_INSTANCE_SCRIPT,
+      1,
+      RedisKeys.gatewayInstance(gatewayId),
+      instanceId,
+    );
+  }
+}

@@ -1,0 +1,51 @@
+import { ErrorCode } from '@parley/common';
+import { originAllowed, parseUpgradeTarget } from './upgrade-request';
+
+const TICKET = 'A'.repeat(43);
+
+describe('parseUpgradeTarget', () => {
+  it('finds the ticket of a well-formed target', () => {
+    expect(parseUpgradeTarget(`/ws?ticket=${TICKET}`)).toEqual({ ok: true, ticket: TICKET });
+  });
+
+  it.each([
+    ['//[', 400],
+    ['http://[', 400],
+    ['', 400],
+    [undefined, 400],
+    [`/ws?ticket=${TICKET}&pad=${'x'.repeat(3000)}`, 400],
+    ['/other', 404],
+    ['/ws', 401],
+    ['/ws?ticket=short', 401],
+    [`/ws?ticket=${TICKET}!`, 401],
+  ])('refuses %j with %i, without throwing', (target, status) => {
+    const parsed = parseUpgradeTarget(target);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.refusal.status).toBe(status);
+  });
+
+  it('never throws on arbitrary targets', () => {
+    const samples = ['//[', '%', '/ws?%E0%A4%A', '\u0000', '//:99999', '/ws?ticket=%zz', '[::1'];
+    for (const target of samples) expect(() => parseUpgradeTarget(target)).not.toThrow();
+    expect(parseUpgradeTarget('//[')).toMatchObject({
+      ok: false,
+      refusal: { code: ErrorCode.ValidationFailed },
+    });
+  });
+});
+
+describe('originAllowed', () => {
+  const allowed = ['http://127.0.0.1:3000', 'https://chat.example.org'];
+
+  it('lets native clients (no Origin) and listed origins in', () => {
+    expect(originAllowed(undefined, allowed)).toBe(true);
+    expect(originAllowed('http://127.0.0.1:3000', allowed)).toBe(true);
+    expect(originAllowed('HTTPS://CHAT.EXAMPLE.ORG', allowed)).toBe(true);
+  });
+
+  it('refuses every other origin', () => {
+    for (const origin of ['https://evil.example', 'null', 'http://127.0.0.1:3001', '']) {
+      expect(originAllowed(origin, allowed)).toBe(false);
+    }
+  });
+});

@@ -185,4 +185,20 @@ describe('parley CLI (two terminals, two gateways)', () => {
     expect(chats.stdout).toContain(bob.username);
     expect(chats.stdout).toContain(`${bob.username}: hi alice`);
   });
+
+  it('`parley logout` in one terminal ends the chat open in another: its socket is closed and it says why', async () => {
+    const chatRun = new PtyRun(
+      `node ${MAIN} chat ${alice.username}`,
+      cliEnv(stack.gateways[1], bobDir),
+    );
+    runs.push(chatRun);
+    await chatRun.waitFor((t) => t.includes('online via'), 'bob online');
+    const logout = spawnSync(process.execPath, [MAIN, 'logout'], {
+      env: cliEnv(stack.gateways[0], bobDir),
+      encoding: 'utf8',
+    });
+    expect(logout.status).toBe(0);
+    await chatRun.waitFor((t) => t.includes('your session ended'), 'the session-ended notice');
+    expect(await chatRun.waitExit()).not.toBeNull();
+  }, 60000);
 });

@@ -35,6 +35,12 @@ describe('message line', () => {
     expect(sanitize('a\u001b[2Jb\rc\nd')).toBe('a\ufffd[2Jb\ufffdc ⏎ d');
   });
 
+  it('defuses bidi overrides, isolates and invisible characters in anything printed', () => {
+    expect(sanitize('Alice\u202Egnp.exe')).toBe('Alice\ufffdgnp.exe');
+    expect(sanitize('a\u2066b\u200Bc\uFEFF')).toBe('a\ufffdb\ufffdc\ufffd');
+    expect(sanitize('Zoë 👩‍💻 שלום')).toBe('Zoë 👩‍💻 שלום');
+  });
+
   it('wraps long lines with an indent', () => {
     expect(wrap('abcdefghij', 4)).toEqual(['abcd', '  ef', '  gh', '  ij']);
     expect(wrap('abc', 4)).toEqual(['abc']);

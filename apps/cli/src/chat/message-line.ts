@@ -13,7 +13,7 @@ export const STATUS_MARKS: Record<MessageStatus, string> = {
  * drive the terminal or reorder the line; a line break shows as ⏎.
  */
 export function sanitize(text: string): string {
-  return displaySafe(text.replace(/\n/g, ' ⏎ '));
+  return displaySafe(text.replace(/\r/g, '\ufffd').replace(/\n/g, ' ⏎ '));
 }
 
 /** HH:MM in local time; the ISO string itself when it does not parse. */

@@ -4,6 +4,7 @@ import {
   createAccount,
   logIn,
   ParleyTestClient,
+  postJson,
   requestConnect,
   TestAccount,
 } from '@parley/testing';
@@ -31,18 +32,8 @@ async function me(gateway: string, token: string): Promise<number> {
   return res.status;
 }
 
-async function post(gateway: string, path: string, body: unknown, token?: string) {
-  const res = await fetch(`${gateway}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as unknown };
-}
+const post = (gateway: string, path: string, body: unknown, token?: string) =>
+  postJson<unknown>(`${gateway}${path}`, body, token);
 
 /** A token of `account`'s session, with the claims overridden. */
 function forged(account: TestAccount, claims: Record<string, unknown>, secret = stack.jwtSecret) {

@@ -13,7 +13,8 @@ export interface TestAccount {
 import type { ConnectAnswer } from '@parley/common';
 export type { ConnectAnswer };
 
-async function postJson<T>(
+/** POST a JSON body (with a Bearer token if given); the status and the parsed answer. */
+export async function postJson<T>(
   url: string,
   body: unknown,
   token?: string,

@@ -10,15 +10,26 @@ const grant = {
   expiresAt: 2_000_000_000,
 };
 
-function connection(maxQueued: number, maxQueuedBytes = 1_000_000): ClientConnection {
-  return new ClientConnection('c', { close: jest.fn() } as unknown as WebSocket, grant, {
-    maxQueuedFrames: maxQueued,
+/** A connection over a fake socket (only the calls ClientConnection makes) with these bounds. */
+function connectionOn(
+  socket: Partial<Record<'close' | 'pause' | 'resume', jest.Mock>> & { readyState?: number },
+  maxQueuedFrames = 100,
+  maxQueuedBytes = 1_000_000,
+): ClientConnection {
+  return new ClientConnection('c', socket as unknown as WebSocket, grant, {
+    maxQueuedFrames,
     maxQueuedBytes,
     maxBufferedBytes: 1_000_000,
     frameRatePerSecond: 10,
     frameBurst: 10,
   });
 }
+
+function connection(maxQueued: number): ClientConnection {
+  return connectionOn({ close: jest.fn() }, maxQueued);
+}
+
+const fakeSocket = () => ({ pause: jest.fn(), resume: jest.fn(), close: jest.fn() });
 
 function deferred() {
   let resolve!: () => void;
@@ -86,14 +97,8 @@ describe('ClientConnection.enqueue', () => {
   });
 
   it('stops reading while more than the bound of bytes waits to be handled, and reads again at half', async () => {
-    const socket = { pause: jest.fn(), resume: jest.fn(), close: jest.fn() };
-    const c = new ClientConnection('c', socket as unknown as WebSocket, grant, {
-      maxQueuedFrames: 100,
-      maxQueuedBytes: 1000,
-      maxBufferedBytes: 1,
-      frameRatePerSecond: 1,
-      frameBurst: 1,
-    });
+    const socket = fakeSocket();
+    const c = connectionOn(socket, 100, 1000);
     const holds = [deferred(), deferred(), deferred()];
     for (const hold of holds) expect(c.enqueue(() => hold.promise, 400)).toBe(true);
     expect(socket.pause).toHaveBeenCalledTimes(1); // 1200 > 1000: never refused, read less
@@ -109,14 +114,8 @@ describe('ClientConnection.enqueue', () => {
   });
 
   it("counts a frame's bytes until it is handled, not until its continuation settles", async () => {
-    const socket = { pause: jest.fn(), resume: jest.fn(), close: jest.fn() };
-    const c = new ClientConnection('c', socket as unknown as WebSocket, grant, {
-      maxQueuedFrames: 100,
-      maxQueuedBytes: 1000,
-      maxBufferedBytes: 1,
-      frameRatePerSecond: 1,
-      frameBurst: 1,
-    });
+    const socket = fakeSocket();
+    const c = connectionOn(socket, 100, 1000);
     const ack = deferred();
     for (let i = 0; i < 5; i++) {
       c.enqueue(() => Promise.resolve<Continuation>({ settled: ack.promise }), 600);
@@ -135,13 +134,7 @@ describe('ClientConnection.authorizeUntil', () => {
     jest.useFakeTimers();
     try {
       const socket = { close: jest.fn(), readyState: 1 };
-      const c = new ClientConnection('c', socket as unknown as WebSocket, grant, {
-        maxQueuedFrames: 1,
-        maxQueuedBytes: 1,
-        maxBufferedBytes: 1,
-        frameRatePerSecond: 1,
-        frameBurst: 1,
-      });
+      const c = connectionOn(socket);
       c.authorizeUntil(10_000, 0);
       jest.advanceTimersByTime(9_000);
       c.authorizeUntil(20_000, 9_000); // renewed

@@ -9,17 +9,18 @@ import { CloseCode, GatewayControl, gatewayControlSchema, REDIS, RedisKeys } fro
 import Redis from 'ioredis';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from './client-connection';
+import { RedisSubscription } from './redis-subscription';
 
 /**
  * Closes the sockets other gateways (or this one's accounts path) ask every gateway to close, on
  * the broadcast channel RedisKeys.gatewayControlChannel: those of an ended log-in session (4001)
  * and those a newer socket of the same device replaced (4003). An invalid message is logged and
- * dropped. Its own Redis connection: a subscribed connection can do nothing else.
+ * dropped.
  */
 @Injectable()
 export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(ConnectionControlSubscriber.name);
-  private subscriber?: Redis;
+  private subscription?: RedisSubscription;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -27,24 +28,17 @@ export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicat
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.subscriber = this.redis.duplicate({
-      maxRetriesPerRequest: null,
-      enableAutoPipelining: false,
-    });
-    this.subscriber.on('message', (channel: string, payload: string) => {
-      if (channel === RedisKeys.gatewayControlChannel) this.apply(payload);
-    });
-    this.subscriber.on('error', (err: Error) =>
-      this.logger.warn({ err }, 'control subscriber connection error'),
+    this.subscription = new RedisSubscription(
+      this.redis,
+      RedisKeys.gatewayControlChannel,
+      (payload) => this.apply(payload),
+      this.logger,
     );
-    await this.subscriber.subscribe(RedisKeys.gatewayControlChannel);
+    await this.subscription.open();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    const subscriber = this.subscriber;
-    this.subscriber = undefined;
-    if (!subscriber) return;
-    await subscriber.quit().catch(() => subscriber.disconnect());
+    await this.subscription?.close();
   }
 
   apply(payload: string): void {

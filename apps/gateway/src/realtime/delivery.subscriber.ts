@@ -12,18 +12,18 @@ import { UnackedSends } from '../messaging/unacked-sends';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from './client-connection';
+import { RedisSubscription } from './redis-subscription';
 
 /**
  * The deliver step: session publishes one DeliveryBatch per stored batch to this box's Redis
  * channel; each item becomes a `message` frame on each recipient socket still open here and an
  * `ack` frame on the sender's (its origin socket). A payload that is not a valid
  * batch is logged and dropped (devices catch up with offline sync); it never crashes the gateway.
- * A dedicated connection, because a subscribed ioredis connection can do nothing else.
  */
 @Injectable()
 export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliverySubscriber.name);
-  private subscriber?: Redis;
+  private subscription?: RedisSubscription;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -38,26 +38,18 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
   }
 
   async onModuleInit(): Promise<void> {
-    this.subscriber = this.redis.duplicate({
-      maxRetriesPerRequest: null,
-      enableAutoPipelining: false,
-    });
-    this.subscriber.on('message', (channel: string, payload: string) => {
-      if (channel === this.channel) this.deliver(payload);
-    });
-    this.subscriber.on('error', (err: Error) =>
-      this.logger.warn({ err }, 'delivery subscriber connection error'),
+    this.subscription = new RedisSubscription(
+      this.redis,
+      this.channel,
+      (payload) => this.deliver(payload),
+      this.logger,
     );
-    await this.subscriber.subscribe(this.channel);
+    await this.subscription.open();
     this.logger.log({ channel: this.channel }, 'subscribed to deliveries');
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    const subscriber = this.subscriber;
-    this.subscriber = undefined;
-    if (!subscriber) return;
-    await subscriber.unsubscribe(this.channel).catch(() => undefined);
-    await subscriber.quit().catch(() => subscriber.disconnect());
+    await this.subscription?.close();
   }
 
   deliver(payload: string): void {

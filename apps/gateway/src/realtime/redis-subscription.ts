@@ -1,0 +1,41 @@
+import { Logger } from '@nestjs/common';
+import Redis from 'ioredis';
+
+/**
+ * A dedicated Redis connection subscribed to one channel (a subscribed ioredis connection can do
+ * nothing else), handing each message's payload to `onMessage`. Used by the gateway's Redis
+ * pub/sub consumers: deliveries for this box, and the broadcast control channel.
+ */
+export class RedisSubscription {
+  private connection?: Redis;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly channel: string,
+    private readonly onMessage: (payload: string) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  async open(): Promise<void> {
+    const connection = this.redis.duplicate({
+      maxRetriesPerRequest: null,
+      enableAutoPipelining: false,
+    });
+    this.connection = connection;
+    connection.on('message', (channel: string, payload: string) => {
+      if (channel === this.channel) this.onMessage(payload);
+    });
+    connection.on('error', (err: Error) =>
+      this.logger.warn({ err, channel: this.channel }, 'subscriber connection error'),
+    );
+    await connection.subscribe(this.channel);
+  }
+
+  async close(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (!connection) return;
+    await connection.unsubscribe(this.channel).catch(() => undefined);
+    await connection.quit().catch(() => connection.disconnect());
+  }
+}

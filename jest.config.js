@@ -11,8 +11,8 @@ const swc = [
   },
 ];
 const moduleNameMapper = {
-  '^@parley/(common|kafka|testing)$': '<rootDir>/libs/$1/src',
-  '^@parley/(common|kafka|testing)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@parley/(common|kafka|testing|protocol|client)$': '<rootDir>/libs/$1/src',
+  '^@parley/(common|kafka|testing|protocol|client)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 module.exports = {
   // Global only (Jest ignores it per project): e2e tests wait on the real stack.

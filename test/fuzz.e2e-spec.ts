@@ -1,5 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { DOCUMENTED_CLOSE_CODES, type ErrorFrame, type ServerFrame } from '@parley/common';
+import { DOCUMENTED_CLOSE_CODES, type ErrorFrame, type ServerFrame } from '@parley/protocol';
 import { createAccount, ParleyTestClient, TestAccount } from '@parley/testing';
 import { FuzzPayload, Json, Mutator, seededRandom } from './support/fuzz-mutator';
 import { testStack } from './support/test-stack';

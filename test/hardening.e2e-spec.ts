@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import WebSocket from 'ws';
-import type { AckFrame, ErrorFrame, ServerFrame } from '@parley/common';
+import type { AckFrame, ErrorFrame, ServerFrame } from '@parley/protocol';
 import { createAccount, ParleyTestClient, requestConnect, TestAccount } from '@parley/testing';
 import { closedWithin, rawConnection, rawRequest, upgradeHead } from './support/raw-http';
 import { TEST_GATEWAY_ENV, testStack } from './support/test-stack';

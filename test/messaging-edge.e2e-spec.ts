@@ -8,7 +8,7 @@ import type {
   HistoryPageFrame,
   ServerFrame,
   SyncPageFrame,
-} from '@parley/common';
+} from '@parley/protocol';
 import { RedisKeys } from '@parley/common';
 import { createAccount, ParleyTestClient, requestConnect, TestAccount } from '@parley/testing';
 import { testStack } from './support/test-stack';

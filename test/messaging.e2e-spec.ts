@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import type { AckFrame, AcceptedFrame, MessageFrame, SyncPageFrame } from '@parley/common';
+import type { AckFrame, AcceptedFrame, MessageFrame, SyncPageFrame } from '@parley/protocol';
 import { createAccount, ParleyTestClient, requestConnect, TestAccount } from '@parley/testing';
 import { testStack } from './support/test-stack';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import type { AckFrame, AcceptedFrame, MessageFrame, ServerFrame } from '@parley/common';
+import type { AckFrame, AcceptedFrame, MessageFrame, ServerFrame } from '@parley/protocol';
 import { createAccount, ParleyTestClient } from '@parley/testing';
 import { setStorageDatabaseBlocked } from './support/blockable-proxy';
 import { testStack } from './support/test-stack';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthOkFrame, ErrorFrame, HelloFrame, ServerFrame } from '@parley/common';
+import type { AuthOkFrame, ErrorFrame, HelloFrame, ServerFrame } from '@parley/protocol';
 import {
   createAccount,
   logIn,

@@ -1,6 +1,7 @@
+import { ApiClient, ApiError, MemoryCredentialsStore } from '@parley/client';
+import { type ConnectAnswer, decodeServerFrame, type ServerFrame } from '@parley/protocol';
 import WebSocket from 'ws';
-import type { ServerFrame } from '@parley/common';
-import { httpStatusOf, mapLimit, postJson } from './accounts';
+import { mapLimit } from './accounts';
 import { Histogram } from './histogram';
 import { isLoopbackUrl } from './loopback';
 import { OpenLoopSchedule } from './schedule';
@@ -85,17 +86,45 @@ function userIndexOf(username: string): number {
 // ---------------------------------------------------------------------------------------------
 // Connecting
 
+const apis = new WeakMap<Client, ApiClient>();
+
+/** The client library's API client for one test user, over the tokens the coordinator provisioned. */
+function apiOf(client: Client): ApiClient {
+  let api = apis.get(client);
+  if (!api) {
+    api = new ApiClient({
+      server: client.gateway,
+      credentials: new MemoryCredentialsStore({
+        server: client.gateway,
+        username: client.account.username,
+        userId: '',
+        accessToken: client.account.accessToken,
+        // Never used: tokens are provisioned to outlive the run (a refresh would rotate the
+        // coordinator's cached pair).
+        refreshToken: '',
+      }),
+    });
+    apis.set(client, api);
+  }
+  return api;
+}
+
+/** The error-table name of a failed connect: `http_<status>_<code>`, as before the library. */
+function connectFailure(error: unknown): string {
+  if (error instanceof ApiError) return `http_${error.status}_${error.code}`;
+  if (error instanceof Error && error.cause instanceof Error && error.cause.name === 'TimeoutError')
+    return 'http_timeout';
+  return 'http_network_error';
+}
+
 function connectClient(client: Client): Promise<void> {
   return (async () => {
-    let answer: { url: string; ticket: string };
+    // The client library's connect flow (directory + ticket); the socket loop stays lean here.
+    let answer: ConnectAnswer;
     try {
-      answer = await postJson<{ url: string; ticket: string }>(
-        `${client.gateway}/v1/connect`,
-        { deviceId: client.deviceId },
-        client.account.accessToken,
-      );
+      answer = await apiOf(client).connect(client.deviceId);
     } catch (error) {
-      throw new Error(`connect_${httpStatusOf(error)}`);
+      throw new Error(`connect_${connectFailure(error)}`);
     }
     client.url = answer.url;
     if (!isLoopbackUrl(answer.url)) throw new Error('connect_non_loopback_url');
@@ -110,7 +139,9 @@ function connectClient(client: Client): Promise<void> {
     ws.on('message', (data: Buffer) => {
       const raw = data.toString();
       if (phase === 'live') return onFrame(client, raw);
-      const frame = JSON.parse(raw) as ServerFrame;
+      const decoded = decodeServerFrame(raw);
+      if (!decoded.ok) return countError(`bad_frame_${decoded.reason}`);
+      const frame = decoded.frame;
       if (phase === 'hello') return onHello(frame);
       if (frame.type === 'sync.page' || frame.type === 'error') return onSyncPage(frame);
       return onFrame(client, raw);
@@ -257,13 +288,13 @@ async function connectShare(share: number): Promise<void> {
 // Frames
 
 function onFrame(client: Client, raw: string): void {
-  let frame: ServerFrame;
-  try {
-    frame = JSON.parse(raw) as ServerFrame;
-  } catch {
-    countError('bad_frame');
+  // The protocol library's codec, trusting the server: thousands of sockets' frames per second.
+  const decoded = decodeServerFrame(raw, { validate: false });
+  if (!decoded.ok) {
+    if (decoded.reason !== 'unknown-type') countError('bad_frame');
     return;
   }
+  const frame = decoded.frame;
   switch (frame.type) {
     case 'accepted': {
       counters.accepted++;

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-import { ApiClient } from './api/api.client';
-import { ApiError, NotLoggedInError, OfflineError } from './api/api.errors';
+import { ApiClient, ApiError, NotLoggedInError, OfflineError } from '@parley/client';
 import { ChatError } from './chat/chat-controller';
 import { parseCliArgs, USAGE } from './cli-args';
-import { CommandContext, UsageError } from './commands/command-context';
+import { CommandContext, NotLoggedIn, UsageError } from './commands/command-context';
 import { resolveConfigDir, resolveServer } from './config/config-paths';
 import { ConfigStore } from './config/config.store';
 import {
@@ -53,7 +52,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     const ctx: CommandContext = {
       config,
       server,
-      api: new ApiClient(server, config),
+      api: new ApiClient({ server, credentials: config.credentialsStore() }),
       env,
       flags: cli.flags,
       stdin: process.stdin,
@@ -73,7 +72,8 @@ function describeError(e: unknown): string {
   if (e instanceof ApiError) return `error: ${e.describe()}`;
   if (e instanceof OfflineError)
     return `offline: ${e.message}. Is the server running? (--server or PARLEY_SERVER)`;
-  if (e instanceof NotLoggedInError || e instanceof UsageError || e instanceof ChatError)
+  if (e instanceof NotLoggedInError) return `${e.message}: run \`parley login\``;
+  if (e instanceof NotLoggedIn || e instanceof UsageError || e instanceof ChatError)
     return e.message;
   return e instanceof Error ? `error: ${e.message}` : 'error';
 }

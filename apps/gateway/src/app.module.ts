@@ -14,14 +14,19 @@ import { RefreshTokenEntity } from './accounts/refresh-token.entity';
 import { UserEntity } from './accounts/user.entity';
 import type { GatewayConfig } from './config/gateway.config';
 import { ConnectionsModule } from './connections/connections.module';
+import { AcceptModule } from './accept/accept.module';
 import { ConnectModule } from './connect/connect.module';
+import { ConversationsModule } from './conversations/conversations.module';
+import { DeliverModule } from './deliver/deliver.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { HeartbeatModule } from './heartbeat/heartbeat.module';
-import { MessagingModule } from './messaging/messaging.module';
 import { CreateAccounts1763700000000 } from './migrations/1763700000000-CreateAccounts';
 import { CreateContacts1763950000000 } from './migrations/1763950000000-CreateContacts';
 import { AddUsernameSkeleton1764000000000 } from './migrations/1764000000000-AddUsernameSkeleton';
+import { ReadModelModule } from './read-model/read-model.module';
 import { RealtimeModule } from './realtime/realtime.module';
+import { ReceiptsModule } from './receipts/receipts.module';
+import { SyncModule } from './sync/sync.module';
 import { ThrottlingModule } from './throttling/throttling.module';
 import { UsersModule } from './users/users.module';
 
@@ -68,7 +73,12 @@ export function createAppModule(config: GatewayConfig): Type<unknown> {
       AccountsModule,
       UsersModule,
       ConnectModule,
-      MessagingModule,
+      ReadModelModule,
+      ConversationsModule,
+      AcceptModule,
+      DeliverModule,
+      SyncModule,
+      ReceiptsModule,
       ContactsModule,
       RealtimeModule,
     ],

@@ -6,4 +6,3 @@ export * from './observability';
 export * from './database';
 export * from './redis';
 export * from './bootstrap';
-export * from './text';

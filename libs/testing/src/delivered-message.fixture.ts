@@ -1,4 +1,4 @@
-import type { DeliveredMessage } from '@parley/common';
+import type { DeliveredMessage } from '@parley/protocol';
 
 /** Fixed ids for client-side unit tests: a conversation, the viewing user and a partner. */
 export const FIXTURE_CONVERSATION = '1763700000000-0123456789abcdef0123456789abcdef';

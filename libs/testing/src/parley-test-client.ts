@@ -1,6 +1,8 @@
+import { ProtocolSocket } from '@parley/client';
+import { nodeWebSockets } from '@parley/client/node/ws-socket';
+import type { ConnectAnswer, ServerFrame } from '@parley/protocol';
 import { randomUUID } from 'node:crypto';
-import WebSocket from 'ws';
-import type { ServerFrame } from '@parley/common';
+import type WebSocket from 'ws';
 
 export interface TestAccount {
   id: string;
@@ -10,7 +12,6 @@ export interface TestAccount {
   refreshToken: string;
 }
 
-import type { ConnectAnswer } from '@parley/common';
 export type { ConnectAnswer };
 
 /** POST a JSON body (with a Bearer token if given); the status and the parsed answer. */
@@ -75,52 +76,62 @@ export async function requestConnect(
 }
 
 /**
- * A WebSocket client for tests: queues every server frame and lets a test wait for the next frame
- * matching a predicate. Never fakes the server: it speaks the real protocol to a real gateway.
+ * A WebSocket client for tests, on the client library's ProtocolSocket (its codec parses every
+ * frame; what it cannot parse lands in `ignored`): queues every server frame and lets a test wait
+ * for the next frame matching a predicate. Never fakes the server: it speaks the real protocol to
+ * a real gateway. `socket` is the raw `ws` socket, for tests that send what no client would.
  */
 export class ParleyTestClient {
   readonly frames: ServerFrame[] = [];
+  /** Frames the codec refused (an invalid or unknown frame from the server is a bug to see). */
+  readonly ignored: { reason: string; type?: string }[] = [];
   private waiters: { match: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
   closeCode: number | undefined;
   /** Resolves with the close code once the socket has closed. */
   readonly closed: Promise<number>;
+  readonly socket: WebSocket;
 
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => {
-      const frame = JSON.parse((data as Buffer).toString('utf8')) as ServerFrame;
-      this.frames.push(frame);
-      this.waiters = this.waiters.filter((w) => {
-        if (!w.match(frame)) return true;
-        w.resolve(frame);
-        return false;
-      });
-    });
-    this.closed = new Promise((resolve) =>
-      socket.on('close', (code) => {
-        this.closeCode = code;
-        resolve(code);
-      }),
+  private constructor(url: string, ticket: string, origin: string | undefined) {
+    let raw: WebSocket | undefined;
+    let onClose!: (code: number) => void;
+    this.closed = new Promise((resolve) => (onClose = resolve));
+    this.protocol = new ProtocolSocket(
+      nodeWebSockets({ origin, created: (socket) => (raw = socket) }),
+      url,
+      ticket,
+      {
+        frame: (frame) => this.receive(frame),
+        ignored: (reason, type) => this.ignored.push({ reason, type }),
+        close: (code) => {
+          this.closeCode = code;
+          onClose(code);
+        },
+      },
     );
+    if (!raw) throw new Error('no socket was made');
+    this.socket = raw;
+  }
+
+  private readonly protocol: ProtocolSocket;
+
+  private receive(frame: ServerFrame): void {
+    this.frames.push(frame);
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.match(frame)) return true;
+      w.resolve(frame);
+      return false;
+    });
   }
 
   /** Opens the socket with a ticket URL; rejects with the HTTP status if the upgrade is refused. */
-  static open(
+  static async open(
     url: string,
     ticket: string,
     options: { origin?: string } = {},
   ): Promise<ParleyTestClient> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(
-        `${url}?ticket=${encodeURIComponent(ticket)}`,
-        options.origin ? { origin: options.origin } : {},
-      );
-      const client = new ParleyTestClient(socket);
-      socket.once('open', () => resolve(client));
-      socket.once('unexpected-response', (_req, res) =>
-        reject(new Error(`upgrade refused: ${res.statusCode}`)),
-      );
-      socket.once('error', (err) => reject(err));
-    });
+    const client = new ParleyTestClient(url, ticket, options.origin);
+    await client.protocol.opened;
+    return client;
   }
 
   /** Directory + ticket + socket, as a real client does; waits for the `hello` frame. */
@@ -159,8 +170,9 @@ export class ParleyTestClient {
     throw new Error(`the directory never assigned ${socketUrl}`);
   }
 
+  /** Sends a frame (or any text: tests send what no client would). */
   send(frame: unknown): void {
-    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    this.protocol.sendRaw(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
   /** The first already-received or future frame matching `match` (consumed from the queue view). */
@@ -196,6 +208,6 @@ export class ParleyTestClient {
   }
 
   close(): void {
-    this.socket.close();
+    this.protocol.close();
   }
 }

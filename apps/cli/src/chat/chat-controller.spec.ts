@@ -1,10 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClientFrame, ErrorCode, ServerFrame } from '@parley/common';
-import type { ApiClient } from '../api/api.client';
-import { OutboxStore } from '../outbox/outbox.store';
-import type { SocketSessionHandlers } from '../session/socket-session';
+import { type ConnectionEvents, type ConnectionPort, Emitter, ParleyClient } from '@parley/client';
+import { ClientFrame, ErrorCode, ServerFrame } from '@parley/protocol';
+import { FileOutboxStore } from '../outbox/file-outbox.store';
 import { ChatController, OFFLINE_NOTICE } from './chat-controller';
 import type { ChatView } from './chat-screen';
 import {
@@ -15,34 +14,40 @@ import {
 
 const OTHER = '1763700000000-fedcba9876543210fedcba9876543210';
 
-/** A controller wired to a fake session that records frames and lets the test play the server. */
+/**
+ * A controller on the real client library over a fake connection that records frames and lets
+ * the test play the server.
+ */
 async function setup(options: { offline?: boolean } = {}) {
   const sent: ClientFrame[] = [];
   let online = false;
-  let handlers!: SocketSessionHandlers;
+  const events = new Emitter<ConnectionEvents>();
+  const connection: ConnectionPort = {
+    events,
+    get isOnline() {
+      return online;
+    },
+    start: () => undefined,
+    stop: () => undefined,
+    send: (frame) => {
+      if (online) sent.push(frame);
+      return online;
+    },
+  };
   const api = {
     openConversation: options.offline
       ? jest.fn().mockRejectedValue(new Error('offline'))
       : jest.fn().mockResolvedValue({ id: CONV, kind: 'direct' }),
-  } as unknown as ApiClient;
-  const outbox = new OutboxStore(join(mkdtempSync(join(tmpdir(), 'parley-chat-')), 'outbox.json'));
+  };
+  const outbox = new FileOutboxStore(
+    join(mkdtempSync(join(tmpdir(), 'parley-chat-')), 'outbox.json'),
+  );
   let view!: ChatView;
   const controller = new ChatController(
     'bob',
     { server: 'http://x', username: 'alice', userId: ME, accessToken: 'a', refreshToken: 'r' },
     api,
-    outbox,
-    (h) => {
-      handlers = h;
-      return {
-        start: () => undefined,
-        stop: () => undefined,
-        send: (frame) => {
-          if (online) sent.push(frame);
-          return online;
-        },
-      };
-    },
+    new ParleyClient({ connection, outbox }),
     (v) => (view = v),
     () => undefined,
   );
@@ -50,8 +55,8 @@ async function setup(options: { offline?: boolean } = {}) {
   const server = {
     hello() {
       online = true;
-      handlers.onState({ kind: 'online', gatewayId: 'gw-1', url: 'ws://x/ws' });
-      handlers.onHello({
+      events.emit('state', { kind: 'online', gatewayId: 'gw-1', url: 'ws://x/ws' });
+      events.emit('hello', {
         type: 'hello',
         connectionId: 'c',
         userId: ME,
@@ -64,9 +69,9 @@ async function setup(options: { offline?: boolean } = {}) {
     },
     drop() {
       online = false;
-      handlers.onState({ kind: 'offline', reason: 'lost', retryInMs: 1000 });
+      events.emit('state', { kind: 'offline', reason: 'lost', retryInMs: 1000 });
     },
-    frame: (f: ServerFrame) => handlers.onFrame(f),
+    frame: (f: ServerFrame) => events.emit('frame', f),
   };
   const lines = () => view.items.map((i) => `${i.text}${i.status ? `:${i.status}` : ''}`);
   return { controller, sent, server, outbox, lines, view: () => view };

@@ -1,4 +1,4 @@
-import type { ConversationView } from '../api/api.types';
+import type { ConversationView } from '@parley/protocol';
 import { renderConversationLine, sortConversations } from './conversation-list';
 
 const conv = (id: string, time: string | null, unread = 0): ConversationView => ({

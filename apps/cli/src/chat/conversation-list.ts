@@ -1,4 +1,4 @@
-import type { ConversationView } from '../api/api.types';
+import type { ConversationView } from '@parley/protocol';
 import { formatTime, sanitize } from './message-line';
 
 /** Newest activity first; conversations without messages last. */

@@ -1,4 +1,4 @@
-import { displaySafe } from '@parley/common';
+import { displaySafe } from '@parley/protocol';
 import type { MessageStatus, TimelineItem } from './timeline';
 
 export const STATUS_MARKS: Record<MessageStatus, string> = {

@@ -59,4 +59,15 @@ describe('Timeline', () => {
     t.fail('x', 'too long');
     expect(t.items()[0]).toMatchObject({ status: 'failed', error: 'too long' });
   });
+
+  it('keeps a refused message at its place in time, not below everything said after it', () => {
+    const t = new Timeline(ME, 'alice');
+    t.addStored(msg(1, { serverTime: '2026-01-01T00:00:01.000Z' }));
+    t.addPending({ clientMsgId: 'x', text: 'refused', createdAt: '2026-01-01T00:00:02.000Z' });
+    t.fail('x', 'too long');
+    t.addStored(msg(2, { serverTime: '2026-01-01T00:00:03.000Z' }));
+    t.addStored(msg(3, { serverTime: '2026-01-01T00:00:04.000Z' }));
+    t.addPending({ clientMsgId: 'y', text: 'typing on', createdAt: '2026-01-01T00:00:05.000Z' });
+    expect(texts(t)).toEqual(['m1', 'refused:failed', 'm2', 'm3', 'typing on:pending']);
+  });
 });

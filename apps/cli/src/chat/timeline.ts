@@ -1,4 +1,4 @@
-import type { DeliveredMessage } from '@parley/common';
+import type { DeliveredMessage } from '@parley/protocol';
 
 /** An own message's delivery state: `pending` until the server's ack, then `sent`. */
 export type MessageStatus = 'pending' | 'sent' | 'failed';
@@ -22,6 +22,8 @@ export interface TimelineItem {
 /**
  * The messages of one conversation as the screen shows them: stored messages deduplicated by
  * (conversationId, seq) and ordered by seq, then own messages not yet stored, in the order typed.
+ * A refused own message stays where it was in time, among the stored ones around it, so the
+ * conversation that follows it does not scroll away under it.
  * Live pushes, sync pages, history pages and acks may overlap or repeat in any order; merging them
  * gives the same timeline as one fresh history read (plus what is still pending locally).
  */
@@ -105,8 +107,16 @@ export class Timeline {
 
   items(): TimelineItem[] {
     const stored = [...this.stored.values()].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
-    const local = [...this.local.values()].sort((a, b) => a.time.localeCompare(b.time));
-    return [...stored, ...local];
+    const byTime = (a: TimelineItem, b: TimelineItem) => a.time.localeCompare(b.time);
+    const local = [...this.local.values()].sort(byTime);
+    const failed = local.filter((i) => i.status === 'failed');
+    const pending = local.filter((i) => i.status !== 'failed');
+    const merged: TimelineItem[] = [];
+    for (const item of stored) {
+      while (failed.length > 0 && failed[0].time < item.time) merged.push(failed.shift()!);
+      merged.push(item);
+    }
+    return [...merged, ...failed, ...pending];
   }
 
   private findStored(clientMsgId: string): TimelineItem | undefined {

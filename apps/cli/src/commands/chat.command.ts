@@ -1,14 +1,21 @@
+import { Connection, ParleyClient } from '@parley/client';
+import { nodeWebSockets } from '@parley/client/node/ws-socket';
 import { createInterface } from 'node:readline';
 import { ChatController } from '../chat/chat-controller';
 import { ChatScreen, PROMPT } from '../chat/chat-screen';
-import { OutboxStore } from '../outbox/outbox.store';
-import { SocketSession } from '../session/socket-session';
+import { FileOutboxStore } from '../outbox/file-outbox.store';
 import { CommandContext, requireCredentials, UsageError } from './command-context';
 
 /** `parley chat <username>`: the interactive screen until /quit, Ctrl-C or Ctrl-D. */
 export async function chatCommand(ctx: CommandContext, args: string[]): Promise<void> {
   const peer = args[0];
   if (!peer) throw new UsageError('usage: parley chat <username>');
+  // One person per chat: group conversations do not exist yet.
+  if (args.length > 1) {
+    throw new UsageError(
+      `usage: parley chat <username> (one person; group chats do not exist yet: got ${args.join(', ')})`,
+    );
+  }
   const credentials = requireCredentials(ctx);
   const rl = createInterface({
     input: ctx.stdin,
@@ -22,12 +29,15 @@ export async function chatCommand(ctx: CommandContext, args: string[]): Promise<
 
   let finish: (reason?: string) => void = () => undefined;
   const done = new Promise<string | undefined>((resolve) => (finish = resolve));
+  const client = new ParleyClient({
+    connection: new Connection({ api: ctx.api, deviceId, sockets: nodeWebSockets() }),
+    outbox: new FileOutboxStore(ctx.config.outboxPath),
+  });
   const controller = new ChatController(
     peer,
     credentials,
     ctx.api,
-    new OutboxStore(ctx.config.outboxPath),
-    (handlers) => new SocketSession(ctx.api, deviceId, handlers),
+    client,
     (view) => screen.render(view),
     (reason) => finish(reason),
   );

@@ -1,5 +1,4 @@
-import { ApiClient } from '../api/api.client';
-import { NotLoggedInError } from '../api/api.errors';
+import { ApiClient } from '@parley/client';
 import { ConfigStore, Credentials } from '../config/config.store';
 
 /** What every command gets: where files are, the server, the API client, and the terminal. */
@@ -16,8 +15,16 @@ export interface CommandContext {
 
 export function requireCredentials(ctx: CommandContext): Credentials {
   const credentials = ctx.config.readCredentials();
-  if (!credentials) throw new NotLoggedInError();
+  if (!credentials) throw new NotLoggedIn();
   return credentials;
+}
+
+/** No credentials in the config directory: say how to log in. */
+export class NotLoggedIn extends Error {
+  constructor(message = 'not logged in: run `parley login`') {
+    super(message);
+    this.name = 'NotLoggedIn';
+  }
 }
 
 /** Raised for a wrong command line; main prints it with the usage. */

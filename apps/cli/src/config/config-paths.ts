@@ -20,12 +20,4 @@ export function resolveServer(flag: string | undefined, env: NodeJS.ProcessEnv):
 }
 
 /** ws://host:port/ws -> http://host:port (the HTTP API of the gateway behind a WebSocket URL). */
-export function httpBaseOfSocketUrl(socketUrl: string): string | undefined {
-  try {
-    const url = new URL(socketUrl);
-    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return undefined;
-    return `${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}`;
-  } catch {
-    return undefined;
-  }
-}
+export { httpBaseOfSocketUrl } from '@parley/client';

@@ -1,19 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Credentials, credentialsSchema, type CredentialsStore } from '@parley/client';
 import { z } from 'zod';
 import { readJsonFile, writeJsonFile } from './json-file';
 
-export const credentialsSchema = z.object({
-  server: z.string().url(),
-  username: z.string(),
-  userId: z.string(),
-  accessToken: z.string(),
-  refreshToken: z.string(),
-  /** Epoch ms when the access token expires (advisory: a 401 triggers a refresh anyway). */
-  accessExpiresAt: z.number().optional(),
-});
-export type Credentials = z.output<typeof credentialsSchema>;
+export type { Credentials };
 
 const deviceSchema = z.object({ deviceId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
 
@@ -40,6 +32,15 @@ export class ConfigStore {
 
   clearCredentials(): void {
     rmSync(this.credentialsPath, { force: true });
+  }
+
+  /** credentials.json as the client library's CredentialsStore. */
+  credentialsStore(): CredentialsStore {
+    return {
+      read: () => Promise.resolve(this.readCredentials()),
+      write: (credentials) => Promise.resolve(this.writeCredentials(credentials)),
+      clear: () => Promise.resolve(this.clearCredentials()),
+    };
   }
 
   /** A stable device id for this config directory, made on first use. */

@@ -1,14 +1,9 @@
+import type { UserView } from '@parley/protocol';
 import { UserEntity } from './user.entity';
 
-/** The public shape of an account on the wire (never the entity itself). */
-export interface UserView {
-  id: string;
-  username: string;
-  email: string;
-  realName: string;
-  createdAt: string;
-}
+export type { UserView };
 
+/** The public shape of an account on the wire (never the entity itself). */
 export function toUserView(user: UserEntity): UserView {
   return {
     id: user.id,

@@ -1,4 +1,5 @@
-import { AppException, ErrorCode } from '@parley/common';
+import { AppException } from '@parley/common';
+import { ErrorCode } from '@parley/protocol';
 
 /** Reasons an accounts operation is refused; mapped to the shared error codes for the wire. */
 export enum AccountsErrorReason {

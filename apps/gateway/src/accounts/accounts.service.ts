@@ -5,7 +5,8 @@ import { retryAfter, ThrottleCountersRepository } from '../throttling/throttle-c
 import { AccountEventsPublisher } from './account-events.publisher';
 import { toUserView, UserView } from './account.view';
 import { AccountsException } from './accounts.exception';
-import { emailKey, RegisterInput, usernameKey } from './auth.schemas';
+import type { RegisterBody } from '@parley/protocol';
+import { emailKey, usernameKey } from './account-keys';
 import { PasswordHasher } from './password-hasher.service';
 import { usernameSkeleton } from './username-skeleton';
 import { UsersRepository } from './users.repository';
@@ -30,7 +31,7 @@ export class AccountsService {
    * decided in the database, so concurrent registrations on different gateways yield exactly one
    * account and one and the same conflict answer for the rest. The event goes out after the commit.
    */
-  async register(input: RegisterInput, address: string, correlationId?: string): Promise<UserView> {
+  async register(input: RegisterBody, address: string, correlationId?: string): Promise<UserView> {
     await this.throttleRegistration(address);
     const passwordHash = await this.hasher.hash(input.password);
     const result = await this.users.create({

@@ -1,15 +1,18 @@
 import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ZodValidationPipe } from '@parley/common';
-import { UserView } from './account.view';
+
 import { AccountsService } from './accounts.service';
 import { JwtAuthGuard, LocalAuthGuard } from './auth.guards';
 import {
-  type RefreshTokenInput,
-  type RegisterInput,
-  refreshTokenSchema,
-  registerSchema,
-} from './auth.schemas';
-import { AuthService, LoginResult, TokenPair } from './auth.service';
+  type LoginAnswer,
+  type RefreshTokenBody,
+  refreshTokenBodySchema,
+  type RegisterBody,
+  registerBodySchema,
+  type TokenPair,
+  type UserAnswer,
+} from '@parley/protocol';
+import { AuthService } from './auth.service';
 import type { AuthenticatedPrincipal } from './jwt.strategy';
 import { ClientAddress, CorrelationId, CurrentUser } from './request-context';
 import type { UserEntity } from './user.entity';
@@ -25,10 +28,10 @@ export class AuthController {
   @Post('register')
   @HttpCode(201)
   async register(
-    @Body(new ZodValidationPipe(registerSchema)) body: RegisterInput,
+    @Body(new ZodValidationPipe(registerBodySchema)) body: RegisterBody,
     @ClientAddress() address: string,
     @CorrelationId() correlationId?: string,
-  ): Promise<{ user: UserView }> {
+  ): Promise<UserAnswer> {
     return { user: await this.accounts.register(body, address, correlationId) };
   }
 
@@ -39,14 +42,14 @@ export class AuthController {
   login(
     @CurrentUser() user: UserEntity,
     @CorrelationId() correlationId?: string,
-  ): Promise<LoginResult> {
+  ): Promise<LoginAnswer> {
     return this.auth.login(user, correlationId);
   }
 
   @Post('refresh')
   @HttpCode(200)
   refresh(
-    @Body(new ZodValidationPipe(refreshTokenSchema)) body: RefreshTokenInput,
+    @Body(new ZodValidationPipe(refreshTokenBodySchema)) body: RefreshTokenBody,
   ): Promise<TokenPair> {
     return this.auth.refresh(body.refreshToken);
   }
@@ -56,7 +59,7 @@ export class AuthController {
   @UseGuards(JwtAuthGuard)
   async logout(
     @CurrentUser() principal: AuthenticatedPrincipal,
-    @Body(new ZodValidationPipe(refreshTokenSchema)) body: RefreshTokenInput,
+    @Body(new ZodValidationPipe(refreshTokenBodySchema)) body: RefreshTokenBody,
     @CorrelationId() correlationId?: string,
   ): Promise<void> {
     await this.auth.logout(principal.userId, body.refreshToken, correlationId);
@@ -64,7 +67,7 @@ export class AuthController {
 
   @Get('me')
   @UseGuards(JwtAuthGuard)
-  async me(@CurrentUser() principal: AuthenticatedPrincipal): Promise<{ user: UserView }> {
+  async me(@CurrentUser() principal: AuthenticatedPrincipal): Promise<UserAnswer> {
     return { user: await this.accounts.getProfile(principal.userId) };
   }
 }

@@ -3,9 +3,9 @@ import { AuthGuard } from '@nestjs/passport';
 import { AppException, ZodValidationPipe } from '@parley/common';
 import type { Request } from 'express';
 import { AccountsException } from './accounts.exception';
-import { loginSchema } from './auth.schemas';
+import { loginBodySchema } from '@parley/protocol';
 
-const loginBody = new ZodValidationPipe(loginSchema);
+const loginBody = new ZodValidationPipe(loginBodySchema);
 
 /**
  * Log-in: validates the body strictly (400 naming fields, like every other route) before

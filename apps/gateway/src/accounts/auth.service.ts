@@ -8,9 +8,10 @@ import { ConnectionControlPublisher } from '../connections/connection-control.pu
 import { ThrottleCountersRepository } from '../throttling/throttle-counters.repository';
 import type { AccessTokenClaims } from './access-token';
 import { AccountEventsPublisher } from './account-events.publisher';
-import { toUserView, UserView } from './account.view';
+import { toUserView } from './account.view';
 import { AccountsException } from './accounts.exception';
-import { LoginInput, usernameKey } from './auth.schemas';
+import type { LoginAnswer, LoginBody, TokenPair } from '@parley/protocol';
+import { usernameKey } from './account-keys';
 import { decideThrottle, loginThrottleKeys, ThrottleLimits } from './login-throttle.policy';
 import { PasswordHasher } from './password-hasher.service';
 import { generateRefreshToken, hashRefreshToken } from './refresh-token.crypto';
@@ -19,17 +20,6 @@ import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionsRepository } from './sessions.repository';
 import { UserEntity } from './user.entity';
 import { UsersRepository } from './users.repository';
-
-export interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-}
-
-export interface LoginResult extends TokenPair {
-  user: UserView;
-}
 
 /** How long an ended session is remembered past the access-token lifetime (clock skew). */
 const ENDED_SESSION_SLACK_SECONDS = 60;
@@ -63,7 +53,7 @@ export class AuthService {
    * first (login-throttle.policy), so a throttled caller is refused even with the right password.
    * Unknown users are verified against a dummy hash: same answer, same cost, as a wrong password.
    */
-  async verifyCredentials(input: LoginInput, address: string): Promise<UserEntity> {
+  async verifyCredentials(input: LoginBody, address: string): Promise<UserEntity> {
     const keys = loginThrottleKeys(usernameKey(input.username), address);
     const [pair, addressCount, username] = await this.throttle.hit(
       [keys.pair, keys.address, keys.username],
@@ -89,7 +79,7 @@ export class AuthService {
   }
 
   /** Starts a session for a verified user: a new refresh-token family and an access token. */
-  async login(user: UserEntity, correlationId?: string): Promise<LoginResult> {
+  async login(user: UserEntity, correlationId?: string): Promise<LoginAnswer> {
     const now = new Date();
     const refreshToken = generateRefreshToken();
     const sessionId = randomUUID();

@@ -1,21 +1,6 @@
-import { deviceIdSchema, gatewayIdSchema, userIdSchema, usernameSchema } from '@parley/common';
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
 
-/** What a connect ticket stands for (stored in Redis under the ticket's SHA-256, never the ticket). */
-export const ticketGrantSchema = z
-  .object({
-    userId: userIdSchema,
-    username: usernameSchema,
-    deviceId: deviceIdSchema,
-    gatewayId: gatewayIdSchema,
-    /** The log-in session (access token `sid`): ending it closes the socket. */
-    sessionId: z.string().uuid(),
-    /** The access token's `exp` (epoch seconds): the socket's authorization ends then. */
-    expiresAt: z.number().int().positive(),
-  })
-  .strict();
-export type TicketGrant = z.output<typeof ticketGrantSchema>;
+export { ticketGrantSchema, type TicketGrant } from '@parley/common';
 
 /** A ticket: 32 random bytes, base64url (43 characters). */
 export function newTicket(): string {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { REDIS, RedisKeys } from '@parley/common';
+import { parseRedisValue, REDIS, RedisKeys, ticketGrantSchema } from '@parley/common';
 import Redis from 'ioredis';
-import { TicketGrant, ticketGrantSchema, ticketHash } from './connect-ticket';
+import { TicketGrant, ticketHash } from './connect-ticket';
 
 /** Single-use connect tickets in Redis: `RedisKeys.connectTicket(sha256(ticket))` -> grant JSON. */
 @Injectable()
@@ -23,12 +23,6 @@ export class ConnectTicketsRepository {
    */
   async consume(ticket: string): Promise<TicketGrant | null> {
     const raw = await this.redis.getdel(RedisKeys.connectTicket(ticketHash(ticket)));
-    if (raw === null) return null;
-    try {
-      const parsed = ticketGrantSchema.safeParse(JSON.parse(raw));
-      return parsed.success ? parsed.data : null;
-    } catch {
-      return null;
-    }
+    return parseRedisValue(ticketGrantSchema, raw);
   }
 }

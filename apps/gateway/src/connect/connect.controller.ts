@@ -3,8 +3,8 @@ import { ZodValidationPipe } from '@parley/common';
 import { JwtAuthGuard } from '../accounts/auth.guards';
 import type { AuthenticatedPrincipal } from '../accounts/jwt.strategy';
 import { CurrentUser } from '../accounts/request-context';
-import { type ConnectRequest, connectRequestSchema } from './connect.schemas';
-import { ConnectAnswer, ConnectService } from './connect.service';
+import { type ConnectAnswer, type ConnectBody, connectBodySchema } from '@parley/protocol';
+import { ConnectService } from './connect.service';
 
 /** `POST /v1/connect`: which gateway to open the WebSocket on, and a ticket for it. */
 @Controller('v1/connect')
@@ -16,7 +16,7 @@ export class ConnectController {
   @UseGuards(JwtAuthGuard)
   connect(
     @CurrentUser() principal: AuthenticatedPrincipal,
-    @Body(new ZodValidationPipe(connectRequestSchema)) body: ConnectRequest,
+    @Body(new ZodValidationPipe(connectBodySchema)) body: ConnectBody,
   ): Promise<ConnectAnswer> {
     return this.connectService.connect(principal, body.deviceId);
   }

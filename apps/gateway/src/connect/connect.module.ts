@@ -2,12 +2,12 @@ import { Module } from '@nestjs/common';
 import { ConnectTicketsRepository } from './connect-tickets.repository';
 import { ConnectController } from './connect.controller';
 import { ConnectService } from './connect.service';
-import { GatewayDirectoryRepository } from './gateway-directory.repository';
+import { GatewayDirectoryReader } from './gateway-directory.reader';
 
 /** The gateway directory and single-use connect tickets (issued here, consumed by realtime). */
 @Module({
   controllers: [ConnectController],
-  providers: [GatewayDirectoryRepository, ConnectTicketsRepository, ConnectService],
+  providers: [GatewayDirectoryReader, ConnectTicketsRepository, ConnectService],
   exports: [ConnectTicketsRepository],
 })
 export class ConnectModule {}

@@ -6,11 +6,11 @@ import type { GatewayConfig } from '../config/gateway.config';
 import { UserDirectoryRepository } from '../users/user-directory.repository';
 import { newDeviceId, newTicket, TicketGrant } from './connect-ticket';
 import { ConnectTicketsRepository } from './connect-tickets.repository';
-import { DirectoryEntry, GatewayDirectoryRepository } from './gateway-directory.repository';
+import { DirectoryEntry, GatewayDirectoryReader } from './gateway-directory.reader';
 
 export const MAX_BACKUPS = 2;
 
-import type { ConnectAnswer } from '@parley/common';
+import type { ConnectAnswer } from '@parley/protocol';
 export type { ConnectAnswer };
 
 /**
@@ -37,7 +37,7 @@ export function chooseGateways(
 @Injectable()
 export class ConnectService {
   constructor(
-    private readonly directory: GatewayDirectoryRepository,
+    private readonly directory: GatewayDirectoryReader,
     private readonly tickets: ConnectTicketsRepository,
     private readonly users: UserDirectoryRepository,
     @Inject(APP_CONFIG)

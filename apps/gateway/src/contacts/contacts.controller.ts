@@ -14,14 +14,14 @@ import type { Response } from 'express';
 import { JwtAuthGuard } from '../accounts/auth.guards';
 import type { AuthenticatedPrincipal } from '../accounts/jwt.strategy';
 import { CurrentUser } from '../accounts/request-context';
-import type { UserSummary } from '../users/user-directory.repository';
-import type { ContactRow } from './contacts.repository';
 import {
-  contactParamsSchema,
   type ContactParams,
-  userSearchQuerySchema,
+  contactParamsSchema,
+  type ContactsAnswer,
   type UserSearchQuery,
-} from './contacts.schemas';
+  userSearchQuerySchema,
+  type UsersAnswer,
+} from '@parley/protocol';
 import { ContactsService } from './contacts.service';
 
 const contactParams = new ZodValidationPipe(contactParamsSchema);
@@ -36,7 +36,7 @@ export class UsersController {
   async search(
     @CurrentUser() principal: AuthenticatedPrincipal,
     @Query(new ZodValidationPipe(userSearchQuerySchema)) query: UserSearchQuery,
-  ): Promise<{ users: UserSummary[] }> {
+  ): Promise<UsersAnswer> {
     return { users: await this.contacts.search(principal.userId, query.prefix, query.limit) };
   }
 }
@@ -48,9 +48,7 @@ export class ContactsController {
   constructor(private readonly contacts: ContactsService) {}
 
   @Get()
-  async list(
-    @CurrentUser() principal: AuthenticatedPrincipal,
-  ): Promise<{ contacts: ContactRow[] }> {
+  async list(@CurrentUser() principal: AuthenticatedPrincipal): Promise<ContactsAnswer> {
     return { contacts: await this.contacts.list(principal.userId) };
   }
 

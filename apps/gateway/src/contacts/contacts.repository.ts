@@ -2,12 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
-export interface ContactRow {
-  id: string;
-  username: string;
-  realName: string;
-  addedAt: string;
-}
+import type { Contact } from '@parley/protocol';
+
+/** A contact as the API returns it. */
+export type ContactRow = Contact;
 
 /** The `contacts` table (gateway migration CreateContacts). */
 @Injectable()

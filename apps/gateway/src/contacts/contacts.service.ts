@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, RedisKeys } from '@parley/common';
 import type { GatewayConfig } from '../config/gateway.config';
-import { MessagingException } from '../messaging/messaging.exception';
+import { MessagingException } from '../errors/messaging.exception';
 import { retryAfter, ThrottleCountersRepository } from '../throttling/throttle-counters.repository';
 import { UserDirectoryRepository, UserSummary } from '../users/user-directory.repository';
 import { ContactRow, ContactsRepository } from './contacts.repository';

@@ -1,4 +1,4 @@
-import { CloseCode, type ServerFrame } from '@parley/common';
+import { CloseCode, type ServerFrame } from '@parley/protocol';
 import WebSocket from 'ws';
 import type { TicketGrant } from '../connect/connect-ticket';
 import { TokenBucket } from '../throttling/token-bucket';

@@ -5,7 +5,8 @@ import {
   Logger,
   OnModuleInit,
 } from '@nestjs/common';
-import { CloseCode, GatewayControl, gatewayControlSchema, REDIS, RedisKeys } from '@parley/common';
+import { GatewayControl, gatewayControlSchema, REDIS, RedisKeys } from '@parley/common';
+import { CloseCode } from '@parley/protocol';
 import Redis from 'ioredis';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from './client-connection';

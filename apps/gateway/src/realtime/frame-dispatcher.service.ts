@@ -2,24 +2,27 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   APP_CONFIG,
   AppException,
+  dependencyUnavailable,
+  isDependencyOutage,
+} from '@parley/common';
+import {
   AuthFrame,
   ClientFrame,
   CloseCode,
-  dependencyUnavailable,
+  decodeClientFrame,
   ErrorCode,
   ErrorFrame,
-  isDependencyOutage,
-} from '@parley/common';
+} from '@parley/protocol';
 import { AccessTokenVerifier } from '../accounts/access-token.verifier';
 import { AccountsErrorReason, AccountsException } from '../accounts/accounts.exception';
 import type { GatewayConfig } from '../config/gateway.config';
-import { MessagingException } from '../messaging/messaging.exception';
+import { MessageAcceptService } from '../accept/message-accept.service';
+import { MessagingException } from '../errors/messaging.exception';
+import { ReceiptsService } from '../receipts/receipts.service';
+import { HistoryService } from '../sync/history.service';
+import { SyncService } from '../sync/sync.service';
 import { coolDownMs } from '../throttling/token-bucket';
-import { ConversationsService } from '../messaging/conversations.service';
-import { SendMessageService } from '../messaging/send-message.service';
-import { SyncService } from '../messaging/sync.service';
 import type { ClientConnection, Continuation } from './client-connection';
-import { parseClientFrame } from './frame-parser';
 
 /**
  * Per-socket frame handling, thin: parse and validate, call the one service for the step, answer.
@@ -34,9 +37,10 @@ export class FrameDispatcher {
   private readonly logger = new Logger(FrameDispatcher.name);
 
   constructor(
-    private readonly sends: SendMessageService,
-    private readonly conversations: ConversationsService,
+    private readonly accept: MessageAcceptService,
     private readonly sync: SyncService,
+    private readonly history: HistoryService,
+    private readonly receipts: ReceiptsService,
     private readonly tokens: AccessTokenVerifier,
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'GATEWAY_ID'>,
   ) {}
@@ -50,7 +54,7 @@ export class FrameDispatcher {
       connection.send(errorFrame(ErrorCode.ValidationFailed, 'Frames must be JSON text'));
       return;
     }
-    const parsed = parseClientFrame(data.toString('utf8'));
+    const parsed = decodeClientFrame(data.toString('utf8'));
     if (!parsed.ok) {
       connection.send({ type: 'error', ...parsed.problem });
       return;
@@ -97,7 +101,7 @@ export class FrameDispatcher {
     const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
     switch (frame.type) {
       case 'send': {
-        const submitted = await this.sends.submit(
+        const submitted = await this.accept.submit(
           {
             userId: connection.userId,
             username: connection.username,
@@ -125,7 +129,7 @@ export class FrameDispatcher {
         return;
       }
       case 'history': {
-        const page = await this.conversations.history(
+        const page = await this.history.page(
           connection.userId,
           frame.conversationId,
           frame.beforeSeq,
@@ -135,7 +139,7 @@ export class FrameDispatcher {
         return;
       }
       case 'read':
-        await this.conversations.markRead(
+        await this.receipts.markRead(
           connection.userId,
           frame.conversationId,
           frame.seq,
@@ -143,7 +147,7 @@ export class FrameDispatcher {
         );
         return;
       case 'delivered':
-        await this.conversations.markDelivered(
+        await this.receipts.markDelivered(
           connection.userId,
           connection.deviceId,
           frame.conversationId,

@@ -1,26 +1,27 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
 import { ConnectModule } from '../connect/connect.module';
-import { MessagingModule } from '../messaging/messaging.module';
+import { AcceptModule } from '../accept/accept.module';
+import { ReceiptsModule } from '../receipts/receipts.module';
+import { SyncModule } from '../sync/sync.module';
 import { ConnectionControlSubscriber } from './connection-control.subscriber';
 import { ConnectionEventsPublisher } from './connection-events.publisher';
-import { DeliverySubscriber } from './delivery.subscriber';
 import { FrameDispatcher } from './frame-dispatcher.service';
 import { GatewayInstanceLease } from './gateway-instance.lease';
 import { SocketAdmissionRepository } from './socket-admission.repository';
 import { WebSocketServerService } from './websocket-server.service';
 
 /**
- * Client WebSockets: checked upgrade (ticket, origin, session, socket cap), frames, heartbeats,
- * live deliveries from session, and closes other gateways ask for.
+ * The WebSocket transport: the checked upgrade (ticket, origin, session, socket cap), per-socket
+ * frame queues handing each frame to its step (accept, sync and history, receipts), heartbeats,
+ * and the closes other gateways ask for. Live deliveries come in through the deliver step.
  */
 @Module({
-  imports: [AccountsModule, ConnectModule, MessagingModule],
+  imports: [AccountsModule, ConnectModule, AcceptModule, SyncModule, ReceiptsModule],
   providers: [
     WebSocketServerService,
     FrameDispatcher,
     ConnectionEventsPublisher,
-    DeliverySubscriber,
     ConnectionControlSubscriber,
     SocketAdmissionRepository,
     GatewayInstanceLease,

@@ -1,4 +1,4 @@
-import { ErrorCode } from '@parley/common';
+import { ErrorCode } from '@parley/protocol';
 import { originAllowed, parseUpgradeTarget } from './upgrade-request';
 
 const TICKET = 'A'.repeat(43);

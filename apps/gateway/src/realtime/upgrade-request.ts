@@ -1,4 +1,4 @@
-import { ErrorCode } from '@parley/common';
+import { ErrorCode } from '@parley/protocol';
 import { TICKET_PATTERN } from '../connect/connect-ticket';
 
 export const WS_PATH = '/ws';

@@ -6,7 +6,8 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { APP_CONFIG, CloseCode, ErrorCode, isDependencyOutage } from '@parley/common';
+import { APP_CONFIG, isDependencyOutage } from '@parley/common';
+import { CloseCode, ErrorCode } from '@parley/protocol';
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -16,9 +17,8 @@ import type { GatewayConfig } from '../config/gateway.config';
 import { TicketGrant } from '../connect/connect-ticket';
 import { ConnectTicketsRepository } from '../connect/connect-tickets.repository';
 import { ConnectionControlPublisher } from '../connections/connection-control.publisher';
+import { ConnectionLifecycle } from '../connections/connection-lifecycle';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
-import { UnackedSends } from '../messaging/unacked-sends';
-import { SendRateLimiter } from '../throttling/send-rate.limiter';
 import { ClientConnection, CloseReason, ConnectionLimits } from './client-connection';
 import { ConnectionEventsPublisher } from './connection-events.publisher';
 import { FrameDispatcher } from './frame-dispatcher.service';
@@ -86,8 +86,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     private readonly registry: ConnectionRegistry<ClientConnection>,
     private readonly dispatcher: FrameDispatcher,
     private readonly events: ConnectionEventsPublisher,
-    private readonly unacked: UnackedSends,
-    private readonly sendBudget: SendRateLimiter,
+    private readonly lifecycle: ConnectionLifecycle,
     @Inject(APP_CONFIG) private readonly config: GatewayLimits,
   ) {
     this.limits = {
@@ -268,8 +267,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
   private onClose(connection: ClientConnection, code: number): void {
     connection.dispose();
     this.registry.remove(connection.id);
-    this.unacked.releaseConnection(connection.id);
-    this.sendBudget.forgetConnection(connection.id);
+    this.lifecycle.closed(connection.id);
     this.admissions.release(connection.userId, connection.id).catch((err: unknown) => {
       this.logger.warn({ err, connectionId: connection.id }, 'socket admission not released');
     });

@@ -1,4 +1,5 @@
 import type { GatewayConfig } from '../config/gateway.config';
+import { ConnectionLifecycle } from '../connections/connection-lifecycle';
 import { SendRateLimiter } from './send-rate.limiter';
 import { MIN_COOL_DOWN_MS } from './token-bucket';
 import type { QuotaGrant, UserSendQuotaRepository } from './user-send-quota.repository';
@@ -36,7 +37,7 @@ async function admitMany(limiter: SendRateLimiter, n: number, connectionId = 'c1
 describe('SendRateLimiter', () => {
   it('lets a socket send its burst, then refuses with a cool-down of at least a second', async () => {
     const { quota } = fakeQuota(1000);
-    const limiter = new SendRateLimiter(quota, limits());
+    const limiter = new SendRateLimiter(quota, limits(), new ConnectionLifecycle());
     const decisions = await admitMany(limiter, 6);
     expect(decisions.slice(0, 5).every((d) => d.allowed)).toBe(true);
     const refused = decisions[5];
@@ -46,7 +47,11 @@ describe('SendRateLimiter', () => {
 
   it('keeps refusing during the cool-down so pipelined sends cannot overtake the refused one', async () => {
     const { quota } = fakeQuota(1000);
-    const limiter = new SendRateLimiter(quota, limits({ SEND_RATE_PER_SOCKET: 1000 }));
+    const limiter = new SendRateLimiter(
+      quota,
+      limits({ SEND_RATE_PER_SOCKET: 1000 }),
+      new ConnectionLifecycle(),
+    );
     await admitMany(limiter, 5);
     expect((await limiter.admit('c1', 'u1')).allowed).toBe(false);
     // The bucket refills fast, but the socket is cooling down.
@@ -56,7 +61,7 @@ describe('SendRateLimiter', () => {
 
   it('budgets each socket separately', async () => {
     const { quota } = fakeQuota(1000);
-    const limiter = new SendRateLimiter(quota, limits());
+    const limiter = new SendRateLimiter(quota, limits(), new ConnectionLifecycle());
     await admitMany(limiter, 5, 'c1');
     expect((await limiter.admit('c1', 'u1')).allowed).toBe(false);
     expect((await limiter.admit('c2', 'u1')).allowed).toBe(true);
@@ -64,7 +69,11 @@ describe('SendRateLimiter', () => {
 
   it("shares the user's budget over sockets, leasing a few tokens per call to the shared store", async () => {
     const { quota, calls } = fakeQuota(12);
-    const limiter = new SendRateLimiter(quota, limits({ SEND_BURST_PER_SOCKET: 100 }));
+    const limiter = new SendRateLimiter(
+      quota,
+      limits({ SEND_BURST_PER_SOCKET: 100 }),
+      new ConnectionLifecycle(),
+    );
     const a = await admitMany(limiter, 7, 'c1');
     const b = await admitMany(limiter, 7, 'c2');
     const allowed = [...a, ...b].filter((d) => d.allowed).length;
@@ -77,7 +86,7 @@ describe('SendRateLimiter', () => {
 
   it('forgets a closed socket', async () => {
     const { quota } = fakeQuota(1000);
-    const limiter = new SendRateLimiter(quota, limits());
+    const limiter = new SendRateLimiter(quota, limits(), new ConnectionLifecycle());
     await admitMany(limiter, 6);
     limiter.forgetConnection('c1');
     expect((await limiter.admit('c1', 'u1')).allowed).toBe(true);

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG } from '@parley/common';
 import type { GatewayConfig } from '../config/gateway.config';
+import { ConnectionLifecycle } from '../connections/connection-lifecycle';
 import { coolDownMs, TokenBucket } from './token-bucket';
 import { UserSendQuotaRepository } from './user-send-quota.repository';
 
@@ -38,7 +39,10 @@ export class SendRateLimiter implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly quota: UserSendQuotaRepository,
     @Inject(APP_CONFIG) private readonly limits: Limits,
-  ) {}
+    lifecycle: ConnectionLifecycle,
+  ) {
+    lifecycle.onClosed((connectionId) => this.forgetConnection(connectionId));
+  }
 
   onModuleInit(): void {
     this.sweeper = setInterval(() => this.forgetIdleLeases(performance.now()), SWEEP_EVERY_MS);

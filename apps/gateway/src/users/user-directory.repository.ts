@@ -3,12 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
 import { UserEntity } from '../accounts/user.entity';
 
+import type { UserSummary } from '@parley/protocol';
+
 /** The public face of an account: what other users may see. */
-export interface UserSummary {
-  id: string;
-  username: string;
-  realName: string;
-}
+export type { UserSummary };
 
 /** Read-only look-ups of accounts by id and by (case-insensitive) username, for messaging. */
 @Injectable()

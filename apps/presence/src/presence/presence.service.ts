@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AppException, ErrorCode, Topic } from '@parley/common';
+import { AppException, Topic } from '@parley/common';
+import { ErrorCode } from '@parley/protocol';
 import type { TopicEvent } from '@parley/kafka';
 import { LastSeen, PresenceRepository } from './presence.repository';
 

@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { REDIS, RedisKeys } from '@parley/common';
+import {
+  DeviceLocation,
+  deviceLocationSchema,
+  parseRedisValue,
+  REDIS,
+  RedisKeys,
+} from '@parley/common';
 import Redis from 'ioredis';
-import { z } from 'zod';
 
 /** One open socket of a user's device, and the gateway box holding it. */
 export interface DeviceConnection {
@@ -18,20 +23,8 @@ export interface ConnectionRef {
   connectionId: string;
 }
 
-/** The value stored per connection in the user's hash. */
-const locationValueSchema = z.object({
-  deviceId: z.string(),
-  gatewayId: z.string(),
-  since: z.string(),
-});
-
-function parseLocation(raw: string): z.output<typeof locationValueSchema> | null {
-  try {
-    const parsed = locationValueSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+function parseLocation(raw: string): DeviceLocation | null {
+  return parseRedisValue(deviceLocationSchema, raw);
 }
 
 /**
@@ -54,7 +47,11 @@ export class DeviceLocationsRepository {
       tx.hset(
         RedisKeys.userConnections(c.userId),
         c.connectionId,
-        JSON.stringify({ deviceId: c.deviceId, gatewayId: c.gatewayId, since: c.since }),
+        JSON.stringify({
+          deviceId: c.deviceId,
+          gatewayId: c.gatewayId,
+          since: c.since,
+        } satisfies DeviceLocation),
       );
     }
     for (const c of closed) tx.hdel(RedisKeys.userConnections(c.userId), c.connectionId);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DeliveredMessage, DeliveryBatch, MessageStoredV1, PayloadOf, Topic } from '@parley/common';
+import { DeliveryBatch, MessageStoredV1, PayloadOf, Topic } from '@parley/common';
+import { DeliveredMessage } from '@parley/protocol';
 import type { TopicEvent } from '@parley/kafka';
 import { DeliveryPublisher } from './delivery.publisher';
 import {

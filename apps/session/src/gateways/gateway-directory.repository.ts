@@ -1,15 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { REDIS, RedisKeys } from '@parley/common';
+import { LiveGateway, liveGatewaySchema, parseRedisValue, REDIS, RedisKeys } from '@parley/common';
 import Redis from 'ioredis';
-import { z } from 'zod';
 
-export interface LiveGateway {
-  gatewayId: string;
-  publicUrl: string;
-  connections: number;
-  startedAt: string;
-  lastHeartbeatAt: string;
-}
+export type { LiveGateway };
 
 export interface GatewayUpdate {
   gateway: LiveGateway;
@@ -17,16 +10,9 @@ export interface GatewayUpdate {
   ttlMs: number;
 }
 
-const liveGatewaySchema = z.object({
-  gatewayId: z.string(),
-  publicUrl: z.string(),
-  connections: z.number(),
-  startedAt: z.string(),
-  lastHeartbeatAt: z.string(),
-});
-
 /**
- * The live-gateway table in Redis (key names in RedisKeys, shared with the gateways), two structures:
+ * The live-gateway table in Redis, written here and read by the gateways (keys and the value
+ * schema, `liveGatewaySchema`, in libs/common's redis-values), two structures:
  *  - `parley:gateway:<id>`: the gateway's JSON with a TTL. Liveness lives here: a gateway that
  *    misses 3 heartbeats simply expires.
  *  - `parley:gateways:by-load`: a sorted set of gateway ids scored by connection count, the index
@@ -67,8 +53,8 @@ export class GatewayDirectoryRepository {
     const live: LiveGateway[] = [];
     const expired: string[] = [];
     values.forEach((value, i) => {
-      const parsed = value === null ? null : liveGatewaySchema.safeParse(JSON.parse(value));
-      if (parsed?.success) live.push(parsed.data);
+      const entry = parseRedisValue(liveGatewaySchema, value);
+      if (entry) live.push(entry);
       else expired.push(ids[i]);
     });
     if (expired.length > 0) await this.forgetIfStillExpired(expired);

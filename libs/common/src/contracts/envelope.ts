@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { isoTimeSchema } from './iso-time';
+import { isoTimeSchema } from '@parley/protocol';
 
 /**
  * Every Kafka event is an envelope around a typed payload. The envelope is the same for every

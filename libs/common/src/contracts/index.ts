@@ -9,5 +9,3 @@ export * from './events/ids';
 export * from './events/connection.events';
 export * from './events/message.events';
 export * from './events/cursor.events';
-export * from './deliveries';
-export * from './frames';

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AppException, ErrorCode, HTTP_STATUS_BY_CODE } from './app.exception';
+import { ErrorCode, HTTP_STATUS_BY_CODE } from '@parley/protocol';
+import { AppException } from './app.exception';
 import { dependencyUnavailable, isDependencyOutage } from './dependency-outage';
 
 export interface ErrorBody {

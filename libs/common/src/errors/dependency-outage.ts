@@ -1,4 +1,5 @@
-import { AppException, ErrorCode } from './app.exception';
+import { ErrorCode } from '@parley/protocol';
+import { AppException } from './app.exception';
 
 /** Connection-level failures of PostgreSQL (class 08, shutdown 57P0x) and of sockets. */
 const OUTAGE_SQLSTATE = /^(08|57P0)/;

@@ -1,6 +1,7 @@
 import { PipeTransform } from '@nestjs/common';
 import { z } from 'zod';
-import { AppException, ErrorCode } from './app.exception';
+import { ErrorCode } from '@parley/protocol';
+import { AppException } from './app.exception';
 
 /**
  * Validates a request body (or query) against a zod schema. Schemas are `.strict()`, so unknown

@@ -2,7 +2,8 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import type { Request } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG } from '../config/config.module';
-import { AppException, ErrorCode } from '../errors/app.exception';
+import { ErrorCode } from '@parley/protocol';
+import { AppException } from '../errors/app.exception';
 
 /** Headers a reverse proxy adds: a request carrying one did not come from this machine's operator. */
 const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '../envelope';
-import { isoTimeSchema } from '../iso-time';
+import { isoTimeSchema } from '@parley/protocol';
 
 const userId = z.string().uuid();
 

@@ -6,7 +6,7 @@ import {
   gatewayIdSchema,
   isoTimeSchema,
   userIdSchema,
-} from './ids';
+} from '@parley/protocol';
 
 const connection = {
   userId: userIdSchema,

@@ -6,7 +6,7 @@ import {
   isoTimeSchema,
   seqSchema,
   userIdSchema,
-} from './ids';
+} from '@parley/protocol';
 
 /** A device confirmed it holds a conversation's messages up to `seq` (moves its delivered cursor). */
 export const CursorDeliveredV1 = defineEvent(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '../envelope';
-import { isoTimeSchema } from '../iso-time';
+import { isoTimeSchema } from '@parley/protocol';
 
 /**
  * A gateway is up-and-running. Each gateway publishes this every few seconds on

@@ -1,32 +1,15 @@
 import { z } from 'zod';
 import { defineEvent } from '../envelope';
+import { originSchema } from './ids';
 import {
   clientMsgIdSchema,
   conversationIdSchema,
+  deliveredMessageSchema,
   isoTimeSchema,
   messageTextSchema,
-  originSchema,
-  seqSchema,
   userIdSchema,
   usernameSchema,
-} from './ids';
-
-/**
- * A stored message as every member's device receives it: the shape of `message` frames, sync and
- * history pages, and delivery batches. MessageStoredV1 extends it with routing fields.
- */
-export const deliveredMessageSchema = z
-  .object({
-    conversationId: conversationIdSchema,
-    seq: seqSchema,
-    senderId: userIdSchema,
-    senderUsername: usernameSchema,
-    clientMsgId: clientMsgIdSchema,
-    text: messageTextSchema,
-    serverTime: isoTimeSchema,
-  })
-  .strict();
-export type DeliveredMessage = z.output<typeof deliveredMessageSchema>;
+} from '@parley/protocol';
 
 /**
  * A client's send, accepted by a gateway: Kafka holds it (safe, not yet stored). Keyed by

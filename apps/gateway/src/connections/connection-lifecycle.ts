@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+
+/**
+ * What the steps need to know about this gateway's sockets ending, without the transport knowing
+ * the steps: a step registers a hook once (the accept step drops the socket's pending acks, the
+ * send budget forgets its bucket) and realtime calls `closed` when a socket closes.
+ */
+@Injectable()
+export class ConnectionLifecycle {
+  private readonly closedHooks: ((connectionId: string) => void)[] = [];
+
+  onClosed(hook: (connectionId: string) => void): void {
+    this.closedHooks.push(hook);
+  }
+
+  closed(connectionId: string): void {
+    for (const hook of this.closedHooks) hook(connectionId);
+  }
+}

@@ -1,0 +1,94 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnModuleInit,
+} from '@nestjs/common';
+import { APP_CONFIG, DeliveryBatch, deliveryBatchSchema, REDIS, RedisKeys } from '@parley/common';
+import Redis from 'ioredis';
+import { MessageAcceptService } from '../accept/message-accept.service';
+import type { GatewayConfig } from '../config/gateway.config';
+import { ConnectionRegistry } from '../connections/connection-registry.service';
+import { ReceiptsService } from '../receipts/receipts.service';
+import type { ClientConnection } from '../realtime/client-connection';
+import { RedisSubscription } from '../realtime/redis-subscription';
+
+/**
+ * The deliver step: session publishes one DeliveryBatch per stored batch to this box's Redis
+ * channel; each item becomes a `message` frame on each recipient socket still open here and an
+ * `ack` frame on the sender's (its origin socket). A payload that is not a valid
+ * batch is logged and dropped (devices catch up with offline sync); it never crashes the gateway.
+ */
+@Injectable()
+export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(DeliverySubscriber.name);
+  private subscription?: RedisSubscription;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly registry: ConnectionRegistry<ClientConnection>,
+    @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'GATEWAY_ID'>,
+    private readonly receipts: ReceiptsService,
+    private readonly accept: MessageAcceptService,
+  ) {}
+
+  private get channel(): string {
+    return RedisKeys.deliveryChannel(this.config.GATEWAY_ID);
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.subscription = new RedisSubscription(
+      this.redis,
+      this.channel,
+      (payload) => this.deliver(payload),
+      this.logger,
+    );
+    await this.subscription.open();
+    this.logger.log({ channel: this.channel }, 'subscribed to deliveries');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.subscription?.close();
+  }
+
+  deliver(payload: string): void {
+    let batch: DeliveryBatch;
+    try {
+      const parsed = deliveryBatchSchema.safeParse(JSON.parse(payload));
+      if (!parsed.success) {
+        this.logger.warn(
+          { channel: this.channel, issues: parsed.error.issues.map((i) => i.path.join('.')) },
+          'invalid delivery batch dropped',
+        );
+        return;
+      }
+      batch = parsed.data;
+    } catch {
+      this.logger.warn({ channel: this.channel }, 'delivery batch is not JSON; dropped');
+      return;
+    }
+    // The same message frame goes to every recipient socket: serialised once per item.
+    for (const item of batch.items) {
+      this.receipts.observeStored(item.message.conversationId, item.message.seq);
+      let messageText: string | undefined;
+      for (const connectionId of item.connectionIds) {
+        const connection = this.registry.get(connectionId);
+        if (!connection) continue;
+        messageText ??= JSON.stringify({ type: 'message', message: item.message });
+        connection.sendText(messageText);
+      }
+      if (item.ackConnectionId) {
+        const m = item.message;
+        this.accept.acknowledged(item.ackConnectionId, m.clientMsgId);
+        this.registry.get(item.ackConnectionId)?.send({
+          type: 'ack',
+          clientMsgId: m.clientMsgId,
+          conversationId: m.conversationId,
+          seq: m.seq,
+          serverTime: m.serverTime,
+        });
+      }
+    }
+  }
+}

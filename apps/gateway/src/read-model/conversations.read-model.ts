@@ -1,0 +1,137 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DeliveredMessage } from '@parley/protocol';
+import { DataSource } from 'typeorm';
+
+export interface ConversationListRow {
+  id: string;
+  kind: string;
+  lastSeq: number;
+  readSeq: number;
+  unread: number;
+  createdAt: Date;
+  lastMessageAt: Date | null;
+  lastMessage: DeliveredMessage | null;
+}
+
+export interface MemberRow {
+  conversationId: string;
+  id: string;
+  username: string;
+}
+
+/**
+ * Read model: storage's `conversations` and `conversation_members` (with usernames from the
+ * gateway's `users`), as the gateway reads them for membership checks, cursors and the
+ * conversation list. Storage owns the schema and every write but one (see
+ * DirectConversationsRepository).
+ */
+@Injectable()
+export class ConversationsReadModel {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async memberIds(conversationId: string): Promise<string[]> {
+    const rows = await this.dataSource.query<{ user_id: string }[]>(
+      `SELECT user_id FROM conversation_members WHERE conversation_id = $1`,
+      [conversationId],
+    );
+    return rows.map((r) => r.user_id);
+  }
+
+  async lastSeq(conversationId: string): Promise<number | null> {
+    const rows = await this.dataSource.query<{ last_seq: string }[]>(
+      `SELECT last_seq FROM conversations WHERE id = $1`,
+      [conversationId],
+    );
+    return rows[0] ? Number(rows[0].last_seq) : null;
+  }
+
+  /**
+   * The user's conversations (or just `onlyId`), newest activity first, with the last message
+   * and the unread count (messages from others past the member's read cursor).
+   */
+  async listForUser(
+    userId: string,
+    limit: number,
+    onlyId?: string,
+  ): Promise<ConversationListRow[]> {
+    const rows = await this.dataSource.query<
+      {
+        id: string;
+        kind: string;
+        last_seq: string;
+        read_seq: string;
+        created_at: Date;
+        last_message_at: Date | null;
+        unread: string;
+        m_seq: string | null;
+        m_sender_id: string | null;
+        m_sender_username: string | null;
+        m_client_msg_id: string | null;
+        m_body: string | null;
+        m_server_time: Date | null;
+      }[]
+    >(
+      `SELECT c.id, c.kind, c.last_seq, me.read_seq, c.created_at, c.last_message_at,
+              (SELECT count(*) FROM messages u
+                WHERE u.conversation_id = c.id AND u.seq > me.read_seq AND u.sender_id <> $1) AS unread,
+              m.seq AS m_seq, m.sender_id AS m_sender_id, su.username AS m_sender_username, m.client_msg_id AS m_client_msg_id,
+              m.body AS m_body, m.server_time AS m_server_time
+         FROM conversation_members me
+         JOIN conversations c ON c.id = me.conversation_id
+         LEFT JOIN LATERAL (
+           SELECT seq, sender_id, client_msg_id, body, server_time FROM messages
+            WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1
+         ) m ON true
+         LEFT JOIN users su ON su.id = m.sender_id
+        WHERE me.user_id = $1 AND ($3::text IS NULL OR c.id = $3::text)
+        ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC
+        LIMIT $2`,
+      [userId, limit, onlyId ?? null],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      lastSeq: Number(r.last_seq),
+      readSeq: Number(r.read_seq),
+      unread: Number(r.unread),
+      createdAt: r.created_at,
+      lastMessageAt: r.last_message_at,
+      lastMessage:
+        r.m_seq === null ||
+        r.m_sender_id === null ||
+        r.m_body === null ||
+        r.m_server_time === null ||
+        r.m_client_msg_id === null
+          ? null
+          : {
+              conversationId: r.id,
+              seq: Number(r.m_seq),
+              senderId: r.m_sender_id,
+              senderUsername: r.m_sender_username ?? '(deleted)',
+              clientMsgId: r.m_client_msg_id,
+              text: r.m_body,
+              serverTime: r.m_server_time.toISOString(),
+            },
+    }));
+  }
+
+  /** Members (id, username) of each of the given conversations. */
+  async membersOf(conversationIds: readonly string[]): Promise<MemberRow[]> {
+    if (conversationIds.length === 0) return [];
+    const rows = await this.dataSource.query<
+      { conversation_id: string; user_id: string; username: string | null }[]
+    >(
+      `SELECT cm.conversation_id, cm.user_id, u.username
+         FROM conversation_members cm LEFT JOIN users u ON u.id = cm.user_id
+        WHERE cm.conversation_id = ANY($1::text[])
+        ORDER BY cm.conversation_id, cm.joined_at, cm.user_id`,
+      [conversationIds],
+    );
+    return rows.map((r) => ({
+      conversationId: r.conversation_id,
+      id: r.user_id,
+      username: r.username ?? '',
+    }));
+  }
+}

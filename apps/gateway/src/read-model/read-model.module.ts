@@ -1,0 +1,15 @@
+import { Global, Module } from '@nestjs/common';
+import { ConversationsReadModel } from './conversations.read-model';
+import { MessagesReadModel } from './messages.read-model';
+
+/**
+ * The tables storage owns that the gateway reads (conversations, conversation_members, messages,
+ * device_cursors), declared in one place: every gateway query of them is here, and nothing here
+ * writes. Storage's migrations define them; the gateway never migrates them.
+ */
+@Global()
+@Module({
+  providers: [ConversationsReadModel, MessagesReadModel],
+  exports: [ConversationsReadModel, MessagesReadModel],
+})
+export class ReadModelModule {}

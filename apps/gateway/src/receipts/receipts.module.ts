@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { CursorEventsPublisher } from './cursor-events.publisher';
+import { KnownSeqCache } from './known-seq.cache';
+import { ReceiptsController } from './receipts.controller';
+import { ReceiptsService } from './receipts.service';
+
+/** Receipts: delivered and read cursors (socket frames and HTTP), onto `parley.cursors.v1`. */
+@Module({
+  controllers: [ReceiptsController],
+  providers: [ReceiptsService, KnownSeqCache, CursorEventsPublisher],
+  exports: [ReceiptsService],
+})
+export class ReceiptsModule {}

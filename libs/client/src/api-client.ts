@@ -1,0 +1,295 @@
+import {
+  type ConnectAnswer,
+  connectAnswerSchema,
+  type Contact,
+  contactsAnswerSchema,
+  type ConversationView,
+  conversationAnswerSchema,
+  conversationsAnswerSchema,
+  type HistoryPage,
+  historyPageSchema,
+  type LoginAnswer,
+  loginAnswerSchema,
+  type RegisterBody,
+  type TokenPair,
+  tokenPairSchema,
+  type UserSummary,
+  type UserView,
+  userAnswerSchema,
+  usersAnswerSchema,
+} from '@parley/protocol';
+import type { ZodTypeAny, z } from 'zod';
+import {
+  apiErrorFromBody,
+  ApiError,
+  NotLoggedInError,
+  OfflineError,
+  ProtocolError,
+} from './errors';
+import type { Credentials, CredentialsStore } from './stores';
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** How the client reaches the network (the global fetch by default; a fake in unit tests). */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface ApiClientOptions {
+  /** The gateway's HTTP base, e.g. http://127.0.0.1:3000. */
+  server: string;
+  credentials: CredentialsStore;
+  fetch?: FetchLike;
+}
+
+/**
+ * The gateway's HTTP API, typed by the protocol library: every answer is parsed with its schema.
+ * Authenticated calls carry the stored access token; a 401 triggers one refresh with the stored
+ * refresh token (rotating it: the new pair is saved before the call is retried). Another gateway
+ * learned from `POST /v1/connect` is tried when the primary does not answer.
+ */
+export class ApiClient {
+  readonly server: string;
+  private readonly store: CredentialsStore;
+  private readonly fetcher: FetchLike;
+  /** Other gateways to try when the primary does not answer (learned from /v1/connect backups). */
+  private fallbacks: string[] = [];
+  /** A refresh in flight: concurrent 401s share it instead of rotating twice (which is theft). */
+  private refreshing?: Promise<Credentials>;
+
+  constructor(options: ApiClientOptions) {
+    this.server = options.server.replace(/\/+$/, '');
+    this.store = options.credentials;
+    this.fetcher = options.fetch ?? ((url, init) => fetch(url, init));
+  }
+
+  /** Remembers other gateways' HTTP bases; used only when the primary server is unreachable. */
+  setFallbacks(servers: string[]): void {
+    this.fallbacks = [...new Set(servers)].filter((s) => s !== this.server);
+  }
+
+  credentials(): Promise<Credentials | undefined> {
+    return this.store.read();
+  }
+
+  // --- accounts ---
+
+  async register(body: RegisterBody): Promise<UserView> {
+    return (await this.request('POST', '/v1/auth/register', userAnswerSchema, body)).user;
+  }
+
+  /** Logs in and stores the credentials. */
+  async login(username: string, password: string): Promise<Credentials> {
+    const answer: LoginAnswer = await this.request('POST', '/v1/auth/login', loginAnswerSchema, {
+      username,
+      password,
+    });
+    const credentials: Credentials = {
+      server: this.server,
+      username: answer.user.username,
+      userId: answer.user.id,
+      ...tokenFields(answer),
+    };
+    await this.store.write(credentials);
+    return credentials;
+  }
+
+  /** Ends the session on the server (best effort) and forgets the credentials. */
+  async logout(): Promise<void> {
+    const credentials = await this.store.read();
+    if (!credentials) return;
+    try {
+      await this.request(
+        'POST',
+        '/v1/auth/logout',
+        undefined,
+        { refreshToken: credentials.refreshToken },
+        credentials.accessToken,
+      );
+    } finally {
+      await this.store.clear();
+    }
+  }
+
+  async me(): Promise<UserView> {
+    return (await this.authed('GET', '/v1/auth/me', userAnswerSchema)).user;
+  }
+
+  /**
+   * A newly issued access token (rotating the stored pair), to renew an open socket's
+   * authorization before the one it was opened with expires.
+   */
+  async freshAccessToken(): Promise<string> {
+    const credentials = await this.store.read();
+    if (!credentials) throw new NotLoggedInError();
+    return (await this.refresh(credentials)).accessToken;
+  }
+
+  // --- directory ---
+
+  connect(deviceId: string): Promise<ConnectAnswer> {
+    return this.authed('POST', '/v1/connect', connectAnswerSchema, { deviceId });
+  }
+
+  // --- people ---
+
+  async users(prefix: string, limit = 20): Promise<UserSummary[]> {
+    const query = new URLSearchParams({ prefix, limit: String(limit) });
+    return (await this.authed('GET', `/v1/users?${query.toString()}`, usersAnswerSchema)).users;
+  }
+
+  async contacts(): Promise<Contact[]> {
+    return (await this.authed('GET', '/v1/contacts', contactsAnswerSchema)).contacts;
+  }
+
+  async addContact(username: string): Promise<void> {
+    await this.authed('PUT', `/v1/contacts/${encodeURIComponent(username)}`);
+  }
+
+  async removeContact(username: string): Promise<void> {
+    await this.authed('DELETE', `/v1/contacts/${encodeURIComponent(username)}`);
+  }
+
+  // --- conversations ---
+
+  async conversations(): Promise<ConversationView[]> {
+    return (await this.authed('GET', '/v1/conversations', conversationsAnswerSchema)).conversations;
+  }
+
+  /** Finds or creates the 1:1 conversation with `username`. */
+  async openConversation(username: string): Promise<ConversationView> {
+    return (
+      await this.authed('POST', '/v1/conversations', conversationAnswerSchema, { with: username })
+    ).conversation;
+  }
+
+  messages(conversationId: string, limit: number, beforeSeq?: number): Promise<HistoryPage> {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (beforeSeq !== undefined) query.set('beforeSeq', String(beforeSeq));
+    return this.authed(
+      'GET',
+      `/v1/conversations/${encodeURIComponent(conversationId)}/messages?${query.toString()}`,
+      historyPageSchema,
+    );
+  }
+
+  // --- plumbing ---
+
+  /** An authenticated call: one refresh-and-retry on 401. */
+  private async authed<S extends ZodTypeAny>(
+    method: Method,
+    path: string,
+    schema?: S,
+    body?: unknown,
+  ): Promise<z.output<S>> {
+    const credentials = await this.store.read();
+    if (!credentials) throw new NotLoggedInError();
+    try {
+      return await this.request(method, path, schema, body, credentials.accessToken);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401) throw err;
+    }
+    const refreshed = await this.refresh(credentials);
+    return this.request(method, path, schema, body, refreshed.accessToken);
+  }
+
+  /**
+   * Rotates the token pair. Another process on the same store may have rotated it already
+   * (sending the old token again would look like theft and end the session), so the store is
+   * read again first and a newer pair there is used as is.
+   */
+  private refresh(used: Credentials): Promise<Credentials> {
+    this.refreshing ??= this.rotate(used).finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async rotate(used: Credentials): Promise<Credentials> {
+    const current = await this.store.read();
+    if (!current) throw new NotLoggedInError();
+    if (current.refreshToken !== used.refreshToken) return current;
+    let pair: TokenPair;
+    try {
+      pair = await this.request('POST', '/v1/auth/refresh', tokenPairSchema, {
+        refreshToken: current.refreshToken,
+      });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        throw new NotLoggedInError('the session has ended: log in again');
+      }
+      throw err;
+    }
+    const next: Credentials = { ...current, ...tokenFields(pair) };
+    await this.store.write(next);
+    return next;
+  }
+
+  private async request<S extends ZodTypeAny>(
+    method: Method,
+    path: string,
+    schema?: S,
+    body?: unknown,
+    token?: string,
+  ): Promise<z.output<S>> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (token) headers.authorization = `Bearer ${token}`;
+    let res: Response | undefined;
+    let failure: unknown;
+    for (const base of [this.server, ...this.fallbacks]) {
+      try {
+        res = await this.fetcher(`${base}${path}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+        break;
+      } catch (err) {
+        failure = err;
+      }
+    }
+    if (!res) throw new OfflineError(this.server, failure);
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? (JSON.parse(text) as unknown) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!res.ok) {
+      const retry = Number(res.headers.get('retry-after'));
+      throw apiErrorFromBody(
+        res.status,
+        parsed,
+        Number.isFinite(retry) && retry > 0 ? retry : undefined,
+      );
+    }
+    if (!schema) return undefined;
+    const answer = schema.safeParse(parsed);
+    if (!answer.success) throw new ProtocolError(`unexpected answer from ${method} ${path}`);
+    return answer.data as z.output<S>;
+  }
+}
+
+function tokenFields(
+  pair: TokenPair,
+): Pick<Credentials, 'accessToken' | 'refreshToken' | 'accessExpiresAt'> {
+  return {
+    accessToken: pair.accessToken,
+    refreshToken: pair.refreshToken,
+    accessExpiresAt: Date.now() + pair.expiresIn * 1000,
+  };
+}
+
+/** The HTTP base of a gateway's WebSocket URL (ws://host:port/ws -> http://host:port). */
+export function httpBaseOfSocketUrl(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') return undefined;
+    return `${parsed.protocol === 'wss:' ? 'https:' : 'http:'}//${parsed.host}`;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,238 @@
+import {
+  CloseCode,
+  type ClientFrame,
+  FINAL_CLOSE_CODES,
+  type HelloFrame,
+  type ServerFrame,
+} from '@parley/protocol';
+import { ApiClient, httpBaseOfSocketUrl } from './api-client';
+import { backoffDelay } from './backoff';
+import { Emitter } from './emitter';
+import { ApiError, NotLoggedInError, OfflineError } from './errors';
+import { ProtocolSocket, WebSocketFactory } from './socket';
+
+export type ConnectionState =
+  | { kind: 'connecting'; attempt: number }
+  | { kind: 'online'; gatewayId: string; url: string }
+  | { kind: 'offline'; reason: string; retryInMs: number }
+  | { kind: 'stopped'; reason?: string };
+
+export interface ConnectionEvents extends Record<string, unknown> {
+  state: ConnectionState;
+  /** The socket is usable: flush the outbox, sync. */
+  hello: HelloFrame;
+  /** Every other frame, after the hello. */
+  frame: ServerFrame;
+}
+
+const HELLO_TIMEOUT_MS = 10_000;
+/** The socket's authorization is renewed this long before it would expire. */
+const RENEW_BEFORE_MS = 60_000;
+const MIN_RENEW_DELAY_MS = 1_000;
+
+const FINAL_CLOSE_REASONS: Record<number, string> = {
+  [CloseCode.SessionEnded]: 'your session ended (logged out elsewhere?): log in again',
+  [CloseCode.Replaced]: 'this device connected again from another window or process',
+};
+
+export interface ConnectionOptions {
+  api: ApiClient;
+  deviceId: string;
+  sockets: WebSocketFactory;
+  /** Jitter source (tests pass a fixed one). */
+  random?: () => number;
+}
+
+/**
+ * One logical connection that survives network trouble. Each attempt asks the directory
+ * (`POST /v1/connect`) for a gateway and a fresh single-use ticket and opens the socket there;
+ * after a failure or a drop it waits with jittered exponential backoff and starts over. The socket
+ * is renewed (`auth`) before its authorization expires. A socket that stops hearing the server's
+ * pings (where the platform shows pings) is treated as dead. Ending the session (4001) or being
+ * replaced by the same device (4003) stops it: reconnecting could not help.
+ */
+export class Connection {
+  readonly events = new Emitter<ConnectionEvents>();
+  private socket: ProtocolSocket | undefined;
+  private attempt = 0;
+  private stopped = true;
+  private ready = false;
+  private heartbeatMs: number | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private watchdog: ReturnType<typeof setTimeout> | undefined;
+  private renewTimer: ReturnType<typeof setTimeout> | undefined;
+  private current: ConnectionState = { kind: 'stopped' };
+
+  constructor(private readonly options: ConnectionOptions) {}
+
+  get state(): ConnectionState {
+    return this.current;
+  }
+
+  get isOnline(): boolean {
+    return this.ready;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    void this.run();
+  }
+
+  stop(reason?: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.clearTimers();
+    this.ready = false;
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.close(1000);
+    this.setState({ kind: 'stopped', reason });
+  }
+
+  /** Sends a frame if the socket is up; false otherwise (the caller keeps it for later). */
+  send(frame: ClientFrame): boolean {
+    return this.ready && this.socket !== undefined && this.socket.send(frame);
+  }
+
+  private async run(): Promise<void> {
+    if (this.stopped) return;
+    this.setState({ kind: 'connecting', attempt: this.attempt });
+    try {
+      const answer = await this.options.api.connect(this.options.deviceId);
+      if (this.stopped) return;
+      const urls = [answer.url, ...answer.backups.filter((u) => u !== answer.url)];
+      this.options.api.setFallbacks(
+        urls.map(httpBaseOfSocketUrl).filter((u): u is string => u !== undefined),
+      );
+      // The ticket is bound to the gateway it names: a failed open means a fresh ticket next round.
+      const socket: ProtocolSocket = new ProtocolSocket(
+        this.options.sockets,
+        answer.url,
+        answer.ticket,
+        {
+          frame: (frame) => this.onFrame(socket, answer.url, frame),
+          close: (code) => this.onClose(socket, code),
+          ping: () => {
+            if (this.ready && this.socket === socket) this.armWatchdog(this.silenceLimit());
+          },
+        },
+      );
+      this.socket = socket;
+      try {
+        await socket.opened;
+      } catch (err) {
+        if (this.socket === socket) this.socket = undefined;
+        throw err;
+      }
+      if (this.stopped) {
+        socket.close(1000);
+        return;
+      }
+      if (!this.ready) this.armWatchdog(HELLO_TIMEOUT_MS);
+    } catch (err) {
+      if (this.stopped) return;
+      if (err instanceof NotLoggedInError) {
+        this.stop(err.message);
+        return;
+      }
+      this.scheduleRetry(describeFailure(err));
+    }
+  }
+
+  private onFrame(socket: ProtocolSocket, url: string, frame: ServerFrame): void {
+    if (this.socket !== socket) return;
+    if (frame.type === 'hello') {
+      this.ready = true;
+      this.attempt = 0;
+      this.heartbeatMs = frame.heartbeatMs;
+      this.armWatchdog(this.silenceLimit());
+      this.scheduleRenewal(frame.expiresAt);
+      this.setState({ kind: 'online', gatewayId: frame.gatewayId, url });
+      this.events.emit('hello', frame);
+      return;
+    }
+    if (!this.ready) return; // nothing is valid before the hello
+    this.armWatchdog(this.silenceLimit());
+    if (frame.type === 'auth.ok') {
+      this.scheduleRenewal(frame.expiresAt);
+      return;
+    }
+    this.events.emit('frame', frame);
+  }
+
+  private onClose(socket: ProtocolSocket, code: number): void {
+    if (this.socket !== socket) return;
+    this.socket = undefined;
+    this.ready = false;
+    this.clearTimers();
+    if (this.stopped) return;
+    if (FINAL_CLOSE_CODES.includes(code)) {
+      this.stop(FINAL_CLOSE_REASONS[code]);
+      return;
+    }
+    this.scheduleRetry(code === 1000 ? 'closed by the server' : `connection lost (${code})`);
+  }
+
+  /**
+   * Before the socket's authorization expires, a fresh access token renews it (`auth`); the
+   * answer (`auth.ok`) schedules the next renewal. If renewing fails the server closes the socket
+   * at expiry (4002) and the usual reconnect takes over.
+   */
+  private scheduleRenewal(expiresAt: string): void {
+    clearTimeout(this.renewTimer);
+    const at = Date.parse(expiresAt);
+    if (Number.isNaN(at)) return;
+    const delay = Math.max(MIN_RENEW_DELAY_MS, at - Date.now() - RENEW_BEFORE_MS);
+    this.renewTimer = setTimeout(() => void this.renew(), delay);
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      const token = await this.options.api.freshAccessToken();
+      this.send({ type: 'auth', token });
+    } catch (err) {
+      if (err instanceof NotLoggedInError) this.stop(err.message);
+    }
+  }
+
+  /** Two missed pings (plus slack) mean the connection is dead even if TCP has not noticed. */
+  private silenceLimit(): number {
+    return this.heartbeatMs && this.heartbeatMs > 0 ? this.heartbeatMs * 2 + 5_000 : 120_000;
+  }
+
+  private armWatchdog(ms: number): void {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => {
+      const socket = this.socket;
+      if (!socket) return;
+      this.onClose(socket, 4000);
+      socket.close(4000);
+    }, ms);
+  }
+
+  private scheduleRetry(reason: string): void {
+    const retryInMs = backoffDelay(this.attempt++, this.options.random);
+    this.setState({ kind: 'offline', reason, retryInMs });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.run(), retryInMs);
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.watchdog);
+    clearTimeout(this.renewTimer);
+  }
+
+  private setState(state: ConnectionState): void {
+    this.current = state;
+    this.events.emit('state', state);
+  }
+}
+
+function describeFailure(err: unknown): string {
+  if (err instanceof OfflineError) return `server unreachable (${err.server})`;
+  if (err instanceof ApiError) return `${err.message} (${err.code})`;
+  if (err instanceof Error) return err.message;
+  return 'connection failed';
+}

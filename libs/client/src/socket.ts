@@ -1,0 +1,118 @@
+import {
+  type ClientFrame,
+  decodeServerFrame,
+  encodeFrame,
+  type ServerFrame,
+} from '@parley/protocol';
+
+/**
+ * The part of a WebSocket the client uses: the browser's `WebSocket` and Node's `ws` both have
+ * it (node/ws-socket.ts adapts `ws`, adding the server's pings, which browsers hide).
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open', listener: () => void): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener(
+    type: 'close',
+    listener: (event: { code: number; reason: string }) => void,
+  ): void;
+  addEventListener(type: 'error', listener: (event: unknown) => void): void;
+}
+
+/** Opens a socket to `url`. `onPing` is called for every server ping where the platform shows them. */
+export type WebSocketFactory = (url: string, onPing: () => void) => WebSocketLike;
+
+/**
+ * The gateway refused the upgrade with this HTTP status (401 ticket, 403 origin, 429 too many
+ * sockets...). Only Node sees the status; in a browser a refused upgrade is just a failed open.
+ */
+export class UpgradeRefusedError extends Error {
+  constructor(readonly status: number) {
+    super(`upgrade refused: ${status}`);
+    this.name = 'UpgradeRefusedError';
+  }
+}
+
+/** The WebSocket `OPEN` ready state (the same constant in every implementation). */
+export const OPEN = 1;
+
+export interface ProtocolSocketHandlers {
+  /** A valid server frame (frames of unknown types and invalid ones never reach this). */
+  frame(frame: ServerFrame): void;
+  /** A frame this client could not use: a newer server's frame type, or a broken frame. */
+  ignored?(reason: string, type?: string): void;
+  close(code: number): void;
+  ping?(): void;
+}
+
+/**
+ * One WebSocket speaking the Parley protocol: every text message is decoded with the protocol
+ * library's codec, and frames are encoded on the way out. Handlers are wired before the socket
+ * opens: the gateway sends `hello` right after the upgrade, possibly in the same packet. `opened`
+ * resolves when the socket is open (rejects if it fails first). No reconnecting here: see
+ * Connection.
+ */
+export class ProtocolSocket {
+  private readonly socket: WebSocketLike;
+  readonly opened: Promise<void>;
+
+  constructor(
+    factory: WebSocketFactory,
+    url: string,
+    ticket: string,
+    handlers: ProtocolSocketHandlers,
+  ) {
+    let opened = false;
+    let settle!: (err?: Error) => void;
+    this.opened = new Promise<void>((resolve, reject) => {
+      settle = (err) => (err ? reject(err) : resolve());
+    });
+    this.socket = factory(`${url}?ticket=${encodeURIComponent(ticket)}`, () => handlers.ping?.());
+    this.socket.addEventListener('open', () => {
+      opened = true;
+      settle();
+    });
+    this.socket.addEventListener('message', (event) => {
+      if (typeof event.data !== 'string') return handlers.ignored?.('binary');
+      const decoded = decodeServerFrame(event.data);
+      if (decoded.ok) handlers.frame(decoded.frame);
+      else handlers.ignored?.(decoded.reason, decoded.type);
+    });
+    this.socket.addEventListener('close', (event) => {
+      if (opened) handlers.close(event.code);
+      else settle(new Error(`the socket closed before opening (${event.code})`));
+    });
+    this.socket.addEventListener('error', (event) => {
+      if (opened) return;
+      const cause = (event as { error?: unknown }).error;
+      settle(
+        cause instanceof UpgradeRefusedError ? cause : new Error('the socket could not be opened'),
+      );
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === OPEN;
+  }
+
+  /** Sends one frame if the socket is open; false otherwise. */
+  send(frame: ClientFrame): boolean {
+    if (!this.isOpen) return false;
+    this.socket.send(encodeFrame(frame));
+    return true;
+  }
+
+  /** Sends text as is (tests and fuzzers send frames no client would). */
+  sendRaw(text: string): boolean {
+    if (!this.isOpen) return false;
+    this.socket.send(text);
+    return true;
+  }
+
+  close(code = 1000): void {
+    this.socket.close(code);
+  }
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/** Stable error codes clients can switch on. Messages are for people; codes are the contract. */
+export enum ErrorCode {
+  ValidationFailed = 'validation_failed',
+  PayloadTooLarge = 'payload_too_large',
+  UnsupportedMediaType = 'unsupported_media_type',
+  Unauthorized = 'unauthorized',
+  Forbidden = 'forbidden',
+  NotFound = 'not_found',
+  Conflict = 'conflict',
+  RateLimited = 'rate_limited',
+  Overloaded = 'overloaded',
+  Unavailable = 'unavailable',
+  Internal = 'internal',
+}
+
+/** The HTTP status each code is answered with. */
+export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
+  [ErrorCode.ValidationFailed]: 400,
+  [ErrorCode.PayloadTooLarge]: 400,
+  [ErrorCode.UnsupportedMediaType]: 415,
+  [ErrorCode.Unauthorized]: 401,
+  [ErrorCode.Forbidden]: 403,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.Conflict]: 409,
+  [ErrorCode.RateLimited]: 429,
+  [ErrorCode.Overloaded]: 503,
+  [ErrorCode.Unavailable]: 503,
+  [ErrorCode.Internal]: 500,
+};
+
+export const errorCodeSchema = z.nativeEnum(ErrorCode);
+
+export const fieldProblemSchema = z.object({ field: z.string(), message: z.string() });
+export type FieldProblem = z.output<typeof fieldProblemSchema>;
+
+/** Every HTTP error: `{ error: { code, message, fields?, requestId? } }`. */
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: errorCodeSchema,
+    message: z.string(),
+    fields: z.array(fieldProblemSchema).optional(),
+    requestId: z.string().optional(),
+  }),
+});
+export type ErrorBody = z.output<typeof errorBodySchema>;

@@ -1,0 +1,111 @@
+import { ErrorCode } from '../errors';
+import { decodeClientFrame as parseClientFrame, decodeServerFrame } from './codec';
+
+const CONVERSATION = '1763900000123-0123456789abcdef0123456789abcdef';
+
+function problem(raw: string) {
+  const parsed = parseClientFrame(raw);
+  if (parsed.ok) throw new Error('expected a problem');
+  return parsed.problem;
+}
+
+describe('decodeClientFrame', () => {
+  it('accepts each valid frame type', () => {
+    const frames = [
+      { type: 'send', clientMsgId: 'm-1', to: 'bob_1', text: 'hi' },
+      { type: 'send', ref: 'r1', clientMsgId: 'm-2', conversationId: CONVERSATION, text: 'hi' },
+      { type: 'sync' },
+      { type: 'sync', after: 'abc', limit: 10 },
+      { type: 'delivered', conversationId: CONVERSATION, seq: 3 },
+      { type: 'read', conversationId: CONVERSATION, seq: 3 },
+      { type: 'history', conversationId: CONVERSATION, beforeSeq: 10, limit: 5 },
+    ];
+    for (const frame of frames) {
+      expect(parseClientFrame(JSON.stringify(frame))).toEqual({ ok: true, frame });
+    }
+  });
+
+  it('refuses malformed JSON and non-objects', () => {
+    expect(problem('{nope')).toEqual({
+      code: ErrorCode.ValidationFailed,
+      message: 'Frame is not valid JSON',
+    });
+    expect(problem('[1,2]').message).toBe('Frame must be a JSON object');
+    expect(problem('null').message).toBe('Frame must be a JSON object');
+    expect(problem('{"ref":"r"}')).toMatchObject({
+      message: expect.stringContaining('type'),
+      ref: 'r',
+    });
+  });
+
+  it('names an unknown type and echoes the ref', () => {
+    expect(problem('{"type":"teleport","ref":"r9"}')).toEqual({
+      code: ErrorCode.ValidationFailed,
+      message: 'Unknown frame type "teleport"',
+      ref: 'r9',
+    });
+  });
+
+  it('refuses identity fields: the sender never comes from a frame', () => {
+    for (const field of ['from', 'senderId', 'sender']) {
+      const p = problem(
+        JSON.stringify({
+          type: 'send',
+          clientMsgId: 'm-3',
+          to: 'bob_1',
+          text: 'x',
+          [field]: 'eve',
+        }),
+      );
+      expect(p.message).toContain(`${field} (unknown field)`);
+      expect(p.clientMsgId).toBe('m-3');
+    }
+  });
+
+  it('names each bad field', () => {
+    const p = problem(
+      JSON.stringify({ type: 'send', clientMsgId: 'bad id!', text: 5, to: 'bob_1' }),
+    );
+    expect(p.message).toContain('clientMsgId');
+    expect(p.message).toContain('text');
+    expect(p.clientMsgId).toBeUndefined(); // not echoed: it is not a valid id
+    expect(
+      problem(JSON.stringify({ type: 'send', clientMsgId: 'm', text: 'x' })).message,
+    ).toContain('conversationId');
+    expect(problem(JSON.stringify({ type: 'read', conversationId: 'c1', seq: 0 })).message).toMatch(
+      /conversationId.*seq/,
+    );
+  });
+});
+
+describe('decodeServerFrame', () => {
+  const message = {
+    conversationId: CONVERSATION,
+    seq: 1,
+    senderId: '0b6f3c52-8a41-4f0e-9b1c-6f1d2e3a4b5c',
+    senderUsername: 'alice',
+    clientMsgId: 'm-1',
+    text: 'hi',
+    serverTime: '2026-11-21T07:00:00.000Z',
+  };
+
+  it('parses every frame of a known type against its schema, ignoring fields it does not know', () => {
+    const frame = { type: 'message', message, addedLater: true };
+    const decoded = decodeServerFrame(JSON.stringify(frame));
+    expect(decoded).toEqual({ ok: true, frame: { type: 'message', message } });
+  });
+
+  it('tells an unknown type (a newer server) from a broken frame', () => {
+    expect(decodeServerFrame('{"type":"typing"}')).toEqual({
+      ok: false,
+      reason: 'unknown-type',
+      type: 'typing',
+    });
+    expect(decodeServerFrame('{"type":"ack","seq":"1"}')).toMatchObject({
+      ok: false,
+      reason: 'invalid',
+    });
+    expect(decodeServerFrame('nope')).toEqual({ ok: false, reason: 'malformed' });
+    expect(decodeServerFrame('{"type":"__proto__"}')).toMatchObject({ reason: 'unknown-type' });
+  });
+});

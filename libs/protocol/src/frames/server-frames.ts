@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { errorCodeSchema } from '../errors';
+import {
+  clientMsgIdSchema,
+  connectionIdSchema,
+  conversationIdSchema,
+  deviceIdSchema,
+  gatewayIdSchema,
+  isoTimeSchema,
+  seqSchema,
+  userIdSchema,
+  usernameSchema,
+} from '../ids';
+import { deliveredMessageSchema } from '../message';
+
+/**
+ * Server -> client WebSocket frames. Clients parse every frame with these schemas (no casts).
+ * They are not strict: a newer server may add fields, and an older client ignores them (and
+ * frames of types it does not know).
+ */
+const ref = z.string().optional();
+
+/** The socket is ready: who it belongs to, where it is, and until when it is authorized. */
+export const helloFrameSchema = z.object({
+  type: z.literal('hello'),
+  connectionId: connectionIdSchema,
+  userId: userIdSchema,
+  username: usernameSchema,
+  deviceId: deviceIdSchema,
+  gatewayId: gatewayIdSchema,
+  heartbeatMs: z.number().int().positive(),
+  /** When this socket's authorization ends unless renewed with an `auth` frame. */
+  expiresAt: isoTimeSchema,
+});
+
+/** The `auth` frame was accepted: the socket is authorized until `expiresAt`. */
+export const authOkFrameSchema = z.object({
+  type: z.literal('auth.ok'),
+  ref,
+  expiresAt: isoTimeSchema,
+});
+
+/** Kafka holds the send: safe, not yet stored. */
+export const acceptedFrameSchema = z.object({
+  type: z.literal('accepted'),
+  ref,
+  clientMsgId: clientMsgIdSchema,
+  conversationId: conversationIdSchema,
+});
+
+/** The send is durable in PostgreSQL with its sequence number. Same answer for every retry. */
+export const ackFrameSchema = z.object({
+  type: z.literal('ack'),
+  clientMsgId: clientMsgIdSchema,
+  conversationId: conversationIdSchema,
+  seq: seqSchema,
+  serverTime: isoTimeSchema,
+});
+
+/** A message for this device (live push). */
+export const messageFrameSchema = z.object({
+  type: z.literal('message'),
+  message: deliveredMessageSchema,
+});
+
+/** A page of what this device has not had, in (conversation, seq) order. */
+export const syncPageFrameSchema = z.object({
+  type: z.literal('sync.page'),
+  ref,
+  messages: z.array(deliveredMessageSchema),
+  /** Pass as `after` to get the next page. */
+  next: z.string(),
+  /** True when this page reached the end: the device is caught up. */
+  done: z.boolean(),
+});
+
+/** A page of one conversation's history, ascending seq. */
+export const historyPageFrameSchema = z.object({
+  type: z.literal('history.page'),
+  ref,
+  conversationId: conversationIdSchema,
+  messages: z.array(deliveredMessageSchema),
+  /** True when older messages exist (ask again with beforeSeq = messages[0].seq). */
+  hasMore: z.boolean(),
+});
+
+/** A frame was refused; the socket stays open. */
+export const errorFrameSchema = z.object({
+  type: z.literal('error'),
+  ref,
+  clientMsgId: clientMsgIdSchema.optional(),
+  code: errorCodeSchema,
+  message: z.string(),
+  /** With `rate_limited` and `overloaded`: resend no earlier than this, in the original order. */
+  retryAfterMs: z.number().int().positive().optional(),
+});
+
+/** Every server frame type, with its schema. */
+export const SERVER_FRAME_SCHEMAS = {
+  hello: helloFrameSchema,
+  'auth.ok': authOkFrameSchema,
+  accepted: acceptedFrameSchema,
+  ack: ackFrameSchema,
+  message: messageFrameSchema,
+  'sync.page': syncPageFrameSchema,
+  'history.page': historyPageFrameSchema,
+  error: errorFrameSchema,
+} as const;
+export type ServerFrameType = keyof typeof SERVER_FRAME_SCHEMAS;
+export const SERVER_FRAME_TYPES = Object.keys(SERVER_FRAME_SCHEMAS) as ServerFrameType[];
+
+export const serverFrameSchema = z.discriminatedUnion('type', [
+  helloFrameSchema,
+  authOkFrameSchema,
+  acceptedFrameSchema,
+  ackFrameSchema,
+  messageFrameSchema,
+  syncPageFrameSchema,
+  historyPageFrameSchema,
+  errorFrameSchema,
+]);
+export type HelloFrame = z.output<typeof helloFrameSchema>;
+export type AuthOkFrame = z.output<typeof authOkFrameSchema>;
+export type AcceptedFrame = z.output<typeof acceptedFrameSchema>;
+export type AckFrame = z.output<typeof ackFrameSchema>;
+export type MessageFrame = z.output<typeof messageFrameSchema>;
+export type SyncPageFrame = z.output<typeof syncPageFrameSchema>;
+export type HistoryPageFrame = z.output<typeof historyPageFrameSchema>;
+export type ErrorFrame = z.output<typeof errorFrameSchema>;
+export type ServerFrame = z.output<typeof serverFrameSchema>;

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { USERNAME_PATTERN, userIdSchema } from '../ids';
+import { unsafeTextProblem } from '../text';
+
+/** `POST /v1/auth/register` */
+export const registerBodySchema = z
+  .object({
+    username: z
+      .string()
+      .regex(USERNAME_PATTERN, 'must be 3-32 characters of letters, digits and underscore'),
+    email: z.string().max(254, 'must be at most 254 characters').email('must be a valid email'),
+    realName: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(100, 'must be at most 100 characters')
+      .superRefine((name, ctx) => {
+        const problem = unsafeTextProblem(name, { multiline: false });
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+      }),
+    password: z
+      .string()
+      .min(10, 'must be at least 10 characters')
+      .max(256, 'must be at most 256 characters'),
+  })
+  .strict();
+export type RegisterBody = z.output<typeof registerBodySchema>;
+
+/** `POST /v1/auth/login`. It does not reveal the registration rules: any plausible pair is checked. */
+export const loginBodySchema = z
+  .object({
+    username: z.string().min(1, 'is required').max(64, 'must be at most 64 characters'),
+    password: z.string().min(1, 'is required').max(256, 'must be at most 256 characters'),
+  })
+  .strict();
+export type LoginBody = z.output<typeof loginBodySchema>;
+
+/** `POST /v1/auth/refresh` and `POST /v1/auth/logout`: a refresh token is 32 random bytes, base64url. */
+export const refreshTokenBodySchema = z
+  .object({ refreshToken: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a refresh token') })
+  .strict();
+export type RefreshTokenBody = z.output<typeof refreshTokenBodySchema>;
+
+/** The public shape of one's own account (never the database row). */
+export const userViewSchema = z.object({
+  id: userIdSchema,
+  username: z.string(),
+  email: z.string(),
+  realName: z.string(),
+  createdAt: z.string(),
+});
+export type UserView = z.output<typeof userViewSchema>;
+
+/** `{ user }`: the answer of register and `GET /v1/auth/me`. */
+export const userAnswerSchema = z.object({ user: userViewSchema });
+export type UserAnswer = z.output<typeof userAnswerSchema>;
+
+export const tokenPairSchema = z.object({
+  accessToken: z.string(),
+  refreshToken: z.string(),
+  tokenType: z.literal('Bearer'),
+  /** Seconds until the access token expires. */
+  expiresIn: z.number().int().positive(),
+});
+export type TokenPair = z.output<typeof tokenPairSchema>;
+
+export const loginAnswerSchema = tokenPairSchema.extend({ user: userViewSchema });
+export type LoginAnswer = z.output<typeof loginAnswerSchema>;

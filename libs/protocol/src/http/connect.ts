@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { deviceIdSchema, gatewayIdSchema } from '../ids';
+
+/** `POST /v1/connect`: a client keeps one device id per installation. */
+export const connectBodySchema = z.object({ deviceId: deviceIdSchema.optional() }).strict();
+export type ConnectBody = z.output<typeof connectBodySchema>;
+
+/** Where to open the WebSocket, backups, and the single-use ticket. */
+export const connectAnswerSchema = z.object({
+  url: z.string().regex(/^wss?:\/\//),
+  backups: z.array(z.string().regex(/^wss?:\/\//)),
+  ticket: z.string(),
+  deviceId: deviceIdSchema,
+  gatewayId: gatewayIdSchema,
+  /** Seconds the ticket stays valid. */
+  expiresIn: z.number().int().positive(),
+});
+export type ConnectAnswer = z.output<typeof connectAnswerSchema>;

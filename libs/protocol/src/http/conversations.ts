@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { conversationIdSchema, seqSchema, USERNAME_PATTERN, userIdSchema } from '../ids';
+import { deliveredMessageSchema } from '../message';
+
+/** `/v1/conversations/:id/...` */
+export const conversationParamsSchema = z.object({ id: conversationIdSchema }).strict();
+export type ConversationParams = z.output<typeof conversationParamsSchema>;
+
+/** `POST /v1/conversations`: find-or-create the 1:1 conversation with a user. */
+export const createConversationBodySchema = z
+  .object({ with: z.string().regex(USERNAME_PATTERN, 'must be a username') })
+  .strict();
+export type CreateConversationBody = z.output<typeof createConversationBodySchema>;
+
+/** `GET /v1/conversations/:id/messages`: `limit` above the cap (100) is clamped, not refused. */
+export const historyQuerySchema = z
+  .object({
+    beforeSeq: z.coerce.number().pipe(seqSchema).optional(),
+    limit: z.coerce.number().int().positive().optional(),
+  })
+  .strict();
+export type HistoryQuery = z.output<typeof historyQuerySchema>;
+
+/** `POST /v1/conversations/:id/read` */
+export const readCursorBodySchema = z.object({ seq: seqSchema }).strict();
+export type ReadCursorBody = z.output<typeof readCursorBodySchema>;
+
+/** A conversation as one member sees it in the list. */
+export const conversationViewSchema = z.object({
+  id: conversationIdSchema,
+  kind: z.string(),
+  members: z.array(z.object({ id: userIdSchema, username: z.string() })),
+  lastMessage: deliveredMessageSchema.nullable(),
+  lastSeq: z.number().int().nonnegative(),
+  readSeq: z.number().int().nonnegative(),
+  unread: z.number().int().nonnegative(),
+});
+export type ConversationView = z.output<typeof conversationViewSchema>;
+
+export const conversationsAnswerSchema = z.object({
+  conversations: z.array(conversationViewSchema),
+});
+export type ConversationsAnswer = z.output<typeof conversationsAnswerSchema>;
+
+export const conversationAnswerSchema = z.object({ conversation: conversationViewSchema });
+export type ConversationAnswer = z.output<typeof conversationAnswerSchema>;
+
+/** A page of history, ascending seq; `hasMore` when older messages exist. */
+export const historyPageSchema = z.object({
+  conversationId: conversationIdSchema,
+  messages: z.array(deliveredMessageSchema),
+  hasMore: z.boolean(),
+});
+export type HistoryPage = z.output<typeof historyPageSchema>;

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { USERNAME_PATTERN, userIdSchema } from '../ids';
+
+/** `GET /v1/users?prefix=&limit=` (limit clamped to 50 by the server). */
+export const userSearchQuerySchema = z
+  .object({
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_]{1,32}$/, 'must be 1-32 characters of letters, digits and underscore'),
+    limit: z.coerce.number().int().positive().optional(),
+  })
+  .strict();
+export type UserSearchQuery = z.output<typeof userSearchQuerySchema>;
+
+/** What other users may see of an account. */
+export const userSummarySchema = z.object({
+  id: userIdSchema,
+  username: z.string(),
+  realName: z.string(),
+});
+export type UserSummary = z.output<typeof userSummarySchema>;
+
+export const usersAnswerSchema = z.object({ users: z.array(userSummarySchema) });
+export type UsersAnswer = z.output<typeof usersAnswerSchema>;
+
+/** `/v1/contacts/:username` */
+export const contactParamsSchema = z
+  .object({ username: z.string().regex(USERNAME_PATTERN, 'must be a username') })
+  .strict();
+export type ContactParams = z.output<typeof contactParamsSchema>;
+
+export const contactSchema = userSummarySchema.extend({ addedAt: z.string() });
+export type Contact = z.output<typeof contactSchema>;
+
+export const contactsAnswerSchema = z.object({ contacts: z.array(contactSchema) });
+export type ContactsAnswer = z.output<typeof contactsAnswerSchema>;

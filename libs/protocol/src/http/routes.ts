@@ -1,0 +1,246 @@
+import type { ZodTypeAny } from 'zod';
+import { errorBodySchema } from '../errors';
+import {
+  loginAnswerSchema,
+  loginBodySchema,
+  refreshTokenBodySchema,
+  registerBodySchema,
+  tokenPairSchema,
+  userAnswerSchema,
+} from './accounts';
+import { connectAnswerSchema, connectBodySchema } from './connect';
+import {
+  conversationAnswerSchema,
+  conversationParamsSchema,
+  conversationsAnswerSchema,
+  createConversationBodySchema,
+  historyPageSchema,
+  historyQuerySchema,
+  readCursorBodySchema,
+} from './conversations';
+import {
+  contactParamsSchema,
+  contactsAnswerSchema,
+  userSearchQuerySchema,
+  usersAnswerSchema,
+} from './people';
+import { liveAnswerSchema, readinessAnswerSchema } from './service';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface HttpAnswer {
+  description: string;
+  schema?: ZodTypeAny;
+}
+
+/** One route of the gateway's HTTP API: what it takes and what it answers. */
+export interface HttpRoute {
+  method: HttpMethod;
+  /** With `{param}` placeholders, as OpenAPI writes them. */
+  path: string;
+  summary: string;
+  /** Needs `Authorization: Bearer <accessToken>`. */
+  auth: boolean;
+  params?: ZodTypeAny;
+  query?: ZodTypeAny;
+  body?: ZodTypeAny;
+  answers: Record<number, HttpAnswer>;
+}
+
+const error = (description: string): HttpAnswer => ({ description, schema: errorBodySchema });
+const INVALID = { 400: error('a field is missing, of the wrong type, out of range or unknown') };
+const UNAUTHORIZED = { 401: error('missing, invalid or expired access token, or ended session') };
+const FORBIDDEN = { 403: error('not a member of this conversation (or no such conversation)') };
+
+/**
+ * The gateway's client HTTP API, the one list: the gateway validates each body, query and path
+ * with these schemas, clients parse each answer with them, the OpenAPI document is generated from
+ * them, and a test checks the gateway's controllers serve exactly these routes.
+ */
+export const HTTP_ROUTES: readonly HttpRoute[] = [
+  {
+    method: 'POST',
+    path: '/v1/auth/register',
+    summary: 'Create an account',
+    auth: false,
+    body: registerBodySchema,
+    answers: {
+      201: { description: 'the account', schema: userAnswerSchema },
+      ...INVALID,
+      409: error('the username (or a look-alike) or the email is already registered'),
+      429: error('too many registrations from this address (Retry-After)'),
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/login',
+    summary: 'Log in: start a session',
+    auth: false,
+    body: loginBodySchema,
+    answers: {
+      200: { description: 'tokens and the account', schema: loginAnswerSchema },
+      ...INVALID,
+      401: error('wrong username or password'),
+      429: error('too many failed log-ins for this username from this address (Retry-After)'),
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/refresh',
+    summary: 'Exchange a refresh token for a new pair (rotation)',
+    auth: false,
+    body: refreshTokenBodySchema,
+    answers: {
+      200: { description: 'a new token pair', schema: tokenPairSchema },
+      ...INVALID,
+      401: error('unknown, expired or revoked refresh token; reuse ends the session'),
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/logout',
+    summary: 'End the session: tokens refused, sockets closed (4001)',
+    auth: true,
+    body: refreshTokenBodySchema,
+    answers: { 204: { description: 'the session ended' }, ...INVALID, ...UNAUTHORIZED },
+  },
+  {
+    method: 'GET',
+    path: '/v1/auth/me',
+    summary: 'The current account',
+    auth: true,
+    answers: { 200: { description: 'the account', schema: userAnswerSchema }, ...UNAUTHORIZED },
+  },
+  {
+    method: 'POST',
+    path: '/v1/connect',
+    summary: 'Which gateway to open the WebSocket on, and a single-use ticket for it',
+    auth: true,
+    body: connectBodySchema,
+    answers: {
+      200: { description: 'the gateway, backups and the ticket', schema: connectAnswerSchema },
+      ...INVALID,
+      ...UNAUTHORIZED,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/users',
+    summary: 'Find people by username prefix (case-insensitive, literal)',
+    auth: true,
+    query: userSearchQuerySchema,
+    answers: {
+      200: { description: 'at most 50 users', schema: usersAnswerSchema },
+      ...INVALID,
+      ...UNAUTHORIZED,
+      429: error('more than 60 searches in a minute (Retry-After)'),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/contacts',
+    summary: 'The address book',
+    auth: true,
+    answers: {
+      200: { description: 'the contacts', schema: contactsAnswerSchema },
+      ...UNAUTHORIZED,
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/v1/contacts/{username}',
+    summary: 'Add a contact',
+    auth: true,
+    params: contactParamsSchema,
+    answers: {
+      201: { description: 'added' },
+      204: { description: 'already a contact' },
+      ...INVALID,
+      ...UNAUTHORIZED,
+      404: error('no such user'),
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/contacts/{username}',
+    summary: 'Remove a contact',
+    auth: true,
+    params: contactParamsSchema,
+    answers: {
+      204: { description: 'removed (or was not a contact)' },
+      ...INVALID,
+      ...UNAUTHORIZED,
+      404: error('no such user'),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/conversations',
+    summary: 'My conversations, newest first',
+    auth: true,
+    answers: {
+      200: { description: 'at most 200 conversations', schema: conversationsAnswerSchema },
+      ...UNAUTHORIZED,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/conversations',
+    summary: 'Find or create the 1:1 conversation with a user',
+    auth: true,
+    body: createConversationBodySchema,
+    answers: {
+      200: { description: 'the conversation', schema: conversationAnswerSchema },
+      ...INVALID,
+      ...UNAUTHORIZED,
+      404: error('no such user'),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/conversations/{id}/messages',
+    summary: 'A page of history (the latest, or before beforeSeq), ascending',
+    auth: true,
+    params: conversationParamsSchema,
+    query: historyQuerySchema,
+    answers: {
+      200: { description: 'the page', schema: historyPageSchema },
+      ...INVALID,
+      ...UNAUTHORIZED,
+      ...FORBIDDEN,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/conversations/{id}/read',
+    summary: 'Move my read cursor',
+    auth: true,
+    params: conversationParamsSchema,
+    body: readCursorBodySchema,
+    answers: { 204: { description: 'moved' }, ...INVALID, ...UNAUTHORIZED, ...FORBIDDEN },
+  },
+  {
+    method: 'GET',
+    path: '/health/live',
+    summary: 'The process runs (every service)',
+    auth: false,
+    answers: { 200: { description: 'alive', schema: liveAnswerSchema } },
+  },
+  {
+    method: 'GET',
+    path: '/health/ready',
+    summary: 'Every dependency answers (every service)',
+    auth: false,
+    answers: {
+      200: { description: 'ready', schema: readinessAnswerSchema },
+      503: { description: 'a dependency is down', schema: readinessAnswerSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/openapi.json',
+    summary: 'This document',
+    auth: false,
+    answers: { 200: { description: 'the OpenAPI document' } },
+  },
+];

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import {
+  clientMsgIdSchema,
+  conversationIdSchema,
+  isoTimeSchema,
+  messageTextSchema,
+  seqSchema,
+  userIdSchema,
+  usernameSchema,
+} from './ids';
+
+/**
+ * A stored message as every member's device receives it: the shape of `message` frames, sync and
+ * history pages, and (extended with routing fields) the `message.stored` event.
+ */
+export const deliveredMessageSchema = z
+  .object({
+    conversationId: conversationIdSchema,
+    seq: seqSchema,
+    senderId: userIdSchema,
+    senderUsername: usernameSchema,
+    clientMsgId: clientMsgIdSchema,
+    text: messageTextSchema,
+    serverTime: isoTimeSchema,
+  })
+  .strict();
+export type DeliveredMessage = z.output<typeof deliveredMessageSchema>;

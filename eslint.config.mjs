@@ -13,6 +13,7 @@ export default tseslint.config(
       'infra/**',
       'eslint.config.mjs',
       'jest.config.js',
+      '.dependency-cruiser.cjs',
     ],
   },
   eslint.configs.recommended,

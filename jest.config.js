@@ -1,4 +1,8 @@
-/** Jest: `unit` = specs beside the code (pure logic, fakes allowed); `e2e` = test/ against the real stack. */
+/**
+ * Jest: `unit` = specs beside the code (pure logic, fakes allowed); `db` = `*.db-spec.ts` beside
+ * each repository, its SQL against a real PostgreSQL migrated by every service's migrations (no
+ * Kafka, no Redis, no services); `e2e` = test/ against the real stack.
+ */
 const swc = [
   '@swc/jest',
   {
@@ -28,6 +32,14 @@ module.exports = {
         '<rootDir>/libs/**/*.spec.ts',
         '<rootDir>/tools/**/*.spec.ts',
       ],
+    },
+    {
+      displayName: 'db',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': swc },
+      moduleNameMapper,
+      testMatch: ['<rootDir>/apps/**/*.db-spec.ts', '<rootDir>/libs/**/*.db-spec.ts'],
+      globalSetup: '<rootDir>/test/db/global-setup.ts',
     },
     {
       displayName: 'e2e',

@@ -10,6 +10,7 @@ import {
 } from '@parley/common';
 import { KafkaModule, KafkaReadinessCheck } from '@parley/kafka';
 import { AccountsModule } from './accounts/accounts.module';
+import { ApiDocsModule } from './api-docs/api-docs.module';
 import { RefreshTokenEntity } from './accounts/refresh-token.entity';
 import { UserEntity } from './accounts/user.entity';
 import type { GatewayConfig } from './config/gateway.config';
@@ -20,9 +21,7 @@ import { ConversationsModule } from './conversations/conversations.module';
 import { DeliverModule } from './deliver/deliver.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { HeartbeatModule } from './heartbeat/heartbeat.module';
-import { CreateAccounts1763700000000 } from './migrations/1763700000000-CreateAccounts';
-import { CreateContacts1763950000000 } from './migrations/1763950000000-CreateContacts';
-import { AddUsernameSkeleton1764000000000 } from './migrations/1764000000000-AddUsernameSkeleton';
+import { GATEWAY_MIGRATIONS } from './migrations';
 import { ReadModelModule } from './read-model/read-model.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { ReceiptsModule } from './receipts/receipts.module';
@@ -50,11 +49,7 @@ export function createAppModule(config: GatewayConfig): Type<unknown> {
         url: config.DATABASE_URL,
         owner: GATEWAY_SERVICE,
         entities: [UserEntity, RefreshTokenEntity],
-        migrations: [
-          CreateAccounts1763700000000,
-          CreateContacts1763950000000,
-          AddUsernameSkeleton1764000000000,
-        ],
+        migrations: GATEWAY_MIGRATIONS,
       }),
       RedisModule.forRoot(config.REDIS_URL),
       KafkaModule.forRoot({
@@ -80,6 +75,7 @@ export function createAppModule(config: GatewayConfig): Type<unknown> {
       SyncModule,
       ReceiptsModule,
       ContactsModule,
+      ApiDocsModule,
       RealtimeModule,
     ],
   })

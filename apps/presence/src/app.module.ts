@@ -8,7 +8,7 @@ import {
 } from '@parley/common';
 import { KafkaModule, KafkaReadinessCheck } from '@parley/kafka';
 import type { PresenceConfig } from './config/presence.config';
-import { CreateUserPresence1763800000000 } from './migrations/1763800000000-CreateUserPresence';
+import { PRESENCE_MIGRATIONS } from './migrations';
 import { PresenceModule } from './presence/presence.module';
 
 export const PRESENCE_SERVICE = 'presence';
@@ -27,7 +27,7 @@ export function createAppModule(config: PresenceConfig): Type<unknown> {
         url: config.DATABASE_URL,
         owner: PRESENCE_SERVICE,
         entities: [],
-        migrations: [CreateUserPresence1763800000000],
+        migrations: PRESENCE_MIGRATIONS,
       }),
       KafkaModule.forRoot({ clientId: PRESENCE_SERVICE, brokers: config.KAFKA_BROKERS }),
       ObservabilityModule.forRoot({

@@ -10,7 +10,7 @@ import { KafkaModule, KafkaReadinessCheck } from '@parley/kafka';
 import type { StorageConfig } from './config/storage.config';
 import { CursorsModule } from './cursors/cursors.module';
 import { MessagesModule } from './messages/messages.module';
-import { CreateConversationsAndMessages1763900000000 } from './migrations/1763900000000-CreateConversationsAndMessages';
+import { STORAGE_MIGRATIONS } from './migrations';
 
 export const STORAGE_SERVICE = 'storage';
 
@@ -32,7 +32,7 @@ export function createAppModule(config: StorageConfig): Type<unknown> {
         url: config.DATABASE_URL,
         owner: STORAGE_SERVICE,
         entities: [],
-        migrations: [CreateConversationsAndMessages1763900000000],
+        migrations: STORAGE_MIGRATIONS,
       }),
       KafkaModule.forRoot({ clientId: STORAGE_SERVICE, brokers: config.KAFKA_BROKERS }),
       ObservabilityModule.forRoot({

@@ -105,26 +105,20 @@ export class Connection {
       this.options.api.setFallbacks(
         urls.map(httpBaseOfSocketUrl).filter((u): u is string => u !== undefined),
       );
-      // The ticket is bound to the gateway it names: a failed open means a fresh ticket next round.
-      const socket: ProtocolSocket = new ProtocolSocket(
-        this.options.sockets,
-        answer.url,
-        answer.ticket,
-        {
-          frame: (frame) => this.onFrame(socket, answer.url, frame),
-          close: (code) => this.onClose(socket, code),
-          ping: () => {
-            if (this.ready && this.socket === socket) this.armWatchdog(this.silenceLimit());
-          },
-        },
-      );
-      this.socket = socket;
-      try {
-        await socket.opened;
-      } catch (err) {
-        if (this.socket === socket) this.socket = undefined;
-        throw err;
+      // The directory's choice first, then the backups with the same ticket (a gateway that never
+      // saw the ticket did not use it up); when every one fails, a fresh ticket next round.
+      let socket: ProtocolSocket | undefined;
+      let failure: unknown = new Error('no gateway URL');
+      for (const url of urls) {
+        try {
+          socket = await this.open(url, answer.ticket);
+          break;
+        } catch (err) {
+          failure = err;
+          if (this.stopped) return;
+        }
       }
+      if (!socket) throw failure;
       if (this.stopped) {
         socket.close(1000);
         return;
@@ -138,6 +132,25 @@ export class Connection {
       }
       this.scheduleRetry(describeFailure(err));
     }
+  }
+
+  /** Opens one socket; its frames count only while it is the current one. */
+  private async open(url: string, ticket: string): Promise<ProtocolSocket> {
+    const socket: ProtocolSocket = new ProtocolSocket(this.options.sockets, url, ticket, {
+      frame: (frame) => this.onFrame(socket, url, frame),
+      close: (code) => this.onClose(socket, code),
+      ping: () => {
+        if (this.ready && this.socket === socket) this.armWatchdog(this.silenceLimit());
+      },
+    });
+    this.socket = socket;
+    try {
+      await socket.opened;
+    } catch (err) {
+      if (this.socket === socket) this.socket = undefined;
+      throw err;
+    }
+    return socket;
   }
 
   private onFrame(socket: ProtocolSocket, url: string, frame: ServerFrame): void {

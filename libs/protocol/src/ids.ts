@@ -32,6 +32,9 @@ export const connectionIdSchema = z.string().uuid();
  */
 export const seqSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export { isoTimeSchema } from './iso-time';
+/** A WebSocket connect ticket: 32 random bytes, base64url (43 characters), single-use. */
+export const TICKET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+export const ticketSchema = z.string().regex(TICKET_PATTERN, 'must be a connect ticket');
 /** A username as stored (display form); registration applies USERNAME_PATTERN. */
 export const usernameSchema = z.string().min(3).max(32);
 /** Display form: 3-32 of a-z A-Z 0-9 _; uniqueness is case-insensitive. */

@@ -176,4 +176,14 @@ describe('ChatController', () => {
     expect(t.lines()).toEqual([`${'x'.repeat(10)}:failed`]);
     expect(t.outbox.read()).toEqual([]);
   });
+
+  it('checks the length before sending: a text over the limit is refused at once and never queued', async () => {
+    const t = await setup();
+    t.server.hello();
+    t.controller.send('x'.repeat(4001));
+    expect(t.view().notice).toBe('not sent: the message must be at most 4000 characters');
+    expect(t.sent.filter((f) => f.type === 'send')).toEqual([]);
+    expect(t.outbox.read()).toEqual([]);
+    expect(t.lines()).toEqual([]);
+  });
 });

@@ -27,7 +27,8 @@ export class RefreshTokensRepository {
   }
 
   async insert(token: NewRefreshToken): Promise<void> {
-    await this.tokens.insert(token);
+    // A copy: TypeORM writes the generated id and created_at back into the object it inserts.
+    await this.tokens.insert({ ...token });
   }
 
   findByHash(tokenHash: string): Promise<RefreshTokenEntity | null> {

@@ -7,7 +7,7 @@ export function newTicket(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export const TICKET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+export { TICKET_PATTERN } from '@parley/protocol';
 
 /** The Redis key part for a ticket: hex SHA-256, so a Redis dump holds no usable tickets. */
 export function ticketHash(ticket: string): string {

@@ -33,7 +33,9 @@ export interface MessagesTransaction {
   membersOf(conversationIds: readonly string[]): Promise<Map<string, string[]>>;
   /**
    * Reserves `count` seqs for each conversation in ONE statement (row locks until commit);
-   * gap-free because it rolls back with the inserts. Throws if a conversation is missing.
+   * gap-free because it rolls back with the inserts. Throws if a conversation is missing. Each
+   * conversation at most once per call (an UPDATE ... FROM updates a row once, so a repeated
+   * conversation would get overlapping ranges): a repeat throws.
    */
   allocateSeqs(
     requests: readonly { conversationId: string; count: number }[],
@@ -107,6 +109,9 @@ class PgMessagesTransaction implements MessagesTransaction {
   ): Promise<Map<string, SeqAllocation>> {
     const allocations = new Map<string, SeqAllocation>();
     if (requests.length === 0) return allocations;
+    if (new Set(requests.map((r) => r.conversationId)).size !== requests.length) {
+      throw new Error('allocateSeqs: a conversation appears twice in one request');
+    }
     // TypeORM returns [rows, affectedCount] for UPDATE ... RETURNING on PostgreSQL.
     const [rows]: [{ id: string; last_seq: string; server_time: Date }[], number] =
       await this.manager.query(

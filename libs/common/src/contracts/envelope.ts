@@ -4,8 +4,8 @@ import { isoTimeSchema } from '@parley/protocol';
 
 /**
  * Every Kafka event is an envelope around a typed payload. The envelope is the same for every
- * event; `type` names the event and carries its version (e.g. `account.registered.v1`), so a
- * breaking change adds a V2 contract beside V1 instead of mutating it.
+ * event; `type` names the event (e.g. `account.registered`) and `version` its contract's version,
+ * so a breaking change adds a V2 contract beside V1 instead of mutating it.
  */
 export const envelopeSchema = z
   .object({

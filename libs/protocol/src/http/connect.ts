@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deviceIdSchema, gatewayIdSchema } from '../ids';
+import { deviceIdSchema, gatewayIdSchema, ticketSchema } from '../ids';
 
 /** `POST /v1/connect`: a client keeps one device id per installation. */
 export const connectBodySchema = z.object({ deviceId: deviceIdSchema.optional() }).strict();
@@ -9,7 +9,7 @@ export type ConnectBody = z.output<typeof connectBodySchema>;
 export const connectAnswerSchema = z.object({
   url: z.string().regex(/^wss?:\/\//),
   backups: z.array(z.string().regex(/^wss?:\/\//)),
-  ticket: z.string(),
+  ticket: ticketSchema,
   deviceId: deviceIdSchema,
   gatewayId: gatewayIdSchema,
   /** Seconds the ticket stays valid. */

@@ -155,7 +155,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     answers: {
       201: { description: 'added' },
       204: { description: 'already a contact' },
-      ...INVALID,
+      400: error('not a username, or your own'),
       ...UNAUTHORIZED,
       404: error('no such user'),
     },
@@ -191,7 +191,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     body: createConversationBodySchema,
     answers: {
       200: { description: 'the conversation', schema: conversationAnswerSchema },
-      ...INVALID,
+      400: error('not a username, or your own'),
       ...UNAUTHORIZED,
       404: error('no such user'),
     },

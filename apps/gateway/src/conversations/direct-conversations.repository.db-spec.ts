@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { conversationId } from '../../../../test/db/factories';
+import { fulfilledValues, LockHolder, useRepoTestDb } from '../../../../test/db/repo-test-db';
+import { directPairKey } from './conversation-id';
+import { DirectConversationsRepository } from './direct-conversations.repository';
+
+describe('DirectConversationsRepository (PostgreSQL)', () => {
+  const db = useRepoTestDb();
+  let directs: DirectConversationsRepository;
+
+  beforeAll(() => {
+    directs = new DirectConversationsRepository(db.dataSource);
+  });
+
+  /** Two people who have never written to each other. */
+  function pair(): { members: string[]; pairKey: string } {
+    const members = [randomUUID(), randomUUID()];
+    return { members, pairKey: directPairKey(members[0], members[1]) };
+  }
+
+  async function conversationsOf(pairKey: string) {
+    return db.dataSource.query<{ id: string; kind: string; last_seq: string }[]>(
+      `SELECT id, kind, last_seq FROM conversations WHERE pair_key = $1`,
+      [pairKey],
+    );
+  }
+
+  async function membersOf(id: string): Promise<string[]> {
+    const rows = await db.dataSource.query<{ user_id: string }[]>(
+      `SELECT user_id FROM conversation_members WHERE conversation_id = $1 ORDER BY user_id`,
+      [id],
+    );
+    return rows.map((r) => r.user_id);
+  }
+
+  it('finds nothing for a pair without a conversation', async () => {
+    expect(await directs.findByPairKey(pair().pairKey)).toBeNull();
+  });
+
+  it('creates the conversation with both members, found by its pair key after', async () => {
+    const { members, pairKey } = pair();
+    const id = conversationId();
+    expect(await directs.create(id, pairKey, members)).toBe(id);
+
+    expect(await conversationsOf(pairKey)).toEqual([{ id, kind: 'direct', last_seq: '0' }]);
+    expect(await membersOf(id)).toEqual([...members].sort());
+    expect(await directs.findByPairKey(pairKey)).toBe(id);
+  });
+
+  it('returns the existing conversation when the pair already has one (nothing else written)', async () => {
+    const { members, pairKey } = pair();
+    const first = conversationId();
+    await directs.create(first, pairKey, members);
+    const second = conversationId();
+    expect(await directs.create(second, pairKey, [...members].reverse())).toBe(first);
+
+    expect((await conversationsOf(pairKey)).map((c) => c.id)).toEqual([first]);
+    expect(await membersOf(first)).toHaveLength(2);
+    expect(await membersOf(second)).toEqual([]);
+  });
+
+  it('ends two first contacts at the same moment in one conversation (ON CONFLICT waits)', async () => {
+    const { members, pairKey } = pair();
+    // An uncommitted row for the pair holds both creates on the unique index; rolling it back
+    // releases them together, so they really race each other.
+    const holder = await LockHolder.begin(db.dataSource);
+    await holder.query(`INSERT INTO conversations (id, kind, pair_key) VALUES ($1, 'direct', $2)`, [
+      conversationId(),
+      pairKey,
+    ]);
+    const [a, b] = [conversationId(), conversationId()];
+    const racing = Promise.allSettled([
+      directs.create(a, pairKey, members),
+      directs.create(b, pairKey, [...members].reverse()),
+    ]);
+    await holder.waitForWaiters(2, racing);
+    await holder.rollback();
+
+    const [gotA, gotB] = fulfilledValues(await racing);
+    expect(gotA).toBe(gotB);
+    expect([a, b]).toContain(gotA);
+    expect((await conversationsOf(pairKey)).map((c) => c.id)).toEqual([gotA]);
+    expect(await membersOf(gotA)).toEqual([...members].sort());
+  });
+
+  it('returns a concurrent creator’s conversation once it commits', async () => {
+    const { members, pairKey } = pair();
+    const theirs = conversationId();
+    const holder = await LockHolder.begin(db.dataSource);
+    await holder.query(`INSERT INTO conversations (id, kind, pair_key) VALUES ($1, 'direct', $2)`, [
+      theirs,
+      pairKey,
+    ]);
+    const mine = conversationId();
+    const racing = Promise.allSettled([directs.create(mine, pairKey, members)]);
+    await holder.waitForWaiters(1, racing);
+    await holder.commit();
+
+    expect(fulfilledValues(await racing)).toEqual([theirs]);
+    expect((await conversationsOf(pairKey)).map((c) => c.id)).toEqual([theirs]);
+    expect(await membersOf(mine)).toEqual([]);
+  });
+});

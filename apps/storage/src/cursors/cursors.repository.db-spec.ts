@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { insertConversation, insertMessages, unique } from '../../../../test/db/factories';
+import { useRepoTestDb } from '../../../../test/db/repo-test-db';
+import { CursorsRepository } from './cursors.repository';
+
+describe('CursorsRepository (PostgreSQL)', () => {
+  const db = useRepoTestDb();
+  let repo: CursorsRepository;
+
+  beforeAll(() => {
+    repo = new CursorsRepository(db.dataSource);
+  });
+
+  /** A conversation of two with `messages` messages (last_seq = messages). */
+  async function conversation(messages: number) {
+    const [me, peer] = [randomUUID(), randomUUID()];
+    const id = await insertConversation(db.dataSource, { members: [me, peer] });
+    await insertMessages(
+      db.dataSource,
+      id,
+      Array.from({ length: messages }, (_, i) => ({ senderId: i % 2 ? me : peer })),
+    );
+    return { id, me, peer };
+  }
+
+  async function delivered(userId: string, deviceId: string, conversationId: string) {
+    const rows = await db.dataSource.query<{ delivered_seq: string }[]>(
+      `SELECT delivered_seq FROM device_cursors
+        WHERE user_id = $1 AND device_id = $2 AND conversation_id = $3`,
+      [userId, deviceId, conversationId],
+    );
+    return rows[0] ? Number(rows[0].delivered_seq) : null;
+  }
+
+  async function readSeq(conversationId: string, userId: string) {
+    const rows = await db.dataSource.query<{ read_seq: string }[]>(
+      `SELECT read_seq FROM conversation_members WHERE conversation_id = $1 AND user_id = $2`,
+      [conversationId, userId],
+    );
+    return rows[0] ? Number(rows[0].read_seq) : null;
+  }
+
+  describe('findMemberships', () => {
+    it('keeps exactly the (conversation, user) pairs that are memberships', async () => {
+      const [one, two] = [await conversation(0), await conversation(0)];
+      const found = await repo.transaction((tx) =>
+        tx.findMemberships([
+          { conversationId: one.id, userId: one.me },
+          { conversationId: one.id, userId: two.me }, // a member elsewhere
+          { conversationId: two.id, userId: two.peer },
+          { conversationId: `missing-${unique()}`, userId: one.me },
+        ]),
+      );
+      expect(found).toEqual(
+        expect.arrayContaining([
+          { conversationId: one.id, userId: one.me },
+          { conversationId: two.id, userId: two.peer },
+        ]),
+      );
+      expect(found).toHaveLength(2);
+    });
+
+    it('finds nothing for no pairs', async () => {
+      expect(await repo.transaction((tx) => tx.findMemberships([]))).toEqual([]);
+    });
+  });
+
+  describe('advanceDelivered', () => {
+    it('creates a device cursor, then only moves it forward (replays are harmless)', async () => {
+      const { id, me } = await conversation(5);
+      const advance = (seq: number) =>
+        repo.transaction((tx) =>
+          tx.advanceDelivered([{ conversationId: id, userId: me, deviceId: 'phone', seq }]),
+        );
+      await advance(2);
+      expect(await delivered(me, 'phone', id)).toBe(2);
+      await advance(4);
+      expect(await delivered(me, 'phone', id)).toBe(4);
+      await advance(1);
+      expect(await delivered(me, 'phone', id)).toBe(4);
+      await advance(4);
+      expect(await delivered(me, 'phone', id)).toBe(4);
+    });
+
+    it('never moves a cursor past the conversation’s last seq', async () => {
+      const { id, me } = await conversation(3);
+      await repo.transaction((tx) =>
+        tx.advanceDelivered([{ conversationId: id, userId: me, deviceId: 'phone', seq: 99 }]),
+      );
+      expect(await delivered(me, 'phone', id)).toBe(3);
+    });
+
+    it('moves many cursors in one call, each device and user on its own', async () => {
+      const a = await conversation(5);
+      const b = await conversation(5);
+      await repo.transaction((tx) =>
+        tx.advanceDelivered([
+          { conversationId: a.id, userId: a.me, deviceId: 'phone', seq: 2 },
+          { conversationId: a.id, userId: a.me, deviceId: 'laptop', seq: 5 },
+          { conversationId: a.id, userId: a.peer, deviceId: 'phone', seq: 1 },
+          { conversationId: b.id, userId: b.me, deviceId: 'phone', seq: 3 },
+        ]),
+      );
+      expect([
+        await delivered(a.me, 'phone', a.id),
+        await delivered(a.me, 'laptop', a.id),
+        await delivered(a.peer, 'phone', a.id),
+        await delivered(b.me, 'phone', b.id),
+        await delivered(b.me, 'laptop', b.id),
+      ]).toEqual([2, 5, 1, 3, null]);
+    });
+
+    it('ignores a conversation that does not exist (no row, no error)', async () => {
+      const userId = randomUUID();
+      const missing = `missing-${unique()}`;
+      await repo.transaction((tx) =>
+        tx.advanceDelivered([{ conversationId: missing, userId, deviceId: 'phone', seq: 1 }]),
+      );
+      expect(await delivered(userId, 'phone', missing)).toBeNull();
+    });
+
+    it('refuses one cursor twice in a call, writing nothing (callers merge: cursor-persist.plan)', async () => {
+      const { id, me, peer } = await conversation(5);
+      await expect(
+        repo.transaction((tx) =>
+          tx.advanceDelivered([
+            { conversationId: id, userId: peer, deviceId: 'phone', seq: 1 },
+            { conversationId: id, userId: me, deviceId: 'phone', seq: 2 },
+            { conversationId: id, userId: me, deviceId: 'phone', seq: 3 },
+          ]),
+        ),
+      ).rejects.toThrow(/cannot affect row a second time/);
+      expect(await delivered(peer, 'phone', id)).toBeNull();
+    });
+
+    it('does nothing for no cursors, and rolls back with its transaction', async () => {
+      const { id, me } = await conversation(2);
+      await repo.transaction((tx) => tx.advanceDelivered([]));
+      await expect(
+        repo.transaction(async (tx) => {
+          await tx.advanceDelivered([
+            { conversationId: id, userId: me, deviceId: 'phone', seq: 2 },
+          ]);
+          throw new Error('later step failed');
+        }),
+      ).rejects.toThrow('later step failed');
+      expect(await delivered(me, 'phone', id)).toBeNull();
+    });
+  });
+
+  describe('advanceRead', () => {
+    it('moves a member’s read cursor forward only, capped at the last seq', async () => {
+      const { id, me, peer } = await conversation(4);
+      const read = (seq: number) =>
+        repo.transaction((tx) => tx.advanceRead([{ conversationId: id, userId: me, seq }]));
+      await read(2);
+      expect(await readSeq(id, me)).toBe(2);
+      await read(1);
+      expect(await readSeq(id, me)).toBe(2);
+      await read(10);
+      expect(await readSeq(id, me)).toBe(4);
+      expect(await readSeq(id, peer)).toBe(0);
+    });
+
+    it('moves many members in one call', async () => {
+      const a = await conversation(4);
+      const b = await conversation(4);
+      await repo.transaction((tx) =>
+        tx.advanceRead([
+          { conversationId: a.id, userId: a.me, seq: 3 },
+          { conversationId: a.id, userId: a.peer, seq: 1 },
+          { conversationId: b.id, userId: b.peer, seq: 4 },
+        ]),
+      );
+      expect([
+        await readSeq(a.id, a.me),
+        await readSeq(a.id, a.peer),
+        await readSeq(b.id, b.me),
+        await readSeq(b.id, b.peer),
+      ]).toEqual([3, 1, 0, 4]);
+    });
+
+    it('ignores non-members and missing conversations (no row, no error)', async () => {
+      const { id, me } = await conversation(3);
+      const stranger = randomUUID();
+      await repo.transaction((tx) =>
+        tx.advanceRead([
+          { conversationId: id, userId: stranger, seq: 2 },
+          { conversationId: `missing-${unique()}`, userId: me, seq: 2 },
+        ]),
+      );
+      expect(await readSeq(id, stranger)).toBeNull();
+      expect(await readSeq(id, me)).toBe(0);
+    });
+
+    it('does nothing for no cursors', async () => {
+      await expect(repo.transaction((tx) => tx.advanceRead([]))).resolves.toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,230 @@
+import { ApiClient, type FetchLike } from './api-client';
+import { Connection, type ConnectionState } from './connection';
+import type { WebSocketLike } from './socket';
+import { MemoryCredentialsStore } from './stores';
+
+const HTTP = 'http://127.0.0.1:3000';
+
+/** A fake gateway's HTTP side: `/v1/connect` answers a ticket; `/v1/auth/refresh` a new pair. */
+function fakeFetch(): { fetch: FetchLike; calls: string[] } {
+  const calls: string[] = [];
+  let n = 0;
+  const json = (status: number, body: unknown) =>
+    Promise.resolve(new Response(JSON.stringify(body), { status }));
+  const fetch: FetchLike = (url) => {
+    const path = new URL(url).pathname;
+    calls.push(path);
+    if (path === '/v1/connect') {
+      return json(200, {
+        url: 'ws://127.0.0.1:3000/ws',
+        backups: ['ws://127.0.0.1:3001/ws'],
+        ticket: ticketNo(++n),
+        deviceId: 'dev-1',
+        gatewayId: 'gateway-1',
+        expiresIn: 30,
+      });
+    }
+    if (path === '/v1/auth/refresh') {
+      return json(200, {
+        accessToken: `fresh-${++n}`,
+        refreshToken: 'R'.repeat(43),
+        tokenType: 'Bearer',
+        expiresIn: 900,
+      });
+    }
+    return json(404, { error: { code: 'not_found', message: 'no' } });
+  };
+  return { fetch, calls };
+}
+
+/** A ticket as the gateway makes them (43 base64url characters), numbered. */
+const ticketNo = (n: number) => `${'T'.repeat(42)}${n}`;
+
+/** Sockets the test drives: open them, hand them frames, close them with a code. */
+class FakeSockets {
+  readonly made: FakeSocket[] = [];
+  readonly factory = (url: string) => {
+    const socket = new FakeSocket(url);
+    this.made.push(socket);
+    return socket;
+  };
+  get last(): FakeSocket {
+    return this.made[this.made.length - 1];
+  }
+}
+
+class FakeSocket implements WebSocketLike {
+  readyState = 0;
+  readonly sent: unknown[] = [];
+  private readonly listeners = new Map<string, ((event: never) => void)[]>();
+  constructor(readonly url: string) {}
+  addEventListener(type: string, listener: (event: never) => void): void {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  }
+  send(data: string): void {
+    this.sent.push(JSON.parse(data));
+  }
+  close(code = 1000): void {
+    this.fire('close', { code, reason: '' });
+  }
+  open(): void {
+    this.readyState = 1;
+    this.fire('open', {});
+  }
+  hello(expiresAt = new Date(Date.now() + 15 * 60_000).toISOString(), heartbeatMs = 15000): void {
+    this.fire('message', {
+      data: JSON.stringify({
+        type: 'hello',
+        connectionId: '11111111-1111-4111-8111-111111111111',
+        userId: '0b6f3c52-8a41-4f0e-9b1c-6f1d2e3a4b5c',
+        username: 'alice',
+        deviceId: 'dev-1',
+        gatewayId: 'gateway-1',
+        heartbeatMs,
+        expiresAt,
+      }),
+    });
+  }
+  fail(): void {
+    this.fire('error', {});
+    this.fire('close', { code: 1006, reason: '' });
+  }
+  drop(code: number): void {
+    this.readyState = 3;
+    this.fire('close', { code, reason: '' });
+  }
+  private fire(type: string, event: unknown): void {
+    for (const l of this.listeners.get(type) ?? []) (l as (e: unknown) => void)(event);
+  }
+}
+
+/** Lets the fake server's answers (promises, response bodies) settle. */
+const flush = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
+
+function setup() {
+  const http = fakeFetch();
+  const sockets = new FakeSockets();
+  const api = new ApiClient({
+    server: HTTP,
+    fetch: http.fetch,
+    credentials: new MemoryCredentialsStore({
+      server: HTTP,
+      username: 'alice',
+      userId: 'u',
+      accessToken: 'a',
+      refreshToken: 'R'.repeat(43),
+    }),
+  });
+  const connection = new Connection({
+    api,
+    deviceId: 'dev-1',
+    sockets: sockets.factory,
+    random: () => 0.5,
+  });
+  const states: ConnectionState[] = [];
+  connection.events.on('state', (s) => states.push(s));
+  return { connection, sockets, http, states };
+}
+
+describe('Connection', () => {
+  beforeEach(() =>
+    jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'setImmediate', 'nextTick'] }),
+  );
+  afterEach(() => jest.useRealTimers());
+
+  it('connects through the directory with a ticket and is online at the hello', async () => {
+    const t = setup();
+    t.connection.start();
+    await flush();
+    expect(t.http.calls).toEqual(['/v1/connect']);
+    expect(t.sockets.last.url).toBe(`ws://127.0.0.1:3000/ws?ticket=${ticketNo(1)}`);
+    t.sockets.last.open();
+    t.sockets.last.hello();
+    await flush();
+    expect(t.connection.isOnline).toBe(true);
+    expect(t.states.at(-1)).toEqual({
+      kind: 'online',
+      gatewayId: 'gateway-1',
+      url: 'ws://127.0.0.1:3000/ws',
+    });
+  });
+
+  it('reconnects with a fresh ticket after a drop, backing off', async () => {
+    const t = setup();
+    t.connection.start();
+    await flush();
+    t.sockets.last.open();
+    t.sockets.last.hello();
+    await flush();
+    t.sockets.last.drop(1006);
+    expect(t.states.at(-1)).toMatchObject({ kind: 'offline', retryInMs: 375 });
+    jest.advanceTimersByTime(375);
+    await flush();
+    expect(t.sockets.made).toHaveLength(2);
+    expect(t.sockets.last.url).toContain(`ticket=${ticketNo(2)}`);
+  });
+
+  it('stops for good when the session ended (4001) or the device connected elsewhere (4003)', async () => {
+    for (const code of [4001, 4003]) {
+      const t = setup();
+      t.connection.start();
+      await flush();
+      t.sockets.last.open();
+      t.sockets.last.hello();
+      await flush();
+      t.sockets.last.drop(code);
+      jest.advanceTimersByTime(60_000);
+      await flush();
+      expect(t.sockets.made).toHaveLength(1);
+      expect(t.states.at(-1)).toMatchObject({ kind: 'stopped', reason: expect.any(String) });
+    }
+  });
+
+  it('renews the socket with a fresh access token a minute before it expires', async () => {
+    const t = setup();
+    t.connection.start();
+    await flush();
+    t.sockets.last.open();
+    // (Pings every 10 minutes, so the silence watchdog stays out of this test.)
+    t.sockets.last.hello(new Date(Date.now() + 5 * 60_000).toISOString(), 600_000);
+    await flush();
+    jest.advanceTimersByTime(4 * 60_000 - 1);
+    await flush();
+    expect(t.sockets.last.sent).toEqual([]);
+    jest.advanceTimersByTime(1);
+    await flush();
+    expect(t.http.calls).toEqual(['/v1/connect', '/v1/auth/refresh']);
+    expect(t.sockets.last.sent).toEqual([
+      { type: 'auth', token: expect.stringMatching(/^fresh-/) },
+    ]);
+  });
+
+  it('treats a socket that stops hearing pings as dead and reconnects', async () => {
+    const t = setup();
+    t.connection.start();
+    await flush();
+    t.sockets.last.open();
+    t.sockets.last.hello();
+    await flush();
+    jest.advanceTimersByTime(15_000 * 2 + 5_000);
+    expect(t.states.at(-1)).toMatchObject({ kind: 'offline' });
+  });
+
+  it('tries the backups with the same ticket when the chosen gateway cannot be reached', async () => {
+    const t = setup();
+    t.connection.start();
+    await flush();
+    t.sockets.last.fail();
+    await flush();
+    expect(t.sockets.made.map((s) => s.url)).toEqual([
+      `ws://127.0.0.1:3000/ws?ticket=${ticketNo(1)}`,
+      `ws://127.0.0.1:3001/ws?ticket=${ticketNo(1)}`,
+    ]);
+    t.sockets.last.open();
+    t.sockets.last.hello();
+    await flush();
+    expect(t.states.at(-1)).toMatchObject({ kind: 'online', url: 'ws://127.0.0.1:3001/ws' });
+  });
+});

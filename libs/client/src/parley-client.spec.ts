@@ -1,18 +1,6 @@
-import {
-  type ClientFrame,
-  type DeliveredMessage,
-  ErrorCode,
-  type SendFrame,
-  type ServerFrame,
-} from '@parley/protocol';
-import type { ConnectionEvents } from './connection';
-import { Emitter } from './emitter';
-import {
-  ConnectionPort,
-  ParleyClient,
-  ParleyClientEvents,
-  SendRefusedError,
-} from './parley-client';
+import { type DeliveredMessage, ErrorCode, type SendFrame } from '@parley/protocol';
+import { FakeConnection } from '@parley/testing/fake-connection';
+import { ParleyClient, ParleyClientEvents, SendRefusedError } from './parley-client';
 import { MemoryOutboxStore } from './stores';
 
 const C = '1763900000000-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
@@ -32,25 +20,11 @@ const message = (seq: number, over: Partial<DeliveredMessage> = {}): DeliveredMe
 
 /** A client over a fake connection: the test plays the server and reads what was sent. */
 async function setup() {
-  const sent: ClientFrame[] = [];
-  let online = false;
-  const events = new Emitter<ConnectionEvents>();
-  const connection: ConnectionPort = {
-    events,
-    get isOnline() {
-      return online;
-    },
-    start: () => undefined,
-    stop: () => undefined,
-    send: (frame) => {
-      if (online) sent.push(frame);
-      return online;
-    },
-  };
+  const server = new FakeConnection({ userId: ME, username: 'alice' });
   const store = new MemoryOutboxStore();
   let id = 0;
   const client = new ParleyClient({
-    connection,
+    connection: server,
     outbox: store,
     messageMaxLength: 20,
     newId: () => `m-${++id}`,
@@ -60,29 +34,7 @@ async function setup() {
     client.events.on(type, (e) => ((seen[type] ??= []) as unknown[]).push(e));
   }
   await client.start();
-  const server = {
-    hello() {
-      online = true;
-      events.emit('state', { kind: 'online', gatewayId: 'g', url: 'ws://g/ws' });
-      events.emit('hello', {
-        type: 'hello',
-        connectionId: '11111111-1111-4111-8111-111111111111',
-        userId: ME,
-        username: 'alice',
-        deviceId: 'd',
-        gatewayId: 'g',
-        heartbeatMs: 15000,
-        expiresAt: '2099-01-01T00:00:00.000Z',
-      });
-    },
-    drop() {
-      online = false;
-      events.emit('state', { kind: 'offline', reason: 'lost', retryInMs: 1000 });
-    },
-    frame: (frame: ServerFrame) => events.emit('frame', frame),
-    syncDone: (messages: DeliveredMessage[] = []) =>
-      events.emit('frame', { type: 'sync.page', ref: 'sync', messages, next: '', done: true }),
-  };
+  const sent = server.sent;
   const sends = () => sent.filter((f): f is SendFrame => f.type === 'send');
   const delivered = () => sent.filter((f) => f.type === 'delivered');
   return { client, server, sent, sends, delivered, seen, store };

@@ -1,2 +1,3 @@
 export * from './kafka-test-client';
 export * from './parley-test-client';
+export * from './fake-connection';

@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ConnectionEvents, type ConnectionPort, Emitter, ParleyClient } from '@parley/client';
-import { ClientFrame, ErrorCode, ServerFrame } from '@parley/protocol';
+import { ParleyClient } from '@parley/client';
+import { ErrorCode } from '@parley/protocol';
+import { FakeConnection } from '@parley/testing/fake-connection';
 import { FileOutboxStore } from '../outbox/file-outbox.store';
 import { ChatController, OFFLINE_NOTICE } from './chat-controller';
 import type { ChatView } from './chat-screen';
@@ -19,21 +20,7 @@ const OTHER = '1763700000000-fedcba9876543210fedcba9876543210';
  * the test play the server.
  */
 async function setup(options: { offline?: boolean } = {}) {
-  const sent: ClientFrame[] = [];
-  let online = false;
-  const events = new Emitter<ConnectionEvents>();
-  const connection: ConnectionPort = {
-    events,
-    get isOnline() {
-      return online;
-    },
-    start: () => undefined,
-    stop: () => undefined,
-    send: (frame) => {
-      if (online) sent.push(frame);
-      return online;
-    },
-  };
+  const server = new FakeConnection({ userId: ME, username: 'alice' });
   const api = {
     openConversation: options.offline
       ? jest.fn().mockRejectedValue(new Error('offline'))
@@ -47,32 +34,12 @@ async function setup(options: { offline?: boolean } = {}) {
     'bob',
     { server: 'http://x', username: 'alice', userId: ME, accessToken: 'a', refreshToken: 'r' },
     api,
-    new ParleyClient({ connection, outbox }),
+    new ParleyClient({ connection: server, outbox }),
     (v) => (view = v),
     () => undefined,
   );
   await controller.start();
-  const server = {
-    hello() {
-      online = true;
-      events.emit('state', { kind: 'online', gatewayId: 'gw-1', url: 'ws://x/ws' });
-      events.emit('hello', {
-        type: 'hello',
-        connectionId: 'c',
-        userId: ME,
-        username: 'alice',
-        deviceId: 'd',
-        gatewayId: 'gw-1',
-        heartbeatMs: 25000,
-        expiresAt: '2099-01-01T00:00:00.000Z',
-      });
-    },
-    drop() {
-      online = false;
-      events.emit('state', { kind: 'offline', reason: 'lost', retryInMs: 1000 });
-    },
-    frame: (f: ServerFrame) => events.emit('frame', f),
-  };
+  const sent = server.sent;
   const lines = () => view.items.map((i) => `${i.text}${i.status ? `:${i.status}` : ''}`);
   return { controller, sent, server, outbox, lines, view: () => view };
 }

@@ -1,0 +1,59 @@
+import { type ConnectionEvents, type ConnectionPort, Emitter } from '@parley/client';
+import type { ClientFrame, DeliveredMessage, ServerFrame } from '@parley/protocol';
+
+/**
+ * A ConnectionPort a unit test drives: it records the frames the client sends while online and
+ * lets the test play the server (hello, drops, frames). For testing what sits on ParleyClient
+ * (the terminal client's chat, the web client's state) without a socket.
+ */
+export class FakeConnection implements ConnectionPort {
+  readonly events = new Emitter<ConnectionEvents>();
+  readonly sent: ClientFrame[] = [];
+  private online = false;
+
+  constructor(private readonly me: { userId: string; username: string }) {}
+
+  get isOnline(): boolean {
+    return this.online;
+  }
+
+  start(): void {}
+
+  stop(): void {}
+
+  send(frame: ClientFrame): boolean {
+    if (this.online) this.sent.push(frame);
+    return this.online;
+  }
+
+  /** The socket is up: state `online`, then the server's `hello`. */
+  hello(): void {
+    this.online = true;
+    this.events.emit('state', { kind: 'online', gatewayId: 'gw-1', url: 'ws://x/ws' });
+    this.events.emit('hello', {
+      type: 'hello',
+      connectionId: '11111111-1111-4111-8111-111111111111',
+      userId: this.me.userId,
+      username: this.me.username,
+      deviceId: 'd',
+      gatewayId: 'gw-1',
+      heartbeatMs: 25000,
+      expiresAt: '2099-01-01T00:00:00.000Z',
+    });
+  }
+
+  /** The socket dropped: state `offline`. */
+  drop(): void {
+    this.online = false;
+    this.events.emit('state', { kind: 'offline', reason: 'lost', retryInMs: 1000 });
+  }
+
+  frame(frame: ServerFrame): void {
+    this.events.emit('frame', frame);
+  }
+
+  /** The last page of the running sync, holding `messages`. */
+  syncDone(messages: DeliveredMessage[] = []): void {
+    this.frame({ type: 'sync.page', ref: 'sync', messages, next: '', done: true });
+  }
+}

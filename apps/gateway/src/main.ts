@@ -5,6 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { createAppModule, GATEWAY_SERVICE } from './app.module';
 import { loadGatewayConfig } from './config/gateway.config';
 import { GatewayHeartbeatService } from './heartbeat/gateway-heartbeat.service';
+import { serveWebApp } from './web/web-app';
 
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
         res.setHeader('Cache-Control', 'no-store');
         next();
       });
+      // The web client, from this same origin (its build, if there is one).
+      serveWebApp(nest as NestExpressApplication, config.WEB_ROOT);
     },
   });
   if (config.JWT_SECRET_EPHEMERAL) {

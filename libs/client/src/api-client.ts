@@ -17,6 +17,9 @@ import {
   type UserView,
   userAnswerSchema,
   usersAnswerSchema,
+  WEB_CLIENT_HEADER,
+  type WebSessionAnswer,
+  webSessionAnswerSchema,
 } from '@parley/protocol';
 import type { ZodTypeAny, z } from 'zod';
 import {
@@ -36,10 +39,21 @@ type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 export interface ApiClientOptions {
-  /** The gateway's HTTP base, e.g. http://127.0.0.1:3000. */
+  /** The gateway's HTTP base, e.g. http://127.0.0.1:3000 ('' in a page: its own origin). */
   server: string;
   credentials: CredentialsStore;
   fetch?: FetchLike;
+  /**
+   * `tokens` (default): the refresh token is stored with the credentials (a 0600 file).
+   * `cookie`: a browser page; the refresh token stays in an HttpOnly cookie the page cannot read
+   * (`/v1/auth/web/*`), and only the access token is kept, in memory.
+   */
+  session?: 'tokens' | 'cookie';
+}
+
+/** The Web Locks API where the platform has it (browsers): one refresh at a time across tabs. */
+interface LockManagerLike {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -56,15 +70,21 @@ export class ApiClient {
   private fallbacks: string[] = [];
   /** A refresh in flight: concurrent 401s share it instead of rotating twice (which is theft). */
   private refreshing?: Promise<Credentials>;
+  private readonly cookieSession: boolean;
 
   constructor(options: ApiClientOptions) {
     this.server = options.server.replace(/\/+$/, '');
     this.store = options.credentials;
     this.fetcher = options.fetch ?? ((url, init) => fetch(url, init));
+    this.cookieSession = options.session === 'cookie';
   }
 
-  /** Remembers other gateways' HTTP bases; used only when the primary server is unreachable. */
+  /**
+   * Remembers other gateways' HTTP bases; used only when the primary server is unreachable. (Not
+   * in a page: another origin's API is out of its reach, and its cookie belongs to this one.)
+   */
   setFallbacks(servers: string[]): void {
+    if (this.cookieSession) return;
     this.fallbacks = [...new Set(servers)].filter((s) => s !== this.server);
   }
 
@@ -80,6 +100,13 @@ export class ApiClient {
 
   /** Logs in and stores the credentials. */
   async login(username: string, password: string): Promise<Credentials> {
+    if (this.cookieSession) {
+      const session = await this.request('POST', '/v1/auth/web/login', webSessionAnswerSchema, {
+        username,
+        password,
+      });
+      return this.storeWebSession(session);
+    }
     const answer: LoginAnswer = await this.request('POST', '/v1/auth/login', loginAnswerSchema, {
       username,
       password,
@@ -94,8 +121,29 @@ export class ApiClient {
     return credentials;
   }
 
+  /**
+   * A page's session after a reload: its cookie, if the session lives, gives a fresh access token
+   * (stored) and the account. NotLoggedInError when there is none.
+   */
+  async resume(): Promise<Credentials> {
+    if (!this.cookieSession) {
+      const stored = await this.store.read();
+      if (!stored) throw new NotLoggedInError();
+      return stored;
+    }
+    return this.refresh(undefined);
+  }
+
   /** Ends the session on the server (best effort) and forgets the credentials. */
   async logout(): Promise<void> {
+    if (this.cookieSession) {
+      try {
+        await this.request('POST', '/v1/auth/web/logout');
+      } finally {
+        await this.store.clear();
+      }
+      return;
+    }
     const credentials = await this.store.read();
     if (!credentials) return;
     try {
@@ -198,16 +246,51 @@ export class ApiClient {
    * (sending the old token again would look like theft and end the session), so the store is
    * read again first and a newer pair there is used as is.
    */
-  private refresh(used: Credentials): Promise<Credentials> {
-    this.refreshing ??= this.rotate(used).finally(() => {
+  private refresh(used: Credentials | undefined): Promise<Credentials> {
+    this.refreshing ??= this.rotateShared(used).finally(() => {
       this.refreshing = undefined;
     });
     return this.refreshing;
   }
 
-  private async rotate(used: Credentials): Promise<Credentials> {
+  /** Across a browser's tabs one refresh at a time, each with the cookie the last one left. */
+  private rotateShared(used: Credentials | undefined): Promise<Credentials> {
+    if (!this.cookieSession) return this.rotate(used);
+    const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
+    return locks
+      ? locks.request('parley-session-refresh', () => this.rotateCookie())
+      : this.rotateCookie();
+  }
+
+  private async rotateCookie(): Promise<Credentials> {
+    try {
+      const session = await this.request('POST', '/v1/auth/web/refresh', webSessionAnswerSchema);
+      return await this.storeWebSession(session);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        await this.store.clear();
+        throw new NotLoggedInError('the session has ended: log in again');
+      }
+      throw err;
+    }
+  }
+
+  private async storeWebSession(session: WebSessionAnswer): Promise<Credentials> {
+    const credentials: Credentials = {
+      server: this.server || 'http://localhost',
+      username: session.user.username,
+      userId: session.user.id,
+      accessToken: session.accessToken,
+      refreshToken: '',
+      accessExpiresAt: Date.now() + session.expiresIn * 1000,
+    };
+    await this.store.write(credentials);
+    return credentials;
+  }
+
+  private async rotate(used: Credentials | undefined): Promise<Credentials> {
     const current = await this.store.read();
-    if (!current) throw new NotLoggedInError();
+    if (!current || !used) throw new NotLoggedInError();
     if (current.refreshToken !== used.refreshToken) return current;
     let pair: TokenPair;
     try {
@@ -234,6 +317,7 @@ export class ApiClient {
   ): Promise<z.output<S>> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.cookieSession) headers[WEB_CLIENT_HEADER] = '1';
     if (token) headers.authorization = `Bearer ${token}`;
     let res: Response | undefined;
     let failure: unknown;

@@ -15,7 +15,11 @@ export type ConnectionState =
   | { kind: 'connecting'; attempt: number }
   | { kind: 'online'; gatewayId: string; url: string }
   | { kind: 'offline'; reason: string; retryInMs: number }
-  | { kind: 'stopped'; reason?: string };
+  | {
+      kind: 'stopped';
+      reason?: string;
+      /** The server's close code, when it ended it. */ code?: number;
+    };
 
 export interface ConnectionEvents extends Record<string, unknown> {
   state: ConnectionState;
@@ -79,7 +83,7 @@ export class Connection {
     void this.run();
   }
 
-  stop(reason?: string): void {
+  stop(reason?: string, code?: number): void {
     if (this.stopped) return;
     this.stopped = true;
     this.clearTimers();
@@ -87,7 +91,7 @@ export class Connection {
     const socket = this.socket;
     this.socket = undefined;
     socket?.close(1000);
-    this.setState({ kind: 'stopped', reason });
+    this.setState({ kind: 'stopped', reason, ...(code !== undefined ? { code } : {}) });
   }
 
   /** Sends a frame if the socket is up; false otherwise (the caller keeps it for later). */
@@ -181,7 +185,7 @@ export class Connection {
     this.clearTimers();
     if (this.stopped) return;
     if (FINAL_CLOSE_CODES.includes(code)) {
-      this.stop(FINAL_CLOSE_REASONS[code]);
+      this.stop(FINAL_CLOSE_REASONS[code], code);
       return;
     }
     this.scheduleRetry(code === 1000 ? 'closed by the server' : `connection lost (${code})`);

@@ -15,3 +15,4 @@ export * from './connection';
 export * from './outbox';
 export * from './delivered-cursor';
 export * from './parley-client';
+export * from './timeline';

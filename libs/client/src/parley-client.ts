@@ -101,6 +101,7 @@ export class ParleyClient {
   private readonly newId: () => string;
   private readonly now: () => Date;
   private syncing = false;
+  private loading?: Promise<void>;
   private syncedMessages = 0;
   private resendTimer: ReturnType<typeof setTimeout> | undefined;
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
@@ -123,14 +124,35 @@ export class ParleyClient {
     return this.connection.isOnline;
   }
 
-  /** Loads the outbox left from before, then connects. */
+  /**
+   * Loads the outbox left from before (a page opened offline shows it, and `send` adds to it,
+   * before there is any connection). Idempotent.
+   */
+  load(): Promise<void> {
+    this.loading ??= this.outbox.load().then(() => undefined);
+    return this.loading;
+  }
+
+  /** Loads the outbox, then connects. */
   async start(): Promise<void> {
-    await this.outbox.load();
-    this.unsubscribe.push(
-      this.connection.events.on('state', (state) => this.onState(state)),
-      this.connection.events.on('hello', (hello) => this.onHello(hello)),
-      this.connection.events.on('frame', (frame) => this.onFrame(frame)),
-    );
+    await this.load();
+    if (this.unsubscribe.length === 0) {
+      this.unsubscribe.push(
+        this.connection.events.on('state', (state) => this.onState(state)),
+        this.connection.events.on('hello', (hello) => this.onHello(hello)),
+        this.connection.events.on('frame', (frame) => this.onFrame(frame)),
+      );
+    }
+    this.connection.start();
+  }
+
+  /** The device went offline (a browser's `offline` event): stop trying until `resume`. */
+  pause(reason: string): void {
+    this.connection.stop(reason);
+  }
+
+  /** Connect again (back online, or "use here" after another window took over). */
+  resume(): void {
     this.connection.start();
   }
 

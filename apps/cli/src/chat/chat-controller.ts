@@ -11,7 +11,7 @@ import type { DeliveredMessage, ErrorFrame } from '@parley/protocol';
 import type { Credentials } from '../config/config.store';
 import type { ChatView } from './chat-screen';
 import { sanitize } from './message-line';
-import { Timeline } from './timeline';
+import { Timeline } from '@parley/client';
 
 export const OFFLINE_NOTICE = 'offline — messages will be sent when the connection is back';
 const HISTORY_LIMIT = 10;

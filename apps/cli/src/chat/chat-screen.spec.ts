@@ -1,5 +1,5 @@
 import { layoutChat } from './chat-screen';
-import type { TimelineItem } from './timeline';
+import type { TimelineItem } from '@parley/client';
 
 const item = (text: string): TimelineItem => ({
   clientMsgId: text,

@@ -1,6 +1,6 @@
 import type { Interface } from 'node:readline';
 import { renderMessageLine, sanitize, wrap } from './message-line';
-import type { TimelineItem } from './timeline';
+import type { TimelineItem } from '@parley/client';
 
 export interface ScreenSize {
   columns: number;

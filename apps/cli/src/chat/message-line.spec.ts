@@ -1,5 +1,5 @@
 import { renderMessageLine, sanitize, stripAnsi, wrap } from './message-line';
-import type { TimelineItem } from './timeline';
+import type { TimelineItem } from '@parley/client';
 
 const now = new Date(2026, 0, 2, 12, 0);
 const item = (over: Partial<TimelineItem>): TimelineItem => ({

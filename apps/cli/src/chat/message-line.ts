@@ -1,5 +1,5 @@
 import { displaySafe } from '@parley/protocol';
-import type { MessageStatus, TimelineItem } from './timeline';
+import type { MessageStatus, TimelineItem } from '@parley/client';
 
 export const STATUS_MARKS: Record<MessageStatus, string> = {
   pending: '…',

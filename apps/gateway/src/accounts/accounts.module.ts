@@ -8,6 +8,7 @@ import { ACCESS_TOKEN_VERIFY_OPTIONS, AccessTokenVerifier } from './access-token
 import { AccountEventsPublisher } from './account-events.publisher';
 import { AccountsService } from './accounts.service';
 import { AuthController } from './auth.controller';
+import { WebClientGuard, WebSessionController } from './web-session.controller';
 import { AuthService } from './auth.service';
 import { jwtKeyOption } from './jwt-key';
 import { JwtStrategy } from './jwt.strategy';
@@ -35,7 +36,7 @@ import { UsersRepository } from './users.repository';
       }),
     }),
   ],
-  controllers: [AuthController],
+  controllers: [AuthController, WebSessionController],
   providers: [
     AccountsService,
     AuthService,
@@ -47,6 +48,7 @@ import { UsersRepository } from './users.repository';
     AccountEventsPublisher,
     LocalStrategy,
     JwtStrategy,
+    WebClientGuard,
   ],
   exports: [JwtModule, AccessTokenVerifier, SessionsRepository],
 })

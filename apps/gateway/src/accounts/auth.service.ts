@@ -100,6 +100,11 @@ export class AuthService {
    * the session ends everywhere: its access tokens are refused and its sockets closed.
    */
   async refresh(refreshToken: string): Promise<TokenPair> {
+    return (await this.rotate(refreshToken)).pair;
+  }
+
+  /** As `refresh`, and whose session it is (the browser's session answer names the user). */
+  async rotate(refreshToken: string): Promise<{ pair: TokenPair; userId: string }> {
     const now = new Date();
     const next = generateRefreshToken();
     const result = await this.refreshTokens.rotate(
@@ -112,7 +117,10 @@ export class AuthService {
     );
     if (result.outcome === 'reused') await this.endSession(result.familyId);
     if (result.outcome !== 'rotated') throw AccountsException.invalidRefreshToken();
-    return this.tokenPair(result.userId, result.familyId, next);
+    return {
+      pair: await this.tokenPair(result.userId, result.familyId, next),
+      userId: result.userId,
+    };
   }
 
   /**
@@ -126,6 +134,19 @@ export class AuthService {
     const revoked = await this.refreshTokens.revokeFamily(token.familyId, now);
     await this.endSession(token.familyId);
     if (revoked > 0) await this.events.loggedOut(userId, now, correlationId);
+  }
+
+  /**
+   * Ends the session a refresh token belongs to, whoever asks (a browser logging out holds only
+   * its cookie, maybe without a valid access token). Unknown tokens end nothing.
+   */
+  async logoutByRefreshToken(refreshToken: string, correlationId?: string): Promise<void> {
+    const token = await this.refreshTokens.findByHash(hashRefreshToken(refreshToken));
+    if (!token) return;
+    const now = new Date();
+    const revoked = await this.refreshTokens.revokeFamily(token.familyId, now);
+    await this.endSession(token.familyId);
+    if (revoked > 0) await this.events.loggedOut(token.userId, now, correlationId);
   }
 
   private async endSession(sessionId: string): Promise<void> {

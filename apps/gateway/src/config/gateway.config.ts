@@ -1,5 +1,6 @@
 import { commonEnv, databaseEnv, loadConfig, portEnv, redisEnv } from '@parley/common';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -135,6 +136,11 @@ export const gatewayEnvSchema = z
     GATEWAY_MAX_UNACKED_SENDS: positiveInt(5000),
     /** The same bound for one connection. */
     GATEWAY_MAX_UNACKED_PER_CONNECTION: positiveInt(2000),
+    /** The web client's build (Vite's output), served from the gateway's origin. */
+    WEB_ROOT: z
+      .string()
+      .min(1)
+      .default(join(__dirname, '..', '..', '..', '..', 'web')),
     /** Default offline-sync page size (a client may ask for up to 500). */
     SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(200),
   })

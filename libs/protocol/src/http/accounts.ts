@@ -66,3 +66,22 @@ export type TokenPair = z.output<typeof tokenPairSchema>;
 
 export const loginAnswerSchema = tokenPairSchema.extend({ user: userViewSchema });
 export type LoginAnswer = z.output<typeof loginAnswerSchema>;
+
+/**
+ * The browser's session (`/v1/auth/web/*`): the refresh token never reaches page script. It lives
+ * in an HttpOnly, SameSite=Strict cookie (`parley_refresh`, Secure over TLS); the answer carries
+ * only the short-lived access token, which the page keeps in memory. Every web session route
+ * needs the header `X-Parley-Web: 1`, which a page of another site cannot send without a CORS
+ * preflight the gateway never allows: that is the CSRF guard.
+ */
+export const WEB_CLIENT_HEADER = 'x-parley-web';
+export const REFRESH_COOKIE = 'parley_refresh';
+export const REFRESH_COOKIE_PATH = '/v1/auth/web';
+
+export const webSessionAnswerSchema = z.object({
+  accessToken: z.string(),
+  tokenType: z.literal('Bearer'),
+  expiresIn: z.number().int().positive(),
+  user: userViewSchema,
+});
+export type WebSessionAnswer = z.output<typeof webSessionAnswerSchema>;

@@ -7,6 +7,7 @@ import {
   registerBodySchema,
   tokenPairSchema,
   userAnswerSchema,
+  webSessionAnswerSchema,
 } from './accounts';
 import { connectAnswerSchema, connectBodySchema } from './connect';
 import {
@@ -103,6 +104,42 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     auth: true,
     body: refreshTokenBodySchema,
     answers: { 204: { description: 'the session ended' }, ...INVALID, ...UNAUTHORIZED },
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/web/login',
+    summary:
+      'Log in from a browser: the refresh token goes into an HttpOnly cookie (needs X-Parley-Web: 1)',
+    auth: false,
+    body: loginBodySchema,
+    answers: {
+      200: { description: 'the access token and the account', schema: webSessionAnswerSchema },
+      ...INVALID,
+      401: error('wrong username or password'),
+      403: error('the X-Parley-Web header is missing'),
+      429: error('too many failed log-ins for this username from this address (Retry-After)'),
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/web/refresh',
+    summary: "Resume or renew a browser's session from its cookie (rotated; needs X-Parley-Web: 1)",
+    auth: false,
+    answers: {
+      200: { description: 'a new access token and the account', schema: webSessionAnswerSchema },
+      401: error('no session cookie, or the session has ended'),
+      403: error('the X-Parley-Web header is missing'),
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/web/logout',
+    summary: "End the browser's session and clear its cookie (needs X-Parley-Web: 1)",
+    auth: false,
+    answers: {
+      204: { description: 'the session ended (or there was none)' },
+      403: error('the X-Parley-Web header is missing'),
+    },
   },
   {
     method: 'GET',

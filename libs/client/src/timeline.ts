@@ -20,8 +20,9 @@ export interface TimelineItem {
 }
 
 /**
- * The messages of one conversation as the screen shows them: stored messages deduplicated by
- * (conversationId, seq) and ordered by seq, then own messages not yet stored, in the order typed.
+ * The messages of one conversation as a screen shows them (terminal or web): stored messages
+ * deduplicated by (conversationId, seq) and ordered by seq, then own messages not yet stored, in
+ * the order typed.
  * A refused own message stays where it was in time, among the stored ones around it, so the
  * conversation that follows it does not scroll away under it.
  * Live pushes, sync pages, history pages and acks may overlap or repeat in any order; merging them

@@ -1,0 +1,318 @@
+import {
+  type ApiClient,
+  type ConnectionState,
+  ParleyClient,
+  SendRefusedError,
+  Timeline,
+  type TimelineItem,
+} from '@parley/client';
+import type { ConversationView, DeliveredMessage, UserSummary } from '@parley/protocol';
+import { idbGet, idbUpdate } from './storage/idb';
+import type { LastUser } from './storage/local';
+
+const HISTORY_PAGE = 30;
+
+/** The HTTP calls the chat screens make (the ApiClient's, narrowed). */
+export type ChatApi = Pick<ApiClient, 'conversations' | 'users' | 'openConversation'>;
+
+/** What the screens show, derived from the client library's events. */
+export interface ChatSnapshot {
+  me: LastUser;
+  connection: ConnectionState;
+  /** Newest activity first. */
+  conversations: ConversationView[];
+  openId?: string;
+  /** The open conversation's messages, oldest first. */
+  items: TimelineItem[];
+  /** Older messages exist above the open conversation's first one. */
+  hasOlder: boolean;
+  /** A problem worth a line (refused text, server notices). */
+  notice?: string;
+  searchResults?: UserSummary[];
+}
+
+/**
+ * The web client's state: one ParleyClient (connection, outbox, sync, delivered cursor), the
+ * conversation list, and one Timeline per conversation, joined into snapshots the components
+ * render. Components never touch the network; they call the methods here.
+ */
+export class ChatStore {
+  private readonly listeners = new Set<() => void>();
+  private readonly timelines = new Map<string, Timeline>();
+  private readonly hasOlder = new Map<string, boolean>();
+  private readonly historyAsked = new Set<string>();
+  private conversations: ConversationView[] = [];
+  private connection: ConnectionState = { kind: 'connecting', attempt: 0 };
+  private openId?: string;
+  private notice?: string;
+  private searchResults?: UserSummary[];
+  private readSent = new Map<string, number>();
+  private refreshTimer?: ReturnType<typeof setTimeout>;
+  private persistTimer?: ReturnType<typeof setTimeout>;
+  private persisted: ConversationView[] = [];
+  snapshot: ChatSnapshot;
+
+  constructor(
+    readonly me: LastUser,
+    private readonly api: ChatApi,
+    readonly client: ParleyClient,
+  ) {
+    this.snapshot = this.build();
+    const { events } = client;
+    events.on('state', (state) => {
+      this.connection = state;
+      this.changed();
+    });
+    events.on('hello', () => {
+      this.historyAsked.clear();
+      void this.refreshConversations();
+      if (this.openId) this.askHistory(this.openId);
+    });
+    events.on('message', ({ message }) => this.take(message));
+    events.on('history', (page) => {
+      const timeline = this.timeline(page.conversationId);
+      for (const message of page.messages) timeline.addStored(message);
+      const oldest = page.messages[0]?.seq;
+      if (oldest === undefined || oldest <= 1) this.hasOlder.set(page.conversationId, false);
+      else this.hasOlder.set(page.conversationId, page.hasMore);
+      this.markRead();
+      this.changed();
+    });
+    events.on('accepted', () => this.changed());
+    events.on('ack', (ack) => {
+      const timeline = this.timeline(ack.conversationId);
+      const sent = timeline.items().find((i) => i.clientMsgId === ack.clientMsgId && i.own);
+      timeline.ack(ack);
+      // Own messages are not pushed back to this device: the ack moves the list.
+      if (sent) {
+        this.bump({
+          conversationId: ack.conversationId,
+          seq: ack.seq,
+          senderId: this.me.userId,
+          senderUsername: this.me.username,
+          clientMsgId: ack.clientMsgId,
+          text: sent.text,
+          serverTime: ack.serverTime,
+        });
+      }
+      this.changed();
+    });
+    events.on('send-failed', (failure) => {
+      for (const timeline of this.timelines.values())
+        timeline.fail(failure.clientMsgId, failure.message);
+      this.changed();
+    });
+    events.on('notice', (frame) => {
+      this.notice = frame.message;
+      this.changed();
+    });
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Shows what is known locally (cached list, unsent messages), then connects if `online`. */
+  async start(online: boolean): Promise<void> {
+    const cached = await idbGet('cache', this.cacheKey).catch(() => undefined);
+    if (Array.isArray(cached) && this.conversations.length === 0) {
+      this.conversations = cached as ConversationView[];
+    }
+    await this.client.load();
+    this.showPending();
+    this.changed();
+    if (online) await this.client.start();
+  }
+
+  stop(): void {
+    clearTimeout(this.refreshTimer);
+    this.client.stop();
+  }
+
+  open(conversationId: string | undefined): void {
+    this.openId = conversationId;
+    this.notice = undefined;
+    if (conversationId) {
+      this.showPending();
+      this.askHistory(conversationId);
+      this.markRead();
+    }
+    this.changed();
+  }
+
+  /** The open conversation's older page (scrolling up). */
+  loadOlder(): void {
+    const id = this.openId;
+    if (!id || this.hasOlder.get(id) === false) return;
+    const oldest = this.timeline(id)
+      .items()
+      .find((i) => i.seq !== undefined)?.seq;
+    if (oldest === undefined || oldest <= 1) return;
+    this.client.history(id, HISTORY_PAGE, oldest);
+  }
+
+  send(text: string): boolean {
+    const id = this.openId;
+    if (!id) return false;
+    try {
+      const entry = this.client.send({ conversationId: id }, text);
+      this.timeline(id).addPending(entry);
+      this.notice = undefined;
+      this.changed();
+      return true;
+    } catch (err) {
+      if (!(err instanceof SendRefusedError)) throw err;
+      this.notice = `Not sent: the ${err.message}`;
+      this.changed();
+      return false;
+    }
+  }
+
+  async search(prefix: string): Promise<void> {
+    const trimmed = prefix.trim();
+    if (!/^[A-Za-z0-9_]{1,32}$/.test(trimmed)) {
+      this.searchResults = trimmed ? [] : undefined;
+      this.changed();
+      return;
+    }
+    try {
+      this.searchResults = (await this.api.users(trimmed)).filter((u) => u.id !== this.me.userId);
+    } catch {
+      this.notice = 'Search needs a connection';
+    }
+    this.changed();
+  }
+
+  /** Find or create the 1:1 conversation with `username`, and open it. */
+  async startChatWith(username: string): Promise<void> {
+    const conversation = await this.api.openConversation(username);
+    if (!this.conversations.some((c) => c.id === conversation.id)) {
+      this.conversations = [conversation, ...this.conversations];
+    }
+    this.searchResults = undefined;
+    this.open(conversation.id);
+  }
+
+  /** The page became visible again: what is on screen is read. */
+  visible(): void {
+    this.markRead();
+    this.changed();
+  }
+
+  private get cacheKey(): string {
+    return `conversations:${this.me.userId}`;
+  }
+
+  private timeline(conversationId: string): Timeline {
+    let timeline = this.timelines.get(conversationId);
+    if (!timeline) {
+      timeline = new Timeline(this.me.userId, this.me.username);
+      this.timelines.set(conversationId, timeline);
+    }
+    return timeline;
+  }
+
+  private askHistory(conversationId: string): void {
+    if (this.historyAsked.has(conversationId)) return;
+    if (this.client.history(conversationId, HISTORY_PAGE)) this.historyAsked.add(conversationId);
+  }
+
+  /** The outbox's entries, in their conversations' timelines (after a reload, offline too). */
+  private showPending(): void {
+    for (const entry of this.client.pending) {
+      if (entry.conversationId) this.timeline(entry.conversationId).addPending(entry);
+    }
+  }
+
+  private take(message: DeliveredMessage): void {
+    this.timeline(message.conversationId).addStored(message);
+    this.bump(message);
+    this.markRead();
+    this.changed();
+  }
+
+  /** A newer message moves its conversation to the top with its preview (and unread count). */
+  private bump(message: DeliveredMessage): void {
+    const index = this.conversations.findIndex((c) => c.id === message.conversationId);
+    if (index < 0) {
+      this.scheduleRefresh();
+    } else {
+      const c = this.conversations[index];
+      if (message.seq > c.lastSeq) {
+        const own = message.senderId === this.me.userId;
+        const unread = own || this.openId === c.id ? c.unread : c.unread + 1;
+        const updated = { ...c, lastMessage: message, lastSeq: message.seq, unread };
+        this.conversations = [updated, ...this.conversations.filter((x) => x.id !== c.id)];
+      }
+    }
+  }
+
+  /** The open conversation, while the page is visible, is read up to its newest message. */
+  private markRead(): void {
+    const id = this.openId;
+    if (!id || (typeof document !== 'undefined' && document.visibilityState === 'hidden')) return;
+    const newest = this.timeline(id)
+      .items()
+      .reduce((max, i) => Math.max(max, i.seq ?? 0), 0);
+    if (newest <= (this.readSent.get(id) ?? 0)) return;
+    if (!this.client.markRead(id, newest)) return;
+    this.readSent.set(id, newest);
+    this.conversations = this.conversations.map((c) =>
+      c.id === id ? { ...c, readSeq: Math.max(c.readSeq, newest), unread: 0 } : c,
+    );
+  }
+
+  private scheduleRefresh(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.refreshConversations();
+    }, 300);
+  }
+
+  private async refreshConversations(): Promise<void> {
+    try {
+      this.conversations = await this.api.conversations();
+      this.changed();
+    } catch {
+      // Offline or session trouble: the connection state says so.
+    }
+  }
+
+  /**
+   * The list is kept in IndexedDB without message text (enough to find one's chats, and their
+   * unsent messages, after a reload without network).
+   */
+  private persistList(): void {
+    if (this.persistTimer) return;
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined;
+      const skeleton = this.conversations.map((c) => ({ ...c, lastMessage: null }));
+      void idbUpdate('cache', this.cacheKey, () => skeleton).catch(() => undefined);
+    }, 200);
+  }
+
+  private build(): ChatSnapshot {
+    const id = this.openId;
+    return {
+      me: this.me,
+      connection: this.connection,
+      conversations: this.conversations,
+      openId: id,
+      items: id ? this.timeline(id).items() : [],
+      hasOlder: id ? this.hasOlder.get(id) !== false : false,
+      notice: this.notice,
+      searchResults: this.searchResults,
+    };
+  }
+
+  private changed(): void {
+    if (this.conversations !== this.persisted) {
+      this.persisted = this.conversations;
+      this.persistList();
+    }
+    this.snapshot = this.build();
+    for (const listener of this.listeners) listener();
+  }
+}

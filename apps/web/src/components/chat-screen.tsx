@@ -1,0 +1,60 @@
+import { CloseCode } from '@parley/protocol';
+import type { ChatStore } from '../chat-store';
+import { useSubscription } from '../hooks';
+import type { WebSession } from '../session';
+import { ConversationList } from './conversation-list';
+import { ConversationView } from './conversation-view';
+import { PeopleSearch } from './people-search';
+
+/** The signed-in screen: a banner while disconnected, the list, the open conversation. */
+export function ChatScreen({ session, chat }: { session: WebSession; chat: ChatStore }) {
+  const s = useSubscription(chat, () => chat.snapshot);
+  const open = s.conversations.find((c) => c.id === s.openId);
+  const state = s.connection;
+  const replaced = state.kind === 'stopped' && state.code === CloseCode.Replaced;
+  const offline = !replaced && state.kind !== 'online';
+  return (
+    <div class={open ? 'chat has-open' : 'chat'}>
+      {offline && (
+        <div class="banner" role="status">
+          {state.kind === 'connecting'
+            ? 'Connecting…'
+            : 'Offline: messages you write are kept and sent when the connection is back.'}
+        </div>
+      )}
+      {replaced && (
+        <div class="banner" role="status">
+          Parley is open in another window.{' '}
+          <button type="button" onClick={() => session.useHere()}>
+            Use here
+          </button>
+        </div>
+      )}
+      <nav class="sidebar" aria-label="Chats">
+        <header>
+          <span class="me" aria-label={`Logged in as ${s.me.username}`}>
+            {s.me.username}
+          </span>
+          <button type="button" onClick={() => void session.logout()}>
+            Log out
+          </button>
+        </header>
+        <PeopleSearch chat={chat} results={s.searchResults} />
+        <ConversationList chat={chat} conversations={s.conversations} openId={s.openId} />
+      </nav>
+      <main class="main">
+        {open ? (
+          <ConversationView
+            chat={chat}
+            conversation={open}
+            items={s.items}
+            hasOlder={s.hasOlder}
+            notice={s.notice}
+          />
+        ) : (
+          <p class="empty">Choose a conversation, or find someone to write to.</p>
+        )}
+      </main>
+    </div>
+  );
+}

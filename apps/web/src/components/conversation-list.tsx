@@ -1,0 +1,54 @@
+import type { ConversationView } from '@parley/protocol';
+import type { ChatStore } from '../chat-store';
+import { clockTime } from '../text/days';
+
+export function conversationTitle(c: ConversationView, myUserId: string): string {
+  const others = c.members.filter((m) => m.id !== myUserId).map((m) => m.username);
+  return others.length > 0 ? others.join(', ') : (c.members[0]?.username ?? 'Conversation');
+}
+
+/** Newest first, with unread badges and the last message's preview. */
+export function ConversationList({
+  chat,
+  conversations,
+  openId,
+}: {
+  chat: ChatStore;
+  conversations: ConversationView[];
+  openId?: string;
+}) {
+  if (conversations.length === 0) {
+    return <p class="empty">No conversations yet: find someone above.</p>;
+  }
+  return (
+    <ul class="conversations" aria-label="Conversations">
+      {conversations.map((c) => {
+        const title = conversationTitle(c, chat.me.userId);
+        return (
+          <li key={c.id}>
+            <button
+              type="button"
+              class={c.id === openId ? 'conversation open' : 'conversation'}
+              aria-current={c.id === openId ? 'true' : undefined}
+              aria-label={`${title}${c.unread > 0 ? `, ${c.unread} unread` : ''}`}
+              onClick={() => chat.open(c.id)}
+            >
+              <span class="title">{title}</span>
+              {c.unread > 0 && (
+                <span class="badge" aria-hidden="true">
+                  {c.unread}
+                </span>
+              )}
+              <span class="preview">
+                {c.lastMessage
+                  ? `${c.lastMessage.senderId === chat.me.userId ? 'You' : c.lastMessage.senderUsername}: ${c.lastMessage.text}`
+                  : ''}
+              </span>
+              <span class="time">{c.lastMessage ? clockTime(c.lastMessage.serverTime) : ''}</span>
+            </button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}

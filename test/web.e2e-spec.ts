@@ -1,0 +1,350 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createAccount, ParleyTestClient, requestConnect } from '@parley/testing';
+import { launchChromium, screenshot } from './support/browser';
+import { testStack } from './support/test-stack';
+
+/**
+ * The web client in a real browser (Debian's Chromium driven by playwright-core), against the
+ * real stack: each page is served by a gateway from its own origin, and talks to the directory's
+ * gateway over its WebSocket like any client.
+ */
+const stack = testStack();
+const [gateway1, gateway2] = stack.gateways;
+const PASSWORD = 'correct horse battery staple';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const suffix = () => randomBytes(4).toString('hex');
+
+/** A fresh browser profile (its own cookies, IndexedDB and service worker) on a gateway's page. */
+async function openApp(gateway: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const page = await context.newPage();
+  page.on('dialog', (dialog) => {
+    throw new Error(`a dialog opened: ${dialog.message()}`);
+  });
+  await page.goto(gateway);
+  return { context, page };
+}
+
+async function register(page: Page, username: string, realName = `Web ${username}`) {
+  await page.getByRole('tab', { name: 'Register' }).click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Email').fill(`${username}@example.org`);
+  await page.getByLabel('Real name').fill(realName);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+}
+
+async function startChat(page: Page, username: string) {
+  await page.getByLabel('Find people').fill(username);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page
+    .getByRole('list', { name: 'People found' })
+    .getByRole('button', { name: username })
+    .click();
+  await page.getByRole('region', { name: `Conversation with ${username}` }).waitFor();
+}
+
+async function openChat(page: Page, username: string) {
+  await page
+    .getByRole('list', { name: 'Conversations' })
+    .getByRole('button', { name: username })
+    .click();
+  await page.getByRole('region', { name: `Conversation with ${username}` }).waitFor();
+}
+
+async function write(page: Page, text: string) {
+  await page.getByLabel('Message', { exact: true }).fill(text);
+  await page.keyboard.press('Enter');
+}
+
+const messages = (page: Page) => page.getByRole('list', { name: 'Messages' }).locator('li.message');
+
+/** The text of every message shown, in order. */
+async function texts(page: Page): Promise<string[]> {
+  return messages(page).locator('.text').allInnerTexts();
+}
+
+/** A message shown in the open conversation (not its preview in the list). */
+const shown = (page: Page, text: string) => messages(page).filter({ hasText: text }).waitFor();
+
+async function online(page: Page) {
+  await page.getByText('Offline', { exact: false }).waitFor({ state: 'hidden' });
+  await page.locator('.banner').waitFor({ state: 'detached' });
+}
+
+/** Presses Tab until the focused element's accessible label starts with `label` (at most 40). */
+async function tabTo(page: Page, label: string): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate<string>(
+      "document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent ?? ''",
+    );
+    if (focused.startsWith(label)) return;
+  }
+  throw new Error(`Tab never reached ${label}`);
+}
+
+/** Waits until the server's delivered cursor of `username`'s device reaches `seq`. */
+async function deliveredTo(username: string, seq: number): Promise<void> {
+  const db = new Client({ connectionString: stack.databaseUrl });
+  await db.connect();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await db.query<{ seq: string | null }>(
+        `SELECT max(c.delivered_seq) AS seq FROM device_cursors c
+           JOIN users u ON u.id = c.user_id WHERE u.username = $1`,
+        [username],
+      );
+      if (Number(rows[0]?.seq ?? 0) >= seq) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`${username}'s delivered cursor never reached ${seq}`);
+  } finally {
+    await db.end();
+  }
+}
+
+describe('the web client', () => {
+  it('two people on two gateways register, find each other and chat both ways; marks go pending -> sent; a reload keeps the session', async () => {
+    const alice = `wa_${suffix()}`;
+    const bob = `wb_${suffix()}`;
+    const a = await openApp(gateway1);
+    const b = await openApp(gateway2);
+    await screenshot(a.page, 'log-in');
+    await register(a.page, alice);
+    await register(b.page, bob);
+
+    await startChat(a.page, bob);
+    await online(a.page);
+    await write(a.page, 'hello bob, from the browser');
+    const sent = messages(a.page).filter({ hasText: 'hello bob' });
+    await expect(sent.getAttribute('data-status')).resolves.toMatch(/^(pending|sent)$/);
+    await a.page.locator('li.message.own[data-status="sent"]', { hasText: 'hello bob' }).waitFor();
+
+    // Bob sees the conversation appear with an unread badge, opens it, answers.
+    await b.page.getByRole('button', { name: `${alice}, 1 unread` }).waitFor();
+    await screenshot(b.page, 'conversation-list');
+    await openChat(b.page, alice);
+    await shown(b.page, 'hello bob, from the browser');
+    await write(b.page, 'hi alice, got it: see https://example.org/docs.');
+    await b.page.locator('li.message.own[data-status="sent"]').waitFor();
+    await shown(a.page, 'hi alice, got it');
+    const link = a.page.getByRole('link', { name: 'https://example.org/docs' });
+    await expect(link.getAttribute('rel')).resolves.toContain('noopener');
+    await screenshot(a.page, 'conversation');
+
+    // The session survives a reload: the refresh token is in an HttpOnly cookie, not in script.
+    await a.page.reload();
+    await a.page.getByRole('button', { name: 'Log out' }).waitFor();
+    const cookie = (await a.context.cookies()).find((c) => c.name === 'parley_refresh');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/v1/auth/web' });
+    expect(await a.page.evaluate<string>('document.cookie')).not.toContain('parley_refresh');
+    await openChat(a.page, bob);
+    expect(await texts(a.page)).toEqual([
+      'hello bob, from the browser',
+      'hi alice, got it: see https://example.org/docs.',
+    ]);
+
+    // Log out ends it: the next reload asks to log in.
+    await a.page.getByRole('button', { name: 'Log out' }).click();
+    await a.page.getByRole('tab', { name: 'Log in' }).waitFor();
+    await a.page.reload();
+    await a.page.getByRole('tab', { name: 'Log in' }).waitFor();
+    await a.context.close();
+    await b.context.close();
+  });
+
+  it('keeps messages written offline in IndexedDB across a reload and sends them once, in order, when back online', async () => {
+    const alice = `wa_${suffix()}`;
+    const bob = `wb_${suffix()}`;
+    const a = await openApp(gateway1);
+    const b = await openApp(gateway2);
+    await register(a.page, alice);
+    await register(b.page, bob);
+    await startChat(b.page, alice);
+    await online(b.page);
+    await write(b.page, 'before going offline');
+    await b.page.locator('li.message.own[data-status="sent"]').waitFor();
+    // The app shell must be cached for a reload without network.
+    await b.page.evaluate('navigator.serviceWorker.ready.then(() => true)');
+
+    await b.context.setOffline(true);
+    await b.page.getByText('Offline: messages you write are kept').waitFor();
+    await screenshot(b.page, 'offline');
+    for (const n of [1, 2, 3]) await write(b.page, `offline ${n}`);
+    await expect(b.page.locator('li.message.own[data-status="pending"]').count()).resolves.toBe(3);
+
+    await b.page.reload();
+    await openChat(b.page, alice);
+    await b.page.locator('li.message.own[data-status="pending"]').nth(2).waitFor();
+    expect(
+      await b.page.locator('li.message.own[data-status="pending"] .text').allInnerTexts(),
+    ).toEqual(['offline 1', 'offline 2', 'offline 3']);
+
+    await b.context.setOffline(false);
+    await b.page
+      .locator('li.message.own[data-status="pending"]')
+      .first()
+      .waitFor({ state: 'detached', timeout: 30_000 });
+    await openChat(a.page, bob);
+    await shown(a.page, 'offline 3');
+    expect(await texts(a.page)).toEqual([
+      'before going offline',
+      'offline 1',
+      'offline 2',
+      'offline 3',
+    ]);
+    await a.context.close();
+    await b.context.close();
+  }, 90_000);
+
+  it('shows markup in a message and in a real name as text, and runs none of it', async () => {
+    const alice = `wa_${suffix()}`;
+    const mallory = `wm_${suffix()}`;
+    const payload = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+    const a = await openApp(gateway1);
+    const m = await openApp(gateway2);
+    await register(a.page, alice);
+    await register(m.page, mallory, `<b onmouseover="window.__pwned=3">Mallory</b>`);
+    await startChat(m.page, alice);
+    await write(m.page, payload);
+    await m.page.locator('li.message.own[data-status="sent"]').waitFor();
+
+    await a.page.getByLabel('Find people').fill(mallory);
+    await a.page.getByRole('button', { name: 'Search' }).click();
+    await a.page.getByText('<b onmouseover="window.__pwned=3">Mallory</b>').waitFor();
+    await openChat(a.page, mallory);
+    const shown = messages(a.page).filter({ hasText: payload });
+    await shown.waitFor();
+    await shown.hover();
+    await a.page.getByRole('list', { name: 'People found' }).getByText('Mallory').hover();
+    expect(await a.page.evaluate<unknown>('window.__pwned')).toBeUndefined();
+    expect(await a.page.locator('.messages img, .messages script, .results b').count()).toBe(0);
+    await a.context.close();
+    await m.context.close();
+  });
+
+  it('is served with a Content-Security-Policy that allows no inline script, and refuses a WebSocket from a foreign page', async () => {
+    const page = await browser.newPage();
+    const response = await page.goto(gateway1);
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(await page.locator('script:not([src])').count()).toBe(0);
+
+    // A page of another origin (the same gateway under another host name) holding a valid ticket.
+    const account = await createAccount(gateway1, 'fo');
+    const answer = await requestConnect(gateway1, account);
+    const foreign = gateway1.replace('127.0.0.1', 'localhost');
+    await page.goto(`${foreign}/health/live`);
+    const outcome = await page.evaluate(
+      (url) =>
+        new Promise<string>((resolve) => {
+          const socket = new WebSocket(url);
+          socket.onopen = () => resolve('open');
+          socket.onerror = () => resolve('refused');
+        }),
+      `${answer.body.url}?ticket=${answer.body.ticket}`,
+    );
+    expect(outcome).toBe('refused');
+    await page.close();
+  });
+
+  it('fits a phone: the list, then the conversation with a way back', async () => {
+    const alice = `wa_${suffix()}`;
+    const context = await browser.newContext({
+      viewport: { width: 390, height: 780 },
+      isMobile: true,
+    });
+    const page = await context.newPage();
+    await page.goto(gateway2);
+    await register(page, alice);
+    const b = await createAccount(gateway1, 'wp');
+    await startChat(page, b.username);
+    await expect(page.getByRole('navigation', { name: 'Chats' }).isVisible()).resolves.toBe(false);
+    await page.getByText('No messages yet').waitFor();
+    await write(page, 'hello from a phone');
+    await page.locator('li.message.own[data-status="sent"]').waitFor();
+    await expect(page.getByText('No messages yet').count()).resolves.toBe(0);
+    await screenshot(page, 'phone-conversation');
+    await page.getByRole('button', { name: 'Back to conversations' }).click();
+    await expect(page.getByRole('navigation', { name: 'Chats' }).isVisible()).resolves.toBe(true);
+    await context.close();
+  });
+
+  it('works from the keyboard alone: opens a chat, writes, and pages back through older messages with a day separator', async () => {
+    const reader = `wk_${suffix()}`;
+    const { context, page } = await openApp(gateway1);
+    await register(page, reader);
+    // 45 messages from someone else, before the reader opens the chat: more than one page.
+    const sender = await createAccount(gateway2, 'wk');
+    const socket = await ParleyTestClient.connect(gateway2, sender, 'seeder');
+    const texts45 = Array.from({ length: 45 }, (_, i) => `old ${String(i + 1).padStart(2, '0')}`);
+    for (const [i, text] of texts45.entries()) {
+      socket.send({ type: 'send', clientMsgId: `seed-${i}`, to: reader, text });
+      // The first send makes the conversation; the rest follow it.
+      if (i === 0) await socket.next((f) => f.type === 'ack');
+    }
+    for (let i = 1; i < texts45.length; i++) await socket.next((f) => f.type === 'ack');
+    socket.close();
+    await page
+      .getByRole('list', { name: 'Conversations' })
+      .getByRole('button', { name: `${sender.username}, 45 unread` })
+      .waitFor();
+    // This browser has had all 45 live. Once the server holds its delivered cursor, a reload
+    // starts with an empty timeline, and opening the chat loads the newest page only.
+    await deliveredTo(reader, 45);
+    await page.reload();
+    await page.locator('body').focus();
+    await tabTo(page, `${sender.username}, 45 unread`);
+    await page.keyboard.press('Enter');
+    await page.getByRole('region', { name: `Conversation with ${sender.username}` }).waitFor();
+    await shown(page, 'old 45');
+    // The first page only: the oldest are not there yet.
+    expect(await texts(page)).not.toContain('old 01');
+    // The composer has the focus: type and send with the keyboard.
+    await page.keyboard.type('typed without a mouse');
+    await page.keyboard.press('Enter');
+    await page.locator('li.message.own[data-status="sent"]').waitFor();
+
+    // Back to the message list (Shift+Tab from the composer) and to its top, until the oldest
+    // page is in.
+    await page.getByLabel('Message', { exact: true }).focus();
+    await page.keyboard.press('Shift+Tab');
+    for (let i = 0; i < 10 && !(await texts(page)).includes('old 01'); i++) {
+      await page.keyboard.press('Home');
+      await page.waitForTimeout(200);
+    }
+    expect(await texts(page)).toEqual([...texts45, 'typed without a mouse']);
+    await expect(page.getByRole('separator').allInnerTexts()).resolves.toEqual(['Today']);
+    await screenshot(page, 'older-pages');
+    await context.close();
+  });
+
+  it('is one device across tabs: a second tab takes the connection, the first offers "Use here" and takes it back', async () => {
+    const { context, page: first } = await openApp(gateway1);
+    await register(first, `wt_${suffix()}`);
+    await online(first);
+    const second = await context.newPage();
+    await second.goto(gateway1);
+    // The cookie resumes the session in the new tab; its socket replaces the first tab's (4003).
+    await second.getByRole('button', { name: 'Log out' }).waitFor();
+    await first.getByText('Parley is open in another window').waitFor();
+    await online(second);
+    await first.getByRole('button', { name: 'Use here' }).click();
+    await online(first);
+    await second.getByText('Parley is open in another window').waitFor();
+    await context.close();
+  });
+});

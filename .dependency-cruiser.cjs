@@ -54,11 +54,11 @@ module.exports = {
     {
       name: 'client-lib-is-browser-safe',
       comment:
-        'libs/client runs unchanged in a browser: it imports libs/protocol and zod; Node-only code (ws) lives in libs/client/src/node/ only.',
+        'libs/client runs unchanged in a browser: it imports libs/protocol, zod and @noble/hashes (pure-JS SHA-256); Node-only code (ws) lives in libs/client/src/node/ only.',
       severity: 'error',
       from: { path: '^libs/client/', pathNot: ['^libs/client/src/node/', SPECS] },
       to: {
-        pathNot: ['^libs/(client|protocol)/', '^node_modules/zod/'],
+        pathNot: ['^libs/(client|protocol)/', '^node_modules/zod/', '^node_modules/@noble/hashes/'],
       },
     },
     {

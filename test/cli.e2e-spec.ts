@@ -1,9 +1,9 @@
 import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAccount, TestAccount } from '@parley/testing';
+import { createAccount, ParleyTestClient, TestAccount } from '@parley/testing';
 import { testStack } from './support/test-stack';
 
 /**
@@ -185,6 +185,46 @@ describe('parley CLI (two terminals, two gateways)', () => {
     expect(chats.stdout).toContain(bob.username);
     expect(chats.stdout).toContain(`${bob.username}: hi alice`);
   });
+
+  it('`parley sync` syncs until this device agrees with the server, says what it got, and exits 0', async () => {
+    const sync = () => {
+      const run = spawnSync(process.execPath, [MAIN, 'sync'], {
+        env: cliEnv(stack.gateways[1], bobDir),
+        encoding: 'utf8',
+        timeout: 90_000,
+      });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      return run.stdout;
+    };
+    // Bob's chat left his state: one conversation, in agreement.
+    expect(sync()).toContain(
+      'In agreement with the server: 1 conversation (0 new messages, 1 round).',
+    );
+
+    // Alice writes three while Bob is away: the next sync brings exactly those.
+    const socket = await ParleyTestClient.connect(stack.gateways[0], alice);
+    for (const n of [1, 2, 3]) {
+      socket.send({ type: 'send', clientMsgId: `away-${n}`, to: bob.username, text: `away ${n}` });
+      await socket.next((f) => f.type === 'ack' && f.clientMsgId === `away-${n}`);
+    }
+    socket.close();
+    expect(sync()).toContain('(3 new messages, 2 rounds)');
+    expect(sync()).toContain('(0 new messages, 1 round)');
+
+    // The state file holds no message text; a tampered one is reset by the server.
+    const statesFile = join(bobDir, `states-${bob.id}.json`);
+    expect(statSync(statesFile).mode & 0o777).toBe(0o600);
+    const stored = readFileSync(statesFile, 'utf8');
+    expect(stored).not.toContain('away 1');
+    const parsed = JSON.parse(stored) as {
+      conversations: Record<string, { window: { textSha256: string }[] }>;
+    };
+    for (const c of Object.values(parsed.conversations)) c.window[0].textSha256 = '0'.repeat(64);
+    writeFileSync(statesFile, JSON.stringify(parsed));
+    expect(sync()).toContain('1 reset from the server');
+    expect(sync()).toContain('(0 new messages, 1 round)');
+  }, 120000);
 
   it('`parley logout` in one terminal ends the chat open in another: its socket is closed and it says why', async () => {
     const chatRun = new PtyRun(

@@ -1,5 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { DOCUMENTED_CLOSE_CODES, type ErrorFrame, type ServerFrame } from '@parley/protocol';
+import {
+  DOCUMENTED_CLOSE_CODES,
+  EMPTY_STATE_DIGEST,
+  type ErrorFrame,
+  type ServerFrame,
+} from '@parley/protocol';
 import { createAccount, ParleyTestClient, TestAccount } from '@parley/testing';
 import { FuzzPayload, Json, Mutator, seededRandom } from './support/fuzz-mutator';
 import { testStack } from './support/test-stack';
@@ -65,6 +70,16 @@ describe(`protocol fuzzing (seed ${SEED}; replay with FUZZ_SEED=${SEED})`, () =>
       { type: 'send', clientMsgId: randomUUID(), to: bob.username, text: 'hi bob' },
       { type: 'sync', ref: 's', limit: 10 },
       { type: 'sync', after: 'eyJjIjoiMTc2MzkwMDAwMDAwMC0wIiwicyI6MH0', limit: 500 },
+      {
+        type: 'sync.states',
+        ref: 'st',
+        states: [
+          { conversationId, lastSeq: 1, digest: EMPTY_STATE_DIGEST },
+          { conversationId: `${conversationId.slice(0, -1)}0`, tail: true },
+        ],
+        complete: true,
+        last: true,
+      },
       { type: 'delivered', conversationId, seq: 1 },
       { type: 'read', ref: 'rd', conversationId, seq: 1 },
       { type: 'history', conversationId, beforeSeq: 2, limit: 5 },

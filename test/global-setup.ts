@@ -8,7 +8,12 @@ import { ConsumerGroup } from '../libs/common/src/contracts/topics';
 import { canConnect } from '../tools/stack/preflight';
 import type * as Launcher from '../tools/stack/stack-launcher';
 import { BlockableProxy } from './support/blockable-proxy';
-import { TEST_GATEWAY_ENV, TEST_STACK_FILE, TestStack } from './support/test-stack';
+import {
+  TEST_CONSUMER_ENV,
+  TEST_GATEWAY_ENV,
+  TEST_STACK_FILE,
+  TestStack,
+} from './support/test-stack';
 
 declare global {
   var __PARLEY_STACK__: Launcher.RunningStack | undefined;
@@ -69,7 +74,12 @@ export default async function globalSetup(): Promise<void> {
     // Tests simulate many client addresses with X-Forwarded-For from loopback.
     trustProxy: 'loopback',
     exemptLoopbackFromRegistrationLimit: true,
-    extraEnv: { gateway: TEST_GATEWAY_ENV },
+    extraEnv: {
+      gateway: TEST_GATEWAY_ENV,
+      session: TEST_CONSUMER_ENV,
+      presence: TEST_CONSUMER_ENV,
+      storage: TEST_CONSUMER_ENV,
+    },
     storageDatabaseUrl: storageDatabaseUrl.toString(),
     logDir,
     say,

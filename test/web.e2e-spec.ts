@@ -95,6 +95,24 @@ async function tabTo(page: Page, label: string): Promise<void> {
   throw new Error(`Tab never reached ${label}`);
 }
 
+/** Waits until the page's conversation states (IndexedDB) hold some conversation up to `seq`. */
+async function heldInBrowser(page: Page, seq: number): Promise<void> {
+  const read = `new Promise((resolve, reject) => {
+    const open = indexedDB.open('parley');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const all = open.result.transaction('states').objectStore('states').getAll();
+      all.onsuccess = () => resolve(all.result.flatMap((user) => Object.values(user).map((c) => c.lastSeq)));
+    };
+  })`;
+  for (let i = 0; i < 100; i++) {
+    const held = await page.evaluate<number[]>(read);
+    if (held.some((n) => n >= seq)) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`the browser never held a conversation up to ${seq}`);
+}
+
 /** Waits until the server's delivered cursor of `username`'s device reaches `seq`. */
 async function deliveredTo(username: string, seq: number): Promise<void> {
   const db = new Client({ connectionString: stack.databaseUrl });
@@ -302,8 +320,10 @@ describe('the web client', () => {
       .getByRole('list', { name: 'Conversations' })
       .getByRole('button', { name: `${sender.username}, 45 unread` })
       .waitFor();
-    // This browser has had all 45 live. Once the server holds its delivered cursor, a reload
-    // starts with an empty timeline, and opening the chat loads the newest page only.
+    // This browser has had all 45 live. Once its conversation state is saved (IndexedDB) and the
+    // server holds its delivered cursor, a reload syncs nothing (the states agree) and starts with
+    // an empty timeline: opening the chat loads the newest page only.
+    await heldInBrowser(page, 45);
     await deliveredTo(reader, 45);
     await page.reload();
     await page.locator('body').focus();

@@ -5,6 +5,8 @@ import { provisionAccounts, userName } from './accounts';
 import { runConnect } from './connect.workload';
 import { hostPort, isLoopbackUrl } from './loopback';
 import { runPairs } from './pairs.workload';
+import { appendJsonLine, formatSyncTable } from './report';
+import { runSync } from './sync.workload';
 import type { StackProcessFilter } from './process-stats';
 import { WorkerPool } from './worker-pool';
 
@@ -12,7 +14,7 @@ import { WorkerPool } from './worker-pool';
  * `npm run loadtest -- <pairs|connect> [options]`: a load generator for a running Parley stack on
  * this machine. See docs/LOADTEST.md for the workloads, every option and every reported column.
  */
-const USAGE = `usage: npm run loadtest -- <pairs|connect> [options]
+const USAGE = `usage: npm run loadtest -- <pairs|connect|sync> [options]
 
 common:
   --gateways URLS          comma-separated gateway HTTP URLs (default http://127.0.0.1:3000,http://127.0.0.1:3001)
@@ -38,6 +40,12 @@ connect:
   --connect-concurrency N  connects in flight per worker (default 100)
   --connect-rate R         target connects/s over all workers (default 0: as fast as possible)
   --hold S                 seconds to hold the sockets before measuring memory and closing (default 5)
+sync (a benchmark of sync v2; users = --conversations + 1):
+  --conversations N        conversations the reader's device holds (default 1000)
+  --seed-messages N        messages each conversation holds at least (default 10; seeded once)
+  --behind N               messages written to the reader while it is away (default 10000)
+  --behind-conversations K over this many of its conversations (default 50)
+  --repeat N               syncs measured in agreement (default 5)
 `;
 
 const LIMITS = {
@@ -102,6 +110,11 @@ async function main(): Promise<number> {
       'connect-concurrency': { type: 'string' },
       'connect-rate': { type: 'string' },
       hold: { type: 'string' },
+      conversations: { type: 'string' },
+      'seed-messages': { type: 'string' },
+      behind: { type: 'string' },
+      'behind-conversations': { type: 'string' },
+      repeat: { type: 'string' },
       password: { type: 'string', default: 'loadtest-password-not-a-secret' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -111,7 +124,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const workload = positionals[0];
-  if (workload !== 'pairs' && workload !== 'connect') fail('the workload must be pairs or connect');
+  if (workload !== 'pairs' && workload !== 'connect' && workload !== 'sync')
+    fail('the workload must be pairs, connect or sync');
 
   const gateways = values.gateways
     .split(',')
@@ -126,13 +140,18 @@ async function main(): Promise<number> {
     workload === 'connect'
       ? int(values.connections, 10_000, 'connections', 1, LIMITS.connections)
       : 0;
-  const users = int(
-    values.users,
-    workload === 'connect' ? Math.min(connections, 1000) : 1000,
-    'users',
-    workload === 'pairs' ? 2 : 1,
-    LIMITS.users,
-  );
+  const syncConversations =
+    workload === 'sync' ? int(values.conversations, 1000, 'conversations', 1, 10_000) : 0;
+  const users =
+    workload === 'sync'
+      ? syncConversations + 1
+      : int(
+          values.users,
+          workload === 'connect' ? Math.min(connections, 1000) : 1000,
+          'users',
+          workload === 'pairs' ? 2 : 1,
+          LIMITS.users,
+        );
   if (users < workers && workload === 'pairs') fail('--users must be at least --workers');
 
   const log = (line: string) =>
@@ -174,6 +193,29 @@ async function main(): Promise<number> {
   log(
     `accounts ready in ${(stats.elapsedMs / 1000).toFixed(1)} s: ${stats.cached} cached, ${stats.refreshed} refreshed, ${stats.loggedIn} logged in (${stats.registered} new); cache ${cacheFile}`,
   );
+
+  if (workload === 'sync') {
+    const behindConversations = int(
+      values['behind-conversations'],
+      Math.min(50, syncConversations),
+      'behind-conversations',
+      1,
+      syncConversations,
+    );
+    const report = await runSync({
+      gateways,
+      accounts,
+      conversations: syncConversations,
+      seedMessages: int(values['seed-messages'], 10, 'seed-messages', 1, 1000),
+      behind: int(values.behind, 10_000, 'behind', 0, 1_000_000),
+      behindConversations,
+      repeat: int(values.repeat, 5, 'repeat', 1, 100),
+      log,
+    });
+    process.stdout.write(`${formatSyncTable(report)}\n`);
+    if (values.out) appendJsonLine(values.out, report);
+    return 0;
+  }
 
   const gatewayPorts = gateways.map((g) => Number(hostPort(g).split(':')[1]));
   const base = Math.min(...gatewayPorts);

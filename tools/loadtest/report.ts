@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LatencySummary } from './histogram';
 import type { ProcessStat } from './process-stats';
+import type { SyncMeasurement, SyncReport } from './sync.workload';
 
 /** What one step of a workload measured: printed as a table and written as one JSON line. */
 export interface PairsStepReport {
@@ -75,7 +76,7 @@ export interface ConnectReport {
   processes: ProcessStat[];
 }
 
-export type StepReport = PairsStepReport | ConnectReport;
+export type StepReport = PairsStepReport | ConnectReport | SyncReport;
 
 export function appendJsonLine(file: string, report: StepReport): void {
   mkdirSync(dirname(file), { recursive: true });
@@ -220,4 +221,28 @@ export function formatConnectTable(r: ConnectReport): string {
     ]),
   );
   return [summary, '', memory, '', formatProcessTable([['ramp', r.processes]])].join('\n');
+}
+
+/** The sync workload: each measured sync, one row. */
+export function formatSyncTable(report: SyncReport): string {
+  const row = (name: string, m: SyncMeasurement): Array<string | number> => [
+    name,
+    m.wallMs,
+    m.serverMs,
+    m.serverQueries,
+    m.rounds,
+    m.messages,
+    m.bytesSent,
+    m.bytesReceived,
+  ];
+  return renderTable(
+    ['sync', 'wall ms', 'server ms', 'queries', 'rounds', 'messages', 'bytes out', 'bytes in'],
+    [
+      ...report.agreement.map((m, i) => row(`${report.conversations} in agreement #${i + 1}`, m)),
+      row(
+        `${report.behind.behindMessages} behind in ${report.behind.behindConversations}`,
+        report.behind,
+      ),
+    ],
+  );
 }

@@ -1,5 +1,12 @@
-import { ApiClient, ApiError, MemoryCredentialsStore } from '@parley/client';
-import { type ConnectAnswer, decodeServerFrame, type ServerFrame } from '@parley/protocol';
+import { ApiClient, ApiError, ConversationStates, MemoryCredentialsStore } from '@parley/client';
+import {
+  type ConnectAnswer,
+  type ConversationState,
+  decodeServerFrame,
+  type ServerFrame,
+  SYNC_STATES_PER_FRAME,
+  type TailRequest,
+} from '@parley/protocol';
 import WebSocket from 'ws';
 import { mapLimit } from './accounts';
 import { Histogram } from './histogram';
@@ -33,6 +40,8 @@ interface Client {
   lastSeq: Map<string, number>;
   /** conversationId → seq to report in the next `delivered` frame. */
   pendingCursor: Map<string, number>;
+  /** Runs sync v2 again on the open socket (the server asked: `sync.required`). */
+  resync?: () => void;
 }
 
 interface Pending {
@@ -122,7 +131,9 @@ function connectClient(client: Client): Promise<void> {
     // The client library's connect flow (directory + ticket); the socket loop stays lean here.
     let answer: ConnectAnswer;
     try {
-      answer = await apiOf(client).connect(client.deviceId);
+      // With sync on connect the socket asks for ordered resume (sync v2): live pushes are held
+      // until its sync converges.
+      answer = await apiOf(client).connect(client.deviceId, init.syncOnConnect ? 'v2' : undefined);
     } catch (error) {
       throw new Error(`connect_${connectFailure(error)}`);
     }
@@ -135,7 +146,7 @@ function connectClient(client: Client): Promise<void> {
     // One listener for the socket's life, so no frame is missed between hello, sync and live.
     let phase: 'hello' | 'sync' | 'live' = 'hello';
     let onHello: (frame: ServerFrame) => void = () => undefined;
-    let onSyncPage: (frame: ServerFrame) => void = () => undefined;
+    let onSyncFrame: (frame: ServerFrame) => void = () => undefined;
     ws.on('message', (data: Buffer) => {
       const raw = data.toString();
       if (phase === 'live') return onFrame(client, raw);
@@ -143,7 +154,7 @@ function connectClient(client: Client): Promise<void> {
       if (!decoded.ok) return countError(`bad_frame_${decoded.reason}`);
       const frame = decoded.frame;
       if (phase === 'hello') return onHello(frame);
-      if (frame.type === 'sync.page' || frame.type === 'error') return onSyncPage(frame);
+      if (frame.type.startsWith('sync.') || frame.type === 'error') return onSyncFrame(frame);
       return onFrame(client, raw);
     });
     await new Promise<void>((resolve, reject) => {
@@ -179,37 +190,96 @@ function connectClient(client: Client): Promise<void> {
       if (!closing) countError(`ws_closed_${code}`);
     });
     client.ws = ws;
-    if (init.syncOnConnect) {
-      // `sync` until `done`, like a real client after hello, then report the delivered cursors.
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('ws_sync_timeout')), 30_000);
-        onSyncPage = (frame) => {
-          if (frame.type === 'error') {
-            clearTimeout(timer);
-            ws.terminate();
-            const retryable = ['unavailable', 'overloaded'].includes(String(frame.code));
-            const status = retryable ? 503 : 0;
-            return reject(new Error(`sync_error_${status}_${frame.code}`));
-          }
-          if (frame.type !== 'sync.page') return;
-          for (const m of frame.messages) {
-            const last = client.lastSeq.get(m.conversationId) ?? 0;
-            if (m.seq > last) client.lastSeq.set(m.conversationId, m.seq);
-            client.pendingCursor.set(m.conversationId, Math.max(m.seq, last));
-          }
-          if (!frame.done) {
-            ws.send(JSON.stringify({ type: 'sync', after: frame.next, limit: 500 }));
-            return;
-          }
-          clearTimeout(timer);
-          phase = 'live';
-          flushCursors(client);
-          resolve();
-        };
-        ws.send(JSON.stringify({ type: 'sync', limit: 500 }));
-      });
-    }
+    const listen = (handler: (frame: ServerFrame) => void) => (onSyncFrame = handler);
+    if (init.syncOnConnect) await syncV2(client, ws, listen);
+    phase = 'live';
+    client.resync = () => {
+      if (phase !== 'live') return;
+      phase = 'sync';
+      syncV2(client, ws, listen).then(
+        () => (phase = 'live'),
+        () => countError('resync_failed'),
+      );
+    };
   })();
+}
+
+/**
+ * Sync v2 after hello, as a real client that holds nothing does: a complete round of no states,
+ * the tails of the conversations the server lists, then their states until a round converges
+ * (the socket's held live pushes are released then). Resolves when converged.
+ */
+function syncV2(
+  client: Client,
+  ws: WebSocket,
+  listen: (handler: (frame: ServerFrame) => void) => void,
+): Promise<void> {
+  const states = new ConversationStates();
+  const sendRound = (items: readonly (ConversationState | TailRequest)[], complete: boolean) => {
+    const pages = Math.max(1, Math.ceil(items.length / SYNC_STATES_PER_FRAME));
+    for (let i = 0; i < pages; i++) {
+      const page = items.slice(i * SYNC_STATES_PER_FRAME, (i + 1) * SYNC_STATES_PER_FRAME);
+      ws.send(
+        JSON.stringify({
+          type: 'sync.states',
+          ref: 'sync',
+          states: page,
+          complete,
+          last: i === pages - 1,
+        }),
+      );
+    }
+  };
+  const heldUpTo = (conversationId: string, seq: number) => {
+    const last = client.lastSeq.get(conversationId) ?? 0;
+    if (seq > last) client.lastSeq.set(conversationId, seq);
+    client.pendingCursor.set(conversationId, Math.max(seq, last));
+  };
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('ws_sync_timeout')), 30_000);
+    const touched = new Set<string>();
+    listen((frame) => {
+      switch (frame.type) {
+        case 'error': {
+          clearTimeout(timer);
+          ws.terminate();
+          const retryable = ['unavailable', 'overloaded'].includes(String(frame.code));
+          return reject(new Error(`sync_error_${retryable ? 503 : 0}_${frame.code}`));
+        }
+        case 'sync.messages':
+          for (const m of frame.messages) {
+            states.observe(m);
+            touched.add(m.conversationId);
+            heldUpTo(m.conversationId, m.seq);
+          }
+          return;
+        case 'sync.reset':
+          states.reset(frame.conversationId, frame.lastSeq, frame.messages);
+          touched.add(frame.conversationId);
+          heldUpTo(frame.conversationId, frame.lastSeq);
+          return;
+        case 'sync.done': {
+          if (frame.converged) {
+            clearTimeout(timer);
+            flushCursors(client);
+            return resolve();
+          }
+          const next = new Map<string, ConversationState | TailRequest>();
+          for (const id of [...frame.behind, ...frame.reset, ...touched]) {
+            if (!frame.gone.includes(id)) next.set(id, states.state(id));
+          }
+          for (const u of frame.unknown) {
+            next.set(u.conversationId, { conversationId: u.conversationId, tail: true });
+          }
+          touched.clear();
+          return sendRound([...next.values()], false);
+        }
+        default:
+          return;
+      }
+    });
+    sendRound([], true);
+  });
 }
 
 let connectedUpTo = 0;
@@ -317,6 +387,10 @@ function onFrame(client: Client, raw: string): void {
     }
     case 'message':
       return onMessage(client, frame.message);
+    case 'sync.required':
+      // The gateway could not keep this socket's pushes in order: a healthy run never sees it.
+      countError(`sync_required_${frame.reason}`);
+      return client.resync?.();
     case 'error': {
       countError(`error_${frame.code}`);
       if (frame.clientMsgId) pending.delete(frame.clientMsgId);

@@ -75,14 +75,8 @@ async function up(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => shutdown(signal));
   }
-  for (const s of stack.services) {
-    s.process.once('exit', (code) => {
-      if (!stopping) {
-        say(`${s.name} exited unexpectedly (code ${code}); see ${logDir}/${s.name}.log`);
-        shutdown('service exit');
-      }
-    });
-  }
+  // A service that exits is restarted by the launcher's supervisor, which says so; the stack stays
+  // up until a signal stops it.
 }
 
 if (require.main === module) {

@@ -1,9 +1,17 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  rmSync,
+  writeFileSync,
+  WriteStream,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensureDatabase } from '@parley/common';
 import { createTopics } from '../kafka/create-topics';
 import { preflight } from './preflight';
+import { ServiceSupervisor } from './service-supervisor';
 import {
   defineStack,
   SERVICE_NODE_FLAGS,
@@ -37,8 +45,14 @@ export interface LaunchOptions extends StackOptions {
 
 export interface RunningService extends ServiceDefinition {
   url: string;
+  /** The service's current process: a restart replaces it (stop() stops whichever runs). */
   process: ChildProcess;
+  /** How many times the supervisor restarted the service since the stack came up. */
+  restarts: number;
+  /** Every process of the service appends to this one log file. */
   log: WriteStream;
+  /** `<logDir>/<name>.pid`: the current process's pid, rewritten on every (re)start. */
+  pidFile: string;
 }
 
 export interface RunningStack {
@@ -77,7 +91,10 @@ async function waitReady(service: RunningService, deadline: number): Promise<voi
 
 function stopProcess(child: ChildProcess, timeoutMs: number): Promise<void> {
   return new Promise((resolveStop) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
+    // No pid: it never started (the spawn failed), so no 'exit' will come.
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
+      return resolveStop();
+    }
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('exit', () => {
       clearTimeout(timer);
@@ -90,7 +107,9 @@ function stopProcess(child: ChildProcess, timeoutMs: number): Promise<void> {
 /**
  * Brings the stack up: checks PostgreSQL/Redis, starts Kafka (or reuses a running broker),
  * creates the topics, makes sure the database exists, starts every service (each service runs
- * its own migrations), and waits until every one reports ready.
+ * its own migrations), and waits until every one reports ready. From then on a service whose
+ * process exits is restarted (ServiceSupervisor) until stop(). Each service's current pid is in
+ * `<logDir>/<name>.pid`.
  */
 export async function launchStack(options: LaunchOptions): Promise<RunningStack> {
   const say = options.say ?? ((line: string) => process.stdout.write(`[stack] ${line}\n`));
@@ -122,29 +141,54 @@ export async function launchStack(options: LaunchOptions): Promise<RunningStack>
     ...SERVICE_NODE_FLAGS,
     ...(process.env.PARLEY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
   ];
-  const services: RunningService[] = defineStack(options).map((def) => {
-    const log = createWriteStream(join(options.logDir, `${def.name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, def.entry)], {
+  /** Starts one process of the service, appending its output to the log, and records its pid. */
+  const spawnService = (
+    service: Pick<RunningService, 'name' | 'entry' | 'env' | 'log' | 'pidFile'>,
+  ) => {
+    const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, service.entry)], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', ...def.env },
+      env: { PATH: process.env.PATH ?? '', ...service.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     for (const stream of [child.stdout, child.stderr]) {
       stream?.on('data', (chunk: Buffer) => {
-        log.write(chunk);
+        service.log.write(chunk);
         if (options.echo) options.echo.write(chunk);
       });
     }
-    return { ...def, url: `http://${options.host}:${def.port}`, process: child, log };
+    child.on('error', (err) => say(`${service.name}: ${err.message}`));
+    if (child.pid !== undefined) writeFileSync(service.pidFile, `${child.pid}\n`);
+    return child;
+  };
+  const startedAt = Date.now();
+  const services: RunningService[] = defineStack(options).map((def) => {
+    const log = createWriteStream(join(options.logDir, `${def.name}.log`), { flags: 'a' });
+    const pidFile = join(options.logDir, `${def.name}.pid`);
+    const child = spawnService({ ...def, log, pidFile });
+    return {
+      ...def,
+      url: `http://${options.host}:${def.port}`,
+      process: child,
+      restarts: 0,
+      log,
+      pidFile,
+    };
   });
+  const supervisor = new ServiceSupervisor<RunningService>(spawnService, say);
 
   const stop = async (stopOptions?: { stopKafka?: boolean }) => {
+    // No restart from here on: a pending one is cancelled, an exit during the stop is final.
+    supervisor.stop();
     // Gateways first (no new traffic), then the consumers, which drain and commit before exiting.
     const gateways = services.filter((s) => s.kind === 'gateway');
     const rest = services.filter((s) => s.kind !== 'gateway');
     await Promise.all(gateways.map((s) => stopProcess(s.process, 15000)));
     await Promise.all(rest.map((s) => stopProcess(s.process, 15000)));
-    for (const s of services) s.log.end();
+    for (const s of services) {
+      s.log.end();
+      // A stale pid could name an unrelated process later.
+      rmSync(s.pidFile, { force: true });
+    }
     if (kafkaStartedHere && stopOptions?.stopKafka !== false) kafkaScript(['stop'], kafkaEnv);
   };
 
@@ -155,5 +199,8 @@ export async function launchStack(options: LaunchOptions): Promise<RunningStack>
     await stop();
     throw err;
   }
+  // Supervised from here: an exit during start-up fails the launch above instead (a service that
+  // cannot start would otherwise be restarted until the deadline).
+  for (const s of services) supervisor.watch(s, startedAt);
   return { services, kafkaStartedHere, stop };
 }

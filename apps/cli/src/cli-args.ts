@@ -45,7 +45,9 @@ export const USAGE = `usage: parley [--server URL] <command>
   users <prefix>                                         find people by username prefix
   chats                                                  conversations, newest first, with unread counts
   chat <username>                                        open a chat (/quit, Ctrl-C or Ctrl-D to leave)
+  sync                                                   connect, sync until this device agrees with the server, disconnect
 
 environment: PARLEY_SERVER (default http://127.0.0.1:3000), PARLEY_CONFIG_DIR
-(default $XDG_CONFIG_HOME/parley or ~/.config/parley), PARLEY_PASSWORD (for scripts)
+(default $XDG_CONFIG_HOME/parley or ~/.config/parley), PARLEY_PASSWORD (for scripts),
+PARLEY_SYNC_TIMEOUT_MS (how long "parley sync" may take; default 60000)
 `;

@@ -14,6 +14,7 @@ import {
 import { chatCommand } from './commands/chat.command';
 import { chatsCommand } from './commands/chats.command';
 import { contactsCommand, usersCommand } from './commands/people.commands';
+import { SyncFailed, syncCommand } from './commands/sync.command';
 
 type Command = (ctx: CommandContext, args: string[]) => Promise<void>;
 
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   users: usersCommand,
   chats: chatsCommand,
   chat: chatCommand,
+  sync: syncCommand,
 };
 
 /** `parley` entry point: returns the process exit code. */
@@ -73,7 +75,12 @@ function describeError(e: unknown): string {
   if (e instanceof OfflineError)
     return `offline: ${e.message}. Is the server running? (--server or PARLEY_SERVER)`;
   if (e instanceof NotLoggedInError) return `${e.message}: run \`parley login\``;
-  if (e instanceof NotLoggedIn || e instanceof UsageError || e instanceof ChatError)
+  if (
+    e instanceof NotLoggedIn ||
+    e instanceof UsageError ||
+    e instanceof ChatError ||
+    e instanceof SyncFailed
+  )
     return e.message;
   return e instanceof Error ? `error: ${e.message}` : 'error';
 }

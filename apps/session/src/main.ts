@@ -19,6 +19,7 @@ async function main(): Promise<void> {
       clientId: SESSION_SERVICE,
       brokers: config.KAFKA_BROKERS,
       groupId: ConsumerGroup.Session,
+      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     }),
   });
 }

@@ -9,6 +9,7 @@ import {
 import { KafkaModule, KafkaReadinessCheck } from '@parley/kafka';
 import type { StorageConfig } from './config/storage.config';
 import { CursorsModule } from './cursors/cursors.module';
+import { FailpointsModule } from './failpoints/failpoints.module';
 import { MessagesModule } from './messages/messages.module';
 import { STORAGE_MIGRATIONS } from './migrations';
 
@@ -39,6 +40,8 @@ export function createAppModule(config: StorageConfig): Type<unknown> {
         service: STORAGE_SERVICE,
         checks: [KafkaReadinessCheck, DatabaseReadinessCheck],
       }),
+      // Test hook (docs/OPERATIONS.md): armable only under NODE_ENV=test.
+      FailpointsModule.forRoot({ armable: config.NODE_ENV === 'test' }),
       MessagesModule,
       CursorsModule,
     ],

@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     transport: new KafkaBatchTransport({
       clientId: STORAGE_SERVICE,
       brokers: config.KAFKA_BROKERS,
+      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
       groupId: ConsumerGroup.Storage,
     }),
   });

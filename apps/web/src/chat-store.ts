@@ -69,6 +69,12 @@ export class ChatStore {
       if (this.openId) this.askHistory(this.openId);
     });
     events.on('message', ({ message }) => this.take(message));
+    events.on('reset', ({ conversationId, messages }) => {
+      this.timeline(conversationId).resetStored(conversationId, messages);
+      const newest = messages.at(-1);
+      if (newest) this.bump(newest);
+      this.changed();
+    });
     events.on('history', (page) => {
       const timeline = this.timeline(page.conversationId);
       for (const message of page.messages) timeline.addStored(message);

@@ -9,6 +9,7 @@ import {
 import { CloseCode, type RegisterBody } from '@parley/protocol';
 import { ChatStore } from './chat-store';
 import { IdbOutboxStore } from './storage/idb-outbox.store';
+import { IdbConversationStateStore } from './storage/idb-state.store';
 import { deviceId, lastUser, type LastUser, rememberUser } from './storage/local';
 
 export type Phase =
@@ -41,7 +42,10 @@ export class WebSession {
     addEventListener('offline', () => this.chat?.client.pause('offline'));
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') this.chat?.visible();
+      // A tab going away writes its conversation states now, not a moment later.
+      else void this.chat?.client.flush();
     });
+    addEventListener('pagehide', () => void this.chat?.client.flush());
   }
 
   get current(): Phase {
@@ -89,7 +93,12 @@ export class WebSession {
     const chat = this.chat;
     chat?.stop();
     await this.api.logout().catch(() => undefined);
-    if (chat) await new IdbOutboxStore(chat.me.userId).clear().catch(() => undefined);
+    if (chat) {
+      await Promise.all([
+        new IdbOutboxStore(chat.me.userId).clear(),
+        new IdbConversationStateStore(chat.me.userId).clear(),
+      ]).catch(() => undefined);
+    }
     rememberUser(undefined);
     this.set({ kind: 'signed-out' });
   }
@@ -115,8 +124,13 @@ export class WebSession {
       api: this.api,
       deviceId: deviceId(),
       sockets: (url) => new WebSocket(url),
+      sync: 'v2',
     });
-    const client = new ParleyClient({ connection, outbox: new IdbOutboxStore(user.userId) });
+    const client = new ParleyClient({
+      connection,
+      outbox: new IdbOutboxStore(user.userId),
+      states: new IdbConversationStateStore(user.userId),
+    });
     const chat = new ChatStore(user, this.api, client);
     client.events.on('state', (state) => {
       if (state.kind === 'stopped' && state.code === CloseCode.SessionEnded) {

@@ -175,8 +175,12 @@ export class ApiClient {
 
   // --- directory ---
 
-  connect(deviceId: string): Promise<ConnectAnswer> {
-    return this.authed('POST', '/v1/connect', connectAnswerSchema, { deviceId });
+  /** A gateway and a ticket for this device; `sync: 'v2'` asks for ordered resume (see PROTOCOL.md). */
+  connect(deviceId: string, sync?: 'v2'): Promise<ConnectAnswer> {
+    return this.authed('POST', '/v1/connect', connectAnswerSchema, {
+      deviceId,
+      ...(sync ? { sync } : {}),
+    });
   }
 
   // --- people ---

@@ -43,6 +43,11 @@ export interface ConnectionOptions {
   api: ApiClient;
   deviceId: string;
   sockets: WebSocketFactory;
+  /**
+   * `v2` (ParleyClient's sync): ask the gateway to hold live pushes on each new socket until its
+   * first sync round converges (ordered resume). Leave it out for a socket that never syncs.
+   */
+  sync?: 'v2';
   /** Jitter source (tests pass a fixed one). */
   random?: () => number;
 }
@@ -103,7 +108,7 @@ export class Connection {
     if (this.stopped) return;
     this.setState({ kind: 'connecting', attempt: this.attempt });
     try {
-      const answer = await this.options.api.connect(this.options.deviceId);
+      const answer = await this.options.api.connect(this.options.deviceId, this.options.sync);
       if (this.stopped) return;
       const urls = [answer.url, ...answer.backups.filter((u) => u !== answer.url)];
       this.options.api.setFallbacks(

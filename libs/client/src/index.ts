@@ -13,6 +13,6 @@ export * from './api-client';
 export * from './socket';
 export * from './connection';
 export * from './outbox';
-export * from './delivered-cursor';
+export * from './conversation-states';
 export * from './parley-client';
 export * from './timeline';

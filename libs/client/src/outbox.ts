@@ -79,6 +79,10 @@ export class OutboxQueue {
     return this.entries.some((e) => e.clientMsgId === clientMsgId);
   }
 
+  get(clientMsgId: string): OutboxEntry | undefined {
+    return this.entries.find((e) => e.clientMsgId === clientMsgId);
+  }
+
   add(entry: OutboxEntry): Promise<Outbox> {
     return this.change((box) => addEntry(box, entry));
   }

@@ -1,6 +1,20 @@
-import { type DeliveredMessage, ErrorCode, type SendFrame } from '@parley/protocol';
-import { FakeConnection } from '@parley/testing/fake-connection';
-import { ParleyClient, ParleyClientEvents, SendRefusedError } from './parley-client';
+import {
+  type DeliveredMessage,
+  EMPTY_STATE_DIGEST,
+  ErrorCode,
+  type SendFrame,
+  stateDigest,
+  stateEntryOf,
+  type SyncStatesFrame,
+} from '@parley/protocol';
+import { FakeConnection, syncDoneFrame } from '@parley/testing/fake-connection';
+import { MemoryConversationStateStore, sha256 } from './conversation-states';
+import {
+  ParleyClient,
+  type ParleyClientEvents,
+  type ParleyClientOptions,
+  SendRefusedError,
+} from './parley-client';
 import { MemoryOutboxStore } from './stores';
 
 const C = '1763900000000-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
@@ -19,18 +33,19 @@ const message = (seq: number, over: Partial<DeliveredMessage> = {}): DeliveredMe
 });
 
 /** A client over a fake connection: the test plays the server and reads what was sent. */
-async function setup() {
+async function setup(options: Partial<ParleyClientOptions> = {}) {
   const server = new FakeConnection({ userId: ME, username: 'alice' });
   const store = new MemoryOutboxStore();
   let id = 0;
   const client = new ParleyClient({
+    ...options,
     connection: server,
     outbox: store,
     messageMaxLength: 20,
     newId: () => `m-${++id}`,
   });
   const seen: { [K in keyof ParleyClientEvents]?: ParleyClientEvents[K][] } = {};
-  for (const type of ['message', 'ack', 'send-failed', 'synced', 'notice'] as const) {
+  for (const type of ['message', 'ack', 'send-failed', 'synced', 'notice', 'reset'] as const) {
     client.events.on(type, (e) => ((seen[type] ??= []) as unknown[]).push(e));
   }
   await client.start();
@@ -131,38 +146,175 @@ describe('ParleyClient: sending', () => {
   });
 });
 
-describe('ParleyClient: receiving', () => {
-  it('syncs on every hello until done and emits each stored message once, whatever path brings it', async () => {
+describe('ParleyClient: receiving (sync v2)', () => {
+  const D = '1763900000000-dddddddddddddddddddddddddddddddd';
+  const stateOf = (frame: SyncStatesFrame | undefined) =>
+    frame?.states.map((s) =>
+      'lastSeq' in s
+        ? `${s.conversationId.slice(-1)}@${s.lastSeq}`
+        : `${s.conversationId.slice(-1)}:tail`,
+    );
+
+  it('starts every hello with a complete round of the states it holds, then sends the outbox', async () => {
+    const t = await setup();
+    t.client.send({ conversationId: C }, 'queued');
+    t.server.hello();
+    expect(t.sent.map((f) => f.type)).toEqual(['sync.states', 'send']);
+    expect(t.server.syncRounds).toEqual([
+      { type: 'sync.states', ref: 'sync', states: [], complete: true, last: true },
+    ]);
+  });
+
+  it('repeats rounds for what changed until one converges, and emits each stored message once, whatever path brings it', async () => {
     const t = await setup();
     t.server.hello();
-    expect(t.sent.filter((f) => f.type === 'sync')).toEqual([
-      { type: 'sync', ref: 'sync', limit: 200 },
-    ]);
     t.server.frame({ type: 'message', message: message(2) });
-    t.server.frame({
-      type: 'sync.page',
-      ref: 'sync',
-      messages: [message(1), message(2)],
-      next: 'n1',
-      done: false,
-    });
-    expect(t.sent.filter((f) => f.type === 'sync').at(-1)).toEqual({
-      type: 'sync',
-      ref: 'sync',
-      after: 'n1',
-      limit: 200,
-    });
-    t.server.syncDone([message(3)]);
+    t.server.frame({ type: 'sync.messages', ref: 'sync', messages: [message(1), message(2)] });
+    t.server.frame(syncDoneFrame({ behind: [C] }));
+    expect(stateOf(t.server.syncRounds[1])).toEqual(['a@2']);
+    expect(t.server.syncRounds[1]?.complete).toBeUndefined();
+    t.server.frame({ type: 'sync.messages', ref: 'sync', messages: [message(3)] });
+    t.server.frame(syncDoneFrame({}));
+    expect(stateOf(t.server.syncRounds[2])).toEqual(['a@3']);
+    expect(t.seen.synced).toBeUndefined();
+    t.server.frame(syncDoneFrame({ converged: true, agreed: 1 }));
     expect(t.seen.message?.map((e) => [e.message.seq, e.source])).toEqual([
       [2, 'live'],
       [1, 'sync'],
       [3, 'sync'],
     ]);
-    expect(t.seen.synced).toEqual([{ messages: 2 }]);
+    expect(t.seen.synced).toEqual([{ messages: 2, rounds: 3 }]);
     expect(t.delivered().at(-1)).toEqual({ type: 'delivered', conversationId: C, seq: 3 });
+    // The state it sends is the digest of what it holds: the same as the protocol library's.
+    const held = t.client.conversationStates();
+    expect(held).toEqual([
+      {
+        conversationId: C,
+        lastSeq: 3,
+        digest: stateDigest(
+          3,
+          [1, 2, 3].map((n) => stateEntryOf(message(n), sha256)),
+          sha256,
+        ),
+      },
+    ]);
   });
 
-  it('never reports delivered over a lost push: it syncs and reports once the gap is filled', async () => {
+  it('sends a state of every held conversation, 100 to a frame, `last` on the final one', async () => {
+    const t = await setup();
+    t.server.hello();
+    const ids = Array.from(
+      { length: 250 },
+      (_, i) => `1763900000000-${String(i).padStart(32, '0')}`,
+    );
+    t.server.frame({
+      type: 'sync.messages',
+      ref: 'sync',
+      messages: ids.map((id) => message(1, { conversationId: id })),
+    });
+    t.server.frame(syncDoneFrame({ converged: true, agreed: 0 }));
+    t.server.drop();
+    t.server.hello();
+    const frames = t.server.syncRounds.slice(1);
+    expect(frames.map((f) => [f.states.length, f.complete, f.last])).toEqual([
+      [100, true, false],
+      [100, true, false],
+      [50, true, true],
+    ]);
+  });
+
+  it('takes a reset: the tail replaces what it held, a `reset` event tells the screen', async () => {
+    const t = await setup();
+    t.server.hello();
+    t.server.frame({ type: 'sync.messages', ref: 'sync', messages: [message(1), message(2)] });
+    const tampered = { ...message(3), text: 'not what the server has' };
+    t.server.frame({ type: 'message', message: tampered });
+    t.server.frame(syncDoneFrame({ converged: true }));
+    expect(t.client.conversationStates()[0]?.lastSeq).toBe(3);
+    // Next connection: the server finds the state diverged and resets it to its own tail.
+    t.server.drop();
+    t.server.hello();
+    const tail = [message(1), message(2), message(3)];
+    const server = stateDigest(
+      3,
+      tail.map((m) => stateEntryOf(m, sha256)),
+      sha256,
+    );
+    t.server.frame({
+      type: 'sync.reset',
+      ref: 'sync',
+      conversationId: C,
+      lastSeq: 3,
+      digest: server,
+      messages: tail,
+    });
+    expect(t.seen.reset).toEqual([{ conversationId: C, messages: tail }]);
+    expect(t.client.conversationStates()).toEqual([
+      { conversationId: C, lastSeq: 3, digest: server },
+    ]);
+    t.server.frame(syncDoneFrame({ reset: [C] }));
+    expect(stateOf(t.server.syncRounds.at(-1))).toEqual(['a@3']);
+  });
+
+  it('brings in conversations it does not know by their tail or from the start, and drops gone ones', async () => {
+    for (const policy of ['tail', 'all'] as const) {
+      const t = await setup({ unknownConversations: policy });
+      t.server.hello();
+      t.server.frame({ type: 'sync.messages', ref: 'sync', messages: [message(1)] });
+      t.server.frame(
+        syncDoneFrame({
+          unknown: [{ conversationId: D, lastSeq: 40, digest: EMPTY_STATE_DIGEST }],
+          gone: [C],
+        }),
+      );
+      expect(stateOf(t.server.syncRounds.at(-1))).toEqual(policy === 'tail' ? ['d:tail'] : ['d@0']);
+      expect(t.client.conversationStates()).toEqual([]);
+    }
+  });
+
+  it('holds its own acked messages in its state (they are not pushed back to it)', async () => {
+    const t = await setup();
+    t.server.hello();
+    t.server.syncDone();
+    t.client.send({ conversationId: C }, 'mine');
+    t.server.frame({
+      type: 'ack',
+      clientMsgId: 'm-1',
+      conversationId: C,
+      seq: 1,
+      serverTime: '2026-01-01T00:00:01.000Z',
+    });
+    const own = message(1, {
+      senderId: ME,
+      senderUsername: 'alice',
+      clientMsgId: 'm-1',
+      text: 'mine',
+    });
+    expect(t.client.conversationStates()).toEqual([
+      {
+        conversationId: C,
+        lastSeq: 1,
+        digest: stateDigest(1, [stateEntryOf(own, sha256)], sha256),
+      },
+    ]);
+    expect(t.delivered().at(-1)).toEqual({ type: 'delivered', conversationId: C, seq: 1 });
+  });
+
+  it('by default takes tails on a device that holds nothing, and everything once it holds something', async () => {
+    const t = await setup();
+    t.server.hello();
+    const unknown = [{ conversationId: D, lastSeq: 40, digest: EMPTY_STATE_DIGEST }];
+    t.server.frame(syncDoneFrame({ unknown }));
+    expect(stateOf(t.server.syncRounds.at(-1))).toEqual(['d:tail']);
+    t.server.frame({ type: 'sync.messages', ref: 'sync', messages: [message(1)] });
+    t.server.syncDone();
+    t.server.drop();
+    t.server.hello();
+    t.server.frame(syncDoneFrame({ agreed: 1, unknown }));
+    expect(stateOf(t.server.syncRounds.at(-1))).toEqual(['d@0']);
+  });
+
+  it('never reports delivered over a lost push: it syncs and reports once the hole is filled', async () => {
     jest.useFakeTimers();
     try {
       const t = await setup();
@@ -172,12 +324,61 @@ describe('ParleyClient: receiving', () => {
       t.server.frame({ type: 'message', message: message(3) }); // 2 was lost
       expect(t.delivered()).toHaveLength(1);
       jest.advanceTimersByTime(300);
-      expect(t.sent.filter((f) => f.type === 'sync')).toHaveLength(2);
+      expect(t.server.syncRounds).toHaveLength(2);
+      expect(stateOf(t.server.syncRounds[1])).toEqual(['a@1']);
       t.server.syncDone([message(2), message(3)]);
       expect(t.delivered().at(-1)).toEqual({ type: 'delivered', conversationId: C, seq: 3 });
       expect(t.seen.message?.map((e) => e.message.seq)).toEqual([1, 3, 2]);
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  it('runs a complete round when the server asks (sync.required), after the one in progress', async () => {
+    const t = await setup();
+    t.server.hello();
+    t.server.frame({ type: 'sync.required', reason: 'gap' });
+    expect(t.server.syncRounds).toHaveLength(1);
+    t.server.syncDone();
+    expect(t.server.syncRounds).toHaveLength(2);
+    expect(t.server.syncRounds[1]?.complete).toBe(true);
+    t.server.syncDone();
+    t.server.frame({ type: 'sync.required', reason: 'overflow' });
+    expect(t.server.syncRounds).toHaveLength(3);
+  });
+
+  it('starts over a little later when a round is answered with an error', async () => {
+    jest.useFakeTimers();
+    try {
+      const t = await setup();
+      t.server.hello();
+      t.server.frame({
+        type: 'error',
+        ref: 'sync',
+        code: ErrorCode.Unavailable,
+        message: 'db down',
+      });
+      jest.advanceTimersByTime(1999);
+      expect(t.server.syncRounds).toHaveLength(1);
+      jest.advanceTimersByTime(1);
+      expect(t.server.syncRounds).toHaveLength(2);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('keeps its states in its store (no message text) and starts from them after a restart', async () => {
+    const store = new MemoryConversationStateStore();
+    const first = await setup({ states: store });
+    first.server.hello();
+    first.server.syncDone([message(1), message(2)]);
+    await first.client.flush();
+    expect(JSON.stringify(store.saved)).not.toContain('m1');
+    const held = first.client.conversationStates();
+
+    const second = await setup({ states: store });
+    expect(second.client.conversationStates()).toEqual(held);
+    second.server.hello();
+    expect(second.server.syncRounds[0]?.states).toEqual(held);
   });
 });

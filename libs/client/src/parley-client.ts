@@ -2,18 +2,27 @@ import {
   type AckFrame,
   type AcceptedFrame,
   type ClientFrame,
+  type ConversationState,
   DEFAULT_MESSAGE_MAX_LENGTH,
   type DeliveredMessage,
+  EMPTY_STATE_DIGEST,
   ErrorCode,
   type ErrorFrame,
   type HelloFrame,
   type HistoryPageFrame,
   messageTextProblem,
   type ServerFrame,
-  type SyncPageFrame,
+  SYNC_STATES_PER_FRAME,
+  type SyncDoneFrame,
+  type SyncResetFrame,
+  type TailRequest,
 } from '@parley/protocol';
 import type { ConnectionEvents, ConnectionState } from './connection';
-import { DeliveredCursor } from './delivered-cursor';
+import {
+  type ConversationStateStore,
+  ConversationStates,
+  MemoryConversationStateStore,
+} from './conversation-states';
 import { Emitter } from './emitter';
 import { OutboxEntry, OutboxQueue, SendTarget, sendFrameOf } from './outbox';
 import type { OutboxStore } from './stores';
@@ -41,8 +50,17 @@ export interface ParleyClientEvents extends Record<string, unknown> {
   /** An error frame not about a send (or about one that will be resent). */
   notice: ErrorFrame;
   history: HistoryPageFrame;
-  /** A sync run reached the end: this device holds everything the server had for it. */
-  synced: { messages: number };
+  /**
+   * The server's authoritative tail of a conversation replaced what this device held of it (its
+   * state had diverged, or the device asked for the tail of a conversation it did not know): a
+   * screen showing it should start over from these messages.
+   */
+  reset: { conversationId: string; messages: DeliveredMessage[] };
+  /**
+   * A sync converged: every conversation state of this device matches the server's (proved by
+   * the digests), so it holds everything the server had for it.
+   */
+  synced: { messages: number; rounds: number };
 }
 
 /** Send errors that retrying cannot fix: the entry leaves the outbox, marked failed. */
@@ -54,9 +72,15 @@ const FINAL_SEND_ERRORS = new Set<string>([
 ]);
 /** How long to wait before resending after a refusal that did not say (`unavailable`). */
 const DEFAULT_RETRY_MS = 1000;
-const SYNC_PAGE_LIMIT = 200;
-/** A gap seen in live messages waits this long for the missing push before a sync is asked. */
+/** A hole seen in live messages waits this long for the missing push before a sync is asked. */
 const GAP_SYNC_DELAY_MS = 300;
+/** A sync that has not converged after this many rounds stops (and is tried again later). */
+const MAX_SYNC_ROUNDS = 200;
+/** How long after a failed sync round (an `error` answer) the sync starts over. */
+const SYNC_RETRY_MS = 2000;
+/** How long after a change the conversation states are saved (writes are coalesced). */
+const SAVE_DELAY_MS = 250;
+const SYNC_REF = 'sync';
 
 /** Why `send` refused a message before sending it (the server would refuse it too). */
 export class SendRefusedError extends Error {
@@ -69,6 +93,15 @@ export class SendRefusedError extends Error {
 export interface ParleyClientOptions {
   connection: ConnectionPort;
   outbox: OutboxStore;
+  /** Where the conversation states live across restarts (memory by default). */
+  states?: ConversationStateStore;
+  /**
+   * What to fetch of a conversation the device does not hold yet: its last ten messages (`tail`;
+   * older ones come with `history`) or all of it (`all`). `auto` (default): a device that holds
+   * no conversation at all (new, or just logged in) takes tails; a device that holds some takes
+   * all of a conversation that started while it was away, so it misses nothing.
+   */
+  unknownConversations?: 'auto' | 'tail' | 'all';
   /** Longest message text the server accepts (its MESSAGE_MAX_LENGTH). */
   messageMaxLength?: number;
   /** Ids of new messages (crypto.randomUUID by default). */
@@ -77,7 +110,7 @@ export interface ParleyClientOptions {
 }
 
 /**
- * The Parley client: one device's connection, outbox, offline sync and delivered cursor, with
+ * The Parley client: one device's connection, outbox, conversation states and sync, with
  * typed events for a UI. Runs unchanged in Node and in a browser (it reaches the network only
  * through its connection, and keeps data only through its stores).
  *
@@ -87,29 +120,49 @@ export interface ParleyClientOptions {
  *   `overloaded`, `unavailable`) sends it again, in order, after `retryAfterMs`. An entry leaves
  *   the outbox with its `ack`, with the stored message seen through sync, or with a final
  *   refusal (`send-failed`).
- * - **Receiving**: on every hello, `sync` pages until `done`; live `message`s meanwhile. Each
- *   stored message is emitted once (`message`), however often it arrives.
- * - **Delivered cursor**: moves only over messages held with nothing missing below
- *   (DeliveredCursor); a live message above a gap asks for a sync, which fetches what is missing.
+ * - **Receiving** (sync v2, docs/PROTOCOL.md "Sync"): on every hello the device sends the state
+ *   of every conversation it holds (`sync.states`, a complete round); the server answers with
+ *   what is missing (`sync.messages`), `sync.reset` for what diverged, and `sync.done`. Rounds
+ *   repeat, for the conversations not yet in agreement, until one converges (`synced`). The
+ *   socket was opened with `sync: "v2"`, so the gateway holds live pushes until then: nothing
+ *   live arrives before what the sync sends. Each stored message is emitted once (`message`).
+ * - **Delivered cursor**: per conversation the highest seq held with nothing missing below
+ *   (ConversationStates); a live message above a hole asks for a sync, never skips the hole.
  */
 export class ParleyClient {
   readonly events = new Emitter<ParleyClientEvents>();
   private readonly connection: ConnectionPort;
   private readonly outbox: OutboxQueue;
-  private readonly cursor = new DeliveredCursor();
+  private readonly states = new ConversationStates();
+  private readonly stateStore: ConversationStateStore;
+  private readonly unknownOption: 'auto' | 'tail' | 'all';
+  /** What this sync fetches of unknown conversations (see `unknownConversations`). */
+  private unknownPolicy: 'tail' | 'all' = 'tail';
   private readonly maxLength: number;
   private readonly newId: () => string;
   private readonly now: () => Date;
+  /** Who this device is (from hello): its own acked messages are held like any other. */
+  private me?: { userId: string; username: string };
   private syncing = false;
+  /** Another complete round is due when the current one ends (`sync.required` meanwhile). */
+  private syncAgain = false;
   private loading?: Promise<void>;
   private syncedMessages = 0;
+  private syncRounds = 0;
+  /** Conversations that got messages or a reset in the current round (their state changed). */
+  private touched = new Set<string>();
   private resendTimer: ReturnType<typeof setTimeout> | undefined;
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
+  private syncRetryTimer: ReturnType<typeof setTimeout> | undefined;
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private saving: Promise<void> = Promise.resolve();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(options: ParleyClientOptions) {
     this.connection = options.connection;
     this.outbox = new OutboxQueue(options.outbox);
+    this.stateStore = options.states ?? new MemoryConversationStateStore();
+    this.unknownOption = options.unknownConversations ?? 'auto';
     this.maxLength = options.messageMaxLength ?? DEFAULT_MESSAGE_MAX_LENGTH;
     this.newId = options.newId ?? (() => globalThis.crypto.randomUUID());
     this.now = options.now ?? (() => new Date());
@@ -124,13 +177,29 @@ export class ParleyClient {
     return this.connection.isOnline;
   }
 
+  /** The conversations this device holds, with their states (what a sync round sends). */
+  conversationStates(): ConversationState[] {
+    return this.states.conversationIds().map((id) => this.states.state(id));
+  }
+
   /**
-   * Loads the outbox left from before (a page opened offline shows it, and `send` adds to it,
-   * before there is any connection). Idempotent.
+   * Loads the outbox and the conversation states left from before (a page opened offline shows
+   * the outbox, and `send` adds to it, before there is any connection). Idempotent.
    */
   load(): Promise<void> {
-    this.loading ??= this.outbox.load().then(() => undefined);
+    this.loading ??= Promise.all([
+      this.outbox.load(),
+      this.stateStore.load().then((stored) => this.states.restore(stored)),
+    ]).then(() => undefined);
     return this.loading;
+  }
+
+  /** Writes the conversation states now (pending changes), e.g. before the process exits. */
+  async flush(): Promise<void> {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    this.save();
+    await this.saving;
   }
 
   /** Loads the outbox, then connects. */
@@ -159,6 +228,8 @@ export class ParleyClient {
   stop(reason?: string): void {
     clearTimeout(this.resendTimer);
     clearTimeout(this.gapTimer);
+    clearTimeout(this.syncRetryTimer);
+    void this.flush();
     for (const off of this.unsubscribe.splice(0)) off();
     this.connection.stop(reason);
   }
@@ -201,14 +272,19 @@ export class ParleyClient {
   }
 
   private onState(state: ConnectionState): void {
-    if (state.kind !== 'online') this.syncing = false;
+    if (state.kind !== 'online') {
+      this.syncing = false;
+      this.syncAgain = false;
+      clearTimeout(this.syncRetryTimer);
+    }
     this.events.emit('state', state);
   }
 
   private onHello(hello: HelloFrame): void {
+    this.me = { userId: hello.userId, username: hello.username };
     this.events.emit('hello', hello);
-    this.flushOutbox();
     this.startSync();
+    this.flushOutbox();
   }
 
   private onFrame(frame: ServerFrame): void {
@@ -218,16 +294,30 @@ export class ParleyClient {
         this.events.emit('accepted', frame);
         return;
       case 'ack':
+        this.holdOwn(frame);
         void this.outbox.remove(frame.clientMsgId);
         this.events.emit('ack', frame);
         return;
       case 'message':
         this.take([frame.message], 'live');
         this.reportDelivered();
-        if (this.cursor.needsSync && !this.syncing) this.scheduleGapSync();
+        if (this.states.hasHoles && !this.syncing) this.scheduleGapSync();
         return;
-      case 'sync.page':
-        this.onSyncPage(frame);
+      case 'sync.messages':
+        if (!this.syncing) return;
+        this.syncedMessages += this.take(frame.messages, 'sync');
+        for (const m of frame.messages) this.touched.add(m.conversationId);
+        this.reportDelivered();
+        return;
+      case 'sync.reset':
+        if (this.syncing) this.onReset(frame);
+        return;
+      case 'sync.done':
+        if (this.syncing) this.onRoundDone(frame);
+        return;
+      case 'sync.required':
+        if (this.syncing) this.syncAgain = true;
+        else this.startSync();
         return;
       case 'history.page':
         this.events.emit('history', frame);
@@ -240,29 +330,121 @@ export class ParleyClient {
     }
   }
 
+  /** A complete round: the state of every conversation this device holds, in frames. */
   private startSync(): void {
     clearTimeout(this.gapTimer);
+    clearTimeout(this.syncRetryTimer);
     this.syncing = true;
+    this.syncAgain = false;
     this.syncedMessages = 0;
-    this.cursor.startSync();
-    if (!this.connection.send({ type: 'sync', ref: 'sync', limit: SYNC_PAGE_LIMIT })) {
-      this.syncing = false;
+    this.syncRounds = 0;
+    const states = this.conversationStates();
+    this.unknownPolicy =
+      this.unknownOption === 'auto' ? (states.length === 0 ? 'tail' : 'all') : this.unknownOption;
+    this.sendRound(states, true);
+  }
+
+  private sendRound(states: readonly (ConversationState | TailRequest)[], complete: boolean): void {
+    this.syncRounds++;
+    this.touched = new Set();
+    const pages = Math.max(1, Math.ceil(states.length / SYNC_STATES_PER_FRAME));
+    for (let i = 0; i < pages; i++) {
+      const sent = this.connection.send({
+        type: 'sync.states',
+        ref: SYNC_REF,
+        states: states.slice(i * SYNC_STATES_PER_FRAME, (i + 1) * SYNC_STATES_PER_FRAME),
+        ...(complete ? { complete: true } : {}),
+        last: i === pages - 1,
+      });
+      if (!sent) {
+        this.syncing = false;
+        return;
+      }
     }
   }
 
-  private onSyncPage(page: SyncPageFrame): void {
-    if (!this.syncing) return;
-    this.syncedMessages += this.take(page.messages, 'sync');
-    if (!page.done) {
-      this.reportDelivered();
-      this.connection.send({ type: 'sync', ref: 'sync', after: page.next, limit: SYNC_PAGE_LIMIT });
+  /** The server's tail replaces what this device held of the conversation. */
+  private onReset(frame: SyncResetFrame): void {
+    const before = this.states.lastSeq(frame.conversationId);
+    this.states.reset(frame.conversationId, frame.lastSeq, frame.messages);
+    for (const m of frame.messages) {
+      if (this.outbox.has(m.clientMsgId)) void this.outbox.remove(m.clientMsgId);
+    }
+    this.touched.add(frame.conversationId);
+    this.syncedMessages += frame.messages.filter((m) => m.seq > before).length;
+    this.events.emit('reset', { conversationId: frame.conversationId, messages: frame.messages });
+    this.reportDelivered();
+    this.scheduleSave();
+  }
+
+  /**
+   * The end of a round. Converged: synced. Otherwise the next round names the conversations still
+   * to settle: those behind or reset, those that received messages, and the unknown ones (a tail
+   * request, or a state from nothing). Gone conversations are dropped.
+   */
+  private onRoundDone(done: SyncDoneFrame): void {
+    for (const id of done.gone) this.states.drop(id);
+    this.scheduleSave();
+    if (done.converged) {
+      this.syncing = false;
+      this.events.emit('synced', { messages: this.syncedMessages, rounds: this.syncRounds });
+      if (this.syncAgain) this.startSync();
+      else if (this.states.hasHoles) this.scheduleGapSync();
       return;
     }
-    this.syncing = false;
-    this.cursor.endSync();
-    this.reportDelivered();
-    this.events.emit('synced', { messages: this.syncedMessages });
-    if (this.cursor.needsSync) this.scheduleGapSync();
+    if (this.syncAgain) {
+      this.startSync();
+      return;
+    }
+    if (this.syncRounds >= MAX_SYNC_ROUNDS) {
+      this.syncing = false;
+      this.retrySyncLater();
+      return;
+    }
+    const next = new Map<string, ConversationState | TailRequest>();
+    for (const id of [...done.behind, ...done.reset, ...this.touched]) {
+      if (!done.gone.includes(id)) next.set(id, this.stateOrTail(id));
+    }
+    for (const unknown of done.unknown) {
+      next.set(
+        unknown.conversationId,
+        this.unknownPolicy === 'all'
+          ? { conversationId: unknown.conversationId, lastSeq: 0, digest: EMPTY_STATE_DIGEST }
+          : { conversationId: unknown.conversationId, tail: true },
+      );
+    }
+    this.sendRound([...next.values()], false);
+  }
+
+  /** The state of a conversation; a tail request for one it asked the tail of and still lacks. */
+  private stateOrTail(conversationId: string): ConversationState | TailRequest {
+    if (this.unknownPolicy === 'tail' && !this.states.has(conversationId)) {
+      return { conversationId, tail: true };
+    }
+    return this.states.state(conversationId);
+  }
+
+  /**
+   * An own message is stored: the device holds it (the server pushes it to the user's other
+   * devices, not back to this one), so its state moves on without waiting for a sync.
+   */
+  private holdOwn(ack: AckFrame): void {
+    const entry = this.outbox.get(ack.clientMsgId);
+    if (!entry || !this.me) return;
+    if (
+      this.states.observe({
+        conversationId: ack.conversationId,
+        seq: ack.seq,
+        senderId: this.me.userId,
+        senderUsername: this.me.username,
+        clientMsgId: ack.clientMsgId,
+        text: entry.text,
+        serverTime: ack.serverTime,
+      })
+    ) {
+      this.reportDelivered();
+      this.scheduleSave();
+    }
   }
 
   /** Stored messages from a push or a sync page: hold, prune the outbox, emit the new ones. */
@@ -270,20 +452,53 @@ export class ParleyClient {
     let fresh = 0;
     for (const message of messages) {
       if (this.outbox.has(message.clientMsgId)) void this.outbox.remove(message.clientMsgId);
-      if (!this.cursor.observe(message.conversationId, message.seq, source)) continue;
+      if (!this.states.observe(message)) continue;
       fresh++;
       this.events.emit('message', { message, source });
     }
+    if (fresh > 0) this.scheduleSave();
     return fresh;
   }
 
   private reportDelivered(): void {
-    for (const report of this.cursor.takeReports()) {
+    for (const report of this.states.takeReports()) {
       this.connection.send({ type: 'delivered', ...report });
     }
   }
 
+  private scheduleSave(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.save();
+    }, SAVE_DELAY_MS);
+  }
+
+  /** One write at a time, each of the latest snapshot. */
+  private save(): void {
+    if (!this.states.takeDirty()) return;
+    const snapshot = this.states.snapshot();
+    this.saving = this.saving
+      .then(() => this.stateStore.save(snapshot))
+      .catch(() => {
+        // A failed write leaves the last good snapshot; the next change writes again.
+      });
+  }
+
+  private retrySyncLater(): void {
+    clearTimeout(this.syncRetryTimer);
+    this.syncRetryTimer = setTimeout(() => {
+      this.syncRetryTimer = undefined;
+      if (this.connection.isOnline && !this.syncing) this.startSync();
+    }, SYNC_RETRY_MS);
+  }
+
   private onError(frame: ErrorFrame): void {
+    if (frame.ref === SYNC_REF && this.syncing) {
+      // The round failed (the database unavailable, a refused frame): start over a little later.
+      this.syncing = false;
+      this.retrySyncLater();
+    }
     const clientMsgId = frame.clientMsgId;
     if (clientMsgId !== undefined && this.outbox.has(clientMsgId)) {
       if (FINAL_SEND_ERRORS.has(frame.code)) {
@@ -317,7 +532,7 @@ export class ParleyClient {
     if (this.gapTimer) return;
     this.gapTimer = setTimeout(() => {
       this.gapTimer = undefined;
-      if (this.cursor.needsSync && !this.syncing && this.connection.isOnline) this.startSync();
+      if (this.states.hasHoles && !this.syncing && this.connection.isOnline) this.startSync();
     }, GAP_SYNC_DELAY_MS);
   }
 }

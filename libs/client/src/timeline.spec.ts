@@ -8,6 +8,13 @@ import {
 const texts = (t: Timeline) => t.items().map((i) => `${i.text}${i.status ? `:${i.status}` : ''}`);
 
 describe('Timeline', () => {
+  it("takes a reset: from the tail's first seq on, the tail replaces what it showed", () => {
+    const t = new Timeline(ME, 'alice');
+    for (const seq of [1, 2, 3, 4]) t.addStored(msg(seq, { text: `local ${seq}` }));
+    t.resetStored(CONV, [msg(3), msg(4), msg(5)]);
+    expect(texts(t)).toEqual(['local 1', 'local 2', 'm3', 'm4', 'm5']);
+  });
+
   it('dedupes by (conversationId, seq) and orders by seq whatever the arrival order', () => {
     const t = new Timeline(ME, 'alice');
     expect(t.addStored(msg(3))).toBe(true);

@@ -56,6 +56,20 @@ export class Timeline {
     return true;
   }
 
+  /**
+   * The server's tail of this conversation replaced what the device held (`reset`): stored
+   * messages from the tail's first seq on are dropped and the tail's taken instead; older ones
+   * stay (the server answers for the older ones through history).
+   */
+  resetStored(conversationId: string, tail: readonly DeliveredMessage[]): void {
+    const from = tail[0]?.seq ?? 0;
+    for (const [key, item] of this.stored) {
+      if (item.conversationId === conversationId && (item.seq ?? 0) >= from)
+        this.stored.delete(key);
+    }
+    for (const message of tail) this.addStored(message);
+  }
+
   /** An own message typed now (or still in the outbox from an earlier run). */
   addPending(entry: { clientMsgId: string; text: string; createdAt: string }): boolean {
     if (this.local.has(entry.clientMsgId) || this.findStored(entry.clientMsgId)) return false;

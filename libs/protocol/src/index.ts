@@ -13,6 +13,7 @@ export * from './close-codes';
 export * from './frames/client-frames';
 export * from './frames/server-frames';
 export * from './frames/codec';
+export * from './sync/state-digest';
 export * from './http/accounts';
 export * from './http/connect';
 export * from './http/people';

@@ -1,5 +1,27 @@
 import { type ConnectionEvents, type ConnectionPort, Emitter } from '@parley/client';
-import type { ClientFrame, DeliveredMessage, ServerFrame } from '@parley/protocol';
+import type {
+  ClientFrame,
+  DeliveredMessage,
+  ServerFrame,
+  SyncDoneFrame,
+  SyncStatesFrame,
+} from '@parley/protocol';
+
+/** A `sync.done` frame: nothing behind, reset, unknown or gone unless given. */
+export function syncDoneFrame(parts: Partial<Omit<SyncDoneFrame, 'type'>> = {}): SyncDoneFrame {
+  return {
+    type: 'sync.done',
+    ref: 'sync',
+    converged: false,
+    agreed: 0,
+    messages: 0,
+    behind: [],
+    reset: [],
+    unknown: [],
+    gone: [],
+    ...parts,
+  };
+}
 
 /**
  * A ConnectionPort a unit test drives: it records the frames the client sends while online and
@@ -52,8 +74,18 @@ export class FakeConnection implements ConnectionPort {
     this.events.emit('frame', frame);
   }
 
-  /** The last page of the running sync, holding `messages`. */
+  /**
+   * The running sync ends: `messages` (if any) in one `sync.messages` page, then a converged
+   * `sync.done` (shorthand: a real server converges only in a round that sent nothing; see
+   * `syncDoneFrame` for exact rounds).
+   */
   syncDone(messages: DeliveredMessage[] = []): void {
-    this.frame({ type: 'sync.page', ref: 'sync', messages, next: '', done: true });
+    if (messages.length > 0) this.frame({ type: 'sync.messages', ref: 'sync', messages });
+    this.frame(syncDoneFrame({ converged: true }));
+  }
+
+  /** The `sync.states` frames the client sent, in order. */
+  get syncRounds(): SyncStatesFrame[] {
+    return this.sent.filter((f): f is SyncStatesFrame => f.type === 'sync.states');
   }
 }

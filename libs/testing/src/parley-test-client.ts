@@ -1,6 +1,6 @@
-import { ProtocolSocket } from '@parley/client';
+import { ConversationStates, ProtocolSocket } from '@parley/client';
 import { nodeWebSockets } from '@parley/client/node/ws-socket';
-import type { ConnectAnswer, ServerFrame } from '@parley/protocol';
+import type { ConnectAnswer, ConversationState, ServerFrame, TailRequest } from '@parley/protocol';
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
 
@@ -62,15 +62,21 @@ export async function logIn(
   return { accessToken: login.body.accessToken, refreshToken: login.body.refreshToken };
 }
 
+/** How a test socket is opened: `sync: 'v2'` asks for ordered resume (live pushes held until sync). */
+export interface ConnectOptions {
+  sync?: 'v2';
+}
+
 /** POST /v1/connect: the directory's gateway choice and a single-use ticket. */
 export async function requestConnect(
   gateway: string,
   account: Pick<TestAccount, 'accessToken'>,
   deviceId?: string,
+  options: ConnectOptions = {},
 ): Promise<{ status: number; body: ConnectAnswer }> {
   return postJson<ConnectAnswer>(
     `${gateway}/v1/connect`,
-    deviceId ? { deviceId } : {},
+    { ...(deviceId ? { deviceId } : {}), ...(options.sync ? { sync: options.sync } : {}) },
     account.accessToken,
   );
 }
@@ -139,8 +145,9 @@ export class ParleyTestClient {
     gateway: string,
     account: Pick<TestAccount, 'accessToken'>,
     deviceId?: string,
+    options: ConnectOptions = {},
   ): Promise<ParleyTestClient> {
-    const answer = await requestConnect(gateway, account, deviceId);
+    const answer = await requestConnect(gateway, account, deviceId, options);
     if (answer.status !== 200)
       throw new Error(`connect: ${answer.status} ${JSON.stringify(answer.body)}`);
     const client = await ParleyTestClient.open(answer.body.url, answer.body.ticket);
@@ -196,6 +203,46 @@ export class ParleyTestClient {
         },
       });
     });
+  }
+
+  /**
+   * Sync v2 as a device that holds nothing (its socket opened with `sync: 'v2'`): a complete round
+   * of no states, the tails of what the server lists, then those states until a round converges;
+   * the gateway then releases this socket's held live pushes. Consumes the sync frames it reads.
+   */
+  async syncFresh(timeoutMs = 15000): Promise<void> {
+    const states = new ConversationStates();
+    const isSync = (f: ServerFrame) =>
+      f.type === 'sync.done' || f.type === 'sync.reset' || f.type === 'sync.messages';
+    let round: (ConversationState | TailRequest)[] = [];
+    for (let complete = true; ; complete = false) {
+      this.send({ type: 'sync.states', ref: 'test-sync', states: round, complete, last: true });
+      const touched = new Set<string>();
+      for (;;) {
+        const frame = await this.next(isSync, timeoutMs);
+        if (frame.type === 'sync.reset') {
+          states.reset(frame.conversationId, frame.lastSeq, frame.messages);
+          touched.add(frame.conversationId);
+        } else if (frame.type === 'sync.messages') {
+          for (const m of frame.messages) {
+            states.observe(m);
+            touched.add(m.conversationId);
+          }
+        } else if (frame.type === 'sync.done') {
+          if (frame.converged) return;
+          round = [
+            ...[...new Set([...frame.behind, ...frame.reset, ...touched])].map((id) =>
+              states.state(id),
+            ),
+            ...frame.unknown.map((u) => ({
+              conversationId: u.conversationId,
+              tail: true as const,
+            })),
+          ];
+          break;
+        }
+      }
+    }
   }
 
   waitClosed(timeoutMs = 15000): Promise<number> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ParleyClient } from '@parley/client';
 import { ErrorCode } from '@parley/protocol';
-import { FakeConnection } from '@parley/testing/fake-connection';
+import { FakeConnection, syncDoneFrame } from '@parley/testing/fake-connection';
 import { FileOutboxStore } from '../outbox/file-outbox.store';
 import { ChatController, OFFLINE_NOTICE } from './chat-controller';
 import type { ChatView } from './chat-screen';
@@ -62,7 +62,7 @@ describe('ChatController', () => {
       conversationId: CONV,
       text: 'hi bob',
     });
-    expect(t.sent).toContainEqual(expect.objectContaining({ type: 'sync' }));
+    expect(t.sent).toContainEqual(expect.objectContaining({ type: 'sync.states', complete: true }));
     expect(t.sent).toContainEqual(
       expect.objectContaining({ type: 'history', conversationId: CONV }),
     );
@@ -80,20 +80,30 @@ describe('ChatController', () => {
     expect(t.outbox.read()).toEqual([]);
   });
 
-  it('follows sync pages until done, reports delivered per conversation and dedupes history', async () => {
+  it('follows sync rounds until they converge, reports delivered per conversation and dedupes history', async () => {
     const t = await setup();
     t.server.hello();
     t.server.frame({ type: 'message', message: msg(2) });
     t.server.frame({
-      type: 'sync.page',
+      type: 'sync.messages',
+      ref: 'sync',
       messages: [msg(1), msg(2), msg(1, { conversationId: OTHER, senderUsername: 'carol' })],
-      next: 'tok1',
-      done: false,
     });
-    expect(t.sent).toContainEqual({ type: 'sync', ref: 'sync', after: 'tok1', limit: 200 });
     expect(t.sent).toContainEqual({ type: 'delivered', conversationId: CONV, seq: 2 });
     expect(t.sent).toContainEqual({ type: 'delivered', conversationId: OTHER, seq: 1 });
-    t.server.frame({ type: 'sync.page', messages: [msg(3)], next: 'tok2', done: true });
+    t.server.frame(syncDoneFrame({ behind: [CONV] }));
+    // The next round names what changed, with its state.
+    const second = t.server.syncRounds.at(-1);
+    expect(second?.complete).toBeUndefined();
+    expect(second?.states.map((s) => ('lastSeq' in s ? [s.conversationId, s.lastSeq] : s))).toEqual(
+      [
+        [CONV, 2],
+        [OTHER, 1],
+      ],
+    );
+    t.server.frame({ type: 'sync.messages', ref: 'sync', messages: [msg(3)] });
+    t.server.frame(syncDoneFrame({ behind: [] }));
+    t.server.frame(syncDoneFrame({ converged: true, agreed: 2 }));
     t.server.frame({
       type: 'history.page',
       conversationId: CONV,
@@ -101,7 +111,7 @@ describe('ChatController', () => {
       hasMore: false,
     });
     expect(t.lines()).toEqual(['m1', 'm2', 'm3']);
-    expect(t.sent.filter((f) => f.type === 'sync')).toHaveLength(2);
+    expect(t.server.syncRounds).toHaveLength(3);
     expect(t.sent.filter((f) => f.type === 'read').at(-1)).toEqual({
       type: 'read',
       conversationId: CONV,

@@ -55,6 +55,11 @@ export class ChatController {
       this.takeStored(message, source === 'live');
       this.changed();
     });
+    events.on('reset', ({ conversationId, messages }) => {
+      if (conversationId === this.conversationId)
+        this.timeline.resetStored(conversationId, messages);
+      this.changed();
+    });
     events.on('history', (page) => {
       if (page.conversationId === this.conversationId) {
         for (const message of page.messages) this.timeline.addStored(message);

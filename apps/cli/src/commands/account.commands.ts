@@ -50,10 +50,12 @@ export async function loginCommand(ctx: CommandContext): Promise<void> {
 }
 
 export async function logoutCommand(ctx: CommandContext): Promise<void> {
-  if (!ctx.config.readCredentials()) {
+  const credentials = ctx.config.readCredentials();
+  if (!credentials) {
     ctx.stdout.write('Not logged in.\n');
     return;
   }
+  ctx.config.clearStates(credentials.userId);
   try {
     await ctx.api.logout();
     ctx.stdout.write('Logged out.\n');

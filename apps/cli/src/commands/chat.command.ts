@@ -1,10 +1,8 @@
-import { Connection, ParleyClient } from '@parley/client';
-import { nodeWebSockets } from '@parley/client/node/ws-socket';
 import { createInterface } from 'node:readline';
 import { ChatController } from '../chat/chat-controller';
 import { ChatScreen, PROMPT } from '../chat/chat-screen';
-import { FileOutboxStore } from '../outbox/file-outbox.store';
 import { CommandContext, requireCredentials, UsageError } from './command-context';
+import { deviceClient } from './device-client';
 
 /** `parley chat <username>`: the interactive screen until /quit, Ctrl-C or Ctrl-D. */
 export async function chatCommand(ctx: CommandContext, args: string[]): Promise<void> {
@@ -23,16 +21,12 @@ export async function chatCommand(ctx: CommandContext, args: string[]): Promise<
     terminal: Boolean(ctx.stdout.isTTY),
     prompt: PROMPT,
   });
-  const deviceId = ctx.config.deviceId();
   const fullScreen = Boolean(ctx.stdout.isTTY) && ctx.env.TERM !== 'dumb';
   const screen = new ChatScreen(ctx.stdout, rl, fullScreen);
 
   let finish: (reason?: string) => void = () => undefined;
   const done = new Promise<string | undefined>((resolve) => (finish = resolve));
-  const client = new ParleyClient({
-    connection: new Connection({ api: ctx.api, deviceId, sockets: nodeWebSockets() }),
-    outbox: new FileOutboxStore(ctx.config.outboxPath),
-  });
+  const client = deviceClient(ctx, credentials);
   const controller = new ChatController(
     peer,
     credentials,

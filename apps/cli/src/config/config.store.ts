@@ -9,7 +9,11 @@ export type { Credentials };
 
 const deviceSchema = z.object({ deviceId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
 
-/** The CLI's files in one config directory: credentials.json, device.json (outbox.json: OutboxStore). */
+/**
+ * The CLI's files in one config directory: credentials.json, device.json, outbox.json (the
+ * OutboxStore), states-<userId>.json (the ConversationStateStore: one per user, so another log-in
+ * on the same directory never inherits them).
+ */
 export class ConfigStore {
   constructor(readonly dir: string) {}
 
@@ -19,6 +23,15 @@ export class ConfigStore {
 
   get outboxPath(): string {
     return join(this.dir, 'outbox.json');
+  }
+
+  statesPath(userId: string): string {
+    return join(this.dir, `states-${userId}.json`);
+  }
+
+  /** Log-out: this user's conversation states leave the machine with the tokens. */
+  clearStates(userId: string): void {
+    rmSync(this.statesPath(userId), { force: true });
   }
 
   readCredentials(): Credentials | undefined {

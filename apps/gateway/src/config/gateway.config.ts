@@ -141,8 +141,21 @@ export const gatewayEnvSchema = z
       .string()
       .min(1)
       .default(join(__dirname, '..', '..', '..', '..', 'web')),
-    /** Default offline-sync page size (a client may ask for up to 500). */
+    /** Messages per sync page: v1's default (a client may ask for up to 500), v2's cap. */
     SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(200),
+    /** Sync v2: messages sent in one round at most (the rest in the device's next round). */
+    SYNC_ROUND_MAX_MESSAGES: z.coerce.number().int().min(10).max(100_000).default(2000),
+    /** Sync v2: conversation states one round may carry (over its frames). */
+    SYNC_ROUND_MAX_STATES: z.coerce.number().int().min(100).max(100_000).default(10_000),
+    /** Sync v2: state digests remembered per gateway process (about 250 bytes each). */
+    SYNC_DIGEST_CACHE_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(50_000),
+    /** Sync v2: live pushes held per socket while its sync runs; past it, another round. */
+    SYNC_MAX_HELD_PUSHES: positiveInt(1000),
+    /**
+     * Sync v2: how long a socket's first round waits for session to know the socket (so every
+     * message stored after the round read the database is pushed to it).
+     */
+    SYNC_ROUTABLE_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(3000),
   })
   .superRefine((env, ctx) => {
     const problem = (message: string) =>

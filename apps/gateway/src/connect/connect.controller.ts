@@ -18,6 +18,6 @@ export class ConnectController {
     @CurrentUser() principal: AuthenticatedPrincipal,
     @Body(new ZodValidationPipe(connectBodySchema)) body: ConnectBody,
   ): Promise<ConnectAnswer> {
-    return this.connectService.connect(principal, body.deviceId);
+    return this.connectService.connect(principal, body);
   }
 }

@@ -10,7 +10,7 @@ import { DirectoryEntry, GatewayDirectoryReader } from './gateway-directory.read
 
 export const MAX_BACKUPS = 2;
 
-import type { ConnectAnswer } from '@parley/protocol';
+import type { ConnectAnswer, ConnectBody } from '@parley/protocol';
 export type { ConnectAnswer };
 
 /**
@@ -47,10 +47,8 @@ export class ConnectService {
     >,
   ) {}
 
-  async connect(
-    principal: AuthenticatedPrincipal,
-    deviceId: string | undefined,
-  ): Promise<ConnectAnswer> {
+  async connect(principal: AuthenticatedPrincipal, body: ConnectBody): Promise<ConnectAnswer> {
+    const { deviceId } = body;
     const user = await this.users.findById(principal.userId);
     if (!user) throw AccountsException.invalidAccessToken();
     const { primary, backups } = chooseGateways(await this.directory.live(), {
@@ -64,6 +62,7 @@ export class ConnectService {
       gatewayId: primary.gatewayId,
       sessionId: principal.sessionId,
       expiresAt: principal.expiresAt,
+      ...(body.sync ? { sync: body.sync } : {}),
     };
     const ticket = newTicket();
     await Promise.all([

@@ -4,6 +4,7 @@ import { PendingAcks } from '../accept/pending-acks';
 import { ConnectionLifecycle } from '../connections/connection-lifecycle';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from '../realtime/client-connection';
+import { OrderedDelivery } from './ordered-delivery';
 import { KnownSeqCache } from '../receipts/known-seq.cache';
 import { ReceiptsService } from '../receipts/receipts.service';
 import { DeliverySubscriber } from './delivery.subscriber';
@@ -26,6 +27,8 @@ function fakeConnection(sent: unknown[]): ClientConnection {
   return {
     send: (f: unknown) => sent.push(f),
     sendText: (t: string) => sent.push(JSON.parse(t)),
+    // A socket that did not declare sync v2: pushes pass in arrival order.
+    delivery: new OrderedDelivery(10, false),
   } as unknown as ClientConnection;
 }
 

@@ -16,8 +16,8 @@ import { RedisSubscription } from '../realtime/redis-subscription';
 
 /**
  * The deliver step: session publishes one DeliveryBatch per stored batch to this box's Redis
- * channel; each item becomes a `message` frame on each recipient socket still open here and an
- * `ack` frame on the sender's (its origin socket). A payload that is not a valid
+ * channel; each item becomes a `message` frame on each recipient socket still open here (in the
+ * socket's order: see OrderedDelivery) and an `ack` frame on the sender's (its origin socket). A payload that is not a valid
  * batch is logged and dropped (devices catch up with offline sync); it never crashes the gateway.
  */
 @Injectable()
@@ -72,16 +72,22 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
     for (const item of batch.items) {
       this.receipts.observeStored(item.message.conversationId, item.message.seq);
       let messageText: string | undefined;
+      const { conversationId, seq } = item.message;
       for (const connectionId of item.connectionIds) {
         const connection = this.registry.get(connectionId);
         if (!connection) continue;
         messageText ??= JSON.stringify({ type: 'message', message: item.message });
-        connection.sendText(messageText);
+        const outcome = connection.delivery.push(conversationId, seq, messageText, (text) =>
+          connection.sendText(text),
+        );
+        if (outcome === 'resync') connection.send({ type: 'sync.required', reason: 'gap' });
       }
       if (item.ackConnectionId) {
         const m = item.message;
         this.accept.acknowledged(item.ackConnectionId, m.clientMsgId);
-        this.registry.get(item.ackConnectionId)?.send({
+        const origin = this.registry.get(item.ackConnectionId);
+        origin?.delivery.acked(m.conversationId, m.seq);
+        origin?.send({
           type: 'ack',
           clientMsgId: m.clientMsgId,
           conversationId: m.conversationId,

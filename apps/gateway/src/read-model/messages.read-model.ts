@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DeliveredMessage } from '@parley/protocol';
 import { DataSource } from 'typeorm';
 
-interface MessageRow {
+export interface MessageRow {
   conversation_id: string;
   seq: string;
   sender_id: string;
@@ -13,7 +13,7 @@ interface MessageRow {
   server_time: Date;
 }
 
-const MESSAGE_COLUMNS = `m.conversation_id, m.seq, m.sender_id, u.username AS sender_username,
+export const MESSAGE_COLUMNS = `m.conversation_id, m.seq, m.sender_id, u.username AS sender_username,
   m.client_msg_id, m.body, m.server_time`;
 
 /** A position in a device's offline stream: after message `seq` of conversation `conversationId`. */
@@ -86,7 +86,7 @@ export class MessagesReadModel {
   }
 }
 
-function toDelivered(r: MessageRow): DeliveredMessage {
+export function toDelivered(r: MessageRow): DeliveredMessage {
   return {
     conversationId: r.conversation_id,
     seq: Number(r.seq),

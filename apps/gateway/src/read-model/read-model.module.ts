@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { ConversationStatesReadModel } from './conversation-states.read-model';
 import { ConversationsReadModel } from './conversations.read-model';
 import { MessagesReadModel } from './messages.read-model';
 
@@ -9,7 +10,7 @@ import { MessagesReadModel } from './messages.read-model';
  */
 @Global()
 @Module({
-  providers: [ConversationsReadModel, MessagesReadModel],
-  exports: [ConversationsReadModel, MessagesReadModel],
+  providers: [ConversationsReadModel, MessagesReadModel, ConversationStatesReadModel],
+  exports: [ConversationsReadModel, MessagesReadModel, ConversationStatesReadModel],
 })
 export class ReadModelModule {}

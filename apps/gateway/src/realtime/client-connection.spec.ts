@@ -22,6 +22,7 @@ function connectionOn(
     maxBufferedBytes: 1_000_000,
     frameRatePerSecond: 10,
     frameBurst: 10,
+    maxHeldPushes: 10,
   });
 }
 

@@ -1,6 +1,8 @@
 import { CloseCode, type ServerFrame } from '@parley/protocol';
 import WebSocket from 'ws';
 import type { TicketGrant } from '../connect/connect-ticket';
+import { OrderedDelivery } from '../deliver/ordered-delivery';
+import type { SyncRound } from '../sync/sync-round';
 import { TokenBucket } from '../throttling/token-bucket';
 
 export type CloseReason =
@@ -23,6 +25,8 @@ export interface ConnectionLimits {
   /** Non-send frames per second, and the burst. */
   frameRatePerSecond: number;
   frameBurst: number;
+  /** Live pushes held while a sync v2 round runs (see OrderedDelivery). */
+  maxHeldPushes: number;
 }
 
 /** setTimeout cannot wait longer than this (about 24.8 days). */
@@ -57,6 +61,12 @@ export class ClientConnection {
   opened: Promise<void> = Promise.resolve();
   /** Non-send frames (sync, history, cursors, auth): sends have their own budget. */
   readonly frameBudget: TokenBucket;
+  /** The order live pushes and sync pages reach this socket in (ordered resume, sync v2). */
+  readonly delivery: OrderedDelivery;
+  /** The sync v2 round in progress (its frames so far), if any. */
+  syncRound?: SyncRound;
+  /** A sync v2 round has run on this socket (the first one waits until the socket is routable). */
+  synced = false;
   private tail: Promise<void> = Promise.resolve();
   private pending = 0;
   private pendingBytes = 0;
@@ -79,6 +89,7 @@ export class ClientConnection {
       limits.frameBurst,
       performance.now(),
     );
+    this.delivery = new OrderedDelivery(limits.maxHeldPushes, grant.sync === 'v2');
   }
 
   get isOpen(): boolean {

@@ -20,6 +20,7 @@ import { MessageAcceptService } from '../accept/message-accept.service';
 import { MessagingException } from '../errors/messaging.exception';
 import { ReceiptsService } from '../receipts/receipts.service';
 import { HistoryService } from '../sync/history.service';
+import { SyncRoundService } from '../sync/sync-round.service';
 import { SyncService } from '../sync/sync.service';
 import { coolDownMs } from '../throttling/token-bucket';
 import type { ClientConnection, Continuation } from './client-connection';
@@ -39,6 +40,7 @@ export class FrameDispatcher {
   constructor(
     private readonly accept: MessageAcceptService,
     private readonly sync: SyncService,
+    private readonly syncRounds: SyncRoundService,
     private readonly history: HistoryService,
     private readonly receipts: ReceiptsService,
     private readonly tokens: AccessTokenVerifier,
@@ -128,6 +130,9 @@ export class FrameDispatcher {
         connection.send({ type: 'sync.page', ...ref, ...page });
         return;
       }
+      case 'sync.states':
+        await this.syncRounds.answer(connection, frame);
+        return;
       case 'history': {
         const page = await this.history.page(
           connection.userId,

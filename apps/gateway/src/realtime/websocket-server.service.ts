@@ -54,6 +54,7 @@ type GatewayLimits = Pick<
   | 'MAX_SOCKETS_PER_USER'
   | 'FRAME_RATE_PER_SOCKET'
   | 'FRAME_BURST_PER_SOCKET'
+  | 'SYNC_MAX_HELD_PUSHES'
 >;
 
 /**
@@ -95,6 +96,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
       frameRatePerSecond: config.FRAME_RATE_PER_SOCKET,
       frameBurst: config.FRAME_BURST_PER_SOCKET,
+      maxHeldPushes: config.SYNC_MAX_HELD_PUSHES,
     };
   }
 

@@ -1,9 +1,10 @@
-import { commonEnv, databaseEnv, loadConfig, portEnv } from '@parley/common';
+import { commonEnv, databaseEnv, kafkaConsumerEnv, loadConfig, portEnv } from '@parley/common';
 import { z } from 'zod';
 
 /** Presence's environment: Kafka (it consumes account events) and PostgreSQL (last-seen table). */
 export const presenceEnvSchema = z.object({
   ...commonEnv,
+  ...kafkaConsumerEnv,
   ...portEnv(3011),
   ...databaseEnv,
 });

@@ -1,9 +1,10 @@
-import { commonEnv, loadConfig, portEnv, redisEnv } from '@parley/common';
+import { commonEnv, kafkaConsumerEnv, loadConfig, portEnv, redisEnv } from '@parley/common';
 import { z } from 'zod';
 
 /** Session's environment: Kafka (gateway heartbeats) and Redis (the live-gateway table). */
 export const sessionEnvSchema = z.object({
   ...commonEnv,
+  ...kafkaConsumerEnv,
   ...portEnv(3010),
   ...redisEnv,
   /**

@@ -83,12 +83,22 @@ describe('planDeliveries', () => {
     expect(g2.items[0].ackConnectionId).toBeUndefined();
   });
 
-  it('sends a duplicate ONLY to its origin, as an ack', () => {
-    const batches = planDeliveries([stored(5, true)], connections);
-    expect([...batches.keys()]).toEqual(['gateway-1']);
-    expect(batches.get('gateway-1')!.items).toEqual([
-      expect.objectContaining({ connectionIds: [], ackConnectionId: aliceLaptop.connectionId }),
-    ]);
+  it('sends a duplicate (a replay after a crash, or a retry) to every member, and the ack to its origin', () => {
+    const fresh = planDeliveries([stored(5)], connections);
+    const replayed = planDeliveries([stored(5, true)], connections);
+    expect(replayed).toEqual(fresh);
+  });
+
+  it('pushes each (conversation, seq) once per batch: a repeat in the same batch only acks', () => {
+    const batches = planDeliveries([stored(5), stored(5, true)], connections);
+    const g1 = batches.get('gateway-1')!;
+    expect(g1.items).toHaveLength(2);
+    expect(g1.items[0].connectionIds).toEqual([carolLaptop.connectionId]);
+    expect(g1.items[1]).toMatchObject({
+      connectionIds: [],
+      ackConnectionId: aliceLaptop.connectionId,
+    });
+    expect(batches.get('gateway-2')!.items).toHaveLength(1);
   });
 
   it('acks the origin even when its socket is not (yet) in the location table', () => {

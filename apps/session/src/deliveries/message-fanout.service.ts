@@ -31,9 +31,7 @@ export class MessageFanoutService {
 
   async fanOut(events: readonly MessageStoredEnvelope[]): Promise<FanoutResult> {
     const messages = events.map((e) => e.payload);
-    const recipients = [
-      ...new Set(messages.filter((m) => !m.duplicate).flatMap((m) => m.memberIds)),
-    ];
+    const recipients = [...new Set(messages.flatMap((m) => m.memberIds))];
     const located = await this.locations.findConnections(recipients);
     const gatewayIds = [...new Set([...located.values()].flat().map((c) => c.gatewayId))];
     const live = await this.locations.liveGateways(gatewayIds);
@@ -84,17 +82,24 @@ export function toDeliveredMessage(m: MessageStoredPayload): DeliveredMessage {
 }
 
 /**
- * One DeliveryBatch per gateway box, items in stored order. A new message goes to every member
- * socket as `connectionIds` except the origin socket, which gets `ackConnectionId` (the sender's
- * other devices get it as a message). A duplicate goes ONLY to the origin, as its ack: recipients
- * already had it.
+ * One DeliveryBatch per gateway box, items in stored order. A message goes to every member socket
+ * as `connectionIds` except the origin socket, which gets `ackConnectionId` (the sender's other
+ * devices get it as a message). A duplicate (a retried send, or a batch storage replays after
+ * dying between its commit and its publish) goes to every member too: after such a crash it is
+ * the only push recipients ever get, and a device ignores a seq it already holds (the gateway
+ * drops it for sockets that were sent it). Within one batch each (conversation, seq) is pushed
+ * once; a repeat only acks its origin.
  */
 export function planDeliveries(
   messages: readonly MessageStoredPayload[],
   connectionsByUser: ReadonlyMap<string, readonly DeviceConnection[]>,
 ): Map<string, DeliveryBatch> {
   const batches = new Map<string, DeliveryBatch>();
+  const pushed = new Set<string>();
   for (const m of messages) {
+    const key = `${m.conversationId}\u0000${m.seq}`;
+    const push = !pushed.has(key);
+    pushed.add(key);
     const perGateway = new Map<string, { connectionIds: Set<string>; ack?: string }>();
     const slot = (gatewayId: string) => {
       let s = perGateway.get(gatewayId);
@@ -102,7 +107,7 @@ export function planDeliveries(
       return s;
     };
     slot(m.origin.gatewayId).ack = m.origin.connectionId;
-    if (!m.duplicate) {
+    if (push) {
       for (const userId of new Set(m.memberIds)) {
         for (const c of connectionsByUser.get(userId) ?? []) {
           if (c.connectionId !== m.origin.connectionId)

@@ -1,9 +1,10 @@
-import { commonEnv, databaseEnv, loadConfig, portEnv } from '@parley/common';
+import { commonEnv, databaseEnv, kafkaConsumerEnv, loadConfig, portEnv } from '@parley/common';
 import { z } from 'zod';
 
 /** Storage's environment: Kafka and PostgreSQL (it owns the messaging schema). */
 export const storageEnvSchema = z.object({
   ...commonEnv,
+  ...kafkaConsumerEnv,
   ...portEnv(3012),
   ...databaseEnv,
 });

@@ -1,6 +1,7 @@
 import { createEnvelope, MessageAcceptedV1, MessageStoredV1 } from '@parley/common';
 import { EventPublisher, PoisonEventError } from '@parley/kafka';
 import { randomUUID } from 'node:crypto';
+import { FailpointsService } from '../failpoints/failpoints.service';
 import type { MessageAcceptedEnvelope } from './message-persist.plan';
 import { MessagePersistService } from './message-persist.service';
 import type {
@@ -99,7 +100,12 @@ function setup() {
   const db = new FakeDatabase();
   const publishMany = jest.fn((_topic: string, _items: unknown[]) => Promise.resolve());
   const publisher = { publishMany } as unknown as EventPublisher;
-  const service = new MessagePersistService(db.repository(), publisher);
+  // A kill that does not kill: it throws where the process would have died.
+  const kill = jest.fn(() => {
+    throw new Error('killed by the failpoint');
+  });
+  const failpoints = new FailpointsService(kill);
+  const service = new MessagePersistService(db.repository(), publisher, failpoints);
   const published = () =>
     publishMany.mock.calls.flatMap(([, items]) =>
       (
@@ -109,7 +115,7 @@ function setup() {
         }[]
       ).map((i) => [i.key, i.payload.clientMsgId, i.payload.seq, i.payload.duplicate]),
     );
-  return { db, publishMany, service, published };
+  return { db, publishMany, service, published, failpoints, kill };
 }
 
 describe('MessagePersistService', () => {
@@ -183,6 +189,28 @@ describe('MessagePersistService', () => {
     ]);
   });
 
+  it('with storage.crash-after-commit armed, dies after the commit and before the publish; the redelivery publishes the same seqs', async () => {
+    const { db, publishMany, service, published, failpoints, kill } = setup();
+    failpoints.arm('storage.crash-after-commit');
+    await expect(service.persist([accepted('a'), accepted('b')])).rejects.toThrow(
+      'killed by the failpoint',
+    );
+    expect(kill).toHaveBeenCalledTimes(1);
+    expect(db.commits).toBe(1);
+    expect(publishMany).not.toHaveBeenCalled();
+
+    // The restarted process consumes the same batch again; the failpoint is no longer armed.
+    await expect(service.persist([accepted('a'), accepted('b')])).resolves.toEqual({
+      stored: 0,
+      duplicates: 2,
+    });
+    expect(kill).toHaveBeenCalledTimes(1);
+    expect(published()).toEqual([
+      [conv, 'a', 1, true],
+      [conv, 'b', 2, true],
+    ]);
+  });
+
   it('rejects non-members as poison, storing and publishing nothing', async () => {
     const { db, publishMany, service } = setup();
     const intruder = accepted('x', randomUUID());
@@ -221,9 +249,11 @@ describe('MessagePersistService', () => {
     const db = new FakeDatabase();
     const down = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     const repo = { transaction: () => Promise.reject(down) } as unknown as MessagesRepository;
-    const service = new MessagePersistService(repo, {
-      publishMany: jest.fn(),
-    } as unknown as EventPublisher);
+    const service = new MessagePersistService(
+      repo,
+      { publishMany: jest.fn() } as unknown as EventPublisher,
+      new FailpointsService(jest.fn()),
+    );
     await expect(service.persist([accepted('a')])).rejects.toBe(down);
     expect(db.commits).toBe(0);
   });

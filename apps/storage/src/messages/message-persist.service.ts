@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { MessageStoredV1, Topic } from '@parley/common';
 import { EventPublisher, GroupCommitQueue, GroupMember, PoisonEventError } from '@parley/kafka';
+import { FailpointsService } from '../failpoints/failpoints.service';
 import {
   findPoison,
   MessageAcceptedEnvelope,
@@ -40,6 +41,7 @@ export class MessagePersistService {
   constructor(
     private readonly messages: MessagesRepository,
     private readonly publisher: EventPublisher,
+    private readonly failpoints: FailpointsService,
   ) {}
 
   /**
@@ -67,7 +69,10 @@ export class MessagePersistService {
         // Run each partition's batch alone, so only the batch holding the poison dead-letters it.
         for (const g of group) {
           await this.storeRetryingRaces(g.events).then(
-            (mine) => this.publishThenSettle([g], g.events, mine),
+            (mine) => {
+              this.failpoints.hit('storage.crash-after-commit');
+              this.publishThenSettle([g], g.events, mine);
+            },
             (e: unknown) => g.reject(e),
           );
         }
@@ -75,6 +80,9 @@ export class MessagePersistService {
       }
       throw err; // the queue rejects every caller of the group
     }
+    // Test hook: dying here, committed but not published, must lose nothing (the redelivered
+    // batch is deduplicated into the same stored events).
+    this.failpoints.hit('storage.crash-after-commit');
     this.publishThenSettle(group, events, stored);
   }
 

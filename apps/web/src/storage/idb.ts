@@ -1,11 +1,13 @@
 /**
- * A small promise wrapper over IndexedDB: one database (`parley`), two object stores: `outbox`
- * (one record per user: that user's unsent messages) and `cache` (what the page shows before
+ * A small promise wrapper over IndexedDB: one database (`parley`), three object stores: `outbox`
+ * (one record per user: that user's unsent messages), `states` (one record per user: the
+ * conversation states sync v2 sends, without message text) and `cache` (what the page shows before
  * the server answers, e.g. the conversation list). Data survives a reload or a closed tab.
  */
 const DB_NAME = 'parley';
-const DB_VERSION = 1;
-export type StoreName = 'outbox' | 'cache';
+const DB_VERSION = 2;
+const STORES = ['outbox', 'states', 'cache'] as const;
+export type StoreName = (typeof STORES)[number];
 
 let opening: Promise<IDBDatabase> | undefined;
 
@@ -14,7 +16,7 @@ function open(): Promise<IDBDatabase> {
     const request = indexedDB.open(DB_NAME, DB_VERSION);
     request.onupgradeneeded = () => {
       const db = request.result;
-      for (const name of ['outbox', 'cache'] as const) {
+      for (const name of STORES) {
         if (!db.objectStoreNames.contains(name)) db.createObjectStore(name);
       }
     };

@@ -79,6 +79,15 @@ export function httpServerLimits(config: {
     maxConnections: config.HTTP_MAX_CONNECTIONS,
   };
 }
+/**
+ * For services that consume Kafka topics (session, presence, storage). The session timeout is how
+ * long the broker keeps a silent member's partitions: a consumer that died without leaving (a
+ * SIGKILL, a lost machine) holds them that long, and its restarted process waits as long to get
+ * them back. 6,000 is the broker's default group.min.session.timeout.ms.
+ */
+export const kafkaConsumerEnv = {
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
+};
 export const databaseEnv = {
   DATABASE_URL: url(['postgres', 'postgresql']).default(
     'postgres://postgres@127.0.0.1:5432/parley',

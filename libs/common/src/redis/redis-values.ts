@@ -127,6 +127,8 @@ export const ticketGrantSchema = z
     sessionId: z.string().uuid(),
     /** The access token's `exp` (epoch seconds): the socket's authorization ends then. */
     expiresAt: z.number().int().positive(),
+    /** The socket starts with a sync v2 round: hold live pushes until it converges. */
+    sync: z.literal('v2').optional(),
   })
   .strict();
 export type TicketGrant = z.output<typeof ticketGrantSchema>;

@@ -28,6 +28,7 @@ import {
 } from './partition-batch.processor';
 import { type CommitOffsetsFn, OffsetCommitBatcher } from './offset-commit.batcher';
 import { sleepWithTicks } from './retry-backoff';
+import { consumerSessionTiming } from './consumer-session-timing';
 
 export interface KafkaBatchTransportOptions {
   clientId: string;
@@ -44,6 +45,11 @@ export interface KafkaBatchTransportOptions {
    * 1000 }`: answered as soon as anything arrives, and no polling while idle.
    */
   fetch?: { minBytes: number; maxWaitTimeInMs: number };
+  /**
+   * How long the broker keeps the partitions of a member it stopped hearing from (the service's
+   * KAFKA_SESSION_TIMEOUT_MS); default 30 s. Heartbeats go out at a third of it, at most 3 s apart.
+   */
+  sessionTimeoutMs?: number;
 }
 
 export const MESSAGE_PATH_FETCH = { minBytes: 16_384, maxWaitTimeInMs: 20 } as const;
@@ -153,8 +159,7 @@ export class KafkaBatchTransport
     const consumer = this.kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      ...consumerSessionTiming(this.options.sessionTimeoutMs),
       ...(this.options.fetch ?? MESSAGE_PATH_FETCH),
     });
     this.consumer = consumer;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clientMsgIdSchema, conversationIdSchema, seqSchema } from '../ids';
+import { stateDigestSchema } from '../sync/state-digest';
 
 /**
  * Client -> server WebSocket frames: one JSON object per text message, with a `type`. Every frame
@@ -25,7 +26,10 @@ export const sendFrameSchema = z
     path: ['conversationId'],
   });
 
-/** Ask for the next page of messages this device has not had (offline delivery). */
+/**
+ * Deprecated (sync v1, kept for one release): ask for the next page of messages past this
+ * device's delivered cursors. Use `sync.states`.
+ */
 export const syncFrameSchema = z
   .object({
     type: z.literal('sync'),
@@ -33,6 +37,43 @@ export const syncFrameSchema = z
     /** The `next` token of the previous page; omit to start from the device's delivered cursors. */
     after: z.string().max(256).optional(),
     limit: z.number().int().min(1).max(500).optional(),
+  })
+  .strict();
+
+/** A conversation as this device holds it: up to `lastSeq` (0: nothing), with its state digest. */
+export const conversationStateSchema = z
+  .object({
+    conversationId: conversationIdSchema,
+    lastSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    digest: stateDigestSchema,
+  })
+  .strict();
+export type ConversationState = z.output<typeof conversationStateSchema>;
+
+/** Instead of a state: "I hold nothing of it; send me its tail" (answered with `sync.reset`). */
+export const tailRequestSchema = z
+  .object({ conversationId: conversationIdSchema, tail: z.literal(true) })
+  .strict();
+export type TailRequest = z.output<typeof tailRequestSchema>;
+
+/** The most states one `sync.states` frame carries (a round may span frames). */
+export const SYNC_STATES_PER_FRAME = 100;
+
+/**
+ * Sync v2: one page of the states this device holds. The server answers each page with the
+ * messages the device is missing (`sync.messages`) and `sync.reset` for states that diverged, and
+ * the round's last page (`last`, default true) with `sync.done`. `complete`: this round's pages
+ * list every conversation the device holds, so the server also lists the ones it does not know.
+ */
+export const syncStatesFrameSchema = z
+  .object({
+    type: z.literal('sync.states'),
+    ref,
+    states: z
+      .array(z.union([conversationStateSchema, tailRequestSchema]))
+      .max(SYNC_STATES_PER_FRAME),
+    complete: z.boolean().optional(),
+    last: z.boolean().optional(),
   })
   .strict();
 
@@ -75,6 +116,7 @@ export const authFrameSchema = z
 export const CLIENT_FRAME_SCHEMAS = {
   send: sendFrameSchema,
   sync: syncFrameSchema,
+  'sync.states': syncStatesFrameSchema,
   delivered: deliveredFrameSchema,
   read: readFrameSchema,
   history: historyFrameSchema,
@@ -86,6 +128,7 @@ export const CLIENT_FRAME_TYPES = Object.keys(CLIENT_FRAME_SCHEMAS) as ClientFra
 export const clientFrameSchema = z.union([
   sendFrameSchema,
   syncFrameSchema,
+  syncStatesFrameSchema,
   deliveredFrameSchema,
   readFrameSchema,
   historyFrameSchema,
@@ -93,6 +136,7 @@ export const clientFrameSchema = z.union([
 ]);
 export type SendFrame = z.output<typeof sendFrameSchema>;
 export type SyncFrame = z.output<typeof syncFrameSchema>;
+export type SyncStatesFrame = z.output<typeof syncStatesFrameSchema>;
 export type DeliveredFrame = z.output<typeof deliveredFrameSchema>;
 export type ReadFrame = z.output<typeof readFrameSchema>;
 export type HistoryFrame = z.output<typeof historyFrameSchema>;

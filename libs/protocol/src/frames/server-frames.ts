@@ -12,6 +12,7 @@ import {
   usernameSchema,
 } from '../ids';
 import { deliveredMessageSchema } from '../message';
+import { stateDigestSchema } from '../sync/state-digest';
 
 /**
  * Server -> client WebSocket frames. Clients parse every frame with these schemas (no casts).
@@ -63,7 +64,7 @@ export const messageFrameSchema = z.object({
   message: deliveredMessageSchema,
 });
 
-/** A page of what this device has not had, in (conversation, seq) order. */
+/** Deprecated (sync v1): a page of what this device has not had, in (conversation, seq) order. */
 export const syncPageFrameSchema = z.object({
   type: z.literal('sync.page'),
   ref,
@@ -82,6 +83,63 @@ export const historyPageFrameSchema = z.object({
   messages: z.array(deliveredMessageSchema),
   /** True when older messages exist (ask again with beforeSeq = messages[0].seq). */
   hasMore: z.boolean(),
+});
+
+/** Sync v2: messages the device is missing, ascending (conversation, seq); at most the page cap. */
+export const syncMessagesFrameSchema = z.object({
+  type: z.literal('sync.messages'),
+  ref,
+  messages: z.array(deliveredMessageSchema),
+});
+
+/**
+ * Sync v2: the device's state of this conversation does not match the server's (or it asked for
+ * the tail): drop what it holds of it and take this, the server's state and its last
+ * min(10, lastSeq) messages, ascending. Older messages come with `history` when wanted.
+ */
+export const syncResetFrameSchema = z.object({
+  type: z.literal('sync.reset'),
+  ref,
+  conversationId: conversationIdSchema,
+  lastSeq: z.number().int().min(0),
+  digest: stateDigestSchema,
+  messages: z.array(deliveredMessageSchema),
+});
+
+const listedStateSchema = z.object({
+  conversationId: conversationIdSchema,
+  lastSeq: z.number().int().min(0),
+  digest: stateDigestSchema,
+});
+
+/**
+ * Sync v2: the end of a round. `converged`: every state of the round matched the server's (and,
+ * for a `complete` round, the device knows every conversation of its user), so nothing was sent:
+ * the device is in agreement. Otherwise the device sends another round with the states of
+ * `behind` (more to send than the round's cap), `reset` and what it received, and brings in
+ * `unknown` conversations (with a state from seq 0, or a tail request); `gone` are conversations
+ * the user is not (or no longer) a member of: the device drops them.
+ */
+export const syncDoneFrameSchema = z.object({
+  type: z.literal('sync.done'),
+  ref,
+  converged: z.boolean(),
+  agreed: z.number().int().min(0),
+  /** Messages sent in this round (`sync.messages` and `sync.reset`). */
+  messages: z.number().int().min(0),
+  behind: z.array(conversationIdSchema),
+  reset: z.array(conversationIdSchema),
+  unknown: z.array(listedStateSchema),
+  gone: z.array(conversationIdSchema),
+});
+
+/**
+ * Sync v2: live pushes for this socket could not be kept in order (a gap, or more held than the
+ * bound while a sync ran): the server holds further pushes; the device runs a complete round.
+ */
+export const syncRequiredFrameSchema = z.object({
+  type: z.literal('sync.required'),
+  reason: z.enum(['gap', 'overflow']),
 });
 
 /** A frame was refused; the socket stays open. */
@@ -103,6 +161,10 @@ export const SERVER_FRAME_SCHEMAS = {
   ack: ackFrameSchema,
   message: messageFrameSchema,
   'sync.page': syncPageFrameSchema,
+  'sync.messages': syncMessagesFrameSchema,
+  'sync.reset': syncResetFrameSchema,
+  'sync.done': syncDoneFrameSchema,
+  'sync.required': syncRequiredFrameSchema,
   'history.page': historyPageFrameSchema,
   error: errorFrameSchema,
 } as const;
@@ -116,6 +178,10 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   ackFrameSchema,
   messageFrameSchema,
   syncPageFrameSchema,
+  syncMessagesFrameSchema,
+  syncResetFrameSchema,
+  syncDoneFrameSchema,
+  syncRequiredFrameSchema,
   historyPageFrameSchema,
   errorFrameSchema,
 ]);
@@ -125,6 +191,10 @@ export type AcceptedFrame = z.output<typeof acceptedFrameSchema>;
 export type AckFrame = z.output<typeof ackFrameSchema>;
 export type MessageFrame = z.output<typeof messageFrameSchema>;
 export type SyncPageFrame = z.output<typeof syncPageFrameSchema>;
+export type SyncMessagesFrame = z.output<typeof syncMessagesFrameSchema>;
+export type SyncResetFrame = z.output<typeof syncResetFrameSchema>;
+export type SyncDoneFrame = z.output<typeof syncDoneFrameSchema>;
+export type SyncRequiredFrame = z.output<typeof syncRequiredFrameSchema>;
 export type HistoryPageFrame = z.output<typeof historyPageFrameSchema>;
 export type ErrorFrame = z.output<typeof errorFrameSchema>;
 export type ServerFrame = z.output<typeof serverFrameSchema>;

@@ -1,8 +1,14 @@
 import { z } from 'zod';
 import { deviceIdSchema, gatewayIdSchema, ticketSchema } from '../ids';
 
-/** `POST /v1/connect`: a client keeps one device id per installation. */
-export const connectBodySchema = z.object({ deviceId: deviceIdSchema.optional() }).strict();
+/**
+ * `POST /v1/connect`: a client keeps one device id per installation. `sync: "v2"` says the socket
+ * starts with a sync v2 round: the gateway holds live pushes for it from the first moment until
+ * that sync converges, so nothing live arrives before what the sync sends (ordered resume).
+ */
+export const connectBodySchema = z
+  .object({ deviceId: deviceIdSchema.optional(), sync: z.literal('v2').optional() })
+  .strict();
 export type ConnectBody = z.output<typeof connectBodySchema>;
 
 /** Where to open the WebSocket, backups, and the single-use ticket. */

@@ -1,0 +1,130 @@
+import { EMPTY_STATE_DIGEST, stateWindow } from '@parley/protocol';
+import { STATE_VECTORS } from '@parley/protocol/sync/state-digest.vectors';
+import { insertConversation, insertMessages, insertUser } from '../../../../test/db/factories';
+import { useRepoTestDb } from '../../../../test/db/repo-test-db';
+import { digestOf, digestOfTail } from '../sync/state-digests';
+import { ConversationStatesReadModel } from './conversation-states.read-model';
+
+describe('ConversationStatesReadModel (PostgreSQL)', () => {
+  const db = useRepoTestDb();
+  let states: ConversationStatesReadModel;
+
+  beforeAll(() => {
+    states = new ConversationStatesReadModel(db.dataSource);
+  });
+
+  const user = () => insertUser(db.dataSource);
+
+  async function conversationWith(count: number) {
+    const [me, other] = [await user(), await user()];
+    const id = await insertConversation(db.dataSource, { members: [me.id, other.id] });
+    const sent = await insertMessages(
+      db.dataSource,
+      id,
+      Array.from({ length: count }, (_, i) => ({ senderId: i % 2 ? other.id : me.id })),
+    );
+    return { id, me, other, sent };
+  }
+
+  it('computes the test vectors from rows PostgreSQL hashes (the client library computes the same)', async () => {
+    const me = await user();
+    for (const vector of STATE_VECTORS) {
+      const id = await insertConversation(db.dataSource, { members: [me.id], kind: 'group' });
+      await insertMessages(
+        db.dataSource,
+        id,
+        vector.messages.map((m) => ({
+          senderId: m.senderId,
+          clientMsgId: m.clientMsgId,
+          body: m.text,
+        })),
+      );
+      const windows = await states.windows([{ conversationId: id, seq: vector.lastSeq }]);
+      const window = windows.get(id) ?? [];
+      const { from, to } = stateWindow(vector.lastSeq);
+      expect(window.map((e) => e.seq)).toEqual(
+        vector.lastSeq === 0 ? [] : Array.from({ length: to - from + 1 }, (_, i) => from + i),
+      );
+      expect(digestOf(vector.lastSeq, window)).toBe(vector.digest);
+      if (vector.lastSeq === vector.messages.length) {
+        const tail = (await states.tails([id])).get(id) ?? [];
+        expect(digestOfTail(vector.lastSeq, tail)).toBe(vector.digest);
+      }
+      // The vectors share (sender, client message id) pairs: make room for the next one.
+      await db.dataSource.query(`DELETE FROM messages WHERE conversation_id = $1`, [id]);
+    }
+    expect(STATE_VECTORS[0].digest).toBe(EMPTY_STATE_DIGEST);
+  });
+
+  it("gives the last seqs of the user's conversations only", async () => {
+    const a = await conversationWith(3);
+    const b = await conversationWith(0);
+    const stranger = await conversationWith(2);
+    const found = await states.lastSeqs(a.me.id, [a.id, b.id, stranger.id]);
+    expect([...found]).toEqual([[a.id, 3]]);
+    expect([...(await states.lastSeqs(b.me.id, [b.id]))]).toEqual([[b.id, 0]]);
+  });
+
+  it('lists the conversations a complete round did not name, in id order', async () => {
+    const me = await user();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const id = await insertConversation(db.dataSource, { members: [me.id, (await user()).id] });
+      await insertMessages(
+        db.dataSource,
+        id,
+        Array.from({ length: i }, () => ({ senderId: me.id })),
+      );
+      ids.push(id);
+    }
+    const others = await states.othersOf(me.id, [ids[1]], 10);
+    expect(others).toEqual(
+      [ids[0], ids[2]].sort().map((id) => ({ conversationId: id, seq: id === ids[0] ? 0 : 2 })),
+    );
+    expect(await states.othersOf(me.id, [], 1)).toHaveLength(1);
+  });
+
+  it('reads windows of up to ten messages ending at the asked seq, and tails of the last ten', async () => {
+    const { id, sent } = await conversationWith(25);
+    const windows = await states.windows([{ conversationId: id, seq: 25 }]);
+    expect(windows.get(id)?.map((e) => e.seq)).toEqual([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
+    const early = await states.windows([{ conversationId: id, seq: 4 }]);
+    expect(early.get(id)?.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    // A seq past the last: only the rows that exist (the caller sees an incomplete window).
+    const beyond = await states.windows([{ conversationId: id, seq: 27 }]);
+    expect(beyond.get(id)?.map((e) => e.seq)).toEqual([18, 19, 20, 21, 22, 23, 24, 25]);
+    const tail = (await states.tails([id])).get(id) ?? [];
+    expect(tail.map((m) => m.seq)).toEqual([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
+    expect(tail[9]).toMatchObject({ clientMsgId: sent[24].clientMsgId, text: sent[24].body });
+  });
+
+  it('gives the messages after each position, conversation by conversation, within one limit', async () => {
+    const a = await conversationWith(5);
+    const b = await conversationWith(5);
+    const [first, second] = [a.id, b.id].sort();
+    const missing = await states.after(
+      [
+        { conversationId: second, seq: 3 },
+        { conversationId: first, seq: 1 },
+      ],
+      100,
+    );
+    expect(missing.map((m) => `${m.conversationId === first ? 'f' : 's'}${m.seq}`)).toEqual([
+      'f2',
+      'f3',
+      'f4',
+      'f5',
+      's4',
+      's5',
+    ]);
+    const capped = await states.after(
+      [
+        { conversationId: first, seq: 0 },
+        { conversationId: second, seq: 0 },
+      ],
+      7,
+    );
+    expect(capped).toHaveLength(7);
+    expect(capped.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 1, 2]);
+  });
+});

@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type DeliveredMessage, STATE_WINDOW, type StateEntry } from '@parley/protocol';
+import { DataSource } from 'typeorm';
+import { MESSAGE_COLUMNS, type MessageRow, toDelivered } from './messages.read-model';
+
+/** A conversation and a seq in it. */
+export interface ConversationPosition {
+  conversationId: string;
+  seq: number;
+}
+
+interface WindowRow {
+  conversation_id: string;
+  seq: string;
+  sender_id: string;
+  client_msg_id: string;
+  text_sha256: Buffer;
+}
+
+/**
+ * Read model for sync v2 (see sync/sync-round.service.ts): conversation states as the server
+ * holds them. Every query reads the messages primary key (conversation_id, seq) by range, one
+ * LATERAL scan per conversation, so its cost follows the number of conversations asked about and
+ * the messages returned, never the size of the table. Text hashes are computed by PostgreSQL
+ * (`sha256`), so a window of ten messages costs ten index rows and 32 bytes each, not their text.
+ */
+@Injectable()
+export class ConversationStatesReadModel {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** The last seq of each of these conversations that `userId` is a member of (others absent). */
+  async lastSeqs(userId: string, conversationIds: readonly string[]): Promise<Map<string, number>> {
+    if (conversationIds.length === 0) return new Map();
+    const rows = await this.dataSource.query<{ id: string; last_seq: string }[]>(
+      `SELECT c.id, c.last_seq
+         FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
+        WHERE cm.user_id = $1 AND cm.conversation_id = ANY($2::text[])`,
+      [userId, conversationIds],
+    );
+    return new Map(rows.map((r) => [r.id, Number(r.last_seq)]));
+  }
+
+  /**
+   * The user's conversations other than `known`, with their last seq, at most `limit`, in id
+   * order: the ones a device's complete round did not mention.
+   */
+  async othersOf(
+    userId: string,
+    known: readonly string[],
+    limit: number,
+  ): Promise<ConversationPosition[]> {
+    const rows = await this.dataSource.query<{ id: string; last_seq: string }[]>(
+      `SELECT c.id, c.last_seq
+         FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
+        WHERE cm.user_id = $1 AND NOT (cm.conversation_id = ANY($2::text[]))
+        ORDER BY c.id COLLATE "C"
+        LIMIT $3`,
+      [userId, known, limit],
+    );
+    return rows.map((r) => ({ conversationId: r.id, seq: Number(r.last_seq) }));
+  }
+
+  /**
+   * The digest window of each position: its last min(10, seq) messages as state entries,
+   * ascending. A position whose window is not complete in the table (a seq beyond the
+   * conversation's last) gets the rows that exist; the caller compares lengths.
+   */
+  async windows(positions: readonly ConversationPosition[]): Promise<Map<string, StateEntry[]>> {
+    const asked = positions.filter((p) => p.seq > 0);
+    const found = new Map<string, StateEntry[]>(asked.map((p) => [p.conversationId, []]));
+    if (asked.length === 0) return found;
+    const rows = await this.dataSource.query<WindowRow[]>(
+      `SELECT s.conversation_id, w.seq, w.sender_id, w.client_msg_id, w.text_sha256
+         FROM unnest($1::text[], $2::bigint[]) AS s(conversation_id, last_seq)
+         CROSS JOIN LATERAL (
+           SELECT m.seq, m.sender_id, m.client_msg_id, sha256(convert_to(m.body, 'UTF8')) AS text_sha256
+             FROM messages m
+            WHERE m.conversation_id = s.conversation_id
+              AND m.seq > s.last_seq - $3 AND m.seq <= s.last_seq
+            ORDER BY m.seq
+         ) w`,
+      [asked.map((p) => p.conversationId), asked.map((p) => p.seq), STATE_WINDOW],
+    );
+    for (const r of rows) {
+      found.get(r.conversation_id)?.push({
+        seq: Number(r.seq),
+        senderId: r.sender_id,
+        clientMsgId: r.client_msg_id,
+        textSha256: new Uint8Array(r.text_sha256),
+      });
+    }
+    return found;
+  }
+
+  /** The last min(10, n) messages of each conversation, ascending. */
+  async tails(conversationIds: readonly string[]): Promise<Map<string, DeliveredMessage[]>> {
+    const found = new Map<string, DeliveredMessage[]>(conversationIds.map((id) => [id, []]));
+    if (conversationIds.length === 0) return found;
+    const rows = await this.dataSource.query<MessageRow[]>(
+      `SELECT ${MESSAGE_COLUMNS}
+         FROM unnest($1::text[]) AS s(conversation_id)
+         CROSS JOIN LATERAL (
+           SELECT * FROM messages mm
+            WHERE mm.conversation_id = s.conversation_id
+            ORDER BY mm.seq DESC
+            LIMIT $2
+         ) m
+         LEFT JOIN users u ON u.id = m.sender_id
+        ORDER BY m.conversation_id, m.seq`,
+      [conversationIds, STATE_WINDOW],
+    );
+    for (const r of rows) found.get(r.conversation_id)?.push(toDelivered(r));
+    return found;
+  }
+
+  /**
+   * Messages after each position (seq > position.seq), ascending (conversation, seq), at most
+   * `limit` in all: what a device that is behind is missing.
+   */
+  async after(
+    positions: readonly ConversationPosition[],
+    limit: number,
+  ): Promise<DeliveredMessage[]> {
+    if (positions.length === 0 || limit <= 0) return [];
+    const rows = await this.dataSource.query<MessageRow[]>(
+      `SELECT ${MESSAGE_COLUMNS}
+         FROM unnest($1::text[], $2::bigint[]) AS s(conversation_id, after_seq)
+         CROSS JOIN LATERAL (
+           SELECT * FROM messages mm
+            WHERE mm.conversation_id = s.conversation_id AND mm.seq > s.after_seq
+            ORDER BY mm.seq
+            LIMIT $3
+         ) m
+         LEFT JOIN users u ON u.id = m.sender_id
+        ORDER BY m.conversation_id COLLATE "C", m.seq
+        LIMIT $3`,
+      [positions.map((p) => p.conversationId), positions.map((p) => p.seq), limit],
+    );
+    return rows.map(toDelivered);
+  }
+}

@@ -1,0 +1,44 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, REDIS, RedisKeys } from '@parley/common';
+import Redis from 'ioredis';
+import type { GatewayConfig } from '../config/gateway.config';
+import type { ClientConnection } from '../realtime/client-connection';
+
+const POLL_MS = 20;
+
+/**
+ * Whether session already routes stored messages to a socket: its connection is in the user's
+ * device map (`RedisKeys.userConnections`), which session writes when it consumes
+ * connection.opened. A socket's first sync round reads the database only after that, so every
+ * message stored after the read is fanned out to the socket: the sync and the live pushes
+ * together miss nothing.
+ */
+@Injectable()
+export class DeviceRoutingProbe {
+  private readonly logger = new Logger(DeviceRoutingProbe.name);
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'SYNC_ROUTABLE_WAIT_MS'>,
+  ) {}
+
+  /** Waits (bounded) until session routes to `connection`; true if it does. */
+  async waitRoutable(connection: ClientConnection): Promise<boolean> {
+    const deadline = performance.now() + this.config.SYNC_ROUTABLE_WAIT_MS;
+    await connection.opened;
+    for (;;) {
+      const known = await this.redis.hexists(
+        RedisKeys.userConnections(connection.userId),
+        connection.id,
+      );
+      if (known === 1) return true;
+      if (performance.now() >= deadline || !connection.isOpen) break;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    this.logger.warn(
+      { connectionId: connection.id, waitedMs: this.config.SYNC_ROUTABLE_WAIT_MS },
+      'session does not route to this socket yet; syncing anyway',
+    );
+    return false;
+  }
+}

@@ -1,0 +1,300 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from '@parley/common';
+import {
+  type ConversationState,
+  type DeliveredMessage,
+  EMPTY_STATE_DIGEST,
+  type SyncStatesFrame,
+  stateWindow,
+  type TailRequest,
+} from '@parley/protocol';
+import type { GatewayConfig } from '../config/gateway.config';
+import { MessagingException } from '../errors/messaging.exception';
+import {
+  type ConversationPosition,
+  ConversationStatesReadModel,
+} from '../read-model/conversation-states.read-model';
+import type { ClientConnection } from '../realtime/client-connection';
+import { ReceiptsService } from '../receipts/receipts.service';
+import { DeviceRoutingProbe } from './device-routing.probe';
+import { SyncRound } from './sync-round';
+import { syncMetrics } from './sync.metrics';
+import { StateDigestCache } from './state-digest.cache';
+import { digestOf, digestOfTail } from './state-digests';
+
+/** A state that matched the server's digest at its seq, below the server's last. */
+interface Behind extends ConversationPosition {
+  serverLast: number;
+}
+
+type Config = Pick<
+  GatewayConfig,
+  | 'SYNC_PAGE_SIZE'
+  | 'SYNC_ROUND_MAX_MESSAGES'
+  | 'SYNC_ROUND_MAX_STATES'
+  | 'SYNC_DIGEST_CACHE_ENTRIES'
+>;
+
+/**
+ * Sync v2 (docs/PROTOCOL.md "Sync"): a device sends the states it holds, a round at a time; for
+ * each conversation the server answers agreement (nothing), behind (the missing messages, in
+ * pages of at most SYNC_PAGE_SIZE and at most SYNC_ROUND_MAX_MESSAGES per round), diverged or a
+ * tail request (`sync.reset` with the server's state and last ten messages), gone (not a member),
+ * and, for a complete round, the conversations the device does not know (listed with their
+ * state). The device repeats rounds until one converges. Meanwhile the socket holds live pushes
+ * (OrderedDelivery); a converged round releases them.
+ *
+ * Cost per frame: one query for the asked conversations' last seqs (and membership), one for the
+ * digest windows of the non-empty states whose digest this process does not remember (ten
+ * primary-key rows each, text hashed by PostgreSQL; StateDigestCache), and only when needed one
+ * for tails and one for missing messages; a complete round's end adds one or two for the
+ * conversations the device did not name.
+ */
+@Injectable()
+export class SyncRoundService {
+  private readonly metrics = syncMetrics();
+  private readonly digests: StateDigestCache;
+
+  constructor(
+    private readonly states: ConversationStatesReadModel,
+    private readonly routing: DeviceRoutingProbe,
+    private readonly receipts: ReceiptsService,
+    @Inject(APP_CONFIG) private readonly config: Config,
+  ) {
+    this.digests = new StateDigestCache(config.SYNC_DIGEST_CACHE_ENTRIES);
+  }
+
+  /** One `sync.states` frame of a round. */
+  async answer(connection: ClientConnection, frame: SyncStatesFrame): Promise<void> {
+    let round = connection.syncRound;
+    if (!round) {
+      round = new SyncRound(frame.complete ?? false, this.config.SYNC_ROUND_MAX_MESSAGES);
+      connection.syncRound = round;
+      connection.delivery.startRound();
+      if (!connection.synced) await this.routing.waitRoutable(connection);
+    }
+    // The work, not the wait for session above.
+    const started = performance.now();
+    try {
+      await this.answerStates(connection, round, frame);
+      if (frame.last !== false) await this.finish(connection, round, frame.ref);
+    } catch (err) {
+      connection.syncRound = undefined;
+      throw err;
+    } finally {
+      this.metrics.seconds.observe((performance.now() - started) / 1000);
+    }
+  }
+
+  private async answerStates(
+    connection: ClientConnection,
+    round: SyncRound,
+    frame: SyncStatesFrame,
+  ): Promise<void> {
+    const asked = frame.states.filter((s) => !round.mentioned.has(s.conversationId));
+    if (new Set(asked.map((s) => s.conversationId)).size !== asked.length) {
+      throw MessagingException.invalid('states', 'names a conversation twice');
+    }
+    if (round.mentioned.size + asked.length > this.config.SYNC_ROUND_MAX_STATES) {
+      throw MessagingException.invalid(
+        'states',
+        `one round carries at most ${this.config.SYNC_ROUND_MAX_STATES} conversations`,
+      );
+    }
+    for (const s of asked) round.mentioned.add(s.conversationId);
+    this.metrics.states.inc(asked.length);
+    if (asked.length === 0) return;
+
+    const lastSeqs = await this.query(() =>
+      this.states.lastSeqs(
+        connection.userId,
+        asked.map((s) => s.conversationId),
+      ),
+    );
+    const resets: string[] = [];
+    const toVerify: { state: ConversationState; serverLast: number }[] = [];
+    const behind: Behind[] = [];
+    for (const s of asked) {
+      const serverLast = lastSeqs.get(s.conversationId);
+      if (serverLast === undefined) {
+        round.gone.push(s.conversationId);
+        connection.delivery.forget(s.conversationId);
+      } else if (isTailRequest(s) || s.lastSeq > serverLast) {
+        resets.push(s.conversationId);
+      } else if (s.lastSeq === 0) {
+        if (s.digest !== EMPTY_STATE_DIGEST) resets.push(s.conversationId);
+        else this.agreeOrBehind(connection, round, behind, s, serverLast);
+      } else {
+        toVerify.push({ state: s, serverLast });
+      }
+    }
+    const uncached = toVerify.filter(
+      ({ state }) => this.digests.get(state.conversationId, state.lastSeq) === undefined,
+    );
+    if (uncached.length > 0) {
+      const windows = await this.query(() =>
+        this.states.windows(
+          uncached.map(({ state }) => ({
+            conversationId: state.conversationId,
+            seq: state.lastSeq,
+          })),
+        ),
+      );
+      for (const { state } of uncached) {
+        const window = windows.get(state.conversationId) ?? [];
+        const { from, to } = stateWindow(state.lastSeq);
+        // A window with rows missing (a seq past the last) has no digest: it cannot match.
+        if (window.length === to - from + 1) {
+          this.digests.set(state.conversationId, state.lastSeq, digestOf(state.lastSeq, window));
+        }
+      }
+    }
+    for (const { state, serverLast } of toVerify) {
+      if (this.digests.get(state.conversationId, state.lastSeq) === state.digest) {
+        this.agreeOrBehind(connection, round, behind, state, serverLast);
+      } else {
+        resets.push(state.conversationId);
+      }
+    }
+    await this.sendTails(connection, round, frame.ref, resets);
+    await this.sendMissing(connection, round, frame.ref, behind);
+  }
+
+  private agreeOrBehind(
+    connection: ClientConnection,
+    round: SyncRound,
+    behind: Behind[],
+    state: ConversationState,
+    serverLast: number,
+  ): void {
+    connection.delivery.know(state.conversationId, state.lastSeq);
+    if (state.lastSeq === serverLast) round.agreed++;
+    else behind.push({ conversationId: state.conversationId, seq: state.lastSeq, serverLast });
+  }
+
+  /** `sync.reset` with the tail, for as many as the round's budget takes; the rest ask again. */
+  private async sendTails(
+    connection: ClientConnection,
+    round: SyncRound,
+    ref: string | undefined,
+    conversationIds: readonly string[],
+  ): Promise<void> {
+    if (conversationIds.length === 0) return;
+    const fitting = Math.max(0, Math.floor(round.budget / 10));
+    const now = conversationIds.slice(0, fitting);
+    round.behind.push(...conversationIds.slice(fitting));
+    if (now.length === 0) return;
+    const tails = await this.query(() => this.states.tails(now));
+    for (const conversationId of now) {
+      const messages = tails.get(conversationId) ?? [];
+      const lastSeq = messages.at(-1)?.seq ?? 0;
+      const digest = digestOfTail(lastSeq, messages);
+      this.digests.set(conversationId, lastSeq, digest);
+      connection.send({
+        type: 'sync.reset',
+        ...(ref !== undefined ? { ref } : {}),
+        conversationId,
+        lastSeq,
+        digest,
+        messages,
+      });
+      connection.delivery.know(conversationId, lastSeq);
+      this.counted(round, messages);
+      round.reset.push(conversationId);
+    }
+  }
+
+  /** The messages the behind states miss, in pages, within the round's budget. */
+  private async sendMissing(
+    connection: ClientConnection,
+    round: SyncRound,
+    ref: string | undefined,
+    behind: readonly Behind[],
+  ): Promise<void> {
+    if (behind.length === 0) return;
+    const messages =
+      round.budget > 0 ? await this.query(() => this.states.after(behind, round.budget)) : [];
+    for (let i = 0; i < messages.length; i += this.config.SYNC_PAGE_SIZE) {
+      connection.send({
+        type: 'sync.messages',
+        ...(ref !== undefined ? { ref } : {}),
+        messages: messages.slice(i, i + this.config.SYNC_PAGE_SIZE),
+      });
+    }
+    const lastSent = new Map<string, number>();
+    for (const m of messages) lastSent.set(m.conversationId, m.seq);
+    for (const b of behind) {
+      const upTo = lastSent.get(b.conversationId) ?? b.seq;
+      connection.delivery.sent(b.conversationId, upTo);
+      if (upTo < b.serverLast) round.behind.push(b.conversationId);
+    }
+    this.counted(round, messages);
+  }
+
+  private async finish(
+    connection: ClientConnection,
+    round: SyncRound,
+    ref: string | undefined,
+  ): Promise<void> {
+    const unknown: ConversationState[] = [];
+    if (round.complete) {
+      const others = await this.query(() =>
+        this.states.othersOf(
+          connection.userId,
+          [...round.mentioned],
+          this.config.SYNC_ROUND_MAX_STATES,
+        ),
+      );
+      const uncachedOthers = others.filter(
+        (o) => o.seq > 0 && this.digests.get(o.conversationId, o.seq) === undefined,
+      );
+      const windows =
+        uncachedOthers.length > 0
+          ? await this.query(() => this.states.windows(uncachedOthers))
+          : null;
+      for (const o of others) {
+        const digest =
+          o.seq === 0
+            ? EMPTY_STATE_DIGEST
+            : (this.digests.get(o.conversationId, o.seq) ??
+              digestOf(o.seq, windows?.get(o.conversationId) ?? []));
+        this.digests.set(o.conversationId, o.seq, digest);
+        unknown.push({ conversationId: o.conversationId, lastSeq: o.seq, digest });
+      }
+    }
+    const converged = round.allAgreed && unknown.length === 0;
+    connection.syncRound = undefined;
+    connection.synced = true;
+    this.metrics.rounds.inc({ outcome: converged ? 'converged' : 'not_converged' });
+    connection.send({
+      type: 'sync.done',
+      ...(ref !== undefined ? { ref } : {}),
+      converged,
+      agreed: round.agreed,
+      messages: round.messages,
+      behind: round.behind,
+      reset: round.reset,
+      unknown,
+      gone: round.gone,
+    });
+    if (!converged) return;
+    const released = connection.delivery.release((text) => connection.sendText(text));
+    if (released !== 'released') connection.send({ type: 'sync.required', reason: released });
+  }
+
+  private counted(round: SyncRound, messages: readonly DeliveredMessage[]): void {
+    round.messages += messages.length;
+    round.budget -= messages.length;
+    this.metrics.messages.inc(messages.length);
+    for (const m of messages) this.receipts.observeStored(m.conversationId, m.seq);
+  }
+
+  private query<T>(run: () => Promise<T>): Promise<T> {
+    this.metrics.queries.inc();
+    return run();
+  }
+}
+
+function isTailRequest(s: ConversationState | TailRequest): s is TailRequest {
+  return 'tail' in s;
+}

@@ -1,0 +1,300 @@
+import { ConversationStates, httpBaseOfSocketUrl } from '@parley/client';
+import {
+  type ConnectAnswer,
+  type ConversationState,
+  decodeServerFrame,
+  ErrorCode,
+  type ServerFrame,
+  SYNC_STATES_PER_FRAME,
+  type TailRequest,
+} from '@parley/protocol';
+import WebSocket from 'ws';
+import { type CachedAccount, mapLimit, postJson } from './accounts';
+import { isLoopbackUrl } from './loopback';
+
+/**
+ * The `sync` workload (a benchmark of sync v2, docs/LOADTEST.md): one reader device that holds
+ * `conversations` conversations. It measures, from the client and from the gateway's /metrics, a
+ * sync in which every state agrees, and one after `behind` messages arrived in
+ * `behindConversations` of them while the device was away: wall time, rounds, the gateway's SQL
+ * statements and time, and the bytes both ways on the socket.
+ */
+export interface SyncWorkloadOptions {
+  gateways: string[];
+  /** accounts[0] reads; accounts[1..conversations] write to it. */
+  accounts: CachedAccount[];
+  conversations: number;
+  /** Messages each conversation holds at least before measuring (so every window is full). */
+  seedMessages: number;
+  behind: number;
+  behindConversations: number;
+  repeat: number;
+  log: (line: string) => void;
+}
+
+export interface SyncMeasurement {
+  wallMs: number;
+  rounds: number;
+  messages: number;
+  resets: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** From the gateway's /metrics: SQL statements and seconds sync v2 spent on this sync. */
+  serverQueries: number;
+  serverMs: number;
+}
+
+export interface SyncReport {
+  workload: 'sync';
+  startedAt: string;
+  conversations: number;
+  agreement: SyncMeasurement[];
+  behind: SyncMeasurement & { behindMessages: number; behindConversations: number };
+}
+
+const TIMEOUT_MS = 120_000;
+
+/** One WebSocket of an account, through the directory, with byte counters. */
+class Socket {
+  bytesSent = 0;
+  bytesReceived = 0;
+  private readonly waiters: ((frame: ServerFrame) => boolean)[] = [];
+
+  private constructor(
+    readonly ws: WebSocket,
+    readonly answer: ConnectAnswer,
+  ) {
+    ws.on('message', (data: Buffer) => {
+      this.bytesReceived += data.length;
+      const decoded = decodeServerFrame(data.toString('utf8'));
+      if (!decoded.ok) return;
+      for (let i = 0; i < this.waiters.length; i++) {
+        if (this.waiters[i](decoded.frame)) this.waiters.splice(i--, 1);
+      }
+    });
+  }
+
+  static async open(gateway: string, account: CachedAccount, deviceId: string, sync?: 'v2') {
+    const connect = await postJson<ConnectAnswer>(
+      `${gateway}/v1/connect`,
+      { deviceId, ...(sync ? { sync } : {}) },
+      account.accessToken,
+    );
+    if (!isLoopbackUrl(connect.url)) throw new Error('refusing a non-loopback socket URL');
+    const ws = new WebSocket(`${connect.url}?ticket=${encodeURIComponent(connect.ticket)}`, {
+      perMessageDeflate: false,
+    });
+    const socket = new Socket(ws, connect);
+    const hello = socket.next((f) => f.type === 'hello');
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    await hello;
+    return socket;
+  }
+
+  /** Calls `handle` for every frame until it returns true. */
+  until(handle: (frame: ServerFrame) => boolean): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('sync bench: timed out')), TIMEOUT_MS);
+      this.waiters.push((frame) => {
+        if (!handle(frame)) return false;
+        clearTimeout(timer);
+        resolve();
+        return true;
+      });
+    });
+  }
+
+  next(match: (frame: ServerFrame) => boolean): Promise<ServerFrame> {
+    let found: ServerFrame | undefined;
+    return this.until((f) => (match(f) ? ((found = f), true) : false)).then(() => found!);
+  }
+
+  send(frame: unknown): void {
+    const text = JSON.stringify(frame);
+    this.bytesSent += Buffer.byteLength(text);
+    this.ws.send(text);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Counter values from a gateway's Prometheus text. */
+async function syncCounters(gatewayHttp: string): Promise<{ queries: number; seconds: number }> {
+  const text = await (await fetch(`${gatewayHttp}/metrics`)).text();
+  // Lines are `name{labels} value` (every metric carries a `service` label) or `name value`.
+  const value = (name: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return { queries: value('parley_sync_queries_total'), seconds: value('parley_sync_seconds_sum') };
+}
+
+/**
+ * A sync v2 on a new socket from `states` (updated in place), until a round converges; tail
+ * requests for conversations it does not know.
+ */
+async function measureSync(
+  gateway: string,
+  reader: CachedAccount,
+  states: ConversationStates,
+): Promise<SyncMeasurement> {
+  const socket = await Socket.open(gateway, reader, 'lt-sync-reader', 'v2');
+  const http = httpBaseOfSocketUrl(socket.answer.url) ?? gateway;
+  const before = await syncCounters(http);
+  const started = performance.now();
+  let rounds = 0;
+  let messages = 0;
+  let resets = 0;
+  const sendRound = (items: readonly (ConversationState | TailRequest)[], complete: boolean) => {
+    rounds++;
+    const pages = Math.max(1, Math.ceil(items.length / SYNC_STATES_PER_FRAME));
+    for (let i = 0; i < pages; i++) {
+      socket.send({
+        type: 'sync.states',
+        ref: 'bench',
+        states: items.slice(i * SYNC_STATES_PER_FRAME, (i + 1) * SYNC_STATES_PER_FRAME),
+        ...(complete ? { complete: true } : {}),
+        last: i === pages - 1,
+      });
+    }
+  };
+  const touched = new Set<string>();
+  const done = socket.until((frame) => {
+    if (frame.type === 'sync.messages') {
+      for (const m of frame.messages) {
+        states.observe(m);
+        touched.add(m.conversationId);
+      }
+      messages += frame.messages.length;
+    } else if (frame.type === 'sync.reset') {
+      states.reset(frame.conversationId, frame.lastSeq, frame.messages);
+      touched.add(frame.conversationId);
+      messages += frame.messages.length;
+      resets++;
+    } else if (frame.type === 'sync.done') {
+      if (frame.converged) return true;
+      const next = new Map<string, ConversationState | TailRequest>();
+      for (const id of [...frame.behind, ...frame.reset, ...touched]) {
+        if (!frame.gone.includes(id)) next.set(id, states.state(id));
+      }
+      for (const u of frame.unknown)
+        next.set(u.conversationId, { conversationId: u.conversationId, tail: true });
+      touched.clear();
+      sendRound([...next.values()], false);
+    } else if (frame.type === 'error') {
+      throw new Error(`sync bench: ${frame.code} ${frame.message}`);
+    }
+    return false;
+  });
+  sendRound(
+    states.conversationIds().map((id) => states.state(id)),
+    true,
+  );
+  await done;
+  const wallMs = performance.now() - started;
+  const after = await syncCounters(http);
+  socket.close();
+  return {
+    wallMs: Math.round(wallMs * 10) / 10,
+    rounds,
+    messages,
+    resets,
+    bytesSent: socket.bytesSent,
+    bytesReceived: socket.bytesReceived,
+    serverQueries: after.queries - before.queries,
+    serverMs: Math.round((after.seconds - before.seconds) * 10000) / 10,
+  };
+}
+
+/** Each writer sends `count` messages to the reader; waits for the acks. */
+async function writeTo(
+  options: SyncWorkloadOptions,
+  writers: readonly CachedAccount[],
+  count: number,
+  label: string,
+): Promise<void> {
+  const reader = options.accounts[0];
+  await mapLimit([...writers], 25, async (writer, i) => {
+    const socket = await Socket.open(
+      options.gateways[i % options.gateways.length],
+      writer,
+      `lt-sync-w`,
+    );
+    const acked = new Set<string>();
+    const frames = new Map<string, unknown>();
+    const all = socket.until((f) => {
+      if (f.type === 'ack') acked.add(f.clientMsgId);
+      if (f.type === 'error') {
+        const frame = f.clientMsgId ? frames.get(f.clientMsgId) : undefined;
+        // Over the socket's send budget: send it again when the gateway says (order is free here).
+        if (!frame || (f.code !== ErrorCode.RateLimited && f.code !== ErrorCode.Overloaded))
+          throw new Error(`sync bench send: ${f.code} ${f.message}`);
+        setTimeout(() => socket.send(frame), f.retryAfterMs ?? 1000);
+      }
+      return acked.size === count;
+    });
+    const run = Date.now().toString(36);
+    for (let n = 0; n < count; n++) {
+      const clientMsgId = `${label}-${run}-${n}`;
+      const frame = {
+        type: 'send',
+        clientMsgId,
+        to: reader.username,
+        text: `sync bench ${label} ${n}`,
+      };
+      frames.set(clientMsgId, frame);
+      socket.send(frame);
+    }
+    await all;
+    socket.close();
+  });
+}
+
+export async function runSync(options: SyncWorkloadOptions): Promise<SyncReport> {
+  const { accounts, conversations, log } = options;
+  const reader = accounts[0];
+  const writers = accounts.slice(1, conversations + 1);
+  const gateway = options.gateways[0];
+  const startedAt = new Date().toISOString();
+
+  // The reader's device as a new device would start: the tail of each conversation.
+  const states = new ConversationStates();
+  const first = await measureSync(gateway, reader, states);
+  const held = states.conversationIds().map((id) => states.lastSeq(id));
+  if (held.length < conversations || held.some((n) => n < options.seedMessages)) {
+    log(
+      `seeding: ${writers.length} writers x ${options.seedMessages} messages to ${reader.username}`,
+    );
+    await writeTo(options, writers, options.seedMessages, 'seed');
+    await measureSync(gateway, reader, states);
+  } else {
+    log(`seeded already (first sync: ${first.resets} tails, ${first.messages} messages)`);
+  }
+
+  log(`agreement: ${options.repeat} syncs of ${states.conversationIds().length} conversations`);
+  const agreement: SyncMeasurement[] = [];
+  for (let i = 0; i < options.repeat; i++)
+    agreement.push(await measureSync(gateway, reader, states));
+
+  const each = Math.ceil(options.behind / options.behindConversations);
+  log(`behind: ${options.behindConversations} writers x ${each} messages while the reader is away`);
+  await writeTo(options, writers.slice(0, options.behindConversations), each, 'away');
+  const behind = await measureSync(gateway, reader, states);
+  return {
+    workload: 'sync',
+    startedAt,
+    conversations: states.conversationIds().length,
+    agreement,
+    behind: {
+      ...behind,
+      behindMessages: each * options.behindConversations,
+      behindConversations: options.behindConversations,
+    },
+  };
+}

@@ -1,7 +1,7 @@
 /**
  * Jest: `unit` = specs beside the code (pure logic, fakes allowed); `db` = `*.db-spec.ts` beside
- * each repository, its SQL against a real PostgreSQL migrated by every service's migrations (no
- * Kafka, no Redis, no services); `e2e` = test/ against the real stack.
+ * each repository, its SQL against a real PostgreSQL migrated by every service's migrations, or
+ * its Redis commands and scripts against a real Redis (database 14; no Kafka, no services); `e2e` = test/ against the real stack.
  */
 const swc = [
   '@swc/jest',

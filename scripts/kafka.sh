@@ -4,13 +4,30 @@
 #
 #   scripts/kafka.sh fetch      resolve the jars once into infra/kafka/lib (cached)
 #   scripts/kafka.sh start      format storage (once) and start the broker on loopback; wait until it answers
-#   scripts/kafka.sh stop       stop the broker this script started
+#   scripts/kafka.sh stop       stop the broker this script started (for this data dir) and wait until it is gone
 #   scripts/kafka.sh status     exit 0 if the broker answers
 #   scripts/kafka.sh tool C ... run one of Kafka's own CLI classes (topics, consumer-groups, offsets, quorum, console-consumer)
 #   scripts/kafka.sh lag [G]    consumer-group lag (all groups, or group G), with Kafka's ConsumerGroupCommand
 #
-# Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_DATA_DIR (.data/kafka).
+# Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_DATA_DIR (.data/kafka),
+# KAFKA_STOP_TIMEOUT_S (30: how long stop waits after SIGTERM before SIGKILL).
+#
+# Process rules. The broker JVM itself is started with nohup (no wrapper shell), and its PID is
+# recorded in $KAFKA_DATA_DIR/broker.pid. A PID counts as "our broker" only while
+# /proc/PID/cmdline is a java running kafka.Kafka with this data dir's server.properties, so a
+# recycled PID or another data dir's broker is never signalled (nothing is killed by name). If the
+# PID file is missing or stale, a JVM of this data dir is looked up in /proc and adopted.
+# - stop: SIGTERM, wait up to KAFKA_STOP_TIMEOUT_S, then SIGKILL and wait again until the process
+#   is really gone. It ignores SIGPIPE/SIGHUP and never fails on a lost or full stderr (closed
+#   terminal, dropped SSH), so it always completes.
+# - start: waits for a stop in progress (of this data dir) to finish, then starts; reports "ready"
+#   only when our PID is alive AND the port answers. If a broker this script did not start answers
+#   on the port, it says so and reuses it only if it keeps answering for ~2 s (stop leaves it alone).
+# start and stop of one data dir are serialised with flock on $KAFKA_DATA_DIR/broker.lock.
 set -euo pipefail
+
+# A closed stderr (`2>&-`): point it at /dev/null so nothing else ever lands on fd 2.
+if ! true >&2; then exec 2>/dev/null; fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 INFRA="$ROOT/infra/kafka"
@@ -18,11 +35,17 @@ LIB="$INFRA/lib"
 PORT="${KAFKA_PORT:-9092}"
 CTL_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 DATA="${KAFKA_DATA_DIR:-$ROOT/.data/kafka}"
+case "$DATA" in /*) ;; *) DATA="$PWD/$DATA" ;; esac # absolute: it identifies our JVM in /proc
 PIDFILE="$DATA/broker.pid"
+STOPPING="$DATA/broker.stopping" # "PID STARTTIME" of the JVM a stop is waiting for
+LOCKFILE="$DATA/broker.lock"
 LOG="$DATA/broker.log"
 PROPS="$DATA/server.properties"
+STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT_S:-30}"
+[[ "$STOP_TIMEOUT" =~ ^[0-9]+$ ]] || STOP_TIMEOUT=30
 
-say() { printf '[kafka] %s\n' "$*" >&2; }
+# Never fails: a gone terminal or a full/closed stderr must not abort the script under `set -e`.
+say() { printf '[kafka] %s\n' "$*" >&2 2>/dev/null || true; }
 die() { say "$*"; exit 1; }
 
 need_java() {
@@ -42,6 +65,7 @@ fetch() {
 java_cmd() {
   # $1 = main class; rest = args. Heap kept small for a 2-core developer machine.
   local main="$1"; shift
+  # shellcheck disable=SC2086 # KAFKA_JAVA_OPTS is a list of options
   java ${KAFKA_JAVA_OPTS:-} -Dlog4j.configuration="file:$INFRA/log4j.properties" -cp "$LIB/*" "$main" "$@"
 }
 
@@ -61,15 +85,119 @@ tool() {
 }
 
 answers() {
-  # The broker is up when its client port accepts a connection and metadata can be read.
+  # Something accepts connections on the client port (a broker, or one still shutting down).
   (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || return 1
   return 0
 }
 
-running_pid() {
-  [ -f "$PIDFILE" ] || return 1
-  local pid; pid="$(cat "$PIDFILE")"
-  kill -0 "$pid" 2>/dev/null && echo "$pid"
+answers_steadily() {
+  # A broker that is going away may still accept a connection or two: demand ~2 s of answers.
+  local i
+  for i in 1 2 3 4 5; do
+    answers || return 1
+    [ "$i" = 5 ] || sleep 0.5
+  done
+}
+
+is_our_broker() {
+  # True while $1 is a live (not zombie) java running kafka.Kafka with THIS data dir's properties.
+  local pid="${1:-}" arg main=0
+  [[ "$pid" =~ ^[1-9][0-9]*$ ]] || return 1
+  local -a argv=()
+  mapfile -d '' -t argv 2>/dev/null <"/proc/$pid/cmdline" || return 1
+  [ "${#argv[@]}" -gt 0 ] || return 1 # exited (zombie) or a kernel thread
+  [ "${argv[0]##*/}" = java ] || return 1
+  for arg in "${argv[@]:1}"; do
+    if [ "$arg" = kafka.Kafka ]; then main=1
+    elif [ "$main" = 1 ] && [ "$arg" = "$PROPS" ]; then return 0
+    fi
+  done
+  return 1
+}
+
+find_our_jvm() {
+  # A JVM of this data dir whose PID file is gone or stale (e.g. written by an older kafka.sh).
+  local d
+  for d in /proc/[0-9]*; do
+    if is_our_broker "${d#/proc/}"; then echo "${d#/proc/}"; return 0; fi
+  done
+  return 1
+}
+
+our_pid() {
+  # Prints the PID of the broker of this data dir, if one runs; keeps the PID file right.
+  local pid=""
+  [ -f "$PIDFILE" ] && pid="$(cat "$PIDFILE" 2>/dev/null || true)"
+  if is_our_broker "$pid"; then echo "$pid"; return 0; fi
+  if pid="$(find_our_jvm)"; then
+    say "found this data dir's broker (pid $pid) outside the PID file; adopting it"
+    echo "$pid" >"$PIDFILE"
+    echo "$pid"
+    return 0
+  fi
+  rm -f "$PIDFILE"
+  return 1
+}
+
+proc_stat() {
+  # $1 = pid. Prints "STATE STARTTIME" (fields 3 and 22 of /proc/PID/stat; comm may hold spaces).
+  local s
+  s="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  s="${s##*) }"
+  local -a f
+  read -r -a f <<<"$s"
+  echo "${f[0]} ${f[19]}"
+}
+
+identify() {
+  # $1 = pid of our broker. Prints its start time (with the PID, the process's identity: a
+  # recycled PID has another start time), checked to be our broker before and after reading it.
+  local st
+  is_our_broker "$1" && st="$(proc_stat "$1")" && is_our_broker "$1" || return 1
+  echo "${st#* }"
+}
+
+still_running() {
+  # $1 = pid, $2 = its start time. False once that process has exited: gone, a PID reused by
+  # another process, or a zombie whose threads are all gone (its sockets are closed by then).
+  local st tasks
+  st="$(proc_stat "$1")" || return 1
+  [ "${st#* }" = "$2" ] || return 1
+  if [ "${st%% *}" = Z ]; then
+    tasks=(/proc/"$1"/task/*)
+    [ "${#tasks[@]}" -gt 1 ] || return 1
+  fi
+  return 0
+}
+
+wait_gone() {
+  # $1 = pid, $2 = its start time, $3 = seconds. True once the process has exited.
+  local end=$((SECONDS + $3))
+  while still_running "$1" "$2"; do
+    [ "$SECONDS" -lt "$end" ] || return 1
+    sleep 0.2
+  done
+}
+
+wait_ready() {
+  # $1 = pid, $2 = half-seconds. Ready = our PID alive AND the port answers AND no stop under way.
+  local pid="$1" i
+  for ((i = 1; i <= $2; i++)); do
+    is_our_broker "$pid" || return 1
+    if answers && is_our_broker "$pid" && [ ! -f "$STOPPING" ]; then
+      READY_AFTER="$i"; return 0
+    fi
+    sleep 0.5
+  done
+  return 1
+}
+
+lock() {
+  # $1 = seconds. Serialises start/stop of this data dir (fd 9; never inherited by the JVM).
+  command -v flock >/dev/null || return 0
+  mkdir -p "$DATA"
+  exec 9>>"$LOCKFILE"
+  flock -w "$1" 9 || return 1
 }
 
 write_props() {
@@ -104,47 +232,111 @@ PROPS
 start() {
   fetch
   need_java
-  if pid="$(running_pid)"; then
-    if answers; then say "already running (pid $pid) on 127.0.0.1:$PORT"; return 0; fi
-  elif answers; then
-    say "a broker already answers on 127.0.0.1:$PORT; reusing it"; return 0
+  lock $((STOP_TIMEOUT + 60)) || die "another start/stop of ${DATA} holds ${LOCKFILE}; try again"
+  local pid started=""
+  # A stop that was interrupted after SIGTERM may leave a JVM that still answers while it exits.
+  if [ -f "$STOPPING" ]; then
+    read -r pid started <"$STOPPING" || true
+    if [[ "${pid:-}" =~ ^[1-9][0-9]*$ ]] && still_running "$pid" "${started:-}"; then
+      say "broker (pid $pid) is stopping; waiting for it to exit before starting a new one"
+      if ! wait_gone "$pid" "$started" $((STOP_TIMEOUT + 30)); then
+        die "broker (pid $pid) is still stopping after $((STOP_TIMEOUT + 30))s; run: scripts/kafka.sh stop"
+      fi
+    fi
+    rm -f "$STOPPING"
+  fi
+  if pid="$(our_pid)"; then
+    # Ours and alive: running, or still starting.
+    started="$(identify "$pid" || true)"
+    if wait_ready "$pid" 120; then say "already running (pid $pid) on 127.0.0.1:$PORT"; return 0; fi
+    if is_our_broker "$pid"; then
+      die "broker (pid $pid) is alive but does not answer on 127.0.0.1:$PORT; run: scripts/kafka.sh stop"
+    fi
+    say "broker (pid $pid) exited; starting a new one"
+    if [ -n "$started" ] && ! wait_gone "$pid" "$started" $((STOP_TIMEOUT + 30)); then
+      die "broker (pid $pid) is taking too long to exit"
+    fi
+    rm -f "$PIDFILE"
+  fi
+  if answers; then
+    # Not ours (no JVM of this data dir runs): another data dir's broker, or something exiting.
+    if answers_steadily; then
+      say "a broker NOT started by this script for ${DATA#"$ROOT"/} answers on 127.0.0.1:$PORT; reusing it (stop will not stop it)"
+      return 0
+    fi
+    say "something on 127.0.0.1:$PORT is going away; waiting for the port to be free"
+    local end=$((SECONDS + STOP_TIMEOUT + 30))
+    while answers; do
+      [ "$SECONDS" -lt "$end" ] || die "127.0.0.1:$PORT is still taken by a process this script did not start"
+      sleep 0.5
+    done
   fi
   write_props
   if [ ! -f "$DATA/logs/meta.properties" ]; then
     local id; id="$(KAFKA_JAVA_OPTS='-Xmx128m' java_cmd kafka.tools.StorageTool random-uuid)"
     KAFKA_JAVA_OPTS='-Xmx256m' java_cmd kafka.tools.StorageTool format -t "$id" -c "$PROPS" --ignore-formatted >/dev/null
-    say "formatted storage in ${DATA#$ROOT/} (cluster $id)"
+    say "formatted storage in ${DATA#"$ROOT"/} (cluster $id)"
   fi
   local attempt
+  local -a opts
+  read -r -a opts <<<"${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true"
   for attempt in 1 2; do
     say "starting broker on 127.0.0.1:$PORT (attempt $attempt)"
-    KAFKA_JAVA_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true" \
-      nohup bash -c "$(declare -f java_cmd); LIB='$LIB' INFRA='$INFRA' KAFKA_JAVA_OPTS=\"\$KAFKA_JAVA_OPTS\" java_cmd kafka.Kafka '$PROPS'" \
-      >"$LOG" 2>&1 < /dev/null &
-    echo $! > "$PIDFILE"
+    # The JVM itself is the background job: $! is its PID (nohup execs java).
+    nohup java "${opts[@]}" -Dlog4j.configuration="file:$INFRA/log4j.properties" -cp "$LIB/*" \
+      kafka.Kafka "$PROPS" >"$LOG" 2>&1 </dev/null 9>&- &
+    pid=$!
+    echo "$pid" >"$PIDFILE"
+    # The PID turns into "our broker" once nohup has exec'd java.
     local i
-    for i in $(seq 1 120); do
-      if answers; then say "ready after ${i}x0.5s (log: ${LOG#$ROOT/})"; return 0; fi
-      if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then break; fi
-      sleep 0.5
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+      is_our_broker "$pid" && break
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
     done
-    say "broker did not answer; last log lines:"; tail -n 20 "$LOG" >&2 || true
-    stop || true
+    if wait_ready "$pid" 120; then
+      say "ready (pid $pid) after ${READY_AFTER}x0.5s (log: ${LOG#"$ROOT"/})"
+      return 0
+    fi
+    say "broker did not answer; last log lines:"; tail -n 20 "$LOG" >&2 2>/dev/null || true
+    stop_broker || true
+    wait "$pid" 2>/dev/null || true # reap our child
   done
   die "Kafka failed to start"
 }
 
-stop() {
-  local pid
-  if pid="$(running_pid)"; then
-    say "stopping broker (pid $pid)"
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -9 "$pid" 2>/dev/null || true
-    # nohup bash -c wraps java: make sure the JVM is gone too.
-    pkill -f "kafka.Kafka $PROPS" 2>/dev/null || true
+stop_broker() {
+  local pid started
+  if ! pid="$(our_pid)" || ! started="$(identify "$pid")"; then
+    rm -f "$PIDFILE" "$STOPPING"
+    say "no broker of ${DATA#"$ROOT"/} is running"
+    return 0
   fi
-  rm -f "$PIDFILE"
+  echo "$pid $started" >"$STOPPING"
+  say "stopping broker (pid $pid): SIGTERM, up to ${STOP_TIMEOUT}s"
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_gone "$pid" "$started" "$STOP_TIMEOUT"; then
+    # Re-checked right before the signal: a PID that is no longer that JVM is left alone.
+    if still_running "$pid" "$started"; then
+      say "broker (pid $pid) still running after ${STOP_TIMEOUT}s; SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    if ! wait_gone "$pid" "$started" 30; then
+      rm -f "$STOPPING"
+      die "broker (pid $pid) is still alive after SIGKILL"
+    fi
+  fi
+  rm -f "$PIDFILE" "$STOPPING"
+  say "stopped (pid $pid)"
+}
+
+stop() {
+  # The terminal that ran us may be gone: a write or a hang-up must not stop us half-way.
+  trap '' PIPE HUP
+  if [ -d "$DATA" ] && ! lock 180; then
+    say "a start of ${DATA#"$ROOT"/} still holds the lock after 180s; stopping anyway"
+  fi
+  stop_broker
 }
 
 lag() {
@@ -160,7 +352,7 @@ case "$cmd" in
   fetch) fetch ;;
   start) start ;;
   stop) stop ;;
-  status) answers && say "answers on 127.0.0.1:$PORT" || { say "not reachable on 127.0.0.1:$PORT"; exit 1; } ;;
+  status) if answers; then say "answers on 127.0.0.1:$PORT"; else say "not reachable on 127.0.0.1:$PORT"; exit 1; fi ;;
   tool) tool "$@" ;;
   lag) lag "$@" ;;
   *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;

@@ -3,9 +3,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type * as EnsureDatabase from '../libs/common/src/database/ensure-database';
-import type * as Admin from '../libs/kafka/src/admin/topic-admin';
-import { ConsumerGroup } from '../libs/common/src/contracts/topics';
-import { canConnect } from '../tools/stack/preflight';
 import type * as Launcher from '../tools/stack/stack-launcher';
 import { BlockableProxy } from './support/blockable-proxy';
 import {
@@ -25,8 +22,9 @@ const BASE_PORT = Number(process.env.PARLEY_TEST_BASE_PORT ?? 4000);
 const DATABASE_URL =
   process.env.PARLEY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/parley_test';
 const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
-const DEFAULT_BROKER = '127.0.0.1:9092';
-/** The run's own broker when the default one serves a live Parley stack (see chooseBroker). */
+/** The run's name in Redis (PARLEY_CLUSTER_ID): its keys' prefix and its channels' part. */
+const CLUSTER_ID = 'e2e';
+/** The run's own broker (see chooseBroker). */
 const PRIVATE_BROKER = { port: 19092, controllerPort: 19093, dataDir: '.data/kafka-test' };
 
 /**
@@ -37,7 +35,7 @@ const PRIVATE_BROKER = { port: 19092, controllerPort: 19093, dataDir: '.data/kaf
 export default async function globalSetup(): Promise<void> {
   const say = (line: string) => process.stdout.write(`[e2e] ${line}\n`);
   const dist = (path: string) => join(ROOT, 'dist', path);
-  const KAFKA_BROKERS = await chooseBroker(dist, say);
+  const KAFKA_BROKERS = chooseBroker();
   const { recreateDatabase } = (await import(
     dist('libs/common/src/database/ensure-database.js')
   )) as typeof EnsureDatabase;
@@ -67,6 +65,7 @@ export default async function globalSetup(): Promise<void> {
     host: '127.0.0.1',
     databaseUrl: DATABASE_URL,
     redisUrl: REDIS_URL,
+    clusterId: CLUSTER_ID,
     kafkaBrokers: KAFKA_BROKERS,
     logLevel: process.env.PARLEY_TEST_LOG_LEVEL ?? 'info',
     nodeEnv: 'test',
@@ -93,6 +92,7 @@ export default async function globalSetup(): Promise<void> {
     storage: url('storage'),
     databaseUrl: DATABASE_URL,
     redisUrl: REDIS_URL,
+    clusterId: CLUSTER_ID,
     kafkaBrokers: KAFKA_BROKERS.split(','),
     storageDatabaseProxy: proxy.controlUrl,
     jwtSecret,
@@ -102,35 +102,13 @@ export default async function globalSetup(): Promise<void> {
 }
 
 /**
- * Reuse a running broker where it can: the default one, unless a live Parley stack (a developer's
- * `scripts/stack.sh up`) is consuming from it. Sharing topics and consumer groups with that stack
- * would split partitions between the two, so the run then starts its own broker on other ports
- * (scripts/kafka.sh reads KAFKA_PORT, KAFKA_CONTROLLER_PORT and KAFKA_DATA_DIR) and stops it after.
+ * The run's own broker, on its own ports with its own data folder (scripts/kafka.sh reads
+ * KAFKA_PORT, KAFKA_CONTROLLER_PORT and KAFKA_DATA_DIR): tests and a developer's stack never share
+ * topics, consumer groups or dead letters. The launcher starts it (or reuses one a previous run
+ * left answering there) and the teardown stops what it started. KAFKA_BROKERS overrides it.
  */
-async function chooseBroker(
-  dist: (path: string) => string,
-  say: (line: string) => void,
-): Promise<string> {
+function chooseBroker(): string {
   if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS;
-  const [host, port] = DEFAULT_BROKER.split(':');
-  if (await canConnect(host, Number(port))) {
-    const { TopicAdmin } = (await import(
-      dist('libs/kafka/src/admin/topic-admin.js')
-    )) as typeof Admin;
-    const admin = new TopicAdmin({ brokers: [DEFAULT_BROKER], clientId: 'e2e-broker-probe' });
-    try {
-      const groups = await Promise.all(Object.values(ConsumerGroup).map((g) => admin.groupLag(g)));
-      const busy = groups.filter((g) => g.members > 0);
-      if (busy.length === 0) return DEFAULT_BROKER;
-      say(
-        `the broker at ${DEFAULT_BROKER} serves a running stack (${busy.map((g) => g.groupId).join(', ')}); using a private one`,
-      );
-    } finally {
-      await admin.disconnect();
-    }
-  } else {
-    return DEFAULT_BROKER;
-  }
   process.env.KAFKA_PORT = String(PRIVATE_BROKER.port);
   process.env.KAFKA_CONTROLLER_PORT = String(PRIVATE_BROKER.controllerPort);
   process.env.KAFKA_DATA_DIR = join(ROOT, PRIVATE_BROKER.dataDir);

@@ -9,7 +9,7 @@ import type {
   ServerFrame,
   SyncPageFrame,
 } from '@parley/protocol';
-import { RedisKeys } from '@parley/common';
+import { RedisKeys, redisKeyPrefix } from '@parley/common';
 import { createAccount, ParleyTestClient, requestConnect, TestAccount } from '@parley/testing';
 import { testStack } from './support/test-stack';
 
@@ -63,7 +63,7 @@ describe('messaging edge cases (tickets, membership, frames)', () => {
   beforeAll(async () => {
     db = new Client({ connectionString: stack.databaseUrl });
     await db.connect();
-    redis = new Redis(stack.redisUrl);
+    redis = new Redis(stack.redisUrl, { keyPrefix: redisKeyPrefix(stack.clusterId) });
   });
   afterAll(async () => {
     await db.end();
@@ -129,6 +129,8 @@ describe('messaging edge cases (tickets, membership, frames)', () => {
         username: alice.username,
         deviceId: 'laptop-1',
         gatewayId: answer.body.gatewayId,
+        // The same ticket opens a socket on the answer's backups (the other gateway here).
+        backupGatewayIds: [expect.stringMatching(/^gateway-[12]$/)],
         // The log-in session behind the token that asked, and when that token expires.
         sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/),
         expiresAt: expect.any(Number),
@@ -163,12 +165,27 @@ describe('messaging edge cases (tickets, membership, frames)', () => {
       expect(await tryUpgrade(ticketUrl(body.url, body.ticket))).toBe(401);
     });
 
-    it("refuses a ticket issued for another gateway with 401, on that other gateway's URL", async () => {
+    it('a ticket opens a socket on a backup of its answer, still only once across all of them', async () => {
       const alice = await createAccount(gateway1, 'alice');
       const { body } = await requestConnect(gateway1, alice);
-      const other = stack.gateways.map(wsUrlOf).find((u) => u !== body.url);
-      expect(other).toBeDefined();
-      expect(await tryUpgrade(ticketUrl(other as string, body.ticket))).toBe(401);
+      expect(body.backups).toHaveLength(1);
+      const onBackup = await ParleyTestClient.open(body.backups[0], body.ticket);
+      const hello = await onBackup.next((f) => f.type === 'hello');
+      expect(hello).toMatchObject({ userId: alice.id });
+      expect(hello.type === 'hello' && hello.gatewayId).not.toBe(body.gatewayId);
+      expect(await tryUpgrade(ticketUrl(body.url, body.ticket))).toBe(401);
+      onBackup.close();
+    });
+
+    it('refuses a ticket on a gateway its answer did not name (401), and never names a gateway the client reported unreachable', async () => {
+      const alice = await createAccount(gateway1, 'alice');
+      const [first, second] = stack.gateways.map(wsUrlOf);
+      const { body } = await requestConnect(gateway1, alice, undefined, { unreachable: [second] });
+      expect(body.url).toBe(first);
+      expect(body.backups).toEqual([]);
+      expect(await tryUpgrade(ticketUrl(second, body.ticket))).toBe(401);
+      const other = await requestConnect(gateway1, alice, undefined, { unreachable: [first] });
+      expect(other.body.url).toBe(second);
     });
   });
 

@@ -148,6 +148,7 @@ describe('the stack', () => {
         NODE_ENV: 'test',
         DATABASE_URL: stack.databaseUrl,
         REDIS_URL: stack.redisUrl,
+        PARLEY_CLUSTER_ID: stack.clusterId,
         KAFKA_BROKERS: stack.kafkaBrokers.join(','),
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,6 +9,8 @@ export interface TestStack {
   storage: string;
   databaseUrl: string;
   redisUrl: string;
+  /** PARLEY_CLUSTER_ID: a raw Redis client needs `keyPrefix: redisKeyPrefix(clusterId)`. */
+  clusterId: string;
   kafkaBrokers: string[];
   /** Control URL of the proxy between storage and PostgreSQL (see support/blockable-proxy.ts). */
   storageDatabaseProxy: string;

@@ -2,17 +2,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { WS_PATH } from '../../apps/gateway/src/realtime/upgrade-request';
 import {
   DEFAULT_STACK_OPTIONS,
   defineStack,
+  LOOPBACK_ADDRESSES,
   SERVICE_NODE_FLAGS,
-  type ServiceKind,
   STACK_ENV_VARS,
 } from './stack-definition';
 
 /**
  * docker-compose.yml must describe the same stack as the launcher (stack-definition.ts): same
- * services, same variables, same ports, same Kafka rules. Runs in `npm test` without Docker.
+ * processes (one compose service per launcher process, same names), same variables, same ports,
+ * same Kafka rules; plus what only compose has: restart policies, which ports are published where,
+ * and public URLs a client on the host can reach. Runs in `npm test` without Docker.
  */
 const ROOT = join(__dirname, '..', '..');
 
@@ -27,6 +30,7 @@ const composeService = z.object({
     .optional(),
   healthcheck: z.object({ test: z.union([z.string(), z.array(z.string())]) }).optional(),
   ports: z.array(z.union([z.string(), z.number()])).optional(),
+  restart: z.string().optional(),
 });
 type ComposeService = z.infer<typeof composeService>;
 const composeFile = z.object({ services: z.record(composeService) });
@@ -52,6 +56,40 @@ function commandLine(service: ComposeService): string {
   return Array.isArray(c) ? c.join(' ') : c;
 }
 
+/**
+ * Compose's variable interpolation as `docker compose config` does it with none of the variables
+ * set: `${V:-d}` / `${V-d}` -> d, `${V}` / `${V:?err}` -> '', `$$` -> `$`.
+ */
+function interpolate(value: string): string {
+  return value
+    .replace(
+      /\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-([^}]*)|:?\?[^}]*)?\}/g,
+      (_, fallback?: string) => fallback ?? '',
+    )
+    .replace(/\$\$/g, '$');
+}
+
+interface PublishedPort {
+  /** Host address it is bound to; undefined = every interface. */
+  hostIp?: string;
+  /** Host port (or range); undefined = an ephemeral one. */
+  hostPort?: string;
+  containerPort: string;
+}
+
+/** Short port syntax: `[[IP:]HOST:]CONTAINER[/proto]`, after interpolation. */
+function publishedPort(raw: string | number): PublishedPort {
+  const spec = interpolate(String(raw)).replace(/\/(tcp|udp)$/, '');
+  const parts = spec.split(':');
+  if (parts.length === 1) return { containerPort: parts[0] };
+  if (parts.length === 2) return { hostPort: parts[0], containerPort: parts[1] };
+  return {
+    hostIp: parts.slice(0, -2).join(':'),
+    hostPort: parts[parts.length - 2],
+    containerPort: parts[parts.length - 1],
+  };
+}
+
 function dependsOn(service: ComposeService): Map<string, string | undefined> {
   const d = service.depends_on ?? {};
   return Array.isArray(d)
@@ -63,67 +101,143 @@ describe('docker-compose.yml matches the launcher (stack-definition.ts)', () => 
   const compose = loadCompose();
   const definitions = defineStack(DEFAULT_STACK_OPTIONS);
   const kinds = [...new Set(definitions.map((d) => d.kind))];
+  const gateways = definitions.filter((d) => d.kind === 'gateway');
   const service = (name: string): ComposeService => {
     const s = compose[name];
     if (s === undefined) throw new Error(`docker-compose.yml has no service "${name}"`);
     return s;
   };
+  /** The launcher's process names (gateway-1, gateway-2, session, ...): compose uses the same. */
+  const names = definitions.map((d) => d.name);
+  const env = (name: string, variable: string): string =>
+    interpolate(environment(service(name)).get(variable) ?? '');
 
-  it('has a service for every kind the launcher starts', () => {
+  it('has a service for every process the launcher starts, under the same name', () => {
     expect(kinds.length).toBeGreaterThan(0);
-    for (const kind of kinds) expect(Object.keys(compose)).toContain(kind);
+    for (const name of names) expect(Object.keys(compose)).toContain(name);
   });
 
-  it('runs at least as many gateway replicas as the launcher runs gateways (and >= 2)', () => {
-    const replicas = service('gateway').deploy?.replicas ?? 1;
-    expect(replicas).toBeGreaterThanOrEqual(2);
-    expect(replicas).toBeGreaterThanOrEqual(DEFAULT_STACK_OPTIONS.gateways);
+  it('runs the launcher gateways (>= 2) as separate services, and no other gateway', () => {
+    expect(gateways.length).toBeGreaterThanOrEqual(2);
+    const composeGateways = Object.keys(compose).filter((n) => n.startsWith('gateway'));
+    expect(composeGateways.sort()).toEqual(gateways.map((g) => g.name).sort());
+    // Replicas of one service would share one GATEWAY_ID / public URL / host port.
+    for (const name of composeGateways) expect(service(name).deploy?.replicas ?? 1).toBe(1);
   });
 
-  it.each(Object.keys(STACK_ENV_VARS) as ServiceKind[])(
+  it.each(definitions.map((d) => [d.name, d.kind] as const))(
     '%s: carries exactly the variables of STACK_ENV_VARS',
-    (kind) => {
-      const env = environment(service(kind));
-      const missing = STACK_ENV_VARS[kind].filter((v) => !env.has(v));
-      expect({ kind, missing }).toEqual({ kind, missing: [] });
-      const unknown = [...env.keys()].filter((v) => !STACK_ENV_VARS[kind].includes(v));
-      expect({ kind, unknownToLauncher: unknown }).toEqual({ kind, unknownToLauncher: [] });
+    (name, kind) => {
+      const vars = environment(service(name));
+      const missing = STACK_ENV_VARS[kind].filter((v) => !vars.has(v));
+      expect({ name, missing }).toEqual({ name, missing: [] });
+      const unknown = [...vars.keys()].filter((v) => !STACK_ENV_VARS[kind].includes(v));
+      expect({ name, unknownToLauncher: unknown }).toEqual({ name, unknownToLauncher: [] });
     },
   );
 
-  it.each(kinds)('%s: runs the same entry point on the same port as the launcher', (kind) => {
-    const def = definitions.find((d) => d.kind === kind);
-    const s = service(kind);
-    expect(commandLine(s)).toContain(`node ${SERVICE_NODE_FLAGS.join(' ')} ${def?.entry}`);
-    expect(environment(s).get('PORT')).toBe(String(def?.port));
-  });
+  it.each(definitions.map((d) => [d.name, d] as const))(
+    '%s: runs the same entry point on the same port as the launcher',
+    (name, def) => {
+      const s = service(name);
+      expect(commandLine(s)).toContain(`node ${SERVICE_NODE_FLAGS.join(' ')} ${def.entry}`);
+      expect(environment(s).get('PORT')).toBe(String(def.port));
+    },
+  );
 
-  it.each(kinds)('%s: waits for a healthy Kafka and for the topics job to finish', (kind) => {
-    const deps = dependsOn(service(kind));
+  it.each(names)('%s: waits for a healthy Kafka and for the topics job to finish', (name) => {
+    const deps = dependsOn(service(name));
     expect(deps.get('kafka')).toBe('service_healthy');
     expect(deps.get('topics')).toBe('service_completed_successfully');
-    for (const [name, condition] of deps) {
-      if (name !== 'topics')
-        expect({ name, condition }).toEqual({ name, condition: 'service_healthy' });
+    for (const [dep, condition] of deps) {
+      if (dep !== 'topics')
+        expect({ dep, condition }).toEqual({ dep, condition: 'service_healthy' });
     }
-    expect(service(kind).healthcheck).toBeDefined();
+    expect(service(name).healthcheck).toBeDefined();
   });
+
+  it('gives every gateway its own GATEWAY_ID, the one the launcher gives it', () => {
+    const ids = gateways.map((g) => env(g.name, 'GATEWAY_ID'));
+    expect(new Set(ids).size).toBe(gateways.length);
+    expect(ids).toEqual(gateways.map((g) => g.env.GATEWAY_ID));
+  });
+
+  it.each(gateways.map((g) => g.name))(
+    '%s: advertises a WebSocket URL a client on the host reaches: loopback, its published port, the socket path',
+    (name) => {
+      const url = new URL(env(name, 'GATEWAY_PUBLIC_URL'));
+      expect(url.protocol).toBe('ws:');
+      expect(LOOPBACK_ADDRESSES.concat('localhost')).toContain(url.hostname);
+      expect(url.pathname).toBe(WS_PATH);
+      // The URL's port is a host port that compose publishes to the port this gateway listens on.
+      const containerPort = env(name, 'PORT');
+      const published = (service(name).ports ?? []).map(publishedPort);
+      expect(published).toContainEqual(
+        expect.objectContaining({ hostPort: url.port, containerPort }),
+      );
+      const hostIp = published.find((p) => p.hostPort === url.port)?.hostIp;
+      if (hostIp !== undefined) expect(['0.0.0.0', ...LOOPBACK_ADDRESSES]).toContain(hostIp);
+    },
+  );
+
+  it('publishes each gateway on a host port of its own', () => {
+    const hostPorts = gateways.flatMap((g) =>
+      (service(g.name).ports ?? []).map((p) => publishedPort(p).hostPort),
+    );
+    expect(hostPorts.every((p) => p !== undefined && /^\d+$/.test(p))).toBe(true);
+    expect(new Set(hostPorts).size).toBe(hostPorts.length);
+  });
+
+  it("lets pages from every gateway's host origin open a WebSocket on any gateway", () => {
+    const origins = gateways.map((g) => {
+      const url = new URL(env(g.name, 'GATEWAY_PUBLIC_URL'));
+      return `http://${url.host}`;
+    });
+    for (const g of gateways) {
+      const allowed = env(g.name, 'WS_ALLOWED_ORIGINS').split(',');
+      for (const origin of origins)
+        expect({ gateway: g.name, allowed }).toEqual({
+          gateway: g.name,
+          allowed: expect.arrayContaining([origin]),
+        });
+    }
+  });
+
+  it('puts the gateways and session in one Redis cluster id', () => {
+    const ids = definitions
+      .filter((d) => STACK_ENV_VARS[d.kind].includes('PARLEY_CLUSTER_ID'))
+      .map((d) => env(d.name, 'PARLEY_CLUSTER_ID'));
+    expect(ids.length).toBeGreaterThan(1);
+    expect(ids[0]).toMatch(/^[a-z0-9][a-z0-9-]{0,31}$/);
+    expect(new Set(ids).size).toBe(1);
+  });
+
+  it.each(Object.keys(compose))(
+    '%s: comes back after a crash or a reboot (restart policy)',
+    (name) => {
+      const restart = service(name).restart ?? 'no';
+      // The one-shot topics job must not be restarted after it succeeded.
+      const allowed =
+        name === 'topics' ? /^on-failure(:\d+)?$/ : /^(unless-stopped|always|on-failure(:\d+)?)$/;
+      expect({ name, restart }).toEqual({ name, restart: expect.stringMatching(allowed) });
+    },
+  );
 
   it('runs the Kafka version the local broker runs, in KRaft mode, with auto-create off', () => {
     const kafka = service('kafka');
     const pom = readFileSync(join(ROOT, 'infra', 'kafka', 'pom.xml'), 'utf8');
     const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1];
     expect(kafka.image).toBe(`apache/kafka:${version ?? '(no kafka.version in pom.xml)'}`);
-    const env = environment(kafka);
-    expect(env.get('KAFKA_AUTO_CREATE_TOPICS_ENABLE')).toBe('false');
-    expect(env.get('KAFKA_PROCESS_ROLES')).toBe('broker,controller');
-    expect(env.get('KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR')).toBe('1');
+    const vars = environment(kafka);
+    expect(vars.get('KAFKA_AUTO_CREATE_TOPICS_ENABLE')).toBe('false');
+    expect(vars.get('KAFKA_PROCESS_ROLES')).toBe('broker,controller');
+    expect(vars.get('KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR')).toBe('1');
     expect(kafka.healthcheck).toBeDefined();
   });
 
   it('points every service at an advertised Kafka listener', () => {
     const advertised = environment(service('kafka')).get('KAFKA_ADVERTISED_LISTENERS') ?? '';
-    for (const name of [...kinds, 'topics']) {
+    for (const name of [...names, 'topics']) {
       const brokers = environment(service(name)).get('KAFKA_BROKERS') ?? '';
       expect(brokers).not.toBe('');
       for (const b of brokers.split(',')) expect(advertised).toContain(`://${b}`);
@@ -131,12 +245,16 @@ describe('docker-compose.yml matches the launcher (stack-definition.ts)', () => 
   });
 
   it('publishes only the gateways on every interface: internal services and Kafka on loopback', () => {
+    const gatewayNames = new Set(gateways.map((g) => g.name));
     for (const [name, s] of Object.entries(compose)) {
-      if (name === 'gateway') continue;
-      for (const port of s.ports ?? []) {
-        expect({ name, port: String(port) }).toEqual({
+      if (gatewayNames.has(name)) continue;
+      for (const raw of s.ports ?? []) {
+        // No host address (or 0.0.0.0, ::) means every interface.
+        const { hostIp } = publishedPort(raw);
+        expect({ name, port: String(raw), hostIp }).toEqual({
           name,
-          port: expect.stringMatching(/^127\.0\.0\.1:/),
+          port: String(raw),
+          hostIp: expect.stringMatching(/^(127\.\d+\.\d+\.\d+|\[?::1\]?)$/),
         });
       }
     }

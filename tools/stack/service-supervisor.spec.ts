@@ -22,6 +22,7 @@ const asChild = (fake: FakeChild) => fake as unknown as ChildProcess;
 
 function setUp() {
   let clock = 0;
+  const held = new Set<string>();
   let nextPid = 100;
   const children: FakeChild[] = [];
   const spawn = () => {
@@ -39,6 +40,8 @@ function setUp() {
     (line) => lines.push(line),
     undefined,
     () => clock,
+    (service) => held.has(service.name),
+    250,
   );
   const service: SupervisedService = { name: 'storage', process: spawn(), restarts: 0 };
   return {
@@ -47,6 +50,7 @@ function setUp() {
     children,
     lines,
     respawned,
+    held,
     current: () => children[children.length - 1],
     advanceClock: (ms: number) => {
       clock += ms;
@@ -58,6 +62,37 @@ function setUp() {
 describe('ServiceSupervisor', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
+
+  it('leaves a held service stopped, and starts it at once when the hold is lifted', () => {
+    const t = setUp();
+    t.supervisor.watch(t.service, 0);
+    t.held.add('storage');
+    t.current().exit(0);
+    expect(t.lines).toEqual(['storage stopped (held: not restarted until started again)']);
+    t.advanceClock(10_000);
+    expect(t.respawned).toEqual([]);
+
+    t.held.delete('storage');
+    t.advanceClock(250);
+    expect(t.lines[1]).toBe('storage starting (hold lifted)');
+    expect(t.respawned).toEqual(['storage']);
+    expect(t.service.restarts).toBe(1);
+    // Once running again it is supervised as before: a crash restarts it.
+    t.current().exit(null, 'SIGKILL');
+    t.advanceClock(500);
+    expect(t.respawned).toEqual(['storage', 'storage']);
+  });
+
+  it("cancels a held service's start when the stack stops", () => {
+    const t = setUp();
+    t.supervisor.watch(t.service, 0);
+    t.held.add('storage');
+    t.current().exit(0);
+    t.supervisor.stop();
+    t.held.delete('storage');
+    t.advanceClock(5_000);
+    expect(t.respawned).toEqual([]);
+  });
 
   it('restarts an exited process after 500 ms and points the service at the new one', () => {
     const t = setUp();

@@ -14,6 +14,10 @@ export interface SupervisedService {
  * fault test) while the stack is not stopping is started again through `respawn` (the launcher
  * spawns the same command with the same environment and log file) after RestartBackoff's delay.
  * stop() cancels every pending restart, and no exit restarts anything after it.
+ *
+ * A service can be *held* (`isHeld`, e.g. `scripts/stack.sh stop gateway-1` leaves a hold file):
+ * an exit while held is not restarted; the supervisor looks again every `holdPollMs` and starts
+ * the service at once when the hold is lifted (`stack.sh start gateway-1`).
  */
 export class ServiceSupervisor<S extends SupervisedService> {
   private stopping = false;
@@ -24,6 +28,8 @@ export class ServiceSupervisor<S extends SupervisedService> {
     private readonly say: (line: string) => void,
     private readonly backoffOptions?: RestartBackoffOptions,
     private readonly now: () => number = Date.now,
+    private readonly isHeld: (service: S) => boolean = () => false,
+    private readonly holdPollMs = 250,
   ) {}
 
   /** Watches the service's current process, started at `startedAt` (epoch ms). */
@@ -38,6 +44,33 @@ export class ServiceSupervisor<S extends SupervisedService> {
     this.pendingRestarts.clear();
   }
 
+  private restartAfter(service: S, delayMs: number, backoff: RestartBackoff): void {
+    const timer = setTimeout(() => {
+      this.pendingRestarts.delete(timer);
+      if (!this.stopping) this.respawnNow(service, backoff);
+    }, delayMs);
+    this.pendingRestarts.add(timer);
+  }
+
+  private respawnNow(service: S, backoff: RestartBackoff): void {
+    const next = this.respawn(service);
+    service.process = next;
+    service.restarts += 1;
+    this.follow(service, next, this.now(), backoff);
+  }
+
+  /** Polls the hold; once lifted, starts the service with no delay (someone asked for it). */
+  private waitForRelease(service: S, backoff: RestartBackoff): void {
+    const timer = setTimeout(() => {
+      this.pendingRestarts.delete(timer);
+      if (this.stopping) return;
+      if (this.isHeld(service)) return this.waitForRelease(service, backoff);
+      this.say(`${service.name} starting (hold lifted)`);
+      this.respawnNow(service, backoff);
+    }, this.holdPollMs);
+    this.pendingRestarts.add(timer);
+  }
+
   private follow(
     service: S,
     child: ChildProcess,
@@ -48,19 +81,16 @@ export class ServiceSupervisor<S extends SupervisedService> {
     const onGone = (code: number | null, signal: NodeJS.Signals | null) => {
       if (gone || this.stopping || service.process !== child) return;
       gone = true;
+      if (this.isHeld(service)) {
+        this.say(`${service.name} stopped (held: not restarted until started again)`);
+        this.waitForRelease(service, backoff);
+        return;
+      }
       const delay = backoff.delayAfterExit(this.now() - startedAt);
       this.say(
         `${service.name} exited (code ${code} / signal ${signal}); restarting in ${delay}ms`,
       );
-      const timer = setTimeout(() => {
-        this.pendingRestarts.delete(timer);
-        if (this.stopping) return;
-        const next = this.respawn(service);
-        service.process = next;
-        service.restarts += 1;
-        this.follow(service, next, this.now(), backoff);
-      }, delay);
-      this.pendingRestarts.add(timer);
+      this.restartAfter(service, delay, backoff);
     };
     child.once('exit', onGone);
     // A spawn that failed outright emits 'error' and may never emit 'exit'.

@@ -1,8 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DEFAULT_STACK_OPTIONS, StackOptions } from './stack-definition';
-import { launchStack, REPO_ROOT } from './stack-launcher';
+import { holdFileOf, launchStack, REPO_ROOT } from './stack-launcher';
 
 /** Where the development stack keeps its gateways' signing key (git-ignored, mode 0600). */
 export const DEV_JWT_SECRET_FILE = join(REPO_ROOT, '.data', 'jwt-secret');
@@ -41,6 +49,7 @@ export function stackOptionsFromEnv(
     basePort: int('PARLEY_BASE_PORT', DEFAULT_STACK_OPTIONS.basePort),
     databaseUrl: env.DATABASE_URL || DEFAULT_STACK_OPTIONS.databaseUrl,
     redisUrl: env.REDIS_URL || DEFAULT_STACK_OPTIONS.redisUrl,
+    clusterId: env.PARLEY_CLUSTER_ID || undefined,
     kafkaBrokers: env.KAFKA_BROKERS || DEFAULT_STACK_OPTIONS.kafkaBrokers,
     logLevel: env.LOG_LEVEL || DEFAULT_STACK_OPTIONS.logLevel,
     jwtSecret: env.JWT_SECRET || secret(),
@@ -79,10 +88,60 @@ async function up(): Promise<void> {
   // up until a signal stops it.
 }
 
+/** What each one-service command does to the running stack's service (by its pid and hold files). */
+const SERVICE_COMMANDS: Record<string, { signal?: NodeJS.Signals; hold?: boolean; what: string }> =
+  {
+    kill: { signal: 'SIGKILL', what: 'killed (SIGKILL); the launcher restarts it' },
+    restart: { signal: 'SIGTERM', what: 'stopping cleanly; the launcher restarts it' },
+    stop: { signal: 'SIGTERM', hold: true, what: 'stopping; it stays down until `start`' },
+    start: { hold: false, what: 'hold lifted; the launcher starts it' },
+    pause: { signal: 'SIGSTOP', what: 'paused (SIGSTOP): alive but silent until `resume`' },
+    resume: { signal: 'SIGCONT', what: 'resumed (SIGCONT)' },
+  };
+
+/** `stack.sh kill|restart|stop|start|pause|resume <service>` against the running launcher. */
+function serviceCommand(command: string, name: string | undefined): void {
+  const action = SERVICE_COMMANDS[command];
+  const logDir = join(REPO_ROOT, '.data', 'logs');
+  const pidFile = join(logDir, `${name ?? ''}.pid`);
+  if (!name || !/^[a-z0-9-]+$/.test(name) || !existsSync(pidFile)) {
+    const running = existsSync(logDir)
+      ? readdirSync(logDir)
+          .filter((f) => f.endsWith('.pid'))
+          .map((f) => f.slice(0, -4))
+      : [];
+    throw new Error(
+      `usage: stack.sh ${command} <service>; running: ${running.join(', ') || 'none (is the stack up?)'}`,
+    );
+  }
+  if (action.hold === true)
+    writeFileSync(holdFileOf(logDir, name), `${new Date().toISOString()}\n`);
+  if (action.hold === false) rmSync(holdFileOf(logDir, name), { force: true });
+  if (action.signal) {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    process.kill(pid, action.signal);
+  }
+  process.stdout.write(`[stack] ${name}: ${action.what}\n`);
+}
+
 if (require.main === module) {
+  // The terminal may go away (a closed tmux pane, a dropped SSH session): writing to it must not
+  // kill the launcher before it has stopped everything (SIGHUP stops the stack, below).
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const command = process.argv[2] ?? 'up';
+  if (command in SERVICE_COMMANDS) {
+    try {
+      serviceCommand(command, process.argv[3]);
+      process.exit(0);
+    } catch (err) {
+      process.stderr.write(`[stack] ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(2);
+    }
+  }
   if (command !== 'up') {
-    process.stderr.write(`usage: stack-cli up\n`);
+    process.stderr.write(
+      `usage: stack-cli up | ${Object.keys(SERVICE_COMMANDS).join('|')} <service>\n`,
+    );
     process.exit(2);
   }
   up().catch((err: unknown) => {

@@ -22,6 +22,12 @@ export interface StackOptions {
   host: string;
   databaseUrl: string;
   redisUrl: string;
+  /**
+   * The stack's name in a shared Redis (PARLEY_CLUSTER_ID): its keys' prefix and its channels'
+   * part. Defaults to `stack-<basePort>`, so two stacks on one machine (a development stack and
+   * the tests) never cross, whatever Redis database each uses.
+   */
+  clusterId?: string;
   kafkaBrokers: string;
   logLevel: string;
   nodeEnv: 'development' | 'test' | 'production';
@@ -65,6 +71,7 @@ export const STACK_ENV_VARS: Record<ServiceKind, readonly string[]> = {
     'KAFKA_BROKERS',
     'DATABASE_URL',
     'REDIS_URL',
+    'PARLEY_CLUSTER_ID',
     'GATEWAY_ID',
     'GATEWAY_PUBLIC_URL',
     'JWT_SECRET',
@@ -72,7 +79,15 @@ export const STACK_ENV_VARS: Record<ServiceKind, readonly string[]> = {
     'TRUST_PROXY',
     'REGISTER_EXEMPT_ADDRESSES',
   ],
-  session: ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKERS', 'REDIS_URL'],
+  session: [
+    'NODE_ENV',
+    'LOG_LEVEL',
+    'HOST',
+    'PORT',
+    'KAFKA_BROKERS',
+    'REDIS_URL',
+    'PARLEY_CLUSTER_ID',
+  ],
   presence: ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKERS', 'DATABASE_URL'],
   storage: ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKERS', 'DATABASE_URL'],
 };
@@ -95,6 +110,7 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
     HOST: options.host,
     KAFKA_BROKERS: options.kafkaBrokers,
   };
+  const clusterId = options.clusterId ?? `stack-${options.basePort}`;
   const pick = (kind: ServiceKind, env: Record<string, string | undefined>) =>
     Object.fromEntries(
       STACK_ENV_VARS[kind].filter((k) => env[k] !== undefined).map((k) => [k, env[k] as string]),
@@ -115,6 +131,7 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
         PORT: String(port),
         DATABASE_URL: options.databaseUrl,
         REDIS_URL: options.redisUrl,
+        PARLEY_CLUSTER_ID: clusterId,
         GATEWAY_ID: `gateway-${i + 1}`,
         GATEWAY_PUBLIC_URL: `ws://${options.host}:${port}/ws`,
         JWT_SECRET: options.jwtSecret,
@@ -146,6 +163,7 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
             ? options.storageDatabaseUrl
             : options.databaseUrl,
         REDIS_URL: options.redisUrl,
+        PARLEY_CLUSTER_ID: clusterId,
       }),
     });
   }

@@ -175,11 +175,20 @@ export class ApiClient {
 
   // --- directory ---
 
-  /** A gateway and a ticket for this device; `sync: 'v2'` asks for ordered resume (see PROTOCOL.md). */
-  connect(deviceId: string, sync?: 'v2'): Promise<ConnectAnswer> {
+  /**
+   * A gateway and a ticket for this device; `sync: 'v2'` asks for ordered resume (see
+   * PROTOCOL.md); `unreachable` names gateway URLs this device just failed to reach, which the
+   * answer then avoids.
+   */
+  connect(
+    deviceId: string,
+    sync?: 'v2',
+    unreachable: readonly string[] = [],
+  ): Promise<ConnectAnswer> {
     return this.authed('POST', '/v1/connect', connectAnswerSchema, {
       deviceId,
       ...(sync ? { sync } : {}),
+      ...(unreachable.length > 0 ? { unreachable: unreachable.slice(-8) } : {}),
     });
   }
 

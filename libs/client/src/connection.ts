@@ -30,6 +30,8 @@ export interface ConnectionEvents extends Record<string, unknown> {
 }
 
 const HELLO_TIMEOUT_MS = 10_000;
+/** How long a gateway this device could not reach is avoided when asking for one. */
+const UNREACHABLE_MEMORY_MS = 30_000;
 /** The socket's authorization is renewed this long before it would expire. */
 const RENEW_BEFORE_MS = 60_000;
 const MIN_RENEW_DELAY_MS = 1_000;
@@ -64,6 +66,8 @@ export class Connection {
   readonly events = new Emitter<ConnectionEvents>();
   private socket: ProtocolSocket | undefined;
   private attempt = 0;
+  private readonly unreachable = new Map<string, number>();
+  private socketUrl?: string;
   private stopped = true;
   private ready = false;
   private heartbeatMs: number | undefined;
@@ -108,7 +112,11 @@ export class Connection {
     if (this.stopped) return;
     this.setState({ kind: 'connecting', attempt: this.attempt });
     try {
-      const answer = await this.options.api.connect(this.options.deviceId, this.options.sync);
+      const answer = await this.options.api.connect(
+        this.options.deviceId,
+        this.options.sync,
+        this.recentlyUnreachable(),
+      );
       if (this.stopped) return;
       const urls = [answer.url, ...answer.backups.filter((u) => u !== answer.url)];
       this.options.api.setFallbacks(
@@ -125,6 +133,7 @@ export class Connection {
         } catch (err) {
           failure = err;
           if (this.stopped) return;
+          this.unreachable.set(url, Date.now());
         }
       }
       if (!socket) throw failure;
@@ -143,16 +152,28 @@ export class Connection {
     }
   }
 
+  /**
+   * Gateway URLs that refused or dropped this device's socket in the last UNREACHABLE_MEMORY_MS:
+   * the next connect asks the directory to avoid them (a gateway that just died may still be
+   * listed for a beat or two).
+   */
+  private recentlyUnreachable(): string[] {
+    const since = Date.now() - UNREACHABLE_MEMORY_MS;
+    for (const [url, at] of this.unreachable) if (at < since) this.unreachable.delete(url);
+    return [...this.unreachable.keys()];
+  }
+
   /** Opens one socket; its frames count only while it is the current one. */
   private async open(url: string, ticket: string): Promise<ProtocolSocket> {
     const socket: ProtocolSocket = new ProtocolSocket(this.options.sockets, url, ticket, {
       frame: (frame) => this.onFrame(socket, url, frame),
-      close: (code) => this.onClose(socket, code),
+      close: (code) => this.onClose(socket, url, code),
       ping: () => {
         if (this.ready && this.socket === socket) this.armWatchdog(this.silenceLimit());
       },
     });
     this.socket = socket;
+    this.socketUrl = url;
     try {
       await socket.opened;
     } catch (err) {
@@ -183,8 +204,11 @@ export class Connection {
     this.events.emit('frame', frame);
   }
 
-  private onClose(socket: ProtocolSocket, code: number): void {
+  private onClose(socket: ProtocolSocket, url: string, code: number): void {
     if (this.socket !== socket) return;
+    // Dropped without a closing handshake (the gateway died), silent (4000: stopped, or cut off)
+    // or going away: avoid it next time.
+    if (code === 1006 || code === 1001 || code === 4000) this.unreachable.set(url, Date.now());
     this.socket = undefined;
     this.ready = false;
     this.clearTimers();
@@ -228,7 +252,7 @@ export class Connection {
     this.watchdog = setTimeout(() => {
       const socket = this.socket;
       if (!socket) return;
-      this.onClose(socket, 4000);
+      this.onClose(socket, this.socketUrl ?? '', 4000);
       socket.close(4000);
     }, ms);
   }

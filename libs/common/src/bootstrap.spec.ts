@@ -1,4 +1,4 @@
-import { installProcessHandlers } from './bootstrap';
+import { exitWithParent, installProcessHandlers } from './bootstrap';
 
 describe('installProcessHandlers', () => {
   it('logs an unhandled rejection with its error (stack included) and keeps the process running', () => {
@@ -33,5 +33,27 @@ describe('installProcessHandlers', () => {
     } finally {
       uninstall();
     }
+  });
+});
+
+describe('exitWithParent', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('shuts down once when the launcher that started the service is gone', () => {
+    let parent = 4242;
+    const shutdown = jest.fn();
+    const logger = { warn: jest.fn() };
+    exitWithParent('storage', logger, shutdown, 4242, () => parent);
+    jest.advanceTimersByTime(5000);
+    expect(shutdown).not.toHaveBeenCalled();
+    parent = 1; // re-parented to init: the launcher died
+    jest.advanceTimersByTime(3000);
+    expect(shutdown).toHaveBeenCalledTimes(1);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+  });
+
+  it('does nothing without a launcher', () => {
+    expect(exitWithParent('storage', { warn: jest.fn() }, jest.fn(), 0)).toBeUndefined();
   });
 });

@@ -155,6 +155,30 @@ function exitOnSignal(app: INestApplication, service: string, logger: NestLogger
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  exitWithParent(service, logger, () => shutdown('SIGTERM'));
+}
+
+/**
+ * Under the stack launcher (it sets PARLEY_PARENT_PID to its own pid) a service shuts down cleanly
+ * when the launcher is gone, however it went (killed, its terminal closed): no service outlives
+ * the launcher that supervises it. Checked once a second; the timer never keeps the process up.
+ */
+export function exitWithParent(
+  service: string,
+  logger: Pick<NestLogger, 'warn'>,
+  shutdown: () => void,
+  parentPid = Number(process.env.PARLEY_PARENT_PID ?? 0),
+  currentParent: () => number = () => process.ppid,
+): NodeJS.Timeout | undefined {
+  if (!Number.isInteger(parentPid) || parentPid <= 0) return undefined;
+  const timer = setInterval(() => {
+    if (currentParent() === parentPid) return;
+    clearInterval(timer);
+    logger.warn({ service, parentPid }, `${service}: the launcher is gone; shutting down`);
+    shutdown();
+  }, 1000);
+  timer.unref();
+  return timer;
 }
 
 /** Prints a config/start-up error plainly (no stack for config errors) and exits non-zero. */

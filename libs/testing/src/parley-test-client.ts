@@ -65,6 +65,8 @@ export async function logIn(
 /** How a test socket is opened: `sync: 'v2'` asks for ordered resume (live pushes held until sync). */
 export interface ConnectOptions {
   sync?: 'v2';
+  /** Gateway WebSocket URLs the directory must not offer (as a client reports them). */
+  unreachable?: string[];
 }
 
 /** POST /v1/connect: the directory's gateway choice and a single-use ticket. */
@@ -76,7 +78,11 @@ export async function requestConnect(
 ): Promise<{ status: number; body: ConnectAnswer }> {
   return postJson<ConnectAnswer>(
     `${gateway}/v1/connect`,
-    { ...(deviceId ? { deviceId } : {}), ...(options.sync ? { sync: options.sync } : {}) },
+    {
+      ...(deviceId ? { deviceId } : {}),
+      ...(options.sync ? { sync: options.sync } : {}),
+      ...(options.unreachable ? { unreachable: options.unreachable } : {}),
+    },
     account.accessToken,
   );
 }
@@ -156,8 +162,9 @@ export class ParleyTestClient {
   }
 
   /**
-   * As `connect`, but on the gateway whose WebSocket URL is `socketUrl`: asks the directory until
-   * it assigns that gateway (tickets it issues for another gateway just expire).
+   * As `connect`, but on the gateway whose WebSocket URL is `socketUrl`: asks the directory, naming
+   * every other gateway it offered as unreachable, until it offers that one (as the primary or a
+   * backup: the ticket opens a socket on either).
    */
   static async connectTo(
     gateway: string,
@@ -165,12 +172,19 @@ export class ParleyTestClient {
     account: Pick<TestAccount, 'accessToken'>,
     deviceId?: string,
   ): Promise<ParleyTestClient> {
+    const unreachable: string[] = [];
     for (let attempt = 0; attempt < 20; attempt++) {
-      const answer = await requestConnect(gateway, account, deviceId);
+      const answer = await requestConnect(gateway, account, deviceId, { unreachable });
       if (answer.status !== 200)
         throw new Error(`connect: ${answer.status} ${JSON.stringify(answer.body)}`);
-      if (answer.body.url !== socketUrl) continue;
-      const client = await ParleyTestClient.open(answer.body.url, answer.body.ticket);
+      const offered = [answer.body.url, ...answer.body.backups];
+      if (!offered.includes(socketUrl)) {
+        unreachable.push(...offered.filter((u) => !unreachable.includes(u)));
+        // Not listed yet (just restarted): give the directory a beat.
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      const client = await ParleyTestClient.open(socketUrl, answer.body.ticket);
       await client.next((f) => f.type === 'hello');
       return client;
     }

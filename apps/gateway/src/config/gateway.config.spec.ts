@@ -16,7 +16,7 @@ describe('gateway config', () => {
       REFRESH_TOKEN_TTL_DAYS: 30,
       LOGIN_THROTTLE_MAX_FAILURES: 5,
       LOGIN_THROTTLE_WINDOW_SECONDS: 900,
-      GATEWAY_HEARTBEAT_MS: 3000,
+      GATEWAY_HEARTBEAT_MS: 1000,
       KAFKA_BROKERS: ['127.0.0.1:9092'],
     });
   });

@@ -87,7 +87,11 @@ export const gatewayEnvSchema = z
     REGISTER_EXEMPT_ADDRESSES: list,
     /** User searches (`GET /v1/users`) per user per minute (429 past it). */
     USER_SEARCH_MAX_PER_MINUTE: positiveInt(60),
-    GATEWAY_HEARTBEAT_MS: z.coerce.number().int().min(100).default(3000),
+    /**
+     * How often this gateway tells session it is alive (session drops it after about two missed
+     * beats, GATEWAY_TTL_MS): one small event per second per gateway buys failover in seconds.
+     */
+    GATEWAY_HEARTBEAT_MS: z.coerce.number().int().min(100).default(1000),
     /**
      * Express `trust proxy`: which peers may set X-Forwarded-For (the client address is
      * throttled). Off by default: set it to the address of a reverse proxy you run.

@@ -8,6 +8,6 @@ import { GatewayDirectoryReader } from './gateway-directory.reader';
 @Module({
   controllers: [ConnectController],
   providers: [GatewayDirectoryReader, ConnectTicketsRepository, ConnectService],
-  exports: [ConnectTicketsRepository],
+  exports: [ConnectTicketsRepository, GatewayDirectoryReader],
 })
 export class ConnectModule {}

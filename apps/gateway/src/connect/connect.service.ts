@@ -6,7 +6,7 @@ import type { GatewayConfig } from '../config/gateway.config';
 import { UserDirectoryRepository } from '../users/user-directory.repository';
 import { newDeviceId, newTicket, TicketGrant } from './connect-ticket';
 import { ConnectTicketsRepository } from './connect-tickets.repository';
-import { DirectoryEntry, GatewayDirectoryReader } from './gateway-directory.reader';
+import { GatewayDirectoryReader } from './gateway-directory.reader';
 
 export const MAX_BACKUPS = 2;
 
@@ -14,24 +14,9 @@ import type { ConnectAnswer, ConnectBody } from '@parley/protocol';
 export type { ConnectAnswer };
 
 /**
- * The least-loaded live gateways, then the backups (ties by id). With an empty directory (right
- * after start-up, before session has seen a heartbeat) this gateway is the answer.
- */
-export function chooseGateways(
-  live: readonly DirectoryEntry[],
-  self: Pick<DirectoryEntry, 'gatewayId' | 'publicUrl'>,
-): { primary: Pick<DirectoryEntry, 'gatewayId' | 'publicUrl'>; backups: string[] } {
-  const ranked = [...live].sort(
-    (a, b) => a.connections - b.connections || a.gatewayId.localeCompare(b.gatewayId),
-  );
-  const [primary, ...rest] = ranked;
-  if (!primary) return { primary: self, backups: [] };
-  return { primary, backups: rest.slice(0, MAX_BACKUPS).map((g) => g.publicUrl) };
-}
-
-/**
  * `POST /v1/connect`: picks the gateway a client should open its WebSocket on and issues a
- * single-use ticket for it (bound to the user, the device and that gateway). The long-lived
+ * single-use ticket for it (bound to the user and the device, valid on that gateway or one of
+ * the answer's backups). The long-lived
  * access token never travels in a WebSocket URL.
  */
 @Injectable()
@@ -51,30 +36,36 @@ export class ConnectService {
     const { deviceId } = body;
     const user = await this.users.findById(principal.userId);
     if (!user) throw AccountsException.invalidAccessToken();
-    const { primary, backups } = chooseGateways(await this.directory.live(), {
-      gatewayId: this.config.GATEWAY_ID,
-      publicUrl: this.config.GATEWAY_PUBLIC_URL,
-    });
+    // The least-loaded live gateway (reserved in the same step), then the backups; none the
+    // client just failed to reach. With an empty directory (right after start-up, before session
+    // has seen a heartbeat) this gateway is the answer.
+    const [primary, ...rest] = await this.directory.chooseAndReserve(
+      1 + MAX_BACKUPS,
+      body.unreachable ?? [],
+    );
+    const self = { gatewayId: this.config.GATEWAY_ID, publicUrl: this.config.GATEWAY_PUBLIC_URL };
+    const chosen = primary ?? self;
+    const backups = primary ? rest : [];
     const grant: TicketGrant = {
       userId: user.id,
       username: user.username,
       deviceId: deviceId ?? newDeviceId(),
-      gatewayId: primary.gatewayId,
+      gatewayId: chosen.gatewayId,
+      // The same ticket opens a socket on a backup when the primary cannot be reached (it is
+      // still single-use: whichever gateway takes it first consumes it).
+      ...(backups.length > 0 ? { backupGatewayIds: backups.map((b) => b.gatewayId) } : {}),
       sessionId: principal.sessionId,
       expiresAt: principal.expiresAt,
       ...(body.sync ? { sync: body.sync } : {}),
     };
     const ticket = newTicket();
-    await Promise.all([
-      this.tickets.store(ticket, grant, this.config.CONNECT_TICKET_TTL_SECONDS),
-      this.directory.reserve(primary.gatewayId),
-    ]);
+    await this.tickets.store(ticket, grant, this.config.CONNECT_TICKET_TTL_SECONDS);
     return {
-      url: primary.publicUrl,
-      backups,
+      url: chosen.publicUrl,
+      backups: backups.map((b) => b.publicUrl),
       ticket,
       deviceId: grant.deviceId,
-      gatewayId: primary.gatewayId,
+      gatewayId: chosen.gatewayId,
       expiresIn: this.config.CONNECT_TICKET_TTL_SECONDS,
     };
   }

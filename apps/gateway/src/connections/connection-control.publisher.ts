@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { GatewayControl, REDIS, RedisKeys } from '@parley/common';
+import { APP_CONFIG, GatewayControl, REDIS, RedisChannels } from '@parley/common';
 import Redis from 'ioredis';
+import type { GatewayConfig } from '../config/gateway.config';
 
 /**
- * Tells every gateway to close sockets it may hold (RedisKeys.gatewayControlChannel): those of an
+ * Tells every gateway to close sockets it may hold (RedisChannels.gatewayControl): those of an
  * ended session, or those a newer socket of the same device replaced. Fire-and-forget like the
  * delivery channel; a socket a lost message leaves open still ends with its access token.
  */
@@ -11,7 +12,10 @@ import Redis from 'ioredis';
 export class ConnectionControlPublisher {
   private readonly logger = new Logger(ConnectionControlPublisher.name);
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'PARLEY_CLUSTER_ID'>,
+  ) {}
 
   sessionEnded(sessionId: string): Promise<void> {
     return this.publish({ version: 1, action: 'session-ended', sessionId });
@@ -24,7 +28,10 @@ export class ConnectionControlPublisher {
 
   private async publish(message: GatewayControl): Promise<void> {
     try {
-      await this.redis.publish(RedisKeys.gatewayControlChannel, JSON.stringify(message));
+      await this.redis.publish(
+        RedisChannels.gatewayControl(this.config.PARLEY_CLUSTER_ID),
+        JSON.stringify(message),
+      );
     } catch (err) {
       this.logger.warn({ err, action: message.action }, 'gateway control message not published');
     }

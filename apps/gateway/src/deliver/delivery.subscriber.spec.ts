@@ -48,7 +48,7 @@ describe('delivery', () => {
     new DeliverySubscriber(
       {} as never,
       registry,
-      { GATEWAY_ID: 'gateway-1' },
+      { GATEWAY_ID: 'gateway-1', PARLEY_CLUSTER_ID: 'test' },
       // The real steps' services, over these caches (no Kafka or database is reached).
       new ReceiptsService({} as never, {} as never, knownSeqs, {} as never),
       new MessageAcceptService(

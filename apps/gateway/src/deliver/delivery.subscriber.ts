@@ -5,7 +5,13 @@ import {
   Logger,
   OnModuleInit,
 } from '@nestjs/common';
-import { APP_CONFIG, DeliveryBatch, deliveryBatchSchema, REDIS, RedisKeys } from '@parley/common';
+import {
+  APP_CONFIG,
+  DeliveryBatch,
+  deliveryBatchSchema,
+  REDIS,
+  RedisChannels,
+} from '@parley/common';
 import Redis from 'ioredis';
 import { MessageAcceptService } from '../accept/message-accept.service';
 import type { GatewayConfig } from '../config/gateway.config';
@@ -28,13 +34,14 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly registry: ConnectionRegistry<ClientConnection>,
-    @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'GATEWAY_ID'>,
+    @Inject(APP_CONFIG)
+    private readonly config: Pick<GatewayConfig, 'GATEWAY_ID' | 'PARLEY_CLUSTER_ID'>,
     private readonly receipts: ReceiptsService,
     private readonly accept: MessageAcceptService,
   ) {}
 
   private get channel(): string {
-    return RedisKeys.deliveryChannel(this.config.GATEWAY_ID);
+    return RedisChannels.delivery(this.config.PARLEY_CLUSTER_ID, this.config.GATEWAY_ID);
   }
 
   async onModuleInit(): Promise<void> {

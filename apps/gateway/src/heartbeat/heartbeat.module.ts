@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
+import { ConnectModule } from '../connect/connect.module';
 import { GatewayHeartbeatService } from './gateway-heartbeat.service';
 
-@Module({ providers: [GatewayHeartbeatService], exports: [GatewayHeartbeatService] })
+@Module({
+  imports: [ConnectModule],
+  providers: [GatewayHeartbeatService],
+  exports: [GatewayHeartbeatService],
+})
 export class HeartbeatModule {}

@@ -5,16 +5,23 @@ import {
   Logger,
   OnModuleInit,
 } from '@nestjs/common';
-import { GatewayControl, gatewayControlSchema, REDIS, RedisKeys } from '@parley/common';
+import {
+  APP_CONFIG,
+  GatewayControl,
+  gatewayControlSchema,
+  REDIS,
+  RedisChannels,
+} from '@parley/common';
 import { CloseCode } from '@parley/protocol';
 import Redis from 'ioredis';
+import type { GatewayConfig } from '../config/gateway.config';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from './client-connection';
 import { RedisSubscription } from './redis-subscription';
 
 /**
  * Closes the sockets other gateways (or this one's accounts path) ask every gateway to close, on
- * the broadcast channel RedisKeys.gatewayControlChannel: those of an ended log-in session (4001)
+ * the broadcast channel RedisChannels.gatewayControl: those of an ended log-in session (4001)
  * and those a newer socket of the same device replaced (4003). An invalid message is logged and
  * dropped.
  */
@@ -26,12 +33,13 @@ export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicat
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly registry: ConnectionRegistry<ClientConnection>,
+    @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'PARLEY_CLUSTER_ID'>,
   ) {}
 
   async onModuleInit(): Promise<void> {
     this.subscription = new RedisSubscription(
       this.redis,
-      RedisKeys.gatewayControlChannel,
+      RedisChannels.gatewayControl(this.config.PARLEY_CLUSTER_ID),
       (payload) => this.apply(payload),
       this.logger,
     );

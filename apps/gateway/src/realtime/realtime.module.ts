@@ -7,6 +7,7 @@ import { SyncModule } from '../sync/sync.module';
 import { ConnectionControlSubscriber } from './connection-control.subscriber';
 import { ConnectionEventsPublisher } from './connection-events.publisher';
 import { FrameDispatcher } from './frame-dispatcher.service';
+import { DeviceRoutingReasserter } from './device-routing.reasserter';
 import { GatewayInstanceLease } from './gateway-instance.lease';
 import { SocketAdmissionRepository } from './socket-admission.repository';
 import { WebSocketServerService } from './websocket-server.service';
@@ -25,6 +26,7 @@ import { WebSocketServerService } from './websocket-server.service';
     ConnectionControlSubscriber,
     SocketAdmissionRepository,
     GatewayInstanceLease,
+    DeviceRoutingReasserter,
   ],
 })
 export class RealtimeModule {}

@@ -83,7 +83,8 @@ export class SocketAdmissionRepository {
       claim.instanceId,
       claim.deviceId,
       String(maxSockets),
-      INSTANCE_PREFIX,
+      // The script builds these keys itself, so the connection's cluster prefix is added here.
+      `${this.redis.options.keyPrefix ?? ''}${INSTANCE_PREFIX}`,
       INSTANCE_SUFFIX,
     )) as (number | string)[];
     if (Number(reply[0]) !== 1) return { admitted: false };

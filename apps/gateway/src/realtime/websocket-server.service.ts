@@ -171,7 +171,8 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     // Unknown, already used and expired tickets look the same: Redis no longer has them.
     const grant = await this.tickets.consume(target.ticket);
     if (!grant) throw refused(401, ErrorCode.Unauthorized, 'Invalid or expired ticket');
-    if (grant.gatewayId !== this.config.GATEWAY_ID) {
+    const self = this.config.GATEWAY_ID;
+    if (grant.gatewayId !== self && !grant.backupGatewayIds?.includes(self)) {
       throw refused(401, ErrorCode.Unauthorized, 'Ticket was issued for another gateway');
     }
     if (grant.expiresAt * 1000 <= Date.now() || (await this.sessions.isEnded(grant.sessionId))) {

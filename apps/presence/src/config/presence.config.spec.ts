@@ -7,7 +7,7 @@ describe('presence config', () => {
       NODE_ENV: 'development',
       PORT: 3011,
       KAFKA_BROKERS: ['127.0.0.1:9092'],
-      KAFKA_SESSION_TIMEOUT_MS: 30000,
+      KAFKA_SESSION_TIMEOUT_MS: 6000,
     });
   });
 

@@ -5,6 +5,7 @@ import { DeviceLocationsRepository } from './device-locations.repository';
 import { DeviceLocationsService } from './device-locations.service';
 import { MessageFanoutConsumer } from './message-fanout.consumer';
 import { MessageFanoutService } from './message-fanout.service';
+import { RoutingLossMonitor } from './routing-loss.monitor';
 
 @Module({
   controllers: [ConnectionEventsConsumer, MessageFanoutConsumer],
@@ -13,6 +14,7 @@ import { MessageFanoutService } from './message-fanout.service';
     DeviceLocationsService,
     DeliveryPublisher,
     MessageFanoutService,
+    RoutingLossMonitor,
   ],
 })
 export class DeliveriesModule {}

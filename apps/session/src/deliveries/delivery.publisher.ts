@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DeliveryBatch, REDIS, RedisKeys } from '@parley/common';
+import { APP_CONFIG, DeliveryBatch, REDIS, RedisChannels } from '@parley/common';
 import Redis from 'ioredis';
+import type { SessionConfig } from '../config/session.config';
 
 /**
  * The last hop: one PUBLISH per gateway box on its delivery channel, all in one pipeline. Pub/sub
@@ -9,13 +10,19 @@ import Redis from 'ioredis';
  */
 @Injectable()
 export class DeliveryPublisher {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: Pick<SessionConfig, 'PARLEY_CLUSTER_ID'>,
+  ) {}
 
   async publish(batches: ReadonlyMap<string, DeliveryBatch>): Promise<void> {
     if (batches.size === 0) return;
     const pipeline = this.redis.pipeline();
     for (const [gatewayId, batch] of batches) {
-      pipeline.publish(RedisKeys.deliveryChannel(gatewayId), JSON.stringify(batch));
+      pipeline.publish(
+        RedisChannels.delivery(this.config.PARLEY_CLUSTER_ID, gatewayId),
+        JSON.stringify(batch),
+      );
     }
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err !== null);

@@ -1,4 +1,9 @@
-import { createEnvelope, deliveryBatchSchema, MessageStoredV1, RedisKeys } from '@parley/common';
+import {
+  createEnvelope,
+  deliveryBatchSchema,
+  MessageStoredV1,
+  RedisChannels,
+} from '@parley/common';
 import { randomUUID } from 'node:crypto';
 import type { DeliveryPublisher } from './delivery.publisher';
 import type { DeviceConnection, DeviceLocationsRepository } from './device-locations.repository';
@@ -154,6 +159,6 @@ describe('MessageFanoutService', () => {
     expect(publish).toHaveBeenCalledTimes(1);
     expect([...publish.mock.calls[0][0].keys()]).toEqual(['gateway-1']);
     expect(result).toEqual({ gateways: 1, items: 2, staleConnections: 2 });
-    expect(RedisKeys.deliveryChannel('gateway-1')).toBe('parley:deliveries:gateway-1');
+    expect(RedisChannels.delivery('dev', 'gateway-1')).toBe('parley:dev:deliveries:gateway-1');
   });
 });

@@ -4,18 +4,22 @@ import Redis from 'ioredis';
 
 export type { LiveGateway };
 
-export interface GatewayUpdate {
-  gateway: LiveGateway;
-  /** Milliseconds the entry stays valid (3 missed heartbeats after `lastHeartbeatAt`). */
-  ttlMs: number;
-}
+/** A gateway's entry refreshed, or removed (its last beat said it was leaving). */
+export type GatewayUpdate =
+  | {
+      leaving: false;
+      gateway: LiveGateway;
+      /** Milliseconds the entry stays valid (about 2 missed heartbeats after `lastHeartbeatAt`). */
+      ttlMs: number;
+    }
+  | { leaving: true; gatewayId: string };
 
 /**
  * The live-gateway table in Redis, written here and read by the gateways (keys and the value
  * schema, `liveGatewaySchema`, in libs/common's redis-values), two structures:
- *  - `parley:gateway:<id>`: the gateway's JSON with a TTL. Liveness lives here: a gateway that
- *    misses 3 heartbeats simply expires.
- *  - `parley:gateways:by-load`: a sorted set of gateway ids scored by connection count, the index
+ *  - `gateway:<id>`: the gateway's JSON with a TTL. Liveness lives here: a gateway that misses
+ *    about 2 heartbeats simply expires; one that shuts down cleanly is removed at once.
+ *  - `gateways:by-load`: a sorted set of gateway ids scored by connection count, the index
  *    that lists the least-loaded first. Ids whose key has expired are removed lazily on read.
  */
 @Injectable()
@@ -28,10 +32,16 @@ export class GatewayDirectoryRepository {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   /** Applies all updates atomically (MULTI); resolves once Redis has them. */
-  async upsert(updates: readonly GatewayUpdate[]): Promise<void> {
+  async apply(updates: readonly GatewayUpdate[]): Promise<void> {
     if (updates.length === 0) return;
     const tx = this.redis.multi();
-    for (const { gateway, ttlMs } of updates) {
+    for (const update of updates) {
+      if (update.leaving) {
+        tx.del(GatewayDirectoryRepository.key(update.gatewayId));
+        tx.zrem(GatewayDirectoryRepository.LOAD_INDEX, update.gatewayId);
+        continue;
+      }
+      const { gateway, ttlMs } = update;
       tx.set(
         GatewayDirectoryRepository.key(gateway.gatewayId),
         JSON.stringify(gateway),

@@ -26,7 +26,7 @@ export class GatewayDirectoryService {
   /** Records a batch of heartbeats; returns how many gateways it refreshed. */
   async recordHeartbeats(events: readonly GatewayHeartbeatEnvelope[]): Promise<number> {
     const updates = planGatewayUpdates(events, this.clock.now(), this.config.GATEWAY_TTL_MS);
-    await this.directory.upsert(updates);
+    await this.directory.apply(updates);
     return updates.length;
   }
 
@@ -38,7 +38,7 @@ export class GatewayDirectoryService {
 /**
  * The latest heartbeat per gateway, each kept alive until its own time + ttl. Heartbeats already
  * older than the ttl (a backlog replayed after session was down) are dropped: they prove nothing
- * about now.
+ * about now. A gateway whose latest beat says it is leaving is removed.
  */
 export function planGatewayUpdates(
   events: readonly GatewayHeartbeatEnvelope[],
@@ -54,10 +54,15 @@ export function planGatewayUpdates(
   }
   const updates: GatewayUpdate[] = [];
   for (const event of latest.values()) {
+    if (event.payload.leaving) {
+      updates.push({ leaving: true, gatewayId: event.payload.gatewayId });
+      continue;
+    }
     const sentAt = Math.min(Date.parse(event.time), now);
     const remaining = sentAt + ttlMs - now;
     if (remaining <= 0) continue;
     updates.push({
+      leaving: false,
       ttlMs: remaining,
       gateway: {
         gatewayId: event.payload.gatewayId,

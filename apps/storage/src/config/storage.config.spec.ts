@@ -7,7 +7,7 @@ describe('storage config', () => {
       NODE_ENV: 'development',
       PORT: 3012,
       KAFKA_BROKERS: ['127.0.0.1:9092'],
-      KAFKA_SESSION_TIMEOUT_MS: 30000,
+      KAFKA_SESSION_TIMEOUT_MS: 6000,
     });
   });
 

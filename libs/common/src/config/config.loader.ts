@@ -86,7 +86,7 @@ export function httpServerLimits(config: {
  * them back. 6,000 is the broker's default group.min.session.timeout.ms.
  */
 export const kafkaConsumerEnv = {
-  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(6_000),
 };
 export const databaseEnv = {
   DATABASE_URL: url(['postgres', 'postgresql']).default(
@@ -95,5 +95,14 @@ export const databaseEnv = {
 };
 export const redisEnv = {
   REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379/0'),
+  /**
+   * The stack's name in a shared Redis: every key is prefixed `parley:<id>:` and every pub/sub
+   * channel carries it, so two stacks on one Redis (any database numbers) never cross. The same
+   * on every process of one stack.
+   */
+  PARLEY_CLUSTER_ID: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and dashes, at most 32')
+    .default('default'),
 };
 export const portEnv = (defaultPort: number) => ({ PORT: port.default(defaultPort) });

@@ -39,35 +39,55 @@ export const deliveryBatchSchema = z
   .strict();
 export type DeliveryBatch = z.output<typeof deliveryBatchSchema>;
 
-/** Redis key layout. */
+/**
+ * Redis key layout. Every key is written through a connection whose `keyPrefix` is
+ * `redisKeyPrefix(PARLEY_CLUSTER_ID)` (RedisModule), so the stored names are
+ * `parley:<cluster>:<key>`: stacks sharing one Redis (even one database) never see each other's
+ * keys. Pub/sub channels ignore both the prefix and the database number: they carry the cluster id
+ * themselves (RedisChannels).
+ */
 export const RedisKeys = {
-  /** Pub/sub channel a gateway box subscribes to for its deliveries. */
-  deliveryChannel: (gatewayId: string) => `parley:deliveries:${gatewayId}`,
   /** Hash connectionId -> JSON {deviceId, gatewayId, since}: where a user's devices are. */
-  userConnections: (userId: string) => `parley:user:${userId}:connections`,
+  userConnections: (userId: string) => `user:${userId}:connections`,
   /** Live-gateway directory (written by session from heartbeats). */
-  gateway: (gatewayId: string) => `parley:gateway:${gatewayId}`,
-  gatewaysByLoad: 'parley:gateways:by-load',
+  gateway: (gatewayId: string) => `gateway:${gatewayId}`,
+  gatewaysByLoad: 'gateways:by-load',
   /** Single-use connect ticket, by SHA-256 of the ticket. */
-  connectTicket: (ticketHash: string) => `parley:ticket:${ticketHash}`,
+  connectTicket: (ticketHash: string) => `ticket:${ticketHash}`,
   /** Cached member set of a conversation (members never change for 1:1). */
-  conversationMembers: (conversationId: string) => `parley:conversation:${conversationId}:members`,
-  /** Broadcast pub/sub channel every gateway subscribes to: GatewayControl messages. */
-  gatewayControlChannel: 'parley:gateway-control',
+  conversationMembers: (conversationId: string) => `conversation:${conversationId}:members`,
   /** The running instance of a gateway id (random per process), with a lease its heartbeat renews. */
-  gatewayInstance: (gatewayId: string) => `parley:gateway:${gatewayId}:instance`,
+  gatewayInstance: (gatewayId: string) => `gateway:${gatewayId}:instance`,
   /** Hash connectionId -> "gatewayId instanceId deviceId": a user's open sockets (the socket cap). */
-  userSockets: (userId: string) => `parley:user:${userId}:sockets`,
+  userSockets: (userId: string) => `user:${userId}:sockets`,
   /** Set while a log-in session is ended: its access tokens are refused until they expire. */
-  sessionEnded: (sessionId: string) => `parley:session:${sessionId}:ended`,
+  sessionEnded: (sessionId: string) => `session:${sessionId}:ended`,
   /** A user's send budget over every gateway (token bucket: tokens, last refill time). */
-  userSendQuota: (userId: string) => `parley:user:${userId}:send-quota`,
+  userSendQuota: (userId: string) => `user:${userId}:send-quota`,
+  /**
+   * Present while Redis still holds the routing data `owner` (a gateway id, or `session`) saw: a
+   * process that can claim it (SET NX) knows the data was lost (FLUSHDB, Redis restarted empty).
+   */
+  routingMarker: (owner: string) => `routing-marker:${owner}`,
   /** Fixed-window counters of the HTTP throttles (log-in, registration, search). */
-  throttle: (kind: string, subject: string) => `parley:throttle:${kind}:${subject}`,
+  throttle: (kind: string, subject: string) => `throttle:${kind}:${subject}`,
+} as const;
+
+/** The prefix of every key of one Parley cluster (one stack) in a shared Redis. */
+export function redisKeyPrefix(clusterId: string): string {
+  return `parley:${clusterId}:`;
+}
+
+/** Pub/sub channel names: per cluster, since channels are shared by every database of a Redis. */
+export const RedisChannels = {
+  /** The channel one gateway box subscribes to for its deliveries. */
+  delivery: (clusterId: string, gatewayId: string) => `parley:${clusterId}:deliveries:${gatewayId}`,
+  /** The broadcast channel every gateway subscribes to: GatewayControl messages. */
+  gatewayControl: (clusterId: string) => `parley:${clusterId}:gateway-control`,
 } as const;
 
 /**
- * Messages on `gatewayControlChannel`: one gateway (or the accounts path) telling every gateway to
+ * Messages on `RedisChannels.gatewayControl(clusterId)`: one gateway (or the accounts path) telling every gateway to
  * close sockets it may hold. Fire-and-forget, like deliveries; what a missed message would leave
  * open is bounded anyway (a socket lives only as long as the access token it was authorized with).
  */
@@ -91,7 +111,7 @@ export type GatewayControl = z.output<typeof gatewayControlSchema>;
 
 /**
  * `RedisKeys.gateway(id)`: one live gateway in the directory, written by session on each
- * heartbeat with a TTL of three missed beats; gateways read it to answer `POST /v1/connect`.
+ * heartbeat with a TTL of about two missed beats; gateways read it to answer `POST /v1/connect`.
  */
 export const liveGatewaySchema = z.object({
   gatewayId: gatewayIdSchema,
@@ -115,7 +135,7 @@ export type DeviceLocation = z.output<typeof deviceLocationSchema>;
 
 /**
  * `RedisKeys.connectTicket(sha256(ticket))`: what a single-use connect ticket stands for, written
- * by the gateway that issued it, consumed (GETDEL) by the gateway it names.
+ * by the gateway that issued it, consumed (GETDEL) by the gateway it names or one of its backups.
  */
 export const ticketGrantSchema = z
   .object({
@@ -123,6 +143,8 @@ export const ticketGrantSchema = z
     username: usernameSchema,
     deviceId: deviceIdSchema,
     gatewayId: gatewayIdSchema,
+    /** The answer's backups: the ticket opens a socket on any of them too (once, on one). */
+    backupGatewayIds: z.array(gatewayIdSchema).max(4).optional(),
     /** The log-in session (access token `sid`): ending it closes the socket. */
     sessionId: z.string().uuid(),
     /** The access token's `exp` (epoch seconds): the socket's authorization ends then. */

@@ -1,6 +1,7 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { ReadinessCheck } from '../observability/readiness';
+import { redisKeyPrefix } from './redis-values';
 
 export const REDIS = Symbol('REDIS');
 
@@ -22,7 +23,8 @@ export class RedisReadinessCheck implements ReadinessCheck, OnApplicationShutdow
 /** One ioredis connection per service, closed after Kafka consumers have drained. */
 @Module({})
 export class RedisModule {
-  static forRoot(url: string): DynamicModule {
+  /** `clusterId` (PARLEY_CLUSTER_ID) prefixes every key this connection reads or writes. */
+  static forRoot(url: string, clusterId: string): DynamicModule {
     return {
       module: RedisModule,
       global: true,
@@ -37,6 +39,7 @@ export class RedisModule {
               enableReadyCheck: true,
               lazyConnect: false,
               enableAutoPipelining: true,
+              keyPrefix: redisKeyPrefix(clusterId),
             }),
         },
         RedisReadinessCheck,

@@ -7,7 +7,23 @@ import { deviceIdSchema, gatewayIdSchema, ticketSchema } from '../ids';
  * that sync converges, so nothing live arrives before what the sync sends (ordered resume).
  */
 export const connectBodySchema = z
-  .object({ deviceId: deviceIdSchema.optional(), sync: z.literal('v2').optional() })
+  .object({
+    deviceId: deviceIdSchema.optional(),
+    sync: z.literal('v2').optional(),
+    /**
+     * Gateway WebSocket URLs this client just failed to reach: the answer offers none of them
+     * (when that leaves none, the gateway answering is offered: it just answered).
+     */
+    unreachable: z
+      .array(
+        z
+          .string()
+          .max(512)
+          .regex(/^wss?:\/\//),
+      )
+      .max(8)
+      .optional(),
+  })
   .strict();
 export type ConnectBody = z.output<typeof connectBodySchema>;
 

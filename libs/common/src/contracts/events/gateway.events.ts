@@ -3,7 +3,7 @@ import { defineEvent } from '../envelope';
 import { isoTimeSchema } from '@parley/protocol';
 
 /**
- * A gateway is up-and-running. Each gateway publishes this every few seconds on
+ * A gateway is up-and-running. Each gateway publishes this every second or so on
  * `Topic.GatewayHeartbeats`, keyed by its id; session keeps the live-gateway table from it and
  * forgets a gateway that stops sending (see apps/session).
  */
@@ -29,6 +29,11 @@ export const GatewayHeartbeatV1 = defineEvent(
       connections: z.number().int().nonnegative(),
       /** When this gateway process started (a new value means it restarted). */
       startedAt: isoTimeSchema,
+      /**
+       * The gateway's last beat, sent as it shuts down cleanly: session drops it from the
+       * directory at once instead of waiting for its entry to expire.
+       */
+      leaving: z.literal(true).optional(),
     })
     .strict(),
 );

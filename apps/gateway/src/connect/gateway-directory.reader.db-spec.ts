@@ -1,0 +1,96 @@
+import { liveGatewaySchema, RedisKeys, redisKeyPrefix } from '@parley/common';
+import Redis from 'ioredis';
+import type { z } from 'zod';
+import { GatewayDirectoryReader } from './gateway-directory.reader';
+
+const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
+
+/** The directory as session writes it: entry with a TTL, and the load index. */
+async function list(
+  redis: Redis,
+  gatewayId: string,
+  connections: number,
+  ttlMs = 60_000,
+): Promise<void> {
+  const entry: z.input<typeof liveGatewaySchema> = {
+    gatewayId,
+    publicUrl: `ws://127.0.0.1/${gatewayId}/ws`,
+    connections,
+    startedAt: new Date().toISOString(),
+    lastHeartbeatAt: new Date().toISOString(),
+  };
+  await redis.set(RedisKeys.gateway(gatewayId), JSON.stringify(entry), 'PX', ttlMs);
+  await redis.zadd(RedisKeys.gatewaysByLoad, connections, gatewayId);
+}
+
+describe('GatewayDirectoryReader (real Redis)', () => {
+  let redis: Redis;
+  let directory: GatewayDirectoryReader;
+  const cluster = `dirspec-${process.pid}`;
+
+  beforeEach(async () => {
+    redis = new Redis(REDIS_URL, { keyPrefix: redisKeyPrefix(cluster) });
+    directory = new GatewayDirectoryReader(redis);
+    await redis.del(RedisKeys.gatewaysByLoad, RedisKeys.gateway('g-1'), RedisKeys.gateway('g-2'));
+  });
+  afterEach(async () => {
+    await redis.del(
+      RedisKeys.gatewaysByLoad,
+      RedisKeys.gateway('g-1'),
+      RedisKeys.gateway('g-2'),
+      RedisKeys.gateway('g-3'),
+    );
+    await redis.quit();
+  });
+
+  it('answers the least loaded first, then backups, and reserves one connection on the first', async () => {
+    await list(redis, 'g-1', 5);
+    await list(redis, 'g-2', 2);
+    await list(redis, 'g-3', 9);
+    const chosen = await directory.chooseAndReserve(3);
+    expect(chosen.map((g) => g.gatewayId)).toEqual(['g-2', 'g-1', 'g-3']);
+    expect(Number(await redis.zscore(RedisKeys.gatewaysByLoad, 'g-2'))).toBe(3);
+    expect(Number(await redis.zscore(RedisKeys.gatewaysByLoad, 'g-1'))).toBe(5);
+  });
+
+  it('spreads connects made at the same moment over equally loaded gateways', async () => {
+    await list(redis, 'g-1', 0);
+    await list(redis, 'g-2', 0);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => directory.chooseAndReserve(1)),
+    );
+    const primaries = answers.map(([g]) => g.gatewayId);
+    expect(primaries.filter((id) => id === 'g-1')).toHaveLength(5);
+    expect(primaries.filter((id) => id === 'g-2')).toHaveLength(5);
+  });
+
+  it('never offers a gateway whose entry expired, nor one the client reported unreachable', async () => {
+    await list(redis, 'g-1', 0, 50);
+    await list(redis, 'g-2', 4);
+    await list(redis, 'g-3', 7);
+    await new Promise((r) => setTimeout(r, 120));
+    const chosen = await directory.chooseAndReserve(3, ['ws://127.0.0.1/g-2/ws']);
+    expect(chosen.map((g) => g.gatewayId)).toEqual(['g-3']);
+    expect(
+      await directory.chooseAndReserve(3, ['ws://127.0.0.1/g-2/ws', 'ws://127.0.0.1/g-3/ws']),
+    ).toEqual([]);
+  });
+
+  it('withdraws a gateway at once', async () => {
+    await list(redis, 'g-1', 0);
+    await list(redis, 'g-2', 3);
+    await directory.withdraw('g-1');
+    expect((await directory.chooseAndReserve(3)).map((g) => g.gatewayId)).toEqual(['g-2']);
+    expect(await redis.zscore(RedisKeys.gatewaysByLoad, 'g-1')).toBeNull();
+  });
+
+  it('sees only its own cluster in a shared Redis database', async () => {
+    await list(redis, 'g-1', 0);
+    const other = new Redis(REDIS_URL, { keyPrefix: redisKeyPrefix(`${cluster}-other`) });
+    try {
+      expect(await new GatewayDirectoryReader(other).chooseAndReserve(3)).toEqual([]);
+    } finally {
+      await other.quit();
+    }
+  });
+});

@@ -1,0 +1,91 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
+import { APP_CONFIG, REDIS, RedisKeys } from '@parley/common';
+import Redis from 'ioredis';
+import type { GatewayConfig } from '../config/gateway.config';
+import { ConnectionRegistry } from '../connections/connection-registry.service';
+import type { ClientConnection } from './client-connection';
+import { ConnectionEventsPublisher } from './connection-events.publisher';
+
+/**
+ * Routing that heals itself. Session keeps "which gateway holds which device" in Redis, built from
+ * connection events, and forgets the devices of a gateway that has left the directory. Two ways
+ * that table can lose this gateway's sockets while they are still open:
+ *  - Redis loses its data (FLUSHDB, restarted empty);
+ *  - this gateway drops out of the directory for a while though it lives on (stopped with
+ *    SIGSTOP, its heartbeats stuck while Kafka restarts, session down long enough for the entry to
+ *    expire), and session's fan-out forgets its sockets meanwhile.
+ * So every GATEWAY_HEARTBEAT_MS the gateway checks, in one round trip, a marker key of its own
+ * (`SET NX`: claiming it means the data is gone) and whether its directory entry exists. When the
+ * marker had to be claimed, or the entry is back after being missing, it re-publishes a
+ * `connection.opened` for every socket it holds. Session applies them like any other (idempotent:
+ * one hash field per socket) and live delivery resumes within a beat or two, no client
+ * reconnecting.
+ */
+@Injectable()
+export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(DeviceRoutingReasserter.name);
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private checking = false;
+  /** Whether the directory listed this gateway at the last check (unknown before the first). */
+  private listed?: boolean;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly registry: ConnectionRegistry<ClientConnection>,
+    private readonly events: ConnectionEventsPublisher,
+    @Inject(APP_CONFIG)
+    private readonly config: Pick<GatewayConfig, 'GATEWAY_ID' | 'GATEWAY_HEARTBEAT_MS'>,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    this.timer = setInterval(() => void this.check(), this.config.GATEWAY_HEARTBEAT_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    this.running = false;
+    clearInterval(this.timer);
+  }
+
+  /** One check; resolves to the number of sockets re-asserted (0 while the marker is there). */
+  async check(): Promise<number> {
+    if (!this.running || this.checking) return 0;
+    this.checking = true;
+    try {
+      const id = this.config.GATEWAY_ID;
+      const [claimed, listed] = await Promise.all([
+        this.redis.set(RedisKeys.routingMarker(id), new Date().toISOString(), 'NX'),
+        this.redis.exists(RedisKeys.gateway(id)),
+      ]);
+      const relisted = listed === 1 && this.listed === false;
+      this.listed = listed === 1;
+      if (claimed !== 'OK' && !relisted) return 0;
+      const connections = this.registry.all().filter((c) => c.isOpen);
+      if (connections.length > 0) {
+        this.logger.warn(
+          {
+            gatewayId: id,
+            sockets: connections.length,
+            reason: claimed === 'OK' ? 'routing data lost' : 'back in the directory',
+          },
+          're-asserting this gateway’s sockets to session',
+        );
+      }
+      await Promise.all(connections.map((c) => this.events.opened(c)));
+      return connections.length;
+    } catch (err) {
+      this.logger.warn({ err }, 'routing check failed (Redis unreachable?); will retry');
+      return 0;
+    } finally {
+      this.checking = false;
+    }
+  }
+}

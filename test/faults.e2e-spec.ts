@@ -1,0 +1,301 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import Redis from 'ioredis';
+import { redisKeyPrefix } from '@parley/common';
+import { checkHistory, formatHistoryCheck } from '../tools/faults/history-checker';
+import { setStorageDatabaseBlocked } from './support/blockable-proxy';
+import type { FaultDevice } from './support/faults/fault-device';
+import { FaultRun, percentiles, waitUntil } from './support/faults/fault-run';
+import { ready, StackControl } from './support/stack-control';
+import { testStack } from './support/test-stack';
+
+/**
+ * The fault suite: the real stack under steady load from devices that behave as the client
+ * library does (outbox, resend with the same id, reconnect through the directory, sync v2), one
+ * fault at a time. Every run ends with the history checker's counters at 0 (nothing lost,
+ * doubled, divergent, out of order, gapped, phantom or unresolved) and every device converged
+ * (each reconnects and syncs at the end, as a returning user does), and reports its recovery time.
+ *
+ * CI runs the short version; `npm run faults` (FAULTS_FULL=1) the full one: 200 devices at 300
+ * messages/s, 20 s outages (FAULTS_PAIRS and FAULTS_RATE change the load, e.g. 500 pairs at 0.3/s
+ * for the 1,000-device failover figure). The table is printed and written to
+ * .data/faults/last-run.{json,md}.
+ */
+const FULL = process.env.FAULTS_FULL === '1';
+const LOAD = {
+  pairs: Number(process.env.FAULTS_PAIRS ?? (FULL ? 100 : 10)),
+  ratePerDevice: Number(process.env.FAULTS_RATE ?? (FULL ? 1.5 : 2)),
+};
+const BEFORE_MS = FULL ? 5_000 : 3_000;
+const AFTER_MS = FULL ? 20_000 : 6_000;
+const OUTAGE_MS = FULL ? 20_000 : 8_000;
+
+const stack = testStack();
+const ROOT = join(__dirname, '..');
+const gatewayUrl = (name: string) => stack.gateways[Number(name.split('-')[1]) - 1];
+
+interface Row {
+  fault: string;
+  devices: number;
+  sends: number;
+  recovery: string;
+  result: string;
+}
+const rows: Row[] = [];
+
+let run: FaultRun | undefined;
+afterEach(async () => {
+  await run?.stop();
+  run = undefined;
+});
+
+afterAll(() => {
+  const header =
+    '| fault | devices | sends | recovery | checker |\n| --- | --- | --- | --- | --- |';
+  const table = [
+    header,
+    ...rows.map((r) => `| ${r.fault} | ${r.devices} | ${r.sends} | ${r.recovery} | ${r.result} |`),
+  ].join('\n');
+  process.stdout.write(`\nfault suite (${FULL ? 'full' : 'short'}):\n${table}\n`);
+  const dir = join(ROOT, '.data', 'faults');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'last-run.json'),
+    JSON.stringify({ full: FULL, load: LOAD, rows }, null, 2),
+  );
+  writeFileSync(join(dir, 'last-run.md'), `${table}\n`);
+});
+
+/**
+ * One scenario: devices online, load for BEFORE_MS, the fault (its own recovery included), load
+ * for AFTER_MS, then every send settles, every device syncs, and the checker reads the history
+ * against PostgreSQL.
+ */
+async function scenario(fault: string, inject: (run: FaultRun) => Promise<string>): Promise<void> {
+  run = await FaultRun.start(
+    stack.gateways,
+    stack.databaseUrl,
+    LOAD,
+    fault.replace(/\W/g, '').slice(0, 6),
+  );
+  run.startLoad(LOAD.ratePerDevice);
+  await delay(BEFORE_MS);
+  const recovery = await inject(run);
+  await delay(AFTER_MS);
+  run.stopLoad();
+  await run.settle();
+  await run.resyncAll();
+  const { store, members } = await run.snapshot();
+  const result = checkHistory({ history: run.history, store, membership: members });
+  const sends = run.history.filter((e) => e.type === 'send').length;
+  rows.push({
+    fault,
+    devices: run.devices.length,
+    sends,
+    recovery,
+    result: formatHistoryCheck(result),
+  });
+  if (!result.ok) {
+    throw new Error(
+      `${fault}: ${formatHistoryCheck(result)}\n${JSON.stringify(result.examples, null, 2)}`,
+    );
+  }
+}
+
+/** Per device: from `since` to its first ack at or after its first hello after `since`. */
+function reconnectedAndAcked(devices: readonly FaultDevice[], since: number): number[] {
+  return devices.map((d) => {
+    const hello = d.hellos.find((h) => h.at > since);
+    const from = hello?.at ?? since;
+    const ack = d.acks.find((a) => a.at >= from);
+    return (ack?.at ?? Number.POSITIVE_INFINITY) - since;
+  });
+}
+
+/** From `since` to the first ack of a send made after it, over all devices. */
+function acksResumed(run: FaultRun, since: number): number {
+  const first = Math.min(
+    ...run.devices.flatMap((d) => d.acks.filter((a) => a.sentAt >= since).map((a) => a.at)),
+  );
+  return first - since;
+}
+
+const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)} ms` : 'never');
+
+/** Kills a service with SIGKILL and waits until the launcher's new process answers ready. */
+async function killAndWait(
+  name: string,
+  url: string,
+): Promise<{ killedAt: number; readyAt: number }> {
+  const killedAt = Date.now();
+  const pid = StackControl.signal(name, 'SIGKILL');
+  await StackControl.waitReplaced(name, pid, url);
+  return { killedAt, readyAt: Date.now() };
+}
+
+describe('fault suite: one fault at a time under load, nothing lost, doubled or reordered', () => {
+  jest.setTimeout(FULL ? 600_000 : 240_000);
+
+  it('kill -9 a gateway: its devices fail over to the other within seconds', async () => {
+    await scenario('kill -9 gateway', async (r) => {
+      const victim = 'gateway-1';
+      const onVictim = r.devices.filter((d) => d.gatewayId === victim);
+      expect(onVictim.length).toBeGreaterThan(0);
+      const { killedAt } = await killAndWait(victim, gatewayUrl(victim));
+      await waitUntil(
+        () =>
+          onVictim.every(
+            (d) => d.acks.some((a) => a.at > killedAt) && d.hellos.some((h) => h.at > killedAt),
+          ),
+        'every device of the killed gateway connected again with a send acked',
+        30_000,
+      );
+      const times = reconnectedAndAcked(onVictim, killedAt);
+      const p = percentiles(times);
+      const hello = percentiles(
+        onVictim.map((d) => (d.hellos.find((h) => h.at > killedAt)?.at ?? 0) - killedAt),
+      );
+      // The issue's bar: p99 at most 3 s, none over 5 s (read the figures; asserting a bound here
+      // would make a timing test on a shared 2-core machine, so only "within the wait" is checked).
+      return `reconnected + acked p50 ${p.p50} / p99 ${p.p99} / max ${p.max} ms (hello p50 ${hello.p50} / p99 ${hello.p99} ms; ${onVictim.length} devices)`;
+    });
+  });
+
+  it('kill -9 storage (while messages are committed): replaced and consuming again, redeliveries absorbed', async () => {
+    await scenario('kill -9 storage', async (r) => {
+      const { killedAt, readyAt } = await killAndWait('storage', stack.storage);
+      await waitUntil(
+        () => acksResumed(r, killedAt) < Number.POSITIVE_INFINITY,
+        'acks again',
+        30_000,
+      );
+      return `restarted in ${ms(readyAt - killedAt)}; acks resumed ${ms(acksResumed(r, killedAt))} after the kill`;
+    });
+  });
+
+  it('kill -9 session: replaced and fanning out again, nothing lost', async () => {
+    await scenario('kill -9 session', async (r) => {
+      const { killedAt, readyAt } = await killAndWait('session', stack.session);
+      await waitUntil(
+        () => acksResumed(r, killedAt) < Number.POSITIVE_INFINITY,
+        'acks again',
+        30_000,
+      );
+      return `restarted in ${ms(readyAt - killedAt)}; acks resumed ${ms(acksResumed(r, killedAt))} after the kill`;
+    });
+  });
+
+  it('Redis loses its data (FLUSHDB): live delivery resumes without any device reconnecting', async () => {
+    await scenario('Redis FLUSHDB', async (r) => {
+      const redis = new Redis(stack.redisUrl, { keyPrefix: redisKeyPrefix(stack.clusterId) });
+      const hellosBefore = r.devices.reduce((n, d) => n + d.hellos.length, 0);
+      const flushedAt = Date.now();
+      try {
+        await redis.flushdb();
+      } finally {
+        await redis.quit();
+      }
+      const liveAgain = () =>
+        Math.min(
+          ...r.devices.flatMap((d) =>
+            d.liveReceives
+              .filter((l) => l.at > flushedAt && r.sentAt(l.clientMsgId) > flushedAt + 50)
+              .map((l) => l.at),
+          ),
+        );
+      await waitUntil(
+        () => liveAgain() < Number.POSITIVE_INFINITY,
+        'a live delivery after the flush',
+        30_000,
+      );
+      // Every device still receives live pushes on the socket it had.
+      await waitUntil(
+        () => r.devices.every((d) => d.liveReceives.some((l) => l.at > flushedAt + 3_000)),
+        'every device receiving live again',
+        30_000,
+      );
+      const hellosAfter = r.devices.reduce((n, d) => n + d.hellos.length, 0);
+      expect(hellosAfter).toBe(hellosBefore);
+      return `live delivery again ${ms(liveAgain() - flushedAt)} after the flush, 0 reconnects`;
+    });
+  });
+
+  it('SIGSTOP a gateway, then SIGCONT: its devices are served again and nothing is lost', async () => {
+    await scenario(`SIGSTOP gateway ${OUTAGE_MS / 1000} s`, async (r) => {
+      const victim = 'gateway-2';
+      const onVictim = r.devices.filter((d) => d.gatewayId === victim);
+      StackControl.signal(victim, 'SIGSTOP');
+      const stoppedAt = Date.now();
+      try {
+        await delay(OUTAGE_MS);
+      } finally {
+        StackControl.signal(victim, 'SIGCONT');
+      }
+      const resumedAt = Date.now();
+      await waitUntil(
+        () => onVictim.every((d) => d.acks.some((a) => a.at > resumedAt)),
+        'every device of the stopped gateway acked again',
+        60_000,
+      );
+      const p = percentiles(
+        onVictim.map((d) => (d.acks.find((a) => a.at > stoppedAt)?.at ?? 0) - stoppedAt),
+      );
+      return `first ack after the stop p50 ${p.p50} / max ${p.max} ms (${onVictim.length} devices)`;
+    });
+  });
+
+  it('PostgreSQL cut off from storage: acks wait, nothing is lost, the backlog drains', async () => {
+    await scenario(`PostgreSQL cut ${OUTAGE_MS / 1000} s`, async (r) => {
+      await setStorageDatabaseBlocked(stack.storageDatabaseProxy, true);
+      try {
+        await delay(OUTAGE_MS);
+      } finally {
+        await setStorageDatabaseBlocked(stack.storageDatabaseProxy, false);
+      }
+      const restoredAt = Date.now();
+      await waitUntil(() => ready(stack.storage), 'storage ready', 60_000);
+      await waitUntil(
+        () => acksResumed(r, restoredAt) < Number.POSITIVE_INFINITY,
+        'acks again',
+        60_000,
+      );
+      return `acks resumed ${ms(acksResumed(r, restoredAt))} after the database came back`;
+    });
+  });
+
+  const privateBroker =
+    stack.kafkaBrokers.length === 1 && stack.kafkaBrokers[0] === '127.0.0.1:19092';
+  (privateBroker ? it : it.skip)(
+    'Kafka restarted: producers and consumers reconnect, nothing lost',
+    async () => {
+      await scenario('Kafka restart', async (r) => {
+        const env = {
+          ...process.env,
+          KAFKA_PORT: '19092',
+          KAFKA_CONTROLLER_PORT: '19093',
+          KAFKA_DATA_DIR: join(ROOT, '.data', 'kafka-test'),
+        };
+        const kafka = (command: string) => {
+          const result = spawnSync('bash', [join(ROOT, 'scripts', 'kafka.sh'), command], {
+            env,
+            stdio: 'ignore',
+            timeout: 120_000,
+          });
+          if (result.status !== 0) throw new Error(`kafka.sh ${command} exited ${result.status}`);
+        };
+        const stoppedAt = Date.now();
+        kafka('stop');
+        kafka('start');
+        const backAt = Date.now();
+        await waitUntil(
+          () => acksResumed(r, backAt) < Number.POSITIVE_INFINITY,
+          'acks again',
+          90_000,
+        );
+        return `broker down ${ms(backAt - stoppedAt)}; acks resumed ${ms(acksResumed(r, backAt))} after it was back`;
+      });
+    },
+  );
+});

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clientMsgIdSchema, conversationIdSchema, seqSchema } from '../ids';
+import { clientMsgIdSchema, conversationIdSchema, seqSchema, USERNAME_PATTERN } from '../ids';
 import { stateDigestSchema } from '../sync/state-digest';
 
 /**
@@ -16,7 +16,8 @@ export const sendFrameSchema = z
     ref,
     clientMsgId: clientMsgIdSchema,
     conversationId: conversationIdSchema.optional(),
-    to: z.string().min(1).max(64).optional(),
+    /** A username: anything else cannot name a user, and is refused before any look-up. */
+    to: z.string().regex(USERNAME_PATTERN, 'must be a username').optional(),
     /** Length limit (characters) is the gateway's MESSAGE_MAX_LENGTH, checked after parsing. */
     text: z.string(),
   })

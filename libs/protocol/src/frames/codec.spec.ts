@@ -72,6 +72,11 @@ describe('decodeClientFrame', () => {
     expect(
       problem(JSON.stringify({ type: 'send', clientMsgId: 'm', text: 'x' })).message,
     ).toContain('conversationId');
+    // A `to` that cannot be a username (a NUL reached the user look-up once: fuzz seed 1428171226).
+    expect(
+      problem(JSON.stringify({ type: 'send', clientMsgId: 'm', text: 'x', to: 'bo\u0000b' }))
+        .message,
+    ).toContain('to');
     expect(problem(JSON.stringify({ type: 'read', conversationId: 'c1', seq: 0 })).message).toMatch(
       /conversationId.*seq/,
     );

@@ -202,6 +202,17 @@ describe('the web client', () => {
     await screenshot(b.page, 'offline');
     for (const n of [1, 2, 3]) await write(b.page, `offline ${n}`);
     await expect(b.page.locator('li.message.own[data-status="pending"]').count()).resolves.toBe(3);
+    // The outbox is written to IndexedDB as each message is (one transaction each): a reload within
+    // milliseconds of the last one could abort its write, so the test reloads once all three are in.
+    await b.page.waitForFunction(`new Promise((resolve) => {
+      const open = indexedDB.open('parley');
+      open.onerror = () => resolve(false);
+      open.onsuccess = () => {
+        const all = open.result.transaction('outbox').objectStore('outbox').getAll();
+        all.onsuccess = () => resolve(all.result.some((box) => Array.isArray(box) && box.length === 3));
+        all.onerror = () => resolve(false);
+      };
+    })`);
 
     await b.page.reload();
     await openChat(b.page, alice);

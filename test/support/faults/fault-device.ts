@@ -21,6 +21,8 @@ export class FaultDevice {
   readonly hellos: { at: number; gatewayId: string }[] = [];
   /** Acks and live receives, with their times (recovery is read from them). */
   readonly acks: { at: number; sentAt: number }[] = [];
+  /** When each own send was acked, by client message id. */
+  readonly ackedAt = new Map<string, number>();
   readonly liveReceives: { at: number; clientMsgId: string }[] = [];
   private readonly sentAt = new Map<string, number>();
   private readonly unresolved = new Set<string>();
@@ -73,6 +75,7 @@ export class FaultDevice {
       const at = Date.now();
       if (!this.unresolved.delete(f.clientMsgId)) return;
       this.acks.push({ at, sentAt: this.sentAt.get(f.clientMsgId) ?? at });
+      this.ackedAt.set(f.clientMsgId, at);
       record({
         type: 'ack',
         client: name,

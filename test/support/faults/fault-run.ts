@@ -88,6 +88,13 @@ export class FaultRun {
     }, tickMs);
   }
 
+  /** One send from this device into its conversation now (outside the steady load). */
+  sendFrom(device: FaultDevice): string {
+    const id = device.send(this.conversationOf.get(device.name) as string);
+    this.firstSent.set(id, Date.now());
+    return id;
+  }
+
   /** When a message (by client message id) was first sent, or Infinity if not by this run. */
   sentAt(clientMsgId: string): number {
     return this.firstSent.get(clientMsgId) ?? Number.POSITIVE_INFINITY;

@@ -138,11 +138,11 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
       // from every device it held, until its ack (reconnect elsewhere, resend, store).
       const probes = onVictim.map((d) => ({ d, id: r.sendFrom(d) }));
       await waitUntil(
-        () => probes.every(({ d, id }) => d.ackedAt.has(id)),
+        () => probes.every(({ d, id }) => d.ackAt(id) !== undefined),
         "every probe send of the killed gateway's devices acknowledged",
         30_000,
       );
-      const p = percentiles(probes.map(({ d, id }) => (d.ackedAt.get(id) as number) - killedAt));
+      const p = percentiles(probes.map(({ d, id }) => (d.ackAt(id) as number) - killedAt));
       const hello = percentiles(
         onVictim.map((d) => (d.hellos.find((h) => h.at > killedAt)?.at ?? 0) - killedAt),
       );

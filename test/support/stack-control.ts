@@ -1,37 +1,24 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { pidFileOf } from '../../tools/stack/service-files';
 
-/** Where the e2e launcher keeps each service's pid and hold files (global-setup's logDir). */
+/** Where the e2e launcher keeps each service's pid file (global-setup's logDir). */
 const LOG_DIR = join(__dirname, '..', '..', '.data', 'test-logs');
 
 /**
- * Faults on the e2e stack's services, through the files the launcher keeps (the same ones
- * `scripts/stack.sh kill|stop|start|pause|resume` use): the supervisor restarts a killed service
- * and leaves a held one down until the hold is lifted.
+ * Faults on the e2e stack's services by their pid files (as `scripts/stack.sh kill|pause|resume`
+ * does): the launcher's supervisor restarts a killed service.
  */
 export const StackControl = {
   pid(name: string): number {
-    return Number(readFileSync(join(LOG_DIR, `${name}.pid`), 'utf8').trim());
+    return Number(readFileSync(pidFileOf(LOG_DIR, name), 'utf8').trim());
   },
 
   signal(name: string, signal: NodeJS.Signals): number {
     const pid = StackControl.pid(name);
     process.kill(pid, signal);
     return pid;
-  },
-
-  /** Stops the service and keeps it down (a hold). */
-  hold(name: string): void {
-    writeFileSync(join(LOG_DIR, `${name}.hold`), new Date().toISOString());
-  },
-
-  release(name: string): void {
-    rmSync(join(LOG_DIR, `${name}.hold`), { force: true });
-  },
-
-  held(name: string): boolean {
-    return existsSync(join(LOG_DIR, `${name}.hold`));
   },
 
   /** Waits until a process other than `oldPid` runs the service and `url` answers ready. */

@@ -32,17 +32,7 @@ export class SyncDevice {
     readonly deviceId: string,
     readonly states: ConversationStateStore = new MemoryConversationStateStore(),
   ) {
-    const api = new ApiClient({
-      server: gateway,
-      credentials: new MemoryCredentialsStore({
-        server: gateway,
-        userId: account.id,
-        username: account.username,
-        accessToken: account.accessToken,
-        refreshToken: account.refreshToken,
-      }),
-    });
-    this.connection = new Connection({ api, deviceId, sockets: nodeWebSockets(), sync: 'v2' });
+    this.connection = deviceConnection(gateway, account, deviceId);
     this.client = new ParleyClient({
       connection: this.connection,
       outbox: new MemoryOutboxStore(),
@@ -100,6 +90,28 @@ export class SyncDevice {
     list.push(message);
     this.received.set(message.conversationId, list);
   }
+}
+
+/**
+ * A device's connection as the client library makes it: the API client on `gateway` with the
+ * account's tokens, the directory, Node sockets, sync v2 (ordered resume).
+ */
+export function deviceConnection(
+  gateway: string,
+  account: TestAccount,
+  deviceId: string,
+): Connection {
+  const api = new ApiClient({
+    server: gateway,
+    credentials: new MemoryCredentialsStore({
+      server: gateway,
+      userId: account.id,
+      username: account.username,
+      accessToken: account.accessToken,
+      refreshToken: account.refreshToken,
+    }),
+  });
+  return new Connection({ api, deviceId, sockets: nodeWebSockets(), sync: 'v2' });
 }
 
 function position(m: DeliveredMessage): { conversationId: string; seq: number } {

@@ -10,7 +10,8 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DEFAULT_STACK_OPTIONS, StackOptions } from './stack-definition';
-import { holdFileOf, launchStack, REPO_ROOT } from './stack-launcher';
+import { holdFileOf, pidFileOf } from './service-files';
+import { launchStack, REPO_ROOT } from './stack-launcher';
 
 /** Where the development stack keeps its gateways' signing key (git-ignored, mode 0600). */
 export const DEV_JWT_SECRET_FILE = join(REPO_ROOT, '.data', 'jwt-secret');
@@ -103,7 +104,7 @@ const SERVICE_COMMANDS: Record<string, { signal?: NodeJS.Signals; hold?: boolean
 function serviceCommand(command: string, name: string | undefined): void {
   const action = SERVICE_COMMANDS[command];
   const logDir = join(REPO_ROOT, '.data', 'logs');
-  const pidFile = join(logDir, `${name ?? ''}.pid`);
+  const pidFile = pidFileOf(logDir, name ?? '');
   if (!name || !/^[a-z0-9-]+$/.test(name) || !existsSync(pidFile)) {
     const running = existsSync(logDir)
       ? readdirSync(logDir)

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { ensureDatabase } from '@parley/common';
 import { createTopics } from '../kafka/create-topics';
 import { preflight } from './preflight';
+import { holdFileOf, pidFileOf } from './service-files';
 import { ServiceSupervisor } from './service-supervisor';
 import {
   defineStack,
@@ -61,21 +62,6 @@ export interface RunningStack {
   services: RunningService[];
   kafkaStartedHere: boolean;
   stop(options?: { stopKafka?: boolean }): Promise<void>;
-  /** One service by name (`gateway-1`, `storage`, ...); throws for an unknown name. */
-  service(name: string): RunningService;
-  /** Sends a signal to a service's current process (SIGKILL: the supervisor restarts it). */
-  signal(name: string, signal: NodeJS.Signals): void;
-  /** Stops one service and keeps it stopped (a hold) until startService. */
-  stopService(name: string): Promise<void>;
-  /** Lifts the hold and waits until the service answers ready again. */
-  startService(name: string, timeoutMs?: number): Promise<void>;
-  /** Resolves when the service's current process (perhaps a new one) answers ready. */
-  waitReady(name: string, timeoutMs?: number): Promise<void>;
-}
-
-/** The hold file of a service (`scripts/stack.sh stop <name>` writes it). */
-export function holdFileOf(logDir: string, name: string): string {
-  return join(logDir, `${name}.hold`);
 }
 
 function kafkaScript(args: string[], env: NodeJS.ProcessEnv): number {
@@ -104,24 +90,6 @@ async function waitReady(service: RunningService, deadline: number): Promise<voi
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`${service.name} was not ready in time (last answer: ${last})`);
-}
-
-/** Waits until the service's current process (the supervisor may replace it meanwhile) is ready. */
-async function waitRestarted(service: RunningService, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const running = service.process.exitCode === null && service.process.signalCode === null;
-    if (running) {
-      try {
-        await waitReady(service, Math.min(deadline, Date.now() + 1000));
-        return;
-      } catch {
-        // Not ready yet, or it exited and the supervisor is replacing it.
-      }
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${service.name} was not ready again in time`);
 }
 
 function stopProcess(child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -199,7 +167,7 @@ export async function launchStack(options: LaunchOptions): Promise<RunningStack>
   const startedAt = Date.now();
   const services: RunningService[] = defineStack(options).map((def) => {
     const log = createWriteStream(join(options.logDir, `${def.name}.log`), { flags: 'a' });
-    const pidFile = join(options.logDir, `${def.name}.pid`);
+    const pidFile = pidFileOf(options.logDir, def.name);
     const holdFile = holdFileOf(options.logDir, def.name);
     // A hold left by an earlier stack must not keep this one's service down.
     rmSync(holdFile, { force: true });
@@ -250,29 +218,5 @@ export async function launchStack(options: LaunchOptions): Promise<RunningStack>
   // cannot start would otherwise be restarted until the deadline).
   for (const s of services) supervisor.watch(s, startedAt);
 
-  const service = (name: string): RunningService => {
-    const found = services.find((s) => s.name === name);
-    if (!found) throw new Error(`no service ${name} (${services.map((s) => s.name).join(', ')})`);
-    return found;
-  };
-  return {
-    services,
-    kafkaStartedHere,
-    stop,
-    service,
-    signal: (name, signal) => {
-      service(name).process.kill(signal);
-    },
-    stopService: async (name) => {
-      const s = service(name);
-      writeFileSync(s.holdFile, `${new Date().toISOString()}\n`);
-      await stopProcess(s.process, 15000);
-    },
-    startService: async (name, timeoutMs = 60000) => {
-      const s = service(name);
-      rmSync(s.holdFile, { force: true });
-      await waitRestarted(s, timeoutMs);
-    },
-    waitReady: (name, timeoutMs = 60000) => waitRestarted(service(name), timeoutMs),
-  };
+  return { services, kafkaStartedHere, stop };
 }

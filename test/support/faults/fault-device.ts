@@ -1,14 +1,8 @@
-import {
-  ApiClient,
-  Connection,
-  MemoryConversationStateStore,
-  MemoryCredentialsStore,
-  MemoryOutboxStore,
-  ParleyClient,
-} from '@parley/client';
-import { nodeWebSockets } from '@parley/client/node/ws-socket';
+import { MemoryConversationStateStore, MemoryOutboxStore, ParleyClient } from '@parley/client';
+import type { DeliveredMessage } from '@parley/protocol';
 import type { TestAccount } from '@parley/testing';
-import type { HistoryEvent } from '../../../tools/faults/history';
+import type { HistoryEvent, ReceiveEvent } from '../../../tools/faults/history';
+import { deviceConnection } from '../sync-device';
 
 /**
  * One device in a fault run: the client library's ParleyClient (outbox, resend with the same
@@ -20,9 +14,7 @@ export class FaultDevice {
   /** Every hello: when, and on which gateway. */
   readonly hellos: { at: number; gatewayId: string }[] = [];
   /** Acks and live receives, with their times (recovery is read from them). */
-  readonly acks: { at: number; sentAt: number }[] = [];
-  /** When each own send was acked, by client message id. */
-  readonly ackedAt = new Map<string, number>();
+  readonly acks: { clientMsgId: string; at: number; sentAt: number }[] = [];
   readonly liveReceives: { at: number; clientMsgId: string }[] = [];
   private readonly sentAt = new Map<string, number>();
   private readonly unresolved = new Set<string>();
@@ -35,22 +27,7 @@ export class FaultDevice {
     readonly account: TestAccount,
     private readonly history: HistoryEvent[],
   ) {
-    const api = new ApiClient({
-      server: gateway,
-      credentials: new MemoryCredentialsStore({
-        server: gateway,
-        userId: account.id,
-        username: account.username,
-        accessToken: account.accessToken,
-        refreshToken: account.refreshToken,
-      }),
-    });
-    const connection = new Connection({
-      api,
-      deviceId: `fault-${name}`,
-      sockets: nodeWebSockets(),
-      sync: 'v2',
-    });
+    const connection = deviceConnection(gateway, account, `fault-${name}`);
     this.client = new ParleyClient({
       connection,
       outbox: new MemoryOutboxStore(),
@@ -74,8 +51,11 @@ export class FaultDevice {
     this.client.events.on('ack', (f) => {
       const at = Date.now();
       if (!this.unresolved.delete(f.clientMsgId)) return;
-      this.acks.push({ at, sentAt: this.sentAt.get(f.clientMsgId) ?? at });
-      this.ackedAt.set(f.clientMsgId, at);
+      this.acks.push({
+        clientMsgId: f.clientMsgId,
+        at,
+        sentAt: this.sentAt.get(f.clientMsgId) ?? at,
+      });
       record({
         type: 'ack',
         client: name,
@@ -97,32 +77,13 @@ export class FaultDevice {
       });
     });
     this.client.events.on('message', ({ message, source }) => {
-      const at = Date.now();
-      if (source === 'live') this.liveReceives.push({ at, clientMsgId: message.clientMsgId });
-      record({
-        type: 'receive',
-        client: name,
-        conversationId: message.conversationId,
-        seq: message.seq,
-        senderId: message.senderId,
-        clientMsgId: message.clientMsgId,
-        text: message.text,
-        at,
-      });
+      const event = receiveEvent(name, message);
+      if (source === 'live')
+        this.liveReceives.push({ at: event.at, clientMsgId: message.clientMsgId });
+      record(event);
     });
     this.client.events.on('reset', ({ messages }) => {
-      for (const message of messages) {
-        record({
-          type: 'receive',
-          client: name,
-          conversationId: message.conversationId,
-          seq: message.seq,
-          senderId: message.senderId,
-          clientMsgId: message.clientMsgId,
-          text: message.text,
-          at: Date.now(),
-        });
-      }
+      for (const message of messages) record(receiveEvent(name, message));
     });
   }
 
@@ -147,6 +108,16 @@ export class FaultDevice {
       at,
     });
     return entry.clientMsgId;
+  }
+
+  /** When this device sent `clientMsgId` (undefined for a message it did not send). */
+  sentAtOf(clientMsgId: string): number | undefined {
+    return this.sentAt.get(clientMsgId);
+  }
+
+  /** When `clientMsgId`, sent by this device, was acknowledged (undefined: not yet). */
+  ackAt(clientMsgId: string): number | undefined {
+    return this.acks.find((a) => a.clientMsgId === clientMsgId)?.at;
   }
 
   /** Sends unresolved (neither acked nor refused). */
@@ -180,4 +151,18 @@ export class FaultDevice {
     this.client.stop();
     await this.client.flush();
   }
+}
+
+/** A message delivered to `client` (live push, sync page or reset tail), as a history event. */
+function receiveEvent(client: string, message: DeliveredMessage): ReceiveEvent {
+  return {
+    type: 'receive',
+    client,
+    conversationId: message.conversationId,
+    seq: message.seq,
+    senderId: message.senderId,
+    clientMsgId: message.clientMsgId,
+    text: message.text,
+    at: Date.now(),
+  };
 }

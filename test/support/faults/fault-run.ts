@@ -18,7 +18,6 @@ export class FaultRun {
   /** Device name -> the one conversation it writes in. */
   private readonly conversationOf = new Map<string, string>();
   private sending?: NodeJS.Timeout;
-  private readonly firstSent = new Map<string, number>();
 
   private constructor(private readonly databaseUrl: string) {}
 
@@ -81,23 +80,23 @@ export class FaultRun {
       credit += perTick;
       while (credit >= 1) {
         credit -= 1;
-        const device = this.devices[next++ % this.devices.length];
-        const id = device.send(this.conversationOf.get(device.name) as string);
-        this.firstSent.set(id, Date.now());
+        this.sendFrom(this.devices[next++ % this.devices.length]);
       }
     }, tickMs);
   }
 
   /** One send from this device into its conversation now (outside the steady load). */
   sendFrom(device: FaultDevice): string {
-    const id = device.send(this.conversationOf.get(device.name) as string);
-    this.firstSent.set(id, Date.now());
-    return id;
+    return device.send(this.conversationOf.get(device.name) as string);
   }
 
   /** When a message (by client message id) was first sent, or Infinity if not by this run. */
   sentAt(clientMsgId: string): number {
-    return this.firstSent.get(clientMsgId) ?? Number.POSITIVE_INFINITY;
+    for (const d of this.devices) {
+      const at = d.sentAtOf(clientMsgId);
+      if (at !== undefined) return at;
+    }
+    return Number.POSITIVE_INFINITY;
   }
 
   stopLoad(): void {

@@ -292,6 +292,10 @@ async function main(): Promise<number> {
       gateways,
       out: values.out,
       processFilter,
+      traceUrls: [
+        ...gateways,
+        ...processFilter.servicePorts.map((port) => `http://127.0.0.1:${port}`),
+      ],
       log,
     });
     return 0;

@@ -1,6 +1,7 @@
 import { Histogram } from './histogram';
+import { diffHopBuckets, readHopBuckets, summarizeHops } from './hop-trace';
 import { Counters, emptyCounters, StepProgress, StepResult } from './ipc';
-import { diffSamples, sampleProcesses, StackProcessFilter } from './process-stats';
+import { StackProcessFilter, StackSampler, stackCpuMsPer } from './process-stats';
 import { appendJsonLine, formatPairsTable, PairsStepReport } from './report';
 import type { WorkerPool } from './worker-pool';
 
@@ -23,6 +24,8 @@ export interface PairsOptions {
   gateways: string[];
   out?: string;
   processFilter: StackProcessFilter;
+  /** Every gateway's and service's HTTP URL: their /metrics hold the per-hop trace. */
+  traceUrls: string[];
   log: (line: string) => void;
 }
 
@@ -49,7 +52,7 @@ export function buildPairsReport(
     generatorCpuPercent: number;
     generatorProcesses: number;
   },
-): Omit<PairsStepReport, 'processes'> {
+): Omit<PairsStepReport, 'processes' | 'stackCpuMsPerMessage' | 'hops'> {
   const counters = emptyCounters();
   const ack = new Histogram();
   const delivery = new Histogram();
@@ -150,8 +153,9 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
         `[${rate}/s ${phase} ${t.toFixed(0)}s] sent=${sum.sent} acked=${sum.acked} delivered=${sum.delivered} errors=${sum.errors}`,
       );
     };
-    const before = sampleProcesses(options.processFilter);
-    const beforeAt = Date.now();
+    const hopsBefore = await readHopBuckets(options.traceUrls);
+    const sampler = new StackSampler(options.processFilter);
+    sampler.start();
     const results = await pool.step(() => ({
       type: 'step',
       step,
@@ -161,31 +165,34 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
       drainMs: options.drainS * 1000,
       textLength: options.textLength,
     }));
-    const after = sampleProcesses(options.processFilter);
-    const processes = diffSamples(before, after, (Date.now() - beforeAt) / 1000);
+    const { processes, seconds } = sampler.stop();
+    const hops = summarizeHops(diffHopBuckets(hopsBefore, await readHopBuckets(options.traceUrls)));
     const generator = processes.find((p) => p.name === 'generator');
+    const merged = buildPairsReport(results, {
+      step,
+      startedAt: new Date(startMs),
+      offeredRate: rate,
+      durationS: durationS,
+      drainS: options.drainS,
+      users: options.users,
+      gateways: options.gateways,
+      p99LimitMs: options.p99LimitMs,
+      lagLimitMs: options.lagLimitMs,
+      stepStartMs: startMs,
+      generatorCpuPercent: generator?.cpuPercent ?? 0,
+      generatorProcesses: generator?.processes ?? 1,
+    });
     const report: PairsStepReport = {
       ...(warmup ? { warmup: true } : {}),
-      ...buildPairsReport(results, {
-        step,
-        startedAt: new Date(startMs),
-        offeredRate: rate,
-        durationS: durationS,
-        drainS: options.drainS,
-        users: options.users,
-        gateways: options.gateways,
-        p99LimitMs: options.p99LimitMs,
-        lagLimitMs: options.lagLimitMs,
-        stepStartMs: startMs,
-        generatorCpuPercent: generator?.cpuPercent ?? 0,
-        generatorProcesses: generator?.processes ?? 1,
-      }),
+      ...merged,
+      stackCpuMsPerMessage: stackCpuMsPer(processes, seconds, merged.delivered),
+      hops,
       processes,
     };
     reports.push(report);
     if (options.out) appendJsonLine(options.out, report);
     log(
-      `step ${rate}/s: achieved ${report.achievedRate}/s, delivery p99 ${report.deliveryLatencyMs.p99} ms, lost ${report.lost}: ${report.passed ? 'pass' : `FAIL (${report.failReasons.join(', ')})`}${report.generatorBehind ? ' [generator fell behind: results are a lower bound]' : ''}`,
+      `step ${rate}/s: achieved ${report.achievedRate}/s, delivery p99 ${report.deliveryLatencyMs.p99} ms, stack CPU ${report.stackCpuMsPerMessage ?? '-'} ms/message, lost ${report.lost}: ${report.passed ? 'pass' : `FAIL (${report.failReasons.join(', ')})`}${report.generatorBehind ? ' [generator fell behind: results are a lower bound]' : ''}`,
     );
     if (warmup) continue; // reported, never judged
     if (!report.passed) break;

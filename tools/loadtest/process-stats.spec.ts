@@ -1,5 +1,7 @@
 import {
   classifyProcess,
+  foldSample,
+  stackCpuMsPer,
   diffSamples,
   parseEnvPort,
   parseKafkaListenerPort,
@@ -92,5 +94,47 @@ describe('process stats from /proc', () => {
     expect(diffSamples(start, end, 4, 100)).toEqual([
       { name: 'postgres', processes: 2, cpuPercent: 50, rssMiB: 120 },
     ]);
+  });
+});
+
+describe('StackSampler helpers', () => {
+  const group = (name: string, ticks: Array<[number, number]>, rss = 0) => ({
+    name,
+    pids: ticks.map(([pid]) => pid),
+    ticksByPid: new Map(ticks),
+    rssBytes: rss,
+  });
+
+  it('keeps the last ticks of a process that exited between passes', () => {
+    const start = new Map([['postgres', group('postgres', [[1, 100]])]]);
+    const seen = foldSample(new Map(), start);
+    // A backend (pid 2) appears, works, and exits before the end.
+    foldSample(
+      seen,
+      new Map([
+        [
+          'postgres',
+          group('postgres', [
+            [1, 150],
+            [2, 40],
+          ]),
+        ],
+      ]),
+    );
+    foldSample(seen, new Map([['postgres', group('postgres', [[1, 200]], 1048576)]]));
+    const [stat] = diffSamples(start, seen, 1, 100);
+    // pid 1: 100 ticks, pid 2: 40 ticks that a two-point sample would have missed.
+    expect(stat).toEqual({ name: 'postgres', processes: 2, cpuPercent: 140, rssMiB: 1 });
+  });
+
+  it('divides the stack CPU (not the generator) by the units of work', () => {
+    const stats = [
+      { name: 'gateway:3000', processes: 1, cpuPercent: 50, rssMiB: 1 },
+      { name: 'postgres', processes: 3, cpuPercent: 50, rssMiB: 1 },
+      { name: 'generator', processes: 2, cpuPercent: 80, rssMiB: 1 },
+    ];
+    // 100% of a core for 10 s = 10,000 ms over 5,000 messages.
+    expect(stackCpuMsPer(stats, 10, 5000)).toBe(2);
+    expect(stackCpuMsPer(stats, 10, 0)).toBeNull();
   });
 });

@@ -220,3 +220,85 @@ export function diffSamples(
       };
     });
 }
+
+/**
+ * Folds a later /proc pass into an accumulated one: every pid keeps its latest ticks, so a process
+ * that exits between two passes (a PostgreSQL backend the pool closed) still counts up to the last
+ * pass that saw it. Pure: the caller owns both maps.
+ */
+export function foldSample(
+  into: Map<string, ProcessGroupSample>,
+  latest: Map<string, ProcessGroupSample>,
+): Map<string, ProcessGroupSample> {
+  for (const [name, group] of latest) {
+    const held = into.get(name);
+    if (!held) {
+      into.set(name, {
+        name,
+        pids: [...group.pids],
+        ticksByPid: new Map(group.ticksByPid),
+        rssBytes: group.rssBytes,
+      });
+      continue;
+    }
+    for (const [pid, ticks] of group.ticksByPid) {
+      if (!held.ticksByPid.has(pid)) held.pids.push(pid);
+      held.ticksByPid.set(pid, ticks);
+    }
+    held.rssBytes = group.rssBytes;
+  }
+  return into;
+}
+
+/**
+ * Samples the stack every `intervalMs` between `start()` and `stop()` and returns the CPU and
+ * memory over the interval; short-lived processes are counted up to their last sample.
+ */
+export class StackSampler {
+  private before = new Map<string, ProcessGroupSample>();
+  private seen = new Map<string, ProcessGroupSample>();
+  private startedAt = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly filter: StackProcessFilter,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  start(): void {
+    this.before = sampleProcesses(this.filter);
+    this.seen = foldSample(new Map(), this.before);
+    this.startedAt = Date.now();
+    this.timer = setInterval(
+      () => foldSample(this.seen, sampleProcesses(this.filter)),
+      this.intervalMs,
+    );
+    this.timer.unref();
+  }
+
+  stop(): { processes: ProcessStat[]; seconds: number } {
+    clearInterval(this.timer);
+    const latest = sampleProcesses(this.filter);
+    const seconds = (Date.now() - this.startedAt) / 1000;
+    // RSS is the latest pass's; ticks are the latest seen per pid, exited ones included.
+    const end = foldSample(this.seen, latest);
+    for (const [name, group] of end) if (!latest.has(name)) group.rssBytes = 0;
+    return { processes: diffSamples(this.before, end, seconds), seconds };
+  }
+}
+
+/**
+ * Milliseconds of CPU the stack (every process but the generator) spent per unit of work
+ * (delivered messages, connects) over an interval of `seconds`; null when nothing was done.
+ */
+export function stackCpuMsPer(
+  processes: ProcessStat[],
+  seconds: number,
+  units: number,
+): number | null {
+  if (units <= 0) return null;
+  const percent = processes
+    .filter((p) => p.name !== 'generator')
+    .reduce((sum, p) => sum + p.cpuPercent, 0);
+  return Math.round(((percent / 100) * seconds * 1000 * 1000) / units) / 1000;
+}

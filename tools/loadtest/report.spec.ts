@@ -169,9 +169,13 @@ describe('report formatting', () => {
       passed: true,
       failReasons: [],
       errors: { error_unavailable: 2 },
+      stackCpuMsPerMessage: 1.25,
+      hops: [{ hop: 'storage_committed', count: 100, p50Ms: 4.5, p99Ms: 20 }],
       processes: [{ name: 'gateway:3000', processes: 1, cpuPercent: 42.5, rssMiB: 150.2 }],
     };
     const text = formatPairsTable([step]);
+    expect(text).toContain('stack cpu ms/msg');
+    expect(text).toMatch(/storage_committed\s+4\.50 \/ 20/);
     expect(text).toContain('delivery ms p50/p90/p99/max');
     expect(text).toContain('5/8.50/12.3/30');
     expect(text).toContain('pass');

@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LatencySummary } from './histogram';
+import type { HopSummary } from './hop-trace';
 import type { ProcessStat } from './process-stats';
 import type { SyncMeasurement, SyncReport } from './sync.workload';
 
@@ -36,6 +37,13 @@ export interface PairsStepReport {
   errors: Record<string, number>;
   generatorCpuPercent: number;
   generatorBehind: boolean;
+  /**
+   * The headline cost: CPU milliseconds of every stack process (not the generator) over the step
+   * and its drain, divided by the messages delivered; null when none were.
+   */
+  stackCpuMsPerMessage: number | null;
+  /** Per hop of the message path: ms from the gateway accepting a send (the services' /metrics). */
+  hops: HopSummary[];
   passed: boolean;
   failReasons: string[];
   processes: ProcessStat[];
@@ -131,6 +139,7 @@ export function formatPairsTable(reports: PairsStepReport[]): string {
       'dup',
       'ooo',
       'lag p99 ms',
+      'stack cpu ms/msg',
       'gen cpu%',
       'result',
     ],
@@ -147,6 +156,7 @@ export function formatPairsTable(reports: PairsStepReport[]): string {
       r.duplicates,
       r.outOfOrder,
       r.scheduleLagMs.p99,
+      r.stackCpuMsPerMessage ?? '-',
       r.generatorCpuPercent,
       r.warmup
         ? 'warm-up (not judged)'
@@ -164,8 +174,28 @@ export function formatPairsTable(reports: PairsStepReport[]): string {
     steps,
     ...errorLines,
     '',
+    formatHopTable(reports),
+    '',
     formatProcessTable(reports.map((r) => [`${r.offeredRate}/s`, r.processes])),
   ].join('\n');
+}
+
+/** Rows = hops along the message path, columns = steps: "p50 / p99" ms since the gateway accepted. */
+export function formatHopTable(reports: PairsStepReport[]): string {
+  const hops: string[] = [];
+  for (const r of reports) for (const h of r.hops) if (!hops.includes(h.hop)) hops.push(h.hop);
+  if (hops.length === 0)
+    return 'hop trace: none (no parley_message_hop_seconds on the /metrics read)';
+  return renderTable(
+    ['hop (ms since accepted, p50 / p99)', ...reports.map((r) => `${r.offeredRate}/s`)],
+    hops.map((hop) => [
+      hop,
+      ...reports.map((r) => {
+        const h = r.hops.find((x) => x.hop === hop);
+        return h ? `${formatNumber(h.p50Ms)} / ${formatNumber(h.p99Ms)}` : '-';
+      }),
+    ]),
+  );
 }
 
 /** Rows = processes, columns = steps: "cpu% / rss MiB". */

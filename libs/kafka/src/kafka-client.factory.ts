@@ -1,6 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { Kafka, logLevel, LogEntry, Partitioners, Producer } from 'kafkajs';
 import { KafkaClientOptions } from './kafka.options';
+import { applyRequestQueueIdleFix } from './request-queue.idle-fix';
+
+applyRequestQueueIdleFix();
 
 /**
  * Routes kafkajs' own logs into the service logger (structured; kafkajs never logs record values).

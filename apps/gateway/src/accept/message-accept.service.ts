@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { APP_CONFIG } from '@parley/common';
+import { APP_CONFIG, observeHop } from '@parley/common';
 import { messageTextProblem, type SendFrame } from '@parley/protocol';
 import { EventPublisher } from '@parley/kafka';
 import type { GatewayConfig } from '../config/gateway.config';
@@ -92,6 +92,7 @@ export class MessageAcceptService {
       throw MessagingException.overloaded('Server overloaded');
     }
     this.unacked.admit(actor.connectionId, frame.clientMsgId);
+    const acceptedAt = new Date().toISOString();
     const published = this.events.accepted(
       {
         conversationId,
@@ -99,7 +100,7 @@ export class MessageAcceptService {
         senderUsername: actor.username,
         clientMsgId: frame.clientMsgId,
         text: frame.text,
-        acceptedAt: new Date().toISOString(),
+        acceptedAt,
         origin: {
           gatewayId: actor.gatewayId,
           connectionId: actor.connectionId,
@@ -109,7 +110,10 @@ export class MessageAcceptService {
       actor.connectionId,
     );
     const accepted = published.then(
-      () => ({ clientMsgId: frame.clientMsgId, conversationId }),
+      () => {
+        observeHop('kafka_appended', acceptedAt);
+        return { clientMsgId: frame.clientMsgId, conversationId };
+      },
       (err: unknown) => {
         this.unacked.release(actor.connectionId, frame.clientMsgId);
         throw err;

@@ -9,6 +9,7 @@ import {
   APP_CONFIG,
   DeliveryBatch,
   deliveryBatchSchema,
+  observeHop,
   REDIS,
   RedisChannels,
 } from '@parley/common';
@@ -76,6 +77,7 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
       return;
     }
     // The same message frame goes to every recipient socket: serialised once per item.
+    const now = Date.now();
     for (const item of batch.items) {
       this.receipts.observeStored(item.message.conversationId, item.message.seq);
       let messageText: string | undefined;
@@ -88,6 +90,7 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
           connection.sendText(text),
         );
         if (outcome === 'resync') connection.send({ type: 'sync.required', reason: 'gap' });
+        else observeHop('gateway_out', item.acceptedAt, now);
       }
       if (item.ackConnectionId) {
         const m = item.message;
@@ -101,6 +104,7 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
           seq: m.seq,
           serverTime: m.serverTime,
         });
+        if (origin) observeHop('ack_out', item.acceptedAt, now);
       }
     }
   }

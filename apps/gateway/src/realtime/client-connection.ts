@@ -4,6 +4,10 @@ import type { TicketGrant } from '../connect/connect-ticket';
 import { OrderedDelivery } from '../deliver/ordered-delivery';
 import type { SyncRound } from '../sync/sync-round';
 import { TokenBucket } from '../throttling/token-bucket';
+import { streamOf, WriteCoalescer } from './write-coalescer';
+
+/** One per process: every socket's frames of one event-loop turn leave in one write. */
+const coalescer = new WriteCoalescer();
 
 export type CloseReason =
   | 'client'
@@ -108,6 +112,8 @@ export class ClientConnection {
       this.close(CloseCode.TryAgainLater, 'client is not reading', 'error');
       return;
     }
+    const stream = streamOf(this.socket);
+    if (stream) coalescer.hold(stream);
     this.socket.send(text);
   }
 

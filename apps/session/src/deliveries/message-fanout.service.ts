@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DeliveryBatch, MessageStoredV1, PayloadOf, Topic } from '@parley/common';
+import { DeliveryBatch, MessageStoredV1, observeHop, PayloadOf, Topic } from '@parley/common';
 import { DeliveredMessage } from '@parley/protocol';
 import type { TopicEvent } from '@parley/kafka';
 import { DeliveryPublisher } from './delivery.publisher';
@@ -31,6 +31,8 @@ export class MessageFanoutService {
 
   async fanOut(events: readonly MessageStoredEnvelope[]): Promise<FanoutResult> {
     const messages = events.map((e) => e.payload);
+    const fetchedAt = Date.now();
+    for (const m of messages) observeHop('session_fetched', m.acceptedAt, fetchedAt);
     const recipients = [...new Set(messages.flatMap((m) => m.memberIds))];
     const located = await this.locations.findConnections(recipients);
     const gatewayIds = [...new Set([...located.values()].flat().map((c) => c.gatewayId))];
@@ -39,6 +41,8 @@ export class MessageFanoutService {
     if (stale.length > 0) await this.locations.forget(stale);
     const batches = planDeliveries(messages, routable);
     await this.deliveries.publish(batches);
+    const publishedAt = Date.now();
+    for (const m of messages) observeHop('fanout_published', m.acceptedAt, publishedAt);
     let items = 0;
     for (const batch of batches.values()) items += batch.items.length;
     return { gateways: batches.size, items, staleConnections: stale.length };
@@ -123,6 +127,7 @@ export function planDeliveries(
         message,
         connectionIds: [...s.connectionIds],
         ...(s.ack ? { ackConnectionId: s.ack } : {}),
+        ...(m.acceptedAt ? { acceptedAt: m.acceptedAt } : {}),
       });
     }
   }

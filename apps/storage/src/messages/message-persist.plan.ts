@@ -124,6 +124,7 @@ export function resolvePlan(
       senderUsername: payload.senderUsername,
       clientMsgId: payload.clientMsgId,
       origin: payload.origin,
+      acceptedAt: payload.acceptedAt,
     };
     switch (entry.kind) {
       case 'new': {

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { MessageStoredV1, Topic } from '@parley/common';
+import { MessageStoredV1, observeHop, Topic } from '@parley/common';
 import { EventPublisher, GroupCommitQueue, GroupMember, PoisonEventError } from '@parley/kafka';
 import { FailpointsService } from '../failpoints/failpoints.service';
 import {
@@ -51,6 +51,8 @@ export class MessagePersistService {
    */
   persist(events: readonly MessageAcceptedEnvelope[]): Promise<PersistResult> {
     if (events.length === 0) return Promise.resolve({ stored: 0, duplicates: 0 });
+    const now = Date.now();
+    for (const e of events) observeHop('storage_fetched', e.payload.acceptedAt, now);
     return this.queue.submit(events);
   }
 
@@ -92,8 +94,12 @@ export class MessagePersistService {
     events: readonly MessageAcceptedEnvelope[],
     stored: readonly MessageStoredPayload[],
   ): void {
+    const committedAt = Date.now();
+    for (const s of stored) observeHop('storage_committed', s.acceptedAt, committedAt);
     this.publish(events, stored).then(
       () => {
+        const appendedAt = Date.now();
+        for (const s of stored) observeHop('stored_appended', s.acceptedAt, appendedAt);
         let offset = 0;
         for (const g of group) {
           const mine = stored.slice(offset, offset + g.events.length);

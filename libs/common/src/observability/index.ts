@@ -3,3 +3,4 @@ export * from './health.controller';
 export * from './observability.module';
 export * from './service-name';
 export * from './internal-only.guard';
+export * from './message-hops.metrics';

@@ -32,6 +32,8 @@ export const deliveryBatchSchema = z
           connectionIds: z.array(connectionIdSchema),
           /** The socket that sent it (if on this box): it gets `ack` instead. */
           ackConnectionId: connectionIdSchema.optional(),
+          /** The send's `acceptedAt`, for per-hop tracing (parley_message_hop_seconds). */
+          acceptedAt: isoTimeSchema.optional(),
         })
         .strict(),
     ),

@@ -40,9 +40,10 @@ export interface KafkaBatchTransportOptions {
   maxEventsPerCall?: number;
   /**
    * How long the broker may hold a fetch: until `minBytes` are ready or `maxWaitTimeInMs` passed.
-   * Default 16 KiB / 20 ms, for the message path: few fetches (and commits) under load, at most
-   * 20 ms per hop when light. A consumer of rare events takes `{ minBytes: 1, maxWaitTimeInMs:
-   * 1000 }`: answered as soon as anything arrives, and no polling while idle.
+   * Default (the message path) 1 byte / 500 ms: a fetch is answered as soon as anything arrives,
+   * so no record waits for a byte threshold, and an idle consumer asks twice a second instead of
+   * polling. Under load batches still grow by themselves: what arrives while a batch is handled
+   * is the next fetch. Presence's rare events wait up to a second.
    */
   fetch?: { minBytes: number; maxWaitTimeInMs: number };
   /**
@@ -52,7 +53,7 @@ export interface KafkaBatchTransportOptions {
   sessionTimeoutMs?: number;
 }
 
-export const MESSAGE_PATH_FETCH = { minBytes: 16_384, maxWaitTimeInMs: 20 } as const;
+export const MESSAGE_PATH_FETCH = { minBytes: 1, maxWaitTimeInMs: 500 } as const;
 export const RARE_EVENTS_FETCH = { minBytes: 1, maxWaitTimeInMs: 1_000 } as const;
 
 /**
@@ -87,6 +88,10 @@ export class KafkaBatchTransport
   >();
   private readonly processorOptions: ProcessorOptions;
   private readonly listeners: [string, (...args: unknown[]) => void][] = [];
+  /** Per topic-partition: the batches being handled, in offset order (see onBatch). */
+  private readonly partitionTails = new Map<string, Promise<void>>();
+  /** Per topic-partition: the first offset a stopped batch left uncommitted. */
+  private readonly stoppedAt = new Map<string, bigint>();
 
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
@@ -113,8 +118,9 @@ export class KafkaBatchTransport
     const producer = this.producer;
     this.consumer = null;
     this.producer = null;
-    // Background offset commits go out while we are still a member; a batch finishing from now
-    // on awaits its own commit (see onBatch), and kafkajs waits for that batch before leaving.
+    // Batches still being handled stop at their next step (or finish and commit); background
+    // offset commits go out while we are still a member.
+    await Promise.all(this.partitionTails.values());
     await this.commits.settled();
     if (consumer) await consumer.disconnect();
     if (producer) await producer.disconnect();
@@ -164,6 +170,8 @@ export class KafkaBatchTransport
     });
     this.consumer = consumer;
     for (const [event, callback] of this.listeners) this.attach(consumer, event, callback);
+    // A new generation fetches every assigned partition from its committed offset again.
+    consumer.on(consumer.events.GROUP_JOIN, () => this.stoppedAt.clear());
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart || this.closing.signal.aborted) return;
       // kafkajs gave up on this consumer. Rather than a live HTTP process that consumes nothing,
@@ -206,34 +214,81 @@ export class KafkaBatchTransport
     return topics;
   }
 
+  /**
+   * One partition batch from kafkajs. It is handled behind the partition's previous batch (each
+   * partition in offset order) while kafkajs already fetches the next one: the fetch position
+   * moves past the batch at once, and this call returns as soon as the PREVIOUS batch of the
+   * partition is done. So at most two batches per partition are held (one handled, one waiting),
+   * and the next fetch no longer waits for this batch's database commit and publish. Offsets are
+   * still committed only after the handler's work is durable; a batch that stops uncommitted
+   * (closing) stops every later batch of its partition that it would otherwise let be skipped.
+   */
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    const heartbeat = () => payload.heartbeat();
     const topic = batch.topic as TopicName;
     const makeProcessor = this.processors.get(topic);
     const handler = this.getHandlerByPattern(topic);
-    if (!makeProcessor || !handler) return; // not subscribed by us: leave it uncommitted
+    if (!makeProcessor || !handler || batch.messages.length === 0) return; // not ours: uncommitted
+    const key = `${topic}\u0000${batch.partition}`;
+    const previous = this.partitionTails.get(key) ?? Promise.resolve();
+    const handled = previous.then(() => this.handleBatch(payload, key, makeProcessor, handler));
+    const tail = handled.then(
+      () => undefined,
+      (err: unknown) =>
+        this.logger.error(
+          {
+            group: this.options.groupId,
+            topic,
+            partition: batch.partition,
+            error: describeError(err),
+          },
+          'partition batch failed; left uncommitted for redelivery',
+        ),
+    );
+    this.partitionTails.set(key, tail);
+    void tail.then(() => {
+      if (this.partitionTails.get(key) === tail) this.partitionTails.delete(key);
+    });
+    payload.resolveOffset(batch.lastOffset());
+    if (this.closing.signal.aborted) return tail; // closing: kafkajs leaves only after it
+    return previous;
+  }
+
+  private async handleBatch(
+    payload: EachBatchPayload,
+    key: string,
+    makeProcessor: (partition: number) => PartitionBatchProcessor,
+    handler: MessageHandler,
+  ): Promise<void> {
+    const { batch } = payload;
+    const heartbeat = () => payload.heartbeat();
+    const topic = batch.topic as TopicName;
+    const { partition } = batch;
+    const signal = this.closing.signal;
+    const first = BigInt(batch.firstOffset() ?? batch.messages[0].offset);
+    const stoppedAt = this.stoppedAt.get(key);
+    if (stoppedAt !== undefined) {
+      if (first > stoppedAt) return; // handling it would skip the stopped batch's records
+      this.stoppedAt.delete(key); // a re-fetch from the committed offset
+    }
     const records: RawRecord[] = batch.messages.map((m) => ({
       offset: m.offset,
       key: m.key,
       value: m.value,
       headers: headersToStrings(m.headers),
     }));
-    const { partition } = batch;
-    const signal = this.closing.signal;
-
-    await makeProcessor(partition).process(records, {
+    let committedUpTo = first;
+    const outcome = await makeProcessor(partition).process(records, {
       deadLetter: (letters) => this.sendDeadLetters(letters),
       invoke: (events) => this.invoke(handler, topic, partition, events, heartbeat),
       commit: (offset) => {
-        // The handler's work is durable: move the fetch position on (eachBatchAutoResolve is
-        // off) so the next fetch does not wait for the OffsetCommit round trip, and commit in
-        // the background. One request carries every partition batch that finished meanwhile,
-        // sent through the newest batch's handle (a restarted consumer has a new one). A failed
-        // commit is covered by the next one for that partition, or means a redelivery after a
-        // restart or rebalance, which the idempotent handlers absorb.
+        // The handler's work is durable: commit in the background. One request carries every
+        // partition batch that finished meanwhile, sent through the newest batch's handle (a
+        // restarted consumer has a new one). A failed commit is covered by the next one for
+        // that partition, or means a redelivery after a restart or rebalance, which the
+        // idempotent handlers absorb.
+        committedUpTo = BigInt(offset);
         this.committer = (topics) => payload.commitOffsetsIfNecessary({ topics });
-        payload.resolveOffset((BigInt(offset) - 1n).toString());
         const committed = this.commits.commit(topic, partition, offset);
         if (signal.aborted) return committed; // closing: leave the group only after it
         committed.catch((err: unknown) =>
@@ -248,6 +303,7 @@ export class KafkaBatchTransport
       shouldStop: () => signal.aborted || !payload.isRunning() || payload.isStale(),
       wait: (ms) => sleepWithTicks(ms, signal, heartbeat),
     });
+    if (outcome === 'stopped') this.stoppedAt.set(key, committedUpTo);
   }
 
   private async invoke(

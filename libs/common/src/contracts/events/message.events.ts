@@ -47,6 +47,8 @@ export const MessageStoredV1 = defineEvent(
       memberIds: z.array(userIdSchema).min(1),
       origin: originSchema,
       duplicate: z.boolean(),
+      /** The accepted send's `acceptedAt`, carried for per-hop tracing (absent on older events). */
+      acceptedAt: isoTimeSchema.optional(),
     })
     .strict(),
 );

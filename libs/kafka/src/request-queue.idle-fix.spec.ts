@@ -1,0 +1,60 @@
+import { applyRequestQueueIdleFix } from './request-queue.idle-fix';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const RequestQueue = require('kafkajs/src/network/requestQueue') as new (options: {
+  instrumentationEmitter?: unknown;
+  maxInFlightRequests?: number | null;
+  requestTimeout?: number;
+  enforceRequestTimeout?: boolean;
+  clientId: string;
+  broker: string;
+  logger: unknown;
+  isConnected?: () => boolean;
+}) => {
+  pending: unknown[];
+  throttledUntil: number;
+  throttleCheckTimeoutId: NodeJS.Timeout | null;
+  checkPendingRequests(): void;
+  scheduleCheckPendingRequests(): void;
+  destroy(): void;
+};
+
+const silent = { debug() {}, info() {}, warn() {}, error() {}, namespace: () => silent };
+
+function queue() {
+  return new RequestQueue({
+    clientId: 'test',
+    broker: 'localhost:9092',
+    logger: silent,
+    requestTimeout: 1000,
+    isConnected: () => true,
+  });
+}
+
+describe('kafkajs RequestQueue idle fix', () => {
+  beforeAll(() => applyRequestQueueIdleFix());
+
+  it('arms no timer while nothing is pending (kafkajs 2.2.4 looped on setTimeout forever)', () => {
+    const q = queue();
+    q.checkPendingRequests();
+    expect(q.throttleCheckTimeoutId).toBeNull();
+  });
+
+  it('still checks a pending request when the throttle ends', () => {
+    jest.useFakeTimers();
+    try {
+      const q = queue();
+      const check = jest.spyOn(q, 'checkPendingRequests').mockImplementation(() => undefined);
+      q.pending.push({});
+      q.throttledUntil = Date.now() + 50;
+      q.scheduleCheckPendingRequests();
+      expect(q.throttleCheckTimeoutId).not.toBeNull();
+      jest.advanceTimersByTime(49);
+      expect(check).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(1);
+      expect(check).toHaveBeenCalledTimes(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * kafkajs 2.2.4 spins while idle: `RequestQueue.scheduleCheckPendingRequests` arms a timer even
+ * when nothing is pending, with a negative delay when the broker never throttled, and the check it
+ * runs schedules the next one: a `setTimeout(0)` loop per broker connection, forever (kafkajs
+ * issues #1556 and #1704, unfixed upstream). Every idle Parley service woke its event loop about
+ * 1,500 times a second and burned 5-10% of a core doing nothing.
+ *
+ * The fix (as in the upstream pull request #1667): schedule a check only when a request is pending.
+ * Pending requests exist only while the broker throttles us or the in-flight limit is reached;
+ * both paths still get their check (a throttle until its end, a full queue when a response
+ * frees a slot, which kafkajs already handles).
+ */
+interface RequestQueueInternals {
+  pending: unknown[];
+  throttledUntil: number;
+  throttleCheckTimeoutId: NodeJS.Timeout | null;
+  checkPendingRequests(): void;
+  scheduleCheckPendingRequests(): void;
+}
+
+/** kafkajs' own interval for re-checking a queue that waits without a throttle deadline. */
+const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
+
+export function scheduleCheckPendingRequests(this: RequestQueueInternals): void {
+  if (this.throttleCheckTimeoutId || this.pending.length === 0) return;
+  const untilUnthrottled = this.throttledUntil - Date.now();
+  this.throttleCheckTimeoutId = setTimeout(
+    () => {
+      this.throttleCheckTimeoutId = null;
+      this.checkPendingRequests();
+    },
+    untilUnthrottled > 0 ? untilUnthrottled : CHECK_PENDING_REQUESTS_INTERVAL_MS,
+  );
+}
+
+let applied = false;
+
+/** Replaces the method on kafkajs' RequestQueue prototype (once per process). */
+export function applyRequestQueueIdleFix(): void {
+  if (applied) return;
+  // kafkajs ships no types for its internals; the shape used is RequestQueueInternals.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const RequestQueue = require('kafkajs/src/network/requestQueue') as {
+    prototype: RequestQueueInternals;
+  };
+  if (typeof RequestQueue.prototype.scheduleCheckPendingRequests !== 'function') {
+    throw new Error('kafkajs RequestQueue changed: review request-queue.idle-fix.ts');
+  }
+  RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
+  applied = true;
+}

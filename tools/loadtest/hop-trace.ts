@@ -1,0 +1,110 @@
+/**
+ * Where a message's milliseconds go: every service observes `parley_message_hop_seconds{hop}`
+ * (the time from the gateway accepting a send to each hop of its path, see
+ * libs/common/src/observability/message-hops.metrics.ts). The load tool reads the histograms from
+ * every gateway and service before and after a step; the difference is the step's.
+ */
+
+/** Cumulative bucket counts of one hop: upper bound (seconds) -> count, summed over processes. */
+export type HopBuckets = Map<string, Map<number, number>>;
+
+export interface HopSummary {
+  hop: string;
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+const HOP_ORDER = [
+  'kafka_appended',
+  'storage_fetched',
+  'storage_committed',
+  'stored_appended',
+  'session_fetched',
+  'fanout_published',
+  'gateway_out',
+  'ack_out',
+];
+
+/** The hop histograms in a Prometheus text exposition (summed into `into`). */
+export function parseHopBuckets(text: string, into: HopBuckets = new Map()): HopBuckets {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('parley_message_hop_seconds_bucket{')) continue;
+    const hop = /hop="([^"]+)"/.exec(line)?.[1];
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (!hop || le === undefined || !Number.isFinite(value)) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    const buckets = into.get(hop) ?? new Map<number, number>();
+    buckets.set(bound, (buckets.get(bound) ?? 0) + value);
+    into.set(hop, buckets);
+  }
+  return into;
+}
+
+/** after - before, bucket by bucket. */
+export function diffHopBuckets(before: HopBuckets, after: HopBuckets): HopBuckets {
+  const out: HopBuckets = new Map();
+  for (const [hop, buckets] of after) {
+    const prior = before.get(hop);
+    out.set(
+      hop,
+      new Map([...buckets].map(([le, n]) => [le, Math.max(0, n - (prior?.get(le) ?? 0))])),
+    );
+  }
+  return out;
+}
+
+/** The q-quantile of cumulative buckets, interpolated linearly inside its bucket (seconds). */
+export function bucketQuantile(buckets: ReadonlyMap<number, number>, q: number): number {
+  const bounds = [...buckets.keys()].sort((a, b) => a - b);
+  const total =
+    buckets.get(Infinity) ?? (bounds.length ? buckets.get(bounds[bounds.length - 1])! : 0);
+  if (total <= 0) return 0;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const bound of bounds) {
+    const count = buckets.get(bound) ?? 0;
+    if (count >= rank) {
+      if (bound === Infinity) return lower;
+      const inBucket = count - below;
+      return inBucket > 0 ? lower + ((bound - lower) * (rank - below)) / inBucket : bound;
+    }
+    lower = bound;
+    below = count;
+  }
+  return lower;
+}
+
+export function summarizeHops(step: HopBuckets): HopSummary[] {
+  const order = (hop: string) => {
+    const i = HOP_ORDER.indexOf(hop);
+    return i < 0 ? HOP_ORDER.length : i;
+  };
+  return [...step]
+    .map(([hop, buckets]) => ({
+      hop,
+      count: buckets.get(Infinity) ?? 0,
+      p50Ms: Math.round(bucketQuantile(buckets, 0.5) * 10_000) / 10,
+      p99Ms: Math.round(bucketQuantile(buckets, 0.99) * 10_000) / 10,
+    }))
+    .filter((s) => s.count > 0)
+    .sort((a, b) => order(a.hop) - order(b.hop) || a.hop.localeCompare(b.hop));
+}
+
+/** Reads and sums the hop histograms of every URL (`http://host:port`); unreachable ones add nothing. */
+export async function readHopBuckets(urls: readonly string[]): Promise<HopBuckets> {
+  const into: HopBuckets = new Map();
+  await Promise.all(
+    urls.map(async (url) => {
+      try {
+        const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
+        if (response.ok) parseHopBuckets(await response.text(), into);
+      } catch {
+        // a service without /metrics (or down) contributes nothing
+      }
+    }),
+  );
+  return into;
+}

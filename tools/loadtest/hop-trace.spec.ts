@@ -27,9 +27,18 @@ describe('hop trace', () => {
     ]);
   });
 
-  it('orders hops along the message path and drops empty ones', () => {
-    const text = ['gateway_out', 'kafka_appended', 'ack_out']
-      .map((hop, i) => `parley_message_hop_seconds_bucket{hop="${hop}",le="+Inf"} ${i}`)
+  it('lists hops along the message path (by time since accepted) and drops empty ones', () => {
+    // gateway_out saw nothing; ack_out (p50 in (5, 10] ms) comes after kafka_appended (under 5).
+    const text = [
+      ['gateway_out', 0, 0],
+      ['ack_out', 0, 2],
+      ['kafka_appended', 3, 3],
+    ]
+      .flatMap(([hop, fast, all]) => [
+        `parley_message_hop_seconds_bucket{hop="${hop}",le="0.005"} ${fast}`,
+        `parley_message_hop_seconds_bucket{hop="${hop}",le="0.01"} ${all}`,
+        `parley_message_hop_seconds_bucket{hop="${hop}",le="+Inf"} ${all}`,
+      ])
       .join('\n');
     expect(summarizeHops(parseHopBuckets(text)).map((s) => s.hop)).toEqual([
       'kafka_appended',

@@ -278,32 +278,37 @@ export class KafkaBatchTransport
       headers: headersToStrings(m.headers),
     }));
     let committedUpTo = first;
-    const outcome = await makeProcessor(partition).process(records, {
-      deadLetter: (letters) => this.sendDeadLetters(letters),
-      invoke: (events) => this.invoke(handler, topic, partition, events, heartbeat),
-      commit: (offset) => {
-        // The handler's work is durable: commit in the background. One request carries every
-        // partition batch that finished meanwhile, sent through the newest batch's handle (a
-        // restarted consumer has a new one). A failed commit is covered by the next one for
-        // that partition, or means a redelivery after a restart or rebalance, which the
-        // idempotent handlers absorb.
-        committedUpTo = BigInt(offset);
-        this.committer = (topics) => payload.commitOffsetsIfNecessary({ topics });
-        const committed = this.commits.commit(topic, partition, offset);
-        if (signal.aborted) return committed; // closing: leave the group only after it
-        committed.catch((err: unknown) =>
-          this.logger.warn(
-            { group: this.options.groupId, topic, partition, offset, error: describeError(err) },
-            'offset commit failed; a later commit or a redelivery covers it',
-          ),
-        );
-        return Promise.resolve();
-      },
-      heartbeat,
-      shouldStop: () => signal.aborted || !payload.isRunning() || payload.isStale(),
-      wait: (ms) => sleepWithTicks(ms, signal, heartbeat),
-    });
-    if (outcome === 'stopped') this.stoppedAt.set(key, committedUpTo);
+    let outcome: 'committed' | 'stopped' = 'stopped';
+    try {
+      outcome = await makeProcessor(partition).process(records, {
+        deadLetter: (letters) => this.sendDeadLetters(letters),
+        invoke: (events) => this.invoke(handler, topic, partition, events, heartbeat),
+        commit: (offset) => {
+          // The handler's work is durable: commit in the background. One request carries every
+          // partition batch that finished meanwhile, sent through the newest batch's handle (a
+          // restarted consumer has a new one). A failed commit is covered by the next one for
+          // that partition, or means a redelivery after a restart or rebalance, which the
+          // idempotent handlers absorb.
+          committedUpTo = BigInt(offset);
+          this.committer = (topics) => payload.commitOffsetsIfNecessary({ topics });
+          const committed = this.commits.commit(topic, partition, offset);
+          if (signal.aborted) return committed; // closing: leave the group only after it
+          committed.catch((err: unknown) =>
+            this.logger.warn(
+              { group: this.options.groupId, topic, partition, offset, error: describeError(err) },
+              'offset commit failed; a later commit or a redelivery covers it',
+            ),
+          );
+          return Promise.resolve();
+        },
+        heartbeat,
+        shouldStop: () => signal.aborted || !payload.isRunning() || payload.isStale(),
+        wait: (ms) => sleepWithTicks(ms, signal, heartbeat),
+      });
+    } finally {
+      // Stopped or failed part-way: later batches of this partition must not skip the rest.
+      if (outcome === 'stopped') this.stoppedAt.set(key, committedUpTo);
+    }
   }
 
   private async invoke(

@@ -6,6 +6,7 @@ import { runConnect } from './connect.workload';
 import { hostPort, isLoopbackUrl } from './loopback';
 import { runPairs } from './pairs.workload';
 import { appendJsonLine, formatSyncTable } from './report';
+import { seedConversations } from './seed-conversations';
 import { runSync } from './sync.workload';
 import type { StackProcessFilter } from './process-stats';
 import { WorkerPool } from './worker-pool';
@@ -40,6 +41,9 @@ connect:
   --connect-concurrency N  connects in flight per worker (default 100)
   --connect-rate R         target connects/s over all workers (default 0: as fast as possible)
   --hold S                 seconds to hold the sockets before measuring memory and closing (default 5)
+  --conversations K        each user holds about K 1:1 conversations, seeded once through the
+                           send path (default 0); each socket's first sync then has K states
+  --no-sync                open sockets without the first sync a real client does after hello
 sync (a benchmark of sync v2; users = --conversations + 1):
   --conversations N        conversations the reader's device holds (default 1000)
   --seed-messages N        messages each conversation holds at least (default 10; seeded once)
@@ -142,6 +146,8 @@ async function main(): Promise<number> {
       : 0;
   const syncConversations =
     workload === 'sync' ? int(values.conversations, 1000, 'conversations', 1, 10_000) : 0;
+  const connectConversations =
+    workload === 'connect' ? int(values.conversations, 0, 'conversations', 0, 190) : 0;
   const users =
     workload === 'sync'
       ? syncConversations + 1
@@ -249,7 +255,7 @@ async function main(): Promise<number> {
         devicesPerAccount,
         connectConcurrency: int(values['connect-concurrency'], 100, 'connect-concurrency', 1, 5000),
         connectRate: int(values['connect-rate'], 0, 'connect-rate', 0, 100_000) / workers,
-        syncOnConnect: workload === 'pairs' && !values['no-sync'],
+        syncOnConnect: !values['no-sync'],
         partners: int(values.partners, 0, 'partners', 0, users - 1),
       },
       (w, slice) => (workload === 'connect' ? perWorkerConnections[w] : slice.length),
@@ -257,6 +263,7 @@ async function main(): Promise<number> {
     processFilter.generatorPids.push(...pool.pids);
 
     if (workload === 'connect') {
+      await seedConversations(gateways, accounts, connectConversations, log);
       const report = await runConnect(pool, {
         users,
         connections,

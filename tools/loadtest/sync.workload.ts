@@ -1,16 +1,7 @@
 import { ConversationStates, httpBaseOfSocketUrl } from '@parley/client';
-import {
-  type ConnectAnswer,
-  type ConversationState,
-  decodeServerFrame,
-  ErrorCode,
-  type ServerFrame,
-  SYNC_STATES_PER_FRAME,
-  type TailRequest,
-} from '@parley/protocol';
-import WebSocket from 'ws';
-import { type CachedAccount, mapLimit, postJson } from './accounts';
-import { isLoopbackUrl } from './loopback';
+import { type ConversationState, SYNC_STATES_PER_FRAME, type TailRequest } from '@parley/protocol';
+import { type CachedAccount, mapLimit } from './accounts';
+import { Socket } from './bench-socket';
 
 /**
  * The `sync` workload (a benchmark of sync v2, docs/LOADTEST.md): one reader device that holds
@@ -50,77 +41,6 @@ export interface SyncReport {
   conversations: number;
   agreement: SyncMeasurement[];
   behind: SyncMeasurement & { behindMessages: number; behindConversations: number };
-}
-
-const TIMEOUT_MS = 120_000;
-
-/** One WebSocket of an account, through the directory, with byte counters. */
-class Socket {
-  bytesSent = 0;
-  bytesReceived = 0;
-  private readonly waiters: ((frame: ServerFrame) => boolean)[] = [];
-
-  private constructor(
-    readonly ws: WebSocket,
-    readonly answer: ConnectAnswer,
-  ) {
-    ws.on('message', (data: Buffer) => {
-      this.bytesReceived += data.length;
-      const decoded = decodeServerFrame(data.toString('utf8'));
-      if (!decoded.ok) return;
-      for (let i = 0; i < this.waiters.length; i++) {
-        if (this.waiters[i](decoded.frame)) this.waiters.splice(i--, 1);
-      }
-    });
-  }
-
-  static async open(gateway: string, account: CachedAccount, deviceId: string, sync?: 'v2') {
-    const connect = await postJson<ConnectAnswer>(
-      `${gateway}/v1/connect`,
-      { deviceId, ...(sync ? { sync } : {}) },
-      account.accessToken,
-    );
-    if (!isLoopbackUrl(connect.url)) throw new Error('refusing a non-loopback socket URL');
-    const ws = new WebSocket(`${connect.url}?ticket=${encodeURIComponent(connect.ticket)}`, {
-      perMessageDeflate: false,
-    });
-    const socket = new Socket(ws, connect);
-    const hello = socket.next((f) => f.type === 'hello');
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    await hello;
-    return socket;
-  }
-
-  /** Calls `handle` for every frame until it returns true. */
-  until(handle: (frame: ServerFrame) => boolean): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('sync bench: timed out')), TIMEOUT_MS);
-      this.waiters.push((frame) => {
-        if (!handle(frame)) return false;
-        clearTimeout(timer);
-        resolve();
-        return true;
-      });
-    });
-  }
-
-  next(match: (frame: ServerFrame) => boolean): Promise<ServerFrame> {
-    let found: ServerFrame | undefined;
-    return this.until((f) => (match(f) ? ((found = f), true) : false)).then(() => found!);
-  }
-
-  send(frame: unknown): void {
-    const text = JSON.stringify(frame);
-    this.bytesSent += Buffer.byteLength(text);
-    this.ws.send(text);
-  }
-
-  close(): void {
-    this.ws.close();
-  }
 }
 
 /** Counter values from a gateway's Prometheus text. */
@@ -226,32 +146,14 @@ async function writeTo(
       writer,
       `lt-sync-w`,
     );
-    const acked = new Set<string>();
-    const frames = new Map<string, unknown>();
-    const all = socket.until((f) => {
-      if (f.type === 'ack') acked.add(f.clientMsgId);
-      if (f.type === 'error') {
-        const frame = f.clientMsgId ? frames.get(f.clientMsgId) : undefined;
-        // Over the socket's send budget: send it again when the gateway says (order is free here).
-        if (!frame || (f.code !== ErrorCode.RateLimited && f.code !== ErrorCode.Overloaded))
-          throw new Error(`sync bench send: ${f.code} ${f.message}`);
-        setTimeout(() => socket.send(frame), f.retryAfterMs ?? 1000);
-      }
-      return acked.size === count;
-    });
     const run = Date.now().toString(36);
-    for (let n = 0; n < count; n++) {
-      const clientMsgId = `${label}-${run}-${n}`;
-      const frame = {
-        type: 'send',
-        clientMsgId,
-        to: reader.username,
-        text: `sync bench ${label} ${n}`,
-      };
-      frames.set(clientMsgId, frame);
-      socket.send(frame);
-    }
-    await all;
+    const frames = Array.from({ length: count }, (_, n) => ({
+      type: 'send',
+      clientMsgId: `${label}-${run}-${n}`,
+      to: reader.username,
+      text: `sync bench ${label} ${n}`,
+    }));
+    await socket.sendAcked(frames);
     socket.close();
   });
 }

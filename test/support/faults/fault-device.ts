@@ -13,6 +13,8 @@ export class FaultDevice {
   readonly client: ParleyClient;
   /** Every hello: when, and on which gateway. */
   readonly hellos: { at: number; gatewayId: string }[] = [];
+  /** When each connect attempt started (the directory request), and why the previous failed. */
+  readonly attempts: { at: number; attempt: number; after?: string }[] = [];
   /** Acks and live receives, with their times (recovery is read from them). */
   readonly acks: { clientMsgId: string; at: number; sentAt: number }[] = [];
   readonly liveReceives: { at: number; clientMsgId: string }[] = [];
@@ -34,6 +36,13 @@ export class FaultDevice {
       states: new MemoryConversationStateStore(),
     });
     const record = (event: HistoryEvent) => this.history.push(event);
+    let lastFailure: string | undefined;
+    connection.events.on('state', (state) => {
+      if (state.kind === 'offline') lastFailure = state.reason;
+      if (state.kind === 'connecting') {
+        this.attempts.push({ at: Date.now(), attempt: state.attempt, after: lastFailure });
+      }
+    });
     connection.events.on('hello', (hello) => {
       const at = Date.now();
       this.hellos.push({ at, gatewayId: hello.gatewayId });

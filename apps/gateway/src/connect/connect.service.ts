@@ -34,8 +34,8 @@ export class ConnectService {
 
   async connect(principal: AuthenticatedPrincipal, body: ConnectBody): Promise<ConnectAnswer> {
     const { deviceId } = body;
-    const user = await this.users.findById(principal.userId);
-    if (!user) throw AccountsException.invalidAccessToken();
+    const username = await this.users.usernameOf(principal.userId);
+    if (username === null) throw AccountsException.invalidAccessToken();
     // The least-loaded live gateway (reserved in the same step), then the backups; none the
     // client just failed to reach. With an empty directory (right after start-up, before session
     // has seen a heartbeat) this gateway is the answer.
@@ -47,8 +47,8 @@ export class ConnectService {
     const chosen = primary ?? self;
     const backups = primary ? rest : [];
     const grant: TicketGrant = {
-      userId: user.id,
-      username: user.username,
+      userId: principal.userId,
+      username,
       deviceId: deviceId ?? newDeviceId(),
       gatewayId: chosen.gatewayId,
       // The same ticket opens a socket on a backup when the primary cannot be reached (it is

@@ -26,6 +26,22 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
     return { id, me, other, sent };
   }
 
+  /** One user with `count` conversations, the i-th holding i messages. */
+  async function userWithConversations(count: number) {
+    const me = await user();
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = await insertConversation(db.dataSource, { members: [me.id, (await user()).id] });
+      await insertMessages(
+        db.dataSource,
+        id,
+        Array.from({ length: i }, () => ({ senderId: me.id })),
+      );
+      ids.push(id);
+    }
+    return { me, ids };
+  }
+
   it('computes the test vectors from rows PostgreSQL hashes (the client library computes the same)', async () => {
     const me = await user();
     for (const vector of STATE_VECTORS) {
@@ -66,22 +82,26 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
   });
 
   it('lists the conversations a complete round did not name, in id order', async () => {
-    const me = await user();
-    const ids: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const id = await insertConversation(db.dataSource, { members: [me.id, (await user()).id] });
-      await insertMessages(
-        db.dataSource,
-        id,
-        Array.from({ length: i }, () => ({ senderId: me.id })),
-      );
-      ids.push(id);
-    }
+    const { me, ids } = await userWithConversations(3);
     const others = await states.othersOf(me.id, [ids[1]], 10);
     expect(others).toEqual(
       [ids[0], ids[2]].sort().map((id) => ({ conversationId: id, seq: id === ids[0] ? 0 : 2 })),
     );
     expect(await states.othersOf(me.id, [], 1)).toHaveLength(1);
+  });
+
+  it('reads the asked last seqs and the unnamed conversations in one query, as the two do', async () => {
+    const { me, ids } = await userWithConversations(4);
+    const stranger = await conversationWith(2);
+    const asked = [ids[1], ids[3], stranger.id];
+    for (const limit of [10, 1]) {
+      const both = await states.positions(me.id, asked, limit);
+      expect([...both.lastSeqs].sort()).toEqual([...(await states.lastSeqs(me.id, asked))].sort());
+      expect(both.others).toEqual(await states.othersOf(me.id, asked, limit));
+    }
+    expect((await states.positions(me.id, asked, 10)).others.map((o) => o.conversationId)).toEqual(
+      [ids[0], ids[2]].sort(),
+    );
   });
 
   it('reads windows of up to ten messages ending at the asked seq, and tails of the last ten', async () => {

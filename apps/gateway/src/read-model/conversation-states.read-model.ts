@@ -62,6 +62,37 @@ export class ConversationStatesReadModel {
   }
 
   /**
+   * `lastSeqs` and `othersOf` in one round trip, for a round that is complete in one frame (a
+   * reconnecting device's usual sync): the asked conversations' last seqs (members only) and the
+   * user's other conversations, at most `limit`, in id order.
+   */
+  async positions(
+    userId: string,
+    asked: readonly string[],
+    limit: number,
+  ): Promise<{ lastSeqs: Map<string, number>; others: ConversationPosition[] }> {
+    const rows = await this.dataSource.query<{ id: string; last_seq: string; asked: boolean }[]>(
+      `(SELECT c.id, c.last_seq, true AS asked
+          FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
+         WHERE cm.user_id = $1 AND cm.conversation_id = ANY($2::text[]))
+       UNION ALL
+       (SELECT c.id, c.last_seq, false AS asked
+          FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
+         WHERE cm.user_id = $1 AND NOT (cm.conversation_id = ANY($2::text[]))
+         ORDER BY c.id COLLATE "C"
+         LIMIT $3)`,
+      [userId, asked, limit],
+    );
+    const lastSeqs = new Map<string, number>();
+    const others: ConversationPosition[] = [];
+    for (const r of rows) {
+      if (r.asked) lastSeqs.set(r.id, Number(r.last_seq));
+      else others.push({ conversationId: r.id, seq: Number(r.last_seq) });
+    }
+    return { lastSeqs, others };
+  }
+
+  /**
    * The digest window of each position: its last min(10, seq) messages as state entries,
    * ascending. A position whose window is not complete in the table (a seq beyond the
    * conversation's last) gets the rows that exist; the caller compares lengths.

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { REDIS, RedisKeys } from '@parley/common';
+import { type DeviceLocation, REDIS, RedisKeys } from '@parley/common';
 import Redis from 'ioredis';
 
 /**
@@ -9,8 +9,15 @@ import Redis from 'ioredis';
  * the way; a socket of the same device is *replaced* (its connection id returned, to be closed);
  * if the remaining sockets already reach the cap the new one is refused.
  *
- * KEYS[1] the user's hash; ARGV: connectionId, gatewayId, instanceId, deviceId, maxSockets,
- * instance key prefix and suffix (RedisKeys.gatewayInstance). Returns {admitted(0|1), replaced...}.
+ * An admitted socket is routable in the same step: its device location goes into the user's
+ * routing hash (`RedisKeys.userConnections`, the one session fans out from), and the replaced and
+ * pruned sockets leave it. Session writes the same field again when it consumes
+ * connection.opened (idempotent), but a new socket no longer waits for that Kafka round trip
+ * before its first sync (DeviceRoutingProbe).
+ *
+ * KEYS[1] the user's socket hash, KEYS[2] the user's routing hash; ARGV: connectionId, gatewayId,
+ * instanceId, deviceId, maxSockets, instance key prefix and suffix (RedisKeys.gatewayInstance),
+ * the device location (JSON). Returns {admitted(0|1), replaced...}.
  */
 const ADMIT_SCRIPT = `
 local entries = redis.call('HGETALL', KEYS[1])
@@ -28,6 +35,7 @@ for i = 1, #entries, 2 do
   end
   if current ~= instance then
     redis.call('HDEL', KEYS[1], id)
+    redis.call('HDEL', KEYS[2], id)
   elseif device == ARGV[4] then
     table.insert(replaced, id)
   else
@@ -35,9 +43,13 @@ for i = 1, #entries, 2 do
   end
 end
 if live >= tonumber(ARGV[5]) then return { 0 } end
-for _, id in ipairs(replaced) do redis.call('HDEL', KEYS[1], id) end
+for _, id in ipairs(replaced) do
+  redis.call('HDEL', KEYS[1], id)
+  redis.call('HDEL', KEYS[2], id)
+end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4])
 redis.call('PEXPIRE', KEYS[1], 604800000)
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[8])
 local out = { 1 }
 for _, id in ipairs(replaced) do table.insert(out, id) end
 return out
@@ -76,8 +88,9 @@ export class SocketAdmissionRepository {
   async admit(claim: SocketClaim, maxSockets: number): Promise<Admission> {
     const reply = (await this.redis.eval(
       ADMIT_SCRIPT,
-      1,
+      2,
       RedisKeys.userSockets(claim.userId),
+      RedisKeys.userConnections(claim.userId),
       claim.connectionId,
       claim.gatewayId,
       claim.instanceId,
@@ -86,13 +99,23 @@ export class SocketAdmissionRepository {
       // The script builds these keys itself, so the connection's cluster prefix is added here.
       `${this.redis.options.keyPrefix ?? ''}${INSTANCE_PREFIX}`,
       INSTANCE_SUFFIX,
+      JSON.stringify({
+        deviceId: claim.deviceId,
+        gatewayId: claim.gatewayId,
+        since: new Date().toISOString(),
+      } satisfies DeviceLocation),
     )) as (number | string)[];
     if (Number(reply[0]) !== 1) return { admitted: false };
     return { admitted: true, replaced: reply.slice(1).map(String) };
   }
 
+  /** A closed socket: off the cap and out of routing at once (session's closed event follows). */
   async release(userId: string, connectionId: string): Promise<void> {
-    await this.redis.hdel(RedisKeys.userSockets(userId), connectionId);
+    await this.redis
+      .multi()
+      .hdel(RedisKeys.userSockets(userId), connectionId)
+      .hdel(RedisKeys.userConnections(userId), connectionId)
+      .exec();
   }
 
   /** This process is now the running instance of `gatewayId` (a restart takes over at once). */

@@ -8,10 +8,12 @@ const POLL_MS = 20;
 
 /**
  * Whether session already routes stored messages to a socket: its connection is in the user's
- * device map (`RedisKeys.userConnections`), which session writes when it consumes
- * connection.opened. A socket's first sync round reads the database only after that, so every
- * message stored after the read is fanned out to the socket: the sync and the live pushes
- * together miss nothing.
+ * device map (`RedisKeys.userConnections`), which the gateway writes when it admits the socket
+ * (SocketAdmissionRepository) and session again when it consumes connection.opened (or a
+ * re-assertion after Redis lost its data). A socket's first sync round reads the database only
+ * after that, so every message stored after the read is fanned out to the socket: the sync and
+ * the live pushes together miss nothing. Normally the first look finds it; the wait covers Redis
+ * having lost the entry between admission and sync, until session writes it back.
  */
 @Injectable()
 export class DeviceRoutingProbe {
@@ -25,7 +27,7 @@ export class DeviceRoutingProbe {
   /** Waits (bounded) until session routes to `connection`; true if it does. */
   async waitRoutable(connection: ClientConnection): Promise<boolean> {
     const deadline = performance.now() + this.config.SYNC_ROUTABLE_WAIT_MS;
-    await connection.opened;
+    let published = false;
     for (;;) {
       const known = await this.redis.hexists(
         RedisKeys.userConnections(connection.userId),
@@ -33,6 +35,12 @@ export class DeviceRoutingProbe {
       );
       if (known === 1) return true;
       if (performance.now() >= deadline || !connection.isOpen) break;
+      // Not there: session writes it back from connection.opened, so wait for that to be out.
+      if (!published) {
+        await connection.opened;
+        published = true;
+        continue;
+      }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     this.logger.warn(

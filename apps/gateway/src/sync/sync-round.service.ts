@@ -48,7 +48,8 @@ type Config = Pick<
  * digest windows of the non-empty states whose digest this process does not remember (ten
  * primary-key rows each, text hashed by PostgreSQL; StateDigestCache), and only when needed one
  * for tails and one for missing messages; a complete round's end adds one or two for the
- * conversations the device did not name.
+ * conversations the device did not name (none when the round is one frame: its first query reads
+ * them too).
  */
 @Injectable()
 export class SyncRoundService {
@@ -105,12 +106,7 @@ export class SyncRoundService {
     this.metrics.states.inc(asked.length);
     if (asked.length === 0) return;
 
-    const lastSeqs = await this.query(() =>
-      this.states.lastSeqs(
-        connection.userId,
-        asked.map((s) => s.conversationId),
-      ),
-    );
+    const lastSeqs = await this.lastSeqsOf(connection, round, frame, asked);
     const resets: string[] = [];
     const toVerify: { state: ConversationState; serverLast: number }[] = [];
     const behind: Behind[] = [];
@@ -158,6 +154,27 @@ export class SyncRoundService {
     }
     await this.sendTails(connection, round, frame.ref, resets);
     await this.sendMissing(connection, round, frame.ref, behind);
+  }
+
+  /**
+   * The asked conversations' last seqs. A complete round in a single frame (what a reconnecting
+   * device usually sends) also needs the conversations it did not name: one query reads both.
+   */
+  private async lastSeqsOf(
+    connection: ClientConnection,
+    round: SyncRound,
+    frame: SyncStatesFrame,
+    asked: readonly (ConversationState | TailRequest)[],
+  ): Promise<Map<string, number>> {
+    const ids = asked.map((s) => s.conversationId);
+    if (!(round.complete && frame.last !== false && round.mentioned.size === asked.length)) {
+      return this.query(() => this.states.lastSeqs(connection.userId, ids));
+    }
+    const { lastSeqs, others } = await this.query(() =>
+      this.states.positions(connection.userId, ids, this.config.SYNC_ROUND_MAX_STATES),
+    );
+    round.others = others;
+    return lastSeqs;
   }
 
   private agreeOrBehind(
@@ -238,13 +255,15 @@ export class SyncRoundService {
   ): Promise<void> {
     const unknown: ConversationState[] = [];
     if (round.complete) {
-      const others = await this.query(() =>
-        this.states.othersOf(
-          connection.userId,
-          [...round.mentioned],
-          this.config.SYNC_ROUND_MAX_STATES,
-        ),
-      );
+      const others =
+        round.others ??
+        (await this.query(() =>
+          this.states.othersOf(
+            connection.userId,
+            [...round.mentioned],
+            this.config.SYNC_ROUND_MAX_STATES,
+          ),
+        ));
       const uncachedOthers = others.filter(
         (o) => o.seq > 0 && this.digests.get(o.conversationId, o.seq) === undefined,
       );

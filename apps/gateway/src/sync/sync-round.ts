@@ -1,3 +1,5 @@
+import type { ConversationPosition } from '../read-model/conversation-states.read-model';
+
 /**
  * One sync v2 round on one socket, over the `sync.states` frames it spans (until the frame with
  * `last`): what the device asked about so far and what it has been answered.
@@ -11,6 +13,11 @@ export class SyncRound {
   readonly behind: string[] = [];
   readonly reset: string[] = [];
   readonly gone: string[] = [];
+  /**
+   * The user's conversations the round did not mention, when they were read together with the
+   * asked ones (a complete round in one frame); otherwise read when the round finishes.
+   */
+  others?: ConversationPosition[];
 
   constructor(
     /** The round's frames list every conversation the device holds. */

@@ -30,6 +30,35 @@ describe('UserDirectoryRepository (PostgreSQL)', () => {
     });
   });
 
+  describe('usernameOf', () => {
+    it('answers from the database once, then from memory', async () => {
+      const alice = await user(`Alice_${unique()}`);
+      const queries = jest.spyOn(db.dataSource, 'createQueryBuilder');
+      try {
+        expect(await directory.usernameOf(alice.id)).toBe(alice.username);
+        const first = queries.mock.calls.length;
+        expect(first).toBeGreaterThan(0);
+        expect(await directory.usernameOf(alice.id)).toBe(alice.username);
+        expect(queries.mock.calls.length).toBe(first);
+      } finally {
+        queries.mockRestore();
+      }
+    });
+
+    it('returns null for an unknown id, and asks again next time', async () => {
+      const id = randomUUID();
+      const queries = jest.spyOn(db.dataSource, 'createQueryBuilder');
+      try {
+        expect(await directory.usernameOf(id)).toBeNull();
+        const first = queries.mock.calls.length;
+        expect(await directory.usernameOf(id)).toBeNull();
+        expect(queries.mock.calls.length).toBeGreaterThan(first);
+      } finally {
+        queries.mockRestore();
+      }
+    });
+  });
+
   describe('findByUsername', () => {
     it('finds a user in any case and returns the username as registered', async () => {
       const alice = await user(`Alice_${unique()}`);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { LRUCache } from 'lru-cache';
 import { DataSource, Repository } from 'typeorm';
 import { UserEntity } from '../accounts/user.entity';
 
@@ -8,10 +9,14 @@ import type { UserSummary } from '@parley/protocol';
 /** The public face of an account: what other users may see. */
 export type { UserSummary };
 
+/** Usernames this gateway remembers (accounts are never renamed or removed). */
+const USERNAME_CACHE_ENTRIES = 100_000;
+
 /** Read-only look-ups of accounts by id and by (case-insensitive) username, for messaging. */
 @Injectable()
 export class UserDirectoryRepository {
   private readonly users: Repository<UserEntity>;
+  private readonly usernames = new LRUCache<string, string>({ max: USERNAME_CACHE_ENTRIES });
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.users = dataSource.getRepository(UserEntity);
@@ -23,6 +28,19 @@ export class UserDirectoryRepository {
       where: { id },
     });
     return user ? summary(user) : null;
+  }
+
+  /**
+   * An account's username, from memory after the first look-up (a connect asks on every
+   * reconnect, and an account's name never changes); null for no such account (not remembered).
+   */
+  async usernameOf(id: string): Promise<string | null> {
+    const known = this.usernames.get(id);
+    if (known !== undefined) return known;
+    const user = await this.users.findOne({ select: { id: true, username: true }, where: { id } });
+    if (!user) return null;
+    this.usernames.set(id, user.username);
+    return user.username;
   }
 
   /** By username, case-insensitively (`usernameKey` is the lower-cased form). */

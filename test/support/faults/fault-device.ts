@@ -14,7 +14,7 @@ export class FaultDevice {
   /** Every hello: when, and on which gateway. */
   readonly hellos: { at: number; gatewayId: string }[] = [];
   /** When each connect attempt started (the directory request), and why the previous failed. */
-  readonly attempts: { at: number; attempt: number; after?: string }[] = [];
+  readonly attempts: { at: number; after?: string }[] = [];
   /** Acks and live receives, with their times (recovery is read from them). */
   readonly acks: { clientMsgId: string; at: number; sentAt: number }[] = [];
   readonly liveReceives: { at: number; clientMsgId: string }[] = [];
@@ -40,7 +40,7 @@ export class FaultDevice {
     connection.events.on('state', (state) => {
       if (state.kind === 'offline') lastFailure = state.reason;
       if (state.kind === 'connecting') {
-        this.attempts.push({ at: Date.now(), attempt: state.attempt, after: lastFailure });
+        this.attempts.push({ at: Date.now(), after: lastFailure });
       }
     });
     connection.events.on('hello', (hello) => {

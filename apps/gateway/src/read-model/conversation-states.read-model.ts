@@ -10,6 +10,28 @@ export interface ConversationPosition {
   seq: number;
 }
 
+interface PositionRow {
+  id: string;
+  last_seq: string;
+}
+
+const positionOf = (r: PositionRow): ConversationPosition => ({
+  conversationId: r.id,
+  seq: Number(r.last_seq),
+});
+
+/** The user's (`$1`) conversations among `$2`, with their last seq. */
+const ASKED_SQL = `SELECT c.id, c.last_seq
+    FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
+   WHERE cm.user_id = $1 AND cm.conversation_id = ANY($2::text[])`;
+
+/** The user's (`$1`) conversations not among `$2`, at most `$3`, in id order. */
+const OTHERS_SQL = `SELECT c.id, c.last_seq
+    FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
+   WHERE cm.user_id = $1 AND NOT (cm.conversation_id = ANY($2::text[]))
+   ORDER BY c.id COLLATE "C"
+   LIMIT $3`;
+
 interface WindowRow {
   conversation_id: string;
   seq: string;
@@ -32,12 +54,7 @@ export class ConversationStatesReadModel {
   /** The last seq of each of these conversations that `userId` is a member of (others absent). */
   async lastSeqs(userId: string, conversationIds: readonly string[]): Promise<Map<string, number>> {
     if (conversationIds.length === 0) return new Map();
-    const rows = await this.dataSource.query<{ id: string; last_seq: string }[]>(
-      `SELECT c.id, c.last_seq
-         FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
-        WHERE cm.user_id = $1 AND cm.conversation_id = ANY($2::text[])`,
-      [userId, conversationIds],
-    );
+    const rows = await this.dataSource.query<PositionRow[]>(ASKED_SQL, [userId, conversationIds]);
     return new Map(rows.map((r) => [r.id, Number(r.last_seq)]));
   }
 
@@ -50,15 +67,8 @@ export class ConversationStatesReadModel {
     known: readonly string[],
     limit: number,
   ): Promise<ConversationPosition[]> {
-    const rows = await this.dataSource.query<{ id: string; last_seq: string }[]>(
-      `SELECT c.id, c.last_seq
-         FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
-        WHERE cm.user_id = $1 AND NOT (cm.conversation_id = ANY($2::text[]))
-        ORDER BY c.id COLLATE "C"
-        LIMIT $3`,
-      [userId, known, limit],
-    );
-    return rows.map((r) => ({ conversationId: r.id, seq: Number(r.last_seq) }));
+    const rows = await this.dataSource.query<PositionRow[]>(OTHERS_SQL, [userId, known, limit]);
+    return rows.map(positionOf);
   }
 
   /**
@@ -71,23 +81,17 @@ export class ConversationStatesReadModel {
     asked: readonly string[],
     limit: number,
   ): Promise<{ lastSeqs: Map<string, number>; others: ConversationPosition[] }> {
-    const rows = await this.dataSource.query<{ id: string; last_seq: string; asked: boolean }[]>(
-      `(SELECT c.id, c.last_seq, true AS asked
-          FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
-         WHERE cm.user_id = $1 AND cm.conversation_id = ANY($2::text[]))
-       UNION ALL
-       (SELECT c.id, c.last_seq, false AS asked
-          FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
-         WHERE cm.user_id = $1 AND NOT (cm.conversation_id = ANY($2::text[]))
-         ORDER BY c.id COLLATE "C"
-         LIMIT $3)`,
+    const rows = await this.dataSource.query<PositionRow[]>(
+      `(${ASKED_SQL}) UNION ALL (${OTHERS_SQL})`,
       [userId, asked, limit],
     );
+    // The second part excludes the asked ids, so an asked id marks a row of the first.
+    const askedIds = new Set(asked);
     const lastSeqs = new Map<string, number>();
     const others: ConversationPosition[] = [];
     for (const r of rows) {
-      if (r.asked) lastSeqs.set(r.id, Number(r.last_seq));
-      else others.push({ conversationId: r.id, seq: Number(r.last_seq) });
+      if (askedIds.has(r.id)) lastSeqs.set(r.id, Number(r.last_seq));
+      else others.push(positionOf(r));
     }
     return { lastSeqs, others };
   }

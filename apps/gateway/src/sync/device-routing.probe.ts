@@ -27,7 +27,6 @@ export class DeviceRoutingProbe {
   /** Waits (bounded) until session routes to `connection`; true if it does. */
   async waitRoutable(connection: ClientConnection): Promise<boolean> {
     const deadline = performance.now() + this.config.SYNC_ROUTABLE_WAIT_MS;
-    let published = false;
     for (;;) {
       const known = await this.redis.hexists(
         RedisKeys.userConnections(connection.userId),
@@ -35,12 +34,8 @@ export class DeviceRoutingProbe {
       );
       if (known === 1) return true;
       if (performance.now() >= deadline || !connection.isOpen) break;
-      // Not there: session writes it back from connection.opened, so wait for that to be out.
-      if (!published) {
-        await connection.opened;
-        published = true;
-        continue;
-      }
+      // Not there: session writes it back from connection.opened once that event is out.
+      await connection.opened;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     this.logger.warn(

@@ -1,8 +1,14 @@
-/** Exponential reconnect delay with full jitter: base * 2^attempt capped at max, times [0.5, 1). */
+/**
+ * Exponential reconnect delay with jitter: base * 2^attempt capped at max, times [0.5, 1). The
+ * first retry after a drop comes within 125-250 ms (a gateway that died leaves its devices
+ * waiting no longer than that before they ask the directory for another; spread over 125 ms
+ * so they do not arrive as one burst); a server that stays unreachable is asked less and less
+ * often, at most every 15 s.
+ */
 export function backoffDelay(
   attempt: number,
   random: () => number = Math.random,
-  baseMs = 500,
+  baseMs = 250,
   maxMs = 15_000,
 ): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));

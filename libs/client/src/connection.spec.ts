@@ -159,8 +159,8 @@ describe('Connection', () => {
     t.sockets.last.hello();
     await flush();
     t.sockets.last.drop(1006);
-    expect(t.states.at(-1)).toMatchObject({ kind: 'offline', retryInMs: 375 });
-    jest.advanceTimersByTime(375);
+    expect(t.states.at(-1)).toMatchObject({ kind: 'offline', retryInMs: 188 });
+    jest.advanceTimersByTime(188);
     await flush();
     expect(t.sockets.made).toHaveLength(2);
     expect(t.sockets.last.url).toContain(`ticket=${ticketNo(2)}`);

@@ -15,6 +15,10 @@ export class FaultDevice {
   readonly hellos: { at: number; gatewayId: string }[] = [];
   /** When each connect attempt started (the directory request), and why the previous failed. */
   readonly attempts: { at: number; after?: string }[] = [];
+  /** When the device noticed it was offline (a drop, or a failed attempt). */
+  readonly offline: number[] = [];
+  /** When each sync converged. */
+  readonly synced: number[] = [];
   /** Acks and live receives, with their times (recovery is read from them). */
   readonly acks: { clientMsgId: string; at: number; sentAt: number }[] = [];
   readonly liveReceives: { at: number; clientMsgId: string }[] = [];
@@ -38,7 +42,10 @@ export class FaultDevice {
     const record = (event: HistoryEvent) => this.history.push(event);
     let lastFailure: string | undefined;
     connection.events.on('state', (state) => {
-      if (state.kind === 'offline') lastFailure = state.reason;
+      if (state.kind === 'offline') {
+        lastFailure = state.reason;
+        this.offline.push(Date.now());
+      }
       if (state.kind === 'connecting') {
         this.attempts.push({ at: Date.now(), after: lastFailure });
       }
@@ -91,6 +98,7 @@ export class FaultDevice {
         this.liveReceives.push({ at: event.at, clientMsgId: message.clientMsgId });
       record(event);
     });
+    this.client.events.on('synced', () => this.synced.push(Date.now()));
     this.client.events.on('reset', ({ messages }) => {
       for (const message of messages) record(receiveEvent(name, message));
     });

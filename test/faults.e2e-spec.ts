@@ -142,6 +142,12 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
         "every probe send of the killed gateway's devices acknowledged",
         30_000,
       );
+      // The stages below read each device's first sync after the kill: its ack may come first.
+      await waitUntil(
+        () => onVictim.every((d) => d.synced.some((t) => t > killedAt)),
+        'every device of the killed gateway synced again',
+        30_000,
+      );
       // Each device's first moment past the kill at every step of the way back.
       const stage = (times: (d: (typeof onVictim)[number]) => number[]) => {
         const q = percentiles(

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
       brokers: config.KAFKA_BROKERS,
       groupId: ConsumerGroup.Session,
       sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+      fetchLingerMs: config.KAFKA_FETCH_LINGER_MS,
     }),
   });
 }

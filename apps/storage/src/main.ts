@@ -19,6 +19,7 @@ async function main(): Promise<void> {
       clientId: STORAGE_SERVICE,
       brokers: config.KAFKA_BROKERS,
       sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+      fetchLingerMs: config.KAFKA_FETCH_LINGER_MS,
       groupId: ConsumerGroup.Storage,
     }),
   });

@@ -8,6 +8,8 @@ describe('presence config', () => {
       PORT: 3011,
       KAFKA_BROKERS: ['127.0.0.1:9092'],
       KAFKA_SESSION_TIMEOUT_MS: 6000,
+      // Last seen is off the message path: a connection storm is taken in few fetches.
+      KAFKA_FETCH_LINGER_MS: 200,
     });
   });
 

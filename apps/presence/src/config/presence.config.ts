@@ -5,6 +5,9 @@ import { z } from 'zod';
 export const presenceEnvSchema = z.object({
   ...commonEnv,
   ...kafkaConsumerEnv,
+  // Last seen is not on the message path: a storm of connection events (a gateway's clients
+  // failing over) is taken in a few fetches rather than one each.
+  KAFKA_FETCH_LINGER_MS: kafkaConsumerEnv.KAFKA_FETCH_LINGER_MS.removeDefault().default(200),
   ...portEnv(3011),
   ...databaseEnv,
 });

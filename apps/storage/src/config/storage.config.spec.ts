@@ -8,7 +8,18 @@ describe('storage config', () => {
       PORT: 3012,
       KAFKA_BROKERS: ['127.0.0.1:9092'],
       KAFKA_SESSION_TIMEOUT_MS: 6000,
+      KAFKA_FETCH_LINGER_MS: 10,
     });
+  });
+
+  it('takes a fetch linger from 0 (fetch again at once) to 1 s', () => {
+    expect(loadStorageConfig({ KAFKA_FETCH_LINGER_MS: '0' }).KAFKA_FETCH_LINGER_MS).toBe(0);
+    expect(loadStorageConfig({ KAFKA_FETCH_LINGER_MS: '1000' }).KAFKA_FETCH_LINGER_MS).toBe(1000);
+    for (const bad of ['-1', '1001', '2.5', 'soon']) {
+      expect(() => loadStorageConfig({ KAFKA_FETCH_LINGER_MS: bad })).toThrow(
+        /KAFKA_FETCH_LINGER_MS/,
+      );
+    }
   });
 
   it('takes a Kafka session timeout between the broker minimum (6 s) and 5 minutes', () => {

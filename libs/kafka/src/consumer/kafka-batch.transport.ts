@@ -19,6 +19,7 @@ import { kafkaMetrics } from '../kafka.metrics';
 import { toOutgoingRecord } from '../producer/producer-record';
 import { headersToStrings, RawRecord } from './dead-letter.record';
 import { EventBatch, KafkaBatchContext } from './event-batch';
+import { FetchLinger } from './fetch-linger';
 import {
   DEFAULT_PROCESSOR_OPTIONS,
   DeadLetter,
@@ -42,11 +43,11 @@ export interface KafkaBatchTransportOptions {
    * How long the broker may hold a fetch: until `minBytes` are ready or `maxWaitTimeInMs` passed.
    * Default (the message path) 1 byte / 500 ms: a fetch is answered as soon as anything arrives,
    * so no record waits for a byte threshold, and an idle consumer asks twice a second instead of
-   * polling. Under load batches still grow by themselves: what arrives while a batch is handled
-   * is the next fetch. Presence's rare events wait up to a second.
+   * polling. Under load batches grow by themselves (what arrives while a batch is handled, or
+   * during the fetch linger, is the next fetch). Presence's rare events wait up to a second.
    */
   fetch?: { minBytes: number; maxWaitTimeInMs: number };
-  /** How long a fetch that brought records holds the next one (see fetchLinger); default 0. */
+  /** How long a fetch that brought records holds the next one (FetchLinger); default 0. */
   fetchLingerMs?: number;
   /**
    * How long the broker keeps the partitions of a member it stopped hearing from (the service's
@@ -94,13 +95,12 @@ export class KafkaBatchTransport
   private readonly partitionTails = new Map<string, Promise<void>>();
   /** Per topic-partition: the first offset a stopped batch left uncommitted. */
   private readonly stoppedAt = new Map<string, bigint>();
-  /** The current fetch's linger (fetchLinger) and when it ends (performance.now()). */
-  private lingering: Promise<void> | undefined;
-  private lingerUntil = 0;
+  private readonly linger: FetchLinger;
 
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
     this.kafka = createKafkaClient({ clientId: options.clientId, brokers: options.brokers });
+    this.linger = new FetchLinger(options.fetchLingerMs ?? 0);
     this.processorOptions = {
       ...DEFAULT_PROCESSOR_OPTIONS,
       maxEventsPerCall: options.maxEventsPerCall ?? DEFAULT_PROCESSOR_OPTIONS.maxEventsPerCall,
@@ -256,26 +256,8 @@ export class KafkaBatchTransport
     });
     payload.resolveOffset(batch.lastOffset());
     if (this.closing.signal.aborted) return tail; // closing: kafkajs leaves only after it
-    const linger = this.fetchLinger();
-    return linger ? Promise.all([previous, linger]).then(() => undefined) : previous;
-  }
-
-  /**
-   * The pause before the next fetch once a fetch brought records (`fetchLingerMs`): kafkajs
-   * fetches again when every batch of the last fetch returned, so this holds the next fetch for
-   * at most `fetchLingerMs` from the first batch of a fetch, and records arriving meanwhile come
-   * in one fetch (one request, one group commit, one publish) instead of one fetch each. An idle
-   * consumer never lingers: its fetch is a long poll that returns with the first record.
-   */
-  private fetchLinger(): Promise<void> | undefined {
-    const ms = this.options.fetchLingerMs ?? 0;
-    if (ms <= 0) return undefined;
-    const now = performance.now();
-    if (!this.lingering || now >= this.lingerUntil) {
-      this.lingerUntil = now + ms;
-      this.lingering = new Promise((resolve) => setTimeout(resolve, ms));
-    }
-    return this.lingering;
+    const pause = this.linger.pause();
+    return pause ? Promise.all([previous, pause]).then(() => undefined) : previous;
   }
 
   private async handleBatch(

@@ -5,12 +5,20 @@ import WebSocket from 'ws';
 import type {
   AcceptedFrame,
   ErrorFrame,
+  HelloFrame,
   HistoryPageFrame,
   ServerFrame,
   SyncPageFrame,
 } from '@parley/protocol';
 import { RedisKeys, redisKeyPrefix } from '@parley/common';
-import { createAccount, ParleyTestClient, requestConnect, TestAccount } from '@parley/testing';
+import {
+  createAccount,
+  logIn,
+  ParleyTestClient,
+  requestConnect,
+  TestAccount,
+} from '@parley/testing';
+import { jwtClaims } from './support/jwt';
 import { testStack } from './support/test-stack';
 
 const stack = testStack();
@@ -186,6 +194,81 @@ describe('messaging edge cases (tickets, membership, frames)', () => {
       expect(await tryUpgrade(ticketUrl(second, body.ticket))).toBe(401);
       const other = await requestConnect(gateway1, alice, undefined, { unreachable: [first] });
       expect(other.body.url).toBe(second);
+    });
+  });
+
+  describe('resume tickets', () => {
+    const keyOf = (ticket: string) =>
+      RedisKeys.connectTicket(createHash('sha256').update(ticket).digest('hex'));
+
+    /** A device online through the directory; its hello's resume ticket. */
+    async function online(account: TestAccount, deviceId: string) {
+      const { body } = await requestConnect(gateway1, account, deviceId, { sync: 'v2' });
+      const client = await ParleyTestClient.open(body.url, body.ticket);
+      const hello = await client.next<HelloFrame>((f) => f.type === 'hello');
+      if (!hello.resumeTicket) throw new Error('the hello carried no resume ticket');
+      return { client, hello, url: body.url, resumeTicket: hello.resumeTicket };
+    }
+
+    it("a socket's hello carries one: it reopens the device's socket on any gateway, once, and replaces the old socket", async () => {
+      const alice = await createAccount(gateway1, 'alice');
+      const first = await online(alice, 'phone-1');
+      // Only its hash is stored, bound to the user, device and session, for as long as the
+      // socket is authorized (the access token's lifetime, not the connect ticket's 30 s).
+      expect(JSON.parse((await redis.get(keyOf(first.resumeTicket))) ?? 'null')).toEqual({
+        userId: alice.id,
+        username: alice.username,
+        deviceId: 'phone-1',
+        gatewayId: first.hello.gatewayId,
+        sessionId: jwtClaims(alice.accessToken).sid,
+        expiresAt: jwtClaims(alice.accessToken).exp,
+        sync: 'v2',
+        resume: true,
+      });
+      expect(await redis.ttl(keyOf(first.resumeTicket))).toBeGreaterThan(60);
+
+      // On the other gateway, which the ticket never named.
+      const other = stack.gateways.map(wsUrlOf).find((u) => u !== first.url) as string;
+      const resumed = await ParleyTestClient.open(other, first.resumeTicket);
+      const hello = await resumed.next<HelloFrame>((f) => f.type === 'hello');
+      expect(hello).toMatchObject({ userId: alice.id, deviceId: 'phone-1' });
+      expect(hello.gatewayId).not.toBe(first.hello.gatewayId);
+      expect(hello.resumeTicket).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(hello.resumeTicket).not.toBe(first.resumeTicket);
+      expect(await first.client.waitClosed()).toBe(4003);
+      expect(await tryUpgrade(ticketUrl(other, first.resumeTicket))).toBe(401);
+      resumed.close();
+    });
+
+    it('follows an auth renewal, is dropped when its socket ends for good, and is refused once the session ended', async () => {
+      const alice = await createAccount(gateway1, 'alice');
+      const renewed = await online(alice, 'phone-1');
+      const again = await logIn(gateway1, alice.username, alice.password);
+      renewed.client.send({ type: 'auth', ref: 'a1', token: again.accessToken });
+      await renewed.client.next((f) => f.type === 'auth.ok');
+      const grant = JSON.parse((await redis.get(keyOf(renewed.resumeTicket))) ?? 'null') as {
+        sessionId: string;
+      };
+      expect(grant.sessionId).toBe(jwtClaims(again.accessToken).sid);
+
+      // The client says goodbye (1000): it will not resume, so the ticket goes.
+      renewed.client.close();
+      for (let i = 0; i < 100 && (await redis.exists(keyOf(renewed.resumeTicket))) === 1; i++) {
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(await redis.exists(keyOf(renewed.resumeTicket))).toBe(0);
+      expect(await tryUpgrade(ticketUrl(renewed.url, renewed.resumeTicket))).toBe(401);
+
+      // A dropped socket keeps its ticket, until the session behind it ends.
+      const dropped = await online(alice, 'laptop-1');
+      dropped.client.socket.terminate();
+      await dropped.client.waitClosed();
+      expect(await redis.exists(keyOf(dropped.resumeTicket))).toBe(1);
+      const out = await http('POST', `${gateway1}/v1/auth/logout`, alice, {
+        refreshToken: alice.refreshToken,
+      });
+      expect(out.status).toBe(204);
+      expect(await tryUpgrade(ticketUrl(wsUrlOf(gateway2), dropped.resumeTicket))).toBe(401);
     });
   });
 

@@ -1,6 +1,6 @@
 import { ApiClient, type FetchLike } from './api-client';
 import { Connection, type ConnectionState } from './connection';
-import type { WebSocketLike } from './socket';
+import { UpgradeRefusedError, type WebSocketLike } from './socket';
 import { MemoryCredentialsStore } from './stores';
 
 const HTTP = 'http://127.0.0.1:3000';
@@ -71,7 +71,11 @@ class FakeSocket implements WebSocketLike {
     this.readyState = 1;
     this.fire('open', {});
   }
-  hello(expiresAt = new Date(Date.now() + 15 * 60_000).toISOString(), heartbeatMs = 15000): void {
+  hello(
+    expiresAt = new Date(Date.now() + 15 * 60_000).toISOString(),
+    heartbeatMs = 15000,
+    resumeTicket?: string,
+  ): void {
     this.fire('message', {
       data: JSON.stringify({
         type: 'hello',
@@ -82,11 +86,17 @@ class FakeSocket implements WebSocketLike {
         gatewayId: 'gateway-1',
         heartbeatMs,
         expiresAt,
+        ...(resumeTicket ? { resumeTicket } : {}),
       }),
     });
   }
   fail(): void {
     this.fire('error', {});
+    this.fire('close', { code: 1006, reason: '' });
+  }
+  /** The gateway answered the upgrade with an HTTP error (as Node's `ws` reports it). */
+  refuse(status: number): void {
+    this.fire('error', { error: new UpgradeRefusedError(status) });
     this.fire('close', { code: 1006, reason: '' });
   }
   drop(code: number): void {
@@ -226,5 +236,83 @@ describe('Connection', () => {
     t.sockets.last.hello();
     await flush();
     expect(t.states.at(-1)).toMatchObject({ kind: 'online', url: 'ws://127.0.0.1:3001/ws' });
+  });
+
+  describe("resuming after a drop with the hello's resume ticket", () => {
+    const RESUME = 'R'.repeat(42) + 'x';
+
+    async function online(resumeTicket: string, expiresAt?: string, heartbeatMs?: number) {
+      const t = setup();
+      t.connection.start();
+      await flush();
+      t.sockets.last.open();
+      t.sockets.last.hello(expiresAt, heartbeatMs, resumeTicket);
+      await flush();
+      return t;
+    }
+
+    /** The socket drops with `code`; the first retry (188 ms with this jitter) starts. */
+    async function dropAndRetry(t: Awaited<ReturnType<typeof online>>, code: number) {
+      t.sockets.last.drop(code);
+      jest.advanceTimersByTime(188);
+      await flush();
+    }
+
+    it('opens the next socket on a backup with it, without asking the directory', async () => {
+      const t = await online(RESUME);
+      await dropAndRetry(t, 1006);
+      expect(t.http.calls).toEqual(['/v1/connect']);
+      expect(t.sockets.last.url).toBe(`ws://127.0.0.1:3001/ws?ticket=${RESUME}`);
+      t.sockets.last.open();
+      t.sockets.last.hello();
+      await flush();
+      expect(t.states.at(-1)).toMatchObject({ kind: 'online', url: 'ws://127.0.0.1:3001/ws' });
+    });
+
+    it('goes on to the directory when every known gateway is unreachable', async () => {
+      const t = await online(RESUME);
+      await dropAndRetry(t, 1006);
+      t.sockets.last.fail();
+      await flush();
+      expect(t.http.calls).toEqual(['/v1/connect', '/v1/connect']);
+      expect(t.sockets.made.map((s) => s.url.split('?')[1])).toEqual([
+        `ticket=${ticketNo(1)}`,
+        `ticket=${RESUME}`,
+        `ticket=${ticketNo(2)}`,
+      ]);
+    });
+
+    it('asks the directory, not another gateway, once a gateway refused the ticket', async () => {
+      const t = await online(RESUME);
+      // A clean close from the server (1000): the same gateway is still a candidate.
+      await dropAndRetry(t, 1000);
+      expect(t.sockets.last.url).toBe(`ws://127.0.0.1:3000/ws?ticket=${RESUME}`);
+      t.sockets.last.refuse(401);
+      await flush();
+      expect(t.http.calls).toEqual(['/v1/connect', '/v1/connect']);
+      expect(t.sockets.made).toHaveLength(3);
+      expect(t.sockets.last.url).toContain(`ticket=${ticketNo(2)}`);
+    });
+
+    it("uses a ticket once, and never after its socket's authorization ended", async () => {
+      const t = await online(RESUME);
+      await dropAndRetry(t, 1006);
+      t.sockets.last.open();
+      t.sockets.last.drop(1006); // dropped again before any hello: no ticket is left
+      jest.advanceTimersByTime(1_000);
+      await flush();
+      expect(t.http.calls).toEqual(['/v1/connect', '/v1/connect']);
+
+      // A socket authorized for two more minutes (pings every 10 minutes, so no watchdog here)
+      // whose renewal got no answer: past its expiry the ticket is not tried.
+      const late = await online(RESUME, new Date(Date.now() + 2 * 60_000).toISOString(), 600_000);
+      jest.advanceTimersByTime(2 * 60_000);
+      await flush();
+      late.sockets.last.drop(1006);
+      jest.advanceTimersByTime(1_000);
+      await flush();
+      expect(late.http.calls).toEqual(['/v1/connect', '/v1/auth/refresh', '/v1/connect']);
+      expect(late.sockets.made.map((s) => s.url).filter((u) => u.includes(RESUME))).toEqual([]);
+    });
   });
 });

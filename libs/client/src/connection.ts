@@ -9,7 +9,7 @@ import { ApiClient, httpBaseOfSocketUrl } from './api-client';
 import { backoffDelay } from './backoff';
 import { Emitter } from './emitter';
 import { ApiError, NotLoggedInError, OfflineError } from './errors';
-import { ProtocolSocket, WebSocketFactory } from './socket';
+import { ProtocolSocket, UpgradeRefusedError, WebSocketFactory } from './socket';
 
 export type ConnectionState =
   | { kind: 'connecting'; attempt: number }
@@ -55,9 +55,11 @@ export interface ConnectionOptions {
 }
 
 /**
- * One logical connection that survives network trouble. Each attempt asks the directory
+ * One logical connection that survives network trouble. An attempt asks the directory
  * (`POST /v1/connect`) for a gateway and a fresh single-use ticket and opens the socket there;
- * after a failure or a drop it waits with jittered exponential backoff and starts over. The socket
+ * after a drop it first tries the last socket's resume ticket (from its `hello`) on the gateways
+ * it already knows, which skips the directory round. After a failure or a drop it waits with
+ * jittered exponential backoff and starts over. The socket
  * is renewed (`auth`) before its authorization expires. A socket that stops hearing the server's
  * pings (where the platform shows pings) is treated as dead. Ending the session (4001) or being
  * replaced by the same device (4003) stops it: reconnecting could not help.
@@ -68,6 +70,11 @@ export class Connection {
   private attempt = 0;
   private readonly unreachable = new Map<string, number>();
   private socketUrl?: string;
+  /** The gateways of the last directory answer (its choice, then its backups). */
+  private knownUrls: string[] = [];
+  /** The last socket's resume ticket, and until when that socket was authorized (epoch ms). */
+  private resumeTicket?: string;
+  private authorizedUntil = 0;
   private stopped = true;
   private ready = false;
   private heartbeatMs: number | undefined;
@@ -97,6 +104,8 @@ export class Connection {
     this.stopped = true;
     this.clearTimers();
     this.ready = false;
+    // Its socket is closed for good (1000): the gateway drops the ticket too.
+    this.resumeTicket = undefined;
     const socket = this.socket;
     this.socket = undefined;
     socket?.close(1000);
@@ -112,6 +121,7 @@ export class Connection {
     if (this.stopped) return;
     this.setState({ kind: 'connecting', attempt: this.attempt });
     try {
+      if (await this.resume()) return;
       const answer = await this.options.api.connect(
         this.options.deviceId,
         this.options.sync,
@@ -119,6 +129,7 @@ export class Connection {
       );
       if (this.stopped) return;
       const urls = [answer.url, ...answer.backups.filter((u) => u !== answer.url)];
+      this.knownUrls = urls;
       this.options.api.setFallbacks(
         urls.map(httpBaseOfSocketUrl).filter((u): u is string => u !== undefined),
       );
@@ -150,6 +161,33 @@ export class Connection {
       }
       this.scheduleRetry(describeFailure(err));
     }
+  }
+
+  /**
+   * Right after a drop: the last socket's resume ticket opens a socket on a gateway this device
+   * already knows (the last directory answer's, minus those it could not reach lately), without
+   * the directory round. The ticket is single-use, so it goes on to the next gateway only while
+   * none has answered: a gateway that refused the upgrade has used it up, and the directory is
+   * asked instead. True when a socket opened (or the connection was stopped meanwhile).
+   */
+  private async resume(): Promise<boolean> {
+    const ticket = this.resumeTicket;
+    this.resumeTicket = undefined;
+    if (!ticket || Date.now() >= this.authorizedUntil) return false;
+    const unreachable = new Set(this.recentlyUnreachable());
+    for (const url of this.knownUrls.filter((u) => !unreachable.has(u))) {
+      try {
+        const socket = await this.open(url, ticket);
+        if (this.stopped) socket.close(1000);
+        else if (!this.ready) this.armWatchdog(HELLO_TIMEOUT_MS);
+        return true;
+      } catch (err) {
+        if (this.stopped) return true;
+        if (err instanceof UpgradeRefusedError) return false;
+        this.unreachable.set(url, Date.now());
+      }
+    }
+    return false;
   }
 
   /**
@@ -189,6 +227,7 @@ export class Connection {
       this.ready = true;
       this.attempt = 0;
       this.heartbeatMs = frame.heartbeatMs;
+      this.resumeTicket = frame.resumeTicket;
       this.armWatchdog(this.silenceLimit());
       this.scheduleRenewal(frame.expiresAt);
       this.setState({ kind: 'online', gatewayId: frame.gatewayId, url });
@@ -229,6 +268,7 @@ export class Connection {
     clearTimeout(this.renewTimer);
     const at = Date.parse(expiresAt);
     if (Number.isNaN(at)) return;
+    this.authorizedUntil = at;
     const delay = Math.max(MIN_RENEW_DELAY_MS, at - Date.now() - RENEW_BEFORE_MS);
     this.renewTimer = setTimeout(() => void this.renew(), delay);
   }

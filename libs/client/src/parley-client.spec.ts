@@ -10,6 +10,7 @@ import {
 import { FakeConnection, syncDoneFrame } from '@parley/testing/fake-connection';
 import { MemoryConversationStateStore, sha256 } from './conversation-states';
 import {
+  DELIVERED_REPORT_DELAY_MS,
   ParleyClient,
   type ParleyClientEvents,
   type ParleyClientOptions,
@@ -167,6 +168,7 @@ describe('ParleyClient: receiving (sync v2)', () => {
 
   it('repeats rounds for what changed until one converges, and emits each stored message once, whatever path brings it', async () => {
     const t = await setup();
+    jest.useFakeTimers();
     t.server.hello();
     t.server.frame({ type: 'message', message: message(2) });
     t.server.frame({ type: 'sync.messages', ref: 'sync', messages: [message(1), message(2)] });
@@ -184,7 +186,11 @@ describe('ParleyClient: receiving (sync v2)', () => {
       [3, 'sync'],
     ]);
     expect(t.seen.synced).toEqual([{ messages: 2, rounds: 3 }]);
-    expect(t.delivered().at(-1)).toEqual({ type: 'delivered', conversationId: C, seq: 3 });
+    // Three messages through two rounds: one report, after the window.
+    expect(t.delivered()).toEqual([]);
+    jest.advanceTimersByTime(DELIVERED_REPORT_DELAY_MS);
+    jest.useRealTimers();
+    expect(t.delivered()).toEqual([{ type: 'delivered', conversationId: C, seq: 3 }]);
     // The state it sends is the digest of what it holds: the same as the protocol library's.
     const held = t.client.conversationStates();
     expect(held).toEqual([
@@ -274,6 +280,7 @@ describe('ParleyClient: receiving (sync v2)', () => {
 
   it('holds its own acked messages in its state (they are not pushed back to it)', async () => {
     const t = await setup();
+    jest.useFakeTimers();
     t.server.hello();
     t.server.syncDone();
     t.client.send({ conversationId: C }, 'mine');
@@ -297,7 +304,38 @@ describe('ParleyClient: receiving (sync v2)', () => {
         digest: stateDigest(1, [stateEntryOf(own, sha256)], sha256),
       },
     ]);
-    expect(t.delivered().at(-1)).toEqual({ type: 'delivered', conversationId: C, seq: 1 });
+    jest.advanceTimersByTime(DELIVERED_REPORT_DELAY_MS);
+    jest.useRealTimers();
+    expect(t.delivered()).toEqual([{ type: 'delivered', conversationId: C, seq: 1 }]);
+  });
+
+  it('reports delivered once per conversation per window, keeps what is due while offline and sends it when stopped', async () => {
+    jest.useFakeTimers();
+    try {
+      const t = await setup();
+      t.server.hello();
+      t.server.syncDone([message(1)]);
+      for (const seq of [2, 3, 4]) t.server.frame({ type: 'message', message: message(seq) });
+      jest.advanceTimersByTime(DELIVERED_REPORT_DELAY_MS - 1);
+      expect(t.delivered()).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(t.delivered()).toEqual([{ type: 'delivered', conversationId: C, seq: 4 }]);
+      // Due while the socket is down: sent on the next socket, once.
+      t.server.frame({ type: 'message', message: message(5) });
+      t.server.drop();
+      jest.advanceTimersByTime(DELIVERED_REPORT_DELAY_MS);
+      expect(t.delivered()).toHaveLength(1);
+      t.server.hello();
+      t.server.syncDone();
+      jest.advanceTimersByTime(DELIVERED_REPORT_DELAY_MS);
+      expect(t.delivered().slice(1)).toEqual([{ type: 'delivered', conversationId: C, seq: 5 }]);
+      // Stopping sends what is due at once.
+      t.server.frame({ type: 'message', message: message(6) });
+      t.client.stop();
+      expect(t.delivered().slice(2)).toEqual([{ type: 'delivered', conversationId: C, seq: 6 }]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('by default takes tails on a device that holds nothing, and everything once it holds something', async () => {
@@ -320,13 +358,16 @@ describe('ParleyClient: receiving (sync v2)', () => {
       const t = await setup();
       t.server.hello();
       t.server.syncDone([message(1)]);
+      jest.advanceTimersByTime(DELIVERED_REPORT_DELAY_MS);
       expect(t.delivered()).toEqual([{ type: 'delivered', conversationId: C, seq: 1 }]);
       t.server.frame({ type: 'message', message: message(3) }); // 2 was lost
-      expect(t.delivered()).toHaveLength(1);
       jest.advanceTimersByTime(300);
       expect(t.server.syncRounds).toHaveLength(2);
       expect(stateOf(t.server.syncRounds[1])).toEqual(['a@1']);
+      jest.advanceTimersByTime(DELIVERED_REPORT_DELAY_MS);
+      expect(t.delivered()).toHaveLength(1);
       t.server.syncDone([message(2), message(3)]);
+      jest.advanceTimersByTime(DELIVERED_REPORT_DELAY_MS);
       expect(t.delivered().at(-1)).toEqual({ type: 'delivered', conversationId: C, seq: 3 });
       expect(t.seen.message?.map((e) => e.message.seq)).toEqual([1, 3, 2]);
     } finally {

@@ -80,6 +80,12 @@ const MAX_SYNC_ROUNDS = 200;
 const SYNC_RETRY_MS = 2000;
 /** How long after a change the conversation states are saved (writes are coalesced). */
 const SAVE_DELAY_MS = 250;
+/**
+ * How long a due `delivered` report waits for company: within the window every message of every
+ * conversation (received, synced or its own, acked) is reported at once, one frame per
+ * conversation, so receipts never cost a frame (and an event) per message.
+ */
+export const DELIVERED_REPORT_DELAY_MS = 1000;
 const SYNC_REF = 'sync';
 
 /** Why `send` refused a message before sending it (the server would refuse it too). */
@@ -155,6 +161,7 @@ export class ParleyClient {
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
   private syncRetryTimer: ReturnType<typeof setTimeout> | undefined;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private deliveredTimer: ReturnType<typeof setTimeout> | undefined;
   private saving: Promise<void> = Promise.resolve();
   private readonly unsubscribe: (() => void)[] = [];
 
@@ -217,6 +224,7 @@ export class ParleyClient {
 
   /** The device went offline (a browser's `offline` event): stop trying until `resume`. */
   pause(reason: string): void {
+    this.sendDeliveredReports();
     this.connection.stop(reason);
   }
 
@@ -229,6 +237,7 @@ export class ParleyClient {
     clearTimeout(this.resendTimer);
     clearTimeout(this.gapTimer);
     clearTimeout(this.syncRetryTimer);
+    this.sendDeliveredReports();
     void this.flush();
     for (const off of this.unsubscribe.splice(0)) off();
     this.connection.stop(reason);
@@ -285,6 +294,8 @@ export class ParleyClient {
     this.events.emit('hello', hello);
     this.startSync();
     this.flushOutbox();
+    // Reports that were due when the last socket went down.
+    this.reportDelivered();
   }
 
   private onFrame(frame: ServerFrame): void {
@@ -460,7 +471,17 @@ export class ParleyClient {
     return fresh;
   }
 
+  /** A report is due: it goes with everything else due within DELIVERED_REPORT_DELAY_MS. */
   private reportDelivered(): void {
+    if (this.deliveredTimer) return;
+    this.deliveredTimer = setTimeout(() => this.sendDeliveredReports(), DELIVERED_REPORT_DELAY_MS);
+  }
+
+  /** Sends the due reports now (while offline they stay due, for after the next hello). */
+  private sendDeliveredReports(): void {
+    clearTimeout(this.deliveredTimer);
+    this.deliveredTimer = undefined;
+    if (!this.connection.isOnline) return;
     for (const report of this.states.takeReports()) {
       this.connection.send({ type: 'delivered', ...report });
     }

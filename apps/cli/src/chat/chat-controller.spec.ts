@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ParleyClient } from '@parley/client';
+import { DELIVERED_REPORT_DELAY_MS, ParleyClient } from '@parley/client';
 import { ErrorCode } from '@parley/protocol';
 import { FakeConnection, syncDoneFrame } from '@parley/testing/fake-connection';
 import { FileOutboxStore } from '../outbox/file-outbox.store';
@@ -82,6 +82,7 @@ describe('ChatController', () => {
 
   it('follows sync rounds until they converge, reports delivered per conversation and dedupes history', async () => {
     const t = await setup();
+    jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'setImmediate', 'nextTick'] });
     t.server.hello();
     t.server.frame({ type: 'message', message: msg(2) });
     t.server.frame({
@@ -89,8 +90,13 @@ describe('ChatController', () => {
       ref: 'sync',
       messages: [msg(1), msg(2), msg(1, { conversationId: OTHER, senderUsername: 'carol' })],
     });
-    expect(t.sent).toContainEqual({ type: 'delivered', conversationId: CONV, seq: 2 });
-    expect(t.sent).toContainEqual({ type: 'delivered', conversationId: OTHER, seq: 1 });
+    // One report per conversation for the whole window, not one per message.
+    jest.advanceTimersByTime(DELIVERED_REPORT_DELAY_MS);
+    jest.useRealTimers();
+    expect(t.sent.filter((f) => f.type === 'delivered')).toEqual([
+      { type: 'delivered', conversationId: CONV, seq: 2 },
+      { type: 'delivered', conversationId: OTHER, seq: 1 },
+    ]);
     t.server.frame(syncDoneFrame({ behind: [CONV] }));
     // The next round names what changed, with its state.
     const second = t.server.syncRounds.at(-1);

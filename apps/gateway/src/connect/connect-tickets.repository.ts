@@ -3,18 +3,32 @@ import { parseRedisValue, REDIS, RedisKeys, ticketGrantSchema } from '@parley/co
 import Redis from 'ioredis';
 import { TicketGrant, ticketHash } from './connect-ticket';
 
-/** Single-use connect tickets in Redis: `RedisKeys.connectTicket(sha256(ticket))` -> grant JSON. */
+/**
+ * Single-use tickets in Redis, connect and resume alike: `RedisKeys.connectTicket(sha256(ticket))`
+ * -> grant JSON, expiring with its TTL.
+ */
 @Injectable()
 export class ConnectTicketsRepository {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
-  async store(ticket: string, grant: TicketGrant, ttlSeconds: number): Promise<void> {
-    await this.redis.set(
-      RedisKeys.connectTicket(ticketHash(ticket)),
-      JSON.stringify(grant),
-      'EX',
-      ttlSeconds,
-    );
+  /**
+   * Stores a ticket's grant for `ttlSeconds`. `existingOnly`: rewrite it only while it is still
+   * there (SET XX), so a ticket that was used or expired stays gone.
+   */
+  async store(
+    ticket: string,
+    grant: TicketGrant,
+    ttlSeconds: number,
+    existingOnly = false,
+  ): Promise<void> {
+    const key = RedisKeys.connectTicket(ticketHash(ticket));
+    const value = JSON.stringify(grant);
+    if (existingOnly) await this.redis.set(key, value, 'EX', ttlSeconds, 'XX');
+    else await this.redis.set(key, value, 'EX', ttlSeconds);
+  }
+
+  async delete(ticket: string): Promise<void> {
+    await this.redis.del(RedisKeys.connectTicket(ticketHash(ticket)));
   }
 
   /**

@@ -3,11 +3,15 @@ import { ConnectTicketsRepository } from './connect-tickets.repository';
 import { ConnectController } from './connect.controller';
 import { ConnectService } from './connect.service';
 import { GatewayDirectoryReader } from './gateway-directory.reader';
+import { ResumeTickets } from './resume-tickets';
 
-/** The gateway directory and single-use connect tickets (issued here, consumed by realtime). */
+/**
+ * The gateway directory and single-use tickets: connect tickets (issued here) and resume tickets
+ * (issued with each socket's hello), both consumed by realtime.
+ */
 @Module({
   controllers: [ConnectController],
-  providers: [GatewayDirectoryReader, ConnectTicketsRepository, ConnectService],
-  exports: [ConnectTicketsRepository, GatewayDirectoryReader],
+  providers: [GatewayDirectoryReader, ConnectTicketsRepository, ConnectService, ResumeTickets],
+  exports: [ConnectTicketsRepository, GatewayDirectoryReader, ResumeTickets],
 })
 export class ConnectModule {}

@@ -1,5 +1,6 @@
 import type WebSocket from 'ws';
-import { ClientConnection, Continuation } from './client-connection';
+import { ttlSeconds } from '../connect/resume-tickets';
+import { ClientConnection, Continuation, endsResumption } from './client-connection';
 
 const grant = {
   userId: 'u',
@@ -151,5 +152,25 @@ describe('ClientConnection.authorizeUntil', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe('resume tickets', () => {
+  it('are dropped when the socket ends for good, kept when it was lost or its gateway went away', () => {
+    expect(endsResumption('client', 1000)).toBe(true);
+    expect(endsResumption('client', 1001)).toBe(true);
+    expect(endsResumption('replaced', 4003)).toBe(true);
+    expect(endsResumption('session-ended', 4001)).toBe(true);
+    expect(endsResumption('token-expired', 4002)).toBe(true);
+    expect(endsResumption('client', 1006)).toBe(false);
+    expect(endsResumption('heartbeat-timeout', 1006)).toBe(false);
+    expect(endsResumption('shutdown', 1001)).toBe(false);
+    expect(endsResumption('error', 1009)).toBe(false);
+  });
+
+  it('live as long as the socket is authorized, never less than a second', () => {
+    expect(ttlSeconds(1_000_000 + 900_000, 1_000_000)).toBe(900);
+    expect(ttlSeconds(1_000_000 + 1_500, 1_000_000)).toBe(2);
+    expect(ttlSeconds(1_000_000 - 5_000, 1_000_000)).toBe(1);
   });
 });

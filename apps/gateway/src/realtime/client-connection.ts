@@ -1,6 +1,7 @@
 import { CloseCode, type ServerFrame } from '@parley/protocol';
 import WebSocket from 'ws';
 import type { TicketGrant } from '../connect/connect-ticket';
+import type { ResumableSocket } from '../connect/resume-tickets';
 import { OrderedDelivery } from '../deliver/ordered-delivery';
 import type { SyncRound } from '../sync/sync-round';
 import { TokenBucket } from '../throttling/token-bucket';
@@ -17,6 +18,16 @@ export type CloseReason =
   | 'session-ended'
   | 'token-expired'
   | 'replaced';
+
+/**
+ * After this close the device will not resume the socket (the client said goodbye, another
+ * socket of the device replaced it, its session or authorization ended): its resume ticket is
+ * dropped. A drop, a missed heartbeat or this gateway shutting down keep it: that is when it is used.
+ */
+export function endsResumption(reason: CloseReason, code: number): boolean {
+  if (reason === 'client') return code === 1000 || code === 1001;
+  return reason === 'replaced' || reason === 'session-ended' || reason === 'token-expired';
+}
 
 /** The bounds one socket lives within (from the gateway's config). */
 export interface ConnectionLimits {
@@ -59,6 +70,10 @@ export class ClientConnection {
   sessionId: string;
   /** When the socket's authorization ends (epoch ms) unless renewed with an `auth` frame. */
   expiresAt: number;
+  /** The socket started with sync v2 (ordered resume); its resume ticket carries that on. */
+  readonly sync: TicketGrant['sync'];
+  /** The single-use ticket (sent in the hello) that reopens this device's socket elsewhere. */
+  resumeTicket?: string;
   alive = true;
   closeReason: CloseReason | undefined;
   /** Settles when connection.opened is published; connection.closed waits for it (same key order). */
@@ -88,6 +103,7 @@ export class ClientConnection {
     this.deviceId = grant.deviceId;
     this.sessionId = grant.sessionId;
     this.expiresAt = grant.expiresAt * 1000;
+    this.sync = grant.sync;
     this.frameBudget = new TokenBucket(
       limits.frameRatePerSecond,
       limits.frameBurst,
@@ -115,6 +131,19 @@ export class ClientConnection {
     const stream = streamOf(this.socket);
     if (stream) coalescer.hold(stream);
     this.socket.send(text);
+  }
+
+  /** Who this socket is, for its resume ticket (issued by `gatewayId`). */
+  resumable(gatewayId: string): ResumableSocket {
+    return {
+      userId: this.userId,
+      username: this.username,
+      deviceId: this.deviceId,
+      gatewayId,
+      sessionId: this.sessionId,
+      expiresAt: this.expiresAt,
+      ...(this.sync ? { sync: this.sync } : {}),
+    };
   }
 
   close(code: number, reason: string, why: CloseReason): void {

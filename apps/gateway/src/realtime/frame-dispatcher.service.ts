@@ -16,6 +16,7 @@ import {
 import { AccessTokenVerifier } from '../accounts/access-token.verifier';
 import { AccountsErrorReason, AccountsException } from '../accounts/accounts.exception';
 import type { GatewayConfig } from '../config/gateway.config';
+import { ResumeTickets } from '../connect/resume-tickets';
 import { MessageAcceptService } from '../accept/message-accept.service';
 import { MessagingException } from '../errors/messaging.exception';
 import { ReceiptsService } from '../receipts/receipts.service';
@@ -44,6 +45,7 @@ export class FrameDispatcher {
     private readonly history: HistoryService,
     private readonly receipts: ReceiptsService,
     private readonly tokens: AccessTokenVerifier,
+    private readonly resumeTickets: ResumeTickets,
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'GATEWAY_ID'>,
   ) {}
 
@@ -174,8 +176,8 @@ export class FrameDispatcher {
   }
 
   /**
-   * `auth`: a fresh access token of the same user moves the socket's authorization on to the
-   * token's expiry (and to its session, if the user logged in again). A token of an ended session
+   * `auth`: a fresh access token of the same user moves the socket's authorization (and its
+   * resume ticket) on to the token's expiry (and to its session, if the user logged in again). A token of an ended session
    * closes the socket at once (4001); any other bad token is an error frame, and the socket keeps
    * its old expiry.
    */
@@ -189,6 +191,12 @@ export class FrameDispatcher {
     if (principal.userId !== connection.userId) throw AccountsException.invalidAccessToken();
     connection.sessionId = principal.sessionId;
     connection.authorizeUntil(principal.expiresAt * 1000);
+    if (connection.resumeTicket) {
+      await this.resumeTickets.extend(
+        connection.resumeTicket,
+        connection.resumable(this.config.GATEWAY_ID),
+      );
+    }
     connection.send({
       type: 'auth.ok',
       ...(frame.ref !== undefined ? { ref: frame.ref } : {}),

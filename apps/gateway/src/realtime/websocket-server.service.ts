@@ -16,10 +16,16 @@ import { SessionsRepository } from '../accounts/sessions.repository';
 import type { GatewayConfig } from '../config/gateway.config';
 import { TicketGrant } from '../connect/connect-ticket';
 import { ConnectTicketsRepository } from '../connect/connect-tickets.repository';
+import { ResumeTickets } from '../connect/resume-tickets';
 import { ConnectionControlPublisher } from '../connections/connection-control.publisher';
 import { ConnectionLifecycle } from '../connections/connection-lifecycle';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
-import { ClientConnection, CloseReason, ConnectionLimits } from './client-connection';
+import {
+  ClientConnection,
+  CloseReason,
+  ConnectionLimits,
+  endsResumption,
+} from './client-connection';
 import { ConnectionEventsPublisher } from './connection-events.publisher';
 import { FrameDispatcher } from './frame-dispatcher.service';
 import { GatewayInstanceLease } from './gateway-instance.lease';
@@ -80,6 +86,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly tickets: ConnectTicketsRepository,
+    private readonly resumeTickets: ResumeTickets,
     private readonly sessions: SessionsRepository,
     private readonly admissions: SocketAdmissionRepository,
     private readonly instance: GatewayInstanceLease,
@@ -172,23 +179,30 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     const grant = await this.tickets.consume(target.ticket);
     if (!grant) throw refused(401, ErrorCode.Unauthorized, 'Invalid or expired ticket');
     const self = this.config.GATEWAY_ID;
-    if (grant.gatewayId !== self && !grant.backupGatewayIds?.includes(self)) {
+    if (!grant.resume && grant.gatewayId !== self && !grant.backupGatewayIds?.includes(self)) {
       throw refused(401, ErrorCode.Unauthorized, 'Ticket was issued for another gateway');
     }
     if (grant.expiresAt * 1000 <= Date.now() || (await this.sessions.isEnded(grant.sessionId))) {
       throw refused(401, ErrorCode.Unauthorized, 'The session behind this ticket has ended');
     }
     const connectionId = randomUUID();
-    const admission = await this.admissions.admit(
-      {
-        userId: grant.userId,
-        connectionId,
-        deviceId: grant.deviceId,
-        gatewayId: this.config.GATEWAY_ID,
-        instanceId: this.instance.instanceId,
-      },
-      this.config.MAX_SOCKETS_PER_USER,
-    );
+    // The socket's resume ticket is stored alongside the admission (one round trip to Redis).
+    const [admission, resumeTicket] = await Promise.all([
+      this.admissions.admit(
+        {
+          userId: grant.userId,
+          connectionId,
+          deviceId: grant.deviceId,
+          gatewayId: this.config.GATEWAY_ID,
+          instanceId: this.instance.instanceId,
+        },
+        this.config.MAX_SOCKETS_PER_USER,
+      ),
+      this.resumeTickets.issue({ ...grant, gatewayId: self, expiresAt: grant.expiresAt * 1000 }),
+    ]);
+    if (!admission.admitted || socket.destroyed || !this.wss) {
+      await this.resumeTickets.drop(resumeTicket);
+    }
     if (!admission.admitted) {
       throw refused(
         429,
@@ -201,7 +215,9 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       return;
     }
     this.replace(admission.replaced);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, connectionId, grant));
+    this.wss.handleUpgrade(req, socket, head, (ws) =>
+      this.open(ws, connectionId, grant, resumeTicket),
+    );
   }
 
   /** Older sockets of the same device: closed here if they are here, everywhere else by broadcast. */
@@ -223,8 +239,14 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     void this.control.connectionsReplaced(elsewhere);
   }
 
-  private open(ws: WebSocket, connectionId: string, grant: TicketGrant): void {
+  private open(
+    ws: WebSocket,
+    connectionId: string,
+    grant: TicketGrant,
+    resumeTicket: string,
+  ): void {
     const connection = new ClientConnection(connectionId, ws, grant, this.limits);
+    connection.resumeTicket = resumeTicket;
     this.registry.add(connection.id, connection);
     connection.authorizeUntil(grant.expiresAt * 1000);
     ws.on('pong', () => {
@@ -259,6 +281,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       gatewayId: this.config.GATEWAY_ID,
       heartbeatMs: this.config.WS_PING_INTERVAL_MS,
       expiresAt: new Date(connection.expiresAt).toISOString(),
+      resumeTicket,
     });
     connection.opened = this.events.opened(connection);
     this.logger.log(
@@ -275,6 +298,11 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       this.logger.warn({ err, connectionId: connection.id }, 'socket admission not released');
     });
     const reason: CloseReason = connection.closeReason ?? 'client';
+    if (connection.resumeTicket && endsResumption(reason, code)) {
+      this.resumeTickets.drop(connection.resumeTicket).catch((err: unknown) => {
+        this.logger.warn({ err, connectionId: connection.id }, 'resume ticket not dropped');
+      });
+    }
     this.logger.log(
       { connectionId: connection.id, userId: connection.userId, code, reason },
       'client disconnected',

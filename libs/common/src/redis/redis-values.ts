@@ -153,6 +153,11 @@ export const ticketGrantSchema = z
     expiresAt: z.number().int().positive(),
     /** The socket starts with a sync v2 round: hold live pushes until it converges. */
     sync: z.literal('v2').optional(),
+    /**
+     * A resume ticket (handed out in a socket's `hello`): it opens the device's next socket on
+     * any gateway of the cluster, not only the one named (`gatewayId` is the gateway that issued it).
+     */
+    resume: z.literal(true).optional(),
   })
   .strict();
 export type TicketGrant = z.output<typeof ticketGrantSchema>;

@@ -8,6 +8,7 @@ import {
   gatewayIdSchema,
   isoTimeSchema,
   seqSchema,
+  ticketSchema,
   userIdSchema,
   usernameSchema,
 } from '../ids';
@@ -32,6 +33,13 @@ export const helloFrameSchema = z.object({
   heartbeatMs: z.number().int().positive(),
   /** When this socket's authorization ends unless renewed with an `auth` frame. */
   expiresAt: isoTimeSchema,
+  /**
+   * A single-use ticket that reopens this device's socket on any gateway of the cluster without
+   * asking the directory (`POST /v1/connect`) first: what a device uses right after its socket
+   * drops. Valid while this socket's authorization is (renewals extend it); bound to the user,
+   * the device and the log-in session.
+   */
+  resumeTicket: ticketSchema.optional(),
 });
 
 /** The `auth` frame was accepted: the socket is authorized until `expiresAt`. */

@@ -136,7 +136,7 @@ describe('load tool (npm run loadtest)', () => {
       '--workers',
       '2',
       '--hold',
-      '1',
+      '3',
       '--user-prefix',
       prefix,
       '--out',
@@ -149,6 +149,11 @@ describe('load tool (npm run loadtest)', () => {
     const [report] = lines(out);
     expect(report).toMatchObject({ workload: 'connect', requested: 50, connected: 50, failed: 0 });
     expect(report.connectRate).toBeGreaterThan(0);
+    // The stack's CPU while the sockets were held: measured, per process and summed.
+    expect(report.holdStackCpuPercent).toBeGreaterThan(0);
+    expect((report.holdProcesses as Array<{ name: string }>).map((p) => p.name)).toEqual(
+      expect.arrayContaining(['session', 'storage']),
+    );
     const memory = report.memory as Array<{
       gateway: string;
       connections: number;

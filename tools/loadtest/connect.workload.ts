@@ -1,7 +1,8 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Histogram } from './histogram';
 import type { ConnectResult } from './ipc';
 import { hostPort } from './loopback';
-import { diffSamples, sampleProcesses, StackProcessFilter } from './process-stats';
+import { diffSamples, sampleProcesses, StackProcessFilter, stackCpuPercent } from './process-stats';
 import { appendJsonLine, ConnectReport, formatConnectTable, GatewayMemory } from './report';
 import type { WorkerPool } from './worker-pool';
 
@@ -63,6 +64,9 @@ export function memoryPerGateway(
     };
   });
 }
+
+/** The start of the hold left out of its CPU figure (the ramp's tail: closing handshakes, GC). */
+export const HOLD_SETTLE_S = 5;
 
 /** The share of the sockets opened before the memory baseline is read. */
 export const WARM_SHARE = 0.1;
@@ -136,7 +140,14 @@ export async function runConnect(
   log(
     `connected ${connected}/${options.connections} in ${(elapsedMs / 1000).toFixed(1)} s; holding ${options.holdS} s`,
   );
-  await new Promise((r) => setTimeout(r, options.holdS * 1000));
+  // The stack's CPU with every socket open and idle: the hold after its first seconds.
+  const settleS = Math.min(HOLD_SETTLE_S, options.holdS / 2);
+  await delay(settleS * 1000);
+  const holdStart = sampleProcesses(options.processFilter);
+  const holdStartAt = Date.now();
+  await delay((options.holdS - settleS) * 1000);
+  const holdSeconds = (Date.now() - holdStartAt) / 1000;
+  const holdProcesses = diffSamples(holdStart, sampleProcesses(options.processFilter), holdSeconds);
   const rssAfter = await Promise.all(gateways.map(residentMemory));
   const byUrl = measured.byUrl;
 
@@ -173,6 +184,9 @@ export async function runConnect(
     memory,
     generatorCpuPercent: generator?.cpuPercent ?? 0,
     processes,
+    holdProcesses,
+    holdStackCpuPercent: stackCpuPercent(holdProcesses),
+    holdSeconds: Math.round(holdSeconds),
   };
   if (options.out) appendJsonLine(options.out, report);
   process.stdout.write(`\n${formatConnectTable(report)}\n`);

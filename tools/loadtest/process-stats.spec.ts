@@ -2,6 +2,7 @@ import {
   classifyProcess,
   foldSample,
   stackCpuMsPer,
+  stackCpuPercent,
   diffSamples,
   parseEnvPort,
   parseKafkaListenerPort,
@@ -136,5 +137,6 @@ describe('StackSampler helpers', () => {
     // 100% of a core for 10 s = 10,000 ms over 5,000 messages.
     expect(stackCpuMsPer(stats, 10, 5000)).toBe(2);
     expect(stackCpuMsPer(stats, 10, 0)).toBeNull();
+    expect(stackCpuPercent(stats)).toBe(100);
   });
 });

@@ -297,8 +297,14 @@ export function stackCpuMsPer(
   units: number,
 ): number | null {
   if (units <= 0) return null;
+  const percent = stackCpuPercent(processes);
+  return Math.round(((percent / 100) * seconds * 1000 * 1000) / units) / 1000;
+}
+
+/** The stack's CPU (every process but the generator), in percent of one core. */
+export function stackCpuPercent(processes: ProcessStat[]): number {
   const percent = processes
     .filter((p) => p.name !== 'generator')
     .reduce((sum, p) => sum + p.cpuPercent, 0);
-  return Math.round(((percent / 100) * seconds * 1000 * 1000) / units) / 1000;
+  return Math.round(percent * 10) / 10;
 }

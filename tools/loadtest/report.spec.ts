@@ -217,7 +217,14 @@ describe('report formatting', () => {
       memory,
       generatorCpuPercent: 30,
       processes: [],
+      holdProcesses: [{ name: 'gateway:3000', processes: 1, cpuPercent: 4.2, rssMiB: 110 }],
+      holdStackCpuPercent: 4.2,
+      holdSeconds: 25,
     });
     expect(text).toMatch(/http:\/\/127\.0\.0\.1:3000\s+100\s+100\s+110\s+102/);
+    // The stack's CPU while the sockets were held, in the summary and per process.
+    expect(text).toMatch(/idle stack cpu%/);
+    expect(text).toMatch(/held 25 s/);
+    expect(text).toMatch(/gateway:3000\s+-\s+4\.2/);
   });
 });

@@ -82,6 +82,10 @@ export interface ConnectReport {
   memory: GatewayMemory[];
   generatorCpuPercent: number;
   processes: ProcessStat[];
+  /** Every process while the sockets were held idle (after HOLD_SETTLE_S), and the stack's sum. */
+  holdProcesses: ProcessStat[];
+  holdStackCpuPercent: number;
+  holdSeconds: number;
 }
 
 export type StepReport = PairsStepReport | ConnectReport | SyncReport;
@@ -225,6 +229,7 @@ export function formatConnectTable(r: ConnectReport): string {
       'connects/s',
       'connect ms p50/p90/p99/max',
       'gen cpu%',
+      'idle stack cpu%',
       'errors',
     ],
     [
@@ -236,6 +241,7 @@ export function formatConnectTable(r: ConnectReport): string {
         r.connectRate,
         lat(r.connectLatencyMs),
         r.generatorCpuPercent,
+        r.holdStackCpuPercent,
         formatErrors(r.errors),
       ],
     ],
@@ -250,7 +256,16 @@ export function formatConnectTable(r: ConnectReport): string {
       m.bytesPerConnection === null ? '-' : formatNumber(m.bytesPerConnection / 1024),
     ]),
   );
-  return [summary, '', memory, '', formatProcessTable([['ramp', r.processes]])].join('\n');
+  return [
+    summary,
+    '',
+    memory,
+    '',
+    formatProcessTable([
+      ['ramp', r.processes],
+      [`held ${r.holdSeconds} s`, r.holdProcesses],
+    ]),
+  ].join('\n');
 }
 
 /** The sync workload: each measured sync, one row. */

@@ -16,6 +16,8 @@ const RequestQueue = require('kafkajs/src/network/requestQueue') as new (options
   throttleCheckTimeoutId: NodeJS.Timeout | null;
   checkPendingRequests(): void;
   scheduleCheckPendingRequests(): void;
+  scheduleRequestTimeoutCheck(): void;
+  inflight: Map<number, { sentAt: number; requestTimeout: number; timeoutRequest(): void }>;
   destroy(): void;
 };
 
@@ -26,7 +28,8 @@ function queue() {
     clientId: 'test',
     broker: 'localhost:9092',
     logger: silent,
-    requestTimeout: 1000,
+    requestTimeout: 30_000,
+    enforceRequestTimeout: true,
     isConnected: () => true,
   });
 }
@@ -53,6 +56,28 @@ describe('kafkajs RequestQueue idle fix', () => {
       expect(check).not.toHaveBeenCalled();
       jest.advanceTimersByTime(1);
       expect(check).toHaveBeenCalledTimes(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('looks for timed-out requests once a second, not every 100 ms, and still times them out', () => {
+    jest.useFakeTimers();
+    try {
+      const q = queue();
+      const timedOut = jest.fn();
+      q.inflight.set(1, { sentAt: Date.now(), requestTimeout: 30_000, timeoutRequest: timedOut });
+      const each = jest.spyOn(q.inflight, 'forEach');
+      q.scheduleRequestTimeoutCheck();
+      jest.advanceTimersByTime(999);
+      expect(each).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(1);
+      expect(each).toHaveBeenCalledTimes(1);
+      jest.advanceTimersByTime(29_000);
+      expect(timedOut).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(1_000);
+      expect(timedOut).toHaveBeenCalledTimes(1);
+      q.destroy();
     } finally {
       jest.useRealTimers();
     }

@@ -1,5 +1,7 @@
 /**
- * kafkajs 2.2.4 spins while idle: `RequestQueue.scheduleCheckPendingRequests` arms a timer even
+ * kafkajs 2.2.4 wakes an idle process far more than it needs to; two of its timers are replaced.
+ *
+ * 1. It spins while idle: `RequestQueue.scheduleCheckPendingRequests` arms a timer even
  * when nothing is pending, with a negative delay when the broker never throttled, and the check it
  * runs schedules the next one: a `setTimeout(0)` loop per broker connection, forever (kafkajs
  * issues #1556 and #1704, unfixed upstream). Every idle Parley service woke its event loop about
@@ -9,13 +11,29 @@
  * Pending requests exist only while the broker throttles us or the in-flight limit is reached;
  * both paths still get their check (a throttle until its end, a full queue when a response
  * frees a slot, which kafkajs already handles).
+ *
+ * 2. Its request timeout check runs every 100 ms on every connection (see REQUEST_TIMEOUT_CHECK_MS).
  */
+interface InflightRequest {
+  sentAt: number;
+  requestTimeout: number;
+  timeoutRequest(): void;
+}
+
 interface RequestQueueInternals {
   pending: unknown[];
   throttledUntil: number;
   throttleCheckTimeoutId: NodeJS.Timeout | null;
   checkPendingRequests(): void;
   scheduleCheckPendingRequests(): void;
+  // The request timeout check (kafkajs' own fields).
+  enforceRequestTimeout: boolean;
+  requestTimeout: number;
+  requestTimeoutIntervalId: NodeJS.Timeout | undefined;
+  inflight: Map<unknown, InflightRequest>;
+  isConnected(): boolean;
+  destroy(): void;
+  scheduleRequestTimeoutCheck(): void;
 }
 
 /** kafkajs' own interval for re-checking a queue that waits without a throttle deadline. */
@@ -33,6 +51,29 @@ export function scheduleCheckPendingRequests(this: RequestQueueInternals): void 
   );
 }
 
+/**
+ * How often a connection looks for requests past their timeout. kafkajs checks every
+ * `min(requestTimeout, 100 ms)`, forever, on every broker connection: ten wake-ups a second per
+ * connection of an idle process (five connections per consumer service). Request timeouts are
+ * tens of seconds, so checking every second times a request out at most a second late.
+ */
+export const REQUEST_TIMEOUT_CHECK_MS = 1_000;
+
+/** kafkajs' scheduleRequestTimeoutCheck, checking every REQUEST_TIMEOUT_CHECK_MS at most. */
+export function scheduleRequestTimeoutCheck(this: RequestQueueInternals): void {
+  if (!this.enforceRequestTimeout) return;
+  this.destroy();
+  this.requestTimeoutIntervalId = setInterval(
+    () => {
+      this.inflight.forEach((request) => {
+        if (Date.now() - request.sentAt > request.requestTimeout) request.timeoutRequest();
+      });
+      if (!this.isConnected()) this.destroy();
+    },
+    Math.min(this.requestTimeout, REQUEST_TIMEOUT_CHECK_MS),
+  );
+}
+
 let applied = false;
 
 /** Replaces the method on kafkajs' RequestQueue prototype (once per process). */
@@ -43,9 +84,13 @@ export function applyRequestQueueIdleFix(): void {
   const RequestQueue = require('kafkajs/src/network/requestQueue') as {
     prototype: RequestQueueInternals;
   };
-  if (typeof RequestQueue.prototype.scheduleCheckPendingRequests !== 'function') {
+  if (
+    typeof RequestQueue.prototype.scheduleCheckPendingRequests !== 'function' ||
+    typeof RequestQueue.prototype.scheduleRequestTimeoutCheck !== 'function'
+  ) {
     throw new Error('kafkajs RequestQueue changed: review request-queue.idle-fix.ts');
   }
   RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
+  RequestQueue.prototype.scheduleRequestTimeoutCheck = scheduleRequestTimeoutCheck;
   applied = true;
 }

@@ -309,7 +309,7 @@ describe('ParleyClient: receiving (sync v2)', () => {
     expect(t.delivered()).toEqual([{ type: 'delivered', conversationId: C, seq: 1 }]);
   });
 
-  it('reports delivered once per conversation per window, keeps what is due while offline and sends it when stopped', async () => {
+  it('reports delivered once per conversation per window, keeps what is due while offline or paused, and sends it when stopped', async () => {
     jest.useFakeTimers();
     try {
       const t = await setup();
@@ -329,10 +329,19 @@ describe('ParleyClient: receiving (sync v2)', () => {
       t.server.syncDone();
       jest.advanceTimersByTime(DELIVERED_REPORT_DELAY_MS);
       expect(t.delivered().slice(1)).toEqual([{ type: 'delivered', conversationId: C, seq: 5 }]);
-      // Stopping sends what is due at once.
+      // Pausing (the browser went offline) keeps what is due for the next socket.
       t.server.frame({ type: 'message', message: message(6) });
-      t.client.stop();
+      t.client.pause('offline');
+      expect(t.delivered()).toHaveLength(2);
+      t.client.resume();
+      t.server.hello();
+      t.server.syncDone();
+      jest.advanceTimersByTime(DELIVERED_REPORT_DELAY_MS);
       expect(t.delivered().slice(2)).toEqual([{ type: 'delivered', conversationId: C, seq: 6 }]);
+      // Stopping sends what is due at once.
+      t.server.frame({ type: 'message', message: message(7) });
+      t.client.stop();
+      expect(t.delivered().slice(3)).toEqual([{ type: 'delivered', conversationId: C, seq: 7 }]);
     } finally {
       jest.useRealTimers();
     }

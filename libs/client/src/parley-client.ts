@@ -224,7 +224,9 @@ export class ParleyClient {
 
   /** The device went offline (a browser's `offline` event): stop trying until `resume`. */
   pause(reason: string): void {
-    this.sendDeliveredReports();
+    // Reports due now stay due (the network is likely gone): they go after the next hello.
+    clearTimeout(this.deliveredTimer);
+    this.deliveredTimer = undefined;
     this.connection.stop(reason);
   }
 

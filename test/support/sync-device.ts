@@ -94,15 +94,25 @@ export class SyncDevice {
 
 /**
  * A device's connection as the client library makes it: the API client on `gateway` with the
- * account's tokens, the directory, Node sockets, sync v2 (ordered resume).
+ * account's tokens, the directory, Node sockets, sync v2 (ordered resume). `onRequest` sees the
+ * path of every HTTP request it makes.
  */
 export function deviceConnection(
   gateway: string,
   account: TestAccount,
   deviceId: string,
+  onRequest?: (path: string) => void,
 ): Connection {
   const api = new ApiClient({
     server: gateway,
+    ...(onRequest
+      ? {
+          fetch: (url: string, init: RequestInit) => {
+            onRequest(new URL(url).pathname);
+            return fetch(url, init);
+          },
+        }
+      : {}),
     credentials: new MemoryCredentialsStore({
       server: gateway,
       userId: account.id,

@@ -15,6 +15,8 @@ export class FaultDevice {
   readonly hellos: { at: number; gatewayId: string }[] = [];
   /** When each connect attempt started (the directory request), and why the previous failed. */
   readonly attempts: { at: number; after?: string }[] = [];
+  /** When the device asked the directory for a gateway (`POST /v1/connect`). */
+  readonly directoryRequests: number[] = [];
   /** When the device noticed it was offline (a drop, or a failed attempt). */
   readonly offline: number[] = [];
   /** When each sync converged. */
@@ -33,7 +35,9 @@ export class FaultDevice {
     readonly account: TestAccount,
     private readonly history: HistoryEvent[],
   ) {
-    const connection = deviceConnection(gateway, account, `fault-${name}`);
+    const connection = deviceConnection(gateway, account, `fault-${name}`, (path) => {
+      if (path === '/v1/connect') this.directoryRequests.push(Date.now());
+    });
     this.client = new ParleyClient({
       connection,
       outbox: new MemoryOutboxStore(),

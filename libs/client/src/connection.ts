@@ -135,24 +135,8 @@ export class Connection {
       );
       // The directory's choice first, then the backups with the same ticket (a gateway that never
       // saw the ticket did not use it up); when every one fails, a fresh ticket next round.
-      let socket: ProtocolSocket | undefined;
-      let failure: unknown = new Error('no gateway URL');
-      for (const url of urls) {
-        try {
-          socket = await this.open(url, answer.ticket);
-          break;
-        } catch (err) {
-          failure = err;
-          if (this.stopped) return;
-          this.unreachable.set(url, Date.now());
-        }
-      }
-      if (!socket) throw failure;
-      if (this.stopped) {
-        socket.close(1000);
-        return;
-      }
-      if (!this.ready) this.armWatchdog(HELLO_TIMEOUT_MS);
+      const { opened, failure } = await this.openFirst(urls, answer.ticket, false);
+      if (!opened && !this.stopped) throw failure;
     } catch (err) {
       if (this.stopped) return;
       if (err instanceof NotLoggedInError) {
@@ -175,19 +159,36 @@ export class Connection {
     this.resumeTicket = undefined;
     if (!ticket || Date.now() >= this.authorizedUntil) return false;
     const unreachable = new Set(this.recentlyUnreachable());
-    for (const url of this.knownUrls.filter((u) => !unreachable.has(u))) {
+    const candidates = this.knownUrls.filter((u) => !unreachable.has(u));
+    const { opened } = await this.openFirst(candidates, ticket, true);
+    return opened || this.stopped;
+  }
+
+  /**
+   * Opens a socket with `ticket` on the first of `urls` that takes it, marking the ones that could
+   * not be reached. `refusalUsesUp`: a gateway that refused the upgrade has consumed the ticket, so
+   * no other is tried. A socket that opens after `stop()` is closed at once; one that opens waits
+   * for its hello under a watchdog.
+   */
+  private async openFirst(
+    urls: readonly string[],
+    ticket: string,
+    refusalUsesUp: boolean,
+  ): Promise<{ opened: boolean; failure: unknown }> {
+    let failure: unknown = new Error('no gateway URL');
+    for (const url of urls) {
       try {
         const socket = await this.open(url, ticket);
         if (this.stopped) socket.close(1000);
         else if (!this.ready) this.armWatchdog(HELLO_TIMEOUT_MS);
-        return true;
+        return { opened: true, failure: undefined };
       } catch (err) {
-        if (this.stopped) return true;
-        if (err instanceof UpgradeRefusedError) return false;
+        failure = err;
+        if (this.stopped || (refusalUsesUp && err instanceof UpgradeRefusedError)) break;
         this.unreachable.set(url, Date.now());
       }
     }
-    return false;
+    return { opened: false, failure };
   }
 
   /**

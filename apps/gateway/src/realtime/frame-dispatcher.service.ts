@@ -177,9 +177,9 @@ export class FrameDispatcher {
 
   /**
    * `auth`: a fresh access token of the same user moves the socket's authorization (and its
-   * resume ticket) on to the token's expiry (and to its session, if the user logged in again). A token of an ended session
-   * closes the socket at once (4001); any other bad token is an error frame, and the socket keeps
-   * its old expiry.
+   * resume ticket) on to the token's expiry (and to its session, if the user logged in again). A
+   * token of an ended session closes the socket at once (4001); any other bad token is an error
+   * frame, and the socket keeps its old expiry.
    */
   private async renew(connection: ClientConnection, frame: AuthFrame): Promise<void> {
     const principal = await this.tokens.verify(frame.token).catch((err: unknown) => {

@@ -200,10 +200,8 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       ),
       this.resumeTickets.issue({ ...grant, gatewayId: self, expiresAt: grant.expiresAt * 1000 }),
     ]);
-    if (!admission.admitted || socket.destroyed || !this.wss) {
-      await this.resumeTickets.drop(resumeTicket);
-    }
     if (!admission.admitted) {
+      await this.resumeTickets.drop(resumeTicket);
       throw refused(
         429,
         ErrorCode.RateLimited,
@@ -211,7 +209,10 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       );
     }
     if (socket.destroyed || !this.wss) {
-      await this.admissions.release(grant.userId, connectionId);
+      await Promise.all([
+        this.admissions.release(grant.userId, connectionId),
+        this.resumeTickets.drop(resumeTicket),
+      ]);
       return;
     }
     this.replace(admission.replaced);

@@ -1,10 +1,10 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type * as EnsureDatabase from '../libs/common/src/database/ensure-database';
 import type * as Launcher from '../tools/stack/stack-launcher';
-import { BlockableProxy } from './support/blockable-proxy';
 import {
   TEST_CONSUMER_ENV,
   TEST_GATEWAY_ENV,
@@ -14,7 +14,7 @@ import {
 
 declare global {
   var __PARLEY_STACK__: Launcher.RunningStack | undefined;
-  var __PARLEY_STORAGE_DB_PROXY__: BlockableProxy | undefined;
+  var __PARLEY_STORAGE_DB_PROXY__: ChildProcess | undefined;
 }
 
 const ROOT = join(__dirname, '..');
@@ -46,11 +46,10 @@ export default async function globalSetup(): Promise<void> {
   await redis.flushdb();
   await redis.quit();
 
-  // Storage reaches PostgreSQL through a proxy a test can cut (the outage test).
+  // Storage reaches PostgreSQL through a proxy a test can cut (the outage tests), in a process of
+  // its own (tools/faults/blockable-proxy.ts).
   const pg = new URL(DATABASE_URL);
-  const proxy = new BlockableProxy(pg.hostname, Number(pg.port || 5432));
-  await proxy.start();
-  globalThis.__PARLEY_STORAGE_DB_PROXY__ = proxy;
+  const proxy = await startProxy(dist('tools/faults/blockable-proxy-cli.js'), pg);
   const storageDatabaseUrl = new URL(DATABASE_URL);
   storageDatabaseUrl.hostname = '127.0.0.1';
   storageDatabaseUrl.port = String(proxy.port);
@@ -99,6 +98,29 @@ export default async function globalSetup(): Promise<void> {
   };
   writeFileSync(TEST_STACK_FILE, JSON.stringify(info, null, 2));
   say(`stack ready (logs in ${logDir})`);
+}
+
+/** Starts the storage database proxy's process and reads its ports from its first line. */
+async function startProxy(
+  entry: string,
+  upstream: URL,
+): Promise<{ port: number; controlUrl: string }> {
+  const child = spawn(process.execPath, [entry, upstream.hostname, upstream.port || '5432'], {
+    // Its stdin is a pipe from this process: when the test run ends, whatever way, it ends too.
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  globalThis.__PARLEY_STORAGE_DB_PROXY__ = child;
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const end = buffered.indexOf('\n');
+      if (end >= 0) resolve(buffered.slice(0, end));
+    });
+    child.once('exit', (code) => reject(new Error(`storage database proxy exited (${code})`)));
+  });
+  child.stdout?.resume();
+  return JSON.parse(firstLine) as { port: number; controlUrl: string };
 }
 
 /**

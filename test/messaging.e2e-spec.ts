@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { Topic } from '@parley/common';
 import type { AckFrame, AcceptedFrame, MessageFrame, SyncPageFrame } from '@parley/protocol';
 import { createAccount, ParleyTestClient, requestConnect, TestAccount } from '@parley/testing';
+import { KafkaTestClient } from '@parley/testing/kafka-test-client';
 import { testStack } from './support/test-stack';
 
 const stack = testStack();
@@ -214,5 +216,65 @@ describe('messages end to end through Kafka (two gateways)', () => {
     const empty = await again.next<SyncPageFrame>((f) => f.type === 'sync.page');
     expect(empty).toMatchObject({ messages: [], done: true });
     again.close();
+  });
+
+  it("gathers many devices' delivered reports into a few cursors.moved records, and storage moves every cursor", async () => {
+    const pairs = 10;
+    const devices: { account: TestAccount; client: ParleyTestClient; conversationId?: string }[] =
+      [];
+    for (let i = 0; i < pairs; i++) {
+      const [a, b] = await Promise.all([
+        createAccount(stack.gateways[i % 2], 'cura'),
+        createAccount(stack.gateways[(i + 1) % 2], 'curb'),
+      ]);
+      const [ca, cb] = await Promise.all([
+        ParleyTestClient.connect(stack.gateways[0], a),
+        ParleyTestClient.connect(stack.gateways[1], b),
+      ]);
+      const { accepted } = await sendAndAck(ca, { to: b.username }, 'hi');
+      await cb.next<MessageFrame>((f) => f.type === 'message' && f.message.seq === 1);
+      devices.push(
+        { account: a, client: ca, conversationId: accepted.conversationId },
+        { account: b, client: cb, conversationId: accepted.conversationId },
+      );
+    }
+    // Every device reports seq 1 at once: 20 moves on two gateways.
+    for (const d of devices) {
+      d.client.send({ type: 'delivered', conversationId: d.conversationId as string, seq: 1 });
+    }
+    const users = new Set(devices.map((d) => d.account.id));
+    const kafka = new KafkaTestClient(stack.kafkaBrokers);
+    try {
+      const movesOf = (value: Buffer | null) => {
+        const envelope = JSON.parse(value?.toString('utf8') ?? '{}') as {
+          type: string;
+          payload: { delivered?: { userId: string }[]; userId?: string };
+        };
+        const named = envelope.payload.delivered?.map((m) => m.userId) ?? [envelope.payload.userId];
+        return { type: envelope.type, ours: named.filter((u) => u !== undefined && users.has(u)) };
+      };
+      const records = await kafka.collect(
+        Topic.Cursors,
+        (r) => movesOf(r.value).ours.length > 0,
+        (kept) => new Set(kept.flatMap((r) => movesOf(r.value).ours)).size === users.size,
+      );
+      expect(records.map((r) => movesOf(r.value).type)).toEqual(records.map(() => 'cursors.moved'));
+      // One record per gateway per flush window (two if the burst met a flush): not one per move.
+      expect(records.length).toBeLessThanOrEqual(4);
+    } finally {
+      await kafka.close();
+    }
+    const deadline = Date.now() + 20_000;
+    let moved = 0;
+    while (Date.now() < deadline && moved < devices.length) {
+      const r = await db.query<{ n: string }>(
+        'SELECT count(*) AS n FROM device_cursors WHERE user_id = ANY($1) AND delivered_seq = 1',
+        [[...users]],
+      );
+      moved = Number(r.rows[0].n);
+      if (moved < devices.length) await new Promise((res) => setTimeout(res, 250));
+    }
+    expect(moved).toBe(devices.length);
+    for (const d of devices) d.client.close();
   });
 });

@@ -78,6 +78,25 @@ async function texts(page: Page): Promise<string[]> {
 /** A message shown in the open conversation (not its preview in the list). */
 const shown = (page: Page, text: string) => messages(page).filter({ hasText: text }).waitFor();
 
+/** `shown`, and when it times out, what every page of `pages` showed (banner and messages). */
+async function shownOr(page: Page, text: string, pages: Page[]): Promise<void> {
+  try {
+    await shown(page, text);
+  } catch (err) {
+    const seen = await Promise.all(
+      pages.map(async (p) => ({
+        banner: await p.locator('.banner').allInnerTexts(),
+        messages: await p.evaluate<string[]>(
+          "Array.from(document.querySelectorAll('li.message')).map((li) => `${li.dataset.status} ${li.textContent}`)",
+        ),
+      })),
+    );
+    throw new Error(`${text} was not shown; the pages showed ${JSON.stringify(seen)}`, {
+      cause: err,
+    });
+  }
+}
+
 async function online(page: Page) {
   await page.getByText('Offline', { exact: false }).waitFor({ state: 'hidden' });
   await page.locator('.banner').waitFor({ state: 'detached' });
@@ -222,12 +241,17 @@ describe('the web client', () => {
     ).toEqual(['offline 1', 'offline 2', 'offline 3']);
 
     await b.context.setOffline(false);
-    await b.page
-      .locator('li.message.own[data-status="pending"]')
-      .first()
-      .waitFor({ state: 'detached', timeout: 30_000 });
+    // Every message written offline is sent (acked), not only the first.
+    for (let i = 0; i < 300; i++) {
+      if ((await b.page.locator('li.message.own[data-status="pending"]').count()) === 0) break;
+      await b.page.waitForTimeout(100);
+    }
+    await b.page.locator('li.message.own[data-status="pending"]').first().waitFor({
+      state: 'detached',
+      timeout: 1_000,
+    });
     await openChat(a.page, bob);
-    await shown(a.page, 'offline 3');
+    await shownOr(a.page, 'offline 3', [a.page, b.page]);
     expect(await texts(a.page)).toEqual([
       'before going offline',
       'offline 1',

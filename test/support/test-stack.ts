@@ -12,7 +12,7 @@ export interface TestStack {
   /** PARLEY_CLUSTER_ID: a raw Redis client needs `keyPrefix: redisKeyPrefix(clusterId)`. */
   clusterId: string;
   kafkaBrokers: string[];
-  /** Control URL of the proxy between storage and PostgreSQL (see support/blockable-proxy.ts). */
+  /** Control URL of the proxy between storage and PostgreSQL (see tools/faults/blockable-proxy.ts). */
   storageDatabaseProxy: string;
   /** The gateways' JWT secret for this run (tests sign forged and expired tokens with it). */
   jwtSecret: string;

@@ -1,4 +1,4 @@
-import { backoffDelay } from './backoff';
+import { backoffDelay, resumeDelay } from './backoff';
 
 describe('backoffDelay', () => {
   it('retries a dropped connection within a quarter second, then doubles up to the cap', () => {
@@ -12,5 +12,13 @@ describe('backoffDelay', () => {
 
   it('jitters down to half the ceiling', () => {
     expect(backoffDelay(2, () => 0)).toBe(500);
+  });
+});
+
+describe('resumeDelay', () => {
+  it('spreads the first try with a resume ticket over 0-100 ms', () => {
+    expect(resumeDelay(() => 0)).toBe(0);
+    expect(resumeDelay(() => 0.999999)).toBe(100);
+    expect(resumeDelay(() => 0.5)).toBe(50);
   });
 });

@@ -14,3 +14,13 @@ export function backoffDelay(
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling * (0.5 + random() / 2));
 }
+
+/**
+ * The first try after a drop when the device holds a resume ticket: within 0-100 ms. That try goes
+ * to another gateway the device already knows (no directory round), so it need not wait the
+ * backoff's 125 ms first; the spread keeps the devices of a dead gateway from arriving as one burst
+ * of connects (a listen queue holds 511 by default).
+ */
+export function resumeDelay(random: () => number = Math.random, spreadMs = 100): number {
+  return Math.round(spreadMs * random());
+}

@@ -251,16 +251,23 @@ describe('Connection', () => {
       return t;
     }
 
-    /** The socket drops with `code`; the first retry (188 ms with this jitter) starts. */
+    /** The socket drops with `code`; the first retry (50 ms with this jitter) starts. */
     async function dropAndRetry(t: Awaited<ReturnType<typeof online>>, code: number) {
       t.sockets.last.drop(code);
-      jest.advanceTimersByTime(188);
+      jest.advanceTimersByTime(50);
       await flush();
     }
 
     it('opens the next socket on a backup with it, without asking the directory', async () => {
       const t = await online(RESUME);
-      await dropAndRetry(t, 1006);
+      t.sockets.last.drop(1006);
+      // At once (within 100 ms), not after the backoff's first 125-250 ms.
+      expect(t.states.at(-1)).toMatchObject({ kind: 'offline', retryInMs: 50 });
+      jest.advanceTimersByTime(49);
+      await flush();
+      expect(t.sockets.made).toHaveLength(1);
+      jest.advanceTimersByTime(1);
+      await flush();
       expect(t.http.calls).toEqual(['/v1/connect']);
       expect(t.sockets.last.url).toBe(`ws://127.0.0.1:3001/ws?ticket=${RESUME}`);
       t.sockets.last.open();

@@ -134,6 +134,11 @@ export const gatewayEnvSchema = z
     KAFKA_PUBLISH_TIMEOUT_MS: positiveInt(10000),
     /** How long a publish may wait for others to share its produce request (0 = send at once). */
     KAFKA_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(2),
+    /**
+     * How long delivered and read cursor moves are gathered before they go to Kafka as one
+     * `cursors.moved` record (each cursor once, at its highest seq).
+     */
+    CURSOR_FLUSH_MS: z.coerce.number().int().min(10).max(10_000).default(250),
     /** Records queued for Kafka past which sends are refused with `overloaded`. */
     KAFKA_MAX_PENDING: positiveInt(10000),
     /** Sends accepted but not yet acked (stored) past which new sends get `overloaded`. */

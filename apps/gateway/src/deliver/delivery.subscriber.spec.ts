@@ -50,7 +50,9 @@ describe('delivery', () => {
       registry,
       { GATEWAY_ID: 'gateway-1', PARLEY_CLUSTER_ID: 'test' },
       // The real steps' services, over these caches (no Kafka or database is reached).
-      new ReceiptsService({} as never, {} as never, knownSeqs, {} as never),
+      new ReceiptsService({} as never, {} as never, knownSeqs, {} as never, {
+        KAFKA_PUBLISH_TIMEOUT_MS: 1000,
+      }),
       new MessageAcceptService(
         {} as never,
         {} as never,

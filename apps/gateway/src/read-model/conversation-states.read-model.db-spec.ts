@@ -147,4 +147,34 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
     expect(capped).toHaveLength(7);
     expect(capped.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 1, 2]);
   });
+
+  it('answers concurrent window reads (one conversation at two seqs too) with fewer queries, each its own window', async () => {
+    const a = await conversationWith(25);
+    const b = await conversationWith(4);
+    const asks = [
+      [{ conversationId: a.id, seq: 25 }],
+      [{ conversationId: b.id, seq: 4 }],
+      [{ conversationId: a.id, seq: 12 }],
+      [
+        { conversationId: a.id, seq: 3 },
+        { conversationId: b.id, seq: 2 },
+      ],
+      [{ conversationId: a.id, seq: 25 }],
+    ];
+    // One at a time: the expected windows.
+    const expected = [];
+    for (const ask of asks) expected.push(await states.windows(ask));
+
+    const query = jest.spyOn(db.dataSource, 'query');
+    try {
+      const together = await Promise.all(asks.map((ask) => states.windows(ask)));
+      expect(together).toEqual(expected);
+      // Two ran at once; the other three went as one.
+      expect(query).toHaveBeenCalledTimes(3);
+    } finally {
+      query.mockRestore();
+    }
+    expect(expected[2].get(a.id)?.map((e) => e.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(expected[3].get(a.id)?.map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
 });

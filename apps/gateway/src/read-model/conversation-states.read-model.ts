@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DeliveredMessage, STATE_WINDOW, type StateEntry } from '@parley/protocol';
 import { DataSource } from 'typeorm';
+import { CoalescedLoad } from './coalesced-load';
 import { MESSAGE_COLUMNS, type MessageRow, toDelivered } from './messages.read-model';
+
+const positionKey = (p: ConversationPosition): string => `${p.conversationId}\u0000${p.seq}`;
 
 /** A conversation and a seq in it. */
 export interface ConversationPosition {
@@ -34,6 +37,7 @@ const OTHERS_SQL = `SELECT c.id, c.last_seq
 
 interface WindowRow {
   conversation_id: string;
+  last_seq: string;
   seq: string;
   sender_id: string;
   client_msg_id: string;
@@ -49,6 +53,16 @@ interface WindowRow {
  */
 @Injectable()
 export class ConversationStatesReadModel {
+  /**
+   * Digest windows of concurrent sync rounds share a query (two at a time, the rest gathered):
+   * after a gateway dies, its devices' rounds arrive by the hundred on the others.
+   */
+  private readonly windowLoads = new CoalescedLoad<ConversationPosition, StateEntry[]>(
+    (positions) => this.loadWindows(positions),
+    positionKey,
+    { maxInFlight: 2, maxKeys: 5000 },
+  );
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** The last seq of each of these conversations that `userId` is a member of (others absent). */
@@ -103,10 +117,17 @@ export class ConversationStatesReadModel {
    */
   async windows(positions: readonly ConversationPosition[]): Promise<Map<string, StateEntry[]>> {
     const asked = positions.filter((p) => p.seq > 0);
-    const found = new Map<string, StateEntry[]>(asked.map((p) => [p.conversationId, []]));
-    if (asked.length === 0) return found;
+    const loaded = await this.windowLoads.load(asked);
+    return new Map(asked.map((p, i) => [p.conversationId, loaded[i] ?? []]));
+  }
+
+  /** One query for the windows of all these positions, by position (positionKey). */
+  private async loadWindows(
+    positions: readonly ConversationPosition[],
+  ): Promise<Map<string, StateEntry[]>> {
+    const found = new Map<string, StateEntry[]>();
     const rows = await this.dataSource.query<WindowRow[]>(
-      `SELECT s.conversation_id, w.seq, w.sender_id, w.client_msg_id, w.text_sha256
+      `SELECT s.conversation_id, s.last_seq, w.seq, w.sender_id, w.client_msg_id, w.text_sha256
          FROM unnest($1::text[], $2::bigint[]) AS s(conversation_id, last_seq)
          CROSS JOIN LATERAL (
            SELECT m.seq, m.sender_id, m.client_msg_id, sha256(convert_to(m.body, 'UTF8')) AS text_sha256
@@ -115,10 +136,13 @@ export class ConversationStatesReadModel {
               AND m.seq > s.last_seq - $3 AND m.seq <= s.last_seq
             ORDER BY m.seq
          ) w`,
-      [asked.map((p) => p.conversationId), asked.map((p) => p.seq), STATE_WINDOW],
+      [positions.map((p) => p.conversationId), positions.map((p) => p.seq), STATE_WINDOW],
     );
     for (const r of rows) {
-      found.get(r.conversation_id)?.push({
+      const key = positionKey({ conversationId: r.conversation_id, seq: Number(r.last_seq) });
+      let window = found.get(key);
+      if (!window) found.set(key, (window = []));
+      window.push({
         seq: Number(r.seq),
         senderId: r.sender_id,
         clientMsgId: r.client_msg_id,

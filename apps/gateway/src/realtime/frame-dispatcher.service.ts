@@ -146,12 +146,7 @@ export class FrameDispatcher {
         return;
       }
       case 'read':
-        await this.receipts.markRead(
-          connection.userId,
-          frame.conversationId,
-          frame.seq,
-          connection.id,
-        );
+        await this.receipts.markRead(connection.userId, frame.conversationId, frame.seq);
         return;
       case 'delivered':
         await this.receipts.markDelivered(
@@ -159,7 +154,6 @@ export class FrameDispatcher {
           connection.deviceId,
           frame.conversationId,
           frame.seq,
-          connection.id,
         );
         return;
       case 'auth':

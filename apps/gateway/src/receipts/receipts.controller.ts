@@ -8,7 +8,7 @@ import {
 } from '@parley/protocol';
 import { JwtAuthGuard } from '../accounts/auth.guards';
 import type { AuthenticatedPrincipal } from '../accounts/jwt.strategy';
-import { CorrelationId, CurrentUser } from '../accounts/request-context';
+import { CurrentUser } from '../accounts/request-context';
 import { ReceiptsService } from './receipts.service';
 
 /** `POST /v1/conversations/:id/read`: the read cursor over HTTP (members only). Thin. */
@@ -23,8 +23,7 @@ export class ReceiptsController {
     @CurrentUser() principal: AuthenticatedPrincipal,
     @Param(new ZodValidationPipe(conversationParamsSchema)) { id }: ConversationParams,
     @Body(new ZodValidationPipe(readCursorBodySchema)) body: ReadCursorBody,
-    @CorrelationId() correlationId?: string,
   ): Promise<void> {
-    await this.receipts.markRead(principal.userId, id, body.seq, correlationId);
+    await this.receipts.markRead(principal.userId, id, body.seq, { untilPublished: true });
   }
 }

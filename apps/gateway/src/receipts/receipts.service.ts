@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, withTimeout } from '@parley/common';
+import type { GatewayConfig } from '../config/gateway.config';
 import { ConversationsService } from '../conversations/conversations.service';
 import { MessagingException } from '../errors/messaging.exception';
 import { ConversationsReadModel } from '../read-model/conversations.read-model';
@@ -6,9 +8,11 @@ import { CursorEventsPublisher } from './cursor-events.publisher';
 import { KnownSeqCache } from './known-seq.cache';
 
 /**
- * Receipts: a device's delivered cursor and a member's read cursor move here (through Kafka to
- * storage). A cursor may not run ahead of the conversation; the other steps report the stored seqs
- * they see (`observeStored`), so the usual cursor costs no query.
+ * Receipts: a device's delivered cursor and a member's read cursor move here (gathered, then
+ * through Kafka to storage: CursorEventsPublisher). A cursor may not run ahead of the
+ * conversation; the other steps report the stored seqs they see (`observeStored`), so the usual
+ * cursor costs no query. A WebSocket frame's move is answered once checked (the frame has no
+ * reply); `untilPublished` waits until it is on Kafka (the HTTP route's 204 means that).
  */
 @Injectable()
 export class ReceiptsService {
@@ -17,6 +21,7 @@ export class ReceiptsService {
     private readonly readModel: ConversationsReadModel,
     private readonly knownSeqs: KnownSeqCache,
     private readonly events: CursorEventsPublisher,
+    @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'KAFKA_PUBLISH_TIMEOUT_MS'>,
   ) {}
 
   /** A stored message this gateway delivered or served: its seq exists. */
@@ -29,14 +34,12 @@ export class ReceiptsService {
     userId: string,
     conversationId: string,
     seq: number,
-    correlationId?: string,
+    { untilPublished = false }: { untilPublished?: boolean } = {},
   ): Promise<void> {
     await this.conversations.requireMember(conversationId, userId);
     await this.requireKnownSeq(conversationId, seq);
-    await this.events.read(
-      { conversationId, userId, seq, at: new Date().toISOString() },
-      correlationId,
-    );
+    const publishing = this.events.read({ conversationId, userId, seq });
+    if (untilPublished) await this.untilPublished(publishing);
   }
 
   /** Moves this device's delivered cursor (through Kafka -> storage); members only. */
@@ -45,14 +48,20 @@ export class ReceiptsService {
     deviceId: string,
     conversationId: string,
     seq: number,
-    correlationId?: string,
   ): Promise<void> {
     await this.conversations.requireMember(conversationId, userId);
     await this.requireKnownSeq(conversationId, seq);
-    await this.events.delivered(
-      { conversationId, userId, deviceId, seq, at: new Date().toISOString() },
-      correlationId,
-    );
+    // Gathered; the frame has no reply, so nothing waits for Kafka (the publisher logs failures).
+    void this.events.delivered({ conversationId, userId, deviceId, seq });
+  }
+
+  private async untilPublished(publishing: Promise<void>): Promise<void> {
+    try {
+      await withTimeout(publishing, this.config.KAFKA_PUBLISH_TIMEOUT_MS, 'cursor publish');
+    } catch {
+      // The publisher logs why; the move stays gathered and is published when Kafka answers.
+      throw MessagingException.unavailable();
+    }
   }
 
   /** A cursor may not run ahead of the conversation (it would hide messages not yet sent). */

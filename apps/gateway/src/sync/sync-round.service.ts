@@ -46,7 +46,8 @@ type Config = Pick<
  *
  * Cost per frame: one query for the asked conversations' last seqs (and membership), one for the
  * digest windows of the non-empty states whose digest this process does not remember (ten
- * primary-key rows each, text hashed by PostgreSQL; StateDigestCache), and only when needed one
+ * primary-key rows each, text hashed by PostgreSQL; StateDigestCache; concurrent rounds' window
+ * reads share a query, see ConversationStatesReadModel), and only when needed one
  * for tails and one for missing messages; a complete round's end adds one or two for the
  * conversations the device did not name (none when the round is one frame: its first query reads
  * them too).

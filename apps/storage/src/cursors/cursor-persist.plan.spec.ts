@@ -1,6 +1,12 @@
-import { createEnvelope, CursorDeliveredV1, CursorReadV1 } from '@parley/common';
+import { createEnvelope, CursorDeliveredV1, CursorReadV1, CursorsMovedV1 } from '@parley/common';
 import { randomUUID } from 'node:crypto';
-import { CursorEventEnvelope, nonMemberEventIds, planCursors } from './cursor-persist.plan';
+import {
+  CursorEventEnvelope,
+  memberSet,
+  membersOnly,
+  nonMemberEventIds,
+  planCursors,
+} from './cursor-persist.plan';
 
 const conv = `1763900000000-${'a'.repeat(32)}`;
 const alice = randomUUID();
@@ -34,10 +40,70 @@ describe('planCursors', () => {
   });
 });
 
+const moved = (
+  deliveredMoves: { userId: string; deviceId: string; seq: number }[],
+  readMoves: { userId: string; seq: number }[],
+): CursorEventEnvelope =>
+  createEnvelope(
+    CursorsMovedV1,
+    {
+      delivered: deliveredMoves.map((m) => ({ conversationId: conv, ...m })),
+      read: readMoves.map((m) => ({ conversationId: conv, ...m })),
+    },
+    'gateway-1',
+  );
+
+describe('planCursors with gathered records (cursors.moved)', () => {
+  it('unpacks every move and keeps the highest seq per cursor across records and single events', () => {
+    const plan = planCursors([
+      moved(
+        [
+          { userId: alice, deviceId: 'phone', seq: 4 },
+          { userId: alice, deviceId: 'laptop', seq: 1 },
+        ],
+        [{ userId: alice, seq: 2 }],
+      ),
+      delivered(alice, 'phone', 6),
+      moved([{ userId: alice, deviceId: 'laptop', seq: 3 }], [{ userId: alice, seq: 1 }]),
+    ]);
+    expect(plan.delivered).toEqual([
+      { conversationId: conv, userId: alice, deviceId: 'phone', seq: 6 },
+      { conversationId: conv, userId: alice, deviceId: 'laptop', seq: 3 },
+    ]);
+    expect(plan.read).toEqual([{ conversationId: conv, userId: alice, seq: 2 }]);
+  });
+});
+
 describe('nonMemberEventIds', () => {
-  it('names the events of users who are not members', () => {
+  it('names the single-move events of users who are not members, never a gathered record', () => {
     const bad = delivered(stranger, 'phone', 1);
-    const events = [delivered(alice, 'phone', 1), bad, read(alice, 1)];
-    expect(nonMemberEventIds(events, [{ conversationId: conv, userId: alice }])).toEqual([bad.id]);
+    const gathered = moved([{ userId: stranger, deviceId: 'phone', seq: 1 }], []);
+    const events = [delivered(alice, 'phone', 1), bad, read(alice, 1), gathered];
+    expect(nonMemberEventIds(events, memberSet([{ conversationId: conv, userId: alice }]))).toEqual(
+      [bad.id],
+    );
+  });
+});
+
+describe('membersOnly', () => {
+  it("leaves out the moves of non-members (a removal raced the gateway's check) and counts them", () => {
+    const plan = planCursors([
+      moved(
+        [
+          { userId: alice, deviceId: 'phone', seq: 2 },
+          { userId: stranger, deviceId: 'phone', seq: 2 },
+        ],
+        [{ userId: stranger, seq: 2 }],
+      ),
+    ]);
+    const { plan: kept, dropped } = membersOnly(
+      plan,
+      memberSet([{ conversationId: conv, userId: alice }]),
+    );
+    expect(dropped).toBe(2);
+    expect(kept.delivered).toEqual([
+      { conversationId: conv, userId: alice, deviceId: 'phone', seq: 2 },
+    ]);
+    expect(kept.read).toEqual([]);
   });
 });

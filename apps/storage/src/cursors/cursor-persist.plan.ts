@@ -16,23 +16,36 @@ export interface CursorPlan {
 const membershipKey = (conversationId: string, userId: string): string =>
   `${conversationId}\u0000${userId}`;
 
-/** Collapses a batch of cursor events to the highest seq per cursor (an upsert touches a row once). */
+/**
+ * Collapses a batch of cursor events (single moves, and gateways' `cursors.moved` records) to the
+ * highest seq per cursor (an upsert touches a row once).
+ */
 export function planCursors(events: readonly CursorEventEnvelope[]): CursorPlan {
   const delivered = new Map<string, DeliveredCursor>();
   const read = new Map<string, ReadCursor>();
   const memberships = new Map<string, Membership>();
-  for (const event of events) {
-    const { conversationId, userId, seq } = event.payload;
+  const member = (conversationId: string, userId: string) =>
     memberships.set(membershipKey(conversationId, userId), { conversationId, userId });
-    if (event.type === 'cursor.delivered') {
-      const { deviceId } = event.payload;
-      const key = `${membershipKey(conversationId, userId)}\u0000${deviceId}`;
-      const known = delivered.get(key);
-      if (!known || seq > known.seq) delivered.set(key, { conversationId, userId, deviceId, seq });
+  const deliver = ({ conversationId, userId, deviceId, seq }: DeliveredCursor) => {
+    member(conversationId, userId);
+    const key = `${membershipKey(conversationId, userId)}\u0000${deviceId}`;
+    const known = delivered.get(key);
+    if (!known || seq > known.seq) delivered.set(key, { conversationId, userId, deviceId, seq });
+  };
+  const readUpTo = ({ conversationId, userId, seq }: ReadCursor) => {
+    member(conversationId, userId);
+    const key = membershipKey(conversationId, userId);
+    const known = read.get(key);
+    if (!known || seq > known.seq) read.set(key, { conversationId, userId, seq });
+  };
+  for (const event of events) {
+    if (event.type === 'cursors.moved') {
+      event.payload.delivered.forEach(deliver);
+      event.payload.read.forEach(readUpTo);
+    } else if (event.type === 'cursor.delivered') {
+      deliver(event.payload);
     } else {
-      const key = membershipKey(conversationId, userId);
-      const known = read.get(key);
-      if (!known || seq > known.seq) read.set(key, { conversationId, userId, seq });
+      readUpTo(event.payload);
     }
   }
   return {
@@ -42,13 +55,45 @@ export function planCursors(events: readonly CursorEventEnvelope[]): CursorPlan 
   };
 }
 
-/** Ids of events whose user is not a member of the conversation (or it does not exist). */
+/** The (conversation, user) pairs that are memberships, for membersOnly and nonMemberEventIds. */
+export type MemberSet = ReadonlySet<string>;
+
+export function memberSet(members: readonly Membership[]): MemberSet {
+  return new Set(members.map((m) => membershipKey(m.conversationId, m.userId)));
+}
+
+/**
+ * The plan without the cursors of users who are not members of the conversation: a gateway checks
+ * membership before it gathers a move, so these are moves that raced a member's removal. Their
+ * record is not poison (its other moves are good); they are left out.
+ */
+export function membersOnly(
+  plan: CursorPlan,
+  known: MemberSet,
+): { plan: CursorPlan; dropped: number } {
+  const isMember = (c: { conversationId: string; userId: string }) =>
+    known.has(membershipKey(c.conversationId, c.userId));
+  const delivered = plan.delivered.filter(isMember);
+  const read = plan.read.filter(isMember);
+  return {
+    plan: { ...plan, delivered, read, memberships: plan.memberships.filter(isMember) },
+    dropped: plan.delivered.length - delivered.length + plan.read.length - read.length,
+  };
+}
+
+/**
+ * Ids of single-move events whose user is not a member of the conversation (or it does not
+ * exist): poison. A `cursors.moved` record never is (see membersOnly).
+ */
 export function nonMemberEventIds(
   events: readonly CursorEventEnvelope[],
-  members: readonly Membership[],
+  known: MemberSet,
 ): string[] {
-  const known = new Set(members.map((m) => membershipKey(m.conversationId, m.userId)));
   return events
-    .filter((e) => !known.has(membershipKey(e.payload.conversationId, e.payload.userId)))
+    .filter(
+      (e) =>
+        e.type !== 'cursors.moved' &&
+        !known.has(membershipKey(e.payload.conversationId, e.payload.userId)),
+    )
     .map((e) => e.id);
 }

@@ -1,4 +1,4 @@
-import { createEnvelope, CursorDeliveredV1 } from '@parley/common';
+import { createEnvelope, CursorDeliveredV1, CursorsMovedV1 } from '@parley/common';
 import { PoisonEventError } from '@parley/kafka';
 import { randomUUID } from 'node:crypto';
 import type { CursorEventEnvelope } from './cursor-persist.plan';
@@ -71,5 +71,25 @@ describe('CursorPersistService', () => {
     await expect(poisoned).rejects.toMatchObject({ eventIds: [forged.id] });
     await expect(clean).resolves.toBeUndefined();
     expect(transactions.map((t) => t.delivered.map((c) => c.seq))).toEqual([[1], [7]]);
+  });
+
+  it("writes a gathered record's members' moves and leaves out a non-member's, without refusing it", async () => {
+    const { repository, transactions } = fakeRepository();
+    const service = new CursorPersistService(repository);
+    const gathered = createEnvelope(
+      CursorsMovedV1,
+      {
+        delivered: [
+          { conversationId: conv, userId: alice, deviceId: 'phone', seq: 4 },
+          { conversationId: conv, userId: mallory, deviceId: 'phone', seq: 4 },
+        ],
+        read: [],
+      },
+      'gateway-1',
+    );
+    await expect(service.apply([gathered])).resolves.toBeUndefined();
+    expect(transactions.map((t) => t.delivered)).toEqual([
+      [{ conversationId: conv, userId: alice, deviceId: 'phone', seq: 4 }],
+    ]);
   });
 });

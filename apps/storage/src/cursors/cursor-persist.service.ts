@@ -1,6 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { GroupCommitQueue, GroupMember, PoisonEventError } from '@parley/kafka';
-import { CursorEventEnvelope, nonMemberEventIds, planCursors } from './cursor-persist.plan';
+import {
+  CursorEventEnvelope,
+  memberSet,
+  membersOnly,
+  nonMemberEventIds,
+  planCursors,
+} from './cursor-persist.plan';
 import { CursorsRepository } from './cursors.repository';
 
 /** The most cursor events one transaction takes. */
@@ -10,7 +16,8 @@ type WaitingBatch = GroupMember<CursorEventEnvelope, void>;
 
 /**
  * The cursor step: delivered cursors per device and read cursors per member only move forward.
- * A cursor for a conversation the user is not a member of is poison (dead-lettered).
+ * A single-move event for a conversation the user is not a member of is poison (dead-lettered);
+ * in a gateway's `cursors.moved` record such a move raced a removal and is left out.
  *
  * Partition batches that arrive together are written together: ONE transaction (membership
  * check and both upserts) for the group instead of three autocommitted statements per partition,
@@ -18,6 +25,7 @@ type WaitingBatch = GroupMember<CursorEventEnvelope, void>;
  */
 @Injectable()
 export class CursorPersistService {
+  private readonly logger = new Logger(CursorPersistService.name);
   private readonly queue = new GroupCommitQueue<CursorEventEnvelope, void>(
     (group) => this.applyGroup(group),
     MAX_GROUP_EVENTS,
@@ -38,7 +46,7 @@ export class CursorPersistService {
   private async applyGroup(group: WaitingBatch[]): Promise<void> {
     const plan = planCursors(group.flatMap((g) => g.events));
     const written = await this.cursors.transaction(async (tx) => {
-      const members = await tx.findMemberships(plan.memberships);
+      const members = memberSet(await tx.findMemberships(plan.memberships));
       const clean: WaitingBatch[] = [];
       for (const g of group) {
         const poisoned = nonMemberEventIds(g.events, members);
@@ -46,8 +54,11 @@ export class CursorPersistService {
         else g.reject(new PoisonEventError(poisoned, 'user is not a member of the conversation'));
       }
       // Re-planned only when a batch was refused (rare: the gateway checks membership first).
-      const toWrite =
-        clean.length === group.length ? plan : planCursors(clean.flatMap((g) => g.events));
+      const { plan: toWrite, dropped } = membersOnly(
+        clean.length === group.length ? plan : planCursors(clean.flatMap((g) => g.events)),
+        members,
+      );
+      if (dropped > 0) this.logger.log({ dropped }, 'cursor moves of non-members left out');
       await tx.advanceDelivered(toWrite.delivered);
       await tx.advanceRead(toWrite.read);
       return clean;

@@ -228,12 +228,17 @@ function topicMessages(spec: TopicSpec, schemas: SchemaComponents): Record<strin
   return messages;
 }
 
-/** The record key: the payload's field of that name when there is one, else as TOPIC_SPECS says. */
+/**
+ * The record key: as TOPIC_SPECS says for an event keyed otherwise (`keyByEvent`), else the
+ * payload's field of that name when there is one, else as TOPIC_SPECS says.
+ */
 function keySchema(
   spec: TopicSpec,
   contract: EventContract<string, unknown>,
   schemas: SchemaComponents,
 ): JsonObject {
+  const own = spec.keyByEvent?.[contract.type];
+  if (own !== undefined) return { type: 'string', description: own };
   const payload: unknown = contract.payload;
   if (payload instanceof ZodObject) {
     const shape = payload.shape as Record<string, ZodTypeAny>;

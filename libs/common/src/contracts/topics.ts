@@ -26,6 +26,8 @@ export interface TopicSpec {
   partitions: number;
   /** What the record key is: the unit of ordering. Never null. */
   key: string;
+  /** Events keyed otherwise than `key` (by event type): what their key is, and why. */
+  keyByEvent?: Record<string, string>;
   producers: string[];
   consumerGroups: ConsumerGroupName[];
   meaning: string;
@@ -93,9 +95,13 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     name: Topic.Cursors,
     partitions: 6,
     key: 'conversationId',
+    keyByEvent: {
+      'cursors.moved':
+        '`<gatewayId>:<n>`, n rotating over the partitions: the moves of many conversations share a record, and cursors only rise, so these records need no order',
+    },
     producers: ['gateway'],
     consumerGroups: [ConsumerGroup.Storage],
     meaning:
-      'A device delivered or a member read a conversation up to a seq (cursor.delivered / cursor.read v1).',
+      'Devices delivered or members read conversations up to a seq: cursors.moved v1, the moves a gateway gathered over CURSOR_FLUSH_MS (each cursor once, at its highest seq); cursor.delivered / cursor.read v1 (one move each) are still read.',
   },
 ];

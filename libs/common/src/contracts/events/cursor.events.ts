@@ -37,4 +37,43 @@ export const CursorReadV1 = defineEvent(
     .strict(),
 );
 
-export const CURSOR_EVENTS = [CursorDeliveredV1, CursorReadV1] as const;
+/** The most cursor moves one `cursors.moved` record carries (each list). */
+export const MAX_CURSOR_MOVES_PER_EVENT = 1000;
+
+/**
+ * Cursor moves a gateway gathered over a short window (CURSOR_FLUSH_MS), one record instead of one
+ * per move: each cursor at most once (its highest seq), delivered per device, read per member.
+ * Cursors only move forward (storage keeps the highest), so moves of different conversations may
+ * share a record and their order across records does not matter; the key spreads records over the
+ * partitions. Gateways publish only this; `cursor.delivered` / `cursor.read` are still read.
+ */
+export const CursorsMovedV1 = defineEvent(
+  'cursors.moved',
+  1,
+  z
+    .object({
+      delivered: z
+        .array(
+          z
+            .object({
+              conversationId: conversationIdSchema,
+              userId: userIdSchema,
+              deviceId: deviceIdSchema,
+              seq: seqSchema,
+            })
+            .strict(),
+        )
+        .max(MAX_CURSOR_MOVES_PER_EVENT),
+      read: z
+        .array(
+          z
+            .object({ conversationId: conversationIdSchema, userId: userIdSchema, seq: seqSchema })
+            .strict(),
+        )
+        .max(MAX_CURSOR_MOVES_PER_EVENT),
+    })
+    .strict()
+    .refine((p) => p.delivered.length + p.read.length > 0, 'names no cursor'),
+);
+
+export const CURSOR_EVENTS = [CursorDeliveredV1, CursorReadV1, CursorsMovedV1] as const;

@@ -5,8 +5,9 @@ import { connect as tcpConnect, createServer, Server, Socket } from 'node:net';
  * A TCP proxy in front of PostgreSQL that a test can cut: `block()` destroys every open socket and
  * refuses new ones until `unblock()`. The e2e set-up runs storage's DATABASE_URL through one, so a
  * test can make the database unreachable for storage alone ("a stopped or blocked database") while
- * everything keeps running. It is controlled over a small HTTP endpoint because the test workers
- * do not share memory with the set-up: POST /block, POST /unblock.
+ * everything keeps running. It runs in a process of its own (blockable-proxy-cli.ts), not in the
+ * test runner, whose event loop is busy with a fault run's thousand devices: storage's queries
+ * never wait behind them. It is controlled over a small HTTP endpoint: POST /block, POST /unblock.
  */
 export class BlockableProxy {
   private readonly server: Server;
@@ -89,7 +90,7 @@ function listen(server: Server | HttpServer): Promise<number> {
   });
 }
 
-/** From a test worker: cut or restore storage's database connection. */
+/** From a test: cut or restore storage's database connection. */
 export async function setStorageDatabaseBlocked(
   controlUrl: string,
   blocked: boolean,

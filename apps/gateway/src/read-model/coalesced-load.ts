@@ -1,0 +1,73 @@
+interface Waiter<V> {
+  keys: string[];
+  resolve: (values: (V | undefined)[]) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Gathering<K, V> {
+  keys: Map<string, K>;
+  waiters: Waiter<V>[];
+}
+
+export interface CoalescedLoadOptions {
+  /** Queries running at once; calls beyond wait and go together in the next one. */
+  maxInFlight: number;
+  /** Keys one query takes; a full gathering starts at once. */
+  maxKeys: number;
+}
+
+/**
+ * Concurrent reads of the same kind share a query: while `maxInFlight` queries run, further calls
+ * gather (each distinct key once) and go as ONE query when a slot frees. An idle process queries
+ * at once; a busy one (hundreds of devices syncing after a gateway died) makes a few large queries
+ * instead of one per call, fewer round trips and fewer pool connections held. A failed query fails
+ * only the calls it carried.
+ */
+export class CoalescedLoad<K, V> {
+  private inFlight = 0;
+  private gathering?: Gathering<K, V>;
+
+  constructor(
+    private readonly run: (keys: K[]) => Promise<Map<string, V>>,
+    private readonly keyOf: (key: K) => string,
+    private readonly options: CoalescedLoadOptions,
+  ) {}
+
+  /** The value of each key, in order (undefined where the query found none). */
+  load(keys: readonly K[]): Promise<(V | undefined)[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    const gathering: Gathering<K, V> = (this.gathering ??= { keys: new Map(), waiters: [] });
+    const ids = keys.map((k) => {
+      const id = this.keyOf(k);
+      gathering.keys.set(id, k);
+      return id;
+    });
+    const values = new Promise<(V | undefined)[]>((resolve, reject) =>
+      gathering.waiters.push({ keys: ids, resolve, reject }),
+    );
+    if (this.inFlight < this.options.maxInFlight || gathering.keys.size >= this.options.maxKeys) {
+      this.start();
+    }
+    return values;
+  }
+
+  private start(): void {
+    const gathering = this.gathering;
+    if (!gathering) return;
+    this.gathering = undefined;
+    this.inFlight++;
+    this.run([...gathering.keys.values()])
+      .then(
+        (found) => {
+          for (const w of gathering.waiters) w.resolve(w.keys.map((id) => found.get(id)));
+        },
+        (err: unknown) => {
+          for (const w of gathering.waiters) w.reject(err);
+        },
+      )
+      .finally(() => {
+        this.inFlight--;
+        if (this.gathering && this.inFlight < this.options.maxInFlight) this.start();
+      });
+  }
+}

@@ -170,6 +170,11 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
         d.directoryRequests.some((t) => t > killedAt && t < firstHello(d)),
       );
       expect(askedDirectory.map((d) => d.name)).toEqual([]);
+      // Directory requests any device made after the kill (after its hello: a later drop).
+      const directoryAfter = r.devices.reduce(
+        (n, d) => n + d.directoryRequests.filter((t) => t > killedAt).length,
+        0,
+      );
       // How fast the survivors took them: devices with a hello by 1, 2, 3 and 5 s after the kill.
       const helloBy = [1_000, 2_000, 3_000, 5_000].map(
         (ms) => onVictim.filter((d) => firstHello(d) - killedAt <= ms).length,
@@ -184,7 +189,7 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
         `hello ${stage((d) => d.hellos.map((h) => h.at))}, synced ${stage((d) => d.synced)} ms; ` +
         `hello by 1/2/3/5 s: ${helloBy.join('/')}; ` +
         `retried: ${[...failures].map(([why, n]) => `${n}x ${why}`).join(', ') || 'none'}; ` +
-        `resumed without the directory: all)`
+        `resumed without the directory: all; directory requests after the kill: ${directoryAfter})`
       );
     });
   });

@@ -215,6 +215,20 @@ describe('internal endpoints', () => {
     const ready = await fetch(`${gateway1}/health/ready`, { headers: viaProxy });
     expect(ready.status).toBe(200);
   });
+
+  it('collects garbage for a memory reading only for this machine, and at most once per 10 s', async () => {
+    const url = `${gateway1}/metrics/memory`;
+    const outside = await fetch(url, { method: 'POST', headers: viaProxy });
+    expect(outside.status).toBe(403);
+    await outside.text();
+    const first = await fetch(url, { method: 'POST' });
+    expect(first.status).toBe(200);
+    const reading = (await first.json()) as { rssBytes: number; collectedAt: string };
+    expect(reading.rssBytes).toBeGreaterThan(10 * 1048576);
+    // A second call within the interval is answered with the same reading: no second collection.
+    const again = (await (await fetch(url, { method: 'POST' })).json()) as typeof reading;
+    expect(again).toEqual(reading);
+  });
 });
 
 describe('user search', () => {

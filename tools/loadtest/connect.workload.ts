@@ -7,8 +7,8 @@ import { appendJsonLine, ConnectReport, formatConnectTable, GatewayMemory } from
 import type { WorkerPool } from './worker-pool';
 
 /**
- * The `connect` workload, coordinator side: reads each gateway's resident memory from /metrics,
- * lets the workers ramp their idle authenticated sockets (directory ticket + WebSocket + hello,
+ * The `connect` workload, coordinator side: reads each gateway's resident memory right after a
+ * full garbage collection (`POST /metrics/memory`), lets the workers ramp their idle authenticated sockets (directory ticket + WebSocket + hello,
  * with already-issued access tokens), holds, reads the memory again and attributes the growth to
  * the sockets that landed on each gateway.
  */
@@ -22,19 +22,49 @@ export interface ConnectOptions {
   log: (line: string) => void;
 }
 
-/** `process_resident_memory_bytes` from a Prometheus text exposition. */
-export function parseResidentMemory(metrics: string): number | undefined {
-  const match = /^process_resident_memory_bytes(?:\{[^}]*\})?\s+([0-9.e+]+)/m.exec(metrics);
-  return match ? Number(match[1]) : undefined;
+/** A gateway's resident memory right after a full garbage collection (`POST /metrics/memory`). */
+export interface SettledReading {
+  rssBytes: number;
+  collectedAt: string;
 }
 
-async function residentMemory(gateway: string): Promise<number | undefined> {
+/** The route's answer, checked (undefined when it is not one). */
+export function parseSettledMemory(body: unknown): SettledReading | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { rssBytes, collectedAt } = body as Record<string, unknown>;
+  return typeof rssBytes === 'number' && typeof collectedAt === 'string'
+    ? { rssBytes, collectedAt }
+    : undefined;
+}
+
+async function settledMemory(gateway: string): Promise<SettledReading | undefined> {
   try {
-    const response = await fetch(`${gateway}/metrics`, { signal: AbortSignal.timeout(10_000) });
-    return response.ok ? parseResidentMemory(await response.text()) : undefined;
+    const response = await fetch(`${gateway}/metrics/memory`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(10_000),
+    });
+    return response.ok ? parseSettledMemory(await response.json()) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** A gateway collects at most once per this interval (its SETTLED_MEMORY_INTERVAL_MS). */
+const COLLECTION_INTERVAL_MS = 10_000;
+
+/**
+ * A reading taken after `earlier`'s collection: a gateway repeats its last reading within its
+ * collection interval, so a short run waits for the next one rather than divide a stale figure.
+ */
+async function settledMemoryAfter(
+  gateway: string,
+  earlier: SettledReading | undefined,
+): Promise<number | undefined> {
+  const first = await settledMemory(gateway);
+  if (!first || !earlier || first.collectedAt !== earlier.collectedAt) return first?.rssBytes;
+  await delay(COLLECTION_INTERVAL_MS);
+  const again = await settledMemory(gateway);
+  return again && again.collectedAt !== earlier.collectedAt ? again.rssBytes : undefined;
 }
 
 /** Per-gateway memory per connection (pure: unit-tested). */
@@ -116,14 +146,14 @@ export async function runConnect(
     1000,
   );
   let warm: ConnectResult[];
-  let rssBefore: Array<number | undefined>;
+  let rssBefore: Array<SettledReading | undefined>;
   let results: ConnectResult[];
   try {
     // The first tenth warms each gateway (JIT, heap and caches sized for traffic); memory per
     // connection is what the other nine tenths add on top, so one-time costs are not spread
     // over the sockets.
     warm = await pool.connect(WARM_SHARE);
-    rssBefore = await Promise.all(gateways.map(residentMemory));
+    rssBefore = await Promise.all(gateways.map(settledMemory));
     results = await pool.connect(1);
   } finally {
     clearInterval(ticker);
@@ -148,14 +178,21 @@ export async function runConnect(
   await delay((options.holdS - settleS) * 1000);
   const holdSeconds = (Date.now() - holdStartAt) / 1000;
   const holdProcesses = diffSamples(holdStart, sampleProcesses(options.processFilter), holdSeconds);
-  const rssAfter = await Promise.all(gateways.map(residentMemory));
+  const rssAfter = await Promise.all(
+    gateways.map((gateway, i) => settledMemoryAfter(gateway, rssBefore[i])),
+  );
   const byUrl = measured.byUrl;
 
   // Sockets the directory placed on a gateway not in --gateways still count (memory unknown).
   const known = new Set(gateways.map(hostPort));
   const others = [...new Set(Object.keys(byUrl).map(hostPort))].filter((hp) => !known.has(hp));
   const memory = [
-    ...memoryPerGateway(gateways, byUrl, rssBefore, rssAfter),
+    ...memoryPerGateway(
+      gateways,
+      byUrl,
+      rssBefore.map((r) => r?.rssBytes),
+      rssAfter,
+    ),
     ...others.map((hp) => ({
       gateway: `${hp} (not in --gateways)`,
       connections: Object.entries(byUrl)

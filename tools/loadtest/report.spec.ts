@@ -1,6 +1,6 @@
 import { Histogram } from './histogram';
 import type { StepResult } from './ipc';
-import { memoryPerGateway, parseResidentMemory } from './connect.workload';
+import { memoryPerGateway, parseSettledMemory } from './connect.workload';
 import { buildPairsReport } from './pairs.workload';
 import {
   formatConnectTable,
@@ -183,12 +183,12 @@ describe('report formatting', () => {
     expect(text).toMatch(/gateway:3000\s+42\.5% \/ 150/);
   });
 
-  it('reads resident memory from /metrics and divides growth by the sockets on each gateway', () => {
+  it('reads settled memory from /metrics/memory and divides growth by the sockets on each gateway', () => {
     expect(
-      parseResidentMemory(
-        '# HELP x\nprocess_cpu_seconds_total 1\nprocess_resident_memory_bytes 123456789\n',
-      ),
-    ).toBe(123456789);
+      parseSettledMemory({ rssBytes: 123456789, heapUsedBytes: 1, collectedAt: '2026-11-23' }),
+    ).toEqual({ rssBytes: 123456789, collectedAt: '2026-11-23' });
+    expect(parseSettledMemory({ rssBytes: '1', collectedAt: '2026-11-23' })).toBeUndefined();
+    expect(parseSettledMemory(null)).toBeUndefined();
     const memory = memoryPerGateway(
       ['http://127.0.0.1:3000', 'http://localhost:3001', 'http://127.0.0.1:3002'],
       { 'ws://127.0.0.1:3000/ws': 100, 'ws://127.0.0.1:3001/ws': 50 },

@@ -50,9 +50,9 @@ export interface PairsStepReport {
 }
 
 /**
- * One gateway's memory per idle socket: its RSS once the first tenth of the sockets are open
- * (`rssBeforeMiB`, the warm baseline) and after all are open and held (`rssAfterMiB`), over the
- * sockets that landed on it in between (`connections`).
+ * One gateway's memory per idle socket: its RSS right after a full garbage collection once the
+ * first tenth of the sockets are open (`rssBeforeMiB`, the warm baseline) and after all are open
+ * and held (`rssAfterMiB`), over the sockets that landed on it in between (`connections`).
  */
 export interface GatewayMemory {
   gateway: string;
@@ -247,7 +247,7 @@ export function formatConnectTable(r: ConnectReport): string {
     ],
   );
   const memory = renderTable(
-    ['gateway', 'sockets added', 'rss at 10% MiB', 'rss after MiB', 'KiB/connection'],
+    ['gateway', 'sockets added', 'rss at 10% MiB (gc)', 'rss after MiB (gc)', 'KiB/connection'],
     r.memory.map((m) => [
       m.gateway,
       m.connections,

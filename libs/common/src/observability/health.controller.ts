@@ -1,10 +1,11 @@
-import { Controller, Get, HttpCode, Inject, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { APP_CONFIG } from '../config/config.module';
 import { register } from 'prom-client';
 import { InternalOnlyGuard, isInternalRequest } from './internal-only.guard';
 import { READINESS_CHECKS, ReadinessCheck, withTimeout } from './readiness';
 import { SERVICE_NAME } from './service-name';
+import { SettledMemory, SettledMemoryReader } from './settled-memory';
 
 export interface ReadinessReport {
   status: 'ready' | 'not_ready';
@@ -14,6 +15,8 @@ export interface ReadinessReport {
 
 @Controller()
 export class HealthController {
+  private readonly memory = new SettledMemoryReader();
+
   constructor(
     @Inject(READINESS_CHECKS) private readonly checks: ReadinessCheck[],
     @Inject(SERVICE_NAME) private readonly service: string,
@@ -53,6 +56,17 @@ export class HealthController {
     const ok = results.every(([, r]) => r.status === 'up');
     res.status(ok ? 200 : 503);
     return { status: ok ? 'ready' : 'not_ready', service: this.service, checks };
+  }
+
+  /**
+   * The process's memory right after a full garbage collection (at most one per 10 s; a call in
+   * between gets the last reading): what a load test divides by its idle sockets.
+   */
+  @Post('metrics/memory')
+  @HttpCode(200)
+  @UseGuards(InternalOnlyGuard)
+  settledMemory(): SettledMemory {
+    return this.memory.read();
   }
 
   /** Prometheus exposition: process metrics plus Parley's per-topic counters and latencies. */

@@ -4,3 +4,4 @@ export * from './observability.module';
 export * from './service-name';
 export * from './internal-only.guard';
 export * from './message-hops.metrics';
+export * from './settled-memory';

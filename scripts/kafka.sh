@@ -226,6 +226,10 @@ num.network.threads=2
 num.io.threads=2
 log.retention.hours=168
 log.segment.bytes=67108864
+# The controller appends a no-op record to the metadata log when nothing else happened for this
+# long (default 500 ms); one node has no follower to reassure that often: 0.3-0.6 points of a core
+# less at idle (broker alone, 120-180 s after start, two A/B pairs: 1.88/1.75% -> 1.30/1.43%).
+metadata.max.idle.interval.ms=5000
 PROPS
 }
 

@@ -242,14 +242,9 @@ describe('the web client', () => {
 
     await b.context.setOffline(false);
     // Every message written offline is sent (acked), not only the first.
-    for (let i = 0; i < 300; i++) {
-      if ((await b.page.locator('li.message.own[data-status="pending"]').count()) === 0) break;
-      await b.page.waitForTimeout(100);
-    }
-    await b.page.locator('li.message.own[data-status="pending"]').first().waitFor({
-      state: 'detached',
-      timeout: 1_000,
-    });
+    const pending = b.page.locator('li.message.own[data-status="pending"]');
+    for (let i = 0; i < 300 && (await pending.count()) > 0; i++) await b.page.waitForTimeout(100);
+    expect(await pending.count()).toBe(0);
     await openChat(a.page, bob);
     await shownOr(a.page, 'offline 3', [a.page, b.page]);
     expect(await texts(a.page)).toEqual([

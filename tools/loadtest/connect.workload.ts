@@ -26,14 +26,18 @@ export interface ConnectOptions {
 export interface SettledReading {
   rssBytes: number;
   collectedAt: string;
+  /** Until then the gateway answers with this same reading. */
+  nextCollectionAt: string;
 }
 
 /** The route's answer, checked (undefined when it is not one). */
 export function parseSettledMemory(body: unknown): SettledReading | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
-  const { rssBytes, collectedAt } = body as Record<string, unknown>;
-  return typeof rssBytes === 'number' && typeof collectedAt === 'string'
-    ? { rssBytes, collectedAt }
+  const { rssBytes, collectedAt, nextCollectionAt } = body as Record<string, unknown>;
+  return typeof rssBytes === 'number' &&
+    typeof collectedAt === 'string' &&
+    typeof nextCollectionAt === 'string'
+    ? { rssBytes, collectedAt, nextCollectionAt }
     : undefined;
 }
 
@@ -49,12 +53,12 @@ async function settledMemory(gateway: string): Promise<SettledReading | undefine
   }
 }
 
-/** A gateway collects at most once per this interval (its SETTLED_MEMORY_INTERVAL_MS). */
-const COLLECTION_INTERVAL_MS = 10_000;
+/** The longest this tool waits for a gateway's next collection. */
+const MAX_COLLECTION_WAIT_MS = 30_000;
 
 /**
- * A reading taken after `earlier`'s collection: a gateway repeats its last reading within its
- * collection interval, so a short run waits for the next one rather than divide a stale figure.
+ * A reading taken after `earlier`'s collection: a gateway repeats its last reading until its
+ * `nextCollectionAt`, so a short run waits for that rather than divide a stale figure.
  */
 async function settledMemoryAfter(
   gateway: string,
@@ -62,7 +66,8 @@ async function settledMemoryAfter(
 ): Promise<number | undefined> {
   const first = await settledMemory(gateway);
   if (!first || !earlier || first.collectedAt !== earlier.collectedAt) return first?.rssBytes;
-  await delay(COLLECTION_INTERVAL_MS);
+  const waitMs = Date.parse(first.nextCollectionAt) - Date.now();
+  await delay(Math.min(Math.max(waitMs, 0), MAX_COLLECTION_WAIT_MS));
   const again = await settledMemory(gateway);
   return again && again.collectedAt !== earlier.collectedAt ? again.rssBytes : undefined;
 }

@@ -185,9 +185,25 @@ describe('report formatting', () => {
 
   it('reads settled memory from /metrics/memory and divides growth by the sockets on each gateway', () => {
     expect(
-      parseSettledMemory({ rssBytes: 123456789, heapUsedBytes: 1, collectedAt: '2026-11-23' }),
-    ).toEqual({ rssBytes: 123456789, collectedAt: '2026-11-23' });
-    expect(parseSettledMemory({ rssBytes: '1', collectedAt: '2026-11-23' })).toBeUndefined();
+      parseSettledMemory({
+        rssBytes: 123456789,
+        heapUsedBytes: 1,
+        collectedAt: '2026-11-23T18:00:00.000Z',
+        nextCollectionAt: '2026-11-23T18:00:10.000Z',
+      }),
+    ).toEqual({
+      rssBytes: 123456789,
+      collectedAt: '2026-11-23T18:00:00.000Z',
+      nextCollectionAt: '2026-11-23T18:00:10.000Z',
+    });
+    expect(parseSettledMemory({ rssBytes: 1, collectedAt: '2026-11-23' })).toBeUndefined();
+    expect(
+      parseSettledMemory({
+        rssBytes: '1',
+        collectedAt: '2026-11-23',
+        nextCollectionAt: '2026-11-23',
+      }),
+    ).toBeUndefined();
     expect(parseSettledMemory(null)).toBeUndefined();
     const memory = memoryPerGateway(
       ['http://127.0.0.1:3000', 'http://localhost:3001', 'http://127.0.0.1:3002'],

@@ -26,6 +26,7 @@ describe('SettledMemoryReader', () => {
       externalBytes: 3,
       arrayBuffersBytes: 1,
       collectedAt: new Date(1_000_000).toISOString(),
+      nextCollectionAt: new Date(1_000_000 + SETTLED_MEMORY_INTERVAL_MS).toISOString(),
     });
     expect(collections).toBe(1);
 

@@ -1,13 +1,17 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** A process's memory once garbage has been collected (bytes), and when it was read. */
+/**
+ * A process's memory once garbage has been collected (bytes), when it was read, and from when a
+ * call collects again (until then calls get this reading).
+ */
 export interface SettledMemory {
   rssBytes: number;
   heapUsedBytes: number;
   externalBytes: number;
   arrayBuffersBytes: number;
   collectedAt: string;
+  nextCollectionAt: string;
 }
 
 /** At most one full collection per this interval; calls in between get the last reading. */
@@ -53,6 +57,7 @@ export class SettledMemoryReader {
       externalBytes: m.external,
       arrayBuffersBytes: m.arrayBuffers,
       collectedAt: new Date(now).toISOString(),
+      nextCollectionAt: new Date(now + SETTLED_MEMORY_INTERVAL_MS).toISOString(),
     };
     this.last = { at: now, memory };
     return memory;

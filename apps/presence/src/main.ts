@@ -20,6 +20,7 @@ async function main(): Promise<void> {
       brokers: config.KAFKA_BROKERS,
       sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
       fetchLingerMs: config.KAFKA_FETCH_LINGER_MS,
+      commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
       groupId: ConsumerGroup.Presence,
       // Connection and account events are rare next to messages: no polling while idle.
       fetch: RARE_EVENTS_FETCH,

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
       groupId: ConsumerGroup.Session,
       sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
       fetchLingerMs: config.KAFKA_FETCH_LINGER_MS,
+      commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
     }),
   });
 }

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
       brokers: config.KAFKA_BROKERS,
       sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
       fetchLingerMs: config.KAFKA_FETCH_LINGER_MS,
+      commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
       groupId: ConsumerGroup.Storage,
     }),
   });

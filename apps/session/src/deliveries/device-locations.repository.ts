@@ -60,11 +60,26 @@ export class DeviceLocationsRepository {
 
   /** Every recorded socket of these users, in ONE round trip. Unreadable entries are dropped. */
   async findConnections(userIds: readonly string[]): Promise<Map<string, DeviceConnection[]>> {
+    return (await this.findConnectionsAndLive(userIds, [])).connections;
+  }
+
+  /**
+   * Every recorded socket of these users and which of `gatewayIds` are in the live directory, in
+   * ONE round trip (fan-out asks for the gateways it has seen before, so it needs no second one).
+   */
+  async findConnectionsAndLive(
+    userIds: readonly string[],
+    gatewayIds: readonly string[],
+  ): Promise<{ connections: Map<string, DeviceConnection[]>; live: Set<string> }> {
     const found = new Map<string, DeviceConnection[]>();
-    if (userIds.length === 0) return found;
+    if (userIds.length === 0 && gatewayIds.length === 0) {
+      return { connections: found, live: new Set() };
+    }
     const pipeline = this.redis.pipeline();
     for (const userId of userIds) pipeline.hgetall(RedisKeys.userConnections(userId));
+    for (const id of gatewayIds) pipeline.exists(RedisKeys.gateway(id));
     const results = await execOrThrow(pipeline);
+    const live = new Set(gatewayIds.filter((_, i) => results[userIds.length + i] === 1));
     userIds.forEach((userId, i) => {
       const hash = (results[i] ?? {}) as Record<string, string>;
       const connections: DeviceConnection[] = [];
@@ -74,7 +89,7 @@ export class DeviceLocationsRepository {
       }
       found.set(userId, connections);
     });
-    return found;
+    return { connections: found, live };
   }
 
   /** Which of these gateways are in the live directory (heartbeat within the TTL). */

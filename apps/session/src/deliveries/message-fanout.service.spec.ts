@@ -135,10 +135,17 @@ describe('dropDeadGateways', () => {
 });
 
 describe('MessageFanoutService', () => {
-  it('reads locations once, forgets stale sockets, and publishes one batch per live box', async () => {
+  function setup() {
     const locations = {
-      findConnections: jest.fn(() => Promise.resolve(connections)),
-      liveGateways: jest.fn(() => Promise.resolve(new Set(['gateway-1']))),
+      findConnectionsAndLive: jest.fn((_users: string[], gateways: string[]) =>
+        Promise.resolve({
+          connections,
+          live: new Set(gateways.filter((g) => g === 'gateway-1')),
+        }),
+      ),
+      liveGateways: jest.fn((ids: string[]) =>
+        Promise.resolve(new Set(ids.filter((g) => g === 'gateway-1'))),
+      ),
       forget: jest.fn(() => Promise.resolve()),
     };
     const publish = jest.fn((_b: Map<string, unknown>) => Promise.resolve());
@@ -146,12 +153,17 @@ describe('MessageFanoutService', () => {
       locations as unknown as DeviceLocationsRepository,
       { publish } as unknown as DeliveryPublisher,
     );
-    const events: MessageStoredEnvelope[] = [stored(1), stored(2, true)].map((p) =>
-      createEnvelope(MessageStoredV1, p, 'storage'),
-    );
-    const result = await service.fanOut(events);
-    expect(locations.findConnections).toHaveBeenCalledTimes(1);
-    expect(locations.findConnections).toHaveBeenCalledWith([alice, bob, carol]);
+    return { locations, publish, service };
+  }
+  const envelopes = (...payloads: MessageStoredPayload[]): MessageStoredEnvelope[] =>
+    payloads.map((p) => createEnvelope(MessageStoredV1, p, 'storage'));
+
+  it('reads locations once, forgets stale sockets, and publishes one batch per live box', async () => {
+    const { locations, publish, service } = setup();
+    const result = await service.fanOut(envelopes(stored(1), stored(2, true)));
+    expect(locations.findConnectionsAndLive).toHaveBeenCalledTimes(1);
+    expect(locations.findConnectionsAndLive).toHaveBeenCalledWith([alice, bob, carol], []);
+    expect(locations.liveGateways).toHaveBeenCalledWith(['gateway-1', 'gateway-2']);
     expect(locations.forget).toHaveBeenCalledWith([
       { userId: alice, connectionId: alicePhone.connectionId },
       { userId: bob, connectionId: bobPhone.connectionId },
@@ -160,5 +172,35 @@ describe('MessageFanoutService', () => {
     expect([...publish.mock.calls[0][0].keys()]).toEqual(['gateway-1']);
     expect(result).toEqual({ gateways: 1, items: 2, staleConnections: 2 });
     expect(RedisChannels.delivery('dev', 'gateway-1')).toBe('parley:dev:deliveries:gateway-1');
+  });
+
+  it('asks about the gateways it has seen with the locations: one round trip from then on', async () => {
+    const { locations, service } = setup();
+    await service.fanOut(envelopes(stored(1)));
+    await service.fanOut(envelopes(stored(2)));
+    expect(locations.liveGateways).toHaveBeenCalledTimes(1);
+    expect(locations.findConnectionsAndLive).toHaveBeenLastCalledWith(
+      [alice, bob, carol],
+      ['gateway-1', 'gateway-2'],
+    );
+    expect(locations.forget).toHaveBeenCalledTimes(2);
+  });
+
+  it('fans out the partition batches handed over in one turn together, in the order given', async () => {
+    const { locations, publish, service } = setup();
+    const results = await Promise.all([
+      service.fanOut(envelopes(stored(1))),
+      service.fanOut(envelopes(stored(2), stored(3))),
+    ]);
+    expect(locations.findConnectionsAndLive).toHaveBeenCalledTimes(1);
+    expect(publish).toHaveBeenCalledTimes(1);
+    const batch = publish.mock.calls[0][0].get('gateway-1') as {
+      items: { message: { seq: number } }[];
+    };
+    expect(batch.items.map((i) => i.message.seq)).toEqual([1, 2, 3]);
+    expect(results).toEqual([
+      { gateways: 1, items: 3, staleConnections: 2 },
+      { gateways: 1, items: 3, staleConnections: 2 },
+    ]);
   });
 });

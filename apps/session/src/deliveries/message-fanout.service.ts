@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DeliveryBatch, MessageStoredV1, observeHop, PayloadOf, Topic } from '@parley/common';
 import { DeliveredMessage } from '@parley/protocol';
-import type { TopicEvent } from '@parley/kafka';
+import { GroupCommitQueue, type GroupMember, type TopicEvent } from '@parley/kafka';
 import { DeliveryPublisher } from './delivery.publisher';
 import {
   ConnectionRef,
@@ -18,25 +18,59 @@ export interface FanoutResult {
   staleConnections: number;
 }
 
+/** The most stored events one fan-out takes (the partition batches of a fetch, gathered). */
+const MAX_GROUP_EVENTS = 2000;
+/** Gateway ids remembered to ask about with the locations (a cluster has a handful). */
+const MAX_KNOWN_GATEWAYS = 256;
+
 /**
- * Fan-out: a batch of stored messages becomes ONE DeliveryBatch per gateway box holding a
- * recipient's socket (or the sender's, for the ack), published on that box's Redis channel.
+ * Fan-out: stored messages become ONE DeliveryBatch per gateway box holding a recipient's socket
+ * (or the sender's, for the ack), published on that box's Redis channel. The partition batches
+ * of one fetch go together (`GroupCommitQueue`): one look-up round trip (locations, and whether
+ * the gateways seen before are still live), one publish per box, not three round trips and a
+ * publish per box for every partition. Per conversation the order holds: a partition's batches
+ * come one after another, and a group keeps the order they were handed over in.
  */
 @Injectable()
 export class MessageFanoutService {
+  private readonly queue = new GroupCommitQueue<MessageStoredEnvelope, FanoutResult>(
+    (group) => this.fanOutGroup(group),
+    MAX_GROUP_EVENTS,
+  );
+  private readonly knownGateways = new Set<string>();
+
   constructor(
     private readonly locations: DeviceLocationsRepository,
     private readonly deliveries: DeliveryPublisher,
   ) {}
 
-  async fanOut(events: readonly MessageStoredEnvelope[]): Promise<FanoutResult> {
+  /** Resolves once every box's delivery batch holding these events is published. */
+  fanOut(events: readonly MessageStoredEnvelope[]): Promise<FanoutResult> {
+    if (events.length === 0) return Promise.resolve({ gateways: 0, items: 0, staleConnections: 0 });
+    return this.queue.submit(events);
+  }
+
+  private async fanOutGroup(
+    group: readonly GroupMember<MessageStoredEnvelope, FanoutResult>[],
+  ): Promise<void> {
+    const result = await this.fanOutNow(group.flatMap((g) => g.events));
+    for (const g of group) g.resolve(result);
+  }
+
+  private async fanOutNow(events: readonly MessageStoredEnvelope[]): Promise<FanoutResult> {
     const messages = events.map((e) => e.payload);
     const fetchedAt = Date.now();
     for (const m of messages) observeHop('session_fetched', m.acceptedAt, fetchedAt);
     const recipients = [...new Set(messages.flatMap((m) => m.memberIds))];
-    const located = await this.locations.findConnections(recipients);
-    const gatewayIds = [...new Set([...located.values()].flat().map((c) => c.gatewayId))];
-    const live = await this.locations.liveGateways(gatewayIds);
+    const { connections: located, live } = await this.locations.findConnectionsAndLive(recipients, [
+      ...this.knownGateways,
+    ]);
+    const gatewayIds = new Set([...located.values()].flat().map((c) => c.gatewayId));
+    const unknown = [...gatewayIds].filter((id) => !this.knownGateways.has(id));
+    if (unknown.length > 0) {
+      for (const id of await this.locations.liveGateways(unknown)) live.add(id);
+      for (const id of unknown) this.remember(id);
+    }
     const { routable, stale } = dropDeadGateways(located, live);
     if (stale.length > 0) await this.locations.forget(stale);
     const batches = planDeliveries(messages, routable);
@@ -46,6 +80,11 @@ export class MessageFanoutService {
     let items = 0;
     for (const batch of batches.values()) items += batch.items.length;
     return { gateways: batches.size, items, staleConnections: stale.length };
+  }
+
+  private remember(gatewayId: string): void {
+    if (this.knownGateways.size >= MAX_KNOWN_GATEWAYS) this.knownGateways.clear();
+    this.knownGateways.add(gatewayId);
   }
 }
 

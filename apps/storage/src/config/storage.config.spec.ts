@@ -9,7 +9,20 @@ describe('storage config', () => {
       KAFKA_BROKERS: ['127.0.0.1:9092'],
       KAFKA_SESSION_TIMEOUT_MS: 6000,
       KAFKA_FETCH_LINGER_MS: 10,
+      KAFKA_COMMIT_INTERVAL_MS: 200,
     });
+  });
+
+  it('takes an offset commit interval from 0 (each at once) to 5 s', () => {
+    expect(loadStorageConfig({ KAFKA_COMMIT_INTERVAL_MS: '0' }).KAFKA_COMMIT_INTERVAL_MS).toBe(0);
+    expect(loadStorageConfig({ KAFKA_COMMIT_INTERVAL_MS: '5000' }).KAFKA_COMMIT_INTERVAL_MS).toBe(
+      5000,
+    );
+    for (const bad of ['-1', '5001', '0.5', 'often']) {
+      expect(() => loadStorageConfig({ KAFKA_COMMIT_INTERVAL_MS: bad })).toThrow(
+        /KAFKA_COMMIT_INTERVAL_MS/,
+      );
+    }
   });
 
   it('takes a fetch linger from 0 (fetch again at once) to 1 s', () => {

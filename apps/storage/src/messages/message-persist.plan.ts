@@ -1,6 +1,12 @@
 import { MessageStoredV1, PayloadOf, Topic } from '@parley/common';
 import type { TopicEvent } from '@parley/kafka';
-import type { MessageRow, SenderKey, SeqAllocation, StoredMessageRef } from './messages.repository';
+import type {
+  MessageRow,
+  NewMessage,
+  SenderKey,
+  SeqAllocation,
+  StoredMessageRef,
+} from './messages.repository';
 
 export type MessageAcceptedEnvelope = TopicEvent<typeof Topic.MessagesAccepted>;
 export type MessageStoredPayload = PayloadOf<typeof MessageStoredV1>;
@@ -101,6 +107,23 @@ export function planPersist(
       a.conversationId < b.conversationId ? -1 : a.conversationId > b.conversationId ? 1 : 0,
     );
   return { seqRequests, entries };
+}
+
+/** The plan's new messages as the append statement takes them (seq = first of the range + offset). */
+export function newMessages(plan: PersistPlan): NewMessage[] {
+  const messages: NewMessage[] = [];
+  for (const entry of plan.entries) {
+    if (entry.kind !== 'new') continue;
+    const { payload } = entry.event;
+    messages.push({
+      conversationId: payload.conversationId,
+      offset: entry.offset,
+      senderId: payload.senderId,
+      clientMsgId: payload.clientMsgId,
+      body: payload.text,
+    });
+  }
+  return messages;
 }
 
 /**

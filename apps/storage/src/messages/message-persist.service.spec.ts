@@ -7,7 +7,8 @@ import { MessagePersistService } from './message-persist.service';
 import type {
   MessageRow,
   MessagesRepository,
-  MessagesTransaction,
+  MessagesStore,
+  NewMessage,
   SeqAllocation,
   SenderKey,
   StoredMessageRef,
@@ -35,64 +36,72 @@ function accepted(clientMsgId: string, senderId = alice): MessageAcceptedEnvelop
 }
 
 /**
- * An in-memory stand-in for PostgreSQL with transaction semantics: work runs on a copy that
- * replaces the state only when it resolves (commit), so a throw rolls everything back.
+ * An in-memory stand-in for PostgreSQL: the look-up reads the committed state, and the append is
+ * one statement that changes it entirely or not at all.
  */
 class FakeDatabase {
   lastSeq = 0;
   messages: MessageRow[] = [];
   members = new Map([[conv, [alice, bob]]]);
+  /** Appends that committed. */
   commits = 0;
-  /** Simulates a concurrent consumer committing these rows just before our insert. */
+  /** Simulates a concurrent consumer committing these rows just before our append. */
   raceOnce: MessageRow[] | null = null;
 
   repository(): MessagesRepository {
-    return { transaction: (work) => this.transaction(work) } as MessagesRepository;
+    const store: MessagesStore = {
+      lookUp: (keys: readonly SenderKey[], ids: readonly string[]) => {
+        const stored = this.messages
+          .filter((m) =>
+            keys.some((k) => k.senderId === m.senderId && k.clientMsgId === m.clientMsgId),
+          )
+          .map((m): StoredMessageRef => ({ ...m }));
+        const asked = new Set([...ids, ...stored.map((m) => m.conversationId)]);
+        const members = new Map([...this.members].filter(([id]) => asked.has(id)));
+        return Promise.resolve({ stored, members });
+      },
+      append: (requests, messages) => this.append(requests, messages),
+    };
+    return store as MessagesRepository;
   }
 
-  private async transaction<T>(work: (tx: MessagesTransaction) => Promise<T>): Promise<T> {
-    const draft = { lastSeq: this.lastSeq, messages: [...this.messages] };
-    const tx: MessagesTransaction = {
-      findStored: (keys: readonly SenderKey[]) =>
-        Promise.resolve(
-          draft.messages
-            .filter((m) =>
-              keys.some((k) => k.senderId === m.senderId && k.clientMsgId === m.clientMsgId),
-            )
-            .map((m): StoredMessageRef => ({ ...m })),
-        ),
-      membersOf: (ids) =>
-        Promise.resolve(new Map([...this.members].filter(([id]) => ids.includes(id)))),
-      allocateSeqs: (requests) => {
-        const allocations = new Map<string, SeqAllocation>();
-        for (const { conversationId, count } of requests) {
-          draft.lastSeq += count;
-          allocations.set(conversationId, {
-            conversationId,
-            firstSeq: draft.lastSeq - count + 1,
-            serverTime: new Date('2025-01-01T00:00:01.000Z'),
-          });
-        }
-        return Promise.resolve(allocations);
-      },
-      insertMessages: (rows) => {
-        if (this.raceOnce) {
-          const winner = this.raceOnce;
-          this.raceOnce = null;
-          this.lastSeq += winner.length;
-          this.messages.push(...winner);
-          const err = Object.assign(new Error('duplicate key'), { code: '23505' });
-          return Promise.reject(err);
-        }
-        draft.messages.push(...rows);
-        return Promise.resolve();
-      },
-    };
-    const result = await work(tx);
-    this.lastSeq = draft.lastSeq;
-    this.messages = draft.messages;
+  private append(
+    requests: readonly { conversationId: string; count: number }[],
+    messages: readonly NewMessage[],
+  ): Promise<Map<string, SeqAllocation>> {
+    if (this.raceOnce) {
+      const winner = this.raceOnce;
+      this.raceOnce = null;
+      this.lastSeq += winner.length;
+      this.messages.push(...winner);
+      const err = Object.assign(new Error('duplicate key'), { code: '23505' });
+      return Promise.reject(err);
+    }
+    const allocations = new Map<string, SeqAllocation>();
+    let lastSeq = this.lastSeq;
+    for (const { conversationId, count } of requests) {
+      lastSeq += count;
+      allocations.set(conversationId, {
+        conversationId,
+        firstSeq: lastSeq - count + 1,
+        serverTime: new Date('2025-01-01T00:00:01.000Z'),
+      });
+    }
+    const rows = messages.map((m): MessageRow => {
+      const a = allocations.get(m.conversationId) as SeqAllocation;
+      return {
+        conversationId: m.conversationId,
+        seq: a.firstSeq + m.offset,
+        senderId: m.senderId,
+        clientMsgId: m.clientMsgId,
+        serverTime: a.serverTime,
+        body: m.body,
+      };
+    });
+    this.lastSeq = lastSeq;
+    this.messages.push(...rows);
     this.commits += 1;
-    return result;
+    return Promise.resolve(allocations);
   }
 }
 
@@ -119,16 +128,16 @@ function setup() {
 }
 
 describe('MessagePersistService', () => {
-  it('group-commits partition batches that arrive while a transaction runs: one commit, one publish, each answered alone', async () => {
+  it('group-commits partition batches handed over in one turn: one append, one publish, each answered alone', async () => {
     const { db, publishMany, service, published } = setup();
-    const first = service.persist([accepted('a')]); // starts a transaction at once
-    const second = service.persist([accepted('b'), accepted('c')]); // waits, then goes together
-    const third = service.persist([accepted('d'), accepted('b')]); // with these
+    const first = service.persist([accepted('a')]);
+    const second = service.persist([accepted('b'), accepted('c')]);
+    const third = service.persist([accepted('d'), accepted('b')]);
     await expect(first).resolves.toEqual({ stored: 1, duplicates: 0 });
     await expect(second).resolves.toEqual({ stored: 2, duplicates: 0 });
     await expect(third).resolves.toEqual({ stored: 1, duplicates: 1 });
-    expect(db.commits).toBe(2);
-    expect(publishMany).toHaveBeenCalledTimes(2);
+    expect(db.commits).toBe(1);
+    expect(publishMany).toHaveBeenCalledTimes(1);
     expect(published()).toEqual([
       [conv, 'a', 1, false],
       [conv, 'b', 2, false],
@@ -150,7 +159,7 @@ describe('MessagePersistService', () => {
     expect(db.messages.map((m) => m.clientMsgId)).toEqual(['a', 'b']);
   });
 
-  it('stores a batch in one transaction, then publishes one stored event per accepted event', async () => {
+  it('stores a batch in one append, then publishes one stored event per accepted event', async () => {
     const { db, publishMany, service, published } = setup();
     const result = await service.persist([accepted('a'), accepted('b'), accepted('a')]);
     expect(result).toEqual({ stored: 2, duplicates: 1 });
@@ -248,7 +257,7 @@ describe('MessagePersistService', () => {
   it('treats other database errors as retriable (rethrown as is)', async () => {
     const db = new FakeDatabase();
     const down = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    const repo = { transaction: () => Promise.reject(down) } as unknown as MessagesRepository;
+    const repo = { lookUp: () => Promise.reject(down) } as unknown as MessagesRepository;
     const service = new MessagePersistService(
       repo,
       { publishMany: jest.fn() } as unknown as EventPublisher,

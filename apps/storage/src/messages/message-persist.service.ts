@@ -6,6 +6,7 @@ import {
   findPoison,
   MessageAcceptedEnvelope,
   MessageStoredPayload,
+  newMessages,
   planPersist,
   resolvePlan,
   uniqueSenderKeys,
@@ -145,24 +146,26 @@ export class MessagePersistService {
     }
   }
 
-  /** ONE transaction: dedup, membership, seq allocation and inserts commit or roll back together. */
-  private storeOnce(events: readonly MessageAcceptedEnvelope[]): Promise<MessageStoredPayload[]> {
-    return this.messages.transaction(async (tx) => {
-      const already = await tx.findStored(uniqueSenderKeys(events));
-      const plan = planPersist(events, already);
-      const pending = plan.entries.filter((e) => e.kind !== 'stored').map((e) => e.event);
-      const conversationIds = new Set([
-        ...pending.map((e) => e.payload.conversationId),
-        ...already.map((s) => s.conversationId),
-      ]);
-      const members = await tx.membersOf([...conversationIds]);
-      const poison = findPoison(pending, members);
-      if (poison) throw new PoisonEventError(poison.eventIds, poison.reason);
+  /**
+   * Two round trips: one read (retries already stored, the conversations' members), then ONE
+   * statement that reserves the seqs and inserts the new messages, committing both or neither. A
+   * retry stored by another consumer in between (a rebalance) fails that statement as a unique
+   * violation, and the batch is planned again.
+   */
+  private async storeOnce(
+    events: readonly MessageAcceptedEnvelope[],
+  ): Promise<MessageStoredPayload[]> {
+    const conversationIds = [...new Set(events.map((e) => e.payload.conversationId))];
+    const { stored: already, members } = await this.messages.lookUp(
+      uniqueSenderKeys(events),
+      conversationIds,
+    );
+    const plan = planPersist(events, already);
+    const pending = plan.entries.filter((e) => e.kind !== 'stored').map((e) => e.event);
+    const poison = findPoison(pending, members);
+    if (poison) throw new PoisonEventError(poison.eventIds, poison.reason);
 
-      const allocations = await tx.allocateSeqs(plan.seqRequests);
-      const { rows, stored } = resolvePlan(plan, allocations, members);
-      await tx.insertMessages(rows);
-      return stored;
-    });
+    const allocations = await this.messages.append(plan.seqRequests, newMessages(plan));
+    return resolvePlan(plan, allocations, members).stored;
   }
 }

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { insertConversation, unique } from '../../../../test/db/factories';
 import { fulfilledValues, LockHolder, useRepoTestDb } from '../../../../test/db/repo-test-db';
-import { isUniqueViolation, MessageRow, MessagesRepository } from './messages.repository';
+import {
+  isUniqueViolation,
+  MessageRow,
+  MessagesRepository,
+  NewMessage,
+} from './messages.repository';
 
 describe('MessagesRepository (PostgreSQL)', () => {
   const db = useRepoTestDb();
@@ -13,22 +18,6 @@ describe('MessagesRepository (PostgreSQL)', () => {
 
   const conversation = (members: readonly string[] = [randomUUID(), randomUUID()]) =>
     insertConversation(db.dataSource, { members });
-
-  function row(
-    conversationId: string,
-    seq: number,
-    overrides: Partial<MessageRow> = {},
-  ): MessageRow {
-    return {
-      conversationId,
-      seq,
-      senderId: randomUUID(),
-      clientMsgId: `m_${unique()}`,
-      serverTime: new Date('2031-07-01T10:00:00.123Z'),
-      body: `body ${seq} ✓ ünïcode`,
-      ...overrides,
-    };
-  }
 
   async function stored(conversationId: string): Promise<MessageRow[]> {
     const rows = await db.dataSource.query<
@@ -63,70 +52,58 @@ describe('MessagesRepository (PostgreSQL)', () => {
     return Number(rows[0].last_seq);
   }
 
-  describe('transaction', () => {
-    it('commits what the work did when it resolves, and returns its result', async () => {
-      const id = await conversation();
-      const result = await repo.transaction(async (tx) => {
-        const allocations = await tx.allocateSeqs([{ conversationId: id, count: 1 }]);
-        await tx.insertMessages([row(id, 1)]);
-        return allocations.get(id)?.firstSeq;
-      });
-      expect(result).toBe(1);
-      expect(await lastSeq(id)).toBe(1);
-      expect(await stored(id)).toHaveLength(1);
-    });
+  /** New messages for `append`: `count` of them in `conversationId`, offsets 0..count-1. */
+  function fresh(
+    conversationId: string,
+    count: number,
+    overrides: Partial<NewMessage> = {},
+  ): NewMessage[] {
+    return Array.from({ length: count }, (_, offset) => ({
+      conversationId,
+      offset,
+      senderId: randomUUID(),
+      clientMsgId: `m_${unique()}`,
+      body: `body ${offset} ✓ ünïcode`,
+      ...overrides,
+    }));
+  }
 
-    it('rolls everything back when the work throws (seqs stay gap-free)', async () => {
-      const id = await conversation();
-      await expect(
-        repo.transaction(async (tx) => {
-          await tx.allocateSeqs([{ conversationId: id, count: 3 }]);
-          await tx.insertMessages([row(id, 1), row(id, 2), row(id, 3)]);
-          throw new Error('publish failed');
-        }),
-      ).rejects.toThrow('publish failed');
-      expect(await lastSeq(id)).toBe(0);
-      expect(await stored(id)).toEqual([]);
-    });
-  });
-
-  describe('findStored', () => {
-    it('finds nothing for no keys', async () => {
-      expect(await repo.transaction((tx) => tx.findStored([]))).toEqual([]);
+  describe('lookUp', () => {
+    it('finds nothing for no keys and no conversations', async () => {
+      expect(await repo.lookUp([], [])).toEqual({ stored: [], members: new Map() });
     });
 
     it('finds stored messages by exact (sender, clientMsgId) pairs, not by either alone', async () => {
       const id = await conversation();
       const [alice, bob] = [randomUUID(), randomUUID()];
-      const rows = [
-        row(id, 1, { senderId: alice, clientMsgId: 'one' }),
-        row(id, 2, { senderId: alice, clientMsgId: 'two' }),
-        row(id, 3, { senderId: bob, clientMsgId: 'one' }),
-      ];
-      await repo.transaction(async (tx) => {
-        await tx.allocateSeqs([{ conversationId: id, count: 3 }]);
-        await tx.insertMessages(rows);
-      });
+      await repo.append(
+        [{ conversationId: id, count: 3 }],
+        [
+          { conversationId: id, offset: 0, senderId: alice, clientMsgId: 'one', body: 'a' },
+          { conversationId: id, offset: 1, senderId: alice, clientMsgId: 'two', body: 'b' },
+          { conversationId: id, offset: 2, senderId: bob, clientMsgId: 'one', body: 'c' },
+        ],
+      );
+      const rows = await stored(id);
 
-      const found = await repo.transaction((tx) =>
-        tx.findStored([
+      const { stored: found } = await repo.lookUp(
+        [
           { senderId: alice, clientMsgId: 'one' },
           { senderId: bob, clientMsgId: 'two' },
           { senderId: randomUUID(), clientMsgId: 'one' },
-        ]),
+        ],
+        [],
       );
       expect(found).toEqual([rows[0]]);
     });
-  });
 
-  describe('membersOf', () => {
     it('maps each existing conversation to its members in joining order; missing ones are absent', async () => {
       const members = [randomUUID(), randomUUID(), randomUUID()];
       const group = await insertConversation(db.dataSource, { members, kind: 'group' });
       const empty = await insertConversation(db.dataSource, { members: [], kind: 'group' });
       const missing = `missing-${unique()}`;
 
-      const found = await repo.transaction((tx) => tx.membersOf([group, empty, missing]));
+      const { members: found } = await repo.lookUp([], [group, empty, missing]);
       expect(found).toEqual(
         new Map([
           [group, members],
@@ -135,44 +112,79 @@ describe('MessagesRepository (PostgreSQL)', () => {
       );
     });
 
-    it('returns an empty map for no conversations', async () => {
-      expect(await repo.transaction((tx) => tx.membersOf([]))).toEqual(new Map());
+    it("also names the members of a stored message's own conversation (an id reused elsewhere)", async () => {
+      const sender = randomUUID();
+      const other = randomUUID();
+      const elsewhere = await conversation([sender, other]);
+      const asked = await conversation([sender, randomUUID()]);
+      await repo.append(
+        [{ conversationId: elsewhere, count: 1 }],
+        fresh(elsewhere, 1, { senderId: sender, clientMsgId: 'reused' }),
+      );
+
+      const lookup = await repo.lookUp([{ senderId: sender, clientMsgId: 'reused' }], [asked]);
+      expect(lookup.stored.map((m) => m.conversationId)).toEqual([elsewhere]);
+      expect(lookup.members.get(elsewhere)).toEqual([sender, other]);
+      expect(lookup.members.has(asked)).toBe(true);
     });
   });
 
-  describe('allocateSeqs', () => {
-    it('allocates nothing for no requests', async () => {
-      expect(await repo.transaction((tx) => tx.allocateSeqs([]))).toEqual(new Map());
+  describe('append', () => {
+    it('allocates nothing and writes nothing for no requests', async () => {
+      expect(await repo.append([], [])).toEqual(new Map());
     });
 
-    it('reserves consecutive ranges per conversation and continues where the last one ended', async () => {
+    it('stores every field as given, with consecutive seqs from where the conversation ended', async () => {
+      const id = await conversation();
+      const first = fresh(id, 2, { body: '' });
+      await repo.append([{ conversationId: id, count: 2 }], first);
+      const second = [
+        ...fresh(id, 1, { body: 'line one\nline "two" \\ \'three\'' }),
+        { ...fresh(id, 1)[0], offset: 1 },
+      ];
+      const allocations = await repo.append([{ conversationId: id, count: 2 }], second);
+      const serverTime = allocations.get(id)?.serverTime as Date;
+
+      const rows = await stored(id);
+      expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+      expect(rows.slice(2)).toEqual(
+        second.map((m, i) => ({
+          conversationId: id,
+          seq: 3 + i,
+          senderId: m.senderId,
+          clientMsgId: m.clientMsgId,
+          serverTime,
+          body: m.body,
+        })),
+      );
+      expect(allocations.get(id)?.firstSeq).toBe(3);
+      expect(await lastSeq(id)).toBe(4);
+    });
+
+    it('reserves one range per conversation in one call', async () => {
       const [x, y] = [await conversation(), await conversation()];
-      const first = await repo.transaction((tx) =>
-        tx.allocateSeqs([
+      await repo.append([{ conversationId: y, count: 1 }], fresh(y, 1));
+      const allocations = await repo.append(
+        [
           { conversationId: x, count: 3 },
-          { conversationId: y, count: 1 },
-        ]),
-      );
-      expect(first.get(x)?.firstSeq).toBe(1);
-      expect(first.get(y)?.firstSeq).toBe(1);
-      const second = await repo.transaction((tx) =>
-        tx.allocateSeqs([
           { conversationId: y, count: 2 },
-          { conversationId: x, count: 1 },
-        ]),
+        ],
+        [...fresh(x, 3), ...fresh(y, 2)],
       );
-      expect(second.get(x)?.firstSeq).toBe(4);
-      expect(second.get(y)?.firstSeq).toBe(2);
-      expect([await lastSeq(x), await lastSeq(y)]).toEqual([4, 3]);
+      expect(allocations.get(x)?.firstSeq).toBe(1);
+      expect(allocations.get(y)?.firstSeq).toBe(2);
+      expect([await lastSeq(x), await lastSeq(y)]).toEqual([3, 3]);
+      expect((await stored(y)).map((r) => r.seq)).toEqual([1, 2, 3]);
     });
 
-    it('stamps one server time per transaction: its now(), to the millisecond, also last_message_at', async () => {
+    it("stamps one server time per call: the statement's now(), to the millisecond, also last_message_at", async () => {
       const [x, y] = [await conversation(), await conversation()];
-      const allocations = await repo.transaction((tx) =>
-        tx.allocateSeqs([
+      const allocations = await repo.append(
+        [
           { conversationId: x, count: 1 },
           { conversationId: y, count: 1 },
-        ]),
+        ],
+        [...fresh(x, 1), ...fresh(y, 1)],
       );
       const times = await db.dataSource.query<{ id: string; truncated: Date; exact: string }[]>(
         `SELECT id, date_trunc('milliseconds', last_message_at) AS truncated,
@@ -186,53 +198,69 @@ describe('MessagesRepository (PostgreSQL)', () => {
         expect(allocations.get(t.id)?.conversationId).toBe(t.id);
       }
       expect(times[0].exact).toBe(times[1].exact);
+      expect((await stored(x))[0].serverTime).toEqual(allocations.get(x)?.serverTime);
     });
 
-    it('throws for a missing conversation, and the transaction takes the others back', async () => {
+    it('fails whole for a missing conversation: the others keep their seqs and rows', async () => {
       const x = await conversation();
       const missing = `missing-${unique()}`;
-      await expect(
-        repo.transaction((tx) =>
-          tx.allocateSeqs([
+      const error: unknown = await repo
+        .append(
+          [
             { conversationId: x, count: 2 },
             { conversationId: missing, count: 1 },
-          ]),
-        ),
-      ).rejects.toThrow(`conversation ${missing} vanished during seq allocation`);
+          ],
+          [...fresh(x, 2), ...fresh(missing, 1)],
+        )
+        .catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(Error);
+      expect(isUniqueViolation(error)).toBe(false);
       expect(await lastSeq(x)).toBe(0);
+      expect(await stored(x)).toEqual([]);
     });
 
-    it('refuses a conversation named twice in one request (its ranges would overlap), allocating nothing', async () => {
+    it('refuses a conversation named twice in one call (its ranges would overlap), writing nothing', async () => {
       const x = await conversation();
       await expect(
-        repo.transaction((tx) =>
-          tx.allocateSeqs([
+        repo.append(
+          [
             { conversationId: x, count: 2 },
             { conversationId: x, count: 1 },
-          ]),
+          ],
+          fresh(x, 3),
         ),
       ).rejects.toThrow('appears twice');
       expect(await lastSeq(x)).toBe(0);
     });
 
-    it('keeps seqs gap-free and unique when many transactions allocate in one conversation at once', async () => {
+    it('refuses a resent (sender, clientMsgId) as a unique violation, and takes back its seqs and rows', async () => {
+      const id = await conversation();
+      const [original] = fresh(id, 1);
+      await repo.append([{ conversationId: id, count: 1 }], [original]);
+
+      const error: unknown = await repo
+        .append([{ conversationId: id, count: 2 }], [...fresh(id, 1), { ...original, offset: 1 }])
+        .catch((err: unknown) => err);
+      expect(isUniqueViolation(error)).toBe(true);
+      expect(error).toMatchObject({ constraint: 'messages_sender_client_msg_id_uq' });
+      expect((await stored(id)).map((r) => r.clientMsgId)).toEqual([original.clientMsgId]);
+      expect(await lastSeq(id)).toBe(1);
+    });
+
+    it('keeps seqs gap-free and unique when many calls append to one conversation at once', async () => {
       const id = await conversation();
       const writers = 5;
       // Hold the conversation row so every writer queues on it, then release them together.
       const holder = await LockHolder.begin(db.dataSource);
       await holder.query(`SELECT id FROM conversations WHERE id = $1 FOR UPDATE`, [id]);
       const racing = Promise.allSettled(
-        Array.from({ length: writers }, () =>
-          repo.transaction(async (tx) => {
-            const allocation = (await tx.allocateSeqs([{ conversationId: id, count: 2 }])).get(id);
-            if (!allocation) throw new Error('no allocation');
-            const rows = [0, 1].map((i) =>
-              row(id, allocation.firstSeq + i, { serverTime: allocation.serverTime }),
-            );
-            await tx.insertMessages(rows);
-            return allocation.firstSeq;
-          }),
-        ),
+        Array.from({ length: writers }, async () => {
+          const allocation = (
+            await repo.append([{ conversationId: id, count: 2 }], fresh(id, 2))
+          ).get(id);
+          if (!allocation) throw new Error('no allocation');
+          return allocation.firstSeq;
+        }),
       );
       await holder.waitForWaiters(writers, racing);
       await holder.commit();
@@ -241,67 +269,6 @@ describe('MessagesRepository (PostgreSQL)', () => {
       expect(firstSeqs).toEqual([1, 3, 5, 7, 9]);
       expect((await stored(id)).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       expect(await lastSeq(id)).toBe(10);
-    });
-  });
-
-  describe('insertMessages', () => {
-    it('does nothing for no rows', async () => {
-      await expect(repo.transaction((tx) => tx.insertMessages([]))).resolves.toBeUndefined();
-    });
-
-    it('stores every field as given (times to the millisecond, text as is)', async () => {
-      const id = await conversation();
-      const rows = [
-        row(id, 1, { body: '' }),
-        row(id, 2, { body: 'line one\nline "two" \\ \'three\'' }),
-        row(id, 3, { serverTime: new Date('2031-12-31T23:59:59.999Z') }),
-      ];
-      await repo.transaction(async (tx) => {
-        await tx.allocateSeqs([{ conversationId: id, count: rows.length }]);
-        await tx.insertMessages(rows);
-      });
-      expect(await stored(id)).toEqual(rows);
-    });
-
-    it('refuses a resent (sender, clientMsgId) as a unique violation, and rolls back its batch', async () => {
-      const id = await conversation();
-      const original = row(id, 1);
-      await repo.transaction(async (tx) => {
-        await tx.allocateSeqs([{ conversationId: id, count: 1 }]);
-        await tx.insertMessages([original]);
-      });
-
-      const error: unknown = await repo
-        .transaction(async (tx) => {
-          await tx.allocateSeqs([{ conversationId: id, count: 2 }]);
-          await tx.insertMessages([
-            row(id, 2),
-            row(id, 3, { senderId: original.senderId, clientMsgId: original.clientMsgId }),
-          ]);
-        })
-        .catch((err: unknown) => err);
-      expect(isUniqueViolation(error)).toBe(true);
-      expect(error).toMatchObject({ constraint: 'messages_sender_client_msg_id_uq' });
-      expect(await stored(id)).toEqual([original]);
-      expect(await lastSeq(id)).toBe(1);
-    });
-
-    it('refuses a seq already taken in the conversation', async () => {
-      const id = await conversation();
-      await repo.transaction((tx) => tx.insertMessages([row(id, 1)]));
-      const error: unknown = await repo
-        .transaction((tx) => tx.insertMessages([row(id, 1)]))
-        .catch((err: unknown) => err);
-      expect(isUniqueViolation(error)).toBe(true);
-      expect(error).toMatchObject({ constraint: 'messages_pkey' });
-    });
-
-    it('is not a unique violation when the conversation does not exist', async () => {
-      const error: unknown = await repo
-        .transaction((tx) => tx.insertMessages([row(`missing-${unique()}`, 1)]))
-        .catch((err: unknown) => err);
-      expect(error).toBeInstanceOf(Error);
-      expect(isUniqueViolation(error)).toBe(false);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 
 /** A message row as storage writes it (body is the message text). */
 export interface MessageRow {
@@ -26,21 +26,39 @@ export interface SeqAllocation {
   serverTime: Date;
 }
 
-/** The statements one persist transaction runs; implemented on one PostgreSQL transaction. */
-export interface MessagesTransaction {
-  findStored(keys: readonly SenderKey[]): Promise<StoredMessageRef[]>;
-  /** Member ids of each EXISTING conversation among `conversationIds` (missing ones are absent). */
-  membersOf(conversationIds: readonly string[]): Promise<Map<string, string[]>>;
+/** What is already known about a batch before it is written (one read). */
+export interface BatchLookup {
+  /** Messages already stored under any of the keys asked for (retries). */
+  stored: StoredMessageRef[];
   /**
-   * Reserves `count` seqs for each conversation in ONE statement (row locks until commit);
-   * gap-free because it rolls back with the inserts. Throws if a conversation is missing. Each
-   * conversation at most once per call (an UPDATE ... FROM updates a row once, so a repeated
-   * conversation would get overlapping ranges): a repeat throws.
+   * Member ids of each EXISTING conversation among those asked for and those of `stored` (missing
+   * ones are absent), in joining order.
    */
-  allocateSeqs(
+  members: Map<string, string[]>;
+}
+
+/** A new message to append: the `offset`-th (0-based) of its conversation's allocation. */
+export interface NewMessage {
+  conversationId: string;
+  offset: number;
+  senderId: string;
+  clientMsgId: string;
+  body: string;
+}
+
+/** The persist step's two statements. */
+export interface MessagesStore {
+  lookUp(keys: readonly SenderKey[], conversationIds: readonly string[]): Promise<BatchLookup>;
+  /**
+   * Reserves `count` seqs per conversation and inserts `messages` with them, in ONE statement:
+   * all of it commits or none of it does, so seqs stay gap-free. Each conversation at most once
+   * per call (a repeat would get overlapping ranges: it throws); a missing conversation fails the
+   * whole statement. A (sender, clientMsgId) stored meanwhile is a unique violation.
+   */
+  append(
     requests: readonly { conversationId: string; count: number }[],
+    messages: readonly NewMessage[],
   ): Promise<Map<string, SeqAllocation>>;
-  insertMessages(rows: readonly MessageRow[]): Promise<void>;
 }
 
 /** PostgreSQL's unique_violation: a concurrent consumer stored the same message first. */
@@ -48,107 +66,134 @@ export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
 }
 
-/** conversations / conversation_members / messages in PostgreSQL, for the persist step. */
-@Injectable()
-export class MessagesRepository {
-  constructor(private readonly dataSource: DataSource) {}
+/**
+ * One round trip: the stored messages under the keys, and the members of the conversations asked
+ * for plus those the stored messages are in (a client may reuse an id in another conversation).
+ */
+const LOOK_UP_SQL = `
+  WITH found AS (
+    SELECT m.conversation_id, m.seq, m.sender_id, m.client_msg_id, m.server_time, m.body
+      FROM messages m
+      JOIN unnest($1::uuid[], $2::text[]) AS k(sender_id, client_msg_id)
+        ON m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id
+  ), asked AS (
+    SELECT unnest($3::text[]) AS id UNION SELECT conversation_id FROM found
+  )
+  SELECT 's' AS kind, conversation_id AS id, seq, sender_id::text AS sender_id, client_msg_id,
+         server_time, body, NULL::text[] AS member_ids
+    FROM found
+  UNION ALL
+  SELECT 'm', c.id, NULL, NULL, NULL, NULL, NULL,
+         coalesce(array_agg(cm.user_id::text ORDER BY cm.joined_at, cm.user_id)
+                  FILTER (WHERE cm.user_id IS NOT NULL), '{}')
+    FROM conversations c
+    JOIN asked a ON a.id = c.id
+    LEFT JOIN conversation_members cm ON cm.conversation_id = c.id
+   GROUP BY c.id`;
 
-  /** Runs `work` in ONE transaction: it commits when `work` resolves, rolls back when it throws. */
-  transaction<T>(work: (tx: MessagesTransaction) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction((manager) => work(new PgMessagesTransaction(manager)));
-  }
+/**
+ * One statement, so one implicit transaction: the seq ranges (row locks until it ends) and the
+ * rows that take them. A conversation the UPDATE did not find leaves its rows' seq NULL, which
+ * the NOT NULL column refuses, so nothing of the statement stays.
+ */
+const APPEND_SQL = `
+  WITH alloc AS (
+    UPDATE conversations c
+       SET last_seq = c.last_seq + r.n, last_message_at = now()
+      FROM unnest($1::text[], $2::int[]) AS r(id, n)
+     WHERE c.id = r.id
+    RETURNING c.id, c.last_seq - r.n + 1 AS first_seq,
+              date_trunc('milliseconds', now()) AS server_time
+  ), inserted AS (
+    INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, server_time, body)
+    SELECT e.conversation_id, a.first_seq + e.k, e.sender_id, e.client_msg_id, a.server_time, e.body
+      FROM unnest($3::text[], $4::int[], $5::uuid[], $6::text[], $7::text[])
+           AS e(conversation_id, k, sender_id, client_msg_id, body)
+      LEFT JOIN alloc a ON a.id = e.conversation_id
+    RETURNING 1
+  )
+  SELECT id, first_seq, server_time, (SELECT count(*) FROM inserted) AS inserted FROM alloc`;
+
+interface LookUpRow {
+  kind: 's' | 'm';
+  id: string;
+  seq: string | null;
+  sender_id: string | null;
+  client_msg_id: string | null;
+  server_time: Date | null;
+  body: string | null;
+  member_ids: string[] | null;
 }
 
-class PgMessagesTransaction implements MessagesTransaction {
-  constructor(private readonly manager: EntityManager) {}
+/**
+ * conversations / conversation_members / messages in PostgreSQL, for the persist step: a batch
+ * costs two round trips (the look-up, then the append), not a transaction of six.
+ */
+@Injectable()
+export class MessagesRepository implements MessagesStore {
+  constructor(private readonly dataSource: DataSource) {}
 
-  async findStored(keys: readonly SenderKey[]): Promise<StoredMessageRef[]> {
-    if (keys.length === 0) return [];
-    const rows: {
-      conversation_id: string;
-      seq: string;
-      sender_id: string;
-      client_msg_id: string;
-      server_time: Date;
-      body: string;
-    }[] = await this.manager.query(
-      `SELECT m.conversation_id, m.seq, m.sender_id, m.client_msg_id, m.server_time, m.body
-         FROM messages m
-         JOIN unnest($1::uuid[], $2::text[]) AS k(sender_id, client_msg_id)
-           ON m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id`,
-      [keys.map((k) => k.senderId), keys.map((k) => k.clientMsgId)],
-    );
-    return rows.map((r) => ({
-      conversationId: r.conversation_id,
-      seq: Number(r.seq),
-      senderId: r.sender_id,
-      clientMsgId: r.client_msg_id,
-      serverTime: new Date(r.server_time),
-      body: r.body,
-    }));
+  async lookUp(
+    keys: readonly SenderKey[],
+    conversationIds: readonly string[],
+  ): Promise<BatchLookup> {
+    const lookup: BatchLookup = { stored: [], members: new Map() };
+    if (keys.length === 0 && conversationIds.length === 0) return lookup;
+    const rows: LookUpRow[] = await this.dataSource.query(LOOK_UP_SQL, [
+      keys.map((k) => k.senderId),
+      keys.map((k) => k.clientMsgId),
+      conversationIds,
+    ]);
+    for (const r of rows) {
+      if (r.kind === 'm') {
+        lookup.members.set(r.id, r.member_ids ?? []);
+      } else {
+        lookup.stored.push({
+          conversationId: r.id,
+          seq: Number(r.seq),
+          senderId: r.sender_id ?? '',
+          clientMsgId: r.client_msg_id ?? '',
+          serverTime: new Date(r.server_time ?? 0),
+          body: r.body ?? '',
+        });
+      }
+    }
+    return lookup;
   }
 
-  async membersOf(conversationIds: readonly string[]): Promise<Map<string, string[]>> {
-    const members = new Map<string, string[]>();
-    if (conversationIds.length === 0) return members;
-    const rows: { id: string; member_ids: string[] }[] = await this.manager.query(
-      `SELECT c.id, coalesce(array_agg(m.user_id::text ORDER BY m.joined_at, m.user_id)
-                  FILTER (WHERE m.user_id IS NOT NULL), '{}') AS member_ids
-         FROM conversations c
-         LEFT JOIN conversation_members m ON m.conversation_id = c.id
-        WHERE c.id = ANY($1::text[])
-        GROUP BY c.id`,
-      [conversationIds],
-    );
-    for (const row of rows) members.set(row.id, row.member_ids);
-    return members;
-  }
-
-  async allocateSeqs(
+  async append(
     requests: readonly { conversationId: string; count: number }[],
+    messages: readonly NewMessage[],
   ): Promise<Map<string, SeqAllocation>> {
     const allocations = new Map<string, SeqAllocation>();
     if (requests.length === 0) return allocations;
     if (new Set(requests.map((r) => r.conversationId)).size !== requests.length) {
-      throw new Error('allocateSeqs: a conversation appears twice in one request');
+      throw new Error('append: a conversation appears twice in one request');
     }
-    // TypeORM returns [rows, affectedCount] for UPDATE ... RETURNING on PostgreSQL.
-    const [rows]: [{ id: string; last_seq: string; server_time: Date }[], number] =
-      await this.manager.query(
-        `UPDATE conversations c
-            SET last_seq = c.last_seq + r.n, last_message_at = now()
-           FROM unnest($1::text[], $2::int[]) AS r(id, n)
-          WHERE c.id = r.id
-      RETURNING c.id, c.last_seq, date_trunc('milliseconds', now()) AS server_time`,
-        [requests.map((r) => r.conversationId), requests.map((r) => r.count)],
-      );
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    for (const { conversationId, count } of requests) {
-      const row = byId.get(conversationId);
-      if (!row) throw new Error(`conversation ${conversationId} vanished during seq allocation`);
-      allocations.set(conversationId, {
-        conversationId,
-        firstSeq: Number(row.last_seq) - count + 1,
+    const rows: { id: string; first_seq: string; server_time: Date; inserted: string }[] =
+      await this.dataSource.query(APPEND_SQL, [
+        requests.map((r) => r.conversationId),
+        requests.map((r) => r.count),
+        messages.map((m) => m.conversationId),
+        messages.map((m) => m.offset),
+        messages.map((m) => m.senderId),
+        messages.map((m) => m.clientMsgId),
+        messages.map((m) => m.body),
+      ]);
+    for (const row of rows) {
+      allocations.set(row.id, {
+        conversationId: row.id,
+        firstSeq: Number(row.first_seq),
         serverTime: new Date(row.server_time),
       });
     }
+    // Cannot happen (a missing conversation fails the statement); said loudly if it ever does.
+    const missing = requests.find((r) => !allocations.has(r.conversationId));
+    if (missing || Number(rows[0]?.inserted ?? 0) !== messages.length) {
+      throw new Error(
+        `append: ${missing ? `conversation ${missing.conversationId} not found` : 'rows not inserted'}`,
+      );
+    }
     return allocations;
-  }
-
-  async insertMessages(rows: readonly MessageRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.manager.query(
-      `INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, server_time, body)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::timestamptz[],
-                            $6::text[])`,
-      [
-        rows.map((r) => r.conversationId),
-        rows.map((r) => String(r.seq)),
-        rows.map((r) => r.senderId),
-        rows.map((r) => r.clientMsgId),
-        rows.map((r) => r.serverTime.toISOString()),
-        rows.map((r) => r.body),
-      ],
-    );
   }
 }

@@ -92,6 +92,12 @@ export const kafkaConsumerEnv = {
    * load, records arriving meanwhile come in one fetch and one group commit instead of one each.
    */
   KAFKA_FETCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(10),
+  /**
+   * The least time between two offset commits of a consumer (0: each as soon as its batch is
+   * done). Offsets still commit only after the work is durable; a crash redelivers at most this
+   * much more, which the idempotent handlers absorb.
+   */
+  KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(200),
 };
 export const databaseEnv = {
   DATABASE_URL: url(['postgres', 'postgresql']).default(

@@ -7,7 +7,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 describe('GroupCommitQueue', () => {
-  it('writes the first batch at once and what arrives meanwhile as one later group', async () => {
+  it('writes what arrives in one event-loop turn as one group, and what arrives meanwhile as the next', async () => {
     const groups: string[][] = [];
     const gates: ReturnType<typeof deferred>[] = [];
     const queue = new GroupCommitQueue<string, number>(async (group) => {
@@ -17,14 +17,23 @@ describe('GroupCommitQueue', () => {
       await gate.promise;
       for (const g of group) g.resolve(g.events.length);
     }, 100);
+    const turn = () => new Promise((r) => setImmediate(r));
     const first = queue.submit(['a']);
-    const second = queue.submit(['b', 'c']);
-    const third = queue.submit(['d']);
-    expect(groups).toEqual([['a']]);
+    const also = queue.submit(['b']);
+    expect(groups).toEqual([]); // the turn is not over yet
+    await turn();
+    expect(groups).toEqual([['a', 'b']]);
+    const second = queue.submit(['c', 'd']);
+    const third = queue.submit(['e']);
+    await turn();
+    expect(groups).toEqual([['a', 'b']]); // waiting for the group in flight
     gates[0].resolve();
-    await expect(first).resolves.toBe(1);
-    await new Promise((r) => setImmediate(r));
-    expect(groups).toEqual([['a'], ['b', 'c', 'd']]);
+    await expect(Promise.all([first, also])).resolves.toEqual([1, 1]);
+    await turn();
+    expect(groups).toEqual([
+      ['a', 'b'],
+      ['c', 'd', 'e'],
+    ]);
     gates[1].resolve();
     await expect(Promise.all([second, third])).resolves.toEqual([2, 1]);
   });
@@ -55,12 +64,12 @@ describe('GroupCommitQueue', () => {
       for (const g of group) g.resolve('ok');
       return Promise.resolve();
     }, 100);
-    const blocker = queue.submit(['x']); // written alone; the next two group behind it
-    const a = queue.submit(['a']);
-    const b = queue.submit(['b']);
-    await expect(blocker).resolves.toBe('settled before the failure');
-    await expect(a).resolves.toBe('settled before the failure');
-    await expect(b).rejects.toThrow('database down');
+    const settled = queue.submit(['x']); // one group with the next two
+    const a = queue.submit(['a']).catch((err: unknown) => err);
+    const b = queue.submit(['b']).catch((err: unknown) => err);
+    await expect(settled).resolves.toBe('settled before the failure');
+    expect(await a).toEqual(new Error('database down'));
+    expect(await b).toEqual(new Error('database down'));
     fail = false;
     await expect(queue.submit(['c'])).resolves.toBe('ok');
   });

@@ -8,10 +8,12 @@ export interface GroupMember<E, R> {
 /**
  * Group commit across partition batches. A consumer hands over several partition batches at
  * once (one per partition in the fetch); writing each in its own transaction costs a round trip
- * and a WAL flush apiece and holds a pool connection each. Here batches that arrive while a group
- * is being written wait, then go together as the next group (up to `maxEvents`), so groups grow
- * with load and nothing waits on a timer. `writeGroup` settles every member it is given: each
- * caller still resolves only once its own events are durable.
+ * and a WAL flush apiece and holds a pool connection each. Here an idle queue first lets the
+ * event-loop turn end (one `setImmediate`), so every partition batch of one fetch goes in the
+ * first group; batches that arrive while a group is being written wait, then go together as the
+ * next group (up to `maxEvents`). Groups grow with load and nothing waits on a timer.
+ * `writeGroup` settles every member it is given: each caller still resolves only once its own
+ * events are durable.
  */
 export class GroupCommitQueue<E, R> {
   private readonly waiting: GroupMember<E, R>[] = [];
@@ -33,6 +35,7 @@ export class GroupCommitQueue<E, R> {
     if (this.running) return;
     this.running = true;
     try {
+      await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.waiting.length > 0) {
         const group: GroupMember<E, R>[] = [];
         let size = 0;

@@ -49,6 +49,8 @@ export interface KafkaBatchTransportOptions {
   fetch?: { minBytes: number; maxWaitTimeInMs: number };
   /** How long a fetch that brought records holds the next one (FetchLinger); default 0. */
   fetchLingerMs?: number;
+  /** The least time between two OffsetCommit requests (OffsetCommitBatcher); default 0. */
+  commitIntervalMs?: number;
   /**
    * How long the broker keeps the partitions of a member it stopped hearing from (the service's
    * KAFKA_SESSION_TIMEOUT_MS); default 30 s. Heartbeats go out at a third of it, at most 3 s apart.
@@ -80,10 +82,7 @@ export class KafkaBatchTransport
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
   private committer: CommitOffsetsFn | null = null;
-  private readonly commits = new OffsetCommitBatcher((topics) => {
-    if (!this.committer) return Promise.reject(new Error('no consumer to commit through'));
-    return this.committer(topics);
-  });
+  private readonly commits: OffsetCommitBatcher;
   private readonly closing = new AbortController();
   private readonly processors = new Map<
     TopicName,
@@ -101,6 +100,10 @@ export class KafkaBatchTransport
     super();
     this.kafka = createKafkaClient({ clientId: options.clientId, brokers: options.brokers });
     this.linger = new FetchLinger(options.fetchLingerMs ?? 0);
+    this.commits = new OffsetCommitBatcher((topics) => {
+      if (!this.committer) return Promise.reject(new Error('no consumer to commit through'));
+      return this.committer(topics);
+    }, options.commitIntervalMs ?? 0);
     this.processorOptions = {
       ...DEFAULT_PROCESSOR_OPTIONS,
       maxEventsPerCall: options.maxEventsPerCall ?? DEFAULT_PROCESSOR_OPTIONS.maxEventsPerCall,

@@ -88,4 +88,52 @@ describe('OffsetCommitBatcher', () => {
     await new Promise((r) => setImmediate(r));
     expect(idle).toBe(true);
   });
+
+  describe('with a minimum interval between requests', () => {
+    const turn = () => new Promise((r) => setImmediate(r));
+    beforeEach(() =>
+      jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] }),
+    );
+    afterEach(() => jest.useRealTimers());
+
+    function recording() {
+      const requests: string[][] = [];
+      const batcher = new OffsetCommitBatcher((topics) => {
+        requests.push(
+          topics.flatMap((t) => t.partitions.map((p) => `${t.topic}/${p.partition}@${p.offset}`)),
+        );
+        return Promise.resolve();
+      }, 200);
+      return { requests, batcher };
+    }
+
+    it('sends the first at once, then holds what comes within the interval for one request', async () => {
+      const { requests, batcher } = recording();
+      await batcher.commit('t', 0, '1');
+      expect(requests).toEqual([['t/0@1']]);
+      const later = [batcher.commit('t', 0, '2'), batcher.commit('t', 1, '7')];
+      await turn();
+      jest.advanceTimersByTime(199);
+      await turn();
+      expect(requests).toHaveLength(1);
+      jest.advanceTimersByTime(1);
+      await Promise.all(later);
+      expect(requests).toEqual([['t/0@1'], ['t/0@2', 't/1@7']]);
+      // A commit after a quiet spell longer than the interval goes at once again.
+      jest.advanceTimersByTime(1_000);
+      await batcher.commit('t', 0, '3');
+      expect(requests).toHaveLength(3);
+    });
+
+    it('settled() (closing) sends what waits for the interval at once', async () => {
+      const { requests, batcher } = recording();
+      await batcher.commit('t', 0, '1');
+      const held = batcher.commit('t', 0, '2');
+      await turn();
+      expect(requests).toHaveLength(1);
+      await batcher.settled();
+      await held;
+      expect(requests).toEqual([['t/0@1'], ['t/0@2']]);
+    });
+  });
 });

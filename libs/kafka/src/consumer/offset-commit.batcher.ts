@@ -21,14 +21,25 @@ interface Pending {
  * per partition. Each caller's promise settles with the request that carried its offset, so "the
  * offset is committed" still means what it says. Per partition the highest offset wins (offsets
  * only move forward).
+ *
+ * Requests are also spaced at least `minIntervalMs` apart (KAFKA_COMMIT_INTERVAL_MS): under a
+ * steady trickle every batch finishes on its own and would otherwise cost an OffsetCommit (a
+ * broker request and an append to `__consumer_offsets`) each. Nothing waits for that but the
+ * commit itself: handlers are done, and what a crash in the gap leaves uncommitted is redelivered
+ * and absorbed by the idempotent handlers. `settled()` (closing) sends what is pending at once.
  */
 export class OffsetCommitBatcher {
   private readonly pending = new Map<string, Pending>();
   private inFlight = false;
   private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly send: CommitOffsetsFn) {}
+  constructor(
+    private readonly send: CommitOffsetsFn,
+    private readonly minIntervalMs = 0,
+  ) {}
 
   commit(topic: string, partition: number, offset: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -48,16 +59,28 @@ export class OffsetCommitBatcher {
   /** Resolves once every commit asked for so far has been sent and answered (or failed). */
   settled(): Promise<void> {
     if (!this.inFlight && !this.scheduled && this.pending.size === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (this.timer) {
+      // Closing: what waits for the interval goes now.
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.scheduled = false;
+      void this.flush();
+    }
+    return idle;
   }
 
   private schedule(): void {
     if (this.inFlight || this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const wait = this.lastSentAt + this.minIntervalMs - Date.now();
+    const go = () => {
+      this.timer = undefined;
       this.scheduled = false;
       void this.flush();
-    });
+    };
+    if (wait > 0) this.timer = setTimeout(go, wait);
+    else setImmediate(go);
   }
 
   private async flush(): Promise<void> {
@@ -72,6 +95,7 @@ export class OffsetCommitBatcher {
       t.partitions.push({ partition: e.partition, offset: e.offset.toString() });
     }
     this.inFlight = true;
+    this.lastSentAt = Date.now();
     try {
       await this.send([...byTopic.values()]);
       for (const e of entries) for (const w of e.waiters) w.resolve();

@@ -125,6 +125,30 @@ describe('OffsetCommitBatcher', () => {
       expect(requests).toHaveLength(3);
     });
 
+    it('settled() during a request sends what comes meanwhile right after it, not after the interval', async () => {
+      const gates: ReturnType<typeof deferred>[] = [];
+      const requests: string[] = [];
+      const batcher = new OffsetCommitBatcher((topics) => {
+        requests.push(topics[0].partitions[0].offset);
+        const gate = deferred();
+        gates.push(gate);
+        return gate.promise;
+      }, 200);
+      const first = batcher.commit('t', 0, '1');
+      await turn();
+      let idle = false;
+      void batcher.settled().then(() => (idle = true));
+      const second = batcher.commit('t', 0, '2'); // arrives while the first is in flight
+      gates[0].resolve();
+      await first;
+      await turn();
+      expect(requests).toEqual(['1', '2']); // no timer in between
+      gates[1].resolve();
+      await second;
+      await turn();
+      expect(idle).toBe(true);
+    });
+
     it('settled() (closing) sends what waits for the interval at once', async () => {
       const { requests, batcher } = recording();
       await batcher.commit('t', 0, '1');

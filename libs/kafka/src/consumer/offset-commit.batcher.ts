@@ -73,7 +73,9 @@ export class OffsetCommitBatcher {
   private schedule(): void {
     if (this.inFlight || this.scheduled) return;
     this.scheduled = true;
-    const wait = this.lastSentAt + this.minIntervalMs - Date.now();
+    // Someone is closing (settled() waits): nothing waits for the interval any more.
+    const wait =
+      this.idleWaiters.length > 0 ? 0 : this.lastSentAt + this.minIntervalMs - Date.now();
     const go = () => {
       this.timer = undefined;
       this.scheduled = false;

@@ -172,6 +172,57 @@ describe('load tool (npm run loadtest)', () => {
     }
   }, 120_000);
 
+  it('connect --returning: the measured devices state what they hold, and each converges in its first round', async () => {
+    /** Sync rounds answered by every gateway so far, by outcome. */
+    const rounds = async (): Promise<{ converged: number; notConverged: number }> => {
+      const total = { converged: 0, notConverged: 0 };
+      for (const gateway of stack.gateways) {
+        const text = await (await fetch(`${gateway}/metrics`)).text();
+        for (const [, outcome, n] of text.matchAll(
+          /^parley_sync_rounds_total\{[^}]*outcome="(\w+)"[^}]*\} (\d+)/gm,
+        )) {
+          if (outcome === 'converged') total.converged += Number(n);
+          else total.notConverged += Number(n);
+        }
+      }
+      return total;
+    };
+    const out = join(dir, 'returning.jsonl');
+    const before = await rounds();
+    const run = await runTool([
+      'connect',
+      '--connections',
+      '20',
+      '--users',
+      '20',
+      '--conversations',
+      '2',
+      '--workers',
+      '1',
+      '--hold',
+      '1',
+      '--returning',
+      '--user-prefix',
+      `${prefix}r`,
+      '--out',
+      out,
+    ]);
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    expect(run.stderr).toMatch(/returning devices: 20 connected, synced and closed/);
+    const [report] = lines(out);
+    expect(report).toMatchObject({ devices: 'returning', requested: 20, connected: 20 });
+    const after = await rounds();
+    // Each device's priming sync, as a new device holding conversations, took two rounds that did
+    // not converge (the server listed what it lacked; then the tails) and one that did; each
+    // measured reconnect is one round, in agreement at once. So 40 converged (20 priming, 20
+    // measured) and 40 that did not, all priming: as new devices the reconnects would add 40 more.
+    expect(after.converged - before.converged).toBe(40);
+    expect(after.notConverged - before.notConverged).toBe(40);
+  }, 180_000);
+
   it('refuses a non-loopback target', async () => {
     const child = await new Promise<number | null>((resolve) => {
       const p = spawn(process.execPath, [MAIN, 'pairs', '--gateways', 'http://10.1.2.3:3000'], {

@@ -13,6 +13,8 @@ import type { WorkerPool } from './worker-pool';
  * the sockets that landed on each gateway.
  */
 export interface ConnectOptions {
+  /** `new`: each socket is a new device (its first sync fetches every tail); `returning`: it holds its states. */
+  devices: 'new' | 'returning';
   users: number;
   connections: number;
   holdS: number;
@@ -138,6 +140,27 @@ function mergeResults(results: readonly ConnectResult[]): MergedResults {
   return merged;
 }
 
+/** The pause after the priming pass's closes, so the stack has handled them before the ramp. */
+const PRIME_SETTLE_MS = 3_000;
+
+/**
+ * `--returning`: every device connects, runs its first sync as a new device and closes (1000),
+ * keeping its conversation states; the ramp that follows is then the reconnect of devices that
+ * hold what the server holds (one round, in agreement). Not measured.
+ */
+export async function primeReturningDevices(
+  pool: WorkerPool,
+  log: (line: string) => void,
+): Promise<void> {
+  const started = Date.now();
+  const primed = mergeResults(await pool.connect(1));
+  await pool.disconnect();
+  log(
+    `returning devices: ${primed.connected} connected, synced and closed in ${((Date.now() - started) / 1000).toFixed(1)} s (not measured)`,
+  );
+  await delay(PRIME_SETTLE_MS);
+}
+
 export async function runConnect(
   pool: WorkerPool,
   options: ConnectOptions,
@@ -211,6 +234,7 @@ export async function runConnect(
   const generator = processes.find((p) => p.name === 'generator');
   const report: ConnectReport = {
     workload: 'connect',
+    devices: options.devices,
     startedAt: new Date(started).toISOString(),
     users: options.users,
     workers: results.length,

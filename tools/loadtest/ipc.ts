@@ -55,7 +55,13 @@ export interface WorkerConnect {
   share: number;
 }
 
-export type CoordinatorMessage = WorkerInit | WorkerConnect | WorkerStep | { type: 'close' };
+/** Close every socket (the devices keep their conversation states) and connect from the first again. */
+export interface WorkerDisconnect {
+  type: 'disconnect';
+}
+
+export type CoordinatorMessage =
+  WorkerInit | WorkerConnect | WorkerDisconnect | WorkerStep | { type: 'close' };
 
 export interface Counters {
   sent: number;
@@ -107,6 +113,7 @@ export interface StepResult {
 
 export type WorkerMessage =
   | { type: 'ready'; workerIndex: number }
+  | { type: 'disconnected'; workerIndex: number }
   | ConnectResult
   | StepProgress
   | StepResult

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { provisionAccounts, userName } from './accounts';
-import { runConnect } from './connect.workload';
+import { primeReturningDevices, runConnect } from './connect.workload';
 import { hostPort, isLoopbackUrl } from './loopback';
 import { runPairs } from './pairs.workload';
 import { appendJsonLine, formatSyncTable } from './report';
@@ -44,6 +44,9 @@ connect:
   --conversations K        each user holds about K 1:1 conversations, seeded once through the
                            send path (default 0); each socket's first sync then has K states
   --no-sync                open sockets without the first sync a real client does after hello
+  --returning              measure returning devices: every device first connects, syncs and
+                           closes (not measured); the measured ramp reconnects them, each first
+                           round stating the conversations it holds (without it: new devices)
 sync (a benchmark of sync v2; users = --conversations + 1):
   --conversations N        conversations the reader's device holds (default 1000)
   --seed-messages N        messages each conversation holds at least (default 10; seeded once)
@@ -110,6 +113,7 @@ async function main(): Promise<number> {
       partners: { type: 'string' },
       'text-length': { type: 'string' },
       'no-sync': { type: 'boolean', default: false },
+      returning: { type: 'boolean', default: false },
       connections: { type: 'string' },
       'connect-concurrency': { type: 'string' },
       'connect-rate': { type: 'string' },
@@ -264,7 +268,10 @@ async function main(): Promise<number> {
 
     if (workload === 'connect') {
       await seedConversations(gateways, accounts, connectConversations, log);
+      const returning = values.returning && !values['no-sync'];
+      if (returning) await primeReturningDevices(pool, log);
       const report = await runConnect(pool, {
+        devices: returning ? 'returning' : 'new',
         users,
         connections,
         holdS: int(values.hold, 5, 'hold', 0, LIMITS.holdS),

@@ -218,6 +218,7 @@ describe('report formatting', () => {
     ]);
     const text = formatConnectTable({
       workload: 'connect',
+      devices: 'returning',
       startedAt: '',
       users: 10,
       workers: 1,
@@ -240,6 +241,8 @@ describe('report formatting', () => {
     expect(text).toMatch(/http:\/\/127\.0\.0\.1:3000\s+100\s+100\s+110\s+102/);
     // The stack's CPU while the sockets were held, in the summary and per process.
     expect(text).toMatch(/idle stack cpu%/);
+    expect(text).toMatch(/^devices\s+requested/);
+    expect(text).toMatch(/\nreturning\s+165\s+165/);
     expect(text).toMatch(/held 25 s/);
     expect(text).toMatch(/gateway:3000\s+-\s+4\.2/);
   });

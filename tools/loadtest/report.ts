@@ -65,6 +65,8 @@ export interface GatewayMemory {
 
 export interface ConnectReport {
   workload: 'connect';
+  /** `new` devices fetch every tail in their first sync; `returning` ones state what they hold. */
+  devices: 'new' | 'returning';
   startedAt: string;
   users: number;
   workers: number;
@@ -222,6 +224,7 @@ export function formatProcessTable(columns: Array<[string, ProcessStat[]]>): str
 export function formatConnectTable(r: ConnectReport): string {
   const summary = renderTable(
     [
+      'devices',
       'requested',
       'connected',
       'failed',
@@ -234,6 +237,7 @@ export function formatConnectTable(r: ConnectReport): string {
     ],
     [
       [
+        r.devices,
         r.requested,
         r.connected,
         r.failed,

@@ -87,6 +87,13 @@ export class WorkerPool {
     return (await Promise.race([answers, this.failed])) as ConnectResult[];
   }
 
+  /** Every worker closes its sockets; its devices keep their states and connect again later. */
+  async disconnect(): Promise<void> {
+    const answers = this.collect('disconnected');
+    this.broadcast({ type: 'disconnect' });
+    await Promise.race([answers, this.failed]);
+  }
+
   async step(make: (workerIndex: number) => CoordinatorMessage): Promise<StepResult[]> {
     const answers = this.collect('stepResult');
     this.children.forEach((child, w) => child.send(make(w)));

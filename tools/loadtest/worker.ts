@@ -42,6 +42,11 @@ interface Client {
   pendingCursor: Map<string, number>;
   /** Runs sync v2 again on the open socket (the server asked: `sync.required`). */
   resync?: () => void;
+  /**
+   * The states of every conversation the device held when its last sync converged: a returning
+   * device (`connect --returning`) sends them in its first round.
+   */
+  held?: ConversationState[];
 }
 
 interface Pending {
@@ -238,6 +243,8 @@ function syncV2(
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('ws_sync_timeout')), 30_000);
     const touched = new Set<string>();
+    /** Every conversation this sync brought messages or a tail for. */
+    const everyId = new Set<string>();
     listen((frame) => {
       switch (frame.type) {
         case 'error': {
@@ -262,15 +269,21 @@ function syncV2(
           if (frame.converged) {
             clearTimeout(timer);
             flushCursors(client);
+            const kept = new Map((client.held ?? []).map((h) => [h.conversationId, h]));
+            for (const id of [...everyId, ...touched]) kept.set(id, states.state(id));
+            client.held = [...kept.values()];
             return resolve();
           }
           const next = new Map<string, ConversationState | TailRequest>();
           for (const id of [...frame.behind, ...frame.reset, ...touched]) {
-            if (!frame.gone.includes(id)) next.set(id, states.state(id));
+            if (frame.gone.includes(id)) continue;
+            // A held state without its messages cannot be brought forward here: take the tail.
+            next.set(id, states.has(id) ? states.state(id) : { conversationId: id, tail: true });
           }
           for (const u of frame.unknown) {
             next.set(u.conversationId, { conversationId: u.conversationId, tail: true });
           }
+          for (const id of touched) everyId.add(id);
           touched.clear();
           return sendRound([...next.values()], false);
         }
@@ -278,7 +291,8 @@ function syncV2(
           return;
       }
     });
-    sendRound([], true);
+    // A returning device states what it held; a new one holds nothing.
+    sendRound(client.held ?? [], true);
   });
 }
 
@@ -570,6 +584,28 @@ function runStep(s: WorkerStep): void {
 
 let closing = false;
 
+/**
+ * Closes every socket as a client going away does (1000) and waits for the closes; the devices
+ * keep their states, and the next `connect` starts from the first device again.
+ */
+async function disconnectAll(): Promise<void> {
+  closing = true;
+  const open = clients.filter((c) => c.ws && c.ws.readyState !== WebSocket.CLOSED);
+  await Promise.all(
+    open.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          const ws = c.ws as WebSocket;
+          ws.once('close', () => resolve());
+          ws.close(1000);
+        }),
+    ),
+  );
+  for (const c of clients) c.ws = undefined;
+  connectedUpTo = 0;
+  closing = false;
+}
+
 function closeAll(): void {
   closing = true;
   for (const c of clients) c.ws?.close(1000);
@@ -591,6 +627,11 @@ process.on('message', (message: CoordinatorMessage) => {
     case 'connect':
       void connectShare(message.share).catch((error: unknown) =>
         send({ type: 'fatal', workerIndex: init.workerIndex, message: String(error) }),
+      );
+      return;
+    case 'disconnect':
+      void disconnectAll().then(() =>
+        send({ type: 'disconnected', workerIndex: init.workerIndex }),
       );
       return;
     case 'step':

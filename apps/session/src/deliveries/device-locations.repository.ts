@@ -58,14 +58,10 @@ export class DeviceLocationsRepository {
     await execOrThrow(tx);
   }
 
-  /** Every recorded socket of these users, in ONE round trip. Unreadable entries are dropped. */
-  async findConnections(userIds: readonly string[]): Promise<Map<string, DeviceConnection[]>> {
-    return (await this.findConnectionsAndLive(userIds, [])).connections;
-  }
-
   /**
-   * Every recorded socket of these users and which of `gatewayIds` are in the live directory, in
-   * ONE round trip (fan-out asks for the gateways it has seen before, so it needs no second one).
+   * Every recorded socket of these users (unreadable entries are dropped) and which of
+   * `gatewayIds` are in the live directory, in ONE round trip (fan-out asks for the gateways it
+   * has seen before, so it needs no second one).
    */
   async findConnectionsAndLive(
     userIds: readonly string[],

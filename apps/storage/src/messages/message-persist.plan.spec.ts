@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   findPoison,
   MessageAcceptedEnvelope,
+  newMessages,
   planPersist,
   resolvePlan,
   uniqueSenderKeys,
@@ -70,13 +71,14 @@ describe('planPersist', () => {
       { conversationId: convA, count: 2 },
       { conversationId: convB, count: 2 },
     ]);
-    const { rows, stored } = resolvePlan(plan, allocate(plan.seqRequests, { [convA]: 7 }), members);
-    expect(rows.map((r) => [r.conversationId, r.seq, r.clientMsgId])).toEqual([
-      [convB, 1, 'm1'],
-      [convA, 8, 'm2'],
-      [convB, 2, 'm3'],
-      [convA, 9, 'm4'],
+    // What the append writes: each new message at its offset in its conversation's range.
+    expect(newMessages(plan).map((m) => [m.conversationId, m.offset, m.clientMsgId])).toEqual([
+      [convB, 0, 'm1'],
+      [convA, 0, 'm2'],
+      [convB, 1, 'm3'],
+      [convA, 1, 'm4'],
     ]);
+    const stored = resolvePlan(plan, allocate(plan.seqRequests, { [convA]: 7 }), members);
     expect(stored.map((s) => [s.clientMsgId, s.seq, s.duplicate])).toEqual([
       ['m1', 1, false],
       ['m2', 8, false],
@@ -99,8 +101,8 @@ describe('planPersist', () => {
     };
     const plan = planPersist([first, accepted(convA, alice, 'other'), retry], []);
     expect(plan.seqRequests).toEqual([{ conversationId: convA, count: 2 }]);
-    const { rows, stored } = resolvePlan(plan, allocate(plan.seqRequests, {}), members);
-    expect(rows).toHaveLength(2);
+    const stored = resolvePlan(plan, allocate(plan.seqRequests, {}), members);
+    expect(newMessages(plan)).toHaveLength(2);
     expect(stored.map((s) => [s.clientMsgId, s.seq, s.duplicate])).toEqual([
       ['same', 1, false],
       ['other', 2, false],
@@ -124,8 +126,8 @@ describe('planPersist', () => {
       [original],
     );
     expect(plan.seqRequests).toEqual([{ conversationId: convA, count: 1 }]);
-    const { rows, stored } = resolvePlan(plan, allocate(plan.seqRequests, { [convA]: 3 }), members);
-    expect(rows.map((r) => r.clientMsgId)).toEqual(['fresh']);
+    const stored = resolvePlan(plan, allocate(plan.seqRequests, { [convA]: 3 }), members);
+    expect(newMessages(plan).map((m) => m.clientMsgId)).toEqual(['fresh']);
     expect(stored[0]).toMatchObject({
       conversationId: convB,
       seq: 41,

@@ -1,12 +1,6 @@
 import { MessageStoredV1, PayloadOf, Topic } from '@parley/common';
 import type { TopicEvent } from '@parley/kafka';
-import type {
-  MessageRow,
-  NewMessage,
-  SenderKey,
-  SeqAllocation,
-  StoredMessageRef,
-} from './messages.repository';
+import type { NewMessage, SenderKey, SeqAllocation, StoredMessageRef } from './messages.repository';
 
 export type MessageAcceptedEnvelope = TopicEvent<typeof Topic.MessagesAccepted>;
 export type MessageStoredPayload = PayloadOf<typeof MessageStoredV1>;
@@ -127,15 +121,15 @@ export function newMessages(plan: PersistPlan): NewMessage[] {
 }
 
 /**
- * Turns a plan plus its seq allocations into the rows to insert and one MessageStoredV1 payload
- * per event, in batch order.
+ * Turns a plan plus the seq allocations its append got into one MessageStoredV1 payload per event,
+ * in batch order (a new message's seq is the first of its conversation's range + its offset, as
+ * the append statement numbered it).
  */
 export function resolvePlan(
   plan: PersistPlan,
   allocations: ReadonlyMap<string, SeqAllocation>,
   members: ReadonlyMap<string, readonly string[]>,
-): { rows: MessageRow[]; stored: MessageStoredPayload[] } {
-  const rows: MessageRow[] = [];
+): MessageStoredPayload[] {
   const stored: MessageStoredPayload[] = [];
   const memberIdsOf = (conversationId: string): string[] => [
     ...(members.get(conversationId) ?? []),
@@ -153,22 +147,13 @@ export function resolvePlan(
       case 'new': {
         const allocation = allocations.get(payload.conversationId);
         if (!allocation) throw new Error(`no seq allocation for ${payload.conversationId}`);
-        const row: MessageRow = {
-          conversationId: payload.conversationId,
-          seq: allocation.firstSeq + entry.offset,
-          senderId: payload.senderId,
-          clientMsgId: payload.clientMsgId,
-          serverTime: allocation.serverTime,
-          body: payload.text,
-        };
-        rows.push(row);
         stored.push({
           ...common,
-          conversationId: row.conversationId,
-          seq: row.seq,
-          text: row.body,
-          serverTime: row.serverTime.toISOString(),
-          memberIds: memberIdsOf(row.conversationId),
+          conversationId: payload.conversationId,
+          seq: allocation.firstSeq + entry.offset,
+          text: payload.text,
+          serverTime: allocation.serverTime.toISOString(),
+          memberIds: memberIdsOf(payload.conversationId),
           duplicate: false,
         });
         break;
@@ -191,5 +176,5 @@ export function resolvePlan(
       }
     }
   }
-  return { rows, stored };
+  return stored;
 }

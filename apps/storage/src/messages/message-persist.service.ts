@@ -166,6 +166,6 @@ export class MessagePersistService {
     if (poison) throw new PoisonEventError(poison.eventIds, poison.reason);
 
     const allocations = await this.messages.append(plan.seqRequests, newMessages(plan));
-    return resolvePlan(plan, allocations, members).stored;
+    return resolvePlan(plan, allocations, members);
   }
 }

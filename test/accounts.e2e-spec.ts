@@ -372,6 +372,16 @@ describe('accounts: log-in', () => {
     expect(missing.status).toBe(400);
     expect(fieldsOf(missing.body)).toEqual(['password']);
   });
+
+  it('answers a username with a NUL with 400 (found by the fuzzer: it was a 500 from PostgreSQL)', async () => {
+    for (const gateway of [gatewayA, gatewayB]) {
+      const res = await call<ErrorBody>(gateway, 'POST', '/v1/auth/login', {
+        body: { username: 'al\u0000ice', password: 'whatever-it-is' },
+      });
+      expect(res.status).toBe(400);
+      expect(fieldsOf(res.body)).toEqual(['username']);
+    }
+  });
 });
 
 describe('accounts: refresh tokens', () => {

@@ -1,4 +1,9 @@
-import { DEFAULT_RESTART_BACKOFF, RestartBackoff } from './restart-backoff';
+import {
+  DEFAULT_RESTART_BACKOFF,
+  GATEWAY_PEER_FAILOVER_MS,
+  gatewayFailoverFloor,
+  RestartBackoff,
+} from './restart-backoff';
 
 describe('RestartBackoff', () => {
   it('starts at 500 ms and doubles with every quick exit, up to 5 s', () => {
@@ -29,5 +34,43 @@ describe('RestartBackoff', () => {
 
   it('defaults to 500 ms / 5 s / 30 s', () => {
     expect(DEFAULT_RESTART_BACKOFF).toEqual({ initialMs: 500, maxMs: 5000, stableAfterMs: 30000 });
+  });
+});
+
+describe('gatewayFailoverFloor', () => {
+  const member = (name: string, kind: string, state: 'running' | 'exited' | 'killed') => ({
+    name,
+    kind,
+    process: {
+      exitCode: state === 'exited' ? 1 : null,
+      signalCode: state === 'killed' ? ('SIGKILL' as const) : null,
+    },
+  });
+
+  it("holds a gateway's restart while another gateway runs, naming the ones that serve", () => {
+    const g1 = member('gateway-1', 'gateway', 'killed');
+    const services = [
+      g1,
+      member('gateway-2', 'gateway', 'running'),
+      member('gateway-3', 'gateway', 'running'),
+    ];
+    expect(gatewayFailoverFloor(services)(g1)).toEqual({
+      ms: GATEWAY_PEER_FAILOVER_MS,
+      why: 'its clients fail over to gateway-2, gateway-3 first',
+    });
+  });
+
+  it('leaves the last gateway standing, and every consumer, to the backoff alone', () => {
+    const g1 = member('gateway-1', 'gateway', 'killed');
+    const storage = member('storage', 'storage', 'killed');
+    const services = [
+      g1,
+      member('gateway-2', 'gateway', 'exited'),
+      storage,
+      member('session', 'session', 'running'),
+    ];
+    const floor = gatewayFailoverFloor(services);
+    expect(floor(g1)).toBeUndefined();
+    expect(floor(storage)).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { RestartFloor } from './restart-backoff';
 import { ServiceSupervisor, SupervisedService } from './service-supervisor';
 
 /** A stand-in child process: `exit()` sets what Node sets and emits 'exit'. */
@@ -20,7 +21,7 @@ class FakeChild extends EventEmitter {
 
 const asChild = (fake: FakeChild) => fake as unknown as ChildProcess;
 
-function setUp() {
+function setUp(floor?: RestartFloor<SupervisedService>) {
   let clock = 0;
   const held = new Set<string>();
   let nextPid = 100;
@@ -42,6 +43,7 @@ function setUp() {
     () => clock,
     (service) => held.has(service.name),
     250,
+    floor,
   );
   const service: SupervisedService = { name: 'storage', process: spawn(), restarts: 0 };
   return {
@@ -126,6 +128,25 @@ describe('ServiceSupervisor', () => {
     expect(t.lines[t.lines.length - 1]).toBe(
       'storage exited (code 1 / signal null); restarting in 500ms',
     );
+  });
+
+  it('waits for a restart floor longer than the backoff, and says why; a shorter one changes nothing', () => {
+    let floorMs = 5_000;
+    const t = setUp(() => ({ ms: floorMs, why: 'its clients fail over first' }));
+    t.supervisor.watch(t.service, 0);
+    t.current().exit(null, 'SIGKILL');
+    expect(t.lines).toEqual([
+      'storage exited (code null / signal SIGKILL); restarting in 5000ms (its clients fail over first)',
+    ]);
+    t.advanceClock(4_999);
+    expect(t.respawned).toEqual([]);
+    t.advanceClock(1);
+    expect(t.respawned).toEqual(['storage']);
+
+    // The backoff still doubles underneath: a quick second exit waits 1000 ms, above a 100 ms floor.
+    floorMs = 100;
+    t.current().exit(1);
+    expect(t.lines[1]).toBe('storage exited (code 1 / signal null); restarting in 1000ms');
   });
 
   it('cancels a pending restart on stop and never restarts after it', () => {

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { RestartBackoff, RestartBackoffOptions } from './restart-backoff';
+import { RestartBackoff, RestartBackoffOptions, RestartFloor } from './restart-backoff';
 
 /** What the supervisor reads and updates of a running service (RunningService has more). */
 export interface SupervisedService {
@@ -14,6 +14,10 @@ export interface SupervisedService {
  * fault test) while the stack is not stopping is started again through `respawn` (the launcher
  * spawns the same command with the same environment and log file) after RestartBackoff's delay.
  * stop() cancels every pending restart, and no exit restarts anything after it.
+ *
+ * `floor` can hold a restart back further than the backoff would (the launcher: a gateway whose
+ * peers still serve waits until its clients have moved to them, so that its boot does not take
+ * the CPU their reconnects need on a shared host).
  *
  * A service can be *held* (`isHeld`, e.g. `scripts/stack.sh stop gateway-1` leaves a hold file):
  * an exit while held is not restarted; the supervisor looks again every `holdPollMs` and starts
@@ -30,6 +34,7 @@ export class ServiceSupervisor<S extends SupervisedService> {
     private readonly now: () => number = Date.now,
     private readonly isHeld: (service: S) => boolean = () => false,
     private readonly holdPollMs = 250,
+    private readonly floor: RestartFloor<S> = () => undefined,
   ) {}
 
   /** Watches the service's current process, started at `startedAt` (epoch ms). */
@@ -86,9 +91,14 @@ export class ServiceSupervisor<S extends SupervisedService> {
         this.waitForRelease(service, backoff);
         return;
       }
-      const delay = backoff.delayAfterExit(this.now() - startedAt);
+      const backedOff = backoff.delayAfterExit(this.now() - startedAt);
+      // The floor speaks only when it is what holds the restart back.
+      const floor = this.floor(service);
+      const held = floor && floor.ms > backedOff ? floor : undefined;
+      const delay = held?.ms ?? backedOff;
       this.say(
-        `${service.name} exited (code ${code} / signal ${signal}); restarting in ${delay}ms`,
+        `${service.name} exited (code ${code} / signal ${signal}); restarting in ${delay}ms` +
+          (held ? ` (${held.why})` : ''),
       );
       this.restartAfter(service, delay, backoff);
     };

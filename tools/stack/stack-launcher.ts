@@ -12,6 +12,7 @@ import { ensureDatabase } from '@parley/common';
 import { createTopics } from '../kafka/create-topics';
 import { preflight } from './preflight';
 import { holdFileOf, pidFileOf } from './service-files';
+import { gatewayFailoverFloor } from './restart-backoff';
 import { ServiceSupervisor } from './service-supervisor';
 import {
   defineStack,
@@ -188,6 +189,8 @@ export async function launchStack(options: LaunchOptions): Promise<RunningStack>
     undefined,
     Date.now,
     (s) => existsSync(s.holdFile),
+    250,
+    gatewayFailoverFloor(services),
   );
 
   const stop = async (stopOptions?: { stopKafka?: boolean }) => {

@@ -46,17 +46,27 @@ describe('SendRateLimiter', () => {
   });
 
   it('keeps refusing during the cool-down so pipelined sends cannot overtake the refused one', async () => {
-    const { quota } = fakeQuota(1000);
-    const limiter = new SendRateLimiter(
-      quota,
-      limits({ SEND_RATE_PER_SOCKET: 1000 }),
-      new ConnectionLifecycle(),
-    );
-    await admitMany(limiter, 5);
-    expect((await limiter.admit('c1', 'u1')).allowed).toBe(false);
-    // The bucket refills fast, but the socket is cooling down.
-    await new Promise((r) => setTimeout(r, 20));
-    expect((await limiter.admit('c1', 'u1')).allowed).toBe(false);
+    // The clock stands still between sends (a loaded machine cannot refill the bucket meanwhile)
+    // and moves only when the test says so.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+    try {
+      const { quota } = fakeQuota(1000);
+      const limiter = new SendRateLimiter(
+        quota,
+        limits({ SEND_RATE_PER_SOCKET: 1000 }),
+        new ConnectionLifecycle(),
+      );
+      await admitMany(limiter, 5);
+      expect((await limiter.admit('c1', 'u1')).allowed).toBe(false);
+      // 20 ms refill 20 tokens, but the socket is cooling down.
+      jest.advanceTimersByTime(20);
+      expect((await limiter.admit('c1', 'u1')).allowed).toBe(false);
+      // After the cool-down the refilled bucket admits again.
+      jest.advanceTimersByTime(MIN_COOL_DOWN_MS);
+      expect((await limiter.admit('c1', 'u1')).allowed).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('budgets each socket separately', async () => {

@@ -77,6 +77,11 @@ describe('loginSchema', () => {
     ]);
     expect(problems(loginSchema, { username: 'a' })).toEqual(['password']);
   });
+
+  it('refuses a username with a NUL (PostgreSQL text cannot hold one); a NUL password is hashed', () => {
+    expect(problems(loginSchema, { username: 'al\u0000ice', password: 'b' })).toEqual(['username']);
+    expect(loginSchema.safeParse({ username: 'alice', password: 'b\u0000' }).success).toBe(true);
+  });
 });
 
 describe('refreshTokenSchema', () => {

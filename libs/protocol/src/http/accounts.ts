@@ -26,10 +26,17 @@ export const registerBodySchema = z
   .strict();
 export type RegisterBody = z.output<typeof registerBodySchema>;
 
-/** `POST /v1/auth/login`. It does not reveal the registration rules: any plausible pair is checked. */
+/**
+ * `POST /v1/auth/login`. It does not reveal the registration rules: any plausible pair is checked.
+ * A NUL is not plausible anywhere (PostgreSQL text cannot hold one, so the look-up would fail).
+ */
 export const loginBodySchema = z
   .object({
-    username: z.string().min(1, 'is required').max(64, 'must be at most 64 characters'),
+    username: z
+      .string()
+      .min(1, 'is required')
+      .max(64, 'must be at most 64 characters')
+      .refine((u) => !u.includes('\u0000'), 'must not contain NUL characters'),
     password: z.string().min(1, 'is required').max(256, 'must be at most 256 characters'),
   })
   .strict();

@@ -158,6 +158,7 @@ describe('load tool (npm run loadtest)', () => {
       gateway: string;
       connections: number;
       rssAfterMiB: number;
+      liveBytesPerConnection: number | null;
     }>;
     expect(memory.map((m) => m.gateway)).toEqual(expect.arrayContaining(stack.gateways));
     // Memory is measured from a baseline read once the first tenth is open.
@@ -169,6 +170,8 @@ describe('load tool (npm run loadtest)', () => {
     for (const m of memory.filter((g) => stack.gateways.includes(g.gateway))) {
       expect(m.rssAfterMiB).toBeGreaterThan(0);
       expect(m).toHaveProperty('bytesPerConnection');
+      // The gateways' readings carry V8's live memory as well (heap used + external).
+      expect(typeof m.liveBytesPerConnection).toBe('number');
     }
   }, 120_000);
 

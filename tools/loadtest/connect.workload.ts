@@ -18,6 +18,8 @@ export interface ConnectOptions {
   users: number;
   connections: number;
   holdS: number;
+  /** Seconds of the hold left out of its CPU figure (at most half the hold). */
+  settleS?: number;
   gateways: string[];
   out?: string;
   processFilter: StackProcessFilter;
@@ -27,6 +29,12 @@ export interface ConnectOptions {
 /** A gateway's resident memory right after a full garbage collection (`POST /metrics/memory`). */
 export interface SettledReading {
   rssBytes: number;
+  /**
+   * What V8 holds live after the collection: heap used plus external memory (Buffers). Unlike
+   * the resident size it does not keep the pages a ramp's garbage took until the allocator
+   * returns them.
+   */
+  liveBytes?: number;
   collectedAt: string;
   /** Until then the gateway answers with this same reading. */
   nextCollectionAt: string;
@@ -35,12 +43,21 @@ export interface SettledReading {
 /** The route's answer, checked (undefined when it is not one). */
 export function parseSettledMemory(body: unknown): SettledReading | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
-  const { rssBytes, collectedAt, nextCollectionAt } = body as Record<string, unknown>;
-  return typeof rssBytes === 'number' &&
-    typeof collectedAt === 'string' &&
-    typeof nextCollectionAt === 'string'
-    ? { rssBytes, collectedAt, nextCollectionAt }
-    : undefined;
+  const { rssBytes, heapUsedBytes, externalBytes, collectedAt, nextCollectionAt } = body as Record<
+    string,
+    unknown
+  >;
+  if (
+    typeof rssBytes !== 'number' ||
+    typeof collectedAt !== 'string' ||
+    typeof nextCollectionAt !== 'string'
+  )
+    return undefined;
+  const live =
+    typeof heapUsedBytes === 'number' && typeof externalBytes === 'number'
+      ? { liveBytes: heapUsedBytes + externalBytes }
+      : {};
+  return { rssBytes, ...live, collectedAt, nextCollectionAt };
 }
 
 async function settledMemory(gateway: string): Promise<SettledReading | undefined> {
@@ -65,22 +82,26 @@ const MAX_COLLECTION_WAIT_MS = 30_000;
 async function settledMemoryAfter(
   gateway: string,
   earlier: SettledReading | undefined,
-): Promise<number | undefined> {
+): Promise<SettledReading | undefined> {
   const first = await settledMemory(gateway);
-  if (!first || !earlier || first.collectedAt !== earlier.collectedAt) return first?.rssBytes;
+  if (!first || !earlier || first.collectedAt !== earlier.collectedAt) return first;
   const waitMs = Date.parse(first.nextCollectionAt) - Date.now();
   await delay(Math.min(Math.max(waitMs, 0), MAX_COLLECTION_WAIT_MS));
   const again = await settledMemory(gateway);
-  return again && again.collectedAt !== earlier.collectedAt ? again.rssBytes : undefined;
+  return again && again.collectedAt !== earlier.collectedAt ? again : undefined;
 }
 
 /** Per-gateway memory per connection (pure: unit-tested). */
 export function memoryPerGateway(
   gateways: string[],
   byUrl: Record<string, number>,
-  before: Array<number | undefined>,
-  after: Array<number | undefined>,
+  before: Array<Pick<SettledReading, 'rssBytes' | 'liveBytes'> | undefined>,
+  after: Array<Pick<SettledReading, 'rssBytes' | 'liveBytes'> | undefined>,
 ): GatewayMemory[] {
+  const perConnection = (connections: number, a?: number, b?: number) =>
+    connections > 0 && a !== undefined && b !== undefined
+      ? Math.round((a - b) / connections)
+      : null;
   const mib = (bytes: number | undefined) =>
     bytes === undefined ? 0 : Math.round((bytes / 1048576) * 10) / 10;
   return gateways.map((gateway, i) => {
@@ -92,17 +113,19 @@ export function memoryPerGateway(
     return {
       gateway,
       connections,
-      rssBeforeMiB: mib(b),
-      rssAfterMiB: mib(a),
-      bytesPerConnection:
-        connections > 0 && a !== undefined && b !== undefined
-          ? Math.round((a - b) / connections)
-          : null,
+      rssBeforeMiB: mib(b?.rssBytes),
+      rssAfterMiB: mib(a?.rssBytes),
+      bytesPerConnection: perConnection(connections, a?.rssBytes, b?.rssBytes),
+      liveBytesPerConnection: perConnection(connections, a?.liveBytes, b?.liveBytes),
     };
   });
 }
 
-/** The start of the hold left out of its CPU figure (the ramp's tail: closing handshakes, GC). */
+/**
+ * The start of the hold left out of its CPU figure by default (the ramp's tail: closing
+ * handshakes, GC). `--settle` raises it: V8 shrinks a gateway's heap after the ramp with a few full
+ * collections within the first minute, which is clean-up after the ramp, not the cost of idling.
+ */
 export const HOLD_SETTLE_S = 5;
 
 /** The share of the sockets opened before the memory baseline is read. */
@@ -199,7 +222,7 @@ export async function runConnect(
     `connected ${connected}/${options.connections} in ${(elapsedMs / 1000).toFixed(1)} s; holding ${options.holdS} s`,
   );
   // The stack's CPU with every socket open and idle: the hold after its first seconds.
-  const settleS = Math.min(HOLD_SETTLE_S, options.holdS / 2);
+  const settleS = Math.min(options.settleS ?? HOLD_SETTLE_S, options.holdS / 2);
   await delay(settleS * 1000);
   const holdStart = sampleProcesses(options.processFilter);
   const holdStartAt = Date.now();
@@ -215,12 +238,7 @@ export async function runConnect(
   const known = new Set(gateways.map(hostPort));
   const others = [...new Set(Object.keys(byUrl).map(hostPort))].filter((hp) => !known.has(hp));
   const memory = [
-    ...memoryPerGateway(
-      gateways,
-      byUrl,
-      rssBefore.map((r) => r?.rssBytes),
-      rssAfter,
-    ),
+    ...memoryPerGateway(gateways, byUrl, rssBefore, rssAfter),
     ...others.map((hp) => ({
       gateway: `${hp} (not in --gateways)`,
       connections: Object.entries(byUrl)
@@ -229,6 +247,7 @@ export async function runConnect(
       rssBeforeMiB: 0,
       rssAfterMiB: 0,
       bytesPerConnection: null,
+      liveBytesPerConnection: null,
     })),
   ];
   const generator = processes.find((p) => p.name === 'generator');

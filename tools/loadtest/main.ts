@@ -41,6 +41,8 @@ connect:
   --connect-concurrency N  connects in flight per worker (default 100)
   --connect-rate R         target connects/s over all workers (default 0: as fast as possible)
   --hold S                 seconds to hold the sockets before measuring memory and closing (default 5)
+  --settle S               seconds at the start of the hold left out of its CPU figure (default 5,
+                           at most half the hold)
   --conversations K        each user holds about K 1:1 conversations, seeded once through the
                            send path (default 0); each socket's first sync then has K states
   --no-sync                open sockets without the first sync a real client does after hello
@@ -118,6 +120,7 @@ async function main(): Promise<number> {
       'connect-concurrency': { type: 'string' },
       'connect-rate': { type: 'string' },
       hold: { type: 'string' },
+      settle: { type: 'string' },
       conversations: { type: 'string' },
       'seed-messages': { type: 'string' },
       behind: { type: 'string' },
@@ -275,6 +278,7 @@ async function main(): Promise<number> {
         users,
         connections,
         holdS: int(values.hold, 5, 'hold', 0, LIMITS.holdS),
+        settleS: int(values.settle, 5, 'settle', 0, LIMITS.holdS),
         gateways,
         out: values.out,
         processFilter,

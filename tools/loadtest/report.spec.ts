@@ -196,6 +196,15 @@ describe('report formatting', () => {
       collectedAt: '2026-11-23T18:00:00.000Z',
       nextCollectionAt: '2026-11-23T18:00:10.000Z',
     });
+    expect(
+      parseSettledMemory({
+        rssBytes: 123456789,
+        heapUsedBytes: 1000,
+        externalBytes: 24,
+        collectedAt: '2026-11-23T18:00:00.000Z',
+        nextCollectionAt: '2026-11-23T18:00:10.000Z',
+      })?.liveBytes,
+    ).toBe(1024);
     expect(parseSettledMemory({ rssBytes: 1, collectedAt: '2026-11-23' })).toBeUndefined();
     expect(
       parseSettledMemory({
@@ -208,13 +217,23 @@ describe('report formatting', () => {
     const memory = memoryPerGateway(
       ['http://127.0.0.1:3000', 'http://localhost:3001', 'http://127.0.0.1:3002'],
       { 'ws://127.0.0.1:3000/ws': 100, 'ws://127.0.0.1:3001/ws': 50 },
-      [100 * 1048576, 100 * 1048576, undefined],
-      [110 * 1048576, 101 * 1048576, undefined],
+      [
+        { rssBytes: 100 * 1048576, liveBytes: 40 * 1048576 },
+        { rssBytes: 100 * 1048576 },
+        undefined,
+      ],
+      [
+        { rssBytes: 110 * 1048576, liveBytes: 41 * 1048576 },
+        { rssBytes: 101 * 1048576 },
+        undefined,
+      ],
     );
-    expect(memory.map((m) => [m.connections, m.bytesPerConnection])).toEqual([
-      [100, 104858],
-      [50, 20972],
-      [0, null],
+    expect(
+      memory.map((m) => [m.connections, m.bytesPerConnection, m.liveBytesPerConnection]),
+    ).toEqual([
+      [100, 104858, 10486],
+      [50, 20972, null],
+      [0, null, null],
     ]);
     const text = formatConnectTable({
       workload: 'connect',

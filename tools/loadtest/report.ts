@@ -61,6 +61,8 @@ export interface GatewayMemory {
   rssAfterMiB: number;
   /** (rss after - rss before) / connections on that gateway; null when no socket landed there. */
   bytesPerConnection: number | null;
+  /** The same from V8's live heap plus external memory (null when a reading lacks them). */
+  liveBytesPerConnection: number | null;
 }
 
 export interface ConnectReport {
@@ -251,13 +253,21 @@ export function formatConnectTable(r: ConnectReport): string {
     ],
   );
   const memory = renderTable(
-    ['gateway', 'sockets added', 'rss at 10% MiB (gc)', 'rss after MiB (gc)', 'KiB/connection'],
+    [
+      'gateway',
+      'sockets added',
+      'rss at 10% MiB (gc)',
+      'rss after MiB (gc)',
+      'KiB/connection rss',
+      'KiB/connection live',
+    ],
     r.memory.map((m) => [
       m.gateway,
       m.connections,
       m.rssBeforeMiB,
       m.rssAfterMiB,
       m.bytesPerConnection === null ? '-' : formatNumber(m.bytesPerConnection / 1024),
+      m.liveBytesPerConnection === null ? '-' : formatNumber(m.liveBytesPerConnection / 1024),
     ]),
   );
   return [

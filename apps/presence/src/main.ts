@@ -4,7 +4,7 @@ import {
   ConsumerGroup,
   exitOnStartupError,
 } from '@parley/common';
-import { KafkaBatchTransport, RARE_EVENTS_FETCH } from '@parley/kafka';
+import { KafkaBatchTransport } from '@parley/kafka';
 import { createAppModule, PRESENCE_SERVICE } from './app.module';
 import { loadPresenceConfig } from './config/presence.config';
 
@@ -22,8 +22,6 @@ async function main(): Promise<void> {
       fetchLingerMs: config.KAFKA_FETCH_LINGER_MS,
       commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
       groupId: ConsumerGroup.Presence,
-      // Connection and account events are rare next to messages: no polling while idle.
-      fetch: RARE_EVENTS_FETCH,
     }),
   });
 }

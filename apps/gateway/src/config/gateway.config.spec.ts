@@ -25,7 +25,9 @@ describe('gateway config', () => {
     expect(loadGatewayConfig({})).toMatchObject({
       CONNECT_TICKET_TTL_SECONDS: 30,
       WS_MAX_PAYLOAD_BYTES: 16384,
-      WS_PING_INTERVAL_MS: 15000,
+      WS_PING_INTERVAL_MS: 25000,
+      GATEWAY_HEARTBEAT_MS: 1000,
+      GATEWAY_HEARTBEAT_IDLE_MS: 3000,
       WS_MAX_QUEUED_FRAMES: 4096,
       WS_MAX_QUEUED_BYTES: 1048576,
       WS_MAX_BUFFERED_BYTES: 1048576,

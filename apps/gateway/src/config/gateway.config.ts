@@ -88,10 +88,16 @@ export const gatewayEnvSchema = z
     /** User searches (`GET /v1/users`) per user per minute (429 past it). */
     USER_SEARCH_MAX_PER_MINUTE: positiveInt(60),
     /**
-     * How often this gateway tells session it is alive (session drops it after about two missed
-     * beats, GATEWAY_TTL_MS): one small event per second per gateway buys failover in seconds.
+     * How often this gateway checks whether to tell session it is alive: it beats when its
+     * connection count changed or the directory lost its entry, and at least every
+     * GATEWAY_HEARTBEAT_IDLE_MS otherwise. Also the period of its lease and routing checks.
      */
     GATEWAY_HEARTBEAT_MS: z.coerce.number().int().min(100).default(1000),
+    /**
+     * The longest a gateway goes without a heartbeat while nothing changes (session drops it
+     * after GATEWAY_TTL_MS, 9 s: three missed idle beats). An idle stack's Kafka traffic.
+     */
+    GATEWAY_HEARTBEAT_IDLE_MS: z.coerce.number().int().min(100).default(3000),
     /**
      * Express `trust proxy`: which peers may set X-Forwarded-For (the client address is
      * throttled). Off by default: set it to the address of a reverse proxy you run.
@@ -109,8 +115,12 @@ export const gatewayEnvSchema = z
     CONNECT_TICKET_TTL_SECONDS: positiveInt(30),
     /** Largest WebSocket frame accepted; a bigger one closes the socket with 1009. */
     WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).default(16384),
-    /** Ping interval; a socket that has not answered the previous ping by the next is terminated. */
-    WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).default(15000),
+    /**
+     * Ping interval; a socket that has not answered the previous ping by the next is terminated.
+     * 25 s keeps NAT mappings and proxies open, and is most of an idle gateway's CPU (a ping and a
+     * pong per socket per interval).
+     */
+    WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).default(25000),
     /** Frames waiting to be processed on one socket before further frames are refused (overloaded). */
     WS_MAX_QUEUED_FRAMES: positiveInt(4096),
     /** Bytes of frames waiting to be handled on one socket past which it stops reading (backpressure). */

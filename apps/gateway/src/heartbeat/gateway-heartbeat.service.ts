@@ -12,12 +12,16 @@ import { GatewayDirectoryReader } from '../connect/gateway-directory.reader';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 
 /**
- * 'Up and running': every GATEWAY_HEARTBEAT_MS this gateway publishes GatewayHeartbeatV1 (its id,
- * public WebSocket URL and open connections) keyed by its id. Started by main.ts once the server
- * listens; stopped before the Kafka producer closes. Beats never overlap: the next one is
- * scheduled when the previous publish has settled. On a clean shutdown it leaves: it takes itself
+ * 'Up and running': this gateway publishes GatewayHeartbeatV1 (its id, public WebSocket URL and
+ * open connections) keyed by its id, which session turns into the directory. Every
+ * GATEWAY_HEARTBEAT_MS it checks whether a beat is due (heartbeatDue): when its connection count
+ * changed, when GATEWAY_HEARTBEAT_IDLE_MS passed since the last one, or when the directory lost its
+ * entry (Redis flushed, or the entry expired while Kafka was away); so a busy gateway's load is a
+ * second old at most and an idle stack sends a beat per gateway every few seconds. Started by
+ * main.ts once the server listens; stopped before the Kafka producer closes. Checks never overlap:
+ * the next is scheduled when the previous settled. On a clean shutdown it leaves: it takes itself
  * out of the directory at once and sends a last beat saying so, so no client is sent to a gateway
- * that is going away (a gateway that dies instead expires from the directory after ~2 beats).
+ * that is going away (a gateway that dies instead expires from the directory after GATEWAY_TTL_MS).
  */
 @Injectable()
 export class GatewayHeartbeatService implements OnModuleDestroy, BeforeApplicationShutdown {
@@ -28,6 +32,7 @@ export class GatewayHeartbeatService implements OnModuleDestroy, BeforeApplicati
   private running = false;
   private announced = false;
   private left = false;
+  private lastBeat?: LastBeat;
 
   constructor(
     private readonly publisher: EventPublisher,
@@ -78,14 +83,29 @@ export class GatewayHeartbeatService implements OnModuleDestroy, BeforeApplicati
   }
 
   private beat(): void {
-    this.inFlight = this.publishOnce().finally(() => {
+    this.inFlight = this.check().finally(() => {
       this.inFlight = undefined;
       if (this.running)
         this.timer = setTimeout(() => this.beat(), this.config.GATEWAY_HEARTBEAT_MS);
     });
   }
 
-  private async publishOnce(leaving = false): Promise<void> {
+  private async check(): Promise<void> {
+    const now = performance.now();
+    const connections = this.connections.count();
+    const idleMs = Math.max(
+      this.config.GATEWAY_HEARTBEAT_IDLE_MS,
+      this.config.GATEWAY_HEARTBEAT_MS,
+    );
+    if (!heartbeatDue(this.lastBeat, now, connections, idleMs, this.config.GATEWAY_HEARTBEAT_MS)) {
+      const listed = await this.directory.lists(this.config.GATEWAY_ID).catch(() => true);
+      if (listed) return;
+    }
+    if (await this.publishOnce()) this.lastBeat = { at: now, connections };
+  }
+
+  /** Publishes one beat; false when it could not (logged; the next check tries again). */
+  private async publishOnce(leaving = false): Promise<boolean> {
     try {
       await this.publisher.publish(
         Topic.GatewayHeartbeats,
@@ -99,11 +119,36 @@ export class GatewayHeartbeatService implements OnModuleDestroy, BeforeApplicati
           ...(leaving ? { leaving } : {}),
         },
       );
+      return true;
     } catch (err) {
       this.logger.warn(
         { err, gatewayId: this.config.GATEWAY_ID },
         'gateway heartbeat not published',
       );
+      return false;
     }
   }
+}
+
+/** What the last published beat said, and when (performance.now()). */
+export interface LastBeat {
+  at: number;
+  connections: number;
+}
+
+/**
+ * Whether a check publishes a beat without asking the directory: the first one, a changed
+ * connection count, or the idle interval run out (less half a check period, so timer jitter does
+ * not push a beat to the next check).
+ */
+export function heartbeatDue(
+  last: LastBeat | undefined,
+  now: number,
+  connections: number,
+  idleMs: number,
+  checkEveryMs: number,
+): boolean {
+  if (!last) return true;
+  if (last.connections !== connections) return true;
+  return now - last.at >= idleMs - checkEveryMs / 2;
 }

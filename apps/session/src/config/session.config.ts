@@ -8,8 +8,8 @@ export const sessionEnvSchema = z.object({
   ...portEnv(3010),
   ...redisEnv,
   /**
-   * How long a gateway stays listed after its last heartbeat: 3 missed beats at the gateways'
-   * default GATEWAY_HEARTBEAT_MS of 3000. Raise it with the gateways' interval.
+   * How long a gateway stays listed after its last heartbeat: three missed beats of an idle
+   * gateway (GATEWAY_HEARTBEAT_IDLE_MS, 3 s). Raise it with the gateways' interval.
    */
   GATEWAY_TTL_MS: z.coerce.number().int().min(1000).default(9000),
 });

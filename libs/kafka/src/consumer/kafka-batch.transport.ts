@@ -41,10 +41,12 @@ export interface KafkaBatchTransportOptions {
   maxEventsPerCall?: number;
   /**
    * How long the broker may hold a fetch: until `minBytes` are ready or `maxWaitTimeInMs` passed.
-   * Default (the message path) 1 byte / 500 ms: a fetch is answered as soon as anything arrives,
-   * so no record waits for a byte threshold, and an idle consumer asks twice a second instead of
+   * Default (every consumer) 1 byte / 1.5 s: a fetch is answered as soon as anything arrives, so
+   * no record waits for a byte threshold, and an idle consumer asks every 1.5 s instead of
    * polling. Under load batches grow by themselves (what arrives while a batch is handled, or
-   * during the fetch linger, is the next fetch). Presence's rare events wait up to a second.
+   * during the fetch linger, is the next fetch). kafkajs heartbeats between fetches, so the wait
+   * stays under the heartbeat interval (2 s at the shortest session timeout, 6 s): a member is
+   * heard from at least every 3.5 s.
    */
   fetch?: { minBytes: number; maxWaitTimeInMs: number };
   /** How long a fetch that brought records holds the next one (FetchLinger); default 0. */
@@ -58,8 +60,7 @@ export interface KafkaBatchTransportOptions {
   sessionTimeoutMs?: number;
 }
 
-export const MESSAGE_PATH_FETCH = { minBytes: 1, maxWaitTimeInMs: 500 } as const;
-export const RARE_EVENTS_FETCH = { minBytes: 1, maxWaitTimeInMs: 1_000 } as const;
+export const LONG_POLL_FETCH = { minBytes: 1, maxWaitTimeInMs: 1_500 } as const;
 
 /**
  * Nest microservice transport for Parley's Kafka consumers. It subscribes to every topic a
@@ -174,7 +175,7 @@ export class KafkaBatchTransport
       groupId,
       allowAutoTopicCreation: false,
       ...consumerSessionTiming(this.options.sessionTimeoutMs),
-      ...(this.options.fetch ?? MESSAGE_PATH_FETCH),
+      ...(this.options.fetch ?? LONG_POLL_FETCH),
     });
     this.consumer = consumer;
     for (const [event, callback] of this.listeners) this.attach(consumer, event, callback);

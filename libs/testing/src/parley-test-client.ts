@@ -97,7 +97,11 @@ export class ParleyTestClient {
   readonly frames: ServerFrame[] = [];
   /** Frames the codec refused (an invalid or unknown frame from the server is a bug to see). */
   readonly ignored: { reason: string; type?: string }[] = [];
-  private waiters: { match: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
+  private waiters: {
+    match: (f: ServerFrame) => boolean;
+    resolve: (f: ServerFrame) => void;
+    fail: (err: Error) => void;
+  }[] = [];
   closeCode: number | undefined;
   /** Resolves with the close code once the socket has closed. */
   readonly closed: Promise<number>;
@@ -117,6 +121,12 @@ export class ParleyTestClient {
         close: (code) => {
           this.closeCode = code;
           onClose(code);
+          // No frame comes after the close: whoever still waits for one fails now, not at its
+          // timeout (whose timer would otherwise keep the test process alive).
+          const waiting = this.waiters;
+          this.waiters = [];
+          for (const w of waiting)
+            w.fail(new Error(`socket closed (${code}) before a matching frame`));
         },
       },
     );
@@ -215,6 +225,10 @@ export class ParleyTestClient {
           this.frames.splice(this.frames.indexOf(f), 1);
           resolve(f as T);
         },
+        fail: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
       });
     });
   }
@@ -260,12 +274,13 @@ export class ParleyTestClient {
   }
 
   waitClosed(timeoutMs = 15000): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
     return Promise.race([
       this.closed,
-      new Promise<number>((_, reject) =>
-        setTimeout(() => reject(new Error('socket did not close')), timeoutMs),
-      ),
-    ]);
+      new Promise<number>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('socket did not close')), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
   }
 
   close(): void {

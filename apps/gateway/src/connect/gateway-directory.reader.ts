@@ -81,11 +81,6 @@ export class GatewayDirectoryReader {
     return chosen;
   }
 
-  /** Whether the directory lists this gateway (its entry has not expired or been lost). */
-  async lists(gatewayId: string): Promise<boolean> {
-    return (await this.redis.exists(RedisKeys.gateway(gatewayId))) === 1;
-  }
-
   /**
    * Takes this gateway out of the directory at once (a clean shutdown): no connect answer offers
    * it from now on. Its last heartbeat, which says it is leaving, makes session do the same.

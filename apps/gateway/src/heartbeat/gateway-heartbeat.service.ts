@@ -16,7 +16,7 @@ import { ConnectionRegistry } from '../connections/connection-registry.service';
  * open connections) keyed by its id, which session turns into the directory. Every
  * GATEWAY_HEARTBEAT_MS it checks whether a beat is due (heartbeatDue): when its connection count
  * changed, when GATEWAY_HEARTBEAT_IDLE_MS passed since the last one, or when the directory lost its
- * entry (Redis flushed, or the entry expired while Kafka was away); so a busy gateway's load is a
+ * entry (directoryEntryMissing); so a busy gateway's load is a
  * second old at most and an idle stack sends a beat per gateway every few seconds. Started by
  * main.ts once the server listens; stopped before the Kafka producer closes. Checks never overlap:
  * the next is scheduled when the previous settled. On a clean shutdown it leaves: it takes itself
@@ -33,6 +33,8 @@ export class GatewayHeartbeatService implements OnModuleDestroy, BeforeApplicati
   private announced = false;
   private left = false;
   private lastBeat?: LastBeat;
+  /** The directory was seen without this gateway's entry: the next check beats. */
+  private entryMissing = false;
 
   constructor(
     private readonly publisher: EventPublisher,
@@ -97,11 +99,22 @@ export class GatewayHeartbeatService implements OnModuleDestroy, BeforeApplicati
       this.config.GATEWAY_HEARTBEAT_IDLE_MS,
       this.config.GATEWAY_HEARTBEAT_MS,
     );
-    if (!heartbeatDue(this.lastBeat, now, connections, idleMs, this.config.GATEWAY_HEARTBEAT_MS)) {
-      const listed = await this.directory.lists(this.config.GATEWAY_ID).catch(() => true);
-      if (listed) return;
-    }
+    const due =
+      this.entryMissing ||
+      heartbeatDue(this.lastBeat, now, connections, idleMs, this.config.GATEWAY_HEARTBEAT_MS);
+    if (!due) return;
+    this.entryMissing = false;
     if (await this.publishOnce()) this.lastBeat = { at: now, connections };
+    else this.entryMissing = true;
+  }
+
+  /**
+   * The directory has no entry for this gateway (Redis flushed, or the entry expired while Kafka
+   * was away): the next check beats whatever changed. DeviceRoutingReasserter finds this out in
+   * its once-a-beat look at Redis.
+   */
+  directoryEntryMissing(): void {
+    this.entryMissing = true;
   }
 
   /** Publishes one beat; false when it could not (logged; the next check tries again). */

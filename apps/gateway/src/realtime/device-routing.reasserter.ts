@@ -10,6 +10,7 @@ import Redis from 'ioredis';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from './client-connection';
+import { GatewayHeartbeatService } from '../heartbeat/gateway-heartbeat.service';
 import { ConnectionEventsPublisher } from './connection-events.publisher';
 
 /**
@@ -25,7 +26,8 @@ import { ConnectionEventsPublisher } from './connection-events.publisher';
  * marker had to be claimed, or the entry is back after being missing, it re-publishes a
  * `connection.opened` for every socket it holds. Session applies them like any other (idempotent:
  * one hash field per socket) and live delivery resumes within a beat or two, no client
- * reconnecting.
+ * reconnecting. A missing entry also has the heartbeat beat at its next check, so the directory
+ * lists this gateway again within about a second.
  */
 @Injectable()
 export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModuleDestroy {
@@ -40,6 +42,7 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
     @Inject(REDIS) private readonly redis: Redis,
     private readonly registry: ConnectionRegistry<ClientConnection>,
     private readonly events: ConnectionEventsPublisher,
+    private readonly heartbeat: GatewayHeartbeatService,
     @Inject(APP_CONFIG)
     private readonly config: Pick<GatewayConfig, 'GATEWAY_ID' | 'GATEWAY_HEARTBEAT_MS'>,
   ) {}
@@ -67,6 +70,7 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
       ]);
       const relisted = listed === 1 && this.listed === false;
       this.listed = listed === 1;
+      if (!this.listed) this.heartbeat.directoryEntryMissing();
       if (claimed !== 'OK' && !relisted) return 0;
       const connections = this.registry.all().filter((c) => c.isOpen);
       if (connections.length > 0) {

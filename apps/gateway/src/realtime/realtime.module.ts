@@ -3,6 +3,7 @@ import { AccountsModule } from '../accounts/accounts.module';
 import { ConnectModule } from '../connect/connect.module';
 import { AcceptModule } from '../accept/accept.module';
 import { ReceiptsModule } from '../receipts/receipts.module';
+import { HeartbeatModule } from '../heartbeat/heartbeat.module';
 import { SyncModule } from '../sync/sync.module';
 import { ConnectionControlSubscriber } from './connection-control.subscriber';
 import { ConnectionEventsPublisher } from './connection-events.publisher';
@@ -18,7 +19,14 @@ import { WebSocketServerService } from './websocket-server.service';
  * and the closes other gateways ask for. Live deliveries come in through the deliver step.
  */
 @Module({
-  imports: [AccountsModule, ConnectModule, AcceptModule, SyncModule, ReceiptsModule],
+  imports: [
+    AccountsModule,
+    ConnectModule,
+    AcceptModule,
+    SyncModule,
+    ReceiptsModule,
+    HeartbeatModule,
+  ],
   providers: [
     WebSocketServerService,
     FrameDispatcher,

@@ -39,16 +39,6 @@ export interface KafkaBatchTransportOptions {
   partitionsConsumedConcurrently?: number;
   /** Largest number of records one handler call receives; longer batches are split. */
   maxEventsPerCall?: number;
-  /**
-   * How long the broker may hold a fetch: until `minBytes` are ready or `maxWaitTimeInMs` passed.
-   * Default (every consumer) 1 byte / 1.5 s: a fetch is answered as soon as anything arrives, so
-   * no record waits for a byte threshold, and an idle consumer asks every 1.5 s instead of
-   * polling. Under load batches grow by themselves (what arrives while a batch is handled, or
-   * during the fetch linger, is the next fetch). kafkajs heartbeats between fetches, so the wait
-   * stays under the heartbeat interval (2 s at the shortest session timeout, 6 s): a member is
-   * heard from at least every 3.5 s.
-   */
-  fetch?: { minBytes: number; maxWaitTimeInMs: number };
   /** How long a fetch that brought records holds the next one (FetchLinger); default 0. */
   fetchLingerMs?: number;
   /** The least time between two OffsetCommit requests (OffsetCommitBatcher); default 0. */
@@ -60,6 +50,14 @@ export interface KafkaBatchTransportOptions {
   sessionTimeoutMs?: number;
 }
 
+/**
+ * How long the broker may hold a fetch: until `minBytes` are ready or `maxWaitTimeInMs` passed.
+ * 1 byte / 1.5 s for every consumer: a fetch is answered as soon as anything arrives, so no record
+ * waits for a byte threshold, and an idle consumer asks every 1.5 s instead of polling. Under load
+ * batches grow by themselves (what arrives while a batch is handled, or during the fetch linger,
+ * is the next fetch). kafkajs heartbeats between fetches, so the wait stays under the heartbeat
+ * interval (2 s at the shortest session timeout, 6 s): a member is heard from at least every 3.5 s.
+ */
 export const LONG_POLL_FETCH = { minBytes: 1, maxWaitTimeInMs: 1_500 } as const;
 
 /**
@@ -175,7 +173,7 @@ export class KafkaBatchTransport
       groupId,
       allowAutoTopicCreation: false,
       ...consumerSessionTiming(this.options.sessionTimeoutMs),
-      ...(this.options.fetch ?? LONG_POLL_FETCH),
+      ...LONG_POLL_FETCH,
     });
     this.consumer = consumer;
     for (const [event, callback] of this.listeners) this.attach(consumer, event, callback);

@@ -35,7 +35,11 @@ export function createAppModule(config: StorageConfig): Type<unknown> {
         entities: [],
         migrations: STORAGE_MIGRATIONS,
       }),
-      KafkaModule.forRoot({ clientId: STORAGE_SERVICE, brokers: config.KAFKA_BROKERS }),
+      KafkaModule.forRoot({
+        clientId: STORAGE_SERVICE,
+        brokers: config.KAFKA_BROKERS,
+        lingerMs: config.KAFKA_LINGER_MS,
+      }),
       ObservabilityModule.forRoot({
         service: STORAGE_SERVICE,
         checks: [KafkaReadinessCheck, DatabaseReadinessCheck],

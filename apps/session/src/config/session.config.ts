@@ -5,6 +5,9 @@ import { z } from 'zod';
 export const sessionEnvSchema = z.object({
   ...commonEnv,
   ...kafkaConsumerEnv,
+  // Session's `stored` records come in storage's batches (one publish per group commit), so a
+  // fetch already carries what a linger would gather; lingering here only adds to delivery.
+  KAFKA_FETCH_LINGER_MS: kafkaConsumerEnv.KAFKA_FETCH_LINGER_MS.removeDefault().default(0),
   ...portEnv(3010),
   ...redisEnv,
   /**

@@ -7,6 +7,11 @@ export const storageEnvSchema = z.object({
   ...kafkaConsumerEnv,
   ...portEnv(3012),
   ...databaseEnv,
+  /**
+   * How long a `stored` record may wait for others before its produce request leaves. Storage
+   * publishes a whole group commit at once, so it needs no linger to fill requests.
+   */
+  KAFKA_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(0),
 });
 
 export type StorageConfig = z.output<typeof storageEnvSchema>;

@@ -75,6 +75,7 @@ describe('load tool (npm run loadtest)', () => {
       offeredRate: 50,
       users: 20,
       sent: 150,
+      accepted: 150,
       lost: 0,
       duplicates: 0,
       outOfOrder: 0,
@@ -103,9 +104,13 @@ describe('load tool (npm run loadtest)', () => {
     );
   }, 120_000);
 
-  it('pairs: a rerun reuses the cached tokens instead of logging in again', async () => {
+  it('pairs: a rerun reuses the cached tokens instead of logging in again; --no-accepted sends get acks alone', async () => {
+    const out = join(dir, 'pairs-no-accepted.jsonl');
     const run = await runTool([
       'pairs',
+      '--no-accepted',
+      '--out',
+      out,
       '--users',
       '20',
       '--rate',
@@ -123,6 +128,8 @@ describe('load tool (npm run loadtest)', () => {
     ]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('20 cached, 0 refreshed, 0 logged in');
+    const [step] = lines(out);
+    expect(step).toMatchObject({ sent: 20, accepted: 0, acked: 20, delivered: 20, lost: 0 });
   }, 120_000);
 
   it('connect: opens the requested sockets through the directory and reports memory per gateway', async () => {

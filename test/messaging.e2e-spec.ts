@@ -97,6 +97,44 @@ describe('messages end to end through Kafka (two gateways)', () => {
     b.client.close();
   });
 
+  it('a send with accepted: false is answered by its ack alone; a refused one still gets its error', async () => {
+    const alice = await createAccount(stack.gateways[0], 'quiet');
+    const bob = await createAccount(stack.gateways[0], 'bob');
+    const a = await ParleyTestClient.connect(stack.gateways[0], alice);
+
+    const quiet = randomUUID();
+    a.send({
+      type: 'send',
+      clientMsgId: quiet,
+      to: bob.username,
+      text: 'no accepted',
+      accepted: false,
+    });
+    const ack = await a.next<AckFrame>((f) => f.type === 'ack' && f.clientMsgId === quiet);
+    expect(ack.seq).toBe(1);
+    // Same socket, default: both frames. The quiet send's `accepted` would have come before its
+    // ack (Kafka holds a send before storage stores it), so none came at all.
+    const loud = await sendAndAck(a, { conversationId: ack.conversationId }, 'with accepted');
+    expect(loud.accepted.conversationId).toBe(ack.conversationId);
+    expect(loud.ack.seq).toBe(2);
+    expect(a.frames.filter((f) => f.type === 'accepted' && f.clientMsgId === quiet)).toEqual([]);
+
+    const stranger = await createAccount(stack.gateways[0], 'carol');
+    const c = await ParleyTestClient.connect(stack.gateways[0], stranger);
+    const refused = randomUUID();
+    c.send({
+      type: 'send',
+      clientMsgId: refused,
+      conversationId: ack.conversationId,
+      text: 'not mine',
+      accepted: false,
+    });
+    const error = await c.next((f) => f.type === 'error' && f.clientMsgId === refused);
+    expect(error).toMatchObject({ code: 'forbidden' });
+    a.close();
+    c.close();
+  });
+
   it('spreads a burst of connects over both gateways through the directory', async () => {
     const user = await createAccount(stack.gateways[0], 'burst');
     const answers = [];

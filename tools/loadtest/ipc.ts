@@ -47,6 +47,8 @@ export interface WorkerStep {
   drainMs: number;
   /** Message text length (characters). */
   textLength: number;
+  /** Whether sends ask for the \`accepted\` frame (false: \`accepted: false\`, the ack alone). */
+  acceptedFrames: boolean;
 }
 
 /** Connect this worker's clients up to `share` (0-1] of its `connections`, continuing from before. */

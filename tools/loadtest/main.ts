@@ -36,6 +36,8 @@ pairs:
   --partners K             each user writes to K fixed partners only (default 0: any other user)
   --text-length N          characters per message, 24-200 (default 60)
   --no-sync                skip the sync-until-done a real client does after hello
+  --no-accepted            sends ask for the ack alone (\`accepted: false\`): no \`accepted\` frame per
+                           message, as from a client that does not show that state
 connect:
   --connections C          idle authenticated sockets to open (default 10000)
   --connect-concurrency N  connects in flight per worker (default 100)
@@ -116,6 +118,7 @@ async function main(): Promise<number> {
       'text-length': { type: 'string' },
       'no-sync': { type: 'boolean', default: false },
       returning: { type: 'boolean', default: false },
+      'no-accepted': { type: 'boolean', default: false },
       connections: { type: 'string' },
       'connect-concurrency': { type: 'string' },
       'connect-rate': { type: 'string' },
@@ -307,6 +310,7 @@ async function main(): Promise<number> {
       p99LimitMs: int(values['p99-limit-ms'], 250, 'p99-limit-ms', 1, 600_000),
       lagLimitMs: int(values['lag-limit-ms'], 50, 'lag-limit-ms', 1, 600_000),
       textLength: int(values['text-length'], 60, 'text-length', 24, 200),
+      acceptedFrames: !values['no-accepted'],
       gateways,
       out: values.out,
       processFilter,

@@ -21,6 +21,8 @@ export interface PairsOptions {
   p99LimitMs: number;
   lagLimitMs: number;
   textLength: number;
+  /** Whether sends ask for the \`accepted\` frame (\`--no-accepted\`: the ack alone). */
+  acceptedFrames: boolean;
   gateways: string[];
   out?: string;
   processFilter: StackProcessFilter;
@@ -164,6 +166,7 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
       durationMs: durationS * 1000,
       drainMs: options.drainS * 1000,
       textLength: options.textLength,
+      acceptedFrames: options.acceptedFrames,
     }));
     const { processes, seconds } = sampler.stop();
     const hops = summarizeHops(diffHopBuckets(hopsBefore, await readHopBuckets(options.traceUrls)));

@@ -65,7 +65,7 @@ let init: WorkerInit;
 const clients: Client[] = [];
 /** Global user index → this worker's client of that user (pairs: one device per user). */
 const byUser = new Map<number, Client>();
-/** Unordered pair key → conversationId, learnt from `accepted` and from received messages. */
+/** Unordered pair key → conversationId, learnt from `accepted`, `ack` and received messages. */
 const conversations = new Map<number, string>();
 const pending = new Map<string, Pending>();
 const errors: Record<string, number> = {};
@@ -390,6 +390,7 @@ function onFrame(client: Client, raw: string): void {
       const p = pending.get(frame.clientMsgId);
       if (!p) return;
       pending.delete(frame.clientMsgId);
+      conversations.set(p.pair, frame.conversationId); // without \`accepted\` frames, learnt here
       if (step && p.step === step.step) {
         const now = nowMs();
         counters.acked++;
@@ -526,9 +527,13 @@ function runStep(s: WorkerStep): void {
     }
     const pair = pairKey(from, to);
     const conversationId = conversations.get(pair);
-    const frame = conversationId
-      ? { type: 'send', clientMsgId, conversationId, text }
-      : { type: 'send', clientMsgId, to: init.usernames[to], text };
+    const frame = {
+      type: 'send',
+      clientMsgId,
+      ...(conversationId ? { conversationId } : { to: init.usernames[to] }),
+      text,
+      ...(s.acceptedFrames ? {} : { accepted: false }),
+    };
     pending.set(clientMsgId, { id, step: s.step, scheduled, pair });
     client.ws.send(JSON.stringify(frame));
     counters.sent++;

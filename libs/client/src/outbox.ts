@@ -41,16 +41,19 @@ export function entriesFor(outbox: Outbox, target: { conversationId?: string; to
   );
 }
 
-/** The `send` frame for an entry: conversationId when known, else `to`. */
-export function sendFrameOf(entry: OutboxEntry): SendFrame {
-  return entry.conversationId
-    ? {
-        type: 'send',
-        clientMsgId: entry.clientMsgId,
-        conversationId: entry.conversationId,
-        text: entry.text,
-      }
-    : { type: 'send', clientMsgId: entry.clientMsgId, to: entry.to, text: entry.text };
+/**
+ * The `send` frame for an entry: conversationId when known, else `to`. `acceptedFrame: false`
+ * asks the gateway for the `ack` alone (no `accepted` frame).
+ */
+export function sendFrameOf(entry: OutboxEntry, acceptedFrame = true): SendFrame {
+  const target = entry.conversationId ? { conversationId: entry.conversationId } : { to: entry.to };
+  return {
+    type: 'send',
+    clientMsgId: entry.clientMsgId,
+    ...target,
+    text: entry.text,
+    ...(acceptedFrame ? {} : { accepted: false }),
+  };
 }
 
 /**

@@ -67,6 +67,22 @@ describe('ParleyClient: sending', () => {
     expect(t.client.pending).toEqual([]);
   });
 
+  it('asks for the accepted frame unless told not to (acceptedFrames: false), on first sends and resends alike', async () => {
+    const loud = await setup();
+    loud.server.hello();
+    loud.client.send({ to: 'bob' }, 'one');
+    expect(loud.sends()[0]).not.toHaveProperty('accepted');
+
+    const quiet = await setup({ acceptedFrames: false });
+    quiet.client.send({ conversationId: C }, 'queued');
+    quiet.server.hello();
+    quiet.client.send({ to: 'bob' }, 'live');
+    expect(quiet.sends()).toEqual([
+      { type: 'send', clientMsgId: 'm-1', conversationId: C, text: 'queued', accepted: false },
+      { type: 'send', clientMsgId: 'm-2', to: 'bob', text: 'live', accepted: false },
+    ]);
+  });
+
   it('keeps what was written offline and sends it on hello, in order, with the same ids; the ack empties the outbox', async () => {
     const t = await setup();
     t.client.send({ to: 'bob' }, 'one');

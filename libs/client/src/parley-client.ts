@@ -110,6 +110,11 @@ export interface ParleyClientOptions {
   unknownConversations?: 'auto' | 'tail' | 'all';
   /** Longest message text the server accepts (its MESSAGE_MAX_LENGTH). */
   messageMaxLength?: number;
+  /**
+   * Whether the gateway answers each send with `accepted` before the `ack` (default true). A UI
+   * that shows no accepted state can turn it off: one frame fewer per message.
+   */
+  acceptedFrames?: boolean;
   /** Ids of new messages (crypto.randomUUID by default). */
   newId?: () => string;
   now?: () => Date;
@@ -145,6 +150,7 @@ export class ParleyClient {
   /** What this sync fetches of unknown conversations (see `unknownConversations`). */
   private unknownPolicy: 'tail' | 'all' = 'tail';
   private readonly maxLength: number;
+  private readonly acceptedFrames: boolean;
   private readonly newId: () => string;
   private readonly now: () => Date;
   /** Who this device is (from hello): its own acked messages are held like any other. */
@@ -171,6 +177,7 @@ export class ParleyClient {
     this.stateStore = options.states ?? new MemoryConversationStateStore();
     this.unknownOption = options.unknownConversations ?? 'auto';
     this.maxLength = options.messageMaxLength ?? DEFAULT_MESSAGE_MAX_LENGTH;
+    this.acceptedFrames = options.acceptedFrames ?? true;
     this.newId = options.newId ?? (() => globalThis.crypto.randomUUID());
     this.now = options.now ?? (() => new Date());
   }
@@ -262,7 +269,7 @@ export class ParleyClient {
       state: 'pending',
     };
     void this.outbox.add(entry);
-    this.connection.send(sendFrameOf(entry));
+    this.connection.send(sendFrameOf(entry, this.acceptedFrames));
     return entry;
   }
 
@@ -536,7 +543,8 @@ export class ParleyClient {
 
   /** Everything still in the outbox, oldest first, with the same ids. */
   private flushOutbox(): void {
-    for (const entry of this.outbox.toFlush()) this.connection.send(sendFrameOf(entry));
+    for (const entry of this.outbox.toFlush())
+      this.connection.send(sendFrameOf(entry, this.acceptedFrames));
   }
 
   /**

@@ -117,7 +117,10 @@ export class FrameDispatcher {
         );
         return {
           settled: submitted.accepted.then(
-            (accepted) => connection.send({ type: 'accepted', ...ref, ...accepted }),
+            (accepted) => {
+              if (frame.accepted !== false)
+                connection.send({ type: 'accepted', ...ref, ...accepted });
+            },
             (err: unknown) => this.fail(connection, frame, err),
           ),
         };

@@ -20,6 +20,11 @@ export const sendFrameSchema = z
     to: z.string().regex(USERNAME_PATTERN, 'must be a username').optional(),
     /** Length limit (characters) is the gateway's MESSAGE_MAX_LENGTH, checked after parsing. */
     text: z.string(),
+    /**
+     * `false`: no `accepted` frame for this send, only the `ack` (or an `error`). For clients that
+     * do not show the accepted state: one frame fewer per message for the gateway to write.
+     */
+    accepted: z.boolean().optional(),
   })
   .strict()
   .refine((f) => (f.conversationId === undefined) !== (f.to === undefined), {

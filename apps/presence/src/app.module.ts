@@ -20,6 +20,8 @@ export function createAppModule(config: PresenceConfig): Type<unknown> {
       AppConfigModule.forRoot(config),
       LoggingModule.forRoot({
         service: PRESENCE_SERVICE,
+        // Health, metrics and one read: no request-bound logger needed, so no promise hook.
+        requestContext: false,
         level: config.LOG_LEVEL,
         pretty: config.NODE_ENV === 'development' && process.stdout.isTTY,
       }),

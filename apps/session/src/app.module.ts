@@ -23,6 +23,8 @@ export function createAppModule(config: SessionConfig): Type<unknown> {
       AppConfigModule.forRoot(config),
       LoggingModule.forRoot({
         service: SESSION_SERVICE,
+        // Its HTTP serves health and metrics only: no per-request context on the message path.
+        requestContext: false,
         level: config.LOG_LEVEL,
         pretty: config.NODE_ENV === 'development' && process.stdout.isTTY,
       }),

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ErrorCode, HTTP_STATUS_BY_CODE } from '@parley/protocol';
+import { requestIdOf } from '../logging/logging.module';
 import { AppException } from './app.exception';
 import { dependencyUnavailable, isDependencyOutage } from './dependency-outage';
 
@@ -29,7 +30,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request & { id?: string | number }>();
-    const requestId = req.id === undefined ? undefined : String(req.id);
+    // Set by the request logger; a service without one (requestContext: false) names it here.
+    const requestId = req.id === undefined ? requestIdOf(req) : String(req.id);
     const { status, body } = toErrorBody(exception, requestId);
     if (status >= 500 && !outage) {
       this.logger.error(

@@ -32,9 +32,22 @@ export interface LoggingOptions {
   service: string;
   level: string;
   pretty?: boolean;
+  /**
+   * Bind a request-scoped logger (request id) to each HTTP request (default true). The
+   * binding runs every request in an AsyncLocalStorage, which from then on makes every promise
+   * of the process dearer (a promise hook on each one); services whose HTTP serves only health
+   * and metrics turn it off.
+   */
+  requestContext?: boolean;
 }
 
 const REQUEST_ID = /^[\w.-]{1,128}$/;
+
+/** A request's id: its `X-Request-Id` when well-formed, else a new one. */
+export function requestIdOf(req: IncomingMessage): string {
+  const header = req.headers['x-request-id'];
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+}
 
 /** Structured JSON logs with the service name and a request id (taken from x-request-id or made). */
 @Module({})
@@ -44,15 +57,14 @@ export class LoggingModule {
       module: LoggingModule,
       imports: [
         LoggerModule.forRoot({
+          // No routes: the request middleware (and its AsyncLocalStorage) never runs.
+          ...(options.requestContext === false ? { forRoutes: [] } : {}),
           pinoHttp: {
             name: options.service,
             level: options.level,
             base: { service: options.service, pid: process.pid },
             redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-            genReqId: (req: IncomingMessage) => {
-              const header = req.headers['x-request-id'];
-              return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
-            },
+            genReqId: requestIdOf,
             customLogLevel: (_req, res, err) =>
               err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
             serializers: {

@@ -102,14 +102,17 @@ describe('messages end to end through Kafka (two gateways)', () => {
     const bob = await createAccount(stack.gateways[0], 'bob');
     const a = await ParleyTestClient.connect(stack.gateways[0], alice);
 
-    const quiet = randomUUID();
-    a.send({
-      type: 'send',
-      clientMsgId: quiet,
-      to: bob.username,
-      text: 'no accepted',
-      accepted: false,
-    });
+    /** Sends with `accepted: false`; returns the clientMsgId. */
+    const sendQuietly = (
+      client: ParleyTestClient,
+      target: { to?: string; conversationId?: string },
+      text: string,
+    ) => {
+      const clientMsgId = randomUUID();
+      client.send({ type: 'send', clientMsgId, ...target, text, accepted: false });
+      return clientMsgId;
+    };
+    const quiet = sendQuietly(a, { to: bob.username }, 'no accepted');
     const ack = await a.next<AckFrame>((f) => f.type === 'ack' && f.clientMsgId === quiet);
     expect(ack.seq).toBe(1);
     // Same socket, default: both frames. The quiet send's `accepted` would have come before its
@@ -121,14 +124,7 @@ describe('messages end to end through Kafka (two gateways)', () => {
 
     const stranger = await createAccount(stack.gateways[0], 'carol');
     const c = await ParleyTestClient.connect(stack.gateways[0], stranger);
-    const refused = randomUUID();
-    c.send({
-      type: 'send',
-      clientMsgId: refused,
-      conversationId: ack.conversationId,
-      text: 'not mine',
-      accepted: false,
-    });
+    const refused = sendQuietly(c, { conversationId: ack.conversationId }, 'not mine');
     const error = await c.next((f) => f.type === 'error' && f.clientMsgId === refused);
     expect(error).toMatchObject({ code: 'forbidden' });
     a.close();

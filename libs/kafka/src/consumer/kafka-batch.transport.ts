@@ -60,6 +60,14 @@ export interface KafkaBatchTransportOptions {
  */
 export const LONG_POLL_FETCH = { minBytes: 1, maxWaitTimeInMs: 1_500 } as const;
 
+type ConsumerEventListeners = Record<string, (...args: unknown[]) => void>;
+
+/** A subscribed topic's handler and its per-partition batch processors. */
+interface TopicRoute {
+  handler: MessageHandler;
+  makeProcessor: (partition: number) => PartitionBatchProcessor;
+}
+
 /**
  * Nest microservice transport for Parley's Kafka consumers. It subscribes to every topic a
  * controller handles with `@EventPattern(Topic.X)`, decodes each partition batch against the
@@ -70,13 +78,6 @@ export const LONG_POLL_FETCH = { minBytes: 1, maxWaitTimeInMs: 1_500 } as const;
  * A handler is a controller method `@EventPattern(Topic.X) onX(batch: EventBatch<TopicEvent<..>>)`
  * that returns a promise resolving once its work is durable.
  */
-type ConsumerEventListeners = Record<string, (...args: unknown[]) => void>;
-
-interface TopicRoute {
-  handler: MessageHandler;
-  makeProcessor: (partition: number) => PartitionBatchProcessor;
-}
-
 export class KafkaBatchTransport
   extends Server<ConsumerEventListeners>
   implements CustomTransportStrategy

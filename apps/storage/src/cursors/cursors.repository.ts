@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { preparedStatement, runPrepared } from '@parley/common';
 import { DataSource, EntityManager } from 'typeorm';
 
 export interface DeliveredCursor {
@@ -19,6 +20,37 @@ export interface Membership {
   userId: string;
 }
 
+const FIND_MEMBERSHIPS = preparedStatement(
+  'storage.cursors.findMemberships',
+  `SELECT m.conversation_id, m.user_id::text AS user_id
+     FROM conversation_members m
+     JOIN unnest($1::text[], $2::uuid[]) AS p(conversation_id, user_id)
+       ON m.conversation_id = p.conversation_id AND m.user_id = p.user_id`,
+);
+
+const ADVANCE_DELIVERED = preparedStatement(
+  'storage.cursors.advanceDelivered',
+  `INSERT INTO device_cursors (user_id, device_id, conversation_id, delivered_seq, updated_at)
+   SELECT u.user_id, u.device_id, u.conversation_id, LEAST(u.seq, c.last_seq), now()
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[])
+          AS u(user_id, device_id, conversation_id, seq)
+     JOIN conversations c ON c.id = u.conversation_id
+   ON CONFLICT (user_id, device_id, conversation_id) DO UPDATE
+     SET delivered_seq = GREATEST(device_cursors.delivered_seq, EXCLUDED.delivered_seq),
+         updated_at = now()`,
+);
+
+const ADVANCE_READ = preparedStatement(
+  'storage.cursors.advanceRead',
+  `UPDATE conversation_members m
+      SET read_seq = GREATEST(m.read_seq, LEAST(u.seq, c.last_seq))
+     FROM unnest($1::text[], $2::uuid[], $3::bigint[]) AS u(conversation_id, user_id, seq),
+          conversations c
+    WHERE m.conversation_id = u.conversation_id
+      AND m.user_id = u.user_id
+      AND c.id = u.conversation_id`,
+);
+
 /** device_cursors and conversation_members.read_seq in PostgreSQL. */
 @Injectable()
 export class CursorsRepository {
@@ -37,11 +69,9 @@ export class CursorsTransaction {
   /** Which of these (conversation, user) pairs are memberships. */
   async findMemberships(pairs: readonly Membership[]): Promise<Membership[]> {
     if (pairs.length === 0) return [];
-    const rows: { conversation_id: string; user_id: string }[] = await this.manager.query(
-      `SELECT m.conversation_id, m.user_id::text AS user_id
-         FROM conversation_members m
-         JOIN unnest($1::text[], $2::uuid[]) AS p(conversation_id, user_id)
-           ON m.conversation_id = p.conversation_id AND m.user_id = p.user_id`,
+    const rows = await runPrepared<{ conversation_id: string; user_id: string }>(
+      this.manager,
+      FIND_MEMBERSHIPS,
       [pairs.map((p) => p.conversationId), pairs.map((p) => p.userId)],
     );
     return rows.map((r) => ({ conversationId: r.conversation_id, userId: r.user_id }));
@@ -53,40 +83,21 @@ export class CursorsTransaction {
    */
   async advanceDelivered(cursors: readonly DeliveredCursor[]): Promise<void> {
     if (cursors.length === 0) return;
-    await this.manager.query(
-      `INSERT INTO device_cursors (user_id, device_id, conversation_id, delivered_seq, updated_at)
-       SELECT u.user_id, u.device_id, u.conversation_id, LEAST(u.seq, c.last_seq), now()
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[])
-              AS u(user_id, device_id, conversation_id, seq)
-         JOIN conversations c ON c.id = u.conversation_id
-       ON CONFLICT (user_id, device_id, conversation_id) DO UPDATE
-         SET delivered_seq = GREATEST(device_cursors.delivered_seq, EXCLUDED.delivered_seq),
-             updated_at = now()`,
-      [
-        cursors.map((c) => c.userId),
-        cursors.map((c) => c.deviceId),
-        cursors.map((c) => c.conversationId),
-        cursors.map((c) => String(c.seq)),
-      ],
-    );
+    await runPrepared(this.manager, ADVANCE_DELIVERED, [
+      cursors.map((c) => c.userId),
+      cursors.map((c) => c.deviceId),
+      cursors.map((c) => c.conversationId),
+      cursors.map((c) => String(c.seq)),
+    ]);
   }
 
   /** Moves members' read cursors forward in ONE statement (never backwards, never past last seq). */
   async advanceRead(cursors: readonly ReadCursor[]): Promise<void> {
     if (cursors.length === 0) return;
-    await this.manager.query(
-      `UPDATE conversation_members m
-          SET read_seq = GREATEST(m.read_seq, LEAST(u.seq, c.last_seq))
-         FROM unnest($1::text[], $2::uuid[], $3::bigint[]) AS u(conversation_id, user_id, seq),
-              conversations c
-        WHERE m.conversation_id = u.conversation_id
-          AND m.user_id = u.user_id
-          AND c.id = u.conversation_id`,
-      [
-        cursors.map((c) => c.conversationId),
-        cursors.map((c) => c.userId),
-        cursors.map((c) => String(c.seq)),
-      ],
-    );
+    await runPrepared(this.manager, ADVANCE_READ, [
+      cursors.map((c) => c.conversationId),
+      cursors.map((c) => c.userId),
+      cursors.map((c) => String(c.seq)),
+    ]);
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { preparedStatement, runPrepared } from '@parley/common';
 import { DataSource } from 'typeorm';
 
 /** A message row as storage writes it (body is the message text). */
@@ -69,8 +70,14 @@ export function isUniqueViolation(err: unknown): boolean {
 /**
  * One round trip: the stored messages under the keys, and the members of the conversations asked
  * for plus those the stored messages are in (a client may reuse an id in another conversation).
+ * The members are read per conversation id (an aggregate in a LATERAL subquery, which PostgreSQL
+ * cannot flatten into a join), so even the cached generic plan of this prepared statement looks
+ * each conversation up by its key: a hash join over the whole of `conversations` and
+ * `conversation_members`, which that plan chose, read both tables on every batch.
  */
-const LOOK_UP_SQL = `
+const LOOK_UP = preparedStatement(
+  'storage.messages.lookUp',
+  `
   WITH found AS (
     SELECT m.conversation_id, m.seq, m.sender_id, m.client_msg_id, m.server_time, m.body
       FROM messages m
@@ -83,20 +90,25 @@ const LOOK_UP_SQL = `
          server_time, body, NULL::text[] AS member_ids
     FROM found
   UNION ALL
-  SELECT 'm', c.id, NULL, NULL, NULL, NULL, NULL,
-         coalesce(array_agg(cm.user_id::text ORDER BY cm.joined_at, cm.user_id)
-                  FILTER (WHERE cm.user_id IS NOT NULL), '{}')
-    FROM conversations c
-    JOIN asked a ON a.id = c.id
-    LEFT JOIN conversation_members cm ON cm.conversation_id = c.id
-   GROUP BY c.id`;
+  SELECT 'm', a.id, NULL, NULL, NULL, NULL, NULL, mem.member_ids
+    FROM asked a
+   CROSS JOIN LATERAL (
+         SELECT coalesce(array_agg(cm.user_id::text ORDER BY cm.joined_at, cm.user_id)
+                         FILTER (WHERE cm.user_id IS NOT NULL), '{}') AS member_ids
+           FROM conversations c
+           LEFT JOIN conversation_members cm ON cm.conversation_id = c.id
+          WHERE c.id = a.id
+         HAVING count(c.id) > 0) mem`,
+);
 
 /**
  * One statement, so one implicit transaction: the seq ranges (row locks until it ends) and the
  * rows that take them. A conversation the UPDATE did not find leaves its rows' seq NULL, which
  * the NOT NULL column refuses, so nothing of the statement stays.
  */
-const APPEND_SQL = `
+const APPEND = preparedStatement(
+  'storage.messages.append',
+  `
   WITH alloc AS (
     UPDATE conversations c
        SET last_seq = c.last_seq + r.n, last_message_at = now()
@@ -112,7 +124,15 @@ const APPEND_SQL = `
       LEFT JOIN alloc a ON a.id = e.conversation_id
     RETURNING 1
   )
-  SELECT id, first_seq, server_time, (SELECT count(*) FROM inserted) AS inserted FROM alloc`;
+  SELECT id, first_seq, server_time, (SELECT count(*) FROM inserted) AS inserted FROM alloc`,
+);
+
+interface AppendRow {
+  id: string;
+  first_seq: string;
+  server_time: Date;
+  inserted: string;
+}
 
 interface LookUpRow {
   kind: 's' | 'm';
@@ -139,7 +159,7 @@ export class MessagesRepository implements MessagesStore {
   ): Promise<BatchLookup> {
     const lookup: BatchLookup = { stored: [], members: new Map() };
     if (keys.length === 0 && conversationIds.length === 0) return lookup;
-    const rows: LookUpRow[] = await this.dataSource.query(LOOK_UP_SQL, [
+    const rows = await runPrepared<LookUpRow>(this.dataSource, LOOK_UP, [
       keys.map((k) => k.senderId),
       keys.map((k) => k.clientMsgId),
       conversationIds,
@@ -170,16 +190,15 @@ export class MessagesRepository implements MessagesStore {
     if (new Set(requests.map((r) => r.conversationId)).size !== requests.length) {
       throw new Error('append: a conversation appears twice in one request');
     }
-    const rows: { id: string; first_seq: string; server_time: Date; inserted: string }[] =
-      await this.dataSource.query(APPEND_SQL, [
-        requests.map((r) => r.conversationId),
-        requests.map((r) => r.count),
-        messages.map((m) => m.conversationId),
-        messages.map((m) => m.offset),
-        messages.map((m) => m.senderId),
-        messages.map((m) => m.clientMsgId),
-        messages.map((m) => m.body),
-      ]);
+    const rows = await runPrepared<AppendRow>(this.dataSource, APPEND, [
+      requests.map((r) => r.conversationId),
+      requests.map((r) => r.count),
+      messages.map((m) => m.conversationId),
+      messages.map((m) => m.offset),
+      messages.map((m) => m.senderId),
+      messages.map((m) => m.clientMsgId),
+      messages.map((m) => m.body),
+    ]);
     for (const row of rows) {
       allocations.set(row.id, {
         conversationId: row.id,

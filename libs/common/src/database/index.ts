@@ -1,2 +1,3 @@
 export * from './database.module';
 export * from './ensure-database';
+export * from './prepared-statement';

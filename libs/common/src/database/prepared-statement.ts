@@ -1,0 +1,48 @@
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { DataSource, EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+
+/**
+ * A statement run as a NAMED prepared statement: each pooled connection parses it once, and
+ * PostgreSQL's plan cache may then keep a generic plan for it (after five executions, when that
+ * plan is not dearer than the custom ones; plans are re-made when a table's statistics or schema
+ * change). An unnamed statement is parsed, analysed and planned on every call, which for the
+ * message path's CTEs was about 40% of PostgreSQL's CPU per batch (docs/PERFORMANCE.md).
+ *
+ * For the hot statements only: a name is one text for the life of a connection.
+ */
+export interface PreparedStatement {
+  /** Unique in the process; the convention is `<owner>.<repository>.<method>`. */
+  readonly name: string;
+  readonly text: string;
+}
+
+export function preparedStatement(name: string, text: string): PreparedStatement {
+  return { name, text };
+}
+
+/** The pg pool behind a TypeORM PostgreSQL data source. */
+function poolOf(dataSource: DataSource): Pool {
+  return (dataSource.driver as PostgresDriver).master as Pool;
+}
+
+/**
+ * Runs `statement` with `values` and returns its rows. On a `DataSource` it takes any pooled
+ * connection; on an `EntityManager` of a running transaction it runs on that transaction's
+ * connection. Errors are pg's own (`code` is PostgreSQL's SQLSTATE), not TypeORM's wrapper.
+ */
+export async function runPrepared<Row extends QueryResultRow>(
+  on: DataSource | EntityManager,
+  statement: PreparedStatement,
+  values: readonly unknown[],
+): Promise<Row[]> {
+  const config = { name: statement.name, text: statement.text, values: [...values] };
+  if (on instanceof DataSource) return (await poolOf(on).query<Row>(config)).rows;
+  const runner = on.queryRunner as PostgresQueryRunner | undefined;
+  if (!runner || runner.isReleased || !runner.isTransactionActive) {
+    throw new Error(`runPrepared(${statement.name}): the entity manager holds no open transaction`);
+  }
+  const client = (await runner.connect()) as PoolClient;
+  return (await client.query<Row>(config)).rows;
+}

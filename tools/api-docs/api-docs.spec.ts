@@ -78,13 +78,17 @@ function expectWellFormedSchemas(doc: Json): void {
   const unused = components.filter((name) => !refs.includes(`#/components/schemas/${name}`));
   expect(unused).toEqual([]);
   // JSON Schema 2019-09+ (OpenAPI 3.1) and draft-07 (AsyncAPI) both want a number here: a
-  // boolean is draft-04 (what zod-to-json-schema's `jsonSchema2019-09` target writes).
+  // boolean is draft-04 (what some generators write for their 2019-09 targets).
   const problems: string[] = [];
   walk(doc, (node, path) => {
     for (const key of ['exclusiveMinimum', 'exclusiveMaximum']) {
       if (key in node && typeof node[key] !== 'number') problems.push(`${path}/${key}`);
     }
     if ('$schema' in node) problems.push(`${path}/$schema`);
+    // A `$ref` alone says what `allOf: [{ $ref }]` says (draft-07's way to put keywords beside it).
+    if (Array.isArray(node.allOf) && node.allOf.length === 1 && Object.keys(node).length === 1) {
+      problems.push(`${path}/allOf`);
+    }
   });
   expect(problems).toEqual([]);
 }
@@ -172,6 +176,16 @@ describe('buildOpenApiDocument', () => {
     expectWellFormedSchemas(doc);
   });
 
+  it('documents a coerced query field by what it takes and what it must then be', () => {
+    const history = at(paths, '/v1/conversations/{id}/messages', 'get');
+    const parameters = Array.isArray(history.parameters) ? history.parameters.filter(isObject) : [];
+    expect(parameters.find((p) => p.name === 'beforeSeq')).toMatchObject({
+      in: 'query',
+      required: false,
+      schema: { allOf: [{ type: 'number' }, { $ref: '#/components/schemas/Seq' }] },
+    });
+  });
+
   it('documents strict bodies as closed and answers as open to new fields', () => {
     expect(at(doc, 'components', 'schemas', 'RegisterBody').additionalProperties).toBe(false);
     expect('additionalProperties' in at(doc, 'components', 'schemas', 'UserView')).toBe(false);
@@ -257,6 +271,21 @@ describe('buildAsyncApiDocument', () => {
         else expect(spec.name).toBe('parley.dead-letter.v1');
       }
     }
+  });
+
+  it("documents a gateway's public URL as a URI", () => {
+    const heartbeat = at(
+      channels,
+      'parley.gateway.heartbeats.v1',
+      'messages',
+      'gateway.heartbeat.v1',
+      'payload',
+      'properties',
+      'payload',
+      'properties',
+      'publicUrl',
+    );
+    expect(heartbeat).toMatchObject({ type: 'string', format: 'uri', maxLength: 512 });
   });
 
   it('resolves every $ref (channels, messages, operations, schemas)', () => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { seqSchema } from '@parley/protocol';
 
 /**
@@ -11,7 +11,8 @@ import { seqSchema } from '@parley/protocol';
  * The schemas validate a history loaded from a JSONL file (`parseHistoryJsonl`).
  */
 const id = z.string().min(1);
-const at = z.number().finite().nonnegative();
+/** Finite (zod 4 numbers refuse Infinity and NaN), never negative. */
+const at = z.number().nonnegative();
 
 /** The client decided to send a message; it may put the same send on the wire several times. */
 export const sendEventSchema = z.object({

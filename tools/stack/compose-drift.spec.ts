@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { WS_PATH } from '../../apps/gateway/src/realtime/upgrade-request';
 import {
   DEFAULT_STACK_OPTIONS,
@@ -23,17 +23,20 @@ const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const composeService = z.object({
   image: z.string().optional(),
   command: z.union([z.string(), z.array(z.string())]).optional(),
-  environment: z.union([z.record(scalar), z.array(z.string())]).optional(),
+  environment: z.union([z.record(z.string(), scalar), z.array(z.string())]).optional(),
   deploy: z.object({ replicas: z.number().optional() }).optional(),
   depends_on: z
-    .union([z.array(z.string()), z.record(z.object({ condition: z.string().optional() }))])
+    .union([
+      z.array(z.string()),
+      z.record(z.string(), z.object({ condition: z.string().optional() })),
+    ])
     .optional(),
   healthcheck: z.object({ test: z.union([z.string(), z.array(z.string())]) }).optional(),
   ports: z.array(z.union([z.string(), z.number()])).optional(),
   restart: z.string().optional(),
 });
 type ComposeService = z.infer<typeof composeService>;
-const composeFile = z.object({ services: z.record(composeService) });
+const composeFile = z.object({ services: z.record(z.string(), composeService) });
 
 function loadCompose(): Record<string, ComposeService> {
   const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');

@@ -9,7 +9,7 @@
  */
 import { ConsumerGroup, TOPIC_SPECS, type TopicSpec } from '@parley/common/contracts/topics';
 import { type GroupLag, TopicAdmin, type TopicOffsets } from '@parley/kafka/admin';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { parseBrokers } from '../kafka/brokers';
 import {
   DEFAULT_STACK_OPTIONS,
@@ -74,7 +74,9 @@ export interface StackStatus {
 const readinessBody = z.object({
   status: z.string(),
   service: z.string().optional(),
-  checks: z.record(z.object({ status: z.string(), error: z.string().optional() })).optional(),
+  checks: z
+    .record(z.string(), z.object({ status: z.string(), error: z.string().optional() }))
+    .optional(),
 });
 
 /** Stack options with the launcher's environment overrides applied. */

@@ -1,3 +1,5 @@
+// First: zod's settings hold before any schema is built.
+import './zod-config';
 import { render } from 'preact';
 import { App } from './app';
 import { WebSession } from './session';

@@ -21,7 +21,7 @@ import {
   type WebSessionAnswer,
   webSessionAnswerSchema,
 } from '@parley/protocol';
-import type { ZodTypeAny, z } from 'zod';
+import type { z } from 'zod/v4';
 import {
   apiErrorFromBody,
   ApiError,
@@ -237,7 +237,7 @@ export class ApiClient {
   // --- plumbing ---
 
   /** An authenticated call: one refresh-and-retry on 401. */
-  private async authed<S extends ZodTypeAny>(
+  private async authed<S extends z.ZodType = z.ZodUndefined>(
     method: Method,
     path: string,
     schema?: S,
@@ -321,7 +321,8 @@ export class ApiClient {
     return next;
   }
 
-  private async request<S extends ZodTypeAny>(
+  /** Without a schema the answer is not read: `S` stays its default, whose output is undefined. */
+  private async request<S extends z.ZodType = z.ZodUndefined>(
     method: Method,
     path: string,
     schema?: S,
@@ -363,10 +364,10 @@ export class ApiClient {
         Number.isFinite(retry) && retry > 0 ? retry : undefined,
       );
     }
-    if (!schema) return undefined;
+    if (!schema) return undefined as z.output<S>;
     const answer = schema.safeParse(parsed);
     if (!answer.success) throw new ProtocolError(`unexpected answer from ${method} ${path}`);
-    return answer.data as z.output<S>;
+    return answer.data;
   }
 }
 

@@ -11,7 +11,7 @@ import {
   stateWindow,
   toHex,
 } from '@parley/protocol';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /** SHA-256 for the state digest: pure JS, synchronous, the same in Node and in a browser. */
 export const sha256: Sha256 = (data) => nobleSha256(data);

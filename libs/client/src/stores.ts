@@ -1,8 +1,9 @@
-import { z } from 'zod';
+import { urlString } from '@parley/protocol';
+import { z } from 'zod/v4';
 
 /** What a logged-in client keeps: where, who, and the session's tokens. */
 export const credentialsSchema = z.object({
-  server: z.string().url(),
+  server: urlString(),
   username: z.string(),
   userId: z.string(),
   accessToken: z.string(),

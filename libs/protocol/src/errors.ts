@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /** Stable error codes clients can switch on. Messages are for people; codes are the contract. */
 export enum ErrorCode {
@@ -30,7 +30,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.Internal]: 500,
 };
 
-export const errorCodeSchema = z.nativeEnum(ErrorCode);
+export const errorCodeSchema = z.enum(ErrorCode);
 
 export const fieldProblemSchema = z.object({ field: z.string(), message: z.string() });
 export type FieldProblem = z.output<typeof fieldProblemSchema>;

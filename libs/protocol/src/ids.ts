@@ -1,10 +1,13 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
+
+// Field schemas for ids and values every part of Parley means the same thing by: the wire
+// protocol, the HTTP API and the Kafka event contracts all build on these.
 
 /**
- * Field schemas for ids and values every part of Parley means the same thing by: the wire
- * protocol, the HTTP API and the Kafka event contracts all build on these.
+ * Any 8-4-4-4-12 hex id, as zod 3's `.uuid()` accepted (zod 4's `z.uuid()` also demands the RFC
+ * 9562 version and variant bits).
  */
-export const userIdSchema = z.string().uuid();
+export const userIdSchema = z.guid();
 /** Conversation id: `<creation ms>-<32 hex digest>` (see the gateway's conversation-id). */
 export const conversationIdSchema = z
   .string()
@@ -25,7 +28,7 @@ export const gatewayIdSchema = z
   .min(1)
   .max(64)
   .regex(/^[\w.-]+$/);
-export const connectionIdSchema = z.string().uuid();
+export const connectionIdSchema = z.guid();
 /**
  * A conversation's sequence number: a positive integer JavaScript represents exactly. PostgreSQL
  * stores it as bigint; anything beyond 2^53 - 1 is refused here rather than failing in the query.

@@ -5,9 +5,11 @@
  */
 export * from './version';
 export * from './errors';
+export * from './issues';
 export * from './ids';
 export * from './iso-time';
 export * from './text';
+export * from './url';
 export * from './message';
 export * from './close-codes';
 export * from './frames/client-frames';

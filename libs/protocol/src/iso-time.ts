@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /**
  * An ISO 8601 timestamp with seconds and a `Z` or numeric offset, as `Date#toISOString()` writes
- * it. One precompiled pattern: zod 3's `.datetime()` builds a new RegExp on every parse, which
+ * it. One precompiled pattern: zod 3's `.datetime()` built a new RegExp on every parse, which
  * showed up in every consumer's CPU profile on the message path.
  */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$/;

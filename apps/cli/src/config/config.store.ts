@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Credentials, credentialsSchema, type CredentialsStore } from '@parley/client';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { readJsonFile, writeJsonFile } from './json-file';
 
 export type { Credentials };

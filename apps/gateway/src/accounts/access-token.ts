@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /** `iss` of every access token a Parley gateway signs; any other issuer is refused. */
 export const ACCESS_TOKEN_ISSUER = 'parley';
@@ -12,8 +12,8 @@ export const ACCESS_TOKEN_AUDIENCE = 'parley-api';
  * checked by the verifier against the constants above.
  */
 export const accessTokenClaimsSchema = z.object({
-  sub: z.string().uuid(),
-  sid: z.string().uuid(),
+  sub: z.guid(),
+  sid: z.guid(),
   exp: z.number().int().positive(),
 });
 

@@ -127,6 +127,35 @@ describe('gateway config', () => {
     }
   });
 
+  it('names a short secret once, also where a secret is required', () => {
+    try {
+      loadGatewayConfig({ NODE_ENV: 'production', JWT_SECRET: 'short-secret' });
+      throw new Error('expected a ConfigValidationError');
+    } catch (err) {
+      expect((err as ConfigValidationError).problems).toEqual([
+        'JWT_SECRET: must be at least 32 characters',
+      ]);
+    }
+  });
+
+  it('reports a value out of range as a problem, never as a crash of what is derived from it', () => {
+    expect(() => loadGatewayConfig({ PORT: '65536' })).toThrow(ConfigValidationError);
+    expect(() => loadGatewayConfig({ PORT: '65536' })).toThrow(/PORT: /);
+  });
+
+  it('keeps URLs as written', () => {
+    const config = loadGatewayConfig({
+      GATEWAY_PUBLIC_URL: 'wss://Chat.Example.ORG/ws',
+      DATABASE_URL: 'postgres://parley:p%40ss@DB:5432/parley',
+      REDIS_URL: 'redis://Cache:6379/0',
+    });
+    expect(config).toMatchObject({
+      GATEWAY_PUBLIC_URL: 'wss://Chat.Example.ORG/ws',
+      DATABASE_URL: 'postgres://parley:p%40ss@DB:5432/parley',
+      REDIS_URL: 'redis://Cache:6379/0',
+    });
+  });
+
   it('rejects a public URL that is not a WebSocket URL', () => {
     expect(() => loadGatewayConfig({ GATEWAY_PUBLIC_URL: 'http://x:1/ws' })).toThrow(
       /GATEWAY_PUBLIC_URL/,

@@ -1,7 +1,8 @@
 import { commonEnv, databaseEnv, loadConfig, portEnv, redisEnv } from '@parley/common';
+import { fieldGiven, urlString } from '@parley/protocol';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /**
  * Secrets that were ever published in Parley's source (the old development default): anyone can
@@ -48,9 +49,7 @@ export const gatewayEnvSchema = z
       .string()
       .regex(/^[\w.-]{1,64}$/, 'must be 1-64 chars of letters, digits, _ . -')
       .optional(),
-    GATEWAY_PUBLIC_URL: z
-      .string()
-      .url()
+    GATEWAY_PUBLIC_URL: urlString()
       .refine((v) => /^wss?:\/\//.test(v), { message: 'must be a ws:// or wss:// URL' })
       .optional(),
     /**
@@ -178,16 +177,19 @@ export const gatewayEnvSchema = z
   })
   .superRefine((env, ctx) => {
     const problem = (message: string) =>
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['JWT_SECRET'], message });
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message });
     if (env.JWT_SECRET !== undefined && PUBLISHED_JWT_SECRETS.includes(env.JWT_SECRET)) {
       problem("is a secret published in Parley's source; generate your own (openssl rand -hex 32)");
-    } else if (env.JWT_SECRET === undefined && !isLocalDevelopment(env)) {
+    } else if (!fieldGiven(ctx, 'JWT_SECRET') && !isLocalDevelopment(env)) {
       problem(
         'is required (32+ random characters, the same on every gateway) unless NODE_ENV is development or test and HOST is a loopback address',
       );
     }
   })
-  .transform((env) => {
+  .transform((env, ctx) => {
+    // zod 4 runs a transform even when a check failed (a PORT out of range is then missing from
+    // `env`); zod 3 did not. The parse fails with those problems anyway.
+    if (ctx.issues.length > 0) return z.NEVER;
     const publicUrl = env.GATEWAY_PUBLIC_URL ?? `ws://${env.HOST}:${env.PORT}/ws`;
     return {
       ...env,

@@ -1,6 +1,6 @@
 import { liveGatewaySchema, RedisKeys, redisKeyPrefix } from '@parley/common';
 import Redis from 'ioredis';
-import type { z } from 'zod';
+import type { z } from 'zod/v4';
 import { GatewayDirectoryReader } from './gateway-directory.reader';
 
 const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/14';

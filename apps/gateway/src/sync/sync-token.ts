@@ -1,5 +1,5 @@
 import { conversationIdSchema, seqSchema } from '@parley/protocol';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 import type { StreamPosition } from '../read-model/messages.read-model';
 

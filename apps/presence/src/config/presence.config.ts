@@ -1,5 +1,5 @@
 import { commonEnv, databaseEnv, kafkaConsumerEnv, loadConfig, portEnv } from '@parley/common';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /** Presence's environment: Kafka (it consumes account events) and PostgreSQL (last-seen table). */
 export const presenceEnvSchema = z.object({

@@ -1,9 +1,9 @@
 import { Controller, Get, UseGuards, Param } from '@nestjs/common';
 import { InternalOnlyGuard, ZodValidationPipe } from '@parley/common';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { PresenceService, PresenceView } from './presence.service';
 
-const userIdParam = new ZodValidationPipe(z.string().uuid());
+const userIdParam = new ZodValidationPipe(z.guid());
 
 @Controller('v1/presence')
 @UseGuards(InternalOnlyGuard)

@@ -1,5 +1,5 @@
 import { commonEnv, kafkaConsumerEnv, loadConfig, portEnv, redisEnv } from '@parley/common';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /** Session's environment: Kafka (gateway heartbeats) and Redis (the live-gateway table). */
 export const sessionEnvSchema = z.object({

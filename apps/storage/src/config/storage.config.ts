@@ -1,5 +1,5 @@
 import { commonEnv, databaseEnv, kafkaConsumerEnv, loadConfig, portEnv } from '@parley/common';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /** Storage's environment: Kafka and PostgreSQL (it owns the messaging schema). */
 export const storageEnvSchema = z.object({

@@ -7,7 +7,7 @@ import {
   PROTOCOL_VERSION,
   SERVER_FRAME_SCHEMAS,
 } from '@parley/protocol';
-import { z, ZodObject, type ZodTypeAny } from 'zod';
+import { z } from 'zod/v4';
 import * as contracts from '../contracts';
 import { envelopeSchema, type EventContract } from '../contracts/envelope';
 import { TOPIC_CONTRACTS } from '../contracts/topic-contracts';
@@ -160,7 +160,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
 /** `client.send`, `server.hello`, ...: one message per frame type, its payload the frame schema. */
 function frameMessages(
   side: 'client' | 'server',
-  frames: Readonly<Record<string, ZodTypeAny>>,
+  frames: Readonly<Record<string, z.ZodType>>,
   schemas: SchemaComponents,
 ): Record<string, JsonObject> {
   const direction = side === 'client' ? 'client -> server' : 'server -> client';
@@ -240,12 +240,9 @@ function keySchema(
   const own = spec.keyByEvent?.[contract.type];
   if (own !== undefined) return { type: 'string', description: own };
   const payload: unknown = contract.payload;
-  if (payload instanceof ZodObject) {
-    const shape = payload.shape as Record<string, ZodTypeAny>;
-    const field = shape[spec.key];
-    if (field !== undefined) {
-      return { ...schemas.inline(field), description: `The payload's ${spec.key}.` };
-    }
+  const field: unknown = payload instanceof z.ZodObject ? payload.shape[spec.key] : undefined;
+  if (field instanceof z.ZodType) {
+    return { ...schemas.inline(field), description: `The payload's ${spec.key}.` };
   }
   return { type: 'string', description: spec.key };
 }

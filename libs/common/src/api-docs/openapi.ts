@@ -1,6 +1,6 @@
 import * as protocol from '@parley/protocol';
 import { HTTP_ROUTES, type HttpRoute, MAX_BODY_BYTES, PROTOCOL_VERSION } from '@parley/protocol';
-import { ZodObject, ZodOptional, type ZodTypeAny } from 'zod';
+import { z } from 'zod/v4';
 import { type JsonObject, SchemaComponents } from './schema-components';
 
 const JSON_MEDIA_TYPE = 'application/json';
@@ -109,20 +109,20 @@ function pathParameters(route: HttpRoute, schemas: SchemaComponents): JsonObject
 
 interface Field {
   name: string;
-  schema: ZodTypeAny;
+  schema: z.core.$ZodType;
   required: boolean;
 }
 
 /** The fields of a params or query object schema (optional ones unwrapped). */
-function fields(route: HttpRoute, schema: ZodTypeAny, what: string): Field[] {
-  if (!(schema instanceof ZodObject)) {
+function fields(route: HttpRoute, schema: z.ZodType, what: string): Field[] {
+  if (!(schema instanceof z.ZodObject)) {
     return fail(route, `the ${what} schema must be a z.object to be documented`);
   }
-  const shape: Record<string, ZodTypeAny> = schema.shape as Record<string, ZodTypeAny>;
+  const shape: Readonly<Record<string, z.core.$ZodType>> = schema.shape;
   return Object.entries(shape).map(([name, field]) => ({
     name,
-    schema: field instanceof ZodOptional ? (field.unwrap() as ZodTypeAny) : field,
-    required: !field.isOptional(),
+    schema: field instanceof z.ZodOptional ? field.unwrap() : field,
+    required: !z.safeParse(field, undefined).success,
   }));
 }
 

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { reportedIssues, urlString } from '@parley/protocol';
+import { z } from 'zod/v4';
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -11,27 +12,26 @@ export class ConfigValidationError extends Error {
  * Parses the environment through one schema per service. Every problem names its variable, and
  * values are never echoed (they may be secrets). Defaults make the local stack work unset.
  */
-export function loadConfig<S extends z.ZodTypeAny>(
+export function loadConfig<S extends z.ZodType>(
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
 ): z.output<S> {
   const result = schema.safeParse(env);
   if (!result.success) {
     throw new ConfigValidationError(
-      result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
+      reportedIssues(result.error.issues).map(
+        (i) => `${i.path.join('.') || '(env)'}: ${i.message}`,
+      ),
     );
   }
-  return result.data as z.output<S>;
+  return result.data;
 }
 
 const port = z.coerce.number().int().min(1).max(65535);
 const url = (protocols: string[]) =>
-  z
-    .string()
-    .url()
-    .refine((v) => protocols.some((p) => v.startsWith(`${p}://`)), {
-      message: `must be a ${protocols.join(' or ')} URL`,
-    });
+  urlString().refine((v) => protocols.some((p) => v.startsWith(`${p}://`)), {
+    message: `must be a ${protocols.join(' or ')} URL`,
+  });
 
 /** Fragments every service schema is composed from, so one variable means one thing everywhere. */
 export const commonEnv = {

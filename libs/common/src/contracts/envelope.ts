@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { isoTimeSchema } from '@parley/protocol';
 
 /**
@@ -11,7 +11,7 @@ export const envelopeSchema = z
   .object({
     type: z.string().min(1).max(128),
     version: z.number().int().positive(),
-    id: z.string().uuid(),
+    id: z.guid(),
     time: isoTimeSchema,
     producer: z.string().min(1).max(128),
     /** Correlates an event with the HTTP/WS request (or parent event) that caused it. */
@@ -34,13 +34,13 @@ export interface EventEnvelope<TType extends string = string, TPayload = unknown
 export interface EventContract<TType extends string, TPayload> {
   readonly type: TType;
   readonly version: number;
-  readonly payload: z.ZodType<TPayload, z.ZodTypeDef, unknown>;
+  readonly payload: z.ZodType<TPayload>;
 }
 
 export function defineEvent<TType extends string, TPayload>(
   type: TType,
   version: number,
-  payload: z.ZodType<TPayload, z.ZodTypeDef, unknown>,
+  payload: z.ZodType<TPayload>,
 ): EventContract<TType, TPayload> {
   return Object.freeze({ type, version, payload });
 }

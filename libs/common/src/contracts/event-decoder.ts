@@ -1,11 +1,12 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
+import { reportedIssues } from '@parley/protocol';
 import { envelopeSchema, EventContract, EventEnvelope } from './envelope';
 
 export type DecodeResult<E> = { ok: true; event: E } | { ok: false; reason: string };
 
 /** Formats zod issues as `path: message; ...` without echoing values (they may be message text). */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
+  return reportedIssues(error.issues)
     .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
     .join('; ');
 }
@@ -37,7 +38,9 @@ export class EventDecoder<C extends EventContract<string, unknown>> {
     const { type, version } = envelope.data;
     const contract = this.byType.get(`${type}@${version}`);
     if (!contract) return { ok: false, reason: `unknown event type ${type} v${version}` };
-    const payload = contract.payload.safeParse(envelope.data.payload);
+    // Parsed as `C['payload']`, so the data is typed as that contract's output.
+    const schema: C['payload'] = contract.payload;
+    const payload = z.safeParse(schema, envelope.data.payload);
     if (!payload.success) {
       return { ok: false, reason: `invalid ${type} payload: ${describeIssues(payload.error)}` };
     }

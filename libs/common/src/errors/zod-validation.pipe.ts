@@ -1,6 +1,6 @@
 import { PipeTransform } from '@nestjs/common';
-import { z } from 'zod';
-import { ErrorCode } from '@parley/protocol';
+import { z } from 'zod/v4';
+import { ErrorCode, reportedIssues } from '@parley/protocol';
 import { AppException } from './app.exception';
 
 /**
@@ -8,16 +8,13 @@ import { AppException } from './app.exception';
  * fields are refused; every problem names its field. Nothing runs (and nothing is written) unless
  * the whole input is valid.
  */
-export class ZodValidationPipe<S extends z.ZodTypeAny> implements PipeTransform<
-  unknown,
-  z.output<S>
-> {
+export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unknown, z.output<S>> {
   constructor(private readonly schema: S) {}
 
   transform(value: unknown): z.output<S> {
     const result = this.schema.safeParse(value ?? {});
-    if (result.success) return result.data as z.output<S>;
-    const fields = result.error.issues.flatMap((issue) => {
+    if (result.success) return result.data;
+    const fields = reportedIssues(result.error.issues).flatMap((issue) => {
       if (issue.code === 'unrecognized_keys') {
         return issue.keys.map((k) => ({ field: k, message: 'unknown field' }));
       }

@@ -7,7 +7,7 @@ import {
   userIdSchema,
   usernameSchema,
 } from '@parley/protocol';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /**
  * Every Redis key Parley uses and the schema of every value stored under one: one definition per
@@ -98,7 +98,7 @@ export const gatewayControlSchema = z.discriminatedUnion('action', [
     .object({
       version: z.literal(1),
       action: z.literal('session-ended'),
-      sessionId: z.string().uuid(),
+      sessionId: z.guid(),
     })
     .strict(),
   z
@@ -148,7 +148,7 @@ export const ticketGrantSchema = z
     /** The answer's backups: the ticket opens a socket on any of them too (once, on one). */
     backupGatewayIds: z.array(gatewayIdSchema).max(4).optional(),
     /** The log-in session (access token `sid`): ending it closes the socket. */
-    sessionId: z.string().uuid(),
+    sessionId: z.guid(),
     /** The access token's `exp` (epoch seconds): the socket's authorization ends then. */
     expiresAt: z.number().int().positive(),
     /** The socket starts with a sync v2 round: hold live pushes until it converges. */
@@ -163,14 +163,14 @@ export const ticketGrantSchema = z
 export type TicketGrant = z.output<typeof ticketGrantSchema>;
 
 /** Parses one stored JSON value with its schema; null when absent, not JSON or not valid. */
-export function parseRedisValue<S extends z.ZodTypeAny>(
+export function parseRedisValue<S extends z.ZodType>(
   schema: S,
   raw: string | null,
 ): z.output<S> | null {
   if (raw === null) return null;
   try {
     const parsed = schema.safeParse(JSON.parse(raw));
-    return parsed.success ? (parsed.data as z.output<S>) : null;
+    return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }

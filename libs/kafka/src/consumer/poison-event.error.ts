@@ -1,5 +1,5 @@
 import { RpcException } from '@nestjs/microservices';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 const poisonShape = z.object({
   poison: z.object({ eventIds: z.array(z.string()), reason: z.string() }),

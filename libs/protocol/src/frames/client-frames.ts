@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { clientMsgIdSchema, conversationIdSchema, seqSchema, USERNAME_PATTERN } from '../ids';
+import { fieldGiven } from '../issues';
 import { stateDigestSchema } from '../sync/state-digest';
 
 /**
@@ -27,9 +28,15 @@ export const sendFrameSchema = z
     accepted: z.boolean().optional(),
   })
   .strict()
-  .refine((f) => (f.conversationId === undefined) !== (f.to === undefined), {
-    message: 'exactly one of conversationId or to is required',
-    path: ['conversationId'],
+  .superRefine((_frame, ctx) => {
+    // A target sent with a bad value counts as sent: its own problem names it.
+    if (fieldGiven(ctx, 'conversationId') === fieldGiven(ctx, 'to')) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'exactly one of conversationId or to is required',
+        path: ['conversationId'],
+      });
+    }
   });
 
 /**

@@ -81,6 +81,58 @@ describe('decodeClientFrame', () => {
       /conversationId.*seq/,
     );
   });
+
+  it('names a bad target once: a `to` or `conversationId` sent with a bad value still counts as sent', () => {
+    expect(
+      problem(JSON.stringify({ type: 'send', clientMsgId: 'm', text: 'x', to: 'no spaces!' })),
+    ).toMatchObject({ message: 'Invalid send frame: to (must be a username)' });
+    expect(
+      problem(JSON.stringify({ type: 'send', clientMsgId: 'm', text: 'x', conversationId: 'c1' })),
+    ).toMatchObject({ message: 'Invalid send frame: conversationId (must be a conversation id)' });
+    expect(
+      problem(
+        JSON.stringify({
+          type: 'send',
+          clientMsgId: 'm',
+          text: 'x',
+          to: 'no spaces!',
+          conversationId: CONVERSATION,
+        }),
+      ).message,
+    ).toBe(
+      'Invalid send frame: to (must be a username), conversationId (exactly one of conversationId or to is required)',
+    );
+  });
+
+  it('names the bad field of a sync.states entry, not just the entry', () => {
+    const digest = '0'.repeat(64);
+    const states = (entry: Record<string, unknown>) =>
+      problem(JSON.stringify({ type: 'sync.states', states: [entry] })).message;
+    expect(states({ conversationId: CONVERSATION, lastSeq: -1, digest })).toMatch(
+      /^Invalid sync\.states frame: states\.0\.lastSeq \(/,
+    );
+    expect(states({ conversationId: CONVERSATION, lastSeq: 1.5, digest })).toMatch(
+      /^Invalid sync\.states frame: states\.0\.lastSeq \(/,
+    );
+    expect(states({ conversationId: 'c1', tail: true })).toBe(
+      'Invalid sync.states frame: states.0.conversationId (must be a conversation id)',
+    );
+    expect(states({ conversationId: CONVERSATION, tail: true, from: 'eve' })).toBe(
+      'Invalid sync.states frame: from (unknown field)',
+    );
+    expect(states({ conversationId: CONVERSATION })).toBe(
+      'Invalid sync.states frame: states.0 (Invalid input)',
+    );
+  });
+
+  it('names a field of the wrong type once', () => {
+    expect(
+      problem(JSON.stringify({ type: 'send', clientMsgId: ['m'], to: 'bob_1', text: 'x' })).message,
+    ).toMatch(/^Invalid send frame: clientMsgId \([^)]*\)$/);
+    expect(
+      problem(JSON.stringify({ type: 'read', conversationId: CONVERSATION, seq: 1e21 })).message,
+    ).toMatch(/^Invalid read frame: seq \([^)]*9007199254740991\)$/);
+  });
 });
 
 describe('decodeServerFrame', () => {

@@ -1,5 +1,6 @@
 import { ErrorCode } from '../errors';
 import { clientMsgIdSchema } from '../ids';
+import { reportedIssues } from '../issues';
 import { CLIENT_FRAME_SCHEMAS, type ClientFrame, type ClientFrameType } from './client-frames';
 import { SERVER_FRAME_SCHEMAS, type ServerFrame, serverFrameSchema } from './server-frames';
 
@@ -43,7 +44,7 @@ export function decodeClientFrame(raw: string): DecodedClientFrame {
   }
   const result = CLIENT_FRAME_SCHEMAS[record.type as ClientFrameType].safeParse(value);
   if (result.success) return { ok: true, frame: result.data };
-  const fields = result.error.issues.flatMap((issue) =>
+  const fields = reportedIssues(result.error.issues).flatMap((issue) =>
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((k) => `${k} (unknown field)`)
       : [`${issue.path.join('.') || '(frame)'} (${issue.message})`],

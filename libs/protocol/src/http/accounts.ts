@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { USERNAME_PATTERN, userIdSchema } from '../ids';
 import { unsafeTextProblem } from '../text';
 
@@ -16,7 +16,7 @@ export const registerBodySchema = z
       .max(100, 'must be at most 100 characters')
       .superRefine((name, ctx) => {
         const problem = unsafeTextProblem(name, { multiline: false });
-        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
       }),
     password: z
       .string()

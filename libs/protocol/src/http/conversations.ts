@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { conversationIdSchema, seqSchema, USERNAME_PATTERN, userIdSchema } from '../ids';
 import { deliveredMessageSchema } from '../message';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { USERNAME_PATTERN, userIdSchema } from '../ids';
 
 /** `GET /v1/users?prefix=&limit=` (limit clamped to 50 by the server). */

@@ -1,4 +1,4 @@
-import type { ZodTypeAny } from 'zod';
+import type { ZodType } from 'zod/v4';
 import { errorBodySchema } from '../errors';
 import {
   loginAnswerSchema,
@@ -31,7 +31,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface HttpAnswer {
   description: string;
-  schema?: ZodTypeAny;
+  schema?: ZodType;
 }
 
 /** One route of the gateway's HTTP API: what it takes and what it answers. */
@@ -42,9 +42,9 @@ export interface HttpRoute {
   summary: string;
   /** Needs `Authorization: Bearer <accessToken>`. */
   auth: boolean;
-  params?: ZodTypeAny;
-  query?: ZodTypeAny;
-  body?: ZodTypeAny;
+  params?: ZodType;
+  query?: ZodType;
+  body?: ZodType;
   answers: Record<number, HttpAnswer>;
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /** `GET /health/live` on every service. */
 export const liveAnswerSchema = z.object({ status: z.literal('ok'), service: z.string() });
@@ -8,6 +8,7 @@ export const readinessAnswerSchema = z.object({
   status: z.enum(['ready', 'not_ready']),
   service: z.string(),
   checks: z.record(
+    z.string(),
     z.object({
       status: z.enum(['up', 'down']),
       /** Why a check failed: shown to internal callers only. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /**
  * A conversation's **state**: how far a device holds it (`lastSeq`) and a digest that proves what

@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { defineEvent } from '../envelope';
 import { isoTimeSchema } from '@parley/protocol';
 
-const userId = z.string().uuid();
+const userId = z.guid();
 
 /** A new account exists (published by the gateway after the database commit). */
 export const AccountRegisteredV1 = defineEvent(

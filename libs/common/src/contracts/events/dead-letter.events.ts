@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { defineEvent } from '../envelope';
 
 /**
@@ -17,7 +17,7 @@ export const DeadLetterV1 = defineEvent(
       reason: z.string().max(2000),
       originalKey: z.string().nullable(),
       originalValueBase64: z.string().nullable(),
-      originalHeaders: z.record(z.string()),
+      originalHeaders: z.record(z.string(), z.string()),
     })
     .strict(),
 );

@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { defineEvent } from '../envelope';
-import { isoTimeSchema } from '@parley/protocol';
+import { isoTimeSchema, urlString } from '@parley/protocol';
 
 /**
  * A gateway is up-and-running. Each gateway publishes this every second or so on
@@ -18,13 +18,13 @@ export const GatewayHeartbeatV1 = defineEvent(
         .max(64)
         .regex(/^[\w.-]+$/, 'letters, digits, ".", "_" or "-"'),
       /** Where clients open their WebSocket: a ws:// or wss:// URL. */
-      publicUrl: z
-        .string()
-        .url()
+      publicUrl: urlString()
         .max(512)
         .refine((v) => v.startsWith('ws://') || v.startsWith('wss://'), {
           message: 'must be a ws or wss URL',
-        }),
+        })
+        // Documented as a URI (the API documents), as zod 3's `.url()` was.
+        .meta({ format: 'uri' }),
       /** Open client connections on this gateway right now. */
       connections: z.number().int().nonnegative(),
       /** When this gateway process started (a new value means it restarted). */

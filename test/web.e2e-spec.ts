@@ -356,6 +356,12 @@ describe('the web client', () => {
     await heldInBrowser(page, 45);
     await deliveredTo(reader, 45);
     await page.reload();
+    // The list is drawn from the saved state once the app has started; tab only once it is there
+    // (a user sees it before reaching for the keyboard).
+    await page
+      .getByRole('list', { name: 'Conversations' })
+      .getByRole('button', { name: `${sender.username}, 45 unread` })
+      .waitFor();
     await page.locator('body').focus();
     await tabTo(page, `${sender.username}, 45 unread`);
     await page.keyboard.press('Enter');

@@ -207,7 +207,7 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
     });
   });
 
-  it('kill -9 session: replaced and fanning out again, nothing lost', async () => {
+  it('kill -9 session (the directory and device table): replaced, acks and deliveries go on, nothing lost', async () => {
     await scenario('kill -9 session', async (r) => {
       const { killedAt, readyAt } = await killAndWait('session', stack.session);
       await waitUntil(

@@ -89,7 +89,16 @@ export const STACK_ENV_VARS: Record<ServiceKind, readonly string[]> = {
     'PARLEY_CLUSTER_ID',
   ],
   presence: ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKERS', 'DATABASE_URL'],
-  storage: ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKERS', 'DATABASE_URL'],
+  storage: [
+    'NODE_ENV',
+    'LOG_LEVEL',
+    'HOST',
+    'PORT',
+    'KAFKA_BROKERS',
+    'DATABASE_URL',
+    'REDIS_URL',
+    'PARLEY_CLUSTER_ID',
+  ],
 };
 
 /**

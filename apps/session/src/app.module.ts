@@ -14,8 +14,8 @@ import { GatewaysModule } from './gateways/gateways.module';
 export const SESSION_SERVICE = 'session';
 
 /**
- * Session: keeps the live-gateway table (Redis) from gateway heartbeats, where each user's devices
- * are connected from connection events, and fans stored messages out to the gateway boxes.
+ * Session: keeps the live-gateway table (Redis) from gateway heartbeats, and where each user's
+ * devices are connected from connection events. Storage reads both to fan stored messages out.
  */
 export function createAppModule(config: SessionConfig): Type<unknown> {
   @Module({
@@ -23,7 +23,7 @@ export function createAppModule(config: SessionConfig): Type<unknown> {
       AppConfigModule.forRoot(config),
       LoggingModule.forRoot({
         service: SESSION_SERVICE,
-        // Its HTTP serves health and metrics only: no per-request context on the message path.
+        // Its HTTP serves health and metrics only: no per-request context.
         requestContext: false,
         level: config.LOG_LEVEL,
         pretty: config.NODE_ENV === 'development' && process.stdout.isTTY,

@@ -5,6 +5,8 @@ import {
   DatabaseReadinessCheck,
   LoggingModule,
   ObservabilityModule,
+  RedisModule,
+  RedisReadinessCheck,
 } from '@parley/common';
 import { KafkaModule, KafkaReadinessCheck } from '@parley/kafka';
 import type { StorageConfig } from './config/storage.config';
@@ -17,8 +19,9 @@ export const STORAGE_SERVICE = 'storage';
 
 /**
  * Storage owns the messaging schema (conversations, members, device cursors, messages). It
- * persists accepted sends (seq per conversation, dedup per sender + clientMsgId) and publishes
- * them as stored, and moves delivered/read cursors forward. Readiness: Kafka and PostgreSQL.
+ * persists accepted sends (seq per conversation, dedup per sender + clientMsgId), fans each
+ * committed batch out to the gateway boxes holding its members' sockets (Redis), and moves
+ * delivered/read cursors forward. Readiness: Kafka, PostgreSQL and Redis.
  */
 export function createAppModule(config: StorageConfig): Type<unknown> {
   @Module({
@@ -37,14 +40,11 @@ export function createAppModule(config: StorageConfig): Type<unknown> {
         entities: [],
         migrations: STORAGE_MIGRATIONS,
       }),
-      KafkaModule.forRoot({
-        clientId: STORAGE_SERVICE,
-        brokers: config.KAFKA_BROKERS,
-        lingerMs: config.KAFKA_LINGER_MS,
-      }),
+      RedisModule.forRoot(config.REDIS_URL, config.PARLEY_CLUSTER_ID),
+      KafkaModule.forRoot({ clientId: STORAGE_SERVICE, brokers: config.KAFKA_BROKERS }),
       ObservabilityModule.forRoot({
         service: STORAGE_SERVICE,
-        checks: [KafkaReadinessCheck, DatabaseReadinessCheck],
+        checks: [KafkaReadinessCheck, DatabaseReadinessCheck, RedisReadinessCheck],
       }),
       // Test hook (docs/OPERATIONS.md): armable only under NODE_ENV=test.
       FailpointsModule.forRoot({ armable: config.NODE_ENV === 'test' }),

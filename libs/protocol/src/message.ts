@@ -11,7 +11,7 @@ import {
 
 /**
  * A stored message as every member's device receives it: the shape of `message` frames, sync and
- * history pages, and (extended with routing fields) the `message.stored` event.
+ * history pages, and (extended with routing fields) what storage fans out.
  */
 export const deliveredMessageSchema = z
   .object({

@@ -22,7 +22,7 @@ import type { ClientConnection } from '../realtime/client-connection';
 import { RedisSubscription } from '../realtime/redis-subscription';
 
 /**
- * The deliver step: session publishes one DeliveryBatch per stored batch to this box's Redis
+ * The deliver step: storage publishes one DeliveryBatch per committed batch to this box's Redis
  * channel; each item becomes a `message` frame on each recipient socket still open here (in the
  * socket's order: see OrderedDelivery) and an `ack` frame on the sender's (its origin socket). A payload that is not a valid
  * batch is logged and dropped (devices catch up with offline sync); it never crashes the gateway.

@@ -20,7 +20,7 @@ import { ConnectionEventsPublisher } from './connection-events.publisher';
  *  - Redis loses its data (FLUSHDB, restarted empty);
  *  - this gateway drops out of the directory for a while though it lives on (stopped with
  *    SIGSTOP, its heartbeats stuck while Kafka restarts, session down long enough for the entry to
- *    expire), and session's fan-out forgets its sockets meanwhile.
+ *    expire), and storage's fan-out forgets its sockets meanwhile.
  * So every GATEWAY_HEARTBEAT_MS the gateway checks, in one round trip, a marker key of its own
  * (`SET NX`: claiming it means the data is gone) and whether its directory entry exists. When the
  * marker had to be claimed, or the entry is back after being missing, it re-publishes a

@@ -10,7 +10,7 @@ import Redis from 'ioredis';
  * if the remaining sockets already reach the cap the new one is refused.
  *
  * An admitted socket is routable in the same step: its device location goes into the user's
- * routing hash (`RedisKeys.userConnections`, the one session fans out from), and the replaced and
+ * routing hash (`RedisKeys.userConnections`, the one storage fans out from), and the replaced and
  * pruned sockets leave it. Session writes the same field again when it consumes
  * connection.opened (idempotent), but a new socket no longer waits for that Kafka round trip
  * before its first sync (DeviceRoutingProbe).

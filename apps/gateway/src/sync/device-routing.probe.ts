@@ -7,7 +7,7 @@ import type { ClientConnection } from '../realtime/client-connection';
 const POLL_MS = 20;
 
 /**
- * Whether session already routes stored messages to a socket: its connection is in the user's
+ * Whether fan-out already routes stored messages to a socket: its connection is in the user's
  * device map (`RedisKeys.userConnections`), which the gateway writes when it admits the socket
  * (SocketAdmissionRepository) and session again when it consumes connection.opened (or a
  * re-assertion after Redis lost its data). A socket's first sync round reads the database only

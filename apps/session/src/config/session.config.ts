@@ -5,8 +5,8 @@ import { z } from 'zod/v4';
 export const sessionEnvSchema = z.object({
   ...commonEnv,
   ...kafkaConsumerEnv,
-  // Session's `stored` records come in storage's batches (one publish per group commit), so a
-  // fetch already carries what a linger would gather; lingering here only adds to delivery.
+  // A connection event is what routes a new socket: lingering here would only delay the first
+  // messages it is pushed (the events are few: one per socket opened or closed).
   KAFKA_FETCH_LINGER_MS: kafkaConsumerEnv.KAFKA_FETCH_LINGER_MS.removeDefault().default(0),
   ...portEnv(3010),
   ...redisEnv,

@@ -1,20 +1,15 @@
 import { Module } from '@nestjs/common';
+import { DeviceLocationsRepository } from '@parley/common';
 import { ConnectionEventsConsumer } from './connection-events.consumer';
-import { DeliveryPublisher } from './delivery.publisher';
-import { DeviceLocationsRepository } from './device-locations.repository';
 import { DeviceLocationsService } from './device-locations.service';
-import { MessageFanoutConsumer } from './message-fanout.consumer';
-import { MessageFanoutService } from './message-fanout.service';
 import { RoutingLossMonitor } from './routing-loss.monitor';
 
+/**
+ * Where each device is connected (Redis), from connection events; storage's fan-out reads it to
+ * route every stored message to the gateway boxes holding its members' sockets.
+ */
 @Module({
-  controllers: [ConnectionEventsConsumer, MessageFanoutConsumer],
-  providers: [
-    DeviceLocationsRepository,
-    DeviceLocationsService,
-    DeliveryPublisher,
-    MessageFanoutService,
-    RoutingLossMonitor,
-  ],
+  controllers: [ConnectionEventsConsumer],
+  providers: [DeviceLocationsRepository, DeviceLocationsService, RoutingLossMonitor],
 })
 export class DeliveriesModule {}

@@ -1,11 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Topic } from '@parley/common';
+import { ConnectionRef, DeviceConnection, DeviceLocationsRepository, Topic } from '@parley/common';
 import type { TopicEvent } from '@parley/kafka';
-import {
-  ConnectionRef,
-  DeviceConnection,
-  DeviceLocationsRepository,
-} from './device-locations.repository';
 
 export type ConnectionEventEnvelope = TopicEvent<typeof Topic.Connections>;
 

@@ -10,7 +10,22 @@ describe('storage config', () => {
       KAFKA_SESSION_TIMEOUT_MS: 6000,
       KAFKA_FETCH_LINGER_MS: 10,
       KAFKA_COMMIT_INTERVAL_MS: 200,
+      REDIS_URL: 'redis://127.0.0.1:6379/0',
+      PARLEY_CLUSTER_ID: 'default',
     });
+  });
+
+  it('takes the Redis fan-out publishes to and the stack name its channels carry', () => {
+    const config = loadStorageConfig({
+      REDIS_URL: 'redis://cache:6380/2',
+      PARLEY_CLUSTER_ID: 'prod-1',
+    });
+    expect(config).toMatchObject({
+      REDIS_URL: 'redis://cache:6380/2',
+      PARLEY_CLUSTER_ID: 'prod-1',
+    });
+    expect(() => loadStorageConfig({ REDIS_URL: 'http://cache:6379' })).toThrow(/REDIS_URL/);
+    expect(() => loadStorageConfig({ PARLEY_CLUSTER_ID: 'Prod One' })).toThrow(/PARLEY_CLUSTER_ID/);
   });
 
   it('takes an offset commit interval from 0 (each at once) to 5 s', () => {

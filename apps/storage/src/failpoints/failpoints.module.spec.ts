@@ -3,8 +3,7 @@ import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { Global, Module } from '@nestjs/common';
 import { MODULE_METADATA } from '@nestjs/common/constants';
 import { Test } from '@nestjs/testing';
-import { AllExceptionsFilter, AppConfigModule } from '@parley/common';
-import { EventPublisher } from '@parley/kafka';
+import { AllExceptionsFilter, AppConfigModule, REDIS } from '@parley/common';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAppModule } from '../app.module';
@@ -15,16 +14,16 @@ import { MessagesRepository } from '../messages/messages.repository';
 import { FailpointsModule } from './failpoints.module';
 import { FailpointsService, KILL_PROCESS } from './failpoints.service';
 
-/** Stands in for KafkaModule's global EventPublisher (nothing is published here). */
+/** Stands in for RedisModule's global connection (nothing is fanned out here). */
 @Global()
-@Module({ providers: [{ provide: EventPublisher, useValue: {} }], exports: [EventPublisher] })
-class NoKafkaModule {}
+@Module({ providers: [{ provide: REDIS, useValue: {} }], exports: [REDIS] })
+class NoRedisModule {}
 
 async function startStorage(armable: boolean, kill: () => void): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       AppConfigModule.forRoot({}),
-      NoKafkaModule,
+      NoRedisModule,
       FailpointsModule.forRoot({ armable }),
       MessagesModule,
     ],

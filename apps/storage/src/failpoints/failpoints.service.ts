@@ -20,7 +20,7 @@ export const killThisProcess: KillProcess = () => {
 /**
  * Test failpoints: fault tests arm one (POST /internal/failpoints/:name, served only under
  * NODE_ENV=test), and the code path that calls `hit(name)` next kills the process there, e.g.
- * between storage's database commit and its publish of the stored events. Arming lives in this
+ * between storage's database commit and its fan-out. Arming lives in this
  * process's memory: a hit disarms it, and the restarted process starts with nothing armed.
  */
 @Injectable()

@@ -7,7 +7,7 @@ import { MessagePersistService } from './message-persist.service';
 
 /**
  * Thin Kafka consumer: one partition batch of accepted sends in, one service call. Resolves once
- * the messages are committed AND their stored events are in Kafka; the transport commits after.
+ * the messages are committed AND fanned out to the gateway boxes; the transport commits after.
  */
 @Controller()
 export class MessagePersistConsumer {

@@ -1,9 +1,24 @@
-import { MessageStoredV1, PayloadOf, Topic } from '@parley/common';
+import type { Origin, Topic } from '@parley/common';
 import type { TopicEvent } from '@parley/kafka';
+import type { DeliveredMessage } from '@parley/protocol';
 import type { NewMessage, SenderKey, SeqAllocation, StoredMessageRef } from './messages.repository';
 
 export type MessageAcceptedEnvelope = TopicEvent<typeof Topic.MessagesAccepted>;
-export type MessageStoredPayload = PayloadOf<typeof MessageStoredV1>;
+
+/**
+ * What one accepted send became once committed: the message with its conversation seq, and what
+ * fan-out needs to route it. `duplicate` when the (sender, clientMsgId) was already stored (a
+ * retry): it carries the ORIGINAL seq and server time, so the retry gets the same ack.
+ */
+export interface StoredMessage extends DeliveredMessage {
+  /** Every member of the conversation when it was stored (the fan-out list). */
+  memberIds: string[];
+  /** The gateway box and socket that sent it: they get the ack. */
+  origin: Origin;
+  duplicate: boolean;
+  /** The accepted send's `acceptedAt`, for per-hop tracing. */
+  acceptedAt?: string;
+}
 
 /**
  * What one accepted event becomes:
@@ -121,7 +136,7 @@ export function newMessages(plan: PersistPlan): NewMessage[] {
 }
 
 /**
- * Turns a plan plus the seq allocations its append got into one MessageStoredV1 payload per event,
+ * Turns a plan plus the seq allocations its append got into one StoredMessage per event,
  * in batch order (a new message's seq is the first of its conversation's range + its offset, as
  * the append statement numbered it).
  */
@@ -129,8 +144,8 @@ export function resolvePlan(
   plan: PersistPlan,
   allocations: ReadonlyMap<string, SeqAllocation>,
   members: ReadonlyMap<string, readonly string[]>,
-): MessageStoredPayload[] {
-  const stored: MessageStoredPayload[] = [];
+): StoredMessage[] {
+  const stored: StoredMessage[] = [];
   const memberIdsOf = (conversationId: string): string[] => [
     ...(members.get(conversationId) ?? []),
   ];

@@ -1,8 +1,9 @@
-import { createEnvelope, MessageAcceptedV1, MessageStoredV1 } from '@parley/common';
-import { EventPublisher, PoisonEventError } from '@parley/kafka';
+import { createEnvelope, MessageAcceptedV1 } from '@parley/common';
+import { PoisonEventError } from '@parley/kafka';
 import { randomUUID } from 'node:crypto';
 import { FailpointsService } from '../failpoints/failpoints.service';
-import type { MessageAcceptedEnvelope } from './message-persist.plan';
+import type { MessageFanoutService } from '../fanout/message-fanout.service';
+import type { MessageAcceptedEnvelope, StoredMessage } from './message-persist.plan';
 import { MessagePersistService } from './message-persist.service';
 import type {
   MessageRow,
@@ -107,29 +108,26 @@ class FakeDatabase {
 
 function setup() {
   const db = new FakeDatabase();
-  const publishMany = jest.fn((_topic: string, _items: unknown[]) => Promise.resolve());
-  const publisher = { publishMany } as unknown as EventPublisher;
+  const fanOut = jest.fn((_messages: readonly StoredMessage[]) =>
+    Promise.resolve({ gateways: 1, items: 1, staleConnections: 0 }),
+  );
+  const fanout = { fanOut } as unknown as MessageFanoutService;
   // A kill that does not kill: it throws where the process would have died.
   const kill = jest.fn(() => {
     throw new Error('killed by the failpoint');
   });
   const failpoints = new FailpointsService(kill);
-  const service = new MessagePersistService(db.repository(), publisher, failpoints);
+  const service = new MessagePersistService(db.repository(), fanout, failpoints);
   const published = () =>
-    publishMany.mock.calls.flatMap(([, items]) =>
-      (
-        items as {
-          key: string;
-          payload: { clientMsgId: string; seq: number; duplicate: boolean };
-        }[]
-      ).map((i) => [i.key, i.payload.clientMsgId, i.payload.seq, i.payload.duplicate]),
+    fanOut.mock.calls.flatMap(([messages]) =>
+      messages.map((m) => [m.conversationId, m.clientMsgId, m.seq, m.duplicate]),
     );
-  return { db, publishMany, service, published, failpoints, kill };
+  return { db, fanOut, service, published, failpoints, kill };
 }
 
 describe('MessagePersistService', () => {
-  it('group-commits partition batches handed over in one turn: one append, one publish, each answered alone', async () => {
-    const { db, publishMany, service, published } = setup();
+  it('group-commits partition batches handed over in one turn: one append, one fan-out, each answered alone', async () => {
+    const { db, fanOut, service, published } = setup();
     const first = service.persist([accepted('a')]);
     const second = service.persist([accepted('b'), accepted('c')]);
     const third = service.persist([accepted('d'), accepted('b')]);
@@ -137,7 +135,7 @@ describe('MessagePersistService', () => {
     await expect(second).resolves.toEqual({ stored: 2, duplicates: 0 });
     await expect(third).resolves.toEqual({ stored: 1, duplicates: 1 });
     expect(db.commits).toBe(1);
-    expect(publishMany).toHaveBeenCalledTimes(1);
+    expect(fanOut).toHaveBeenCalledTimes(1);
     expect(published()).toEqual([
       [conv, 'a', 1, false],
       [conv, 'b', 2, false],
@@ -159,8 +157,8 @@ describe('MessagePersistService', () => {
     expect(db.messages.map((m) => m.clientMsgId)).toEqual(['a', 'b']);
   });
 
-  it('stores a batch in one append, then publishes one stored event per accepted event', async () => {
-    const { db, publishMany, service, published } = setup();
+  it('stores a batch in one append, then fans out one stored message per accepted event, with its members and origin', async () => {
+    const { db, fanOut, service, published } = setup();
     const result = await service.persist([accepted('a'), accepted('b'), accepted('a')]);
     expect(result).toEqual({ stored: 2, duplicates: 1 });
     expect(db.commits).toBe(1);
@@ -168,24 +166,32 @@ describe('MessagePersistService', () => {
       [1, 'a'],
       [2, 'b'],
     ]);
-    expect(publishMany).toHaveBeenCalledTimes(1);
+    expect(fanOut).toHaveBeenCalledTimes(1);
     expect(published()).toEqual([
       [conv, 'a', 1, false],
       [conv, 'b', 2, false],
       [conv, 'a', 1, true],
     ]);
-    const items = publishMany.mock.calls[0][1] as { contract: unknown; payload: unknown }[];
-    for (const item of items) {
-      expect(item.contract).toBe(MessageStoredV1);
-      expect(MessageStoredV1.payload.safeParse(item.payload).success).toBe(true);
-    }
+    expect(fanOut.mock.calls[0][0][0]).toEqual({
+      conversationId: conv,
+      seq: 1,
+      senderId: alice,
+      senderUsername: 'alice',
+      clientMsgId: 'a',
+      text: 'hello',
+      serverTime: '2025-01-01T00:00:01.000Z',
+      memberIds: [alice, bob],
+      origin,
+      duplicate: false,
+      acceptedAt: '2025-01-01T00:00:00.000Z',
+    });
   });
 
-  it('replays a batch whose publish failed after commit as the SAME stored events (same seqs)', async () => {
-    const { db, publishMany, service, published } = setup();
-    publishMany.mockRejectedValueOnce(new Error('broker unavailable'));
+  it('replays a batch whose fan-out failed after commit as the SAME messages (same seqs)', async () => {
+    const { db, fanOut, service, published } = setup();
+    fanOut.mockRejectedValueOnce(new Error('Redis unavailable'));
     const batch = [accepted('a'), accepted('b')];
-    await expect(service.persist(batch)).rejects.toThrow('broker unavailable');
+    await expect(service.persist(batch)).rejects.toThrow('Redis unavailable');
     expect(db.messages).toHaveLength(2);
     await service.persist(batch);
     expect(db.messages).toHaveLength(2);
@@ -198,15 +204,15 @@ describe('MessagePersistService', () => {
     ]);
   });
 
-  it('with storage.crash-after-commit armed, dies after the commit and before the publish; the redelivery publishes the same seqs', async () => {
-    const { db, publishMany, service, published, failpoints, kill } = setup();
+  it('with storage.crash-after-commit armed, dies after the commit and before the fan-out; the redelivery fans out the same seqs', async () => {
+    const { db, fanOut, service, published, failpoints, kill } = setup();
     failpoints.arm('storage.crash-after-commit');
     await expect(service.persist([accepted('a'), accepted('b')])).rejects.toThrow(
       'killed by the failpoint',
     );
     expect(kill).toHaveBeenCalledTimes(1);
     expect(db.commits).toBe(1);
-    expect(publishMany).not.toHaveBeenCalled();
+    expect(fanOut).not.toHaveBeenCalled();
 
     // The restarted process consumes the same batch again; the failpoint is no longer armed.
     await expect(service.persist([accepted('a'), accepted('b')])).resolves.toEqual({
@@ -220,15 +226,15 @@ describe('MessagePersistService', () => {
     ]);
   });
 
-  it('rejects non-members as poison, storing and publishing nothing', async () => {
-    const { db, publishMany, service } = setup();
+  it('rejects non-members as poison, storing and fanning out nothing', async () => {
+    const { db, fanOut, service } = setup();
     const intruder = accepted('x', randomUUID());
     const err = await service.persist([accepted('ok'), intruder]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PoisonEventError);
     expect((err as PoisonEventError).eventIds).toEqual([intruder.id]);
     expect(db.messages).toHaveLength(0);
     expect(db.lastSeq).toBe(0);
-    expect(publishMany).not.toHaveBeenCalled();
+    expect(fanOut).not.toHaveBeenCalled();
   });
 
   it('rolls back a lost insert race and re-plans it into the duplicate path', async () => {
@@ -260,7 +266,7 @@ describe('MessagePersistService', () => {
     const repo = { lookUp: () => Promise.reject(down) } as unknown as MessagesRepository;
     const service = new MessagePersistService(
       repo,
-      { publishMany: jest.fn() } as unknown as EventPublisher,
+      { fanOut: jest.fn() } as unknown as MessageFanoutService,
       new FailpointsService(jest.fn()),
     );
     await expect(service.persist([accepted('a')])).rejects.toBe(down);

@@ -1,14 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { MessageStoredV1, observeHop, Topic } from '@parley/common';
-import { EventPublisher, GroupCommitQueue, GroupMember, PoisonEventError } from '@parley/kafka';
+import { observeHop } from '@parley/common';
+import { GroupCommitQueue, GroupMember, PoisonEventError } from '@parley/kafka';
 import { FailpointsService } from '../failpoints/failpoints.service';
+import { MessageFanoutService } from '../fanout/message-fanout.service';
 import {
   findPoison,
   MessageAcceptedEnvelope,
-  MessageStoredPayload,
   newMessages,
   planPersist,
   resolvePlan,
+  StoredMessage,
   uniqueSenderKeys,
 } from './message-persist.plan';
 import { isUniqueViolation, MessagesRepository } from './messages.repository';
@@ -26,10 +27,11 @@ export interface PersistResult {
 }
 
 /**
- * The persist step: accepted sends become messages with a gap-free seq per conversation, then one
- * MessageStoredV1 per accepted event goes to Kafka. The order matters: COMMIT, then publish, then
- * the caller resolves (and the offsets commit). If publishing fails after the commit the batch is
- * retried: dedup on (sender, clientMsgId) turns it into the same stored events with the same seqs.
+ * The persist step: accepted sends become messages with a gap-free seq per conversation, then the
+ * fan-out step pushes them (and the senders' acks) to the gateway boxes. The order matters:
+ * COMMIT, then fan-out, then the caller resolves (and the offsets commit). If fan-out fails after
+ * the commit the batch is retried: dedup on (sender, clientMsgId) turns it into the same messages
+ * with the same seqs, pushed again (a device ignores a seq it holds).
  */
 @Injectable()
 export class MessagePersistService {
@@ -41,13 +43,13 @@ export class MessagePersistService {
 
   constructor(
     private readonly messages: MessagesRepository,
-    private readonly publisher: EventPublisher,
+    private readonly fanout: MessageFanoutService,
     private readonly failpoints: FailpointsService,
   ) {}
 
   /**
    * Group commit: partition batches that arrive while a transaction is in flight wait and then
-   * go together as ONE transaction and one publish. Batches grow with load and nothing waits on
+   * go together as ONE transaction and one fan-out. Batches grow with load and nothing waits on
    * a timer; each caller still resolves only once its own events are committed and published.
    */
   persist(events: readonly MessageAcceptedEnvelope[]): Promise<PersistResult> {
@@ -58,12 +60,12 @@ export class MessagePersistService {
   }
 
   /**
-   * Commits the group, then queues its stored events for Kafka and returns: the next group's
-   * transaction overlaps this group's publish. The publisher's queue is FIFO, so stored events
-   * still reach Kafka in commit order; each caller settles only when its own publish did.
+   * Commits the group, then hands its messages to fan-out and returns: the next group's
+   * transaction overlaps this group's fan-out. Fan-out runs its calls in order, so the boxes get
+   * the messages in commit order; each caller settles only when its own fan-out is published.
    */
   private async persistGroup(group: QueuedBatch[]): Promise<void> {
-    let stored: MessageStoredPayload[];
+    let stored: StoredMessage[];
     const events = group.flatMap((g) => g.events);
     try {
       stored = await this.storeRetryingRaces(events);
@@ -74,7 +76,7 @@ export class MessagePersistService {
           await this.storeRetryingRaces(g.events).then(
             (mine) => {
               this.failpoints.hit('storage.crash-after-commit');
-              this.publishThenSettle([g], g.events, mine);
+              this.fanOutThenSettle([g], mine);
             },
             (e: unknown) => g.reject(e),
           );
@@ -83,24 +85,18 @@ export class MessagePersistService {
       }
       throw err; // the queue rejects every caller of the group
     }
-    // Test hook: dying here, committed but not published, must lose nothing (the redelivered
-    // batch is deduplicated into the same stored events).
+    // Test hook: dying here, committed but not fanned out, must lose nothing (the redelivered
+    // batch is deduplicated into the same messages and seqs).
     this.failpoints.hit('storage.crash-after-commit');
-    this.publishThenSettle(group, events, stored);
+    this.fanOutThenSettle(group, stored);
   }
 
-  /** Queues the stored events (synchronously, in commit order); settles the callers after. */
-  private publishThenSettle(
-    group: readonly QueuedBatch[],
-    events: readonly MessageAcceptedEnvelope[],
-    stored: readonly MessageStoredPayload[],
-  ): void {
+  /** Hands the messages to fan-out (synchronously, in commit order); settles the callers after. */
+  private fanOutThenSettle(group: readonly QueuedBatch[], stored: readonly StoredMessage[]): void {
     const committedAt = Date.now();
     for (const s of stored) observeHop('storage_committed', s.acceptedAt, committedAt);
-    this.publish(events, stored).then(
+    this.fanout.fanOut(stored).then(
       () => {
-        const appendedAt = Date.now();
-        for (const s of stored) observeHop('stored_appended', s.acceptedAt, appendedAt);
         let offset = 0;
         for (const g of group) {
           const mine = stored.slice(offset, offset + g.events.length);
@@ -115,24 +111,9 @@ export class MessagePersistService {
     );
   }
 
-  private publish(
-    events: readonly MessageAcceptedEnvelope[],
-    stored: readonly MessageStoredPayload[],
-  ): Promise<void> {
-    return this.publisher.publishMany(
-      Topic.MessagesStored,
-      stored.map((payload, i) => ({
-        key: payload.conversationId,
-        contract: MessageStoredV1,
-        payload,
-        correlationId: events[i].correlationId ?? events[i].id,
-      })),
-    );
-  }
-
   private async storeRetryingRaces(
     events: readonly MessageAcceptedEnvelope[],
-  ): Promise<MessageStoredPayload[]> {
+  ): Promise<StoredMessage[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.storeOnce(events);
@@ -152,9 +133,7 @@ export class MessagePersistService {
    * retry stored by another consumer in between (a rebalance) fails that statement as a unique
    * violation, and the batch is planned again.
    */
-  private async storeOnce(
-    events: readonly MessageAcceptedEnvelope[],
-  ): Promise<MessageStoredPayload[]> {
+  private async storeOnce(events: readonly MessageAcceptedEnvelope[]): Promise<StoredMessage[]> {
     const conversationIds = [...new Set(events.map((e) => e.payload.conversationId))];
     const { stored: already, members } = await this.messages.lookUp(
       uniqueSenderKeys(events),

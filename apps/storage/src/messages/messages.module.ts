@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
+import { FanoutModule } from '../fanout/fanout.module';
 import { MessagePersistConsumer } from './message-persist.consumer';
 import { MessagePersistService } from './message-persist.service';
 import { MessagesRepository } from './messages.repository';
 
 @Module({
+  imports: [FanoutModule],
   controllers: [MessagePersistConsumer],
   providers: [MessagePersistService, MessagesRepository],
 })

@@ -4,7 +4,7 @@ import { DeadLetterV1 } from './events/dead-letter.events';
 import { GatewayHeartbeatV1 } from './events/gateway.events';
 import { CONNECTION_EVENTS } from './events/connection.events';
 import { CURSOR_EVENTS } from './events/cursor.events';
-import { MessageAcceptedV1, MessageStoredV1 } from './events/message.events';
+import { MessageAcceptedV1 } from './events/message.events';
 import { Topic, TopicName } from './topics';
 
 /**
@@ -17,7 +17,6 @@ export const TOPIC_CONTRACTS = {
   [Topic.GatewayHeartbeats]: [GatewayHeartbeatV1],
   [Topic.Connections]: CONNECTION_EVENTS,
   [Topic.MessagesAccepted]: [MessageAcceptedV1],
-  [Topic.MessagesStored]: [MessageStoredV1],
   [Topic.Cursors]: CURSOR_EVENTS,
 } as const satisfies Record<TopicName, readonly EventContract<string, unknown>[]>;
 

@@ -9,7 +9,6 @@ export const Topic = {
   GatewayHeartbeats: 'parley.gateway.heartbeats.v1',
   Connections: 'parley.connections.v1',
   MessagesAccepted: 'parley.messages.accepted.v1',
-  MessagesStored: 'parley.messages.stored.v1',
   Cursors: 'parley.cursors.v1',
 } as const;
 export type TopicName = (typeof Topic)[keyof typeof Topic];
@@ -81,15 +80,6 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     consumerGroups: [ConsumerGroup.Storage],
     meaning:
       'A send accepted by a gateway, not yet stored (message.accepted v1). Kafka is the durable spool while PostgreSQL is down.',
-  },
-  {
-    name: Topic.MessagesStored,
-    partitions: 12,
-    key: 'conversationId',
-    producers: ['storage'],
-    consumerGroups: [ConsumerGroup.Session],
-    meaning:
-      'A message durable in PostgreSQL with its seq (message.stored v1), once per accepted send; duplicate=true for retries.',
   },
   {
     name: Topic.Cursors,

@@ -14,11 +14,7 @@ export const MESSAGE_HOPS = [
   'storage_fetched',
   /** storage: its transaction committed. */
   'storage_committed',
-  /** storage: Kafka acknowledged the `message.stored` record. */
-  'stored_appended',
-  /** session: the stored record reached fan-out. */
-  'session_fetched',
-  /** session: the delivery batches were published to the gateway boxes. */
+  /** storage: the delivery batches were published to the gateway boxes (after the commit). */
   'fanout_published',
   /** gateway: the `message` frame was written to a recipient's socket. */
   'gateway_out',

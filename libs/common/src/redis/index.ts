@@ -1,2 +1,3 @@
 export * from './redis.module';
 export * from './redis-values';
+export * from './device-locations.repository';

@@ -12,12 +12,12 @@ import { z } from 'zod/v4';
 /**
  * Every Redis key Parley uses and the schema of every value stored under one: one definition per
  * value, used by every app that reads or writes it (session writes the directory and device
- * locations, gateways read them; gateways write tickets, admissions and sessions).
+ * locations, gateways and storage read them; gateways write tickets, admissions and sessions).
  */
 
 /**
- * The last hop, session -> the gateway box holding the recipients' sockets. One DeliveryBatch per
- * gateway box per stored batch (not one per member), published on the Redis channel
+ * The last hop, storage -> the gateway box holding the recipients' sockets. One DeliveryBatch per
+ * gateway box per committed batch (not one per member), published on the Redis channel
  * `deliveryChannel(gatewayId)`. It needs no durability of its own: the message is already in
  * PostgreSQL, and a device that misses a push gets it from offline sync past its delivered cursor.
  */
@@ -126,7 +126,7 @@ export type LiveGateway = z.output<typeof liveGatewaySchema>;
 
 /**
  * A field of `RedisKeys.userConnections(userId)` (field: connectionId): where one socket of the
- * user's device is. Session writes it from connection events and reads it to fan out.
+ * user's device is. Session writes it from connection events; storage's fan-out reads it.
  */
 export const deviceLocationSchema = z.object({
   deviceId: deviceIdSchema,

@@ -4,7 +4,6 @@ import { originSchema } from './ids';
 import {
   clientMsgIdSchema,
   conversationIdSchema,
-  deliveredMessageSchema,
   isoTimeSchema,
   messageTextSchema,
   userIdSchema,
@@ -28,27 +27,6 @@ export const MessageAcceptedV1 = defineEvent(
       text: messageTextSchema,
       acceptedAt: isoTimeSchema,
       origin: originSchema,
-    })
-    .strict(),
-);
-
-/**
- * A message is durable in PostgreSQL with its conversation sequence number. Emitted by storage
- * after the commit, once per accepted send: `duplicate: true` when the (sender, clientMsgId) was
- * already stored (a retry), carrying the ORIGINAL seq and server time, so the retry gets the same
- * ack and recipients are not sent the message twice.
- */
-export const MessageStoredV1 = defineEvent(
-  'message.stored',
-  1,
-  deliveredMessageSchema
-    .extend({
-      /** Every member of the conversation when it was stored (the fan-out list). */
-      memberIds: z.array(userIdSchema).min(1),
-      origin: originSchema,
-      duplicate: z.boolean(),
-      /** The accepted send's `acceptedAt`, carried for per-hop tracing (absent on older events). */
-      acceptedAt: isoTimeSchema.optional(),
     })
     .strict(),
 );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { RedisKeys, redisKeyPrefix } from '@parley/common';
 import Redis from 'ioredis';
 import { DeviceLocationsRepository } from './device-locations.repository';
+import { RedisKeys, redisKeyPrefix } from './redis-values';
 
 const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
 

@@ -1,12 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  DeviceLocation,
-  deviceLocationSchema,
-  parseRedisValue,
-  REDIS,
-  RedisKeys,
-} from '@parley/common';
 import Redis from 'ioredis';
+import { DeviceLocation, deviceLocationSchema, parseRedisValue, RedisKeys } from './redis-values';
+import { REDIS } from './redis.module';
 
 /** One open socket of a user's device, and the gateway box holding it. */
 export interface DeviceConnection {
@@ -28,7 +23,8 @@ function parseLocation(raw: string): DeviceLocation | null {
 }
 
 /**
- * Where devices are, in Redis: per user a hash `RedisKeys.userConnections(userId)` of
+ * Where devices are, in Redis: session writes it from connection events, storage's fan-out reads
+ * it after each commit. Per user a hash `RedisKeys.userConnections(userId)` of
  * connectionId -> JSON {deviceId, gatewayId, since}; the live-gateway directory tells which
  * gateway boxes are still up (`RedisKeys.gateway(id)` exists).
  */

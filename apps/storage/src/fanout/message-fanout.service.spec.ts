@@ -1,19 +1,14 @@
 import {
-  createEnvelope,
   deliveryBatchSchema,
-  MessageStoredV1,
   RedisChannels,
+  type DeviceConnection,
+  type DeviceLocationsRepository,
 } from '@parley/common';
 import { randomUUID } from 'node:crypto';
+import type { StoredMessage } from '../messages/message-persist.plan';
 import type { DeliveryPublisher } from './delivery.publisher';
-import type { DeviceConnection, DeviceLocationsRepository } from './device-locations.repository';
-import {
-  dropDeadGateways,
-  MessageFanoutService,
-  MessageStoredEnvelope,
-  MessageStoredPayload,
-  planDeliveries,
-} from './message-fanout.service';
+import { dropDeadGateways, planDeliveries } from './message-fanout.plan';
+import { MessageFanoutService } from './message-fanout.service';
 
 const conv = `1763900000000-${'a'.repeat(32)}`;
 const alice = randomUUID();
@@ -40,11 +35,7 @@ const connections = new Map([
   [carol, [carolLaptop]],
 ]);
 
-function stored(
-  seq: number,
-  duplicate = false,
-  memberIds = [alice, bob, carol],
-): MessageStoredPayload {
+function stored(seq: number, duplicate = false, memberIds = [alice, bob, carol]): StoredMessage {
   return {
     conversationId: conv,
     seq,
@@ -155,12 +146,10 @@ describe('MessageFanoutService', () => {
     );
     return { locations, publish, service };
   }
-  const envelopes = (...payloads: MessageStoredPayload[]): MessageStoredEnvelope[] =>
-    payloads.map((p) => createEnvelope(MessageStoredV1, p, 'storage'));
 
   it('reads locations once, forgets stale sockets, and publishes one batch per live box', async () => {
     const { locations, publish, service } = setup();
-    const result = await service.fanOut(envelopes(stored(1), stored(2, true)));
+    const result = await service.fanOut([stored(1), stored(2, true)]);
     expect(locations.findConnectionsAndLive).toHaveBeenCalledTimes(1);
     expect(locations.findConnectionsAndLive).toHaveBeenCalledWith([alice, bob, carol], []);
     expect(locations.liveGateways).toHaveBeenCalledWith(['gateway-1', 'gateway-2']);
@@ -176,8 +165,8 @@ describe('MessageFanoutService', () => {
 
   it('asks about the gateways it has seen with the locations: one round trip from then on', async () => {
     const { locations, service } = setup();
-    await service.fanOut(envelopes(stored(1)));
-    await service.fanOut(envelopes(stored(2)));
+    await service.fanOut([stored(1)]);
+    await service.fanOut([stored(2)]);
     expect(locations.liveGateways).toHaveBeenCalledTimes(1);
     expect(locations.findConnectionsAndLive).toHaveBeenLastCalledWith(
       [alice, bob, carol],
@@ -186,21 +175,39 @@ describe('MessageFanoutService', () => {
     expect(locations.forget).toHaveBeenCalledTimes(2);
   });
 
-  it('fans out the partition batches handed over in one turn together, in the order given', async () => {
+  it('runs its calls one after another in the order made; a failed one does not hold up the next', async () => {
     const { locations, publish, service } = setup();
-    const results = await Promise.all([
-      service.fanOut(envelopes(stored(1))),
-      service.fanOut(envelopes(stored(2), stored(3))),
-    ]);
+    let releaseFirst!: () => void;
+    publish.mockImplementationOnce(
+      () => new Promise<void>((resolve) => (releaseFirst = () => resolve())),
+    );
+    publish.mockRejectedValueOnce(new Error('Redis unavailable'));
+    const first = service.fanOut([stored(1)]);
+    const second = service.fanOut([stored(2)]);
+    const third = service.fanOut([stored(3)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The first is publishing; the others have not even looked up the locations yet.
     expect(locations.findConnectionsAndLive).toHaveBeenCalledTimes(1);
-    expect(publish).toHaveBeenCalledTimes(1);
-    const batch = publish.mock.calls[0][0].get('gateway-1') as {
-      items: { message: { seq: number } }[];
-    };
-    expect(batch.items.map((i) => i.message.seq)).toEqual([1, 2, 3]);
-    expect(results).toEqual([
-      { gateways: 1, items: 3, staleConnections: 2 },
-      { gateways: 1, items: 3, staleConnections: 2 },
-    ]);
+    releaseFirst();
+    await expect(first).resolves.toMatchObject({ items: 1 });
+    await expect(second).rejects.toThrow('Redis unavailable');
+    await expect(third).resolves.toMatchObject({ items: 1 });
+    const seqs = publish.mock.calls.map(([batches]) =>
+      (batches.get('gateway-1') as { items: { message: { seq: number } }[] }).items.map(
+        (i) => i.message.seq,
+      ),
+    );
+    expect(seqs).toEqual([[1], [2], [3]]);
+  });
+
+  it('publishes nothing for an empty batch', async () => {
+    const { locations, publish, service } = setup();
+    await expect(service.fanOut([])).resolves.toEqual({
+      gateways: 0,
+      items: 0,
+      staleConnections: 0,
+    });
+    expect(locations.findConnectionsAndLive).not.toHaveBeenCalled();
+    expect(publish).not.toHaveBeenCalled();
   });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, DeliveryBatch, REDIS, RedisChannels } from '@parley/common';
 import Redis from 'ioredis';
-import type { SessionConfig } from '../config/session.config';
+import type { StorageConfig } from '../config/storage.config';
 
 /**
  * The last hop: one PUBLISH per gateway box on its delivery channel, all in one pipeline. Pub/sub
@@ -12,7 +12,7 @@ import type { SessionConfig } from '../config/session.config';
 export class DeliveryPublisher {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
-    @Inject(APP_CONFIG) private readonly config: Pick<SessionConfig, 'PARLEY_CLUSTER_ID'>,
+    @Inject(APP_CONFIG) private readonly config: Pick<StorageConfig, 'PARLEY_CLUSTER_ID'>,
   ) {}
 
   async publish(batches: ReadonlyMap<string, DeliveryBatch>): Promise<void> {

@@ -1,0 +1,88 @@
+import type { ConnectionRef, DeliveryBatch, DeviceConnection } from '@parley/common';
+import type { DeliveredMessage } from '@parley/protocol';
+import type { StoredMessage } from '../messages/message-persist.plan';
+
+/**
+ * Keeps sockets whose gateway is in the live directory; the others are stale (their gateway died
+ * without closing them) and are returned for removal. If NONE of the gateways looks live, the
+ * directory is more likely cold (session restarted, heartbeats not replayed yet) than every box
+ * dead: then everything is routed and nothing removed (publishing to a dead box is harmless).
+ */
+export function dropDeadGateways(
+  located: ReadonlyMap<string, readonly DeviceConnection[]>,
+  live: ReadonlySet<string>,
+): { routable: Map<string, DeviceConnection[]>; stale: ConnectionRef[] } {
+  const routable = new Map<string, DeviceConnection[]>();
+  const stale: ConnectionRef[] = [];
+  const cold = live.size === 0;
+  for (const [userId, connections] of located) {
+    const kept: DeviceConnection[] = [];
+    for (const c of connections) {
+      if (cold || live.has(c.gatewayId)) kept.push(c);
+      else stale.push({ userId, connectionId: c.connectionId });
+    }
+    routable.set(userId, kept);
+  }
+  return { routable, stale };
+}
+
+export function toDeliveredMessage(m: StoredMessage): DeliveredMessage {
+  return {
+    conversationId: m.conversationId,
+    seq: m.seq,
+    senderId: m.senderId,
+    senderUsername: m.senderUsername,
+    clientMsgId: m.clientMsgId,
+    text: m.text,
+    serverTime: m.serverTime,
+  };
+}
+
+/**
+ * One DeliveryBatch per gateway box, items in stored order. A message goes to every member socket
+ * as `connectionIds` except the origin socket, which gets `ackConnectionId` (the sender's other
+ * devices get it as a message). A duplicate (a retried send, or a batch storage replays after
+ * dying between its commit and its publish) goes to every member too: after such a crash it is
+ * the only push recipients ever get, and a device ignores a seq it already holds (the gateway
+ * drops it for sockets that were sent it). Within one batch each (conversation, seq) is pushed
+ * once; a repeat only acks its origin.
+ */
+export function planDeliveries(
+  messages: readonly StoredMessage[],
+  connectionsByUser: ReadonlyMap<string, readonly DeviceConnection[]>,
+): Map<string, DeliveryBatch> {
+  const batches = new Map<string, DeliveryBatch>();
+  const pushed = new Set<string>();
+  for (const m of messages) {
+    const key = `${m.conversationId}\u0000${m.seq}`;
+    const push = !pushed.has(key);
+    pushed.add(key);
+    const perGateway = new Map<string, { connectionIds: Set<string>; ack?: string }>();
+    const slot = (gatewayId: string) => {
+      let s = perGateway.get(gatewayId);
+      if (!s) perGateway.set(gatewayId, (s = { connectionIds: new Set() }));
+      return s;
+    };
+    slot(m.origin.gatewayId).ack = m.origin.connectionId;
+    if (push) {
+      for (const userId of new Set(m.memberIds)) {
+        for (const c of connectionsByUser.get(userId) ?? []) {
+          if (c.connectionId !== m.origin.connectionId)
+            slot(c.gatewayId).connectionIds.add(c.connectionId);
+        }
+      }
+    }
+    const message = toDeliveredMessage(m);
+    for (const [gatewayId, s] of perGateway) {
+      let batch = batches.get(gatewayId);
+      if (!batch) batches.set(gatewayId, (batch = { version: 1, items: [] }));
+      batch.items.push({
+        message,
+        connectionIds: [...s.connectionIds],
+        ...(s.ack ? { ackConnectionId: s.ack } : {}),
+        ...(m.acceptedAt ? { acceptedAt: m.acceptedAt } : {}),
+      });
+    }
+  }
+  return batches;
+}

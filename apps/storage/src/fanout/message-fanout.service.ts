@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { DeviceLocationsRepository, observeHop } from '@parley/common';
+import type { StoredMessage } from '../messages/message-persist.plan';
+import { DeliveryPublisher } from './delivery.publisher';
+import { dropDeadGateways, planDeliveries } from './message-fanout.plan';
+
+export interface FanoutResult {
+  gateways: number;
+  items: number;
+  staleConnections: number;
+}
+
+/** Gateway ids remembered to ask about with the locations (a cluster has a handful). */
+const MAX_KNOWN_GATEWAYS = 256;
+
+/**
+ * Fan-out, right after the persist step's commit and before its offsets commit: the committed
+ * messages become ONE DeliveryBatch per gateway box holding a recipient's socket (or the sender's,
+ * for the ack), published on that box's Redis channel. One look-up round trip per group commit
+ * (the members' sockets, and whether the gateways seen before are still live), one pipelined
+ * publish. Calls run one after another in the order they were made (the commit order), so every
+ * box gets one conversation's messages in seq order even while the next transaction runs.
+ */
+@Injectable()
+export class MessageFanoutService {
+  private readonly knownGateways = new Set<string>();
+  /** The fan-out in flight; the next one starts when it settles. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly locations: DeviceLocationsRepository,
+    private readonly deliveries: DeliveryPublisher,
+  ) {}
+
+  /** Resolves once every box's delivery batch holding these messages is published. */
+  fanOut(messages: readonly StoredMessage[]): Promise<FanoutResult> {
+    const run = this.tail.then(() => this.fanOutNow(messages));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async fanOutNow(messages: readonly StoredMessage[]): Promise<FanoutResult> {
+    if (messages.length === 0) return { gateways: 0, items: 0, staleConnections: 0 };
+    const recipients = [...new Set(messages.flatMap((m) => m.memberIds))];
+    const { connections: located, live } = await this.locations.findConnectionsAndLive(recipients, [
+      ...this.knownGateways,
+    ]);
+    const gatewayIds = new Set([...located.values()].flat().map((c) => c.gatewayId));
+    const unknown = [...gatewayIds].filter((id) => !this.knownGateways.has(id));
+    if (unknown.length > 0) {
+      for (const id of await this.locations.liveGateways(unknown)) live.add(id);
+      for (const id of unknown) this.remember(id);
+    }
+    const { routable, stale } = dropDeadGateways(located, live);
+    if (stale.length > 0) await this.locations.forget(stale);
+    const batches = planDeliveries(messages, routable);
+    await this.deliveries.publish(batches);
+    const publishedAt = Date.now();
+    for (const m of messages) observeHop('fanout_published', m.acceptedAt, publishedAt);
+    let items = 0;
+    for (const batch of batches.values()) items += batch.items.length;
+    return { gateways: batches.size, items, staleConnections: stale.length };
+  }
+
+  private remember(gatewayId: string): void {
+    if (this.knownGateways.size >= MAX_KNOWN_GATEWAYS) this.knownGateways.clear();
+    this.knownGateways.add(gatewayId);
+  }
+}

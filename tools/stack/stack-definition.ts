@@ -61,17 +61,17 @@ export const DEFAULT_STACK_OPTIONS: StackOptions = {
   exemptLoopbackFromRegistrationLimit: true,
 };
 
+/** What every service takes from the launcher. */
+const SERVICE_ENV_VARS = ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKERS'] as const;
+/** The stack's Redis and its name there (key prefix, channel part). */
+const REDIS_ENV_VARS = ['REDIS_URL', 'PARLEY_CLUSTER_ID'] as const;
+
 /** Every variable the launcher may set, per service kind (docker-compose must carry the same). */
 export const STACK_ENV_VARS: Record<ServiceKind, readonly string[]> = {
   gateway: [
-    'NODE_ENV',
-    'LOG_LEVEL',
-    'HOST',
-    'PORT',
-    'KAFKA_BROKERS',
+    ...SERVICE_ENV_VARS,
     'DATABASE_URL',
-    'REDIS_URL',
-    'PARLEY_CLUSTER_ID',
+    ...REDIS_ENV_VARS,
     'GATEWAY_ID',
     'GATEWAY_PUBLIC_URL',
     'JWT_SECRET',
@@ -79,26 +79,9 @@ export const STACK_ENV_VARS: Record<ServiceKind, readonly string[]> = {
     'TRUST_PROXY',
     'REGISTER_EXEMPT_ADDRESSES',
   ],
-  session: [
-    'NODE_ENV',
-    'LOG_LEVEL',
-    'HOST',
-    'PORT',
-    'KAFKA_BROKERS',
-    'REDIS_URL',
-    'PARLEY_CLUSTER_ID',
-  ],
-  presence: ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKERS', 'DATABASE_URL'],
-  storage: [
-    'NODE_ENV',
-    'LOG_LEVEL',
-    'HOST',
-    'PORT',
-    'KAFKA_BROKERS',
-    'DATABASE_URL',
-    'REDIS_URL',
-    'PARLEY_CLUSTER_ID',
-  ],
+  session: [...SERVICE_ENV_VARS, ...REDIS_ENV_VARS],
+  presence: [...SERVICE_ENV_VARS, 'DATABASE_URL'],
+  storage: [...SERVICE_ENV_VARS, 'DATABASE_URL', ...REDIS_ENV_VARS],
 };
 
 /**

@@ -32,15 +32,9 @@ export function decodeClientFrame(raw: string): DecodedClientFrame {
     return invalid('Frame must be a JSON object');
   }
   const record = value as Record<string, unknown>;
-  const echo = {
-    ...(echoable(record.ref) ? { ref: record.ref } : {}),
-    ...(clientMsgIdSchema.safeParse(record.clientMsgId).success
-      ? { clientMsgId: record.clientMsgId as string }
-      : {}),
-  };
-  if (typeof record.type !== 'string') return invalid('Frame needs a string "type"', echo);
+  if (typeof record.type !== 'string') return invalid('Frame needs a string "type"', echoOf(record));
   if (!Object.hasOwn(CLIENT_FRAME_SCHEMAS, record.type)) {
-    return invalid(`Unknown frame type "${record.type.slice(0, 32)}"`, echo);
+    return invalid(`Unknown frame type "${record.type.slice(0, 32)}"`, echoOf(record));
   }
   const result = CLIENT_FRAME_SCHEMAS[record.type as ClientFrameType].safeParse(value);
   if (result.success) return { ok: true, frame: result.data };
@@ -49,7 +43,21 @@ export function decodeClientFrame(raw: string): DecodedClientFrame {
       ? issue.keys.map((k) => `${k} (unknown field)`)
       : [`${issue.path.join('.') || '(frame)'} (${issue.message})`],
   );
-  return invalid(`Invalid ${record.type} frame: ${fields.join(', ')}`, echo);
+  return invalid(`Invalid ${record.type} frame: ${fields.join(', ')}`, echoOf(record));
+}
+
+/**
+ * The refused frame's `ref` and `clientMsgId`, where well-formed, for the error frame. Built only
+ * for a refusal: on every accepted frame it would parse a usually absent id (a failed zod parse
+ * allocates its issues) for nothing.
+ */
+function echoOf(record: Record<string, unknown>): Partial<FrameProblem> {
+  return {
+    ...(echoable(record.ref) ? { ref: record.ref } : {}),
+    ...(record.clientMsgId !== undefined && clientMsgIdSchema.safeParse(record.clientMsgId).success
+      ? { clientMsgId: record.clientMsgId as string }
+      : {}),
+  };
 }
 
 export type DecodedServerFrame =

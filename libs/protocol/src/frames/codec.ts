@@ -32,7 +32,8 @@ export function decodeClientFrame(raw: string): DecodedClientFrame {
     return invalid('Frame must be a JSON object');
   }
   const record = value as Record<string, unknown>;
-  if (typeof record.type !== 'string') return invalid('Frame needs a string "type"', echoOf(record));
+  if (typeof record.type !== 'string')
+    return invalid('Frame needs a string "type"', echoOf(record));
   if (!Object.hasOwn(CLIENT_FRAME_SCHEMAS, record.type)) {
     return invalid(`Unknown frame type "${record.type.slice(0, 32)}"`, echoOf(record));
   }

@@ -136,7 +136,7 @@ describe('parley CLI (two terminals, two gateways)', () => {
     }
   });
 
-  it('alice types a line in `chat bob`; bob sees it live and alice sees it marked sent', async () => {
+  it('alice types a line in `chat bob`; bob sees it live and alice sees it marked sent, then read', async () => {
     const bobRun = new PtyRun(
       `node ${MAIN} chat ${alice.username}`,
       cliEnv(stack.gateways[1], bobDir),
@@ -158,6 +158,8 @@ describe('parley CLI (two terminals, two gateways)', () => {
       60000,
     );
     await aliceRun.waitFor((t) => t.includes(`${alice.username}: ${text} ✓`), 'the sent mark');
+    // Bob's open chat holds it and shows it: alice's mark goes on to read (✓✓ delivered, ✔✔ read).
+    await aliceRun.waitFor((t) => t.includes(`${alice.username}: ${text} ✔✔`), 'the read mark');
 
     // The ack pruned the outbox.
     const outbox = join(aliceDir, 'outbox.json');

@@ -68,6 +68,10 @@ async function write(page: Page, text: string) {
   await page.keyboard.press('Enter');
 }
 
+/** An own message the server stored: sent, or already delivered or read by the other member. */
+const STORED =
+  'li.message.own:is([data-status="sent"], [data-status="delivered"], [data-status="read"])';
+
 const messages = (page: Page) => page.getByRole('list', { name: 'Messages' }).locator('li.message');
 
 /** The text of every message shown, in order. */
@@ -167,7 +171,7 @@ describe('the web client', () => {
     await write(a.page, 'hello bob, from the browser');
     const sent = messages(a.page).filter({ hasText: 'hello bob' });
     await expect(sent.getAttribute('data-status')).resolves.toMatch(/^(pending|sent)$/);
-    await a.page.locator('li.message.own[data-status="sent"]', { hasText: 'hello bob' }).waitFor();
+    await a.page.locator(STORED, { hasText: 'hello bob' }).waitFor();
 
     // Bob sees the conversation appear with an unread badge, opens it, answers.
     await b.page.getByRole('button', { name: `${alice}, 1 unread` }).waitFor();
@@ -175,7 +179,7 @@ describe('the web client', () => {
     await openChat(b.page, alice);
     await shown(b.page, 'hello bob, from the browser');
     await write(b.page, 'hi alice, got it: see https://example.org/docs.');
-    await b.page.locator('li.message.own[data-status="sent"]').waitFor();
+    await b.page.locator(STORED).waitFor();
     await shown(a.page, 'hi alice, got it');
     const link = a.page.getByRole('link', { name: 'https://example.org/docs' });
     await expect(link.getAttribute('rel')).resolves.toContain('noopener');
@@ -202,6 +206,48 @@ describe('the web client', () => {
     await b.context.close();
   });
 
+  it('shows a sent message go delivered, then read, live and after a reload (the other side on another gateway)', async () => {
+    const alice = `wr_${suffix()}`;
+    const a = await openApp(gateway1);
+    await register(a.page, alice);
+    const bob = await createAccount(gateway2, 'wrb');
+    const b = await ParleyTestClient.connect(gateway2, bob);
+    try {
+      await startChat(a.page, bob.username);
+      await online(a.page);
+      await write(a.page, 'did you get this?');
+      const mark = a.page
+        .locator('li.message.own', { hasText: 'did you get this?' })
+        .locator('.mark');
+      const status = (s: string) =>
+        a.page
+          .locator(`li.message.own[data-status="${s}"]`, { hasText: 'did you get this?' })
+          .waitFor();
+      // Bob's device reports nothing yet: stored, one tick.
+      await status('sent');
+      await expect(mark.getAttribute('aria-label')).resolves.toBe('sent');
+      const pushed = await b.next((f) => f.type === 'message');
+      if (pushed.type !== 'message') throw new Error('not a message');
+      const { conversationId, seq } = pushed.message;
+
+      b.send({ type: 'delivered', conversationId, seq });
+      await status('delivered');
+      await expect(mark.innerText()).resolves.toBe('✓✓');
+      b.send({ type: 'read', conversationId, seq });
+      await status('read');
+      await expect(mark.getAttribute('aria-label')).resolves.toBe('read');
+      await screenshot(a.page, 'read-receipt');
+
+      // After a reload the mark comes back from the conversation list, not from a push.
+      await a.page.reload();
+      await openChat(a.page, bob.username);
+      await status('read');
+    } finally {
+      b.close();
+      await a.context.close();
+    }
+  });
+
   it('keeps messages written offline in IndexedDB across a reload and sends them once, in order, when back online', async () => {
     const alice = `wa_${suffix()}`;
     const bob = `wb_${suffix()}`;
@@ -212,7 +258,7 @@ describe('the web client', () => {
     await startChat(b.page, alice);
     await online(b.page);
     await write(b.page, 'before going offline');
-    await b.page.locator('li.message.own[data-status="sent"]').waitFor();
+    await b.page.locator(STORED).waitFor();
     // The app shell must be cached for a reload without network.
     await b.page.evaluate('navigator.serviceWorker.ready.then(() => true)');
 
@@ -267,7 +313,7 @@ describe('the web client', () => {
     await register(m.page, mallory, `<b onmouseover="window.__pwned=3">Mallory</b>`);
     await startChat(m.page, alice);
     await write(m.page, payload);
-    await m.page.locator('li.message.own[data-status="sent"]').waitFor();
+    await m.page.locator(STORED).waitFor();
 
     await a.page.getByLabel('Find people').fill(mallory);
     await a.page.getByRole('button', { name: 'Search' }).click();
@@ -323,7 +369,7 @@ describe('the web client', () => {
     await expect(page.getByRole('navigation', { name: 'Chats' }).isVisible()).resolves.toBe(false);
     await page.getByText('No messages yet').waitFor();
     await write(page, 'hello from a phone');
-    await page.locator('li.message.own[data-status="sent"]').waitFor();
+    await page.locator(STORED).waitFor();
     await expect(page.getByText('No messages yet').count()).resolves.toBe(0);
     await screenshot(page, 'phone-conversation');
     await page.getByRole('button', { name: 'Back to conversations' }).click();
@@ -372,7 +418,7 @@ describe('the web client', () => {
     // The composer has the focus: type and send with the keyboard.
     await page.keyboard.type('typed without a mouse');
     await page.keyboard.press('Enter');
-    await page.locator('li.message.own[data-status="sent"]').waitFor();
+    await page.locator(STORED).waitFor();
 
     // Back to the message list (Shift+Tab from the composer) and to its top, until the oldest
     // page is in.

@@ -22,8 +22,8 @@ const conversation = (id: string, lastSeq: number, unread = 0): ConversationView
   id,
   kind: 'direct',
   members: [
-    { id: ME.userId, username: ME.username },
-    { id: BOB, username: 'bob' },
+    { id: ME.userId, username: ME.username, deliveredSeq: 0, readSeq: 0 },
+    { id: BOB, username: 'bob', deliveredSeq: 0, readSeq: 0 },
   ],
   lastMessage: lastSeq > 0 ? message(id, lastSeq) : null,
   lastSeq,

@@ -85,6 +85,9 @@ export class ChatStore {
       this.changed();
     });
     events.on('accepted', () => this.changed());
+    events.on('receipt', (receipt) => {
+      if (receipt.conversationId === this.openId) this.changed();
+    });
     events.on('ack', (ack) => {
       const timeline = this.timeline(ack.conversationId);
       const sent = timeline.items().find((i) => i.clientMsgId === ack.clientMsgId && i.own);
@@ -193,6 +196,7 @@ export class ChatStore {
   /** Find or create the 1:1 conversation with `username`, and open it. */
   async startChatWith(username: string): Promise<void> {
     const conversation = await this.api.openConversation(username);
+    this.client.receipts.seed(conversation.id, conversation.members);
     if (!this.conversations.some((c) => c.id === conversation.id)) {
       this.conversations = [conversation, ...this.conversations];
     }
@@ -280,6 +284,8 @@ export class ChatStore {
   private async refreshConversations(): Promise<void> {
     try {
       this.conversations = await this.api.conversations();
+      // The members' receipt cursors: the marks of own messages, right after every reconnect.
+      for (const c of this.conversations) this.client.receipts.seed(c.id, c.members);
       this.changed();
     } catch {
       // Offline or session trouble: the connection state says so.
@@ -306,7 +312,7 @@ export class ChatStore {
       connection: this.connection,
       conversations: this.conversations,
       openId: id,
-      items: id ? this.timeline(id).items() : [],
+      items: id ? this.timeline(id).items(this.client.receipts) : [],
       hasOlder: id ? this.hasOlder.get(id) !== false : false,
       notice: this.notice,
       searchResults: this.searchResults,

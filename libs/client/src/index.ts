@@ -15,4 +15,5 @@ export * from './connection';
 export * from './outbox';
 export * from './conversation-states';
 export * from './parley-client';
+export * from './receipts';
 export * from './timeline';

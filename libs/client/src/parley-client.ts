@@ -10,6 +10,7 @@ import {
   type ErrorFrame,
   type HelloFrame,
   type HistoryPageFrame,
+  type MemberReceipt,
   messageTextProblem,
   type ServerFrame,
   SYNC_STATES_PER_FRAME,
@@ -25,6 +26,7 @@ import {
 } from './conversation-states';
 import { Emitter } from './emitter';
 import { OutboxEntry, OutboxQueue, SendTarget, sendFrameOf } from './outbox';
+import { ReceiptBook } from './receipts';
 import type { OutboxStore } from './stores';
 
 /** What the client needs of a connection: Connection, or a fake in unit tests. */
@@ -50,6 +52,11 @@ export interface ParleyClientEvents extends Record<string, unknown> {
   /** An error frame not about a send (or about one that will be resent). */
   notice: ErrorFrame;
   history: HistoryPageFrame;
+  /**
+   * A member's receipt cursors moved (`receipts` holds them): the marks of own messages up to
+   * `deliveredSeq` / `readSeq` in that conversation may have changed.
+   */
+  receipt: MemberReceipt;
   /**
    * The server's authoritative tail of a conversation replaced what this device held of it (its
    * state had diverged, or the device asked for the tail of a conversation it did not know): a
@@ -142,6 +149,11 @@ export interface ParleyClientOptions {
  */
 export class ParleyClient {
   readonly events = new Emitter<ParleyClientEvents>();
+  /**
+   * The other members' receipt cursors: seed it from the conversation list (`seed`), and it
+   * follows `receipt` frames; `mark` says whether an own message is sent, delivered or read.
+   */
+  readonly receipts = new ReceiptBook();
   private readonly connection: ConnectionPort;
   private readonly outbox: OutboxQueue;
   private readonly states = new ConversationStates();
@@ -342,6 +354,11 @@ export class ParleyClient {
       case 'history.page':
         this.events.emit('history', frame);
         return;
+      case 'receipt': {
+        const { type: _type, ...receipt } = frame;
+        if (this.receipts.apply(receipt)) this.events.emit('receipt', receipt);
+        return;
+      }
       case 'error':
         this.onError(frame);
         return;

@@ -1,7 +1,16 @@
-import type { DeliveredMessage } from '@parley/protocol';
+import type { DeliveredMessage, ReceiptMark } from '@parley/protocol';
 
-/** An own message's delivery state: `pending` until the server's ack, then `sent`. */
-export type MessageStatus = 'pending' | 'sent' | 'failed';
+/**
+ * An own message's state: `pending` until the server's ack, then `sent` (stored); `delivered`
+ * once some device of every other member holds it and `read` once every other member read it
+ * (derived from their receipt cursors: see ReceiptBook); `failed` if refused for good.
+ */
+export type MessageStatus = 'pending' | ReceiptMark | 'failed';
+
+/** Where own stored messages stand (a ReceiptBook). */
+export interface ReceiptMarks {
+  mark(conversationId: string, seq: number, senderId: string): ReceiptMark;
+}
 
 export interface TimelineItem {
   conversationId?: string;
@@ -120,8 +129,15 @@ export class Timeline {
     return max;
   }
 
-  items(): TimelineItem[] {
-    const stored = [...this.stored.values()].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  /** What to show, in order; own stored messages carry their receipt mark when `receipts` is given. */
+  items(receipts?: ReceiptMarks): TimelineItem[] {
+    const stored = [...this.stored.values()]
+      .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0))
+      .map((item) =>
+        receipts && item.own && item.conversationId !== undefined && item.seq !== undefined
+          ? { ...item, status: receipts.mark(item.conversationId, item.seq, this.myUserId) }
+          : item,
+      );
     const byTime = (a: TimelineItem, b: TimelineItem) => a.time.localeCompare(b.time);
     const local = [...this.local.values()].sort(byTime);
     const failed = local.filter((i) => i.status === 'failed');

@@ -11,6 +11,7 @@ export * from './iso-time';
 export * from './text';
 export * from './url';
 export * from './message';
+export * from './receipt';
 export * from './close-codes';
 export * from './frames/client-frames';
 export * from './frames/server-frames';

@@ -14,6 +14,7 @@ import {
 } from '@parley/testing/delivered-message.fixture';
 
 const OTHER = '1763700000000-fedcba9876543210fedcba9876543210';
+const BOB = '00000000-0000-4000-8000-00000000b0b0';
 
 /**
  * A controller on the real client library over a fake connection that records frames and lets
@@ -24,7 +25,14 @@ async function setup(options: { offline?: boolean } = {}) {
   const api = {
     openConversation: options.offline
       ? jest.fn().mockRejectedValue(new Error('offline'))
-      : jest.fn().mockResolvedValue({ id: CONV, kind: 'direct' }),
+      : jest.fn().mockResolvedValue({
+          id: CONV,
+          kind: 'direct',
+          members: [
+            { id: ME, username: 'alice', deliveredSeq: 0, readSeq: 0 },
+            { id: BOB, username: 'bob', deliveredSeq: 0, readSeq: 0 },
+          ],
+        }),
   };
   const outbox = new FileOutboxStore(
     join(mkdtempSync(join(tmpdir(), 'parley-chat-')), 'outbox.json'),
@@ -78,6 +86,38 @@ describe('ChatController', () => {
     });
     expect(t.lines()).toEqual(['hi bob:sent']);
     expect(t.outbox.read()).toEqual([]);
+  });
+
+  it('marks own messages delivered, then read, as the peer’s receipts arrive (never backwards)', async () => {
+    const t = await setup();
+    t.controller.send('one');
+    t.controller.send('two');
+    const [first, second] = t.outbox.read();
+    t.server.frame({
+      type: 'ack',
+      clientMsgId: first.clientMsgId,
+      conversationId: CONV,
+      seq: 1,
+      serverTime: '2026-01-01T00:00:01.000Z',
+    });
+    t.server.frame({
+      type: 'ack',
+      clientMsgId: second.clientMsgId,
+      conversationId: CONV,
+      seq: 2,
+      serverTime: '2026-01-01T00:00:02.000Z',
+    });
+    expect(t.lines()).toEqual(['one:sent', 'two:sent']);
+    const receipt = (deliveredSeq: number, readSeq: number, userId = BOB) =>
+      t.server.frame({ type: 'receipt', conversationId: CONV, userId, deliveredSeq, readSeq });
+    receipt(2, 0, ME); // own cursors say nothing of own messages
+    expect(t.lines()).toEqual(['one:sent', 'two:sent']);
+    receipt(2, 1);
+    expect(t.lines()).toEqual(['one:read', 'two:delivered']);
+    receipt(1, 0); // a late, older receipt
+    expect(t.lines()).toEqual(['one:read', 'two:delivered']);
+    receipt(2, 2);
+    expect(t.lines()).toEqual(['one:read', 'two:read']);
   });
 
   it('follows sync rounds until they converge, reports delivered per conversation and dedupes history', async () => {

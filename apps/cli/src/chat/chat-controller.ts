@@ -74,6 +74,9 @@ export class ChatController {
       this.handleNotice(frame);
       this.changed();
     });
+    events.on('receipt', (receipt) => {
+      if (receipt.conversationId === this.conversationId) this.changed();
+    });
   }
 
   /** Finds the conversation (when the server answers), shows what the outbox still holds, connects. */
@@ -109,7 +112,7 @@ export class ChatController {
       title: `${this.credentials.username} ↔ ${this.peer}`,
       connection: describeConnection(this.connection),
       notice: this.notice,
-      items: this.timeline.items(),
+      items: this.timeline.items(this.client.receipts),
     };
   }
 
@@ -117,10 +120,14 @@ export class ChatController {
     return { conversationId: this.conversationId, to: this.peer };
   }
 
+  /**
+   * Finds the conversation (once), and takes its members' receipt cursors (on every hello: they
+   * may have moved while this device was away).
+   */
   private async resolveConversation(): Promise<void> {
-    if (this.conversationId) return;
     try {
       const conversation = await this.api.openConversation(this.peer);
+      this.client.receipts.seed(conversation.id, conversation.members);
       this.adoptConversation(conversation.id);
     } catch (err) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 400))
@@ -155,7 +162,9 @@ export class ChatController {
   private handleHello(): void {
     this.historyAsked = false;
     if (this.conversationId) this.askHistory();
-    else void this.resolveConversation().catch(() => undefined);
+    void this.resolveConversation()
+      .then(() => this.changed())
+      .catch(() => undefined);
   }
 
   /** A stored message from a push or a sync page: merge it, and tell of other chats' messages. */

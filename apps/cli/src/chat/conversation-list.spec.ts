@@ -5,8 +5,8 @@ const conv = (id: string, time: string | null, unread = 0): ConversationView => 
   id,
   kind: 'direct',
   members: [
-    { id: 'me', username: 'alice' },
-    { id: 'b', username: id },
+    { id: 'me', username: 'alice', deliveredSeq: 0, readSeq: 0 },
+    { id: 'b', username: id, deliveredSeq: 0, readSeq: 0 },
   ],
   lastMessage: time
     ? {

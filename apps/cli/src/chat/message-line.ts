@@ -1,9 +1,12 @@
 import { displaySafe } from '@parley/protocol';
 import type { MessageStatus, TimelineItem } from '@parley/client';
 
+/** Own messages' marks: pending, stored, on a device of every other member, read by all of them. */
 export const STATUS_MARKS: Record<MessageStatus, string> = {
   pending: '…',
   sent: '✓',
+  delivered: '✓✓',
+  read: '✔✔',
   failed: '✗',
 };
 

@@ -81,10 +81,15 @@ export class ConversationsService {
   private async views(userId: string, onlyId?: string): Promise<ConversationView[]> {
     const rows = await this.conversations.listForUser(userId, CONVERSATION_LIST_LIMIT, onlyId);
     const members = await this.conversations.membersOf(rows.map((r) => r.id));
-    const byConversation = new Map<string, { id: string; username: string }[]>();
+    const byConversation = new Map<string, ConversationView['members']>();
     for (const m of members) {
       const list = byConversation.get(m.conversationId) ?? [];
-      list.push({ id: m.id, username: m.username });
+      list.push({
+        id: m.id,
+        username: m.username,
+        deliveredSeq: m.deliveredSeq,
+        readSeq: m.readSeq,
+      });
       byConversation.set(m.conversationId, list);
     }
     return rows.map((r) => ({

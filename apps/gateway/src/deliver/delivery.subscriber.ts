@@ -24,7 +24,8 @@ import { RedisSubscription } from '../realtime/redis-subscription';
 /**
  * The deliver step: storage publishes one DeliveryBatch per committed batch to this box's Redis
  * channel; each item becomes a `message` frame on each recipient socket still open here (in the
- * socket's order: see OrderedDelivery) and an `ack` frame on the sender's (its origin socket). A payload that is not a valid
+ * socket's order: see OrderedDelivery) and an `ack` frame on the sender's (its origin socket); each
+ * moved receipt becomes a `receipt` frame on the members' sockets here. A payload that is not a valid
  * batch is logged and dropped (devices catch up with offline sync); it never crashes the gateway.
  */
 @Injectable()
@@ -105,6 +106,15 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
           serverTime: m.serverTime,
         });
         if (origin) observeHop('ack_out', item.acceptedAt, now);
+      }
+    }
+    for (const { receipt, connectionIds } of batch.receipts ?? []) {
+      let text: string | undefined;
+      for (const connectionId of connectionIds) {
+        const connection = this.registry.get(connectionId);
+        if (!connection) continue;
+        text ??= JSON.stringify({ type: 'receipt', ...receipt });
+        connection.sendText(text);
       }
     }
   }

@@ -167,16 +167,22 @@ describe('ConversationsReadModel (PostgreSQL)', () => {
       const first = await conversation([b, a]);
       const second = await conversation([c.id, ghost]);
       await conversation([a, c]); // not asked for
+      await db.dataSource.query(
+        `UPDATE conversation_members SET delivered_seq = 7, read_seq = 5
+          WHERE conversation_id = $1 AND user_id = $2`,
+        [first, b.id],
+      );
 
       const rows = await conversations.membersOf([second, first, conversationId()]);
+      const none = { deliveredSeq: 0, readSeq: 0 };
       const expected = {
         [first]: [
-          { conversationId: first, id: b.id, username: b.username },
-          { conversationId: first, id: a.id, username: a.username },
+          { conversationId: first, id: b.id, username: b.username, deliveredSeq: 7, readSeq: 5 },
+          { conversationId: first, id: a.id, username: a.username, ...none },
         ],
         [second]: [
-          { conversationId: second, id: c.id, username: c.username },
-          { conversationId: second, id: ghost, username: '' },
+          { conversationId: second, id: c.id, username: c.username, ...none },
+          { conversationId: second, id: ghost, username: '', ...none },
         ],
       };
       expect(rows).toEqual([first, second].sort().flatMap((id) => expected[id]));

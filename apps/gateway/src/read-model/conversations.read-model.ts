@@ -18,6 +18,9 @@ export interface MemberRow {
   conversationId: string;
   id: string;
   username: string;
+  /** Receipt cursors: the highest seq a device of the member holds, and the highest it read. */
+  deliveredSeq: number;
+  readSeq: number;
 }
 
 /**
@@ -120,9 +123,15 @@ export class ConversationsReadModel {
   async membersOf(conversationIds: readonly string[]): Promise<MemberRow[]> {
     if (conversationIds.length === 0) return [];
     const rows = await this.dataSource.query<
-      { conversation_id: string; user_id: string; username: string | null }[]
+      {
+        conversation_id: string;
+        user_id: string;
+        username: string | null;
+        delivered_seq: string;
+        read_seq: string;
+      }[]
     >(
-      `SELECT cm.conversation_id, cm.user_id, u.username
+      `SELECT cm.conversation_id, cm.user_id, u.username, cm.delivered_seq, cm.read_seq
          FROM conversation_members cm LEFT JOIN users u ON u.id = cm.user_id
         WHERE cm.conversation_id = ANY($1::text[])
         ORDER BY cm.conversation_id, cm.joined_at, cm.user_id`,
@@ -132,6 +141,8 @@ export class ConversationsReadModel {
       conversationId: r.conversation_id,
       id: r.user_id,
       username: r.username ?? '',
+      deliveredSeq: Number(r.delivered_seq),
+      readSeq: Number(r.read_seq),
     }));
   }
 }

@@ -1,6 +1,6 @@
 import { Topic } from '@parley/common';
 import type { TopicEvent } from '@parley/kafka';
-import type { DeliveredCursor, Membership, ReadCursor } from './cursors.repository';
+import type { DeliveredCursor, MemberReceipt, Membership, ReadCursor } from './cursors.repository';
 
 export type CursorEventEnvelope = TopicEvent<typeof Topic.Cursors>;
 
@@ -96,4 +96,31 @@ export function nonMemberEventIds(
         !known.has(membershipKey(e.payload.conversationId, e.payload.userId)),
     )
     .map((e) => e.id);
+}
+
+/**
+ * The plan as member-level moves (one per conversation and user): the highest seq any of the
+ * member's devices reported delivered, and the highest read (0 where the plan has none: the
+ * statement only ever moves cursors forward).
+ */
+export function memberReceipts(plan: CursorPlan): MemberReceipt[] {
+  const moves = new Map<string, MemberReceipt>();
+  const at = (conversationId: string, userId: string): MemberReceipt => {
+    const key = membershipKey(conversationId, userId);
+    let move = moves.get(key);
+    if (!move) {
+      move = { conversationId, userId, deliveredSeq: 0, readSeq: 0 };
+      moves.set(key, move);
+    }
+    return move;
+  };
+  for (const d of plan.delivered) {
+    const move = at(d.conversationId, d.userId);
+    move.deliveredSeq = Math.max(move.deliveredSeq, d.seq);
+  }
+  for (const r of plan.read) {
+    const move = at(r.conversationId, r.userId);
+    move.readSeq = Math.max(move.readSeq, r.seq);
+  }
+  return [...moves.values()];
 }

@@ -2,6 +2,7 @@ import { createEnvelope, CursorDeliveredV1, CursorsMovedV1 } from '@parley/commo
 import { PoisonEventError } from '@parley/kafka';
 import { randomUUID } from 'node:crypto';
 import type { CursorEventEnvelope } from './cursor-persist.plan';
+import type { ReceiptFanoutService } from '../fanout/receipt-fanout.service';
 import { CursorPersistService } from './cursor-persist.service';
 import type {
   CursorsRepository,
@@ -35,7 +36,7 @@ function fakeRepository() {
           record.delivered.push(...cursors);
           return Promise.resolve();
         },
-        advanceRead: () => Promise.resolve(),
+        advanceMembers: () => Promise.resolve([]),
       } as unknown as CursorsTransaction;
       const result = await work(tx);
       transactions.push(record);
@@ -45,10 +46,13 @@ function fakeRepository() {
   return { repository, transactions };
 }
 
+/** The receipt fan-out, which these tests do not look at (it has its own). */
+const noReceipts = { fanOut: () => Promise.resolve() } as unknown as ReceiptFanoutService;
+
 describe('CursorPersistService', () => {
   it('writes partition batches that arrive together in one transaction', async () => {
     const { repository, transactions } = fakeRepository();
-    const service = new CursorPersistService(repository);
+    const service = new CursorPersistService(repository, noReceipts);
     await expect(
       Promise.all([
         service.apply([delivered(alice, 3)]),
@@ -61,7 +65,7 @@ describe('CursorPersistService', () => {
 
   it("refuses only the batch naming a non-member, with its event ids; the group's others are written", async () => {
     const { repository, transactions } = fakeRepository();
-    const service = new CursorPersistService(repository);
+    const service = new CursorPersistService(repository, noReceipts);
     const forged = delivered(mallory, 9);
     const first = service.apply([delivered(alice, 1)]);
     const poisoned = service.apply([delivered(alice, 2), forged]);
@@ -75,7 +79,7 @@ describe('CursorPersistService', () => {
 
   it("writes a gathered record's members' moves and leaves out a non-member's, without refusing it", async () => {
     const { repository, transactions } = fakeRepository();
-    const service = new CursorPersistService(repository);
+    const service = new CursorPersistService(repository, noReceipts);
     const gathered = createEnvelope(
       CursorsMovedV1,
       {

@@ -1,13 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { GroupCommitQueue, GroupMember, PoisonEventError } from '@parley/kafka';
+import { ReceiptFanoutService } from '../fanout/receipt-fanout.service';
 import {
   CursorEventEnvelope,
+  memberReceipts,
   memberSet,
   membersOnly,
   nonMemberEventIds,
   planCursors,
 } from './cursor-persist.plan';
-import { CursorsRepository } from './cursors.repository';
+import { CursorsRepository, MovedReceipt } from './cursors.repository';
 
 /** The most cursor events one transaction takes. */
 const MAX_GROUP_EVENTS = 5000;
@@ -20,8 +22,12 @@ type WaitingBatch = GroupMember<CursorEventEnvelope, void>;
  * in a gateway's `cursors.moved` record such a move raced a removal and is left out.
  *
  * Partition batches that arrive together are written together: ONE transaction (membership
- * check and both upserts) for the group instead of three autocommitted statements per partition,
- * which kept pool connections and WAL flushes away from the message path.
+ * check, the device upsert, the members' update) for the group instead of three autocommitted
+ * statements per partition, which kept pool connections and WAL flushes away from the message path.
+ *
+ * Receipts: the members' update returns the receipts that moved (a member's delivered or read
+ * position), and after the commit they are fanned out to the conversations' members (one
+ * `receipt` frame per member per conversation per group, however many messages it covers).
  */
 @Injectable()
 export class CursorPersistService {
@@ -31,7 +37,10 @@ export class CursorPersistService {
     MAX_GROUP_EVENTS,
   );
 
-  constructor(private readonly cursors: CursorsRepository) {}
+  constructor(
+    private readonly cursors: CursorsRepository,
+    private readonly receipts: ReceiptFanoutService,
+  ) {}
 
   /** Resolves once the batch's cursors are committed. */
   apply(events: readonly CursorEventEnvelope[]): Promise<void> {
@@ -45,6 +54,7 @@ export class CursorPersistService {
    */
   private async applyGroup(group: WaitingBatch[]): Promise<void> {
     const plan = planCursors(group.flatMap((g) => g.events));
+    let moved: MovedReceipt[] = [];
     const written = await this.cursors.transaction(async (tx) => {
       const members = memberSet(await tx.findMemberships(plan.memberships));
       const clean: WaitingBatch[] = [];
@@ -60,9 +70,10 @@ export class CursorPersistService {
       );
       if (dropped > 0) this.logger.log({ dropped }, 'cursor moves of non-members left out');
       await tx.advanceDelivered(toWrite.delivered);
-      await tx.advanceRead(toWrite.read);
+      moved = await tx.advanceMembers(memberReceipts(toWrite));
       return clean;
     });
+    await this.receipts.fanOut(moved);
     for (const g of written) g.resolve();
   }
 }

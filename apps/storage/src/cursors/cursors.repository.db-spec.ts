@@ -148,53 +148,84 @@ describe('CursorsRepository (PostgreSQL)', () => {
     });
   });
 
-  describe('advanceRead', () => {
-    it('moves a member’s read cursor forward only, capped at the last seq', async () => {
+  describe('advanceMembers', () => {
+    async function receipt(conversationId: string, userId: string) {
+      const rows = await db.dataSource.query<{ delivered_seq: string; read_seq: string }[]>(
+        `SELECT delivered_seq, read_seq FROM conversation_members
+          WHERE conversation_id = $1 AND user_id = $2`,
+        [conversationId, userId],
+      );
+      return rows[0]
+        ? { delivered: Number(rows[0].delivered_seq), read: Number(rows[0].read_seq) }
+        : null;
+    }
+
+    it('moves a member’s cursors forward only, capped at the last seq, and returns what moved', async () => {
       const { id, me, peer } = await conversation(4);
-      const read = (seq: number) =>
-        repo.transaction((tx) => tx.advanceRead([{ conversationId: id, userId: me, seq }]));
-      await read(2);
-      expect(await readSeq(id, me)).toBe(2);
-      await read(1);
-      expect(await readSeq(id, me)).toBe(2);
-      await read(10);
+      const move = (deliveredSeq: number, readSeq: number) =>
+        repo.transaction((tx) =>
+          tx.advanceMembers([{ conversationId: id, userId: me, deliveredSeq, readSeq }]),
+        );
+      const [first, ...more] = await move(2, 0);
+      expect(more).toEqual([]);
+      expect(first).toMatchObject({ conversationId: id, userId: me, deliveredSeq: 2, readSeq: 0 });
+      expect([...first.memberIds].sort()).toEqual([me, peer].sort());
+      expect(await move(1, 1)).toMatchObject([{ deliveredSeq: 2, readSeq: 1 }]);
+      expect(await move(2, 1)).toEqual([]); // nothing moved: nothing to tell
+      expect(await move(10, 10)).toMatchObject([{ deliveredSeq: 4, readSeq: 4 }]);
+      expect(await receipt(id, me)).toEqual({ delivered: 4, read: 4 });
+      expect(await receipt(id, peer)).toEqual({ delivered: 0, read: 0 });
       expect(await readSeq(id, me)).toBe(4);
-      expect(await readSeq(id, peer)).toBe(0);
+    });
+
+    it('counts a read as delivered', async () => {
+      const { id, me } = await conversation(5);
+      await repo.transaction((tx) =>
+        tx.advanceMembers([{ conversationId: id, userId: me, deliveredSeq: 0, readSeq: 3 }]),
+      );
+      expect(await receipt(id, me)).toEqual({ delivered: 3, read: 3 });
     });
 
     it('moves many members in one call', async () => {
       const a = await conversation(4);
       const b = await conversation(4);
-      await repo.transaction((tx) =>
-        tx.advanceRead([
-          { conversationId: a.id, userId: a.me, seq: 3 },
-          { conversationId: a.id, userId: a.peer, seq: 1 },
-          { conversationId: b.id, userId: b.peer, seq: 4 },
+      const moved = await repo.transaction((tx) =>
+        tx.advanceMembers([
+          { conversationId: a.id, userId: a.me, deliveredSeq: 4, readSeq: 3 },
+          { conversationId: a.id, userId: a.peer, deliveredSeq: 1, readSeq: 1 },
+          { conversationId: b.id, userId: b.peer, deliveredSeq: 4, readSeq: 4 },
         ]),
       );
+      expect(moved).toHaveLength(3);
       expect([
-        await readSeq(a.id, a.me),
-        await readSeq(a.id, a.peer),
-        await readSeq(b.id, b.me),
-        await readSeq(b.id, b.peer),
-      ]).toEqual([3, 1, 0, 4]);
+        await receipt(a.id, a.me),
+        await receipt(a.id, a.peer),
+        await receipt(b.id, b.me),
+        await receipt(b.id, b.peer),
+      ]).toEqual([
+        { delivered: 4, read: 3 },
+        { delivered: 1, read: 1 },
+        { delivered: 0, read: 0 },
+        { delivered: 4, read: 4 },
+      ]);
     });
 
     it('ignores non-members and missing conversations (no row, no error)', async () => {
       const { id, me } = await conversation(3);
       const stranger = randomUUID();
-      await repo.transaction((tx) =>
-        tx.advanceRead([
-          { conversationId: id, userId: stranger, seq: 2 },
-          { conversationId: `missing-${unique()}`, userId: me, seq: 2 },
+      const moved = await repo.transaction((tx) =>
+        tx.advanceMembers([
+          { conversationId: id, userId: stranger, deliveredSeq: 2, readSeq: 2 },
+          { conversationId: `missing-${unique()}`, userId: me, deliveredSeq: 2, readSeq: 2 },
         ]),
       );
-      expect(await readSeq(id, stranger)).toBeNull();
-      expect(await readSeq(id, me)).toBe(0);
+      expect(moved).toEqual([]);
+      expect(await receipt(id, stranger)).toBeNull();
+      expect(await receipt(id, me)).toEqual({ delivered: 0, read: 0 });
     });
 
-    it('does nothing for no cursors', async () => {
-      await expect(repo.transaction((tx) => tx.advanceRead([]))).resolves.toBeUndefined();
+    it('does nothing for no moves', async () => {
+      await expect(repo.transaction((tx) => tx.advanceMembers([]))).resolves.toEqual([]);
     });
   });
 });

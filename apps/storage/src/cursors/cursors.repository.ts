@@ -40,18 +40,53 @@ const ADVANCE_DELIVERED = preparedStatement(
          updated_at = now()`,
 );
 
-const ADVANCE_READ = preparedStatement(
-  'storage.cursors.advanceRead',
-  `UPDATE conversation_members m
-      SET read_seq = GREATEST(m.read_seq, LEAST(u.seq, c.last_seq))
-     FROM unnest($1::text[], $2::uuid[], $3::bigint[]) AS u(conversation_id, user_id, seq),
-          conversations c
-    WHERE m.conversation_id = u.conversation_id
-      AND m.user_id = u.user_id
-      AND c.id = u.conversation_id`,
+/**
+ * One member's cursors in a conversation after a cursor step: the highest seq some device of the
+ * member holds, and the highest it read. What the other members' "delivered" and "read" marks
+ * are derived from.
+ */
+export interface MemberReceipt {
+  conversationId: string;
+  userId: string;
+  deliveredSeq: number;
+  readSeq: number;
+}
+
+/** A member's receipt that moved, with every member of its conversation (who is told). */
+export interface MovedReceipt extends MemberReceipt {
+  memberIds: string[];
+}
+
+/**
+ * Members' delivered and read cursors, forward only and capped at the last seq; reading implies
+ * delivery. Only rows that moved come back (a replayed or stale move returns nothing), each with
+ * its conversation's members.
+ */
+const ADVANCE_MEMBERS = preparedStatement(
+  'storage.cursors.advanceMembers',
+  `WITH u AS (
+     SELECT u.conversation_id, u.user_id,
+            LEAST(GREATEST(u.delivered, u.read), c.last_seq) AS delivered,
+            LEAST(u.read, c.last_seq) AS read
+       FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::bigint[])
+            AS u(conversation_id, user_id, delivered, read)
+       JOIN conversations c ON c.id = u.conversation_id
+   ), moved AS (
+     UPDATE conversation_members m
+        SET delivered_seq = GREATEST(m.delivered_seq, u.delivered),
+            read_seq = GREATEST(m.read_seq, u.read)
+       FROM u
+      WHERE m.conversation_id = u.conversation_id AND m.user_id = u.user_id
+        AND (m.delivered_seq < u.delivered OR m.read_seq < u.read)
+      RETURNING m.conversation_id, m.user_id::text AS user_id, m.delivered_seq, m.read_seq
+   )
+   SELECT moved.*,
+          (SELECT array_agg(o.user_id::text) FROM conversation_members o
+            WHERE o.conversation_id = moved.conversation_id) AS member_ids
+     FROM moved`,
 );
 
-/** device_cursors and conversation_members.read_seq in PostgreSQL. */
+/** device_cursors and conversation_members' delivered_seq and read_seq in PostgreSQL. */
 @Injectable()
 export class CursorsRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -91,13 +126,31 @@ export class CursorsTransaction {
     ]);
   }
 
-  /** Moves members' read cursors forward in ONE statement (never backwards, never past last seq). */
-  async advanceRead(cursors: readonly ReadCursor[]): Promise<void> {
-    if (cursors.length === 0) return;
-    await runPrepared(this.manager, ADVANCE_READ, [
-      cursors.map((c) => c.conversationId),
-      cursors.map((c) => c.userId),
-      cursors.map((c) => String(c.seq)),
+  /**
+   * Moves members' delivered and read cursors forward in ONE statement (never backwards, never
+   * past the last seq; non-members and missing conversations are ignored). Each (conversation,
+   * user) at most once. Returns the receipts that moved, with their conversations' members.
+   */
+  async advanceMembers(moves: readonly MemberReceipt[]): Promise<MovedReceipt[]> {
+    if (moves.length === 0) return [];
+    const rows = await runPrepared<{
+      conversation_id: string;
+      user_id: string;
+      delivered_seq: string;
+      read_seq: string;
+      member_ids: string[];
+    }>(this.manager, ADVANCE_MEMBERS, [
+      moves.map((m) => m.conversationId),
+      moves.map((m) => m.userId),
+      moves.map((m) => String(m.deliveredSeq)),
+      moves.map((m) => String(m.readSeq)),
     ]);
+    return rows.map((r) => ({
+      conversationId: r.conversation_id,
+      userId: r.user_id,
+      deliveredSeq: Number(r.delivered_seq),
+      readSeq: Number(r.read_seq),
+      memberIds: r.member_ids,
+    }));
   }
 }

@@ -1,11 +1,22 @@
 import { Module } from '@nestjs/common';
 import { DeviceLocationsRepository } from '@parley/common';
 import { DeliveryPublisher } from './delivery.publisher';
+import { DeliveryRouter } from './delivery.router';
 import { MessageFanoutService } from './message-fanout.service';
+import { ReceiptFanoutService } from './receipt-fanout.service';
 
-/** The fan-out step: committed messages to the gateway boxes holding their members' sockets. */
+/**
+ * The fan-out step: committed messages, and members' receipts that moved, to the gateway boxes
+ * holding their members' sockets.
+ */
 @Module({
-  providers: [DeviceLocationsRepository, DeliveryPublisher, MessageFanoutService],
-  exports: [MessageFanoutService],
+  providers: [
+    DeviceLocationsRepository,
+    DeliveryRouter,
+    DeliveryPublisher,
+    MessageFanoutService,
+    ReceiptFanoutService,
+  ],
+  exports: [MessageFanoutService, ReceiptFanoutService],
 })
 export class FanoutModule {}

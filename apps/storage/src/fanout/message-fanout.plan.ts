@@ -1,5 +1,5 @@
 import type { ConnectionRef, DeliveryBatch, DeviceConnection } from '@parley/common';
-import type { DeliveredMessage } from '@parley/protocol';
+import type { DeliveredMessage, MemberReceipt } from '@parley/protocol';
 import type { StoredMessage } from '../messages/message-persist.plan';
 
 /**
@@ -82,6 +82,39 @@ export function planDeliveries(
         ...(s.ack ? { ackConnectionId: s.ack } : {}),
         ...(m.acceptedAt ? { acceptedAt: m.acceptedAt } : {}),
       });
+    }
+  }
+  return batches;
+}
+
+/** A member's receipt that moved, with the members of its conversation (who are told). */
+export interface ReceiptToFanOut extends MemberReceipt {
+  memberIds: readonly string[];
+}
+
+/**
+ * Receipts as delivery batches: each moved receipt goes to every socket of every member of its
+ * conversation (the sender's devices derive their marks; the member's own other devices learn
+ * its read position), one entry per gateway box holding any of them.
+ */
+export function planReceipts(
+  receipts: readonly ReceiptToFanOut[],
+  connectionsByUser: ReadonlyMap<string, readonly DeviceConnection[]>,
+): Map<string, DeliveryBatch> {
+  const batches = new Map<string, DeliveryBatch>();
+  for (const { memberIds, ...receipt } of receipts) {
+    const perGateway = new Map<string, string[]>();
+    for (const userId of new Set(memberIds)) {
+      for (const c of connectionsByUser.get(userId) ?? []) {
+        const ids = perGateway.get(c.gatewayId) ?? [];
+        ids.push(c.connectionId);
+        perGateway.set(c.gatewayId, ids);
+      }
+    }
+    for (const [gatewayId, connectionIds] of perGateway) {
+      let batch = batches.get(gatewayId);
+      if (!batch) batches.set(gatewayId, (batch = { version: 1, items: [] }));
+      (batch.receipts ??= []).push({ receipt, connectionIds });
     }
   }
   return batches;

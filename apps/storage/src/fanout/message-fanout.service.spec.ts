@@ -7,7 +7,8 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { StoredMessage } from '../messages/message-persist.plan';
 import type { DeliveryPublisher } from './delivery.publisher';
-import { dropDeadGateways, planDeliveries } from './message-fanout.plan';
+import { DeliveryRouter } from './delivery.router';
+import { dropDeadGateways, planDeliveries, planReceipts } from './message-fanout.plan';
 import { MessageFanoutService } from './message-fanout.service';
 
 const conv = `1763900000000-${'a'.repeat(32)}`;
@@ -141,7 +142,7 @@ describe('MessageFanoutService', () => {
     };
     const publish = jest.fn((_b: Map<string, unknown>) => Promise.resolve());
     const service = new MessageFanoutService(
-      locations as unknown as DeviceLocationsRepository,
+      new DeliveryRouter(locations as unknown as DeviceLocationsRepository),
       { publish } as unknown as DeliveryPublisher,
     );
     return { locations, publish, service };
@@ -209,5 +210,39 @@ describe('MessageFanoutService', () => {
     });
     expect(locations.findConnectionsAndLive).not.toHaveBeenCalled();
     expect(publish).not.toHaveBeenCalled();
+  });
+});
+
+describe('planReceipts', () => {
+  const phone = (userId: string, gatewayId: string, connectionId: string): DeviceConnection => ({
+    userId,
+    connectionId,
+    gatewayId,
+    deviceId: `${connectionId}-device`,
+    since: '2026-01-01T00:00:00.000Z',
+  });
+
+  it('sends each moved receipt to every socket of every member, one entry per box', () => {
+    const [alice, bob] = [randomUUID(), randomUUID()];
+    const [a1, a2, b1] = [randomUUID(), randomUUID(), randomUUID()];
+    const connections = new Map<string, DeviceConnection[]>([
+      [alice, [phone(alice, 'gateway-1', a1), phone(alice, 'gateway-2', a2)]],
+      [bob, [phone(bob, 'gateway-1', b1)]],
+    ]);
+    const receipt = { conversationId: conv, userId: bob, deliveredSeq: 7, readSeq: 5 };
+    const batches = planReceipts([{ ...receipt, memberIds: [alice, bob] }], connections);
+    expect([...batches.keys()].sort()).toEqual(['gateway-1', 'gateway-2']);
+    expect(batches.get('gateway-1')).toEqual({
+      version: 1,
+      items: [],
+      receipts: [{ receipt, connectionIds: [a1, b1] }],
+    });
+    expect(batches.get('gateway-2')?.receipts).toEqual([{ receipt, connectionIds: [a2] }]);
+    for (const batch of batches.values()) expect(deliveryBatchSchema.parse(batch)).toEqual(batch);
+  });
+
+  it('publishes nothing for members with no socket', () => {
+    const receipt = { conversationId: conv, userId: 'u', deliveredSeq: 1, readSeq: 0 };
+    expect(planReceipts([{ ...receipt, memberIds: ['u', 'v'] }], new Map()).size).toBe(0);
   });
 });

@@ -1,17 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { DeviceLocationsRepository, observeHop } from '@parley/common';
+import { observeHop } from '@parley/common';
 import type { StoredMessage } from '../messages/message-persist.plan';
 import { DeliveryPublisher } from './delivery.publisher';
-import { dropDeadGateways, planDeliveries } from './message-fanout.plan';
+import { DeliveryRouter } from './delivery.router';
+import { planDeliveries } from './message-fanout.plan';
 
 export interface FanoutResult {
   gateways: number;
   items: number;
   staleConnections: number;
 }
-
-/** Gateway ids remembered to ask about with the locations (a cluster has a handful). */
-const MAX_KNOWN_GATEWAYS = 256;
 
 /**
  * Fan-out, right after the persist step's commit and before its offsets commit: the committed
@@ -23,12 +21,11 @@ const MAX_KNOWN_GATEWAYS = 256;
  */
 @Injectable()
 export class MessageFanoutService {
-  private readonly knownGateways = new Set<string>();
   /** The fan-out in flight; the next one starts when it settles. */
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly locations: DeviceLocationsRepository,
+    private readonly router: DeliveryRouter,
     private readonly deliveries: DeliveryPublisher,
   ) {}
 
@@ -42,28 +39,13 @@ export class MessageFanoutService {
   private async fanOutNow(messages: readonly StoredMessage[]): Promise<FanoutResult> {
     if (messages.length === 0) return { gateways: 0, items: 0, staleConnections: 0 };
     const recipients = [...new Set(messages.flatMap((m) => m.memberIds))];
-    const { connections: located, live } = await this.locations.findConnectionsAndLive(recipients, [
-      ...this.knownGateways,
-    ]);
-    const gatewayIds = new Set([...located.values()].flat().map((c) => c.gatewayId));
-    const unknown = [...gatewayIds].filter((id) => !this.knownGateways.has(id));
-    if (unknown.length > 0) {
-      for (const id of await this.locations.liveGateways(unknown)) live.add(id);
-      for (const id of unknown) this.remember(id);
-    }
-    const { routable, stale } = dropDeadGateways(located, live);
-    if (stale.length > 0) await this.locations.forget(stale);
+    const { routable, staleConnections } = await this.router.route(recipients);
     const batches = planDeliveries(messages, routable);
     await this.deliveries.publish(batches);
     const publishedAt = Date.now();
     for (const m of messages) observeHop('fanout_published', m.acceptedAt, publishedAt);
     let items = 0;
     for (const batch of batches.values()) items += batch.items.length;
-    return { gateways: batches.size, items, staleConnections: stale.length };
-  }
-
-  private remember(gatewayId: string): void {
-    if (this.knownGateways.size >= MAX_KNOWN_GATEWAYS) this.knownGateways.clear();
-    this.knownGateways.add(gatewayId);
+    return { gateways: batches.size, items, staleConnections };
   }
 }

@@ -1,7 +1,9 @@
 import type { MigrationInterface } from 'typeorm';
 import { CreateConversationsAndMessages1763900000000 } from './1763900000000-CreateConversationsAndMessages';
+import { AddMemberDeliveredSeq1764100000000 } from './1764100000000-AddMemberDeliveredSeq';
 
 /** Storage's migrations, oldest first: what its DatabaseModule runs (and the db test tier). */
 export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateConversationsAndMessages1763900000000,
+  AddMemberDeliveredSeq1764100000000,
 ];

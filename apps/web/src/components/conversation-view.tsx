@@ -1,4 +1,4 @@
-import type { TimelineItem } from '@parley/client';
+import type { MessageStatus, TimelineItem } from '@parley/client';
 import type { ConversationView as Conversation } from '@parley/protocol';
 import { Fragment } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
@@ -7,9 +7,12 @@ import { clockTime, dayLabel, dayStarts } from '../text/days';
 import { conversationTitle } from './conversation-list';
 import { MessageText } from './message-text';
 
-const MARKS: Record<string, { mark: string; label: string }> = {
+/** Own messages' marks (as the terminal client's): pending, stored, delivered to all, read by all. */
+const MARKS: Record<MessageStatus, { mark: string; label: string }> = {
   pending: { mark: '…', label: 'pending' },
   sent: { mark: '✓', label: 'sent' },
+  delivered: { mark: '✓✓', label: 'delivered' },
+  read: { mark: '✔✔', label: 'read' },
   failed: { mark: '✗', label: 'not sent' },
 };
 

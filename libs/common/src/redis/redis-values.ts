@@ -4,6 +4,7 @@ import {
   deviceIdSchema,
   gatewayIdSchema,
   isoTimeSchema,
+  memberReceiptSchema,
   userIdSchema,
   usernameSchema,
 } from '@parley/protocol';
@@ -37,6 +38,20 @@ export const deliveryBatchSchema = z
         })
         .strict(),
     ),
+    /**
+     * Members' receipt cursors that moved (storage's cursor step), each for the sockets on this
+     * box of that conversation's members: a `receipt` frame on each.
+     */
+    receipts: z
+      .array(
+        z
+          .object({
+            receipt: memberReceiptSchema.strict(),
+            connectionIds: z.array(connectionIdSchema),
+          })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 export type DeliveryBatch = z.output<typeof deliveryBatchSchema>;

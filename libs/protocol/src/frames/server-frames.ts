@@ -13,6 +13,7 @@ import {
   usernameSchema,
 } from '../ids';
 import { deliveredMessageSchema } from '../message';
+import { memberReceiptSchema } from '../receipt';
 import { stateDigestSchema } from '../sync/state-digest';
 
 /**
@@ -150,6 +151,13 @@ export const syncRequiredFrameSchema = z.object({
   reason: z.enum(['gap', 'overflow']),
 });
 
+/**
+ * A member's receipt cursors moved (see MemberReceipt): pushed to every member's sockets, at most
+ * once per member per conversation per cursor step (a member reading 500 messages is one frame).
+ * A device derives its own messages' marks from the other members' latest cursors.
+ */
+export const receiptFrameSchema = memberReceiptSchema.extend({ type: z.literal('receipt') });
+
 /** A frame was refused; the socket stays open. */
 export const errorFrameSchema = z.object({
   type: z.literal('error'),
@@ -174,6 +182,7 @@ export const SERVER_FRAME_SCHEMAS = {
   'sync.done': syncDoneFrameSchema,
   'sync.required': syncRequiredFrameSchema,
   'history.page': historyPageFrameSchema,
+  receipt: receiptFrameSchema,
   error: errorFrameSchema,
 } as const;
 export type ServerFrameType = keyof typeof SERVER_FRAME_SCHEMAS;
@@ -191,6 +200,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   syncDoneFrameSchema,
   syncRequiredFrameSchema,
   historyPageFrameSchema,
+  receiptFrameSchema,
   errorFrameSchema,
 ]);
 export type HelloFrame = z.output<typeof helloFrameSchema>;
@@ -198,6 +208,7 @@ export type AuthOkFrame = z.output<typeof authOkFrameSchema>;
 export type AcceptedFrame = z.output<typeof acceptedFrameSchema>;
 export type AckFrame = z.output<typeof ackFrameSchema>;
 export type MessageFrame = z.output<typeof messageFrameSchema>;
+export type ReceiptFrame = z.output<typeof receiptFrameSchema>;
 export type SyncPageFrame = z.output<typeof syncPageFrameSchema>;
 export type SyncMessagesFrame = z.output<typeof syncMessagesFrameSchema>;
 export type SyncResetFrame = z.output<typeof syncResetFrameSchema>;

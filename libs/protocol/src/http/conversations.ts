@@ -29,7 +29,15 @@ export type ReadCursorBody = z.output<typeof readCursorBodySchema>;
 export const conversationViewSchema = z.object({
   id: conversationIdSchema,
   kind: z.string(),
-  members: z.array(z.object({ id: userIdSchema, username: z.string() })),
+  /** With each member's receipt cursors (see MemberReceipt): the marks of one's own messages. */
+  members: z.array(
+    z.object({
+      id: userIdSchema,
+      username: z.string(),
+      deliveredSeq: z.number().int().nonnegative(),
+      readSeq: z.number().int().nonnegative(),
+    }),
+  ),
   lastMessage: deliveredMessageSchema.nullable(),
   lastSeq: z.number().int().nonnegative(),
   readSeq: z.number().int().nonnegative(),

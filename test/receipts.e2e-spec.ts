@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { AckFrame, ConversationView, ReceiptFrame, ServerFrame } from '@parley/protocol';
+import { createAccount, ParleyTestClient, type TestAccount } from '@parley/testing';
+import { testStack } from './support/test-stack';
+
+const stack = testStack();
+const wsUrlOf = (http: string) => `${http.replace(/^http/, 'ws')}/ws`;
+
+async function conversationsOf(gateway: string, account: TestAccount): Promise<ConversationView[]> {
+  const res = await fetch(`${gateway}/v1/conversations`, {
+    headers: { authorization: `Bearer ${account.accessToken}` },
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { conversations: ConversationView[] }).conversations;
+}
+
+async function send(client: ParleyTestClient, target: object, text: string): Promise<AckFrame> {
+  const clientMsgId = randomUUID();
+  client.send({ type: 'send', clientMsgId, ...target, text });
+  return client.next<AckFrame>((f) => f.type === 'ack' && f.clientMsgId === clientMsgId);
+}
+
+/** The next receipt of `userId` in `conversationId` at `client` that reaches these positions. */
+function receiptReaching(
+  client: ParleyTestClient,
+  conversationId: string,
+  userId: string,
+  at: { deliveredSeq: number; readSeq: number },
+): Promise<ReceiptFrame> {
+  return client.next<ReceiptFrame>(
+    (f: ServerFrame) =>
+      f.type === 'receipt' &&
+      f.conversationId === conversationId &&
+      f.userId === userId &&
+      f.deliveredSeq >= at.deliveredSeq &&
+      f.readSeq >= at.readSeq,
+  );
+}
+
+describe('receipts: sent -> delivered -> read, live to the sender (two gateways)', () => {
+  it('reaches both of the sender’s devices live, and the conversation list after a reconnect', async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const alice = await createAccount(gateway1, 'alice');
+    const bob = await createAccount(gateway1, 'bob');
+    const phone = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), alice, 'phone');
+    const laptop = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway2), alice, 'laptop');
+    const bobs = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway2), bob, 'phone');
+    try {
+      const first = await send(phone, { to: bob.username }, 'hello bob');
+      const { conversationId } = first;
+      await bobs.next((f) => f.type === 'message' && f.message.seq === first.seq);
+
+      // Stored, not yet delivered: the list says so (sent: one tick).
+      const before = await conversationsOf(gateway2, alice);
+      expect(before.find((c) => c.id === conversationId)?.members).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ id: bob.id, deliveredSeq: 0, readSeq: 0 }),
+        ]),
+      );
+
+      // Bob's device holds it: both of Alice's devices see "delivered".
+      bobs.send({ type: 'delivered', conversationId, seq: first.seq });
+      for (const device of [phone, laptop]) {
+        expect(
+          await receiptReaching(device, conversationId, bob.id, { deliveredSeq: 1, readSeq: 0 }),
+        ).toEqual({ type: 'receipt', conversationId, userId: bob.id, deliveredSeq: 1, readSeq: 0 });
+      }
+
+      // Bob reads it: both see "read".
+      bobs.send({ type: 'read', conversationId, seq: first.seq });
+      for (const device of [phone, laptop]) {
+        expect(
+          await receiptReaching(device, conversationId, bob.id, { deliveredSeq: 1, readSeq: 1 }),
+        ).toMatchObject({ deliveredSeq: 1, readSeq: 1 });
+      }
+
+      // The laptop is away while two more messages are delivered and read with one frame each.
+      laptop.close();
+      const second = await send(phone, { conversationId }, 'two');
+      const third = await send(phone, { conversationId }, 'three');
+      expect(third.seq).toBe(3);
+      await bobs.next((f) => f.type === 'message' && f.message.seq === third.seq);
+      bobs.send({ type: 'read', conversationId, seq: third.seq });
+      const read = await receiptReaching(phone, conversationId, bob.id, {
+        deliveredSeq: 3,
+        readSeq: 3,
+      });
+      expect(read).toMatchObject({ deliveredSeq: 3, readSeq: 3 }); // reading implies delivery
+      expect(second.seq).toBe(2);
+
+      // Back again: the conversation list carries Bob's cursors, so every mark is right.
+      const after = await conversationsOf(gateway1, alice);
+      const members = after.find((c) => c.id === conversationId)?.members ?? [];
+      expect(members).toEqual(
+        expect.arrayContaining([
+          { id: bob.id, username: bob.username, deliveredSeq: 3, readSeq: 3 },
+          expect.objectContaining({ id: alice.id }),
+        ]),
+      );
+    } finally {
+      for (const c of [phone, laptop, bobs]) c.close();
+    }
+  });
+
+  it('tells no one outside the conversation, and a cursor that does not move tells no one again', async () => {
+    const [gateway1] = stack.gateways;
+    const alice = await createAccount(gateway1, 'alice');
+    const bob = await createAccount(gateway1, 'bob');
+    const eve = await createAccount(gateway1, 'eve');
+    const a = await ParleyTestClient.connect(gateway1, alice);
+    const b = await ParleyTestClient.connect(gateway1, bob);
+    const e = await ParleyTestClient.connect(gateway1, eve);
+    try {
+      const ack = await send(a, { to: bob.username }, 'for bob only');
+      const { conversationId } = ack;
+      await b.next((f) => f.type === 'message' && f.message.seq === ack.seq);
+      b.send({ type: 'read', conversationId, seq: ack.seq });
+      await receiptReaching(a, conversationId, bob.id, { deliveredSeq: 1, readSeq: 1 });
+      // Bob's own devices learn his read position too (the unread count of his other devices).
+      await receiptReaching(b, conversationId, bob.id, { deliveredSeq: 1, readSeq: 1 });
+
+      // The same read again moves nothing: no second receipt. A later message's receipt proves
+      // the pipeline ran past it.
+      b.send({ type: 'read', conversationId, seq: ack.seq });
+      const next = await send(a, { conversationId }, 'again');
+      await b.next((f) => f.type === 'message' && f.message.seq === next.seq);
+      b.send({ type: 'delivered', conversationId, seq: next.seq });
+      await receiptReaching(a, conversationId, bob.id, { deliveredSeq: 2, readSeq: 1 });
+      const receiptsAtAlice = a.frames.filter((f) => f.type === 'receipt' && f.userId === bob.id);
+      expect(receiptsAtAlice).toEqual([]); // each one was consumed by the waits above
+      expect(e.frames.filter((f) => f.type === 'receipt')).toEqual([]);
+    } finally {
+      for (const c of [a, b, e]) c.close();
+    }
+  });
+});

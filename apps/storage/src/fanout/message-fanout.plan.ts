@@ -93,9 +93,9 @@ export interface ReceiptToFanOut extends MemberReceipt {
 }
 
 /**
- * Receipts as delivery batches: each moved receipt goes to every socket of every member of its
- * conversation (the sender's devices derive their marks; the member's own other devices learn
- * its read position), one entry per gateway box holding any of them.
+ * Receipts as delivery batches: each moved receipt goes to every socket of the OTHER members of
+ * its conversation (they derive their own messages' marks from it), one entry per gateway box
+ * holding any of them. The member whose cursors moved is not told: its devices reported the move.
  */
 export function planReceipts(
   receipts: readonly ReceiptToFanOut[],
@@ -105,6 +105,7 @@ export function planReceipts(
   for (const { memberIds, ...receipt } of receipts) {
     const perGateway = new Map<string, string[]>();
     for (const userId of new Set(memberIds)) {
+      if (userId === receipt.userId) continue;
       for (const c of connectionsByUser.get(userId) ?? []) {
         const ids = perGateway.get(c.gatewayId) ?? [];
         ids.push(c.connectionId);

@@ -222,7 +222,7 @@ describe('planReceipts', () => {
     since: '2026-01-01T00:00:00.000Z',
   });
 
-  it('sends each moved receipt to every socket of every member, one entry per box', () => {
+  it('sends each moved receipt to every socket of the other members, one entry per box', () => {
     const [alice, bob] = [randomUUID(), randomUUID()];
     const [a1, a2, b1] = [randomUUID(), randomUUID(), randomUUID()];
     const connections = new Map<string, DeviceConnection[]>([
@@ -232,10 +232,11 @@ describe('planReceipts', () => {
     const receipt = { conversationId: conv, userId: bob, deliveredSeq: 7, readSeq: 5 };
     const batches = planReceipts([{ ...receipt, memberIds: [alice, bob] }], connections);
     expect([...batches.keys()].sort()).toEqual(['gateway-1', 'gateway-2']);
+    // Bob's own socket is not told of his own move.
     expect(batches.get('gateway-1')).toEqual({
       version: 1,
       items: [],
-      receipts: [{ receipt, connectionIds: [a1, b1] }],
+      receipts: [{ receipt, connectionIds: [a1] }],
     });
     expect(batches.get('gateway-2')?.receipts).toEqual([{ receipt, connectionIds: [a2] }]);
     for (const batch of batches.values()) expect(deliveryBatchSchema.parse(batch)).toEqual(batch);
@@ -244,5 +245,7 @@ describe('planReceipts', () => {
   it('publishes nothing for members with no socket', () => {
     const receipt = { conversationId: conv, userId: 'u', deliveredSeq: 1, readSeq: 0 };
     expect(planReceipts([{ ...receipt, memberIds: ['u', 'v'] }], new Map()).size).toBe(0);
+    const onlyHis = new Map([['u', [phone('u', 'gateway-1', randomUUID())]]]);
+    expect(planReceipts([{ ...receipt, memberIds: ['u', 'v'] }], onlyHis).size).toBe(0);
   });
 });

@@ -25,7 +25,7 @@ import { RedisSubscription } from '../realtime/redis-subscription';
  * The deliver step: storage publishes one DeliveryBatch per committed batch to this box's Redis
  * channel; each item becomes a `message` frame on each recipient socket still open here (in the
  * socket's order: see OrderedDelivery) and an `ack` frame on the sender's (its origin socket); each
- * moved receipt becomes a `receipt` frame on the members' sockets here. A payload that is not a valid
+ * moved receipt becomes a `receipt` frame on the sockets storage named (the other members' here). A payload that is not a valid
  * batch is logged and dropped (devices catch up with offline sync); it never crashes the gateway.
  */
 @Injectable()

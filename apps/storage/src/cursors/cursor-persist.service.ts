@@ -26,8 +26,8 @@ type WaitingBatch = GroupMember<CursorEventEnvelope, void>;
  * statements per partition, which kept pool connections and WAL flushes away from the message path.
  *
  * Receipts: the members' update returns the receipts that moved (a member's delivered or read
- * position), and after the commit they are fanned out to the conversations' members (one
- * `receipt` frame per member per conversation per group, however many messages it covers).
+ * position), and after the commit they are fanned out to the conversations' other members (one
+ * `receipt` frame per moved member per conversation per group, however many messages it covers).
  */
 @Injectable()
 export class CursorPersistService {

@@ -5,7 +5,7 @@ import { planReceipts, type ReceiptToFanOut } from './message-fanout.plan';
 
 /**
  * Receipt fan-out, after the cursor step's commit: the members' receipts that moved go to every
- * socket of their conversations' members, one DeliveryBatch per gateway box (one Redis look-up,
+ * socket of their conversations' other members (planReceipts), one DeliveryBatch per gateway box (one Redis look-up,
  * one pipelined publish for the whole cursor group). Best effort, like every push: a failure is
  * logged and the batch goes on (replaying it would find nothing moved); a device that missed a
  * receipt reads the cursors again with its conversation list.

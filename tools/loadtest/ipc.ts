@@ -72,6 +72,8 @@ export interface Counters {
   delivered: number;
   duplicates: number;
   outOfOrder: number;
+  /** `receipt` frames received (the other members' cursor moves pushed to senders). */
+  receipts: number;
   errors: number;
 }
 
@@ -122,7 +124,16 @@ export type WorkerMessage =
   | { type: 'fatal'; workerIndex: number; message: string };
 
 export function emptyCounters(): Counters {
-  return { sent: 0, accepted: 0, acked: 0, delivered: 0, duplicates: 0, outOfOrder: 0, errors: 0 };
+  return {
+    sent: 0,
+    accepted: 0,
+    acked: 0,
+    delivered: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    receipts: 0,
+    errors: 0,
+  };
 }
 
 /** Epoch milliseconds with sub-millisecond precision, comparable across processes on one host. */

@@ -118,6 +118,7 @@ export function buildPairsReport(
     unacked,
     duplicates: counters.duplicates,
     outOfOrder: counters.outOfOrder,
+    receipts: counters.receipts,
     ackLatencyMs: ack.summary(),
     deliveryLatencyMs,
     scheduleLagMs,

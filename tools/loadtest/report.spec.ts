@@ -29,6 +29,7 @@ function result(
       delivered: 0,
       duplicates: 0,
       outOfOrder: 0,
+      receipts: 0,
       errors: 0,
     },
     errors: {},
@@ -69,6 +70,7 @@ describe('pairs step report', () => {
         delivered: 1,
         duplicates: 0,
         outOfOrder: 0,
+        receipts: 0,
         errors: 0,
       },
       ackedIds: [0, 2],
@@ -87,6 +89,7 @@ describe('pairs step report', () => {
         delivered: 2,
         duplicates: 0,
         outOfOrder: 0,
+        receipts: 0,
         errors: 0,
       },
       ackedIds: [1, 3],
@@ -123,6 +126,7 @@ describe('pairs step report', () => {
             delivered: 1,
             duplicates: 0,
             outOfOrder: 0,
+            receipts: 0,
             errors: 0,
           },
           ackedIds: [0],
@@ -163,6 +167,7 @@ describe('report formatting', () => {
       sent: 100,
       acked: 100,
       delivered: 100,
+      receipts: 95,
       achievedRate: 99.5,
       ackLatencyMs: summary,
       deliveryLatencyMs: summary,
@@ -175,6 +180,8 @@ describe('report formatting', () => {
     };
     const text = formatPairsTable([step]);
     expect(text).toContain('stack cpu ms/msg');
+    expect(text).toContain('receipts/msg');
+    expect(text).toMatch(/\s0\.95\s/); // 95 receipts for 100 delivered
     expect(text).toMatch(/storage_committed\s+4\.50 \/ 20/);
     expect(text).toContain('delivery ms p50/p90/p99/max');
     expect(text).toContain('5/8.50/12.3/30');

@@ -30,6 +30,8 @@ export interface PairsStepReport {
   unacked: number;
   duplicates: number;
   outOfOrder: number;
+  /** `receipt` frames the step's devices received (over step and drain). */
+  receipts: number;
   ackLatencyMs: LatencySummary;
   deliveryLatencyMs: LatencySummary;
   /** How late the generator sent each message relative to its schedule. */
@@ -146,6 +148,7 @@ export function formatPairsTable(reports: PairsStepReport[]): string {
       'unacked',
       'dup',
       'ooo',
+      'receipts/msg',
       'lag p99 ms',
       'stack cpu ms/msg',
       'gen cpu%',
@@ -163,6 +166,7 @@ export function formatPairsTable(reports: PairsStepReport[]): string {
       r.unacked,
       r.duplicates,
       r.outOfOrder,
+      r.delivered > 0 ? Math.round((r.receipts / r.delivered) * 100) / 100 : '-',
       r.scheduleLagMs.p99,
       r.stackCpuMsPerMessage ?? '-',
       r.generatorCpuPercent,

@@ -402,6 +402,9 @@ function onFrame(client: Client, raw: string): void {
     }
     case 'message':
       return onMessage(client, frame.message);
+    case 'receipt':
+      counters.receipts++;
+      return;
     case 'sync.required':
       // The gateway could not keep this socket's pushes in order: a healthy run never sees it.
       countError(`sync_required_${frame.reason}`);

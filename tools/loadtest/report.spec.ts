@@ -1,5 +1,5 @@
 import { Histogram } from './histogram';
-import type { StepResult } from './ipc';
+import { emptyCounters, type StepResult } from './ipc';
 import { memoryPerGateway, parseSettledMemory } from './connect.workload';
 import { buildPairsReport } from './pairs.workload';
 import {
@@ -22,16 +22,7 @@ function result(
     type: 'stepResult',
     workerIndex: 0,
     step: 0,
-    counters: {
-      sent: 0,
-      accepted: 0,
-      acked: 0,
-      delivered: 0,
-      duplicates: 0,
-      outOfOrder: 0,
-      receipts: 0,
-      errors: 0,
-    },
+    counters: emptyCounters(),
     errors: {},
     ack: h(partial.ackMs),
     delivery: h(partial.deliveryMs),
@@ -64,14 +55,11 @@ describe('pairs step report', () => {
     const w0 = result({
       workerIndex: 0,
       counters: {
+        ...emptyCounters(),
         sent: 2,
         accepted: 2,
         acked: 2,
         delivered: 1,
-        duplicates: 0,
-        outOfOrder: 0,
-        receipts: 0,
-        errors: 0,
       },
       ackedIds: [0, 2],
       deliveredIds: [1],
@@ -83,14 +71,11 @@ describe('pairs step report', () => {
     const w1 = result({
       workerIndex: 1,
       counters: {
+        ...emptyCounters(),
         sent: 2,
         accepted: 2,
         acked: 2,
         delivered: 2,
-        duplicates: 0,
-        outOfOrder: 0,
-        receipts: 0,
-        errors: 0,
       },
       ackedIds: [1, 3],
       deliveredIds: [0, 2],
@@ -120,14 +105,11 @@ describe('pairs step report', () => {
       [
         result({
           counters: {
+            ...emptyCounters(),
             sent: 1,
             accepted: 1,
             acked: 1,
             delivered: 1,
-            duplicates: 0,
-            outOfOrder: 0,
-            receipts: 0,
-            errors: 0,
           },
           ackedIds: [0],
           deliveredIds: [0],

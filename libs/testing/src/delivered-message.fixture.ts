@@ -3,7 +3,7 @@ import type { DeliveredMessage } from '@parley/protocol';
 /** Fixed ids for client-side unit tests: a conversation, the viewing user and a partner. */
 export const FIXTURE_CONVERSATION = '1763700000000-0123456789abcdef0123456789abcdef';
 export const FIXTURE_ME = '00000000-0000-4000-8000-000000000001';
-const FIXTURE_BOB = '00000000-0000-4000-8000-000000000002';
+export const FIXTURE_BOB = '00000000-0000-4000-8000-000000000002';
 
 /** Bob's message `seq` in FIXTURE_CONVERSATION (text `m<seq>`, one second per seq). */
 export const deliveredMessage = (

@@ -8,13 +8,13 @@ import { FileOutboxStore } from '../outbox/file-outbox.store';
 import { ChatController, OFFLINE_NOTICE } from './chat-controller';
 import type { ChatView } from './chat-screen';
 import {
+  FIXTURE_BOB as BOB,
   FIXTURE_CONVERSATION as CONV,
   FIXTURE_ME as ME,
   deliveredMessage as msg,
 } from '@parley/testing/delivered-message.fixture';
 
 const OTHER = '1763700000000-fedcba9876543210fedcba9876543210';
-const BOB = '00000000-0000-4000-8000-00000000b0b0';
 
 /**
  * A controller on the real client library over a fake connection that records frames and lets

@@ -15,13 +15,9 @@ export class AddMemberDeliveredSeq1764100000000 implements MigrationInterface {
     );
     await queryRunner.query(`
       UPDATE conversation_members m
-         SET delivered_seq = GREATEST(m.read_seq, COALESCE(d.seq, 0))
-        FROM (SELECT conversation_id, user_id, max(delivered_seq) AS seq
-                FROM device_cursors GROUP BY conversation_id, user_id) d
-       WHERE d.conversation_id = m.conversation_id AND d.user_id = m.user_id`);
-    await queryRunner.query(
-      `UPDATE conversation_members SET delivered_seq = read_seq WHERE delivered_seq < read_seq`,
-    );
+         SET delivered_seq = GREATEST(m.read_seq, COALESCE(
+               (SELECT max(d.delivered_seq) FROM device_cursors d
+                 WHERE d.user_id = m.user_id AND d.conversation_id = m.conversation_id), 0))`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -228,6 +228,49 @@ describe('parley CLI (two terminals, two gateways)', () => {
     expect(sync()).toContain('(0 new messages, 1 round)');
   }, 120000);
 
+  it('`parley group`: alice makes a group and chats in it with sender names and events; bob, not an admin, cannot add', async () => {
+    const carol = await createAccount(stack.gateways[0], 'carol');
+    const name = `Club ${randomUUID().slice(0, 6)}`;
+    const run = (dir: string, ...args: string[]) =>
+      spawnSync(process.execPath, [MAIN, 'group', ...args], {
+        env: cliEnv(stack.gateways[0], dir),
+        encoding: 'utf8',
+      });
+    const created = run(aliceDir, 'create', name, bob.username);
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toContain(`Created #${name}`);
+    expect(created.status).toBe(0);
+
+    const refused = run(bobDir, 'add', name, carol.username);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('add refused: Only admins can do that (forbidden)');
+    expect(run(bobDir, 'list').stdout).toContain(`#${name}  (2 members)`);
+
+    const chat = new PtyRun(
+      `node ${MAIN} group chat "${name}"`,
+      cliEnv(stack.gateways[1], aliceDir),
+    );
+    runs.push(chat);
+    await chat.waitFor((t) => t.includes('online via'), 'alice online in the group');
+    await chat.waitFor((t) => t.includes(`* ${alice.username} created the group`), 'the event');
+    chat.type('hello group\r');
+    await chat.waitFor((t) => t.includes(`${alice.username}: hello group ✓`), 'the sent mark');
+    chat.type(`/add ${carol.username}\r`);
+    await chat.waitFor((t) => t.includes(`* ${alice.username} added ${carol.username}`), 'added');
+    chat.type('/members\r');
+    await chat.waitFor((t) => t.includes('3 members:'), 'the members');
+    expect(chat.text).toContain(`${alice.username} (admin)`);
+    chat.type('/quit\r');
+    expect(await chat.waitExit()).toBe(0);
+
+    const members = run(bobDir, 'members', name);
+    expect(members.stdout.split('\n').filter(Boolean)).toEqual([
+      `${alice.username} (admin)`,
+      bob.username,
+      carol.username,
+    ]);
+  }, 120000);
+
   it('`parley logout` in one terminal ends the chat open in another: its socket is closed and it says why', async () => {
     const chatRun = new PtyRun(
       `node ${MAIN} chat ${alice.username}`,

@@ -1,18 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { AckFrame, ConversationView, ReceiptFrame, ServerFrame } from '@parley/protocol';
-import { createAccount, ParleyTestClient, type TestAccount } from '@parley/testing';
+import type { AckFrame, ReceiptFrame, ServerFrame } from '@parley/protocol';
+import { conversationsOf, createAccount, ParleyTestClient } from '@parley/testing';
 import { testStack } from './support/test-stack';
 
 const stack = testStack();
 const wsUrlOf = (http: string) => `${http.replace(/^http/, 'ws')}/ws`;
-
-async function conversationsOf(gateway: string, account: TestAccount): Promise<ConversationView[]> {
-  const res = await fetch(`${gateway}/v1/conversations`, {
-    headers: { authorization: `Bearer ${account.accessToken}` },
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { conversations: ConversationView[] }).conversations;
-}
 
 async function send(client: ParleyTestClient, target: object, text: string): Promise<AckFrame> {
   const clientMsgId = randomUUID();
@@ -93,7 +85,7 @@ describe('receipts: sent -> delivered -> read, live to the sender (two gateways)
       const members = after.find((c) => c.id === conversationId)?.members ?? [];
       expect(members).toEqual(
         expect.arrayContaining([
-          { id: bob.id, username: bob.username, deliveredSeq: 3, readSeq: 3 },
+          { id: bob.id, username: bob.username, role: 'member', deliveredSeq: 3, readSeq: 3 },
           expect.objectContaining({ id: alice.id }),
         ]),
       );

@@ -45,6 +45,10 @@ export const USAGE = `usage: parley [--server URL] <command>
   users <prefix>                                         find people by username prefix
   chats                                                  conversations, newest first, with unread counts
   chat <username>                                        open a chat (/quit, Ctrl-C or Ctrl-D to leave)
+  group [list]                                           your groups
+  group create <name> <user>…                            make a group (you are its admin)
+  group chat <group>                                     open a group chat (/members, /add, /remove, /leave…)
+  group members|add|remove|promote|demote|rename|leave <group> …   manage a group
   sync                                                   connect, sync until this device agrees with the server, disconnect
 
 environment: PARLEY_SERVER (default http://127.0.0.1:3000), PARLEY_CONFIG_DIR

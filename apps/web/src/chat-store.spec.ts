@@ -21,9 +21,11 @@ const message = (conversationId: string, seq: number, from = BOB): DeliveredMess
 const conversation = (id: string, lastSeq: number, unread = 0): ConversationView => ({
   id,
   kind: 'direct',
+  title: null,
+  active: true,
   members: [
-    { id: ME.userId, username: ME.username, deliveredSeq: 0, readSeq: 0 },
-    { id: BOB, username: 'bob', deliveredSeq: 0, readSeq: 0 },
+    { id: ME.userId, username: ME.username, role: 'member', deliveredSeq: 0, readSeq: 0 },
+    { id: BOB, username: 'bob', role: 'member', deliveredSeq: 0, readSeq: 0 },
   ],
   lastMessage: lastSeq > 0 ? message(id, lastSeq) : null,
   lastSeq,

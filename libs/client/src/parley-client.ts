@@ -8,6 +8,7 @@ import {
   EMPTY_STATE_DIGEST,
   ErrorCode,
   type ErrorFrame,
+  type GroupChangeRequest,
   type HelloFrame,
   type HistoryPageFrame,
   type MemberReceipt,
@@ -103,6 +104,17 @@ export class SendRefusedError extends Error {
   }
 }
 
+/** A group change the server refused (or could not take: `unavailable` while offline). */
+export class GroupChangeError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GroupChangeError';
+  }
+}
+
 export interface ParleyClientOptions {
   connection: ConnectionPort;
   outbox: OutboxStore;
@@ -182,6 +194,11 @@ export class ParleyClient {
   private deliveredTimer: ReturnType<typeof setTimeout> | undefined;
   private saving: Promise<void> = Promise.resolve();
   private readonly unsubscribe: (() => void)[] = [];
+  /** Group changes waiting for their `ack` (or `error`), by clientMsgId. */
+  private readonly pendingChanges = new Map<
+    string,
+    { resolve: (ack: AckFrame) => void; reject: (err: GroupChangeError) => void }
+  >();
 
   constructor(options: ParleyClientOptions) {
     this.connection = options.connection;
@@ -285,6 +302,31 @@ export class ParleyClient {
     return entry;
   }
 
+  /**
+   * Creates a group (`create`, without `conversationId`) or changes one: resolves with the `ack`
+   * of the membership event once storage applied it (the event itself arrives as a `message`),
+   * rejects with GroupChangeError when refused (`forbidden`, `validation_failed`, `not_found`
+   * for an unknown username) or when the device is offline or goes offline before the answer
+   * (`unavailable`: nothing may have changed; ask again). Not kept in the outbox: a change is
+   * made while connected, where its answer can be shown.
+   */
+  changeGroup(change: GroupChangeRequest, conversationId?: string): Promise<AckFrame> {
+    const clientMsgId = this.newId();
+    return new Promise<AckFrame>((resolve, reject) => {
+      this.pendingChanges.set(clientMsgId, { resolve, reject });
+      const sent = this.connection.send({
+        type: 'group',
+        clientMsgId,
+        ...(conversationId !== undefined ? { conversationId } : {}),
+        change,
+      });
+      if (!sent) {
+        this.pendingChanges.delete(clientMsgId);
+        reject(new GroupChangeError('unavailable', 'Not connected'));
+      }
+    });
+  }
+
   /** Asks for a page of history (answered by a `history` event). False while offline. */
   history(conversationId: string, limit: number, beforeSeq?: number): boolean {
     return this.connection.send({
@@ -303,6 +345,10 @@ export class ParleyClient {
 
   private onState(state: ConnectionState): void {
     if (state.kind !== 'online') {
+      for (const pending of this.pendingChanges.values()) {
+        pending.reject(new GroupChangeError('unavailable', 'Disconnected before the answer'));
+      }
+      this.pendingChanges.clear();
       this.syncing = false;
       this.syncAgain = false;
       clearTimeout(this.syncRetryTimer);
@@ -325,11 +371,18 @@ export class ParleyClient {
         void this.outbox.accepted(frame.clientMsgId, frame.conversationId);
         this.events.emit('accepted', frame);
         return;
-      case 'ack':
+      case 'ack': {
+        const change = this.pendingChanges.get(frame.clientMsgId);
+        if (change) {
+          this.pendingChanges.delete(frame.clientMsgId);
+          change.resolve(frame);
+          return;
+        }
         this.holdOwn(frame);
         void this.outbox.remove(frame.clientMsgId);
         this.events.emit('ack', frame);
         return;
+      }
       case 'message':
         this.take([frame.message], 'live');
         this.reportDelivered();
@@ -547,6 +600,12 @@ export class ParleyClient {
       this.retrySyncLater();
     }
     const clientMsgId = frame.clientMsgId;
+    const change = clientMsgId !== undefined ? this.pendingChanges.get(clientMsgId) : undefined;
+    if (clientMsgId !== undefined && change) {
+      this.pendingChanges.delete(clientMsgId);
+      change.reject(new GroupChangeError(frame.code, frame.message));
+      return;
+    }
     if (clientMsgId !== undefined && this.outbox.has(clientMsgId)) {
       if (FINAL_SEND_ERRORS.has(frame.code)) {
         void this.outbox.remove(clientMsgId);

@@ -26,6 +26,8 @@ export interface TimelineItem {
   status?: MessageStatus;
   /** Why a send failed (own, failed). */
   error?: string;
+  /** A membership event (a group created, members added or removed…): `text` describes it. */
+  event?: boolean;
 }
 
 /**
@@ -60,7 +62,7 @@ export class Timeline {
       own,
       text: message.text,
       time: message.serverTime,
-      status: own ? 'sent' : undefined,
+      ...(message.event ? { event: true } : { status: own ? ('sent' as const) : undefined }),
     });
     return true;
   }
@@ -134,7 +136,11 @@ export class Timeline {
     const stored = [...this.stored.values()]
       .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0))
       .map((item) =>
-        receipts && item.own && item.conversationId !== undefined && item.seq !== undefined
+        receipts &&
+        item.own &&
+        !item.event &&
+        item.conversationId !== undefined &&
+        item.seq !== undefined
           ? { ...item, status: receipts.mark(item.conversationId, item.seq, this.myUserId) }
           : item,
       );

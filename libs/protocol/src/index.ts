@@ -10,6 +10,7 @@ export * from './ids';
 export * from './iso-time';
 export * from './text';
 export * from './url';
+export * from './group';
 export * from './message';
 export * from './receipt';
 export * from './close-codes';

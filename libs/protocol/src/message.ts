@@ -1,4 +1,5 @@
 import { z } from 'zod/v4';
+import { conversationEventSchema } from './group';
 import {
   clientMsgIdSchema,
   conversationIdSchema,
@@ -22,6 +23,11 @@ export const deliveredMessageSchema = z
     clientMsgId: clientMsgIdSchema,
     text: messageTextSchema,
     serverTime: isoTimeSchema,
+    /**
+     * Set on a membership event (a group created, renamed, members added, removed, promoted, a
+     * member left): `text` then describes it in words, and the sender is who made the change.
+     */
+    event: conversationEventSchema.optional(),
   })
   .strict();
 export type DeliveredMessage = z.output<typeof deliveredMessageSchema>;

@@ -1,6 +1,13 @@
 import { ConversationStates, ProtocolSocket } from '@parley/client';
 import { nodeWebSockets } from '@parley/client/node/ws-socket';
-import type { ConnectAnswer, ConversationState, ServerFrame, TailRequest } from '@parley/protocol';
+import type {
+  ConnectAnswer,
+  ConversationState,
+  ConversationView,
+  HelloFrame,
+  ServerFrame,
+  TailRequest,
+} from '@parley/protocol';
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
 
@@ -30,6 +37,18 @@ export async function postJson<T>(
   });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** The user's conversation list (`GET /v1/conversations`) from `gateway`. */
+export async function conversationsOf(
+  gateway: string,
+  account: Pick<TestAccount, 'accessToken'>,
+): Promise<ConversationView[]> {
+  const res = await fetch(`${gateway}/v1/conversations`, {
+    headers: { authorization: `Bearer ${account.accessToken}` },
+  });
+  if (res.status !== 200) throw new Error(`GET /v1/conversations: ${res.status}`);
+  return ((await res.json()) as { conversations: ConversationView[] }).conversations;
 }
 
 /** Registers and logs in a fresh user with a unique name (`<prefix>_<random>`). */
@@ -95,6 +114,8 @@ export async function requestConnect(
  */
 export class ParleyTestClient {
   readonly frames: ServerFrame[] = [];
+  /** The socket's `hello` (set by `connect` and `connectTo`). */
+  hello?: HelloFrame;
   /** Frames the codec refused (an invalid or unknown frame from the server is a bug to see). */
   readonly ignored: { reason: string; type?: string }[] = [];
   private waiters: {
@@ -167,7 +188,7 @@ export class ParleyTestClient {
     if (answer.status !== 200)
       throw new Error(`connect: ${answer.status} ${JSON.stringify(answer.body)}`);
     const client = await ParleyTestClient.open(answer.body.url, answer.body.ticket);
-    await client.next((f) => f.type === 'hello');
+    client.hello = await client.next<HelloFrame>((f) => f.type === 'hello');
     return client;
   }
 
@@ -195,7 +216,7 @@ export class ParleyTestClient {
         continue;
       }
       const client = await ParleyTestClient.open(socketUrl, answer.body.ticket);
-      await client.next((f) => f.type === 'hello');
+      client.hello = await client.next<HelloFrame>((f) => f.type === 'hello');
       return client;
     }
     throw new Error(`the directory never assigned ${socketUrl}`);

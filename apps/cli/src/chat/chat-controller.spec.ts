@@ -33,6 +33,7 @@ async function setup(options: { offline?: boolean } = {}) {
             { id: BOB, username: 'bob', deliveredSeq: 0, readSeq: 0 },
           ],
         }),
+    conversations: jest.fn().mockResolvedValue([]),
   };
   const outbox = new FileOutboxStore(
     join(mkdtempSync(join(tmpdir(), 'parley-chat-')), 'outbox.json'),

@@ -3,11 +3,17 @@ import {
   ApiError,
   type ConnectionState,
   entriesFor,
+  GroupChangeError,
   NotLoggedInError,
   ParleyClient,
   SendRefusedError,
 } from '@parley/client';
-import type { DeliveredMessage, ErrorFrame } from '@parley/protocol';
+import type {
+  ConversationView,
+  DeliveredMessage,
+  ErrorFrame,
+  GroupChangeRequest,
+} from '@parley/protocol';
 import type { Credentials } from '../config/config.store';
 import type { ChatView } from './chat-screen';
 import { sanitize } from './message-line';
@@ -16,8 +22,18 @@ import { Timeline } from '@parley/client';
 export const OFFLINE_NOTICE = 'offline — messages will be sent when the connection is back';
 const HISTORY_LIMIT = 10;
 
+/** A group chat: its conversation is known (from the conversation list). */
+export interface GroupTarget {
+  conversationId: string;
+  title: string;
+}
+
+/** What the group commands of a group chat do (`/add bob carol`, `/leave`…). */
+export const GROUP_COMMANDS_HELP =
+  'group commands: /members, /add <user>…, /remove <user>…, /promote <user>…, /demote <user>…, /rename <name>, /leave';
+
 /**
- * One open 1:1 chat on the client library: ParleyClient keeps the connection, the outbox, offline
+ * One open chat (1:1 with a peer, or a group) on the client library: ParleyClient keeps the connection, the outbox, offline
  * sync and the delivered cursor; this joins its events to the timeline and tells the screen what
  * to show. The history of this chat is reloaded on every hello; everything is merged by
  * (conversationId, seq).
@@ -30,15 +46,23 @@ export class ChatController {
   private readSent = 0;
   private historyAsked = false;
 
+  private readonly peer: string;
+  private readonly group: GroupTarget | undefined;
+  /** The group as last read from the conversation list (members, roles, name). */
+  private groupView: ConversationView | undefined;
+
   constructor(
-    private readonly peer: string,
+    target: string | GroupTarget,
     private readonly credentials: Credentials,
-    private readonly api: Pick<ApiClient, 'openConversation'>,
+    private readonly api: Pick<ApiClient, 'openConversation' | 'conversations'>,
     private readonly client: ParleyClient,
     private readonly onChange: (view: ChatView) => void,
     private readonly onEnd: (reason: string) => void,
   ) {
     this.timeline = new Timeline(credentials.userId, credentials.username);
+    this.peer = typeof target === 'string' ? target : '';
+    this.group = typeof target === 'string' ? undefined : target;
+    if (this.group) this.conversationId = this.group.conversationId;
     const { events } = client;
     events.on('state', (state) => this.handleState(state));
     events.on('hello', () => this.handleHello());
@@ -53,6 +77,10 @@ export class ChatController {
     });
     events.on('message', ({ message, source }) => {
       this.takeStored(message, source === 'live');
+      // Members, roles or the name changed: read the group again.
+      if (message.event && message.conversationId === this.conversationId && this.group) {
+        void this.resolveConversation().then(() => this.changed());
+      }
       this.changed();
     });
     events.on('reset', ({ conversationId, messages }) => {
@@ -107,9 +135,62 @@ export class ChatController {
     this.changed();
   }
 
+  /**
+   * A line starting with `/` in a group chat: a group command (GROUP_COMMANDS_HELP). False when
+   * the line is not one (it is sent as text).
+   */
+  command(line: string): boolean {
+    if (!this.group || !line.startsWith('/')) return false;
+    const [name, ...args] = line.slice(1).split(/\s+/).filter(Boolean);
+    const members = args.map((a) => a.replace(/^@/, ''));
+    let change: GroupChangeRequest | undefined;
+    switch (name) {
+      case 'members':
+        this.notice = this.describeMembers();
+        this.changed();
+        return true;
+      case 'leave':
+        change = { op: 'leave' };
+        break;
+      case 'rename':
+        change = args.length > 0 ? { op: 'rename', name: args.join(' ') } : undefined;
+        break;
+      case 'add':
+      case 'remove':
+      case 'promote':
+      case 'demote':
+        change = members.length > 0 ? { op: name, members } : undefined;
+        break;
+      default:
+        return false;
+    }
+    if (!change) {
+      this.notice = GROUP_COMMANDS_HELP;
+    } else {
+      const op = change.op;
+      this.client.changeGroup(change, this.group.conversationId).then(
+        () => {
+          this.notice = `done: ${op}`;
+          this.changed();
+        },
+        (err: unknown) => {
+          this.notice =
+            err instanceof GroupChangeError
+              ? `${op} refused: ${sanitize(err.message)} (${err.code})`
+              : `${op} failed`;
+          this.changed();
+        },
+      );
+    }
+    this.changed();
+    return true;
+  }
+
   view(): ChatView {
     return {
-      title: `${this.credentials.username} ↔ ${this.peer}`,
+      title: this.group
+        ? `${this.credentials.username} in #${this.groupView?.title ?? this.group.title}`
+        : `${this.credentials.username} ↔ ${this.peer}`,
       connection: describeConnection(this.connection),
       notice: this.notice,
       items: this.timeline.items(this.client.receipts),
@@ -125,6 +206,15 @@ export class ChatController {
    * may have moved while this device was away).
    */
   private async resolveConversation(): Promise<void> {
+    if (this.group) {
+      const id = this.group.conversationId;
+      const found = (await this.api.conversations().catch(() => [])).find((c) => c.id === id);
+      if (found) {
+        this.groupView = found;
+        this.client.receipts.seed(found.id, found.members);
+      }
+      return;
+    }
     try {
       const conversation = await this.api.openConversation(this.peer);
       this.client.receipts.seed(conversation.id, conversation.members);
@@ -174,6 +264,16 @@ export class ChatController {
     } else if (message.senderId !== this.credentials.userId && live) {
       this.notice = `new message from ${sanitize(message.senderUsername)} in another chat`;
     }
+  }
+
+  private describeMembers(): string {
+    const view = this.groupView;
+    if (!view) return 'members: not known yet';
+    if (!view.active) return 'you are no longer a member of this group';
+    const names = view.members.map(
+      (m) => `${sanitize(m.username)}${m.role === 'admin' ? ' (admin)' : ''}`,
+    );
+    return `${names.length} members: ${names.join(', ')}`;
   }
 
   private handleNotice(frame: ErrorFrame): void {

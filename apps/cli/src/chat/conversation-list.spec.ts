@@ -4,9 +4,11 @@ import { renderConversationLine, sortConversations } from './conversation-list';
 const conv = (id: string, time: string | null, unread = 0): ConversationView => ({
   id,
   kind: 'direct',
+  title: null,
+  active: true,
   members: [
-    { id: 'me', username: 'alice', deliveredSeq: 0, readSeq: 0 },
-    { id: 'b', username: id, deliveredSeq: 0, readSeq: 0 },
+    { id: 'me', username: 'alice', role: 'member', deliveredSeq: 0, readSeq: 0 },
+    { id: 'b', username: id, role: 'member', deliveredSeq: 0, readSeq: 0 },
   ],
   lastMessage: time
     ? {

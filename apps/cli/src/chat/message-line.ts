@@ -30,8 +30,12 @@ export function formatTime(iso: string, now: Date = new Date()): string {
     : `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${hm}`;
 }
 
-/** One message as a line: `12:01 alice: hello ✓` (own messages carry their status mark). */
+/**
+ * One message as a line: `12:01 alice: hello ✓` (own messages carry their status mark); a
+ * membership event as `12:01 * alice added bob`.
+ */
 export function renderMessageLine(item: TimelineItem, now?: Date): string {
+  if (item.event) return `${formatTime(item.time, now)} * ${sanitize(item.text)}`;
   const mark = item.status ? ` ${STATUS_MARKS[item.status]}` : '';
   const error = item.status === 'failed' && item.error ? ` (${sanitize(item.error)})` : '';
   return `${formatTime(item.time, now)} ${sanitize(item.senderUsername)}: ${sanitize(item.text)}${mark}${error}`;

@@ -9,10 +9,10 @@ describe('parley chat', () => {
     },
   });
 
-  it('refuses more than one person (group chats do not exist yet), before connecting or creating anything', async () => {
+  it('refuses more than one person (a group chat is `parley group chat`), before connecting or creating anything', async () => {
     await expect(chatCommand(untouched, ['bob', 'carol', 'alice'])).rejects.toThrow(UsageError);
     await expect(chatCommand(untouched, ['bob', 'carol'])).rejects.toThrow(
-      /one person; group chats do not exist yet: got bob, carol/,
+      /one person; for a group: parley group chat <group>; got bob, carol/,
     );
   });
 

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { ChatController } from '../chat/chat-controller';
+import { ChatController, type GroupTarget } from '../chat/chat-controller';
 import { ChatScreen, PROMPT } from '../chat/chat-screen';
 import { CommandContext, requireCredentials, UsageError } from './command-context';
 import { deviceClient } from './device-client';
@@ -8,12 +8,17 @@ import { deviceClient } from './device-client';
 export async function chatCommand(ctx: CommandContext, args: string[]): Promise<void> {
   const peer = args[0];
   if (!peer) throw new UsageError('usage: parley chat <username>');
-  // One person per chat: group conversations do not exist yet.
+  // One person per chat: a group chat is `parley group chat <group>`.
   if (args.length > 1) {
     throw new UsageError(
-      `usage: parley chat <username> (one person; group chats do not exist yet: got ${args.join(', ')})`,
+      `usage: parley chat <username> (one person; for a group: parley group chat <group>; got ${args.join(', ')})`,
     );
   }
+  await runChat(ctx, peer);
+}
+
+/** The interactive chat screen for a 1:1 (`peer`, a username) or a group, until /quit. */
+export async function runChat(ctx: CommandContext, target: string | GroupTarget): Promise<void> {
   const credentials = requireCredentials(ctx);
   const rl = createInterface({
     input: ctx.stdin,
@@ -28,7 +33,7 @@ export async function chatCommand(ctx: CommandContext, args: string[]): Promise<
   const done = new Promise<string | undefined>((resolve) => (finish = resolve));
   const client = deviceClient(ctx, credentials);
   const controller = new ChatController(
-    peer,
+    target,
     credentials,
     ctx.api,
     client,
@@ -39,7 +44,7 @@ export async function chatCommand(ctx: CommandContext, args: string[]): Promise<
   rl.on('line', (line) => {
     const text = line.trim();
     if (text === '/quit' || text === '/exit') return finish();
-    if (text) controller.send(text);
+    if (text && !controller.command(text)) controller.send(text);
     else rl.prompt(true);
   });
   rl.on('SIGINT', () => finish());

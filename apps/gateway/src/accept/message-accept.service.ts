@@ -11,6 +11,57 @@ import { MessageAcceptedPublisher } from './message-accepted.publisher';
 
 import { PendingAcks } from './pending-acks';
 
+/** What every accepted event carries about its sender, from the socket (see submitTracked). */
+export interface AcceptedCommon {
+  conversationId: string;
+  senderId: string;
+  senderUsername: string;
+  clientMsgId: string;
+  acceptedAt: string;
+  origin: { gatewayId: string; connectionId: string; deviceId: string };
+}
+
+/**
+ * Counts the send as pending its ack, publishes it (`publish` gets the sender's fields, the
+ * acceptance time and the origin socket), and settles `accepted` with Kafka's answer; a refusal
+ * releases the pending ack. Shared by sends and group changes.
+ */
+export function submitTracked(
+  unacked: PendingAcks,
+  actor: SocketActor,
+  clientMsgId: string,
+  conversationId: string,
+  publish: (common: AcceptedCommon) => Promise<void>,
+): SubmittedSend {
+  unacked.admit(actor.connectionId, clientMsgId);
+  const acceptedAt = new Date().toISOString();
+  const published = publish({
+    conversationId,
+    senderId: actor.userId,
+    senderUsername: actor.username,
+    clientMsgId,
+    acceptedAt,
+    origin: {
+      gatewayId: actor.gatewayId,
+      connectionId: actor.connectionId,
+      deviceId: actor.deviceId,
+    },
+  });
+  const accepted = published.then(
+    () => {
+      observeHop('kafka_appended', acceptedAt);
+      return { clientMsgId, conversationId };
+    },
+    (err: unknown) => {
+      unacked.release(actor.connectionId, clientMsgId);
+      throw err;
+    },
+  );
+  // Marked handled here: the caller awaits it later, after submitting further sends.
+  accepted.catch(() => undefined);
+  return { accepted };
+}
+
 /** Who is sending, from the authenticated socket; never from the frame. */
 export interface SocketActor {
   userId: string;
@@ -91,36 +142,8 @@ export class MessageAcceptService {
     if (this.publisher?.saturated) {
       throw MessagingException.overloaded('Server overloaded');
     }
-    this.unacked.admit(actor.connectionId, frame.clientMsgId);
-    const acceptedAt = new Date().toISOString();
-    const published = this.events.accepted(
-      {
-        conversationId,
-        senderId: actor.userId,
-        senderUsername: actor.username,
-        clientMsgId: frame.clientMsgId,
-        text: frame.text,
-        acceptedAt,
-        origin: {
-          gatewayId: actor.gatewayId,
-          connectionId: actor.connectionId,
-          deviceId: actor.deviceId,
-        },
-      },
-      actor.connectionId,
+    return submitTracked(this.unacked, actor, frame.clientMsgId, conversationId, (common) =>
+      this.events.accepted({ ...common, text: frame.text }, actor.connectionId),
     );
-    const accepted = published.then(
-      () => {
-        observeHop('kafka_appended', acceptedAt);
-        return { clientMsgId: frame.clientMsgId, conversationId };
-      },
-      (err: unknown) => {
-        this.unacked.release(actor.connectionId, frame.clientMsgId);
-        throw err;
-      },
-    );
-    // Marked handled here: the caller awaits it later, after submitting further sends.
-    accepted.catch(() => undefined);
-    return { accepted };
   }
 }

@@ -1,10 +1,20 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, MessageAcceptedV1, PayloadOf, Topic } from '@parley/common';
+import {
+  APP_CONFIG,
+  GroupChangeAcceptedV1,
+  MessageAcceptedV1,
+  PayloadOf,
+  Topic,
+} from '@parley/common';
 import { EventPublisher } from '@parley/kafka';
 import type { GatewayConfig } from '../config/gateway.config';
 import { publishBounded } from '../errors/publish-bounded';
 
-/** The accept step's output: `message.accepted`, keyed by conversation (the unit of ordering). */
+/**
+ * The accept step's output: `message.accepted` and `group.change-accepted`, both keyed by
+ * conversation (the unit of ordering), on the same topic: storage applies a group change between
+ * the messages around it.
+ */
 @Injectable()
 export class MessageAcceptedPublisher {
   private readonly logger = new Logger(MessageAcceptedPublisher.name);
@@ -26,6 +36,24 @@ export class MessageAcceptedPublisher {
       this.config.KAFKA_PUBLISH_TIMEOUT_MS,
       this.logger,
       { event: 'message.accepted', conversationId: payload.conversationId },
+    );
+  }
+
+  groupChange(
+    payload: PayloadOf<typeof GroupChangeAcceptedV1>,
+    correlationId?: string,
+  ): Promise<void> {
+    return publishBounded(
+      this.publisher.publish(
+        Topic.MessagesAccepted,
+        payload.conversationId,
+        GroupChangeAcceptedV1,
+        payload,
+        { correlationId },
+      ),
+      this.config.KAFKA_PUBLISH_TIMEOUT_MS,
+      this.logger,
+      { event: 'group.change-accepted', conversationId: payload.conversationId },
     );
   }
 }

@@ -5,7 +5,10 @@ import { LRUCache } from 'lru-cache';
 
 /** Members rarely change (never for 1:1): a day in Redis, refilled from PostgreSQL on miss. */
 const MEMBERS_TTL_SECONDS = 24 * 3600;
-/** This process's copy: bounded, and short-lived so a future membership change shows within it. */
+/**
+ * This process's copy: bounded, and short-lived, so a membership change shows within it even if
+ * storage's `members-changed` broadcast was missed.
+ */
 const LOCAL_MEMBERS_TTL_MS = 60_000;
 const LOCAL_MAX_CONVERSATIONS = 100_000;
 
@@ -31,6 +34,11 @@ export class ConversationMembersCache {
     if (members.length === 0) return null;
     this.local.set(conversationId, members);
     return members;
+  }
+
+  /** This process's copies only: storage deleted the Redis copies when it told us. */
+  forget(conversationIds: readonly string[]): void {
+    for (const id of conversationIds) this.local.delete(id);
   }
 
   async put(conversationId: string, memberIds: readonly string[]): Promise<void> {

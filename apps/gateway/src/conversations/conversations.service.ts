@@ -36,6 +36,27 @@ export class ConversationsService {
     return members;
   }
 
+  /**
+   * The last seq `userId` may read: the conversation's end for a member (undefined), the event
+   * that ended the membership for a former member; forbidden for anyone else.
+   */
+  async requireReader(conversationId: string, userId: string): Promise<number | undefined> {
+    try {
+      await this.requireMember(conversationId, userId);
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof MessagingException)) throw err;
+      const leftAt = await this.conversations.leftAt(conversationId, userId);
+      if (leftAt === null) throw err;
+      return leftAt;
+    }
+  }
+
+  /** Drops conversations whose members changed from this gateway's cache (storage said so). */
+  forgetMembers(conversationIds: readonly string[]): void {
+    this.membersCache.forget(conversationIds);
+  }
+
   /** The 1:1 conversation between `userId` and the user named `username`, created on first contact. */
   async findOrCreateDirect(
     userId: string,
@@ -87,6 +108,7 @@ export class ConversationsService {
       list.push({
         id: m.id,
         username: m.username,
+        role: m.role,
         deliveredSeq: m.deliveredSeq,
         readSeq: m.readSeq,
       });
@@ -95,6 +117,8 @@ export class ConversationsService {
     return rows.map((r) => ({
       id: r.id,
       kind: r.kind,
+      title: r.title,
+      active: r.active,
       members: byConversation.get(r.id) ?? [],
       lastMessage: r.lastMessage,
       lastSeq: r.lastSeq,

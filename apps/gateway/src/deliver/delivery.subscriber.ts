@@ -108,6 +108,16 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
         if (origin) observeHop('ack_out', item.acceptedAt, now);
       }
     }
+    for (const refusal of batch.refusals ?? []) {
+      // Storage refused it in the conversation's order (a removed member, a non-admin's change).
+      this.accept.acknowledged(refusal.connectionId, refusal.clientMsgId);
+      this.registry.get(refusal.connectionId)?.send({
+        type: 'error',
+        clientMsgId: refusal.clientMsgId,
+        code: refusal.code,
+        message: refusal.message,
+      });
+    }
     for (const { receipt, connectionIds } of batch.receipts ?? []) {
       let text: string | undefined;
       for (const connectionId of connectionIds) {

@@ -63,7 +63,9 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
       );
       expect(digestOf(vector.lastSeq, window)).toBe(vector.digest);
       if (vector.lastSeq === vector.messages.length) {
-        const tail = (await states.tails([id])).get(id) ?? [];
+        const tail =
+          (await states.tails([{ conversationId: id, seq: Number.MAX_SAFE_INTEGER }])).get(id) ??
+          [];
         expect(digestOfTail(vector.lastSeq, tail)).toBe(vector.digest);
       }
       // The vectors share (sender, client message id) pairs: make room for the next one.
@@ -113,7 +115,8 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
     // A seq past the last: only the rows that exist (the caller sees an incomplete window).
     const beyond = await states.windows([{ conversationId: id, seq: 27 }]);
     expect(beyond.get(id)?.map((e) => e.seq)).toEqual([18, 19, 20, 21, 22, 23, 24, 25]);
-    const tail = (await states.tails([id])).get(id) ?? [];
+    const tail =
+      (await states.tails([{ conversationId: id, seq: Number.MAX_SAFE_INTEGER }])).get(id) ?? [];
     expect(tail.map((m) => m.seq)).toEqual([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
     expect(tail[9]).toMatchObject({ clientMsgId: sent[24].clientMsgId, text: sent[24].body });
   });
@@ -124,8 +127,8 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
     const [first, second] = [a.id, b.id].sort();
     const missing = await states.after(
       [
-        { conversationId: second, seq: 3 },
-        { conversationId: first, seq: 1 },
+        { conversationId: second, seq: 3, serverLast: 5 },
+        { conversationId: first, seq: 1, serverLast: 5 },
       ],
       100,
     );
@@ -139,8 +142,8 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
     ]);
     const capped = await states.after(
       [
-        { conversationId: first, seq: 0 },
-        { conversationId: second, seq: 0 },
+        { conversationId: first, seq: 0, serverLast: 5 },
+        { conversationId: second, seq: 0, serverLast: 5 },
       ],
       7,
     );

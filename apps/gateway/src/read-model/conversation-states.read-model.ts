@@ -23,13 +23,16 @@ const positionOf = (r: PositionRow): ConversationPosition => ({
   seq: Number(r.last_seq),
 });
 
-/** The user's (`$1`) conversations among `$2`, with their last seq. */
-const ASKED_SQL = `SELECT c.id, c.last_seq
+/**
+ * The user's (`$1`) conversations among `$2`, with their last seq: for a former member, the
+ * event that ended the membership (it keeps what came before, and gets nothing after).
+ */
+const ASKED_SQL = `SELECT c.id, coalesce(cm.left_seq, c.last_seq) AS last_seq
     FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
    WHERE cm.user_id = $1 AND cm.conversation_id = ANY($2::text[])`;
 
 /** The user's (`$1`) conversations not among `$2`, at most `$3`, in id order. */
-const OTHERS_SQL = `SELECT c.id, c.last_seq
+const OTHERS_SQL = `SELECT c.id, coalesce(cm.left_seq, c.last_seq) AS last_seq
     FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
    WHERE cm.user_id = $1 AND NOT (cm.conversation_id = ANY($2::text[]))
    ORDER BY c.id COLLATE "C"
@@ -152,49 +155,61 @@ export class ConversationStatesReadModel {
     return found;
   }
 
-  /** The last min(10, n) messages of each conversation, ascending. */
-  async tails(conversationIds: readonly string[]): Promise<Map<string, DeliveredMessage[]>> {
-    const found = new Map<string, DeliveredMessage[]>(conversationIds.map((id) => [id, []]));
-    if (conversationIds.length === 0) return found;
+  /**
+   * The last min(10, n) messages of each conversation up to its position's seq (the user's last
+   * readable seq: `lastSeqs`), ascending.
+   */
+  async tails(
+    positions: readonly ConversationPosition[],
+  ): Promise<Map<string, DeliveredMessage[]>> {
+    const found = new Map<string, DeliveredMessage[]>(positions.map((p) => [p.conversationId, []]));
+    if (positions.length === 0) return found;
     const rows = await this.dataSource.query<MessageRow[]>(
       `SELECT ${MESSAGE_COLUMNS}
-         FROM unnest($1::text[]) AS s(conversation_id)
+         FROM unnest($1::text[], $3::bigint[]) AS s(conversation_id, until_seq)
          CROSS JOIN LATERAL (
            SELECT * FROM messages mm
-            WHERE mm.conversation_id = s.conversation_id
+            WHERE mm.conversation_id = s.conversation_id AND mm.seq <= s.until_seq
             ORDER BY mm.seq DESC
             LIMIT $2
          ) m
          LEFT JOIN users u ON u.id = m.sender_id
         ORDER BY m.conversation_id, m.seq`,
-      [conversationIds, STATE_WINDOW],
+      [positions.map((p) => p.conversationId), STATE_WINDOW, positions.map((p) => p.seq)],
     );
     for (const r of rows) found.get(r.conversation_id)?.push(toDelivered(r));
     return found;
   }
 
   /**
-   * Messages after each position (seq > position.seq), ascending (conversation, seq), at most
-   * `limit` in all: what a device that is behind is missing.
+   * Messages after each position (seq > position.seq) up to its `serverLast` (the user's last
+   * readable seq), ascending (conversation, seq), at most `limit` in all: what a device that is
+   * behind is missing.
    */
   async after(
-    positions: readonly ConversationPosition[],
+    positions: readonly (ConversationPosition & { serverLast: number })[],
     limit: number,
   ): Promise<DeliveredMessage[]> {
     if (positions.length === 0 || limit <= 0) return [];
     const rows = await this.dataSource.query<MessageRow[]>(
       `SELECT ${MESSAGE_COLUMNS}
-         FROM unnest($1::text[], $2::bigint[]) AS s(conversation_id, after_seq)
+         FROM unnest($1::text[], $2::bigint[], $4::bigint[]) AS s(conversation_id, after_seq, until_seq)
          CROSS JOIN LATERAL (
            SELECT * FROM messages mm
             WHERE mm.conversation_id = s.conversation_id AND mm.seq > s.after_seq
+              AND mm.seq <= s.until_seq
             ORDER BY mm.seq
             LIMIT $3
          ) m
          LEFT JOIN users u ON u.id = m.sender_id
         ORDER BY m.conversation_id COLLATE "C", m.seq
         LIMIT $3`,
-      [positions.map((p) => p.conversationId), positions.map((p) => p.seq), limit],
+      [
+        positions.map((p) => p.conversationId),
+        positions.map((p) => p.seq),
+        limit,
+        positions.map((p) => p.serverLast),
+      ],
     );
     return rows.map(toDelivered);
   }

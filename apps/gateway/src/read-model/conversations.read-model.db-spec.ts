@@ -91,6 +91,8 @@ describe('ConversationsReadModel (PostgreSQL)', () => {
         {
           id,
           kind: 'direct',
+          title: null,
+          active: true,
           lastSeq: 0,
           readSeq: 0,
           unread: 0,
@@ -116,6 +118,8 @@ describe('ConversationsReadModel (PostgreSQL)', () => {
       expect(mine).toEqual({
         id,
         kind: 'direct',
+        title: null,
+        active: true,
         lastSeq: 4,
         readSeq: 3,
         unread: 1,
@@ -174,10 +178,17 @@ describe('ConversationsReadModel (PostgreSQL)', () => {
       );
 
       const rows = await conversations.membersOf([second, first, conversationId()]);
-      const none = { deliveredSeq: 0, readSeq: 0 };
+      const none = { role: 'member', deliveredSeq: 0, readSeq: 0 };
       const expected = {
         [first]: [
-          { conversationId: first, id: b.id, username: b.username, deliveredSeq: 7, readSeq: 5 },
+          {
+            conversationId: first,
+            id: b.id,
+            username: b.username,
+            role: 'member',
+            deliveredSeq: 7,
+            readSeq: 5,
+          },
           { conversationId: first, id: a.id, username: a.username, ...none },
         ],
         [second]: [

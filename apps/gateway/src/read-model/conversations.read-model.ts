@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DeliveredMessage } from '@parley/protocol';
+import { conversationEventSchema, type DeliveredMessage, type MemberRole } from '@parley/protocol';
 import { DataSource } from 'typeorm';
 
 export interface ConversationListRow {
   id: string;
   kind: string;
+  title: string | null;
+  /** False once the user left or was removed: `lastSeq` is then the event that ended it. */
+  active: boolean;
   lastSeq: number;
   readSeq: number;
   unread: number;
@@ -18,6 +21,7 @@ export interface MemberRow {
   conversationId: string;
   id: string;
   username: string;
+  role: MemberRole;
   /** Receipt cursors: the highest seq a device of the member holds, and the highest it read. */
   deliveredSeq: number;
   readSeq: number;
@@ -33,12 +37,26 @@ export interface MemberRow {
 export class ConversationsReadModel {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  /** The current members (former members, whose left_seq is set, are not). */
   async memberIds(conversationId: string): Promise<string[]> {
     const rows = await this.dataSource.query<{ user_id: string }[]>(
-      `SELECT user_id FROM conversation_members WHERE conversation_id = $1`,
+      `SELECT user_id FROM conversation_members WHERE conversation_id = $1 AND left_seq IS NULL`,
       [conversationId],
     );
     return rows.map((r) => r.user_id);
+  }
+
+  /**
+   * The last seq a former member may read (the event that ended its membership), or null when
+   * `userId` never was a member, or still is one.
+   */
+  async leftAt(conversationId: string, userId: string): Promise<number | null> {
+    const rows = await this.dataSource.query<{ left_seq: string }[]>(
+      `SELECT left_seq FROM conversation_members
+        WHERE conversation_id = $1 AND user_id = $2 AND left_seq IS NOT NULL`,
+      [conversationId, userId],
+    );
+    return rows[0] ? Number(rows[0].left_seq) : null;
   }
 
   async lastSeq(conversationId: string): Promise<number | null> {
@@ -62,6 +80,8 @@ export class ConversationsReadModel {
       {
         id: string;
         kind: string;
+        title: string | null;
+        active: boolean;
         last_seq: string;
         read_seq: string;
         created_at: Date;
@@ -73,18 +93,22 @@ export class ConversationsReadModel {
         m_client_msg_id: string | null;
         m_body: string | null;
         m_server_time: Date | null;
+        m_event: unknown;
       }[]
     >(
-      `SELECT c.id, c.kind, c.last_seq, me.read_seq, c.created_at, c.last_message_at,
+      `SELECT c.id, c.kind, c.title, me.left_seq IS NULL AS active,
+              coalesce(me.left_seq, c.last_seq) AS last_seq, me.read_seq, c.created_at, c.last_message_at,
               (SELECT count(*) FROM messages u
-                WHERE u.conversation_id = c.id AND u.seq > me.read_seq AND u.sender_id <> $1) AS unread,
+                WHERE u.conversation_id = c.id AND u.seq > me.read_seq AND u.sender_id <> $1
+                  AND u.seq <= coalesce(me.left_seq, c.last_seq)) AS unread,
               m.seq AS m_seq, m.sender_id AS m_sender_id, su.username AS m_sender_username, m.client_msg_id AS m_client_msg_id,
-              m.body AS m_body, m.server_time AS m_server_time
+              m.body AS m_body, m.server_time AS m_server_time, m.event AS m_event
          FROM conversation_members me
          JOIN conversations c ON c.id = me.conversation_id
          LEFT JOIN LATERAL (
-           SELECT seq, sender_id, client_msg_id, body, server_time FROM messages
-            WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1
+           SELECT seq, sender_id, client_msg_id, body, server_time, event FROM messages
+            WHERE conversation_id = c.id AND seq <= coalesce(me.left_seq, c.last_seq)
+            ORDER BY seq DESC LIMIT 1
          ) m ON true
          LEFT JOIN users su ON su.id = m.sender_id
         WHERE me.user_id = $1 AND ($3::text IS NULL OR c.id = $3::text)
@@ -95,6 +119,8 @@ export class ConversationsReadModel {
     return rows.map((r) => ({
       id: r.id,
       kind: r.kind,
+      title: r.title,
+      active: r.active,
       lastSeq: Number(r.last_seq),
       readSeq: Number(r.read_seq),
       unread: Number(r.unread),
@@ -115,11 +141,12 @@ export class ConversationsReadModel {
               clientMsgId: r.m_client_msg_id,
               text: r.m_body,
               serverTime: r.m_server_time.toISOString(),
+              ...(r.m_event !== null ? { event: conversationEventSchema.parse(r.m_event) } : {}),
             },
     }));
   }
 
-  /** Members (id, username) of each of the given conversations. */
+  /** The current members (id, username, role, cursors) of each of the given conversations. */
   async membersOf(conversationIds: readonly string[]): Promise<MemberRow[]> {
     if (conversationIds.length === 0) return [];
     const rows = await this.dataSource.query<
@@ -127,13 +154,14 @@ export class ConversationsReadModel {
         conversation_id: string;
         user_id: string;
         username: string | null;
+        role: string;
         delivered_seq: string;
         read_seq: string;
       }[]
     >(
-      `SELECT cm.conversation_id, cm.user_id, u.username, cm.delivered_seq, cm.read_seq
+      `SELECT cm.conversation_id, cm.user_id, u.username, cm.role, cm.delivered_seq, cm.read_seq
          FROM conversation_members cm LEFT JOIN users u ON u.id = cm.user_id
-        WHERE cm.conversation_id = ANY($1::text[])
+        WHERE cm.conversation_id = ANY($1::text[]) AND cm.left_seq IS NULL
         ORDER BY cm.conversation_id, cm.joined_at, cm.user_id`,
       [conversationIds],
     );
@@ -141,6 +169,7 @@ export class ConversationsReadModel {
       conversationId: r.conversation_id,
       id: r.user_id,
       username: r.username ?? '',
+      role: r.role === 'admin' ? 'admin' : 'member',
       deliveredSeq: Number(r.delivered_seq),
       readSeq: Number(r.read_seq),
     }));

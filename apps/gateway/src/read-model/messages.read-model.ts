@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DeliveredMessage } from '@parley/protocol';
+import { conversationEventSchema, type DeliveredMessage } from '@parley/protocol';
 import { DataSource } from 'typeorm';
 
 export interface MessageRow {
@@ -11,10 +11,12 @@ export interface MessageRow {
   client_msg_id: string;
   body: string;
   server_time: Date;
+  /** A membership event's structure (jsonb), or null for a message. */
+  event: unknown;
 }
 
 export const MESSAGE_COLUMNS = `m.conversation_id, m.seq, m.sender_id, u.username AS sender_username,
-  m.client_msg_id, m.body, m.server_time`;
+  m.client_msg_id, m.body, m.server_time, m.event`;
 
 /** A position in a device's offline stream: after message `seq` of conversation `conversationId`. */
 export interface StreamPosition {
@@ -76,7 +78,7 @@ export class MessagesReadModel {
             LIMIT $5
          ) m
          LEFT JOIN users u ON u.id = m.sender_id
-        WHERE cm.user_id = $1
+        WHERE cm.user_id = $1 AND cm.left_seq IS NULL
           AND ($3::text IS NULL OR cm.conversation_id COLLATE "C" >= $3::text COLLATE "C")
         ORDER BY m.conversation_id COLLATE "C", m.seq
         LIMIT $5`,
@@ -95,5 +97,8 @@ export function toDelivered(r: MessageRow): DeliveredMessage {
     clientMsgId: r.client_msg_id,
     text: r.body,
     serverTime: r.server_time.toISOString(),
+    ...(r.event !== null && r.event !== undefined
+      ? { event: conversationEventSchema.parse(r.event) }
+      : {}),
   };
 }

@@ -14,6 +14,7 @@ import {
 } from '@parley/common';
 import { CloseCode } from '@parley/protocol';
 import Redis from 'ioredis';
+import { ConversationsService } from '../conversations/conversations.service';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from './client-connection';
@@ -22,8 +23,9 @@ import { RedisSubscription } from './redis-subscription';
 /**
  * Closes the sockets other gateways (or this one's accounts path) ask every gateway to close, on
  * the broadcast channel RedisChannels.gatewayControl: those of an ended log-in session (4001)
- * and those a newer socket of the same device replaced (4003). An invalid message is logged and
- * dropped.
+ * and those a newer socket of the same device replaced (4003); and storage's word that
+ * conversations' members changed (dropped from the member cache). An invalid message is logged
+ * and dropped.
  */
 @Injectable()
 export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicationShutdown {
@@ -33,6 +35,7 @@ export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicat
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly registry: ConnectionRegistry<ClientConnection>,
+    private readonly conversations: ConversationsService,
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'PARLEY_CLUSTER_ID'>,
   ) {}
 
@@ -81,6 +84,9 @@ export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicat
               'replaced',
             );
         }
+        return;
+      case 'members-changed':
+        this.conversations.forgetMembers(message.conversationIds);
         return;
     }
   }

@@ -17,7 +17,8 @@ import { AccessTokenVerifier } from '../accounts/access-token.verifier';
 import { AccountsErrorReason, AccountsException } from '../accounts/accounts.exception';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ResumeTickets } from '../connect/resume-tickets';
-import { MessageAcceptService } from '../accept/message-accept.service';
+import { GroupChangeAcceptService } from '../accept/group-change-accept.service';
+import { MessageAcceptService, type SubmittedSend } from '../accept/message-accept.service';
 import { MessagingException } from '../errors/messaging.exception';
 import { ReceiptsService } from '../receipts/receipts.service';
 import { HistoryService } from '../sync/history.service';
@@ -40,6 +41,7 @@ export class FrameDispatcher {
 
   constructor(
     private readonly accept: MessageAcceptService,
+    private readonly groupChanges: GroupChangeAcceptService,
     private readonly sync: SyncService,
     private readonly syncRounds: SyncRoundService,
     private readonly history: HistoryService,
@@ -65,7 +67,7 @@ export class FrameDispatcher {
     }
     const frame = parsed.frame;
     try {
-      if (frame.type !== 'send') this.spendFrameBudget(connection);
+      if (frame.type !== 'send' && frame.type !== 'group') this.spendFrameBudget(connection);
       return await this.dispatch(connection, frame);
     } catch (err) {
       this.fail(connection, frame, err);
@@ -75,7 +77,9 @@ export class FrameDispatcher {
   private fail(connection: ClientConnection, frame: ClientFrame, err: unknown): void {
     const echo = {
       ...(frame.ref !== undefined ? { ref: frame.ref } : {}),
-      ...(frame.type === 'send' ? { clientMsgId: frame.clientMsgId } : {}),
+      ...(frame.type === 'send' || frame.type === 'group'
+        ? { clientMsgId: frame.clientMsgId }
+        : {}),
     };
     if (err instanceof AppException) {
       const retry = err.details?.retryAfterMs;
@@ -103,28 +107,26 @@ export class FrameDispatcher {
     frame: ClientFrame,
   ): Promise<Continuation | void> {
     const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
+    const actor = {
+      userId: connection.userId,
+      username: connection.username,
+      deviceId: connection.deviceId,
+      connectionId: connection.id,
+      gatewayId: this.config.GATEWAY_ID,
+    };
+    const answer = (submitted: SubmittedSend, sendAccepted: boolean): Continuation => ({
+      settled: submitted.accepted.then(
+        (accepted) => {
+          if (sendAccepted) connection.send({ type: 'accepted', ...ref, ...accepted });
+        },
+        (err: unknown) => this.fail(connection, frame, err),
+      ),
+    });
     switch (frame.type) {
-      case 'send': {
-        const submitted = await this.accept.submit(
-          {
-            userId: connection.userId,
-            username: connection.username,
-            deviceId: connection.deviceId,
-            connectionId: connection.id,
-            gatewayId: this.config.GATEWAY_ID,
-          },
-          frame,
-        );
-        return {
-          settled: submitted.accepted.then(
-            (accepted) => {
-              if (frame.accepted !== false)
-                connection.send({ type: 'accepted', ...ref, ...accepted });
-            },
-            (err: unknown) => this.fail(connection, frame, err),
-          ),
-        };
-      }
+      case 'send':
+        return answer(await this.accept.submit(actor, frame), frame.accepted !== false);
+      case 'group':
+        return answer(await this.groupChanges.submit(actor, frame), true);
       case 'sync': {
         const page = await this.sync.page(
           connection.userId,

@@ -16,16 +16,21 @@ export class HistoryService {
     private readonly receipts: ReceiptsService,
   ) {}
 
-  /** The `limit` messages before `beforeSeq` (or the latest), ascending; members only. */
+  /**
+   * The `limit` messages before `beforeSeq` (or the latest), ascending; members only, and former
+   * members up to the event that ended their membership.
+   */
   async page(
     userId: string,
     conversationId: string,
     beforeSeq: number | undefined,
     limit: number = HISTORY_DEFAULT_LIMIT,
   ): Promise<HistoryPage> {
-    await this.conversations.requireMember(conversationId, userId);
+    const until = await this.conversations.requireReader(conversationId, userId);
     const pageSize = Math.min(Math.max(limit, 1), HISTORY_MAX_LIMIT);
-    const rows = await this.messages.latestBefore(conversationId, beforeSeq, pageSize + 1);
+    const before =
+      until === undefined ? beforeSeq : Math.min(beforeSeq ?? Number.MAX_SAFE_INTEGER, until + 1);
+    const rows = await this.messages.latestBefore(conversationId, before, pageSize + 1);
     const hasMore = rows.length > pageSize;
     const messages = rows.slice(0, pageSize).reverse();
     const newest = messages[messages.length - 1];

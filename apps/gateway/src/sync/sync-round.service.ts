@@ -153,7 +153,15 @@ export class SyncRoundService {
         resets.push(state.conversationId);
       }
     }
-    await this.sendTails(connection, round, frame.ref, resets);
+    await this.sendTails(
+      connection,
+      round,
+      frame.ref,
+      resets.map((conversationId) => ({
+        conversationId,
+        seq: lastSeqs.get(conversationId) ?? Number.MAX_SAFE_INTEGER,
+      })),
+    );
     await this.sendMissing(connection, round, frame.ref, behind);
   }
 
@@ -195,15 +203,15 @@ export class SyncRoundService {
     connection: ClientConnection,
     round: SyncRound,
     ref: string | undefined,
-    conversationIds: readonly string[],
+    positions: readonly ConversationPosition[],
   ): Promise<void> {
-    if (conversationIds.length === 0) return;
+    if (positions.length === 0) return;
     const fitting = Math.max(0, Math.floor(round.budget / 10));
-    const now = conversationIds.slice(0, fitting);
-    round.behind.push(...conversationIds.slice(fitting));
+    const now = positions.slice(0, fitting);
+    round.behind.push(...positions.slice(fitting).map((p) => p.conversationId));
     if (now.length === 0) return;
     const tails = await this.query(() => this.states.tails(now));
-    for (const conversationId of now) {
+    for (const { conversationId } of now) {
       const messages = tails.get(conversationId) ?? [];
       const lastSeq = messages.at(-1)?.seq ?? 0;
       const digest = digestOfTail(lastSeq, messages);

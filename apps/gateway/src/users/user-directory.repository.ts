@@ -52,6 +52,21 @@ export class UserDirectoryRepository {
     return user ? summary(user) : null;
   }
 
+  /** Many usernames at once (case-insensitively): one query; unknown names are absent. */
+  async findByUsernames(usernames: readonly string[]): Promise<Map<string, UserSummary>> {
+    if (usernames.length === 0) return new Map();
+    const rows = await this.dataSource.query<{ id: string; username: string; real_name: string }[]>(
+      `SELECT id, username, real_name FROM users WHERE username_key = ANY($1::text[])`,
+      [usernames.map((u) => u.toLowerCase())],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.username.toLowerCase(),
+        { id: r.id, username: r.username, realName: r.real_name },
+      ]),
+    );
+  }
+
   /**
    * Usernames starting with `prefix` (case-insensitive), alphabetical. The prefix is matched
    * literally: `_` (a username character) and `%` / `\\` are escaped, so no prefix is a wildcard.

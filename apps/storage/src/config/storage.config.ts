@@ -6,6 +6,7 @@ import {
   portEnv,
   redisEnv,
 } from '@parley/common';
+import { GROUP_MAX_MEMBERS } from '@parley/protocol';
 import { z } from 'zod/v4';
 
 /**
@@ -18,6 +19,13 @@ export const storageEnvSchema = z.object({
   ...portEnv(3012),
   ...databaseEnv,
   ...redisEnv,
+  /** The most members a group may have (at most the protocol's GROUP_MAX_MEMBERS, 1,024). */
+  GROUP_MAX_MEMBERS: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .max(GROUP_MAX_MEMBERS)
+    .default(GROUP_MAX_MEMBERS),
 });
 
 export type StorageConfig = z.output<typeof storageEnvSchema>;

@@ -25,7 +25,8 @@ const FIND_MEMBERSHIPS = preparedStatement(
   `SELECT m.conversation_id, m.user_id::text AS user_id
      FROM conversation_members m
      JOIN unnest($1::text[], $2::uuid[]) AS p(conversation_id, user_id)
-       ON m.conversation_id = p.conversation_id AND m.user_id = p.user_id`,
+       ON m.conversation_id = p.conversation_id AND m.user_id = p.user_id
+    WHERE m.left_seq IS NULL`,
 );
 
 const ADVANCE_DELIVERED = preparedStatement(
@@ -52,7 +53,7 @@ export interface MemberReceipt {
   readSeq: number;
 }
 
-/** A member's receipt that moved, with every member of its conversation (who is told). */
+/** A member's receipt that moved, with every current member of its conversation (who is told). */
 export interface MovedReceipt extends MemberReceipt {
   memberIds: string[];
 }
@@ -76,13 +77,13 @@ const ADVANCE_MEMBERS = preparedStatement(
         SET delivered_seq = GREATEST(m.delivered_seq, u.delivered),
             read_seq = GREATEST(m.read_seq, u.read)
        FROM u
-      WHERE m.conversation_id = u.conversation_id AND m.user_id = u.user_id
+      WHERE m.conversation_id = u.conversation_id AND m.user_id = u.user_id AND m.left_seq IS NULL
         AND (m.delivered_seq < u.delivered OR m.read_seq < u.read)
       RETURNING m.conversation_id, m.user_id::text AS user_id, m.delivered_seq, m.read_seq
    )
    SELECT moved.*,
           (SELECT array_agg(o.user_id::text) FROM conversation_members o
-            WHERE o.conversation_id = moved.conversation_id) AS member_ids
+            WHERE o.conversation_id = moved.conversation_id AND o.left_seq IS NULL) AS member_ids
      FROM moved`,
 );
 

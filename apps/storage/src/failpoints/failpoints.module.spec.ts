@@ -10,6 +10,7 @@ import { createAppModule } from '../app.module';
 import { loadStorageConfig } from '../config/storage.config';
 import { MessagePersistService } from '../messages/message-persist.service';
 import { MessagesModule } from '../messages/messages.module';
+import { GroupChangesRepository } from '../groups/group-changes.repository';
 import { MessagesRepository } from '../messages/messages.repository';
 import { FailpointsModule } from './failpoints.module';
 import { FailpointsService, KILL_PROCESS } from './failpoints.service';
@@ -31,6 +32,8 @@ async function startStorage(armable: boolean, kill: () => void): Promise<INestAp
     .overrideProvider(KILL_PROCESS)
     .useValue(kill)
     .overrideProvider(MessagesRepository)
+    .useValue({})
+    .overrideProvider(GroupChangesRepository)
     .useValue({})
     .compile();
   const app = moduleRef.createNestApplication({ logger: false });

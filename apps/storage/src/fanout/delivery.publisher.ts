@@ -1,5 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, DeliveryBatch, REDIS, RedisChannels } from '@parley/common';
+import {
+  APP_CONFIG,
+  DeliveryBatch,
+  type GatewayControl,
+  REDIS,
+  RedisChannels,
+  RedisKeys,
+} from '@parley/common';
 import Redis from 'ioredis';
 import type { StorageConfig } from '../config/storage.config';
 
@@ -15,9 +22,30 @@ export class DeliveryPublisher {
     @Inject(APP_CONFIG) private readonly config: Pick<StorageConfig, 'PARLEY_CLUSTER_ID'>,
   ) {}
 
-  async publish(batches: ReadonlyMap<string, DeliveryBatch>): Promise<void> {
-    if (batches.size === 0) return;
+  /**
+   * `membersChanged`: conversations whose membership a group change moved. Their Redis member
+   * sets are deleted and every gateway is told to drop its own copy (RedisChannels.gatewayControl)
+   * in the same pipeline, before the deliveries: a gateway learns of the change at once instead
+   * of after its cache's 60 s (storage refuses a removed member's send either way).
+   */
+  async publish(
+    batches: ReadonlyMap<string, DeliveryBatch>,
+    membersChanged: readonly string[] = [],
+  ): Promise<void> {
+    if (batches.size === 0 && membersChanged.length === 0) return;
     const pipeline = this.redis.pipeline();
+    if (membersChanged.length > 0) {
+      pipeline.del(...membersChanged.map((id) => RedisKeys.conversationMembers(id)));
+      const control: GatewayControl = {
+        version: 1,
+        action: 'members-changed',
+        conversationIds: [...membersChanged],
+      };
+      pipeline.publish(
+        RedisChannels.gatewayControl(this.config.PARLEY_CLUSTER_ID),
+        JSON.stringify(control),
+      );
+    }
     for (const [gatewayId, batch] of batches) {
       pipeline.publish(
         RedisChannels.delivery(this.config.PARLEY_CLUSTER_ID, gatewayId),

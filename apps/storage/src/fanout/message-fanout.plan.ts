@@ -1,6 +1,10 @@
 import type { ConnectionRef, DeliveryBatch, DeviceConnection } from '@parley/common';
 import type { DeliveredMessage, MemberReceipt } from '@parley/protocol';
-import type { StoredMessage } from '../messages/message-persist.plan';
+import {
+  isRefused,
+  type PersistOutcome,
+  type StoredMessage,
+} from '../messages/message-persist.plan';
 
 /**
  * Keeps sockets whose gateway is in the live directory; the others are stale (their gateway died
@@ -35,6 +39,7 @@ export function toDeliveredMessage(m: StoredMessage): DeliveredMessage {
     clientMsgId: m.clientMsgId,
     text: m.text,
     serverTime: m.serverTime,
+    ...(m.event ? { event: m.event } : {}),
   };
 }
 
@@ -45,15 +50,29 @@ export function toDeliveredMessage(m: StoredMessage): DeliveredMessage {
  * dying between its commit and its publish) goes to every member too: after such a crash it is
  * the only push recipients ever get, and a device ignores a seq it already holds (the gateway
  * drops it for sockets that were sent it). Within one batch each (conversation, seq) is pushed
- * once; a repeat only acks its origin.
+ * once; a repeat only acks its origin. A refused send or change goes to its origin socket only,
+ * as a refusal.
  */
 export function planDeliveries(
-  messages: readonly StoredMessage[],
+  outcomes: readonly PersistOutcome[],
   connectionsByUser: ReadonlyMap<string, readonly DeviceConnection[]>,
 ): Map<string, DeliveryBatch> {
   const batches = new Map<string, DeliveryBatch>();
+  const batchOf = (gatewayId: string): DeliveryBatch => {
+    let batch = batches.get(gatewayId);
+    if (!batch) batches.set(gatewayId, (batch = { version: 1, items: [] }));
+    return batch;
+  };
   const pushed = new Set<string>();
-  for (const m of messages) {
+  for (const m of outcomes) {
+    if (isRefused(m)) {
+      (batchOf(m.origin.gatewayId).refusals ??= []).push({
+        connectionId: m.origin.connectionId,
+        clientMsgId: m.clientMsgId,
+        ...m.refusal,
+      });
+      continue;
+    }
     const key = `${m.conversationId}\u0000${m.seq}`;
     const push = !pushed.has(key);
     pushed.add(key);
@@ -67,16 +86,15 @@ export function planDeliveries(
     if (push) {
       for (const userId of new Set(m.memberIds)) {
         for (const c of connectionsByUser.get(userId) ?? []) {
-          if (c.connectionId !== m.origin.connectionId)
+          // A membership event's text is made by storage: its origin gets it pushed too.
+          if (c.connectionId !== m.origin.connectionId || m.event)
             slot(c.gatewayId).connectionIds.add(c.connectionId);
         }
       }
     }
     const message = toDeliveredMessage(m);
     for (const [gatewayId, s] of perGateway) {
-      let batch = batches.get(gatewayId);
-      if (!batch) batches.set(gatewayId, (batch = { version: 1, items: [] }));
-      batch.items.push({
+      batchOf(gatewayId).items.push({
         message,
         connectionIds: [...s.connectionIds],
         ...(s.ack ? { ackConnectionId: s.ack } : {}),

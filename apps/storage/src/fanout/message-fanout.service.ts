@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { observeHop } from '@parley/common';
-import type { StoredMessage } from '../messages/message-persist.plan';
+import { isStored, type PersistOutcome } from '../messages/message-persist.plan';
 import { DeliveryPublisher } from './delivery.publisher';
 import { DeliveryRouter } from './delivery.router';
 import { planDeliveries } from './message-fanout.plan';
@@ -30,20 +30,24 @@ export class MessageFanoutService {
   ) {}
 
   /** Resolves once every box's delivery batch holding these messages is published. */
-  fanOut(messages: readonly StoredMessage[]): Promise<FanoutResult> {
+  fanOut(messages: readonly PersistOutcome[]): Promise<FanoutResult> {
     const run = this.tail.then(() => this.fanOutNow(messages));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async fanOutNow(messages: readonly StoredMessage[]): Promise<FanoutResult> {
-    if (messages.length === 0) return { gateways: 0, items: 0, staleConnections: 0 };
-    const recipients = [...new Set(messages.flatMap((m) => m.memberIds))];
+  private async fanOutNow(outcomes: readonly PersistOutcome[]): Promise<FanoutResult> {
+    if (outcomes.length === 0) return { gateways: 0, items: 0, staleConnections: 0 };
+    const stored = outcomes.filter(isStored);
+    const recipients = [...new Set(stored.flatMap((m) => m.memberIds))];
     const { routable, staleConnections } = await this.router.route(recipients);
-    const batches = planDeliveries(messages, routable);
-    await this.deliveries.publish(batches);
+    const batches = planDeliveries(outcomes, routable);
+    const changed = [
+      ...new Set(stored.filter((m) => m.membersChanged).map((m) => m.conversationId)),
+    ];
+    await this.deliveries.publish(batches, changed);
     const publishedAt = Date.now();
-    for (const m of messages) observeHop('fanout_published', m.acceptedAt, publishedAt);
+    for (const m of stored) observeHop('fanout_published', m.acceptedAt, publishedAt);
     let items = 0;
     for (const batch of batches.values()) items += batch.items.length;
     return { gateways: batches.size, items, staleConnections };

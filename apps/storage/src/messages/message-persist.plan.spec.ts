@@ -2,6 +2,7 @@ import { createEnvelope, MessageAcceptedV1 } from '@parley/common';
 import { randomUUID } from 'node:crypto';
 import {
   findPoison,
+  isStored,
   MessageAcceptedEnvelope,
   newMessages,
   planPersist,
@@ -78,7 +79,9 @@ describe('planPersist', () => {
       [convB, 1, 'm3'],
       [convA, 1, 'm4'],
     ]);
-    const stored = resolvePlan(plan, allocate(plan.seqRequests, { [convA]: 7 }), members);
+    const stored = resolvePlan(plan, allocate(plan.seqRequests, { [convA]: 7 }), members).filter(
+      isStored,
+    );
     expect(stored.map((s) => [s.clientMsgId, s.seq, s.duplicate])).toEqual([
       ['m1', 1, false],
       ['m2', 8, false],
@@ -101,7 +104,7 @@ describe('planPersist', () => {
     };
     const plan = planPersist([first, accepted(convA, alice, 'other'), retry], []);
     expect(plan.seqRequests).toEqual([{ conversationId: convA, count: 2 }]);
-    const stored = resolvePlan(plan, allocate(plan.seqRequests, {}), members);
+    const stored = resolvePlan(plan, allocate(plan.seqRequests, {}), members).filter(isStored);
     expect(newMessages(plan)).toHaveLength(2);
     expect(stored.map((s) => [s.clientMsgId, s.seq, s.duplicate])).toEqual([
       ['same', 1, false],
@@ -153,17 +156,13 @@ describe('planPersist', () => {
 });
 
 describe('findPoison', () => {
-  it('flags senders outside the conversation and unknown conversations, one reason at a time', () => {
+  it('flags unknown conversations and NUL text, one reason at a time; a non-member is not poison', () => {
     const stranger = randomUUID();
     const missing = `1763900000000-${'c'.repeat(32)}`;
     const ok = accepted(convA, alice, 'ok');
     const outsider = accepted(convA, stranger, 'intruder');
     const nowhere = accepted(missing, alice, 'lost');
-    expect(findPoison([ok], members)).toBeNull();
-    expect(findPoison([ok, outsider, nowhere], members)).toEqual({
-      reason: 'sender is not a member of the conversation',
-      eventIds: [outsider.id],
-    });
+    expect(findPoison([ok, outsider], members)).toBeNull();
     const nul = { ...ok, id: randomUUID(), payload: { ...ok.payload, text: 'a\u0000b' } };
     expect(findPoison([nul], members)).toEqual({
       reason: 'text contains a NUL character (PostgreSQL text cannot store it)',
@@ -173,5 +172,41 @@ describe('findPoison', () => {
       reason: 'conversation does not exist',
       eventIds: [nowhere.id],
     });
+  });
+});
+
+describe('planPersist refusals', () => {
+  it('refuses sends from non-members, but keeps a stored retry of one as its duplicate', () => {
+    const stranger = randomUUID();
+    const outsider = accepted(convA, stranger, 'intruder');
+    const formerRetry = accepted(convA, stranger, 'old');
+    const stored: StoredMessageRef[] = [
+      {
+        conversationId: convA,
+        seq: 3,
+        senderId: stranger,
+        clientMsgId: 'old',
+        serverTime: t0,
+        body: 'from before the removal',
+      },
+    ];
+    const plan = planPersist(
+      [outsider, formerRetry, accepted(convA, alice, 'ok')],
+      stored,
+      members,
+    );
+    expect(plan.entries.map((e) => e.kind)).toEqual(['refused', 'stored', 'new']);
+    expect(plan.seqRequests).toEqual([{ conversationId: convA, count: 1 }]);
+    const outcomes = resolvePlan(plan, allocate(plan.seqRequests, { [convA]: 3 }), members);
+    expect(outcomes[0]).toEqual({
+      conversationId: convA,
+      clientMsgId: 'intruder',
+      origin,
+      refusal: { code: 'forbidden', message: 'Not a member of this conversation' },
+    });
+    expect(outcomes.slice(1).map((o) => (isStored(o) ? [o.seq, o.duplicate] : null))).toEqual([
+      [3, true],
+      [4, false],
+    ]);
   });
 });

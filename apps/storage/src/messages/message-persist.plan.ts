@@ -1,9 +1,16 @@
 import type { Origin, Topic } from '@parley/common';
 import type { TopicEvent } from '@parley/kafka';
-import type { DeliveredMessage } from '@parley/protocol';
+import { type DeliveredMessage, ErrorCode } from '@parley/protocol';
 import type { NewMessage, SenderKey, SeqAllocation, StoredMessageRef } from './messages.repository';
 
-export type MessageAcceptedEnvelope = TopicEvent<typeof Topic.MessagesAccepted>;
+/** Any event of the accepted topic: a send, or a group change (in the conversation's order). */
+export type AcceptedEnvelope = TopicEvent<typeof Topic.MessagesAccepted>;
+export type MessageAcceptedEnvelope = Extract<AcceptedEnvelope, { type: 'message.accepted' }>;
+export type GroupChangeEnvelope = Extract<AcceptedEnvelope, { type: 'group.change-accepted' }>;
+
+export function isGroupChange(event: AcceptedEnvelope): event is GroupChangeEnvelope {
+  return event.type === 'group.change-accepted';
+}
 
 /**
  * What one accepted send became once committed: the message with its conversation seq, and what
@@ -18,6 +25,31 @@ export interface StoredMessage extends DeliveredMessage {
   duplicate: boolean;
   /** The accepted send's `acceptedAt`, for per-hop tracing. */
   acceptedAt?: string;
+  /** A group change that moved the membership: the gateways' member caches must drop it. */
+  membersChanged?: boolean;
+}
+
+/**
+ * A send or group change storage refused in the conversation's order (the sender is no longer a
+ * member, or not an admin): nothing stored; the origin socket gets an `error` with the
+ * clientMsgId. Its offset commits like a stored one's.
+ */
+export interface RefusedSend {
+  conversationId: string;
+  clientMsgId: string;
+  origin: Origin;
+  refusal: { code: ErrorCode.Forbidden | ErrorCode.ValidationFailed; message: string };
+}
+
+/** What each accepted event became, in batch order. */
+export type PersistOutcome = StoredMessage | RefusedSend;
+
+export function isRefused(outcome: PersistOutcome): outcome is RefusedSend {
+  return 'refusal' in outcome;
+}
+
+export function isStored(outcome: PersistOutcome): outcome is StoredMessage {
+  return !('refusal' in outcome);
 }
 
 /**
@@ -30,7 +62,8 @@ export interface StoredMessage extends DeliveredMessage {
 export type PlanEntry =
   | { kind: 'new'; event: MessageAcceptedEnvelope; offset: number }
   | { kind: 'stored'; event: MessageAcceptedEnvelope; stored: StoredMessageRef }
-  | { kind: 'repeat'; event: MessageAcceptedEnvelope; first: number };
+  | { kind: 'repeat'; event: MessageAcceptedEnvelope; first: number }
+  | { kind: 'refused'; event: MessageAcceptedEnvelope };
 
 export interface PersistPlan {
   /** Seqs to reserve per conversation, sorted by id: a fixed lock order across transactions. */
@@ -62,8 +95,9 @@ export function uniqueSenderKeys(events: readonly MessageAcceptedEnvelope[]): Se
 /**
  * Events that can never be stored, grouped by the FIRST reason found (the transport re-runs the
  * handler with the rest, so another reason surfaces on the next call with its own verdict):
- * the conversation does not exist, the sender is not one of its members, or the text holds a NUL
- * (which PostgreSQL rejects on every retry).
+ * the conversation does not exist, or the text holds a NUL (which PostgreSQL rejects on every
+ * retry). A sender who is not a member is not poison: the send is refused (planPersist), since a
+ * member removed after the gateway accepted the send is a normal race.
  * `pending` are the events not already stored (stored ones were valid when they were written).
  */
 export function findPoison(
@@ -76,11 +110,9 @@ export function findPoison(
     const memberIds = members.get(conversationId);
     const reason = !memberIds
       ? 'conversation does not exist'
-      : !memberIds.includes(senderId)
-        ? 'sender is not a member of the conversation'
-        : event.payload.text.includes('\u0000')
-          ? 'text contains a NUL character (PostgreSQL text cannot store it)'
-          : null;
+      : memberIds.includes(senderId) && event.payload.text.includes('\u0000')
+        ? 'text contains a NUL character (PostgreSQL text cannot store it)'
+        : null;
     if (reason) verdicts.set(reason, [...(verdicts.get(reason) ?? []), event.id]);
   }
   const first = verdicts.entries().next();
@@ -88,13 +120,15 @@ export function findPoison(
 }
 
 /**
- * Dedup and seq planning for a batch: already-stored keys are duplicates; among the rest the
- * first occurrence per (sender, clientMsgId) is new and later ones repeat it. New messages take
- * consecutive seqs per conversation in batch order.
+ * Dedup and seq planning for a batch: already-stored keys are duplicates (even from a member
+ * removed since: they were stored while a member); a send from a sender who is not a current
+ * member is refused; among the rest the first occurrence per (sender, clientMsgId) is new and
+ * later ones repeat it. New messages take consecutive seqs per conversation in batch order.
  */
 export function planPersist(
   events: readonly MessageAcceptedEnvelope[],
   stored: readonly StoredMessageRef[],
+  members: ReadonlyMap<string, readonly string[]> = new Map(),
 ): PersistPlan {
   const storedByKey = new Map(stored.map((s) => [senderKey(s.senderId, s.clientMsgId), s]));
   const firstByKey = new Map<string, number>();
@@ -103,6 +137,8 @@ export function planPersist(
     const key = senderKey(event.payload.senderId, event.payload.clientMsgId);
     const known = storedByKey.get(key);
     if (known) return { kind: 'stored', event, stored: known };
+    const memberIds = members.get(event.payload.conversationId);
+    if (memberIds && !memberIds.includes(event.payload.senderId)) return { kind: 'refused', event };
     const first = firstByKey.get(key);
     if (first !== undefined) return { kind: 'repeat', event, first };
     firstByKey.set(key, index);
@@ -144,8 +180,8 @@ export function resolvePlan(
   plan: PersistPlan,
   allocations: ReadonlyMap<string, SeqAllocation>,
   members: ReadonlyMap<string, readonly string[]>,
-): StoredMessage[] {
-  const stored: StoredMessage[] = [];
+): PersistOutcome[] {
+  const stored: PersistOutcome[] = [];
   const memberIdsOf = (conversationId: string): string[] => [
     ...(members.get(conversationId) ?? []),
   ];
@@ -180,15 +216,25 @@ export function resolvePlan(
           seq: entry.stored.seq,
           text: entry.stored.body,
           serverTime: entry.stored.serverTime.toISOString(),
+          ...(entry.stored.event ? { event: entry.stored.event } : {}),
           memberIds: memberIdsOf(entry.stored.conversationId),
           duplicate: true,
         });
         break;
       case 'repeat': {
         const original = stored[entry.first];
+        if (isRefused(original)) throw new Error('a repeat of a refused send is refused itself');
         stored.push({ ...original, ...common, duplicate: true });
         break;
       }
+      case 'refused':
+        stored.push({
+          conversationId: payload.conversationId,
+          clientMsgId: payload.clientMsgId,
+          origin: payload.origin,
+          refusal: { code: ErrorCode.Forbidden, message: 'Not a member of this conversation' },
+        });
+        break;
     }
   }
   return stored;

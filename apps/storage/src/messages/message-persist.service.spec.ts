@@ -3,7 +3,12 @@ import { PoisonEventError } from '@parley/kafka';
 import { randomUUID } from 'node:crypto';
 import { FailpointsService } from '../failpoints/failpoints.service';
 import type { MessageFanoutService } from '../fanout/message-fanout.service';
-import type { MessageAcceptedEnvelope, StoredMessage } from './message-persist.plan';
+import type { GroupChangeService } from '../groups/group-change.service';
+import {
+  isStored,
+  type MessageAcceptedEnvelope,
+  type PersistOutcome,
+} from './message-persist.plan';
 import { MessagePersistService } from './message-persist.service';
 import type {
   MessageRow,
@@ -16,6 +21,10 @@ import type {
 } from './messages.repository';
 
 const conv = `1763900000000-${'a'.repeat(32)}`;
+/** These tests hold sends only: a group change reaching the service is a failure. */
+const noGroups = {
+  apply: () => Promise.reject(new Error('no group changes in these tests')),
+} as unknown as GroupChangeService;
 const alice = randomUUID();
 const bob = randomUUID();
 const origin = { gatewayId: 'gateway-1', connectionId: randomUUID(), deviceId: 'laptop' };
@@ -108,7 +117,7 @@ class FakeDatabase {
 
 function setup() {
   const db = new FakeDatabase();
-  const fanOut = jest.fn((_messages: readonly StoredMessage[]) =>
+  const fanOut = jest.fn((_messages: readonly PersistOutcome[]) =>
     Promise.resolve({ gateways: 1, items: 1, staleConnections: 0 }),
   );
   const fanout = { fanOut } as unknown as MessageFanoutService;
@@ -117,10 +126,10 @@ function setup() {
     throw new Error('killed by the failpoint');
   });
   const failpoints = new FailpointsService(kill);
-  const service = new MessagePersistService(db.repository(), fanout, failpoints);
+  const service = new MessagePersistService(db.repository(), fanout, failpoints, noGroups);
   const published = () =>
     fanOut.mock.calls.flatMap(([messages]) =>
-      messages.map((m) => [m.conversationId, m.clientMsgId, m.seq, m.duplicate]),
+      messages.filter(isStored).map((m) => [m.conversationId, m.clientMsgId, m.seq, m.duplicate]),
     );
   return { db, fanOut, service, published, failpoints, kill };
 }
@@ -131,9 +140,9 @@ describe('MessagePersistService', () => {
     const first = service.persist([accepted('a')]);
     const second = service.persist([accepted('b'), accepted('c')]);
     const third = service.persist([accepted('d'), accepted('b')]);
-    await expect(first).resolves.toEqual({ stored: 1, duplicates: 0 });
-    await expect(second).resolves.toEqual({ stored: 2, duplicates: 0 });
-    await expect(third).resolves.toEqual({ stored: 1, duplicates: 1 });
+    await expect(first).resolves.toEqual({ stored: 1, duplicates: 0, refused: 0 });
+    await expect(second).resolves.toEqual({ stored: 2, duplicates: 0, refused: 0 });
+    await expect(third).resolves.toEqual({ stored: 1, duplicates: 1, refused: 0 });
     expect(db.commits).toBe(1);
     expect(fanOut).toHaveBeenCalledTimes(1);
     expect(published()).toEqual([
@@ -147,12 +156,12 @@ describe('MessagePersistService', () => {
 
   it('runs a poisoned group batch by batch, so only the batch holding the poison fails', async () => {
     const { db, service } = setup();
-    const stranger = randomUUID();
     const first = service.persist([accepted('a')]);
     const clean = service.persist([accepted('b')]);
-    const poisoned = service.persist([accepted('x', stranger)]);
-    await expect(first).resolves.toEqual({ stored: 1, duplicates: 0 });
-    await expect(clean).resolves.toEqual({ stored: 1, duplicates: 0 });
+    const nul = accepted('x');
+    const poisoned = service.persist([{ ...nul, payload: { ...nul.payload, text: 'a\u0000b' } }]);
+    await expect(first).resolves.toEqual({ stored: 1, duplicates: 0, refused: 0 });
+    await expect(clean).resolves.toEqual({ stored: 1, duplicates: 0, refused: 0 });
     await expect(poisoned).rejects.toBeInstanceOf(PoisonEventError);
     expect(db.messages.map((m) => m.clientMsgId)).toEqual(['a', 'b']);
   });
@@ -160,7 +169,7 @@ describe('MessagePersistService', () => {
   it('stores a batch in one append, then fans out one stored message per accepted event, with its members and origin', async () => {
     const { db, fanOut, service, published } = setup();
     const result = await service.persist([accepted('a'), accepted('b'), accepted('a')]);
-    expect(result).toEqual({ stored: 2, duplicates: 1 });
+    expect(result).toEqual({ stored: 2, duplicates: 1, refused: 0 });
     expect(db.commits).toBe(1);
     expect(db.messages.map((m) => [m.seq, m.clientMsgId])).toEqual([
       [1, 'a'],
@@ -218,6 +227,7 @@ describe('MessagePersistService', () => {
     await expect(service.persist([accepted('a'), accepted('b')])).resolves.toEqual({
       stored: 0,
       duplicates: 2,
+      refused: 0,
     });
     expect(kill).toHaveBeenCalledTimes(1);
     expect(published()).toEqual([
@@ -226,15 +236,23 @@ describe('MessagePersistService', () => {
     ]);
   });
 
-  it('rejects non-members as poison, storing and fanning out nothing', async () => {
+  it('refuses a send from a non-member (one removed before storage got to it): stores nothing for it, tells its origin', async () => {
     const { db, fanOut, service } = setup();
     const intruder = accepted('x', randomUUID());
-    const err = await service.persist([accepted('ok'), intruder]).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PoisonEventError);
-    expect((err as PoisonEventError).eventIds).toEqual([intruder.id]);
-    expect(db.messages).toHaveLength(0);
-    expect(db.lastSeq).toBe(0);
-    expect(fanOut).not.toHaveBeenCalled();
+    await expect(service.persist([accepted('ok'), intruder])).resolves.toEqual({
+      stored: 1,
+      duplicates: 0,
+      refused: 1,
+    });
+    expect(db.messages.map((m) => m.clientMsgId)).toEqual(['ok']);
+    expect(db.lastSeq).toBe(1);
+    const outcomes = fanOut.mock.calls[0][0];
+    expect(outcomes[1]).toEqual({
+      conversationId: conv,
+      clientMsgId: 'x',
+      origin,
+      refusal: { code: 'forbidden', message: 'Not a member of this conversation' },
+    });
   });
 
   it('rolls back a lost insert race and re-plans it into the duplicate path', async () => {
@@ -268,6 +286,7 @@ describe('MessagePersistService', () => {
       repo,
       { fanOut: jest.fn() } as unknown as MessageFanoutService,
       new FailpointsService(jest.fn()),
+      noGroups,
     );
     await expect(service.persist([accepted('a')])).rejects.toBe(down);
     expect(db.commits).toBe(0);

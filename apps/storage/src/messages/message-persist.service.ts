@@ -3,13 +3,18 @@ import { observeHop } from '@parley/common';
 import { GroupCommitQueue, GroupMember, PoisonEventError } from '@parley/kafka';
 import { FailpointsService } from '../failpoints/failpoints.service';
 import { MessageFanoutService } from '../fanout/message-fanout.service';
+import { GroupChangeService } from '../groups/group-change.service';
 import {
+  AcceptedEnvelope,
   findPoison,
+  GroupChangeEnvelope,
+  isGroupChange,
+  isRefused,
   MessageAcceptedEnvelope,
   newMessages,
+  PersistOutcome,
   planPersist,
   resolvePlan,
-  StoredMessage,
   uniqueSenderKeys,
 } from './message-persist.plan';
 import { isUniqueViolation, MessagesRepository } from './messages.repository';
@@ -19,11 +24,12 @@ const MAX_RACE_ATTEMPTS = 3;
 /** The most accepted events one group-committed transaction takes. */
 const MAX_GROUP_EVENTS = 2000;
 
-type QueuedBatch = GroupMember<MessageAcceptedEnvelope, PersistResult>;
+type QueuedBatch = GroupMember<AcceptedEnvelope, PersistResult>;
 
 export interface PersistResult {
   stored: number;
   duplicates: number;
+  refused: number;
 }
 
 /**
@@ -36,7 +42,7 @@ export interface PersistResult {
 @Injectable()
 export class MessagePersistService {
   private readonly logger = new Logger(MessagePersistService.name);
-  private readonly queue = new GroupCommitQueue<MessageAcceptedEnvelope, PersistResult>(
+  private readonly queue = new GroupCommitQueue<AcceptedEnvelope, PersistResult>(
     (group) => this.persistGroup(group),
     MAX_GROUP_EVENTS,
   );
@@ -45,6 +51,7 @@ export class MessagePersistService {
     private readonly messages: MessagesRepository,
     private readonly fanout: MessageFanoutService,
     private readonly failpoints: FailpointsService,
+    private readonly groups: GroupChangeService,
   ) {}
 
   /**
@@ -52,8 +59,8 @@ export class MessagePersistService {
    * go together as ONE transaction and one fan-out. Batches grow with load and nothing waits on
    * a timer; each caller still resolves only once its own events are committed and published.
    */
-  persist(events: readonly MessageAcceptedEnvelope[]): Promise<PersistResult> {
-    if (events.length === 0) return Promise.resolve({ stored: 0, duplicates: 0 });
+  persist(events: readonly AcceptedEnvelope[]): Promise<PersistResult> {
+    if (events.length === 0) return Promise.resolve({ stored: 0, duplicates: 0, refused: 0 });
     const now = Date.now();
     for (const e of events) observeHop('storage_fetched', e.payload.acceptedAt, now);
     return this.queue.submit(events);
@@ -65,15 +72,15 @@ export class MessagePersistService {
    * the messages in commit order; each caller settles only when its own fan-out is published.
    */
   private async persistGroup(group: QueuedBatch[]): Promise<void> {
-    let stored: StoredMessage[];
+    let stored: PersistOutcome[];
     const events = group.flatMap((g) => g.events);
     try {
-      stored = await this.storeRetryingRaces(events);
+      stored = await this.storeInOrder(events);
     } catch (err) {
       if (err instanceof PoisonEventError && group.length > 1) {
         // Run each partition's batch alone, so only the batch holding the poison dead-letters it.
         for (const g of group) {
-          await this.storeRetryingRaces(g.events).then(
+          await this.storeInOrder(g.events).then(
             (mine) => {
               this.failpoints.hit('storage.crash-after-commit');
               this.fanOutThenSettle([g], mine);
@@ -92,17 +99,20 @@ export class MessagePersistService {
   }
 
   /** Hands the messages to fan-out (synchronously, in commit order); settles the callers after. */
-  private fanOutThenSettle(group: readonly QueuedBatch[], stored: readonly StoredMessage[]): void {
+  private fanOutThenSettle(group: readonly QueuedBatch[], stored: readonly PersistOutcome[]): void {
     const committedAt = Date.now();
-    for (const s of stored) observeHop('storage_committed', s.acceptedAt, committedAt);
+    for (const s of stored) {
+      if (!isRefused(s)) observeHop('storage_committed', s.acceptedAt, committedAt);
+    }
     this.fanout.fanOut(stored).then(
       () => {
         let offset = 0;
         for (const g of group) {
           const mine = stored.slice(offset, offset + g.events.length);
           offset += g.events.length;
-          const duplicates = mine.filter((s) => s.duplicate).length;
-          g.resolve({ stored: mine.length - duplicates, duplicates });
+          const refused = mine.filter(isRefused).length;
+          const duplicates = mine.filter((s) => !isRefused(s) && s.duplicate).length;
+          g.resolve({ stored: mine.length - duplicates - refused, duplicates, refused });
         }
       },
       (err: unknown) => {
@@ -111,9 +121,43 @@ export class MessagePersistService {
     );
   }
 
+  /**
+   * The events in offset order: each run of sends goes through the batched statements, and each
+   * group change is its own transaction between them, so a conversation's membership is decided
+   * exactly where its change sits among its messages (a send after a removal is refused).
+   */
+  private async storeInOrder(events: readonly AcceptedEnvelope[]): Promise<PersistOutcome[]> {
+    if (!events.some(isGroupChange)) {
+      return this.storeRetryingRaces(events as readonly MessageAcceptedEnvelope[]);
+    }
+    const outcomes: PersistOutcome[] = [];
+    let run: MessageAcceptedEnvelope[] = [];
+    for (const event of events) {
+      if (!isGroupChange(event)) {
+        run.push(event);
+        continue;
+      }
+      if (run.length > 0) outcomes.push(...(await this.storeRetryingRaces(run)));
+      run = [];
+      outcomes.push(await this.applyChangeRetryingRaces(event));
+    }
+    if (run.length > 0) outcomes.push(...(await this.storeRetryingRaces(run)));
+    return outcomes;
+  }
+
+  private async applyChangeRetryingRaces(event: GroupChangeEnvelope): Promise<PersistOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.groups.apply(event);
+      } catch (err) {
+        if (!isUniqueViolation(err) || attempt >= MAX_RACE_ATTEMPTS) throw err;
+      }
+    }
+  }
+
   private async storeRetryingRaces(
     events: readonly MessageAcceptedEnvelope[],
-  ): Promise<StoredMessage[]> {
+  ): Promise<PersistOutcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.storeOnce(events);
@@ -133,13 +177,13 @@ export class MessagePersistService {
    * retry stored by another consumer in between (a rebalance) fails that statement as a unique
    * violation, and the batch is planned again.
    */
-  private async storeOnce(events: readonly MessageAcceptedEnvelope[]): Promise<StoredMessage[]> {
+  private async storeOnce(events: readonly MessageAcceptedEnvelope[]): Promise<PersistOutcome[]> {
     const conversationIds = [...new Set(events.map((e) => e.payload.conversationId))];
     const { stored: already, members } = await this.messages.lookUp(
       uniqueSenderKeys(events),
       conversationIds,
     );
-    const plan = planPersist(events, already);
+    const plan = planPersist(events, already, members);
     const pending = plan.entries.filter((e) => e.kind !== 'stored').map((e) => e.event);
     const poison = findPoison(pending, members);
     if (poison) throw new PoisonEventError(poison.eventIds, poison.reason);

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { FanoutModule } from '../fanout/fanout.module';
+import { GroupsModule } from '../groups/groups.module';
 import { MessagePersistConsumer } from './message-persist.consumer';
 import { MessagePersistService } from './message-persist.service';
 import { MessagesRepository } from './messages.repository';
 
 @Module({
-  imports: [FanoutModule],
+  imports: [FanoutModule, GroupsModule],
   controllers: [MessagePersistConsumer],
   providers: [MessagePersistService, MessagesRepository],
 })

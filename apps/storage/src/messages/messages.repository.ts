@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { preparedStatement, runPrepared } from '@parley/common';
+import { type ConversationEvent, conversationEventSchema } from '@parley/protocol';
 import { DataSource } from 'typeorm';
 
 /** A message row as storage writes it (body is the message text). */
@@ -10,6 +11,8 @@ export interface MessageRow {
   clientMsgId: string;
   serverTime: Date;
   body: string;
+  /** A membership event's structure (its `body` says it in words). */
+  event?: ConversationEvent;
 }
 
 /** An already-stored message found by its idempotency key (sender, clientMsgId). */
@@ -32,8 +35,8 @@ export interface BatchLookup {
   /** Messages already stored under any of the keys asked for (retries). */
   stored: StoredMessageRef[];
   /**
-   * Member ids of each EXISTING conversation among those asked for and those of `stored` (missing
-   * ones are absent), in joining order.
+   * Current member ids of each EXISTING conversation among those asked for and those of `stored`
+   * (missing ones are absent), in joining order: former members (left_seq set) are not in it.
    */
   members: Map<string, string[]>;
 }
@@ -79,7 +82,7 @@ const LOOK_UP = preparedStatement(
   'storage.messages.lookUp',
   `
   WITH found AS (
-    SELECT m.conversation_id, m.seq, m.sender_id, m.client_msg_id, m.server_time, m.body
+    SELECT m.conversation_id, m.seq, m.sender_id, m.client_msg_id, m.server_time, m.body, m.event
       FROM messages m
       JOIN unnest($1::uuid[], $2::text[]) AS k(sender_id, client_msg_id)
         ON m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id
@@ -87,16 +90,16 @@ const LOOK_UP = preparedStatement(
     SELECT unnest($3::text[]) AS id UNION SELECT conversation_id FROM found
   )
   SELECT 's' AS kind, conversation_id AS id, seq, sender_id::text AS sender_id, client_msg_id,
-         server_time, body, NULL::text[] AS member_ids
+         server_time, body, event, NULL::text[] AS member_ids
     FROM found
   UNION ALL
-  SELECT 'm', a.id, NULL, NULL, NULL, NULL, NULL, mem.member_ids
+  SELECT 'm', a.id, NULL, NULL, NULL, NULL, NULL, NULL, mem.member_ids
     FROM asked a
    CROSS JOIN LATERAL (
          SELECT coalesce(array_agg(cm.user_id::text ORDER BY cm.joined_at, cm.user_id)
                          FILTER (WHERE cm.user_id IS NOT NULL), '{}') AS member_ids
            FROM conversations c
-           LEFT JOIN conversation_members cm ON cm.conversation_id = c.id
+           LEFT JOIN conversation_members cm ON cm.conversation_id = c.id AND cm.left_seq IS NULL
           WHERE c.id = a.id
          HAVING count(c.id) > 0) mem`,
 );
@@ -142,6 +145,7 @@ interface LookUpRow {
   client_msg_id: string | null;
   server_time: Date | null;
   body: string | null;
+  event: unknown;
   member_ids: string[] | null;
 }
 
@@ -175,6 +179,7 @@ export class MessagesRepository implements MessagesStore {
           clientMsgId: r.client_msg_id ?? '',
           serverTime: new Date(r.server_time ?? 0),
           body: r.body ?? '',
+          ...(r.event !== null ? { event: conversationEventSchema.parse(r.event) } : {}),
         });
       }
     }

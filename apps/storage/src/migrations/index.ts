@@ -1,9 +1,11 @@
 import type { MigrationInterface } from 'typeorm';
 import { CreateConversationsAndMessages1763900000000 } from './1763900000000-CreateConversationsAndMessages';
 import { AddMemberDeliveredSeq1764100000000 } from './1764100000000-AddMemberDeliveredSeq';
+import { AddGroups1764200000000 } from './1764200000000-AddGroups';
 
 /** Storage's migrations, oldest first: what its DatabaseModule runs (and the db test tier). */
 export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateConversationsAndMessages1763900000000,
   AddMemberDeliveredSeq1764100000000,
+  AddGroups1764200000000,
 ];

@@ -4,7 +4,7 @@ import { DeadLetterV1 } from './events/dead-letter.events';
 import { GatewayHeartbeatV1 } from './events/gateway.events';
 import { CONNECTION_EVENTS } from './events/connection.events';
 import { CURSOR_EVENTS } from './events/cursor.events';
-import { MessageAcceptedV1 } from './events/message.events';
+import { GroupChangeAcceptedV1, MessageAcceptedV1 } from './events/message.events';
 import { Topic, TopicName } from './topics';
 
 /**
@@ -16,7 +16,7 @@ export const TOPIC_CONTRACTS = {
   [Topic.DeadLetter]: [DeadLetterV1],
   [Topic.GatewayHeartbeats]: [GatewayHeartbeatV1],
   [Topic.Connections]: CONNECTION_EVENTS,
-  [Topic.MessagesAccepted]: [MessageAcceptedV1],
+  [Topic.MessagesAccepted]: [MessageAcceptedV1, GroupChangeAcceptedV1],
   [Topic.Cursors]: CURSOR_EVENTS,
 } as const satisfies Record<TopicName, readonly EventContract<string, unknown>[]>;
 

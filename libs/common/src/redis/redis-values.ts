@@ -1,7 +1,10 @@
 import {
+  clientMsgIdSchema,
   connectionIdSchema,
+  conversationIdSchema,
   deliveredMessageSchema,
   deviceIdSchema,
+  ErrorCode,
   gatewayIdSchema,
   isoTimeSchema,
   memberReceiptSchema,
@@ -42,6 +45,23 @@ export const deliveryBatchSchema = z
      * Members' receipt cursors that moved (storage's cursor step), each for the sockets on this
      * box of that conversation's members: a `receipt` frame on each.
      */
+    /**
+     * Sends and group changes storage refused in the conversation's order (the sender is no
+     * longer a member, or not an admin), for the origin socket on this box: an `error` frame
+     * carrying the clientMsgId.
+     */
+    refusals: z
+      .array(
+        z
+          .object({
+            connectionId: connectionIdSchema,
+            clientMsgId: clientMsgIdSchema,
+            code: z.enum([ErrorCode.Forbidden, ErrorCode.ValidationFailed]),
+            message: z.string().max(200),
+          })
+          .strict(),
+      )
+      .optional(),
     receipts: z
       .array(
         z
@@ -71,7 +91,10 @@ export const RedisKeys = {
   gatewaysByLoad: 'gateways:by-load',
   /** Single-use connect ticket, by SHA-256 of the ticket. */
   connectTicket: (ticketHash: string) => `ticket:${ticketHash}`,
-  /** Cached member set of a conversation (members never change for 1:1). */
+  /**
+   * Cached member set of a conversation (members never change for 1:1; storage deletes a group's
+   * after every membership change).
+   */
   conversationMembers: (conversationId: string) => `conversation:${conversationId}:members`,
   /** The running instance of a gateway id (random per process), with a lease its heartbeat renews. */
   gatewayInstance: (gatewayId: string) => `gateway:${gatewayId}:instance`,
@@ -105,8 +128,11 @@ export const RedisChannels = {
 
 /**
  * Messages on `RedisChannels.gatewayControl(clusterId)`: one gateway (or the accounts path) telling every gateway to
- * close sockets it may hold. Fire-and-forget, like deliveries; what a missed message would leave
- * open is bounded anyway (a socket lives only as long as the access token it was authorized with).
+ * close sockets it may hold, or storage telling every gateway that conversations' members changed
+ * (drop them from the member caches; storage already deleted the Redis copy). Fire-and-forget,
+ * like deliveries; what a missed message would leave is bounded anyway (a socket lives only as
+ * long as the access token it was authorized with; a member cache entry 60 s, and storage refuses
+ * a removed member's send whatever the cache says).
  */
 export const gatewayControlSchema = z.discriminatedUnion('action', [
   z
@@ -121,6 +147,13 @@ export const gatewayControlSchema = z.discriminatedUnion('action', [
       version: z.literal(1),
       action: z.literal('connections-replaced'),
       connectionIds: z.array(connectionIdSchema).min(1).max(1000),
+    })
+    .strict(),
+  z
+    .object({
+      version: z.literal(1),
+      action: z.literal('members-changed'),
+      conversationIds: z.array(conversationIdSchema).min(1).max(1000),
     })
     .strict(),
 ]);

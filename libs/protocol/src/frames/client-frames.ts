@@ -1,5 +1,6 @@
 import { z } from 'zod/v4';
 import { clientMsgIdSchema, conversationIdSchema, seqSchema, USERNAME_PATTERN } from '../ids';
+import { groupChangeRequestSchema } from '../group';
 import { fieldGiven } from '../issues';
 import { stateDigestSchema } from '../sync/state-digest';
 
@@ -125,6 +126,35 @@ export const authFrameSchema = z
   .object({ type: z.literal('auth'), ref, token: z.string().min(1).max(4096) })
   .strict();
 
+/**
+ * Create a group, or change one (`conversationId`, required for every op but `create`). Answered
+ * like a `send`: `accepted` once Kafka holds it, then `ack` with the seq of the membership event
+ * once storage applied it in the conversation's order, or `error` (`forbidden`: not a member, or
+ * not an admin; `validation_failed`: nothing to change, too many members). `clientMsgId` is the
+ * idempotency key, as for a send: a retry applies the change once.
+ */
+export const groupFrameSchema = z
+  .object({
+    type: z.literal('group'),
+    ref,
+    clientMsgId: clientMsgIdSchema,
+    conversationId: conversationIdSchema.optional(),
+    change: groupChangeRequestSchema,
+  })
+  .strict()
+  .superRefine((frame, ctx) => {
+    // Runs even when `change` itself was refused (then it may be anything).
+    const op: unknown = (frame.change as { op?: unknown } | undefined)?.op;
+    if (op === undefined) return;
+    if ((op === 'create') === fieldGiven(ctx, 'conversationId')) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'conversationId is required for every op but create, and refused with it',
+        path: ['conversationId'],
+      });
+    }
+  });
+
 /** Every client frame type, with its schema: the one list gateway, clients and docs use. */
 export const CLIENT_FRAME_SCHEMAS = {
   send: sendFrameSchema,
@@ -134,6 +164,7 @@ export const CLIENT_FRAME_SCHEMAS = {
   read: readFrameSchema,
   history: historyFrameSchema,
   auth: authFrameSchema,
+  group: groupFrameSchema,
 } as const;
 export type ClientFrameType = keyof typeof CLIENT_FRAME_SCHEMAS;
 export const CLIENT_FRAME_TYPES = Object.keys(CLIENT_FRAME_SCHEMAS) as ClientFrameType[];
@@ -146,6 +177,7 @@ export const clientFrameSchema = z.union([
   readFrameSchema,
   historyFrameSchema,
   authFrameSchema,
+  groupFrameSchema,
 ]);
 export type SendFrame = z.output<typeof sendFrameSchema>;
 export type SyncFrame = z.output<typeof syncFrameSchema>;
@@ -154,4 +186,5 @@ export type DeliveredFrame = z.output<typeof deliveredFrameSchema>;
 export type ReadFrame = z.output<typeof readFrameSchema>;
 export type HistoryFrame = z.output<typeof historyFrameSchema>;
 export type AuthFrame = z.output<typeof authFrameSchema>;
+export type GroupFrame = z.output<typeof groupFrameSchema>;
 export type ClientFrame = z.output<typeof clientFrameSchema>;

@@ -1,5 +1,6 @@
 import { z } from 'zod/v4';
 import { conversationIdSchema, seqSchema, USERNAME_PATTERN, userIdSchema } from '../ids';
+import { memberRoleSchema } from '../group';
 import { deliveredMessageSchema } from '../message';
 
 /** `/v1/conversations/:id/...` */
@@ -28,12 +29,24 @@ export type ReadCursorBody = z.output<typeof readCursorBodySchema>;
 /** A conversation as one member sees it in the list. */
 export const conversationViewSchema = z.object({
   id: conversationIdSchema,
+  /** `direct` (1:1) or `group`. */
   kind: z.string(),
-  /** With each member's receipt cursors (see MemberReceipt): the marks of one's own messages. */
+  /** A group's name; null for a 1:1 conversation. */
+  title: z.string().nullable(),
+  /**
+   * False once the viewer left or was removed: the conversation stays in the list, read-only, up
+   * to the event that ended the membership.
+   */
+  active: z.boolean(),
+  /**
+   * The current members, in joining order, with each one's role and receipt cursors (see
+   * MemberReceipt: the marks of one's own messages).
+   */
   members: z.array(
     z.object({
       id: userIdSchema,
       username: z.string(),
+      role: memberRoleSchema,
       deliveredSeq: z.number().int().nonnegative(),
       readSeq: z.number().int().nonnegative(),
     }),

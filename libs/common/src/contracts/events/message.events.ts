@@ -4,6 +4,9 @@ import { originSchema } from './ids';
 import {
   clientMsgIdSchema,
   conversationIdSchema,
+  eventUserSchema,
+  GROUP_MAX_MEMBERS,
+  groupNameSchema,
   isoTimeSchema,
   messageTextSchema,
   userIdSchema,
@@ -25,6 +28,48 @@ export const MessageAcceptedV1 = defineEvent(
       senderUsername: usernameSchema,
       clientMsgId: clientMsgIdSchema,
       text: messageTextSchema,
+      acceptedAt: isoTimeSchema,
+      origin: originSchema,
+    })
+    .strict(),
+);
+
+/** A user named by a change, resolved by the gateway (id and username). */
+const changeUserSchema = eventUserSchema;
+const changeUsers = z.array(changeUserSchema).min(1).max(GROUP_MAX_MEMBERS);
+
+/**
+ * The change a `group` frame asked for, with usernames resolved to users by the gateway. Storage
+ * decides it (the actor's role, the current members) in the conversation's order.
+ */
+export const groupChangeSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('create'), name: groupNameSchema, members: changeUsers }).strict(),
+  z.object({ op: z.literal('rename'), name: groupNameSchema }).strict(),
+  z.object({ op: z.literal('add'), members: changeUsers }).strict(),
+  z.object({ op: z.literal('remove'), members: changeUsers }).strict(),
+  z.object({ op: z.literal('promote'), members: changeUsers }).strict(),
+  z.object({ op: z.literal('demote'), members: changeUsers }).strict(),
+  z.object({ op: z.literal('leave') }).strict(),
+]);
+export type GroupChange = z.output<typeof groupChangeSchema>;
+
+/**
+ * A group change a gateway accepted (a `group` frame), on the same topic and key as the
+ * conversation's sends, so storage applies it between the messages around it: it takes the next
+ * seq, and a send storage persists after a removal is refused for the removed member. For
+ * `create` the gateway chose the new conversation's id. `clientMsgId` is the idempotency key, as
+ * for a send (a retry applies the change once).
+ */
+export const GroupChangeAcceptedV1 = defineEvent(
+  'group.change-accepted',
+  1,
+  z
+    .object({
+      conversationId: conversationIdSchema,
+      senderId: userIdSchema,
+      senderUsername: usernameSchema,
+      clientMsgId: clientMsgIdSchema,
+      change: groupChangeSchema,
       acceptedAt: isoTimeSchema,
       origin: originSchema,
     })

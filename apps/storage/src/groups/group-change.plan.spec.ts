@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import type { GroupChange } from '@parley/common';
+import type { EventUser } from '@parley/protocol';
+import { type GroupState, planGroupChange } from './group-change.plan';
+
+const user = (username: string): EventUser => ({ id: randomUUID(), username });
+const [alice, bob, carol, dave] = ['alice', 'bob', 'carol', 'dave'].map(user);
+
+function group(admins: EventUser[], members: EventUser[], title = 'Club'): GroupState {
+  return {
+    kind: 'group',
+    title,
+    members: [
+      ...admins.map((u) => ({ userId: u.id, username: u.username, role: 'admin' as const })),
+      ...members.map((u) => ({ userId: u.id, username: u.username, role: 'member' as const })),
+    ],
+  };
+}
+
+describe('planGroupChange', () => {
+  it('creates a group with its creator as the first admin, the named users after it', () => {
+    const plan = planGroupChange(
+      null,
+      alice,
+      { op: 'create', name: 'Club', members: [bob, alice, bob, carol] },
+      10,
+    );
+    expect(plan).toEqual({
+      decision: {
+        event: { type: 'created', name: 'Club', members: [bob, carol] },
+        title: 'Club',
+        join: [
+          { user: alice, role: 'admin' },
+          { user: bob, role: 'member' },
+          { user: carol, role: 'member' },
+        ],
+        leave: [],
+        roles: [],
+      },
+    });
+  });
+
+  it('refuses a group alone, one over the limit, and a create over an existing conversation', () => {
+    expect(
+      planGroupChange(null, alice, { op: 'create', name: 'X', members: [alice] }, 10),
+    ).toMatchObject({
+      refused: { code: 'validation_failed' },
+    });
+    expect(
+      planGroupChange(null, alice, { op: 'create', name: 'X', members: [bob, carol] }, 2),
+    ).toEqual({
+      refused: { code: 'validation_failed', message: 'A group has at most 2 members' },
+    });
+    expect(
+      planGroupChange(
+        group([alice], [bob]),
+        alice,
+        { op: 'create', name: 'X', members: [bob] },
+        10,
+      ),
+    ).toMatchObject({ refused: { code: 'validation_failed' } });
+  });
+
+  it('lets only admins rename, add, remove, promote and demote; a non-member nothing at all', () => {
+    const state = group([alice], [bob, carol]);
+    const changes: GroupChange[] = [
+      { op: 'rename', name: 'Mine' },
+      { op: 'add', members: [dave] },
+      { op: 'remove', members: [carol] },
+      { op: 'promote', members: [carol] },
+      { op: 'demote', members: [alice] },
+    ];
+    for (const change of changes) {
+      expect(planGroupChange(state, bob, change, 10)).toEqual({
+        refused: { code: 'forbidden', message: 'Only admins can do that' },
+      });
+      expect(planGroupChange(state, dave, change, 10)).toEqual({
+        refused: { code: 'forbidden', message: 'Not a member of this group' },
+      });
+    }
+    expect(planGroupChange(null, alice, { op: 'leave' }, 10)).toMatchObject({
+      refused: { code: 'forbidden' },
+    });
+    expect(
+      planGroupChange({ ...state, kind: 'direct' }, alice, { op: 'rename', name: 'X' }, 10),
+    ).toMatchObject({ refused: { code: 'forbidden' } });
+  });
+
+  it('refuses changes that change nothing', () => {
+    const state = group([alice], [bob]);
+    const refusals = [
+      planGroupChange(state, alice, { op: 'rename', name: 'Club' }, 10),
+      planGroupChange(state, alice, { op: 'add', members: [bob] }, 10),
+      planGroupChange(state, alice, { op: 'remove', members: [dave] }, 10),
+      planGroupChange(state, alice, { op: 'remove', members: [alice] }, 10),
+      planGroupChange(state, alice, { op: 'promote', members: [alice] }, 10),
+      planGroupChange(state, alice, { op: 'demote', members: [bob] }, 10),
+    ];
+    for (const r of refusals) expect(r).toMatchObject({ refused: { code: 'validation_failed' } });
+  });
+
+  it('adds only new members, within the limit', () => {
+    const state = group([alice], [bob]);
+    expect(planGroupChange(state, alice, { op: 'add', members: [bob, carol] }, 10)).toMatchObject({
+      decision: {
+        event: { type: 'added', members: [carol] },
+        join: [{ user: carol, role: 'member' }],
+      },
+    });
+    expect(planGroupChange(state, alice, { op: 'add', members: [carol, dave] }, 3)).toMatchObject({
+      refused: { code: 'validation_failed' },
+    });
+  });
+
+  it('removes members; promotes and demotes', () => {
+    const state = group([alice], [bob, carol]);
+    expect(planGroupChange(state, alice, { op: 'remove', members: [bob, dave] }, 10)).toMatchObject(
+      {
+        decision: { event: { type: 'removed', members: [bob] }, leave: [bob.id] },
+      },
+    );
+    expect(planGroupChange(state, alice, { op: 'promote', members: [bob] }, 10)).toMatchObject({
+      decision: {
+        event: { type: 'promoted', members: [bob] },
+        roles: [{ userId: bob.id, role: 'admin' }],
+      },
+    });
+    expect(
+      planGroupChange(group([alice, bob], [carol]), alice, { op: 'demote', members: [bob] }, 10),
+    ).toEqual({
+      decision: {
+        event: { type: 'demoted', members: [bob] },
+        join: [],
+        leave: [],
+        roles: [{ userId: bob.id, role: 'member' }],
+      },
+    });
+  });
+
+  it('never leaves a group without an admin: the longest-standing member left is promoted', () => {
+    // Alice (the only admin) leaves: Bob, first in joining order after her, becomes admin.
+    expect(planGroupChange(group([alice], [bob, carol]), alice, { op: 'leave' }, 10)).toEqual({
+      decision: {
+        event: { type: 'left', promoted: bob },
+        join: [],
+        leave: [alice.id],
+        roles: [{ userId: bob.id, role: 'admin' }],
+      },
+    });
+    // Another admin remains: nobody is promoted.
+    expect(planGroupChange(group([alice, bob], [carol]), alice, { op: 'leave' }, 10)).toMatchObject(
+      {
+        decision: { event: { type: 'left' }, roles: [] },
+      },
+    );
+    // The last member leaves: nobody to promote.
+    expect(planGroupChange(group([alice], []), alice, { op: 'leave' }, 10)).toMatchObject({
+      decision: { event: { type: 'left' }, roles: [] },
+    });
+    // The only admin demotes itself: the longest-standing other member is promoted.
+    expect(
+      planGroupChange(group([alice], [bob]), alice, { op: 'demote', members: [alice] }, 10),
+    ).toMatchObject({
+      decision: {
+        event: { type: 'demoted', members: [alice], promoted: bob },
+        roles: [
+          { userId: alice.id, role: 'member' },
+          { userId: bob.id, role: 'admin' },
+        ],
+      },
+    });
+    // ...unless it is alone.
+    expect(
+      planGroupChange(group([alice], []), alice, { op: 'demote', members: [alice] }, 10),
+    ).toEqual({
+      refused: { code: 'validation_failed', message: 'A group needs an admin' },
+    });
+  });
+});

@@ -1,0 +1,127 @@
+import { z } from 'zod/v4';
+import { USERNAME_PATTERN, userIdSchema, usernameSchema } from './ids';
+import { unsafeTextProblem } from './text';
+
+/**
+ * Groups: conversations of up to GROUP_MAX_MEMBERS members (the server's configured limit may be
+ * lower) whose membership changes are EVENTS in the conversation itself. A change takes the next
+ * seq like a message, so every member sees joins, leaves, removals and renames in the same order
+ * as the messages around them: live, in history and in sync. The client asks for a change with a
+ * `group` frame (client-frames.ts); storage decides it in the conversation's order and stores the
+ * outcome as a message carrying `event` (ConversationEvent).
+ */
+
+/** The protocol's ceiling on a group's members (the server's GROUP_MAX_MEMBERS may be lower). */
+export const GROUP_MAX_MEMBERS = 1024;
+/** A group name: 1-64 characters, one line, nothing that changes how other text is shown. */
+export const GROUP_NAME_MAX_LENGTH = 64;
+
+export const groupNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(GROUP_NAME_MAX_LENGTH, `must be at most ${GROUP_NAME_MAX_LENGTH} characters`)
+  .superRefine((name, ctx) => {
+    const problem = unsafeTextProblem(name, { multiline: false });
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** Usernames a change names (as the client typed them; the gateway resolves them to users). */
+const usernamesSchema = z
+  .array(z.string().regex(USERNAME_PATTERN, 'must be a username'))
+  .min(1)
+  .max(GROUP_MAX_MEMBERS);
+
+/** A member's role: admins add, remove, rename and promote; members chat. */
+export const memberRoleSchema = z.enum(['admin', 'member']);
+export type MemberRole = z.output<typeof memberRoleSchema>;
+
+/**
+ * What a `group` frame asks for. `create` makes a group whose first admin is the sender, with the
+ * named users as members (the sender need not name itself); the others act on an existing group.
+ * Only admins may `rename`, `add`, `remove`, `promote` and `demote`; anyone may `leave`.
+ */
+export const groupChangeRequestSchema = z.discriminatedUnion('op', [
+  z
+    .object({
+      op: z.literal('create'),
+      name: groupNameSchema,
+      members: usernamesSchema.max(GROUP_MAX_MEMBERS - 1),
+    })
+    .strict(),
+  z.object({ op: z.literal('rename'), name: groupNameSchema }).strict(),
+  z.object({ op: z.literal('add'), members: usernamesSchema }).strict(),
+  z.object({ op: z.literal('remove'), members: usernamesSchema }).strict(),
+  z.object({ op: z.literal('promote'), members: usernamesSchema }).strict(),
+  z.object({ op: z.literal('demote'), members: usernamesSchema }).strict(),
+  z.object({ op: z.literal('leave') }).strict(),
+]);
+export type GroupChangeRequest = z.output<typeof groupChangeRequestSchema>;
+export type GroupChangeOp = GroupChangeRequest['op'];
+
+/** A user named in an event: id (stable) and username (to show it, even after they left). */
+export const eventUserSchema = z.object({ id: userIdSchema, username: usernameSchema }).strict();
+export type EventUser = z.output<typeof eventUserSchema>;
+
+const eventUsers = z.array(eventUserSchema).min(1).max(GROUP_MAX_MEMBERS);
+
+/**
+ * A membership event as stored and delivered (DeliveredMessage.event): the message's sender is
+ * who made the change. `promoted` on `left`, `removed` and `demoted`: the member made admin
+ * because the group had no admin left (the longest-standing member).
+ */
+export const conversationEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('created'), name: groupNameSchema, members: eventUsers }).strict(),
+  z.object({ type: z.literal('renamed'), name: groupNameSchema }).strict(),
+  z.object({ type: z.literal('added'), members: eventUsers }).strict(),
+  z
+    .object({
+      type: z.literal('removed'),
+      members: eventUsers,
+      promoted: eventUserSchema.optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('left'), promoted: eventUserSchema.optional() }).strict(),
+  z.object({ type: z.literal('promoted'), members: eventUsers }).strict(),
+  z
+    .object({
+      type: z.literal('demoted'),
+      members: eventUsers,
+      promoted: eventUserSchema.optional(),
+    })
+    .strict(),
+]);
+export type ConversationEvent = z.output<typeof conversationEventSchema>;
+
+function names(users: readonly EventUser[], max = 5): string {
+  const shown = users.slice(0, max).map((u) => u.username);
+  const rest = users.length - shown.length;
+  if (rest > 0) return `${shown.join(', ')} and ${rest} more`;
+  if (shown.length <= 1) return shown.join('');
+  return `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
+}
+
+/**
+ * The event as one line of text, from the point of view of nobody in particular ("alice added
+ * bob"). Storage stores it as the event message's text, so a client that does not know an event
+ * type still shows something sensible, and the sync digest covers events like any message.
+ */
+export function describeEvent(actor: string, event: ConversationEvent): string {
+  const succession = (p?: EventUser) => (p ? `; ${p.username} is now an admin` : '');
+  switch (event.type) {
+    case 'created':
+      return `${actor} created the group "${event.name}" with ${names(event.members)}`;
+    case 'renamed':
+      return `${actor} renamed the group to "${event.name}"`;
+    case 'added':
+      return `${actor} added ${names(event.members)}`;
+    case 'removed':
+      return `${actor} removed ${names(event.members)}${succession(event.promoted)}`;
+    case 'left':
+      return `${actor} left${succession(event.promoted)}`;
+    case 'promoted':
+      return `${actor} made ${names(event.members)} admin`;
+    case 'demoted':
+      return `${actor} made ${names(event.members)} a member${succession(event.promoted)}`;
+  }
+}

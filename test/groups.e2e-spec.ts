@@ -1,0 +1,328 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AckFrame,
+  type DeliveredMessage,
+  type ErrorFrame,
+  type GroupChangeRequest,
+  type HistoryPageFrame,
+  type MessageFrame,
+  receiptMark,
+  type ServerFrame,
+} from '@parley/protocol';
+import {
+  createEnvelope,
+  deliveryBatchSchema,
+  MessageAcceptedV1,
+  RedisChannels,
+  Topic,
+} from '@parley/common';
+import { KafkaTestClient } from '@parley/testing/kafka-test-client';
+import Redis from 'ioredis';
+import {
+  conversationsOf,
+  createAccount,
+  ParleyTestClient,
+  type TestAccount,
+} from '@parley/testing';
+import { testStack } from './support/test-stack';
+
+const stack = testStack();
+const wsUrlOf = (http: string) => `${http.replace(/^http/, 'ws')}/ws`;
+
+async function viewOf(gateway: string, account: TestAccount, id: string) {
+  const view = (await conversationsOf(gateway, account)).find((c) => c.id === id);
+  if (!view) throw new Error(`${account.username} does not list ${id}`);
+  return view;
+}
+
+type Answer = { ack: AckFrame } | { error: ErrorFrame };
+
+/** A `group` frame, answered by its ack or its error. */
+async function change(
+  client: ParleyTestClient,
+  change: GroupChangeRequest,
+  conversationId?: string,
+): Promise<Answer> {
+  const clientMsgId = randomUUID();
+  client.send({
+    type: 'group',
+    clientMsgId,
+    ...(conversationId ? { conversationId } : {}),
+    change,
+  });
+  const frame = await client.next<AckFrame | ErrorFrame>(
+    (f) => (f.type === 'ack' || f.type === 'error') && f.clientMsgId === clientMsgId,
+  );
+  return frame.type === 'ack' ? { ack: frame } : { error: frame };
+}
+
+async function acked(answer: Promise<Answer>): Promise<AckFrame> {
+  const a = await answer;
+  if ('error' in a) throw new Error(`refused: ${a.error.code} ${a.error.message}`);
+  return a.ack;
+}
+
+async function send(
+  client: ParleyTestClient,
+  conversationId: string,
+  text: string,
+): Promise<Answer> {
+  const clientMsgId = randomUUID();
+  client.send({ type: 'send', clientMsgId, conversationId, text, accepted: false });
+  const frame = await client.next<AckFrame | ErrorFrame>(
+    (f) => (f.type === 'ack' || f.type === 'error') && f.clientMsgId === clientMsgId,
+  );
+  return frame.type === 'ack' ? { ack: frame } : { error: frame };
+}
+
+/** The pushed message `seq` of `conversationId` at `client`. */
+function pushed(
+  client: ParleyTestClient,
+  conversationId: string,
+  seq: number,
+): Promise<DeliveredMessage> {
+  return client
+    .next<MessageFrame>(
+      (f: ServerFrame) =>
+        f.type === 'message' &&
+        f.message.conversationId === conversationId &&
+        f.message.seq === seq,
+    )
+    .then((f) => f.message);
+}
+
+async function history(
+  client: ParleyTestClient,
+  conversationId: string,
+): Promise<DeliveredMessage[]> {
+  const ref = randomUUID();
+  client.send({ type: 'history', ref, conversationId, limit: 100 });
+  const page = await client.next<HistoryPageFrame | ErrorFrame>(
+    (f) => (f.type === 'history.page' || f.type === 'error') && f.ref === ref,
+  );
+  if (page.type === 'error') throw new Error(`history refused: ${page.code}`);
+  return page.messages;
+}
+
+describe('groups (two gateways)', () => {
+  it('orders membership events with the messages, enforces admins, cuts removed members off, and keeps an admin', async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const names = ['alice', 'bob', 'carol', 'dave', 'erin', 'eve'];
+    const [alice, bob, carol, dave, erin, eve] = await Promise.all(
+      names.map((n) => createAccount(gateway1, n)),
+    );
+    const socketOf = (account: TestAccount, i: number) =>
+      ParleyTestClient.connectTo(gateway1, wsUrlOf(i % 2 === 0 ? gateway1 : gateway2), account);
+    const [a, b, c, d, e] = await Promise.all(
+      [alice, bob, carol, dave, erin].map((account, i) => socketOf(account, i)),
+    );
+    const everyone = [a, b, c, d, e];
+    let eves: ParleyTestClient | undefined;
+    try {
+      // Alice creates the group: seq 1 is the event, pushed to every member, Alice included.
+      const created = await acked(
+        change(a, {
+          op: 'create',
+          name: 'Book club',
+          members: [bob.username, carol.username, dave.username, erin.username],
+        }),
+      );
+      const id = created.conversationId;
+      expect(created.seq).toBe(1);
+      for (const client of everyone) {
+        expect(await pushed(client, id, 1)).toMatchObject({
+          senderId: alice.id,
+          text: expect.stringContaining('created the group "Book club"') as unknown,
+          event: { type: 'created', name: 'Book club' },
+        });
+      }
+      const view = await viewOf(gateway2, bob, id);
+      expect(view).toMatchObject({ kind: 'group', title: 'Book club', active: true });
+      expect(view.members.map((m) => [m.id, m.role])).toEqual([
+        [alice.id, 'admin'],
+        [bob.id, 'member'],
+        [carol.id, 'member'],
+        [dave.id, 'member'],
+        [erin.id, 'member'],
+      ]);
+
+      // A message from Bob (gateway 2), seen by all with the same seq.
+      const hi = await acked(send(b, id, 'hi all'));
+      expect(hi.seq).toBe(2);
+      for (const client of [a, c, d, e]) {
+        expect(await pushed(client, id, 2)).toMatchObject({ text: 'hi all', senderId: bob.id });
+      }
+
+      // Non-admins cannot add, remove or rename; nothing is stored for the attempts.
+      for (const attempt of [
+        { op: 'add', members: [eve.username] },
+        { op: 'remove', members: [carol.username] },
+        { op: 'rename', name: 'Mine now' },
+      ] as GroupChangeRequest[]) {
+        const refused = await change(b, attempt, id);
+        expect(refused).toEqual({
+          error: expect.objectContaining({ code: 'forbidden' }) as unknown,
+        });
+      }
+
+      // Dave posts from gateway 2 (its member cache is warm), then Alice removes him.
+      expect((await acked(send(d, id, 'still here'))).seq).toBe(3);
+      const removed = await acked(change(a, { op: 'remove', members: [dave.username] }, id));
+      expect(removed.seq).toBe(4);
+      for (const client of everyone) {
+        expect(await pushed(client, id, 4)).toMatchObject({
+          event: { type: 'removed', members: [{ id: dave.id, username: dave.username }] },
+        });
+      }
+      // Dave can no longer post, from the gateway whose cache held him.
+      expect(await send(d, id, 'let me back in')).toEqual({
+        error: expect.objectContaining({ code: 'forbidden' }) as unknown,
+      });
+      // Nor when a gateway accepted his send before it learnt of the removal (as a gateway with a
+      // stale cache would): storage decides in the conversation's order and refuses it, and his
+      // socket is told; nothing is stored.
+      const kafka = new KafkaTestClient(stack.kafkaBrokers);
+      try {
+        const late = createEnvelope(
+          MessageAcceptedV1,
+          {
+            conversationId: id,
+            senderId: dave.id,
+            senderUsername: dave.username,
+            clientMsgId: 'late-send-1',
+            text: 'accepted on a stale cache',
+            acceptedAt: new Date().toISOString(),
+            origin: {
+              gatewayId: d.hello?.gatewayId ?? '',
+              connectionId: d.hello?.connectionId ?? '',
+              deviceId: d.hello?.deviceId ?? '',
+            },
+          },
+          'gateway-stale',
+        );
+        await kafka.produceRaw(Topic.MessagesAccepted, [
+          { key: id, value: JSON.stringify(late), headers: { 'event-type': late.type } },
+        ]);
+        expect(
+          await d.next((f) => f.type === 'error' && f.clientMsgId === 'late-send-1'),
+        ).toMatchObject({ code: 'forbidden', message: 'Not a member of this conversation' });
+      } finally {
+        await kafka.close();
+      }
+
+      // What follows is not Dave's to read: not pushed, not in his history or his list.
+      expect((await acked(send(a, id, 'after dave'))).seq).toBe(5);
+      for (const client of [b, c, e]) await pushed(client, id, 5);
+      const daves = await history(d, id);
+      expect(daves.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+      expect(await viewOf(gateway2, dave, id)).toMatchObject({ active: false, lastSeq: 4 });
+      expect(d.frames.some((f) => f.type === 'message' && f.message.seq === 5)).toBe(false);
+
+      // Eve, added later, sees the whole history (the group's history is visible to members).
+      expect((await acked(change(a, { op: 'add', members: [eve.username] }, id))).seq).toBe(6);
+      eves = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway2), eve);
+      const evesHistory = await history(eves, id);
+      expect(evesHistory.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect((await acked(send(eves, id, 'hello, I am new'))).seq).toBe(7);
+
+      // Alice promotes Bob and leaves; then Bob, the last admin, leaves: Carol (the longest-
+      // standing member left) is promoted in the same event.
+      expect((await acked(change(a, { op: 'promote', members: [bob.username] }, id))).seq).toBe(8);
+      expect((await acked(change(a, { op: 'leave' }, id))).seq).toBe(9);
+      const bobLeft = await acked(change(b, { op: 'leave' }, id));
+      expect(bobLeft.seq).toBe(10);
+      expect(await pushed(c, id, 10)).toMatchObject({
+        event: { type: 'left', promoted: { id: carol.id, username: carol.username } },
+      });
+      const after = await viewOf(gateway1, carol, id);
+      expect(after.members.map((m) => [m.username, m.role])).toEqual([
+        [carol.username, 'admin'],
+        [erin.username, 'member'],
+        [eve.username, 'member'],
+      ]);
+
+      // Every member saw one order: Carol's and Erin's pushes agree seq for seq with the store.
+      const stored = await history(c, id);
+      expect(stored.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const erins = await history(e, id);
+      expect(erins).toEqual(stored);
+    } finally {
+      for (const client of [...everyone, ...(eves ? [eves] : [])]) client.close();
+    }
+  });
+
+  it('shows read-by-all only once every member read, and sends one delivery batch per gateway box', async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const members = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => createAccount(gateway1, `m${i}`)),
+    );
+    const [owner, ...others] = members;
+    const sockets = await Promise.all(
+      members.map((account, i) =>
+        ParleyTestClient.connectTo(gateway1, wsUrlOf(i % 2 === 0 ? gateway1 : gateway2), account),
+      ),
+    );
+    const redis = new Redis(stack.redisUrl);
+    const batches: { gatewayId: string; seqs: number[] }[] = [];
+    try {
+      const id = (
+        await acked(
+          change(sockets[0], {
+            op: 'create',
+            name: 'Dozen',
+            members: others.map((m) => m.username),
+          }),
+        )
+      ).conversationId;
+      for (const s of sockets) await pushed(s, id, 1);
+
+      // Count the delivery batches storage publishes for the next message, per box.
+      const pattern = `${RedisChannels.delivery(stack.clusterId, '')}*`;
+      await redis.psubscribe(pattern);
+      redis.on('pmessage', (_p, channel: string, payload: string) => {
+        const batch = deliveryBatchSchema.parse(JSON.parse(payload));
+        const seqs = batch.items
+          .filter((i) => i.message.conversationId === id)
+          .map((i) => i.message.seq);
+        if (seqs.length > 0) batches.push({ gatewayId: channel.split(':').pop() ?? '', seqs });
+      });
+      const message = await acked(send(sockets[0], id, 'read me'));
+      for (const s of sockets.slice(1)) await pushed(s, id, message.seq);
+      const forMessage = batches.filter((b) => b.seqs.includes(message.seq));
+      expect(forMessage.map((b) => b.gatewayId).sort()).toEqual(['gateway-1', 'gateway-2']);
+
+      // Receipts: delivered and read by all only once the last member reads.
+      const markNow = async () => {
+        const view = await viewOf(gateway1, owner, id);
+        return receiptMark(
+          message.seq,
+          owner.id,
+          view.members.map((m) => ({
+            userId: m.id,
+            deliveredSeq: m.deliveredSeq,
+            readSeq: m.readSeq,
+          })),
+        );
+      };
+      const [last, ...firstReaders] = sockets.slice(1).reverse();
+      for (const s of firstReaders) s.send({ type: 'read', conversationId: id, seq: message.seq });
+      // Wait until the owner has the receipts of all but one member.
+      const seen = new Set<string>();
+      while (seen.size < firstReaders.length) {
+        const r = await sockets[0].next(
+          (f) => f.type === 'receipt' && f.conversationId === id && f.readSeq >= message.seq,
+        );
+        if (r.type === 'receipt') seen.add(r.userId);
+      }
+      expect(await markNow()).toBe('sent');
+      last.send({ type: 'read', conversationId: id, seq: message.seq });
+      await sockets[0].next(
+        (f) => f.type === 'receipt' && f.conversationId === id && f.readSeq >= message.seq,
+      );
+      expect(await markNow()).toBe('read');
+    } finally {
+      redis.disconnect();
+      for (const s of sockets) s.close();
+    }
+  });
+});

@@ -42,14 +42,19 @@ export class ReceiptsService {
     if (untilPublished) await this.untilPublished(publishing);
   }
 
-  /** Moves this device's delivered cursor (through Kafka -> storage); members only. */
+  /**
+   * Moves this device's delivered cursor (through Kafka -> storage); members only. A former
+   * member's device reporting what it holds (up to the event that removed it) is ignored, not
+   * refused: it did nothing wrong, its cursor just no longer moves.
+   */
   async markDelivered(
     userId: string,
     deviceId: string,
     conversationId: string,
     seq: number,
   ): Promise<void> {
-    await this.conversations.requireMember(conversationId, userId);
+    const until = await this.conversations.requireReader(conversationId, userId);
+    if (until !== undefined) return;
     await this.requireKnownSeq(conversationId, seq);
     // Gathered; the frame has no reply, so nothing waits for Kafka (the publisher logs failures).
     void this.events.delivered({ conversationId, userId, deviceId, seq });

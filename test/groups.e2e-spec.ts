@@ -37,6 +37,14 @@ async function viewOf(gateway: string, account: TestAccount, id: string) {
 
 type Answer = { ack: AckFrame } | { error: ErrorFrame };
 
+/** The `ack` or `error` a send or group change with this clientMsgId got. */
+async function answerTo(client: ParleyTestClient, clientMsgId: string): Promise<Answer> {
+  const frame = await client.next<AckFrame | ErrorFrame>(
+    (f) => (f.type === 'ack' || f.type === 'error') && f.clientMsgId === clientMsgId,
+  );
+  return frame.type === 'ack' ? { ack: frame } : { error: frame };
+}
+
 /** A `group` frame, answered by its ack or its error. */
 async function change(
   client: ParleyTestClient,
@@ -50,10 +58,7 @@ async function change(
     ...(conversationId ? { conversationId } : {}),
     change,
   });
-  const frame = await client.next<AckFrame | ErrorFrame>(
-    (f) => (f.type === 'ack' || f.type === 'error') && f.clientMsgId === clientMsgId,
-  );
-  return frame.type === 'ack' ? { ack: frame } : { error: frame };
+  return answerTo(client, clientMsgId);
 }
 
 async function acked(answer: Promise<Answer>): Promise<AckFrame> {
@@ -69,10 +74,7 @@ async function send(
 ): Promise<Answer> {
   const clientMsgId = randomUUID();
   client.send({ type: 'send', clientMsgId, conversationId, text, accepted: false });
-  const frame = await client.next<AckFrame | ErrorFrame>(
-    (f) => (f.type === 'ack' || f.type === 'error') && f.clientMsgId === clientMsgId,
-  );
-  return frame.type === 'ack' ? { ack: frame } : { error: frame };
+  return answerTo(client, clientMsgId);
 }
 
 /** The pushed message `seq` of `conversationId` at `client`. */

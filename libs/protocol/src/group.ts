@@ -37,25 +37,34 @@ export const memberRoleSchema = z.enum(['admin', 'member']);
 export type MemberRole = z.output<typeof memberRoleSchema>;
 
 /**
+ * The ops of a group change over a list of named members (usernames in the `group` frame, users
+ * once the gateway resolved them, in the Kafka event): one definition for both.
+ * `createMembers` may be narrower than `members` (the frame's list leaves the creator out).
+ */
+export function groupChangeSchemaOf<M extends z.ZodType, C extends z.ZodType>(
+  members: M,
+  createMembers: C,
+) {
+  return z.discriminatedUnion('op', [
+    z.object({ op: z.literal('create'), name: groupNameSchema, members: createMembers }).strict(),
+    z.object({ op: z.literal('rename'), name: groupNameSchema }).strict(),
+    z.object({ op: z.literal('add'), members }).strict(),
+    z.object({ op: z.literal('remove'), members }).strict(),
+    z.object({ op: z.literal('promote'), members }).strict(),
+    z.object({ op: z.literal('demote'), members }).strict(),
+    z.object({ op: z.literal('leave') }).strict(),
+  ]);
+}
+
+/**
  * What a `group` frame asks for. `create` makes a group whose first admin is the sender, with the
  * named users as members (the sender need not name itself); the others act on an existing group.
  * Only admins may `rename`, `add`, `remove`, `promote` and `demote`; anyone may `leave`.
  */
-export const groupChangeRequestSchema = z.discriminatedUnion('op', [
-  z
-    .object({
-      op: z.literal('create'),
-      name: groupNameSchema,
-      members: usernamesSchema.max(GROUP_MAX_MEMBERS - 1),
-    })
-    .strict(),
-  z.object({ op: z.literal('rename'), name: groupNameSchema }).strict(),
-  z.object({ op: z.literal('add'), members: usernamesSchema }).strict(),
-  z.object({ op: z.literal('remove'), members: usernamesSchema }).strict(),
-  z.object({ op: z.literal('promote'), members: usernamesSchema }).strict(),
-  z.object({ op: z.literal('demote'), members: usernamesSchema }).strict(),
-  z.object({ op: z.literal('leave') }).strict(),
-]);
+export const groupChangeRequestSchema = groupChangeSchemaOf(
+  usernamesSchema,
+  usernamesSchema.max(GROUP_MAX_MEMBERS - 1),
+);
 export type GroupChangeRequest = z.output<typeof groupChangeRequestSchema>;
 export type GroupChangeOp = GroupChangeRequest['op'];
 

@@ -6,7 +6,7 @@ import {
   conversationIdSchema,
   eventUserSchema,
   GROUP_MAX_MEMBERS,
-  groupNameSchema,
+  groupChangeSchemaOf,
   isoTimeSchema,
   messageTextSchema,
   userIdSchema,
@@ -34,23 +34,14 @@ export const MessageAcceptedV1 = defineEvent(
     .strict(),
 );
 
-/** A user named by a change, resolved by the gateway (id and username). */
-const changeUserSchema = eventUserSchema;
-const changeUsers = z.array(changeUserSchema).min(1).max(GROUP_MAX_MEMBERS);
+/** The users a change names, resolved by the gateway (id and username). */
+const changeUsers = z.array(eventUserSchema).min(1).max(GROUP_MAX_MEMBERS);
 
 /**
  * The change a `group` frame asked for, with usernames resolved to users by the gateway. Storage
  * decides it (the actor's role, the current members) in the conversation's order.
  */
-export const groupChangeSchema = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('create'), name: groupNameSchema, members: changeUsers }).strict(),
-  z.object({ op: z.literal('rename'), name: groupNameSchema }).strict(),
-  z.object({ op: z.literal('add'), members: changeUsers }).strict(),
-  z.object({ op: z.literal('remove'), members: changeUsers }).strict(),
-  z.object({ op: z.literal('promote'), members: changeUsers }).strict(),
-  z.object({ op: z.literal('demote'), members: changeUsers }).strict(),
-  z.object({ op: z.literal('leave') }).strict(),
-]);
+export const groupChangeSchema = groupChangeSchemaOf(changeUsers, changeUsers);
 export type GroupChange = z.output<typeof groupChangeSchema>;
 
 /**

@@ -255,6 +255,11 @@ describe('parley CLI (two terminals, two gateways)', () => {
     await chat.waitFor((t) => t.includes(`* ${alice.username} created the group`), 'the event');
     chat.type('hello group\r');
     await chat.waitFor((t) => t.includes(`${alice.username}: hello group ✓`), 'the sent mark');
+    chat.type('/history all\r');
+    await chat.waitFor(
+      (t) => t.includes(`* ${alice.username} let new members read the whole history`),
+      'the history setting',
+    );
     chat.type(`/add ${carol.username}\r`);
     await chat.waitFor((t) => t.includes(`* ${alice.username} added ${carol.username}`), 'added');
     chat.type('/members\r');
@@ -262,6 +267,12 @@ describe('parley CLI (two terminals, two gateways)', () => {
     expect(chat.text).toContain(`${alice.username} (admin)`);
     chat.type('/quit\r');
     expect(await chat.waitExit()).toBe(0);
+
+    const joined = run(aliceDir, 'history', name, 'joined');
+    expect(joined.stdout).toContain('from now on read from when they join');
+    expect(run(bobDir, 'history', name, 'all').stderr).toContain(
+      'history refused: Only admins can do that (forbidden)',
+    );
 
     const members = run(bobDir, 'members', name);
     expect(members.stdout.split('\n').filter(Boolean)).toEqual([

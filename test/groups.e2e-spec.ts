@@ -24,6 +24,7 @@ import {
   ParleyTestClient,
   type TestAccount,
 } from '@parley/testing';
+import { SyncDevice, waitFor } from './support/sync-device';
 import { testStack } from './support/test-stack';
 
 const stack = testStack();
@@ -223,11 +224,16 @@ describe('groups (two gateways)', () => {
       expect(await viewOf(gateway2, dave, id)).toMatchObject({ active: false, lastSeq: 4 });
       expect(d.frames.some((f) => f.type === 'message' && f.message.seq === 5)).toBe(false);
 
-      // Eve, added later, sees the whole history (the group's history is visible to members).
+      // Eve, added later, reads from her joining (the group's default): history, list and sync.
       expect((await acked(change(a, { op: 'add', members: [eve.username] }, id))).seq).toBe(6);
       eves = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway2), eve);
       const evesHistory = await history(eves, id);
-      expect(evesHistory.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(evesHistory.map((m) => m.seq)).toEqual([6]);
+      expect(await viewOf(gateway2, eve, id)).toMatchObject({
+        history: 'joined',
+        fromSeq: 6,
+        unread: 1,
+      });
       expect((await acked(send(eves, id, 'hello, I am new'))).seq).toBe(7);
 
       // Alice promotes Bob and leaves; then Bob, the last admin, leaves: Carol (the longest-
@@ -251,8 +257,114 @@ describe('groups (two gateways)', () => {
       expect(stored.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       const erins = await history(e, id);
       expect(erins).toEqual(stored);
+
+      // A device of Eve's that holds nothing syncs the group from her joining: a tail from seq 6,
+      // its state read from there, agreeing with the server on the next round.
+      const evesDevice = new SyncDevice(gateway2, eve, 'eve-second-device');
+      try {
+        await evesDevice.start();
+        await evesDevice.waitSynced();
+        expect(evesDevice.seqs(id)).toEqual([6, 7, 8, 9, 10]);
+        expect(evesDevice.client.conversationStates()).toEqual([
+          expect.objectContaining({ conversationId: id, lastSeq: 10, fromSeq: 6 }),
+        ]);
+        evesDevice.reconnect();
+        await evesDevice.waitSynced();
+        expect(evesDevice.synced.at(-1)).toEqual({ messages: 0, rounds: 1 });
+      } finally {
+        await evesDevice.stop();
+      }
     } finally {
       for (const client of [...everyone, ...(eves ? [eves] : [])]) client.close();
+    }
+  });
+
+  it('lets admins choose what members added later read, and a joiner does not hold back older receipts', async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const [alice, bob, carol, dave] = await Promise.all(
+      ['alice', 'bob', 'carol', 'dave'].map((n) => createAccount(gateway1, n)),
+    );
+    const [a, b, c] = await Promise.all(
+      [alice, bob, carol].map((account, i) =>
+        ParleyTestClient.connectTo(gateway1, wsUrlOf(i % 2 === 0 ? gateway1 : gateway2), account),
+      ),
+    );
+    // Dave's device is online before he is added, holding a 1:1 conversation with Alice.
+    const davesDevice = new SyncDevice(gateway2, dave, 'daves-device');
+    try {
+      const id = (
+        await acked(
+          change(a, { op: 'create', name: 'Open', members: [bob.username], history: 'all' }),
+        )
+      ).conversationId;
+      await acked(send(a, id, 'first'));
+      await acked(send(a, id, 'second'));
+      expect((await acked(change(a, { op: 'add', members: [carol.username] }, id))).seq).toBe(4);
+      expect((await history(c, id)).map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+      expect(await viewOf(gateway1, carol, id)).toMatchObject({ history: 'all', fromSeq: 1 });
+
+      // Only admins change the setting; it is an event in the conversation like any change.
+      expect(await change(b, { op: 'history', history: 'joined' }, id)).toEqual({
+        error: expect.objectContaining({ code: 'forbidden' }) as unknown,
+      });
+      expect((await acked(change(a, { op: 'history', history: 'joined' }, id))).seq).toBe(5);
+      expect(await pushed(b, id, 5)).toMatchObject({
+        event: { type: 'history', history: 'joined' },
+      });
+
+      // Everyone reads seq 6; then Dave joins: his device hears of it live, syncs it from seq 7.
+      const six = await acked(send(a, id, 'before dave'));
+      for (const [client, account] of [
+        [b, bob],
+        [c, carol],
+      ] as const) {
+        client.send({ type: 'read', conversationId: id, seq: six.seq });
+        await a.next(
+          (f) => f.type === 'receipt' && f.userId === account.id && f.readSeq >= six.seq,
+        );
+      }
+      const direct = await acked(
+        (async () => {
+          const clientMsgId = randomUUID();
+          a.send({ type: 'send', clientMsgId, to: dave.username, text: 'hi dave' });
+          return answerTo(a, clientMsgId);
+        })(),
+      );
+      await davesDevice.start();
+      await davesDevice.waitSynced();
+      expect(davesDevice.seqs(direct.conversationId)).toEqual([1]);
+      const syncs = davesDevice.synced.length;
+      expect((await acked(change(a, { op: 'add', members: [dave.username] }, id))).seq).toBe(7);
+      // The push lands above what the device holds (nothing): it syncs, and the server says
+      // where Dave's reading starts.
+      await davesDevice.waitSynced(syncs + 1);
+      await waitFor(() => davesDevice.seqs(id).includes(7), 'Dave to hold the group');
+      expect(davesDevice.seqs(id)).toEqual([7]);
+      expect(
+        davesDevice.client.conversationStates().find((s) => s.conversationId === id),
+      ).toMatchObject({ lastSeq: 7, fromSeq: 7 });
+      expect((await history(c, id)).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+
+      // Seq 6 stays read by all: Dave's cursors start below his first seq.
+      const view = await viewOf(gateway1, alice, id);
+      expect(view.members.find((m) => m.id === dave.id)).toMatchObject({
+        deliveredSeq: 6,
+        readSeq: 6,
+      });
+      expect(
+        receiptMark(
+          six.seq,
+          alice.id,
+          view.members.map((m) => ({
+            userId: m.id,
+            deliveredSeq: m.deliveredSeq,
+            readSeq: m.readSeq,
+          })),
+        ),
+      ).toBe('read');
+    } finally {
+      await davesDevice.stop();
+      for (const client of [a, b, c]) client.close();
     }
   });
 

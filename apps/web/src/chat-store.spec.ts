@@ -22,7 +22,9 @@ const conversation = (id: string, lastSeq: number, unread = 0): ConversationView
   id,
   kind: 'direct',
   title: null,
+  history: null,
   active: true,
+  fromSeq: 1,
   members: [
     { id: ME.userId, username: ME.username, role: 'member', deliveredSeq: 0, readSeq: 0 },
     { id: BOB, username: 'bob', role: 'member', deliveredSeq: 0, readSeq: 0 },

@@ -21,6 +21,8 @@ describe('ConversationStates', () => {
     'computes the test vector with its own SHA-256 (the gateway computes the same): $name',
     (vector) => {
       const states = new ConversationStates();
+      const fromSeq = vector.fromSeq ?? 1;
+      if (fromSeq > 1) states.startAt(C, fromSeq);
       for (const m of vector.messages.filter((x) => x.seq <= vector.lastSeq)) {
         states.observe(message(m.seq, m));
       }
@@ -28,6 +30,7 @@ describe('ConversationStates', () => {
         conversationId: C,
         lastSeq: vector.lastSeq,
         digest: vector.digest,
+        ...(fromSeq > 1 ? { fromSeq } : {}),
       });
     },
   );
@@ -67,6 +70,50 @@ describe('ConversationStates', () => {
     expect(states.state(C)).toEqual(fresh.state(C));
     states.observe(message(5));
     expect(states.lastSeq(C)).toBe(6);
+  });
+
+  it('reads from the first seq a reset names: window, digest, snapshot and what follows', () => {
+    const states = new ConversationStates();
+    // A member added at seq 6 hears of the group live first: above a hole.
+    states.observe(message(6));
+    expect(states.hasHoles).toBe(true);
+    const vector = STATE_VECTORS.find((v) => v.fromSeq === 6 && v.lastSeq === 12);
+    if (!vector) throw new Error('the vector of a member added at seq 6');
+    const tail = vector.messages.filter((m) => m.seq >= 6).map((m) => message(m.seq, m));
+    states.reset(C, 12, tail, 6);
+    expect(states.hasHoles).toBe(false);
+    expect(states.state(C)).toEqual({
+      conversationId: C,
+      lastSeq: 12,
+      digest: vector.digest,
+      fromSeq: 6,
+    });
+    expect(states.observe(message(3))).toBe(false);
+    expect(states.observe(message(13))).toBe(true);
+    const restored = new ConversationStates();
+    restored.restore(states.snapshot());
+    expect(restored.state(C)).toEqual(states.state(C));
+    // A snapshot whose window does not start at its first seq is not trusted.
+    const bad = states.snapshot();
+    const tampered = new ConversationStates();
+    tampered.restore({ [C]: { ...bad[C], fromSeq: 12 } });
+    expect(tampered.has(C)).toBe(false);
+  });
+
+  it('starts a conversation it is told to read from a later seq holding nothing there', () => {
+    const states = new ConversationStates();
+    states.startAt(C, 6);
+    const empty = STATE_VECTORS.find((v) => v.fromSeq === 6 && v.lastSeq === 5);
+    expect(states.state(C)).toEqual({
+      conversationId: C,
+      lastSeq: 5,
+      digest: empty?.digest,
+      fromSeq: 6,
+    });
+    expect(states.takeReports()).toEqual([]);
+    expect(states.observe(message(6))).toBe(true);
+    expect(states.lastSeq(C)).toBe(6);
+    expect(states.hasHoles).toBe(false);
   });
 
   it('reports delivered again from a reset that moved it back', () => {

@@ -28,7 +28,9 @@ type HeldEntry = z.output<typeof heldEntrySchema>;
 
 const storedConversationSchema = z.object({
   lastSeq: z.number().int().min(0),
-  /** The last min(10, lastSeq) messages up to lastSeq, ascending. */
+  /** The first seq the user may read (absent: 1). */
+  fromSeq: z.number().int().min(1).optional(),
+  /** The last min(10, lastSeq - fromSeq + 1) messages up to lastSeq, ascending. */
   window: z.array(heldEntrySchema).max(STATE_WINDOW),
   /** Messages held above a hole (waiting for what is missing below). */
   above: z.array(heldEntrySchema),
@@ -63,6 +65,8 @@ export class MemoryConversationStateStore implements ConversationStateStore {
 }
 
 interface Held {
+  /** The first seq the user may read: 1, or the event that added it to a group (sync says). */
+  fromSeq: number;
   lastSeq: number;
   window: HeldEntry[];
   above: Map<number, HeldEntry>;
@@ -109,12 +113,15 @@ export class ConversationStates {
     const parsed = storedStatesSchema.safeParse(stored);
     if (!parsed.success) return;
     for (const [conversationId, c] of Object.entries(parsed.data)) {
-      const { from } = stateWindow(c.lastSeq);
+      const fromSeq = c.fromSeq ?? 1;
+      const { from } = stateWindow(c.lastSeq, fromSeq);
       const consistent =
-        c.window.length === (c.lastSeq === 0 ? 0 : c.lastSeq - from + 1) &&
+        c.lastSeq >= fromSeq - 1 &&
+        c.window.length === c.lastSeq - from + 1 &&
         c.window.every((e, i) => e.seq === from + i);
       if (!consistent) continue;
       this.held.set(conversationId, {
+        fromSeq,
         lastSeq: c.lastSeq,
         window: c.window,
         above: new Map(c.above.filter((e) => e.seq > c.lastSeq + 1).map((e) => [e.seq, e])),
@@ -126,7 +133,12 @@ export class ConversationStates {
   snapshot(): StoredStates {
     const out: StoredStates = {};
     for (const [id, c] of this.held) {
-      out[id] = { lastSeq: c.lastSeq, window: c.window, above: [...c.above.values()] };
+      out[id] = {
+        lastSeq: c.lastSeq,
+        ...(c.fromSeq > 1 ? { fromSeq: c.fromSeq } : {}),
+        window: c.window,
+        above: [...c.above.values()],
+      };
     }
     return out;
   }
@@ -155,9 +167,30 @@ export class ConversationStates {
   /** The state to send in a sync round. */
   state(conversationId: string): ConversationState {
     const c = this.held.get(conversationId);
-    if (!c || c.lastSeq === 0) return { conversationId, lastSeq: 0, digest: EMPTY_STATE_DIGEST };
-    c.digest ??= stateDigest(c.lastSeq, c.window.map(toEntry), sha256);
-    return { conversationId, lastSeq: c.lastSeq, digest: c.digest };
+    if (!c) return { conversationId, lastSeq: 0, digest: EMPTY_STATE_DIGEST };
+    c.digest ??= stateDigest(c.lastSeq, c.window.map(toEntry), sha256, c.fromSeq);
+    return {
+      conversationId,
+      lastSeq: c.lastSeq,
+      digest: c.digest,
+      ...(c.fromSeq > 1 ? { fromSeq: c.fromSeq } : {}),
+    };
+  }
+
+  /**
+   * The user reads this conversation from `fromSeq` (the server listed it so): a device that holds
+   * nothing of it yet starts there, holding nothing (so what follows is not above a hole).
+   */
+  startAt(conversationId: string, fromSeq: number): void {
+    if (this.held.has(conversationId)) return;
+    this.held.set(conversationId, {
+      fromSeq,
+      lastSeq: fromSeq - 1,
+      window: [],
+      above: new Map(),
+    });
+    this.reported.set(conversationId, fromSeq - 1);
+    this.dirty = true;
   }
 
   /**
@@ -166,6 +199,7 @@ export class ConversationStates {
    */
   observe(message: DeliveredMessage): boolean {
     const c = this.conversation(message.conversationId);
+    // Below lastSeq (held), or below what the user may read: nothing new.
     if (message.seq <= c.lastSeq || c.above.has(message.seq)) return false;
     const entry = heldOf(message);
     if (message.seq === c.lastSeq + 1) {
@@ -183,11 +217,18 @@ export class ConversationStates {
 
   /**
    * The server's authoritative tail (`sync.reset`): what this device held of the conversation is
-   * replaced by it (what it held above the tail stays, if it follows on).
+   * replaced by it (what it held above the tail stays, if it follows on); `fromSeq`, the first seq
+   * the user may read, as the server said.
    */
-  reset(conversationId: string, lastSeq: number, tail: readonly DeliveredMessage[]): void {
+  reset(
+    conversationId: string,
+    lastSeq: number,
+    tail: readonly DeliveredMessage[],
+    fromSeq = 1,
+  ): void {
     const c = this.conversation(conversationId);
-    const { from } = stateWindow(lastSeq);
+    const { from } = stateWindow(lastSeq, fromSeq);
+    c.fromSeq = fromSeq;
     c.lastSeq = lastSeq;
     c.window = tail.filter((m) => m.seq >= from && m.seq <= lastSeq).map(heldOf);
     c.digest = undefined;
@@ -229,7 +270,7 @@ export class ConversationStates {
   private conversation(conversationId: string): Held {
     let c = this.held.get(conversationId);
     if (!c) {
-      c = { lastSeq: 0, window: [], above: new Map() };
+      c = { fromSeq: 1, lastSeq: 0, window: [], above: new Map() };
       this.held.set(conversationId, c);
     }
     return c;

@@ -1,6 +1,7 @@
 import {
   type DeliveredMessage,
   EMPTY_STATE_DIGEST,
+  emptyStateDigest,
   ErrorCode,
   type SendFrame,
   stateDigest,
@@ -292,6 +293,27 @@ describe('ParleyClient: receiving (sync v2)', () => {
       expect(stateOf(t.server.syncRounds.at(-1))).toEqual(policy === 'tail' ? ['d:tail'] : ['d@0']);
       expect(t.client.conversationStates()).toEqual([]);
     }
+  });
+
+  it('brings in a conversation the user reads from a later seq from there, holding nothing', async () => {
+    const t = await setup({ unknownConversations: 'all' });
+    t.server.hello();
+    t.server.frame(
+      syncDoneFrame({
+        unknown: [{ conversationId: D, lastSeq: 40, digest: EMPTY_STATE_DIGEST, fromSeq: 31 }],
+      }),
+    );
+    const asked = t.server.syncRounds.at(-1)?.states ?? [];
+    expect(asked).toEqual([
+      { conversationId: D, lastSeq: 30, digest: emptyStateDigest(31, sha256), fromSeq: 31 },
+    ]);
+    // What the server then sends from seq 31 follows on: no hole.
+    t.server.frame({
+      type: 'sync.messages',
+      ref: 'sync',
+      messages: [message(31, { conversationId: D })],
+    });
+    expect(t.client.conversationStates().find((s) => s.conversationId === D)?.lastSeq).toBe(31);
   });
 
   it('holds its own acked messages in its state (they are not pushed back to it)', async () => {

@@ -5,7 +5,6 @@ import {
   type ConversationState,
   DEFAULT_MESSAGE_MAX_LENGTH,
   type DeliveredMessage,
-  EMPTY_STATE_DIGEST,
   ErrorCode,
   type ErrorFrame,
   type GroupChangeRequest,
@@ -456,7 +455,7 @@ export class ParleyClient {
   /** The server's tail replaces what this device held of the conversation. */
   private onReset(frame: SyncResetFrame): void {
     const before = this.states.lastSeq(frame.conversationId);
-    this.states.reset(frame.conversationId, frame.lastSeq, frame.messages);
+    this.states.reset(frame.conversationId, frame.lastSeq, frame.messages, frame.fromSeq);
     for (const m of frame.messages) {
       if (this.outbox.has(m.clientMsgId)) void this.outbox.remove(m.clientMsgId);
     }
@@ -496,12 +495,14 @@ export class ParleyClient {
       if (!done.gone.includes(id)) next.set(id, this.stateOrTail(id));
     }
     for (const unknown of done.unknown) {
-      next.set(
-        unknown.conversationId,
-        this.unknownPolicy === 'all'
-          ? { conversationId: unknown.conversationId, lastSeq: 0, digest: EMPTY_STATE_DIGEST }
-          : { conversationId: unknown.conversationId, tail: true },
-      );
+      if (this.unknownPolicy === 'all') {
+        // From nothing: from the first seq the user may read (a group may show it from joining).
+        if (unknown.fromSeq !== undefined)
+          this.states.startAt(unknown.conversationId, unknown.fromSeq);
+        next.set(unknown.conversationId, this.states.state(unknown.conversationId));
+      } else {
+        next.set(unknown.conversationId, { conversationId: unknown.conversationId, tail: true });
+      }
     }
     this.sendRound([...next.values()], false);
   }

@@ -32,6 +32,16 @@ const usernamesSchema = z
   .min(1)
   .max(GROUP_MAX_MEMBERS);
 
+/**
+ * What a member added later may read: `joined`, from the event that added them (the default, as
+ * messengers do); `all`, the whole history. Set at creation and by admins; it applies to members
+ * added from then on (a member's first readable seq is fixed when it joins). The creator and the
+ * members it creates the group with read everything either way.
+ */
+export const historyVisibilitySchema = z.enum(['joined', 'all']);
+export type HistoryVisibility = z.output<typeof historyVisibilitySchema>;
+export const DEFAULT_HISTORY_VISIBILITY: HistoryVisibility = 'joined';
+
 /** A member's role: admins add, remove, rename and promote; members chat. */
 export const memberRoleSchema = z.enum(['admin', 'member']);
 export type MemberRole = z.output<typeof memberRoleSchema>;
@@ -46,8 +56,16 @@ export function groupChangeSchemaOf<M extends z.ZodType, C extends z.ZodType>(
   createMembers: C,
 ) {
   return z.discriminatedUnion('op', [
-    z.object({ op: z.literal('create'), name: groupNameSchema, members: createMembers }).strict(),
+    z
+      .object({
+        op: z.literal('create'),
+        name: groupNameSchema,
+        members: createMembers,
+        history: historyVisibilitySchema.optional(),
+      })
+      .strict(),
     z.object({ op: z.literal('rename'), name: groupNameSchema }).strict(),
+    z.object({ op: z.literal('history'), history: historyVisibilitySchema }).strict(),
     z.object({ op: z.literal('add'), members }).strict(),
     z.object({ op: z.literal('remove'), members }).strict(),
     z.object({ op: z.literal('promote'), members }).strict(),
@@ -58,8 +76,9 @@ export function groupChangeSchemaOf<M extends z.ZodType, C extends z.ZodType>(
 
 /**
  * What a `group` frame asks for. `create` makes a group whose first admin is the sender, with the
- * named users as members (the sender need not name itself); the others act on an existing group.
- * Only admins may `rename`, `add`, `remove`, `promote` and `demote`; anyone may `leave`.
+ * named users as members (the sender need not name itself) and what members added later read
+ * (`history`, default `joined`); the others act on an existing group. Only admins may `rename`,
+ * `history`, `add`, `remove`, `promote` and `demote`; anyone may `leave`.
  */
 export const groupChangeRequestSchema = groupChangeSchemaOf(
   usernamesSchema,
@@ -80,8 +99,16 @@ const eventUsers = z.array(eventUserSchema).min(1).max(GROUP_MAX_MEMBERS);
  * because the group had no admin left (the longest-standing member).
  */
 export const conversationEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('created'), name: groupNameSchema, members: eventUsers }).strict(),
+  z
+    .object({
+      type: z.literal('created'),
+      name: groupNameSchema,
+      members: eventUsers,
+      history: historyVisibilitySchema.optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('renamed'), name: groupNameSchema }).strict(),
+  z.object({ type: z.literal('history'), history: historyVisibilitySchema }).strict(),
   z.object({ type: z.literal('added'), members: eventUsers }).strict(),
   z
     .object({
@@ -122,6 +149,10 @@ export function describeEvent(actor: string, event: ConversationEvent): string {
       return `${actor} created the group "${event.name}" with ${names(event.members)}`;
     case 'renamed':
       return `${actor} renamed the group to "${event.name}"`;
+    case 'history':
+      return event.history === 'all'
+        ? `${actor} let new members read the whole history`
+        : `${actor} let new members read from when they join`;
     case 'added':
       return `${actor} added ${names(event.members)}`;
     case 'removed':

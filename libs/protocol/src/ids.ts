@@ -44,3 +44,6 @@ export const usernameSchema = z.string().min(3).max(32);
 export const USERNAME_PATTERN = /^[A-Za-z0-9_]{3,32}$/;
 /** Message text: UTF-8, non-empty; the gateway enforces the configured maximum length. */
 export const messageTextSchema = z.string().min(1).max(100_000);
+
+/** A first readable seq (1 unless a group shows a member its history only from its joining). */
+export const fromSeqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);

@@ -8,11 +8,12 @@ import {
   ParleyClient,
   SendRefusedError,
 } from '@parley/client';
-import type {
-  ConversationView,
-  DeliveredMessage,
-  ErrorFrame,
-  GroupChangeRequest,
+import {
+  type ConversationView,
+  type DeliveredMessage,
+  type ErrorFrame,
+  type GroupChangeRequest,
+  historyVisibilitySchema,
 } from '@parley/protocol';
 import type { Credentials } from '../config/config.store';
 import type { ChatView } from './chat-screen';
@@ -30,7 +31,7 @@ export interface GroupTarget {
 
 /** What the group commands of a group chat do (`/add bob carol`, `/leave`…). */
 export const GROUP_COMMANDS_HELP =
-  'group commands: /members, /add <user>…, /remove <user>…, /promote <user>…, /demote <user>…, /rename <name>, /leave';
+  'group commands: /members, /add <user>…, /remove <user>…, /promote <user>…, /demote <user>…, /rename <name>, /history joined|all, /leave';
 
 /**
  * One open chat (1:1 with a peer, or a group) on the client library: ParleyClient keeps the connection, the outbox, offline
@@ -155,6 +156,14 @@ export class ChatController {
       case 'rename':
         change = args.length > 0 ? { op: 'rename', name: args.join(' ') } : undefined;
         break;
+      case 'history': {
+        const history = historyVisibilitySchema.safeParse(args[0]);
+        change =
+          history.success && args.length === 1
+            ? { op: 'history', history: history.data }
+            : undefined;
+        break;
+      }
       case 'add':
       case 'remove':
       case 'promote':

@@ -5,7 +5,9 @@ const conv = (id: string, time: string | null, unread = 0): ConversationView => 
   id,
   kind: 'direct',
   title: null,
+  history: null,
   active: true,
+  fromSeq: 1,
   members: [
     { id: 'me', username: 'alice', role: 'member', deliveredSeq: 0, readSeq: 0 },
     { id: 'b', username: id, role: 'member', deliveredSeq: 0, readSeq: 0 },

@@ -1,5 +1,10 @@
 import { GroupChangeError, type ParleyClient } from '@parley/client';
-import type { ConversationView, GroupChangeRequest } from '@parley/protocol';
+import {
+  type ConversationView,
+  type GroupChangeRequest,
+  type HistoryVisibility,
+  historyVisibilitySchema,
+} from '@parley/protocol';
 import { GROUP_COMMANDS_HELP } from '../chat/chat-controller';
 import { sanitize } from '../chat/message-line';
 import { runChat } from './chat.command';
@@ -8,13 +13,15 @@ import { deviceClient } from './device-client';
 
 export const GROUP_USAGE = `usage:
   parley group list
-  parley group create <name> <user>…
+  parley group create [--history joined|all] <name> <user>…
   parley group chat <group>
   parley group members <group>
   parley group add|remove|promote|demote <group> <user>…
   parley group rename <group> <new name>
+  parley group history <group> joined|all
   parley group leave <group>
-(<group> is the group's name or id; in a group chat, ${GROUP_COMMANDS_HELP})`;
+(<group> is the group's name or id; members added later read the history from when they join
+(joined, the default) or all of it (all); in a group chat, ${GROUP_COMMANDS_HELP})`;
 
 /** How long a one-shot group change waits for the connection and the answer. */
 const CHANGE_TIMEOUT_MS = 15_000;
@@ -27,9 +34,19 @@ export async function groupCommand(ctx: CommandContext, args: string[]): Promise
     case 'list':
       return listGroups(ctx);
     case 'create': {
+      let history: HistoryVisibility | undefined;
+      if (rest[0] === '--history') {
+        history = historyOf(rest[1]);
+        rest.splice(0, 2);
+      }
       const [name, ...members] = rest;
       if (!name || members.length === 0) throw new UsageError(GROUP_USAGE);
-      const ack = await changeGroup(ctx, { op: 'create', name, members: stripAt(members) });
+      const ack = await changeGroup(ctx, {
+        op: 'create',
+        name,
+        members: stripAt(members),
+        ...(history ? { history } : {}),
+      });
       ctx.stdout.write(`Created #${sanitize(name)} (${ack.conversationId}).\n`);
       return;
     }
@@ -63,6 +80,19 @@ export async function groupCommand(ctx: CommandContext, args: string[]): Promise
       const name = words.join(' ');
       await changeGroup(ctx, { op: 'rename', name }, group.id);
       ctx.stdout.write(`Renamed to #${sanitize(name)}.\n`);
+      return;
+    }
+    case 'history': {
+      const [groupName, setting, ...extra] = rest;
+      if (!groupName || extra.length > 0) throw new UsageError(GROUP_USAGE);
+      const history = historyOf(setting);
+      const group = await findGroup(ctx, groupName);
+      await changeGroup(ctx, { op: 'history', history }, group.id);
+      ctx.stdout.write(
+        history === 'all'
+          ? `Members added to #${sanitize(group.title ?? '')} from now on read the whole history.\n`
+          : `Members added to #${sanitize(group.title ?? '')} from now on read from when they join.\n`,
+      );
       return;
     }
     case 'leave': {
@@ -105,6 +135,12 @@ async function findGroup(ctx: CommandContext, nameOrId: string): Promise<Convers
   throw new UsageError(
     `${found.length} groups are named ${nameOrId}: name one by id (${found.map((g) => g.id).join(', ')})`,
   );
+}
+
+function historyOf(setting: string | undefined): HistoryVisibility {
+  const parsed = historyVisibilitySchema.safeParse(setting);
+  if (!parsed.success) throw new UsageError(`history is joined or all\n${GROUP_USAGE}`);
+  return parsed.data;
 }
 
 function stripAt(names: readonly string[]): string[] {

@@ -49,7 +49,7 @@ export class GroupChangeAcceptService {
 
   /** The change with its usernames resolved (`not_found` naming the first unknown one). */
   private async resolve(request: GroupFrame['change']): Promise<GroupChange> {
-    if (request.op === 'rename' || request.op === 'leave') return request;
+    if (!('members' in request)) return request;
     const found = await this.users.findByUsernames(request.members);
     const members: EventUser[] = request.members.map((name) => {
       const user = found.get(name.toLowerCase());

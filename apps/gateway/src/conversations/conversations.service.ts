@@ -52,6 +52,21 @@ export class ConversationsService {
     }
   }
 
+  /**
+   * The seqs `userId` may read (history): from its first readable seq (a member added to a group
+   * that shows the history from joining reads from that event), up to the end for a member or the
+   * event that ended the membership for a former member; forbidden for anyone else. Read from
+   * PostgreSQL, not the members cache: the cache holds no ranges.
+   */
+  async requireReadableRange(
+    conversationId: string,
+    userId: string,
+  ): Promise<{ fromSeq: number; untilSeq: number | undefined }> {
+    const range = await this.conversations.readableRange(conversationId, userId);
+    if (!range) throw MessagingException.forbidden();
+    return range;
+  }
+
   /** Drops conversations whose members changed from this gateway's cache (storage said so). */
   forgetMembers(conversationIds: readonly string[]): void {
     this.membersCache.forget(conversationIds);
@@ -118,9 +133,11 @@ export class ConversationsService {
       id: r.id,
       kind: r.kind,
       title: r.title,
+      history: r.history,
       active: r.active,
       members: byConversation.get(r.id) ?? [],
       lastMessage: r.lastMessage,
+      fromSeq: r.fromSeq,
       lastSeq: r.lastSeq,
       readSeq: r.readSeq,
       unread: r.unread,

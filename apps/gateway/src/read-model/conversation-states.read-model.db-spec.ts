@@ -55,18 +55,20 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
           body: m.text,
         })),
       );
-      const windows = await states.windows([{ conversationId: id, seq: vector.lastSeq }]);
+      const fromSeq = vector.fromSeq ?? 1;
+      const windows = await states.windows([{ conversationId: id, seq: vector.lastSeq, fromSeq }]);
       const window = windows.get(id) ?? [];
-      const { from, to } = stateWindow(vector.lastSeq);
+      const { from, to } = stateWindow(vector.lastSeq, fromSeq);
       expect(window.map((e) => e.seq)).toEqual(
-        vector.lastSeq === 0 ? [] : Array.from({ length: to - from + 1 }, (_, i) => from + i),
+        Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i),
       );
-      expect(digestOf(vector.lastSeq, window)).toBe(vector.digest);
+      expect(digestOf(vector.lastSeq, window, fromSeq)).toBe(vector.digest);
       if (vector.lastSeq === vector.messages.length) {
         const tail =
-          (await states.tails([{ conversationId: id, seq: Number.MAX_SAFE_INTEGER }])).get(id) ??
-          [];
-        expect(digestOfTail(vector.lastSeq, tail)).toBe(vector.digest);
+          (await states.tails([{ conversationId: id, seq: Number.MAX_SAFE_INTEGER, fromSeq }])).get(
+            id,
+          ) ?? [];
+        expect(digestOfTail(vector.lastSeq, tail, fromSeq)).toBe(vector.digest);
       }
       // The vectors share (sender, client message id) pairs: make room for the next one.
       await db.dataSource.query(`DELETE FROM messages WHERE conversation_id = $1`, [id]);
@@ -79,15 +81,39 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
     const b = await conversationWith(0);
     const stranger = await conversationWith(2);
     const found = await states.lastSeqs(a.me.id, [a.id, b.id, stranger.id]);
-    expect([...found]).toEqual([[a.id, 3]]);
-    expect([...(await states.lastSeqs(b.me.id, [b.id]))]).toEqual([[b.id, 0]]);
+    expect([...found]).toEqual([[a.id, { fromSeq: 1, lastSeq: 3 }]]);
+    expect([...(await states.lastSeqs(b.me.id, [b.id]))]).toEqual([
+      [b.id, { fromSeq: 1, lastSeq: 0 }],
+    ]);
+  });
+
+  it('reads from a member’s first readable seq: positions, windows and tails start there', async () => {
+    const { id, other } = await conversationWith(14);
+    await db.dataSource.query(
+      `UPDATE conversation_members SET visible_from = 8 WHERE conversation_id = $1 AND user_id = $2`,
+      [id, other.id],
+    );
+    expect([...(await states.lastSeqs(other.id, [id]))]).toEqual([
+      [id, { fromSeq: 8, lastSeq: 14 }],
+    ]);
+    expect(await states.othersOf(other.id, [], 10)).toEqual([
+      { conversationId: id, seq: 14, fromSeq: 8 },
+    ]);
+    const cut = await states.windows([{ conversationId: id, seq: 14, fromSeq: 8 }]);
+    expect(cut.get(id)?.map((e) => e.seq)).toEqual([8, 9, 10, 11, 12, 13, 14]);
+    const whole = await states.windows([{ conversationId: id, seq: 14, fromSeq: 1 }]);
+    expect(whole.get(id)?.map((e) => e.seq)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    const tail = (await states.tails([{ conversationId: id, seq: 14, fromSeq: 8 }])).get(id) ?? [];
+    expect(tail.map((m) => m.seq)).toEqual([8, 9, 10, 11, 12, 13, 14]);
   });
 
   it('lists the conversations a complete round did not name, in id order', async () => {
     const { me, ids } = await userWithConversations(3);
     const others = await states.othersOf(me.id, [ids[1]], 10);
     expect(others).toEqual(
-      [ids[0], ids[2]].sort().map((id) => ({ conversationId: id, seq: id === ids[0] ? 0 : 2 })),
+      [ids[0], ids[2]]
+        .sort()
+        .map((id) => ({ conversationId: id, seq: id === ids[0] ? 0 : 2, fromSeq: 1 })),
     );
     expect(await states.othersOf(me.id, [], 1)).toHaveLength(1);
   });
@@ -108,15 +134,17 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
 
   it('reads windows of up to ten messages ending at the asked seq, and tails of the last ten', async () => {
     const { id, sent } = await conversationWith(25);
-    const windows = await states.windows([{ conversationId: id, seq: 25 }]);
+    const windows = await states.windows([{ conversationId: id, seq: 25, fromSeq: 1 }]);
     expect(windows.get(id)?.map((e) => e.seq)).toEqual([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
-    const early = await states.windows([{ conversationId: id, seq: 4 }]);
+    const early = await states.windows([{ conversationId: id, seq: 4, fromSeq: 1 }]);
     expect(early.get(id)?.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     // A seq past the last: only the rows that exist (the caller sees an incomplete window).
-    const beyond = await states.windows([{ conversationId: id, seq: 27 }]);
+    const beyond = await states.windows([{ conversationId: id, seq: 27, fromSeq: 1 }]);
     expect(beyond.get(id)?.map((e) => e.seq)).toEqual([18, 19, 20, 21, 22, 23, 24, 25]);
     const tail =
-      (await states.tails([{ conversationId: id, seq: Number.MAX_SAFE_INTEGER }])).get(id) ?? [];
+      (await states.tails([{ conversationId: id, seq: Number.MAX_SAFE_INTEGER, fromSeq: 1 }])).get(
+        id,
+      ) ?? [];
     expect(tail.map((m) => m.seq)).toEqual([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
     expect(tail[9]).toMatchObject({ clientMsgId: sent[24].clientMsgId, text: sent[24].body });
   });
@@ -155,14 +183,14 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
     const a = await conversationWith(25);
     const b = await conversationWith(4);
     const asks = [
-      [{ conversationId: a.id, seq: 25 }],
-      [{ conversationId: b.id, seq: 4 }],
-      [{ conversationId: a.id, seq: 12 }],
+      [{ conversationId: a.id, seq: 25, fromSeq: 1 }],
+      [{ conversationId: b.id, seq: 4, fromSeq: 1 }],
+      [{ conversationId: a.id, seq: 12, fromSeq: 1 }],
       [
-        { conversationId: a.id, seq: 3 },
-        { conversationId: b.id, seq: 2 },
+        { conversationId: a.id, seq: 3, fromSeq: 1 },
+        { conversationId: b.id, seq: 2, fromSeq: 1 },
       ],
-      [{ conversationId: a.id, seq: 25 }],
+      [{ conversationId: a.id, seq: 25, fromSeq: 1 }],
     ];
     // One at a time: the expected windows.
     const expected = [];

@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DeliveredMessage, STATE_WINDOW, type StateEntry } from '@parley/protocol';
+import {
+  type DeliveredMessage,
+  STATE_WINDOW,
+  type StateEntry,
+  stateWindow,
+} from '@parley/protocol';
 import { DataSource } from 'typeorm';
 import { CoalescedLoad } from './coalesced-load';
 import { MESSAGE_COLUMNS, type MessageRow, toDelivered } from './messages.read-model';
-
-const positionKey = (p: ConversationPosition): string => `${p.conversationId}\u0000${p.seq}`;
 
 /** A conversation and a seq in it. */
 export interface ConversationPosition {
@@ -13,26 +16,45 @@ export interface ConversationPosition {
   seq: number;
 }
 
+/** A position in what a member may read: nothing below `fromSeq` (its first readable seq). */
+export interface ReadablePosition extends ConversationPosition {
+  fromSeq: number;
+}
+
+/** A conversation as a member may read it: seqs `fromSeq` .. `lastSeq`. */
+export interface ReadableRange {
+  fromSeq: number;
+  lastSeq: number;
+}
+
+/** The digest window a position needs: its seq and the window's first seq. */
+const windowKey = (p: ReadablePosition): string =>
+  `${p.conversationId}\u0000${p.seq}\u0000${stateWindow(p.seq, p.fromSeq).from}`;
+
 interface PositionRow {
   id: string;
   last_seq: string;
+  visible_from: string;
 }
 
-const positionOf = (r: PositionRow): ConversationPosition => ({
+const positionOf = (r: PositionRow): ReadablePosition => ({
   conversationId: r.id,
   seq: Number(r.last_seq),
+  fromSeq: Number(r.visible_from),
 });
 
 /**
- * The user's (`$1`) conversations among `$2`, with their last seq: for a former member, the
- * event that ended the membership (it keeps what came before, and gets nothing after).
+ * The user's (`$1`) conversations among `$2`, with what it may read: from its first readable seq
+ * (above 1 for a member added to a group that shows the history from joining) to the last seq or,
+ * for a former member, the event that ended the membership (it keeps what came before, and gets
+ * nothing after).
  */
-const ASKED_SQL = `SELECT c.id, coalesce(cm.left_seq, c.last_seq) AS last_seq
+const ASKED_SQL = `SELECT c.id, coalesce(cm.left_seq, c.last_seq) AS last_seq, cm.visible_from
     FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
    WHERE cm.user_id = $1 AND cm.conversation_id = ANY($2::text[])`;
 
 /** The user's (`$1`) conversations not among `$2`, at most `$3`, in id order. */
-const OTHERS_SQL = `SELECT c.id, coalesce(cm.left_seq, c.last_seq) AS last_seq
+const OTHERS_SQL = `SELECT c.id, coalesce(cm.left_seq, c.last_seq) AS last_seq, cm.visible_from
     FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
    WHERE cm.user_id = $1 AND NOT (cm.conversation_id = ANY($2::text[]))
    ORDER BY c.id COLLATE "C"
@@ -41,6 +63,7 @@ const OTHERS_SQL = `SELECT c.id, coalesce(cm.left_seq, c.last_seq) AS last_seq
 interface WindowRow {
   conversation_id: string;
   last_seq: string;
+  window_from: string;
   seq: string;
   sender_id: string;
   client_msg_id: string;
@@ -60,19 +83,22 @@ export class ConversationStatesReadModel {
    * Digest windows of concurrent sync rounds share a query (two at a time, the rest gathered):
    * after a gateway dies, its devices' rounds arrive by the hundred on the others.
    */
-  private readonly windowLoads = new CoalescedLoad<ConversationPosition, StateEntry[]>(
+  private readonly windowLoads = new CoalescedLoad<ReadablePosition, StateEntry[]>(
     (positions) => this.loadWindows(positions),
-    positionKey,
+    windowKey,
     { maxInFlight: 2, maxKeys: 5000 },
   );
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The last seq of each of these conversations that `userId` is a member of (others absent). */
-  async lastSeqs(userId: string, conversationIds: readonly string[]): Promise<Map<string, number>> {
+  /** What `userId` may read of each of these conversations it is a member of (others absent). */
+  async lastSeqs(
+    userId: string,
+    conversationIds: readonly string[],
+  ): Promise<Map<string, ReadableRange>> {
     if (conversationIds.length === 0) return new Map();
     const rows = await this.dataSource.query<PositionRow[]>(ASKED_SQL, [userId, conversationIds]);
-    return new Map(rows.map((r) => [r.id, Number(r.last_seq)]));
+    return new Map(rows.map((r) => [r.id, rangeOf(r)]));
   }
 
   /**
@@ -83,7 +109,7 @@ export class ConversationStatesReadModel {
     userId: string,
     known: readonly string[],
     limit: number,
-  ): Promise<ConversationPosition[]> {
+  ): Promise<ReadablePosition[]> {
     const rows = await this.dataSource.query<PositionRow[]>(OTHERS_SQL, [userId, known, limit]);
     return rows.map(positionOf);
   }
@@ -97,52 +123,60 @@ export class ConversationStatesReadModel {
     userId: string,
     asked: readonly string[],
     limit: number,
-  ): Promise<{ lastSeqs: Map<string, number>; others: ConversationPosition[] }> {
+  ): Promise<{ lastSeqs: Map<string, ReadableRange>; others: ReadablePosition[] }> {
     const rows = await this.dataSource.query<PositionRow[]>(
       `(${ASKED_SQL}) UNION ALL (${OTHERS_SQL})`,
       [userId, asked, limit],
     );
     // The second part excludes the asked ids, so an asked id marks a row of the first.
     const askedIds = new Set(asked);
-    const lastSeqs = new Map<string, number>();
-    const others: ConversationPosition[] = [];
+    const lastSeqs = new Map<string, ReadableRange>();
+    const others: ReadablePosition[] = [];
     for (const r of rows) {
-      if (askedIds.has(r.id)) lastSeqs.set(r.id, Number(r.last_seq));
+      if (askedIds.has(r.id)) lastSeqs.set(r.id, rangeOf(r));
       else others.push(positionOf(r));
     }
     return { lastSeqs, others };
   }
 
   /**
-   * The digest window of each position: its last min(10, seq) messages as state entries,
-   * ascending. A position whose window is not complete in the table (a seq beyond the
-   * conversation's last) gets the rows that exist; the caller compares lengths.
+   * The digest window of each position: its last min(10, seq - fromSeq + 1) messages as state
+   * entries, ascending (stateWindow). A position whose window is not complete in the table (a seq
+   * beyond the conversation's last) gets the rows that exist; the caller compares lengths.
    */
-  async windows(positions: readonly ConversationPosition[]): Promise<Map<string, StateEntry[]>> {
-    const asked = positions.filter((p) => p.seq > 0);
+  async windows(positions: readonly ReadablePosition[]): Promise<Map<string, StateEntry[]>> {
+    const asked = positions.filter((p) => p.seq >= p.fromSeq);
     const loaded = await this.windowLoads.load(asked);
     return new Map(asked.map((p, i) => [p.conversationId, loaded[i] ?? []]));
   }
 
-  /** One query for the windows of all these positions, by position (positionKey). */
+  /** One query for the windows of all these positions, by window (windowKey). */
   private async loadWindows(
-    positions: readonly ConversationPosition[],
+    positions: readonly ReadablePosition[],
   ): Promise<Map<string, StateEntry[]>> {
     const found = new Map<string, StateEntry[]>();
     const rows = await this.dataSource.query<WindowRow[]>(
-      `SELECT s.conversation_id, s.last_seq, w.seq, w.sender_id, w.client_msg_id, w.text_sha256
-         FROM unnest($1::text[], $2::bigint[]) AS s(conversation_id, last_seq)
+      `SELECT s.conversation_id, s.last_seq, s.window_from, w.seq, w.sender_id, w.client_msg_id, w.text_sha256
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS s(conversation_id, last_seq, window_from)
          CROSS JOIN LATERAL (
            SELECT m.seq, m.sender_id, m.client_msg_id, sha256(convert_to(m.body, 'UTF8')) AS text_sha256
              FROM messages m
             WHERE m.conversation_id = s.conversation_id
-              AND m.seq > s.last_seq - $3 AND m.seq <= s.last_seq
+              AND m.seq >= s.window_from AND m.seq <= s.last_seq
             ORDER BY m.seq
          ) w`,
-      [positions.map((p) => p.conversationId), positions.map((p) => p.seq), STATE_WINDOW],
+      [
+        positions.map((p) => p.conversationId),
+        positions.map((p) => p.seq),
+        positions.map((p) => stateWindow(p.seq, p.fromSeq).from),
+      ],
     );
     for (const r of rows) {
-      const key = positionKey({ conversationId: r.conversation_id, seq: Number(r.last_seq) });
+      const key = windowKey({
+        conversationId: r.conversation_id,
+        seq: Number(r.last_seq),
+        fromSeq: Number(r.window_from),
+      });
       let window = found.get(key);
       if (!window) found.set(key, (window = []));
       window.push({
@@ -157,25 +191,29 @@ export class ConversationStatesReadModel {
 
   /**
    * The last min(10, n) messages of each conversation up to its position's seq (the user's last
-   * readable seq: `lastSeqs`), ascending.
+   * readable seq: `lastSeqs`) and from its first readable seq, ascending: a tail.
    */
-  async tails(
-    positions: readonly ConversationPosition[],
-  ): Promise<Map<string, DeliveredMessage[]>> {
+  async tails(positions: readonly ReadablePosition[]): Promise<Map<string, DeliveredMessage[]>> {
     const found = new Map<string, DeliveredMessage[]>(positions.map((p) => [p.conversationId, []]));
     if (positions.length === 0) return found;
     const rows = await this.dataSource.query<MessageRow[]>(
       `SELECT ${MESSAGE_COLUMNS}
-         FROM unnest($1::text[], $3::bigint[]) AS s(conversation_id, until_seq)
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS s(conversation_id, from_seq, until_seq)
          CROSS JOIN LATERAL (
            SELECT * FROM messages mm
-            WHERE mm.conversation_id = s.conversation_id AND mm.seq <= s.until_seq
+            WHERE mm.conversation_id = s.conversation_id
+              AND mm.seq >= s.from_seq AND mm.seq <= s.until_seq
             ORDER BY mm.seq DESC
-            LIMIT $2
+            LIMIT $4
          ) m
          LEFT JOIN users u ON u.id = m.sender_id
         ORDER BY m.conversation_id, m.seq`,
-      [positions.map((p) => p.conversationId), STATE_WINDOW, positions.map((p) => p.seq)],
+      [
+        positions.map((p) => p.conversationId),
+        positions.map((p) => p.fromSeq),
+        positions.map((p) => p.seq),
+        STATE_WINDOW,
+      ],
     );
     for (const r of rows) found.get(r.conversation_id)?.push(toDelivered(r));
     return found;
@@ -213,4 +251,8 @@ export class ConversationStatesReadModel {
     );
     return rows.map(toDelivered);
   }
+}
+
+function rangeOf(r: PositionRow): ReadableRange {
+  return { fromSeq: Number(r.visible_from), lastSeq: Number(r.last_seq) };
 }

@@ -1,14 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { conversationEventSchema, type DeliveredMessage, type MemberRole } from '@parley/protocol';
+import {
+  conversationEventSchema,
+  type DeliveredMessage,
+  type HistoryVisibility,
+  historyVisibilitySchema,
+  type MemberRole,
+} from '@parley/protocol';
 import { DataSource } from 'typeorm';
 
 export interface ConversationListRow {
   id: string;
   kind: string;
   title: string | null;
+  /** A group's setting for members added later (null for 1:1). */
+  history: HistoryVisibility | null;
   /** False once the user left or was removed: `lastSeq` is then the event that ended it. */
   active: boolean;
+  /** The first seq the user may read (above 1 for a member added to a `joined` group). */
+  fromSeq: number;
   lastSeq: number;
   readSeq: number;
   unread: number;
@@ -47,6 +57,26 @@ export class ConversationsReadModel {
   }
 
   /**
+   * The seqs `userId` may read: from its first readable seq, up to the event that ended its
+   * membership (`untilSeq`, a former member) or the end (a member); null when it never was one.
+   */
+  async readableRange(
+    conversationId: string,
+    userId: string,
+  ): Promise<{ fromSeq: number; untilSeq: number | undefined } | null> {
+    const [row] = await this.dataSource.query<{ visible_from: string; left_seq: string | null }[]>(
+      `SELECT visible_from, left_seq FROM conversation_members
+        WHERE conversation_id = $1 AND user_id = $2`,
+      [conversationId, userId],
+    );
+    if (!row) return null;
+    return {
+      fromSeq: Number(row.visible_from),
+      untilSeq: row.left_seq === null ? undefined : Number(row.left_seq),
+    };
+  }
+
+  /**
    * The last seq a former member may read (the event that ended its membership), or null when
    * `userId` never was a member, or still is one.
    */
@@ -81,7 +111,9 @@ export class ConversationsReadModel {
         id: string;
         kind: string;
         title: string | null;
+        history: string | null;
         active: boolean;
+        visible_from: string;
         last_seq: string;
         read_seq: string;
         created_at: Date;
@@ -96,10 +128,11 @@ export class ConversationsReadModel {
         m_event: unknown;
       }[]
     >(
-      `SELECT c.id, c.kind, c.title, me.left_seq IS NULL AS active,
+      `SELECT c.id, c.kind, c.title, c.history, me.left_seq IS NULL AS active, me.visible_from,
               coalesce(me.left_seq, c.last_seq) AS last_seq, me.read_seq, c.created_at, c.last_message_at,
               (SELECT count(*) FROM messages u
                 WHERE u.conversation_id = c.id AND u.seq > me.read_seq AND u.sender_id <> $1
+                  AND u.seq >= me.visible_from
                   AND u.seq <= coalesce(me.left_seq, c.last_seq)) AS unread,
               m.seq AS m_seq, m.sender_id AS m_sender_id, su.username AS m_sender_username, m.client_msg_id AS m_client_msg_id,
               m.body AS m_body, m.server_time AS m_server_time, m.event AS m_event
@@ -120,7 +153,9 @@ export class ConversationsReadModel {
       id: r.id,
       kind: r.kind,
       title: r.title,
+      history: r.history === null ? null : historyVisibilitySchema.catch('all').parse(r.history),
       active: r.active,
+      fromSeq: Number(r.visible_from),
       lastSeq: Number(r.last_seq),
       readSeq: Number(r.read_seq),
       unread: Number(r.unread),

@@ -54,17 +54,23 @@ describe('MessagesReadModel (PostgreSQL)', () => {
 
     it('pages backwards from the latest, newest first', async () => {
       const { id } = await fiveMessages();
-      expect(seqs(await messages.latestBefore(id, undefined, 2))).toEqual([5, 4]);
-      expect(seqs(await messages.latestBefore(id, 4, 2))).toEqual([3, 2]);
-      expect(seqs(await messages.latestBefore(id, 2, 2))).toEqual([1]);
-      expect(seqs(await messages.latestBefore(id, 1, 2))).toEqual([]);
-      expect(seqs(await messages.latestBefore(id, undefined, 50))).toEqual([5, 4, 3, 2, 1]);
-      expect(seqs(await messages.latestBefore(id, 100, 1))).toEqual([5]);
+      expect(seqs(await messages.latestBefore(id, undefined, 1, 2))).toEqual([5, 4]);
+      expect(seqs(await messages.latestBefore(id, 4, 1, 2))).toEqual([3, 2]);
+      expect(seqs(await messages.latestBefore(id, 2, 1, 2))).toEqual([1]);
+      expect(seqs(await messages.latestBefore(id, 1, 1, 2))).toEqual([]);
+      expect(seqs(await messages.latestBefore(id, undefined, 1, 50))).toEqual([5, 4, 3, 2, 1]);
+      expect(seqs(await messages.latestBefore(id, 100, 1, 1))).toEqual([5]);
+    });
+
+    it('reads nothing below the first readable seq', async () => {
+      const { id } = await fiveMessages();
+      expect(seqs(await messages.latestBefore(id, undefined, 4, 50))).toEqual([5, 4]);
+      expect(seqs(await messages.latestBefore(id, 4, 4, 50))).toEqual([]);
     });
 
     it('returns messages as delivered to clients, with the sender’s username', async () => {
       const { id, sent, me, alice } = await fiveMessages();
-      expect(await messages.latestBefore(id, 3, 2)).toEqual([
+      expect(await messages.latestBefore(id, 3, 1, 2)).toEqual([
         delivered(sent[1], me),
         delivered(sent[0], alice),
       ]);
@@ -75,12 +81,12 @@ describe('MessagesReadModel (PostgreSQL)', () => {
       const ghost = randomUUID();
       const id = await insertConversation(db.dataSource, { members: [me.id, ghost] });
       const [sent] = await insertMessages(db.dataSource, id, [{ senderId: ghost }]);
-      expect(await messages.latestBefore(id, undefined, 10)).toEqual([delivered(sent, null)]);
+      expect(await messages.latestBefore(id, undefined, 1, 10)).toEqual([delivered(sent, null)]);
     });
 
     it('returns nothing for a conversation without messages', async () => {
       const id = await insertConversation(db.dataSource, { members: [randomUUID(), randomUUID()] });
-      expect(await messages.latestBefore(id, undefined, 10)).toEqual([]);
+      expect(await messages.latestBefore(id, undefined, 1, 10)).toEqual([]);
     });
   });
 

@@ -33,26 +33,30 @@ export class MessagesReadModel {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Up to `limit` messages of one conversation before `beforeSeq` (or the latest), newest first.
+   * Up to `limit` messages of one conversation before `beforeSeq` (or the latest) and from
+   * `fromSeq` on, newest first.
    */
   async latestBefore(
     conversationId: string,
     beforeSeq: number | undefined,
+    fromSeq: number,
     limit: number,
   ): Promise<DeliveredMessage[]> {
     const rows = await this.dataSource.query<MessageRow[]>(
       `SELECT ${MESSAGE_COLUMNS}
          FROM messages m LEFT JOIN users u ON u.id = m.sender_id
         WHERE m.conversation_id = $1 AND ($2::bigint IS NULL OR m.seq < $2::bigint)
+          AND m.seq >= $4
         ORDER BY m.seq DESC LIMIT $3`,
-      [conversationId, beforeSeq ?? null, limit],
+      [conversationId, beforeSeq ?? null, limit, fromSeq],
     );
     return rows.map(toDelivered);
   }
 
   /**
    * The device's undelivered messages in (conversation, seq) order: in every conversation the
-   * user belongs to, those past the device's delivered cursor (0 if none) and past `after`.
+   * user belongs to, those past the device's delivered cursor (0 if none), from the user's first
+   * readable seq, and past `after`.
    * Each conversation is read by a LATERAL range scan of the messages primary key
    * (conversation_id, seq), at most `limit` rows each: the cost follows what the device missed,
    * not the size of the table (a hash join over all messages took 70 ms at 600k rows).
@@ -73,6 +77,7 @@ export class MessagesReadModel {
             WHERE mm.conversation_id = cm.conversation_id
               AND mm.seq > GREATEST(
                     COALESCE(dc.delivered_seq, 0),
+                    cm.visible_from - 1,
                     CASE WHEN cm.conversation_id = $3::text THEN $4::bigint ELSE 0 END)
             ORDER BY mm.seq
             LIMIT $5

@@ -17,8 +17,9 @@ export class HistoryService {
   ) {}
 
   /**
-   * The `limit` messages before `beforeSeq` (or the latest), ascending; members only, and former
-   * members up to the event that ended their membership.
+   * The `limit` messages before `beforeSeq` (or the latest), ascending, within what the user may
+   * read (requireReadableRange): members from their first readable seq, former members up to the
+   * event that ended their membership.
    */
   async page(
     userId: string,
@@ -26,11 +27,16 @@ export class HistoryService {
     beforeSeq: number | undefined,
     limit: number = HISTORY_DEFAULT_LIMIT,
   ): Promise<HistoryPage> {
-    const until = await this.conversations.requireReader(conversationId, userId);
+    const { fromSeq, untilSeq } = await this.conversations.requireReadableRange(
+      conversationId,
+      userId,
+    );
     const pageSize = Math.min(Math.max(limit, 1), HISTORY_MAX_LIMIT);
     const before =
-      until === undefined ? beforeSeq : Math.min(beforeSeq ?? Number.MAX_SAFE_INTEGER, until + 1);
-    const rows = await this.messages.latestBefore(conversationId, before, pageSize + 1);
+      untilSeq === undefined
+        ? beforeSeq
+        : Math.min(beforeSeq ?? Number.MAX_SAFE_INTEGER, untilSeq + 1);
+    const rows = await this.messages.latestBefore(conversationId, before, fromSeq, pageSize + 1);
     const hasMore = rows.length > pageSize;
     const messages = rows.slice(0, pageSize).reverse();
     const newest = messages[messages.length - 1];

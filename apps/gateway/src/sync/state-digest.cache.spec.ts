@@ -1,29 +1,45 @@
 import { StateDigestCache } from './state-digest.cache';
 
+const at = (conversationId: string, seq: number, fromSeq = 1) => ({
+  conversationId,
+  seq,
+  fromSeq,
+});
+
 describe('StateDigestCache', () => {
   it('answers what it was given, per (conversation, seq)', () => {
     const cache = new StateDigestCache(10);
-    cache.set('c', 5, 'd5');
-    expect(cache.get('c', 5)).toBe('d5');
-    expect(cache.get('c', 6)).toBeUndefined();
-    expect(cache.get('other', 5)).toBeUndefined();
+    cache.set(at('c', 5), 'd5');
+    expect(cache.get(at('c', 5))).toBe('d5');
+    expect(cache.get(at('c', 6))).toBeUndefined();
+    expect(cache.get(at('other', 5))).toBeUndefined();
+  });
+
+  it('shares an entry between first seqs whose windows are the same, not others', () => {
+    const cache = new StateDigestCache(10);
+    cache.set(at('c', 20, 1), 'whole');
+    expect(cache.get(at('c', 20, 11))).toBe('whole');
+    expect(cache.get(at('c', 20, 12))).toBeUndefined();
+    cache.set(at('c', 20, 15), 'from 15');
+    expect(cache.get(at('c', 20, 15))).toBe('from 15');
+    expect(cache.get(at('c', 20, 1))).toBe('whole');
   });
 
   it('drops the least recently used past its bound', () => {
     const cache = new StateDigestCache(2);
-    cache.set('a', 1, 'a1');
-    cache.set('b', 1, 'b1');
-    cache.get('a', 1);
-    cache.set('c', 1, 'c1');
+    cache.set(at('a', 1), 'a1');
+    cache.set(at('b', 1), 'b1');
+    cache.get(at('a', 1));
+    cache.set(at('c', 1), 'c1');
     expect(cache.size).toBe(2);
-    expect(cache.get('b', 1)).toBeUndefined();
-    expect(cache.get('a', 1)).toBe('a1');
-    expect(cache.get('c', 1)).toBe('c1');
+    expect(cache.get(at('b', 1))).toBeUndefined();
+    expect(cache.get(at('a', 1))).toBe('a1');
+    expect(cache.get(at('c', 1))).toBe('c1');
   });
 
   it('keeps nothing with a bound of 0', () => {
     const cache = new StateDigestCache(0);
-    cache.set('a', 1, 'a1');
-    expect(cache.get('a', 1)).toBeUndefined();
+    cache.set(at('a', 1), 'a1');
+    expect(cache.get(at('a', 1))).toBeUndefined();
   });
 });

@@ -1,7 +1,20 @@
+import { stateWindow } from '@parley/protocol';
+
+/** A state's position: its conversation and seq, and the member's first readable seq. */
+export interface DigestPosition {
+  conversationId: string;
+  seq: number;
+  fromSeq: number;
+}
+
+/** Members whose windows are the same (all but those cut by a late first seq) share an entry. */
+const keyOf = (p: DigestPosition): string =>
+  `${p.conversationId}:${p.seq}:${stateWindow(p.seq, p.fromSeq).from}`;
+
 /**
- * Digests of conversation states by (conversation, seq), least recently used first out. Stored
- * messages never change, so the digest of a conversation at a seq never changes either: a device
- * that reconnects in agreement costs no window read once its states were seen (by this gateway
+ * Digests of conversation states by (conversation, seq, window start), least recently used first
+ * out. Stored messages never change, so the digest of a conversation at a seq never changes
+ * either: a device that reconnects in agreement costs no window read once its states were seen (by this gateway
  * process). Bounded by `maxEntries` (about 250 bytes each).
  */
 export class StateDigestCache {
@@ -9,8 +22,8 @@ export class StateDigestCache {
 
   constructor(private readonly maxEntries: number) {}
 
-  get(conversationId: string, seq: number): string | undefined {
-    const key = `${conversationId}:${seq}`;
+  get(position: DigestPosition): string | undefined {
+    const key = keyOf(position);
     const digest = this.entries.get(key);
     if (digest !== undefined) {
       this.entries.delete(key);
@@ -19,9 +32,9 @@ export class StateDigestCache {
     return digest;
   }
 
-  set(conversationId: string, seq: number, digest: string): void {
+  set(position: DigestPosition, digest: string): void {
     if (this.maxEntries <= 0) return;
-    const key = `${conversationId}:${seq}`;
+    const key = keyOf(position);
     this.entries.delete(key);
     this.entries.set(key, digest);
     if (this.entries.size > this.maxEntries) {

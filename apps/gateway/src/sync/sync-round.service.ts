@@ -3,7 +3,7 @@ import { APP_CONFIG } from '@parley/common';
 import {
   type ConversationState,
   type DeliveredMessage,
-  EMPTY_STATE_DIGEST,
+  type SyncDoneFrame,
   type SyncStatesFrame,
   stateWindow,
   type TailRequest,
@@ -11,8 +11,9 @@ import {
 import type { GatewayConfig } from '../config/gateway.config';
 import { MessagingException } from '../errors/messaging.exception';
 import {
-  type ConversationPosition,
   ConversationStatesReadModel,
+  type ReadablePosition,
+  type ReadableRange,
 } from '../read-model/conversation-states.read-model';
 import type { ClientConnection } from '../realtime/client-connection';
 import { ReceiptsService } from '../receipts/receipts.service';
@@ -20,10 +21,10 @@ import { DeviceRoutingProbe } from './device-routing.probe';
 import { SyncRound } from './sync-round';
 import { syncMetrics } from './sync.metrics';
 import { StateDigestCache } from './state-digest.cache';
-import { digestOf, digestOfTail } from './state-digests';
+import { digestOf, digestOfTail, emptyDigest } from './state-digests';
 
 /** A state that matched the server's digest at its seq, below the server's last. */
-interface Behind extends ConversationPosition {
+interface Behind extends ReadablePosition {
   serverLast: number;
 }
 
@@ -40,6 +41,8 @@ type Config = Pick<
  * each conversation the server answers agreement (nothing), behind (the missing messages, in
  * pages of at most SYNC_PAGE_SIZE and at most SYNC_ROUND_MAX_MESSAGES per round), diverged or a
  * tail request (`sync.reset` with the server's state and last ten messages), gone (not a member),
+ * read from another first seq (a member of a group that shows the history from joining reads
+ * from the event that added it: `sync.reset` with `fromSeq`),
  * and, for a complete round, the conversations the device does not know (listed with their
  * state). The device repeats rounds until one converges. Meanwhile the socket holds live pushes
  * (OrderedDelivery); a converged round releases them.
@@ -109,46 +112,50 @@ export class SyncRoundService {
 
     const lastSeqs = await this.lastSeqsOf(connection, round, frame, asked);
     const resets: string[] = [];
-    const toVerify: { state: ConversationState; serverLast: number }[] = [];
+    const toVerify: { state: ConversationState; server: ReadableRange }[] = [];
     const behind: Behind[] = [];
     for (const s of asked) {
-      const serverLast = lastSeqs.get(s.conversationId);
-      if (serverLast === undefined) {
+      const server = lastSeqs.get(s.conversationId);
+      if (server === undefined) {
         round.gone.push(s.conversationId);
         connection.delivery.forget(s.conversationId);
-      } else if (isTailRequest(s) || s.lastSeq > serverLast) {
+      } else if (
+        isTailRequest(s) ||
+        s.lastSeq > server.lastSeq ||
+        (s.fromSeq ?? 1) !== server.fromSeq ||
+        s.lastSeq < server.fromSeq - 1
+      ) {
         resets.push(s.conversationId);
-      } else if (s.lastSeq === 0) {
-        if (s.digest !== EMPTY_STATE_DIGEST) resets.push(s.conversationId);
-        else this.agreeOrBehind(connection, round, behind, s, serverLast);
+      } else if (s.lastSeq === server.fromSeq - 1) {
+        // Holds nothing of what the member may read.
+        if (s.digest !== emptyDigest(server.fromSeq)) resets.push(s.conversationId);
+        else this.agreeOrBehind(connection, round, behind, s, server);
       } else {
-        toVerify.push({ state: s, serverLast });
+        toVerify.push({ state: s, server });
       }
     }
-    const uncached = toVerify.filter(
-      ({ state }) => this.digests.get(state.conversationId, state.lastSeq) === undefined,
-    );
+    const position = (state: ConversationState, server: ReadableRange): ReadablePosition => ({
+      conversationId: state.conversationId,
+      seq: state.lastSeq,
+      fromSeq: server.fromSeq,
+    });
+    const uncached = toVerify
+      .map(({ state, server }) => position(state, server))
+      .filter((p) => this.digests.get(p) === undefined);
     if (uncached.length > 0) {
-      const windows = await this.query(() =>
-        this.states.windows(
-          uncached.map(({ state }) => ({
-            conversationId: state.conversationId,
-            seq: state.lastSeq,
-          })),
-        ),
-      );
-      for (const { state } of uncached) {
-        const window = windows.get(state.conversationId) ?? [];
-        const { from, to } = stateWindow(state.lastSeq);
+      const windows = await this.query(() => this.states.windows(uncached));
+      for (const p of uncached) {
+        const window = windows.get(p.conversationId) ?? [];
+        const { from, to } = stateWindow(p.seq, p.fromSeq);
         // A window with rows missing (a seq past the last) has no digest: it cannot match.
         if (window.length === to - from + 1) {
-          this.digests.set(state.conversationId, state.lastSeq, digestOf(state.lastSeq, window));
+          this.digests.set(p, digestOf(p.seq, window, p.fromSeq));
         }
       }
     }
-    for (const { state, serverLast } of toVerify) {
-      if (this.digests.get(state.conversationId, state.lastSeq) === state.digest) {
-        this.agreeOrBehind(connection, round, behind, state, serverLast);
+    for (const { state, server } of toVerify) {
+      if (this.digests.get(position(state, server)) === state.digest) {
+        this.agreeOrBehind(connection, round, behind, state, server);
       } else {
         resets.push(state.conversationId);
       }
@@ -157,10 +164,10 @@ export class SyncRoundService {
       connection,
       round,
       frame.ref,
-      resets.map((conversationId) => ({
-        conversationId,
-        seq: lastSeqs.get(conversationId) ?? Number.MAX_SAFE_INTEGER,
-      })),
+      resets.flatMap((conversationId) => {
+        const server = lastSeqs.get(conversationId);
+        return server ? [{ conversationId, seq: server.lastSeq, fromSeq: server.fromSeq }] : [];
+      }),
     );
     await this.sendMissing(connection, round, frame.ref, behind);
   }
@@ -174,7 +181,7 @@ export class SyncRoundService {
     round: SyncRound,
     frame: SyncStatesFrame,
     asked: readonly (ConversationState | TailRequest)[],
-  ): Promise<Map<string, number>> {
+  ): Promise<Map<string, ReadableRange>> {
     const ids = asked.map((s) => s.conversationId);
     if (!(round.complete && frame.last !== false && round.mentioned.size === asked.length)) {
       return this.query(() => this.states.lastSeqs(connection.userId, ids));
@@ -191,11 +198,18 @@ export class SyncRoundService {
     round: SyncRound,
     behind: Behind[],
     state: ConversationState,
-    serverLast: number,
+    server: ReadableRange,
   ): void {
     connection.delivery.know(state.conversationId, state.lastSeq);
-    if (state.lastSeq === serverLast) round.agreed++;
-    else behind.push({ conversationId: state.conversationId, seq: state.lastSeq, serverLast });
+    if (state.lastSeq === server.lastSeq) round.agreed++;
+    else {
+      behind.push({
+        conversationId: state.conversationId,
+        seq: state.lastSeq,
+        fromSeq: server.fromSeq,
+        serverLast: server.lastSeq,
+      });
+    }
   }
 
   /** `sync.reset` with the tail, for as many as the round's budget takes; the rest ask again. */
@@ -203,7 +217,7 @@ export class SyncRoundService {
     connection: ClientConnection,
     round: SyncRound,
     ref: string | undefined,
-    positions: readonly ConversationPosition[],
+    positions: readonly ReadablePosition[],
   ): Promise<void> {
     if (positions.length === 0) return;
     const fitting = Math.max(0, Math.floor(round.budget / 10));
@@ -211,11 +225,11 @@ export class SyncRoundService {
     round.behind.push(...positions.slice(fitting).map((p) => p.conversationId));
     if (now.length === 0) return;
     const tails = await this.query(() => this.states.tails(now));
-    for (const { conversationId } of now) {
+    for (const { conversationId, fromSeq } of now) {
       const messages = tails.get(conversationId) ?? [];
-      const lastSeq = messages.at(-1)?.seq ?? 0;
-      const digest = digestOfTail(lastSeq, messages);
-      this.digests.set(conversationId, lastSeq, digest);
+      const lastSeq = messages.at(-1)?.seq ?? fromSeq - 1;
+      const digest = digestOfTail(lastSeq, messages, fromSeq);
+      this.digests.set({ conversationId, seq: lastSeq, fromSeq }, digest);
       connection.send({
         type: 'sync.reset',
         ...(ref !== undefined ? { ref } : {}),
@@ -223,6 +237,7 @@ export class SyncRoundService {
         lastSeq,
         digest,
         messages,
+        ...(fromSeq > 1 ? { fromSeq } : {}),
       });
       connection.delivery.know(conversationId, lastSeq);
       this.counted(round, messages);
@@ -262,7 +277,7 @@ export class SyncRoundService {
     round: SyncRound,
     ref: string | undefined,
   ): Promise<void> {
-    const unknown: ConversationState[] = [];
+    const unknown: SyncDoneFrame['unknown'] = [];
     if (round.complete) {
       const others =
         round.others ??
@@ -274,7 +289,7 @@ export class SyncRoundService {
           ),
         ));
       const uncachedOthers = others.filter(
-        (o) => o.seq > 0 && this.digests.get(o.conversationId, o.seq) === undefined,
+        (o) => o.seq >= o.fromSeq && this.digests.get(o) === undefined,
       );
       const windows =
         uncachedOthers.length > 0
@@ -282,12 +297,17 @@ export class SyncRoundService {
           : null;
       for (const o of others) {
         const digest =
-          o.seq === 0
-            ? EMPTY_STATE_DIGEST
-            : (this.digests.get(o.conversationId, o.seq) ??
-              digestOf(o.seq, windows?.get(o.conversationId) ?? []));
-        this.digests.set(o.conversationId, o.seq, digest);
-        unknown.push({ conversationId: o.conversationId, lastSeq: o.seq, digest });
+          o.seq < o.fromSeq
+            ? emptyDigest(o.fromSeq)
+            : (this.digests.get(o) ??
+              digestOf(o.seq, windows?.get(o.conversationId) ?? [], o.fromSeq));
+        this.digests.set(o, digest);
+        unknown.push({
+          conversationId: o.conversationId,
+          lastSeq: o.seq,
+          digest,
+          ...(o.fromSeq > 1 ? { fromSeq: o.fromSeq } : {}),
+        });
       }
     }
     const converged = round.allAgreed && unknown.length === 0;

@@ -1,4 +1,4 @@
-import type { ConversationPosition } from '../read-model/conversation-states.read-model';
+import type { ReadablePosition } from '../read-model/conversation-states.read-model';
 
 /**
  * One sync v2 round on one socket, over the `sync.states` frames it spans (until the frame with
@@ -17,7 +17,7 @@ export class SyncRound {
    * The user's conversations the round did not mention, when they were read together with the
    * asked ones (a complete round in one frame); otherwise read when the round finishes.
    */
-  others?: ConversationPosition[];
+  others?: ReadablePosition[];
 
   constructor(
     /** The round's frames list every conversation the device holds. */

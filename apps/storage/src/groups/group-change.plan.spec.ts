@@ -6,10 +6,16 @@ import { type GroupState, planGroupChange } from './group-change.plan';
 const user = (username: string): EventUser => ({ id: randomUUID(), username });
 const [alice, bob, carol, dave] = ['alice', 'bob', 'carol', 'dave'].map(user);
 
-function group(admins: EventUser[], members: EventUser[], title = 'Club'): GroupState {
+function group(
+  admins: EventUser[],
+  members: EventUser[],
+  title = 'Club',
+  history: GroupState['history'] = 'joined',
+): GroupState {
   return {
     kind: 'group',
     title,
+    history,
     members: [
       ...admins.map((u) => ({ userId: u.id, username: u.username, role: 'admin' as const })),
       ...members.map((u) => ({ userId: u.id, username: u.username, role: 'member' as const })),
@@ -27,12 +33,13 @@ describe('planGroupChange', () => {
     );
     expect(plan).toEqual({
       decision: {
-        event: { type: 'created', name: 'Club', members: [bob, carol] },
+        event: { type: 'created', name: 'Club', members: [bob, carol], history: 'joined' },
         title: 'Club',
+        history: 'joined',
         join: [
-          { user: alice, role: 'admin' },
-          { user: bob, role: 'member' },
-          { user: carol, role: 'member' },
+          { user: alice, role: 'admin', fromEvent: false },
+          { user: bob, role: 'member', fromEvent: false },
+          { user: carol, role: 'member', fromEvent: false },
         ],
         leave: [],
         roles: [],
@@ -65,6 +72,7 @@ describe('planGroupChange', () => {
     const state = group([alice], [bob, carol]);
     const changes: GroupChange[] = [
       { op: 'rename', name: 'Mine' },
+      { op: 'history', history: 'all' },
       { op: 'add', members: [dave] },
       { op: 'remove', members: [carol] },
       { op: 'promote', members: [carol] },
@@ -95,18 +103,51 @@ describe('planGroupChange', () => {
       planGroupChange(state, alice, { op: 'remove', members: [alice] }, 10),
       planGroupChange(state, alice, { op: 'promote', members: [alice] }, 10),
       planGroupChange(state, alice, { op: 'demote', members: [bob] }, 10),
+      planGroupChange(state, alice, { op: 'history', history: 'joined' }, 10),
     ];
     for (const r of refusals) expect(r).toMatchObject({ refused: { code: 'validation_failed' } });
   });
 
-  it('adds only new members, within the limit', () => {
+  it('creates with the history setting asked for', () => {
+    expect(
+      planGroupChange(
+        null,
+        alice,
+        { op: 'create', name: 'Club', members: [bob], history: 'all' },
+        10,
+      ),
+    ).toMatchObject({
+      decision: { event: { type: 'created', history: 'all' }, history: 'all' },
+    });
+    expect(
+      planGroupChange(group([alice], [bob]), alice, { op: 'history', history: 'all' }, 10),
+    ).toEqual({
+      decision: {
+        event: { type: 'history', history: 'all' },
+        history: 'all',
+        join: [],
+        leave: [],
+        roles: [],
+      },
+    });
+  });
+
+  it('adds only new members, within the limit, reading from their joining or everything', () => {
     const state = group([alice], [bob]);
     expect(planGroupChange(state, alice, { op: 'add', members: [bob, carol] }, 10)).toMatchObject({
       decision: {
         event: { type: 'added', members: [carol] },
-        join: [{ user: carol, role: 'member' }],
+        join: [{ user: carol, role: 'member', fromEvent: true }],
       },
     });
+    expect(
+      planGroupChange(
+        group([alice], [bob], 'Club', 'all'),
+        alice,
+        { op: 'add', members: [carol] },
+        10,
+      ),
+    ).toMatchObject({ decision: { join: [{ user: carol, fromEvent: false }] } });
     expect(planGroupChange(state, alice, { op: 'add', members: [carol, dave] }, 3)).toMatchObject({
       refused: { code: 'validation_failed' },
     });

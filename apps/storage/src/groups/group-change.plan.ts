@@ -1,8 +1,10 @@
 import type { GroupChange } from '@parley/common';
 import {
   type ConversationEvent,
+  DEFAULT_HISTORY_VISIBILITY,
   ErrorCode,
   type EventUser,
+  type HistoryVisibility,
   type MemberRole,
 } from '@parley/protocol';
 
@@ -18,6 +20,8 @@ export interface GroupMember {
 export interface GroupState {
   kind: string;
   title: string | null;
+  /** What members added later may read. */
+  history: HistoryVisibility;
   /** Current members (left_seq IS NULL), in joining order. */
   members: GroupMember[];
 }
@@ -32,8 +36,13 @@ export interface GroupDecision {
   event: ConversationEvent;
   /** The group's new name (create, rename). */
   title?: string;
-  /** Users who join (create, add), with their role. */
-  join: { user: EventUser; role: MemberRole }[];
+  /** The group's new history setting (create, history). */
+  history?: HistoryVisibility;
+  /**
+   * Users who join (create, add), with their role; `fromEvent`: they read from this change's
+   * event on (a group showing the history from joining), not from seq 1.
+   */
+  join: { user: EventUser; role: MemberRole; fromEvent: boolean }[];
   /** Members whose membership ends (leave, remove). */
   leave: string[];
   /** Members whose role changes (promote, demote, and the succession). */
@@ -75,7 +84,8 @@ const eventUser = (m: GroupMember): EventUser => ({ id: m.userId, username: m.us
 /**
  * Decides a group change in the conversation's order (pure: the repository reads the state under
  * the conversation's row lock and applies the decision in the same transaction). The creator is
- * the first admin; only admins rename, add, remove, promote and demote; anyone leaves; a group
+ * the first admin; only admins rename, set the history, add, remove, promote and demote; anyone
+ * leaves; members added under `joined` read from the event that added them; a group
  * never loses its last admin (the longest-standing member is promoted). A change that would
  * change nothing is refused as invalid, so every stored event says something happened.
  */
@@ -90,13 +100,15 @@ export function planGroupChange(
     const others = uniqueUsers(change.members).filter((u) => u.id !== actor.id);
     if (others.length === 0) return invalid('A group needs at least one other member');
     if (others.length + 1 > maxMembers) return invalid(`A group has at most ${maxMembers} members`);
+    const history = change.history ?? DEFAULT_HISTORY_VISIBILITY;
     return {
       decision: {
-        event: { type: 'created', name: change.name, members: others },
+        event: { type: 'created', name: change.name, members: others, history },
         title: change.name,
+        history,
         join: [
-          { user: actor, role: 'admin' },
-          ...others.map((user) => ({ user, role: 'member' as const })),
+          { user: actor, role: 'admin', fromEvent: false },
+          ...others.map((user) => ({ user, role: 'member' as const, fromEvent: false })),
         ],
         leave: [],
         roles: [],
@@ -133,6 +145,20 @@ export function planGroupChange(
           roles: [],
         },
       };
+    case 'history':
+      if (requireAdmin) return requireAdmin;
+      if (state.history === change.history) {
+        return invalid('The group already shows new members this history');
+      }
+      return {
+        decision: {
+          event: { type: 'history', history: change.history },
+          history: change.history,
+          join: [],
+          leave: [],
+          roles: [],
+        },
+      };
     case 'add': {
       if (requireAdmin) return requireAdmin;
       const joining = uniqueUsers(change.members).filter((u) => !memberIds.has(u.id));
@@ -143,7 +169,11 @@ export function planGroupChange(
       return {
         decision: {
           event: { type: 'added', members: joining },
-          join: joining.map((user) => ({ user, role: 'member' as const })),
+          join: joining.map((user) => ({
+            user,
+            role: 'member' as const,
+            fromEvent: state.history === 'joined',
+          })),
           leave: [],
           roles: [],
         },

@@ -6,6 +6,7 @@ import {
   describeEvent,
   ErrorCode,
   type EventUser,
+  historyVisibilitySchema,
 } from '@parley/protocol';
 import { DataSource, EntityManager } from 'typeorm';
 import {
@@ -92,37 +93,46 @@ export class GroupChangesRepository {
     const [seqRow] =
       change.op === 'create'
         ? await tx.query<{ last_seq: string; server_time: Date }[]>(
-            `INSERT INTO conversations (id, kind, title, last_seq, last_message_at)
-             VALUES ($1, 'group', $2, 1, now())
+            `INSERT INTO conversations (id, kind, title, history, last_seq, last_message_at)
+             VALUES ($1, 'group', $2, $3, 1, now())
              RETURNING last_seq, date_trunc('milliseconds', now()) AS server_time`,
-            [conversationId, decision.title],
+            [conversationId, decision.title, decision.history],
           )
         : // A CTE, so the driver answers rows (an UPDATE alone comes back as [rows, count]).
           await tx.query<{ last_seq: string; server_time: Date }[]>(
             `WITH moved AS (
                UPDATE conversations
-                  SET last_seq = last_seq + 1, last_message_at = now(), title = coalesce($2, title)
+                  SET last_seq = last_seq + 1, last_message_at = now(),
+                      title = coalesce($2, title), history = coalesce($3, history)
                 WHERE id = $1
                RETURNING last_seq, date_trunc('milliseconds', now()) AS server_time)
              SELECT * FROM moved`,
-            [conversationId, decision.title ?? null],
+            [conversationId, decision.title ?? null, decision.history ?? null],
           );
     const seq = Number(seqRow.last_seq);
 
     if (decision.join.length > 0) {
-      // Joining order is the order named (the creator first): the succession follows it.
+      // Joining order is the order named (the creator first): the succession follows it. A
+      // member reading from the event has nothing before it to receive or read: its receipt
+      // cursors start just below, so it neither counts as unread nor holds back older marks.
       await tx.query(
-        `INSERT INTO conversation_members (conversation_id, user_id, username, role, joined_at)
-         SELECT $1, j.user_id, j.username, j.role, clock_timestamp() + j.n * interval '1 microsecond'
-           FROM unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS j(user_id, username, role, n)
+        `INSERT INTO conversation_members
+           (conversation_id, user_id, username, role, joined_at, visible_from, delivered_seq, read_seq)
+         SELECT $1, j.user_id, j.username, j.role, clock_timestamp() + j.n * interval '1 microsecond',
+                j.visible_from, j.visible_from - 1, j.visible_from - 1
+           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::bigint[])
+                WITH ORDINALITY AS j(user_id, username, role, visible_from, n)
          ON CONFLICT (conversation_id, user_id) DO UPDATE
            SET left_seq = NULL, role = EXCLUDED.role, username = EXCLUDED.username,
-               joined_at = EXCLUDED.joined_at`,
+               joined_at = EXCLUDED.joined_at, visible_from = EXCLUDED.visible_from,
+               delivered_seq = GREATEST(conversation_members.delivered_seq, EXCLUDED.delivered_seq),
+               read_seq = GREATEST(conversation_members.read_seq, EXCLUDED.read_seq)`,
         [
           conversationId,
           decision.join.map((j) => j.user.id),
           decision.join.map((j) => j.user.username),
           decision.join.map((j) => j.role),
+          decision.join.map((j) => (j.fromEvent ? seq : 1)),
         ],
       );
     }
@@ -163,10 +173,9 @@ export class GroupChangesRepository {
 
   /** The conversation under its row lock, with its current members; null if it does not exist. */
   private async lockState(tx: EntityManager, conversationId: string): Promise<GroupState | null> {
-    const [conversation] = await tx.query<{ kind: string; title: string | null }[]>(
-      `SELECT kind, title FROM conversations WHERE id = $1 FOR UPDATE`,
-      [conversationId],
-    );
+    const [conversation] = await tx.query<
+      { kind: string; title: string | null; history: string | null }[]
+    >(`SELECT kind, title, history FROM conversations WHERE id = $1 FOR UPDATE`, [conversationId]);
     if (!conversation) return null;
     const members = await tx.query<{ user_id: string; username: string | null; role: string }[]>(
       `SELECT user_id, username, role FROM conversation_members
@@ -177,6 +186,7 @@ export class GroupChangesRepository {
     return {
       kind: conversation.kind,
       title: conversation.title,
+      history: historyVisibilitySchema.catch('all').parse(conversation.history),
       members: members.map((m): GroupMember => ({
         userId: m.user_id,
         username: m.username,

@@ -2,10 +2,12 @@ import type { MigrationInterface } from 'typeorm';
 import { CreateConversationsAndMessages1763900000000 } from './1763900000000-CreateConversationsAndMessages';
 import { AddMemberDeliveredSeq1764100000000 } from './1764100000000-AddMemberDeliveredSeq';
 import { AddGroups1764200000000 } from './1764200000000-AddGroups';
+import { AddHistoryVisibility1764300000000 } from './1764300000000-AddHistoryVisibility';
 
 /** Storage's migrations, oldest first: what its DatabaseModule runs (and the db test tier). */
 export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateConversationsAndMessages1763900000000,
   AddMemberDeliveredSeq1764100000000,
   AddGroups1764200000000,
+  AddHistoryVisibility1764300000000,
 ];

@@ -1,5 +1,11 @@
 import { z } from 'zod/v4';
-import { clientMsgIdSchema, conversationIdSchema, seqSchema, USERNAME_PATTERN } from '../ids';
+import {
+  clientMsgIdSchema,
+  conversationIdSchema,
+  fromSeqSchema,
+  seqSchema,
+  USERNAME_PATTERN,
+} from '../ids';
 import { groupChangeRequestSchema } from '../group';
 import { fieldGiven } from '../issues';
 import { stateDigestSchema } from '../sync/state-digest';
@@ -54,12 +60,17 @@ export const syncFrameSchema = z
   })
   .strict();
 
-/** A conversation as this device holds it: up to `lastSeq` (0: nothing), with its state digest. */
+/**
+ * A conversation as this device holds it: up to `lastSeq` (0, or `fromSeq` - 1: nothing), with
+ * its state digest; `fromSeq` when the device reads it from a seq above 1 (as the server said in
+ * `sync.reset` or `sync.done`'s `unknown`).
+ */
 export const conversationStateSchema = z
   .object({
     conversationId: conversationIdSchema,
     lastSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     digest: stateDigestSchema,
+    fromSeq: fromSeqSchema.optional(),
   })
   .strict();
 export type ConversationState = z.output<typeof conversationStateSchema>;

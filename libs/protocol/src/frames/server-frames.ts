@@ -5,6 +5,7 @@ import {
   connectionIdSchema,
   conversationIdSchema,
   deviceIdSchema,
+  fromSeqSchema,
   gatewayIdSchema,
   isoTimeSchema,
   seqSchema,
@@ -104,7 +105,9 @@ export const syncMessagesFrameSchema = z.object({
 /**
  * Sync v2: the device's state of this conversation does not match the server's (or it asked for
  * the tail): drop what it holds of it and take this, the server's state and its last
- * min(10, lastSeq) messages, ascending. Older messages come with `history` when wanted.
+ * min(10, lastSeq - fromSeq + 1) messages, ascending. Older messages come with `history` when
+ * wanted. `fromSeq`, when above 1: the first seq this member may read (a group showing members
+ * the history from their joining); the device's state of it starts there.
  */
 export const syncResetFrameSchema = z.object({
   type: z.literal('sync.reset'),
@@ -113,12 +116,14 @@ export const syncResetFrameSchema = z.object({
   lastSeq: z.number().int().min(0),
   digest: stateDigestSchema,
   messages: z.array(deliveredMessageSchema),
+  fromSeq: fromSeqSchema.optional(),
 });
 
 const listedStateSchema = z.object({
   conversationId: conversationIdSchema,
   lastSeq: z.number().int().min(0),
   digest: stateDigestSchema,
+  fromSeq: fromSeqSchema.optional(),
 });
 
 /**

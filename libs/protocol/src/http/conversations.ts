@@ -1,6 +1,6 @@
 import { z } from 'zod/v4';
 import { conversationIdSchema, seqSchema, USERNAME_PATTERN, userIdSchema } from '../ids';
-import { memberRoleSchema } from '../group';
+import { historyVisibilitySchema, memberRoleSchema } from '../group';
 import { deliveredMessageSchema } from '../message';
 
 /** `/v1/conversations/:id/...` */
@@ -33,6 +33,8 @@ export const conversationViewSchema = z.object({
   kind: z.string(),
   /** A group's name; null for a 1:1 conversation. */
   title: z.string().nullable(),
+  /** A group's setting: what members added later read (see HistoryVisibility); null for 1:1. */
+  history: historyVisibilitySchema.nullable(),
   /**
    * False once the viewer left or was removed: the conversation stays in the list, read-only, up
    * to the event that ended the membership.
@@ -52,6 +54,8 @@ export const conversationViewSchema = z.object({
     }),
   ),
   lastMessage: deliveredMessageSchema.nullable(),
+  /** The first seq the viewer may read: 1, or the event that added it to a `joined` group. */
+  fromSeq: z.number().int().positive(),
   lastSeq: z.number().int().nonnegative(),
   readSeq: z.number().int().nonnegative(),
   unread: z.number().int().nonnegative(),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   EMPTY_STATE_DIGEST,
+  emptyStateDigest,
   stateDigest,
   stateDigestInput,
   stateEntryOf,
@@ -12,11 +13,23 @@ const sha256 = (data: Uint8Array) => new Uint8Array(createHash('sha256').update(
 
 describe('state digest', () => {
   it.each(STATE_VECTORS)('matches the test vector: $name', (vector) => {
-    const { from, to } = stateWindow(vector.lastSeq);
+    const { from, to } = stateWindow(vector.lastSeq, vector.fromSeq);
     const entries = vector.messages
       .filter((m) => m.seq >= from && m.seq <= to)
       .map((m) => stateEntryOf(m, sha256));
-    expect(stateDigest(vector.lastSeq, entries, sha256)).toBe(vector.digest);
+    expect(stateDigest(vector.lastSeq, entries, sha256, vector.fromSeq)).toBe(vector.digest);
+  });
+
+  it('holds nothing from a first seq: emptyStateDigest, and EMPTY_STATE_DIGEST from seq 1', () => {
+    expect(emptyStateDigest(1, sha256)).toBe(EMPTY_STATE_DIGEST);
+    expect(emptyStateDigest(6, sha256)).toBe(
+      STATE_VECTORS.find((v) => v.fromSeq === 6 && v.lastSeq === 5)?.digest,
+    );
+  });
+
+  it('refuses a state below its first seq, and a first seq below 1', () => {
+    expect(() => stateDigestInput(4, [], 6)).toThrow(RangeError);
+    expect(() => stateDigestInput(0, [], 0)).toThrow(RangeError);
   });
 
   it('has the documented empty digest: the magic and nine zero bytes', () => {

@@ -4,12 +4,14 @@ import { z } from 'zod/v4';
  * A conversation's **state**: how far a device holds it (`lastSeq`) and a digest that proves what
  * it holds there. Client and server compare states to know they agree (sync v2, docs/PROTOCOL.md
  * "Sync"). Seqs are gap-free from 1, so `lastSeq` is also the conversation's message count n.
+ * A member may read from a first seq f (`fromSeq`, 1 unless a group shows members its history
+ * only from their joining): the window never reaches below it.
  *
  * The digest is SHA-256 over this byte string (all integers big-endian):
  *
  *     "parley.state.v1"                  15 ASCII bytes
  *     n                                  u64: lastSeq, the number of messages
- *     k                                  u8: min(10, n), the entries that follow
+ *     k                                  u8: min(10, n - f + 1), the entries that follow
  *     k entries, ascending seq (n-k+1 .. n), each:
  *       seq                              u64
  *       len(senderId), senderId          u8, UTF-8 bytes (the user id in canonical lowercase form)
@@ -17,7 +19,9 @@ import { z } from 'zod/v4';
  *       SHA-256(UTF-8 bytes of the text) 32 bytes
  *
  * written as 64 lowercase hex digits. The empty conversation (n = 0) has a fixed digest,
- * EMPTY_STATE_DIGEST. The hash function is passed in (node:crypto on the server, a pure-JS
+ * EMPTY_STATE_DIGEST; a member holding nothing from f holds the state n = f - 1, k = 0
+ * (emptyStateDigest(f)). With f = 1, k = min(10, n): f changes nothing for a member who reads
+ * everything, and nothing either once n - 9 >= f. The hash function is passed in (node:crypto on the server, a pure-JS
  * SHA-256 in the client library), so this module stays dependency-free and runs everywhere.
  */
 export const STATE_WINDOW = 10;
@@ -48,9 +52,13 @@ export function toHex(bytes: Uint8Array): string {
   return hex;
 }
 
-/** The seqs a state's window covers: the last min(10, lastSeq) of the conversation. */
-export function stateWindow(lastSeq: number): { from: number; to: number } {
-  return { from: Math.max(1, lastSeq - STATE_WINDOW + 1), to: lastSeq };
+/**
+ * The seqs a state's window covers: the last min(10, lastSeq - fromSeq + 1) of the conversation,
+ * none below `fromSeq` (the first seq the member may read). Empty (from > to) when the state
+ * holds nothing: lastSeq = fromSeq - 1.
+ */
+export function stateWindow(lastSeq: number, fromSeq = 1): { from: number; to: number } {
+  return { from: Math.max(fromSeq, lastSeq - STATE_WINDOW + 1, 1), to: lastSeq };
 }
 
 function pushU64(out: number[], value: number): void {
@@ -68,13 +76,20 @@ function pushShortString(out: number[], text: string, what: string): void {
 }
 
 /**
- * The byte string hashed for a state. `entries` must be exactly the window of `lastSeq`
- * (ascending, seqs lastSeq-k+1 .. lastSeq); anything else throws, so a caller holding a
+ * The byte string hashed for a state. `entries` must be exactly the window of `lastSeq` from
+ * `fromSeq` (ascending, seqs lastSeq-k+1 .. lastSeq); anything else throws, so a caller holding a
  * conversation with a hole in its window cannot produce a digest that looks valid.
  */
-export function stateDigestInput(lastSeq: number, entries: readonly StateEntry[]): Uint8Array {
-  const { from } = stateWindow(lastSeq);
-  const k = lastSeq === 0 ? 0 : lastSeq - from + 1;
+export function stateDigestInput(
+  lastSeq: number,
+  entries: readonly StateEntry[],
+  fromSeq = 1,
+): Uint8Array {
+  if (!Number.isSafeInteger(fromSeq) || fromSeq < 1 || lastSeq < fromSeq - 1) {
+    throw new RangeError(`a state at seq ${lastSeq} cannot start reading at seq ${fromSeq}`);
+  }
+  const { from } = stateWindow(lastSeq, fromSeq);
+  const k = lastSeq - from + 1;
   if (entries.length !== k) {
     throw new RangeError(
       `a state at seq ${lastSeq} needs its last ${k} messages, got ${entries.length}`,
@@ -95,13 +110,22 @@ export function stateDigestInput(lastSeq: number, entries: readonly StateEntry[]
   return Uint8Array.from(out);
 }
 
-/** The state digest (64 lowercase hex digits) of a conversation held up to `lastSeq`. */
+/**
+ * The state digest (64 lowercase hex digits) of a conversation held up to `lastSeq`, read from
+ * `fromSeq`.
+ */
 export function stateDigest(
   lastSeq: number,
   entries: readonly StateEntry[],
   sha256: Sha256,
+  fromSeq = 1,
 ): string {
-  return toHex(sha256(stateDigestInput(lastSeq, entries)));
+  return toHex(sha256(stateDigestInput(lastSeq, entries, fromSeq)));
+}
+
+/** The digest of holding nothing of a conversation read from `fromSeq` (n = fromSeq - 1, k = 0). */
+export function emptyStateDigest(fromSeq: number, sha256: Sha256): string {
+  return stateDigest(fromSeq - 1, [], sha256, fromSeq);
 }
 
 /** The digest entry of a message, hashing its text with `sha256`. */

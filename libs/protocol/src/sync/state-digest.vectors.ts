@@ -6,7 +6,9 @@
 export interface StateVector {
   name: string;
   lastSeq: number;
-  /** The conversation's messages; the digest covers the last min(10, lastSeq). */
+  /** The first seq the member may read (1 when absent). */
+  fromSeq?: number;
+  /** The conversation's messages; the digest covers the last min(10, lastSeq - fromSeq + 1). */
   messages: { seq: number; senderId: string; clientMsgId: string; text: string }[];
   digest: string;
 }
@@ -58,5 +60,26 @@ export const STATE_VECTORS: StateVector[] = [
     lastSeq: 10,
     messages: twelve.slice(0, 10),
     digest: '7575f7d378ed576bf572b892bc1da3a448dd139c4ed040d243f933ab3077bda3',
+  },
+  {
+    name: 'twelve messages read from seq 6 (a member who joined at 6): the window is seqs 6-12',
+    lastSeq: 12,
+    fromSeq: 6,
+    messages: twelve,
+    digest: '6293538da18da401f8fc5ddbc98b355359a5a0838a49bdc8d3f0d056f708e1da',
+  },
+  {
+    name: 'nothing held of a conversation read from seq 6: n = 5, k = 0',
+    lastSeq: 5,
+    fromSeq: 6,
+    messages: [],
+    digest: 'de99786e609da495738881168b0099c0c19d0b04da4d5a90f6840664edc23293',
+  },
+  {
+    name: 'twelve messages read from seq 3: the same window as from seq 1',
+    lastSeq: 12,
+    fromSeq: 3,
+    messages: twelve,
+    digest: '31f22577d128e5edcd5bc5471d96f6a76386765f35f4e0631a26139171f889a8',
   },
 ];

@@ -18,6 +18,7 @@ import {
 } from '@parley/common';
 import { KafkaTestClient } from '@parley/testing/kafka-test-client';
 import Redis from 'ioredis';
+import { Client } from 'pg';
 import {
   conversationsOf,
   createAccount,
@@ -105,6 +106,30 @@ async function history(
   );
   if (page.type === 'error') throw new Error(`history refused: ${page.code}`);
   return page.messages;
+}
+
+/**
+ * Counts the delivery batches storage publishes per gateway box for one conversation (Redis
+ * pattern subscription on every box's delivery channel).
+ */
+async function deliveryBatches(
+  redis: Redis,
+  conversationId: string,
+): Promise<{ gatewayId: string; seqs: number[]; items: number }[]> {
+  const batches: { gatewayId: string; seqs: number[]; items: number }[] = [];
+  await redis.psubscribe(`${RedisChannels.delivery(stack.clusterId, '')}*`);
+  redis.on('pmessage', (_p, channel: string, payload: string) => {
+    const batch = deliveryBatchSchema.parse(JSON.parse(payload));
+    const mine = batch.items.filter((i) => i.message.conversationId === conversationId);
+    if (mine.length > 0) {
+      batches.push({
+        gatewayId: channel.split(':').pop() ?? '',
+        seqs: [...new Set(mine.map((i) => i.message.seq))],
+        items: mine.length,
+      });
+    }
+  });
+  return batches;
 }
 
 describe('groups (two gateways)', () => {
@@ -380,7 +405,6 @@ describe('groups (two gateways)', () => {
       ),
     );
     const redis = new Redis(stack.redisUrl);
-    const batches: { gatewayId: string; seqs: number[] }[] = [];
     try {
       const id = (
         await acked(
@@ -394,15 +418,7 @@ describe('groups (two gateways)', () => {
       for (const s of sockets) await pushed(s, id, 1);
 
       // Count the delivery batches storage publishes for the next message, per box.
-      const pattern = `${RedisChannels.delivery(stack.clusterId, '')}*`;
-      await redis.psubscribe(pattern);
-      redis.on('pmessage', (_p, channel: string, payload: string) => {
-        const batch = deliveryBatchSchema.parse(JSON.parse(payload));
-        const seqs = batch.items
-          .filter((i) => i.message.conversationId === id)
-          .map((i) => i.message.seq);
-        if (seqs.length > 0) batches.push({ gatewayId: channel.split(':').pop() ?? '', seqs });
-      });
+      const batches = await deliveryBatches(redis, id);
       const message = await acked(send(sockets[0], id, 'read me'));
       for (const s of sockets.slice(1)) await pushed(s, id, message.seq);
       const forMessage = batches.filter((b) => b.seqs.includes(message.seq));
@@ -440,6 +456,60 @@ describe('groups (two gateways)', () => {
     } finally {
       redis.disconnect();
       for (const s of sockets) s.close();
+    }
+  });
+
+  it('fans a message to a 1,001-member group out as one delivery batch per gateway box', async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const [alice, bob, carol] = await Promise.all(
+      ['alice', 'bob', 'carol'].map((n) => createAccount(gateway1, n)),
+    );
+    // 998 more members: users as the gateway's table holds them (they never log in).
+    const db = new Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    const run = randomUUID().slice(0, 8);
+    const names = Array.from({ length: 998 }, (_, i) => `big_${run}_${i}`);
+    try {
+      await db.query(
+        `INSERT INTO users (username, username_key, username_skeleton, email, email_key,
+                            real_name, password_hash)
+         SELECT n, lower(n), lower(n), n || '@example.test', lower(n) || '@example.test', n, 'x'
+           FROM unnest($1::text[]) AS n`,
+        [names],
+      );
+    } finally {
+      await db.end();
+    }
+    const [a, b, c] = await Promise.all([
+      ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), alice),
+      ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway2), bob),
+      ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), carol),
+    ]);
+    const redis = new Redis(stack.redisUrl);
+    try {
+      const created = await acked(
+        change(a, {
+          op: 'create',
+          name: 'Everyone',
+          members: [bob.username, carol.username, ...names],
+        }),
+      );
+      const id = created.conversationId;
+      for (const client of [a, b, c]) await pushed(client, id, 1);
+      expect((await viewOf(gateway2, bob, id)).members).toHaveLength(1001);
+
+      const batches = await deliveryBatches(redis, id);
+      const message = await acked(send(a, id, 'to all thousand'));
+      for (const client of [b, c]) {
+        expect(await pushed(client, id, message.seq)).toMatchObject({ text: 'to all thousand' });
+      }
+      // One batch per box holding members' sockets, each with its own sockets' deliveries (Bob
+      // on gateway 2; Carol and, for the ack, Alice on gateway 1): not one event per member.
+      const forMessage = batches.filter((x) => x.seqs.includes(message.seq));
+      expect(forMessage.map((x) => x.gatewayId).sort()).toEqual(['gateway-1', 'gateway-2']);
+    } finally {
+      redis.disconnect();
+      for (const client of [a, b, c]) client.close();
     }
   });
 });

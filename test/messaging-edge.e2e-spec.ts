@@ -2,13 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import WebSocket from 'ws';
-import type {
-  AcceptedFrame,
-  ErrorFrame,
-  HelloFrame,
-  HistoryPageFrame,
-  ServerFrame,
-  SyncPageFrame,
+import {
+  type AcceptedFrame,
+  DEFAULT_MAX_FRAME_BYTES,
+  type ErrorFrame,
+  type HelloFrame,
+  type HistoryPageFrame,
+  type ServerFrame,
+  type SyncPageFrame,
 } from '@parley/protocol';
 import { RedisKeys, redisKeyPrefix } from '@parley/common';
 import {
@@ -404,7 +405,12 @@ describe('messaging edge cases (tickets, membership, frames)', () => {
       const bob = await createAccount(gateway1, 'bob');
       const a = await ParleyTestClient.connect(gateway1, alice);
       const huge = randomUUID();
-      a.send({ type: 'send', clientMsgId: huge, to: bob.username, text: 'x'.repeat(17000) });
+      a.send({
+        type: 'send',
+        clientMsgId: huge,
+        to: bob.username,
+        text: 'x'.repeat(DEFAULT_MAX_FRAME_BYTES + 1000),
+      });
       expect(await a.waitClosed()).toBe(1009);
 
       const again = await ParleyTestClient.connect(gateway1, alice);

@@ -24,7 +24,7 @@ describe('gateway config', () => {
   it('defaults the messaging limits', () => {
     expect(loadGatewayConfig({})).toMatchObject({
       CONNECT_TICKET_TTL_SECONDS: 30,
-      WS_MAX_PAYLOAD_BYTES: 16384,
+      WS_MAX_PAYLOAD_BYTES: 40960,
       WS_PING_INTERVAL_MS: 25000,
       GATEWAY_HEARTBEAT_MS: 1000,
       GATEWAY_HEARTBEAT_IDLE_MS: 3000,

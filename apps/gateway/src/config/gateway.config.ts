@@ -1,5 +1,5 @@
 import { commonEnv, databaseEnv, loadConfig, portEnv, redisEnv } from '@parley/common';
-import { fieldGiven, urlString } from '@parley/protocol';
+import { DEFAULT_MAX_FRAME_BYTES, fieldGiven, urlString } from '@parley/protocol';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod/v4';
@@ -113,7 +113,7 @@ export const gatewayEnvSchema = z
     /** Lifetime of a single-use WebSocket connect ticket. */
     CONNECT_TICKET_TTL_SECONDS: positiveInt(30),
     /** Largest WebSocket frame accepted; a bigger one closes the socket with 1009. */
-    WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).default(16384),
+    WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_MAX_FRAME_BYTES),
     /**
      * Ping interval; a socket that has not answered the previous ping by the next is terminated.
      * 25 s keeps NAT mappings and proxies open, and is most of an idle gateway's CPU (a ping and a

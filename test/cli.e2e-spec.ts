@@ -160,6 +160,12 @@ describe('parley CLI (two terminals, two gateways)', () => {
     await aliceRun.waitFor((t) => t.includes(`${alice.username}: ${text} ✓`), 'the sent mark');
     // Bob's open chat holds it and shows it: alice's mark goes on to read (✓✓ delivered, ✔✔ read).
     await aliceRun.waitFor((t) => t.includes(`${alice.username}: ${text} ✔✔`), 'the read mark');
+    // `/info`: who got it and read it, and when.
+    aliceRun.type('/info\r');
+    await aliceRun.waitFor(
+      (t) => new RegExp(`: read by ${bob.username} \\d`).test(t),
+      'who read it, with a time',
+    );
 
     // The ack pruned the outbox.
     const outbox = join(aliceDir, 'outbox.json');

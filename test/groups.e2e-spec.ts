@@ -6,6 +6,7 @@ import {
   type GroupChangeRequest,
   type HistoryPageFrame,
   type MessageFrame,
+  messageReceiptsAnswerSchema,
   receiptMark,
   type ServerFrame,
 } from '@parley/protocol';
@@ -106,6 +107,22 @@ async function history(
   );
   if (page.type === 'error') throw new Error(`history refused: ${page.code}`);
   return page.messages;
+}
+
+/** `GET /v1/conversations/:id/messages/:seq/receipts` as `account`: the status and the body. */
+async function receiptsOf(
+  gateway: string,
+  account: TestAccount,
+  conversationId: string,
+  seq: number,
+): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(
+    `${gateway}/v1/conversations/${conversationId}/messages/${seq}/receipts`,
+    {
+      headers: { authorization: `Bearer ${account.accessToken}` },
+    },
+  );
+  return { status: res.status, body: await res.json() };
 }
 
 /**
@@ -510,6 +527,73 @@ describe('groups (two gateways)', () => {
     } finally {
       redis.disconnect();
       for (const client of [a, b, c]) client.close();
+    }
+  });
+
+  it('tells the sender who has received and read a group message, and when', async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const [alice, bob, carol, dave, mallory] = await Promise.all(
+      ['alice', 'bob', 'carol', 'dave', 'mallory'].map((n) => createAccount(gateway1, n)),
+    );
+    const [a, b] = await Promise.all([
+      ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), alice),
+      ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway2), bob),
+    ]);
+    try {
+      const id = (
+        await acked(
+          change(a, { op: 'create', name: 'Info', members: [bob.username, carol.username] }),
+        )
+      ).conversationId;
+      const before = Date.now();
+      const sent = await acked(send(a, id, 'who saw this?'));
+      const untouched = await receiptsOf(gateway2, alice, id, sent.seq);
+      expect(untouched).toEqual({
+        status: 200,
+        body: {
+          conversationId: id,
+          seq: sent.seq,
+          members: [
+            expect.objectContaining({ id: bob.id, delivered: false, read: false }) as unknown,
+            expect.objectContaining({ id: carol.id, delivered: false, read: false }) as unknown,
+          ],
+        },
+      });
+
+      // Bob's device reports it holds the message, then he reads it: two cursor moves.
+      await pushed(b, id, sent.seq);
+      b.send({ type: 'delivered', conversationId: id, seq: sent.seq });
+      await a.next(
+        (f) => f.type === 'receipt' && f.userId === bob.id && f.deliveredSeq >= sent.seq,
+      );
+      b.send({ type: 'read', conversationId: id, seq: sent.seq });
+      await a.next((f) => f.type === 'receipt' && f.userId === bob.id && f.readSeq >= sent.seq);
+      // Dave joins later (the group shows history from joining): he is not asked about it.
+      await acked(change(a, { op: 'add', members: [dave.username] }, id));
+
+      const { status, body } = await receiptsOf(gateway1, alice, id, sent.seq);
+      expect(status).toBe(200);
+      const { members } = messageReceiptsAnswerSchema.parse(body);
+      expect(members.map((m) => m.id)).toEqual([bob.id, carol.id]);
+      const [bobs, carols] = members;
+      expect(bobs).toMatchObject({ delivered: true, read: true });
+      const deliveredAt = Date.parse(bobs.deliveredAt ?? '');
+      const readAt = Date.parse(bobs.readAt ?? '');
+      expect(deliveredAt).toBeGreaterThanOrEqual(before - 1000);
+      expect(readAt).toBeGreaterThanOrEqual(deliveredAt);
+      expect(readAt).toBeLessThanOrEqual(Date.now() + 1000);
+      expect(carols).toEqual(
+        expect.objectContaining({ delivered: false, deliveredAt: null, read: false, readAt: null }),
+      );
+
+      // Only the sender asks; events are nobody's; strangers learn nothing; no such seq is 404.
+      expect((await receiptsOf(gateway1, bob, id, sent.seq)).status).toBe(403);
+      expect((await receiptsOf(gateway1, alice, id, 1)).status).toBe(403);
+      expect((await receiptsOf(gateway1, mallory, id, sent.seq)).status).toBe(403);
+      expect((await receiptsOf(gateway1, alice, id, 999)).status).toBe(404);
+      expect((await receiptsOf(gateway1, alice, id, 0)).status).toBe(400);
+    } finally {
+      for (const client of [a, b]) client.close();
     }
   });
 });

@@ -10,6 +10,8 @@ import {
   historyPageSchema,
   type LoginAnswer,
   loginAnswerSchema,
+  type MessageReceiptsAnswer,
+  messageReceiptsAnswerSchema,
   type RegisterBody,
   type TokenPair,
   tokenPairSchema,
@@ -231,6 +233,15 @@ export class ApiClient {
       'GET',
       `/v1/conversations/${encodeURIComponent(conversationId)}/messages?${query.toString()}`,
       historyPageSchema,
+    );
+  }
+
+  /** Who has received and read one of my messages, and when (the sender asks; members only). */
+  messageReceipts(conversationId: string, seq: number): Promise<MessageReceiptsAnswer> {
+    return this.authed(
+      'GET',
+      `/v1/conversations/${encodeURIComponent(conversationId)}/messages/${seq}/receipts`,
+      messageReceiptsAnswerSchema,
     );
   }
 

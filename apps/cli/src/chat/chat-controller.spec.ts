@@ -5,7 +5,7 @@ import { DELIVERED_REPORT_DELAY_MS, ParleyClient } from '@parley/client';
 import { ErrorCode } from '@parley/protocol';
 import { FakeConnection, syncDoneFrame } from '@parley/testing/fake-connection';
 import { FileOutboxStore } from '../outbox/file-outbox.store';
-import { ChatController, OFFLINE_NOTICE } from './chat-controller';
+import { ChatController, describeReceipts, OFFLINE_NOTICE } from './chat-controller';
 import type { ChatView } from './chat-screen';
 import {
   FIXTURE_BOB as BOB,
@@ -34,6 +34,7 @@ async function setup(options: { offline?: boolean } = {}) {
           ],
         }),
     conversations: jest.fn().mockResolvedValue([]),
+    messageReceipts: jest.fn().mockRejectedValue(new Error('not in this test')),
   };
   const outbox = new FileOutboxStore(
     join(mkdtempSync(join(tmpdir(), 'parley-chat-')), 'outbox.json'),
@@ -209,5 +210,41 @@ describe('ChatController', () => {
     expect(t.sent.filter((f) => f.type === 'send')).toEqual([]);
     expect(t.outbox.read()).toEqual([]);
     expect(t.lines()).toEqual([]);
+  });
+});
+
+describe('describeReceipts', () => {
+  it('says who read, who only received and who has not, with local times', () => {
+    const at = '2026-11-24T10:02:00.000Z';
+    const line = describeReceipts(
+      {
+        conversationId: CONV,
+        seq: 3,
+        members: [
+          { id: BOB, username: 'bob', delivered: true, deliveredAt: at, read: true, readAt: at },
+          {
+            id: ME,
+            username: 'carol',
+            delivered: true,
+            deliveredAt: null,
+            read: false,
+            readAt: null,
+          },
+          {
+            id: 'x',
+            username: 'dave',
+            delivered: false,
+            deliveredAt: null,
+            read: false,
+            readAt: null,
+          },
+        ],
+      },
+      new Date(at),
+    );
+    expect(line).toMatch(/^read by bob \S+; delivered to carol; not yet: dave$/);
+    expect(describeReceipts({ conversationId: CONV, seq: 1, members: [] })).toBe(
+      'nobody else can read it',
+    );
   });
 });

@@ -14,10 +14,11 @@ import {
   type ErrorFrame,
   type GroupChangeRequest,
   historyVisibilitySchema,
+  type MessageReceiptsAnswer,
 } from '@parley/protocol';
 import type { Credentials } from '../config/config.store';
 import type { ChatView } from './chat-screen';
-import { sanitize } from './message-line';
+import { formatTime, sanitize } from './message-line';
 import { Timeline } from '@parley/client';
 
 export const OFFLINE_NOTICE = 'offline — messages will be sent when the connection is back';
@@ -31,7 +32,7 @@ export interface GroupTarget {
 
 /** What the group commands of a group chat do (`/add bob carol`, `/leave`…). */
 export const GROUP_COMMANDS_HELP =
-  'group commands: /members, /add <user>…, /remove <user>…, /promote <user>…, /demote <user>…, /rename <name>, /history joined|all, /leave';
+  'group commands: /members, /add <user>…, /remove <user>…, /promote <user>…, /demote <user>…, /rename <name>, /history joined|all, /leave, /info';
 
 /**
  * One open chat (1:1 with a peer, or a group) on the client library: ParleyClient keeps the connection, the outbox, offline
@@ -55,7 +56,7 @@ export class ChatController {
   constructor(
     target: string | GroupTarget,
     private readonly credentials: Credentials,
-    private readonly api: Pick<ApiClient, 'openConversation' | 'conversations'>,
+    private readonly api: Pick<ApiClient, 'openConversation' | 'conversations' | 'messageReceipts'>,
     private readonly client: ParleyClient,
     private readonly onChange: (view: ChatView) => void,
     private readonly onEnd: (reason: string) => void,
@@ -141,6 +142,10 @@ export class ChatController {
    * the line is not one (it is sent as text).
    */
   command(line: string): boolean {
+    if (line.trim() === '/info') {
+      this.showInfo();
+      return true;
+    }
     if (!this.group || !line.startsWith('/')) return false;
     const [name, ...args] = line.slice(1).split(/\s+/).filter(Boolean);
     const members = args.map((a) => a.replace(/^@/, ''));
@@ -275,6 +280,33 @@ export class ChatController {
     }
   }
 
+  /**
+   * `/info`: who has received and read my latest message here, and when (the server derives it
+   * from the members' cursors; shown as a notice).
+   */
+  private showInfo(): void {
+    const mine = this.timeline
+      .items()
+      .filter((i) => i.own && !i.event && i.seq !== undefined && i.conversationId !== undefined)
+      .at(-1);
+    if (!mine?.conversationId || mine.seq === undefined) {
+      this.notice = 'info: you have no sent message here yet';
+      this.changed();
+      return;
+    }
+    const quoted = sanitize(mine.text.length > 20 ? `${mine.text.slice(0, 19)}…` : mine.text);
+    this.api.messageReceipts(mine.conversationId, mine.seq).then(
+      (answer) => {
+        this.notice = `"${quoted}": ${describeReceipts(answer)}`;
+        this.changed();
+      },
+      () => {
+        this.notice = 'info: could not ask the server (offline?)';
+        this.changed();
+      },
+    );
+  }
+
   private describeMembers(): string {
     const view = this.groupView;
     if (!view) return 'members: not known yet';
@@ -315,4 +347,22 @@ export function describeConnection(state: ConnectionState): string {
     case 'stopped':
       return state.reason ? `disconnected: ${state.reason}` : 'disconnected';
   }
+}
+
+/** `read by bob 10:02; delivered to carol 10:01; not yet: dave` (times in local HH:MM). */
+export function describeReceipts(answer: MessageReceiptsAnswer, now: Date = new Date()): string {
+  const at = (iso: string | null) => (iso ? ` ${formatTime(iso, now)}` : '');
+  const read = answer.members.filter((m) => m.read);
+  const delivered = answer.members.filter((m) => m.delivered && !m.read);
+  const waiting = answer.members.filter((m) => !m.delivered);
+  const parts = [
+    read.length > 0
+      ? `read by ${read.map((m) => `${sanitize(m.username)}${at(m.readAt)}`).join(', ')}`
+      : '',
+    delivered.length > 0
+      ? `delivered to ${delivered.map((m) => `${sanitize(m.username)}${at(m.deliveredAt)}`).join(', ')}`
+      : '',
+    waiting.length > 0 ? `not yet: ${waiting.map((m) => sanitize(m.username)).join(', ')}` : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join('; ') : 'nobody else can read it';
 }

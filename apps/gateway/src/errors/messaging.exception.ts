@@ -5,6 +5,8 @@ import { ErrorCode } from '@parley/protocol';
 export enum MessagingErrorReason {
   InvalidInput = 'invalid_input',
   NotAMember = 'not_a_member',
+  NotTheSender = 'not_the_sender',
+  UnknownMessage = 'unknown_message',
   UnknownUser = 'unknown_user',
   KafkaUnavailable = 'kafka_unavailable',
   Overloaded = 'overloaded',
@@ -41,6 +43,23 @@ export class MessagingException extends AppException {
       MessagingErrorReason.NotAMember,
       ErrorCode.Forbidden,
       'Not a member of this conversation',
+    );
+  }
+
+  /** A member asked about a message it did not send (or a membership event). */
+  static notTheSender(): MessagingException {
+    return new MessagingException(
+      MessagingErrorReason.NotTheSender,
+      ErrorCode.Forbidden,
+      'Only the sender of a message can see who received it',
+    );
+  }
+
+  static unknownMessage(): MessagingException {
+    return new MessagingException(
+      MessagingErrorReason.UnknownMessage,
+      ErrorCode.NotFound,
+      'No message at this seq',
     );
   }
 

@@ -61,7 +61,8 @@ export interface MovedReceipt extends MemberReceipt {
 /**
  * Members' delivered and read cursors, forward only and capped at the last seq; reading implies
  * delivery. Only rows that moved come back (a replayed or stale move returns nothing), each with
- * its conversation's members.
+ * its conversation's members. Each move is also logged with its time (`receipt_moves`: one row
+ * per cursor that reached a new seq; the one that did not move conflicts and is skipped).
  */
 const ADVANCE_MEMBERS = preparedStatement(
   'storage.cursors.advanceMembers',
@@ -80,6 +81,14 @@ const ADVANCE_MEMBERS = preparedStatement(
       WHERE m.conversation_id = u.conversation_id AND m.user_id = u.user_id AND m.left_seq IS NULL
         AND (m.delivered_seq < u.delivered OR m.read_seq < u.read)
       RETURNING m.conversation_id, m.user_id::text AS user_id, m.delivered_seq, m.read_seq
+   ), logged AS (
+     INSERT INTO receipt_moves (conversation_id, user_id, kind, seq, moved_at)
+     SELECT moved.conversation_id, moved.user_id::uuid, k.kind, k.seq, now()
+       FROM moved
+       CROSS JOIN LATERAL (VALUES ('delivered', moved.delivered_seq), ('read', moved.read_seq))
+            AS k(kind, seq)
+      WHERE k.seq > 0
+     ON CONFLICT DO NOTHING
    )
    SELECT moved.*,
           (SELECT array_agg(o.user_id::text) FROM conversation_members o

@@ -3,6 +3,7 @@ import { CreateConversationsAndMessages1763900000000 } from './1763900000000-Cre
 import { AddMemberDeliveredSeq1764100000000 } from './1764100000000-AddMemberDeliveredSeq';
 import { AddGroups1764200000000 } from './1764200000000-AddGroups';
 import { AddHistoryVisibility1764300000000 } from './1764300000000-AddHistoryVisibility';
+import { AddReceiptMoves1764400000000 } from './1764400000000-AddReceiptMoves';
 
 /** Storage's migrations, oldest first: what its DatabaseModule runs (and the db test tier). */
 export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -10,4 +11,5 @@ export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
   AddMemberDeliveredSeq1764100000000,
   AddGroups1764200000000,
   AddHistoryVisibility1764300000000,
+  AddReceiptMoves1764400000000,
 ];

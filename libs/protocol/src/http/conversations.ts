@@ -1,5 +1,11 @@
 import { z } from 'zod/v4';
-import { conversationIdSchema, seqSchema, USERNAME_PATTERN, userIdSchema } from '../ids';
+import {
+  conversationIdSchema,
+  isoTimeSchema,
+  seqSchema,
+  USERNAME_PATTERN,
+  userIdSchema,
+} from '../ids';
 import { historyVisibilitySchema, memberRoleSchema } from '../group';
 import { deliveredMessageSchema } from '../message';
 
@@ -77,3 +83,32 @@ export const historyPageSchema = z.object({
   hasMore: z.boolean(),
 });
 export type HistoryPage = z.output<typeof historyPageSchema>;
+
+/** `/v1/conversations/:id/messages/:seq/...` */
+export const messageParamsSchema = z
+  .object({ id: conversationIdSchema, seq: z.coerce.number().pipe(seqSchema) })
+  .strict();
+export type MessageParams = z.output<typeof messageParamsSchema>;
+
+/**
+ * `GET /v1/conversations/:id/messages/:seq/receipts`: who has received and read one of your own
+ * messages, and when. Every current member who could read it (not you; not one added after it to
+ * a group that shows the history from joining), in joining order. `deliveredAt` / `readAt`: when
+ * the member's cursor first reached the message (null while it has not, and for cursor moves made
+ * before the server kept their times). Derived from the cursors' moves, never stored per message.
+ */
+export const messageReceiptsAnswerSchema = z.object({
+  conversationId: conversationIdSchema,
+  seq: seqSchema,
+  members: z.array(
+    z.object({
+      id: userIdSchema,
+      username: z.string(),
+      delivered: z.boolean(),
+      deliveredAt: isoTimeSchema.nullable(),
+      read: z.boolean(),
+      readAt: isoTimeSchema.nullable(),
+    }),
+  ),
+});
+export type MessageReceiptsAnswer = z.output<typeof messageReceiptsAnswerSchema>;

@@ -17,6 +17,8 @@ import {
   createConversationBodySchema,
   historyPageSchema,
   historyQuerySchema,
+  messageParamsSchema,
+  messageReceiptsAnswerSchema,
   readCursorBodySchema,
 } from './conversations';
 import {
@@ -245,6 +247,20 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
       ...INVALID,
       ...UNAUTHORIZED,
       ...FORBIDDEN,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/conversations/{id}/messages/{seq}/receipts',
+    summary: 'Who has received and read one of my messages, and when',
+    auth: true,
+    params: messageParamsSchema,
+    answers: {
+      200: { description: 'the members and their receipts', schema: messageReceiptsAnswerSchema },
+      ...INVALID,
+      ...UNAUTHORIZED,
+      403: error('not a member, or not a message you sent (membership events included)'),
+      404: error('no message at this seq'),
     },
   },
   {

@@ -80,9 +80,9 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
     const a = await conversationWith(3);
     const b = await conversationWith(0);
     const stranger = await conversationWith(2);
-    const found = await states.lastSeqs(a.me.id, [a.id, b.id, stranger.id]);
+    const found = await states.ranges(a.me.id, [a.id, b.id, stranger.id]);
     expect([...found]).toEqual([[a.id, { fromSeq: 1, lastSeq: 3 }]]);
-    expect([...(await states.lastSeqs(b.me.id, [b.id]))]).toEqual([
+    expect([...(await states.ranges(b.me.id, [b.id]))]).toEqual([
       [b.id, { fromSeq: 1, lastSeq: 0 }],
     ]);
   });
@@ -93,9 +93,7 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
       `UPDATE conversation_members SET visible_from = 8 WHERE conversation_id = $1 AND user_id = $2`,
       [id, other.id],
     );
-    expect([...(await states.lastSeqs(other.id, [id]))]).toEqual([
-      [id, { fromSeq: 8, lastSeq: 14 }],
-    ]);
+    expect([...(await states.ranges(other.id, [id]))]).toEqual([[id, { fromSeq: 8, lastSeq: 14 }]]);
     expect(await states.othersOf(other.id, [], 10)).toEqual([
       { conversationId: id, seq: 14, fromSeq: 8 },
     ]);
@@ -124,7 +122,7 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
     const asked = [ids[1], ids[3], stranger.id];
     for (const limit of [10, 1]) {
       const both = await states.positions(me.id, asked, limit);
-      expect([...both.lastSeqs].sort()).toEqual([...(await states.lastSeqs(me.id, asked))].sort());
+      expect([...both.ranges].sort()).toEqual([...(await states.ranges(me.id, asked))].sort());
       expect(both.others).toEqual(await states.othersOf(me.id, asked, limit));
     }
     expect((await states.positions(me.id, asked, 10)).others.map((o) => o.conversationId)).toEqual(

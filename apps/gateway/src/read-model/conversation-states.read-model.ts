@@ -92,7 +92,7 @@ export class ConversationStatesReadModel {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** What `userId` may read of each of these conversations it is a member of (others absent). */
-  async lastSeqs(
+  async ranges(
     userId: string,
     conversationIds: readonly string[],
   ): Promise<Map<string, ReadableRange>> {
@@ -115,7 +115,7 @@ export class ConversationStatesReadModel {
   }
 
   /**
-   * `lastSeqs` and `othersOf` in one round trip, for a round that is complete in one frame (a
+   * `ranges` and `othersOf` in one round trip, for a round that is complete in one frame (a
    * reconnecting device's usual sync): the asked conversations' last seqs (members only) and the
    * user's other conversations, at most `limit`, in id order.
    */
@@ -123,20 +123,20 @@ export class ConversationStatesReadModel {
     userId: string,
     asked: readonly string[],
     limit: number,
-  ): Promise<{ lastSeqs: Map<string, ReadableRange>; others: ReadablePosition[] }> {
+  ): Promise<{ ranges: Map<string, ReadableRange>; others: ReadablePosition[] }> {
     const rows = await this.dataSource.query<PositionRow[]>(
       `(${ASKED_SQL}) UNION ALL (${OTHERS_SQL})`,
       [userId, asked, limit],
     );
     // The second part excludes the asked ids, so an asked id marks a row of the first.
     const askedIds = new Set(asked);
-    const lastSeqs = new Map<string, ReadableRange>();
+    const ranges = new Map<string, ReadableRange>();
     const others: ReadablePosition[] = [];
     for (const r of rows) {
-      if (askedIds.has(r.id)) lastSeqs.set(r.id, rangeOf(r));
+      if (askedIds.has(r.id)) ranges.set(r.id, rangeOf(r));
       else others.push(positionOf(r));
     }
-    return { lastSeqs, others };
+    return { ranges, others };
   }
 
   /**
@@ -191,7 +191,7 @@ export class ConversationStatesReadModel {
 
   /**
    * The last min(10, n) messages of each conversation up to its position's seq (the user's last
-   * readable seq: `lastSeqs`) and from its first readable seq, ascending: a tail.
+   * readable seq: `ranges`) and from its first readable seq, ascending: a tail.
    */
   async tails(positions: readonly ReadablePosition[]): Promise<Map<string, DeliveredMessage[]>> {
     const found = new Map<string, DeliveredMessage[]>(positions.map((p) => [p.conversationId, []]));

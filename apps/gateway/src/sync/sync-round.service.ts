@@ -47,8 +47,8 @@ type Config = Pick<
  * state). The device repeats rounds until one converges. Meanwhile the socket holds live pushes
  * (OrderedDelivery); a converged round releases them.
  *
- * Cost per frame: one query for the asked conversations' last seqs (and membership), one for the
- * digest windows of the non-empty states whose digest this process does not remember (ten
+ * Cost per frame: one query for the asked conversations' readable ranges (and membership), one
+ * for the digest windows of the non-empty states whose digest this process does not remember (ten
  * primary-key rows each, text hashed by PostgreSQL; StateDigestCache; concurrent rounds' window
  * reads share a query, see ConversationStatesReadModel), and only when needed one
  * for tails and one for missing messages; a complete round's end adds one or two for the
@@ -110,12 +110,12 @@ export class SyncRoundService {
     this.metrics.states.inc(asked.length);
     if (asked.length === 0) return;
 
-    const lastSeqs = await this.lastSeqsOf(connection, round, frame, asked);
+    const ranges = await this.rangesOf(connection, round, frame, asked);
     const resets: string[] = [];
     const toVerify: { state: ConversationState; server: ReadableRange }[] = [];
     const behind: Behind[] = [];
     for (const s of asked) {
-      const server = lastSeqs.get(s.conversationId);
+      const server = ranges.get(s.conversationId);
       if (server === undefined) {
         round.gone.push(s.conversationId);
         connection.delivery.forget(s.conversationId);
@@ -165,7 +165,7 @@ export class SyncRoundService {
       round,
       frame.ref,
       resets.flatMap((conversationId) => {
-        const server = lastSeqs.get(conversationId);
+        const server = ranges.get(conversationId);
         return server ? [{ conversationId, seq: server.lastSeq, fromSeq: server.fromSeq }] : [];
       }),
     );
@@ -173,10 +173,10 @@ export class SyncRoundService {
   }
 
   /**
-   * The asked conversations' last seqs. A complete round in a single frame (what a reconnecting
+   * What the user may read of the asked conversations (first and last seqs). A complete round in a single frame (what a reconnecting
    * device usually sends) also needs the conversations it did not name: one query reads both.
    */
-  private async lastSeqsOf(
+  private async rangesOf(
     connection: ClientConnection,
     round: SyncRound,
     frame: SyncStatesFrame,
@@ -184,13 +184,13 @@ export class SyncRoundService {
   ): Promise<Map<string, ReadableRange>> {
     const ids = asked.map((s) => s.conversationId);
     if (!(round.complete && frame.last !== false && round.mentioned.size === asked.length)) {
-      return this.query(() => this.states.lastSeqs(connection.userId, ids));
+      return this.query(() => this.states.ranges(connection.userId, ids));
     }
-    const { lastSeqs, others } = await this.query(() =>
+    const { ranges, others } = await this.query(() =>
       this.states.positions(connection.userId, ids, this.config.SYNC_ROUND_MAX_STATES),
     );
     round.others = others;
-    return lastSeqs;
+    return ranges;
   }
 
   private agreeOrBehind(

@@ -288,6 +288,56 @@ describe('parley CLI (two terminals, two gateways)', () => {
     ]);
   }, 120000);
 
+  it('`parley channel`: alice makes a public channel and posts; bob finds it, joins and reads it live, but cannot post', async () => {
+    const name = `Releases ${randomUUID().slice(0, 6)}`;
+    const run = (dir: string, server: string, ...args: string[]) =>
+      spawnSync(process.execPath, [MAIN, 'channel', ...args], {
+        env: cliEnv(server, dir),
+        encoding: 'utf8',
+      });
+    const created = run(aliceDir, stack.gateways[0], 'create', name);
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toContain(`Created the public channel !${name}`);
+
+    const listed = run(bobDir, stack.gateways[1], 'list', name.slice(0, 12).toLowerCase());
+    expect(listed.stdout).toContain(`!${name}  (1 members)`);
+    const joined = run(bobDir, stack.gateways[1], 'join', name);
+    expect(joined.stderr).toBe('');
+    expect(joined.status).toBe(0);
+    expect(run(bobDir, stack.gateways[1], 'list', name).stdout).toContain(
+      `!${name}  (2 members, joined)`,
+    );
+
+    const bobChat = new PtyRun(
+      `node ${MAIN} channel chat "${name}"`,
+      cliEnv(stack.gateways[1], bobDir),
+    );
+    const aliceChat = new PtyRun(
+      `node ${MAIN} channel chat "${name}"`,
+      cliEnv(stack.gateways[0], aliceDir),
+    );
+    runs.push(bobChat, aliceChat);
+    await bobChat.waitFor((t) => t.includes('online via'), 'bob online in the channel');
+    await aliceChat.waitFor((t) => t.includes('online via'), 'alice online in the channel');
+    aliceChat.type('v1.0 is out\r');
+    await aliceChat.waitFor((t) => t.includes(`${alice.username}: v1.0 is out ✓`), 'sent');
+    await bobChat.waitFor((t) => t.includes(`${alice.username}: v1.0 is out`), 'the post, live');
+    bobChat.type('can I post?\r');
+    await bobChat.waitFor(
+      (t) => t.includes('Only admins post in this channel'),
+      'the refusal of a member',
+    );
+    bobChat.type('/quit\r');
+    aliceChat.type('/quit\r');
+    expect(await bobChat.waitExit()).toBe(0);
+    expect(await aliceChat.waitExit()).toBe(0);
+
+    expect(run(bobDir, stack.gateways[1], 'leave', name).stdout).toContain(`You left !${name}`);
+    expect(run(aliceDir, stack.gateways[0], 'leave', name).stderr).toContain(
+      'leave refused: A channel needs an admin',
+    );
+  }, 120000);
+
   it('`parley logout` in one terminal ends the chat open in another: its socket is closed and it says why', async () => {
     const chatRun = new PtyRun(
       `node ${MAIN} chat ${alice.username}`,

@@ -27,7 +27,7 @@ async function pollUntil<T>(
   }
 }
 
-describe('dead-letter path (presence consuming account events)', () => {
+describe('dead-letter path (presence and storage consuming account events)', () => {
   const stack = testStack();
   const kafka = new KafkaTestClient(stack.kafkaBrokers);
 
@@ -55,36 +55,41 @@ describe('dead-letter path (presence consuming account events)', () => {
     );
     const offsetOf = (i: number) => (BigInt(baseOffset) + BigInt(i)).toString();
 
-    // 1. The three invalid records are on the dead-letter topic, keyed by their original key.
+    // 1. The three invalid records are on the dead-letter topic, keyed by their original key:
+    // once per consumer group of the topic (presence, and storage for registrations), each
+    // group's own verdict.
     const decoder = new EventDecoder([DeadLetterV1]);
     const records = await kafka.collect(
       Topic.DeadLetter,
       (r) => r.key === userId,
-      (kept) => kept.length >= 3,
+      (kept) => kept.length >= 6,
     );
-    const letters: DeadLetter[] = records.map((r) => {
+    const all: DeadLetter[] = records.map((r) => {
       const decoded = decoder.decode(r.value);
       if (!decoded.ok)
         throw new Error(`dead letter does not match its contract: ${decoded.reason}`);
       expect(r.headers['event-type']).toBe('dead-letter');
       return decoded.event.payload;
     });
-    letters.sort((a, b) => Number(BigInt(a.sourceOffset) - BigInt(b.sourceOffset)));
-    expect(letters).toHaveLength(3);
-    letters.forEach((letter, i) => {
-      expect(letter).toMatchObject({
-        sourceTopic: Topic.AccountEvents,
-        sourcePartition: partition,
-        sourceOffset: offsetOf(i),
-        consumerGroup: ConsumerGroup.Presence,
-        originalKey: userId,
-        originalHeaders: { 'x-e2e': 'dead-letter' },
+    for (const group of [ConsumerGroup.Presence, ConsumerGroup.Storage]) {
+      const letters = all.filter((l) => l.consumerGroup === group);
+      letters.sort((a, b) => Number(BigInt(a.sourceOffset) - BigInt(b.sourceOffset)));
+      expect(letters).toHaveLength(3);
+      letters.forEach((letter, i) => {
+        expect(letter).toMatchObject({
+          sourceTopic: Topic.AccountEvents,
+          sourcePartition: partition,
+          sourceOffset: offsetOf(i),
+          consumerGroup: group,
+          originalKey: userId,
+          originalHeaders: { 'x-e2e': 'dead-letter' },
+        });
+        expect(Buffer.from(letter.originalValueBase64 ?? '', 'base64').equals(sent[i])).toBe(true);
       });
-      expect(Buffer.from(letter.originalValueBase64 ?? '', 'base64').equals(sent[i])).toBe(true);
-    });
-    expect(letters[0].reason).toBe('value is not valid JSON');
-    expect(letters[1].reason).toBe('unknown event type account.teleported v1');
-    expect(letters[2].reason).toMatch(/^invalid account\.logged-in payload: .*userId/);
+      expect(letters[0].reason).toBe('value is not valid JSON');
+      expect(letters[1].reason).toBe('unknown event type account.teleported v1');
+      expect(letters[2].reason).toMatch(/^invalid account\.logged-in payload: .*userId/);
+    }
 
     // 2. The valid event behind them was processed: presence has the user's time.
     const seen = await pollUntil(

@@ -9,6 +9,7 @@ import {
   TEST_CONSUMER_ENV,
   TEST_GATEWAY_ENV,
   TEST_STACK_FILE,
+  TEST_STORAGE_ENV,
   TestStack,
 } from './support/test-stack';
 
@@ -76,7 +77,7 @@ export default async function globalSetup(): Promise<void> {
       gateway: TEST_GATEWAY_ENV,
       session: TEST_CONSUMER_ENV,
       presence: TEST_CONSUMER_ENV,
-      storage: TEST_CONSUMER_ENV,
+      storage: TEST_STORAGE_ENV,
     },
     storageDatabaseUrl: storageDatabaseUrl.toString(),
     logDir,

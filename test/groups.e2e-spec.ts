@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
-  type AckFrame,
-  type DeliveredMessage,
-  type ErrorFrame,
   type GroupChangeRequest,
-  type HistoryPageFrame,
-  type MessageFrame,
   messageReceiptsAnswerSchema,
   receiptMark,
-  type ServerFrame,
 } from '@parley/protocol';
 import {
   createEnvelope,
@@ -26,6 +20,7 @@ import {
   ParleyTestClient,
   type TestAccount,
 } from '@parley/testing';
+import { acked, answerTo, change, history, pushed, send } from './support/frames';
 import { SyncDevice, waitFor } from './support/sync-device';
 import { testStack } from './support/test-stack';
 
@@ -36,77 +31,6 @@ async function viewOf(gateway: string, account: TestAccount, id: string) {
   const view = (await conversationsOf(gateway, account)).find((c) => c.id === id);
   if (!view) throw new Error(`${account.username} does not list ${id}`);
   return view;
-}
-
-type Answer = { ack: AckFrame } | { error: ErrorFrame };
-
-/** The `ack` or `error` a send or group change with this clientMsgId got. */
-async function answerTo(client: ParleyTestClient, clientMsgId: string): Promise<Answer> {
-  const frame = await client.next<AckFrame | ErrorFrame>(
-    (f) => (f.type === 'ack' || f.type === 'error') && f.clientMsgId === clientMsgId,
-  );
-  return frame.type === 'ack' ? { ack: frame } : { error: frame };
-}
-
-/** A `group` frame, answered by its ack or its error. */
-async function change(
-  client: ParleyTestClient,
-  change: GroupChangeRequest,
-  conversationId?: string,
-): Promise<Answer> {
-  const clientMsgId = randomUUID();
-  client.send({
-    type: 'group',
-    clientMsgId,
-    ...(conversationId ? { conversationId } : {}),
-    change,
-  });
-  return answerTo(client, clientMsgId);
-}
-
-async function acked(answer: Promise<Answer>): Promise<AckFrame> {
-  const a = await answer;
-  if ('error' in a) throw new Error(`refused: ${a.error.code} ${a.error.message}`);
-  return a.ack;
-}
-
-async function send(
-  client: ParleyTestClient,
-  conversationId: string,
-  text: string,
-): Promise<Answer> {
-  const clientMsgId = randomUUID();
-  client.send({ type: 'send', clientMsgId, conversationId, text, accepted: false });
-  return answerTo(client, clientMsgId);
-}
-
-/** The pushed message `seq` of `conversationId` at `client`. */
-function pushed(
-  client: ParleyTestClient,
-  conversationId: string,
-  seq: number,
-): Promise<DeliveredMessage> {
-  return client
-    .next<MessageFrame>(
-      (f: ServerFrame) =>
-        f.type === 'message' &&
-        f.message.conversationId === conversationId &&
-        f.message.seq === seq,
-    )
-    .then((f) => f.message);
-}
-
-async function history(
-  client: ParleyTestClient,
-  conversationId: string,
-): Promise<DeliveredMessage[]> {
-  const ref = randomUUID();
-  client.send({ type: 'history', ref, conversationId, limit: 100 });
-  const page = await client.next<HistoryPageFrame | ErrorFrame>(
-    (f) => (f.type === 'history.page' || f.type === 'error') && f.ref === ref,
-  );
-  if (page.type === 'error') throw new Error(`history refused: ${page.code}`);
-  return page.messages;
 }
 
 /** `GET /v1/conversations/:id/messages/:seq/receipts` as `account`: the status and the body. */

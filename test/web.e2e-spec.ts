@@ -1,7 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createAccount, ParleyTestClient, requestConnect } from '@parley/testing';
+import {
+  type AckFrame,
+  type ConversationEvent,
+  type ConversationView,
+  describeEvent,
+  type ErrorFrame,
+  type GroupChangeRequest,
+  type MessageFrame,
+} from '@parley/protocol';
+import {
+  conversationsOf,
+  createAccount,
+  ParleyTestClient,
+  requestConnect,
+  type TestAccount,
+} from '@parley/testing';
 import { launchChromium, screenshot } from './support/browser';
 import { testStack } from './support/test-stack';
 
@@ -155,6 +170,103 @@ async function deliveredTo(username: string, seq: number): Promise<void> {
     await db.end();
   }
 }
+
+/** Polls `read` until it gives `expected` (10 s), then compares once more, for the message. */
+async function eventually<T>(read: () => Promise<T>, expected: T): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      expect(await read()).toEqual(expected);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  expect(await read()).toEqual(expected);
+}
+
+/** Content-Security-Policy refusals the page reports (an inline style or script would be one). */
+function cspViolations(page: Page): string[] {
+  const seen: string[] = [];
+  page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) seen.push(message.text());
+  });
+  return seen;
+}
+
+/** "New group" in the list: a group with these members, opened once the server made it. */
+async function createGroup(page: Page, name: string, members: string[], wholeHistory = false) {
+  await page.getByRole('button', { name: 'New group' }).click();
+  const form = page.getByRole('form', { name: 'New group' });
+  await form.getByLabel('Group name').fill(name);
+  await form.getByLabel('Members', { exact: true }).fill(members.join(' '));
+  if (wholeHistory) await form.getByLabel('New members can read the whole history').check();
+  await form.getByRole('button', { name: 'Create group' }).click();
+  await page.getByRole('region', { name: `Group ${name}` }).waitFor();
+}
+
+async function openGroup(page: Page, name: string) {
+  await page
+    .getByRole('list', { name: 'Conversations' })
+    .getByRole('button', { name: new RegExp(`^${name}(,|$)`) })
+    .click();
+  await page.getByRole('region', { name: `Group ${name}` }).waitFor();
+}
+
+/** The membership events shown in the open conversation, in order. */
+const eventLines = (page: Page) =>
+  page.getByRole('list', { name: 'Messages' }).locator('li.event .event-text').allInnerTexts();
+
+/** The sender name shown on the message with this text ('' when none is shown). */
+async function senderShown(page: Page, text: string): Promise<string> {
+  const message = messages(page).filter({ hasText: text });
+  await message.waitFor();
+  const sender = message.locator('.sender');
+  return (await sender.count()) > 0 ? sender.innerText() : '';
+}
+
+const groupPanel = (page: Page) => page.getByRole('region', { name: 'Group info' });
+
+/** The members the group panel lists, as "name: role". */
+async function membersShown(page: Page): Promise<string[]> {
+  const rows = groupPanel(page).getByRole('list', { name: 'Members' }).getByRole('listitem');
+  const names = await rows.locator('.who').allInnerTexts();
+  const roles = await rows.locator('.role').allInnerTexts();
+  return names.map((name, i) => `${name}: ${roles[i]}`);
+}
+
+/** A membership event in words, as the server words it (the event's own text). */
+function said(actor: string, event: ConversationEvent): string {
+  return describeEvent(actor, event);
+}
+
+/** The group `name` as `account` lists it (ids of its members, its setting). */
+async function listedGroup(account: TestAccount, name: string): Promise<ConversationView> {
+  const found = (await conversationsOf(gateway1, account)).find((c) => c.title === name);
+  if (!found) throw new Error(`${account.username} does not list ${name}`);
+  return found;
+}
+
+/** The user `username` as events name them. */
+function eventUser(group: ConversationView, username: string) {
+  const member = group.members.find((m) => m.username === username);
+  if (!member) throw new Error(`${username} is not in ${group.title}`);
+  return { id: member.id, username };
+}
+
+/** A frame from a library client, answered by its ack (or the error, thrown). */
+async function acked(
+  client: ParleyTestClient,
+  frame: { type: 'send'; conversationId: string; text: string } | GroupFrame,
+): Promise<AckFrame> {
+  const clientMsgId = randomUUID();
+  client.send({ ...frame, clientMsgId });
+  const answer = await client.next<AckFrame | ErrorFrame>(
+    (f) => (f.type === 'ack' || f.type === 'error') && f.clientMsgId === clientMsgId,
+  );
+  if (answer.type === 'error') throw new Error(`refused: ${answer.code} ${answer.message}`);
+  return answer;
+}
+type GroupFrame = { type: 'group'; conversationId: string; change: GroupChangeRequest };
 
 describe('the web client', () => {
   it('two people on two gateways register, find each other and chat both ways; marks go pending -> sent; a reload keeps the session', async () => {
@@ -447,6 +559,294 @@ describe('the web client', () => {
     await first.getByRole('button', { name: 'Use here' }).click();
     await online(first);
     await second.getByText('Parley is open in another window').waitFor();
+    await context.close();
+  });
+});
+
+describe('the web client: groups', () => {
+  it('creates a group in the browser: another member sees it with its "created" line, and messages show their senders\' names', async () => {
+    const alice = `ga_${suffix()}`;
+    const bob = `gb_${suffix()}`;
+    const a = await openApp(gateway1);
+    const b = await openApp(gateway2);
+    const refused = [cspViolations(a.page), cspViolations(b.page)];
+    await register(a.page, alice);
+    await register(b.page, bob);
+    const carol = await createAccount(gateway2, 'gc');
+    const c = await ParleyTestClient.connect(gateway2, carol);
+    try {
+      await online(a.page);
+      await createGroup(a.page, 'Book club', [bob, carol.username]);
+      const group = await listedGroup(carol, 'Book club');
+      expect(group.members.map((m) => `${m.username}: ${m.role}`)).toEqual([
+        `${alice}: admin`,
+        `${bob}: member`,
+        `${carol.username}: member`,
+      ]);
+      const created = said(alice, {
+        type: 'created',
+        name: 'Book club',
+        members: [eventUser(group, bob), eventUser(group, carol.username)],
+        history: 'joined',
+      });
+      // The creator's page: the group open, its name in the header, the event as a line.
+      await eventually(() => eventLines(a.page), [created]);
+      await expect(a.page.getByRole('heading', { level: 2 }).innerText()).resolves.toBe(
+        'Book club',
+      );
+      await a.page.getByText('3 members').waitFor();
+
+      // Bob's page lists the group by its name; opened, it shows the same line, not a bubble.
+      await openGroup(b.page, 'Book club');
+      await eventually(() => eventLines(b.page), [created]);
+      expect(await messages(b.page).count()).toBe(0);
+      const pushed = await c.next<MessageFrame>(
+        (f) => f.type === 'message' && f.message.event?.type === 'created',
+      );
+      expect(pushed.message.text).toBe(created);
+
+      // Everyone writes: the others' messages carry their sender's name, one's own none.
+      await acked(c, { type: 'send', conversationId: group.id, text: 'carol here' });
+      await write(a.page, 'hello group, alice here');
+      await a.page.locator(STORED, { hasText: 'hello group' }).waitFor();
+      await write(b.page, 'bob here');
+      await b.page.locator(STORED, { hasText: 'bob here' }).waitFor();
+      expect(await senderShown(b.page, 'hello group, alice here')).toBe(alice);
+      expect(await senderShown(b.page, 'carol here')).toBe(carol.username);
+      expect(await senderShown(b.page, 'bob here')).toBe('');
+      expect(await senderShown(a.page, 'bob here')).toBe(bob);
+      expect(await senderShown(a.page, 'carol here')).toBe(carol.username);
+      await screenshot(b.page, 'group-conversation');
+      expect(refused.flat()).toEqual([]);
+    } finally {
+      c.close();
+      await a.context.close();
+      await b.context.close();
+    }
+  });
+
+  it('lets an admin add, remove, promote, rename, set the history and leave in the group panel; the panel and the header follow live; a removed member can no longer write', async () => {
+    const alice = `ga_${suffix()}`;
+    const carol = `gc_${suffix()}`;
+    const a = await openApp(gateway1);
+    const c = await openApp(gateway2);
+    const refused = [cspViolations(a.page), cspViolations(c.page)];
+    await register(a.page, alice);
+    await register(c.page, carol);
+    const bob = await createAccount(gateway1, 'gb');
+    const dave = await createAccount(gateway2, 'gd');
+    const b = await ParleyTestClient.connect(gateway1, bob);
+    try {
+      await online(a.page);
+      await createGroup(a.page, 'Readers', [bob.username, carol]);
+      const group = await listedGroup(bob, 'Readers');
+      const member = (username: string) => eventUser(group, username);
+      await openGroup(c.page, 'Readers');
+
+      await a.page.getByRole('button', { name: 'Group info' }).click();
+      const panel = groupPanel(a.page);
+      await eventually(
+        () => membersShown(a.page),
+        [`${alice} (you): admin`, `${bob.username}: member`, `${carol}: member`],
+      );
+
+      // Refusals in words: a username nobody has, and someone already in the group.
+      const add = panel.getByRole('form', { name: 'Add members' });
+      await add.getByLabel('Add members').fill(`nobody_${suffix()}`);
+      await add.getByRole('button', { name: 'Add' }).click();
+      await panel.getByRole('alert').getByText('No such user: check the usernames.').waitFor();
+      await add.getByLabel('Add members').fill(bob.username);
+      await add.getByRole('button', { name: 'Add' }).click();
+      await panel
+        .getByRole('alert')
+        .getByText('Nothing changed: Everyone named is already a member.')
+        .waitFor();
+
+      // Add dave, remove carol, make bob an admin: the list follows each event.
+      await add.getByLabel('Add members').fill(dave.username);
+      await add.getByRole('button', { name: 'Add' }).click();
+      await panel.getByRole('status').getByText(`Added ${dave.username}.`).waitFor();
+      await eventually(
+        () => membersShown(a.page),
+        [
+          `${alice} (you): admin`,
+          `${bob.username}: member`,
+          `${carol}: member`,
+          `${dave.username}: member`,
+        ],
+      );
+      await panel.getByRole('button', { name: `Remove ${carol}` }).click();
+      await eventually(
+        () => membersShown(a.page),
+        [`${alice} (you): admin`, `${bob.username}: member`, `${dave.username}: member`],
+      );
+      await panel.getByRole('button', { name: `Make ${bob.username} an admin` }).click();
+      await eventually(
+        () => membersShown(a.page),
+        [`${alice} (you): admin`, `${bob.username}: admin`, `${dave.username}: member`],
+      );
+
+      // Carol's page: the removal as a line, and no way to write any more, said in words.
+      const removed = said(alice, { type: 'removed', members: [member(carol)] });
+      await eventually(() => eventLines(c.page).then((lines) => lines.at(-1)), removed);
+      await c.page
+        .getByRole('status')
+        .getByText('You are no longer a member of this group', { exact: false })
+        .waitFor();
+      expect(await c.page.getByLabel('Message', { exact: true }).count()).toBe(0);
+      await screenshot(c.page, 'group-removed');
+
+      // Renamed here, then by bob (now an admin) from another client: the header follows both.
+      const rename = panel.getByRole('form', { name: 'Rename' });
+      await rename.getByLabel('Group name').fill('Night readers');
+      await rename.getByRole('button', { name: 'Rename' }).click();
+      await a.page.getByRole('region', { name: 'Group Night readers' }).waitFor();
+      await acked(b, {
+        type: 'group',
+        conversationId: group.id,
+        change: { op: 'rename', name: 'Owls' },
+      });
+      await eventually(() => a.page.getByRole('heading', { level: 2 }).innerText(), 'Owls');
+      await expect(rename.getByLabel('Group name').inputValue()).resolves.toBe('Owls');
+      await a.page
+        .getByRole('list', { name: 'Conversations' })
+        .getByRole('button', { name: /^Owls/ })
+        .waitFor();
+
+      // The history setting: members added from now on read everything.
+      const history = panel.getByRole('form', { name: 'History' });
+      await expect(history.getByLabel('From when they join').isChecked()).resolves.toBe(true);
+      await history.getByLabel('The whole history').check();
+      await history.getByRole('button', { name: 'Save' }).click();
+      await panel.getByText('New members now read the whole history.').waitFor();
+      expect((await listedGroup(bob, 'Owls')).history).toBe('all');
+      await screenshot(a.page, 'group-info');
+
+      // Back in the conversation, every change is a line, in order.
+      await panel.getByRole('button', { name: 'Back to messages' }).click();
+      await eventually(
+        () => eventLines(a.page),
+        [
+          said(alice, {
+            type: 'created',
+            name: 'Readers',
+            members: [member(bob.username), member(carol)],
+            history: 'joined',
+          }),
+          said(alice, { type: 'added', members: [{ id: dave.id, username: dave.username }] }),
+          removed,
+          said(alice, { type: 'promoted', members: [member(bob.username)] }),
+          said(alice, { type: 'renamed', name: 'Night readers' }),
+          said(bob.username, { type: 'renamed', name: 'Owls' }),
+          said(alice, { type: 'history', history: 'all' }),
+        ],
+      );
+
+      // Alice leaves (bob is an admin too): her page keeps the group, read-only.
+      await a.page.getByRole('button', { name: 'Group info' }).click();
+      await panel.getByRole('button', { name: 'Leave group' }).click();
+      await panel
+        .getByRole('group', { name: 'Leave the group' })
+        .getByRole('button', { name: 'Leave' })
+        .click();
+      await panel.getByRole('status').getByText('You left the group.').waitFor();
+      await panel.getByText('You are no longer a member of this group.').waitFor();
+      await eventually(
+        () => membersShown(a.page),
+        [`${bob.username}: admin`, `${dave.username}: member`],
+      );
+      expect(await panel.getByRole('form').count()).toBe(0);
+      await b.next<MessageFrame>((f) => f.type === 'message' && f.message.event?.type === 'left');
+
+      // Nothing carol's page did since was refused (it sends no read for a group it left).
+      expect(await c.page.getByRole('alert').allInnerTexts()).toEqual([]);
+      expect(refused.flat()).toEqual([]);
+    } finally {
+      b.close();
+      await a.context.close();
+      await c.context.close();
+    }
+  }, 90_000);
+
+  it('shows who has read an own group message, and when: bob, once his page read it (from the keyboard)', async () => {
+    const alice = `ga_${suffix()}`;
+    const bob = `gb_${suffix()}`;
+    const a = await openApp(gateway1);
+    const b = await openApp(gateway2);
+    await register(a.page, alice);
+    await register(b.page, bob);
+    const carol = await createAccount(gateway1, 'gc');
+    try {
+      await online(a.page);
+      await createGroup(a.page, 'Receipts club', [bob, carol.username]);
+      await write(a.page, 'who reads this?');
+      const mine = a.page.locator(STORED, { hasText: 'who reads this?' });
+      await mine.waitFor();
+
+      const info = mine.getByRole('button', { name: 'Info: who has read "who reads this?"' });
+      await info.focus();
+      await a.page.keyboard.press('Enter');
+      const view = a.page.getByRole('region', { name: 'Message info' });
+      const state = (username: string) =>
+        view
+          .getByRole('list', { name: 'Receipts' })
+          .getByRole('listitem')
+          .filter({ hasText: username })
+          .locator('.role');
+      // Carol has no device: nothing delivered. Bob has not opened the group.
+      await eventually(() => state(carol.username).innerText(), 'not delivered yet');
+      await expect(state(bob).innerText()).resolves.not.toMatch(/^read/);
+
+      const before = Date.now();
+      await openGroup(b.page, 'Receipts club');
+      await shown(b.page, 'who reads this?');
+      // The open view follows bob's read cursor: read, with the server's time of it.
+      await eventually(async () => (await state(bob).innerText()).startsWith('read '), true);
+      const readAt = new Date((await state(bob).locator('time').getAttribute('datetime')) ?? '');
+      expect(readAt.getTime()).toBeGreaterThanOrEqual(before);
+      expect(readAt.getTime()).toBeLessThanOrEqual(Date.now());
+      const hhmm = (d: Date) =>
+        `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+      await expect(state(bob).innerText()).resolves.toBe(`read ${hhmm(readAt)}`);
+      await expect(state(carol.username).innerText()).resolves.toBe('not delivered yet');
+      await screenshot(a.page, 'message-info');
+
+      // Escape closes it and gives the focus back to the message's Info button.
+      await a.page.keyboard.press('Escape');
+      await view.waitFor({ state: 'detached' });
+      await eventually(
+        () => a.page.evaluate<string>("document.activeElement?.getAttribute('aria-label') ?? ''"),
+        'Info: who has read "who reads this?"',
+      );
+    } finally {
+      await a.context.close();
+      await b.context.close();
+    }
+  });
+
+  it('fits a phone: the new group form, the group, and its info panel', async () => {
+    const context = await browser.newContext({
+      viewport: { width: 390, height: 780 },
+      isMobile: true,
+    });
+    const page = await context.newPage();
+    await page.goto(gateway2);
+    await register(page, `gp_${suffix()}`);
+    const b = await createAccount(gateway1, 'gp');
+    await createGroup(page, 'Pocket group', [b.username]);
+    await expect(page.getByRole('navigation', { name: 'Chats' }).isVisible()).resolves.toBe(false);
+    await page.getByRole('button', { name: 'Group info' }).click();
+    await groupPanel(page)
+      .getByRole('button', { name: `Remove ${b.username}` })
+      .waitFor();
+    const overflow = await page.evaluate<number>(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, 'phone-group-info');
+    await groupPanel(page).getByRole('button', { name: 'Back to messages' }).click();
+    await page.getByRole('button', { name: 'Back to conversations' }).click();
+    await expect(page.getByRole('navigation', { name: 'Chats' }).isVisible()).resolves.toBe(true);
     await context.close();
   });
 });

@@ -39,6 +39,14 @@ export const TEST_CONSUMER_ENV: Record<string, string> = {
   KAFKA_SESSION_TIMEOUT_MS: '6000',
 };
 
+/** The operator the e2e stack names as the announcements channel's admin (storage). */
+export const TEST_OPERATOR = 'parley_operator';
+
+export const TEST_STORAGE_ENV: Record<string, string> = {
+  ...TEST_CONSUMER_ENV,
+  ANNOUNCEMENTS_ADMINS: TEST_OPERATOR,
+};
+
 export const TEST_STACK_FILE = join(__dirname, '..', '..', '.data', 'test-stack.json');
 
 export function testStack(): TestStack {

@@ -49,6 +49,10 @@ export const USAGE = `usage: parley [--server URL] <command>
   group create <name> <user>…                            make a group (you are its admin)
   group chat <group>                                     open a group chat (/members, /add, /remove, /leave…)
   group members|add|remove|promote|demote|rename|leave <group> …   manage a group
+  channel [list] [<name>]                                public channels, and yours
+  channel create [--private] <name>                      make a broadcast channel (you post)
+  channel join|chat|leave <channel>                      join, read (and post, as an admin), leave
+  channel add|remove|promote|demote|rename <channel> …   manage a channel (admins)
   sync                                                   connect, sync until this device agrees with the server, disconnect
 
 environment: PARLEY_SERVER (default http://127.0.0.1:3000), PARLEY_CONFIG_DIR

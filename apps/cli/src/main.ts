@@ -13,6 +13,7 @@ import {
 } from './commands/account.commands';
 import { chatCommand } from './commands/chat.command';
 import { chatsCommand } from './commands/chats.command';
+import { channelCommand } from './commands/channel.command';
 import { groupCommand } from './commands/group.command';
 import { contactsCommand, usersCommand } from './commands/people.commands';
 import { SyncFailed, syncCommand } from './commands/sync.command';
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   chats: chatsCommand,
   chat: chatCommand,
   group: groupCommand,
+  channel: channelCommand,
   sync: syncCommand,
 };
 

@@ -10,6 +10,7 @@ import {
 } from '@parley/common';
 import { KafkaModule, KafkaReadinessCheck } from '@parley/kafka';
 import type { StorageConfig } from './config/storage.config';
+import { AnnouncementsModule } from './announcements/announcements.module';
 import { CursorsModule } from './cursors/cursors.module';
 import { FailpointsModule } from './failpoints/failpoints.module';
 import { MessagesModule } from './messages/messages.module';
@@ -20,8 +21,8 @@ export const STORAGE_SERVICE = 'storage';
 /**
  * Storage owns the messaging schema (conversations, members, device cursors, messages). It
  * persists accepted sends (seq per conversation, dedup per sender + clientMsgId), fans each
- * committed batch out to the gateway boxes holding its members' sockets (Redis), and moves
- * delivered/read cursors forward. Readiness: Kafka, PostgreSQL and Redis.
+ * committed batch out to the gateway boxes holding its members' sockets (Redis), moves
+ * delivered/read cursors forward, and adds every registered user to the announcements channel. Readiness: Kafka, PostgreSQL and Redis.
  */
 export function createAppModule(config: StorageConfig): Type<unknown> {
   @Module({
@@ -50,6 +51,7 @@ export function createAppModule(config: StorageConfig): Type<unknown> {
       FailpointsModule.forRoot({ armable: config.NODE_ENV === 'test' }),
       MessagesModule,
       CursorsModule,
+      AnnouncementsModule,
     ],
   })
   class AppModule {}

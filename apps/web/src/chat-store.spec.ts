@@ -1,5 +1,12 @@
-import { MemoryOutboxStore, ParleyClient } from '@parley/client';
-import type { ConversationView, DeliveredMessage, HistoryPageFrame } from '@parley/protocol';
+import { GroupChangeError, MemoryOutboxStore, ParleyClient } from '@parley/client';
+import {
+  type ConversationEvent,
+  type ConversationView,
+  type DeliveredMessage,
+  ErrorCode,
+  type HistoryPageFrame,
+  type MessageReceiptsAnswer,
+} from '@parley/protocol';
 import { FakeConnection } from '@parley/testing/fake-connection';
 import { type ChatApi, ChatStore } from './chat-store';
 
@@ -22,6 +29,8 @@ const conversation = (id: string, lastSeq: number, unread = 0): ConversationView
   id,
   kind: 'direct',
   title: null,
+  public: false,
+  memberCount: 2,
   history: null,
   active: true,
   fromSeq: 1,
@@ -35,14 +44,54 @@ const conversation = (id: string, lastSeq: number, unread = 0): ConversationView
   unread,
 });
 
+const CAROL = '3a7e3b52-8a41-4f0e-9b1c-6f1d2e3a4b5c';
+const G = '1763900000000-cccccccccccccccccccccccccccccccc';
+
+/** A group of alice (admin), bob and carol, up to `lastSeq`. */
+const group = (lastSeq: number): ConversationView => {
+  const base = conversation(G, lastSeq);
+  return {
+    ...base,
+    kind: 'group',
+    title: 'Book club',
+    history: 'joined',
+    memberCount: 3,
+    members: [
+      { ...base.members[0], role: 'admin' },
+      base.members[1],
+      { id: CAROL, username: 'carol', role: 'member', deliveredSeq: 0, readSeq: 0 },
+    ],
+  };
+};
+
+/** Membership event `seq` of G, made by alice (or `by`). */
+const groupEvent = (
+  seq: number,
+  event: ConversationEvent,
+  text: string,
+  by = { id: ME.userId, username: ME.username },
+): DeliveredMessage => ({
+  ...message(G, seq, by.id),
+  senderUsername: by.username,
+  text,
+  event,
+});
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
 /** A ChatStore over a fake connection and a fake API: the test plays the server. */
-async function setup(list: ConversationView[]) {
+async function setup(
+  list: ConversationView[],
+  receipts: (seq: number) => Promise<MessageReceiptsAnswer> = () =>
+    Promise.reject(new Error('not in this test')),
+) {
   const server = new FakeConnection(ME);
   const client = new ParleyClient({ connection: server, outbox: new MemoryOutboxStore() });
   const api: ChatApi = {
     conversations: () => Promise.resolve(list),
     users: () => Promise.resolve([]),
     openConversation: () => Promise.reject(new Error('not in these tests')),
+    messageReceipts: (_conversationId, seq) => receipts(seq),
   };
   const chat = new ChatStore(ME, api, client);
   await chat.start(true);
@@ -57,7 +106,19 @@ async function setup(list: ConversationView[]) {
       messages,
       hasMore,
     } satisfies HistoryPageFrame);
-  return { chat, server, history, order: () => chat.snapshot.conversations.map((c) => c.id) };
+  return {
+    chat,
+    server,
+    history,
+    list,
+    order: () => chat.snapshot.conversations.map((c) => c.id),
+    /** The only group frame the client sent since the last call. */
+    groupFrame: () => {
+      const frame = server.sent.filter((f) => f.type === 'group').at(-1);
+      if (frame?.type !== 'group') throw new Error('no group frame sent');
+      return frame;
+    },
+  };
 }
 
 afterEach(() => jest.useRealTimers());
@@ -134,5 +195,196 @@ describe('ChatStore: older pages', () => {
     expect(t.chat.snapshot.items.map((i) => i.seq)).toEqual(page(1, 60).map((m) => m.seq));
     t.chat.loadOlder();
     expect(histories()).toHaveLength(2);
+  });
+});
+
+describe('ChatStore: groups', () => {
+  it('shows a membership event as an event line, and the list follows it at once (name, members, roles)', async () => {
+    const t = await setup([group(3)]);
+    t.chat.open(G);
+    t.server.frame({
+      type: 'message',
+      message: groupEvent(
+        4,
+        { type: 'renamed', name: 'Readers' },
+        'bob renamed the group to "Readers"',
+        { id: BOB, username: 'bob' },
+      ),
+    });
+    t.server.frame({
+      type: 'message',
+      message: groupEvent(
+        5,
+        { type: 'removed', members: [{ id: CAROL, username: 'carol' }] },
+        'alice removed carol',
+      ),
+    });
+    t.server.frame({
+      type: 'message',
+      message: groupEvent(
+        6,
+        { type: 'promoted', members: [{ id: BOB, username: 'bob' }] },
+        'alice made bob admin',
+      ),
+    });
+    const view = t.chat.snapshot.conversations[0];
+    expect(view).toMatchObject({ title: 'Readers', lastSeq: 6, active: true, memberCount: 2 });
+    expect(view?.members.map((m) => `${m.username}:${m.role}`)).toEqual([
+      'alice:admin',
+      'bob:admin',
+    ]);
+    expect(t.chat.snapshot.items.slice(-3)).toEqual([
+      expect.objectContaining({ event: true, text: 'bob renamed the group to "Readers"' }),
+      expect.objectContaining({ event: true, text: 'alice removed carol' }),
+      expect.objectContaining({ event: true, text: 'alice made bob admin', own: true }),
+    ]);
+    expect(t.chat.snapshot.items.at(-1)?.status).toBeUndefined();
+  });
+
+  it('counts only the members left for the marks of own messages', async () => {
+    const t = await setup([group(3)]);
+    t.chat.client.receipts.seed(G, [
+      { id: BOB, deliveredSeq: 3, readSeq: 3 },
+      { id: CAROL, deliveredSeq: 0, readSeq: 0 },
+    ]);
+    expect(t.chat.client.receipts.mark(G, 3, ME.userId)).toBe('sent');
+    t.server.frame({
+      type: 'message',
+      message: groupEvent(4, { type: 'left' }, 'carol left', { id: CAROL, username: 'carol' }),
+    });
+    expect(t.chat.client.receipts.mark(G, 3, ME.userId)).toBe('read');
+  });
+
+  it('takes this user out of a group it was removed from: the group stays, not active, and no read is sent (the server takes them from members only)', async () => {
+    const t = await setup([group(3)]);
+    t.chat.open(G);
+    t.history(G, [message(G, 3)], true);
+    const reads = () => t.server.sent.filter((f) => f.type === 'read');
+    expect(reads()).toHaveLength(1);
+    t.server.frame({
+      type: 'message',
+      message: groupEvent(
+        4,
+        { type: 'removed', members: [{ id: ME.userId, username: ME.username }] },
+        'bob removed alice',
+        { id: BOB, username: 'bob' },
+      ),
+    });
+    expect(t.chat.snapshot.conversations[0]).toMatchObject({ id: G, active: false, unread: 0 });
+    expect(reads()).toHaveLength(1);
+    expect(t.chat.snapshot.notice).toBeUndefined();
+  });
+
+  it('creates a group and opens it once the server applied it', async () => {
+    const t = await setup([conversation(C1, 3)]);
+    const created = t.chat.createGroup('Book club', ['bob', 'carol'], 'all');
+    expect(t.groupFrame()).toMatchObject({
+      change: { op: 'create', name: 'Book club', members: ['bob', 'carol'], history: 'all' },
+    });
+    expect(t.groupFrame().conversationId).toBeUndefined();
+    t.list.unshift(group(1));
+    t.server.frame({
+      type: 'ack',
+      clientMsgId: t.groupFrame().clientMsgId,
+      conversationId: G,
+      seq: 1,
+      serverTime: '2026-11-22T10:01:00.000Z',
+    });
+    await created;
+    expect(t.chat.snapshot.openId).toBe(G);
+    expect(t.order()).toEqual([G, C1]);
+  });
+
+  it('asks for changes of the open group, and passes a refusal on', async () => {
+    const t = await setup([group(3)]);
+    t.chat.open(G);
+    const add = t.chat.changeGroup({ op: 'add', members: ['dave'] });
+    expect(t.groupFrame()).toMatchObject({
+      conversationId: G,
+      change: { op: 'add', members: ['dave'] },
+    });
+    t.server.frame({
+      type: 'error',
+      code: ErrorCode.Forbidden,
+      message: 'Only admins can do that',
+      clientMsgId: t.groupFrame().clientMsgId,
+    });
+    await expect(add).rejects.toEqual(new GroupChangeError('forbidden', 'Only admins can do that'));
+  });
+
+  it('says in the open conversation why a message was refused for good', async () => {
+    const t = await setup([group(3)]);
+    t.chat.open(G);
+    t.chat.send('still here?');
+    const send = t.server.sent.find((f) => f.type === 'send');
+    if (send?.type !== 'send') throw new Error('nothing sent');
+    t.server.frame({
+      type: 'error',
+      code: ErrorCode.Forbidden,
+      message: 'Not a member of this conversation',
+      clientMsgId: send.clientMsgId,
+    });
+    expect(t.chat.snapshot.notice).toBe('Not sent: Not a member of this conversation');
+    expect(t.chat.snapshot.items.at(-1)).toMatchObject({ status: 'failed' });
+  });
+});
+
+describe('ChatStore: who has read an own message', () => {
+  const answer = (read: boolean): MessageReceiptsAnswer => ({
+    conversationId: G,
+    seq: 4,
+    members: [
+      {
+        id: BOB,
+        username: 'bob',
+        delivered: true,
+        deliveredAt: '2026-11-22T10:00:05.000Z',
+        read,
+        readAt: read ? '2026-11-22T10:00:09.000Z' : null,
+      },
+    ],
+  });
+
+  it('shows the server answer, and asks again when a member cursor moves', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const asked: number[] = [];
+    let read = false;
+    const t = await setup([group(3)], (seq) => {
+      asked.push(seq);
+      return Promise.resolve(answer(read));
+    });
+    t.chat.open(G);
+    t.history(G, [message(G, 3), { ...message(G, 4, ME.userId), text: 'mine' }], false);
+    t.chat.showMessageInfo(4);
+    expect(t.chat.snapshot.messageInfo).toEqual({ seq: 4, text: 'mine' });
+    await flush();
+    expect(t.chat.snapshot.messageInfo?.answer?.members[0]).toMatchObject({ read: false });
+
+    read = true;
+    t.server.frame({
+      type: 'receipt',
+      conversationId: G,
+      userId: BOB,
+      deliveredSeq: 4,
+      readSeq: 4,
+    });
+    jest.advanceTimersByTime(300);
+    await flush();
+    expect(asked).toEqual([4, 4]);
+    expect(t.chat.snapshot.messageInfo?.answer?.members[0]).toMatchObject({ read: true });
+
+    t.chat.open(C1);
+    expect(t.chat.snapshot.messageInfo).toBeUndefined();
+  });
+
+  it('says so when the server cannot be asked', async () => {
+    const t = await setup([group(3)], () => Promise.reject(new TypeError('fetch failed')));
+    t.chat.open(G);
+    t.history(G, [{ ...message(G, 3, ME.userId), text: 'mine' }], false);
+    t.chat.showMessageInfo(3);
+    await flush();
+    expect(t.chat.snapshot.messageInfo?.problem).toBe(
+      'The server cannot be reached: try again when online.',
+    );
   });
 });

@@ -1,19 +1,40 @@
 import {
   type ApiClient,
+  applyConversationEvent,
   type ConnectionState,
   ParleyClient,
   SendRefusedError,
   Timeline,
   type TimelineItem,
 } from '@parley/client';
-import type { ConversationView, DeliveredMessage, UserSummary } from '@parley/protocol';
+import type {
+  ConversationView,
+  DeliveredMessage,
+  GroupChangeRequest,
+  HistoryVisibility,
+  MessageReceiptsAnswer,
+  UserSummary,
+} from '@parley/protocol';
 import { idbGet, idbUpdate } from './storage/idb';
 import type { LastUser } from './storage/local';
+import { describeInfoError } from './text/problems';
 
 const HISTORY_PAGE = 30;
 
 /** The HTTP calls the chat screens make (the ApiClient's, narrowed). */
-export type ChatApi = Pick<ApiClient, 'conversations' | 'users' | 'openConversation'>;
+export type ChatApi = Pick<
+  ApiClient,
+  'conversations' | 'users' | 'openConversation' | 'messageReceipts'
+>;
+
+/** Who has received and read one own message of the open conversation ("Info"). */
+export interface MessageInfo {
+  seq: number;
+  text: string;
+  /** The server's answer; absent while it is asked. */
+  answer?: MessageReceiptsAnswer;
+  problem?: string;
+}
 
 /** What the screens show, derived from the client library's events. */
 export interface ChatSnapshot {
@@ -29,6 +50,8 @@ export interface ChatSnapshot {
   /** A problem worth a line (refused text, server notices). */
   notice?: string;
   searchResults?: UserSummary[];
+  /** The open conversation's message whose receipts are shown, if any. */
+  messageInfo?: MessageInfo;
 }
 
 /**
@@ -46,6 +69,8 @@ export class ChatStore {
   private openId?: string;
   private notice?: string;
   private searchResults?: UserSummary[];
+  private messageInfo?: MessageInfo;
+  private infoTimer?: ReturnType<typeof setTimeout>;
   private readSent = new Map<string, number>();
   private refreshTimer?: ReturnType<typeof setTimeout>;
   private persistTimer?: ReturnType<typeof setTimeout>;
@@ -86,7 +111,10 @@ export class ChatStore {
     });
     events.on('accepted', () => this.changed());
     events.on('receipt', (receipt) => {
-      if (receipt.conversationId === this.openId) this.changed();
+      if (receipt.conversationId !== this.openId) return;
+      // The receipts shown are the server's times: ask again once the cursors settled.
+      if (this.messageInfo) this.scheduleInfoRefresh();
+      this.changed();
     });
     events.on('ack', (ack) => {
       const timeline = this.timeline(ack.conversationId);
@@ -107,8 +135,12 @@ export class ChatStore {
       this.changed();
     });
     events.on('send-failed', (failure) => {
-      for (const timeline of this.timelines.values())
-        timeline.fail(failure.clientMsgId, failure.message);
+      let failedHere = false;
+      for (const [id, timeline] of this.timelines) {
+        if (timeline.fail(failure.clientMsgId, failure.message) && id === this.openId)
+          failedHere = true;
+      }
+      if (failedHere) this.notice = `Not sent: ${failure.message}`;
       this.changed();
     });
     events.on('notice', (frame) => {
@@ -136,12 +168,14 @@ export class ChatStore {
 
   stop(): void {
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.infoTimer);
     this.client.stop();
   }
 
   open(conversationId: string | undefined): void {
     this.openId = conversationId;
     this.notice = undefined;
+    this.messageInfo = undefined;
     if (conversationId) {
       this.showPending();
       this.askHistory(conversationId);
@@ -204,6 +238,53 @@ export class ChatStore {
     this.open(conversation.id);
   }
 
+  /**
+   * Creates a group with the named members (usernames; the creator is its first admin) and opens
+   * it once the server applied it. Rejects with GroupChangeError when refused.
+   */
+  async createGroup(name: string, members: string[], history: HistoryVisibility): Promise<void> {
+    const ack = await this.client.changeGroup({
+      op: 'create',
+      name,
+      members,
+      ...(history === 'all' ? { history } : {}),
+    });
+    await this.refreshConversations();
+    this.open(ack.conversationId);
+  }
+
+  /**
+   * Changes the open group (add, remove, promote, demote, rename, history, leave): resolves once
+   * the server applied it (its event arrives as a message and moves the list), rejects with
+   * GroupChangeError when refused.
+   */
+  async changeGroup(change: GroupChangeRequest): Promise<void> {
+    const id = this.openId;
+    if (!id) throw new Error('No conversation is open');
+    await this.client.changeGroup(change, id);
+  }
+
+  /** Shows who has received and read own message `seq` of the open conversation, and when. */
+  showMessageInfo(seq: number): void {
+    const id = this.openId;
+    const item = id
+      ? this.timeline(id)
+          .items()
+          .find((i) => i.seq === seq)
+      : undefined;
+    if (!id || !item) return;
+    this.messageInfo = { seq, text: item.text };
+    this.changed();
+    void this.loadMessageInfo(id, seq);
+  }
+
+  closeMessageInfo(): void {
+    clearTimeout(this.infoTimer);
+    this.infoTimer = undefined;
+    this.messageInfo = undefined;
+    this.changed();
+  }
+
   /** The page became visible again: what is on screen is read. */
   visible(): void {
     this.markRead();
@@ -237,6 +318,7 @@ export class ChatStore {
 
   private take(message: DeliveredMessage): void {
     this.timeline(message.conversationId).addStored(message);
+    if (message.event) this.applyEvent(message);
     this.bump(message);
     this.markRead();
     this.changed();
@@ -258,10 +340,62 @@ export class ChatStore {
     }
   }
 
+  /**
+   * A membership event moves the group's entry at once (name, members, roles, whether this user
+   * is still in it); the list is read again for what an event does not say (the new members'
+   * receipt cursors).
+   */
+  private applyEvent(message: DeliveredMessage): void {
+    const before = this.conversations.find((c) => c.id === message.conversationId);
+    if (!before) return; // a new group: `bump` reads the list
+    const after = applyConversationEvent(before, message, this.me.userId);
+    if (after === before) return;
+    const gone = before.members.filter((m) => !after.members.some((a) => a.id === m.id));
+    this.client.receipts.forget(
+      message.conversationId,
+      gone.map((m) => m.id),
+    );
+    this.conversations = this.conversations.map((c) => (c.id === after.id ? after : c));
+    this.scheduleRefresh();
+  }
+
+  private async loadMessageInfo(conversationId: string, seq: number): Promise<void> {
+    const showing = () =>
+      this.openId === conversationId && this.messageInfo?.seq === seq
+        ? this.messageInfo
+        : undefined;
+    try {
+      const answer = await this.api.messageReceipts(conversationId, seq);
+      const info = showing();
+      if (info) this.messageInfo = { ...info, answer, problem: undefined };
+    } catch (err) {
+      const info = showing();
+      if (info) this.messageInfo = { ...info, problem: describeInfoError(err) };
+    }
+    this.changed();
+  }
+
+  private scheduleInfoRefresh(): void {
+    if (this.infoTimer) return;
+    this.infoTimer = setTimeout(() => {
+      this.infoTimer = undefined;
+      const id = this.openId;
+      if (id && this.messageInfo) void this.loadMessageInfo(id, this.messageInfo.seq);
+    }, 300);
+  }
+
   /** The open conversation, while the page is visible, is read up to its newest message. */
   private markRead(): void {
     const id = this.openId;
     if (!id || (typeof document !== 'undefined' && document.visibilityState === 'hidden')) return;
+    // The server takes reads from members only: a group this user left or was removed from is
+    // read here, not there.
+    const open = this.conversations.find((c) => c.id === id);
+    if (open && !open.active) {
+      if (open.unread > 0)
+        this.conversations = this.conversations.map((c) => (c === open ? { ...c, unread: 0 } : c));
+      return;
+    }
     const newest = this.timeline(id)
       .items()
       .reduce((max, i) => Math.max(max, i.seq ?? 0), 0);
@@ -316,6 +450,7 @@ export class ChatStore {
       hasOlder: id ? this.hasOlder.get(id) !== false : false,
       notice: this.notice,
       searchResults: this.searchResults,
+      messageInfo: this.messageInfo,
     };
   }
 

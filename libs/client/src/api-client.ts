@@ -12,6 +12,8 @@ import {
   loginAnswerSchema,
   type MessageReceiptsAnswer,
   messageReceiptsAnswerSchema,
+  type ChannelsAnswer,
+  channelsAnswerSchema,
   type RegisterBody,
   type TokenPair,
   tokenPairSchema,
@@ -234,6 +236,12 @@ export class ApiClient {
       `/v1/conversations/${encodeURIComponent(conversationId)}/messages?${query.toString()}`,
       historyPageSchema,
     );
+  }
+
+  /** Public channels, the most members first; `q` narrows them by a part of the name. */
+  async channels(q?: string): Promise<ChannelsAnswer['channels']> {
+    const query = q ? `?${new URLSearchParams({ q }).toString()}` : '';
+    return (await this.authed('GET', `/v1/channels${query}`, channelsAnswerSchema)).channels;
   }
 
   /** Who has received and read one of my messages, and when (the sender asks; members only). */

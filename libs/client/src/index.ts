@@ -16,4 +16,5 @@ export * from './outbox';
 export * from './conversation-states';
 export * from './parley-client';
 export * from './receipts';
+export * from './group-view';
 export * from './timeline';

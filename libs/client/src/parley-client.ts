@@ -302,8 +302,10 @@ export class ParleyClient {
   }
 
   /**
-   * Creates a group (`create`, without `conversationId`) or changes one: resolves with the `ack`
-   * of the membership event once storage applied it (the event itself arrives as a `message`),
+   * Creates a group (`create`) or a channel (`create-channel`), both without `conversationId`, or
+   * changes one: resolves with the `ack` of the membership event once storage applied it (the
+   * event itself arrives as a `message`; a channel's silent join, leave, add or remove is acked
+   * at the channel's last seq, and a join is followed by a sync that brings the channel),
    * rejects with GroupChangeError when refused (`forbidden`, `validation_failed`, `not_found`
    * for an unknown username) or when the device is offline or goes offline before the answer
    * (`unavailable`: nothing may have changed; ask again). Not kept in the outbox: a change is
@@ -312,7 +314,14 @@ export class ParleyClient {
   changeGroup(change: GroupChangeRequest, conversationId?: string): Promise<AckFrame> {
     const clientMsgId = this.newId();
     return new Promise<AckFrame>((resolve, reject) => {
-      this.pendingChanges.set(clientMsgId, { resolve, reject });
+      this.pendingChanges.set(clientMsgId, {
+        resolve: (ack) => {
+          // Joining a channel stores no event: a sync brings the channel and its history.
+          if (change.op === 'join') this.syncSoon();
+          resolve(ack);
+        },
+        reject,
+      });
       const sent = this.connection.send({
         type: 'group',
         clientMsgId,
@@ -417,6 +426,13 @@ export class ParleyClient {
       default:
         return;
     }
+  }
+
+  /** A sync round now, or right after the one running. */
+  private syncSoon(): void {
+    if (!this.connection.isOnline) return;
+    if (this.syncing) this.syncAgain = true;
+    else this.startSync();
   }
 
   /** A complete round: the state of every conversation this device holds, in frames. */

@@ -27,6 +27,19 @@ describe('ReceiptBook', () => {
     expect(book.cursors(conv)).toContainEqual({ userId: 'bob', deliveredSeq: 3, readSeq: 1 });
   });
 
+  it('forgets members who left: the marks count the current members only', () => {
+    const book = new ReceiptBook();
+    book.seed(conv, [
+      { id: 'bob', deliveredSeq: 5, readSeq: 5 },
+      { id: 'carol', deliveredSeq: 2, readSeq: 2 },
+    ]);
+    expect(book.mark(conv, 4, 'me')).toBe('sent');
+    book.forget(conv, ['carol']);
+    expect(book.mark(conv, 4, 'me')).toBe('read');
+    expect(book.cursors(conv).map((c) => c.userId)).toEqual(['bob']);
+    book.forget('other', ['bob']);
+  });
+
   it('knows nothing of a conversation it was not told about', () => {
     const book = new ReceiptBook();
     expect(book.cursors('other')).toEqual([]);

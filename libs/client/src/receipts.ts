@@ -45,6 +45,16 @@ export class ReceiptBook {
     }
   }
 
+  /**
+   * Drops members' cursors (they left or were removed): marks count the current members only, as
+   * the server's do.
+   */
+  forget(conversationId: string, userIds: Iterable<string>): void {
+    const members = this.byConversation.get(conversationId);
+    if (!members) return;
+    for (const userId of userIds) members.delete(userId);
+  }
+
   /** The members' cursors this book holds for a conversation. */
   cursors(conversationId: string): ReceiptCursors[] {
     return [...(this.byConversation.get(conversationId)?.values() ?? [])];

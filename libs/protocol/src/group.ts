@@ -42,7 +42,26 @@ export const historyVisibilitySchema = z.enum(['joined', 'all']);
 export type HistoryVisibility = z.output<typeof historyVisibilitySchema>;
 export const DEFAULT_HISTORY_VISIBILITY: HistoryVisibility = 'joined';
 
-/** A member's role: admins add, remove, rename and promote; members chat. */
+/**
+ * Broadcast channels: conversations of kind `channel` where only admins post and members read,
+ * with no member limit. A public channel is listed (`GET /v1/channels`) and anyone may `join` it;
+ * a private one only admins `add` to. Joining, leaving, adding and removing are SILENT in a
+ * channel: no event, no seq (a channel of 10,000 members is not a log of who came and went), and
+ * the change's `ack` carries the channel's last seq when it took effect. Renames, promotions and
+ * demotions are events like a group's. A channel shows its whole history to every member, has
+ * no read receipts, and never loses its last admin (the last admin cannot leave or be demoted).
+ */
+export const CHANNEL_KIND = 'channel';
+export const GROUP_KIND = 'group';
+
+/**
+ * The server's announcements channel: every user is a member from registration and cannot leave
+ * it; its admins are the operators the server's configuration names (storage's
+ * ANNOUNCEMENTS_ADMINS), and only they post.
+ */
+export const ANNOUNCEMENTS_CHANNEL_ID = '0000000000000-00000000000000000000000000000001';
+
+/** A member's role: admins add, remove, rename and promote (and post, in a channel); members chat. */
 export const memberRoleSchema = z.enum(['admin', 'member']);
 export type MemberRole = z.output<typeof memberRoleSchema>;
 
@@ -64,6 +83,14 @@ export function groupChangeSchemaOf<M extends z.ZodType, C extends z.ZodType>(
         history: historyVisibilitySchema.optional(),
       })
       .strict(),
+    z
+      .object({
+        op: z.literal('create-channel'),
+        name: groupNameSchema,
+        public: z.boolean().optional(),
+      })
+      .strict(),
+    z.object({ op: z.literal('join') }).strict(),
     z.object({ op: z.literal('rename'), name: groupNameSchema }).strict(),
     z.object({ op: z.literal('history'), history: historyVisibilitySchema }).strict(),
     z.object({ op: z.literal('add'), members }).strict(),
@@ -77,8 +104,10 @@ export function groupChangeSchemaOf<M extends z.ZodType, C extends z.ZodType>(
 /**
  * What a `group` frame asks for. `create` makes a group whose first admin is the sender, with the
  * named users as members (the sender need not name itself) and what members added later read
- * (`history`, default `joined`); the others act on an existing group. Only admins may `rename`,
- * `history`, `add`, `remove`, `promote` and `demote`; anyone may `leave`.
+ * (`history`, default `joined`); `create-channel` makes a broadcast channel (public unless
+ * `public: false`) whose only member and admin is the sender; the others act on an existing group
+ * or channel. Only admins may `rename`, `history` (groups only), `add`, `remove`, `promote` and
+ * `demote`; anyone may `leave`, and `join` a public channel.
  */
 export const groupChangeRequestSchema = groupChangeSchemaOf(
   usernamesSchema,
@@ -106,6 +135,9 @@ export const conversationEventSchema = z.discriminatedUnion('type', [
       members: eventUsers,
       history: historyVisibilitySchema.optional(),
     })
+    .strict(),
+  z
+    .object({ type: z.literal('channel-created'), name: groupNameSchema, public: z.boolean() })
     .strict(),
   z.object({ type: z.literal('renamed'), name: groupNameSchema }).strict(),
   z.object({ type: z.literal('history'), history: historyVisibilitySchema }).strict(),
@@ -147,8 +179,10 @@ export function describeEvent(actor: string, event: ConversationEvent): string {
   switch (event.type) {
     case 'created':
       return `${actor} created the group "${event.name}" with ${names(event.members)}`;
+    case 'channel-created':
+      return `${actor} created the ${event.public ? 'public' : 'private'} channel "${event.name}"`;
     case 'renamed':
-      return `${actor} renamed the group to "${event.name}"`;
+      return `${actor} renamed it to "${event.name}"`;
     case 'history':
       return event.history === 'all'
         ? `${actor} let new members read the whole history`

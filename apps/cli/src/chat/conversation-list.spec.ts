@@ -5,6 +5,8 @@ const conv = (id: string, time: string | null, unread = 0): ConversationView => 
   id,
   kind: 'direct',
   title: null,
+  public: false,
+  memberCount: 2,
   history: null,
   active: true,
   fromSeq: 1,

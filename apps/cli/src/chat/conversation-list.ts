@@ -8,11 +8,13 @@ export function sortConversations(list: ConversationView[]): ConversationView[] 
 }
 
 /**
- * A group's name (marked `#`, and `(left)` once the user is no longer in it); for a 1:1 the other
- * member's name (a chat with oneself shows oneself).
+ * A group's name (marked `#`, and `(left)` once the user is no longer in it), a channel's (marked
+ * `!`); for a 1:1 the other member's name (a chat with oneself shows oneself).
  */
 export function conversationTitle(c: ConversationView, myUserId: string): string {
-  if (c.kind === 'group') return `#${c.title ?? c.id}${c.active ? '' : ' (left)'}`;
+  const left = c.active ? '' : ' (left)';
+  if (c.kind === 'group') return `#${c.title ?? c.id}${left}`;
+  if (c.kind === 'channel') return `!${c.title ?? c.id}${left}`;
   const others = c.members.filter((m) => m.id !== myUserId).map((m) => m.username);
   return others.length > 0 ? others.join(', ') : (c.members[0]?.username ?? c.id);
 }

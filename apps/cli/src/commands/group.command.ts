@@ -121,19 +121,29 @@ async function listGroups(ctx: CommandContext): Promise<void> {
 }
 
 /** A group of the user's by id, or by name (case-insensitive; active ones first). */
-async function findGroup(ctx: CommandContext, nameOrId: string): Promise<ConversationView> {
+function findGroup(ctx: CommandContext, nameOrId: string): Promise<ConversationView> {
+  return findConversation(ctx, nameOrId, 'group');
+}
+
+/** A group or channel of the user's by id, or by name (case-insensitive; active ones first). */
+export async function findConversation(
+  ctx: CommandContext,
+  nameOrId: string,
+  kind: 'group' | 'channel',
+): Promise<ConversationView> {
   requireCredentials(ctx);
-  const groups = (await ctx.api.conversations()).filter((c) => c.kind === 'group');
-  const byId = groups.find((g) => g.id === nameOrId);
+  const mine = (await ctx.api.conversations()).filter((c) => c.kind === kind);
+  const byId = mine.find((g) => g.id === nameOrId);
   if (byId) return byId;
-  const wanted = nameOrId.replace(/^#/, '').toLowerCase();
-  const named = groups.filter((g) => g.title?.toLowerCase() === wanted);
+  const wanted = nameOrId.replace(/^[#!]/, '').toLowerCase();
+  const named = mine.filter((g) => g.title?.toLowerCase() === wanted);
   const active = named.filter((g) => g.active);
   const found = active.length > 0 ? active : named;
   if (found.length === 1) return found[0];
-  if (found.length === 0) throw new UsageError(`no group named ${nameOrId} (parley group list)`);
+  if (found.length === 0)
+    throw new UsageError(`no ${kind} named ${nameOrId} (parley ${kind} list)`);
   throw new UsageError(
-    `${found.length} groups are named ${nameOrId}: name one by id (${found.map((g) => g.id).join(', ')})`,
+    `${found.length} ${kind}s are named ${nameOrId}: name one by id (${found.map((g) => g.id).join(', ')})`,
   );
 }
 
@@ -143,12 +153,12 @@ function historyOf(setting: string | undefined): HistoryVisibility {
   return parsed.data;
 }
 
-function stripAt(names: readonly string[]): string[] {
+export function stripAt(names: readonly string[]): string[] {
   return names.map((n) => n.replace(/^@/, ''));
 }
 
 /** Connects this device, makes the change, waits for its answer, disconnects. */
-async function changeGroup(
+export async function changeGroup(
   ctx: CommandContext,
   change: GroupChangeRequest,
   conversationId?: string,

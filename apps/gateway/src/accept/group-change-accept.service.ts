@@ -13,7 +13,8 @@ import { PendingAcks } from './pending-acks';
 
 /**
  * The accept step for a `group` frame: the sender's budget (a change costs a send), the named
- * usernames resolved to users (one query), membership for a change of an existing group, then
+ * usernames resolved to users (one query), membership for a change of an existing group or
+ * channel (not for joining one), then
  * `group.change-accepted` on the conversation's key. Whether the sender may make the change (an
  * admin? still a member?) is storage's decision, in the conversation's order: the answer is the
  * `ack` of the event message, or an `error` from storage.
@@ -35,7 +36,10 @@ export class GroupChangeAcceptService {
     const change = await this.resolve(frame.change);
     let conversationId: string;
     if (frame.conversationId !== undefined) {
-      await this.conversations.requireMember(frame.conversationId, actor.userId);
+      // Anyone may ask to join a public channel: storage decides whether it is one.
+      if (change.op !== 'join') {
+        await this.conversations.requireMember(frame.conversationId, actor.userId);
+      }
       conversationId = frame.conversationId;
     } else {
       conversationId = newConversationId([actor.userId]);

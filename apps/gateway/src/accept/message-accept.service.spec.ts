@@ -21,7 +21,7 @@ function setup(
   budget: { allowed: boolean; retryAfterMs?: number } = { allowed: true },
 ) {
   const conversations = {
-    requireMember: jest.fn(() =>
+    requirePoster: jest.fn(() =>
       member ? Promise.resolve([actor.userId]) : Promise.reject(MessagingException.forbidden()),
     ),
     findOrCreateDirect: jest.fn(() =>
@@ -88,7 +88,7 @@ describe('MessageAcceptService.accept', () => {
         service.accept(actor, frame({ conversationId: CONVERSATION, text })),
       ).rejects.toMatchObject({ code: ErrorCode.ValidationFailed });
     }
-    expect(conversations.requireMember).not.toHaveBeenCalled();
+    expect(conversations.requirePoster).not.toHaveBeenCalled();
     expect(events.accepted).not.toHaveBeenCalled();
   });
 
@@ -97,7 +97,7 @@ describe('MessageAcceptService.accept', () => {
     await expect(
       service.accept(actor, frame({ conversationId: CONVERSATION })),
     ).rejects.toMatchObject({ code: ErrorCode.RateLimited, details: { retryAfterMs: 1500 } });
-    expect(conversations.requireMember).not.toHaveBeenCalled();
+    expect(conversations.requirePoster).not.toHaveBeenCalled();
     expect(events.accepted).not.toHaveBeenCalled();
   });
 });

@@ -130,7 +130,7 @@ export class MessageAcceptService {
 
     let conversationId: string;
     if (frame.conversationId !== undefined) {
-      await this.conversations.requireMember(frame.conversationId, actor.userId);
+      await this.conversations.requirePoster(frame.conversationId, actor.userId);
       conversationId = frame.conversationId;
     } else if (frame.to !== undefined) {
       ({ conversationId } = await this.conversations.findOrCreateDirect(actor.userId, frame.to));

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import type { ConversationView } from '@parley/protocol';
+import {
+  CHANNEL_KIND,
+  CHANNEL_LIST_LIMIT,
+  type ConversationView,
+  type MemberRole,
+} from '@parley/protocol';
 import { MessagingException } from '../errors/messaging.exception';
-import { ConversationsReadModel } from '../read-model/conversations.read-model';
+import { type ChannelRow, ConversationsReadModel } from '../read-model/conversations.read-model';
+import { ChannelRolesCache } from './channel-roles.cache';
 import { UserDirectoryRepository } from '../users/user-directory.repository';
 import { ConversationMembersCache } from './conversation-members.cache';
 import { directPairKey, newConversationId } from './conversation-id';
@@ -23,17 +29,50 @@ export class ConversationsService {
     private readonly membersCache: ConversationMembersCache,
     private readonly users: UserDirectoryRepository,
     private readonly lookups: DirectLookupCache,
+    private readonly channelRoles: ChannelRolesCache,
   ) {}
 
-  /** The conversation's members (cache first, PostgreSQL on a miss); forbidden unless `userId` is one. */
-  async requireMember(conversationId: string, userId: string): Promise<readonly string[]> {
-    let members = await this.membersCache.get(conversationId);
-    if (!members) {
-      members = await this.conversations.memberIds(conversationId);
-      if (members.length > 0) await this.membersCache.put(conversationId, members);
+  /** Forbidden unless `userId` is a current member (caches first, PostgreSQL on a miss). */
+  async requireMember(conversationId: string, userId: string): Promise<void> {
+    const { role } = await this.membership(conversationId, userId);
+    if (!role) throw MessagingException.forbidden();
+  }
+
+  /**
+   * Forbidden unless `userId` may post: any member, but in a channel only an admin. (Storage
+   * decides again in the conversation's order; this spares Kafka what it would refuse.)
+   */
+  async requirePoster(conversationId: string, userId: string): Promise<void> {
+    const { channel, role } = await this.membership(conversationId, userId);
+    if (!role) throw MessagingException.forbidden();
+    if (channel && role !== 'admin') {
+      throw MessagingException.notAnAdmin();
     }
-    if (!members.includes(userId)) throw MessagingException.forbidden();
-    return members;
+  }
+
+  /**
+   * `userId`'s role (null unless a current member) and whether the conversation is a channel. A
+   * group or 1:1 conversation's members are cached whole; a channel's one user at a time.
+   */
+  private async membership(
+    conversationId: string,
+    userId: string,
+  ): Promise<{ channel: boolean; role: MemberRole | null }> {
+    if (this.channelRoles.isChannel(conversationId)) {
+      const role = this.channelRoles.get(conversationId, userId);
+      if (role !== undefined) return { channel: true, role };
+    } else {
+      const members = await this.membersCache.get(conversationId);
+      if (members) return { channel: false, role: members.includes(userId) ? 'member' : null };
+    }
+    const found = await this.conversations.membership(conversationId, userId);
+    if (!found) return { channel: false, role: null };
+    if (found.kind === CHANNEL_KIND) {
+      this.channelRoles.put(conversationId, userId, found.role);
+      return { channel: true, role: found.role };
+    }
+    if (found.memberIds.length > 0) await this.membersCache.put(conversationId, found.memberIds);
+    return { channel: false, role: found.memberIds.includes(userId) ? 'member' : null };
   }
 
   /**
@@ -46,9 +85,9 @@ export class ConversationsService {
       return undefined;
     } catch (err) {
       if (!(err instanceof MessagingException)) throw err;
-      const leftAt = await this.conversations.leftAt(conversationId, userId);
-      if (leftAt === null) throw err;
-      return leftAt;
+      const range = await this.conversations.readableRange(conversationId, userId);
+      if (range?.untilSeq === undefined) throw err;
+      return range.untilSeq;
     }
   }
 
@@ -70,6 +109,16 @@ export class ConversationsService {
   /** Drops conversations whose members changed from this gateway's cache (storage said so). */
   forgetMembers(conversationIds: readonly string[]): void {
     this.membersCache.forget(conversationIds);
+  }
+
+  /** Drops what this gateway cached of these users in the channel (storage said they changed). */
+  forgetChannelMembers(conversationId: string, userIds: readonly string[]): void {
+    this.channelRoles.forget(conversationId, userIds);
+  }
+
+  /** Public channels, the most members first (`q`: a part of the name). */
+  publicChannels(userId: string, q: string | undefined): Promise<ChannelRow[]> {
+    return this.conversations.publicChannels(userId, q, CHANNEL_LIST_LIMIT);
   }
 
   /** The 1:1 conversation between `userId` and the user named `username`, created on first contact. */
@@ -133,6 +182,8 @@ export class ConversationsService {
       id: r.id,
       kind: r.kind,
       title: r.title,
+      public: r.public,
+      memberCount: r.memberCount,
       history: r.history,
       active: r.active,
       members: byConversation.get(r.id) ?? [],

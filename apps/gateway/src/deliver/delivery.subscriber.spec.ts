@@ -3,6 +3,8 @@ import { MessageAcceptService } from '../accept/message-accept.service';
 import { PendingAcks } from '../accept/pending-acks';
 import { ConnectionLifecycle } from '../connections/connection-lifecycle';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
+import { ChannelSubscriptions } from '../conversations/channel-subscriptions';
+import type { ConversationsReadModel } from '../read-model/conversations.read-model';
 import type { ClientConnection } from '../realtime/client-connection';
 import { OrderedDelivery } from './ordered-delivery';
 import { KnownSeqCache } from '../receipts/known-seq.cache';
@@ -35,8 +37,18 @@ function fakeConnection(sent: unknown[]): ClientConnection {
 describe('delivery', () => {
   let knownSeqs: KnownSeqCache;
   let unacked: PendingAcks;
+  let lifecycle: ConnectionLifecycle;
+  let channels: ChannelSubscriptions;
+  /** The channels each user is in, as the read model would answer on a socket's admission. */
+  let channelsOfUser: Map<string, string[]>;
   beforeEach(() => {
     knownSeqs = new KnownSeqCache();
+    lifecycle = new ConnectionLifecycle();
+    channelsOfUser = new Map();
+    const readModel = {
+      channelsOf: (userId: string) => Promise.resolve(channelsOfUser.get(userId) ?? []),
+    } as unknown as ConversationsReadModel;
+    channels = new ChannelSubscriptions(readModel, lifecycle);
     unacked = new PendingAcks({
       GATEWAY_MAX_UNACKED_SENDS: 10,
       GATEWAY_MAX_UNACKED_PER_CONNECTION: 10,
@@ -61,6 +73,7 @@ describe('delivery', () => {
         {} as never,
         new ConnectionLifecycle(),
       ),
+      channels,
     );
 
   const batch: DeliveryBatch = {
@@ -105,5 +118,61 @@ describe('delivery', () => {
     expect(() => subscriber.deliver('not json')).not.toThrow();
     expect(() => subscriber.deliver(JSON.stringify({ version: 2, items: [] }))).not.toThrow();
     expect(sent).toHaveLength(1);
+  });
+
+  it("pushes a channel's message to this box's subscribed sockets but its origin, and follows joins and leaves", async () => {
+    const registry = new ConnectionRegistry<ClientConnection>();
+    const sent = new Map<string, unknown[]>();
+    const users = new Map([
+      [C1, 'u1'],
+      [C2, 'u2'],
+      [SENDER, 'admin'],
+    ]);
+    channelsOfUser.set('u1', [message.conversationId]);
+    channelsOfUser.set('admin', [message.conversationId]);
+    for (const [id, userId] of users) {
+      sent.set(id, []);
+      registry.add(id, fakeConnection(sent.get(id)!));
+      lifecycle.opened(id, userId);
+    }
+    await Promise.all([...users.keys()].map((id) => channels.ready(id)));
+    const subscriber = subscriberOn(registry);
+    const post: DeliveryBatch = {
+      version: 1,
+      items: [{ message, connectionIds: [], channel: true, originConnectionId: SENDER }],
+    };
+    subscriber.deliver(JSON.stringify(post));
+    expect(sent.get(C1)).toEqual([{ type: 'message', message }]);
+    expect(sent.get(C2)).toEqual([]); // not a member
+    expect(sent.get(SENDER)).toEqual([]); // its ack comes on its own box's batch
+
+    channels.changed(message.conversationId, ['u2'], ['u1']);
+    const next = { ...message, seq: 8, clientMsgId: 'm-8' };
+    subscriber.deliver(
+      JSON.stringify({ version: 1, items: [{ message: next, connectionIds: [], channel: true }] }),
+    );
+    expect(sent.get(C1)).toEqual([{ type: 'message', message }]);
+    expect(sent.get(C2)).toEqual([{ type: 'message', message: next }]);
+
+    lifecycle.closed(C2);
+    expect(channels.subscribers(message.conversationId).has(C2)).toBe(false);
+  });
+
+  it("answers a channel's silent membership change with an ack carrying no message", () => {
+    const registry = new ConnectionRegistry<ClientConnection>();
+    const sent: unknown[] = [];
+    registry.add(SENDER, fakeConnection(sent));
+    unacked.admit(SENDER, 'join-1');
+    const ack = {
+      clientMsgId: 'join-1',
+      conversationId: message.conversationId,
+      seq: 7,
+      serverTime: message.serverTime,
+    };
+    subscriberOn(registry).deliver(
+      JSON.stringify({ version: 1, items: [], acks: [{ connectionId: SENDER, ...ack }] }),
+    );
+    expect(sent).toEqual([{ type: 'ack', ...ack }]);
+    expect(unacked.count).toBe(0);
   });
 });

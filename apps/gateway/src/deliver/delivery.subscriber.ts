@@ -17,13 +17,29 @@ import Redis from 'ioredis';
 import { MessageAcceptService } from '../accept/message-accept.service';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
+import { ChannelSubscriptions } from '../conversations/channel-subscriptions';
 import { ReceiptsService } from '../receipts/receipts.service';
 import type { ClientConnection } from '../realtime/client-connection';
 import { RedisSubscription } from '../realtime/redis-subscription';
 
+type DeliveryItem = DeliveryBatch['items'][number];
+
+/**
+ * The sockets here an item goes to: those storage named, and for a channel's message every socket
+ * here subscribed to the channel but the one that sent it (which gets its `ack`).
+ */
+function recipientsOf(item: DeliveryItem, channels: ChannelSubscriptions): Iterable<string> {
+  if (!item.channel) return item.connectionIds;
+  const recipients = new Set(item.connectionIds);
+  for (const id of channels.subscribers(item.message.conversationId)) recipients.add(id);
+  if (item.originConnectionId) recipients.delete(item.originConnectionId);
+  return recipients;
+}
+
 /**
  * The deliver step: storage publishes one DeliveryBatch per committed batch to this box's Redis
- * channel; each item becomes a `message` frame on each recipient socket still open here (in the
+ * channel, and one for every box with the channels' messages (RedisChannels.channelDeliveries,
+ * pushed to this box's sockets subscribed to the channel: ChannelSubscriptions); each item becomes a `message` frame on each recipient socket still open here (in the
  * socket's order: see OrderedDelivery) and an `ack` frame on the sender's (its origin socket); each
  * moved receipt becomes a `receipt` frame on the sockets storage named (the other members' here). A payload that is not a valid
  * batch is logged and dropped (devices catch up with offline sync); it never crashes the gateway.
@@ -32,6 +48,7 @@ import { RedisSubscription } from '../realtime/redis-subscription';
 export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliverySubscriber.name);
   private subscription?: RedisSubscription;
+  private channelSubscription?: RedisSubscription;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -40,6 +57,7 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
     private readonly config: Pick<GatewayConfig, 'GATEWAY_ID' | 'PARLEY_CLUSTER_ID'>,
     private readonly receipts: ReceiptsService,
     private readonly accept: MessageAcceptService,
+    private readonly channels: ChannelSubscriptions,
   ) {}
 
   private get channel(): string {
@@ -53,12 +71,19 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
       (payload) => this.deliver(payload),
       this.logger,
     );
-    await this.subscription.open();
-    this.logger.log({ channel: this.channel }, 'subscribed to deliveries');
+    const channels = RedisChannels.channelDeliveries(this.config.PARLEY_CLUSTER_ID);
+    this.channelSubscription = new RedisSubscription(
+      this.redis,
+      channels,
+      (payload) => this.deliver(payload),
+      this.logger,
+    );
+    await Promise.all([this.subscription.open(), this.channelSubscription.open()]);
+    this.logger.log({ channel: this.channel, channels }, 'subscribed to deliveries');
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.subscription?.close();
+    await Promise.all([this.subscription?.close(), this.channelSubscription?.close()]);
   }
 
   deliver(payload: string): void {
@@ -83,7 +108,7 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
       this.receipts.observeStored(item.message.conversationId, item.message.seq);
       let messageText: string | undefined;
       const { conversationId, seq } = item.message;
-      for (const connectionId of item.connectionIds) {
+      for (const connectionId of recipientsOf(item, this.channels)) {
         const connection = this.registry.get(connectionId);
         if (!connection) continue;
         messageText ??= JSON.stringify({ type: 'message', message: item.message });
@@ -107,6 +132,12 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
         });
         if (origin) observeHop('ack_out', item.acceptedAt, now);
       }
+    }
+    for (const ack of batch.acks ?? []) {
+      // A channel's silent membership change: nothing was stored, the change is done.
+      this.accept.acknowledged(ack.connectionId, ack.clientMsgId);
+      const { connectionId, ...frame } = ack;
+      this.registry.get(connectionId)?.send({ type: 'ack', ...frame });
     }
     for (const refusal of batch.refusals ?? []) {
       // Storage refused it in the conversation's order (a removed member, a non-admin's change).

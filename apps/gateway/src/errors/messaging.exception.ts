@@ -5,6 +5,7 @@ import { ErrorCode } from '@parley/protocol';
 export enum MessagingErrorReason {
   InvalidInput = 'invalid_input',
   NotAMember = 'not_a_member',
+  NotAnAdmin = 'not_an_admin',
   NotTheSender = 'not_the_sender',
   UnknownMessage = 'unknown_message',
   UnknownUser = 'unknown_user',
@@ -43,6 +44,24 @@ export class MessagingException extends AppException {
       MessagingErrorReason.NotAMember,
       ErrorCode.Forbidden,
       'Not a member of this conversation',
+    );
+  }
+
+  /** A channel member who is not an admin tried to post. */
+  static notAnAdmin(): MessagingException {
+    return new MessagingException(
+      MessagingErrorReason.NotAnAdmin,
+      ErrorCode.Forbidden,
+      'Only admins post in this channel',
+    );
+  }
+
+  /** A channel's admin asked who read a post: a channel has no read receipts. */
+  static noChannelReceipts(): MessagingException {
+    return new MessagingException(
+      MessagingErrorReason.NotTheSender,
+      ErrorCode.Forbidden,
+      'A channel has no read receipts',
     );
   }
 

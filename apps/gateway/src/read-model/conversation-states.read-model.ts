@@ -53,10 +53,14 @@ const ASKED_SQL = `SELECT c.id, coalesce(cm.left_seq, c.last_seq) AS last_seq, c
     FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
    WHERE cm.user_id = $1 AND cm.conversation_id = ANY($2::text[])`;
 
-/** The user's (`$1`) conversations not among `$2`, at most `$3`, in id order. */
+/**
+ * The user's (`$1`) conversations not among `$2`, at most `$3`, in id order; not a channel nothing
+ * was ever posted to (the announcements channel until its first post).
+ */
 const OTHERS_SQL = `SELECT c.id, coalesce(cm.left_seq, c.last_seq) AS last_seq, cm.visible_from
     FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
    WHERE cm.user_id = $1 AND NOT (cm.conversation_id = ANY($2::text[]))
+     AND NOT (c.kind = 'channel' AND c.last_seq = 0)
    ORDER BY c.id COLLATE "C"
    LIMIT $3`;
 

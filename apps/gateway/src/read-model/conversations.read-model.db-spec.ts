@@ -27,15 +27,19 @@ describe('ConversationsReadModel (PostgreSQL)', () => {
       createdAt,
     });
 
-  describe('memberIds', () => {
-    it('lists the members of a conversation', async () => {
+  describe('membership', () => {
+    it("lists the members of a conversation, with the asking user's role", async () => {
       const [a, b, c] = [await user(), await user(), await user()];
       const id = await conversation([a, b, c]);
-      expect((await conversations.memberIds(id)).sort()).toEqual([a.id, b.id, c.id].sort());
+      const found = await conversations.membership(id, a.id);
+      expect(found?.memberIds.sort()).toEqual([a.id, b.id, c.id].sort());
+      expect(found).toMatchObject({ kind: 'group', role: 'member' });
+      const [stranger] = [await user()];
+      expect(await conversations.membership(id, stranger.id)).toMatchObject({ role: null });
     });
 
-    it('lists nobody for an unknown conversation', async () => {
-      expect(await conversations.memberIds(conversationId())).toEqual([]);
+    it('is null for an unknown conversation', async () => {
+      expect(await conversations.membership(conversationId(), (await user()).id)).toBeNull();
     });
   });
 
@@ -96,6 +100,8 @@ describe('ConversationsReadModel (PostgreSQL)', () => {
           active: true,
           fromSeq: 1,
           lastSeq: 0,
+          memberCount: 2,
+          public: false,
           readSeq: 0,
           unread: 0,
           createdAt: at(0),
@@ -125,6 +131,8 @@ describe('ConversationsReadModel (PostgreSQL)', () => {
         active: true,
         fromSeq: 1,
         lastSeq: 4,
+        memberCount: 2,
+        public: false,
         readSeq: 3,
         unread: 1,
         createdAt: at(0),

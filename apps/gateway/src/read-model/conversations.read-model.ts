@@ -13,6 +13,9 @@ export interface ConversationListRow {
   id: string;
   kind: string;
   title: string | null;
+  /** A channel anyone may join. */
+  public: boolean;
+  memberCount: number;
   /** A group's setting for members added later (null for 1:1). */
   history: HistoryVisibility | null;
   /** False once the user left or was removed: `lastSeq` is then the event that ended it. */
@@ -25,6 +28,23 @@ export interface ConversationListRow {
   createdAt: Date;
   lastMessageAt: Date | null;
   lastMessage: DeliveredMessage | null;
+}
+
+/** A membership check's answer (ConversationsReadModel.membership). */
+export interface Membership {
+  kind: string;
+  /** Every current member; empty for a channel (never read whole). */
+  memberIds: string[];
+  /** The asking user's role, null unless a current member. */
+  role: MemberRole | null;
+}
+
+/** A public channel as the channel list shows it. */
+export interface ChannelRow {
+  id: string;
+  name: string;
+  memberCount: number;
+  joined: boolean;
 }
 
 export interface MemberRow {
@@ -47,13 +67,70 @@ export interface MemberRow {
 export class ConversationsReadModel {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The current members (former members, whose left_seq is set, are not). */
-  async memberIds(conversationId: string): Promise<string[]> {
-    const rows = await this.dataSource.query<{ user_id: string }[]>(
-      `SELECT user_id FROM conversation_members WHERE conversation_id = $1 AND left_seq IS NULL`,
-      [conversationId],
+  /**
+   * What a membership check needs, in one query: the conversation's kind and `userId`'s role
+   * (null if not a current member), and for anything but a channel every current member (what
+   * the members cache holds). Null when the conversation does not exist.
+   */
+  async membership(conversationId: string, userId: string): Promise<Membership | null> {
+    const [row] = await this.dataSource.query<
+      { kind: string; member_ids: string[] | null; role: string | null }[]
+    >(
+      `SELECT c.kind,
+              CASE WHEN c.kind <> 'channel' THEN
+                (SELECT array_agg(m.user_id::text) FROM conversation_members m
+                  WHERE m.conversation_id = c.id AND m.left_seq IS NULL) END AS member_ids,
+              (SELECT m.role FROM conversation_members m
+                WHERE m.conversation_id = c.id AND m.user_id = $2 AND m.left_seq IS NULL) AS role
+         FROM conversations c WHERE c.id = $1`,
+      [conversationId, userId],
     );
-    return rows.map((r) => r.user_id);
+    if (!row) return null;
+    return {
+      kind: row.kind,
+      memberIds: row.member_ids ?? [],
+      role: row.role === null ? null : row.role === 'admin' ? 'admin' : 'member',
+    };
+  }
+
+  /** The channels `userId` is a current member of (its sockets' subscriptions). */
+  async channelsOf(userId: string): Promise<string[]> {
+    const rows = await this.dataSource.query<{ conversation_id: string }[]>(
+      `SELECT m.conversation_id FROM conversation_members m
+         JOIN conversations c ON c.id = m.conversation_id
+        WHERE m.user_id = $1 AND m.left_seq IS NULL AND c.kind = 'channel'`,
+      [userId],
+    );
+    return rows.map((r) => r.conversation_id);
+  }
+
+  /** Public channels (names containing `q`, if given), the most members first. */
+  async publicChannels(
+    userId: string,
+    q: string | undefined,
+    limit: number,
+  ): Promise<ChannelRow[]> {
+    const rows = await this.dataSource.query<
+      { id: string; title: string | null; member_count: string; joined: boolean }[]
+    >(
+      `SELECT c.id, c.title,
+              (SELECT count(*) FROM conversation_members n
+                WHERE n.conversation_id = c.id AND n.left_seq IS NULL) AS member_count,
+              EXISTS (SELECT 1 FROM conversation_members j
+                       WHERE j.conversation_id = c.id AND j.user_id = $1 AND j.left_seq IS NULL) AS joined
+         FROM conversations c
+        WHERE c.kind = 'channel' AND c.public
+          AND ($2::text IS NULL OR strpos(lower(c.title), lower($2::text)) > 0)
+        ORDER BY member_count DESC, c.title, c.id
+        LIMIT $3`,
+      [userId, q && q.length > 0 ? q : null, limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.title ?? '',
+      memberCount: Number(r.member_count),
+      joined: r.joined,
+    }));
   }
 
   /**
@@ -76,19 +153,6 @@ export class ConversationsReadModel {
     };
   }
 
-  /**
-   * The last seq a former member may read (the event that ended its membership), or null when
-   * `userId` never was a member, or still is one.
-   */
-  async leftAt(conversationId: string, userId: string): Promise<number | null> {
-    const rows = await this.dataSource.query<{ left_seq: string }[]>(
-      `SELECT left_seq FROM conversation_members
-        WHERE conversation_id = $1 AND user_id = $2 AND left_seq IS NOT NULL`,
-      [conversationId, userId],
-    );
-    return rows[0] ? Number(rows[0].left_seq) : null;
-  }
-
   async lastSeq(conversationId: string): Promise<number | null> {
     const rows = await this.dataSource.query<{ last_seq: string }[]>(
       `SELECT last_seq FROM conversations WHERE id = $1`,
@@ -99,7 +163,8 @@ export class ConversationsReadModel {
 
   /**
    * The user's conversations (or just `onlyId`), newest activity first, with the last message
-   * and the unread count (messages from others past the member's read cursor).
+   * and the unread count (messages from others past the member's read cursor). A channel nothing
+   * was ever posted to is left out (the announcements channel until its first post).
    */
   async listForUser(
     userId: string,
@@ -111,6 +176,8 @@ export class ConversationsReadModel {
         id: string;
         kind: string;
         title: string | null;
+        public: boolean;
+        member_count: string;
         history: string | null;
         active: boolean;
         visible_from: string;
@@ -128,7 +195,9 @@ export class ConversationsReadModel {
         m_event: unknown;
       }[]
     >(
-      `SELECT c.id, c.kind, c.title, c.history, me.left_seq IS NULL AS active, me.visible_from,
+      `SELECT c.id, c.kind, c.title, c.public, c.history, me.left_seq IS NULL AS active, me.visible_from,
+              (SELECT count(*) FROM conversation_members n
+                WHERE n.conversation_id = c.id AND n.left_seq IS NULL) AS member_count,
               coalesce(me.left_seq, c.last_seq) AS last_seq, me.read_seq, c.created_at, c.last_message_at,
               (SELECT count(*) FROM messages u
                 WHERE u.conversation_id = c.id AND u.seq > me.read_seq AND u.sender_id <> $1
@@ -145,6 +214,7 @@ export class ConversationsReadModel {
          ) m ON true
          LEFT JOIN users su ON su.id = m.sender_id
         WHERE me.user_id = $1 AND ($3::text IS NULL OR c.id = $3::text)
+          AND NOT (c.kind = 'channel' AND c.last_seq = 0)
         ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC
         LIMIT $2`,
       [userId, limit, onlyId ?? null],
@@ -153,6 +223,8 @@ export class ConversationsReadModel {
       id: r.id,
       kind: r.kind,
       title: r.title,
+      public: r.public,
+      memberCount: Number(r.member_count),
       history: r.history === null ? null : historyVisibilitySchema.catch('all').parse(r.history),
       active: r.active,
       fromSeq: Number(r.visible_from),
@@ -181,7 +253,10 @@ export class ConversationsReadModel {
     }));
   }
 
-  /** The current members (id, username, role, cursors) of each of the given conversations. */
+  /**
+   * The current members (id, username, role, cursors) of each of the given conversations; of a
+   * channel only its admins (a channel's membership is never listed whole).
+   */
   async membersOf(conversationIds: readonly string[]): Promise<MemberRow[]> {
     if (conversationIds.length === 0) return [];
     const rows = await this.dataSource.query<
@@ -195,8 +270,11 @@ export class ConversationsReadModel {
       }[]
     >(
       `SELECT cm.conversation_id, cm.user_id, u.username, cm.role, cm.delivered_seq, cm.read_seq
-         FROM conversation_members cm LEFT JOIN users u ON u.id = cm.user_id
+         FROM conversation_members cm
+         JOIN conversations c ON c.id = cm.conversation_id
+         LEFT JOIN users u ON u.id = cm.user_id
         WHERE cm.conversation_id = ANY($1::text[]) AND cm.left_seq IS NULL
+          AND (c.kind <> 'channel' OR cm.role = 'admin')
         ORDER BY cm.conversation_id, cm.joined_at, cm.user_id`,
       [conversationIds],
     );

@@ -16,6 +16,8 @@ export interface MemberReceiptOfMessage {
 export interface MessageAuthor {
   senderId: string;
   isEvent: boolean;
+  /** A channel's message: a channel has no read receipts. */
+  inChannel: boolean;
 }
 
 /**
@@ -29,12 +31,15 @@ export class MessageReceiptsReadModel {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async authorOf(conversationId: string, seq: number): Promise<MessageAuthor | null> {
-    const [row] = await this.dataSource.query<{ sender_id: string; is_event: boolean }[]>(
-      `SELECT sender_id, event IS NOT NULL AS is_event FROM messages
-        WHERE conversation_id = $1 AND seq = $2`,
+    const [row] = await this.dataSource.query<
+      { sender_id: string; is_event: boolean; channel: boolean }[]
+    >(
+      `SELECT m.sender_id, m.event IS NOT NULL AS is_event, c.kind = 'channel' AS channel
+         FROM messages m JOIN conversations c ON c.id = m.conversation_id
+        WHERE m.conversation_id = $1 AND m.seq = $2`,
       [conversationId, seq],
     );
-    return row ? { senderId: row.sender_id, isEvent: row.is_event } : null;
+    return row ? { senderId: row.sender_id, isEvent: row.is_event, inChannel: row.channel } : null;
   }
 
   /**

@@ -14,6 +14,7 @@ import {
 } from '@parley/common';
 import { CloseCode } from '@parley/protocol';
 import Redis from 'ioredis';
+import { ChannelSubscriptions } from '../conversations/channel-subscriptions';
 import { ConversationsService } from '../conversations/conversations.service';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
@@ -23,9 +24,10 @@ import { RedisSubscription } from './redis-subscription';
 /**
  * Closes the sockets other gateways (or this one's accounts path) ask every gateway to close, on
  * the broadcast channel RedisChannels.gatewayControl: those of an ended log-in session (4001)
- * and those a newer socket of the same device replaced (4003); and storage's word that
- * conversations' members changed (dropped from the member cache). An invalid message is logged
- * and dropped.
+ * and those a newer socket of the same device replaced (4003); storage's word that
+ * conversations' members changed (dropped from the member cache); and that a channel gained, lost
+ * or re-roled members (cached roles dropped, this box's sockets subscribed or unsubscribed). An
+ * invalid message is logged and dropped.
  */
 @Injectable()
 export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicationShutdown {
@@ -36,6 +38,7 @@ export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicat
     @Inject(REDIS) private readonly redis: Redis,
     private readonly registry: ConnectionRegistry<ClientConnection>,
     private readonly conversations: ConversationsService,
+    private readonly channels: ChannelSubscriptions,
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'PARLEY_CLUSTER_ID'>,
   ) {}
 
@@ -87,6 +90,14 @@ export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicat
         return;
       case 'members-changed':
         this.conversations.forgetMembers(message.conversationIds);
+        return;
+      case 'channel-members':
+        this.conversations.forgetChannelMembers(message.conversationId, [
+          ...message.joined,
+          ...message.left,
+          ...message.roles,
+        ]);
+        this.channels.changed(message.conversationId, message.joined, message.left);
         return;
     }
   }

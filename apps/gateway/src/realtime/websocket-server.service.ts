@@ -249,6 +249,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     const connection = new ClientConnection(connectionId, ws, grant, this.limits);
     connection.resumeTicket = resumeTicket;
     this.registry.add(connection.id, connection);
+    this.lifecycle.opened(connection.id, connection.userId);
     connection.authorizeUntil(grant.expiresAt * 1000);
     ws.on('pong', () => {
       connection.alive = true;

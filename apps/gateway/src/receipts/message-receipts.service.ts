@@ -22,6 +22,7 @@ export class MessageReceiptsService {
     const author = await this.receipts.authorOf(conversationId, seq);
     if (!author) throw MessagingException.unknownMessage();
     if (author.senderId !== userId || author.isEvent) throw MessagingException.notTheSender();
+    if (author.inChannel) throw MessagingException.noChannelReceipts();
     const members = await this.receipts.of(conversationId, seq, userId);
     return {
       conversationId,

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import {
-  EMPTY_STATE_DIGEST,
   emptyStateDigest,
   type Sha256,
   stateDigest,
@@ -34,5 +33,5 @@ export function digestOfTail(
 
 /** The digest of holding nothing of a conversation read from `fromSeq`. */
 export function emptyDigest(fromSeq: number): string {
-  return fromSeq === 1 ? EMPTY_STATE_DIGEST : emptyStateDigest(fromSeq, sha256);
+  return emptyStateDigest(fromSeq, sha256);
 }

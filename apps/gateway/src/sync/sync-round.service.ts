@@ -16,6 +16,7 @@ import {
   type ReadableRange,
 } from '../read-model/conversation-states.read-model';
 import type { ClientConnection } from '../realtime/client-connection';
+import { ChannelSubscriptions } from '../conversations/channel-subscriptions';
 import { ReceiptsService } from '../receipts/receipts.service';
 import { DeviceRoutingProbe } from './device-routing.probe';
 import { SyncRound } from './sync-round';
@@ -64,6 +65,7 @@ export class SyncRoundService {
     private readonly states: ConversationStatesReadModel,
     private readonly routing: DeviceRoutingProbe,
     private readonly receipts: ReceiptsService,
+    private readonly channels: ChannelSubscriptions,
     @Inject(APP_CONFIG) private readonly config: Config,
   ) {
     this.digests = new StateDigestCache(config.SYNC_DIGEST_CACHE_ENTRIES);
@@ -76,7 +78,11 @@ export class SyncRoundService {
       round = new SyncRound(frame.complete ?? false, this.config.SYNC_ROUND_MAX_MESSAGES);
       connection.syncRound = round;
       connection.delivery.startRound();
-      if (!connection.synced) await this.routing.waitRoutable(connection);
+      if (!connection.synced) {
+        await this.routing.waitRoutable(connection);
+        // Its channels' messages are pushed by subscription: loaded before the round reads.
+        await this.channels.ready(connection.id);
+      }
     }
     // The work, not the wait for session above.
     const started = performance.now();

@@ -6,7 +6,7 @@ import {
   portEnv,
   redisEnv,
 } from '@parley/common';
-import { GROUP_MAX_MEMBERS } from '@parley/protocol';
+import { GROUP_MAX_MEMBERS, USERNAME_PATTERN } from '@parley/protocol';
 import { z } from 'zod/v4';
 
 /**
@@ -26,6 +26,21 @@ export const storageEnvSchema = z.object({
     .min(2)
     .max(GROUP_MAX_MEMBERS)
     .default(GROUP_MAX_MEMBERS),
+  /**
+   * The operators who post to the announcements channel: comma-separated usernames (any case),
+   * made its admins at every start and on registration; everyone else is a member. Empty: nobody
+   * posts.
+   */
+  ANNOUNCEMENTS_ADMINS: z
+    .string()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((name) => name.trim().toLowerCase())
+        .filter((name) => name.length > 0),
+    )
+    .pipe(z.array(z.string().regex(USERNAME_PATTERN, 'must be usernames')).max(100)),
 });
 
 export type StorageConfig = z.output<typeof storageEnvSchema>;

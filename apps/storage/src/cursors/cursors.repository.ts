@@ -61,13 +61,14 @@ export interface MovedReceipt extends MemberReceipt {
 /**
  * Members' delivered and read cursors, forward only and capped at the last seq; reading implies
  * delivery. Only rows that moved come back (a replayed or stale move returns nothing), each with
- * its conversation's members. Each move is also logged with its time (`receipt_moves`: one row
+ * its conversation's members; a channel's move is kept (its unread count) but neither returned
+ * nor logged: a channel has no read receipts, and its membership is never read whole. Each move is also logged with its time (`receipt_moves`: one row
  * per cursor that reached a new seq; the one that did not move conflicts and is skipped).
  */
 const ADVANCE_MEMBERS = preparedStatement(
   'storage.cursors.advanceMembers',
   `WITH u AS (
-     SELECT u.conversation_id, u.user_id,
+     SELECT u.conversation_id, u.user_id, c.kind = 'channel' AS channel,
             LEAST(GREATEST(u.delivered, u.read), c.last_seq) AS delivered,
             LEAST(u.read, c.last_seq) AS read
        FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::bigint[])
@@ -80,20 +81,22 @@ const ADVANCE_MEMBERS = preparedStatement(
        FROM u
       WHERE m.conversation_id = u.conversation_id AND m.user_id = u.user_id AND m.left_seq IS NULL
         AND (m.delivered_seq < u.delivered OR m.read_seq < u.read)
-      RETURNING m.conversation_id, m.user_id::text AS user_id, m.delivered_seq, m.read_seq
+      RETURNING m.conversation_id, m.user_id::text AS user_id, m.delivered_seq, m.read_seq,
+                u.channel
    ), logged AS (
      INSERT INTO receipt_moves (conversation_id, user_id, kind, seq, moved_at)
      SELECT moved.conversation_id, moved.user_id::uuid, k.kind, k.seq, now()
        FROM moved
        CROSS JOIN LATERAL (VALUES ('delivered', moved.delivered_seq), ('read', moved.read_seq))
             AS k(kind, seq)
-      WHERE k.seq > 0
+      WHERE k.seq > 0 AND NOT moved.channel
      ON CONFLICT DO NOTHING
    )
-   SELECT moved.*,
+   SELECT moved.conversation_id, moved.user_id, moved.delivered_seq, moved.read_seq,
           (SELECT array_agg(o.user_id::text) FROM conversation_members o
             WHERE o.conversation_id = moved.conversation_id AND o.left_seq IS NULL) AS member_ids
-     FROM moved`,
+     FROM moved
+    WHERE NOT moved.channel`,
 );
 
 /** device_cursors and conversation_members' delivered_seq and read_seq in PostgreSQL. */

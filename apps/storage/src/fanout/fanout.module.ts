@@ -17,6 +17,6 @@ import { ReceiptFanoutService } from './receipt-fanout.service';
     MessageFanoutService,
     ReceiptFanoutService,
   ],
-  exports: [MessageFanoutService, ReceiptFanoutService],
+  exports: [MessageFanoutService, ReceiptFanoutService, DeliveryPublisher],
 })
 export class FanoutModule {}

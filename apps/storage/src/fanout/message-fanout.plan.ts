@@ -1,7 +1,9 @@
 import type { ConnectionRef, DeliveryBatch, DeviceConnection } from '@parley/common';
 import type { DeliveredMessage, MemberReceipt } from '@parley/protocol';
 import {
+  isNoted,
   isRefused,
+  isStored,
   type PersistOutcome,
   type StoredMessage,
 } from '../messages/message-persist.plan';
@@ -73,6 +75,16 @@ export function planDeliveries(
       });
       continue;
     }
+    if (isNoted(m)) {
+      (batchOf(m.origin.gatewayId).acks ??= []).push({
+        connectionId: m.origin.connectionId,
+        clientMsgId: m.clientMsgId,
+        conversationId: m.conversationId,
+        seq: m.seq,
+        serverTime: m.serverTime,
+      });
+      continue;
+    }
     const key = `${m.conversationId}\u0000${m.seq}`;
     const push = !pushed.has(key);
     pushed.add(key);
@@ -103,6 +115,32 @@ export function planDeliveries(
     }
   }
   return batches;
+}
+
+/**
+ * Channels' messages as ONE batch for every gateway box (RedisChannels.channelDeliveries): each box
+ * pushes them to its own sockets subscribed to the channel, so a post to a channel of 10,000
+ * members costs one publish, never a look-up per member. Each (conversation, seq) once per batch;
+ * the origin socket is named so it gets only its `ack` (planDeliveries puts that on its box).
+ */
+export function planChannelDeliveries(outcomes: readonly PersistOutcome[]): DeliveryBatch | null {
+  const items: DeliveryBatch['items'] = [];
+  const pushed = new Set<string>();
+  for (const m of outcomes) {
+    if (!isStored(m) || !m.channel) continue;
+    const key = `${m.conversationId}\u0000${m.seq}`;
+    if (pushed.has(key)) continue;
+    pushed.add(key);
+    items.push({
+      message: toDeliveredMessage(m),
+      connectionIds: [],
+      channel: true,
+      // A membership event's text is made by storage: its origin gets it pushed too.
+      ...(m.event ? {} : { originConnectionId: m.origin.connectionId }),
+      ...(m.acceptedAt ? { acceptedAt: m.acceptedAt } : {}),
+    });
+  }
+  return items.length > 0 ? { version: 1, items } : null;
 }
 
 /** A member's receipt that moved, with the members of its conversation (who are told). */

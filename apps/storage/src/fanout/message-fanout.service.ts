@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { observeHop } from '@parley/common';
-import { isStored, type PersistOutcome } from '../messages/message-persist.plan';
+import {
+  type ChannelMembersChange,
+  isNoted,
+  isStored,
+  type PersistOutcome,
+} from '../messages/message-persist.plan';
 import { DeliveryPublisher } from './delivery.publisher';
 import { DeliveryRouter } from './delivery.router';
-import { planDeliveries } from './message-fanout.plan';
+import { planChannelDeliveries, planDeliveries } from './message-fanout.plan';
 
 export interface FanoutResult {
   gateways: number;
@@ -16,7 +21,9 @@ export interface FanoutResult {
  * messages become ONE DeliveryBatch per gateway box holding a recipient's socket (or the sender's,
  * for the ack), published on that box's Redis channel. One look-up round trip per group commit
  * (the members' sockets, and whether the gateways seen before are still live), one pipelined
- * publish. Calls run one after another in the order they were made (the commit order), so every
+ * publish. A channel's messages are not routed member by member: they go in ONE batch to every
+ * box (planChannelDeliveries), which pushes them to its sockets subscribed to the channel. Calls
+ * run one after another in the order they were made (the commit order), so every
  * box gets one conversation's messages in seq order even while the next transaction runs.
  */
 @Injectable()
@@ -45,7 +52,16 @@ export class MessageFanoutService {
     const changed = [
       ...new Set(stored.filter((m) => m.membersChanged).map((m) => m.conversationId)),
     ];
-    await this.deliveries.publish(batches, changed);
+    const channelChanges: ChannelMembersChange[] = [];
+    for (const m of outcomes) {
+      if (isNoted(m)) channelChanges.push(m.noted);
+      else if (isStored(m) && m.channelChanges && !m.duplicate)
+        channelChanges.push(m.channelChanges);
+    }
+    await this.deliveries.publish(batches, changed, {
+      channels: planChannelDeliveries(outcomes),
+      channelChanges,
+    });
     const publishedAt = Date.now();
     for (const m of stored) observeHop('fanout_published', m.acceptedAt, publishedAt);
     let items = 0;

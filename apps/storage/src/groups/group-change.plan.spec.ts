@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { GroupChange } from '@parley/common';
-import type { EventUser } from '@parley/protocol';
+import { ANNOUNCEMENTS_CHANNEL_ID, type EventUser } from '@parley/protocol';
 import { type GroupState, planGroupChange } from './group-change.plan';
 
 const user = (username: string): EventUser => ({ id: randomUUID(), username });
@@ -13,7 +13,9 @@ function group(
   history: GroupState['history'] = 'joined',
 ): GroupState {
   return {
+    id: '0000000000001-00000000000000000000000000000001',
     kind: 'group',
+    public: false,
     title,
     history,
     members: [
@@ -34,6 +36,7 @@ describe('planGroupChange', () => {
     expect(plan).toEqual({
       decision: {
         event: { type: 'created', name: 'Club', members: [bob, carol], history: 'joined' },
+        kind: 'group',
         title: 'Club',
         history: 'joined',
         join: [
@@ -215,6 +218,140 @@ describe('planGroupChange', () => {
       planGroupChange(group([alice], []), alice, { op: 'demote', members: [alice] }, 10),
     ).toEqual({
       refused: { code: 'validation_failed', message: 'A group needs an admin' },
+    });
+  });
+});
+
+describe('planGroupChange in a channel', () => {
+  const CHANNEL = '0000000000002-00000000000000000000000000000002';
+  const channel = (
+    admins: EventUser[],
+    members: EventUser[],
+    opts: { public?: boolean; id?: string } = {},
+  ): GroupState => ({
+    id: opts.id ?? CHANNEL,
+    kind: 'channel',
+    public: opts.public ?? true,
+    title: 'News',
+    history: 'all',
+    members: [
+      ...admins.map((u) => ({ userId: u.id, username: u.username, role: 'admin' as const })),
+      ...members.map((u) => ({ userId: u.id, username: u.username, role: 'member' as const })),
+    ],
+  });
+  const change = (c: GroupChange) => c;
+
+  it('creates a channel whose creator is its only member and admin, public unless said', () => {
+    expect(planGroupChange(null, alice, { op: 'create-channel', name: 'News' }, 10)).toEqual({
+      decision: {
+        event: { type: 'channel-created', name: 'News', public: true },
+        kind: 'channel',
+        title: 'News',
+        history: 'all',
+        public: true,
+        join: [{ user: alice, role: 'admin', fromEvent: false }],
+        leave: [],
+        roles: [],
+      },
+    });
+    expect(
+      planGroupChange(null, alice, { op: 'create-channel', name: 'News', public: false }, 10),
+    ).toMatchObject({ decision: { public: false, event: { public: false } } });
+  });
+
+  it('lets anyone join a public channel silently (no event), at any size, and a member again as a retry', () => {
+    const plan = planGroupChange(channel([alice], []), bob, change({ op: 'join' }), 2);
+    expect(plan).toEqual({
+      decision: { join: [{ user: bob, role: 'member', fromEvent: false }], leave: [], roles: [] },
+    });
+    expect(planGroupChange(channel([alice], [bob]), bob, { op: 'join' }, 2)).toEqual({
+      decision: { join: [], leave: [], roles: [] },
+    });
+  });
+
+  it('refuses joining a private channel or a group, with the same answer as for nothing', () => {
+    const nothing = planGroupChange(null, bob, { op: 'join' }, 10);
+    expect(nothing).toMatchObject({ refused: { code: 'forbidden' } });
+    expect(
+      planGroupChange(channel([alice], [], { public: false }), bob, { op: 'join' }, 10),
+    ).toEqual(nothing);
+    expect(
+      planGroupChange(
+        { id: CHANNEL, kind: 'group', public: false, title: 'G', history: 'all', members: [] },
+        bob,
+        { op: 'join' },
+        10,
+      ),
+    ).toEqual(nothing);
+  });
+
+  it('leaves and removes silently, but never the last admin', () => {
+    expect(planGroupChange(channel([alice], [bob]), bob, { op: 'leave' }, 10)).toEqual({
+      decision: { join: [], leave: [bob.id], roles: [] },
+    });
+    expect(planGroupChange(channel([alice], [bob]), alice, { op: 'leave' }, 10)).toMatchObject({
+      refused: { code: 'validation_failed' },
+    });
+    expect(
+      planGroupChange(channel([alice], [bob, carol]), alice, { op: 'remove', members: [bob] }, 10),
+    ).toEqual({ decision: { join: [], leave: [bob.id], roles: [] } });
+    expect(
+      planGroupChange(
+        channel([alice, bob], []),
+        alice,
+        { op: 'demote', members: [alice, bob] },
+        10,
+      ),
+    ).toMatchObject({
+      refused: { code: 'validation_failed', message: 'A channel needs an admin' },
+    });
+  });
+
+  it('lets only admins add, remove, rename and promote; promotions and renames are events', () => {
+    const state = channel([alice], [bob]);
+    expect(planGroupChange(state, bob, { op: 'add', members: [carol] }, 10)).toMatchObject({
+      refused: { code: 'forbidden' },
+    });
+    expect(planGroupChange(state, alice, { op: 'add', members: [carol, dave] }, 1)).toEqual({
+      decision: {
+        join: [
+          { user: carol, role: 'member', fromEvent: false },
+          { user: dave, role: 'member', fromEvent: false },
+        ],
+        leave: [],
+        roles: [],
+      },
+    });
+    expect(planGroupChange(state, alice, { op: 'promote', members: [bob] }, 10)).toMatchObject({
+      decision: { event: { type: 'promoted' }, roles: [{ userId: bob.id, role: 'admin' }] },
+    });
+    expect(planGroupChange(state, alice, { op: 'rename', name: 'Daily' }, 10)).toMatchObject({
+      decision: { event: { type: 'renamed', name: 'Daily' }, title: 'Daily' },
+    });
+    expect(planGroupChange(state, alice, { op: 'history', history: 'joined' }, 10)).toMatchObject({
+      refused: { code: 'validation_failed' },
+    });
+  });
+
+  it("keeps the announcements channel's membership and admins the server's", () => {
+    const state = channel([alice], [bob], { id: ANNOUNCEMENTS_CHANNEL_ID, public: false });
+    for (const c of [change({ op: 'leave' }), change({ op: 'join' })]) {
+      expect(planGroupChange(state, bob, c, 10)).toMatchObject({
+        refused: { code: 'validation_failed' },
+      });
+    }
+    for (const c of [
+      change({ op: 'add', members: [carol] }),
+      change({ op: 'remove', members: [bob] }),
+      change({ op: 'promote', members: [bob] }),
+      change({ op: 'demote', members: [alice] }),
+    ]) {
+      expect(planGroupChange(state, alice, c, 10)).toMatchObject({
+        refused: { code: 'validation_failed' },
+      });
+    }
+    expect(planGroupChange(state, alice, { op: 'rename', name: 'Server news' }, 10)).toMatchObject({
+      decision: { event: { type: 'renamed' } },
     });
   });
 });

@@ -34,6 +34,23 @@ export class GroupChangeService {
         refusal: outcome.refused,
       };
     }
+    if ('noted' in outcome) {
+      const { noted } = outcome;
+      return {
+        conversationId: payload.conversationId,
+        clientMsgId: payload.clientMsgId,
+        origin: payload.origin,
+        seq: noted.seq,
+        serverTime: noted.serverTime.toISOString(),
+        acceptedAt: payload.acceptedAt,
+        noted: {
+          conversationId: payload.conversationId,
+          joined: noted.joined,
+          left: noted.left,
+          roles: [],
+        },
+      };
+    }
     const { stored } = outcome;
     return {
       conversationId: payload.conversationId,
@@ -48,7 +65,19 @@ export class GroupChangeService {
       origin: payload.origin,
       duplicate: !stored.applied,
       acceptedAt: payload.acceptedAt,
-      membersChanged: true,
+      // A channel's membership is never cached whole: its gateways update the users named.
+      membersChanged: !stored.channel,
+      ...(stored.channel
+        ? {
+            channel: true,
+            channelChanges: {
+              conversationId: payload.conversationId,
+              joined: payload.change.op === 'create-channel' ? [payload.senderId] : [],
+              left: [],
+              roles: stored.channelUserIds,
+            },
+          }
+        : {}),
     };
   }
 }

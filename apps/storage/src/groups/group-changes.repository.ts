@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { GroupChange } from '@parley/common';
 import {
+  CHANNEL_KIND,
   type ConversationEvent,
   conversationEventSchema,
   describeEvent,
@@ -10,11 +11,24 @@ import {
 } from '@parley/protocol';
 import { DataSource, EntityManager } from 'typeorm';
 import {
+  type GroupDecision,
   type GroupMember,
   type GroupRefusal,
   type GroupState,
   planGroupChange,
 } from './group-change.plan';
+
+/**
+ * A silent change applied (joining, leaving, adding or removing in a channel): no seq, no message.
+ * `seq` is the channel's last seq when it took effect (what the origin's ack carries).
+ */
+export interface NotedChange {
+  seq: number;
+  serverTime: Date;
+  /** The users it made members, and those whose membership it ended. */
+  joined: string[];
+  left: string[];
+}
 
 /** A change applied: the event message it became, and who must hear of it. */
 export interface AppliedChange {
@@ -26,9 +40,14 @@ export interface AppliedChange {
   recipientIds: string[];
   /** False when the (sender, clientMsgId) was already stored: a retry, nothing changed. */
   applied: boolean;
+  /** It is a channel's: fanned out to the channel's subscribers, not member by member. */
+  channel: boolean;
+  /** The users whose role it changed in a channel (their gateways re-check them). */
+  channelUserIds: string[];
 }
 
-export type ChangeOutcome = { refused: GroupRefusal } | { stored: AppliedChange };
+export type ChangeOutcome =
+  { refused: GroupRefusal } | { stored: AppliedChange } | { noted: NotedChange };
 
 export interface GroupChangeRequest {
   conversationId: string;
@@ -73,7 +92,8 @@ export class GroupChangesRepository {
         refused: { code: ErrorCode.ValidationFailed, message: 'This clientMsgId was already used' },
       };
     }
-    const state = await this.lockState(tx, conversationId);
+    const named = 'members' in change ? change.members.map((u) => u.id) : [];
+    const state = await this.lockState(tx, conversationId, [actor.id, ...named]);
     if (known[0]) {
       return {
         stored: {
@@ -83,35 +103,122 @@ export class GroupChangesRepository {
           event: conversationEventSchema.parse(known[0].event),
           recipientIds: state?.members.map((m) => m.userId) ?? [],
           applied: false,
+          channel: state?.kind === CHANNEL_KIND,
+          channelUserIds: [],
         },
       };
     }
     const plan = planGroupChange(state, actor, change, request.maxMembers);
     if ('refused' in plan) return plan;
     const { decision } = plan;
+    const { event } = decision;
+    if (!event) return { noted: await this.applySilently(tx, conversationId, decision) };
 
-    const [seqRow] =
-      change.op === 'create'
-        ? await tx.query<{ last_seq: string; server_time: Date }[]>(
-            `INSERT INTO conversations (id, kind, title, history, last_seq, last_message_at)
-             VALUES ($1, 'group', $2, $3, 1, now())
-             RETURNING last_seq, date_trunc('milliseconds', now()) AS server_time`,
-            [conversationId, decision.title, decision.history],
-          )
-        : // A CTE, so the driver answers rows (an UPDATE alone comes back as [rows, count]).
-          await tx.query<{ last_seq: string; server_time: Date }[]>(
-            `WITH moved AS (
+    const [seqRow] = decision.kind
+      ? await tx.query<{ last_seq: string; server_time: Date }[]>(
+          `INSERT INTO conversations (id, kind, title, history, public, last_seq, last_message_at)
+           VALUES ($1, $2, $3, $4, $5, 1, now())
+           RETURNING last_seq, date_trunc('milliseconds', now()) AS server_time`,
+          [
+            conversationId,
+            decision.kind,
+            decision.title,
+            decision.history,
+            decision.public ?? false,
+          ],
+        )
+      : // A CTE, so the driver answers rows (an UPDATE alone comes back as [rows, count]).
+        await tx.query<{ last_seq: string; server_time: Date }[]>(
+          `WITH moved AS (
                UPDATE conversations
                   SET last_seq = last_seq + 1, last_message_at = now(),
                       title = coalesce($2, title), history = coalesce($3, history)
                 WHERE id = $1
                RETURNING last_seq, date_trunc('milliseconds', now()) AS server_time)
              SELECT * FROM moved`,
-            [conversationId, decision.title ?? null, decision.history ?? null],
-          );
+          [conversationId, decision.title ?? null, decision.history ?? null],
+        );
     const seq = Number(seqRow.last_seq);
 
-    if (decision.join.length > 0) {
+    await this.join(tx, conversationId, decision.join, seq);
+    await this.leave(tx, conversationId, decision.leave, seq);
+    if (decision.roles.length > 0) {
+      await tx.query(
+        `UPDATE conversation_members m SET role = r.role
+           FROM unnest($2::uuid[], $3::text[]) AS r(user_id, role)
+          WHERE m.conversation_id = $1 AND m.user_id = r.user_id`,
+        [conversationId, decision.roles.map((r) => r.userId), decision.roles.map((r) => r.role)],
+      );
+    }
+    const text = describeEvent(actor.username, event);
+    await tx.query(
+      `INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, server_time, body, event)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [conversationId, seq, actor.id, clientMsgId, seqRow.server_time, text, event],
+    );
+    const channel = (decision.kind ?? state?.kind) === CHANNEL_KIND;
+    // A channel's event goes to its subscribers on every box; the users it changes are also told
+    // directly (their sockets may not be subscribed yet: the creator's, a promoted member's).
+    const changedUsers = [
+      ...decision.join.map((j) => j.user.id),
+      ...decision.roles.map((r) => r.userId),
+    ];
+    const recipients = new Set(
+      channel ? changedUsers : (state?.members.map((m) => m.userId) ?? []),
+    );
+    if (!channel) for (const j of decision.join) recipients.add(j.user.id);
+    return {
+      stored: {
+        seq,
+        serverTime: seqRow.server_time,
+        text,
+        event,
+        recipientIds: [...recipients],
+        applied: true,
+        channel,
+        channelUserIds: channel ? decision.roles.map((r) => r.userId) : [],
+      },
+    };
+  }
+
+  /**
+   * A channel's silent change: the membership rows only, at the channel's last seq (a joiner reads
+   * the whole history with nothing unread; a leaver reads up to here).
+   */
+  private async applySilently(
+    tx: EntityManager,
+    conversationId: string,
+    decision: GroupDecision,
+  ): Promise<NotedChange> {
+    const [row] = await tx.query<{ last_seq: string; server_time: Date }[]>(
+      `SELECT last_seq, date_trunc('milliseconds', now()) AS server_time
+         FROM conversations WHERE id = $1`,
+      [conversationId],
+    );
+    const lastSeq = Number(row.last_seq);
+    await this.join(tx, conversationId, decision.join, lastSeq, lastSeq);
+    await this.leave(tx, conversationId, decision.leave, lastSeq);
+    return {
+      seq: lastSeq,
+      serverTime: row.server_time,
+      joined: decision.join.map((j) => j.user.id),
+      left: [...decision.leave],
+    };
+  }
+
+  /**
+   * Members joining at `seq`: from it (`fromEvent`) or from 1. Their receipt cursors start at
+   * `caughtUpTo` when given (a channel's joiner has nothing unread), else just below the first
+   * seq they read.
+   */
+  private async join(
+    tx: EntityManager,
+    conversationId: string,
+    joining: GroupDecision['join'],
+    seq: number,
+    caughtUpTo?: number,
+  ): Promise<void> {
+    if (joining.length > 0) {
       // Joining order is the order named (the creator first): the succession follows it. A
       // member reading from the event has nothing before it to receive or read: its receipt
       // cursors start just below, so it neither counts as unread nor holds back older marks.
@@ -119,7 +226,7 @@ export class GroupChangesRepository {
         `INSERT INTO conversation_members
            (conversation_id, user_id, username, role, joined_at, visible_from, delivered_seq, read_seq)
          SELECT $1, j.user_id, j.username, j.role, clock_timestamp() + j.n * interval '1 microsecond',
-                j.visible_from, j.visible_from - 1, j.visible_from - 1
+                j.visible_from, coalesce($6, j.visible_from - 1), coalesce($6, j.visible_from - 1)
            FROM unnest($2::uuid[], $3::text[], $4::text[], $5::bigint[])
                 WITH ORDINALITY AS j(user_id, username, role, visible_from, n)
          ON CONFLICT (conversation_id, user_id) DO UPDATE
@@ -129,62 +236,58 @@ export class GroupChangesRepository {
                read_seq = GREATEST(conversation_members.read_seq, EXCLUDED.read_seq)`,
         [
           conversationId,
-          decision.join.map((j) => j.user.id),
-          decision.join.map((j) => j.user.username),
-          decision.join.map((j) => j.role),
-          decision.join.map((j) => (j.fromEvent ? seq : 1)),
+          joining.map((j) => j.user.id),
+          joining.map((j) => j.user.username),
+          joining.map((j) => j.role),
+          joining.map((j) => (j.fromEvent ? seq : 1)),
+          caughtUpTo ?? null,
         ],
       );
     }
-    if (decision.leave.length > 0) {
+  }
+
+  /** Memberships ending at `seq` (the former member reads up to it). */
+  private async leave(
+    tx: EntityManager,
+    conversationId: string,
+    leaving: readonly string[],
+    seq: number,
+  ): Promise<void> {
+    if (leaving.length > 0) {
       await tx.query(
         `UPDATE conversation_members SET left_seq = $3, role = 'member'
           WHERE conversation_id = $1 AND user_id = ANY($2::uuid[])`,
-        [conversationId, decision.leave, seq],
+        [conversationId, leaving, seq],
       );
     }
-    if (decision.roles.length > 0) {
-      await tx.query(
-        `UPDATE conversation_members m SET role = r.role
-           FROM unnest($2::uuid[], $3::text[]) AS r(user_id, role)
-          WHERE m.conversation_id = $1 AND m.user_id = r.user_id`,
-        [conversationId, decision.roles.map((r) => r.userId), decision.roles.map((r) => r.role)],
-      );
-    }
-    const text = describeEvent(actor.username, decision.event);
-    await tx.query(
-      `INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, server_time, body, event)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [conversationId, seq, actor.id, clientMsgId, seqRow.server_time, text, decision.event],
-    );
-    const recipients = new Set(state?.members.map((m) => m.userId) ?? []);
-    for (const j of decision.join) recipients.add(j.user.id);
-    return {
-      stored: {
-        seq,
-        serverTime: seqRow.server_time,
-        text,
-        event: decision.event,
-        recipientIds: [...recipients],
-        applied: true,
-      },
-    };
   }
 
-  /** The conversation under its row lock, with its current members; null if it does not exist. */
-  private async lockState(tx: EntityManager, conversationId: string): Promise<GroupState | null> {
+  /**
+   * The conversation under its row lock, with its current members (of a channel, only the admins
+   * and the users named: a channel's membership is never read whole); null if it does not exist.
+   */
+  private async lockState(
+    tx: EntityManager,
+    conversationId: string,
+    named: readonly string[],
+  ): Promise<GroupState | null> {
     const [conversation] = await tx.query<
-      { kind: string; title: string | null; history: string | null }[]
-    >(`SELECT kind, title, history FROM conversations WHERE id = $1 FOR UPDATE`, [conversationId]);
+      { kind: string; title: string | null; history: string | null; public: boolean }[]
+    >(`SELECT kind, title, history, public FROM conversations WHERE id = $1 FOR UPDATE`, [
+      conversationId,
+    ]);
     if (!conversation) return null;
     const members = await tx.query<{ user_id: string; username: string | null; role: string }[]>(
       `SELECT user_id, username, role FROM conversation_members
         WHERE conversation_id = $1 AND left_seq IS NULL
+          AND ($2 <> 'channel' OR role = 'admin' OR user_id = ANY($3::uuid[]))
         ORDER BY joined_at, user_id`,
-      [conversationId],
+      [conversationId, conversation.kind, named],
     );
     return {
+      id: conversationId,
       kind: conversation.kind,
+      public: conversation.public,
       title: conversation.title,
       history: historyVisibilitySchema.catch('all').parse(conversation.history),
       members: members.map((m): GroupMember => ({

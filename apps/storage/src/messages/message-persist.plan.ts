@@ -27,6 +27,36 @@ export interface StoredMessage extends DeliveredMessage {
   acceptedAt?: string;
   /** A group change that moved the membership: the gateways' member caches must drop it. */
   membersChanged?: boolean;
+  /**
+   * A channel's message or event: fanned out once to every gateway box, which pushes it to its
+   * sockets subscribed to the channel (`memberIds` is empty: a channel is never routed member by
+   * member).
+   */
+  channel?: boolean;
+  /** A channel event that made or changed members (the creator, promotions, demotions). */
+  channelChanges?: ChannelMembersChange;
+}
+
+/** Users whose channel membership or role changed: every gateway updates what it holds of them. */
+export interface ChannelMembersChange {
+  conversationId: string;
+  joined: string[];
+  left: string[];
+  roles: string[];
+}
+
+/**
+ * A channel's silent membership change (join, leave, add, remove): nothing stored; the origin
+ * gets an `ack` at the channel's last seq, and every gateway updates its channel subscriptions.
+ */
+export interface NotedChange {
+  conversationId: string;
+  clientMsgId: string;
+  origin: Origin;
+  seq: number;
+  serverTime: string;
+  acceptedAt?: string;
+  noted: ChannelMembersChange;
 }
 
 /**
@@ -42,14 +72,18 @@ export interface RefusedSend {
 }
 
 /** What each accepted event became, in batch order. */
-export type PersistOutcome = StoredMessage | RefusedSend;
+export type PersistOutcome = StoredMessage | RefusedSend | NotedChange;
 
 export function isRefused(outcome: PersistOutcome): outcome is RefusedSend {
   return 'refusal' in outcome;
 }
 
+export function isNoted(outcome: PersistOutcome): outcome is NotedChange {
+  return 'noted' in outcome;
+}
+
 export function isStored(outcome: PersistOutcome): outcome is StoredMessage {
-  return !('refusal' in outcome);
+  return !('refusal' in outcome) && !('noted' in outcome);
 }
 
 /**
@@ -63,7 +97,7 @@ export type PlanEntry =
   | { kind: 'new'; event: MessageAcceptedEnvelope; offset: number }
   | { kind: 'stored'; event: MessageAcceptedEnvelope; stored: StoredMessageRef }
   | { kind: 'repeat'; event: MessageAcceptedEnvelope; first: number }
-  | { kind: 'refused'; event: MessageAcceptedEnvelope };
+  | { kind: 'refused'; event: MessageAcceptedEnvelope; message: string };
 
 export interface PersistPlan {
   /** Seqs to reserve per conversation, sorted by id: a fixed lock order across transactions. */
@@ -129,6 +163,7 @@ export function planPersist(
   events: readonly MessageAcceptedEnvelope[],
   stored: readonly StoredMessageRef[],
   members: ReadonlyMap<string, readonly string[]> = new Map(),
+  channels: ReadonlySet<string> = new Set(),
 ): PersistPlan {
   const storedByKey = new Map(stored.map((s) => [senderKey(s.senderId, s.clientMsgId), s]));
   const firstByKey = new Map<string, number>();
@@ -138,7 +173,13 @@ export function planPersist(
     const known = storedByKey.get(key);
     if (known) return { kind: 'stored', event, stored: known };
     const memberIds = members.get(event.payload.conversationId);
-    if (memberIds && !memberIds.includes(event.payload.senderId)) return { kind: 'refused', event };
+    if (memberIds && !memberIds.includes(event.payload.senderId)) {
+      const channel = channels.has(event.payload.conversationId);
+      const message = channel
+        ? 'Only admins post in this channel'
+        : 'Not a member of this conversation';
+      return { kind: 'refused', event, message };
+    }
     const first = firstByKey.get(key);
     if (first !== undefined) return { kind: 'repeat', event, first };
     firstByKey.set(key, index);
@@ -180,11 +221,14 @@ export function resolvePlan(
   plan: PersistPlan,
   allocations: ReadonlyMap<string, SeqAllocation>,
   members: ReadonlyMap<string, readonly string[]>,
+  channels: ReadonlySet<string> = new Set(),
 ): PersistOutcome[] {
   const stored: PersistOutcome[] = [];
-  const memberIdsOf = (conversationId: string): string[] => [
-    ...(members.get(conversationId) ?? []),
-  ];
+  // A channel's message goes to its subscribers on every box, not member by member.
+  const memberIdsOf = (conversationId: string): { memberIds: string[]; channel?: true } =>
+    channels.has(conversationId)
+      ? { memberIds: [], channel: true }
+      : { memberIds: [...(members.get(conversationId) ?? [])] };
   for (const entry of plan.entries) {
     const { payload } = entry.event;
     const common = {
@@ -204,7 +248,7 @@ export function resolvePlan(
           seq: allocation.firstSeq + entry.offset,
           text: payload.text,
           serverTime: allocation.serverTime.toISOString(),
-          memberIds: memberIdsOf(payload.conversationId),
+          ...memberIdsOf(payload.conversationId),
           duplicate: false,
         });
         break;
@@ -217,7 +261,7 @@ export function resolvePlan(
           text: entry.stored.body,
           serverTime: entry.stored.serverTime.toISOString(),
           ...(entry.stored.event ? { event: entry.stored.event } : {}),
-          memberIds: memberIdsOf(entry.stored.conversationId),
+          ...memberIdsOf(entry.stored.conversationId),
           duplicate: true,
         });
         break;
@@ -232,7 +276,7 @@ export function resolvePlan(
           conversationId: payload.conversationId,
           clientMsgId: payload.clientMsgId,
           origin: payload.origin,
-          refusal: { code: ErrorCode.Forbidden, message: 'Not a member of this conversation' },
+          refusal: { code: ErrorCode.Forbidden, message: entry.message },
         });
         break;
     }

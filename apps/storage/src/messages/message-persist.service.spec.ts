@@ -68,7 +68,7 @@ class FakeDatabase {
           .map((m): StoredMessageRef => ({ ...m }));
         const asked = new Set([...ids, ...stored.map((m) => m.conversationId)]);
         const members = new Map([...this.members].filter(([id]) => asked.has(id)));
-        return Promise.resolve({ stored, members });
+        return Promise.resolve({ stored, members, channels: new Set<string>() });
       },
       append: (requests, messages) => this.append(requests, messages),
     };

@@ -10,6 +10,7 @@ import {
   GroupChangeEnvelope,
   isGroupChange,
   isRefused,
+  isStored,
   MessageAcceptedEnvelope,
   newMessages,
   PersistOutcome,
@@ -111,7 +112,7 @@ export class MessagePersistService {
           const mine = stored.slice(offset, offset + g.events.length);
           offset += g.events.length;
           const refused = mine.filter(isRefused).length;
-          const duplicates = mine.filter((s) => !isRefused(s) && s.duplicate).length;
+          const duplicates = mine.filter((s) => isStored(s) && s.duplicate).length;
           g.resolve({ stored: mine.length - duplicates - refused, duplicates, refused });
         }
       },
@@ -179,16 +180,17 @@ export class MessagePersistService {
    */
   private async storeOnce(events: readonly MessageAcceptedEnvelope[]): Promise<PersistOutcome[]> {
     const conversationIds = [...new Set(events.map((e) => e.payload.conversationId))];
-    const { stored: already, members } = await this.messages.lookUp(
-      uniqueSenderKeys(events),
-      conversationIds,
-    );
-    const plan = planPersist(events, already, members);
+    const {
+      stored: already,
+      members,
+      channels,
+    } = await this.messages.lookUp(uniqueSenderKeys(events), conversationIds);
+    const plan = planPersist(events, already, members, channels);
     const pending = plan.entries.filter((e) => e.kind !== 'stored').map((e) => e.event);
     const poison = findPoison(pending, members);
     if (poison) throw new PoisonEventError(poison.eventIds, poison.reason);
 
     const allocations = await this.messages.append(plan.seqRequests, newMessages(plan));
-    return resolvePlan(plan, allocations, members);
+    return resolvePlan(plan, allocations, members, channels);
   }
 }

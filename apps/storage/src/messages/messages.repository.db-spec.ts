@@ -70,7 +70,11 @@ describe('MessagesRepository (PostgreSQL)', () => {
 
   describe('lookUp', () => {
     it('finds nothing for no keys and no conversations', async () => {
-      expect(await repo.lookUp([], [])).toEqual({ stored: [], members: new Map() });
+      expect(await repo.lookUp([], [])).toEqual({
+        stored: [],
+        members: new Map(),
+        channels: new Set(),
+      });
     });
 
     it('finds stored messages by exact (sender, clientMsgId) pairs, not by either alone', async () => {

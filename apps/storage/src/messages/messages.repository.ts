@@ -39,6 +39,11 @@ export interface BatchLookup {
    * (missing ones are absent), in joining order: former members (left_seq set) are not in it.
    */
   members: Map<string, string[]>;
+  /**
+   * The channels among them: their `members` are only the admins (who may post), since a
+   * channel's membership is never read whole on the message path.
+   */
+  channels: Set<string>;
 }
 
 /** A new message to append: the `offset`-th (0-based) of its conversation's allocation. */
@@ -73,8 +78,10 @@ export function isUniqueViolation(err: unknown): boolean {
 /**
  * One round trip: the stored messages under the keys, and the members of the conversations asked
  * for plus those the stored messages are in (a client may reuse an id in another conversation).
- * The members are read per conversation id (an aggregate in a LATERAL subquery, which PostgreSQL
- * cannot flatten into a join), so even the cached generic plan of this prepared statement looks
+ * For a channel only its admins are read, through the partial index of admins
+ * (`conversation_members_admins_idx`): a post to a channel of 10,000 members reads its few admins,
+ * never its members. The members are read per conversation id (subqueries in a LATERAL subquery,
+ * which PostgreSQL cannot flatten into a join), so even the cached generic plan of this prepared statement looks
  * each conversation up by its key: a hash join over the whole of `conversations` and
  * `conversation_members`, which that plan chose, read both tables on every batch.
  */
@@ -93,15 +100,21 @@ const LOOK_UP = preparedStatement(
          server_time, body, event, NULL::text[] AS member_ids
     FROM found
   UNION ALL
-  SELECT 'm', a.id, NULL, NULL, NULL, NULL, NULL, NULL, mem.member_ids
+  SELECT CASE WHEN mem.channel THEN 'c' ELSE 'm' END, a.id, NULL, NULL, NULL, NULL, NULL, NULL,
+         mem.member_ids
     FROM asked a
    CROSS JOIN LATERAL (
-         SELECT coalesce(array_agg(cm.user_id::text ORDER BY cm.joined_at, cm.user_id)
-                         FILTER (WHERE cm.user_id IS NOT NULL), '{}') AS member_ids
+         SELECT c.kind = 'channel' AS channel,
+                CASE WHEN c.kind = 'channel'
+                  THEN (SELECT coalesce(array_agg(cm.user_id::text ORDER BY cm.joined_at, cm.user_id), '{}')
+                          FROM conversation_members cm
+                         WHERE cm.conversation_id = c.id AND cm.left_seq IS NULL AND cm.role = 'admin')
+                  ELSE (SELECT coalesce(array_agg(cm.user_id::text ORDER BY cm.joined_at, cm.user_id), '{}')
+                          FROM conversation_members cm
+                         WHERE cm.conversation_id = c.id AND cm.left_seq IS NULL)
+                END AS member_ids
            FROM conversations c
-           LEFT JOIN conversation_members cm ON cm.conversation_id = c.id AND cm.left_seq IS NULL
-          WHERE c.id = a.id
-         HAVING count(c.id) > 0) mem`,
+          WHERE c.id = a.id) mem`,
 );
 
 /**
@@ -138,7 +151,8 @@ interface AppendRow {
 }
 
 interface LookUpRow {
-  kind: 's' | 'm';
+  /** A stored message, a conversation's members, or a channel's admins. */
+  kind: 's' | 'm' | 'c';
   id: string;
   seq: string | null;
   sender_id: string | null;
@@ -161,7 +175,7 @@ export class MessagesRepository implements MessagesStore {
     keys: readonly SenderKey[],
     conversationIds: readonly string[],
   ): Promise<BatchLookup> {
-    const lookup: BatchLookup = { stored: [], members: new Map() };
+    const lookup: BatchLookup = { stored: [], members: new Map(), channels: new Set() };
     if (keys.length === 0 && conversationIds.length === 0) return lookup;
     const rows = await runPrepared<LookUpRow>(this.dataSource, LOOK_UP, [
       keys.map((k) => k.senderId),
@@ -169,8 +183,9 @@ export class MessagesRepository implements MessagesStore {
       conversationIds,
     ]);
     for (const r of rows) {
-      if (r.kind === 'm') {
+      if (r.kind !== 's') {
         lookup.members.set(r.id, r.member_ids ?? []);
+        if (r.kind === 'c') lookup.channels.add(r.id);
       } else {
         lookup.stored.push({
           conversationId: r.id,

@@ -4,6 +4,7 @@ import { AddMemberDeliveredSeq1764100000000 } from './1764100000000-AddMemberDel
 import { AddGroups1764200000000 } from './1764200000000-AddGroups';
 import { AddHistoryVisibility1764300000000 } from './1764300000000-AddHistoryVisibility';
 import { AddReceiptMoves1764400000000 } from './1764400000000-AddReceiptMoves';
+import { AddChannels1764500000000 } from './1764500000000-AddChannels';
 
 /** Storage's migrations, oldest first: what its DatabaseModule runs (and the db test tier). */
 export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -12,4 +13,5 @@ export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
   AddGroups1764200000000,
   AddHistoryVisibility1764300000000,
   AddReceiptMoves1764400000000,
+  AddChannels1764500000000,
 ];

@@ -4,6 +4,7 @@ import { useSubscription } from '../hooks';
 import type { WebSession } from '../session';
 import { ConversationList } from './conversation-list';
 import { ConversationView } from './conversation-view';
+import { NewGroup } from './new-group';
 import { PeopleSearch } from './people-search';
 
 /** The signed-in screen: a banner while disconnected, the list, the open conversation. */
@@ -40,6 +41,7 @@ export function ChatScreen({ session, chat }: { session: WebSession; chat: ChatS
           </button>
         </header>
         <PeopleSearch chat={chat} results={s.searchResults} />
+        <NewGroup chat={chat} />
         <ConversationList chat={chat} conversations={s.conversations} openId={s.openId} />
       </nav>
       <main class="main">
@@ -50,9 +52,10 @@ export function ChatScreen({ session, chat }: { session: WebSession; chat: ChatS
             items={s.items}
             hasOlder={s.hasOlder}
             notice={s.notice}
+            messageInfo={s.messageInfo}
           />
         ) : (
-          <p class="empty">Choose a conversation, or find someone to write to.</p>
+          <p class="empty">Choose a conversation, find someone to write to, or start a group.</p>
         )}
       </main>
     </div>

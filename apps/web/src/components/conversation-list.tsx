@@ -1,8 +1,10 @@
-import type { ConversationView } from '@parley/protocol';
+import type { ConversationView, DeliveredMessage } from '@parley/protocol';
 import type { ChatStore } from '../chat-store';
 import { clockTime } from '../text/days';
 
+/** A group's (or channel's) name; for a 1:1 conversation, the other member's username. */
 export function conversationTitle(c: ConversationView, myUserId: string): string {
+  if (c.kind !== 'direct') return c.title ?? 'Group';
   const others = c.members.filter((m) => m.id !== myUserId).map((m) => m.username);
   return others.length > 0 ? others.join(', ') : (c.members[0]?.username ?? 'Conversation');
 }
@@ -40,9 +42,7 @@ export function ConversationList({
                 </span>
               )}
               <span class="preview">
-                {c.lastMessage
-                  ? `${c.lastMessage.senderId === chat.me.userId ? 'You' : c.lastMessage.senderUsername}: ${c.lastMessage.text}`
-                  : ''}
+                {c.lastMessage ? preview(c.lastMessage, chat.me.userId) : ''}
               </span>
               <span class="time">{c.lastMessage ? clockTime(c.lastMessage.serverTime) : ''}</span>
             </button>
@@ -51,4 +51,10 @@ export function ConversationList({
       })}
     </ul>
   );
+}
+
+/** The last message, after its sender's name; a membership event says itself ("bob left"). */
+function preview(message: DeliveredMessage, myUserId: string): string {
+  if (message.event) return message.text;
+  return `${message.senderId === myUserId ? 'You' : message.senderUsername}: ${message.text}`;
 }

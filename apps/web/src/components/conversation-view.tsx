@@ -2,9 +2,11 @@ import type { MessageStatus, TimelineItem } from '@parley/client';
 import type { ConversationView as Conversation } from '@parley/protocol';
 import { Fragment } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { ChatStore } from '../chat-store';
+import type { ChatStore, MessageInfo } from '../chat-store';
 import { clockTime, dayLabel, dayStarts } from '../text/days';
 import { conversationTitle } from './conversation-list';
+import { GroupPanel } from './group-panel';
+import { MessageInfoPanel } from './message-info';
 import { MessageText } from './message-text';
 
 /** Own messages' marks (as the terminal client's): pending, stored, delivered to all, read by all. */
@@ -16,42 +18,61 @@ const MARKS: Record<MessageStatus, { mark: string; label: string }> = {
   failed: { mark: '✗', label: 'not sent' },
 };
 
-/** One conversation: its messages (older pages when scrolled to the top), and the composer. */
+/**
+ * One conversation: its messages (older pages when scrolled to the top), and the composer; in a
+ * group, its membership events as lines of their own, sender names, the group's info panel, and
+ * "Info" on own messages (who has read them).
+ */
 export function ConversationView({
   chat,
   conversation,
   items,
   hasOlder,
   notice,
+  messageInfo,
 }: {
   chat: ChatStore;
   conversation: Conversation;
   items: TimelineItem[];
   hasOlder: boolean;
   notice?: string;
+  messageInfo?: MessageInfo;
 }) {
   const list = useRef<HTMLOListElement>(null);
   const composer = useRef<HTMLTextAreaElement>(null);
+  const panelButton = useRef<HTMLButtonElement>(null);
   const stickToBottom = useRef(true);
   const [text, setText] = useState('');
-  const group = conversation.members.length > 2;
+  const [panelOpen, setPanelOpen] = useState(false);
+  const group = conversation.kind === 'group';
+  const showing = messageInfo ? 'info' : panelOpen ? 'group' : 'messages';
   const starts = dayStarts(items.map((i) => i.time));
 
   // New messages keep the view at the bottom unless the reader scrolled up; older pages keep
-  // the message that was on top in place.
+  // the message that was on top in place. (Hidden behind a panel, it waits.)
   const previousHeight = useRef(0);
   useLayoutEffect(() => {
     const el = list.current;
-    if (!el) return;
+    if (!el || showing !== 'messages') return;
     if (stickToBottom.current) el.scrollTop = el.scrollHeight;
     else if (el.scrollTop < 40) el.scrollTop += el.scrollHeight - previousHeight.current;
     previousHeight.current = el.scrollHeight;
-  }, [items]);
+  }, [items, showing]);
   // Opening a conversation puts the cursor in its composer.
   useEffect(() => {
     stickToBottom.current = true;
+    setPanelOpen(false);
     composer.current?.focus();
   }, [conversation.id]);
+  // Closing "Info" gives the focus back to the message's Info button.
+  const infoSeq = useRef<number | undefined>(undefined);
+  useLayoutEffect(() => {
+    if (messageInfo) infoSeq.current = messageInfo.seq;
+    else if (infoSeq.current !== undefined) {
+      list.current?.querySelector<HTMLElement>(`[data-seq="${infoSeq.current}"] .info`)?.focus();
+      infoSeq.current = undefined;
+    }
+  }, [messageInfo]);
 
   function onScroll() {
     const el = list.current;
@@ -67,9 +88,22 @@ export function ConversationView({
     if (chat.send(text)) setText('');
   }
 
+  function togglePanel() {
+    if (messageInfo) chat.closeMessageInfo();
+    setPanelOpen(!panelOpen || messageInfo !== undefined);
+  }
+
+  function closePanel() {
+    setPanelOpen(false);
+    panelButton.current?.focus();
+  }
+
   const title = conversationTitle(conversation, chat.me.userId);
   return (
-    <section class="conversation-view" aria-label={`Conversation with ${title}`}>
+    <section
+      class="conversation-view"
+      aria-label={group ? `Group ${title}` : `Conversation with ${title}`}
+    >
       <header>
         <button
           type="button"
@@ -79,14 +113,39 @@ export function ConversationView({
         >
           ←
         </button>
-        <h2>{title}</h2>
+        <div class="heading">
+          <h2>{title}</h2>
+          {group && (
+            <span class="subtitle">
+              {conversation.active
+                ? `${conversation.members.length} members`
+                : 'You are no longer a member'}
+            </span>
+          )}
+        </div>
+        {group && (
+          <button
+            type="button"
+            class="secondary"
+            ref={panelButton}
+            aria-expanded={showing === 'group'}
+            onClick={togglePanel}
+          >
+            Group info
+          </button>
+        )}
       </header>
+      {messageInfo && <MessageInfoPanel chat={chat} info={messageInfo} />}
+      {showing === 'group' && (
+        <GroupPanel chat={chat} conversation={conversation} onClose={closePanel} />
+      )}
       {/* Focusable, so that the keyboard scrolls it (and so loads older pages). */}
       <ol
         class="messages"
         ref={list}
         onScroll={onScroll}
         tabIndex={0}
+        hidden={showing !== 'messages'}
         aria-live="polite"
         aria-label="Messages"
       >
@@ -99,49 +158,102 @@ export function ConversationView({
                 {dayLabel(item.time)}
               </li>
             )}
-            <li class={item.own ? 'message own' : 'message'} data-status={item.status}>
-              {group && !item.own && <span class="sender">{item.senderUsername}</span>}
-              <span class="text">
-                <MessageText text={item.text} />
-              </span>
-              <span class="meta">
-                <time dateTime={item.time}>{clockTime(item.time)}</time>
-                {item.status && (
-                  <span
-                    class="mark"
-                    aria-label={MARKS[item.status].label}
-                    title={item.error ?? MARKS[item.status].label}
-                  >
-                    {MARKS[item.status].mark}
-                  </span>
-                )}
-              </span>
-            </li>
+            {item.event ? (
+              <EventLine item={item} />
+            ) : (
+              <MessageItem item={item} group={group} chat={chat} />
+            )}
           </Fragment>
         ))}
       </ol>
-      {notice && (
+      {showing === 'messages' && notice && (
         <p class="error" role="alert">
           {notice}
         </p>
       )}
-      <form class="composer" onSubmit={submit}>
-        <label class="visually-hidden" for="composer">
-          Message
-        </label>
-        <textarea
-          id="composer"
-          ref={composer}
-          rows={1}
-          value={text}
-          placeholder="Write a message"
-          onInput={(e) => setText(e.currentTarget.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && !e.shiftKey) submit(e);
-          }}
-        />
-        <button type="submit">Send</button>
-      </form>
+      {showing === 'messages' &&
+        (conversation.active ? (
+          <form class="composer" onSubmit={submit}>
+            <label class="visually-hidden" for="composer">
+              Message
+            </label>
+            <textarea
+              id="composer"
+              ref={composer}
+              rows={1}
+              value={text}
+              placeholder="Write a message"
+              onInput={(e) => setText(e.currentTarget.value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter' && !e.shiftKey) submit(e);
+              }}
+            />
+            <button type="submit">Send</button>
+          </form>
+        ) : (
+          <p class="ended" role="status">
+            You are no longer a member of this group: you can read what was said until then, but not
+            write.
+          </p>
+        ))}
     </section>
   );
+}
+
+/** A membership event ("alice added dave"): a centred line of its own, not a bubble. */
+function EventLine({ item }: { item: TimelineItem }) {
+  return (
+    <li class="event" data-seq={item.seq}>
+      <span class="event-text">{item.text}</span>{' '}
+      <time dateTime={item.time}>{clockTime(item.time)}</time>
+    </li>
+  );
+}
+
+function MessageItem({
+  item,
+  group,
+  chat,
+}: {
+  item: TimelineItem;
+  group: boolean;
+  chat: ChatStore;
+}) {
+  const seq = item.seq;
+  const info = group && item.own && seq !== undefined && item.status !== 'failed';
+  return (
+    <li class={item.own ? 'message own' : 'message'} data-status={item.status} data-seq={seq}>
+      {group && !item.own && <span class="sender">{item.senderUsername}</span>}
+      <span class="text">
+        <MessageText text={item.text} />
+      </span>
+      <span class="meta">
+        <time dateTime={item.time}>{clockTime(item.time)}</time>
+        {item.status && (
+          <span
+            class="mark"
+            aria-label={MARKS[item.status].label}
+            title={item.error ?? MARKS[item.status].label}
+          >
+            {MARKS[item.status].mark}
+          </span>
+        )}
+        {info && (
+          <button
+            type="button"
+            class="info"
+            aria-label={`Info: who has read "${short(item.text)}"`}
+            onClick={() => chat.showMessageInfo(seq)}
+          >
+            Info
+          </button>
+        )}
+      </span>
+    </li>
+  );
+}
+
+function short(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 40 ? `${line.slice(0, 39)}…` : line;
 }

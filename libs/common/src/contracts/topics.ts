@@ -39,7 +39,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     partitions: 6,
     key: 'userId',
     producers: ['gateway'],
-    consumerGroups: [ConsumerGroup.Presence],
+    consumerGroups: [ConsumerGroup.Presence, ConsumerGroup.Storage],
     meaning:
       'Something happened to an account: registered, logged in, logged out (account.*.v1 events).',
   },

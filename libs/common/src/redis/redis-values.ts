@@ -7,7 +7,9 @@ import {
   ErrorCode,
   gatewayIdSchema,
   isoTimeSchema,
+  GROUP_MAX_MEMBERS,
   memberReceiptSchema,
+  seqSchema,
   userIdSchema,
   usernameSchema,
 } from '@parley/protocol';
@@ -38,13 +40,33 @@ export const deliveryBatchSchema = z
           ackConnectionId: connectionIdSchema.optional(),
           /** The send's `acceptedAt`, for per-hop tracing (parley_message_hop_seconds). */
           acceptedAt: isoTimeSchema.optional(),
+          /**
+           * A channel's message (on RedisChannels.channelDeliveries): it goes to every socket on
+           * the box subscribed to the channel, but `originConnectionId` (which gets its `ack` on
+           * its own box's channel).
+           */
+          channel: z.literal(true).optional(),
+          originConnectionId: connectionIdSchema.optional(),
         })
         .strict(),
     ),
     /**
-     * Members' receipt cursors that moved (storage's cursor step), each for the sockets on this
-     * box of that conversation's members: a `receipt` frame on each.
+     * `ack`s that carry no message: a channel's silent membership change (join, leave, add,
+     * remove) answered at the channel's last seq.
      */
+    acks: z
+      .array(
+        z
+          .object({
+            connectionId: connectionIdSchema,
+            clientMsgId: clientMsgIdSchema,
+            conversationId: conversationIdSchema,
+            seq: seqSchema,
+            serverTime: isoTimeSchema,
+          })
+          .strict(),
+      )
+      .optional(),
     /**
      * Sends and group changes storage refused in the conversation's order (the sender is no
      * longer a member, or not an admin), for the origin socket on this box: an `error` frame
@@ -62,6 +84,10 @@ export const deliveryBatchSchema = z
           .strict(),
       )
       .optional(),
+    /**
+     * Members' receipt cursors that moved (storage's cursor step), each for the sockets on this
+     * box of that conversation's members: a `receipt` frame on each.
+     */
     receipts: z
       .array(
         z
@@ -124,12 +150,18 @@ export const RedisChannels = {
   delivery: (clusterId: string, gatewayId: string) => `parley:${clusterId}:deliveries:${gatewayId}`,
   /** The broadcast channel every gateway subscribes to: GatewayControl messages. */
   gatewayControl: (clusterId: string) => `parley:${clusterId}:gateway-control`,
+  /**
+   * The broadcast channel every gateway subscribes to for channels' messages: one DeliveryBatch
+   * per commit for every box, each pushing to its own sockets subscribed to the channel.
+   */
+  channelDeliveries: (clusterId: string) => `parley:${clusterId}:channel-deliveries`,
 } as const;
 
 /**
  * Messages on `RedisChannels.gatewayControl(clusterId)`: one gateway (or the accounts path) telling every gateway to
  * close sockets it may hold, or storage telling every gateway that conversations' members changed
- * (drop them from the member caches; storage already deleted the Redis copy). Fire-and-forget,
+ * (drop them from the member caches; storage already deleted the Redis copy), or which users a
+ * channel gained, lost or re-roled (`channel-members`: subscriptions and cached roles follow). Fire-and-forget,
  * like deliveries; what a missed message would leave is bounded anyway (a socket lives only as
  * long as the access token it was authorized with; a member cache entry 60 s, and storage refuses
  * a removed member's send whatever the cache says).
@@ -154,6 +186,19 @@ export const gatewayControlSchema = z.discriminatedUnion('action', [
       version: z.literal(1),
       action: z.literal('members-changed'),
       conversationIds: z.array(conversationIdSchema).min(1).max(1000),
+    })
+    .strict(),
+  z
+    .object({
+      version: z.literal(1),
+      action: z.literal('channel-members'),
+      conversationId: conversationIdSchema,
+      /** New members (their sockets here subscribe to the channel). */
+      joined: z.array(userIdSchema).max(GROUP_MAX_MEMBERS),
+      /** Former members (their sockets here unsubscribe). */
+      left: z.array(userIdSchema).max(GROUP_MAX_MEMBERS),
+      /** Members whose role changed (a gateway forgets what it cached of them). */
+      roles: z.array(userIdSchema).max(GROUP_MAX_MEMBERS),
     })
     .strict(),
 ]);

@@ -138,8 +138,8 @@ export const authFrameSchema = z
   .strict();
 
 /**
- * Create a group, or change one (`conversationId`, required for every op but `create`). Answered
- * like a `send`: `accepted` once Kafka holds it, then `ack` with the seq of the membership event
+ * Create a group or a channel, or change one (`conversationId`, required for every op but `create`
+ * and `create-channel`). Answered like a `send`: `accepted` once Kafka holds it, then `ack` with the seq of the membership event
  * once storage applied it in the conversation's order, or `error` (`forbidden`: not a member, or
  * not an admin; `validation_failed`: nothing to change, too many members). `clientMsgId` is the
  * idempotency key, as for a send: a retry applies the change once.
@@ -157,10 +157,12 @@ export const groupFrameSchema = z
     // Runs even when `change` itself was refused (then it may be anything).
     const op: unknown = (frame.change as { op?: unknown } | undefined)?.op;
     if (op === undefined) return;
-    if ((op === 'create') === fieldGiven(ctx, 'conversationId')) {
+    const creates = op === 'create' || op === 'create-channel';
+    if (creates === fieldGiven(ctx, 'conversationId')) {
       ctx.addIssue({
         code: 'custom',
-        message: 'conversationId is required for every op but create, and refused with it',
+        message:
+          'conversationId is required for every op but create and create-channel, and refused with them',
         path: ['conversationId'],
       });
     }

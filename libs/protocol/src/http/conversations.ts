@@ -35,10 +35,14 @@ export type ReadCursorBody = z.output<typeof readCursorBodySchema>;
 /** A conversation as one member sees it in the list. */
 export const conversationViewSchema = z.object({
   id: conversationIdSchema,
-  /** `direct` (1:1) or `group`. */
+  /** `direct` (1:1), `group` or `channel`. */
   kind: z.string(),
-  /** A group's name; null for a 1:1 conversation. */
+  /** A group's or channel's name; null for a 1:1 conversation. */
   title: z.string().nullable(),
+  /** A channel anyone may find and join (GET /v1/channels); false for everything else. */
+  public: z.boolean(),
+  /** How many current members it has (a channel's members are not listed: see `members`). */
+  memberCount: z.number().int().nonnegative(),
   /** A group's setting: what members added later read (see HistoryVisibility); null for 1:1. */
   history: historyVisibilitySchema.nullable(),
   /**
@@ -48,7 +52,8 @@ export const conversationViewSchema = z.object({
   active: z.boolean(),
   /**
    * The current members, in joining order, with each one's role and receipt cursors (see
-   * MemberReceipt: the marks of one's own messages).
+   * MemberReceipt: the marks of one's own messages). For a channel only its admins (who post),
+   * whatever its size: a channel has no read receipts.
    */
   members: z.array(
     z.object({
@@ -112,3 +117,23 @@ export const messageReceiptsAnswerSchema = z.object({
   ),
 });
 export type MessageReceiptsAnswer = z.output<typeof messageReceiptsAnswerSchema>;
+
+/** `GET /v1/channels`: public channels, the most members first; `q` filters by name. */
+export const channelsQuerySchema = z.object({ q: z.string().trim().max(64).optional() }).strict();
+export type ChannelsQuery = z.output<typeof channelsQuerySchema>;
+
+/** At most this many channels per answer (narrow with `q`). */
+export const CHANNEL_LIST_LIMIT = 50;
+
+export const channelsAnswerSchema = z.object({
+  channels: z.array(
+    z.object({
+      id: conversationIdSchema,
+      name: z.string(),
+      memberCount: z.number().int().nonnegative(),
+      /** The asking user is a member. */
+      joined: z.boolean(),
+    }),
+  ),
+});
+export type ChannelsAnswer = z.output<typeof channelsAnswerSchema>;

@@ -14,6 +14,8 @@ import {
   conversationAnswerSchema,
   conversationParamsSchema,
   conversationsAnswerSchema,
+  channelsAnswerSchema,
+  channelsQuerySchema,
   createConversationBodySchema,
   historyPageSchema,
   historyQuerySchema,
@@ -233,6 +235,18 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
       400: error('not a username, or your own'),
       ...UNAUTHORIZED,
       404: error('no such user'),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/channels',
+    summary: 'Public channels, the most members first (q: a part of the name)',
+    auth: true,
+    query: channelsQuerySchema,
+    answers: {
+      200: { description: 'at most 50 channels', schema: channelsAnswerSchema },
+      ...INVALID,
+      ...UNAUTHORIZED,
     },
   },
   {

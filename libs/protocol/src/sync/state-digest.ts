@@ -125,7 +125,7 @@ export function stateDigest(
 
 /** The digest of holding nothing of a conversation read from `fromSeq` (n = fromSeq - 1, k = 0). */
 export function emptyStateDigest(fromSeq: number, sha256: Sha256): string {
-  return stateDigest(fromSeq - 1, [], sha256, fromSeq);
+  return fromSeq === 1 ? EMPTY_STATE_DIGEST : stateDigest(fromSeq - 1, [], sha256, fromSeq);
 }
 
 /** The digest entry of a message, hashing its text with `sha256`. */

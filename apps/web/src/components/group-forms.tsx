@@ -1,0 +1,164 @@
+import type { GroupChangeRequest, HistoryVisibility } from '@parley/protocol';
+import { useEffect, useState } from 'preact/hooks';
+import { groupNameProblem, membersOf } from '../text/group-form';
+
+/** What the group panel's controls share: one change at a time, and its outcome in words. */
+export interface GroupChanges {
+  busy: boolean;
+  /** Asks for `change`; says `done` once applied, or why it was refused. True when applied. */
+  run(change: GroupChangeRequest, done: string): Promise<boolean>;
+}
+
+const HISTORY_CHOICES: { value: HistoryVisibility; label: string; done: string }[] = [
+  {
+    value: 'joined',
+    label: 'From when they join',
+    done: 'New members now read from when they join.',
+  },
+  { value: 'all', label: 'The whole history', done: 'New members now read the whole history.' },
+];
+
+/** Admins: add members by username. */
+export function AddMembers({ changes }: { changes: GroupChanges }) {
+  const [text, setText] = useState('');
+  const [problem, setProblem] = useState<string>();
+  async function submit(event: Event) {
+    event.preventDefault();
+    const named = membersOf(text);
+    if ('problem' in named) return setProblem(named.problem);
+    setProblem(undefined);
+    const done = `Added ${named.usernames.join(', ')}.`;
+    if (await changes.run({ op: 'add', members: named.usernames }, done)) setText('');
+  }
+  return (
+    <form class="panel-part group-form" aria-label="Add members" onSubmit={(e) => void submit(e)}>
+      <label>
+        Add members
+        <input
+          name="add-members"
+          value={text}
+          placeholder="usernames, separated by spaces"
+          onInput={(e) => setText(e.currentTarget.value)}
+        />
+      </label>
+      {problem && (
+        <p class="error" role="alert">
+          {problem}
+        </p>
+      )}
+      <button type="submit" disabled={changes.busy}>
+        Add
+      </button>
+    </form>
+  );
+}
+
+/** Admins: rename the group. */
+export function RenameGroup({ changes, title }: { changes: GroupChanges; title: string }) {
+  const [name, setName] = useState(title);
+  const [problem, setProblem] = useState<string>();
+  // A rename by someone else shows here too.
+  useEffect(() => setName(title), [title]);
+  async function submit(event: Event) {
+    event.preventDefault();
+    const wrong = groupNameProblem(name);
+    if (wrong) return setProblem(wrong);
+    setProblem(undefined);
+    await changes.run({ op: 'rename', name: name.trim() }, `Renamed to "${name.trim()}".`);
+  }
+  return (
+    <form class="panel-part group-form" aria-label="Rename" onSubmit={(e) => void submit(e)}>
+      <label>
+        Group name
+        <input
+          name="rename"
+          value={name}
+          maxLength={64}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
+      </label>
+      {problem && (
+        <p class="error" role="alert">
+          {problem}
+        </p>
+      )}
+      <button type="submit" disabled={changes.busy || name.trim() === title}>
+        Rename
+      </button>
+    </form>
+  );
+}
+
+/** Admins: what members added from now on read (the group's `history` setting). */
+export function HistorySetting({
+  changes,
+  history,
+}: {
+  changes: GroupChanges;
+  history: HistoryVisibility;
+}) {
+  const [chosen, setChosen] = useState(history);
+  useEffect(() => setChosen(history), [history]);
+  const choice = HISTORY_CHOICES.find((c) => c.value === chosen) ?? HISTORY_CHOICES[0];
+  return (
+    <form
+      class="panel-part group-form"
+      aria-label="History"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void changes.run({ op: 'history', history: chosen }, choice.done);
+      }}
+    >
+      <fieldset>
+        <legend>New members read</legend>
+        {HISTORY_CHOICES.map((c) => (
+          <label key={c.value} class="check">
+            <input
+              type="radio"
+              name="history"
+              value={c.value}
+              checked={chosen === c.value}
+              onChange={() => setChosen(c.value)}
+            />
+            {c.label}
+          </label>
+        ))}
+      </fieldset>
+      <button type="submit" disabled={changes.busy || chosen === history}>
+        Save
+      </button>
+    </form>
+  );
+}
+
+/** Every member: leave (asked twice: only an admin can add one back). */
+export function LeaveGroup({ changes, title }: { changes: GroupChanges; title: string }) {
+  const [asking, setAsking] = useState(false);
+  if (!asking) {
+    return (
+      <div class="panel-part">
+        <button type="button" class="secondary danger" onClick={() => setAsking(true)}>
+          Leave group
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div class="panel-part" role="group" aria-label="Leave the group">
+      <p>Leave "{title}"? Only an admin can add you again.</p>
+      <div class="actions">
+        <button
+          type="button"
+          class="danger"
+          disabled={changes.busy}
+          onClick={() => void changes.run({ op: 'leave' }, 'You left the group.')}
+        >
+          Leave
+        </button>
+        <button type="button" class="secondary" onClick={() => setAsking(false)}>
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
+}

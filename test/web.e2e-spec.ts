@@ -379,15 +379,22 @@ describe('the web client', () => {
     await screenshot(b.page, 'offline');
     for (const n of [1, 2, 3]) await write(b.page, `offline ${n}`);
     await expect(b.page.locator('li.message.own[data-status="pending"]').count()).resolves.toBe(3);
-    // The outbox is written to IndexedDB as each message is (one transaction each): a reload within
-    // milliseconds of the last one could abort its write, so the test reloads once all three are in.
+    // The outbox is written to IndexedDB as each message is (one transaction each), and the list
+    // a moment after it changes: a reload within milliseconds could abort those writes, so the test
+    // reloads once all three messages and the chat with alice are in.
     await b.page.waitForFunction(`new Promise((resolve) => {
       const open = indexedDB.open('parley');
       open.onerror = () => resolve(false);
       open.onsuccess = () => {
-        const all = open.result.transaction('outbox').objectStore('outbox').getAll();
-        all.onsuccess = () => resolve(all.result.some((box) => Array.isArray(box) && box.length === 3));
-        all.onerror = () => resolve(false);
+        const read = open.result.transaction(['outbox', 'cache']);
+        const boxes = read.objectStore('outbox').getAll();
+        const lists = read.objectStore('cache').getAll();
+        read.oncomplete = () => resolve(
+          boxes.result.some((box) => Array.isArray(box) && box.length === 3) &&
+          lists.result.some((list) => Array.isArray(list) && list.some(
+            (c) => c.members.some((m) => m.username === ${JSON.stringify(alice)}))),
+        );
+        read.onerror = () => resolve(false);
       };
     })`);
 

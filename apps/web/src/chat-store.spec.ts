@@ -176,6 +176,50 @@ describe('ChatStore: the conversation list', () => {
   });
 });
 
+describe('ChatStore: list reads racing local changes', () => {
+  /** A store whose list reads the test answers, one by one, in any order. */
+  async function racing() {
+    const server = new FakeConnection(ME);
+    const client = new ParleyClient({ connection: server, outbox: new MemoryOutboxStore() });
+    const reads: ((list: ConversationView[]) => void)[] = [];
+    const api: ChatApi = {
+      conversations: () => new Promise((resolve) => reads.push(resolve)),
+      users: () => Promise.resolve([]),
+      openConversation: () => Promise.resolve(conversation(C2, 0)),
+      messageReceipts: () => Promise.reject(new Error('not in these tests')),
+    };
+    const chat = new ChatStore(ME, api, client);
+    await chat.start(true);
+    return { chat, server, reads, order: () => chat.snapshot.conversations.map((c) => c.id) };
+  }
+
+  it('keeps a chat started while the list was being read, though that answer lacks it', async () => {
+    const t = await racing();
+    t.server.hello(); // asks for the list
+    await t.chat.startChatWith('bob');
+    expect(t.order()).toEqual([C2]);
+    t.reads[0]([conversation(C1, 3)]); // asked before the chat with bob existed
+    await flush();
+    expect(t.order()).toEqual([C2, C1]);
+    // A read begun after the chat was started is the truth again.
+    t.server.hello();
+    t.reads[1]([conversation(C1, 3)]);
+    await flush();
+    expect(t.order()).toEqual([C1]);
+  });
+
+  it('never lets an older answer overwrite a newer one', async () => {
+    const t = await racing();
+    t.server.hello();
+    t.server.hello();
+    t.reads[1]([conversation(C1, 3), conversation(C2, 1)]);
+    await flush();
+    t.reads[0]([conversation(C1, 3)]);
+    await flush();
+    expect(t.order()).toEqual([C1, C2]);
+  });
+});
+
 describe('ChatStore: older pages', () => {
   it('asks for the page before the oldest message shown, and stops at the first message', async () => {
     const t = await setup([conversation(C1, 60)]);

@@ -75,6 +75,11 @@ export class ChatStore {
   private refreshTimer?: ReturnType<typeof setTimeout>;
   private persistTimer?: ReturnType<typeof setTimeout>;
   private persisted: ConversationView[] = [];
+  /** List reads begun, and the newest one shown: an older answer never overwrites a newer one. */
+  private listAsked = 0;
+  private listShown = 0;
+  /** Conversations opened here, with the list reads begun by then (see refreshConversations). */
+  private readonly openedAt = new Map<string, number>();
   snapshot: ChatSnapshot;
 
   constructor(
@@ -231,6 +236,7 @@ export class ChatStore {
   async startChatWith(username: string): Promise<void> {
     const conversation = await this.api.openConversation(username);
     this.client.receipts.seed(conversation.id, conversation.members);
+    this.openedAt.set(conversation.id, this.listAsked);
     if (!this.conversations.some((c) => c.id === conversation.id)) {
       this.conversations = [conversation, ...this.conversations];
     }
@@ -416,8 +422,17 @@ export class ChatStore {
   }
 
   private async refreshConversations(): Promise<void> {
+    const asked = ++this.listAsked;
     try {
-      this.conversations = await this.api.conversations();
+      const answer = await this.api.conversations();
+      if (asked < this.listShown) return;
+      this.listShown = asked;
+      // A conversation opened here while this read was under way may be missing from its answer:
+      // it stays (the next read has it), or a reload without network would not find it.
+      const opened = this.conversations.filter(
+        (c) => (this.openedAt.get(c.id) ?? 0) >= asked && !answer.some((a) => a.id === c.id),
+      );
+      this.conversations = [...opened, ...answer];
       // The members' receipt cursors: the marks of own messages, right after every reconnect.
       for (const c of this.conversations) this.client.receipts.seed(c.id, c.members);
       this.changed();

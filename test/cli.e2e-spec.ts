@@ -194,6 +194,59 @@ describe('parley CLI (two terminals, two gateways)', () => {
     expect(chats.stdout).toContain(`${bob.username}: hi alice`);
   });
 
+  it('`parley settings read-receipts off`: bob reads alice’s next message, and she is shown it delivered, not read', async () => {
+    const settings = (dir: string, ...args: string[]) =>
+      spawnSync(process.execPath, [MAIN, 'settings', ...args], {
+        env: cliEnv(stack.gateways[1], dir),
+        encoding: 'utf8',
+      });
+    expect(settings(bobDir).stdout).toBe('read receipts: on\n');
+    const off = settings(bobDir, 'read-receipts', 'off');
+    expect(off.status).toBe(0);
+    expect(off.stdout).toContain('read receipts: off');
+    expect(settings(bobDir, 'read-receipts', 'maybe').status).not.toBe(0);
+    try {
+      const bobRun = new PtyRun(
+        `node ${MAIN} chat ${alice.username}`,
+        cliEnv(stack.gateways[1], bobDir),
+      );
+      const aliceRun = new PtyRun(
+        `node ${MAIN} chat ${bob.username}`,
+        cliEnv(stack.gateways[0], aliceDir),
+      );
+      runs.push(bobRun, aliceRun);
+      await bobRun.waitFor((t) => t.includes('online via'), 'bob online');
+      await aliceRun.waitFor((t) => t.includes('online via'), 'alice online');
+      const text = `unseen ${randomUUID().slice(0, 8)}`;
+      aliceRun.type(`${text}\r`);
+      await bobRun.waitFor((t) => t.includes(`${alice.username}: ${text}`), 'the message at bob');
+      await aliceRun.waitFor((t) => t.includes(`${alice.username}: ${text} ✓✓`), 'delivered');
+      // Bob's open chat read it: once his own list says so, the server holds his read...
+      for (let i = 0; i < 100; i++) {
+        const chats = spawnSync(process.execPath, [MAIN, 'chats'], {
+          env: cliEnv(stack.gateways[1], bobDir, { COLUMNS: '200' }),
+          encoding: 'utf8',
+        });
+        if (!chats.stdout.includes('unread')) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // ...and alice is told "delivered" only.
+      aliceRun.type('/info\r');
+      await aliceRun.waitFor(
+        (t) => new RegExp(`: delivered to ${bob.username} \\d`).test(t),
+        'delivered, not read',
+      );
+      expect(aliceRun.text).not.toContain(`${text} ✔✔`);
+      expect(aliceRun.text).not.toContain(`read by ${bob.username}`);
+      aliceRun.type('/quit\r');
+      expect(await aliceRun.waitExit()).toBe(0);
+      bobRun.type('\u0003');
+      expect(await bobRun.waitExit()).toBe(0);
+    } finally {
+      expect(settings(bobDir, 'read-receipts', 'on').stdout).toBe('read receipts: on\n');
+    }
+  }, 120000);
+
   it('`parley sync` syncs until this device agrees with the server, says what it got, and exits 0', async () => {
     const sync = () => {
       const run = spawnSync(process.execPath, [MAIN, 'sync'], {

@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { AckFrame, ReceiptFrame, ServerFrame } from '@parley/protocol';
-import { conversationsOf, createAccount, ParleyTestClient } from '@parley/testing';
+import type {
+  AckFrame,
+  MessageReceiptsAnswer,
+  ReceiptFrame,
+  ServerFrame,
+  SettingsView,
+} from '@parley/protocol';
+import {
+  conversationsOf,
+  createAccount,
+  ParleyTestClient,
+  type TestAccount,
+} from '@parley/testing';
 import { testStack } from './support/test-stack';
 
 const stack = testStack();
@@ -27,6 +38,45 @@ function receiptReaching(
       f.deliveredSeq >= at.deliveredSeq &&
       f.readSeq >= at.readSeq,
   );
+}
+
+/** `PUT /v1/settings` (or `GET` without a change) as `account`: the status and the body. */
+async function settings(
+  gateway: string,
+  account: TestAccount,
+  change?: object,
+): Promise<{ status: number; body: SettingsView }> {
+  const res = await fetch(`${gateway}/v1/settings`, {
+    method: change ? 'PUT' : 'GET',
+    headers: {
+      authorization: `Bearer ${account.accessToken}`,
+      ...(change ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(change ? { body: JSON.stringify(change) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as SettingsView };
+}
+
+/** A member's cursors as `viewer`'s conversation list shows them. */
+async function listedCursors(
+  gateway: string,
+  viewer: TestAccount,
+  conversationId: string,
+  member: TestAccount,
+) {
+  const view = (await conversationsOf(gateway, viewer)).find((c) => c.id === conversationId);
+  const m = view?.members.find((x) => x.id === member.id);
+  return m ? { deliveredSeq: m.deliveredSeq, readSeq: m.readSeq } : undefined;
+}
+
+/** "Who read it" of `seq` as its sender sees it: [delivered, read] of the one other member. */
+async function whoRead(gateway: string, sender: TestAccount, conversationId: string, seq: number) {
+  const res = await fetch(
+    `${gateway}/v1/conversations/${conversationId}/messages/${seq}/receipts`,
+    { headers: { authorization: `Bearer ${sender.accessToken}` } },
+  );
+  const body = (await res.json()) as MessageReceiptsAnswer;
+  return body.members.map((m) => ({ delivered: m.delivered, read: m.read, readAt: m.readAt }));
 }
 
 describe('receipts: sent -> delivered -> read, live to the sender (two gateways)', () => {
@@ -92,6 +142,88 @@ describe('receipts: sent -> delivered -> read, live to the sender (two gateways)
     } finally {
       for (const c of [phone, laptop, bobs]) c.close();
     }
+  });
+
+  it('turning read receipts off hides them both ways: others see only delivered, and the user sees nobody read', async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const alice = await createAccount(gateway1, 'alice');
+    const bob = await createAccount(gateway1, 'bob');
+    const a = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), alice, 'phone');
+    const b = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway2), bob, 'phone');
+    try {
+      expect(await settings(gateway2, bob)).toEqual({ status: 200, body: { readReceipts: true } });
+      const one = await send(a, { to: bob.username }, 'one');
+      const { conversationId } = one;
+      await b.next((f) => f.type === 'message' && f.message.seq === one.seq);
+
+      // Bob turns them off (on the other gateway from his socket's) and reads: Alice is told
+      // "delivered", never "read", live, in her list and in "who read it".
+      const off = await settings(gateway1, bob, { readReceipts: false });
+      expect(off).toEqual({ status: 200, body: { readReceipts: false } });
+      expect((await settings(gateway2, bob)).body).toEqual({ readReceipts: false });
+      b.send({ type: 'read', conversationId, seq: one.seq });
+      expect(
+        await receiptReaching(a, conversationId, bob.id, { deliveredSeq: 1, readSeq: 0 }),
+      ).toEqual({ type: 'receipt', conversationId, userId: bob.id, deliveredSeq: 1, readSeq: 0 });
+      expect(await listedCursors(gateway2, alice, conversationId, bob)).toEqual({
+        deliveredSeq: 1,
+        readSeq: 0,
+      });
+      expect(await whoRead(gateway1, alice, conversationId, one.seq)).toEqual([
+        { delivered: true, read: false, readAt: null },
+      ]);
+      // His own devices still know what he read (his unread count).
+      expect(await listedCursors(gateway1, bob, conversationId, bob)).toEqual({
+        deliveredSeq: 1,
+        readSeq: 1,
+      });
+
+      // The other way: Alice reads Bob's message; Bob is shown delivered only.
+      const two = await send(b, { conversationId }, 'two');
+      await a.next((f) => f.type === 'message' && f.message.seq === two.seq);
+      a.send({ type: 'read', conversationId, seq: two.seq });
+      expect(
+        await receiptReaching(b, conversationId, alice.id, { deliveredSeq: 2, readSeq: 0 }),
+      ).toMatchObject({ deliveredSeq: 2, readSeq: 0 });
+      expect(await listedCursors(gateway2, bob, conversationId, alice)).toEqual({
+        deliveredSeq: 2,
+        readSeq: 0,
+      });
+      expect(await whoRead(gateway2, bob, conversationId, two.seq)).toEqual([
+        { delivered: true, read: false, readAt: null },
+      ]);
+      expect(a.frames.filter((f) => f.type === 'receipt' && f.readSeq > 0)).toEqual([]);
+      expect(b.frames.filter((f) => f.type === 'receipt' && f.readSeq > 0)).toEqual([]);
+
+      // Back on: read state shows again both ways, as the cursors stand now.
+      expect((await settings(gateway2, bob, { readReceipts: true })).body).toEqual({
+        readReceipts: true,
+      });
+      expect(await listedCursors(gateway1, alice, conversationId, bob)).toEqual({
+        deliveredSeq: 1,
+        readSeq: 1,
+      });
+      expect(await listedCursors(gateway1, bob, conversationId, alice)).toEqual({
+        deliveredSeq: 2,
+        readSeq: 2,
+      });
+      b.send({ type: 'read', conversationId, seq: two.seq });
+      expect(
+        await receiptReaching(a, conversationId, bob.id, { deliveredSeq: 2, readSeq: 2 }),
+      ).toMatchObject({ readSeq: 2 });
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('refuses a settings change that names nothing, or something unknown, and changes nothing', async () => {
+    const [gateway1] = stack.gateways;
+    const carol = await createAccount(gateway1, 'carol');
+    for (const change of [{}, { readReceipts: 'no' }, { readReceipts: false, theme: 'dark' }]) {
+      expect((await settings(gateway1, carol, change)).status).toBe(400);
+    }
+    expect((await settings(gateway1, carol)).body).toEqual({ readReceipts: true });
   });
 
   it('tells only the other members, and a cursor that does not move tells no one again', async () => {

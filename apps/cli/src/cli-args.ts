@@ -41,6 +41,7 @@ export const USAGE = `usage: parley [--server URL] <command>
   login [--username U]                                   log in and store tokens
   logout                                                 revoke this log-in and forget the tokens
   whoami                                                 who is logged in, where
+  settings [read-receipts on|off]                        show or change your settings
   contacts [add|remove <username>]                       list or edit contacts
   users <prefix>                                         find people by username prefix
   chats                                                  conversations, newest first, with unread counts

@@ -9,6 +9,7 @@ import {
   loginCommand,
   logoutCommand,
   registerCommand,
+  settingsCommand,
   whoamiCommand,
 } from './commands/account.commands';
 import { chatCommand } from './commands/chat.command';
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   login: loginCommand,
   logout: logoutCommand,
   whoami: whoamiCommand,
+  settings: settingsCommand,
   contacts: contactsCommand,
   users: usersCommand,
   chats: chatsCommand,

@@ -12,6 +12,9 @@ import {
   loginAnswerSchema,
   type MessageReceiptsAnswer,
   messageReceiptsAnswerSchema,
+  type SettingsBody,
+  type SettingsView,
+  settingsViewSchema,
   type ChannelsAnswer,
   channelsAnswerSchema,
   type RegisterBody,
@@ -251,6 +254,16 @@ export class ApiClient {
       `/v1/conversations/${encodeURIComponent(conversationId)}/messages/${seq}/receipts`,
       messageReceiptsAnswerSchema,
     );
+  }
+
+  /** One's own settings (read receipts). */
+  settings(): Promise<SettingsView> {
+    return this.authed('GET', '/v1/settings', settingsViewSchema);
+  }
+
+  /** Changes the named settings; answers them all. */
+  changeSettings(change: SettingsBody): Promise<SettingsView> {
+    return this.authed('PUT', '/v1/settings', settingsViewSchema, change);
   }
 
   // --- plumbing ---

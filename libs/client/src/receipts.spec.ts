@@ -40,6 +40,18 @@ describe('ReceiptBook', () => {
     book.forget('other', ['bob']);
   });
 
+  it('forgets every cursor when cleared, so a list that hides read state seeds it afresh', () => {
+    const book = new ReceiptBook();
+    const conv = 'c1';
+    book.seed(conv, [{ id: 'bob', deliveredSeq: 5, readSeq: 5 }]);
+    expect(book.mark(conv, 4, 'me')).toBe('read');
+    book.seed(conv, [{ id: 'bob', deliveredSeq: 5, readSeq: 0 }]);
+    expect(book.mark(conv, 4, 'me')).toBe('read'); // forward only
+    book.clear();
+    book.seed(conv, [{ id: 'bob', deliveredSeq: 5, readSeq: 0 }]);
+    expect(book.mark(conv, 4, 'me')).toBe('delivered');
+  });
+
   it('knows nothing of a conversation it was not told about', () => {
     const book = new ReceiptBook();
     expect(book.cursors('other')).toEqual([]);

@@ -55,6 +55,14 @@ export class ReceiptBook {
     for (const userId of userIds) members.delete(userId);
   }
 
+  /**
+   * Drops every cursor: the next list seeds the book afresh. Cursors only move forward, so this is
+   * how read state the server no longer shows leaves (this user turned read receipts off).
+   */
+  clear(): void {
+    this.byConversation.clear();
+  }
+
   /** The members' cursors this book holds for a conversation. */
   cursors(conversationId: string): ReceiptCursors[] {
     return [...(this.byConversation.get(conversationId)?.values() ?? [])];

@@ -1,6 +1,7 @@
+import type { SettingsView } from '@parley/protocol';
 import { sanitize } from '../chat/message-line';
 import { Prompter } from '../terminal/prompter';
-import { CommandContext, requireCredentials } from './command-context';
+import { CommandContext, requireCredentials, UsageError } from './command-context';
 
 /** Asks for what flags and PARLEY_PASSWORD did not give. */
 async function collect<T extends string>(
@@ -69,4 +70,24 @@ export async function whoamiCommand(ctx: CommandContext): Promise<void> {
   const user = await ctx.api.me();
   const name = user.realName ? ` (${sanitize(user.realName)})` : '';
   ctx.stdout.write(`${user.username}${name} on ${credentials.server}\n`);
+}
+
+/**
+ * `parley settings` shows one's settings; `parley settings read-receipts on|off` changes one.
+ * With read receipts off others see only delivered from you, and you see nobody's read state.
+ */
+export async function settingsCommand(ctx: CommandContext, args: string[]): Promise<void> {
+  requireCredentials(ctx);
+  const [name, value, ...rest] = args;
+  let settings: SettingsView;
+  if (name === undefined) {
+    settings = await ctx.api.settings();
+  } else if (name === 'read-receipts' && (value === 'on' || value === 'off') && !rest.length) {
+    settings = await ctx.api.changeSettings({ readReceipts: value === 'on' });
+  } else {
+    throw new UsageError('usage: parley settings [read-receipts on|off]');
+  }
+  ctx.stdout.write(
+    `read receipts: ${settings.readReceipts ? 'on' : 'off (others see only delivered from you, and you see nobody’s read state)'}\n`,
+  );
 }

@@ -16,6 +16,9 @@ import { LocalStrategy } from './local.strategy';
 import { PasswordHasher } from './password-hasher.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionsRepository } from './sessions.repository';
+import { SettingsController } from './settings.controller';
+import { SettingsRepository } from './settings.repository';
+import { SettingsService } from './settings.service';
 import { UsersRepository } from './users.repository';
 
 /** Registration, log-in (passport-local), JWT access + rotating refresh tokens, throttling. */
@@ -36,7 +39,7 @@ import { UsersRepository } from './users.repository';
       }),
     }),
   ],
-  controllers: [AuthController, WebSessionController],
+  controllers: [AuthController, WebSessionController, SettingsController],
   providers: [
     AccountsService,
     AuthService,
@@ -44,6 +47,8 @@ import { UsersRepository } from './users.repository';
     UsersRepository,
     RefreshTokensRepository,
     SessionsRepository,
+    SettingsRepository,
+    SettingsService,
     AccessTokenVerifier,
     AccountEventsPublisher,
     LocalStrategy,

@@ -37,6 +37,10 @@ export class UserEntity {
   @Column({ name: 'password_hash', type: 'text' })
   passwordHash!: string;
 
+  /** Read receipts on (the default): others see this user's read state, and it sees theirs. */
+  @Column({ name: 'read_receipts', type: 'boolean', default: true })
+  readReceipts!: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -85,6 +85,7 @@ export class UsersRepository {
       emailKey: raw.email_key as string,
       realName: raw.real_name as string,
       passwordHash: raw.password_hash as string,
+      readReceipts: raw.read_receipts as boolean,
       createdAt: raw.created_at as Date,
       updatedAt: raw.updated_at as Date,
     };

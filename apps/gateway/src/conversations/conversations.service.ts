@@ -165,7 +165,10 @@ export class ConversationsService {
 
   private async views(userId: string, onlyId?: string): Promise<ConversationView[]> {
     const rows = await this.conversations.listForUser(userId, CONVERSATION_LIST_LIMIT, onlyId);
-    const members = await this.conversations.membersOf(rows.map((r) => r.id));
+    const members = await this.conversations.membersOf(
+      rows.map((r) => r.id),
+      userId,
+    );
     const byConversation = new Map<string, ConversationView['members']>();
     for (const m of members) {
       const list = byConversation.get(m.conversationId) ?? [];

@@ -174,7 +174,7 @@ describe('ConversationsReadModel (PostgreSQL)', () => {
 
   describe('membersOf', () => {
     it('is empty for no conversations', async () => {
-      expect(await conversations.membersOf([])).toEqual([]);
+      expect(await conversations.membersOf([], randomUUID())).toEqual([]);
     });
 
     it('lists members with usernames by conversation, then by joining order', async () => {
@@ -189,7 +189,7 @@ describe('ConversationsReadModel (PostgreSQL)', () => {
         [first, b.id],
       );
 
-      const rows = await conversations.membersOf([second, first, conversationId()]);
+      const rows = await conversations.membersOf([second, first, conversationId()], a.id);
       const none = { role: 'member', deliveredSeq: 0, readSeq: 0 };
       const expected = {
         [first]: [
@@ -209,6 +209,43 @@ describe('ConversationsReadModel (PostgreSQL)', () => {
         ],
       };
       expect(rows).toEqual([first, second].sort().flatMap((id) => expected[id]));
+    });
+
+    it("shows another member's read cursor only when both have read receipts on; one's own always", async () => {
+      const [a, b] = [await user(), await user()];
+      const id = await conversation([a, b]);
+      await db.dataSource.query(
+        `UPDATE conversation_members SET delivered_seq = 7, read_seq = 5 WHERE conversation_id = $1`,
+        [id],
+      );
+      const seen = async (viewer: { id: string }) =>
+        (await conversations.membersOf([id], viewer.id)).map((m) => [m.deliveredSeq, m.readSeq]);
+      const receipts = (u: { id: string }, on: boolean) =>
+        db.dataSource.query('UPDATE users SET read_receipts = $2 WHERE id = $1', [u.id, on]);
+
+      expect(await seen(a)).toEqual([
+        [7, 5],
+        [7, 5],
+      ]);
+      await receipts(b, false); // b hides its reads from a, and sees none of a's
+      expect(await seen(a)).toEqual([
+        [7, 5],
+        [7, 0],
+      ]);
+      expect(await seen(b)).toEqual([
+        [7, 0],
+        [7, 5],
+      ]);
+      await receipts(b, true);
+      await receipts(a, false);
+      expect(await seen(a)).toEqual([
+        [7, 5],
+        [7, 0],
+      ]);
+      expect(await seen(b)).toEqual([
+        [7, 0],
+        [7, 5],
+      ]);
     });
   });
 });

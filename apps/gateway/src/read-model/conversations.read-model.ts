@@ -8,6 +8,7 @@ import {
   type MemberRole,
 } from '@parley/protocol';
 import { DataSource } from 'typeorm';
+import { READ_STATE_SHOWN } from './read-state';
 
 export interface ConversationListRow {
   id: string;
@@ -254,10 +255,12 @@ export class ConversationsReadModel {
   }
 
   /**
-   * The current members (id, username, role, cursors) of each of the given conversations; of a
-   * channel only its admins (a channel's membership is never listed whole).
+   * The current members (id, username, role, cursors) of each of the given conversations, as
+   * `viewerId` sees them; of a channel only its admins (a channel's membership is never listed
+   * whole). Another member's read cursor shows 0 unless both have read receipts on
+   * (READ_STATE_SHOWN): the viewer's own always shows.
    */
-  async membersOf(conversationIds: readonly string[]): Promise<MemberRow[]> {
+  async membersOf(conversationIds: readonly string[], viewerId: string): Promise<MemberRow[]> {
     if (conversationIds.length === 0) return [];
     const rows = await this.dataSource.query<
       {
@@ -269,14 +272,16 @@ export class ConversationsReadModel {
         read_seq: string;
       }[]
     >(
-      `SELECT cm.conversation_id, cm.user_id, u.username, cm.role, cm.delivered_seq, cm.read_seq
+      `SELECT cm.conversation_id, cm.user_id, u.username, cm.role, cm.delivered_seq,
+              CASE WHEN ${READ_STATE_SHOWN} THEN cm.read_seq ELSE 0 END AS read_seq
          FROM conversation_members cm
          JOIN conversations c ON c.id = cm.conversation_id
          LEFT JOIN users u ON u.id = cm.user_id
+         LEFT JOIN users viewer ON viewer.id = $2
         WHERE cm.conversation_id = ANY($1::text[]) AND cm.left_seq IS NULL
           AND (c.kind <> 'channel' OR cm.role = 'admin')
         ORDER BY cm.conversation_id, cm.joined_at, cm.user_id`,
-      [conversationIds],
+      [conversationIds, viewerId],
     );
     return rows.map((r) => ({
       conversationId: r.conversation_id,

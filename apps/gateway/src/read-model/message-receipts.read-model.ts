@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { READ_STATE_SHOWN } from './read-state';
 
 /** One member's receipt of one message: whether and when its cursors reached it. */
 export interface MemberReceiptOfMessage {
@@ -44,7 +45,8 @@ export class MessageReceiptsReadModel {
 
   /**
    * The receipts of message `seq` from every current member who could read it (joined at or
-   * before it), but `exceptUserId` (its sender), in joining order.
+   * before it), but `exceptUserId` (its sender, who asks), in joining order. Read shows only
+   * where both have read receipts on (READ_STATE_SHOWN).
    */
   async of(
     conversationId: string,
@@ -61,10 +63,12 @@ export class MessageReceiptsReadModel {
         read_at: Date | null;
       }[]
     >(
-      `SELECT cm.user_id, u.username, cm.delivered_seq >= $2 AS delivered, cm.read_seq >= $2 AS read,
+      `SELECT cm.user_id, u.username, cm.delivered_seq >= $2 AS delivered,
+              cm.read_seq >= $2 AND ${READ_STATE_SHOWN} AS read,
               d.moved_at AS delivered_at, r.moved_at AS read_at
          FROM conversation_members cm
          LEFT JOIN users u ON u.id = cm.user_id
+         LEFT JOIN users viewer ON viewer.id = $3
          LEFT JOIN LATERAL (
            SELECT moved_at FROM receipt_moves
             WHERE conversation_id = $1 AND user_id = cm.user_id AND kind = 'delivered' AND seq >= $2

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { insertConversation, insertMessages, unique } from '../../../../test/db/factories';
+import {
+  insertConversation,
+  insertMessages,
+  insertUser,
+  unique,
+} from '../../../../test/db/factories';
 import { useRepoTestDb } from '../../../../test/db/repo-test-db';
 import { CursorsRepository } from './cursors.repository';
 
@@ -226,6 +231,25 @@ describe('CursorsRepository (PostgreSQL)', () => {
 
     it('does nothing for no moves', async () => {
       await expect(repo.transaction((tx) => tx.advanceMembers([]))).resolves.toEqual([]);
+    });
+
+    it('says whose read state is hidden: the mover’s, and which members see none (users.read_receipts)', async () => {
+      const [me, peer] = [await insertUser(db.dataSource), await insertUser(db.dataSource)];
+      const id = await insertConversation(db.dataSource, { members: [me.id, peer.id] });
+      await insertMessages(db.dataSource, id, [{ senderId: me.id }, { senderId: peer.id }]);
+      await insertMessages(db.dataSource, id, [{ senderId: me.id }, { senderId: peer.id }]);
+      const move = (userId: string, seq: number) =>
+        repo.transaction((tx) =>
+          tx.advanceMembers([{ conversationId: id, userId, deliveredSeq: seq, readSeq: seq }]),
+        );
+      const receipts = (userId: string, on: boolean) =>
+        db.dataSource.query('UPDATE users SET read_receipts = $2 WHERE id = $1', [userId, on]);
+      expect(await move(me.id, 1)).toMatchObject([{ readHidden: false, blindIds: [] }]);
+      await receipts(peer.id, false);
+      expect(await move(me.id, 2)).toMatchObject([{ readHidden: false, blindIds: [peer.id] }]);
+      expect(await move(peer.id, 2)).toMatchObject([{ readHidden: true, blindIds: [peer.id] }]);
+      await receipts(peer.id, true);
+      expect(await move(me.id, 3)).toMatchObject([{ readHidden: false, blindIds: [] }]);
     });
   });
 });

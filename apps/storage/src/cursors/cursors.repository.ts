@@ -56,6 +56,10 @@ export interface MemberReceipt {
 /** A member's receipt that moved, with every current member of its conversation (who is told). */
 export interface MovedReceipt extends MemberReceipt {
   memberIds: string[];
+  /** The member turned read receipts off: others are told its delivered cursor only. */
+  readHidden: boolean;
+  /** The members who turned read receipts off: they are told nobody's read cursor. */
+  blindIds: string[];
 }
 
 /**
@@ -63,7 +67,10 @@ export interface MovedReceipt extends MemberReceipt {
  * delivery. Only rows that moved come back (a replayed or stale move returns nothing), each with
  * its conversation's members; a channel's move is kept (its unread count) but neither returned
  * nor logged: a channel has no read receipts, and its membership is never read whole. Each move is also logged with its time (`receipt_moves`: one row
- * per cursor that reached a new seq; the one that did not move conflicts and is skipped).
+ * per cursor that reached a new seq; the one that did not move conflicts and is skipped). Each
+ * comes with who may not see read state: the mover's read receipts setting, and the members who
+ * turned theirs off (`users.read_receipts`, the accounts' column, read here at fan-out time so a
+ * change applies to the very next move, with no event to wait for).
  */
 const ADVANCE_MEMBERS = preparedStatement(
   'storage.cursors.advanceMembers',
@@ -93,9 +100,18 @@ const ADVANCE_MEMBERS = preparedStatement(
      ON CONFLICT DO NOTHING
    )
    SELECT moved.conversation_id, moved.user_id, moved.delivered_seq, moved.read_seq,
-          (SELECT array_agg(o.user_id::text) FROM conversation_members o
-            WHERE o.conversation_id = moved.conversation_id AND o.left_seq IS NULL) AS member_ids
+          EXISTS (SELECT 1 FROM users p
+                   WHERE p.id = moved.user_id::uuid AND NOT p.read_receipts) AS read_hidden,
+          o.member_ids, o.blind_ids
      FROM moved
+     CROSS JOIN LATERAL (
+       SELECT array_agg(o.user_id::text) AS member_ids,
+              coalesce(array_agg(o.user_id::text) FILTER (WHERE p.id IS NOT NULL), '{}')
+                AS blind_ids
+         FROM conversation_members o
+         LEFT JOIN users p ON p.id = o.user_id AND NOT p.read_receipts
+        WHERE o.conversation_id = moved.conversation_id AND o.left_seq IS NULL
+     ) o
     WHERE NOT moved.channel`,
 );
 
@@ -152,6 +168,8 @@ export class CursorsTransaction {
       delivered_seq: string;
       read_seq: string;
       member_ids: string[];
+      read_hidden: boolean;
+      blind_ids: string[];
     }>(this.manager, ADVANCE_MEMBERS, [
       moves.map((m) => m.conversationId),
       moves.map((m) => m.userId),
@@ -164,6 +182,8 @@ export class CursorsTransaction {
       deliveredSeq: Number(r.delivered_seq),
       readSeq: Number(r.read_seq),
       memberIds: r.member_ids,
+      readHidden: r.read_hidden,
+      blindIds: r.blind_ids,
     }));
   }
 }

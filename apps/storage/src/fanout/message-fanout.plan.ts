@@ -146,32 +146,46 @@ export function planChannelDeliveries(outcomes: readonly PersistOutcome[]): Deli
 /** A member's receipt that moved, with the members of its conversation (who are told). */
 export interface ReceiptToFanOut extends MemberReceipt {
   memberIds: readonly string[];
+  /** The member turned read receipts off: every other member is told its delivered cursor only. */
+  readHidden?: boolean;
+  /** Members who turned read receipts off: they are told nobody's read cursor. */
+  blindIds?: readonly string[];
 }
 
 /**
  * Receipts as delivery batches: each moved receipt goes to every socket of the OTHER members of
  * its conversation (they derive their own messages' marks from it), one entry per gateway box
  * holding any of them. The member whose cursors moved is not told: its devices reported the move.
+ * Read state is shown only between members who both have read receipts on: the others are told
+ * the receipt with `readSeq` 0 (delivered only).
  */
 export function planReceipts(
   receipts: readonly ReceiptToFanOut[],
   connectionsByUser: ReadonlyMap<string, readonly DeviceConnection[]>,
 ): Map<string, DeliveryBatch> {
   const batches = new Map<string, DeliveryBatch>();
-  for (const { memberIds, ...receipt } of receipts) {
-    const perGateway = new Map<string, string[]>();
+  for (const { memberIds, readHidden, blindIds, ...receipt } of receipts) {
+    const blind = new Set(blindIds);
+    const told = { shown: new Map<string, string[]>(), hidden: new Map<string, string[]>() };
     for (const userId of new Set(memberIds)) {
       if (userId === receipt.userId) continue;
+      const perGateway = readHidden || blind.has(userId) ? told.hidden : told.shown;
       for (const c of connectionsByUser.get(userId) ?? []) {
         const ids = perGateway.get(c.gatewayId) ?? [];
         ids.push(c.connectionId);
         perGateway.set(c.gatewayId, ids);
       }
     }
-    for (const [gatewayId, connectionIds] of perGateway) {
-      let batch = batches.get(gatewayId);
-      if (!batch) batches.set(gatewayId, (batch = { version: 1, items: [] }));
-      (batch.receipts ??= []).push({ receipt, connectionIds });
+    const variants = [
+      { receipt, perGateway: told.shown },
+      { receipt: { ...receipt, readSeq: 0 }, perGateway: told.hidden },
+    ];
+    for (const variant of variants) {
+      for (const [gatewayId, connectionIds] of variant.perGateway) {
+        let batch = batches.get(gatewayId);
+        if (!batch) batches.set(gatewayId, (batch = { version: 1, items: [] }));
+        (batch.receipts ??= []).push({ receipt: variant.receipt, connectionIds });
+      }
     }
   }
   return batches;

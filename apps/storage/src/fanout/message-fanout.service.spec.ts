@@ -242,6 +242,30 @@ describe('planReceipts', () => {
     for (const batch of batches.values()) expect(deliveryBatchSchema.parse(batch)).toEqual(batch);
   });
 
+  it('shows read state only between members who both have read receipts on', () => {
+    const [alice, bob, carol] = [randomUUID(), randomUUID(), randomUUID()];
+    const [a1, b1, c1] = [randomUUID(), randomUUID(), randomUUID()];
+    const connections = new Map<string, DeviceConnection[]>([
+      [alice, [phone(alice, 'gateway-1', a1)]],
+      [bob, [phone(bob, 'gateway-1', b1)]],
+      [carol, [phone(carol, 'gateway-1', c1)]],
+    ]);
+    const receipt = { conversationId: conv, userId: bob, deliveredSeq: 7, readSeq: 5 };
+    const delivered = { ...receipt, readSeq: 0 };
+    const memberIds = [alice, bob, carol];
+    // Carol turned read receipts off: she is told bob's delivered cursor only.
+    const blind = planReceipts([{ ...receipt, memberIds, blindIds: [carol] }], connections);
+    expect(blind.get('gateway-1')?.receipts).toEqual([
+      { receipt, connectionIds: [a1] },
+      { receipt: delivered, connectionIds: [c1] },
+    ]);
+    // Bob turned them off: nobody is told his read cursor.
+    const hidden = planReceipts([{ ...receipt, memberIds, readHidden: true }], connections);
+    expect(hidden.get('gateway-1')?.receipts).toEqual([
+      { receipt: delivered, connectionIds: [a1, c1] },
+    ]);
+  });
+
   it('publishes nothing for members with no socket', () => {
     const receipt = { conversationId: conv, userId: 'u', deliveredSeq: 1, readSeq: 0 };
     expect(planReceipts([{ ...receipt, memberIds: ['u', 'v'] }], new Map()).size).toBe(0);

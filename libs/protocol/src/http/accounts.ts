@@ -92,3 +92,18 @@ export const webSessionAnswerSchema = z.object({
   user: userViewSchema,
 });
 export type WebSessionAnswer = z.output<typeof webSessionAnswerSchema>;
+
+/**
+ * One's own settings: `GET /v1/settings` answers them, `PUT /v1/settings` changes the fields it
+ * names and answers them all. `readReceipts` (default on): when off, others see only delivered
+ * from this user, and this user sees nobody's read state (delivered is always shown).
+ */
+export const settingsViewSchema = z.object({ readReceipts: z.boolean() });
+export type SettingsView = z.output<typeof settingsViewSchema>;
+
+/** `PUT /v1/settings`: at least one field. */
+export const settingsBodySchema = z
+  .object({ readReceipts: z.boolean().optional() })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'must name at least one setting');
+export type SettingsBody = z.output<typeof settingsBodySchema>;

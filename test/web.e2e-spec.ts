@@ -3,22 +3,28 @@ import { Client } from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   type AckFrame,
+  ANNOUNCEMENTS_CHANNEL_ID,
   type ConversationEvent,
   type ConversationView,
   describeEvent,
   type ErrorFrame,
   type GroupChangeRequest,
   type MessageFrame,
+  type ReceiptFrame,
 } from '@parley/protocol';
 import {
   conversationsOf,
   createAccount,
+  logIn,
   ParleyTestClient,
+  postJson,
   requestConnect,
   type TestAccount,
 } from '@parley/testing';
+import { emptyAnnouncements } from './support/announcements';
 import { launchChromium, screenshot } from './support/browser';
-import { testStack } from './support/test-stack';
+import { acked as ackedAnswer, change, send as sendFrame } from './support/frames';
+import { TEST_OPERATOR, testStack } from './support/test-stack';
 
 /**
  * The web client in a real browser (Debian's Chromium driven by playwright-core), against the
@@ -166,6 +172,26 @@ async function deliveredTo(username: string, seq: number): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`${username}'s delivered cursor never reached ${seq}`);
+  } finally {
+    await db.end();
+  }
+}
+
+/** Waits until the server's read cursor of `username` in `conversationId` reaches `seq`. */
+async function readBy(username: string, conversationId: string, seq: number): Promise<void> {
+  const db = new Client({ connectionString: stack.databaseUrl });
+  await db.connect();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await db.query<{ seq: string }>(
+        `SELECT m.read_seq AS seq FROM conversation_members m
+           JOIN users u ON u.id = m.user_id WHERE u.username = $1 AND m.conversation_id = $2`,
+        [username, conversationId],
+      );
+      if (Number(rows[0]?.seq ?? 0) >= seq) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`${username}'s read cursor never reached ${seq}`);
   } finally {
     await db.end();
   }
@@ -354,6 +380,63 @@ describe('the web client', () => {
       await a.page.reload();
       await openChat(a.page, bob.username);
       await status('read');
+    } finally {
+      b.close();
+      await a.context.close();
+    }
+  });
+
+  it('turns read receipts off in Settings: her read marks go, and what she reads shows delivered only; kept across a reload', async () => {
+    const alice = `wz_${suffix()}`;
+    const a = await openApp(gateway1);
+    await register(a.page, alice);
+    const bob = await createAccount(gateway2, 'wzb');
+    const b = await ParleyTestClient.connect(gateway2, bob);
+    try {
+      await startChat(a.page, bob.username);
+      await online(a.page);
+      await write(a.page, 'read me');
+      const status = (s: string) =>
+        a.page.locator(`li.message.own[data-status="${s}"]`, { hasText: 'read me' }).waitFor();
+      const pushed = await b.next((f) => f.type === 'message');
+      if (pushed.type !== 'message') throw new Error('not a message');
+      const { conversationId, seq } = pushed.message;
+      b.send({ type: 'read', conversationId, seq });
+      await status('read');
+
+      const settings = a.page.getByRole('region', { name: 'Settings' });
+      const readReceipts = settings.getByLabel('Read receipts');
+      await settings.getByRole('button', { name: 'Settings' }).click();
+      await expect(readReceipts.isChecked()).resolves.toBe(true);
+      await readReceipts.uncheck();
+      await settings.getByText('Off: others see only').waitFor();
+      // She sees nobody's read state: her message is delivered, no more.
+      await status('delivered');
+      await screenshot(a.page, 'read-receipts-off');
+
+      // What she reads, bob is told was delivered only.
+      const answer = await ackedAnswer(sendFrame(b, conversationId, 'did you read it?'));
+      await messages(a.page).filter({ hasText: 'did you read it?' }).waitFor();
+      const receipt = await b.next<ReceiptFrame>(
+        (f) => f.type === 'receipt' && f.userId !== bob.id && f.deliveredSeq >= answer.seq,
+      );
+      expect(receipt.readSeq).toBe(0);
+      await readBy(alice, conversationId, answer.seq); // she did read it...
+      const hers = async () =>
+        (await conversationsOf(gateway2, bob))
+          .find((c) => c.id === conversationId)
+          ?.members.find((m) => m.username === alice);
+      expect(await hers()).toMatchObject({ deliveredSeq: answer.seq, readSeq: 0 }); // ...unshown
+
+      // Kept: after a reload the setting and the marks are the same.
+      await a.page.reload();
+      await openChat(a.page, bob.username);
+      await status('delivered');
+      await settings.getByRole('button', { name: 'Settings' }).click();
+      await expect(readReceipts.isChecked()).resolves.toBe(false);
+      await readReceipts.check();
+      await status('read');
+      expect(await hers()).toMatchObject({ readSeq: answer.seq });
     } finally {
       b.close();
       await a.context.close();
@@ -714,7 +797,8 @@ describe('the web client: groups', () => {
         change: { op: 'rename', name: 'Owls' },
       });
       await eventually(() => a.page.getByRole('heading', { level: 2 }).innerText(), 'Owls');
-      await expect(rename.getByLabel('Group name').inputValue()).resolves.toBe('Owls');
+      // The field follows the title after the render that shows it (an effect): wait for it too.
+      await eventually(() => rename.getByLabel('Group name').inputValue(), 'Owls');
       await a.page
         .getByRole('list', { name: 'Conversations' })
         .getByRole('button', { name: /^Owls/ })
@@ -855,5 +939,346 @@ describe('the web client: groups', () => {
     await page.getByRole('button', { name: 'Back to conversations' }).click();
     await expect(page.getByRole('navigation', { name: 'Chats' }).isVisible()).resolves.toBe(true);
     await context.close();
+  });
+});
+
+/** Opens "Channels" in the list (unless it is open). */
+async function openChannels(page: Page): Promise<void> {
+  const toggle = page.getByRole('button', { name: 'Channels', exact: true });
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+}
+
+/** "New channel" under "Channels": a channel by this name, opened once the server made it. */
+async function createChannel(page: Page, name: string): Promise<void> {
+  await openChannels(page);
+  await page.getByRole('button', { name: 'New channel' }).click();
+  const form = page.getByRole('form', { name: 'New channel' });
+  await form.getByLabel('Channel name').fill(name);
+  await expect(form.getByLabel('Public: anyone can find and join it').isChecked()).resolves.toBe(
+    true,
+  );
+  await form.getByRole('button', { name: 'Create channel' }).click();
+  await page.getByRole('region', { name: `Channel ${name}`, exact: true }).waitFor();
+}
+
+/** The channel search's entry for the public channel `name` (searched by its name). */
+async function foundChannel(page: Page, name: string) {
+  await openChannels(page);
+  await page.getByLabel('Find channels').fill(name);
+  await page.getByRole('button', { name: 'Find', exact: true }).click();
+  const entry = page
+    .getByRole('list', { name: 'Public channels' })
+    .getByRole('listitem')
+    .filter({ hasText: name });
+  await entry.waitFor();
+  return entry;
+}
+
+async function openChannel(page: Page, name: string): Promise<void> {
+  await page
+    .getByRole('list', { name: 'Conversations' })
+    .getByRole('button', { name: `${name}, channel` })
+    .click();
+  await page.getByRole('region', { name: `Channel ${name}`, exact: true }).waitFor();
+}
+
+const channelPanel = (page: Page) => page.getByRole('region', { name: 'Channel info' });
+
+/** The admins the channel panel lists, as "name: role". */
+async function adminsShown(page: Page): Promise<string[]> {
+  const rows = channelPanel(page).getByRole('list', { name: 'Admins' }).getByRole('listitem');
+  const names = await rows.locator('.who').allInnerTexts();
+  const roles = await rows.locator('.role').allInnerTexts();
+  return names.map((name, i) => `${name}: ${roles[i]}`);
+}
+
+/** The marks of the own messages shown, as "text: status". */
+async function ownMarks(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(
+    "Array.from(document.querySelectorAll('li.message.own')).map((li) => `${li.querySelector('.text').textContent}: ${li.dataset.status}`)",
+  );
+}
+
+/** Polls the database until `query` (one row, one column `n`) gives at least `atLeast`. */
+async function awaitRow(
+  query: string,
+  params: unknown[],
+  atLeast: number,
+  what: string,
+): Promise<void> {
+  const db = new Client({ connectionString: stack.databaseUrl });
+  await db.connect();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await db.query<{ n: string | null }>(query, params);
+      if (Number(rows[0]?.n ?? 0) >= atLeast) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`never saw ${what}`);
+  } finally {
+    await db.end();
+  }
+}
+
+/** Waits until the server holds `username`'s read cursor in the channel `title` at `seq` or past. */
+const readUpTo = (username: string, title: string, seq: number) =>
+  awaitRow(
+    `SELECT max(m.read_seq) AS n FROM conversation_members m
+       JOIN users u ON u.id = m.user_id JOIN conversations c ON c.id = m.conversation_id
+      WHERE u.username = $1 AND c.title = $2`,
+    [username, title],
+    seq,
+    `${username} read ${title} up to ${seq}`,
+  );
+
+/** The e2e stack's operator (ANNOUNCEMENTS_ADMINS): registered once per database, then logged in. */
+async function operatorAccount(gateway: string): Promise<TestAccount> {
+  const reg = await postJson<{ user: { id: string } }>(`${gateway}/v1/auth/register`, {
+    username: TEST_OPERATOR,
+    email: `${TEST_OPERATOR}@example.org`,
+    realName: 'The operator',
+    password: PASSWORD,
+  });
+  expect([201, 409]).toContain(reg.status);
+  const tokens = await logIn(gateway, TEST_OPERATOR, PASSWORD);
+  const me = await fetch(`${gateway}/v1/auth/me`, {
+    headers: { authorization: `Bearer ${tokens.accessToken}` },
+  });
+  const { user } = (await me.json()) as { user: { id: string } };
+  return { id: user.id, username: TEST_OPERATOR, password: PASSWORD, ...tokens };
+}
+
+describe('the web client: channels', () => {
+  it('creates a public channel in the browser and posts; a reader on the other gateway finds it, joins, reads it live and cannot write; promoted, he posts; marks never go past "sent"', async () => {
+    const alice = `ca_${suffix()}`;
+    const bob = `cb_${suffix()}`;
+    const name = `Releases ${suffix()}`;
+    const a = await openApp(gateway1);
+    const b = await openApp(gateway2);
+    const refused = [cspViolations(a.page), cspViolations(b.page)];
+    await register(a.page, alice);
+    await register(b.page, bob);
+    let again: BrowserContext | undefined;
+    try {
+      // Alice makes the channel: its "#" name in the header, what it is, its "created" line.
+      await online(a.page);
+      await createChannel(a.page, name);
+      await a.page.getByRole('heading', { level: 2, name, exact: true }).waitFor();
+      await a.page.getByText('Public channel · 1 member').waitFor();
+      await eventually(
+        () => eventLines(a.page),
+        [said(alice, { type: 'channel-created', name, public: true })],
+      );
+      await write(a.page, 'version 1.0 is out');
+      await a.page.locator(STORED, { hasText: 'version 1.0 is out' }).waitFor();
+      await a.page
+        .getByRole('list', { name: 'Conversations' })
+        .getByRole('button', { name: `${name}, channel` })
+        .waitFor();
+
+      // Bob finds it by a part of its name, with its member count, and joins: it opens.
+      await online(b.page);
+      const entry = await foundChannel(b.page, name.slice(-8).toUpperCase());
+      await entry.getByText('1 member').waitFor();
+      await screenshot(b.page, 'channel-search');
+      await entry.getByRole('button', { name: `Join ${name}` }).click();
+      await b.page.getByRole('region', { name: `Channel ${name}`, exact: true }).waitFor();
+      await shown(b.page, 'version 1.0 is out');
+      expect(await senderShown(b.page, 'version 1.0 is out')).toBe(alice);
+      await b.page.getByText('Public channel · 2 members').waitFor();
+
+      // A reader's page has no composer: a line says why, and he may leave; no channel panel.
+      await b.page.getByRole('status').getByText('Only admins post in this channel.').waitFor();
+      expect(await b.page.getByLabel('Message', { exact: true }).count()).toBe(0);
+      await b.page.getByRole('button', { name: 'Leave channel' }).waitFor();
+      expect(await b.page.getByRole('button', { name: 'Channel info' }).count()).toBe(0);
+      await screenshot(b.page, 'channel-reader');
+
+      // Alice's next post reaches him live; listed, with the channel's mark.
+      await write(a.page, 'version 1.1, live');
+      await shown(b.page, 'version 1.1, live');
+      await b.page
+        .getByRole('list', { name: 'Conversations' })
+        .getByRole('button', { name: `${name}, channel` })
+        .waitFor();
+      // The search says he joined it now.
+      await (
+        await foundChannel(b.page, name)
+      )
+        .getByRole('button', { name: `Open ${name}` })
+        .click();
+
+      // Alice makes him an admin in the channel panel: his page lets him write.
+      await a.page.getByRole('button', { name: 'Channel info' }).click();
+      const panel = channelPanel(a.page);
+      await eventually(() => adminsShown(a.page), [`${alice} (you): admin`]);
+      await panel.getByText('1 admin of 2 members').waitFor();
+      const members = panel.getByRole('form', { name: 'Channel members' });
+      await members.getByLabel('Members by username').fill(bob);
+      await members.getByRole('button', { name: 'Make admin' }).click();
+      await panel.getByRole('status').getByText(`${bob} is now admin.`).waitFor();
+      await eventually(() => adminsShown(a.page), [`${alice} (you): admin`, `${bob}: admin`]);
+      await screenshot(a.page, 'channel-info');
+      await panel.getByRole('button', { name: 'Back to messages' }).click();
+
+      await b.page.getByLabel('Message', { exact: true }).waitFor();
+      await b.page.getByRole('button', { name: 'Channel info' }).waitFor();
+      await write(b.page, 'hello from the new admin');
+      await b.page.locator(STORED, { hasText: 'hello from the new admin' }).waitFor();
+      await shown(a.page, 'hello from the new admin');
+      expect(await senderShown(a.page, 'hello from the new admin')).toBe(bob);
+
+      // No receipts in a channel: bob, an admin (so listed with his cursors), read alice's posts,
+      // and her posts still say "sent", with no Info. A fresh device of hers marks them from the
+      // list it reads, as after any reconnect.
+      const lastPost = Number(
+        await a.page.locator(STORED, { hasText: 'version 1.1, live' }).getAttribute('data-seq'),
+      );
+      await readUpTo(bob, name, lastPost);
+      expect(await ownMarks(a.page)).toEqual([
+        'version 1.0 is out: sent',
+        'version 1.1, live: sent',
+      ]);
+      again = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+      const fresh = await again.newPage();
+      await fresh.goto(gateway2);
+      await fresh.getByLabel('Username').fill(alice);
+      await fresh.getByLabel('Password').fill(PASSWORD);
+      await fresh.getByRole('button', { name: 'Log in', exact: true }).click();
+      await openChannel(fresh, name);
+      await shown(fresh, 'hello from the new admin');
+      await shown(fresh, 'version 1.0 is out');
+      expect(await ownMarks(fresh)).toEqual([
+        'version 1.0 is out: sent',
+        'version 1.1, live: sent',
+      ]);
+      expect(await fresh.locator('li.message .info').count()).toBe(0);
+      expect(await a.page.locator('li.message .info').count()).toBe(0);
+      expect(refused.flat()).toEqual([]);
+    } finally {
+      await again?.close();
+      await a.context.close();
+      await b.context.close();
+    }
+  }, 90_000);
+
+  it('lets a reader leave a channel and join it again', async () => {
+    const reader = `cl_${suffix()}`;
+    const name = `Weather ${suffix()}`;
+    const owner = await createAccount(gateway1, 'co');
+    const o = await ParleyTestClient.connect(gateway1, owner);
+    const { context, page } = await openApp(gateway2);
+    try {
+      const made = await ackedAnswer(change(o, { op: 'create-channel', name }));
+      await ackedAnswer(sendFrame(o, made.conversationId, 'sunny all week'));
+      await register(page, reader);
+      await online(page);
+      await (await foundChannel(page, name)).getByRole('button', { name: `Join ${name}` }).click();
+      await shown(page, 'sunny all week');
+
+      // Asked twice; then the channel stays, read-only, with a way back in.
+      await page.getByRole('button', { name: 'Leave channel' }).click();
+      await page
+        .getByRole('group', { name: 'Leave the channel' })
+        .getByRole('button', { name: 'Leave' })
+        .click();
+      await page
+        .getByRole('status')
+        .getByText('You are no longer a member of this channel', { exact: false })
+        .waitFor();
+      await page.getByText('You are no longer a member', { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Join again' }).click();
+      await page.getByRole('status').getByText('Only admins post in this channel.').waitFor();
+      const post = await ackedAnswer(sendFrame(o, made.conversationId, 'rain on sunday'));
+      await shown(page, 'rain on sunday');
+      expect(await page.locator(`li.message[data-seq="${post.seq}"]`).count()).toBe(1);
+    } finally {
+      o.close();
+      await context.close();
+    }
+  });
+
+  it('shows the announcements channel to every user, read-only and with no way to leave it', async () => {
+    const reader = `cn_${suffix()}`;
+    const operator = await operatorAccount(gateway1);
+    const o = await ParleyTestClient.connect(gateway1, operator);
+    const { context, page } = await openApp(gateway2);
+    try {
+      await register(page, reader);
+      // Storage puts every new user in it; listed once something was posted there.
+      await awaitRow(
+        `SELECT count(*) AS n FROM conversation_members m JOIN users u ON u.id = m.user_id
+          WHERE u.username = $1 AND m.conversation_id = $2 AND m.left_seq IS NULL`,
+        [reader, ANNOUNCEMENTS_CHANNEL_ID],
+        1,
+        `${reader} in the announcements channel`,
+      );
+      await ackedAnswer(sendFrame(o, ANNOUNCEMENTS_CHANNEL_ID, 'maintenance at noon'));
+      await page.reload();
+      await openChannel(page, 'Announcements');
+      await shown(page, 'maintenance at noon');
+      expect(await senderShown(page, 'maintenance at noon')).toBe(TEST_OPERATOR);
+      await page.getByText('Announcements · ', { exact: false }).waitFor();
+      await page.getByRole('status').getByText('Only admins post in this channel.').waitFor();
+      expect(await page.getByLabel('Message', { exact: true }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'Leave channel' }).count()).toBe(0);
+      await ackedAnswer(sendFrame(o, ANNOUNCEMENTS_CHANNEL_ID, 'back online'));
+      await shown(page, 'back online');
+    } finally {
+      o.close();
+      await context.close();
+      // Empty again, so other suites' users do not find it in their lists and syncs.
+      await emptyAnnouncements(stack.databaseUrl);
+    }
+  });
+
+  it('fits a phone: the channel browser, then a joined channel with its read-only line and a way back', async () => {
+    const name = `Pocket news ${suffix()}`;
+    const owner = await createAccount(gateway1, 'cp');
+    const o = await ParleyTestClient.connect(gateway1, owner);
+    const context = await browser.newContext({
+      viewport: { width: 390, height: 780 },
+      isMobile: true,
+    });
+    const page = await context.newPage();
+    const overflow = () =>
+      page.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      );
+    try {
+      const made = await ackedAnswer(change(o, { op: 'create-channel', name }));
+      await ackedAnswer(sendFrame(o, made.conversationId, 'small screens, big news'));
+      await page.goto(gateway2);
+      await register(page, `cq_${suffix()}`);
+      const entry = await foundChannel(page, name);
+      await entry.getByRole('button', { name: `Join ${name}` }).waitFor();
+      await expect(
+        page.getByRole('region', { name: 'Channels' }).getByText('New channel').isVisible(),
+      ).resolves.toBe(true);
+      expect(await overflow()).toBeLessThanOrEqual(0);
+      await screenshot(page, 'phone-channels');
+
+      await entry.getByRole('button', { name: `Join ${name}` }).click();
+      await shown(page, 'small screens, big news');
+      await expect(page.getByRole('navigation', { name: 'Chats' }).isVisible()).resolves.toBe(
+        false,
+      );
+      await expect(
+        page.getByRole('status').getByText('Only admins post in this channel.').isVisible(),
+      ).resolves.toBe(true);
+      await expect(page.getByRole('button', { name: 'Leave channel' }).isVisible()).resolves.toBe(
+        true,
+      );
+      expect(await overflow()).toBeLessThanOrEqual(0);
+      await screenshot(page, 'phone-channel');
+      await page.getByRole('button', { name: 'Back to conversations' }).click();
+      await page
+        .getByRole('list', { name: 'Conversations' })
+        .getByRole('button', { name: `${name}, channel` })
+        .waitFor();
+    } finally {
+      o.close();
+      await context.close();
+    }
   });
 });

@@ -8,7 +8,7 @@ import {
   type MessageReceiptsAnswer,
 } from '@parley/protocol';
 import { FakeConnection } from '@parley/testing/fake-connection';
-import { type ChatApi, ChatStore } from './chat-store';
+import { type ChannelListing, type ChatApi, ChatStore } from './chat-store';
 
 const ME = { userId: '0b6f3c52-8a41-4f0e-9b1c-6f1d2e3a4b5c', username: 'alice' };
 const BOB = '9d2c3b52-8a41-4f0e-9b1c-6f1d2e3a4b5c';
@@ -87,11 +87,19 @@ async function setup(
 ) {
   const server = new FakeConnection(ME);
   const client = new ParleyClient({ connection: server, outbox: new MemoryOutboxStore() });
+  let readReceipts = true;
   const api: ChatApi = {
     conversations: () => Promise.resolve(list),
     users: () => Promise.resolve([]),
     openConversation: () => Promise.reject(new Error('not in these tests')),
     messageReceipts: (_conversationId, seq) => receipts(seq),
+    channels: () => Promise.resolve([]),
+    settings: () => Promise.resolve({ readReceipts }),
+    changeSettings: (change) => {
+      if (change.readReceipts === undefined) return Promise.reject(new Error('names nothing'));
+      readReceipts = change.readReceipts;
+      return Promise.resolve({ readReceipts });
+    },
   };
   const chat = new ChatStore(ME, api, client);
   await chat.start(true);
@@ -109,6 +117,7 @@ async function setup(
   return {
     chat,
     server,
+    api,
     history,
     list,
     order: () => chat.snapshot.conversations.map((c) => c.id),
@@ -176,6 +185,25 @@ describe('ChatStore: the conversation list', () => {
   });
 });
 
+describe('ChatStore: read receipts off', () => {
+  it('turned off, drops the read marks it showed and takes the list as the server now shows it', async () => {
+    const read = conversation(C1, 4);
+    read.members[1] = { ...read.members[1], deliveredSeq: 4, readSeq: 4 };
+    const t = await setup([read]);
+    t.chat.open(C1);
+    t.history(C1, [message(C1, 4, ME.userId)], false);
+    expect(t.chat.snapshot.items.at(-1)).toMatchObject({ seq: 4, status: 'read' });
+
+    await t.chat.loadSettings();
+    expect(t.chat.snapshot.settings).toEqual({ readReceipts: true, saving: false });
+    // The server hides bob's read cursor from now on.
+    t.list[0] = { ...read, members: [read.members[0], { ...read.members[1], readSeq: 0 }] };
+    await t.chat.setReadReceipts(false);
+    expect(t.chat.snapshot.settings).toEqual({ readReceipts: false, saving: false });
+    expect(t.chat.snapshot.items.at(-1)).toMatchObject({ seq: 4, status: 'delivered' });
+  });
+});
+
 describe('ChatStore: list reads racing local changes', () => {
   /** A store whose list reads the test answers, one by one, in any order. */
   async function racing() {
@@ -187,6 +215,9 @@ describe('ChatStore: list reads racing local changes', () => {
       users: () => Promise.resolve([]),
       openConversation: () => Promise.resolve(conversation(C2, 0)),
       messageReceipts: () => Promise.reject(new Error('not in these tests')),
+      channels: () => Promise.resolve([]),
+      settings: () => Promise.reject(new Error('not in these tests')),
+      changeSettings: () => Promise.reject(new Error('not in these tests')),
     };
     const chat = new ChatStore(ME, api, client);
     await chat.start(true);
@@ -430,5 +461,167 @@ describe('ChatStore: who has read an own message', () => {
     expect(t.chat.snapshot.messageInfo?.problem).toBe(
       'The server cannot be reached: try again when online.',
     );
+  });
+});
+
+const CH = '1763900000000-dddddddddddddddddddddddddddddddd';
+
+/** A public channel up to `lastSeq`, whose admins (all a channel lists) are `admins`. */
+const channel = (
+  lastSeq: number,
+  admins: { id: string; username: string; deliveredSeq?: number; readSeq?: number }[],
+): ConversationView => ({
+  ...conversation(CH, lastSeq),
+  kind: 'channel',
+  title: 'Releases',
+  public: true,
+  memberCount: 40,
+  members: admins.map((a) => ({ deliveredSeq: 0, readSeq: 0, ...a, role: 'admin' as const })),
+});
+
+const ackOf = (clientMsgId: string, seq: number) => ({
+  type: 'ack' as const,
+  clientMsgId,
+  conversationId: CH,
+  seq,
+  serverTime: '2026-11-22T10:01:00.000Z',
+});
+
+describe('ChatStore: channels', () => {
+  const listing = { id: CH, name: 'Releases', memberCount: 40, joined: false };
+
+  it('creates a channel and opens it once the server made it', async () => {
+    const t = await setup([conversation(C1, 3)]);
+    const created = t.chat.createChannel('Releases', false);
+    expect(t.groupFrame()).toMatchObject({
+      change: { op: 'create-channel', name: 'Releases', public: false },
+    });
+    expect(t.groupFrame().conversationId).toBeUndefined();
+    t.list.unshift(channel(1, [{ id: ME.userId, username: ME.username }]));
+    t.server.frame(ackOf(t.groupFrame().clientMsgId, 1));
+    await created;
+    expect(t.chat.snapshot.openId).toBe(CH);
+    expect(t.order()).toEqual([CH, C1]);
+  });
+
+  it('finds public channels by a part of their name, shows only the newest answer, and says why when it cannot', async () => {
+    const t = await setup([]);
+    const answers: ((found: ChannelListing[]) => void)[] = [];
+    const asked: (string | undefined)[] = [];
+    t.api.channels = (q) => {
+      asked.push(q);
+      return new Promise((resolve) => answers.push(resolve));
+    };
+    const first = t.chat.searchChannels('  rel ');
+    expect(t.chat.snapshot.channelSearch).toEqual({ query: 'rel', searching: true });
+    const second = t.chat.searchChannels('');
+    expect(asked).toEqual(['rel', undefined]);
+    answers[1]([listing, { ...listing, id: C2, name: 'Other', memberCount: 2 }]);
+    await second;
+    answers[0]([listing]);
+    await first;
+    expect(t.chat.snapshot.channelSearch).toEqual({
+      query: '',
+      searching: false,
+      results: [listing, expect.objectContaining({ name: 'Other' })],
+    });
+
+    await t.chat.searchChannels('x'.repeat(65));
+    expect(asked).toHaveLength(2);
+    expect(t.chat.snapshot.channelSearch?.problem).toBe(
+      'Search by at most 64 characters of a name.',
+    );
+    t.api.channels = () => Promise.reject(new TypeError('fetch failed'));
+    await t.chat.searchChannels('rel');
+    expect(t.chat.snapshot.channelSearch).toMatchObject({
+      searching: false,
+      problem: 'Searching needs a connection: try again when online.',
+      results: [listing, expect.objectContaining({ name: 'Other' })],
+    });
+  });
+
+  it('joins a channel from the search, reads the list again and opens the channel; the search shows it joined', async () => {
+    const t = await setup([conversation(C1, 3)]);
+    t.api.channels = () => Promise.resolve([listing]);
+    await t.chat.searchChannels('Rel');
+    const joined = t.chat.joinChannel(CH);
+    expect(t.groupFrame()).toMatchObject({ conversationId: CH, change: { op: 'join' } });
+    // A join stores nothing: the ack carries the channel's last seq, and the list has it now.
+    t.list.unshift(channel(7, [{ id: BOB, username: 'bob' }]));
+    const syncs = () => t.server.sent.filter((f) => f.type === 'sync.states').length;
+    const before = syncs();
+    t.server.frame(ackOf(t.groupFrame().clientMsgId, 7));
+    await expect(joined).resolves.toBe(true);
+    expect(t.chat.snapshot.openId).toBe(CH);
+    expect(t.order()).toEqual([CH, C1]);
+    expect(t.chat.snapshot.channelSearch?.results).toEqual([
+      { ...listing, joined: true, memberCount: 41 },
+    ]);
+    // The client library syncs after a join: that brings the channel's messages.
+    expect(syncs()).toBe(before + 1);
+    expect(t.server.sent.at(-1)).toMatchObject({ type: 'history', conversationId: CH });
+  });
+
+  it('does not open a joined channel the list does not show (nothing posted to it yet)', async () => {
+    const t = await setup([conversation(C1, 3)]);
+    const joined = t.chat.joinChannel(CH);
+    t.server.frame(ackOf(t.groupFrame().clientMsgId, 0));
+    await expect(joined).resolves.toBe(false);
+    expect(t.chat.snapshot.openId).toBeUndefined();
+    expect(t.chat.openChannel(CH)).toBe(false);
+  });
+
+  it('marks own channel posts sent, never delivered or read, though another admin read them; no Info', async () => {
+    const admins = [
+      { id: ME.userId, username: ME.username },
+      { id: BOB, username: 'bob', deliveredSeq: 5, readSeq: 5 },
+    ];
+    const mine = { ...message(CH, 4, ME.userId), text: 'release 1.0' };
+    // The same cursors in a group would read "read".
+    const asGroup = await setup([{ ...channel(5, admins), kind: 'group' }]);
+    asGroup.chat.open(CH);
+    asGroup.history(CH, [mine, message(CH, 5)], false);
+    expect(asGroup.chat.snapshot.items[0]).toMatchObject({ seq: 4, status: 'read' });
+
+    const t = await setup([channel(5, admins)]);
+    t.chat.open(CH);
+    t.history(CH, [mine, message(CH, 5)], false);
+    expect(t.chat.snapshot.items.map((i) => i.status)).toEqual(['sent', undefined]);
+    t.chat.showMessageInfo(4);
+    expect(t.chat.snapshot.messageInfo).toBeUndefined();
+  });
+
+  it('reads the list again after a channel event, so a promotion lets this user post', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const bob = { id: BOB, username: 'bob' };
+    const t = await setup([channel(3, [bob])]);
+    t.chat.open(CH);
+    t.list.splice(0, 1, channel(4, [bob, { id: ME.userId, username: ME.username }]));
+    t.server.frame({
+      type: 'message',
+      message: {
+        ...message(CH, 4),
+        text: 'bob made alice admin',
+        event: { type: 'promoted', members: [{ id: ME.userId, username: ME.username }] },
+      },
+    });
+    expect(t.chat.snapshot.conversations[0]?.members).toHaveLength(1);
+    jest.advanceTimersByTime(300);
+    await flush();
+    expect(t.chat.snapshot.conversations[0]?.members.map((m) => m.username)).toEqual([
+      'bob',
+      ME.username,
+    ]);
+  });
+
+  it("reads the list again after a channel's silent change (leaving stores no event)", async () => {
+    const t = await setup([channel(3, [{ id: BOB, username: 'bob' }])]);
+    t.chat.open(CH);
+    const left = t.chat.changeGroup({ op: 'leave' });
+    expect(t.groupFrame()).toMatchObject({ conversationId: CH, change: { op: 'leave' } });
+    t.list.splice(0, 1, { ...channel(3, [{ id: BOB, username: 'bob' }]), active: false });
+    t.server.frame(ackOf(t.groupFrame().clientMsgId, 3));
+    await left;
+    expect(t.chat.snapshot.conversations[0]).toMatchObject({ id: CH, active: false });
   });
 });

@@ -8,6 +8,7 @@ import {
   type TimelineItem,
 } from '@parley/client';
 import type {
+  ChannelsAnswer,
   ConversationView,
   DeliveredMessage,
   GroupChangeRequest,
@@ -15,17 +16,45 @@ import type {
   MessageReceiptsAnswer,
   UserSummary,
 } from '@parley/protocol';
+import { isChannel } from './conversation-roles';
 import { idbGet, idbUpdate } from './storage/idb';
 import type { LastUser } from './storage/local';
-import { describeInfoError } from './text/problems';
+import { channelQuery } from './text/channels';
+import { describeInfoError, describeSearchError, describeSettingsError } from './text/problems';
 
 const HISTORY_PAGE = 30;
 
 /** The HTTP calls the chat screens make (the ApiClient's, narrowed). */
 export type ChatApi = Pick<
   ApiClient,
-  'conversations' | 'users' | 'openConversation' | 'messageReceipts'
+  | 'conversations'
+  | 'users'
+  | 'openConversation'
+  | 'messageReceipts'
+  | 'channels'
+  | 'settings'
+  | 'changeSettings'
 >;
+
+/** One's own settings as the settings panel shows them. */
+export interface SettingsState {
+  /** Absent until the server answered. */
+  readReceipts?: boolean;
+  saving: boolean;
+  problem?: string;
+}
+
+/** A public channel as the channel search lists it. */
+export type ChannelListing = ChannelsAnswer['channels'][number];
+
+/** The channel search: what was asked, the server's answer, or why there is none. */
+export interface ChannelSearch {
+  query: string;
+  /** The last answer (kept on screen while the next one is asked). */
+  results?: ChannelListing[];
+  searching: boolean;
+  problem?: string;
+}
 
 /** Who has received and read one own message of the open conversation ("Info"). */
 export interface MessageInfo {
@@ -52,6 +81,10 @@ export interface ChatSnapshot {
   searchResults?: UserSummary[];
   /** The open conversation's message whose receipts are shown, if any. */
   messageInfo?: MessageInfo;
+  /** Absent until channels are first searched. */
+  channelSearch?: ChannelSearch;
+  /** Absent until the settings are first asked for. */
+  settings?: SettingsState;
 }
 
 /**
@@ -70,6 +103,10 @@ export class ChatStore {
   private notice?: string;
   private searchResults?: UserSummary[];
   private messageInfo?: MessageInfo;
+  private channelSearch?: ChannelSearch;
+  private settings?: SettingsState;
+  /** Channel searches begun: only the newest one's answer is shown. */
+  private channelsAsked = 0;
   private infoTimer?: ReturnType<typeof setTimeout>;
   private readSent = new Map<string, number>();
   private refreshTimer?: ReturnType<typeof setTimeout>;
@@ -260,19 +297,125 @@ export class ChatStore {
   }
 
   /**
-   * Changes the open group (add, remove, promote, demote, rename, history, leave): resolves once
-   * the server applied it (its event arrives as a message and moves the list), rejects with
-   * GroupChangeError when refused.
+   * Changes the open group or channel (add, remove, promote, demote, rename, history, leave):
+   * resolves once the server applied it (a group's event arrives as a message and moves the
+   * list; a channel's join, leave, add and remove store no event, so its list entry is read
+   * again), rejects with GroupChangeError when refused.
    */
   async changeGroup(change: GroupChangeRequest): Promise<void> {
     const id = this.openId;
     if (!id) throw new Error('No conversation is open');
     await this.client.changeGroup(change, id);
+    const open = this.conversations.find((c) => c.id === id);
+    if (open && isChannel(open)) await this.refreshConversations();
+  }
+
+  /**
+   * Public channels whose name contains `text` (all of them when empty), the most members first.
+   * Only the newest search's answer is shown.
+   */
+  async searchChannels(text: string): Promise<void> {
+    const query = text.trim();
+    const asked = channelQuery(text);
+    const ask = ++this.channelsAsked;
+    const results = this.channelSearch?.results;
+    if ('problem' in asked) {
+      this.channelSearch = { query, results, searching: false, problem: asked.problem };
+      this.changed();
+      return;
+    }
+    this.channelSearch = { query, results, searching: true };
+    this.changed();
+    try {
+      const found = await this.api.channels(asked.q);
+      if (ask !== this.channelsAsked) return;
+      this.channelSearch = { query, results: found, searching: false };
+    } catch (err) {
+      if (ask !== this.channelsAsked) return;
+      this.channelSearch = { query, results, searching: false, problem: describeSearchError(err) };
+    }
+    this.changed();
+  }
+
+  /**
+   * Joins public channel `id` and opens it once the list has it. A join stores no event: after
+   * its ack (the client library syncs, which brings the channel's messages) the list is read
+   * again. False when the list does not show the channel (one nothing was posted to yet).
+   * Rejects with GroupChangeError when refused.
+   */
+  async joinChannel(id: string): Promise<boolean> {
+    await this.client.changeGroup({ op: 'join' }, id);
+    const search = this.channelSearch;
+    if (search?.results) {
+      const results = search.results.map((c) =>
+        c.id === id && !c.joined ? { ...c, joined: true, memberCount: c.memberCount + 1 } : c,
+      );
+      this.channelSearch = { ...search, results };
+    }
+    await this.refreshConversations();
+    return this.openChannel(id);
+  }
+
+  /** Opens a channel this user is in; false when the list does not show it (nothing posted yet). */
+  openChannel(id: string): boolean {
+    if (!this.conversations.some((c) => c.id === id)) return false;
+    this.open(id);
+    return true;
+  }
+
+  /**
+   * Creates a broadcast channel (public: listed in the channel search, anyone may join) whose
+   * only member and admin is this user, and opens it once the server made it. Rejects with
+   * GroupChangeError when refused.
+   */
+  async createChannel(name: string, isPublic: boolean): Promise<void> {
+    const ack = await this.client.changeGroup({ op: 'create-channel', name, public: isPublic });
+    await this.refreshConversations();
+    this.open(ack.conversationId);
+  }
+
+  /** Reads the list again now: who joins or leaves a channel stores no event (its member count). */
+  refresh(): void {
+    void this.refreshConversations();
+  }
+
+  /** Asks for one's settings (the settings panel opened). */
+  async loadSettings(): Promise<void> {
+    try {
+      const { readReceipts } = await this.api.settings();
+      this.settings = { readReceipts, saving: false };
+    } catch (err) {
+      this.settings = { ...this.settings, saving: false, problem: describeSettingsError(err) };
+    }
+    this.changed();
+  }
+
+  /**
+   * Turns read receipts on or off. Off, others see only delivered from this user and this user
+   * sees nobody's read state: the read cursors held here are dropped and the list, which now
+   * shows them as the server does, seeds them again.
+   */
+  async setReadReceipts(on: boolean): Promise<void> {
+    const before = this.settings?.readReceipts;
+    this.settings = { readReceipts: on, saving: true };
+    this.changed();
+    try {
+      const { readReceipts } = await this.api.changeSettings({ readReceipts: on });
+      this.settings = { readReceipts, saving: false };
+      this.client.receipts.clear();
+      await this.refreshConversations();
+    } catch (err) {
+      this.settings = { readReceipts: before, saving: false, problem: describeSettingsError(err) };
+    }
+    this.changed();
   }
 
   /** Shows who has received and read own message `seq` of the open conversation, and when. */
   showMessageInfo(seq: number): void {
     const id = this.openId;
+    // A channel has no read receipts (the server refuses to say).
+    const open = this.conversations.find((c) => c.id === id);
+    if (open && isChannel(open)) return;
     const item = id
       ? this.timeline(id)
           .items()
@@ -355,6 +498,14 @@ export class ChatStore {
     const before = this.conversations.find((c) => c.id === message.conversationId);
     if (!before) return; // a new group: `bump` reads the list
     const after = applyConversationEvent(before, message, this.me.userId);
+    // A channel lists only its admins and its events do not say who they are now (a promotion
+    // decides who may post): the list does.
+    if (isChannel(before)) {
+      if (after !== before)
+        this.conversations = this.conversations.map((c) => (c === before ? after : c));
+      if (message.seq > before.lastSeq) this.scheduleRefresh();
+      return;
+    }
     if (after === before) return;
     const gone = before.members.filter((m) => !after.members.some((a) => a.id === m.id));
     this.client.receipts.forget(
@@ -434,7 +585,10 @@ export class ChatStore {
       );
       this.conversations = [...opened, ...answer];
       // The members' receipt cursors: the marks of own messages, right after every reconnect.
-      for (const c of this.conversations) this.client.receipts.seed(c.id, c.members);
+      // (A channel has no read receipts: its listed admins' cursors mark nothing.)
+      for (const c of this.conversations) {
+        if (!isChannel(c)) this.client.receipts.seed(c.id, c.members);
+      }
       this.changed();
     } catch {
       // Offline or session trouble: the connection state says so.
@@ -456,16 +610,21 @@ export class ChatStore {
 
   private build(): ChatSnapshot {
     const id = this.openId;
+    const open = this.conversations.find((c) => c.id === id);
+    // In a channel own messages are only pending or sent: it has no delivered or read marks.
+    const receipts = open && isChannel(open) ? undefined : this.client.receipts;
     return {
       me: this.me,
       connection: this.connection,
       conversations: this.conversations,
       openId: id,
-      items: id ? this.timeline(id).items(this.client.receipts) : [],
+      items: id ? this.timeline(id).items(receipts) : [],
       hasOlder: id ? this.hasOlder.get(id) !== false : false,
       notice: this.notice,
       searchResults: this.searchResults,
       messageInfo: this.messageInfo,
+      channelSearch: this.channelSearch,
+      settings: this.settings,
     };
   }
 

@@ -2,10 +2,12 @@ import { CloseCode } from '@parley/protocol';
 import type { ChatStore } from '../chat-store';
 import { useSubscription } from '../hooks';
 import type { WebSession } from '../session';
+import { ChannelBrowser } from './channel-browser';
 import { ConversationList } from './conversation-list';
 import { ConversationView } from './conversation-view';
 import { NewGroup } from './new-group';
 import { PeopleSearch } from './people-search';
+import { SettingsPanel } from './settings-panel';
 
 /** The signed-in screen: a banner while disconnected, the list, the open conversation. */
 export function ChatScreen({ session, chat }: { session: WebSession; chat: ChatStore }) {
@@ -41,7 +43,11 @@ export function ChatScreen({ session, chat }: { session: WebSession; chat: ChatS
           </button>
         </header>
         <PeopleSearch chat={chat} results={s.searchResults} />
-        <NewGroup chat={chat} />
+        <div class="tools">
+          <NewGroup chat={chat} />
+          <ChannelBrowser chat={chat} search={s.channelSearch} />
+          <SettingsPanel chat={chat} settings={s.settings} />
+        </div>
         <ConversationList chat={chat} conversations={s.conversations} openId={s.openId} />
       </nav>
       <main class="main">
@@ -55,7 +61,9 @@ export function ChatScreen({ session, chat }: { session: WebSession; chat: ChatS
             messageInfo={s.messageInfo}
           />
         ) : (
-          <p class="empty">Choose a conversation, find someone to write to, or start a group.</p>
+          <p class="empty">
+            Choose a conversation, find someone to write to, start a group, or find channels.
+          </p>
         )}
       </main>
     </div>

@@ -1,15 +1,28 @@
 import type { ConversationView, DeliveredMessage } from '@parley/protocol';
 import type { ChatStore } from '../chat-store';
+import { isChannel } from '../conversation-roles';
 import { clockTime } from '../text/days';
 
 /** A group's (or channel's) name; for a 1:1 conversation, the other member's username. */
 export function conversationTitle(c: ConversationView, myUserId: string): string {
-  if (c.kind !== 'direct') return c.title ?? 'Group';
+  if (c.kind !== 'direct') return c.title ?? (isChannel(c) ? 'Channel' : 'Group');
   const others = c.members.filter((m) => m.id !== myUserId).map((m) => m.username);
   return others.length > 0 ? others.join(', ') : (c.members[0]?.username ?? 'Conversation');
 }
 
-/** Newest first, with unread badges and the last message's preview. */
+/**
+ * A channel's mark before its name ("#", as the list and the header show it); read out as
+ * "channel" by the labels instead.
+ */
+export function ChannelMark() {
+  return (
+    <span class="channel-mark" aria-hidden="true" title="Channel">
+      #
+    </span>
+  );
+}
+
+/** Newest first, with unread badges and the last message's preview; channels marked "#". */
 export function ConversationList({
   chat,
   conversations,
@@ -26,16 +39,20 @@ export function ConversationList({
     <ul class="conversations" aria-label="Conversations">
       {conversations.map((c) => {
         const title = conversationTitle(c, chat.me.userId);
+        const channel = isChannel(c);
         return (
           <li key={c.id}>
             <button
               type="button"
               class={c.id === openId ? 'conversation open' : 'conversation'}
               aria-current={c.id === openId ? 'true' : undefined}
-              aria-label={`${title}${c.unread > 0 ? `, ${c.unread} unread` : ''}`}
+              aria-label={`${title}${channel ? ', channel' : ''}${c.unread > 0 ? `, ${c.unread} unread` : ''}`}
               onClick={() => chat.open(c.id)}
             >
-              <span class="title">{title}</span>
+              <span class="title">
+                {channel && <ChannelMark />}
+                {title}
+              </span>
               {c.unread > 0 && (
                 <span class="badge" aria-hidden="true">
                   {c.unread}

@@ -3,9 +3,13 @@ import type { ConversationView as Conversation } from '@parley/protocol';
 import { Fragment } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ChatStore, MessageInfo } from '../chat-store';
+import { composerMode, isAdmin, isChannel } from '../conversation-roles';
+import { channelSubtitle } from '../text/channels';
 import { clockTime, dayLabel, dayStarts } from '../text/days';
-import { conversationTitle } from './conversation-list';
-import { GroupPanel } from './group-panel';
+import { describeGroupError } from '../text/problems';
+import { ChannelMark, conversationTitle } from './conversation-list';
+import { LeaveGroup } from './group-forms';
+import { GroupPanel, useGroupChanges } from './group-panel';
 import { MessageInfoPanel } from './message-info';
 import { MessageText } from './message-text';
 
@@ -21,7 +25,9 @@ const MARKS: Record<MessageStatus, { mark: string; label: string }> = {
 /**
  * One conversation: its messages (older pages when scrolled to the top), and the composer; in a
  * group, its membership events as lines of their own, sender names, the group's info panel, and
- * "Info" on own messages (who has read them).
+ * "Info" on own messages (who has read them). In a channel, sender names and events too, but no
+ * receipts: its admins write and get the channel's info panel, its other members read (the
+ * server would refuse their posts) and may leave.
  */
 export function ConversationView({
   chat,
@@ -45,7 +51,10 @@ export function ConversationView({
   const [text, setText] = useState('');
   const [panelOpen, setPanelOpen] = useState(false);
   const group = conversation.kind === 'group';
-  const showing = messageInfo ? 'info' : panelOpen ? 'group' : 'messages';
+  const channel = isChannel(conversation);
+  const hasPanel = group || (channel && isAdmin(conversation, chat.me.userId));
+  const mode = composerMode(conversation, chat.me.userId);
+  const showing = messageInfo ? 'info' : panelOpen && hasPanel ? 'group' : 'messages';
   const starts = dayStarts(items.map((i) => i.time));
 
   // New messages keep the view at the bottom unless the reader scrolled up; older pages keep
@@ -58,11 +67,11 @@ export function ConversationView({
     else if (el.scrollTop < 40) el.scrollTop += el.scrollHeight - previousHeight.current;
     previousHeight.current = el.scrollHeight;
   }, [items, showing]);
-  // Opening a conversation puts the cursor in its composer.
+  // Opening a conversation puts the cursor in its composer (or, with none, on its messages).
   useEffect(() => {
     stickToBottom.current = true;
     setPanelOpen(false);
-    composer.current?.focus();
+    (composer.current ?? list.current)?.focus();
   }, [conversation.id]);
   // Closing "Info" gives the focus back to the message's Info button.
   const infoSeq = useRef<number | undefined>(undefined);
@@ -102,7 +111,9 @@ export function ConversationView({
   return (
     <section
       class="conversation-view"
-      aria-label={group ? `Group ${title}` : `Conversation with ${title}`}
+      aria-label={
+        channel ? `Channel ${title}` : group ? `Group ${title}` : `Conversation with ${title}`
+      }
     >
       <header>
         <button
@@ -114,16 +125,21 @@ export function ConversationView({
           ←
         </button>
         <div class="heading">
-          <h2>{title}</h2>
-          {group && (
+          <h2>
+            {channel && <ChannelMark />}
+            {title}
+          </h2>
+          {(group || channel) && (
             <span class="subtitle">
-              {conversation.active
-                ? `${conversation.members.length} members`
-                : 'You are no longer a member'}
+              {!conversation.active
+                ? 'You are no longer a member'
+                : channel
+                  ? channelSubtitle(conversation)
+                  : `${conversation.members.length} members`}
             </span>
           )}
         </div>
-        {group && (
+        {hasPanel && (
           <button
             type="button"
             class="secondary"
@@ -131,7 +147,7 @@ export function ConversationView({
             aria-expanded={showing === 'group'}
             onClick={togglePanel}
           >
-            Group info
+            {channel ? 'Channel info' : 'Group info'}
           </button>
         )}
       </header>
@@ -150,7 +166,9 @@ export function ConversationView({
         aria-label="Messages"
       >
         {hasOlder && <li class="older">Scroll up for older messages</li>}
-        {!hasOlder && items.length === 0 && <li class="older">No messages yet: say hello.</li>}
+        {!hasOlder && items.length === 0 && (
+          <li class="older">{channel ? 'No posts yet.' : 'No messages yet: say hello.'}</li>
+        )}
         {items.map((item, i) => (
           <Fragment key={item.seq !== undefined ? `s${item.seq}` : item.clientMsgId}>
             {starts.has(i) && (
@@ -161,7 +179,7 @@ export function ConversationView({
             {item.event ? (
               <EventLine item={item} />
             ) : (
-              <MessageItem item={item} group={group} chat={chat} />
+              <MessageItem item={item} senders={group || channel} info={group} chat={chat} />
             )}
           </Fragment>
         ))}
@@ -172,7 +190,7 @@ export function ConversationView({
         </p>
       )}
       {showing === 'messages' &&
-        (conversation.active ? (
+        (mode.kind === 'write' ? (
           <form class="composer" onSubmit={submit}>
             <label class="visually-hidden" for="composer">
               Message
@@ -190,6 +208,10 @@ export function ConversationView({
             />
             <button type="submit">Send</button>
           </form>
+        ) : mode.kind === 'read-only' ? (
+          <ReadOnlyChannel chat={chat} title={title} canLeave={mode.canLeave} />
+        ) : channel ? (
+          <ChannelEnded chat={chat} id={conversation.id} canJoin={mode.canJoin} />
         ) : (
           <p class="ended" role="status">
             You are no longer a member of this group: you can read what was said until then, but not
@@ -197,6 +219,64 @@ export function ConversationView({
           </p>
         ))}
     </section>
+  );
+}
+
+/** Where a channel's reader (not an admin) would write: why not, and Leave. */
+function ReadOnlyChannel({
+  chat,
+  title,
+  canLeave,
+}: {
+  chat: ChatStore;
+  title: string;
+  canLeave: boolean;
+}) {
+  const { changes, outcome } = useGroupChanges(chat);
+  return (
+    <div class="ended read-only">
+      <p role="status">Only admins post in this channel.</p>
+      {canLeave && <LeaveGroup changes={changes} title={title} noun="channel" rejoin={true} />}
+      {outcome && !outcome.ok && (
+        <p class="error" role="alert">
+          {outcome.text}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** A channel this user left or was removed from: read-only, and joined again if public. */
+function ChannelEnded({ chat, id, canJoin }: { chat: ChatStore; id: string; canJoin: boolean }) {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string>();
+  async function join() {
+    setBusy(true);
+    setProblem(undefined);
+    try {
+      await chat.joinChannel(id);
+    } catch (err) {
+      setProblem(describeGroupError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div class="ended read-only">
+      <p role="status">
+        You are no longer a member of this channel: you can read what was said until then.
+      </p>
+      {canJoin && (
+        <button type="button" disabled={busy} onClick={() => void join()}>
+          Join again
+        </button>
+      )}
+      {problem && (
+        <p class="error" role="alert">
+          {problem}
+        </p>
+      )}
+    </div>
   );
 }
 
@@ -210,20 +290,26 @@ function EventLine({ item }: { item: TimelineItem }) {
   );
 }
 
+/**
+ * A message: its sender's name in a group or channel (`senders`), its mark if own, and "Info" on
+ * own group messages (`info`: a channel has no read receipts).
+ */
 function MessageItem({
   item,
-  group,
+  senders,
+  info: canInfo,
   chat,
 }: {
   item: TimelineItem;
-  group: boolean;
+  senders: boolean;
+  info: boolean;
   chat: ChatStore;
 }) {
   const seq = item.seq;
-  const info = group && item.own && seq !== undefined && item.status !== 'failed';
+  const info = canInfo && item.own && seq !== undefined && item.status !== 'failed';
   return (
     <li class={item.own ? 'message own' : 'message'} data-status={item.status} data-seq={seq}>
-      {group && !item.own && <span class="sender">{item.senderUsername}</span>}
+      {senders && !item.own && <span class="sender">{item.senderUsername}</span>}
       <span class="text">
         <MessageText text={item.text} />
       </span>

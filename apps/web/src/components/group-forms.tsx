@@ -53,8 +53,83 @@ export function AddMembers({ changes }: { changes: GroupChanges }) {
   );
 }
 
-/** Admins: rename the group. */
-export function RenameGroup({ changes, title }: { changes: GroupChanges; title: string }) {
+/**
+ * A channel's admins: add, make admin or remove members named by username (a channel lists only
+ * its admins, so its other members are named here rather than picked from a list).
+ */
+export function ChannelMembers({ changes }: { changes: GroupChanges }) {
+  const [text, setText] = useState('');
+  const [problem, setProblem] = useState<string>();
+  async function run(op: 'add' | 'promote' | 'remove') {
+    const named = membersOf(text);
+    if ('problem' in named) return setProblem(named.problem);
+    setProblem(undefined);
+    const who = named.usernames.join(', ');
+    const done = {
+      add: `Added ${who}.`,
+      promote: `${who} ${named.usernames.length === 1 ? 'is' : 'are'} now admin.`,
+      remove: `Removed ${who}.`,
+    }[op];
+    if (await changes.run({ op, members: named.usernames }, done)) setText('');
+  }
+  return (
+    <form
+      class="panel-part group-form"
+      aria-label="Channel members"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run('add');
+      }}
+    >
+      <label>
+        Members by username
+        <input
+          name="channel-members"
+          value={text}
+          placeholder="usernames, separated by spaces"
+          onInput={(e) => setText(e.currentTarget.value)}
+        />
+      </label>
+      {problem && (
+        <p class="error" role="alert">
+          {problem}
+        </p>
+      )}
+      <div class="actions">
+        <button type="submit" disabled={changes.busy}>
+          Add
+        </button>
+        <button
+          type="button"
+          class="secondary"
+          disabled={changes.busy}
+          onClick={() => void run('promote')}
+        >
+          Make admin
+        </button>
+        <button
+          type="button"
+          class="secondary danger"
+          disabled={changes.busy}
+          onClick={() => void run('remove')}
+        >
+          Remove
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Admins: rename the group (or channel: `label` names the field). */
+export function RenameGroup({
+  changes,
+  title,
+  label = 'Group name',
+}: {
+  changes: GroupChanges;
+  title: string;
+  label?: string;
+}) {
   const [name, setName] = useState(title);
   const [problem, setProblem] = useState<string>();
   // A rename by someone else shows here too.
@@ -69,7 +144,7 @@ export function RenameGroup({ changes, title }: { changes: GroupChanges; title: 
   return (
     <form class="panel-part group-form" aria-label="Rename" onSubmit={(e) => void submit(e)}>
       <label>
-        Group name
+        {label}
         <input
           name="rename"
           value={name}
@@ -131,27 +206,43 @@ export function HistorySetting({
   );
 }
 
-/** Every member: leave (asked twice: only an admin can add one back). */
-export function LeaveGroup({ changes, title }: { changes: GroupChanges; title: string }) {
+/**
+ * Every member: leave (asked twice: only an admin can add one back, but to a public channel,
+ * which anyone may join again).
+ */
+export function LeaveGroup({
+  changes,
+  title,
+  noun = 'group',
+  rejoin = false,
+}: {
+  changes: GroupChanges;
+  title: string;
+  noun?: 'group' | 'channel';
+  rejoin?: boolean;
+}) {
   const [asking, setAsking] = useState(false);
   if (!asking) {
     return (
       <div class="panel-part">
         <button type="button" class="secondary danger" onClick={() => setAsking(true)}>
-          Leave group
+          Leave {noun}
         </button>
       </div>
     );
   }
   return (
-    <div class="panel-part" role="group" aria-label="Leave the group">
-      <p>Leave "{title}"? Only an admin can add you again.</p>
+    <div class="panel-part" role="group" aria-label={`Leave the ${noun}`}>
+      <p>
+        Leave "{title}"?{' '}
+        {rejoin ? 'You can join it again from Channels.' : 'Only an admin can add you again.'}
+      </p>
       <div class="actions">
         <button
           type="button"
           class="danger"
           disabled={changes.busy}
-          onClick={() => void changes.run({ op: 'leave' }, 'You left the group.')}
+          onClick={() => void changes.run({ op: 'leave' }, `You left the ${noun}.`)}
         >
           Leave
         </button>

@@ -1,9 +1,12 @@
 import type { ConversationView as Conversation } from '@parley/protocol';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatStore } from '../chat-store';
+import { canLeave, isAdmin, isChannel } from '../conversation-roles';
+import { adminsText, membersText } from '../text/channels';
 import { describeGroupError } from '../text/problems';
 import {
   AddMembers,
+  ChannelMembers,
   type GroupChanges,
   HistorySetting,
   LeaveGroup,
@@ -12,7 +15,8 @@ import {
 
 type Member = Conversation['members'][number];
 
-function useGroupChanges(chat: ChatStore) {
+/** One change at a time for the group or channel open in `chat`, and its outcome in words. */
+export function useGroupChanges(chat: ChatStore) {
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string }>();
   const changes: GroupChanges = {
@@ -38,7 +42,9 @@ function useGroupChanges(chat: ChatStore) {
 /**
  * A group's info: its members with their roles, live (they follow the group's events); for
  * admins, adding, removing, promoting and demoting members, renaming, and the history setting;
- * for every member, leaving. Refusals are said in words.
+ * for every member, leaving. Refusals are said in words. A channel's (for its admins): its
+ * admins (all a channel lists), members named by username to add, promote or remove, renaming
+ * and leaving; a channel has no history setting (everyone reads everything).
  */
 export function GroupPanel({
   chat,
@@ -51,9 +57,15 @@ export function GroupPanel({
 }) {
   const heading = useRef<HTMLHeadingElement>(null);
   const { changes, outcome } = useGroupChanges(chat);
-  useEffect(() => heading.current?.focus(), []);
-  const me = conversation.members.find((m) => m.id === chat.me.userId);
-  const admin = conversation.active && me?.role === 'admin';
+  const admin = isAdmin(conversation, chat.me.userId);
+  const channel = isChannel(conversation);
+  useEffect(() => {
+    heading.current?.focus();
+    // A channel's member count moves without events: the list says it as it is now.
+    if (channel) chat.refresh();
+  }, []);
+  const noun = channel ? 'channel' : 'group';
+  const title = conversation.title ?? '';
   return (
     <section
       class="panel"
@@ -64,7 +76,7 @@ export function GroupPanel({
     >
       <div class="panel-header">
         <h3 id="group-panel-title" ref={heading} tabIndex={-1}>
-          Group info
+          {channel ? 'Channel info' : 'Group info'}
         </h3>
         <button type="button" class="secondary" onClick={onClose}>
           Back to messages
@@ -75,21 +87,40 @@ export function GroupPanel({
           {outcome.text}
         </p>
       )}
-      {!conversation.active && <p class="ended">You are no longer a member of this group.</p>}
+      {!conversation.active && <p class="ended">You are no longer a member of this {noun}.</p>}
       <MemberList
         members={conversation.members}
         myUserId={chat.me.userId}
         admin={admin}
         changes={changes}
+        heading={
+          channel
+            ? adminsText(conversation.members.length, conversation.memberCount)
+            : membersText(conversation.members.length)
+        }
+        label={channel ? 'Admins' : 'Members'}
       />
-      {admin && (
+      {admin && channel && (
+        <>
+          <ChannelMembers changes={changes} />
+          <RenameGroup changes={changes} title={title} label="Channel name" />
+        </>
+      )}
+      {admin && !channel && (
         <>
           <AddMembers changes={changes} />
-          <RenameGroup changes={changes} title={conversation.title ?? ''} />
+          <RenameGroup changes={changes} title={title} />
           <HistorySetting changes={changes} history={conversation.history ?? 'joined'} />
         </>
       )}
-      {conversation.active && <LeaveGroup changes={changes} title={conversation.title ?? ''} />}
+      {canLeave(conversation) && (
+        <LeaveGroup
+          changes={changes}
+          title={title}
+          noun={noun}
+          rejoin={channel && conversation.public}
+        />
+      )}
     </section>
   );
 }
@@ -99,18 +130,20 @@ function MemberList({
   myUserId,
   admin,
   changes,
+  heading,
+  label,
 }: {
   members: Member[];
   myUserId: string;
   admin: boolean;
   changes: GroupChanges;
+  heading: string;
+  label: string;
 }) {
   return (
     <section class="panel-part" aria-labelledby="group-members-title">
-      <h4 id="group-members-title">
-        {members.length === 1 ? '1 member' : `${members.length} members`}
-      </h4>
-      <ul class="members" aria-label="Members">
+      <h4 id="group-members-title">{heading}</h4>
+      <ul class="members" aria-label={label}>
         {members.map((m) => (
           <li key={m.id}>
             <span class="who">

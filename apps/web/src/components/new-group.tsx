@@ -15,7 +15,7 @@ export function NewGroup({ chat }: { chat: ChatStore }) {
     toggle.current?.focus();
   };
   return (
-    <section class="new-group" aria-label="Groups">
+    <section class={open ? 'new-group open' : 'new-group'} aria-label="Groups">
       <button
         type="button"
         ref={toggle}

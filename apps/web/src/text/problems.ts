@@ -30,6 +30,18 @@ export function describeInfoError(err: unknown): string {
   return 'The server cannot be reached: try again when online.';
 }
 
+/** Why a search (of channels) found nothing to show. */
+export function describeSearchError(err: unknown): string {
+  if (err instanceof ApiError) return `The server refused: ${sentence(err.describe())}`;
+  return 'Searching needs a connection: try again when online.';
+}
+
+/** Why the settings could not be read or changed. */
+export function describeSettingsError(err: unknown): string {
+  if (err instanceof ApiError) return `Not saved: ${sentence(err.describe())}`;
+  return 'Settings need a connection: try again when online.';
+}
+
 function sentence(text: string): string {
   const trimmed = text.trim();
   return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;

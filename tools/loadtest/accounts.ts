@@ -21,6 +21,8 @@ interface CacheFile {
   version: 1;
   gateway: string;
   accounts: Record<string, CachedAccount>;
+  /** Users known to exist that were never logged in (`registerOnly`). */
+  registered?: string[];
 }
 
 export interface ProvisionOptions {
@@ -34,6 +36,11 @@ export interface ProvisionOptions {
    * access token it was opened with (the gateway closes it, 4002, at the token's expiry).
    */
   minRemainingMs?: number;
+  /**
+   * Users that only need to exist (members of a group who stay offline): registered once (one
+   * password hash), never logged in (a second one), and left out of the answer.
+   */
+  registerOnly?: ReadonlySet<string>;
   log: (line: string) => void;
 }
 
@@ -165,13 +172,16 @@ export async function provisionAccounts(
     if (me?.user?.id !== probe.userId) {
       log('token cache does not match this stack: starting over');
       cache.accounts = {};
+      cache.registered = [];
     }
   }
+  const registered = new Set(cache.registered ?? []);
 
   let dirty = 0;
   let lastSave = Date.now();
   const save = (force = false) => {
     if (dirty > 0 && (force || Date.now() - lastSave > 2000)) {
+      cache.registered = [...registered];
       writeCache(options.cacheFile, cache);
       dirty = 0;
       lastSave = Date.now();
@@ -195,7 +205,16 @@ export async function provisionAccounts(
     await mapLimit(usernames, options.concurrency, async (username, i) => {
       const gateway = gateways[i % gateways.length];
       const cached = cache.accounts[username];
-      if (cached && cached.expiresAt - Date.now() > minRemainingMs) {
+      if (options.registerOnly?.has(username)) {
+        if (cached || registered.has(username)) {
+          stats.cached++;
+        } else {
+          await register(gateway, username);
+          registered.add(username);
+          dirty++;
+          save();
+        }
+      } else if (cached && cached.expiresAt - Date.now() > minRemainingMs) {
         stats.cached++;
       } else if (cached) {
         try {
@@ -259,5 +278,8 @@ export async function provisionAccounts(
   }
 
   stats.elapsedMs = Date.now() - started;
-  return { accounts: usernames.map((u) => cache.accounts[u]), stats };
+  const withTokens = options.registerOnly
+    ? usernames.filter((u) => !options.registerOnly?.has(u))
+    : usernames;
+  return { accounts: withTokens.map((u) => cache.accounts[u]), stats };
 }

@@ -34,6 +34,26 @@ export interface WorkerInit {
   syncOnConnect: boolean;
   /** pairs: each user talks only to this many fixed partners (0 = any other user). */
   partners: number;
+  /** groups: the conversations and who sends (absent for pairs and connect). */
+  groups?: WorkerGroups;
+  /** Whether devices report their delivered cursors once a second, as clients do (default true). */
+  reportCursors?: boolean;
+}
+
+/**
+ * The `groups` workload as a worker sees it. The coordinator hands out only the ONLINE members'
+ * accounts, group by group: account position p (WorkerAccount.index) is member `p % online` of
+ * group `floor(p / online)`; the first `senders` members of each group send (a group: every
+ * online member; a channel: its admins).
+ */
+export interface WorkerGroups {
+  kind: 'group' | 'channel';
+  /** conversationId of each group, by group index. */
+  conversationIds: string[];
+  /** Online members per group (sockets). */
+  online: number;
+  /** Members per group who send (the first ones of each group). */
+  senders: number;
 }
 
 export interface WorkerStep {
@@ -74,6 +94,8 @@ export interface Counters {
   outOfOrder: number;
   /** `receipt` frames received (the other members' cursor moves pushed to senders). */
   receipts: number;
+  /** groups: deliveries that came in a sync round after a `sync.required`, not live. */
+  resynced: number;
   errors: number;
 }
 
@@ -113,6 +135,17 @@ export interface StepResult {
   /** Epoch ms of the last ack of the step's messages (0 if none). */
   lastAckAt: number;
   unacked: number;
+  /** groups: the group each of `ackedIds` was sent to (same order). */
+  ackedGroups?: number[];
+  /** groups: first deliveries (per socket) of each of `deliveredIds` (same order). */
+  deliveredCounts?: number[];
+  /** groups: sockets of this worker open at the step's start, per group. */
+  onlineByGroup?: number[];
+  /** groups: epoch ms of the last first delivery of the step's messages (0 if none). */
+  lastDeliveryAt?: number;
+  /** Frames the worker's sockets received over step and drain, by type, and their bytes. */
+  frames?: Record<string, number>;
+  frameBytes?: number;
 }
 
 export type WorkerMessage =
@@ -132,6 +165,7 @@ export function emptyCounters(): Counters {
     duplicates: 0,
     outOfOrder: 0,
     receipts: 0,
+    resynced: 0,
     errors: 0,
   };
 }

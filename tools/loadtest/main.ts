@@ -3,6 +3,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { provisionAccounts, userName } from './accounts';
 import { primeReturningDevices, runConnect } from './connect.workload';
+import { type GroupKind, isOnlineUser, planGroups } from './groups.plan';
+import { ensureGroups } from './groups.setup';
+import { runGroups } from './groups.workload';
+import { gatewayEnv, RedisWatch } from './hop-events';
 import { hostPort, isLoopbackUrl } from './loopback';
 import { runPairs } from './pairs.workload';
 import { appendJsonLine, formatSyncTable } from './report';
@@ -12,10 +16,11 @@ import type { StackProcessFilter } from './process-stats';
 import { WorkerPool } from './worker-pool';
 
 /**
- * `npm run loadtest -- <pairs|connect> [options]`: a load generator for a running Parley stack on
- * this machine. See docs/LOADTEST.md for the workloads, every option and every reported column.
+ * `npm run loadtest -- <pairs|connect|sync|groups> [options]`: a load generator for a running
+ * Parley stack on this machine. See docs/LOADTEST.md for the workloads, every option and every
+ * reported column.
  */
-const USAGE = `usage: npm run loadtest -- <pairs|connect|sync> [options]
+const USAGE = `usage: npm run loadtest -- <pairs|connect|sync|groups> [options]
 
 common:
   --gateways URLS          comma-separated gateway HTTP URLs (default http://127.0.0.1:3000,http://127.0.0.1:3001)
@@ -57,6 +62,25 @@ sync (a benchmark of sync v2; users = --conversations + 1):
   --behind N               messages written to the reader while it is away (default 10000)
   --behind-conversations K over this many of its conversations (default 50)
   --repeat N               syncs measured in agreement (default 5)
+groups (G groups or channels of S members; users lt_<prefix>_0 .. G*S-1, group g = users g*S..):
+  --kind group|channel     groups (every online member writes) or channels (admins post, the
+                           others read) (default group)
+  --groups G               groups (default 10)
+  --members S              members per group, 2-1024 for a group, 2-100000 for a channel (default 50)
+  --online N               members per group holding a socket during the run (default S); the
+                           others only exist (registered, never logged in)
+  --admins K               channel admins who post (the creator and the next K-1 members, default 1)
+  --rate R | --rates R1,R2 offered group messages/s over all groups (default 20)
+  --duration, --drain, --warmup, --p99-limit-ms, --lag-limit-ms, --text-length, --no-sync,
+  --no-accepted            as for pairs (--p99-limit-ms judges the per-recipient delivery p99)
+  --no-cursors             devices do not report delivered cursors (no cursor records, no receipts)
+  --idle S                 seconds of the idle stack (sockets open, nothing sent) measured before
+                           the steps, for CPU per message above idle (default 5; 0: none)
+  --no-redis-watch         do not subscribe to the delivery channels (no Redis publish counts)
+  --redis-url URL          the stack's Redis (default: the first gateway's REDIS_URL, else
+                           redis://127.0.0.1:6379/0)
+  --cluster-id ID          the stack's PARLEY_CLUSTER_ID (default: the first gateway's, else
+                           stack-<lowest gateway port>)
 `;
 
 const LIMITS = {
@@ -67,6 +91,8 @@ const LIMITS = {
   drainS: 600,
   workers: 32,
   holdS: 600,
+  /** groups: expected deliveries per step (each socket keeps a bit per seq it was given). */
+  deliveriesPerStep: 50_000_000,
 };
 
 function fail(message: string): never {
@@ -129,6 +155,16 @@ async function main(): Promise<number> {
       behind: { type: 'string' },
       'behind-conversations': { type: 'string' },
       repeat: { type: 'string' },
+      kind: { type: 'string', default: 'group' },
+      groups: { type: 'string' },
+      members: { type: 'string' },
+      online: { type: 'string' },
+      admins: { type: 'string' },
+      idle: { type: 'string' },
+      'no-cursors': { type: 'boolean', default: false },
+      'no-redis-watch': { type: 'boolean', default: false },
+      'redis-url': { type: 'string' },
+      'cluster-id': { type: 'string' },
       password: { type: 'string', default: 'loadtest-password-not-a-secret' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -138,8 +174,13 @@ async function main(): Promise<number> {
     return 0;
   }
   const workload = positionals[0];
-  if (workload !== 'pairs' && workload !== 'connect' && workload !== 'sync')
-    fail('the workload must be pairs, connect or sync');
+  if (
+    workload !== 'pairs' &&
+    workload !== 'connect' &&
+    workload !== 'sync' &&
+    workload !== 'groups'
+  )
+    fail('the workload must be pairs, connect, sync or groups');
 
   const gateways = values.gateways
     .split(',')
@@ -158,17 +199,51 @@ async function main(): Promise<number> {
     workload === 'sync' ? int(values.conversations, 1000, 'conversations', 1, 10_000) : 0;
   const connectConversations =
     workload === 'connect' ? int(values.conversations, 0, 'conversations', 0, 190) : 0;
+  const kind = values.kind as GroupKind;
+  if (kind !== 'group' && kind !== 'channel') fail('--kind must be group or channel');
+  let layout: ReturnType<typeof planGroups> | undefined;
+  if (workload === 'groups') {
+    const members = int(values.members, 50, 'members', 2, kind === 'group' ? 1024 : 100_000);
+    try {
+      layout = planGroups({
+        kind,
+        groups: int(values.groups, 10, 'groups', 1, LIMITS.users),
+        members,
+        online: int(values.online, members, 'online', 2, members),
+        admins: int(values.admins, 1, 'admins', 1, members - 1),
+      });
+    } catch (error) {
+      fail(error instanceof Error ? error.message : String(error));
+    }
+    if (layout.groups * layout.members > LIMITS.users)
+      fail(`--groups x --members must be at most ${LIMITS.users} users`);
+    if (layout.groups * layout.online > LIMITS.connections)
+      fail(`--groups x --online must be at most ${LIMITS.connections} sockets`);
+  }
   const users =
     workload === 'sync'
       ? syncConversations + 1
-      : int(
-          values.users,
-          workload === 'connect' ? Math.min(connections, 1000) : 1000,
-          'users',
-          workload === 'pairs' ? 2 : 1,
-          LIMITS.users,
-        );
+      : layout
+        ? layout.groups * layout.members
+        : int(
+            values.users,
+            workload === 'connect' ? Math.min(connections, 1000) : 1000,
+            'users',
+            workload === 'pairs' ? 2 : 1,
+            LIMITS.users,
+          );
   if (users < workers && workload === 'pairs') fail('--users must be at least --workers');
+  const rates = (values.rates ?? values.rate ?? (layout ? '20' : '500'))
+    .split(',')
+    .map((r) => int(r.trim(), 0, 'rate', 1, LIMITS.rate));
+  const durationS = int(values.duration, 30, 'duration', 1, LIMITS.durationS);
+  if (layout) {
+    const perStep = Math.max(...rates) * durationS * (layout.online - 1);
+    if (perStep > LIMITS.deliveriesPerStep)
+      fail(
+        `a step would expect ${perStep} deliveries (rate x duration x (online - 1)); at most ${LIMITS.deliveriesPerStep}`,
+      );
+  }
 
   const log = (line: string) =>
     process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -182,14 +257,22 @@ async function main(): Promise<number> {
   log(
     `${workload}: ${users} users (lt_${prefix}_0..${users - 1}) on ${gateways.join(', ')}; ${workers} workers`,
   );
+  if (layout?.kind === 'channel') {
+    const perAdmin = Math.max(...rates) / (layout.groups * layout.senders);
+    if (perAdmin > 20)
+      log(
+        `warning: ${perAdmin.toFixed(1)} posts/s per admin is over the gateway's default send budget (SEND_RATE_PER_SOCKET 20/s): raise --admins or --groups`,
+      );
+  }
   // Sockets end with the access token they were opened with: tokens must outlive the run.
   const plannedS =
     workload === 'connect'
       ? 300 + Number(values.hold ?? 5)
       : Number(values.warmup ?? 0) +
-        (values.rates ?? values.rate ?? '500').split(',').length *
+        (values.rates ?? values.rate ?? '20').split(',').length *
           (Number(values.duration ?? 30) + Number(values.drain ?? 10)) +
         120;
+  const groupsLayout = layout;
   const { accounts, stats } = await provisionAccounts({
     usernames,
     gateways,
@@ -197,6 +280,10 @@ async function main(): Promise<number> {
     concurrency: int(values['login-concurrency'], 8, 'login-concurrency', 1, 256),
     password: values.password,
     minRemainingMs: plannedS * 1000,
+    // groups: offline members need only exist (one password hash each, not two).
+    registerOnly: groupsLayout
+      ? new Set(usernames.filter((_, n) => !isOnlineUser(groupsLayout, n)))
+      : undefined,
     log,
   });
   const shortest = Math.min(...accounts.map((a) => a.expiresAt)) - Date.now();
@@ -209,6 +296,20 @@ async function main(): Promise<number> {
   log(
     `accounts ready in ${(stats.elapsedMs / 1000).toFixed(1)} s: ${stats.cached} cached, ${stats.refreshed} refreshed, ${stats.loggedIn} logged in (${stats.registered} new); cache ${cacheFile}`,
   );
+
+  // groups: the groups (or channels) exist before any member's socket opens.
+  let conversationIds: string[] = [];
+  if (groupsLayout) {
+    const online = groupsLayout.online;
+    conversationIds = await ensureGroups({
+      gateways,
+      layout: groupsLayout,
+      prefix,
+      usernames,
+      creatorOf: (g) => accounts[g * online],
+      log,
+    });
+  }
 
   if (workload === 'sync') {
     const behindConversations = int(
@@ -249,6 +350,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 
+  let redisWatch: RedisWatch | undefined;
   try {
     const devicesPerAccount = workload === 'connect' ? Math.ceil(connections / users) : 1;
     const perWorkerConnections = new Array<number>(workers).fill(0);
@@ -266,7 +368,18 @@ async function main(): Promise<number> {
         connectConcurrency: int(values['connect-concurrency'], 100, 'connect-concurrency', 1, 5000),
         connectRate: int(values['connect-rate'], 0, 'connect-rate', 0, 100_000) / workers,
         syncOnConnect: !values['no-sync'],
-        partners: int(values.partners, 0, 'partners', 0, users - 1),
+        partners: groupsLayout ? 0 : int(values.partners, 0, 'partners', 0, users - 1),
+        ...(groupsLayout
+          ? {
+              groups: {
+                kind: groupsLayout.kind,
+                conversationIds,
+                online: groupsLayout.online,
+                senders: groupsLayout.senders,
+              },
+              reportCursors: !values['no-cursors'],
+            }
+          : {}),
       },
       (w, slice) => (workload === 'connect' ? perWorkerConnections[w] : slice.length),
     );
@@ -290,21 +403,62 @@ async function main(): Promise<number> {
       return report.connected > 0 ? 0 : 1;
     }
 
-    const rates = (values.rates ?? values.rate ?? '500')
-      .split(',')
-      .map((r) => int(r.trim(), 0, 'rate', 1, LIMITS.rate));
+    const sockets = groupsLayout ? accounts.length : users;
     const t0 = Date.now();
     const connected = await pool.connect();
     const ok = connected.reduce((s, r) => s + r.connected, 0);
     const errors = connected.flatMap((r) => Object.entries(r.errors).map(([c, n]) => `${c}:${n}`));
     log(
-      `connected ${ok}/${users} users in ${((Date.now() - t0) / 1000).toFixed(1)} s${errors.length ? ` (errors ${errors.join(' ')})` : ''}`,
+      `connected ${ok}/${sockets} users in ${((Date.now() - t0) / 1000).toFixed(1)} s${errors.length ? ` (errors ${errors.join(' ')})` : ''}`,
     );
     if (ok < 2) throw new Error('fewer than two users connected');
+    const traceUrls = [
+      ...gateways,
+      ...processFilter.servicePorts.map((port) => `http://127.0.0.1:${port}`),
+    ];
+
+    if (groupsLayout) {
+      if (!values['no-redis-watch']) {
+        const env = gatewayEnv(gatewayPorts[0]);
+        const redisUrl =
+          values['redis-url'] ??
+          env?.redisUrl ??
+          process.env.REDIS_URL ??
+          'redis://127.0.0.1:6379/0';
+        const clusterId = values['cluster-id'] ?? env?.clusterId ?? `stack-${base}`;
+        try {
+          redisWatch = await RedisWatch.open(redisUrl, clusterId);
+          log(`watching the delivery channels of cluster ${clusterId} on ${redisUrl}`);
+        } catch (error) {
+          log(
+            `warning: no Redis publish counts (${error instanceof Error ? error.message : String(error)})`,
+          );
+        }
+      }
+      const reports = await runGroups(pool, {
+        layout: groupsLayout,
+        rates,
+        durationS,
+        drainS: int(values.drain, 10, 'drain', 0, LIMITS.drainS),
+        warmupS: int(values.warmup, 0, 'warmup', 0, LIMITS.durationS),
+        p99LimitMs: int(values['p99-limit-ms'], 250, 'p99-limit-ms', 1, 600_000),
+        lagLimitMs: int(values['lag-limit-ms'], 50, 'lag-limit-ms', 1, 600_000),
+        textLength: int(values['text-length'], 60, 'text-length', 24, 200),
+        acceptedFrames: !values['no-accepted'],
+        gateways,
+        out: values.out,
+        processFilter,
+        traceUrls,
+        redis: redisWatch,
+        idleS: int(values.idle, 5, 'idle', 0, 600),
+        log,
+      });
+      return reports.length > 0 ? 0 : 1;
+    }
     await runPairs(pool, {
       users,
       rates,
-      durationS: int(values.duration, 30, 'duration', 1, LIMITS.durationS),
+      durationS,
       drainS: int(values.drain, 10, 'drain', 0, LIMITS.drainS),
       warmupS: int(values.warmup, 0, 'warmup', 0, LIMITS.durationS),
       p99LimitMs: int(values['p99-limit-ms'], 250, 'p99-limit-ms', 1, 600_000),
@@ -314,14 +468,12 @@ async function main(): Promise<number> {
       gateways,
       out: values.out,
       processFilter,
-      traceUrls: [
-        ...gateways,
-        ...processFilter.servicePorts.map((port) => `http://127.0.0.1:${port}`),
-      ],
+      traceUrls,
       log,
     });
     return 0;
   } finally {
+    await redisWatch?.close();
     await pool.close();
   }
 }

@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LatencySummary } from './histogram';
+import type { RedisPublishTally } from './hop-events';
 import type { HopSummary } from './hop-trace';
 import type { ProcessStat } from './process-stats';
 import type { SyncMeasurement, SyncReport } from './sync.workload';
@@ -94,7 +95,106 @@ export interface ConnectReport {
   holdSeconds: number;
 }
 
-export type StepReport = PairsStepReport | ConnectReport | SyncReport;
+/** What a `groups` step made each hop publish (docs/LOADTEST.md, "groups"). */
+export interface HopEvents {
+  /** Kafka records produced over the step and its drain, by topic (every process's /metrics). */
+  kafkaByTopic: Record<string, number>;
+  /** Publishes on the stack's delivery channels; null without the Redis watch. */
+  redis: RedisPublishTally | null;
+  /** Frames the tool's sockets received over the step and its drain, by type, and their bytes. */
+  frames: Record<string, number>;
+  frameBytes: number;
+  /** `message` frames the gateways wrote to sockets (the `gateway_out` hop's count). */
+  gatewayMessageFrames: number;
+}
+
+/** The events of a step divided by its acked (stored) messages; null when none was acked. */
+export interface EventsPerMessage {
+  /** Kafka records on the message path (`parley.messages.accepted.v1`). */
+  kafkaMessages: number;
+  /** Kafka records of delivered-cursor moves (`parley.cursors.v1`): the receipts' path. */
+  kafkaCursors: number;
+  /** Kafka records of every topic (heartbeats and connections included). */
+  kafkaAll: number;
+  /** Redis publishes carrying messages: per-box batches plus channel broadcasts. */
+  redisMessages: number | null;
+  /** Redis publishes carrying receipts only. */
+  redisReceipts: number | null;
+  redisAll: number | null;
+  redisBytes: number | null;
+  /** Every frame the sockets received, then `message` and `receipt` frames alone. */
+  frames: number;
+  messageFrames: number;
+  receiptFrames: number;
+  socketBytes: number;
+}
+
+export interface GroupsStepReport {
+  workload: 'groups';
+  kind: 'group' | 'channel';
+  /** A warm-up step (`--warmup`): reported, not judged. */
+  warmup?: boolean;
+  step: number;
+  startedAt: string;
+  groups: number;
+  /** Members per group. */
+  members: number;
+  /** Online members per group (the layout; `sockets` says how many connected). */
+  online: number;
+  /** Members per group who send (every online one in a group; the admins in a channel). */
+  senders: number;
+  /** Sockets open at the step's start, over every group. */
+  sockets: number;
+  workers: number;
+  gateways: string[];
+  offeredRate: number;
+  durationS: number;
+  drainS: number;
+  sent: number;
+  accepted: number;
+  acked: number;
+  /** Acks of the step's messages per second. */
+  achievedRate: number;
+  /** Σ over acked messages of the sockets open in its group but the sender's. */
+  expectedDeliveries: number;
+  /** First deliveries of the step's messages, over every socket. */
+  delivered: number;
+  /** delivered ÷ max(duration, time from the step's start to its last delivery). */
+  deliveredRate: number;
+  /** Of `delivered`: those that came in a sync round after a `sync.required`, not as a live push. */
+  resynced: number;
+  /** Expected deliveries of acked messages that never came (by the end of the drain). */
+  lost: number;
+  /** Acked messages at least one expected recipient did not get. */
+  lostMessages: number;
+  unacked: number;
+  duplicates: number;
+  outOfOrder: number;
+  receipts: number;
+  ackLatencyMs: LatencySummary;
+  /** Scheduled send time → each recipient's `message` frame (one value per delivery). */
+  deliveryLatencyMs: LatencySummary;
+  scheduleLagMs: LatencySummary;
+  errors: Record<string, number>;
+  generatorCpuPercent: number;
+  generatorBehind: boolean;
+  /** Stack CPU ms over step and drain ÷ acked messages. */
+  stackCpuMsPerMessage: number | null;
+  /** Stack CPU µs over step and drain ÷ deliveries. */
+  stackCpuUsPerDelivery: number | null;
+  /** The stack's CPU (% of a core) idle, sockets open, before the steps (null: `--idle 0`). */
+  idleStackCpuPercent: number | null;
+  /** (step CPU% - idle CPU%) over step and drain ÷ acked messages (null without an idle read). */
+  stackCpuMsPerMessageAboveIdle: number | null;
+  events: HopEvents;
+  perMessage: EventsPerMessage | null;
+  hops: HopSummary[];
+  passed: boolean;
+  failReasons: string[];
+  processes: ProcessStat[];
+}
+
+export type StepReport = PairsStepReport | ConnectReport | SyncReport | GroupsStepReport;
 
 export function appendJsonLine(file: string, report: StepReport): void {
   mkdirSync(dirname(file), { recursive: true });
@@ -193,7 +293,9 @@ export function formatPairsTable(reports: PairsStepReport[]): string {
 }
 
 /** Rows = hops along the message path, columns = steps: "p50 / p99" ms since the gateway accepted. */
-export function formatHopTable(reports: PairsStepReport[]): string {
+export function formatHopTable(
+  reports: ReadonlyArray<Pick<PairsStepReport, 'offeredRate' | 'hops'>>,
+): string {
   const hops: string[] = [];
   for (const r of reports) for (const h of r.hops) if (!hops.includes(h.hop)) hops.push(h.hop);
   if (hops.length === 0)
@@ -307,5 +409,175 @@ export function formatSyncTable(report: SyncReport): string {
         report.behind,
       ),
     ],
+  );
+}
+
+function stepResult(r: {
+  warmup?: boolean;
+  passed: boolean;
+  generatorBehind: boolean;
+  failReasons: string[];
+}): string {
+  if (r.warmup) return 'warm-up (not judged)';
+  if (!r.passed) return `FAIL ${r.failReasons.join(', ')}`;
+  return r.generatorBehind ? 'pass (gen behind)' : 'pass';
+}
+
+/** A per-message ratio: three decimals below 10, one below 100, none above. */
+export function perMsg(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '-';
+  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 3;
+  return String(Math.round(value * 10 ** digits) / 10 ** digits);
+}
+
+/** The Kafka topic of the message path and of the cursors (libs/common Topic). */
+export const MESSAGES_TOPIC = 'parley.messages.accepted.v1';
+export const CURSORS_TOPIC = 'parley.cursors.v1';
+
+/** Events per acked message (pure). */
+export function eventsPerMessage(events: HopEvents, acked: number): EventsPerMessage | null {
+  if (acked <= 0) return null;
+  const per = (n: number) => n / acked;
+  const kafkaAll = Object.values(events.kafkaByTopic).reduce((a, b) => a + b, 0);
+  const frames = Object.values(events.frames).reduce((a, b) => a + b, 0);
+  const redis = events.redis;
+  return {
+    kafkaMessages: per(events.kafkaByTopic[MESSAGES_TOPIC] ?? 0),
+    kafkaCursors: per(events.kafkaByTopic[CURSORS_TOPIC] ?? 0),
+    kafkaAll: per(kafkaAll),
+    redisMessages: redis ? per(redis.boxMessagePublishes + redis.broadcastPublishes) : null,
+    redisReceipts: redis ? per(redis.receiptPublishes) : null,
+    redisAll: redis ? per(redis.publishes) : null,
+    redisBytes: redis ? per(redis.bytes) : null,
+    frames: per(frames),
+    messageFrames: per(events.frames.message ?? 0),
+    receiptFrames: per(events.frames.receipt ?? 0),
+    socketBytes: per(events.frameBytes),
+  };
+}
+
+/** The `groups` workload: a delivery table, a cost table, the events per hop, hops, processes. */
+export function formatGroupsTable(reports: GroupsStepReport[]): string {
+  const label = (r: GroupsStepReport) => `${r.offeredRate}/s`;
+  const delivery = renderTable(
+    [
+      'offered/s',
+      'achieved/s',
+      'sent',
+      'acked',
+      'expected',
+      'delivered',
+      'delivered/s',
+      'via sync',
+      'delivery ms p50/p90/p99/max',
+      'ack ms p50/p90/p99/max',
+      'lost',
+      'unacked',
+      'dup',
+      'ooo',
+      'lag p99 ms',
+      'gen cpu%',
+      'result',
+    ],
+    reports.map((r) => [
+      r.offeredRate,
+      r.achievedRate,
+      r.sent,
+      r.acked,
+      r.expectedDeliveries,
+      r.delivered,
+      r.deliveredRate,
+      r.resynced,
+      lat(r.deliveryLatencyMs),
+      lat(r.ackLatencyMs),
+      r.lost,
+      r.unacked,
+      r.duplicates,
+      r.outOfOrder,
+      r.scheduleLagMs.p99,
+      r.generatorCpuPercent,
+      stepResult(r),
+    ]),
+  );
+  const cost = renderTable(
+    [
+      'offered/s',
+      'kafka rec/msg (msg path / cursors / all)',
+      'redis pub/msg (msgs / receipts / all)',
+      'redis KiB/msg',
+      'frames/msg (message / receipt / all)',
+      'socket KiB/msg',
+      'stack cpu ms/msg (all / above idle)',
+      'stack cpu µs/delivery',
+    ],
+    reports.map((r) => {
+      const p = r.perMessage;
+      return [
+        r.offeredRate,
+        p ? `${perMsg(p.kafkaMessages)} / ${perMsg(p.kafkaCursors)} / ${perMsg(p.kafkaAll)}` : '-',
+        p && p.redisAll !== null
+          ? `${perMsg(p.redisMessages)} / ${perMsg(p.redisReceipts)} / ${perMsg(p.redisAll)}`
+          : '-',
+        p && p.redisBytes !== null ? Math.round((p.redisBytes / 1024) * 10) / 10 : '-',
+        p ? `${perMsg(p.messageFrames)} / ${perMsg(p.receiptFrames)} / ${perMsg(p.frames)}` : '-',
+        p ? Math.round((p.socketBytes / 1024) * 10) / 10 : '-',
+        `${r.stackCpuMsPerMessage === null ? '-' : formatNumber(r.stackCpuMsPerMessage)} / ${r.stackCpuMsPerMessageAboveIdle === null ? '-' : formatNumber(r.stackCpuMsPerMessageAboveIdle)}`,
+        r.stackCpuUsPerDelivery ?? '-',
+      ];
+    }),
+  );
+  const errorLines = reports
+    .filter((r) => Object.keys(r.errors).length > 0)
+    .map((r) => `errors at ${label(r)}: ${formatErrors(r.errors)}`);
+  return [
+    `${reports[0]?.kind ?? 'group'}s: ${reports[0]?.groups ?? 0} x ${reports[0]?.members ?? 0} members, ${reports[0]?.online ?? 0} online each (${reports[0]?.senders ?? 0} sending); idle stack ${reports[0]?.idleStackCpuPercent ?? '-'}% of a core`,
+    delivery,
+    ...errorLines,
+    '',
+    cost,
+    '',
+    formatEventsTable(reports),
+    '',
+    formatHopTable(reports),
+    '',
+    formatProcessTable(reports.map((r) => [label(r), r.processes])),
+  ].join('\n');
+}
+
+/** Rows = what each hop published, columns = steps: "total (per message)". */
+export function formatEventsTable(reports: GroupsStepReport[]): string {
+  const rows: Array<[string, (r: GroupsStepReport) => number | undefined]> = [];
+  const topics: string[] = [];
+  for (const r of reports)
+    for (const t of Object.keys(r.events.kafkaByTopic)) if (!topics.includes(t)) topics.push(t);
+  topics.sort((a, b) =>
+    a === MESSAGES_TOPIC ? -1 : b === MESSAGES_TOPIC ? 1 : a.localeCompare(b),
+  );
+  for (const t of topics) rows.push([`kafka ${t}`, (r) => r.events.kafkaByTopic[t] ?? 0]);
+  const redis: Array<[string, keyof RedisPublishTally]> = [
+    ['redis box publishes with messages', 'boxMessagePublishes'],
+    ['redis channel-deliveries broadcasts', 'broadcastPublishes'],
+    ['redis box publishes with receipts only', 'receiptPublishes'],
+    ['redis other publishes', 'otherPublishes'],
+    ['redis message items (over publishes)', 'items'],
+    ['redis sockets named by items', 'namedSockets'],
+  ];
+  for (const [name, key] of redis) rows.push([name, (r) => r.events.redis?.[key]]);
+  const types: string[] = [];
+  for (const r of reports)
+    for (const t of Object.keys(r.events.frames)) if (!types.includes(t)) types.push(t);
+  types.sort();
+  for (const t of types) rows.push([`frames ${t} (received)`, (r) => r.events.frames[t] ?? 0]);
+  rows.push(['gateway message frames written', (r) => r.events.gatewayMessageFrames]);
+  return renderTable(
+    ['events (total, per acked message)', ...reports.map((r) => `${r.offeredRate}/s`)],
+    rows.map(([name, value]) => [
+      name,
+      ...reports.map((r) => {
+        const v = value(r);
+        if (v === undefined) return '-';
+        return r.acked > 0 ? `${v} (${perMsg(v / r.acked)})` : `${v}`;
+      }),
+    ]),
   );
 }

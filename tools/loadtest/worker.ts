@@ -12,6 +12,7 @@ import { mapLimit } from './accounts';
 import { Histogram } from './histogram';
 import { isLoopbackUrl } from './loopback';
 import { OpenLoopSchedule } from './schedule';
+import { SeenSeqs } from './seen-seqs';
 import {
   CoordinatorMessage,
   Counters,
@@ -47,13 +48,18 @@ interface Client {
    * device (`connect --returning`) sends them in its first round.
    */
   held?: ConversationState[];
+  /** groups: conversationId → seqs this socket was given in the current step (duplicates). */
+  seen?: Map<string, SeenSeqs>;
 }
 
 interface Pending {
   id: number;
   step: number;
   scheduled: number;
+  /** pairs: the pair's key (-1 in groups). */
   pair: number;
+  /** groups: the group it went to (-1 in pairs). */
+  group: number;
 }
 
 const HELLO_TIMEOUT_MS = 20_000;
@@ -78,6 +84,14 @@ const lag = new Histogram();
 let ackedIds: number[] = [];
 let delivered = new Set<number>();
 let lastAckAt = 0;
+/** groups: the group of each of ackedIds. */
+let ackedGroups: number[] = [];
+/** groups: message id → first deliveries over this worker's sockets. */
+let deliveredCounts = new Map<number, number>();
+let lastDeliveryAt = 0;
+/** Frames received by type over the step and its drain, and their bytes. */
+let frames: Record<string, number> = {};
+let frameBytes = 0;
 
 function send(message: WorkerMessage): void {
   process.send?.(message);
@@ -86,6 +100,12 @@ function send(message: WorkerMessage): void {
 function countError(code: string): void {
   errors[code] = (errors[code] ?? 0) + 1;
   counters.errors++;
+}
+
+/** A frame received during a step (or its drain), by type. */
+function countFrame(type: string, length: number): void {
+  frames[type] = (frames[type] ?? 0) + 1;
+  frameBytes += length;
 }
 
 function pairKey(a: number, b: number): number {
@@ -159,7 +179,10 @@ function connectClient(client: Client): Promise<void> {
       if (!decoded.ok) return countError(`bad_frame_${decoded.reason}`);
       const frame = decoded.frame;
       if (phase === 'hello') return onHello(frame);
-      if (frame.type.startsWith('sync.') || frame.type === 'error') return onSyncFrame(frame);
+      if (frame.type.startsWith('sync.') || frame.type === 'error') {
+        if (step) countFrame(frame.type, raw.length); // a resync's frames, during a step
+        return onSyncFrame(frame);
+      }
       return onFrame(client, raw);
     });
     await new Promise<void>((resolve, reject) => {
@@ -255,12 +278,14 @@ function syncV2(
         }
         case 'sync.messages':
           for (const m of frame.messages) {
+            onSyncedGroupMessage(client, m);
             states.observe(m);
             touched.add(m.conversationId);
             heldUpTo(m.conversationId, m.seq);
           }
           return;
         case 'sync.reset':
+          for (const m of frame.messages) onSyncedGroupMessage(client, m);
           states.reset(frame.conversationId, frame.lastSeq, frame.messages);
           touched.add(frame.conversationId);
           heldUpTo(frame.conversationId, frame.lastSeq);
@@ -379,23 +404,26 @@ function onFrame(client: Client, raw: string): void {
     return;
   }
   const frame = decoded.frame;
+  if (step) countFrame(frame.type, raw.length);
   switch (frame.type) {
     case 'accepted': {
       counters.accepted++;
       const p = pending.get(frame.clientMsgId);
-      if (p) conversations.set(p.pair, frame.conversationId);
+      if (p && p.pair >= 0) conversations.set(p.pair, frame.conversationId);
       return;
     }
     case 'ack': {
       const p = pending.get(frame.clientMsgId);
       if (!p) return;
       pending.delete(frame.clientMsgId);
-      conversations.set(p.pair, frame.conversationId); // without \`accepted\` frames, learnt here
+      // without \`accepted\` frames, learnt here
+      if (p.pair >= 0) conversations.set(p.pair, frame.conversationId);
       if (step && p.step === step.step) {
         const now = nowMs();
         counters.acked++;
         ack.record(now - p.scheduled);
         ackedIds.push(p.id);
+        if (p.group >= 0) ackedGroups.push(p.group);
         lastAckAt = now;
       }
       return;
@@ -430,6 +458,7 @@ function onMessage(
   },
 ): void {
   if (m.senderUsername === client.account.username) return; // our own send, echoed to our device
+  if (init.groups) return onGroupMessage(client, m);
   const partner = userIndexOf(m.senderUsername);
   if (partner >= 0) conversations.set(pairKey(client.account.index, partner), m.conversationId);
   let duplicate = false;
@@ -460,11 +489,88 @@ function onMessage(
   }
 }
 
+/** The number of one of this step's messages, from its clientMsgId (undefined: not one). */
+function stepMessageId(clientMsgId: string): number | undefined {
+  const ours = `${init.runTag}-`;
+  if (!step || !clientMsgId.startsWith(ours)) return undefined;
+  const dash = clientMsgId.indexOf('-', ours.length);
+  if (Number(clientMsgId.slice(ours.length, dash)) !== step.step) return undefined;
+  return Number(clientMsgId.slice(dash + 1));
+}
+
+/** The seqs a socket was given in a conversation during this step. */
+function seenOf(client: Client, conversationId: string): SeenSeqs {
+  client.seen ??= new Map();
+  let seen = client.seen.get(conversationId);
+  if (!seen) client.seen.set(conversationId, (seen = new SeenSeqs()));
+  return seen;
+}
+
+/** One socket's first delivery of message `id` (groups), timed from its scheduled send. */
+function countGroupDelivery(id: number, text: string): void {
+  const now = nowMs();
+  deliveredCounts.set(id, (deliveredCounts.get(id) ?? 0) + 1);
+  counters.delivered++;
+  lastDeliveryAt = now;
+  const space = text.indexOf(' ', TEXT_PREFIX.length);
+  delivery.record(now - Number(text.slice(TEXT_PREFIX.length, space)));
+}
+
+/**
+ * A group's message on one member's socket: every socket counts its own first delivery of each
+ * message (a message has many recipients), and a seq given twice to one socket is a duplicate.
+ */
+function onGroupMessage(
+  client: Client,
+  m: { conversationId: string; seq: number; clientMsgId: string; text: string },
+): void {
+  let duplicate = false;
+  const id = stepMessageId(m.clientMsgId);
+  if (id !== undefined) {
+    if (!seenOf(client, m.conversationId).add(m.seq)) {
+      duplicate = true;
+      counters.duplicates++;
+    } else {
+      countGroupDelivery(id, m.text);
+    }
+  }
+  const last = client.lastSeq.get(m.conversationId) ?? 0;
+  if (m.seq <= last) {
+    if (!duplicate) counters.outOfOrder++;
+  } else {
+    client.lastSeq.set(m.conversationId, m.seq);
+    client.pendingCursor.set(m.conversationId, m.seq);
+  }
+}
+
+/**
+ * groups: a message of the step that reached the socket in a sync round (after a
+ * `sync.required`) instead of a live push: delivered, counted apart (`resynced`). A round may
+ * send what the socket already holds (a tail): that is neither a delivery nor a duplicate.
+ */
+function onSyncedGroupMessage(
+  client: Client,
+  m: {
+    conversationId: string;
+    seq: number;
+    senderUsername: string;
+    clientMsgId: string;
+    text: string;
+  },
+): void {
+  if (!init.groups || m.senderUsername === client.account.username) return;
+  const id = stepMessageId(m.clientMsgId);
+  if (id === undefined || !seenOf(client, m.conversationId).add(m.seq)) return;
+  countGroupDelivery(id, m.text);
+  counters.resynced++;
+}
+
 /** Delivered-cursor reports are spread over this many slots per second. */
 const CURSOR_SLOTS = 10;
 
 /** Moves this device's delivered cursors (batched: one frame per conversation per second). */
 function flushCursors(client: Client): void {
+  if (init.reportCursors === false) return client.pendingCursor.clear();
   if (client.pendingCursor.size === 0 || client.ws?.readyState !== WebSocket.OPEN) return;
   for (const [conversationId, seq] of client.pendingCursor) {
     if (seq > 0)
@@ -491,9 +597,27 @@ function runStep(s: WorkerStep): void {
   ackedIds = [];
   delivered = new Set();
   lastAckAt = 0;
+  ackedGroups = [];
+  deliveredCounts = new Map();
+  lastDeliveryAt = 0;
+  frames = {};
+  frameBytes = 0;
+  for (const c of clients) c.seen = undefined;
 
   const users = init.usernames.length;
-  const senders = clients.filter((c) => byUser.get(c.account.index) === c);
+  const groups = init.groups;
+  const senders = clients.filter(
+    (c) =>
+      byUser.get(c.account.index) === c &&
+      (!groups || c.account.index % groups.online < groups.senders),
+  );
+  const groupOf = (c: Client) => (groups ? Math.floor(c.account.index / groups.online) : -1);
+  const onlineByGroup = groups ? new Array<number>(groups.conversationIds.length).fill(0) : [];
+  if (groups) {
+    for (const c of clients)
+      if (c.ws?.readyState === WebSocket.OPEN)
+        onlineByGroup[groupOf(c)] = (onlineByGroup[groupOf(c)] ?? 0) + 1;
+  }
   const schedule = new OpenLoopSchedule(
     s.startAt,
     s.rate,
@@ -513,12 +637,13 @@ function runStep(s: WorkerStep): void {
 
   const sendOne = (k: number, scheduled: number) => {
     const client = senders[Math.floor(Math.random() * senders.length)];
+    const id = k * init.workers + init.workerIndex;
+    if (groups) return sendToGroup(client, id, scheduled);
     const from = client.account.index;
     const to =
       init.partners > 0
         ? partnerOf(from, Math.floor(Math.random() * init.partners), users)
         : (from + 1 + Math.floor(Math.random() * (users - 1))) % users;
-    const id = k * init.workers + init.workerIndex;
     const clientMsgId = `${init.runTag}-${s.step}-${id}`;
     const text = `${TEXT_PREFIX}${scheduled.toFixed(3)} ${padding}`.slice(
       0,
@@ -537,8 +662,34 @@ function runStep(s: WorkerStep): void {
       text,
       ...(s.acceptedFrames ? {} : { accepted: false }),
     };
-    pending.set(clientMsgId, { id, step: s.step, scheduled, pair });
+    pending.set(clientMsgId, { id, step: s.step, scheduled, pair, group: -1 });
     client.ws.send(JSON.stringify(frame));
+    counters.sent++;
+    lag.record(nowMs() - scheduled);
+  };
+
+  /** groups: the sender writes to its own group, by conversationId. */
+  const sendToGroup = (client: Client | undefined, id: number, scheduled: number) => {
+    if (!groups || !client || client.ws?.readyState !== WebSocket.OPEN) {
+      countError('socket_not_open');
+      return;
+    }
+    const group = groupOf(client);
+    const clientMsgId = `${init.runTag}-${s.step}-${id}`;
+    const text = `${TEXT_PREFIX}${scheduled.toFixed(3)} ${padding}`.slice(
+      0,
+      Math.max(s.textLength, 24),
+    );
+    pending.set(clientMsgId, { id, step: s.step, scheduled, pair: -1, group });
+    client.ws.send(
+      JSON.stringify({
+        type: 'send',
+        clientMsgId,
+        conversationId: groups.conversationIds[group],
+        text,
+        ...(s.acceptedFrames ? {} : { accepted: false }),
+      }),
+    );
     counters.sent++;
     lag.record(nowMs() - scheduled);
   };
@@ -578,9 +729,19 @@ function runStep(s: WorkerStep): void {
         delivery: delivery.toJSON(),
         lag: lag.toJSON(),
         ackedIds,
-        deliveredIds: [...delivered],
+        deliveredIds: groups ? [...deliveredCounts.keys()] : [...delivered],
         lastAckAt,
         unacked,
+        ...(groups
+          ? {
+              ackedGroups,
+              deliveredCounts: [...deliveredCounts.values()],
+              onlineByGroup,
+              lastDeliveryAt,
+            }
+          : {}),
+        frames: { ...frames },
+        frameBytes,
       });
       for (const c of clients) flushCursors(c);
     },

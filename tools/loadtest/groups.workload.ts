@@ -1,0 +1,312 @@
+import { Histogram } from './histogram';
+import { kafkaProducedByTopic, readMetricsTexts, type RedisWatch, diffCounts } from './hop-events';
+import { diffHopBuckets, parseHopBuckets, summarizeHops, type HopBuckets } from './hop-trace';
+import { type GroupsLayout, senderShares, tallyDeliveries } from './groups.plan';
+import { Counters, emptyCounters, StepProgress, StepResult } from './ipc';
+import { StackProcessFilter, StackSampler, stackCpuMsPer, stackCpuPercent } from './process-stats';
+import {
+  appendJsonLine,
+  eventsPerMessage,
+  formatGroupsTable,
+  type GroupsStepReport,
+  type HopEvents,
+} from './report';
+import type { WorkerPool } from './worker-pool';
+
+/**
+ * The `groups` workload, coordinator side: every worker already holds the sockets of its slice of
+ * the groups' online members. For each offered rate it runs an open-loop step (each worker sends
+ * its share: random senders among its members, each to its own group), waits the drain, merges
+ * the workers' counts (every recipient socket counts its own first delivery of each message), and
+ * reads what each hop published: Kafka records by topic from the services' /metrics, Redis
+ * delivery publishes from a subscriber on the delivery channels, and the frames the sockets got.
+ */
+export interface GroupsOptions {
+  layout: GroupsLayout;
+  rates: number[];
+  durationS: number;
+  drainS: number;
+  warmupS?: number;
+  p99LimitMs: number;
+  lagLimitMs: number;
+  textLength: number;
+  acceptedFrames: boolean;
+  gateways: string[];
+  out?: string;
+  processFilter: StackProcessFilter;
+  /** Every gateway's and service's HTTP URL: their /metrics hold the hop trace and Kafka counts. */
+  traceUrls: string[];
+  /** The subscriber on the delivery channels (undefined: `--no-redis-watch`). */
+  redis?: RedisWatch;
+  /** Seconds of the stack idle (sockets open, nothing sent) measured before the steps (0: none). */
+  idleS?: number;
+  log: (line: string) => void;
+}
+
+export interface GroupsStepContext {
+  step: number;
+  startedAt: Date;
+  layout: GroupsLayout;
+  offeredRate: number;
+  durationS: number;
+  drainS: number;
+  gateways: string[];
+  p99LimitMs: number;
+  lagLimitMs: number;
+  stepStartMs: number;
+  generatorCpuPercent: number;
+  generatorProcesses: number;
+}
+
+type GroupsMerged = Omit<
+  GroupsStepReport,
+  | 'processes'
+  | 'stackCpuMsPerMessage'
+  | 'stackCpuUsPerDelivery'
+  | 'idleStackCpuPercent'
+  | 'stackCpuMsPerMessageAboveIdle'
+  | 'hops'
+  | 'events'
+  | 'perMessage'
+  | 'warmup'
+>;
+
+/** Merges the workers' step results into one report (pure: unit-tested). */
+export function buildGroupsReport(
+  results: StepResult[],
+  context: GroupsStepContext,
+): GroupsMerged & { frames: Record<string, number>; frameBytes: number } {
+  const { layout } = context;
+  const counters = emptyCounters();
+  const ack = new Histogram();
+  const delivery = new Histogram();
+  const lag = new Histogram();
+  const errors: Record<string, number> = {};
+  const frames: Record<string, number> = {};
+  let frameBytes = 0;
+  const received = new Map<number, number>();
+  const acked: Array<{ id: number; group: number }> = [];
+  const onlineByGroup = new Array<number>(layout.groups).fill(0);
+  let lastAckAt = 0;
+  let lastDeliveryAt = 0;
+  let unacked = 0;
+  for (const r of results) {
+    for (const key of Object.keys(counters) as Array<keyof Counters>)
+      counters[key] += r.counters[key];
+    ack.merge(r.ack);
+    delivery.merge(r.delivery);
+    lag.merge(r.lag);
+    for (const [code, n] of Object.entries(r.errors)) errors[code] = (errors[code] ?? 0) + n;
+    for (const [type, n] of Object.entries(r.frames ?? {})) frames[type] = (frames[type] ?? 0) + n;
+    frameBytes += r.frameBytes ?? 0;
+    r.deliveredIds.forEach((id, i) =>
+      received.set(id, (received.get(id) ?? 0) + (r.deliveredCounts?.[i] ?? 1)),
+    );
+    r.ackedIds.forEach((id, i) => acked.push({ id, group: r.ackedGroups?.[i] ?? 0 }));
+    (r.onlineByGroup ?? []).forEach((n, g) => (onlineByGroup[g] += n));
+    lastAckAt = Math.max(lastAckAt, r.lastAckAt);
+    lastDeliveryAt = Math.max(lastDeliveryAt, r.lastDeliveryAt ?? 0);
+    unacked += r.unacked;
+  }
+  const tally = tallyDeliveries(acked, onlineByGroup, received);
+
+  const spanS = (at: number) => (at > 0 ? (at - context.stepStartMs) / 1000 : 0);
+  const achievedRate = counters.acked / Math.max(context.durationS, spanS(lastAckAt));
+  const deliveredRate = tally.received / Math.max(context.durationS, spanS(lastDeliveryAt));
+  const deliveryLatencyMs = delivery.summary();
+  const scheduleLagMs = lag.summary();
+  const generatorBehind =
+    scheduleLagMs.p99 > context.lagLimitMs ||
+    context.generatorCpuPercent / Math.max(1, context.generatorProcesses) > 90;
+
+  const failReasons: string[] = [];
+  if (deliveryLatencyMs.p99 > context.p99LimitMs)
+    failReasons.push(`delivery p99 > ${context.p99LimitMs} ms`);
+  if (tally.lost > 0) failReasons.push(`${tally.lost} deliveries lost`);
+  if (unacked > 0) failReasons.push(`${unacked} unacked`);
+  if (counters.duplicates > 0) failReasons.push(`${counters.duplicates} duplicates`);
+  if (counters.outOfOrder > 0) failReasons.push(`${counters.outOfOrder} out of order`);
+  const refused = Object.entries(errors)
+    .filter(([code]) => code.startsWith('error_') || code === 'socket_not_open')
+    .reduce((sum, [, n]) => sum + n, 0);
+  if (refused > 0) failReasons.push(`${refused} sends refused`);
+  if (counters.sent === 0) failReasons.push('nothing sent');
+
+  return {
+    workload: 'groups',
+    kind: layout.kind,
+    step: context.step,
+    startedAt: context.startedAt.toISOString(),
+    groups: layout.groups,
+    members: layout.members,
+    online: layout.online,
+    senders: layout.senders,
+    sockets: onlineByGroup.reduce((a, b) => a + b, 0),
+    workers: results.length,
+    gateways: context.gateways,
+    offeredRate: context.offeredRate,
+    durationS: context.durationS,
+    drainS: context.drainS,
+    sent: counters.sent,
+    accepted: counters.accepted,
+    acked: counters.acked,
+    achievedRate: Math.round(achievedRate * 10) / 10,
+    expectedDeliveries: tally.expected,
+    delivered: tally.received,
+    deliveredRate: Math.round(deliveredRate * 10) / 10,
+    resynced: counters.resynced,
+    lost: tally.lost,
+    lostMessages: tally.lostMessages,
+    unacked,
+    duplicates: counters.duplicates,
+    outOfOrder: counters.outOfOrder,
+    receipts: counters.receipts,
+    ackLatencyMs: ack.summary(),
+    deliveryLatencyMs,
+    scheduleLagMs,
+    errors,
+    generatorCpuPercent: Math.round(context.generatorCpuPercent * 10) / 10,
+    generatorBehind,
+    passed: failReasons.length === 0,
+    failReasons,
+    frames,
+    frameBytes,
+  };
+}
+
+/**
+ * Stack CPU ms per unit above the idle stack: (step CPU% - idle CPU%) over the step's seconds,
+ * divided by the units (pure). At a few messages a second the idle stack's own work (heartbeats,
+ * pings, consumer polls) is most of the step's CPU; this leaves it out.
+ */
+export function cpuMsAboveIdle(
+  stepPercent: number,
+  idlePercent: number,
+  seconds: number,
+  units: number,
+): number | null {
+  if (units <= 0) return null;
+  const ms = (Math.max(0, stepPercent - idlePercent) / 100) * seconds * 1000;
+  return Math.round((ms / units) * 1000) / 1000;
+}
+
+/** The hop histograms and Kafka produced counts of every process, from one /metrics read. */
+async function readCounters(
+  urls: readonly string[],
+): Promise<{ hops: HopBuckets; kafka: Map<string, number> }> {
+  const texts = await readMetricsTexts(urls);
+  const hops: HopBuckets = new Map();
+  for (const text of texts) parseHopBuckets(text, hops);
+  return { hops, kafka: kafkaProducedByTopic(texts) };
+}
+
+/** How long the stack is left after the connects before its idle CPU is read. */
+const IDLE_SETTLE_MS = 2000;
+
+export async function runGroups(
+  pool: WorkerPool,
+  options: GroupsOptions,
+): Promise<GroupsStepReport[]> {
+  const { log, layout } = options;
+  const reports: GroupsStepReport[] = [];
+  const shares = senderShares(layout, pool.size);
+  let idlePercent: number | null = null;
+  if (options.idleS) {
+    // The sockets' first syncs and delivered reports settle first.
+    await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+    const sampler = new StackSampler(options.processFilter);
+    sampler.start();
+    await new Promise((r) => setTimeout(r, options.idleS! * 1000));
+    idlePercent = stackCpuPercent(sampler.stop().processes);
+    log(`idle stack (sockets open, nothing sent, ${options.idleS} s): ${idlePercent}% of a core`);
+  }
+  const plan = options.rates.map((rate) => ({ rate, durationS: options.durationS, warmup: false }));
+  if (options.warmupS)
+    plan.unshift({ rate: options.rates[0], durationS: options.warmupS, warmup: true });
+  for (let step = 0; step < plan.length; step++) {
+    const { rate, durationS, warmup } = plan[step];
+    const progress = new Map<number, Counters>();
+    const startMs = Date.now() + 500;
+    let lastLine = 0;
+    pool.onProgress = (p: StepProgress) => {
+      progress.set(p.workerIndex, p.counters);
+      const now = Date.now();
+      if (now - lastLine < 900) return;
+      lastLine = now;
+      const sum = emptyCounters();
+      for (const c of progress.values())
+        for (const k of Object.keys(sum) as Array<keyof Counters>) sum[k] += c[k];
+      const t = Math.max(0, (now - startMs) / 1000);
+      const phase = t > durationS ? 'drain' : warmup ? 'warm-up' : 'run';
+      log(
+        `[${rate}/s ${phase} ${t.toFixed(0)}s] sent=${sum.sent} acked=${sum.acked} delivered=${sum.delivered} receipts=${sum.receipts} errors=${sum.errors}`,
+      );
+    };
+    const before = await readCounters(options.traceUrls);
+    options.redis?.reset();
+    const sampler = new StackSampler(options.processFilter);
+    sampler.start();
+    const results = await pool.step((w) => ({
+      type: 'step',
+      step,
+      rate: rate * shares[w],
+      startAt: startMs,
+      durationMs: durationS * 1000,
+      drainMs: options.drainS * 1000,
+      textLength: options.textLength,
+      acceptedFrames: options.acceptedFrames,
+    }));
+    const { processes, seconds } = sampler.stop();
+    const redis = options.redis?.read() ?? null;
+    const after = await readCounters(options.traceUrls);
+    const hops = summarizeHops(diffHopBuckets(before.hops, after.hops));
+    const generator = processes.find((p) => p.name === 'generator');
+    const { frames, frameBytes, ...merged } = buildGroupsReport(results, {
+      step,
+      startedAt: new Date(startMs),
+      layout,
+      offeredRate: rate,
+      durationS,
+      drainS: options.drainS,
+      gateways: options.gateways,
+      p99LimitMs: options.p99LimitMs,
+      lagLimitMs: options.lagLimitMs,
+      stepStartMs: startMs,
+      generatorCpuPercent: generator?.cpuPercent ?? 0,
+      generatorProcesses: generator?.processes ?? 1,
+    });
+    const events: HopEvents = {
+      kafkaByTopic: Object.fromEntries(diffCounts(before.kafka, after.kafka)),
+      redis,
+      frames,
+      frameBytes,
+      gatewayMessageFrames: hops.find((h) => h.hop === 'gateway_out')?.count ?? 0,
+    };
+    const stackCpuMs = (stackCpuPercent(processes) / 100) * seconds * 1000;
+    const report: GroupsStepReport = {
+      ...(warmup ? { warmup: true } : {}),
+      ...merged,
+      stackCpuMsPerMessage: stackCpuMsPer(processes, seconds, merged.acked),
+      idleStackCpuPercent: idlePercent,
+      stackCpuMsPerMessageAboveIdle:
+        idlePercent === null
+          ? null
+          : cpuMsAboveIdle(stackCpuPercent(processes), idlePercent, seconds, merged.acked),
+      stackCpuUsPerDelivery:
+        merged.delivered > 0 ? Math.round((stackCpuMs * 10_000) / merged.delivered) / 10 : null,
+      events,
+      perMessage: eventsPerMessage(events, merged.acked),
+      hops,
+      processes,
+    };
+    reports.push(report);
+    if (options.out) appendJsonLine(options.out, report);
+    log(
+      `step ${rate}/s: ${report.acked} messages, ${report.delivered}/${report.expectedDeliveries} deliveries, delivery p99 ${report.deliveryLatencyMs.p99} ms, stack CPU ${report.stackCpuMsPerMessage ?? '-'} ms/message: ${report.passed ? 'pass' : `FAIL (${report.failReasons.join(', ')})`}${report.generatorBehind ? ' [generator fell behind: results are a lower bound]' : ''}`,
+    );
+    if (warmup) continue;
+    if (!report.passed) break;
+  }
+  process.stdout.write(`\n${formatGroupsTable(reports)}\n`);
+  return reports;
+}

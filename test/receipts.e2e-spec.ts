@@ -207,10 +207,12 @@ describe('receipts: sent -> delivered -> read, live to the sender (two gateways)
         deliveredSeq: 2,
         readSeq: 2,
       });
-      b.send({ type: 'read', conversationId, seq: two.seq });
+      const three = await send(a, { conversationId }, 'three');
+      await b.next((f) => f.type === 'message' && f.message.seq === three.seq);
+      b.send({ type: 'read', conversationId, seq: three.seq });
       expect(
-        await receiptReaching(a, conversationId, bob.id, { deliveredSeq: 2, readSeq: 2 }),
-      ).toMatchObject({ readSeq: 2 });
+        await receiptReaching(a, conversationId, bob.id, { deliveredSeq: 3, readSeq: 3 }),
+      ).toMatchObject({ readSeq: 3 });
     } finally {
       a.close();
       b.close();

@@ -6,7 +6,7 @@ import {
   unique,
 } from '../../../../test/db/factories';
 import { useRepoTestDb } from '../../../../test/db/repo-test-db';
-import { CursorsRepository } from './cursors.repository';
+import { CursorsRepository, RECEIPT_SENDER_SCAN_LIMIT } from './cursors.repository';
 
 describe('CursorsRepository (PostgreSQL)', () => {
   const db = useRepoTestDb();
@@ -174,7 +174,7 @@ describe('CursorsRepository (PostgreSQL)', () => {
       const [first, ...more] = await move(2, 0);
       expect(more).toEqual([]);
       expect(first).toMatchObject({ conversationId: id, userId: me, deliveredSeq: 2, readSeq: 0 });
-      expect([...first.memberIds].sort()).toEqual([me, peer].sort());
+      expect(first.memberIds).toEqual([peer]); // the sender of seq 1 (seq 2 is mine)
       expect(await move(1, 1)).toMatchObject([{ deliveredSeq: 2, readSeq: 1 }]);
       expect(await move(2, 1)).toEqual([]); // nothing moved: nothing to tell
       expect(await move(10, 10)).toMatchObject([{ deliveredSeq: 4, readSeq: 4 }]);
@@ -229,6 +229,26 @@ describe('CursorsRepository (PostgreSQL)', () => {
       expect(await receipt(id, me)).toEqual({ delivered: 0, read: 0 });
     });
 
+    it('tells the senders of the messages a move passed, and nobody else; everyone past the scan limit', async () => {
+      const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+      const id = await insertConversation(db.dataSource, { members: [a, b, c] });
+      await insertMessages(db.dataSource, id, [{ senderId: a }, { senderId: b }, { senderId: c }]);
+      const move = async (deliveredSeq: number, readSeq: number) => {
+        const moved = await repo.transaction((tx) =>
+          tx.advanceMembers([{ conversationId: id, userId: c, deliveredSeq, readSeq }]),
+        );
+        return moved.map((m) => [...m.memberIds].sort());
+      };
+      expect(await move(1, 0)).toEqual([[a]]);
+      expect(await move(3, 0)).toEqual([[b]]); // (1, 3]: b's seq 2 and c's own seq 3
+      expect(await move(3, 1)).toEqual([[a]]); // only the read cursor moved: (0, 1]
+      expect(await move(3, 3)).toEqual([[b]]);
+
+      const many = Array.from({ length: RECEIPT_SENDER_SCAN_LIMIT + 1 }, () => ({ senderId: c }));
+      await insertMessages(db.dataSource, id, many);
+      expect(await move(3 + many.length, 0)).toEqual([[a, b].sort()]);
+    });
+
     it('does nothing for no moves', async () => {
       await expect(repo.transaction((tx) => tx.advanceMembers([]))).resolves.toEqual([]);
     });
@@ -247,7 +267,9 @@ describe('CursorsRepository (PostgreSQL)', () => {
       expect(await move(me.id, 1)).toMatchObject([{ readHidden: false, blindIds: [] }]);
       await receipts(peer.id, false);
       expect(await move(me.id, 2)).toMatchObject([{ readHidden: false, blindIds: [peer.id] }]);
-      expect(await move(peer.id, 2)).toMatchObject([{ readHidden: true, blindIds: [peer.id] }]);
+      expect(await move(peer.id, 2)).toMatchObject([
+        { readHidden: true, memberIds: [me.id], blindIds: [] },
+      ]);
       await receipts(peer.id, true);
       expect(await move(me.id, 3)).toMatchObject([{ readHidden: false, blindIds: [] }]);
     });

@@ -53,7 +53,10 @@ export interface MemberReceipt {
   readSeq: number;
 }
 
-/** A member's receipt that moved, with every current member of its conversation (who is told). */
+/**
+ * A member's receipt that moved, with the members told of it: those whose messages' marks it
+ * moved (see ADVANCE_MEMBERS).
+ */
 export interface MovedReceipt extends MemberReceipt {
   memberIds: string[];
   /** The member turned read receipts off: others are told its delivered cursor only. */
@@ -63,14 +66,25 @@ export interface MovedReceipt extends MemberReceipt {
 }
 
 /**
+ * Above this many seqs between a member's old and new cursors, its receipt goes to every member
+ * rather than to the senders of the messages in between (a bounded scan of that range).
+ */
+export const RECEIPT_SENDER_SCAN_LIMIT = 1000;
+
+/**
  * Members' delivered and read cursors, forward only and capped at the last seq; reading implies
- * delivery. Only rows that moved come back (a replayed or stale move returns nothing), each with
- * its conversation's members; a channel's move is kept (its unread count) but neither returned
- * nor logged: a channel has no read receipts, and its membership is never read whole. Each move is also logged with its time (`receipt_moves`: one row
- * per cursor that reached a new seq; the one that did not move conflicts and is skipped). Each
- * comes with who may not see read state: the mover's read receipts setting, and the members who
- * turned theirs off (`users.read_receipts`, the accounts' column, read here at fan-out time so a
- * change applies to the very next move, with no event to wait for).
+ * delivery. Only rows that moved come back (a replayed or stale move returns nothing); a channel's
+ * move is kept (its unread count) but neither returned nor logged: a channel has no read
+ * receipts. Each move is also logged with its time (`receipt_moves`: one row per cursor that
+ * reached a new seq; the one that did not move conflicts and is skipped).
+ *
+ * Each moved receipt comes with who is told (`member_ids`): the current members who sent a
+ * message between the member's old and new cursors, since a move changes the marks of those
+ * messages only (every member, past RECEIPT_SENDER_SCAN_LIMIT seqs). So a message read by 200
+ * members tells its sender 200 times, not every member 200 times. And with who may not see read
+ * state: the mover's read receipts setting, and the told members who turned theirs off
+ * (`users.read_receipts`, the accounts' column, read here at fan-out time so a change applies to
+ * the very next move, with no event to wait for).
  */
 const ADVANCE_MEMBERS = preparedStatement(
   'storage.cursors.advanceMembers',
@@ -81,6 +95,11 @@ const ADVANCE_MEMBERS = preparedStatement(
        FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::bigint[])
             AS u(conversation_id, user_id, delivered, read)
        JOIN conversations c ON c.id = u.conversation_id
+   ), prior AS (
+     -- The cursors before this statement's update (sibling CTEs see the same snapshot).
+     SELECT m.conversation_id, m.user_id, m.delivered_seq, m.read_seq
+       FROM conversation_members m
+       JOIN u ON m.conversation_id = u.conversation_id AND m.user_id = u.user_id
    ), moved AS (
      UPDATE conversation_members m
         SET delivered_seq = GREATEST(m.delivered_seq, u.delivered),
@@ -88,30 +107,53 @@ const ADVANCE_MEMBERS = preparedStatement(
        FROM u
       WHERE m.conversation_id = u.conversation_id AND m.user_id = u.user_id AND m.left_seq IS NULL
         AND (m.delivered_seq < u.delivered OR m.read_seq < u.read)
-      RETURNING m.conversation_id, m.user_id::text AS user_id, m.delivered_seq, m.read_seq,
-                u.channel
+      RETURNING m.conversation_id, m.user_id, m.delivered_seq, m.read_seq, u.channel
    ), logged AS (
      INSERT INTO receipt_moves (conversation_id, user_id, kind, seq, moved_at)
-     SELECT moved.conversation_id, moved.user_id::uuid, k.kind, k.seq, now()
+     SELECT moved.conversation_id, moved.user_id, k.kind, k.seq, now()
        FROM moved
        CROSS JOIN LATERAL (VALUES ('delivered', moved.delivered_seq), ('read', moved.read_seq))
             AS k(kind, seq)
       WHERE k.seq > 0 AND NOT moved.channel
      ON CONFLICT DO NOTHING
    )
-   SELECT moved.conversation_id, moved.user_id, moved.delivered_seq, moved.read_seq,
+   SELECT moved.conversation_id, moved.user_id::text AS user_id, moved.delivered_seq,
+          moved.read_seq,
           EXISTS (SELECT 1 FROM users p
-                   WHERE p.id = moved.user_id::uuid AND NOT p.read_receipts) AS read_hidden,
-          o.member_ids, o.blind_ids
+                   WHERE p.id = moved.user_id AND NOT p.read_receipts) AS read_hidden,
+          coalesce(told.member_ids, '{}') AS member_ids, coalesce(told.blind_ids, '{}') AS blind_ids
      FROM moved
+     JOIN prior ON prior.conversation_id = moved.conversation_id AND prior.user_id = moved.user_id
+     -- The seqs whose marks moved, (old delivered, new delivered] and (old read, new read], lie
+     -- in (lo, hi]: the messages scan reads that range of the primary key.
+     CROSS JOIN LATERAL (
+       SELECT CASE WHEN moved.read_seq > prior.read_seq THEN prior.read_seq
+                   ELSE prior.delivered_seq END AS lo,
+              moved.delivered_seq AS hi
+     ) r
      CROSS JOIN LATERAL (
        SELECT array_agg(o.user_id::text) AS member_ids,
-              coalesce(array_agg(o.user_id::text) FILTER (WHERE p.id IS NOT NULL), '{}')
-                AS blind_ids
-         FROM conversation_members o
-         LEFT JOIN users p ON p.id = o.user_id AND NOT p.read_receipts
-        WHERE o.conversation_id = moved.conversation_id AND o.left_seq IS NULL
-     ) o
+              array_agg(o.user_id::text) FILTER (WHERE NOT o.shows) AS blind_ids
+         FROM (
+           SELECT o.user_id, coalesce(p.read_receipts, true) AS shows
+             FROM conversation_members o
+             LEFT JOIN users p ON p.id = o.user_id
+            WHERE r.hi - r.lo > ${RECEIPT_SENDER_SCAN_LIMIT}
+              AND o.conversation_id = moved.conversation_id AND o.left_seq IS NULL
+           UNION ALL
+           SELECT o.user_id, coalesce(p.read_receipts, true)
+             FROM (SELECT DISTINCT s.sender_id FROM messages s
+                    WHERE r.hi - r.lo <= ${RECEIPT_SENDER_SCAN_LIMIT}
+                      AND s.conversation_id = moved.conversation_id
+                      AND s.seq > r.lo AND s.seq <= r.hi AND s.event IS NULL
+                      AND (s.seq > prior.delivered_seq OR s.seq <= moved.read_seq)) s
+             JOIN conversation_members o
+               ON o.conversation_id = moved.conversation_id AND o.user_id = s.sender_id
+              AND o.left_seq IS NULL
+             LEFT JOIN users p ON p.id = o.user_id
+         ) o
+        WHERE o.user_id <> moved.user_id
+     ) told
     WHERE NOT moved.channel`,
 );
 

@@ -85,6 +85,8 @@ export function planDeliveries(
       });
       continue;
     }
+    // A channel's message, and its ack, go in the one broadcast batch (planChannelDeliveries).
+    if (m.channel) continue;
     const key = `${m.conversationId}\u0000${m.seq}`;
     const push = !pushed.has(key);
     pushed.add(key);
@@ -121,7 +123,7 @@ export function planDeliveries(
  * Channels' messages as ONE batch for every gateway box (RedisChannels.channelDeliveries): each box
  * pushes them to its own sockets subscribed to the channel, so a post to a channel of 10,000
  * members costs one publish, never a look-up per member. Each (conversation, seq) once per batch;
- * the origin socket is named so it gets only its `ack` (planDeliveries puts that on its box).
+ * the origin socket is named so it gets only its `ack`, which the box holding it writes.
  */
 export function planChannelDeliveries(outcomes: readonly PersistOutcome[]): DeliveryBatch | null {
   const items: DeliveryBatch['items'] = [];
@@ -133,9 +135,15 @@ export function planChannelDeliveries(outcomes: readonly PersistOutcome[]): Deli
     pushed.add(key);
     items.push({
       message: toDeliveredMessage(m),
-      connectionIds: [],
+      // A membership event's origin is named: the socket that created the channel is not
+      // subscribed to it yet when its `channel-created` goes out.
+      connectionIds: m.event ? [m.origin.connectionId] : [],
       channel: true,
-      // A membership event's text is made by storage: its origin gets it pushed too.
+      // The box holding the origin socket acks it from here: in the same Redis channel as every
+      // later post, so the ack of seq n always comes before the push of n + 1 (two posting
+      // admins would otherwise see a gap). A membership event's text is made by storage: its
+      // origin gets it pushed too (named above).
+      ackConnectionId: m.origin.connectionId,
       ...(m.event ? {} : { originConnectionId: m.origin.connectionId }),
       ...(m.acceptedAt ? { acceptedAt: m.acceptedAt } : {}),
     });
@@ -153,8 +161,8 @@ export interface ReceiptToFanOut extends MemberReceipt {
 }
 
 /**
- * Receipts as delivery batches: each moved receipt goes to every socket of the OTHER members of
- * its conversation (they derive their own messages' marks from it), one entry per gateway box
+ * Receipts as delivery batches: each moved receipt goes to every socket of the members told of it
+ * (the senders whose messages' marks it moved: ADVANCE_MEMBERS), one entry per gateway box
  * holding any of them. The member whose cursors moved is not told: its devices reported the move.
  * Read state is shown only between members who both have read receipts on: the others are told
  * the receipt with `readSeq` 0 (delivered only).

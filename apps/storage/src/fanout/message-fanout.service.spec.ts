@@ -8,7 +8,12 @@ import { randomUUID } from 'node:crypto';
 import type { StoredMessage } from '../messages/message-persist.plan';
 import type { DeliveryPublisher } from './delivery.publisher';
 import { DeliveryRouter } from './delivery.router';
-import { dropDeadGateways, planDeliveries, planReceipts } from './message-fanout.plan';
+import {
+  dropDeadGateways,
+  planChannelDeliveries,
+  planDeliveries,
+  planReceipts,
+} from './message-fanout.plan';
 import { MessageFanoutService } from './message-fanout.service';
 
 const conv = `1763900000000-${'a'.repeat(32)}`;
@@ -210,6 +215,37 @@ describe('MessageFanoutService', () => {
     });
     expect(locations.findConnectionsAndLive).not.toHaveBeenCalled();
     expect(publish).not.toHaveBeenCalled();
+  });
+});
+
+describe('planChannelDeliveries', () => {
+  it("puts a channel's post, with its ack, in the ONE broadcast batch and in no box's batch", () => {
+    const post = { ...stored(5), channel: true as const };
+    const event = {
+      ...stored(6),
+      channel: true as const,
+      event: { type: 'renamed' as const, name: 'News' },
+    };
+    expect(planDeliveries([post, event], connections).size).toBe(0);
+    const batch = planChannelDeliveries([post, event]);
+    expect(batch && deliveryBatchSchema.parse(batch)).toEqual(batch);
+    expect(batch?.items.map(({ message, ...rest }) => ({ seq: message.seq, ...rest }))).toEqual([
+      // The origin socket gets its ack, from whichever box holds it, in the channel's order.
+      {
+        seq: 5,
+        connectionIds: [],
+        channel: true,
+        ackConnectionId: aliceLaptop.connectionId,
+        originConnectionId: aliceLaptop.connectionId,
+      },
+      // A membership event's text is storage's: its origin gets it pushed too.
+      {
+        seq: 6,
+        connectionIds: [aliceLaptop.connectionId],
+        channel: true,
+        ackConnectionId: aliceLaptop.connectionId,
+      },
+    ]);
   });
 });
 

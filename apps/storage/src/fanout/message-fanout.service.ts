@@ -46,7 +46,8 @@ export class MessageFanoutService {
   private async fanOutNow(outcomes: readonly PersistOutcome[]): Promise<FanoutResult> {
     if (outcomes.length === 0) return { gateways: 0, items: 0, staleConnections: 0 };
     const stored = outcomes.filter(isStored);
-    const recipients = [...new Set(stored.flatMap((m) => m.memberIds))];
+    // A channel's message is not routed (planChannelDeliveries).
+    const recipients = [...new Set(stored.flatMap((m) => (m.channel ? [] : m.memberIds)))];
     const { routable, staleConnections } = await this.router.route(recipients);
     const batches = planDeliveries(outcomes, routable);
     const changed = [

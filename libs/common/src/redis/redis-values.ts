@@ -36,14 +36,17 @@ export const deliveryBatchSchema = z
           message: deliveredMessageSchema,
           /** Sockets on this box that get the message as `message`. */
           connectionIds: z.array(connectionIdSchema),
-          /** The socket that sent it (if on this box): it gets `ack` instead. */
+          /**
+           * The socket that sent it (if on this box: for a channel's message, on whichever box
+           * holds it): it gets `ack` instead.
+           */
           ackConnectionId: connectionIdSchema.optional(),
           /** The send's `acceptedAt`, for per-hop tracing (parley_message_hop_seconds). */
           acceptedAt: isoTimeSchema.optional(),
           /**
            * A channel's message (on RedisChannels.channelDeliveries): it goes to every socket on
-           * the box subscribed to the channel, but `originConnectionId` (which gets its `ack` on
-           * its own box's channel).
+           * the box subscribed to the channel, but `originConnectionId` (which gets its `ack`,
+           * from this same item).
            */
           channel: z.literal(true).optional(),
           originConnectionId: connectionIdSchema.optional(),

@@ -31,21 +31,28 @@ export function SettingsPanel({ chat, settings }: { chat: ChatStore; settings?: 
             toggle.current?.focus();
           }}
         >
-          <label class="check">
-            <input
-              type="checkbox"
-              checked={known ?? true}
-              disabled={known === undefined || settings?.saving}
-              onChange={(e) => void chat.setReadReceipts(e.currentTarget.checked)}
-              aria-describedby="read-receipts-hint"
-            />
-            Read receipts
-          </label>
-          <p class="hint" id="read-receipts-hint">
-            {known === false
-              ? 'Off: others see only that your messages reached you, and you see nobody’s read marks.'
-              : 'On: others see when you have read their messages, and you see when they read yours.'}
-          </p>
+          {known === undefined ? (
+            // Shown only once the server said: a box ticked by default could be untrue.
+            !settings?.problem && <p class="hint">Asking the server…</p>
+          ) : (
+            <>
+              <label class="check">
+                <input
+                  type="checkbox"
+                  checked={known}
+                  disabled={settings?.saving}
+                  onChange={(e) => void chat.setReadReceipts(e.currentTarget.checked)}
+                  aria-describedby="read-receipts-hint"
+                />
+                Read receipts
+              </label>
+              <p class="hint" id="read-receipts-hint">
+                {known
+                  ? 'On: others see when you have read their messages, and you see when they read yours.'
+                  : 'Off: others see only that your messages reached you, and you see nobody’s read marks.'}
+              </p>
+            </>
+          )}
           {settings?.problem && <p role="alert">{settings.problem}</p>}
         </div>
       )}

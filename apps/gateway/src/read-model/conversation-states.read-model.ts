@@ -6,6 +6,7 @@ import {
   type StateEntry,
   stateWindow,
 } from '@parley/protocol';
+import { preparedStatement, runPrepared } from '@parley/common';
 import { DataSource } from 'typeorm';
 import { CoalescedLoad } from './coalesced-load';
 import { MESSAGE_COLUMNS, type MessageRow, toDelivered } from './messages.read-model';
@@ -64,6 +65,14 @@ const OTHERS_SQL = `SELECT c.id, coalesce(cm.left_seq, c.last_seq) AS last_seq, 
    ORDER BY c.id COLLATE "C"
    LIMIT $3`;
 
+// Prepared once per pooled connection: the first sync round of every socket runs one of them.
+const ASKED = preparedStatement('gateway.syncStates.asked', ASKED_SQL);
+const OTHERS = preparedStatement('gateway.syncStates.others', OTHERS_SQL);
+const POSITIONS = preparedStatement(
+  'gateway.syncStates.positions',
+  `(${ASKED_SQL}) UNION ALL (${OTHERS_SQL})`,
+);
+
 interface WindowRow {
   conversation_id: string;
   last_seq: string;
@@ -101,7 +110,7 @@ export class ConversationStatesReadModel {
     conversationIds: readonly string[],
   ): Promise<Map<string, ReadableRange>> {
     if (conversationIds.length === 0) return new Map();
-    const rows = await this.dataSource.query<PositionRow[]>(ASKED_SQL, [userId, conversationIds]);
+    const rows = await runPrepared<PositionRow>(this.dataSource, ASKED, [userId, conversationIds]);
     return new Map(rows.map((r) => [r.id, rangeOf(r)]));
   }
 
@@ -114,7 +123,7 @@ export class ConversationStatesReadModel {
     known: readonly string[],
     limit: number,
   ): Promise<ReadablePosition[]> {
-    const rows = await this.dataSource.query<PositionRow[]>(OTHERS_SQL, [userId, known, limit]);
+    const rows = await runPrepared<PositionRow>(this.dataSource, OTHERS, [userId, known, limit]);
     return rows.map(positionOf);
   }
 
@@ -128,10 +137,7 @@ export class ConversationStatesReadModel {
     asked: readonly string[],
     limit: number,
   ): Promise<{ ranges: Map<string, ReadableRange>; others: ReadablePosition[] }> {
-    const rows = await this.dataSource.query<PositionRow[]>(
-      `(${ASKED_SQL}) UNION ALL (${OTHERS_SQL})`,
-      [userId, asked, limit],
-    );
+    const rows = await runPrepared<PositionRow>(this.dataSource, POSITIONS, [userId, asked, limit]);
     // The second part excludes the asked ids, so an asked id marks a row of the first.
     const askedIds = new Set(asked);
     const ranges = new Map<string, ReadableRange>();

@@ -7,6 +7,7 @@ import {
   historyVisibilitySchema,
   type MemberRole,
 } from '@parley/protocol';
+import { preparedStatement, runPrepared } from '@parley/common';
 import { DataSource } from 'typeorm';
 import { READ_STATE_SHOWN } from './read-state';
 
@@ -64,6 +65,14 @@ export interface MemberRow {
  * conversation list. Storage owns the schema and every write but one (see
  * DirectConversationsRepository).
  */
+/** A socket's channels, read at every admission: prepared once per pooled connection. */
+const CHANNELS_OF = preparedStatement(
+  'gateway.conversations.channelsOf',
+  `SELECT m.conversation_id FROM conversation_members m
+     JOIN conversations c ON c.id = m.conversation_id
+    WHERE m.user_id = $1 AND m.left_seq IS NULL AND c.kind = 'channel'`,
+);
+
 @Injectable()
 export class ConversationsReadModel {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -96,12 +105,9 @@ export class ConversationsReadModel {
 
   /** The channels `userId` is a current member of (its sockets' subscriptions). */
   async channelsOf(userId: string): Promise<string[]> {
-    const rows = await this.dataSource.query<{ conversation_id: string }[]>(
-      `SELECT m.conversation_id FROM conversation_members m
-         JOIN conversations c ON c.id = m.conversation_id
-        WHERE m.user_id = $1 AND m.left_seq IS NULL AND c.kind = 'channel'`,
-      [userId],
-    );
+    const rows = await runPrepared<{ conversation_id: string }>(this.dataSource, CHANNELS_OF, [
+      userId,
+    ]);
     return rows.map((r) => r.conversation_id);
   }
 

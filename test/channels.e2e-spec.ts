@@ -13,18 +13,9 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { emptyAnnouncements } from './support/announcements';
 import { acked, change, history, pushed, refused, send } from './support/frames';
-import { waitFor } from './support/sync-device';
+import { eventually, waitFor } from './support/sync-device';
 
 import { TEST_OPERATOR, testStack } from './support/test-stack';
-
-/** Polls an async condition (each call a round trip) until it holds. */
-async function eventually(done: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const stack = testStack();
 const wsUrlOf = (http: string) => `${http.replace(/^http/, 'ws')}/ws`;

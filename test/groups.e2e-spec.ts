@@ -21,7 +21,7 @@ import {
   type TestAccount,
 } from '@parley/testing';
 import { acked, answerTo, change, history, pushed, send } from './support/frames';
-import { SyncDevice, waitFor } from './support/sync-device';
+import { eventually, SyncDevice, waitFor } from './support/sync-device';
 import { testStack } from './support/test-stack';
 
 const stack = testStack();
@@ -189,6 +189,23 @@ describe('groups (two gateways)', () => {
       expect(daves.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
       expect(await viewOf(gateway2, dave, id)).toMatchObject({ active: false, lastSeq: 4 });
       expect(d.frames.some((f) => f.type === 'message' && f.message.seq === 5)).toBe(false);
+      // He reads what he kept: his unread count clears, his cursor stops at his removal even when
+      // asked for more, and nobody is told.
+      expect((await viewOf(gateway1, dave, id)).unread).toBeGreaterThan(0);
+      d.send({ type: 'read', conversationId: id, seq: 5 });
+      await eventually(async () => (await viewOf(gateway1, dave, id)).unread === 0, 'his read');
+      expect(d.frames.filter((f) => f.type === 'error')).toEqual([]);
+      const db = new Client({ connectionString: stack.databaseUrl });
+      await db.connect();
+      try {
+        const cursor = await db.query<{ read_seq: string }>(
+          'SELECT read_seq FROM conversation_members WHERE conversation_id = $1 AND user_id = $2',
+          [id, dave.id],
+        );
+        expect(Number(cursor.rows[0].read_seq)).toBe(4);
+      } finally {
+        await db.end();
+      }
 
       // Eve, added later, reads from her joining (the group's default): history, list and sync.
       expect((await acked(change(a, { op: 'add', members: [eve.username] }, id))).seq).toBe(6);

@@ -545,14 +545,6 @@ export class ChatStore {
   private markRead(): void {
     const id = this.openId;
     if (!id || (typeof document !== 'undefined' && document.visibilityState === 'hidden')) return;
-    // The server takes reads from members only: a group this user left or was removed from is
-    // read here, not there.
-    const open = this.conversations.find((c) => c.id === id);
-    if (open && !open.active) {
-      if (open.unread > 0)
-        this.conversations = this.conversations.map((c) => (c === open ? { ...c, unread: 0 } : c));
-      return;
-    }
     const newest = this.timeline(id)
       .items()
       .reduce((max, i) => Math.max(max, i.seq ?? 0), 0);

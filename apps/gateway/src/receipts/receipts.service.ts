@@ -29,16 +29,21 @@ export class ReceiptsService {
     this.knownSeqs.observe(conversationId, seq);
   }
 
-  /** Moves the member's read cursor (through Kafka -> storage); members only. */
+  /**
+   * Moves the member's read cursor (through Kafka -> storage). A former member reads what it kept:
+   * its cursor moves up to the event that ended its membership (its unread count clears), no
+   * further; anyone else is refused.
+   */
   async markRead(
     userId: string,
     conversationId: string,
     seq: number,
     { untilPublished = false }: { untilPublished?: boolean } = {},
   ): Promise<void> {
-    await this.conversations.requireMember(conversationId, userId);
+    const until = await this.conversations.requireReader(conversationId, userId);
     await this.requireKnownSeq(conversationId, seq);
-    const publishing = this.events.read({ conversationId, userId, seq });
+    const upTo = until === undefined ? seq : Math.min(seq, until);
+    const publishing = this.events.read({ conversationId, userId, seq: upTo });
     if (untilPublished) await this.untilPublished(publishing);
   }
 

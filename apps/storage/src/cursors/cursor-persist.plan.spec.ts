@@ -106,4 +106,20 @@ describe('membersOnly', () => {
     ]);
     expect(kept.read).toEqual([]);
   });
+
+  it('keeps a former member’s read (it reads what it kept) and leaves out its delivered', () => {
+    const plan = planCursors([
+      moved([{ userId: stranger, deviceId: 'phone', seq: 2 }], [{ userId: stranger, seq: 2 }]),
+      read(stranger, 2),
+      delivered(stranger, 'phone', 2),
+    ]);
+    const known = memberSet([{ conversationId: conv, userId: stranger, former: true }]);
+    const { plan: kept, dropped } = membersOnly(plan, known);
+    expect(dropped).toBe(1);
+    expect(kept.delivered).toEqual([]);
+    expect(kept.read).toEqual([{ conversationId: conv, userId: stranger, seq: 2 }]);
+    // A single delivered event of a former member is poison; its read is not.
+    const events = [read(stranger, 2), delivered(stranger, 'phone', 2)];
+    expect(nonMemberEventIds(events, known)).toEqual([events[1].id]);
+  });
 });

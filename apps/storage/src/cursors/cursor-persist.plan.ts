@@ -55,46 +55,58 @@ export function planCursors(events: readonly CursorEventEnvelope[]): CursorPlan 
   };
 }
 
-/** The (conversation, user) pairs that are memberships, for membersOnly and nonMemberEventIds. */
-export type MemberSet = ReadonlySet<string>;
+/**
+ * The (conversation, user) pairs that are memberships, for membersOnly and nonMemberEventIds:
+ * current ones (every cursor moves), and every one, former too (the read cursor moves: a former
+ * member reads what it kept).
+ */
+export interface MemberSet {
+  current: ReadonlySet<string>;
+  readers: ReadonlySet<string>;
+}
 
 export function memberSet(members: readonly Membership[]): MemberSet {
-  return new Set(members.map((m) => membershipKey(m.conversationId, m.userId)));
+  const key = (m: Membership) => membershipKey(m.conversationId, m.userId);
+  return {
+    current: new Set(members.filter((m) => !m.former).map(key)),
+    readers: new Set(members.map(key)),
+  };
 }
 
 /**
- * The plan without the cursors of users who are not members of the conversation: a gateway checks
- * membership before it gathers a move, so these are moves that raced a member's removal. Their
- * record is not poison (its other moves are good); they are left out.
+ * The plan without the cursors of users who may not move them: a delivered cursor of anyone but
+ * a current member, a read cursor of anyone who was never a member. A gateway checks membership
+ * before it gathers a move, so these are moves that raced a member's removal. Their record is not
+ * poison (its other moves are good); they are left out.
  */
 export function membersOnly(
   plan: CursorPlan,
   known: MemberSet,
 ): { plan: CursorPlan; dropped: number } {
-  const isMember = (c: { conversationId: string; userId: string }) =>
-    known.has(membershipKey(c.conversationId, c.userId));
-  const delivered = plan.delivered.filter(isMember);
-  const read = plan.read.filter(isMember);
+  const inSet = (set: ReadonlySet<string>) => (c: { conversationId: string; userId: string }) =>
+    set.has(membershipKey(c.conversationId, c.userId));
+  const delivered = plan.delivered.filter(inSet(known.current));
+  const read = plan.read.filter(inSet(known.readers));
   return {
-    plan: { ...plan, delivered, read, memberships: plan.memberships.filter(isMember) },
+    plan: { ...plan, delivered, read, memberships: plan.memberships.filter(inSet(known.readers)) },
     dropped: plan.delivered.length - delivered.length + plan.read.length - read.length,
   };
 }
 
 /**
- * Ids of single-move events whose user is not a member of the conversation (or it does not
- * exist): poison. A `cursors.moved` record never is (see membersOnly).
+ * Ids of single-move events whose user may not move that cursor (see MemberSet; or the
+ * conversation does not exist): poison. A `cursors.moved` record never is (see membersOnly).
  */
 export function nonMemberEventIds(
   events: readonly CursorEventEnvelope[],
   known: MemberSet,
 ): string[] {
   return events
-    .filter(
-      (e) =>
-        e.type !== 'cursors.moved' &&
-        !known.has(membershipKey(e.payload.conversationId, e.payload.userId)),
-    )
+    .filter((e) => {
+      if (e.type === 'cursors.moved') return false;
+      const set = e.type === 'cursor.read' ? known.readers : known.current;
+      return !set.has(membershipKey(e.payload.conversationId, e.payload.userId));
+    })
     .map((e) => e.id);
 }
 

@@ -58,8 +58,8 @@ describe('CursorsRepository (PostgreSQL)', () => {
       );
       expect(found).toEqual(
         expect.arrayContaining([
-          { conversationId: one.id, userId: one.me },
-          { conversationId: two.id, userId: two.peer },
+          { conversationId: one.id, userId: one.me, former: false },
+          { conversationId: two.id, userId: two.peer, former: false },
         ]),
       );
       expect(found).toHaveLength(2);
@@ -247,6 +247,34 @@ describe('CursorsRepository (PostgreSQL)', () => {
       const many = Array.from({ length: RECEIPT_SENDER_SCAN_LIMIT + 1 }, () => ({ senderId: c }));
       await insertMessages(db.dataSource, id, many);
       expect(await move(3 + many.length, 0)).toEqual([[a, b].sort()]);
+    });
+
+    it('moves a former member’s read cursor up to its leaving, no further, and tells no one', async () => {
+      const { id, me, peer } = await conversation(4);
+      await db.dataSource.query(
+        `UPDATE conversation_members SET left_seq = 3 WHERE conversation_id = $1 AND user_id = $2`,
+        [id, me],
+      );
+      const moved = await repo.transaction((tx) =>
+        tx.advanceMembers([{ conversationId: id, userId: me, deliveredSeq: 0, readSeq: 4 }]),
+      );
+      expect(moved).toEqual([]); // not a receipt: nobody is told
+      expect(await receipt(id, me)).toEqual({ delivered: 3, read: 3 });
+      const logged = await db.dataSource.query<unknown[]>(
+        `SELECT 1 FROM receipt_moves WHERE conversation_id = $1 AND user_id = $2`,
+        [id, me],
+      );
+      expect(logged).toEqual([]);
+      const found = await repo.transaction((tx) =>
+        tx.findMemberships([
+          { conversationId: id, userId: me },
+          { conversationId: id, userId: peer },
+        ]),
+      );
+      expect(found.sort((a, b) => Number(a.former) - Number(b.former))).toEqual([
+        { conversationId: id, userId: peer, former: false },
+        { conversationId: id, userId: me, former: true },
+      ]);
     });
 
     it('does nothing for no moves', async () => {

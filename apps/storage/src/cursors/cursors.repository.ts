@@ -18,15 +18,16 @@ export interface ReadCursor {
 export interface Membership {
   conversationId: string;
   userId: string;
+  /** A former member (left or removed): it may still move its read cursor, up to its leaving. */
+  former?: boolean;
 }
 
 const FIND_MEMBERSHIPS = preparedStatement(
   'storage.cursors.findMemberships',
-  `SELECT m.conversation_id, m.user_id::text AS user_id
+  `SELECT m.conversation_id, m.user_id::text AS user_id, m.left_seq IS NOT NULL AS former
      FROM conversation_members m
      JOIN unnest($1::text[], $2::uuid[]) AS p(conversation_id, user_id)
-       ON m.conversation_id = p.conversation_id AND m.user_id = p.user_id
-    WHERE m.left_seq IS NULL`,
+       ON m.conversation_id = p.conversation_id AND m.user_id = p.user_id`,
 );
 
 const ADVANCE_DELIVERED = preparedStatement(
@@ -75,7 +76,8 @@ export const RECEIPT_SENDER_SCAN_LIMIT = 1000;
  * Members' delivered and read cursors, forward only and capped at the last seq; reading implies
  * delivery. Only rows that moved come back (a replayed or stale move returns nothing); a channel's
  * move is kept (its unread count) but neither returned nor logged: a channel has no read
- * receipts. Each move is also logged with its time (`receipt_moves`: one row per cursor that
+ * receipts. So is a former member's (it reads what it kept, up to the event that ended its
+ * membership, which clears its unread count; nobody is told). Each move is also logged with its time (`receipt_moves`: one row per cursor that
  * reached a new seq; the one that did not move conflicts and is skipped).
  *
  * Each moved receipt comes with who is told (`member_ids`): the current members who sent a
@@ -101,20 +103,24 @@ const ADVANCE_MEMBERS = preparedStatement(
        FROM conversation_members m
        JOIN u ON m.conversation_id = u.conversation_id AND m.user_id = u.user_id
    ), moved AS (
+     -- A former member's cursors stop at the event that ended its membership.
      UPDATE conversation_members m
-        SET delivered_seq = GREATEST(m.delivered_seq, u.delivered),
-            read_seq = GREATEST(m.read_seq, u.read)
+        SET delivered_seq = GREATEST(m.delivered_seq,
+                                     LEAST(u.delivered, coalesce(m.left_seq, u.delivered))),
+            read_seq = GREATEST(m.read_seq, LEAST(u.read, coalesce(m.left_seq, u.read)))
        FROM u
-      WHERE m.conversation_id = u.conversation_id AND m.user_id = u.user_id AND m.left_seq IS NULL
-        AND (m.delivered_seq < u.delivered OR m.read_seq < u.read)
-      RETURNING m.conversation_id, m.user_id, m.delivered_seq, m.read_seq, u.channel
+      WHERE m.conversation_id = u.conversation_id AND m.user_id = u.user_id
+        AND (m.delivered_seq < LEAST(u.delivered, coalesce(m.left_seq, u.delivered))
+             OR m.read_seq < LEAST(u.read, coalesce(m.left_seq, u.read)))
+      RETURNING m.conversation_id, m.user_id, m.delivered_seq, m.read_seq,
+                u.channel OR m.left_seq IS NOT NULL AS untold
    ), logged AS (
      INSERT INTO receipt_moves (conversation_id, user_id, kind, seq, moved_at)
      SELECT moved.conversation_id, moved.user_id, k.kind, k.seq, now()
        FROM moved
        CROSS JOIN LATERAL (VALUES ('delivered', moved.delivered_seq), ('read', moved.read_seq))
             AS k(kind, seq)
-      WHERE k.seq > 0 AND NOT moved.channel
+      WHERE k.seq > 0 AND NOT moved.untold
      ON CONFLICT DO NOTHING
    )
    SELECT moved.conversation_id, moved.user_id::text AS user_id, moved.delivered_seq,
@@ -154,7 +160,7 @@ const ADVANCE_MEMBERS = preparedStatement(
          ) o
         WHERE o.user_id <> moved.user_id
      ) told
-    WHERE NOT moved.channel`,
+    WHERE NOT moved.untold`,
 );
 
 /** device_cursors and conversation_members' delivered_seq and read_seq in PostgreSQL. */
@@ -172,15 +178,19 @@ export class CursorsRepository {
 export class CursorsTransaction {
   constructor(private readonly manager: EntityManager) {}
 
-  /** Which of these (conversation, user) pairs are memberships. */
+  /** Which of these (conversation, user) pairs are memberships, current or former. */
   async findMemberships(pairs: readonly Membership[]): Promise<Membership[]> {
     if (pairs.length === 0) return [];
-    const rows = await runPrepared<{ conversation_id: string; user_id: string }>(
+    const rows = await runPrepared<{ conversation_id: string; user_id: string; former: boolean }>(
       this.manager,
       FIND_MEMBERSHIPS,
       [pairs.map((p) => p.conversationId), pairs.map((p) => p.userId)],
     );
-    return rows.map((r) => ({ conversationId: r.conversation_id, userId: r.user_id }));
+    return rows.map((r) => ({
+      conversationId: r.conversation_id,
+      userId: r.user_id,
+      former: r.former,
+    }));
   }
 
   /**

@@ -5,6 +5,7 @@ import {
   conversationsOf,
   createAccount,
   logIn,
+  messageReceiptsOf,
   ParleyTestClient,
   postJson,
   type TestAccount,
@@ -152,10 +153,7 @@ describe('broadcast channels (two gateways)', () => {
         code: 'validation_failed',
       });
       // A channel has no read receipts.
-      const receipts = await fetch(`${gateway1}/v1/conversations/${id}/messages/2/receipts`, {
-        headers: { authorization: `Bearer ${alice.accessToken}` },
-      });
-      expect(receipts.status).toBe(403);
+      expect((await messageReceiptsOf(gateway1, alice, id, 2)).status).toBe(403);
     } finally {
       for (const client of [a, b, c, d]) client.close();
     }

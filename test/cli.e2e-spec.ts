@@ -106,6 +106,22 @@ describe('parley CLI (two terminals, two gateways)', () => {
     dirs.push(aliceDir, bobDir);
   });
 
+  /** Bob's `chat alice` on gateway 2 and alice's `chat bob` on gateway 1, both online. */
+  async function openChats(): Promise<{ bobRun: PtyRun; aliceRun: PtyRun }> {
+    const bobRun = new PtyRun(
+      `node ${MAIN} chat ${alice.username}`,
+      cliEnv(stack.gateways[1], bobDir),
+    );
+    const aliceRun = new PtyRun(
+      `node ${MAIN} chat ${bob.username}`,
+      cliEnv(stack.gateways[0], aliceDir),
+    );
+    runs.push(bobRun, aliceRun);
+    await bobRun.waitFor((t) => t.includes('online via'), 'bob online');
+    await aliceRun.waitFor((t) => t.includes('online via'), 'alice online');
+    return { bobRun, aliceRun };
+  }
+
   afterAll(() => {
     runs.forEach((run) => run.kill());
     dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
@@ -137,17 +153,7 @@ describe('parley CLI (two terminals, two gateways)', () => {
   });
 
   it('alice types a line in `chat bob`; bob sees it live and alice sees it marked sent, then read', async () => {
-    const bobRun = new PtyRun(
-      `node ${MAIN} chat ${alice.username}`,
-      cliEnv(stack.gateways[1], bobDir),
-    );
-    const aliceRun = new PtyRun(
-      `node ${MAIN} chat ${bob.username}`,
-      cliEnv(stack.gateways[0], aliceDir),
-    );
-    runs.push(bobRun, aliceRun);
-    await bobRun.waitFor((t) => t.includes('online via'), 'bob online');
-    await aliceRun.waitFor((t) => t.includes('online via'), 'alice online');
+    const { bobRun, aliceRun } = await openChats();
 
     const text = `hello bob ${randomUUID().slice(0, 8)}`;
     aliceRun.type(`${text}\r`);
@@ -206,17 +212,7 @@ describe('parley CLI (two terminals, two gateways)', () => {
     expect(off.stdout).toContain('read receipts: off');
     expect(settings(bobDir, 'read-receipts', 'maybe').status).not.toBe(0);
     try {
-      const bobRun = new PtyRun(
-        `node ${MAIN} chat ${alice.username}`,
-        cliEnv(stack.gateways[1], bobDir),
-      );
-      const aliceRun = new PtyRun(
-        `node ${MAIN} chat ${bob.username}`,
-        cliEnv(stack.gateways[0], aliceDir),
-      );
-      runs.push(bobRun, aliceRun);
-      await bobRun.waitFor((t) => t.includes('online via'), 'bob online');
-      await aliceRun.waitFor((t) => t.includes('online via'), 'alice online');
+      const { bobRun, aliceRun } = await openChats();
       const text = `unseen ${randomUUID().slice(0, 8)}`;
       aliceRun.type(`${text}\r`);
       await bobRun.waitFor((t) => t.includes(`${alice.username}: ${text}`), 'the message at bob');

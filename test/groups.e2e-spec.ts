@@ -17,6 +17,7 @@ import { Client } from 'pg';
 import {
   conversationsOf,
   createAccount,
+  messageReceiptsOf,
   ParleyTestClient,
   type TestAccount,
 } from '@parley/testing';
@@ -31,22 +32,6 @@ async function viewOf(gateway: string, account: TestAccount, id: string) {
   const view = (await conversationsOf(gateway, account)).find((c) => c.id === id);
   if (!view) throw new Error(`${account.username} does not list ${id}`);
   return view;
-}
-
-/** `GET /v1/conversations/:id/messages/:seq/receipts` as `account`: the status and the body. */
-async function receiptsOf(
-  gateway: string,
-  account: TestAccount,
-  conversationId: string,
-  seq: number,
-): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(
-    `${gateway}/v1/conversations/${conversationId}/messages/${seq}/receipts`,
-    {
-      headers: { authorization: `Bearer ${account.accessToken}` },
-    },
-  );
-  return { status: res.status, body: await res.json() };
 }
 
 /**
@@ -488,7 +473,7 @@ describe('groups (two gateways)', () => {
       ).conversationId;
       const before = Date.now();
       const sent = await acked(send(a, id, 'who saw this?'));
-      const untouched = await receiptsOf(gateway2, alice, id, sent.seq);
+      const untouched = await messageReceiptsOf(gateway2, alice, id, sent.seq);
       expect(untouched).toEqual({
         status: 200,
         body: {
@@ -512,7 +497,7 @@ describe('groups (two gateways)', () => {
       // Dave joins later (the group shows history from joining): he is not asked about it.
       await acked(change(a, { op: 'add', members: [dave.username] }, id));
 
-      const { status, body } = await receiptsOf(gateway1, alice, id, sent.seq);
+      const { status, body } = await messageReceiptsOf(gateway1, alice, id, sent.seq);
       expect(status).toBe(200);
       const { members } = messageReceiptsAnswerSchema.parse(body);
       expect(members.map((m) => m.id)).toEqual([bob.id, carol.id]);
@@ -528,11 +513,11 @@ describe('groups (two gateways)', () => {
       );
 
       // Only the sender asks; events are nobody's; strangers learn nothing; no such seq is 404.
-      expect((await receiptsOf(gateway1, bob, id, sent.seq)).status).toBe(403);
-      expect((await receiptsOf(gateway1, alice, id, 1)).status).toBe(403);
-      expect((await receiptsOf(gateway1, mallory, id, sent.seq)).status).toBe(403);
-      expect((await receiptsOf(gateway1, alice, id, 999)).status).toBe(404);
-      expect((await receiptsOf(gateway1, alice, id, 0)).status).toBe(400);
+      expect((await messageReceiptsOf(gateway1, bob, id, sent.seq)).status).toBe(403);
+      expect((await messageReceiptsOf(gateway1, alice, id, 1)).status).toBe(403);
+      expect((await messageReceiptsOf(gateway1, mallory, id, sent.seq)).status).toBe(403);
+      expect((await messageReceiptsOf(gateway1, alice, id, 999)).status).toBe(404);
+      expect((await messageReceiptsOf(gateway1, alice, id, 0)).status).toBe(400);
     } finally {
       for (const client of [a, b]) client.close();
     }

@@ -9,6 +9,7 @@ import type {
 import {
   conversationsOf,
   createAccount,
+  messageReceiptsOf,
   ParleyTestClient,
   type TestAccount,
 } from '@parley/testing';
@@ -69,14 +70,14 @@ async function listedCursors(
   return m ? { deliveredSeq: m.deliveredSeq, readSeq: m.readSeq } : undefined;
 }
 
-/** "Who read it" of `seq` as its sender sees it: [delivered, read] of the one other member. */
+/** "Who read it" of `seq` as its sender sees it: delivered and read of each other member. */
 async function whoRead(gateway: string, sender: TestAccount, conversationId: string, seq: number) {
-  const res = await fetch(
-    `${gateway}/v1/conversations/${conversationId}/messages/${seq}/receipts`,
-    { headers: { authorization: `Bearer ${sender.accessToken}` } },
-  );
-  const body = (await res.json()) as MessageReceiptsAnswer;
-  return body.members.map((m) => ({ delivered: m.delivered, read: m.read, readAt: m.readAt }));
+  const { body } = await messageReceiptsOf(gateway, sender, conversationId, seq);
+  return (body as MessageReceiptsAnswer).members.map((m) => ({
+    delivered: m.delivered,
+    read: m.read,
+    readAt: m.readAt,
+  }));
 }
 
 describe('receipts: sent -> delivered -> read, live to the sender (two gateways)', () => {

@@ -1,8 +1,7 @@
-import { Histogram } from './histogram';
 import { kafkaProducedByTopic, readMetricsTexts, type RedisWatch, diffCounts } from './hop-events';
 import { diffHopBuckets, parseHopBuckets, summarizeHops, type HopBuckets } from './hop-trace';
 import { type GroupsLayout, senderShares, tallyDeliveries } from './groups.plan';
-import { Counters, emptyCounters, StepProgress, StepResult } from './ipc';
+import type { StepResult } from './ipc';
 import { StackProcessFilter, StackSampler, stackCpuMsPer, stackCpuPercent } from './process-stats';
 import {
   appendJsonLine,
@@ -11,6 +10,14 @@ import {
   type GroupsStepReport,
   type HopEvents,
 } from './report';
+import {
+  failReasons,
+  generatorBehind,
+  mergeCommon,
+  planSteps,
+  progressLine,
+  verdict,
+} from './steps';
 import type { WorkerPool } from './worker-pool';
 
 /**
@@ -77,26 +84,15 @@ export function buildGroupsReport(
   context: GroupsStepContext,
 ): GroupsMerged & { frames: Record<string, number>; frameBytes: number } {
   const { layout } = context;
-  const counters = emptyCounters();
-  const ack = new Histogram();
-  const delivery = new Histogram();
-  const lag = new Histogram();
-  const errors: Record<string, number> = {};
+  const merged = mergeCommon(results);
+  const { counters, ack, delivery, lag, errors, lastAckAt, unacked } = merged;
   const frames: Record<string, number> = {};
   let frameBytes = 0;
   const received = new Map<number, number>();
   const acked: Array<{ id: number; group: number }> = [];
   const onlineByGroup = new Array<number>(layout.groups).fill(0);
-  let lastAckAt = 0;
   let lastDeliveryAt = 0;
-  let unacked = 0;
   for (const r of results) {
-    for (const key of Object.keys(counters) as Array<keyof Counters>)
-      counters[key] += r.counters[key];
-    ack.merge(r.ack);
-    delivery.merge(r.delivery);
-    lag.merge(r.lag);
-    for (const [code, n] of Object.entries(r.errors)) errors[code] = (errors[code] ?? 0) + n;
     for (const [type, n] of Object.entries(r.frames ?? {})) frames[type] = (frames[type] ?? 0) + n;
     frameBytes += r.frameBytes ?? 0;
     r.deliveredIds.forEach((id, i) =>
@@ -104,9 +100,7 @@ export function buildGroupsReport(
     );
     r.ackedIds.forEach((id, i) => acked.push({ id, group: r.ackedGroups?.[i] ?? 0 }));
     (r.onlineByGroup ?? []).forEach((n, g) => (onlineByGroup[g] += n));
-    lastAckAt = Math.max(lastAckAt, r.lastAckAt);
     lastDeliveryAt = Math.max(lastDeliveryAt, r.lastDeliveryAt ?? 0);
-    unacked += r.unacked;
   }
   const tally = tallyDeliveries(acked, onlineByGroup, received);
 
@@ -115,22 +109,12 @@ export function buildGroupsReport(
   const deliveredRate = tally.received / Math.max(context.durationS, spanS(lastDeliveryAt));
   const deliveryLatencyMs = delivery.summary();
   const scheduleLagMs = lag.summary();
-  const generatorBehind =
-    scheduleLagMs.p99 > context.lagLimitMs ||
-    context.generatorCpuPercent / Math.max(1, context.generatorProcesses) > 90;
-
-  const failReasons: string[] = [];
-  if (deliveryLatencyMs.p99 > context.p99LimitMs)
-    failReasons.push(`delivery p99 > ${context.p99LimitMs} ms`);
-  if (tally.lost > 0) failReasons.push(`${tally.lost} deliveries lost`);
-  if (unacked > 0) failReasons.push(`${unacked} unacked`);
-  if (counters.duplicates > 0) failReasons.push(`${counters.duplicates} duplicates`);
-  if (counters.outOfOrder > 0) failReasons.push(`${counters.outOfOrder} out of order`);
-  const refused = Object.entries(errors)
-    .filter(([code]) => code.startsWith('error_') || code === 'socket_not_open')
-    .reduce((sum, [, n]) => sum + n, 0);
-  if (refused > 0) failReasons.push(`${refused} sends refused`);
-  if (counters.sent === 0) failReasons.push('nothing sent');
+  const reasons = failReasons(
+    merged,
+    deliveryLatencyMs,
+    context.p99LimitMs,
+    tally.lost > 0 ? `${tally.lost} deliveries lost` : null,
+  );
 
   return {
     workload: 'groups',
@@ -166,9 +150,9 @@ export function buildGroupsReport(
     scheduleLagMs,
     errors,
     generatorCpuPercent: Math.round(context.generatorCpuPercent * 10) / 10,
-    generatorBehind,
-    passed: failReasons.length === 0,
-    failReasons,
+    generatorBehind: generatorBehind(scheduleLagMs, context),
+    passed: reasons.length === 0,
+    failReasons: reasons,
     frames,
     frameBytes,
   };
@@ -220,28 +204,17 @@ export async function runGroups(
     idlePercent = stackCpuPercent(sampler.stop().processes);
     log(`idle stack (sockets open, nothing sent, ${options.idleS} s): ${idlePercent}% of a core`);
   }
-  const plan = options.rates.map((rate) => ({ rate, durationS: options.durationS, warmup: false }));
-  if (options.warmupS)
-    plan.unshift({ rate: options.rates[0], durationS: options.warmupS, warmup: true });
+  const plan = planSteps(options.rates, options.durationS, options.warmupS);
   for (let step = 0; step < plan.length; step++) {
     const { rate, durationS, warmup } = plan[step];
-    const progress = new Map<number, Counters>();
     const startMs = Date.now() + 500;
-    let lastLine = 0;
-    pool.onProgress = (p: StepProgress) => {
-      progress.set(p.workerIndex, p.counters);
-      const now = Date.now();
-      if (now - lastLine < 900) return;
-      lastLine = now;
-      const sum = emptyCounters();
-      for (const c of progress.values())
-        for (const k of Object.keys(sum) as Array<keyof Counters>) sum[k] += c[k];
-      const t = Math.max(0, (now - startMs) / 1000);
-      const phase = t > durationS ? 'drain' : warmup ? 'warm-up' : 'run';
-      log(
-        `[${rate}/s ${phase} ${t.toFixed(0)}s] sent=${sum.sent} acked=${sum.acked} delivered=${sum.delivered} receipts=${sum.receipts} errors=${sum.errors}`,
-      );
-    };
+    pool.onProgress = progressLine(
+      log,
+      plan[step],
+      startMs,
+      (sum) =>
+        `sent=${sum.sent} acked=${sum.acked} delivered=${sum.delivered} receipts=${sum.receipts} errors=${sum.errors}`,
+    );
     const before = await readCounters(options.traceUrls);
     options.redis?.reset();
     const sampler = new StackSampler(options.processFilter);
@@ -302,7 +275,7 @@ export async function runGroups(
     reports.push(report);
     if (options.out) appendJsonLine(options.out, report);
     log(
-      `step ${rate}/s: ${report.acked} messages, ${report.delivered}/${report.expectedDeliveries} deliveries, delivery p99 ${report.deliveryLatencyMs.p99} ms, stack CPU ${report.stackCpuMsPerMessage ?? '-'} ms/message: ${report.passed ? 'pass' : `FAIL (${report.failReasons.join(', ')})`}${report.generatorBehind ? ' [generator fell behind: results are a lower bound]' : ''}`,
+      `step ${rate}/s: ${report.acked} messages, ${report.delivered}/${report.expectedDeliveries} deliveries, delivery p99 ${report.deliveryLatencyMs.p99} ms, stack CPU ${report.stackCpuMsPerMessage ?? '-'} ms/message: ${verdict(report)}`,
     );
     if (warmup) continue;
     if (!report.passed) break;

@@ -416,6 +416,22 @@ async function main(): Promise<number> {
       ...gateways,
       ...processFilter.servicePorts.map((port) => `http://127.0.0.1:${port}`),
     ];
+    /** The options `pairs` and `groups` take alike (their open-loop steps). */
+    const openLoop = {
+      rates,
+      durationS,
+      drainS: int(values.drain, 10, 'drain', 0, LIMITS.drainS),
+      warmupS: int(values.warmup, 0, 'warmup', 0, LIMITS.durationS),
+      p99LimitMs: int(values['p99-limit-ms'], 250, 'p99-limit-ms', 1, 600_000),
+      lagLimitMs: int(values['lag-limit-ms'], 50, 'lag-limit-ms', 1, 600_000),
+      textLength: int(values['text-length'], 60, 'text-length', 24, 200),
+      acceptedFrames: !values['no-accepted'],
+      gateways,
+      out: values.out,
+      processFilter,
+      traceUrls,
+      log,
+    };
 
     if (groupsLayout) {
       if (!values['no-redis-watch']) {
@@ -436,41 +452,14 @@ async function main(): Promise<number> {
         }
       }
       const reports = await runGroups(pool, {
+        ...openLoop,
         layout: groupsLayout,
-        rates,
-        durationS,
-        drainS: int(values.drain, 10, 'drain', 0, LIMITS.drainS),
-        warmupS: int(values.warmup, 0, 'warmup', 0, LIMITS.durationS),
-        p99LimitMs: int(values['p99-limit-ms'], 250, 'p99-limit-ms', 1, 600_000),
-        lagLimitMs: int(values['lag-limit-ms'], 50, 'lag-limit-ms', 1, 600_000),
-        textLength: int(values['text-length'], 60, 'text-length', 24, 200),
-        acceptedFrames: !values['no-accepted'],
-        gateways,
-        out: values.out,
-        processFilter,
-        traceUrls,
         redis: redisWatch,
         idleS: int(values.idle, 5, 'idle', 0, 600),
-        log,
       });
       return reports.length > 0 ? 0 : 1;
     }
-    await runPairs(pool, {
-      users,
-      rates,
-      durationS,
-      drainS: int(values.drain, 10, 'drain', 0, LIMITS.drainS),
-      warmupS: int(values.warmup, 0, 'warmup', 0, LIMITS.durationS),
-      p99LimitMs: int(values['p99-limit-ms'], 250, 'p99-limit-ms', 1, 600_000),
-      lagLimitMs: int(values['lag-limit-ms'], 50, 'lag-limit-ms', 1, 600_000),
-      textLength: int(values['text-length'], 60, 'text-length', 24, 200),
-      acceptedFrames: !values['no-accepted'],
-      gateways,
-      out: values.out,
-      processFilter,
-      traceUrls,
-      log,
-    });
+    await runPairs(pool, { ...openLoop, users });
     return 0;
   } finally {
     await redisWatch?.close();

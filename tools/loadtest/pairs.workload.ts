@@ -1,8 +1,15 @@
-import { Histogram } from './histogram';
 import { diffHopBuckets, readHopBuckets, summarizeHops } from './hop-trace';
-import { Counters, emptyCounters, StepProgress, StepResult } from './ipc';
+import type { StepResult } from './ipc';
 import { StackProcessFilter, StackSampler, stackCpuMsPer } from './process-stats';
 import { appendJsonLine, formatPairsTable, PairsStepReport } from './report';
+import {
+  failReasons,
+  generatorBehind,
+  mergeCommon,
+  planSteps,
+  progressLine,
+  verdict,
+} from './steps';
 import type { WorkerPool } from './worker-pool';
 
 /**
@@ -55,25 +62,10 @@ export function buildPairsReport(
     generatorProcesses: number;
   },
 ): Omit<PairsStepReport, 'processes' | 'stackCpuMsPerMessage' | 'hops'> {
-  const counters = emptyCounters();
-  const ack = new Histogram();
-  const delivery = new Histogram();
-  const lag = new Histogram();
-  const errors: Record<string, number> = {};
+  const merged = mergeCommon(results);
+  const { counters, ack, delivery, lag, errors, lastAckAt, unacked } = merged;
   const delivered = new Set<number>();
-  let lastAckAt = 0;
-  let unacked = 0;
-  for (const r of results) {
-    for (const key of Object.keys(counters) as Array<keyof Counters>)
-      counters[key] += r.counters[key];
-    ack.merge(r.ack);
-    delivery.merge(r.delivery);
-    lag.merge(r.lag);
-    for (const [code, n] of Object.entries(r.errors)) errors[code] = (errors[code] ?? 0) + n;
-    for (const id of r.deliveredIds) delivered.add(id);
-    lastAckAt = Math.max(lastAckAt, r.lastAckAt);
-    unacked += r.unacked;
-  }
+  for (const r of results) for (const id of r.deliveredIds) delivered.add(id);
   let lost = 0;
   for (const r of results) for (const id of r.ackedIds) if (!delivered.has(id)) lost++;
 
@@ -82,22 +74,12 @@ export function buildPairsReport(
   const achievedRate = counters.acked / Math.max(context.durationS, ackSpanS);
   const deliveryLatencyMs = delivery.summary();
   const scheduleLagMs = lag.summary();
-  const generatorBehind =
-    scheduleLagMs.p99 > context.lagLimitMs ||
-    context.generatorCpuPercent / Math.max(1, context.generatorProcesses) > 90;
-
-  const failReasons: string[] = [];
-  if (deliveryLatencyMs.p99 > context.p99LimitMs)
-    failReasons.push(`delivery p99 > ${context.p99LimitMs} ms`);
-  if (lost > 0) failReasons.push(`${lost} lost`);
-  if (unacked > 0) failReasons.push(`${unacked} unacked`);
-  if (counters.duplicates > 0) failReasons.push(`${counters.duplicates} duplicates`);
-  if (counters.outOfOrder > 0) failReasons.push(`${counters.outOfOrder} out of order`);
-  const refused = Object.entries(errors)
-    .filter(([code]) => code.startsWith('error_') || code === 'socket_not_open')
-    .reduce((sum, [, n]) => sum + n, 0);
-  if (refused > 0) failReasons.push(`${refused} sends refused`);
-  if (counters.sent === 0) failReasons.push('nothing sent');
+  const reasons = failReasons(
+    merged,
+    deliveryLatencyMs,
+    context.p99LimitMs,
+    lost > 0 ? `${lost} lost` : null,
+  );
 
   return {
     workload: 'pairs',
@@ -124,9 +106,9 @@ export function buildPairsReport(
     scheduleLagMs,
     errors,
     generatorCpuPercent: Math.round(context.generatorCpuPercent * 10) / 10,
-    generatorBehind,
-    passed: failReasons.length === 0,
-    failReasons,
+    generatorBehind: generatorBehind(scheduleLagMs, context),
+    passed: reasons.length === 0,
+    failReasons: reasons,
   };
 }
 
@@ -134,28 +116,17 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
   const { log } = options;
   const reports: PairsStepReport[] = [];
   let saturation: number | undefined;
-  const plan = options.rates.map((rate) => ({ rate, durationS: options.durationS, warmup: false }));
-  if (options.warmupS)
-    plan.unshift({ rate: options.rates[0], durationS: options.warmupS, warmup: true });
+  const plan = planSteps(options.rates, options.durationS, options.warmupS);
   for (let step = 0; step < plan.length; step++) {
     const { rate, durationS, warmup } = plan[step];
-    const progress = new Map<number, Counters>();
     const startMs = Date.now() + 500;
-    let lastLine = 0;
-    pool.onProgress = (p: StepProgress) => {
-      progress.set(p.workerIndex, p.counters);
-      const now = Date.now();
-      if (now - lastLine < 900) return;
-      lastLine = now;
-      const sum = emptyCounters();
-      for (const c of progress.values())
-        for (const k of Object.keys(sum) as Array<keyof Counters>) sum[k] += c[k];
-      const t = Math.max(0, (now - startMs) / 1000);
-      const phase = t > durationS ? 'drain' : warmup ? 'warm-up' : 'run';
-      log(
-        `[${rate}/s ${phase} ${t.toFixed(0)}s] sent=${sum.sent} acked=${sum.acked} delivered=${sum.delivered} errors=${sum.errors}`,
-      );
-    };
+    pool.onProgress = progressLine(
+      log,
+      plan[step],
+      startMs,
+      (sum) =>
+        `sent=${sum.sent} acked=${sum.acked} delivered=${sum.delivered} errors=${sum.errors}`,
+    );
     const hopsBefore = await readHopBuckets(options.traceUrls);
     const sampler = new StackSampler(options.processFilter);
     sampler.start();
@@ -196,7 +167,7 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
     reports.push(report);
     if (options.out) appendJsonLine(options.out, report);
     log(
-      `step ${rate}/s: achieved ${report.achievedRate}/s, delivery p99 ${report.deliveryLatencyMs.p99} ms, stack CPU ${report.stackCpuMsPerMessage ?? '-'} ms/message, lost ${report.lost}: ${report.passed ? 'pass' : `FAIL (${report.failReasons.join(', ')})`}${report.generatorBehind ? ' [generator fell behind: results are a lower bound]' : ''}`,
+      `step ${rate}/s: achieved ${report.achievedRate}/s, delivery p99 ${report.deliveryLatencyMs.p99} ms, stack CPU ${report.stackCpuMsPerMessage ?? '-'} ms/message, lost ${report.lost}: ${verdict(report)}`,
     );
     if (warmup) continue; // reported, never judged
     if (!report.passed) break;

@@ -6,14 +6,12 @@ import type { HopSummary } from './hop-trace';
 import type { ProcessStat } from './process-stats';
 import type { SyncMeasurement, SyncReport } from './sync.workload';
 
-/** What one step of a workload measured: printed as a table and written as one JSON line. */
-export interface PairsStepReport {
-  workload: 'pairs';
+/** The fields every open-loop step report has, measured the same way (tools/loadtest/steps.ts). */
+export interface OpenLoopStepReport {
   /** A warm-up step (`--warmup`): reported, not judged. */
   warmup?: boolean;
   step: number;
   startedAt: string;
-  users: number;
   workers: number;
   gateways: string[];
   offeredRate: number;
@@ -24,9 +22,6 @@ export interface PairsStepReport {
   acked: number;
   /** Acks of the step's messages per second (durable messages/s). */
   achievedRate: number;
-  delivered: number;
-  /** Acked (durable) but never delivered to the recipient by the end of the drain. */
-  lost: number;
   /** Sent but neither acked nor refused by the end of the drain. */
   unacked: number;
   duplicates: number;
@@ -34,22 +29,31 @@ export interface PairsStepReport {
   /** `receipt` frames the step's devices received (over step and drain). */
   receipts: number;
   ackLatencyMs: LatencySummary;
-  deliveryLatencyMs: LatencySummary;
   /** How late the generator sent each message relative to its schedule. */
   scheduleLagMs: LatencySummary;
   errors: Record<string, number>;
   generatorCpuPercent: number;
   generatorBehind: boolean;
-  /**
-   * The headline cost: CPU milliseconds of every stack process (not the generator) over the step
-   * and its drain, divided by the messages delivered; null when none were.
-   */
-  stackCpuMsPerMessage: number | null;
   /** Per hop of the message path: ms from the gateway accepting a send (the services' /metrics). */
   hops: HopSummary[];
   passed: boolean;
   failReasons: string[];
   processes: ProcessStat[];
+}
+
+/** What one step of `pairs` measured: printed as a table and written as one JSON line. */
+export interface PairsStepReport extends OpenLoopStepReport {
+  workload: 'pairs';
+  users: number;
+  delivered: number;
+  /** Acked (durable) but never delivered to the recipient by the end of the drain. */
+  lost: number;
+  deliveryLatencyMs: LatencySummary;
+  /**
+   * The headline cost: CPU milliseconds of every stack process (not the generator) over the step
+   * and its drain, divided by the messages delivered; null when none were.
+   */
+  stackCpuMsPerMessage: number | null;
 }
 
 /**
@@ -129,13 +133,9 @@ export interface EventsPerMessage {
   socketBytes: number;
 }
 
-export interface GroupsStepReport {
+export interface GroupsStepReport extends OpenLoopStepReport {
   workload: 'groups';
   kind: 'group' | 'channel';
-  /** A warm-up step (`--warmup`): reported, not judged. */
-  warmup?: boolean;
-  step: number;
-  startedAt: string;
   groups: number;
   /** Members per group. */
   members: number;
@@ -145,16 +145,6 @@ export interface GroupsStepReport {
   senders: number;
   /** Sockets open at the step's start, over every group. */
   sockets: number;
-  workers: number;
-  gateways: string[];
-  offeredRate: number;
-  durationS: number;
-  drainS: number;
-  sent: number;
-  accepted: number;
-  acked: number;
-  /** Acks of the step's messages per second. */
-  achievedRate: number;
   /** Σ over acked messages of the sockets open in its group but the sender's. */
   expectedDeliveries: number;
   /** First deliveries of the step's messages, over every socket. */
@@ -167,17 +157,8 @@ export interface GroupsStepReport {
   lost: number;
   /** Acked messages at least one expected recipient did not get. */
   lostMessages: number;
-  unacked: number;
-  duplicates: number;
-  outOfOrder: number;
-  receipts: number;
-  ackLatencyMs: LatencySummary;
   /** Scheduled send time → each recipient's `message` frame (one value per delivery). */
   deliveryLatencyMs: LatencySummary;
-  scheduleLagMs: LatencySummary;
-  errors: Record<string, number>;
-  generatorCpuPercent: number;
-  generatorBehind: boolean;
   /** Stack CPU ms over step and drain ÷ acked messages. */
   stackCpuMsPerMessage: number | null;
   /** Stack CPU µs over step and drain ÷ deliveries. */
@@ -188,10 +169,6 @@ export interface GroupsStepReport {
   stackCpuMsPerMessageAboveIdle: number | null;
   events: HopEvents;
   perMessage: EventsPerMessage | null;
-  hops: HopSummary[];
-  passed: boolean;
-  failReasons: string[];
-  processes: ProcessStat[];
 }
 
 export type StepReport = PairsStepReport | ConnectReport | SyncReport | GroupsStepReport;

@@ -2,6 +2,7 @@ import { ApiClient, ApiError, ConversationStates, MemoryCredentialsStore } from 
 import {
   type ConnectAnswer,
   type ConversationState,
+  type DeliveredMessage,
   decodeServerFrame,
   type ServerFrame,
   SYNC_STATES_PER_FRAME,
@@ -447,37 +448,29 @@ function onFrame(client: Client, raw: string): void {
   }
 }
 
-function onMessage(
-  client: Client,
-  m: {
-    conversationId: string;
-    seq: number;
-    senderUsername: string;
-    clientMsgId: string;
-    text: string;
-  },
-): void {
+/** What the worker reads of a pushed or synced message. */
+type PushedMessage = Pick<
+  DeliveredMessage,
+  'conversationId' | 'seq' | 'senderUsername' | 'clientMsgId' | 'text'
+>;
+
+function onMessage(client: Client, m: PushedMessage): void {
   if (m.senderUsername === client.account.username) return; // our own send, echoed to our device
   if (init.groups) return onGroupMessage(client, m);
   const partner = userIndexOf(m.senderUsername);
   if (partner >= 0) conversations.set(pairKey(client.account.index, partner), m.conversationId);
   let duplicate = false;
-  const ours = `${init.runTag}-`;
-  if (m.clientMsgId.startsWith(ours)) {
-    const dash = m.clientMsgId.indexOf('-', ours.length);
-    const msgStep = Number(m.clientMsgId.slice(ours.length, dash));
-    const id = Number(m.clientMsgId.slice(dash + 1));
-    if (step && msgStep === step.step) {
-      if (delivered.has(id)) {
-        duplicate = true;
-        counters.duplicates++;
-      } else {
-        delivered.add(id);
-        counters.delivered++;
-        const space = m.text.indexOf(' ', TEXT_PREFIX.length);
-        const scheduled = Number(m.text.slice(TEXT_PREFIX.length, space));
-        delivery.record(nowMs() - scheduled);
-      }
+  const id = stepMessageId(m.clientMsgId);
+  if (id !== undefined) {
+    if (delivered.has(id)) {
+      duplicate = true;
+      counters.duplicates++;
+    } else {
+      delivered.add(id);
+      counters.delivered++;
+      const space = m.text.indexOf(' ', TEXT_PREFIX.length);
+      const scheduled = Number(m.text.slice(TEXT_PREFIX.length, space));
+      delivery.record(nowMs() - scheduled);
     }
   }
   const last = client.lastSeq.get(m.conversationId) ?? 0;
@@ -520,10 +513,7 @@ function countGroupDelivery(id: number, text: string): void {
  * A group's message on one member's socket: every socket counts its own first delivery of each
  * message (a message has many recipients), and a seq given twice to one socket is a duplicate.
  */
-function onGroupMessage(
-  client: Client,
-  m: { conversationId: string; seq: number; clientMsgId: string; text: string },
-): void {
+function onGroupMessage(client: Client, m: PushedMessage): void {
   let duplicate = false;
   const id = stepMessageId(m.clientMsgId);
   if (id !== undefined) {
@@ -548,16 +538,7 @@ function onGroupMessage(
  * `sync.required`) instead of a live push: delivered, counted apart (`resynced`). A round may
  * send what the socket already holds (a tail): that is neither a delivery nor a duplicate.
  */
-function onSyncedGroupMessage(
-  client: Client,
-  m: {
-    conversationId: string;
-    seq: number;
-    senderUsername: string;
-    clientMsgId: string;
-    text: string;
-  },
-): void {
+function onSyncedGroupMessage(client: Client, m: PushedMessage): void {
   if (!init.groups || m.senderUsername === client.account.username) return;
   const id = stepMessageId(m.clientMsgId);
   if (id === undefined || !seenOf(client, m.conversationId).add(m.seq)) return;

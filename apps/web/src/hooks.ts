@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 /**
  * Re-renders the component whenever `source` says it changed; returns `read()`'s value. A change
@@ -19,4 +19,18 @@ export function useSubscription<T>(
     // Subscribes once per source; `value` is the first render's, on purpose.
   }, [source]);
   return value;
+}
+
+/**
+ * A part of the page its button opens and closes: `open`, the button's ref, and `close`, which
+ * gives the focus back to the button (closing from the keyboard must not lose it).
+ */
+export function useDisclosure() {
+  const [open, setOpen] = useState(false);
+  const toggle = useRef<HTMLButtonElement>(null);
+  const close = () => {
+    setOpen(false);
+    toggle.current?.focus();
+  };
+  return { open, setOpen, toggle, close };
 }

@@ -51,6 +51,20 @@ export async function conversationsOf(
   return ((await res.json()) as { conversations: ConversationView[] }).conversations;
 }
 
+/** `GET /v1/conversations/:id/messages/:seq/receipts` as `account`: the status and the body. */
+export async function messageReceiptsOf(
+  gateway: string,
+  account: Pick<TestAccount, 'accessToken'>,
+  conversationId: string,
+  seq: number,
+): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(
+    `${gateway}/v1/conversations/${conversationId}/messages/${seq}/receipts`,
+    { headers: { authorization: `Bearer ${account.accessToken}` } },
+  );
+  return { status: res.status, body: await res.json() };
+}
+
 /** Registers and logs in a fresh user with a unique name (`<prefix>_<random>`). */
 export async function createAccount(gateway: string, prefix = 'u'): Promise<TestAccount> {
   const username = `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 10)}`.slice(0, 32);

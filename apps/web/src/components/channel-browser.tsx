@@ -1,4 +1,5 @@
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
+import { useDisclosure } from '../hooks';
 import type { ChannelListing, ChannelSearch, ChatStore } from '../chat-store';
 import { membersText } from '../text/channels';
 import { groupNameProblem } from '../text/group-form';
@@ -11,16 +12,11 @@ import { ChannelMark } from './conversation-list';
  * "New channel". A joined channel opens once the conversation list has it.
  */
 export function ChannelBrowser({ chat, search }: { chat: ChatStore; search?: ChannelSearch }) {
-  const [open, setOpen] = useState(false);
-  const toggle = useRef<HTMLButtonElement>(null);
+  const { open, setOpen, toggle, close } = useDisclosure();
   function show(next: boolean) {
     setOpen(next);
     if (next) void chat.searchChannels(search?.query ?? '');
   }
-  const close = () => {
-    setOpen(false);
-    toggle.current?.focus();
-  };
   return (
     <section class={open ? 'channels open' : 'channels'} aria-label="Channels">
       <button
@@ -179,8 +175,7 @@ function ChannelResults({
  * (only its admins add members). Its creator is its admin; it opens once the server made it.
  */
 function NewChannel({ chat, onDone }: { chat: ChatStore; onDone: () => void }) {
-  const [open, setOpen] = useState(false);
-  const toggle = useRef<HTMLButtonElement>(null);
+  const { open, setOpen, toggle, close } = useDisclosure();
   return (
     <div class="new-channel">
       <button
@@ -193,16 +188,7 @@ function NewChannel({ chat, onDone }: { chat: ChatStore; onDone: () => void }) {
       >
         New channel
       </button>
-      {open && (
-        <NewChannelForm
-          chat={chat}
-          onDone={onDone}
-          onCancel={() => {
-            setOpen(false);
-            toggle.current?.focus();
-          }}
-        />
-      )}
+      {open && <NewChannelForm chat={chat} onDone={onDone} onCancel={close} />}
     </div>
   );
 }

@@ -18,73 +18,64 @@ const HISTORY_CHOICES: { value: HistoryVisibility; label: string; done: string }
   { value: 'all', label: 'The whole history', done: 'New members now read the whole history.' },
 ];
 
-/** Admins: add members by username. */
-export function AddMembers({ changes }: { changes: GroupChanges }) {
-  const [text, setText] = useState('');
-  const [problem, setProblem] = useState<string>();
-  async function submit(event: Event) {
-    event.preventDefault();
-    const named = membersOf(text);
-    if ('problem' in named) return setProblem(named.problem);
-    setProblem(undefined);
-    const done = `Added ${named.usernames.join(', ')}.`;
-    if (await changes.run({ op: 'add', members: named.usernames }, done)) setText('');
-  }
-  return (
-    <form class="panel-part group-form" aria-label="Add members" onSubmit={(e) => void submit(e)}>
-      <label>
-        Add members
-        <input
-          name="add-members"
-          value={text}
-          placeholder="usernames, separated by spaces"
-          onInput={(e) => setText(e.currentTarget.value)}
-        />
-      </label>
-      {problem && (
-        <p class="error" role="alert">
-          {problem}
-        </p>
-      )}
-      <button type="submit" disabled={changes.busy}>
-        Add
-      </button>
-    </form>
-  );
+type MembersOp = 'add' | 'promote' | 'remove';
+
+const MEMBER_BUTTONS: Record<MembersOp, { label: string; class?: string }> = {
+  add: { label: 'Add' },
+  promote: { label: 'Make admin', class: 'secondary' },
+  remove: { label: 'Remove', class: 'secondary danger' },
+};
+
+/** What an applied change of `op` says, for the users named. */
+function doneText(op: MembersOp, usernames: string[]): string {
+  const who = usernames.join(', ');
+  if (op === 'add') return `Added ${who}.`;
+  if (op === 'remove') return `Removed ${who}.`;
+  return `${who} ${usernames.length === 1 ? 'is' : 'are'} now admin.`;
 }
 
 /**
- * A channel's admins: add, make admin or remove members named by username (a channel lists only
- * its admins, so its other members are named here rather than picked from a list).
+ * Members named by username, and what to do with them: the first of `ops` is the form's submit.
+ * Admins of a group add members here; a channel's admins also make admin or remove (a channel
+ * lists only its admins, so its other members are named here rather than picked from a list).
  */
-export function ChannelMembers({ changes }: { changes: GroupChanges }) {
+function MembersByUsername({
+  changes,
+  label,
+  field,
+  name,
+  ops,
+}: {
+  changes: GroupChanges;
+  /** The form's name. */
+  label: string;
+  /** The field's label. */
+  field: string;
+  name: string;
+  ops: [MembersOp, ...MembersOp[]];
+}) {
   const [text, setText] = useState('');
   const [problem, setProblem] = useState<string>();
-  async function run(op: 'add' | 'promote' | 'remove') {
+  async function run(op: MembersOp) {
     const named = membersOf(text);
     if ('problem' in named) return setProblem(named.problem);
     setProblem(undefined);
-    const who = named.usernames.join(', ');
-    const done = {
-      add: `Added ${who}.`,
-      promote: `${who} ${named.usernames.length === 1 ? 'is' : 'are'} now admin.`,
-      remove: `Removed ${who}.`,
-    }[op];
+    const done = doneText(op, named.usernames);
     if (await changes.run({ op, members: named.usernames }, done)) setText('');
   }
   return (
     <form
       class="panel-part group-form"
-      aria-label="Channel members"
+      aria-label={label}
       onSubmit={(e) => {
         e.preventDefault();
-        void run('add');
+        void run(ops[0]);
       }}
     >
       <label>
-        Members by username
+        {field}
         <input
-          name="channel-members"
+          name={name}
           value={text}
           placeholder="usernames, separated by spaces"
           onInput={(e) => setText(e.currentTarget.value)}
@@ -96,27 +87,45 @@ export function ChannelMembers({ changes }: { changes: GroupChanges }) {
         </p>
       )}
       <div class="actions">
-        <button type="submit" disabled={changes.busy}>
-          Add
-        </button>
-        <button
-          type="button"
-          class="secondary"
-          disabled={changes.busy}
-          onClick={() => void run('promote')}
-        >
-          Make admin
-        </button>
-        <button
-          type="button"
-          class="secondary danger"
-          disabled={changes.busy}
-          onClick={() => void run('remove')}
-        >
-          Remove
-        </button>
+        {ops.map((op, i) => (
+          <button
+            key={op}
+            type={i === 0 ? 'submit' : 'button'}
+            class={MEMBER_BUTTONS[op].class}
+            disabled={changes.busy}
+            onClick={i === 0 ? undefined : () => void run(op)}
+          >
+            {MEMBER_BUTTONS[op].label}
+          </button>
+        ))}
       </div>
     </form>
+  );
+}
+
+/** Admins: add members by username. */
+export function AddMembers({ changes }: { changes: GroupChanges }) {
+  return (
+    <MembersByUsername
+      changes={changes}
+      label="Add members"
+      field="Add members"
+      name="add-members"
+      ops={['add']}
+    />
+  );
+}
+
+/** A channel's admins: add, make admin or remove members named by username. */
+export function ChannelMembers({ changes }: { changes: GroupChanges }) {
+  return (
+    <MembersByUsername
+      changes={changes}
+      label="Channel members"
+      field="Members by username"
+      name="channel-members"
+      ops={['add', 'promote', 'remove']}
+    />
   );
 }
 

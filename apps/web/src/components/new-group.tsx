@@ -1,4 +1,5 @@
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
+import { useDisclosure } from '../hooks';
 import type { ChatStore } from '../chat-store';
 import { groupNameProblem, membersOf } from '../text/group-form';
 import { describeGroupError } from '../text/problems';
@@ -8,12 +9,7 @@ import { describeGroupError } from '../text/problems';
  * history. The group opens once the server made it.
  */
 export function NewGroup({ chat }: { chat: ChatStore }) {
-  const [open, setOpen] = useState(false);
-  const toggle = useRef<HTMLButtonElement>(null);
-  const close = () => {
-    setOpen(false);
-    toggle.current?.focus();
-  };
+  const { open, setOpen, toggle, close } = useDisclosure();
   return (
     <section class={open ? 'new-group open' : 'new-group'} aria-label="Groups">
       <button

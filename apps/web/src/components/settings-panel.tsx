@@ -1,10 +1,9 @@
-import { useRef, useState } from 'preact/hooks';
+import { useDisclosure } from '../hooks';
 import type { ChatStore, SettingsState } from '../chat-store';
 
 /** "Settings": read receipts on or off (asked from the server when opened). */
 export function SettingsPanel({ chat, settings }: { chat: ChatStore; settings?: SettingsState }) {
-  const [open, setOpen] = useState(false);
-  const toggle = useRef<HTMLButtonElement>(null);
+  const { open, setOpen, toggle, close } = useDisclosure();
   const known = settings?.readReceipts;
   return (
     <section class={open ? 'settings open' : 'settings'} aria-label="Settings">
@@ -26,9 +25,7 @@ export function SettingsPanel({ chat, settings }: { chat: ChatStore; settings?: 
           id="settings-panel"
           class="settings-panel"
           onKeyDown={(e) => {
-            if (e.key !== 'Escape') return;
-            setOpen(false);
-            toggle.current?.focus();
+            if (e.key === 'Escape') close();
           }}
         >
           {known === undefined ? (

@@ -17,5 +17,7 @@ WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+# The image blob store's mount point (docker-compose's `blobs` volume takes this owner).
+RUN mkdir -p /var/lib/parley/blobs && chown node:node /var/lib/parley/blobs
 USER node
 CMD ["node", "dist/apps/gateway/src/main.js"]

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { deliveryBatchSchema, RedisChannels } from '@parley/common';
+import { deliveryBatchSchema, RedisChannels, SUBSCRIBER_REDIS_OPTIONS } from '@parley/common';
 import { ANNOUNCEMENTS_CHANNEL_ID, channelsAnswerSchema } from '@parley/protocol';
 import {
   conversationsOf,
@@ -16,10 +16,9 @@ import { emptyAnnouncements } from './support/announcements';
 import { acked, change, history, pushed, refused, send } from './support/frames';
 import { eventually, waitFor } from './support/sync-device';
 
-import { TEST_OPERATOR, testStack } from './support/test-stack';
+import { TEST_OPERATOR, testStack, wsUrlOf } from './support/test-stack';
 
 const stack = testStack();
-const wsUrlOf = (http: string) => `${http.replace(/^http/, 'ws')}/ws`;
 
 async function channelsFor(gateway: string, account: TestAccount, q: string) {
   const res = await fetch(`${gateway}/v1/channels?${new URLSearchParams({ q }).toString()}`, {
@@ -171,7 +170,7 @@ describe('broadcast channels (two gateways)', () => {
     ]);
     const db = new Client({ connectionString: stack.databaseUrl });
     await db.connect();
-    const redis = new Redis(stack.redisUrl);
+    const redis = new Redis(stack.redisUrl, SUBSCRIBER_REDIS_OPTIONS);
     try {
       const id = (await acked(change(a, { op: 'create-channel', name: 'Big' }))).conversationId;
       await acked(change(b, { op: 'join' }, id));

@@ -3,7 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAccount, ParleyTestClient, TestAccount } from '@parley/testing';
+import sharp from 'sharp';
+import { conversationsOf, createAccount, ParleyTestClient, TestAccount } from '@parley/testing';
+import type { UserPresence } from '@parley/protocol';
+import { eventually, SyncDevice, waitFor } from './support/sync-device';
 import { testStack } from './support/test-stack';
 
 /**
@@ -71,13 +74,19 @@ class PtyRun {
     }
   }
 
-  waitExit(timeoutMs = 10000): Promise<number | null> {
-    return Promise.race([
-      this.exited,
-      new Promise<number | null>((_, reject) =>
-        setTimeout(() => reject(new Error('did not exit')), timeoutMs),
-      ),
-    ]);
+  async waitExit(timeoutMs = 10000): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.exited,
+        new Promise<number | null>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('did not exit')), timeoutMs);
+        }),
+      ]);
+    } finally {
+      // Cleared, so the test run is not kept alive for the rest of the timeout.
+      clearTimeout(timer);
+    }
   }
 
   kill(): void {
@@ -200,13 +209,46 @@ describe('parley CLI (two terminals, two gateways)', () => {
     expect(chats.stdout).toContain(`${bob.username}: hi alice`);
   });
 
+  it('`/image` sends a photo that bob sees as [image WxH, size] with its caption, and `/save` writes it', async () => {
+    const photo = join(aliceDir, 'view.jpg');
+    writeFileSync(
+      photo,
+      await sharp({ create: { width: 800, height: 600, channels: 3, background: '#48a' } })
+        .jpeg()
+        .withExif({ IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 2/1' } })
+        .toBuffer(),
+    );
+    const { bobRun, aliceRun } = await openChats();
+    const caption = `the view ${randomUUID().slice(0, 6)}`;
+    aliceRun.type(`/image ${photo} ${caption}\r`);
+    const line = new RegExp(`${alice.username}: \\[image 800x600, \\d+ KB\\] ${caption}`);
+    await bobRun.waitFor((t) => line.test(t), 'the image line at bob', 60000);
+    await aliceRun.waitFor((t) => line.test(t) && t.includes(`${caption} ✓`), 'alice sent mark');
+
+    const saved = join(bobDir, 'saved.webp');
+    bobRun.type(`/save ${saved}\r`);
+    await bobRun.waitFor((t) => t.includes(`saved [image 800x600`), 'saved');
+    const meta = await sharp(readFileSync(saved)).metadata();
+    expect([meta.format, meta.width, meta.height, meta.exif]).toEqual([
+      'webp',
+      800,
+      600,
+      undefined,
+    ]);
+
+    aliceRun.type('/quit\r');
+    expect(await aliceRun.waitExit()).toBe(0);
+    bobRun.type('/quit\r');
+    expect(await bobRun.waitExit()).toBe(0);
+  }, 120000);
+
   it('`parley settings read-receipts off`: bob reads alice’s next message, and she is shown it delivered, not read', async () => {
     const settings = (dir: string, ...args: string[]) =>
       spawnSync(process.execPath, [MAIN, 'settings', ...args], {
         env: cliEnv(stack.gateways[1], dir),
         encoding: 'utf8',
       });
-    expect(settings(bobDir).stdout).toBe('read receipts: on\n');
+    expect(settings(bobDir).stdout).toBe('read receipts: on\npresence: everyone\n');
     const off = settings(bobDir, 'read-receipts', 'off');
     expect(off.status).toBe(0);
     expect(off.stdout).toContain('read receipts: off');
@@ -239,9 +281,132 @@ describe('parley CLI (two terminals, two gateways)', () => {
       bobRun.type('\u0003');
       expect(await bobRun.waitExit()).toBe(0);
     } finally {
-      expect(settings(bobDir, 'read-receipts', 'on').stdout).toBe('read receipts: on\n');
+      expect(settings(bobDir, 'read-receipts', 'on').stdout).toBe(
+        'read receipts: on\npresence: everyone\n',
+      );
     }
   }, 120000);
+
+  it('`parley settings presence contacts`: changes and shows who sees bob online, and the server applies it', async () => {
+    const settings = (...args: string[]) =>
+      spawnSync(process.execPath, [MAIN, 'settings', ...args], {
+        env: cliEnv(stack.gateways[1], bobDir),
+        encoding: 'utf8',
+      });
+    /** Bob's presence as alice (not in bob's contacts) may see it: `GET /v1/presence`. */
+    const bobAsAliceSees = async (): Promise<UserPresence | undefined> => {
+      const res = await fetch(`${stack.gateways[0]}/v1/presence?userIds=${bob.id}`, {
+        headers: { authorization: `Bearer ${alice.accessToken}` },
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { users: UserPresence[] }).users[0];
+    };
+    try {
+      const changed = settings('presence', 'contacts');
+      expect(changed.stderr).toBe('');
+      expect(changed.status).toBe(0);
+      expect(changed.stdout).toBe(
+        'read receipts: on\npresence: contacts (only your contacts see when you are online and when you were last seen, and you see only your contacts’)\n',
+      );
+      expect(settings().stdout).toContain('presence: contacts (only your contacts');
+      await eventually(
+        async () => (await bobAsAliceSees())?.online === null,
+        'bob hidden from alice',
+      );
+      expect(await bobAsAliceSees()).toEqual({ userId: bob.id, online: null, lastSeenAt: null });
+
+      const refused = settings('presence', 'friends');
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toContain(
+        'usage: parley settings [read-receipts on|off | presence everyone|contacts|nobody]',
+      );
+      expect(settings().stdout).toContain('presence: contacts');
+    } finally {
+      expect(settings('presence', 'everyone').stdout).toBe(
+        'read receipts: on\npresence: everyone\n',
+      );
+    }
+    // Everyone again: alice sees whether bob is online.
+    await eventually(
+      async () => typeof (await bobAsAliceSees())?.online === 'boolean',
+      'bob visible to alice again',
+    );
+  }, 60000);
+
+  it('the chat header says the peer is online, typing… and last seen; `chats` marks it online; typing in the CLI tells the peer', async () => {
+    // The peer is a fresh user on the client library (ParleyClient, in the foreground), so no
+    // other test's sockets or settings touch its presence.
+    const peer = await createAccount(stack.gateways[1], 'pia');
+    const chat = new PtyRun(
+      `node ${MAIN} chat ${peer.username}`,
+      cliEnv(stack.gateways[0], aliceDir),
+    );
+    runs.push(chat);
+    const header = `${alice.username} ↔ ${peer.username}`;
+    /** Alice's screen since `from` (an offset in its raw output). */
+    const since = (from: number) => strip(chat.output.slice(from));
+    await chat.waitFor((t) => t.includes('online via'), 'alice online');
+    // Registered and logged in (both move last seen), never connected: the watch's snapshot.
+    await chat.waitFor(
+      (t) => new RegExp(`${header} · last seen \\d\\d:\\d\\d`).test(t),
+      'the peer last seen at registration',
+    );
+    expect(chat.text).not.toContain(`${header} · online`);
+
+    const device = new SyncDevice(stack.gateways[1], peer, randomUUID());
+    try {
+      await device.start();
+      await waitFor(() => device.sockets.length > 0, 'the peer’s hello');
+      // Generous, like the first message above: a fresh stack's consumers may still be joining.
+      await chat.waitFor((t) => t.includes(`${header} · online`), 'the peer online, live', 60000);
+
+      const chats = spawnSync(process.execPath, [MAIN, 'chats'], {
+        env: cliEnv(stack.gateways[0], aliceDir, { COLUMNS: '200' }),
+        encoding: 'utf8',
+      });
+      expect(chats.status).toBe(0);
+      expect(chats.stdout).toContain(`${peer.username} · online  (no messages)`);
+
+      const conversation = (await conversationsOf(stack.gateways[1], peer)).find(
+        (c) => c.kind === 'direct',
+      );
+      if (!conversation) throw new Error('the 1:1 alice opened is not in the peer’s list');
+      expect(device.client.typing(conversation.id)).toBe(true);
+      await chat.waitFor(
+        (t) => t.includes(`${header} · ${peer.username} is typing…`),
+        'the peer typing',
+      );
+      // The signal lapses (TYPING_TTL_MS) without a refresh: back to online.
+      const typed = chat.output.length;
+      await chat.waitFor(() => since(typed).includes(`${header} · online`), 'typing lapsed');
+
+      // Alice types (no Enter): keystrokes on the input line tell the peer.
+      chat.type('hel');
+      await waitFor(
+        () =>
+          device.sockets
+            .flat()
+            .some(
+              (f) =>
+                f.type === 'typing' &&
+                f.conversationId === conversation.id &&
+                f.userId === alice.id,
+            ),
+        'alice typing, at the peer',
+      );
+    } finally {
+      await device.stop();
+    }
+    // Gone: once the server's offline grace has passed, last seen (a time today).
+    const stopped = chat.output.length;
+    await chat.waitFor(
+      () => new RegExp(`${header} · last seen \\d\\d:\\d\\d`).test(since(stopped)),
+      'the peer last seen',
+      60000,
+    );
+    chat.type('\u0003'); // Ctrl-C
+    expect(await chat.waitExit()).toBe(0);
+  }, 180000);
 
   it('`parley sync` syncs until this device agrees with the server, says what it got, and exits 0', async () => {
     const sync = () => {
@@ -385,6 +550,37 @@ describe('parley CLI (two terminals, two gateways)', () => {
     expect(run(aliceDir, stack.gateways[0], 'leave', name).stderr).toContain(
       'leave refused: A channel needs an admin',
     );
+  }, 120000);
+
+  it('`/timer 2s`: both headers show the timer, and a message sent after it vanishes from both screens when it expires', async () => {
+    const { bobRun, aliceRun } = await openChats();
+    /** What the full screen shows now: everything after its last clear. */
+    const screen = (run: PtyRun) => strip(run.output.slice(run.output.lastIndexOf('\u001b[2J')));
+    aliceRun.type('/timer 2s\r');
+    const header = 'messages disappear after 2 seconds';
+    await bobRun.waitFor(() => screen(bobRun).includes(header), 'the timer in bob’s header');
+    await aliceRun.waitFor(() => screen(aliceRun).includes(header), 'the timer in alice’s header');
+    await bobRun.waitFor(
+      () => screen(bobRun).includes(`${alice.username} set messages to disappear after 2 seconds`),
+      'the timer event',
+    );
+    const text = `vanishing ${randomUUID().slice(0, 6)}`;
+    aliceRun.type(`${text}\r`);
+    await bobRun.waitFor(() => screen(bobRun).includes(text), 'the message at bob');
+    await bobRun.waitFor(() => !screen(bobRun).includes(text), 'gone from bob’s screen', 15000);
+    await aliceRun.waitFor(
+      () => !screen(aliceRun).includes(text),
+      'gone from alice’s screen',
+      15000,
+    );
+    // The event that set the timer stays.
+    expect(screen(bobRun)).toContain('set messages to disappear after 2 seconds');
+    aliceRun.type('/timer off\r');
+    await bobRun.waitFor(() => !screen(bobRun).includes(header), 'the timer off');
+    aliceRun.type('/quit\r');
+    expect(await aliceRun.waitExit()).toBe(0);
+    bobRun.type('/quit\r');
+    expect(await bobRun.waitExit()).toBe(0);
   }, 120000);
 
   it('`parley logout` in one terminal ends the chat open in another: its socket is closed and it says why', async () => {

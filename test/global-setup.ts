@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type * as EnsureDatabase from '../libs/common/src/database/ensure-database';
@@ -8,6 +8,7 @@ import type * as Launcher from '../tools/stack/stack-launcher';
 import {
   TEST_CONSUMER_ENV,
   TEST_GATEWAY_ENV,
+  TEST_PRESENCE_ENV,
   TEST_STACK_FILE,
   TEST_STORAGE_ENV,
   TestStack,
@@ -57,6 +58,10 @@ export default async function globalSetup(): Promise<void> {
 
   const logDir = join(ROOT, '.data', 'test-logs');
   mkdirSync(logDir, { recursive: true });
+  // The stack's image blobs: emptied per run, so a test can see what a refusal left behind.
+  const blobDir = join(ROOT, '.data', 'test-blobs');
+  rmSync(blobDir, { recursive: true, force: true });
+  mkdirSync(blobDir, { recursive: true });
   // A fresh secret per run, shared with the tests (they sign forged and expired tokens with it).
   const jwtSecret = randomBytes(32).toString('base64url');
   const stack = await launchStack({
@@ -76,10 +81,11 @@ export default async function globalSetup(): Promise<void> {
     extraEnv: {
       gateway: TEST_GATEWAY_ENV,
       session: TEST_CONSUMER_ENV,
-      presence: TEST_CONSUMER_ENV,
+      presence: TEST_PRESENCE_ENV,
       storage: TEST_STORAGE_ENV,
     },
     storageDatabaseUrl: storageDatabaseUrl.toString(),
+    blobStoreUrl: `file://${blobDir}`,
     logDir,
     say,
   });
@@ -96,6 +102,7 @@ export default async function globalSetup(): Promise<void> {
     kafkaBrokers: KAFKA_BROKERS.split(','),
     storageDatabaseProxy: proxy.controlUrl,
     jwtSecret,
+    blobDir,
   };
   writeFileSync(TEST_STACK_FILE, JSON.stringify(info, null, 2));
   say(`stack ready (logs in ${logDir})`);

@@ -9,6 +9,7 @@ import {
   deliveryBatchSchema,
   MessageAcceptedV1,
   RedisChannels,
+  SUBSCRIBER_REDIS_OPTIONS,
   Topic,
 } from '@parley/common';
 import { KafkaTestClient } from '@parley/testing/kafka-test-client';
@@ -23,10 +24,9 @@ import {
 } from '@parley/testing';
 import { acked, answerTo, change, history, pushed, send } from './support/frames';
 import { eventually, SyncDevice, waitFor } from './support/sync-device';
-import { testStack } from './support/test-stack';
+import { testStack, wsUrlOf } from './support/test-stack';
 
 const stack = testStack();
-const wsUrlOf = (http: string) => `${http.replace(/^http/, 'ws')}/ws`;
 
 async function viewOf(gateway: string, account: TestAccount, id: string) {
   const view = (await conversationsOf(gateway, account)).find((c) => c.id === id);
@@ -347,7 +347,7 @@ describe('groups (two gateways)', () => {
         ParleyTestClient.connectTo(gateway1, wsUrlOf(i % 2 === 0 ? gateway1 : gateway2), account),
       ),
     );
-    const redis = new Redis(stack.redisUrl);
+    const redis = new Redis(stack.redisUrl, SUBSCRIBER_REDIS_OPTIONS);
     try {
       const id = (
         await acked(
@@ -428,7 +428,7 @@ describe('groups (two gateways)', () => {
       ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway2), bob),
       ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), carol),
     ]);
-    const redis = new Redis(stack.redisUrl);
+    const redis = new Redis(stack.redisUrl, SUBSCRIBER_REDIS_OPTIONS);
     try {
       const created = await acked(
         change(a, {

@@ -233,6 +233,119 @@ describe('load tool (npm run loadtest)', () => {
     expect(after.notConverged - before.notConverged).toBe(40);
   }, 180_000);
 
+  it('presence: watchers are pushed state changes, typing reaches the other member, every hop is counted, and a storm is tallied per user', async () => {
+    const out = join(dir, 'presence.jsonl');
+    const run = await runTool([
+      'presence',
+      '--users',
+      '20',
+      '--watch',
+      '3',
+      '--conversations',
+      '1',
+      // 8 toggles a second: 4 users a second go away for 3 s (past the e2e stack's 1.5 s grace)
+      '--change-rate',
+      '0.4',
+      '--away',
+      '3',
+      '--typing-rate',
+      '4',
+      '--duration',
+      '4',
+      '--idle',
+      '1',
+      '--storm',
+      '5',
+      '--storm-settle',
+      '3',
+      '--workers',
+      '1',
+      '--user-prefix',
+      `${prefix}p`,
+      '--out',
+      out,
+    ]);
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    expect(run.stderr).toMatch(/\[presence run \d+s\] toggles=\d+ typing=\d+ pushes=\d+/);
+    expect(run.stderr).toContain(
+      '20 devices in the foreground and watching (0 failed), 20 conversations found or made',
+    );
+    expect(run.stdout).toContain('pushes/toggle');
+    const [step, storm] = lines(out);
+    // 4 cycles a second for 4 s, each away and back; 4 signals a second.
+    expect(step).toMatchObject({
+      workload: 'presence',
+      users: 20,
+      watch: 3,
+      sockets: 20,
+      toBackground: 16,
+      toForeground: 16,
+      toggles: 32,
+      typingSent: 16,
+    });
+    expect(step.presenceEntries).toBeGreaterThan(0);
+    expect(step.typingReceived).toBeGreaterThan(0);
+    const perChange = step.perChange as Record<string, number | null>;
+    expect(perChange.pushesPerToggle).toBeGreaterThan(0);
+    expect(perChange.typingFramesPerSignal).toBeGreaterThan(0);
+    const events = step.events as {
+      kafkaByTopic: Record<string, number>;
+      redisPresence: { publishes: number } | null;
+      redisDeliveries: { typingEntries: number } | null;
+      dbWrites: { rows: number } | null;
+    };
+    expect(events.kafkaByTopic['parley.connections.v1']).toBeGreaterThan(0);
+    expect(events.kafkaByTopic['parley.typing.v1']).toBeGreaterThan(0);
+    expect(events.redisPresence?.publishes).toBeGreaterThan(0);
+    expect(events.redisDeliveries?.typingEntries).toBeGreaterThan(0);
+    expect(events.dbWrites).toEqual(
+      expect.objectContaining({ rows: expect.any(Number) as number }),
+    );
+    expect(step.perSecond).toEqual(
+      expect.objectContaining({
+        toggles: 8,
+        kafkaConnections: expect.any(Number) as number,
+        kafkaActivity: expect.any(Number) as number,
+        kafkaTyping: expect.any(Number) as number,
+        redisPresence: expect.any(Number) as number,
+        dbWrites: expect.any(Number) as number,
+      }),
+    );
+    expect(step.presenceCpuPercent).toEqual(expect.any(Number));
+    const names = (step.processes as Array<{ name: string }>).map((p) => p.name);
+    for (const gateway of stack.gateways)
+      expect(names).toContain(`gateway:${new URL(gateway).port}`);
+    expect(names).toContain('presence');
+
+    expect(storm).toMatchObject({ workload: 'presence-storm', dropped: 5, reconnected: 5 });
+    for (const key of ['published', 'pushed'])
+      expect(storm[key]).toEqual({
+        users: 5,
+        changed: expect.any(Number) as number,
+        max: expect.any(Number) as number,
+        mean: expect.any(Number) as number,
+        overOne: expect.any(Number) as number,
+        total: expect.any(Number) as number,
+      });
+
+    // A rerun finds the conversations again through the same idempotency keys, storing nothing.
+    const again = await runTool([
+      'presence',
+      ...['--users', '20', '--watch', '3', '--change-rate', '0', '--typing-rate', '4'],
+      ...['--duration', '2', '--drain', '2', '--idle', '0', '--workers', '2'],
+      ...['--user-prefix', `${prefix}p`, '--out', join(dir, 'presence-again.jsonl')],
+    ]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('20 cached');
+    expect(again.stderr).toContain('20 conversations found or made');
+    const [rerun] = lines(join(dir, 'presence-again.jsonl'));
+    expect(rerun).toMatchObject({ workload: 'presence', toggles: 0, typingSent: 8 });
+    expect(rerun.typingReceived).toBe(8);
+  }, 240_000);
+
   it('refuses a non-loopback target', async () => {
     const child = await new Promise<number | null>((resolve) => {
       const p = spawn(process.execPath, [MAIN, 'pairs', '--gateways', 'http://10.1.2.3:3000'], {

@@ -20,11 +20,10 @@ import {
   TestAccount,
 } from '@parley/testing';
 import { jwtClaims } from './support/jwt';
-import { testStack } from './support/test-stack';
+import { testStack, wsUrlOf } from './support/test-stack';
 
 const stack = testStack();
 const [gateway1, gateway2] = stack.gateways;
-const wsUrlOf = (httpUrl: string) => `${httpUrl.replace(/^http/, 'ws')}/ws`;
 
 /** Opens a WebSocket and reports how the upgrade ended: 'open' or the refusing HTTP status. */
 function tryUpgrade(url: string): Promise<number | 'open'> {

@@ -13,10 +13,9 @@ import {
   ParleyTestClient,
   type TestAccount,
 } from '@parley/testing';
-import { testStack } from './support/test-stack';
+import { testStack, wsUrlOf } from './support/test-stack';
 
 const stack = testStack();
-const wsUrlOf = (http: string) => `${http.replace(/^http/, 'ws')}/ws`;
 
 async function send(client: ParleyTestClient, target: object, text: string): Promise<AckFrame> {
   const clientMsgId = randomUUID();
@@ -152,7 +151,10 @@ describe('receipts: sent -> delivered -> read, live to the sender (two gateways)
     const a = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), alice, 'phone');
     const b = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway2), bob, 'phone');
     try {
-      expect(await settings(gateway2, bob)).toEqual({ status: 200, body: { readReceipts: true } });
+      expect(await settings(gateway2, bob)).toEqual({
+        status: 200,
+        body: { readReceipts: true, presence: 'everyone' },
+      });
       const one = await send(a, { to: bob.username }, 'one');
       const { conversationId } = one;
       await b.next((f) => f.type === 'message' && f.message.seq === one.seq);
@@ -160,8 +162,11 @@ describe('receipts: sent -> delivered -> read, live to the sender (two gateways)
       // Bob turns them off (on the other gateway from his socket's) and reads: Alice is told
       // "delivered", never "read", live, in her list and in "who read it".
       const off = await settings(gateway1, bob, { readReceipts: false });
-      expect(off).toEqual({ status: 200, body: { readReceipts: false } });
-      expect((await settings(gateway2, bob)).body).toEqual({ readReceipts: false });
+      expect(off).toEqual({ status: 200, body: { readReceipts: false, presence: 'everyone' } });
+      expect((await settings(gateway2, bob)).body).toEqual({
+        readReceipts: false,
+        presence: 'everyone',
+      });
       b.send({ type: 'read', conversationId, seq: one.seq });
       expect(
         await receiptReaching(a, conversationId, bob.id, { deliveredSeq: 1, readSeq: 0 }),
@@ -199,6 +204,7 @@ describe('receipts: sent -> delivered -> read, live to the sender (two gateways)
       // Back on: read state shows again both ways, as the cursors stand now.
       expect((await settings(gateway2, bob, { readReceipts: true })).body).toEqual({
         readReceipts: true,
+        presence: 'everyone',
       });
       expect(await listedCursors(gateway1, alice, conversationId, bob)).toEqual({
         deliveredSeq: 1,
@@ -226,7 +232,10 @@ describe('receipts: sent -> delivered -> read, live to the sender (two gateways)
     for (const change of [{}, { readReceipts: 'no' }, { readReceipts: false, theme: 'dark' }]) {
       expect((await settings(gateway1, carol, change)).status).toBe(400);
     }
-    expect((await settings(gateway1, carol)).body).toEqual({ readReceipts: true });
+    expect((await settings(gateway1, carol)).body).toEqual({
+      readReceipts: true,
+      presence: 'everyone',
+    });
   });
 
   it('tells only the other members, and a cursor that does not move tells no one again', async () => {

@@ -9,7 +9,7 @@ import {
   TestAccount,
 } from '@parley/testing';
 import { jwtClaims, signJwt } from './support/jwt';
-import { testStack } from './support/test-stack';
+import { testStack, wsUrlOf } from './support/test-stack';
 
 /**
  * Tokens and sessions against the real stack: what an access token must carry, and that ending a
@@ -18,7 +18,6 @@ import { testStack } from './support/test-stack';
  */
 const stack = testStack();
 const [gateway1, gateway2] = stack.gateways;
-const wsUrlOf = (http: string) => `${http.replace(/^http/, 'ws')}/ws`;
 /** The secret Parley's source once shipped as the development default. */
 const PUBLISHED_SECRET = 'parley-development-only-jwt-secret-change-me';
 

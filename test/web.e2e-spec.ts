@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import sharp from 'sharp';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   type AckFrame,
@@ -11,6 +12,8 @@ import {
   type GroupChangeRequest,
   type MessageFrame,
   type ReceiptFrame,
+  TYPING_TTL_MS,
+  type TypingServerFrame,
 } from '@parley/protocol';
 import {
   conversationsOf,
@@ -24,7 +27,7 @@ import {
 import { emptyAnnouncements } from './support/announcements';
 import { launchChromium, screenshot } from './support/browser';
 import { acked as ackedAnswer, change, send as sendFrame } from './support/frames';
-import { TEST_OPERATOR, testStack } from './support/test-stack';
+import { TEST_OPERATOR, TEST_PRESENCE_ENV, testStack } from './support/test-stack';
 
 /**
  * The web client in a real browser (Debian's Chromium driven by playwright-core), against the
@@ -210,6 +213,14 @@ async function eventually<T>(read: () => Promise<T>, expected: T): Promise<void>
   expect(await read()).toEqual(expected);
 }
 
+/** What a test reads of an `<img>` in the page (the tests' TypeScript has no DOM types). */
+interface ImageSize {
+  width: number;
+  height: number;
+  naturalWidth: number;
+  naturalHeight: number;
+}
+
 /** Content-Security-Policy refusals the page reports (an inline style or script would be one). */
 function cspViolations(page: Page): string[] {
   const seen: string[] = [];
@@ -340,6 +351,113 @@ describe('the web client', () => {
     await a.page.getByRole('tab', { name: 'Log in' }).waitFor();
     await a.page.reload();
     await a.page.getByRole('tab', { name: 'Log in' }).waitFor();
+    await a.context.close();
+    await b.context.close();
+  });
+
+  it('sends a picked image with its caption: the other side sees the placeholder box, then the thumbnail, and opens the full size; an SVG is refused', async () => {
+    const alice = `wi_${suffix()}`;
+    const bob = `wj_${suffix()}`;
+    const a = await openApp(gateway1);
+    const b = await openApp(gateway2);
+    const violations = [a.page, b.page].map(cspViolations);
+    await register(a.page, alice);
+    await register(b.page, bob);
+    await startChat(a.page, bob);
+    await online(a.page);
+
+    const photo = await sharp({
+      create: { width: 1200, height: 800, channels: 3, background: '#2a6' },
+    })
+      .jpeg()
+      .toBuffer();
+    await a.page.getByLabel('Message', { exact: true }).fill('our garden');
+    await a.page
+      .getByLabel('Send an image')
+      .setInputFiles({ name: 'garden.jpg', mimeType: 'image/jpeg', buffer: photo });
+    await a.page.locator(STORED, { hasText: 'our garden' }).waitFor();
+    await expect(a.page.getByLabel('Message', { exact: true }).inputValue()).resolves.toBe('');
+
+    await b.page.getByRole('button', { name: `${alice}, 1 unread` }).waitFor();
+    await openChat(b.page, alice);
+    const image = messages(b.page).filter({ hasText: 'our garden' }).getByRole('img');
+    await expect(image.getAttribute('alt')).resolves.toBe('image 1200×800');
+    // The box has the image's shape from the start; the thumbnail replaces the placeholder.
+    await b.page.locator('img[data-loaded="thumb"]').waitFor();
+    const box = await image.evaluate((img: ImageSize) => [
+      img.width,
+      img.height,
+      img.naturalWidth > 0,
+    ]);
+    expect(box).toEqual([240, 160, true]);
+    await screenshot(b.page, 'image-message');
+
+    await b.page.getByRole('button', { name: 'Open image 1200×800' }).click();
+    const viewer = b.page.getByRole('dialog', { name: 'image 1200×800' });
+    await viewer.getByRole('img').waitFor();
+    const natural = await viewer
+      .getByRole('img')
+      .evaluate((img: ImageSize) => [img.naturalWidth, img.naturalHeight]);
+    expect(natural).toEqual([1200, 800]);
+    await viewer.getByRole('button', { name: 'Close' }).click();
+    await viewer.waitFor({ state: 'detached' });
+
+    // Not an image by its bytes: refused in the page, nothing sent.
+    await a.page.getByLabel('Send an image').setInputFiles({
+      name: 'logo.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"></svg>'),
+    });
+    await a.page
+      .getByRole('alert')
+      .filter({ hasText: 'Not sent: only JPEG, PNG and WebP images can be sent' })
+      .waitFor();
+    expect(await messages(a.page).count()).toBe(1);
+    expect(violations.flat()).toEqual([]);
+    await a.context.close();
+    await b.context.close();
+  });
+
+  it('sets disappearing messages in the header: both sides see the timer and its event; under a short timer a message vanishes from both pages', async () => {
+    const alice = `wd_${suffix()}`;
+    const bob = `we_${suffix()}`;
+    const a = await openApp(gateway1);
+    const b = await openApp(gateway2);
+    await register(a.page, alice);
+    await register(b.page, bob);
+    await startChat(a.page, bob);
+    await online(a.page);
+    await write(a.page, 'this one stays');
+    await b.page.getByRole('button', { name: `${alice}, 1 unread` }).waitFor();
+    await openChat(b.page, alice);
+    await shown(b.page, 'this one stays');
+
+    await a.page.getByLabel('Disappearing messages').selectOption('300');
+    const events = (page: Page) => page.getByRole('list', { name: 'Messages' });
+    await events(b.page).getByText(`${alice} set messages to disappear after 5 minutes`).waitFor();
+    await eventually(() => b.page.getByLabel('Disappearing messages').inputValue(), '300');
+    await screenshot(b.page, 'disappearing');
+
+    // The test stack also offers 2 seconds (the page offers the usual timers): bob's other device
+    // sets it.
+    const tokens = await logIn(gateway2, bob, PASSWORD);
+    const conversation = (await conversationsOf(gateway2, tokens)).find((c) => c.kind === 'direct');
+    if (!conversation) throw new Error('no 1:1 conversation listed');
+    const device = await ParleyTestClient.connect(gateway2, tokens);
+    try {
+      await ackedAnswer(change(device, { op: 'timer', seconds: 2 }, conversation.id));
+    } finally {
+      device.close();
+    }
+    await events(a.page).getByText(`${bob} set messages to disappear after 2 seconds`).waitFor();
+    await write(a.page, 'this one vanishes');
+    await shown(b.page, 'this one vanishes');
+    for (const page of [a.page, b.page]) {
+      await messages(page)
+        .filter({ hasText: 'this one vanishes' })
+        .waitFor({ state: 'detached', timeout: 15_000 });
+      expect(await texts(page)).toContain('this one stays');
+    }
     await a.context.close();
     await b.context.close();
   });
@@ -1279,6 +1397,217 @@ describe('the web client: channels', () => {
     } finally {
       o.close();
       await context.close();
+    }
+  });
+});
+
+/** The line under the open conversation's name: `online`, `last seen …`, who is typing. */
+const statusLine = (page: Page, text: string | RegExp) =>
+  page.locator('.conversation-view header .subtitle', { hasText: text });
+
+/** The 1:1 chat with `username` in the list, shown with its online dot. */
+const listedOnline = (page: Page, username: string) =>
+  page
+    .getByRole('list', { name: 'Conversations' })
+    .getByRole('button', { name: `${username}, online` })
+    .locator('.online-dot');
+
+/**
+ * The page goes out of sight or comes back (another tab in front, a minimised window): headless
+ * Chromium keeps every page visible, so the page is told so, as the browser would.
+ */
+async function setVisible(page: Page, visible: boolean): Promise<void> {
+  await page.evaluate(`(() => {
+    const state = ${visible ? "'visible'" : "'hidden'"};
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => state === 'hidden' });
+    document.dispatchEvent(new Event('visibilitychange'));
+  })()`);
+}
+
+/** A library client in the foreground (a socket starts in the background: offline to others). */
+async function connectedInFront(gateway: string, account: TestAccount): Promise<ParleyTestClient> {
+  const client = await ParleyTestClient.connect(gateway, account);
+  client.send({ type: 'presence.state', state: 'foreground' });
+  return client;
+}
+
+/** The 1:1 conversation of `account` with `username`, as `account` lists it. */
+async function chatWith(account: TestAccount, username: string): Promise<ConversationView> {
+  for (let i = 0; i < 100; i++) {
+    const found = (await conversationsOf(gateway1, account)).find(
+      (c) => c.kind === 'direct' && c.members.some((m) => m.username === username),
+    );
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${account.username} never listed a chat with ${username}`);
+}
+
+describe('the web client: presence', () => {
+  it('shows a connected peer online: a dot in the list and "online" in the header; typing in the composer tells the peer', async () => {
+    const alice = `pa_${suffix()}`;
+    const a = await openApp(gateway1);
+    await register(a.page, alice);
+    const bob = await createAccount(gateway2, 'pab');
+    const b = await connectedInFront(gateway2, bob);
+    try {
+      await startChat(a.page, bob.username);
+      await statusLine(a.page, /^online$/).waitFor();
+      await listedOnline(a.page, bob.username).waitFor();
+      await screenshot(a.page, 'presence-online');
+
+      const chat = await chatWith(bob, alice);
+      await a.page.getByLabel('Message', { exact: true }).pressSequentially('hel');
+      const typing = await b.next<TypingServerFrame>(
+        (f) => f.type === 'typing' && f.conversationId === chat.id,
+      );
+      expect(typing).toMatchObject({ username: alice });
+      expect(Date.parse(typing.expiresAt)).toBeGreaterThan(Date.now());
+    } finally {
+      b.close();
+      await a.context.close();
+    }
+  });
+
+  it('shows "typing…" while the peer types, until the signal runs out or the message arrives', async () => {
+    const alice = `pt_${suffix()}`;
+    const a = await openApp(gateway1);
+    await register(a.page, alice);
+    const bob = await createAccount(gateway2, 'ptb');
+    const b = await connectedInFront(gateway2, bob);
+    try {
+      await startChat(a.page, bob.username);
+      await statusLine(a.page, /^online$/).waitFor();
+      const { id } = await chatWith(bob, alice);
+      const typingShown = statusLine(a.page, `${bob.username} is typing…`);
+
+      b.send({ type: 'typing', conversationId: id });
+      await typingShown.waitFor();
+      await screenshot(a.page, 'presence-typing');
+      // Nothing more from bob: gone once the signal runs out, and back to "online".
+      await typingShown.waitFor({ state: 'detached', timeout: TYPING_TTL_MS + 5_000 });
+      await statusLine(a.page, /^online$/).waitFor();
+
+      // Typing again (the server's spacing is long past), then the message: it ends the line at once.
+      b.send({ type: 'typing', conversationId: id });
+      await typingShown.waitFor();
+      await ackedAnswer(sendFrame(b, id, 'there it is'));
+      await shown(a.page, 'there it is');
+      await expect(a.page.locator('.conversation-view header .subtitle').innerText()).resolves.toBe(
+        'online',
+      );
+    } finally {
+      b.close();
+      await a.context.close();
+    }
+  });
+
+  it('shows both typists in a group, by name', async () => {
+    const alice = `pg_${suffix()}`;
+    const a = await openApp(gateway1);
+    await register(a.page, alice);
+    const bob = await createAccount(gateway2, 'pgb');
+    const carol = await createAccount(gateway1, 'pgc');
+    const b = await ParleyTestClient.connect(gateway2, bob);
+    const c = await ParleyTestClient.connect(gateway1, carol);
+    try {
+      await online(a.page);
+      await createGroup(a.page, 'Typists', [bob.username, carol.username]);
+      const group = await listedGroup(bob, 'Typists');
+      await a.page.getByText('3 members').waitFor();
+      b.send({ type: 'typing', conversationId: group.id });
+      c.send({ type: 'typing', conversationId: group.id });
+      await statusLine(a.page, `${bob.username} and ${carol.username} are typing…`).waitFor();
+      await screenshot(a.page, 'presence-group-typing');
+      // Both run out: the member count again.
+      await statusLine(a.page, '3 members').waitFor({ timeout: TYPING_TTL_MS + 5_000 });
+    } finally {
+      b.close();
+      c.close();
+      await a.context.close();
+    }
+  });
+
+  it('saves who sees her online in Settings (reciprocal: she then sees nobody either), kept across a reload', async () => {
+    const alice = `ps_${suffix()}`;
+    const a = await openApp(gateway1);
+    await register(a.page, alice);
+    const bob = await createAccount(gateway2, 'psb');
+    const b = await connectedInFront(gateway2, bob);
+    const hers = async () => {
+      const chat = await chatWith(bob, alice);
+      const aliceId = chat.members.find((m) => m.username === alice)?.id ?? '';
+      const res = await fetch(`${gateway2}/v1/presence?userIds=${aliceId}`, {
+        headers: { authorization: `Bearer ${bob.accessToken}` },
+      });
+      const body = (await res.json()) as { users: { online: boolean | null }[] };
+      return body.users[0]?.online;
+    };
+    try {
+      await startChat(a.page, bob.username);
+      await statusLine(a.page, /^online$/).waitFor();
+      await eventually(hers, true);
+
+      const settings = a.page.getByRole('region', { name: 'Settings' });
+      await settings.getByRole('button', { name: 'Settings' }).click();
+      const choices = settings.getByRole('group', { name: 'Who sees when you are online' });
+      await expect(choices.getByLabel('Everyone').isChecked()).resolves.toBe(true);
+      await choices.getByLabel('Nobody').check();
+      await settings.getByText('Nobody sees when you are online').waitFor();
+      await screenshot(a.page, 'presence-settings');
+      // Hidden both ways: bob no longer sees her, and she no longer sees him.
+      await statusLine(a.page, /^online$/).waitFor({ state: 'detached' });
+      await eventually(hers, null);
+      await expect(listedOnline(a.page, bob.username).count()).resolves.toBe(0);
+
+      await a.page.reload();
+      await openChat(a.page, bob.username);
+      await settings.getByRole('button', { name: 'Settings' }).click();
+      await expect(choices.getByLabel('Nobody').isChecked()).resolves.toBe(true);
+      await expect(statusLine(a.page, /^online$/).count()).resolves.toBe(0);
+      await choices.getByLabel('My contacts').check();
+      await settings.getByText('Only your contacts see').waitFor();
+      await a.page.reload();
+      await settings.getByRole('button', { name: 'Settings' }).click();
+      await expect(choices.getByLabel('My contacts').isChecked()).resolves.toBe(true);
+      await choices.getByLabel('Everyone').check();
+      await settings.getByText('Everyone sees when you are online').waitFor();
+      await openChat(a.page, bob.username);
+      await statusLine(a.page, /^online$/).waitFor();
+      await eventually(hers, true);
+    } finally {
+      b.close();
+      await a.context.close();
+    }
+  });
+
+  it('follows the page out of sight: the other side sees "last seen" once the grace ran out, then "online" again', async () => {
+    const alice = `pv_${suffix()}`;
+    const bob = `pw_${suffix()}`;
+    const a = await openApp(gateway1);
+    const b = await openApp(gateway2);
+    await register(a.page, alice);
+    await register(b.page, bob);
+    try {
+      await startChat(a.page, bob);
+      await statusLine(a.page, /^online$/).waitFor();
+      await startChat(b.page, alice);
+      await statusLine(b.page, /^online$/).waitFor();
+
+      await setVisible(b.page, false);
+      // Offline once the grace (short in the e2e stack) ran out, as a closed socket would be.
+      const grace = Number(TEST_PRESENCE_ENV.PRESENCE_OFFLINE_GRACE_MS);
+      await statusLine(a.page, /^last seen /).waitFor({ timeout: grace + 10_000 });
+      await expect(listedOnline(a.page, bob).count()).resolves.toBe(0);
+      await screenshot(a.page, 'presence-last-seen');
+
+      await setVisible(b.page, true);
+      await statusLine(a.page, /^online$/).waitFor();
+      await listedOnline(a.page, bob).waitFor();
+    } finally {
+      await a.context.close();
+      await b.context.close();
     }
   });
 });

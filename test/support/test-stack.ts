@@ -16,6 +16,8 @@ export interface TestStack {
   storageDatabaseProxy: string;
   /** The gateways' JWT secret for this run (tests sign forged and expired tokens with it). */
   jwtSecret: string;
+  /** The directory of the stack's blob store (BLOB_STORE_URL): what images left on disk. */
+  blobDir: string;
 }
 
 /**
@@ -28,6 +30,10 @@ export const TEST_GATEWAY_ENV: Record<string, string> = {
   // Slow-client cut-offs a test can wait for (defaults: 10 s and 30 s).
   HTTP_HEADERS_TIMEOUT_MS: '3000',
   HTTP_REQUEST_TIMEOUT_MS: '6000',
+  // Activity reaches presence at most once a second per user (default 5 s): tests see it sooner.
+  PRESENCE_ACTIVITY_COALESCE_MS: '1000',
+  // A 2 MB upload cap (default 10 MB): the oversized-upload tests send a little more.
+  IMAGE_MAX_BYTES: String(2 * 1024 * 1024),
 };
 
 /**
@@ -45,10 +51,31 @@ export const TEST_OPERATOR = 'parley_operator';
 export const TEST_STORAGE_ENV: Record<string, string> = {
   ...TEST_CONSUMER_ENV,
   ANNOUNCEMENTS_ADMINS: TEST_OPERATOR,
+  // Disappearing messages in seconds (tests wait for them), and a sweep every half second.
+  DISAPPEARING_TIMERS_S: '2,300,3600,86400,604800',
+  EXPIRY_SWEEP_MS: '500',
+};
+
+/**
+ * Presence in the e2e stack: a short offline grace (tests wait for offline in seconds) that still
+ * covers a socket reconnecting, a sweep every 200 ms, and a reconnect rate a storm test can
+ * outrun with a few devices.
+ */
+export const TEST_PRESENCE_ENV: Record<string, string> = {
+  ...TEST_CONSUMER_ENV,
+  PRESENCE_OFFLINE_GRACE_MS: '1500',
+  PRESENCE_SWEEP_MS: '200',
+  // A small cluster's reconnect rate: 20 devices dropping together are a storm of 4 s.
+  PRESENCE_RECONNECTS_PER_S: '5',
 };
 
 export const TEST_STACK_FILE = join(__dirname, '..', '..', '.data', 'test-stack.json');
 
 export function testStack(): TestStack {
   return JSON.parse(readFileSync(TEST_STACK_FILE, 'utf8')) as TestStack;
+}
+
+/** The WebSocket URL of a gateway, from its HTTP URL (what the directory offers for it). */
+export function wsUrlOf(http: string): string {
+  return `${http.replace(/^http/, 'ws')}/ws`;
 }

@@ -1,13 +1,16 @@
-import { RedisChannels } from '@parley/common/redis/redis-values';
+import { presenceChannelPrefix, RedisChannels } from '@parley/common/redis/redis-values';
 import {
   classifyBatch,
+  countPresencePublish,
   countPublish,
   deliveryChannels,
   diffCounts,
+  emptyPresenceTally,
   emptyPublishTally,
   envVar,
   kafkaProducedByTopic,
   parseCounterByLabel,
+  presenceChannelPattern,
 } from './hop-events';
 
 const exposition = (accepted: number, cursors: number) =>
@@ -55,10 +58,10 @@ describe('Redis delivery publishes', () => {
   it('tells what a batch carried', () => {
     expect(
       classifyBatch(JSON.stringify({ version: 1, items: [item(['a', 'b']), item(['c'])] })),
-    ).toEqual({ items: 2, namedSockets: 3, receipts: 0, other: 0 });
+    ).toEqual({ items: 2, namedSockets: 3, receipts: 0, other: 0, typing: 0, typingSockets: 0 });
     expect(
       classifyBatch(JSON.stringify({ version: 1, items: [], receipts: [{}, {}], acks: [{}] })),
-    ).toEqual({ items: 0, namedSockets: 0, receipts: 2, other: 1 });
+    ).toEqual({ items: 0, namedSockets: 0, receipts: 2, other: 1, typing: 0, typingSockets: 0 });
     expect(classifyBatch('not json')).toBeUndefined();
     expect(classifyBatch('{"version":1}')).toBeUndefined();
   });
@@ -106,5 +109,58 @@ describe('envVar', () => {
     expect(envVar(environ, 'REDIS_URL')).toBe('redis://127.0.0.1:6379/0');
     expect(envVar(environ, 'PORT')).toBe('3000');
     expect(envVar(environ, 'POR')).toBeUndefined();
+  });
+});
+
+describe('presence hops', () => {
+  it('counts typing carried in delivery batches, alone or beside messages', () => {
+    const typing = (ids: string[]) => ({
+      conversationId: 'c',
+      userId: 'u',
+      username: 'n',
+      expiresAt: 'x',
+      connectionIds: ids,
+    });
+    expect(
+      classifyBatch(JSON.stringify({ version: 1, items: [], typing: [typing(['a', 'b'])] })),
+    ).toMatchObject({ items: 0, typing: 1, typingSockets: 2 });
+    expect(classifyBatch(JSON.stringify({ version: 1, typing: [typing(['a'])] }))).toMatchObject({
+      typing: 1,
+    });
+    const tally = emptyPublishTally();
+    countPublish(tally, false, JSON.stringify({ version: 1, items: [], typing: [typing(['a'])] }));
+    countPublish(
+      tally,
+      false,
+      JSON.stringify({ version: 1, items: [{ connectionIds: ['b'] }], typing: [typing(['b'])] }),
+    );
+    expect(tally).toMatchObject({
+      publishes: 2,
+      typingPublishes: 1,
+      boxMessagePublishes: 1,
+      typingEntries: 2,
+      typingSockets: 2,
+    });
+  });
+
+  it("counts each change on a user's presence channel, by user and by what it says", () => {
+    const pattern = presenceChannelPattern('stack-3000');
+    const userId = '6f1c7f8e-3b1a-4d55-9d7e-1a2b3c4d5e6f';
+    const channel = RedisChannels.presence('stack-3000', userId);
+    expect(channel.startsWith(pattern.slice(0, -1))).toBe(true);
+    expect(pattern.slice(0, -1)).toBe(presenceChannelPrefix('stack-3000'));
+    const tally = emptyPresenceTally();
+    const change = (online: boolean) =>
+      JSON.stringify({ version: 1, userId, online, lastSeenAt: null });
+    countPresencePublish(tally, channel, change(false));
+    countPresencePublish(tally, channel, change(true));
+    countPresencePublish(tally, RedisChannels.presence('stack-3000', 'other'), '?');
+    expect(tally).toMatchObject({ publishes: 3, online: 1, offline: 1, unreadable: 1 });
+    expect(tally.perUser).toEqual(
+      new Map([
+        [userId, 2],
+        ['other', 1],
+      ]),
+    );
   });
 });

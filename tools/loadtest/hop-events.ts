@@ -80,6 +80,10 @@ export interface BatchShape {
   receipts: number;
   /** Message-less `ack`s and refusals (membership changes, refused sends). */
   other: number;
+  /** Typing entries (presence routes typing to the members' boxes in delivery batches). */
+  typing: number;
+  /** Sockets the typing entries named. */
+  typingSockets: number;
 }
 
 /** The shape of a DeliveryBatch payload; undefined when it is not one. */
@@ -96,17 +100,28 @@ export function classifyBatch(payload: string): BatchShape | undefined {
     receipts?: unknown;
     acks?: unknown;
     refusals?: unknown;
+    typing?: unknown;
   };
-  if (!Array.isArray(batch.items)) return undefined;
   const length = (value: unknown) => (Array.isArray(value) ? value.length : 0);
+  // A batch of typing alone may leave out `items`.
+  if (!Array.isArray(batch.items) && !Array.isArray(batch.typing)) return undefined;
+  const items = Array.isArray(batch.items)
+    ? (batch.items as Array<{ connectionIds?: unknown }>)
+    : [];
   let namedSockets = 0;
-  for (const item of batch.items as Array<{ connectionIds?: unknown }>)
-    namedSockets += length(item?.connectionIds);
+  for (const item of items) namedSockets += length(item?.connectionIds);
+  const typing = Array.isArray(batch.typing)
+    ? (batch.typing as Array<{ connectionIds?: unknown }>)
+    : [];
+  let typingSockets = 0;
+  for (const entry of typing) typingSockets += length(entry?.connectionIds);
   return {
-    items: batch.items.length,
+    items: items.length,
     namedSockets,
     receipts: length(batch.receipts),
     other: length(batch.acks) + length(batch.refusals),
+    typing: typing.length,
+    typingSockets,
   };
 }
 
@@ -121,6 +136,8 @@ export interface RedisPublishTally {
   broadcastPublishes: number;
   /** Publishes carrying receipts only (the cursor step's fan-out). */
   receiptPublishes: number;
+  /** Publishes carrying typing (and no message or receipt): presence's typing step. */
+  typingPublishes: number;
   /** Publishes carrying message-less acks or refusals only, and payloads that are not batches. */
   otherPublishes: number;
   /** Message items over every publish (a message on two boxes counts twice). */
@@ -128,6 +145,9 @@ export interface RedisPublishTally {
   /** Sockets the items named. */
   namedSockets: number;
   receiptEntries: number;
+  /** Typing entries over every publish, and the sockets they named. */
+  typingEntries: number;
+  typingSockets: number;
 }
 
 export function emptyPublishTally(): RedisPublishTally {
@@ -137,10 +157,13 @@ export function emptyPublishTally(): RedisPublishTally {
     boxMessagePublishes: 0,
     broadcastPublishes: 0,
     receiptPublishes: 0,
+    typingPublishes: 0,
     otherPublishes: 0,
     items: 0,
     namedSockets: 0,
     receiptEntries: 0,
+    typingEntries: 0,
+    typingSockets: 0,
   };
 }
 
@@ -156,10 +179,58 @@ export function countPublish(tally: RedisPublishTally, broadcast: boolean, paylo
   tally.items += shape.items;
   tally.namedSockets += shape.namedSockets;
   tally.receiptEntries += shape.receipts;
+  tally.typingEntries += shape.typing;
+  tally.typingSockets += shape.typingSockets;
   if (broadcast) tally.broadcastPublishes++;
   else if (shape.items > 0) tally.boxMessagePublishes++;
   else if (shape.receipts > 0) tally.receiptPublishes++;
+  else if (shape.typing > 0) tally.typingPublishes++;
   else tally.otherPublishes++;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis presence publishes
+
+/** The pattern of one cluster's presence channels (RedisChannels.presence: one per user). */
+export function presenceChannelPattern(clusterId: string): string {
+  return `parley:${clusterId}:presence:*`;
+}
+
+/** Publishes seen on the presence channels (one per change of one user, whoever watches). */
+export interface PresencePublishTally {
+  publishes: number;
+  bytes: number;
+  /** By the change's `online`: went (or still is) online, offline; payloads not understood. */
+  online: number;
+  offline: number;
+  unreadable: number;
+  /** userId (the channel's last part) -> publishes. */
+  perUser: Map<string, number>;
+}
+
+export function emptyPresenceTally(): PresencePublishTally {
+  return { publishes: 0, bytes: 0, online: 0, offline: 0, unreadable: 0, perUser: new Map() };
+}
+
+/** Counts one publish on `parley:<cluster>:presence:<userId>`. */
+export function countPresencePublish(
+  tally: PresencePublishTally,
+  channel: string,
+  payload: string,
+): void {
+  tally.publishes++;
+  tally.bytes += Buffer.byteLength(payload);
+  const userId = channel.slice(channel.lastIndexOf(':') + 1);
+  tally.perUser.set(userId, (tally.perUser.get(userId) ?? 0) + 1);
+  let online: unknown;
+  try {
+    online = (JSON.parse(payload) as { online?: unknown }).online;
+  } catch {
+    online = undefined;
+  }
+  if (online === true) tally.online++;
+  else if (online === false) tally.offline++;
+  else tally.unreadable++;
 }
 
 /** The delivery channels of one cluster (RedisChannels.delivery / channelDeliveries). */
@@ -177,10 +248,19 @@ export function deliveryChannels(clusterId: string): { boxPattern: string; broad
  */
 export class RedisWatch {
   private tally = emptyPublishTally();
+  private presenceTally = emptyPresenceTally();
 
   private constructor(private readonly redis: Redis) {}
 
-  static async open(url: string, clusterId: string): Promise<RedisWatch> {
+  /**
+   * `presence`: also subscribe to every user's presence channel (a pattern), counting each change
+   * presence publishes.
+   */
+  static async open(
+    url: string,
+    clusterId: string,
+    options: { presence?: boolean } = {},
+  ): Promise<RedisWatch> {
     if (!isLoopbackUrl(url)) throw new Error(`refusing a non-loopback Redis: ${url}`);
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(clusterId))
       throw new Error(`not a cluster id: ${clusterId}`);
@@ -189,13 +269,16 @@ export class RedisWatch {
     await redis.connect();
     const watch = new RedisWatch(redis);
     const { boxPattern, broadcast } = deliveryChannels(clusterId);
-    redis.on('pmessage', (_pattern: string, _channel: string, payload: string) =>
-      countPublish(watch.tally, false, payload),
-    );
+    const presencePattern = presenceChannelPattern(clusterId);
+    redis.on('pmessage', (pattern: string, channel: string, payload: string) => {
+      if (pattern === presencePattern) countPresencePublish(watch.presenceTally, channel, payload);
+      else countPublish(watch.tally, false, payload);
+    });
     redis.on('message', (channel: string, payload: string) =>
       countPublish(watch.tally, channel === broadcast, payload),
     );
     await redis.psubscribe(boxPattern);
+    if (options.presence) await redis.psubscribe(presencePattern);
     await redis.subscribe(broadcast);
     return watch;
   }
@@ -203,11 +286,17 @@ export class RedisWatch {
   /** Starts counting afresh. */
   reset(): void {
     this.tally = emptyPublishTally();
+    this.presenceTally = emptyPresenceTally();
   }
 
   /** What was counted since the last reset. */
   read(): RedisPublishTally {
     return { ...this.tally };
+  }
+
+  /** The presence channels' publishes since the last reset (opened with `presence`). */
+  readPresence(): PresencePublishTally {
+    return { ...this.presenceTally, perUser: new Map(this.presenceTally.perUser) };
   }
 
   async close(): Promise<void> {
@@ -231,23 +320,36 @@ export function envVar(environ: string, name: string): string | undefined {
  * its environment cannot be read.
  */
 export function gatewayEnv(port: number): { redisUrl?: string; clusterId?: string } | undefined {
+  const environ = serviceEnviron('gateway', port);
+  if (environ === undefined) return undefined;
+  return {
+    redisUrl: envVar(environ, 'REDIS_URL'),
+    clusterId: envVar(environ, 'PARLEY_CLUSTER_ID'),
+  };
+}
+
+/**
+ * The NUL-separated environment of the Parley service `app` listening on `port` on this machine
+ * (node running dist/apps/<app>/src/main.js with PORT=port); undefined when none is found or it
+ * cannot be read.
+ */
+export function serviceEnviron(app: string, port: number): string | undefined {
+  if (!/^[a-z]+$/.test(app)) return undefined;
   let entries: string[] = [];
   try {
     entries = readdirSync('/proc');
   } catch {
     return undefined;
   }
+  const main = new RegExp(`dist/apps/${app}/src/main\\.js`);
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (!/dist\/apps\/gateway\/src\/main\.js/.test(cmdline)) continue;
+      if (!main.test(cmdline)) continue;
       const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
       if (envVar(environ, 'PORT') !== String(port)) continue;
-      return {
-        redisUrl: envVar(environ, 'REDIS_URL'),
-        clusterId: envVar(environ, 'PARLEY_CLUSTER_ID'),
-      };
+      return environ;
     } catch {
       // gone, or not ours to read
     }

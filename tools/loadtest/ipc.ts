@@ -38,6 +38,19 @@ export interface WorkerInit {
   groups?: WorkerGroups;
   /** Whether devices report their delivered cursors once a second, as clients do (default true). */
   reportCursors?: boolean;
+  /** presence: who watches whom and who types where (absent for the other workloads). */
+  presence?: WorkerPresence;
+}
+
+/**
+ * The `presence` workload as a worker sees it (tools/loadtest/presence.plan.ts): every user's id
+ * by index (the watch lists name users by id), how many each watches and how many conversations
+ * each holds with the next users on the ring.
+ */
+export interface WorkerPresence {
+  userIds: string[];
+  watch: number;
+  conversations: number;
 }
 
 /**
@@ -82,8 +95,58 @@ export interface WorkerDisconnect {
   type: 'disconnect';
 }
 
+/**
+ * presence, once after the connects: every device makes (or finds) its conversations, goes to the
+ * foreground and watches its users; answered with `presenceReady` once every snapshot came.
+ */
+export interface PresenceSetup {
+  type: 'presenceSetup';
+  /** Devices set up at once per worker. */
+  concurrency: number;
+}
+
+/** presence: one step of state cycles and typing signals (answered with `presenceResult`). */
+export interface PresenceStep {
+  type: 'presenceStep';
+  step: number;
+  startAt: number;
+  durationMs: number;
+  drainMs: number;
+  /** Cycles (background now, foreground `awayMs` later) this worker starts per second. */
+  cyclesPerSecond: number;
+  awayMs: number;
+  /** Typing signals this worker sends per second. */
+  typingPerSecond: number;
+}
+
+/**
+ * presence: drop the sockets of the worker's users below `users` at once (no closing handshake),
+ * reconnect them (foreground, watch again) and count from now, per watched user, the changes each
+ * watcher is pushed; answered with `presenceStormReconnected` once they are all back.
+ */
+export interface PresenceStorm {
+  type: 'presenceStorm';
+  users: number;
+  concurrency: number;
+  /** Presence's offline grace: devices back later than this are counted as `late`. */
+  graceMs: number;
+}
+
+/** presence: stop counting the storm and answer with `presenceStormResult`. */
+export interface PresenceStormEnd {
+  type: 'presenceStormEnd';
+}
+
 export type CoordinatorMessage =
-  WorkerInit | WorkerConnect | WorkerDisconnect | WorkerStep | { type: 'close' };
+  | WorkerInit
+  | WorkerConnect
+  | WorkerDisconnect
+  | WorkerStep
+  | PresenceSetup
+  | PresenceStep
+  | PresenceStorm
+  | PresenceStormEnd
+  | { type: 'close' };
 
 export interface Counters {
   sent: number;
@@ -148,12 +211,115 @@ export interface StepResult {
   frameBytes?: number;
 }
 
+export interface PresenceReady {
+  type: 'presenceReady';
+  workerIndex: number;
+  /** Devices in the foreground and watching (their snapshot came). */
+  ready: number;
+  failed: number;
+  /** Conversations whose id an `ack` gave (made now, or found by a rerun's same key). */
+  conversations: number;
+  /** Users the snapshots listed, and those of them online. */
+  snapshotUsers: number;
+  snapshotOnline: number;
+  errors: Record<string, number>;
+  elapsedMs: number;
+}
+
+/** What one worker's sockets sent and saw over a presence step and its drain. */
+export interface PresenceCounters {
+  /** `presence.state` frames sent: to the background, to the foreground. */
+  toBackground: number;
+  toForeground: number;
+  /** `typing` frames sent, and due ones left out (no conversation, or the socket not open). */
+  typingSent: number;
+  typingSkipped: number;
+  /** `presence` frames that were not a snapshot, and the users they carried (online / offline). */
+  presenceFrames: number;
+  presenceEntries: number;
+  presenceOnline: number;
+  presenceOffline: number;
+  /** Snapshot `presence` frames (answers to `presence.watch`). */
+  snapshots: number;
+  /** `typing` frames received. */
+  typingReceived: number;
+  errors: number;
+}
+
+export function emptyPresenceCounters(): PresenceCounters {
+  return {
+    toBackground: 0,
+    toForeground: 0,
+    typingSent: 0,
+    typingSkipped: 0,
+    presenceFrames: 0,
+    presenceEntries: 0,
+    presenceOnline: 0,
+    presenceOffline: 0,
+    snapshots: 0,
+    typingReceived: 0,
+    errors: 0,
+  };
+}
+
+export interface PresenceProgress {
+  type: 'presenceProgress';
+  workerIndex: number;
+  counters: PresenceCounters;
+}
+
+export interface PresenceResult {
+  type: 'presenceResult';
+  workerIndex: number;
+  step: number;
+  counters: PresenceCounters;
+  errors: Record<string, number>;
+  /** How late each toggle and typing signal went out relative to its schedule. */
+  lag: HistogramJson;
+  /** A `typing` frame's arrival after the signal (its expiresAt less TYPING_TTL_MS). */
+  typingLatency: HistogramJson;
+  /** Sockets open at the step's start. */
+  sockets: number;
+  frames: Record<string, number>;
+  frameBytes: number;
+}
+
+export interface PresenceStormReconnected {
+  type: 'presenceStormReconnected';
+  workerIndex: number;
+  dropped: number;
+  reconnected: number;
+  failed: number;
+  /** Devices back (foreground, watching) later than the grace after the drop. */
+  late: number;
+  /** From the drop to the last device back (foreground, watching), ms. */
+  elapsedMs: number;
+  /** Drop to hello (+ sync) + snapshot, per device. */
+  latency: HistogramJson;
+  errors: Record<string, number>;
+}
+
+export interface PresenceStormResult {
+  type: 'presenceStormResult';
+  workerIndex: number;
+  /** userId -> the most non-snapshot entries about that user one of this worker's sockets got. */
+  maxPushedPerUser: Record<string, number>;
+  /** Every non-snapshot entry received since the storm began. */
+  entries: number;
+  snapshots: number;
+}
+
 export type WorkerMessage =
   | { type: 'ready'; workerIndex: number }
   | { type: 'disconnected'; workerIndex: number }
   | ConnectResult
   | StepProgress
   | StepResult
+  | PresenceReady
+  | PresenceProgress
+  | PresenceResult
+  | PresenceStormReconnected
+  | PresenceStormResult
   | { type: 'fatal'; workerIndex: number; message: string };
 
 export function emptyCounters(): Counters {

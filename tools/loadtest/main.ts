@@ -6,9 +6,12 @@ import { primeReturningDevices, runConnect } from './connect.workload';
 import { type GroupKind, isOnlineUser, planGroups } from './groups.plan';
 import { ensureGroups } from './groups.setup';
 import { runGroups } from './groups.workload';
-import { gatewayEnv, RedisWatch } from './hop-events';
+import { envVar, gatewayEnv, RedisWatch, serviceEnviron } from './hop-events';
 import { hostPort, isLoopbackUrl } from './loopback';
 import { runPairs } from './pairs.workload';
+import { TableWriteStats } from './pg-stats';
+import { checkRates, type PresenceLayout, planPresence } from './presence.plan';
+import { runPresence, setupPresence } from './presence.workload';
 import { appendJsonLine, formatSyncTable } from './report';
 import { seedConversations } from './seed-conversations';
 import { runSync } from './sync.workload';
@@ -16,16 +19,18 @@ import type { StackProcessFilter } from './process-stats';
 import { WorkerPool } from './worker-pool';
 
 /**
- * `npm run loadtest -- <pairs|connect|sync|groups> [options]`: a load generator for a running
- * Parley stack on this machine. See docs/LOADTEST.md for the workloads, every option and every
- * reported column.
+ * `npm run loadtest -- <pairs|connect|sync|groups|presence> [options]`: a load generator for a
+ * running Parley stack on this machine. See docs/LOADTEST.md for the workloads, every option and
+ * every reported column.
  */
-const USAGE = `usage: npm run loadtest -- <pairs|connect|sync|groups> [options]
+const USAGE = `usage: npm run loadtest -- <pairs|connect|sync|groups|presence> [options]
 
 common:
   --gateways URLS          comma-separated gateway HTTP URLs (default http://127.0.0.1:3000,http://127.0.0.1:3001)
-  --users N                test users lt_<prefix>_<n> (pairs: 1000; connect: min(connections, 1000))
-  --user-prefix P          run prefix of the usernames (default a)
+  --users N                test users lt_<prefix>_<n> (pairs: 1000; connect: min(connections, 1000);
+                           presence: 10000)
+  --user-prefix P          run prefix of the usernames (default a; presence: p, so it can run beside
+                           pairs)
   --workers N              generator processes (default 2)
   --out FILE               append one JSON line per step
   --login-concurrency N    password log-ins in flight while provisioning (default 8)
@@ -81,6 +86,28 @@ groups (G groups or channels of S members; users lt_<prefix>_0 .. G*S-1, group g
                            redis://127.0.0.1:6379/0)
   --cluster-id ID          the stack's PARLEY_CLUSTER_ID (default: the first gateway's, else
                            stack-<lowest gateway port>)
+presence (C users on a ring, each watching the K nearest; one socket each, all in the foreground):
+  --users C                connected users (default 10000)
+  --watch K                users each one watches, 1-100 (default 20)
+  --conversations N        1:1 conversations each user holds with the next users on the ring and
+                           types in (default 1; made once through the send path)
+  --change-rate F          state toggles per user per second (default 0.01): a user goes to the
+                           background and comes back --away seconds later (two toggles)
+  --away S                 seconds in the background per cycle (default 10: past the offline grace)
+  --typing-rate R          typing signals per second over all users (default 100)
+  --duration S             seconds of the measured step (default 30)
+  --warmup S               an unmeasured step first (default 0)
+  --drain S                seconds counted after each step (default --away + 3)
+  --idle S                 seconds of the idle stack measured before the steps (default 5; 0: none)
+  --storm N                after the steps, drop N users' sockets at once and reconnect them, then
+                           count the changes published and pushed per user (default 0: no storm)
+  --storm-settle S         seconds counted after the last device is back (default: presence's
+                           PRESENCE_OFFLINE_GRACE_MS + 5 s)
+  --connect-concurrency N  devices connected, set up or reconnected at once per worker (default 100)
+  --no-sync, --no-redis-watch, --redis-url, --cluster-id   as for groups
+  --database-url URL       the stack's database, for user_presence's write counts (default:
+                           presence's DATABASE_URL; loopback only)
+  --ready-file FILE        written when the measured step starts (to start another load beside it)
 `;
 
 const LIMITS = {
@@ -128,7 +155,7 @@ async function main(): Promise<number> {
     options: {
       gateways: { type: 'string', default: 'http://127.0.0.1:3000,http://127.0.0.1:3001' },
       users: { type: 'string' },
-      'user-prefix': { type: 'string', default: 'a' },
+      'user-prefix': { type: 'string' },
       workers: { type: 'string' },
       out: { type: 'string' },
       'login-concurrency': { type: 'string' },
@@ -165,6 +192,14 @@ async function main(): Promise<number> {
       'no-redis-watch': { type: 'boolean', default: false },
       'redis-url': { type: 'string' },
       'cluster-id': { type: 'string' },
+      watch: { type: 'string' },
+      'change-rate': { type: 'string' },
+      'typing-rate': { type: 'string' },
+      away: { type: 'string' },
+      storm: { type: 'string' },
+      'storm-settle': { type: 'string' },
+      'database-url': { type: 'string' },
+      'ready-file': { type: 'string' },
       password: { type: 'string', default: 'loadtest-password-not-a-secret' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -178,9 +213,10 @@ async function main(): Promise<number> {
     workload !== 'pairs' &&
     workload !== 'connect' &&
     workload !== 'sync' &&
-    workload !== 'groups'
+    workload !== 'groups' &&
+    workload !== 'presence'
   )
-    fail('the workload must be pairs, connect, sync or groups');
+    fail('the workload must be pairs, connect, sync, groups or presence');
 
   const gateways = values.gateways
     .split(',')
@@ -188,7 +224,7 @@ async function main(): Promise<number> {
     .filter(Boolean);
   if (gateways.length === 0) fail('--gateways is empty');
   for (const g of gateways) if (!isLoopbackUrl(g)) fail(`refusing a non-loopback target: ${g}`);
-  const prefix = values['user-prefix'];
+  const prefix = values['user-prefix'] ?? (workload === 'presence' ? 'p' : 'a');
   if (!/^[A-Za-z0-9]{1,16}$/.test(prefix)) fail('--user-prefix must be 1-16 letters or digits');
   const workers = int(values.workers, 2, 'workers', 1, LIMITS.workers);
   const connections =
@@ -227,16 +263,63 @@ async function main(): Promise<number> {
         ? layout.groups * layout.members
         : int(
             values.users,
-            workload === 'connect' ? Math.min(connections, 1000) : 1000,
+            workload === 'connect'
+              ? Math.min(connections, 1000)
+              : workload === 'presence'
+                ? 10_000
+                : 1000,
             'users',
-            workload === 'pairs' ? 2 : 1,
-            LIMITS.users,
+            workload === 'pairs' || workload === 'presence' ? 2 : 1,
+            workload === 'presence' ? Math.min(LIMITS.users, LIMITS.connections) : LIMITS.users,
           );
   if (users < workers && workload === 'pairs') fail('--users must be at least --workers');
   const rates = (values.rates ?? values.rate ?? (layout ? '20' : '500'))
     .split(',')
     .map((r) => int(r.trim(), 0, 'rate', 1, LIMITS.rate));
   const durationS = int(values.duration, 30, 'duration', 1, LIMITS.durationS);
+  let presenceLayout: PresenceLayout | undefined;
+  const awayS = int(values.away, 10, 'away', 1, 600);
+  const changeRate = int(values['change-rate'], 0.01, 'change-rate', 0, 1);
+  const typingRate = int(values['typing-rate'], 100, 'typing-rate', 0, 10_000);
+  if (workload === 'presence') {
+    try {
+      presenceLayout = planPresence({
+        users,
+        watch: int(values.watch, Math.min(20, users - 1), 'watch', 1, 100),
+        conversations: int(
+          values.conversations,
+          Math.min(1, Math.floor((users - 1) / 2)),
+          'conversations',
+          0,
+          50,
+        ),
+      });
+    } catch (error) {
+      fail(error instanceof Error ? error.message : String(error));
+    }
+    const checked = checkRates(presenceLayout, changeRate, typingRate, awayS);
+    if (checked.error) fail(checked.error);
+    if (checked.warning) process.stderr.write(`loadtest: warning: ${checked.warning}\n`);
+  }
+  // presence: the rest of its options, checked before anything connects.
+  const presenceDrainS = int(values.drain, awayS + 3, 'drain', 0, LIMITS.drainS);
+  const presenceStorm = workload === 'presence' ? int(values.storm, 0, 'storm', 0, users) : 0;
+  const stormSettleS =
+    values['storm-settle'] === undefined
+      ? undefined
+      : int(values['storm-settle'], 0, 'storm-settle', 0, 600);
+  const idleS = int(values.idle, 5, 'idle', 0, 600);
+  const warmupS = int(values.warmup, 0, 'warmup', 0, LIMITS.durationS);
+  const lagLimitMs = int(values['lag-limit-ms'], 50, 'lag-limit-ms', 1, 600_000);
+  const connectConcurrency = int(
+    values['connect-concurrency'],
+    100,
+    'connect-concurrency',
+    1,
+    5000,
+  );
+  if (values['database-url'] && !isLoopbackUrl(values['database-url']))
+    fail('refusing a non-loopback --database-url');
   if (layout) {
     const perStep = Math.max(...rates) * durationS * (layout.online - 1);
     if (perStep > LIMITS.deliveriesPerStep)
@@ -268,10 +351,17 @@ async function main(): Promise<number> {
   const plannedS =
     workload === 'connect'
       ? 300 + Number(values.hold ?? 5)
-      : Number(values.warmup ?? 0) +
-        (values.rates ?? values.rate ?? '20').split(',').length *
-          (Number(values.duration ?? 30) + Number(values.drain ?? 10)) +
-        120;
+      : workload === 'presence'
+        ? 300 +
+          idleS +
+          (warmupS > 0 ? 2 : 1) * presenceDrainS +
+          warmupS +
+          durationS +
+          (presenceStorm > 0 ? 120 + (stormSettleS ?? 10) : 0)
+        : Number(values.warmup ?? 0) +
+          (values.rates ?? values.rate ?? '20').split(',').length *
+            (Number(values.duration ?? 30) + Number(values.drain ?? 10)) +
+          120;
   const groupsLayout = layout;
   const { accounts, stats } = await provisionAccounts({
     usernames,
@@ -351,6 +441,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stop);
 
   let redisWatch: RedisWatch | undefined;
+  let db: TableWriteStats | undefined;
   try {
     const devicesPerAccount = workload === 'connect' ? Math.ceil(connections / users) : 1;
     const perWorkerConnections = new Array<number>(workers).fill(0);
@@ -365,10 +456,20 @@ async function main(): Promise<number> {
         userPrefix: prefix,
         runTag: `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`,
         devicesPerAccount,
-        connectConcurrency: int(values['connect-concurrency'], 100, 'connect-concurrency', 1, 5000),
+        connectConcurrency,
         connectRate: int(values['connect-rate'], 0, 'connect-rate', 0, 100_000) / workers,
         syncOnConnect: !values['no-sync'],
-        partners: groupsLayout ? 0 : int(values.partners, 0, 'partners', 0, users - 1),
+        partners:
+          groupsLayout || presenceLayout ? 0 : int(values.partners, 0, 'partners', 0, users - 1),
+        ...(presenceLayout
+          ? {
+              presence: {
+                userIds: accounts.map((a) => a.userId),
+                watch: presenceLayout.watch,
+                conversations: presenceLayout.conversations,
+              },
+            }
+          : {}),
         ...(groupsLayout
           ? {
               groups: {
@@ -421,9 +522,9 @@ async function main(): Promise<number> {
       rates,
       durationS,
       drainS: int(values.drain, 10, 'drain', 0, LIMITS.drainS),
-      warmupS: int(values.warmup, 0, 'warmup', 0, LIMITS.durationS),
+      warmupS,
       p99LimitMs: int(values['p99-limit-ms'], 250, 'p99-limit-ms', 1, 600_000),
-      lagLimitMs: int(values['lag-limit-ms'], 50, 'lag-limit-ms', 1, 600_000),
+      lagLimitMs,
       textLength: int(values['text-length'], 60, 'text-length', 24, 200),
       acceptedFrames: !values['no-accepted'],
       gateways,
@@ -433,29 +534,77 @@ async function main(): Promise<number> {
       log,
     };
 
-    if (groupsLayout) {
-      if (!values['no-redis-watch']) {
-        const env = gatewayEnv(gatewayPorts[0]);
-        const redisUrl =
-          values['redis-url'] ??
-          env?.redisUrl ??
-          process.env.REDIS_URL ??
-          'redis://127.0.0.1:6379/0';
-        const clusterId = values['cluster-id'] ?? env?.clusterId ?? `stack-${base}`;
-        try {
-          redisWatch = await RedisWatch.open(redisUrl, clusterId);
-          log(`watching the delivery channels of cluster ${clusterId} on ${redisUrl}`);
-        } catch (error) {
-          log(
-            `warning: no Redis publish counts (${error instanceof Error ? error.message : String(error)})`,
-          );
-        }
+    if ((groupsLayout || presenceLayout) && !values['no-redis-watch']) {
+      const env = gatewayEnv(gatewayPorts[0]);
+      const redisUrl =
+        values['redis-url'] ?? env?.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+      const clusterId = values['cluster-id'] ?? env?.clusterId ?? `stack-${base}`;
+      try {
+        redisWatch = await RedisWatch.open(redisUrl, clusterId, { presence: !!presenceLayout });
+        log(
+          `watching the ${presenceLayout ? 'presence and delivery' : 'delivery'} channels of cluster ${clusterId} on ${redisUrl}`,
+        );
+      } catch (error) {
+        log(
+          `warning: no Redis publish counts (${error instanceof Error ? error.message : String(error)})`,
+        );
       }
+    }
+    if (presenceLayout) {
+      const setup = await setupPresence(pool, { concurrency: connectConcurrency, log });
+      if (setup.ready < 2) throw new Error('fewer than two devices set up');
+      const presenceEnv = serviceEnviron('presence', base + 11);
+      const graceSetting = Number(
+        (presenceEnv && envVar(presenceEnv, 'PRESENCE_OFFLINE_GRACE_MS')) ?? 5000,
+      );
+      const graceMs = Number.isFinite(graceSetting) && graceSetting >= 0 ? graceSetting : 5000;
+      const databaseUrl =
+        values['database-url'] ?? (presenceEnv && envVar(presenceEnv, 'DATABASE_URL'));
+      try {
+        if (!databaseUrl) throw new Error("presence's DATABASE_URL not found: pass --database-url");
+        db = await TableWriteStats.open(databaseUrl, 'user_presence');
+        log(`counting user_presence writes (pg_stat_user_tables) on ${hostPort(databaseUrl)}`);
+      } catch (error) {
+        log(
+          `warning: no database write counts (${error instanceof Error ? error.message : String(error)})`,
+        );
+      }
+      if (presenceDrainS < awayS)
+        log(
+          `warning: --drain ${presenceDrainS} is shorter than --away ${awayS}: the last cycles come back at the drain's end`,
+        );
+      const { steps } = await runPresence(pool, {
+        layout: presenceLayout,
+        userIds: accounts.map((a) => a.userId),
+        changeRate,
+        typingRate,
+        awayS,
+        durationS,
+        warmupS,
+        drainS: presenceDrainS,
+        idleS,
+        storm: presenceStorm,
+        stormSettleS: stormSettleS ?? Math.ceil(graceMs / 1000) + 5,
+        graceMs,
+        concurrency: connectConcurrency,
+        lagLimitMs,
+        gateways,
+        out: values.out,
+        processFilter,
+        traceUrls,
+        redis: redisWatch,
+        db,
+        readyFile: values['ready-file'],
+        log,
+      });
+      return steps.length > 0 ? 0 : 1;
+    }
+    if (groupsLayout) {
       const reports = await runGroups(pool, {
         ...openLoop,
         layout: groupsLayout,
         redis: redisWatch,
-        idleS: int(values.idle, 5, 'idle', 0, 600),
+        idleS,
       });
       return reports.length > 0 ? 0 : 1;
     }
@@ -463,6 +612,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await redisWatch?.close();
+    await db?.close();
     await pool.close();
   }
 }

@@ -1,8 +1,16 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LatencySummary } from './histogram';
+import type { PresenceCounters } from './ipc';
 import type { RedisPublishTally } from './hop-events';
 import type { HopSummary } from './hop-trace';
+import type { TableWrites } from './pg-stats';
+import {
+  ACTIVITY_TOPIC,
+  type ChangesPerUser,
+  CONNECTIONS_TOPIC,
+  TYPING_TOPIC,
+} from './presence.plan';
 import type { ProcessStat } from './process-stats';
 import type { SyncMeasurement, SyncReport } from './sync.workload';
 
@@ -171,7 +179,145 @@ export interface GroupsStepReport extends OpenLoopStepReport {
   perMessage: EventsPerMessage | null;
 }
 
-export type StepReport = PairsStepReport | ConnectReport | SyncReport | GroupsStepReport;
+/** What each hop did over a presence step and its drain (docs/LOADTEST.md, "presence"). */
+export interface PresenceEvents {
+  /** Kafka records produced, by topic (every process's /metrics). */
+  kafkaByTopic: Record<string, number>;
+  /** Publishes on the presence channels (one per change of one user); null without the watch. */
+  redisPresence: { publishes: number; bytes: number; online: number; offline: number } | null;
+  /** Publishes on the delivery channels (typing rides in them); null without the watch. */
+  redisDeliveries: RedisPublishTally | null;
+  /** Frames the tool's sockets received, by type, and their bytes. */
+  frames: Record<string, number>;
+  frameBytes: number;
+  /** Rows written to `user_presence` (pg_stat_user_tables); null without the database. */
+  dbWrites: (TableWrites & { rows: number }) | null;
+}
+
+/** Events per second of the step (÷ duration); null where not measured. */
+export interface PresencePerSecond {
+  toggles: number;
+  typingSignals: number;
+  kafkaConnections: number;
+  kafkaActivity: number;
+  kafkaTyping: number;
+  redisPresence: number | null;
+  redisTypingEntries: number | null;
+  presenceFrames: number;
+  presenceEntries: number;
+  typingFrames: number;
+  dbWrites: number | null;
+}
+
+/** Events per state change (toggle) or per typing signal; null where not measured or none. */
+export interface PresencePerChange {
+  /** Changes presence published per toggle (about 1: an offline after the grace, an online). */
+  redisPresencePerToggle: number | null;
+  /** Presence entries watchers got per toggle: the pushes per change (about --watch). */
+  pushesPerToggle: number | null;
+  /** Presence entries watchers got per published change. */
+  pushesPerPublished: number | null;
+  presenceFramesPerToggle: number | null;
+  kafkaConnectionsPerToggle: number | null;
+  /**
+   * parley.activity.v1 records per return to the foreground. A return's activity rides in its
+   * state change; these records carry typing's activity, many users each (`users.active`).
+   */
+  kafkaActivityPerForeground: number | null;
+  dbWritesPerToggle: number | null;
+  kafkaTypingPerSignal: number | null;
+  redisTypingEntriesPerSignal: number | null;
+  typingFramesPerSignal: number | null;
+}
+
+/** A presence step: the workers' counters summed (but errors), and what the step measured. */
+export interface PresenceStepReport extends Omit<PresenceCounters, 'errors'> {
+  workload: 'presence';
+  /** A warm-up step (`--warmup`): reported, not part of the figures. */
+  warmup?: boolean;
+  step: number;
+  startedAt: string;
+  users: number;
+  watch: number;
+  conversations: number;
+  workers: number;
+  gateways: string[];
+  /** Sockets open at the step's start. */
+  sockets: number;
+  /** Toggles per user per second, typing signals per second (over all users), --away. */
+  changeRate: number;
+  typingRate: number;
+  awayS: number;
+  durationS: number;
+  drainS: number;
+  toggles: number;
+  events: PresenceEvents;
+  perSecond: PresencePerSecond;
+  perChange: PresencePerChange;
+  /** Signal → `typing` frame (expiresAt less the TTL, the gateway's clock). */
+  typingLatencyMs: LatencySummary;
+  scheduleLagMs: LatencySummary;
+  errors: Record<string, number>;
+  generatorCpuPercent: number;
+  generatorBehind: boolean;
+  /** The stack (every process but the generator), presence alone, the gateways summed: % of a core. */
+  stackCpuPercent: number;
+  presenceCpuPercent: number | null;
+  gatewaysCpuPercent: number;
+  /** The idle stack (sockets open, foreground, watching, nothing changing) before the steps. */
+  idleStackCpuPercent: number | null;
+  idleProcesses: ProcessStat[] | null;
+  processes: ProcessStat[];
+}
+
+/** The reconnect storm after the steps (`--storm N`). */
+export interface PresenceStormReport {
+  workload: 'presence-storm';
+  startedAt: string;
+  users: number;
+  watch: number;
+  workers: number;
+  gateways: string[];
+  /** Devices dropped at once (no closing handshake), reconnected (foreground, watching), failed. */
+  dropped: number;
+  reconnected: number;
+  failed: number;
+  /** From the drop to the last device back, seconds; per device, drop → back. */
+  reconnectS: number;
+  reconnectLatencyMs: LatencySummary;
+  /** Presence's offline grace, and the devices back later than it after the drop. */
+  graceMs: number;
+  backAfterGrace: number;
+  /** Seconds waited after the last device was back, before counting (past the offline grace). */
+  settleS: number;
+  /** Per dropped user, the changes presence published on its channel (null without the watch). */
+  published: ChangesPerUser | null;
+  /** Changes published for users whose devices were not dropped (null without the watch). */
+  publishedOthers: number | null;
+  /** Every change published over the storm, by its `online` (null without the watch). */
+  publishedOnline: number | null;
+  publishedOffline: number | null;
+  /** Per dropped user, the most entries one watcher socket was pushed about it. */
+  pushed: ChangesPerUser;
+  pushedOthers: number;
+  /** Non-snapshot entries and snapshots the sockets got over the storm. */
+  presenceEntries: number;
+  snapshots: number;
+  kafkaByTopic: Record<string, number>;
+  dbWrites: (TableWrites & { rows: number }) | null;
+  errors: Record<string, number>;
+  /** At most one change per user, published and pushed. */
+  passed: boolean;
+  processes: ProcessStat[];
+}
+
+export type StepReport =
+  | PairsStepReport
+  | ConnectReport
+  | SyncReport
+  | GroupsStepReport
+  | PresenceStepReport
+  | PresenceStormReport;
 
 export function appendJsonLine(file: string, report: StepReport): void {
   mkdirSync(dirname(file), { recursive: true });
@@ -557,4 +703,164 @@ export function formatEventsTable(reports: GroupsStepReport[]): string {
       }),
     ]),
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// presence
+
+const orDash = (value: number | null | undefined) =>
+  value === null || value === undefined ? '-' : value;
+
+/** The `presence` workload: a summary, the events per hop of each step, processes, the storm. */
+export function formatPresenceTable(
+  reports: PresenceStepReport[],
+  storm?: PresenceStormReport,
+): string {
+  const label = (r: PresenceStepReport) => (r.warmup ? 'warm-up' : `step ${r.step}`);
+  const first = reports[0];
+  const summary = renderTable(
+    [
+      'step',
+      'sockets',
+      'toggles/s',
+      'typing/s',
+      'pushes/toggle',
+      'published/toggle',
+      'pushes/published',
+      'typing pushes/signal',
+      'db writes/s',
+      'presence cpu%',
+      'gateways cpu%',
+      'stack cpu% (idle)',
+      'typing ms p50/p99',
+      'lag p99 ms',
+      'gen cpu%',
+      'errors',
+    ],
+    reports.map((r) => [
+      label(r),
+      r.sockets,
+      r.perSecond.toggles,
+      r.perSecond.typingSignals,
+      orDash(r.perChange.pushesPerToggle),
+      orDash(r.perChange.redisPresencePerToggle),
+      orDash(r.perChange.pushesPerPublished),
+      orDash(r.perChange.typingFramesPerSignal),
+      orDash(r.perSecond.dbWrites),
+      orDash(r.presenceCpuPercent),
+      r.gatewaysCpuPercent,
+      `${formatNumber(r.stackCpuPercent)} (${r.idleStackCpuPercent === null ? '-' : formatNumber(r.idleStackCpuPercent)})`,
+      `${formatNumber(r.typingLatencyMs.p50)}/${formatNumber(r.typingLatencyMs.p99)}`,
+      r.scheduleLagMs.p99,
+      `${formatNumber(r.generatorCpuPercent)}${r.generatorBehind ? ' (behind)' : ''}`,
+      formatErrors(r.errors),
+    ]),
+  );
+  const columns: Array<[string, ProcessStat[]]> = [];
+  if (first?.idleProcesses) columns.push(['idle', first.idleProcesses]);
+  for (const r of reports) columns.push([label(r), r.processes]);
+  if (storm) columns.push(['storm', storm.processes]);
+  return [
+    first
+      ? `presence: ${first.users} users watching ${first.watch} each, ${first.conversations} conversation(s) each to type in; ${first.changeRate} toggles per user per second (away ${first.awayS} s), ${first.typingRate} typing signals/s`
+      : 'presence: no step',
+    summary,
+    ...reports.flatMap((r) => ['', formatPresenceEvents(r, label(r))]),
+    '',
+    formatProcessTable(columns),
+    ...(storm ? ['', formatStormTable(storm)] : []),
+  ].join('\n');
+}
+
+/** One step's events per hop: total, per second, per toggle or per typing signal. */
+export function formatPresenceEvents(r: PresenceStepReport, label: string): string {
+  type Per = 'toggle' | 'foreground' | 'signal' | null;
+  /** name, total (a number, words, or null: not measured), what "per change" divides by. */
+  const rows: Array<[string, number | string | null, Per]> = [
+    ['sent presence.state background', r.toBackground, null],
+    ['sent presence.state foreground', r.toForeground, null],
+    ['sent typing', r.typingSent, null],
+  ];
+  const topics = Object.keys(r.events.kafkaByTopic).sort();
+  for (const t of [CONNECTIONS_TOPIC, ACTIVITY_TOPIC, TYPING_TOPIC])
+    if (!topics.includes(t)) topics.push(t);
+  const perTopic: Record<string, Per> = {
+    [CONNECTIONS_TOPIC]: 'toggle',
+    [ACTIVITY_TOPIC]: 'foreground',
+    [TYPING_TOPIC]: 'signal',
+  };
+  for (const t of topics)
+    rows.push([`kafka ${t}`, r.events.kafkaByTopic[t] ?? 0, perTopic[t] ?? null]);
+  const rp = r.events.redisPresence;
+  rows.push(['redis presence publishes (changes)', rp?.publishes ?? null, 'toggle']);
+  rows.push(['  of them online', rp?.online ?? null, 'toggle']);
+  rows.push(['  of them offline', rp?.offline ?? null, 'toggle']);
+  const rd = r.events.redisDeliveries;
+  rows.push(['redis delivery publishes with typing only', rd?.typingPublishes ?? null, 'signal']);
+  rows.push(['redis typing entries (in delivery batches)', rd?.typingEntries ?? null, 'signal']);
+  rows.push(['redis sockets named by typing entries', rd?.typingSockets ?? null, 'signal']);
+  rows.push(['frames presence received (not snapshots)', r.presenceFrames, 'toggle']);
+  rows.push(['presence entries received (pushes)', r.presenceEntries, 'toggle']);
+  rows.push(['  of them online', r.presenceOnline, 'toggle']);
+  rows.push(['  of them offline', r.presenceOffline, 'toggle']);
+  rows.push(['frames typing received', r.typingReceived, 'signal']);
+  for (const t of Object.keys(r.events.frames).sort())
+    if (t !== 'presence' && t !== 'typing')
+      rows.push([`frames ${t} received`, r.events.frames[t], null]);
+  const db = r.events.dbWrites;
+  rows.push(['postgres user_presence rows written', db?.rows ?? null, 'toggle']);
+  rows.push([
+    '  inserted / updated / deleted',
+    db ? `${db.inserted} / ${db.updated} / ${db.deleted}` : null,
+    null,
+  ]);
+  const per = (value: number, kind: Per): string => {
+    if (kind === null) return '-';
+    const d = kind === 'signal' ? r.typingSent : kind === 'foreground' ? r.toForeground : r.toggles;
+    return d > 0 ? perMsg(value / d) : '-';
+  };
+  return renderTable(
+    [`events, ${label} (${r.durationS} s + ${r.drainS} s drain)`, 'total', 'per s', 'per change'],
+    rows.map(([name, value, kind]) =>
+      typeof value === 'number'
+        ? [
+            name,
+            String(value),
+            perMsg(value / r.durationS),
+            kind === null ? '-' : `${per(value, kind)} /${kind}`,
+          ]
+        : [name, value ?? '-', '-', '-'],
+    ),
+  );
+}
+
+export function formatStormTable(s: PresenceStormReport): string {
+  const row = (name: string, c: ChangesPerUser | null, others: number | null) =>
+    c
+      ? [name, c.users, c.changed, c.max, c.mean, c.overOne, c.total, orDash(others)]
+      : [name, '-', '-', '-', '-', '-', '-', '-'];
+  return [
+    `storm: ${s.dropped} devices dropped at once, ${s.reconnected} back in ${s.reconnectS} s (${s.failed} failed; drop → back ms p50/p90/p99/max ${lat(s.reconnectLatencyMs)}; ${s.backAfterGrace} back after the ${s.graceMs} ms offline grace), counted ${s.settleS} s more: ${s.passed ? 'pass' : 'FAIL'} (at most one change per user)`,
+    renderTable(
+      [
+        'changes per dropped user',
+        'users',
+        'changed',
+        'max',
+        'mean',
+        '>1',
+        'total',
+        'others changed',
+      ],
+      [
+        row('published (redis, per user channel)', s.published, s.publishedOthers),
+        row('pushed (most to one watcher)', s.pushed, s.pushedOthers),
+      ],
+    ),
+    `published over the storm: ${orDash(s.publishedOnline)} online, ${orDash(s.publishedOffline)} offline; kafka: ${
+      Object.entries(s.kafkaByTopic)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ') || '-'
+    }; user_presence rows written ${s.dbWrites ? s.dbWrites.rows : '-'}; errors ${formatErrors(s.errors)}`,
+  ].join('\n');
 }

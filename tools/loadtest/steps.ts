@@ -21,26 +21,42 @@ export function planSteps(rates: number[], durationS: number, warmupS?: number):
 }
 
 /**
- * The pool's progress handler for one step: sums the workers' counters and logs a line at most
- * about once a second, `[rate/s phase Ns] …` with what `fields` makes of the sums.
+ * A pool's progress handler: each worker's latest counters, summed by `sum` and logged as
+ * `[label phase Ns] …` (`fields` renders the sums) about once a second. The phase is the drain
+ * past `durationS`, else warm-up or run.
  */
-export function progressLine(
+export function progressEverySecond<C>(
   log: (line: string) => void,
-  planned: PlannedStep,
-  startMs: number,
-  fields: (sum: Counters) => string,
-): (p: StepProgress) => void {
-  const progress = new Map<number, Counters>();
+  step: { label: string; startMs: number; durationS: number; warmup: boolean },
+  sum: (all: Iterable<C>) => C,
+  fields: (sum: C) => string,
+): (p: { workerIndex: number; counters: C }) => void {
+  const progress = new Map<number, C>();
   let lastLine = 0;
   return (p) => {
     progress.set(p.workerIndex, p.counters);
     const now = Date.now();
     if (now - lastLine < 900) return;
     lastLine = now;
-    const t = Math.max(0, (now - startMs) / 1000);
-    const phase = t > planned.durationS ? 'drain' : planned.warmup ? 'warm-up' : 'run';
-    log(`[${planned.rate}/s ${phase} ${t.toFixed(0)}s] ${fields(sumCounters(progress.values()))}`);
+    const t = Math.max(0, (now - step.startMs) / 1000);
+    const phase = t > step.durationS ? 'drain' : step.warmup ? 'warm-up' : 'run';
+    log(`[${step.label} ${phase} ${t.toFixed(0)}s] ${fields(sum(progress.values()))}`);
   };
+}
+
+/** An open-loop step's progress: `[rate/s phase Ns] …` with what `fields` makes of the sums. */
+export function progressLine(
+  log: (line: string) => void,
+  planned: PlannedStep,
+  startMs: number,
+  fields: (sum: Counters) => string,
+): (p: StepProgress) => void {
+  return progressEverySecond(
+    log,
+    { label: `${planned.rate}/s`, startMs, durationS: planned.durationS, warmup: planned.warmup },
+    sumCounters,
+    fields,
+  );
 }
 
 export function sumCounters(all: Iterable<Counters>): Counters {

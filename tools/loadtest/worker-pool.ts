@@ -4,6 +4,7 @@ import type { CachedAccount } from './accounts';
 import type {
   ConnectResult,
   CoordinatorMessage,
+  PresenceProgress,
   StepProgress,
   StepResult,
   WorkerInit,
@@ -27,6 +28,7 @@ export class WorkerPool {
   >();
   private failure: ((error: Error) => void) | undefined;
   onProgress: (progress: StepProgress) => void = () => undefined;
+  onPresenceProgress: (progress: PresenceProgress) => void = () => undefined;
 
   constructor(readonly size: number) {}
 
@@ -100,6 +102,16 @@ export class WorkerPool {
     return (await Promise.race([answers, this.failed])) as StepResult[];
   }
 
+  /** Sends each worker `make(w)` and resolves with every worker's answer of type `answer`. */
+  async ask<T extends WorkerMessage>(
+    make: (workerIndex: number) => CoordinatorMessage,
+    answer: T['type'],
+  ): Promise<T[]> {
+    const answers = this.collect(answer);
+    this.children.forEach((child, w) => child.send(make(w)));
+    return (await Promise.race([answers, this.failed])) as T[];
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(
@@ -131,6 +143,7 @@ export class WorkerPool {
 
   private receive(message: WorkerMessage): void {
     if (message.type === 'progress') return this.onProgress(message);
+    if (message.type === 'presenceProgress') return this.onPresenceProgress(message);
     if (message.type === 'fatal') {
       this.failure?.(new Error(`worker ${message.workerIndex}: ${message.message}`));
       return;

@@ -12,6 +12,7 @@ import WebSocket from 'ws';
 import { mapLimit } from './accounts';
 import { Histogram } from './histogram';
 import { isLoopbackUrl } from './loopback';
+import { PresenceLoad } from './presence.worker';
 import { OpenLoopSchedule } from './schedule';
 import { SeenSeqs } from './seen-seqs';
 import {
@@ -93,6 +94,10 @@ let lastDeliveryAt = 0;
 /** Frames received by type over the step and its drain, and their bytes. */
 let frames: Record<string, number> = {};
 let frameBytes = 0;
+/** presence: the workload's state (created with the first presence command). */
+let presence: PresenceLoad<Client> | undefined;
+/** Sockets dropped on purpose (a presence storm): their close is not an error. */
+const dropped = new WeakSet<WebSocket>();
 
 function send(message: WorkerMessage): void {
   process.send?.(message);
@@ -216,7 +221,7 @@ function connectClient(client: Client): Promise<void> {
     ws.removeAllListeners('unexpected-response');
     ws.on('error', () => countError('ws_error'));
     ws.on('close', (code) => {
-      if (!closing) countError(`ws_closed_${code}`);
+      if (!closing && !dropped.has(ws)) countError(`ws_closed_${code}`);
     });
     client.ws = ws;
     const listen = (handler: (frame: ServerFrame) => void) => (onSyncFrame = handler);
@@ -342,6 +347,25 @@ function createClients(): void {
   }
 }
 
+/**
+ * Connects one client. Like a real client: a 503 (`unavailable`/`overloaded`, e.g. a saturated
+ * database pool) is retried after a pause; it is counted (`retry_<error>`) but is not a failure.
+ */
+async function connectWithRetries(client: Client): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await connectClient(client);
+      return;
+    } catch (error) {
+      const code = error instanceof Error ? error.message : 'connect_failed';
+      if (!code.includes('503') || attempt >= CONNECT_ATTEMPTS) throw error;
+      countError(`retry_${code}`);
+      client.ws = undefined;
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+  }
+}
+
 /** Connects this worker's clients up to `share` of them (the first call creates them all). */
 async function connectShare(share: number): Promise<void> {
   if (clients.length === 0) createClients();
@@ -360,20 +384,7 @@ async function connectShare(share: number): Promise<void> {
     }
     const t0 = nowMs();
     try {
-      // Like a real client: a 503 (`unavailable`/`overloaded`, e.g. a saturated database pool)
-      // is retried after a pause; it is counted (`retry_<error>`) but is not a failure.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await connectClient(client);
-          break;
-        } catch (error) {
-          const code = error instanceof Error ? error.message : 'connect_failed';
-          if (!code.includes('503') || attempt >= CONNECT_ATTEMPTS) throw error;
-          countError(`retry_${code}`);
-          client.ws = undefined;
-          await new Promise((r) => setTimeout(r, 1000 * attempt));
-        }
-      }
+      await connectWithRetries(client);
       latency.record(nowMs() - t0);
       connected++;
       byUrl[client.url ?? '?'] = (byUrl[client.url ?? '?'] ?? 0) + 1;
@@ -406,6 +417,7 @@ function onFrame(client: Client, raw: string): void {
   }
   const frame = decoded.frame;
   if (step) countFrame(frame.type, raw.length);
+  if (presence?.observe(client, frame, raw.length)) return;
   switch (frame.type) {
     case 'accepted': {
       counters.accepted++;
@@ -787,11 +799,54 @@ process.on('message', (message: CoordinatorMessage) => {
     case 'step':
       runStep(message);
       return;
+    case 'presenceSetup':
+      void presenceLoad()
+        .setup(message.concurrency)
+        .catch((error: unknown) => fatal(error));
+      return;
+    case 'presenceStep':
+      presenceLoad().step(message);
+      return;
+    case 'presenceStorm':
+      void presenceLoad()
+        .stormBegin(message)
+        .catch((error: unknown) => fatal(error));
+      return;
+    case 'presenceStormEnd':
+      presenceLoad().stormEnd();
+      return;
     case 'close':
       closeAll();
       return;
   }
 });
+
+function fatal(error: unknown): void {
+  send({ type: 'fatal', workerIndex: init.workerIndex, message: String(error) });
+}
+
+/** The presence workload over this worker's devices (one per user), made on first use. */
+function presenceLoad(): PresenceLoad<Client> {
+  if (presence) return presence;
+  if (!init.presence) throw new Error('presence: the worker was not given the layout');
+  if (clients.length === 0) createClients();
+  presence = new PresenceLoad<Client>({
+    presence: init.presence,
+    usernames: init.usernames,
+    workerIndex: init.workerIndex,
+    clients: clients.filter((c) => byUser.get(c.account.index) === c),
+    errors,
+    countError,
+    connect: connectWithRetries,
+    drop: (client) => {
+      if (!client.ws) return;
+      dropped.add(client.ws);
+      client.ws.terminate();
+    },
+    send,
+  });
+  return presence;
+}
 process.on('disconnect', () => process.exit(0));
 process.on('uncaughtException', (error) => {
   send({

@@ -54,6 +54,7 @@ export function stackOptionsFromEnv(
     kafkaBrokers: env.KAFKA_BROKERS || DEFAULT_STACK_OPTIONS.kafkaBrokers,
     logLevel: env.LOG_LEVEL || DEFAULT_STACK_OPTIONS.logLevel,
     jwtSecret: env.JWT_SECRET || secret(),
+    blobStoreUrl: env.BLOB_STORE_URL || `file://${join(REPO_ROOT, '.data', 'blobs')}`,
   };
 }
 

@@ -33,6 +33,8 @@ export interface StackOptions {
   nodeEnv: 'development' | 'test' | 'production';
   /** The gateways' shared signing key (the launcher keeps one in .data/jwt-secret). */
   jwtSecret?: string;
+  /** Where gateways and storage keep image blobs (BLOB_STORE_URL): one store for the stack. */
+  blobStoreUrl?: string;
   /** Storage's DATABASE_URL when it differs (the e2e set-up routes it through a blockable proxy). */
   storageDatabaseUrl?: string;
   /**
@@ -78,10 +80,11 @@ export const STACK_ENV_VARS: Record<ServiceKind, readonly string[]> = {
     'WS_ALLOWED_ORIGINS',
     'TRUST_PROXY',
     'REGISTER_EXEMPT_ADDRESSES',
+    'BLOB_STORE_URL',
   ],
   session: [...SERVICE_ENV_VARS, ...REDIS_ENV_VARS],
-  presence: [...SERVICE_ENV_VARS, 'DATABASE_URL'],
-  storage: [...SERVICE_ENV_VARS, 'DATABASE_URL', ...REDIS_ENV_VARS],
+  presence: [...SERVICE_ENV_VARS, 'DATABASE_URL', ...REDIS_ENV_VARS],
+  storage: [...SERVICE_ENV_VARS, 'DATABASE_URL', ...REDIS_ENV_VARS, 'BLOB_STORE_URL'],
 };
 
 /**
@@ -132,6 +135,7 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
         REGISTER_EXEMPT_ADDRESSES: options.exemptLoopbackFromRegistrationLimit
           ? LOOPBACK_ADDRESSES.join(',')
           : undefined,
+        BLOB_STORE_URL: options.blobStoreUrl,
       }),
     });
   }
@@ -156,6 +160,7 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
             : options.databaseUrl,
         REDIS_URL: options.redisUrl,
         PARLEY_CLUSTER_ID: clusterId,
+        BLOB_STORE_URL: options.blobStoreUrl,
       }),
     });
   }

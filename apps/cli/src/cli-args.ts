@@ -42,10 +42,13 @@ export const USAGE = `usage: parley [--server URL] <command>
   logout                                                 revoke this log-in and forget the tokens
   whoami                                                 who is logged in, where
   settings [read-receipts on|off]                        show or change your settings
+  settings presence everyone|contacts|nobody             who sees you online and your last seen
   contacts [add|remove <username>]                       list or edit contacts
   users <prefix>                                         find people by username prefix
-  chats                                                  conversations, newest first, with unread counts
-  chat <username>                                        open a chat (/quit, Ctrl-C or Ctrl-D to leave)
+  chats                                                  conversations, newest first, unread counts, who is online
+  chat <username>                                        open a chat (/quit, Ctrl-C or Ctrl-D to leave); its header
+                                                         says online, typing… or last seen; /image <path> [caption]
+                                                         sends a picture, /save [n] [file] saves one
   group [list]                                           your groups
   group create <name> <user>…                            make a group (you are its admin)
   group chat <group>                                     open a group chat (/members, /add, /remove, /leave…)

@@ -22,6 +22,8 @@ import { DeliverModule } from './deliver/deliver.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { HeartbeatModule } from './heartbeat/heartbeat.module';
 import { GATEWAY_MIGRATIONS } from './migrations';
+import { ImagesModule } from './images/images.module';
+import { PresenceModule } from './presence/presence.module';
 import { ReadModelModule } from './read-model/read-model.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { ReceiptsModule } from './receipts/receipts.module';
@@ -75,6 +77,8 @@ export function createAppModule(config: GatewayConfig): Type<unknown> {
       SyncModule,
       ReceiptsModule,
       ContactsModule,
+      PresenceModule,
+      ImagesModule,
       ApiDocsModule,
       RealtimeModule,
     ],

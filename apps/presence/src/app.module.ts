@@ -5,6 +5,8 @@ import {
   DatabaseReadinessCheck,
   LoggingModule,
   ObservabilityModule,
+  RedisModule,
+  RedisReadinessCheck,
 } from '@parley/common';
 import { KafkaModule, KafkaReadinessCheck } from '@parley/kafka';
 import type { PresenceConfig } from './config/presence.config';
@@ -13,14 +15,18 @@ import { PresenceModule } from './presence/presence.module';
 
 export const PRESENCE_SERVICE = 'presence';
 
-/** Presence: consumes account events into user_presence (PostgreSQL) and serves last-seen reads. */
+/**
+ * Presence: online and last seen (live in Redis, last seen coalesced into PostgreSQL's
+ * user_presence) and typing routed to members' gateways. No HTTP API but health and metrics:
+ * clients read presence through the gateway, authenticated.
+ */
 export function createAppModule(config: PresenceConfig): Type<unknown> {
   @Module({
     imports: [
       AppConfigModule.forRoot(config),
       LoggingModule.forRoot({
         service: PRESENCE_SERVICE,
-        // Health, metrics and one read: no request-bound logger needed, so no promise hook.
+        // Health and metrics only: no request-bound logger needed, so no promise hook.
         requestContext: false,
         level: config.LOG_LEVEL,
         pretty: config.NODE_ENV === 'development' && process.stdout.isTTY,
@@ -31,10 +37,11 @@ export function createAppModule(config: PresenceConfig): Type<unknown> {
         entities: [],
         migrations: PRESENCE_MIGRATIONS,
       }),
+      RedisModule.forRoot(config.REDIS_URL, config.PARLEY_CLUSTER_ID),
       KafkaModule.forRoot({ clientId: PRESENCE_SERVICE, brokers: config.KAFKA_BROKERS }),
       ObservabilityModule.forRoot({
         service: PRESENCE_SERVICE,
-        checks: [KafkaReadinessCheck, DatabaseReadinessCheck],
+        checks: [KafkaReadinessCheck, DatabaseReadinessCheck, RedisReadinessCheck],
       }),
       PresenceModule,
     ],

@@ -15,14 +15,16 @@ async function main(): Promise<void> {
     host: config.HOST,
     port: config.PORT,
     http: httpServerLimits(config),
-    transport: new KafkaBatchTransport({
-      clientId: PRESENCE_SERVICE,
-      brokers: config.KAFKA_BROKERS,
-      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-      fetchLingerMs: config.KAFKA_FETCH_LINGER_MS,
-      commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
-      groupId: ConsumerGroup.Presence,
-    }),
+    transports: [
+      new KafkaBatchTransport({
+        clientId: PRESENCE_SERVICE,
+        brokers: config.KAFKA_BROKERS,
+        sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+        fetchLingerMs: config.KAFKA_FETCH_LINGER_MS,
+        commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
+        groupId: ConsumerGroup.Presence,
+      }),
+    ],
   });
 }
 

@@ -15,14 +15,16 @@ async function main(): Promise<void> {
     host: config.HOST,
     port: config.PORT,
     http: httpServerLimits(config),
-    transport: new KafkaBatchTransport({
-      clientId: SESSION_SERVICE,
-      brokers: config.KAFKA_BROKERS,
-      groupId: ConsumerGroup.Session,
-      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-      fetchLingerMs: config.KAFKA_FETCH_LINGER_MS,
-      commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
-    }),
+    transports: [
+      new KafkaBatchTransport({
+        clientId: SESSION_SERVICE,
+        brokers: config.KAFKA_BROKERS,
+        groupId: ConsumerGroup.Session,
+        sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+        fetchLingerMs: config.KAFKA_FETCH_LINGER_MS,
+        commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
+      }),
+    ],
   });
 }
 

@@ -13,6 +13,8 @@ import type { StorageConfig } from './config/storage.config';
 import { AnnouncementsModule } from './announcements/announcements.module';
 import { CursorsModule } from './cursors/cursors.module';
 import { FailpointsModule } from './failpoints/failpoints.module';
+import { ExpiryModule } from './expiry/expiry.module';
+import { ImagesModule } from './images/images.module';
 import { MessagesModule } from './messages/messages.module';
 import { STORAGE_MIGRATIONS } from './migrations';
 
@@ -22,7 +24,8 @@ export const STORAGE_SERVICE = 'storage';
  * Storage owns the messaging schema (conversations, members, device cursors, messages). It
  * persists accepted sends (seq per conversation, dedup per sender + clientMsgId), fans each
  * committed batch out to the gateway boxes holding its members' sockets (Redis), moves
- * delivered/read cursors forward, and adds every registered user to the announcements channel. Readiness: Kafka, PostgreSQL and Redis.
+ * delivered/read cursors forward, adds every registered user to the announcements channel, and
+ * processes uploaded images (its own consumer group). Readiness: Kafka, PostgreSQL and Redis.
  */
 export function createAppModule(config: StorageConfig): Type<unknown> {
   @Module({
@@ -52,6 +55,8 @@ export function createAppModule(config: StorageConfig): Type<unknown> {
       MessagesModule,
       CursorsModule,
       AnnouncementsModule,
+      ImagesModule,
+      ExpiryModule,
     ],
   })
   class AppModule {}

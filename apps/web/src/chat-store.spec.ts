@@ -1,4 +1,9 @@
-import { GroupChangeError, MemoryOutboxStore, ParleyClient } from '@parley/client';
+import {
+  ACTIVITY_REPORT_MIN_INTERVAL_MS,
+  GroupChangeError,
+  MemoryOutboxStore,
+  ParleyClient,
+} from '@parley/client';
 import {
   type ConversationEvent,
   type ConversationView,
@@ -6,9 +11,15 @@ import {
   ErrorCode,
   type HistoryPageFrame,
   type MessageReceiptsAnswer,
+  type PresenceFrame,
+  type PresenceVisibility,
+  PRESENCE_WATCH_MAX,
+  TYPING_TTL_MS,
+  type UserPresence,
 } from '@parley/protocol';
 import { FakeConnection } from '@parley/testing/fake-connection';
 import { type ChannelListing, type ChatApi, ChatStore } from './chat-store';
+import { seenAt } from './text/presence';
 
 const ME = { userId: '0b6f3c52-8a41-4f0e-9b1c-6f1d2e3a4b5c', username: 'alice' };
 const BOB = '9d2c3b52-8a41-4f0e-9b1c-6f1d2e3a4b5c';
@@ -88,17 +99,23 @@ async function setup(
   const server = new FakeConnection(ME);
   const client = new ParleyClient({ connection: server, outbox: new MemoryOutboxStore() });
   let readReceipts = true;
+  let presence: PresenceVisibility = 'everyone';
   const api: ChatApi = {
     conversations: () => Promise.resolve(list),
     users: () => Promise.resolve([]),
     openConversation: () => Promise.reject(new Error('not in these tests')),
     messageReceipts: (_conversationId, seq) => receipts(seq),
     channels: () => Promise.resolve([]),
-    settings: () => Promise.resolve({ readReceipts }),
+    uploadImage: () => Promise.reject(new Error('not in these tests')),
+    image: () => Promise.reject(new Error('not in these tests')),
+    settings: () => Promise.resolve({ readReceipts, presence }),
     changeSettings: (change) => {
-      if (change.readReceipts === undefined) return Promise.reject(new Error('names nothing'));
-      readReceipts = change.readReceipts;
-      return Promise.resolve({ readReceipts });
+      if (change.readReceipts === undefined && change.presence === undefined) {
+        return Promise.reject(new Error('names nothing'));
+      }
+      readReceipts = change.readReceipts ?? readReceipts;
+      presence = change.presence ?? presence;
+      return Promise.resolve({ readReceipts, presence });
     },
   };
   const chat = new ChatStore(ME, api, client);
@@ -195,11 +212,19 @@ describe('ChatStore: read receipts off', () => {
     expect(t.chat.snapshot.items.at(-1)).toMatchObject({ seq: 4, status: 'read' });
 
     await t.chat.loadSettings();
-    expect(t.chat.snapshot.settings).toEqual({ readReceipts: true, saving: false });
+    expect(t.chat.snapshot.settings).toEqual({
+      readReceipts: true,
+      presence: 'everyone',
+      saving: false,
+    });
     // The server hides bob's read cursor from now on.
     t.list[0] = { ...read, members: [read.members[0], { ...read.members[1], readSeq: 0 }] };
     await t.chat.setReadReceipts(false);
-    expect(t.chat.snapshot.settings).toEqual({ readReceipts: false, saving: false });
+    expect(t.chat.snapshot.settings).toEqual({
+      readReceipts: false,
+      presence: 'everyone',
+      saving: false,
+    });
     expect(t.chat.snapshot.items.at(-1)).toMatchObject({ seq: 4, status: 'delivered' });
   });
 });
@@ -216,6 +241,8 @@ describe('ChatStore: list reads racing local changes', () => {
       openConversation: () => Promise.resolve(conversation(C2, 0)),
       messageReceipts: () => Promise.reject(new Error('not in these tests')),
       channels: () => Promise.resolve([]),
+      uploadImage: () => Promise.reject(new Error('not in these tests')),
+      image: () => Promise.reject(new Error('not in these tests')),
       settings: () => Promise.reject(new Error('not in these tests')),
       changeSettings: () => Promise.reject(new Error('not in these tests')),
     };
@@ -624,5 +651,182 @@ describe('ChatStore: channels', () => {
     t.server.frame(ackOf(t.groupFrame().clientMsgId, 3));
     await left;
     expect(t.chat.snapshot.conversations[0]).toMatchObject({ id: CH, active: false });
+  });
+});
+
+const DAVE = '5c8e3b52-8a41-4f0e-9b1c-6f1d2e3a4b5c';
+
+/** A 1:1 conversation of alice and `peer`, up to seq 1. */
+const direct = (id: string, peer: { id: string; username: string }): ConversationView => {
+  const base = conversation(id, 1);
+  return { ...base, members: [base.members[0], { ...base.members[1], ...peer }] };
+};
+
+/** A `presence` frame from the server (a watch's snapshot, or a change). */
+const presence = (users: UserPresence[], snapshot = false): PresenceFrame => ({
+  type: 'presence',
+  ...(snapshot ? { snapshot } : {}),
+  users,
+});
+
+/** A `typing` frame: `username` types in `conversationId` (shown for TYPING_TTL_MS). */
+const typingFrame = (conversationId: string, userId: string, username: string) => ({
+  type: 'typing' as const,
+  conversationId,
+  userId,
+  username,
+  expiresAt: new Date(Date.now() + TYPING_TTL_MS).toISOString(),
+});
+
+describe('ChatStore: presence and typing', () => {
+  const watches = (t: { server: FakeConnection }) =>
+    t.server.sent.flatMap((f) => (f.type === 'presence.watch' ? [f.userIds] : []));
+
+  it("watches the 1:1 peers of the list (not a group's members), and not again when the list only moves", async () => {
+    const t = await setup([direct(C1, { id: BOB, username: 'bob' }), group(3)]);
+    t.list.push(direct(C2, { id: DAVE, username: 'dave' }));
+    t.chat.refresh();
+    await flush();
+    expect(watches(t)).toEqual([[BOB], [BOB, DAVE].sort()]);
+    // A message moves C2 to the top: the same people, no new watch.
+    t.server.frame({ type: 'message', message: message(C2, 2, DAVE) });
+    expect(t.order()[0]).toBe(C2);
+    t.chat.open(C1);
+    expect(watches(t)).toHaveLength(2);
+  });
+
+  it('watches at most PRESENCE_WATCH_MAX people, the open conversation’s peer always among them', async () => {
+    const n = PRESENCE_WATCH_MAX + 20;
+    const ids = Array.from({ length: n }, (_, i) => {
+      const hex = i.toString(16).padStart(8, '0');
+      return { c: `1763900000000-${hex.repeat(4)}`, u: `${hex}-8a41-4f0e-9b1c-6f1d2e3a4b5c` };
+    });
+    const t = await setup(ids.map(({ c, u }, i) => direct(c, { id: u, username: `u${i}` })));
+    const last = ids.at(-1)!;
+    expect(watches(t).at(-1)).toHaveLength(PRESENCE_WATCH_MAX);
+    expect(watches(t).at(-1)).not.toContain(last.u);
+    t.chat.open(last.c);
+    expect(watches(t).at(-1)).toHaveLength(PRESENCE_WATCH_MAX);
+    expect(watches(t).at(-1)).toContain(last.u);
+  });
+
+  it('shows a dot for a peer online, and the header says online, last seen, or nothing when hidden', async () => {
+    const t = await setup([
+      direct(C1, { id: BOB, username: 'bob' }),
+      direct(C2, { id: DAVE, username: 'dave' }),
+    ]);
+    t.server.frame(
+      presence(
+        [
+          { userId: BOB, online: true, lastSeenAt: null },
+          { userId: DAVE, online: false, lastSeenAt: '2026-11-22T09:30:00.000Z' },
+        ],
+        true,
+      ),
+    );
+    expect([...t.chat.snapshot.online]).toEqual([C1]);
+    t.chat.open(C1);
+    expect(t.chat.snapshot.status).toBe('online');
+    t.chat.open(C2);
+    expect(t.chat.snapshot.status).toBe(`last seen ${seenAt('2026-11-22T09:30:00.000Z')}`);
+    // Bob went offline; dave hides his (or this user's choice hides everyone's).
+    t.server.frame(
+      presence([
+        { userId: BOB, online: false, lastSeenAt: '2026-11-22T09:31:00.000Z' },
+        { userId: DAVE, online: null, lastSeenAt: null },
+      ]),
+    );
+    expect(t.chat.snapshot.online.size).toBe(0);
+    expect(t.chat.snapshot.status).toBeUndefined();
+  });
+
+  it('says who is typing in the open conversation until the signal expires or their message arrives', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const t = await setup([direct(C1, { id: BOB, username: 'bob' }), group(3)]);
+    t.server.frame(presence([{ userId: BOB, online: true, lastSeenAt: null }], true));
+    t.chat.open(C1);
+    t.server.frame(typingFrame(C1, BOB, 'bob'));
+    expect(t.chat.snapshot.status).toBe('bob is typing…');
+    t.server.frame({ type: 'message', message: message(C1, 2) });
+    expect(t.chat.snapshot.status).toBe('online');
+
+    // In a group, every typist, until each one's signal runs out.
+    t.chat.open(G);
+    expect(t.chat.snapshot.status).toBeUndefined();
+    t.server.frame(typingFrame(G, CAROL, 'carol'));
+    jest.advanceTimersByTime(2_000);
+    t.server.frame(typingFrame(G, BOB, 'bob'));
+    expect(t.chat.snapshot.status).toBe('bob and carol are typing…');
+    jest.advanceTimersByTime(TYPING_TTL_MS - 2_000 + 1);
+    expect(t.chat.snapshot.status).toBe('bob is typing…');
+    jest.advanceTimersByTime(2_000);
+    expect(t.chat.snapshot.status).toBeUndefined();
+  });
+
+  it('signals typing in the open 1:1 chat or group (the library spaces the signals), never in a channel', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const t = await setup([
+      direct(C1, { id: BOB, username: 'bob' }),
+      group(3),
+      channel(3, [{ id: ME.userId, username: ME.username }]),
+    ]);
+    const signals = () => t.server.sent.filter((f) => f.type === 'typing');
+    t.chat.typing();
+    expect(signals()).toEqual([]);
+    t.chat.open(C1);
+    t.chat.typing();
+    t.chat.typing();
+    t.chat.open(G);
+    t.chat.typing();
+    expect(signals()).toEqual([
+      { type: 'typing', conversationId: C1 },
+      { type: 'typing', conversationId: G },
+    ]);
+    t.chat.open(CH);
+    t.chat.typing();
+    expect(signals()).toHaveLength(2);
+  });
+
+  it('tells the server of activity when a conversation is opened (at most every few seconds)', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const t = await setup([direct(C1, { id: BOB, username: 'bob' }), group(3)]);
+    const activity = () => t.server.sent.filter((f) => f.type === 'presence.activity').length;
+    // The page's first hello was activity already (its `presence.state` said `active`).
+    expect(t.server.sent.find((f) => f.type === 'presence.state')).toMatchObject({ active: true });
+    expect(activity()).toBe(0);
+    jest.advanceTimersByTime(ACTIVITY_REPORT_MIN_INTERVAL_MS);
+    t.chat.open(C1);
+    expect(activity()).toBe(1);
+    t.chat.open(G);
+    expect(activity()).toBe(1);
+    t.chat.open(undefined);
+    jest.advanceTimersByTime(ACTIVITY_REPORT_MIN_INTERVAL_MS);
+    t.chat.open(undefined);
+    expect(activity()).toBe(1);
+  });
+
+  it('saves who sees one online (the server pushes what flipped: no new watch); a refusal keeps the choice before', async () => {
+    const t = await setup([direct(C1, { id: BOB, username: 'bob' })]);
+    await t.chat.loadSettings();
+    expect(t.chat.snapshot.settings).toMatchObject({ presence: 'everyone', saving: false });
+    const saved = t.chat.setPresence('contacts');
+    expect(t.chat.snapshot.settings).toMatchObject({ presence: 'contacts', saving: true });
+    await saved;
+    expect(t.chat.snapshot.settings).toEqual({
+      readReceipts: true,
+      presence: 'contacts',
+      saving: false,
+    });
+    expect(watches(t)).toEqual([[BOB]]);
+
+    t.api.changeSettings = () => Promise.reject(new TypeError('fetch failed'));
+    await t.chat.setPresence('nobody');
+    expect(t.chat.snapshot.settings).toEqual({
+      readReceipts: true,
+      presence: 'contacts',
+      saving: false,
+      problem: 'Settings need a connection: try again when online.',
+    });
+    expect(watches(t)).toHaveLength(1);
   });
 });

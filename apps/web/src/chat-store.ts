@@ -2,24 +2,36 @@ import {
   type ApiClient,
   applyConversationEvent,
   type ConnectionState,
+  ExpiryAlarm,
   ParleyClient,
+  presenceLine,
   SendRefusedError,
   Timeline,
   type TimelineItem,
+  typingLine,
 } from '@parley/client';
-import type {
-  ChannelsAnswer,
-  ConversationView,
-  DeliveredMessage,
-  GroupChangeRequest,
-  HistoryVisibility,
-  MessageReceiptsAnswer,
-  UserSummary,
+import {
+  type ChannelsAnswer,
+  type ConversationView,
+  type DeliveredMessage,
+  type GroupChangeRequest,
+  type HistoryVisibility,
+  IMAGE_FORMAT_TYPES,
+  IMAGE_SERVED_TYPE,
+  type ImageVariant,
+  type MessageImage,
+  type MessageReceiptsAnswer,
+  sniffImageFormat,
+  PRESENCE_WATCH_MAX,
+  type PresenceVisibility,
+  type SettingsBody,
+  type UserSummary,
 } from '@parley/protocol';
 import { isChannel } from './conversation-roles';
 import { idbGet, idbUpdate } from './storage/idb';
 import type { LastUser } from './storage/local';
 import { channelQuery } from './text/channels';
+import { seenAt } from './text/presence';
 import { describeInfoError, describeSearchError, describeSettingsError } from './text/problems';
 
 const HISTORY_PAGE = 30;
@@ -34,12 +46,16 @@ export type ChatApi = Pick<
   | 'channels'
   | 'settings'
   | 'changeSettings'
+  | 'uploadImage'
+  | 'image'
 >;
 
 /** One's own settings as the settings panel shows them. */
 export interface SettingsState {
   /** Absent until the server answered. */
   readReceipts?: boolean;
+  /** Who sees this user's online state and last seen; absent until the server answered. */
+  presence?: PresenceVisibility;
   saving: boolean;
   problem?: string;
 }
@@ -85,6 +101,13 @@ export interface ChatSnapshot {
   channelSearch?: ChannelSearch;
   /** Absent until the settings are first asked for. */
   settings?: SettingsState;
+  /** The 1:1 conversations whose other member is online now (a dot in the list). */
+  online: ReadonlySet<string>;
+  /**
+   * The open conversation's line under its name: who is typing, else (1:1) `online` or `last
+   * seen …`. Absent when there is nothing to say (hidden, never seen, a group nobody types in).
+   */
+  status?: string;
 }
 
 /**
@@ -117,6 +140,11 @@ export class ChatStore {
   private listShown = 0;
   /** Conversations opened here, with the list reads begun by then (see refreshConversations). */
   private readonly openedAt = new Map<string, number>();
+  private readonly expiry = new ExpiryAlarm(() => this.changed());
+  /** Object URLs of the image versions fetched here, by `<id>/<variant>` (revoked on stop). */
+  private readonly imageUrls = new Map<string, Promise<string>>();
+  /** The list and open conversation the presence watch was last worked out for. */
+  private watchedFor?: { conversations: ConversationView[]; openId?: string };
   snapshot: ChatSnapshot;
 
   constructor(
@@ -189,6 +217,10 @@ export class ChatStore {
       this.notice = frame.message;
       this.changed();
     });
+    events.on('presence', () => this.changed());
+    events.on('typing', ({ conversationId }) => {
+      if (conversationId === this.openId) this.changed();
+    });
   }
 
   subscribe(listener: () => void): () => void {
@@ -211,7 +243,66 @@ export class ChatStore {
   stop(): void {
     clearTimeout(this.refreshTimer);
     clearTimeout(this.infoTimer);
+    this.expiry.clear();
     this.client.stop();
+    for (const url of this.imageUrls.values()) void url.then((u) => URL.revokeObjectURL(u));
+    this.imageUrls.clear();
+  }
+
+  /**
+   * Sends a picked, pasted or dropped file as an image in the open conversation, `caption` with
+   * it: checked to be a JPEG, PNG or WebP by its bytes, uploaded (the server processes it), then
+   * sent like a text. False (with a notice) when it was not.
+   */
+  async sendImage(file: Blob, caption: string): Promise<boolean> {
+    const id = this.openId;
+    if (!id) return false;
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const format = sniffImageFormat(bytes.subarray(0, 16));
+    if (!format) return this.refuse('Not sent: only JPEG, PNG and WebP images can be sent');
+    this.notice = 'Uploading the image…';
+    this.changed();
+    let image: MessageImage;
+    try {
+      image = await this.api.uploadImage(bytes, IMAGE_FORMAT_TYPES[format]);
+    } catch (err) {
+      return this.refuse(`Not sent: ${err instanceof Error ? err.message : 'the upload failed'}`);
+    }
+    try {
+      const entry = this.client.send({ conversationId: id }, caption, { image });
+      this.timeline(id).addPending(entry);
+      this.notice = undefined;
+      this.changed();
+      return true;
+    } catch (err) {
+      if (!(err instanceof SendRefusedError)) throw err;
+      return this.refuse(`Not sent: the ${err.message}`);
+    }
+  }
+
+  /** An object URL of an image's version (fetched once with the session's token). */
+  imageUrl(imageId: string, variant: ImageVariant): Promise<string> {
+    const key = `${imageId}/${variant}`;
+    let url = this.imageUrls.get(key);
+    if (!url) {
+      url = this.api
+        .image(imageId, variant)
+        .then((bytes) =>
+          URL.createObjectURL(
+            new Blob([bytes as Uint8Array<ArrayBuffer>], { type: IMAGE_SERVED_TYPE }),
+          ),
+        );
+      // A failed fetch is tried again next time.
+      url.catch(() => this.imageUrls.delete(key));
+      this.imageUrls.set(key, url);
+    }
+    return url;
+  }
+
+  private refuse(notice: string): false {
+    this.notice = notice;
+    this.changed();
+    return false;
   }
 
   open(conversationId: string | undefined): void {
@@ -219,6 +310,7 @@ export class ChatStore {
     this.notice = undefined;
     this.messageInfo = undefined;
     if (conversationId) {
+      this.client.noteActivity();
       this.showPending();
       this.askHistory(conversationId);
       this.markRead();
@@ -252,6 +344,15 @@ export class ChatStore {
       this.changed();
       return false;
     }
+  }
+
+  /**
+   * The user typed in the open conversation's composer: its other members see it for a few
+   * seconds (the client library sends it at most every few seconds). Not in channels.
+   */
+  typing(): void {
+    const open = this.conversations.find((c) => c.id === this.openId);
+    if (open && open.active && !isChannel(open)) this.client.typing(open.id);
   }
 
   async search(prefix: string): Promise<void> {
@@ -382,8 +483,8 @@ export class ChatStore {
   /** Asks for one's settings (the settings panel opened). */
   async loadSettings(): Promise<void> {
     try {
-      const { readReceipts } = await this.api.settings();
-      this.settings = { readReceipts, saving: false };
+      const { readReceipts, presence } = await this.api.settings();
+      this.settings = { readReceipts, presence, saving: false };
     } catch (err) {
       this.settings = { ...this.settings, saving: false, problem: describeSettingsError(err) };
     }
@@ -395,17 +496,39 @@ export class ChatStore {
    * sees nobody's read state: the read cursors held here are dropped and the list, which now
    * shows them as the server does, seeds them again.
    */
-  async setReadReceipts(on: boolean): Promise<void> {
-    const before = this.settings?.readReceipts;
-    this.settings = { readReceipts: on, saving: true };
-    this.changed();
-    try {
-      const { readReceipts } = await this.api.changeSettings({ readReceipts: on });
-      this.settings = { readReceipts, saving: false };
+  setReadReceipts(on: boolean): Promise<void> {
+    return this.saveSettings({ readReceipts: on }, async () => {
       this.client.receipts.clear();
       await this.refreshConversations();
+    });
+  }
+
+  /**
+   * Chooses who sees this user's online state and last seen. What this user sees of others
+   * follows by itself (the choice is reciprocal): the server pushes the watched users whose
+   * visibility flipped to every open watch.
+   */
+  setPresence(choice: PresenceVisibility): Promise<void> {
+    return this.saveSettings({ presence: choice });
+  }
+
+  /**
+   * Shows the change at once (saving), stores it, then shows what the server stored; a refusal
+   * puts back what was shown before, with the problem in words.
+   */
+  private async saveSettings(
+    change: SettingsBody,
+    afterwards: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<void> {
+    const before = this.settings;
+    this.settings = { ...before, ...change, saving: true, problem: undefined };
+    this.changed();
+    try {
+      const { readReceipts, presence } = await this.api.changeSettings(change);
+      this.settings = { readReceipts, presence, saving: false };
+      await afterwards();
     } catch (err) {
-      this.settings = { readReceipts: before, saving: false, problem: describeSettingsError(err) };
+      this.settings = { ...before, saving: false, problem: describeSettingsError(err) };
     }
     this.changed();
   }
@@ -438,6 +561,35 @@ export class ChatStore {
   visible(): void {
     this.markRead();
     this.changed();
+  }
+
+  /** The other member of a 1:1 conversation (undefined for groups and channels). */
+  private peerOf(c: ConversationView): string | undefined {
+    return c.kind === 'direct' ? c.members.find((m) => m.id !== this.me.userId)?.id : undefined;
+  }
+
+  /**
+   * Whose presence shows: the open conversation's other member, then the list's 1:1 peers, newest
+   * first, at most PRESENCE_WATCH_MAX. Sorted, so a list that only moved sends no new watch.
+   */
+  private watchList(): string[] {
+    const open = this.conversations.find((c) => c.id === this.openId);
+    const peers = new Set<string>();
+    for (const c of open ? [open, ...this.conversations] : this.conversations) {
+      if (peers.size >= PRESENCE_WATCH_MAX) break;
+      const peer = this.peerOf(c);
+      if (peer) peers.add(peer);
+    }
+    return [...peers].sort();
+  }
+
+  /** The open conversation's line under its name (see ChatSnapshot.status). */
+  private statusOf(open: ConversationView | undefined): string | undefined {
+    if (!open || isChannel(open)) return undefined;
+    const typing = typingLine(this.client.presence.typingIn(open.id, Date.now()));
+    if (typing) return typing;
+    const peer = this.peerOf(open);
+    return (peer && presenceLine(this.client.presence.of(peer), (iso) => seenAt(iso))) ?? undefined;
   }
 
   private get cacheKey(): string {
@@ -617,13 +769,29 @@ export class ChatStore {
       messageInfo: this.messageInfo,
       channelSearch: this.channelSearch,
       settings: this.settings,
+      online: new Set(
+        this.conversations
+          .filter((c) => {
+            const peer = this.peerOf(c);
+            return peer !== undefined && this.client.presence.of(peer)?.online === true;
+          })
+          .map((c) => c.id),
+      ),
+      status: this.statusOf(open),
     };
   }
 
   private changed(): void {
+    // The open conversation is drawn again when its next disappearing message expires.
+    this.expiry.set(this.openId ? this.timeline(this.openId).nextExpiry() : undefined);
     if (this.conversations !== this.persisted) {
       this.persisted = this.conversations;
       this.persistList();
+    }
+    const watched = this.watchedFor;
+    if (watched?.conversations !== this.conversations || watched.openId !== this.openId) {
+      this.watchedFor = { conversations: this.conversations, openId: this.openId };
+      this.client.watchPresence(this.watchList());
     }
     this.snapshot = this.build();
     for (const listener of this.listeners) listener();

@@ -41,6 +41,8 @@ export class WebSession {
     addEventListener('online', () => this.onOnline());
     addEventListener('offline', () => this.chat?.client.pause('offline'));
     document.addEventListener('visibilitychange', () => {
+      // The user is online while a page of theirs is in sight.
+      this.chat?.client.setForeground(document.visibilityState === 'visible');
       if (document.visibilityState === 'visible') this.chat?.visible();
       // A tab going away writes its conversation states now, not a moment later.
       else void this.chat?.client.flush();
@@ -130,6 +132,7 @@ export class WebSession {
       connection,
       outbox: new IdbOutboxStore(user.userId),
       states: new IdbConversationStateStore(user.userId),
+      foreground: document.visibilityState === 'visible',
     });
     const chat = new ChatStore(user, this.api, client);
     client.events.on('state', (state) => {

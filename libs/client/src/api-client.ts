@@ -8,6 +8,10 @@ import {
   conversationsAnswerSchema,
   type HistoryPage,
   historyPageSchema,
+  type ImageUploadType,
+  imageUploadAnswerSchema,
+  type ImageVariant,
+  type MessageImage,
   type LoginAnswer,
   loginAnswerSchema,
   type MessageReceiptsAnswer,
@@ -15,6 +19,8 @@ import {
   type SettingsBody,
   type SettingsView,
   settingsViewSchema,
+  type PresenceAnswer,
+  presenceAnswerSchema,
   type ChannelsAnswer,
   channelsAnswerSchema,
   type RegisterBody,
@@ -39,6 +45,8 @@ import {
 import type { Credentials, CredentialsStore } from './stores';
 
 const REQUEST_TIMEOUT_MS = 10_000;
+/** An upload waits for the server to process the image too (its IMAGE_PROCESS_TIMEOUT_MS is 30 s). */
+const UPLOAD_TIMEOUT_MS = 45_000;
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -256,7 +264,16 @@ export class ApiClient {
     );
   }
 
-  /** One's own settings (read receipts). */
+  /**
+   * Users' presence as this user may see it (at most PRESENCE_WATCH_MAX; hidden ones have null
+   * fields). A screen that stays open watches instead (`ParleyClient.watchPresence`).
+   */
+  presence(userIds: readonly string[]): Promise<PresenceAnswer> {
+    const query = new URLSearchParams({ userIds: userIds.join(',') });
+    return this.authed('GET', `/v1/presence?${query.toString()}`, presenceAnswerSchema);
+  }
+
+  /** One's own settings (read receipts, who sees one's presence). */
   settings(): Promise<SettingsView> {
     return this.authed('GET', '/v1/settings', settingsViewSchema);
   }
@@ -264,6 +281,36 @@ export class ApiClient {
   /** Changes the named settings; answers them all. */
   changeSettings(change: SettingsBody): Promise<SettingsView> {
     return this.authed('PUT', '/v1/settings', settingsViewSchema, change);
+  }
+
+  // --- images ---
+
+  /**
+   * Uploads an image (its bytes and type as the file says: image/jpeg, image/png, image/webp);
+   * resolves once the server processed it, with the image to send (`ParleyClient.send` with
+   * `{ image }`).
+   */
+  async uploadImage(bytes: Uint8Array, contentType: ImageUploadType): Promise<MessageImage> {
+    const answer = await this.withToken((token) =>
+      this.request('POST', '/v1/images', imageUploadAnswerSchema, undefined, token, {
+        raw: { bytes, contentType },
+        timeoutMs: UPLOAD_TIMEOUT_MS,
+      }),
+    );
+    return answer.image;
+  }
+
+  /** An image's `thumb` or `display` version (WebP bytes), for its uploader or a member. */
+  image(imageId: string, variant: ImageVariant): Promise<Uint8Array> {
+    return this.withToken(async (token) => {
+      const res = await this.exchange(
+        'GET',
+        `/v1/images/${encodeURIComponent(imageId)}/${variant}`,
+        token,
+        {},
+      );
+      return new Uint8Array(await res.arrayBuffer());
+    });
   }
 
   // --- plumbing ---
@@ -275,15 +322,20 @@ export class ApiClient {
     schema?: S,
     body?: unknown,
   ): Promise<z.output<S>> {
+    return this.withToken((token) => this.request(method, path, schema, body, token));
+  }
+
+  /** `call` with the stored access token; on 401 once more with a refreshed one. */
+  private async withToken<T>(call: (accessToken: string) => Promise<T>): Promise<T> {
     const credentials = await this.store.read();
     if (!credentials) throw new NotLoggedInError();
     try {
-      return await this.request(method, path, schema, body, credentials.accessToken);
+      return await call(credentials.accessToken);
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 401) throw err;
     }
     const refreshed = await this.refresh(credentials);
-    return this.request(method, path, schema, body, refreshed.accessToken);
+    return call(refreshed.accessToken);
   }
 
   /**
@@ -354,17 +406,26 @@ export class ApiClient {
   }
 
   /** Without a schema the answer is not read: `S` stays its default, whose output is undefined. */
-  private async request<S extends z.ZodType = z.ZodUndefined>(
+  /**
+   * One HTTP exchange, trying the fallbacks when the primary does not answer; a non-2xx answer
+   * becomes its ApiError (with Retry-After), so what returns is a success.
+   */
+  private async exchange(
     method: Method,
     path: string,
-    schema?: S,
-    body?: unknown,
-    token?: string,
-  ): Promise<z.output<S>> {
+    token: string | undefined,
+    options: ExchangeOptions,
+  ): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (options.raw) headers['content-type'] = options.raw.contentType;
+    else if (options.json !== undefined) headers['content-type'] = 'application/json';
     if (this.cookieSession) headers[WEB_CLIENT_HEADER] = '1';
     if (token) headers.authorization = `Bearer ${token}`;
+    const body: RequestInit['body'] = options.raw
+      ? (options.raw.bytes as Uint8Array<ArrayBuffer>)
+      : options.json === undefined
+        ? undefined
+        : JSON.stringify(options.json);
     let res: Response | undefined;
     let failure: unknown;
     for (const base of [this.server, ...this.fallbacks]) {
@@ -372,8 +433,8 @@ export class ApiClient {
         res = await this.fetcher(`${base}${path}`, {
           method,
           headers,
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          body,
+          signal: AbortSignal.timeout(options.timeoutMs ?? REQUEST_TIMEOUT_MS),
         });
         break;
       } catch (err) {
@@ -381,25 +442,51 @@ export class ApiClient {
       }
     }
     if (!res) throw new OfflineError(this.server, failure);
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? (JSON.parse(text) as unknown) : undefined;
-    } catch {
-      parsed = undefined;
-    }
     if (!res.ok) {
       const retry = Number(res.headers.get('retry-after'));
       throw apiErrorFromBody(
         res.status,
-        parsed,
+        parseJson(await res.text()),
         Number.isFinite(retry) && retry > 0 ? retry : undefined,
       );
     }
+    return res;
+  }
+
+  private async request<S extends z.ZodType = z.ZodUndefined>(
+    method: Method,
+    path: string,
+    schema?: S,
+    body?: unknown,
+    token?: string,
+    options: ExchangeOptions = {},
+  ): Promise<z.output<S>> {
+    const res = await this.exchange(method, path, token, {
+      ...options,
+      ...(body !== undefined ? { json: body } : {}),
+    });
+    const parsed = parseJson(await res.text());
     if (!schema) return undefined as z.output<S>;
     const answer = schema.safeParse(parsed);
     if (!answer.success) throw new ProtocolError(`unexpected answer from ${method} ${path}`);
     return answer.data;
+  }
+}
+
+/** What a request sends besides its method, path and token. */
+interface ExchangeOptions {
+  /** A JSON body. */
+  json?: unknown;
+  /** A body sent as is (an upload), with its content type. */
+  raw?: { bytes: Uint8Array; contentType: string };
+  timeoutMs?: number;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -16,6 +16,21 @@ const message = (seq: number, over: Partial<DeliveredMessage> = {}): DeliveredMe
   ...over,
 });
 
+describe('ConversationStates: disappearing messages', () => {
+  it("hashes a message's text as '' from its expiry on: the digest then equals a tombstone's", () => {
+    let now = Date.parse('2026-11-25T10:00:00.000Z');
+    const held = new ConversationStates();
+    held.now = () => now;
+    held.observe(message(1, { text: 'secret', expiresAt: '2026-11-25T10:00:02.000Z' }));
+    const tombstone = new ConversationStates();
+    tombstone.observe(message(1, { text: '', expired: true }));
+    const before = held.state(C).digest;
+    expect(before).not.toBe(tombstone.state(C).digest);
+    now += 2000;
+    expect(held.state(C).digest).toBe(tombstone.state(C).digest);
+  });
+});
+
 describe('ConversationStates', () => {
   it.each(STATE_VECTORS)(
     'computes the test vector with its own SHA-256 (the gateway computes the same): $name',

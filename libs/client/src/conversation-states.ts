@@ -23,6 +23,8 @@ const heldEntrySchema = z.object({
   clientMsgId: z.string().min(1).max(255),
   /** SHA-256 of the text, hex. */
   textSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** A disappearing message's expiry (epoch ms): from then on the digest hashes '' for it. */
+  expiresAt: z.number().optional(),
 });
 type HeldEntry = z.output<typeof heldEntrySchema>;
 
@@ -74,9 +76,13 @@ interface Held {
   digest?: string;
 }
 
-function toEntry(held: HeldEntry): StateEntry {
+const EXPIRED_TEXT_SHA256 = toHex(sha256(new Uint8Array(0)));
+
+function toEntry(held: HeldEntry, now: number): StateEntry {
+  const hex =
+    held.expiresAt !== undefined && held.expiresAt <= now ? EXPIRED_TEXT_SHA256 : held.textSha256;
   const bytes = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) bytes[i] = parseInt(held.textSha256.slice(i * 2, i * 2 + 2), 16);
+  for (let i = 0; i < 32; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return {
     seq: held.seq,
     senderId: held.senderId,
@@ -87,11 +93,13 @@ function toEntry(held: HeldEntry): StateEntry {
 
 function heldOf(message: DeliveredMessage): HeldEntry {
   const entry = stateEntryOf(message, sha256);
+  const expiresAt = message.expiresAt === undefined ? undefined : Date.parse(message.expiresAt);
   return {
     seq: entry.seq,
     senderId: entry.senderId,
     clientMsgId: entry.clientMsgId,
     textSha256: toHex(entry.textSha256),
+    ...(expiresAt !== undefined && !Number.isNaN(expiresAt) ? { expiresAt } : {}),
   };
 }
 
@@ -103,6 +111,8 @@ function heldOf(message: DeliveredMessage): HeldEntry {
  * above a hole never makes it skip the hole. Pure; ParleyClient wires it to frames and a store.
  */
 export class ConversationStates {
+  /** The clock disappearing messages expire by (epoch ms). */
+  now: () => number = () => Date.now();
   private readonly held = new Map<string, Held>();
   /** Per conversation: the seq last reported as delivered. */
   private readonly reported = new Map<string, number>();
@@ -168,11 +178,21 @@ export class ConversationStates {
   state(conversationId: string): ConversationState {
     const c = this.held.get(conversationId);
     if (!c) return { conversationId, lastSeq: 0, digest: EMPTY_STATE_DIGEST };
-    c.digest ??= stateDigest(c.lastSeq, c.window.map(toEntry), sha256, c.fromSeq);
+    const now = this.now();
+    // A window holding a disappearing message changes with time: never kept.
+    const digest =
+      c.digest ??
+      stateDigest(
+        c.lastSeq,
+        c.window.map((held) => toEntry(held, now)),
+        sha256,
+        c.fromSeq,
+      );
+    if (!c.window.some((held) => held.expiresAt !== undefined)) c.digest = digest;
     return {
       conversationId,
       lastSeq: c.lastSeq,
-      digest: c.digest,
+      digest,
       ...(c.fromSeq > 1 ? { fromSeq: c.fromSeq } : {}),
     };
   }

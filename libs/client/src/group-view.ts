@@ -19,6 +19,7 @@ export function applyConversationEvent(
   const event = message.event;
   if (!event || message.conversationId !== view.id || message.seq <= view.lastSeq) return view;
   if (event.type === 'renamed') return { ...view, title: event.name };
+  if (event.type === 'timer') return { ...view, timer: event.seconds };
   // Only a group lists all its members (a channel lists its admins): the list says the rest.
   if (view.kind !== 'group') return view;
   const actor = { id: message.senderId, username: message.senderUsername };

@@ -18,3 +18,5 @@ export * from './parley-client';
 export * from './receipts';
 export * from './group-view';
 export * from './timeline';
+export * from './expiry-alarm';
+export * from './presence-book';

@@ -52,6 +52,7 @@ export function sendFrameOf(entry: OutboxEntry, acceptedFrame = true): SendFrame
     clientMsgId: entry.clientMsgId,
     ...target,
     text: entry.text,
+    ...(entry.image ? { image: { id: entry.image.id } } : {}),
     ...(acceptedFrame ? {} : { accepted: false }),
   };
 }

@@ -68,6 +68,29 @@ describe('ParleyClient: sending', () => {
     expect(t.client.pending).toEqual([]);
   });
 
+  it('sends an image with an empty or a written caption, keeping the image in the outbox entry', async () => {
+    const t = await setup();
+    t.server.hello();
+    const image = {
+      id: '7d0c9b1e-2f3a-4b5c-8d6e-9f0a1b2c3d4e',
+      width: 640,
+      height: 480,
+      bytes: 20_000,
+      type: 'image/webp' as const,
+      placeholder: 'data:image/webp;base64,UklGRg==',
+    };
+    const bare = t.client.send({ to: 'bob' }, '', { image });
+    t.client.send({ to: 'bob' }, 'caption', { image });
+    expect(bare.image).toEqual(image);
+    expect(t.sends().map((f) => [f.text, f.image])).toEqual([
+      ['', { id: image.id }],
+      ['caption', { id: image.id }],
+    ]);
+    // Without an image an empty text is still refused; a blank caption too.
+    expect(() => t.client.send({ to: 'bob' }, '')).toThrow(SendRefusedError);
+    expect(() => t.client.send({ to: 'bob' }, ' ', { image })).toThrow(SendRefusedError);
+  });
+
   it('asks for the accepted frame unless told not to (acceptedFrames: false), on first sends and resends alike', async () => {
     const loud = await setup();
     loud.server.hello();
@@ -177,7 +200,8 @@ describe('ParleyClient: receiving (sync v2)', () => {
     const t = await setup();
     t.client.send({ conversationId: C }, 'queued');
     t.server.hello();
-    expect(t.sent.map((f) => f.type)).toEqual(['sync.states', 'send']);
+    // A foreground app opening: its state first (see the presence tests).
+    expect(t.sent.map((f) => f.type)).toEqual(['presence.state', 'sync.states', 'send']);
     expect(t.server.syncRounds).toEqual([
       { type: 'sync.states', ref: 'sync', states: [], complete: true, last: true },
     ]);
@@ -468,5 +492,76 @@ describe('ParleyClient: receiving (sync v2)', () => {
     expect(second.client.conversationStates()).toEqual(held);
     second.server.hello();
     expect(second.server.syncRounds[0]?.states).toEqual(held);
+  });
+});
+
+describe('ParleyClient: presence and typing', () => {
+  it('counts only the first hello as the user opening the app; a reconnect restates the state and the watch', async () => {
+    const t = await setup();
+    t.client.watchPresence([BOB, BOB]);
+    t.server.hello();
+    expect(t.sent.filter((f) => f.type.startsWith('presence'))).toEqual([
+      { type: 'presence.state', state: 'foreground', active: true },
+      { type: 'presence.watch', userIds: [BOB] },
+    ]);
+    t.sent.length = 0;
+    t.server.drop();
+    t.server.hello();
+    expect(t.sent.filter((f) => f.type.startsWith('presence'))).toEqual([
+      { type: 'presence.state', state: 'foreground' },
+      { type: 'presence.watch', userIds: [BOB] },
+    ]);
+  });
+
+  it('starts in the background when told, and sends each change of foreground once', async () => {
+    const t = await setup({ foreground: false });
+    t.server.hello();
+    expect(t.sent.filter((f) => f.type.startsWith('presence'))).toEqual([]);
+    t.client.setForeground(true);
+    t.client.setForeground(true);
+    t.client.setForeground(false);
+    expect(t.sent.filter((f) => f.type === 'presence.state')).toEqual([
+      { type: 'presence.state', state: 'foreground', active: true },
+      { type: 'presence.state', state: 'background' },
+    ]);
+  });
+
+  it('sends typing at most every 3 s per conversation', async () => {
+    let now = 1_000_000;
+    const t = await setup({ now: () => new Date(now) });
+    t.server.hello();
+    expect(t.client.typing(C)).toBe(true);
+    now += 2999;
+    expect(t.client.typing(C)).toBe(false);
+    now += 1;
+    expect(t.client.typing(C)).toBe(true);
+    expect(t.sent.filter((f) => f.type === 'typing')).toHaveLength(2);
+  });
+
+  it('shows a typist until the signal expires or their message arrives, and takes presence pushes', async () => {
+    const now = Date.now();
+    const t = await setup();
+    const typingEvents: string[] = [];
+    t.client.events.on('typing', (e) => typingEvents.push(e.conversationId));
+    t.server.hello();
+    t.server.frame({
+      type: 'typing',
+      conversationId: C,
+      userId: BOB,
+      username: 'bob',
+      expiresAt: new Date(now + 60_000).toISOString(),
+    });
+    expect(t.client.presence.typingIn(C, now).map((x) => x.username)).toEqual(['bob']);
+    t.server.frame({ type: 'message', message: message(1) });
+    expect(t.client.presence.typingIn(C, now)).toEqual([]);
+    expect(typingEvents).toEqual([C, C]);
+
+    const changed: unknown[] = [];
+    t.client.events.on('presence', (users) => changed.push(...users));
+    const bob = { userId: BOB, online: true, lastSeenAt: null };
+    t.server.frame({ type: 'presence', users: [bob] });
+    t.server.frame({ type: 'presence', users: [bob] });
+    expect(changed).toEqual([bob]);
+    expect(t.client.presence.of(BOB)).toEqual(bob);
   });
 });

@@ -11,12 +11,16 @@ import {
   type HelloFrame,
   type HistoryPageFrame,
   type MemberReceipt,
+  type MessageImage,
   messageTextProblem,
   type ServerFrame,
   SYNC_STATES_PER_FRAME,
   type SyncDoneFrame,
   type SyncResetFrame,
   type TailRequest,
+  TYPING_MIN_INTERVAL_MS,
+  type TypingServerFrame,
+  type UserPresence,
 } from '@parley/protocol';
 import type { ConnectionEvents, ConnectionState } from './connection';
 import {
@@ -26,6 +30,7 @@ import {
 } from './conversation-states';
 import { Emitter } from './emitter';
 import { OutboxEntry, OutboxQueue, SendTarget, sendFrameOf } from './outbox';
+import { PresenceBook } from './presence-book';
 import { ReceiptBook } from './receipts';
 import type { OutboxStore } from './stores';
 
@@ -68,7 +73,14 @@ export interface ParleyClientEvents extends Record<string, unknown> {
    * the digests), so it holds everything the server had for it.
    */
   synced: { messages: number; rounds: number };
+  /** Watched users whose presence changed (`presence` holds them all). */
+  presence: UserPresence[];
+  /** Who is typing in this conversation changed (`presence.typingIn` says who, now). */
+  typing: { conversationId: string };
 }
+
+/** Activity the server cannot see (opening a conversation) is reported at most this often. */
+export const ACTIVITY_REPORT_MIN_INTERVAL_MS = 5_000;
 
 /** Send errors that retrying cannot fix: the entry leaves the outbox, marked failed. */
 const FINAL_SEND_ERRORS = new Set<string>([
@@ -133,6 +145,11 @@ export interface ParleyClientOptions {
    * that shows no accepted state can turn it off: one frame fewer per message.
    */
   acceptedFrames?: boolean;
+  /**
+   * Whether the app starts in the foreground (default true): the user is online while a device
+   * is in the foreground. A UI tells the client of changes with `setForeground`.
+   */
+  foreground?: boolean;
   /** Ids of new messages (crypto.randomUUID by default). */
   newId?: () => string;
   now?: () => Date;
@@ -165,7 +182,18 @@ export class ParleyClient {
    * follows `receipt` frames; `mark` says whether an own message is sent, delivered or read.
    */
   readonly receipts = new ReceiptBook();
+  /** Watched users' presence and who is typing where (see `watchPresence`, `typing`). */
+  readonly presence = new PresenceBook();
   private readonly connection: ConnectionPort;
+  private foreground: boolean;
+  /** Users whose presence this device watches (sent again on every hello). */
+  private watched: readonly string[] = [];
+  /** The first hello of this client (the app was opened) counts as activity; reconnects do not. */
+  private greeted = false;
+  private lastActivityAt = Number.NEGATIVE_INFINITY;
+  /** When this device last signalled typing, per conversation (epoch ms). */
+  private readonly typingSentAt = new Map<string, number>();
+  private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly outbox: OutboxQueue;
   private readonly states = new ConversationStates();
   private readonly stateStore: ConversationStateStore;
@@ -206,6 +234,7 @@ export class ParleyClient {
     this.unknownOption = options.unknownConversations ?? 'auto';
     this.maxLength = options.messageMaxLength ?? DEFAULT_MESSAGE_MAX_LENGTH;
     this.acceptedFrames = options.acceptedFrames ?? true;
+    this.foreground = options.foreground ?? true;
     this.newId = options.newId ?? (() => globalThis.crypto.randomUUID());
     this.now = options.now ?? (() => new Date());
   }
@@ -274,6 +303,7 @@ export class ParleyClient {
     clearTimeout(this.resendTimer);
     clearTimeout(this.gapTimer);
     clearTimeout(this.syncRetryTimer);
+    clearTimeout(this.typingTimer);
     this.sendDeliveredReports();
     void this.flush();
     for (const off of this.unsubscribe.splice(0)) off();
@@ -282,10 +312,13 @@ export class ParleyClient {
 
   /**
    * Sends a message: checked as the server would check it (throws SendRefusedError: nothing is
-   * stored or sent), stored in the outbox, then sent if online (else on the next hello).
+   * stored or sent), stored in the outbox, then sent if online (else on the next hello). With
+   * `image` (from `ApiClient.uploadImage`) the text is its caption and may be empty.
    */
-  send(target: SendTarget, text: string): OutboxEntry {
-    const problem = messageTextProblem(text, this.maxLength);
+  send(target: SendTarget, text: string, options: { image?: MessageImage } = {}): OutboxEntry {
+    const problem = messageTextProblem(text, this.maxLength, {
+      caption: options.image !== undefined,
+    });
     if (problem) throw new SendRefusedError(problem);
     const entry: OutboxEntry = {
       clientMsgId: this.newId(),
@@ -293,6 +326,7 @@ export class ParleyClient {
         ? { conversationId: target.conversationId }
         : { to: target.to }),
       text,
+      ...(options.image ? { image: options.image } : {}),
       createdAt: this.now().toISOString(),
       state: 'pending',
     };
@@ -351,6 +385,62 @@ export class ParleyClient {
     return this.connection.send({ type: 'read', conversationId, seq });
   }
 
+  /**
+   * The app moved to the foreground or the background (a page's visibility, a terminal's focus):
+   * the user is online while a device is in the foreground. Coming to the foreground is user
+   * activity (last seen moves); going to the background is not.
+   */
+  setForeground(foreground: boolean): void {
+    if (this.foreground === foreground) return;
+    this.foreground = foreground;
+    this.connection.send(
+      foreground
+        ? { type: 'presence.state', state: 'foreground', active: true }
+        : { type: 'presence.state', state: 'background' },
+    );
+  }
+
+  /**
+   * Watch these users' presence (replaces the list; at most PRESENCE_WATCH_MAX): the server
+   * answers with their presence as this user may see it, then pushes changes (`presence`
+   * events). Sent again after every reconnect.
+   */
+  watchPresence(userIds: readonly string[]): void {
+    const unique = [...new Set(userIds)];
+    if (unique.length === this.watched.length && unique.every((id, i) => id === this.watched[i])) {
+      return;
+    }
+    this.watched = unique;
+    this.connection.send({ type: 'presence.watch', userIds: [...unique] });
+  }
+
+  /**
+   * The user is typing in a conversation: call on every keystroke; the signal goes at most every
+   * TYPING_MIN_INTERVAL_MS per conversation. False when nothing was sent.
+   */
+  typing(conversationId: string): boolean {
+    const now = this.now().getTime();
+    if (
+      now - (this.typingSentAt.get(conversationId) ?? Number.NEGATIVE_INFINITY) <
+      TYPING_MIN_INTERVAL_MS
+    ) {
+      return false;
+    }
+    if (!this.connection.send({ type: 'typing', conversationId })) return false;
+    this.typingSentAt.set(conversationId, now);
+    return true;
+  }
+
+  /**
+   * The user did something the server does not see (opened a conversation): moves their last
+   * seen. Reported at most every ACTIVITY_REPORT_MIN_INTERVAL_MS.
+   */
+  noteActivity(): void {
+    const now = this.now().getTime();
+    if (now - this.lastActivityAt < ACTIVITY_REPORT_MIN_INTERVAL_MS) return;
+    if (this.connection.send({ type: 'presence.activity' })) this.lastActivityAt = now;
+  }
+
   private onState(state: ConnectionState): void {
     if (state.kind !== 'online') {
       for (const pending of this.pendingChanges.values()) {
@@ -367,6 +457,7 @@ export class ParleyClient {
   private onHello(hello: HelloFrame): void {
     this.me = { userId: hello.userId, username: hello.username };
     this.events.emit('hello', hello);
+    this.restatePresence();
     this.startSync();
     this.flushOutbox();
     // Reports that were due when the last socket went down.
@@ -420,12 +511,64 @@ export class ParleyClient {
         if (this.receipts.apply(receipt)) this.events.emit('receipt', receipt);
         return;
       }
+      case 'presence': {
+        const changed = this.presence.apply(frame.users);
+        if (changed.length > 0) this.events.emit('presence', changed);
+        return;
+      }
+      case 'typing':
+        this.onTyping(frame);
+        return;
       case 'error':
         this.onError(frame);
         return;
       default:
         return;
     }
+  }
+
+  /**
+   * A new socket starts in the background with nothing watched: tell it this device's state and
+   * watch list. Only the first hello (the app was opened) is the user's doing (`active`); a
+   * reconnect is the app's.
+   */
+  private restatePresence(): void {
+    if (this.foreground) {
+      const opened = !this.greeted;
+      this.connection.send({
+        type: 'presence.state',
+        state: 'foreground',
+        ...(opened ? { active: true } : {}),
+      });
+      if (opened) this.lastActivityAt = this.now().getTime();
+    }
+    this.greeted = true;
+    if (this.watched.length > 0) {
+      this.connection.send({ type: 'presence.watch', userIds: [...this.watched] });
+    }
+  }
+
+  private onTyping(frame: TypingServerFrame): void {
+    if (frame.userId === this.me?.userId) return;
+    if (!this.presence.typingStarted(frame, this.now().getTime())) return;
+    this.events.emit('typing', { conversationId: frame.conversationId });
+    this.scheduleTypingExpiry();
+  }
+
+  /** Wakes when the next typing signal expires, so screens stop showing it. */
+  private scheduleTypingExpiry(): void {
+    clearTimeout(this.typingTimer);
+    const next = this.presence.nextExpiry();
+    if (next === undefined) return;
+    this.typingTimer = setTimeout(
+      () => {
+        for (const conversationId of this.presence.expire(this.now().getTime())) {
+          this.events.emit('typing', { conversationId });
+        }
+        this.scheduleTypingExpiry();
+      },
+      Math.max(0, next - this.now().getTime()) + 1,
+    );
   }
 
   /** A sync round now, or right after the one running. */
@@ -547,6 +690,8 @@ export class ParleyClient {
         clientMsgId: ack.clientMsgId,
         text: entry.text,
         serverTime: ack.serverTime,
+        ...(entry.image ? { image: entry.image } : {}),
+        ...(ack.expiresAt ? { expiresAt: ack.expiresAt } : {}),
       })
     ) {
       this.reportDelivered();
@@ -562,6 +707,9 @@ export class ParleyClient {
       if (!this.states.observe(message)) continue;
       fresh++;
       this.events.emit('message', { message, source });
+      if (this.presence.typingStopped(message.conversationId, message.senderId)) {
+        this.events.emit('typing', { conversationId: message.conversationId });
+      }
     }
     if (fresh > 0) this.scheduleSave();
     return fresh;

@@ -1,4 +1,4 @@
-import { urlString } from '@parley/protocol';
+import { messageImageSchema, urlString } from '@parley/protocol';
 import { z } from 'zod/v4';
 
 /** What a logged-in client keeps: where, who, and the session's tokens. */
@@ -29,7 +29,10 @@ export const outboxEntrySchema = z.object({
   /** Recipient username, for a 1:1 conversation that may not exist yet. */
   to: z.string().optional(),
   conversationId: z.string().optional(),
+  /** The text, or an image's caption ('' for none). */
   text: z.string(),
+  /** An image message's image, as its upload answered (sent as `image: { id }`). */
+  image: messageImageSchema.optional(),
   /** ISO time the user sent it. */
   createdAt: z.string(),
   /** `accepted`: Kafka holds it (not yet stored). */

@@ -7,6 +7,24 @@ import {
 
 const texts = (t: Timeline) => t.items().map((i) => `${i.text}${i.status ? `:${i.status}` : ''}`);
 
+describe('Timeline: disappearing messages', () => {
+  it('hides a message once its expiry passed, and a tombstone always; says when the next one goes', () => {
+    const t = new Timeline(ME, 'alice');
+    t.addStored(msg(1));
+    t.addStored(msg(2, { expiresAt: '2026-11-25T10:00:02.000Z' }));
+    t.addStored(msg(3, { expiresAt: '2026-11-25T10:00:05.000Z' }));
+    t.addStored(msg(4, { text: '', expired: true }));
+    const at = (iso: string) => Date.parse(iso);
+    const shown = (now: string) => t.items(undefined, at(now)).map((i) => i.seq);
+    expect(shown('2026-11-25T10:00:01.000Z')).toEqual([1, 2, 3]);
+    expect(shown('2026-11-25T10:00:02.000Z')).toEqual([1, 3]);
+    expect(shown('2026-11-25T10:00:06.000Z')).toEqual([1]);
+    expect(t.nextExpiry(at('2026-11-25T10:00:01.000Z'))).toBe(at('2026-11-25T10:00:02.000Z'));
+    expect(t.nextExpiry(at('2026-11-25T10:00:03.000Z'))).toBe(at('2026-11-25T10:00:05.000Z'));
+    expect(t.nextExpiry(at('2026-11-25T10:00:06.000Z'))).toBeUndefined();
+  });
+});
+
 describe('Timeline', () => {
   it("takes a reset: from the tail's first seq on, the tail replaces what it showed", () => {
     const t = new Timeline(ME, 'alice');

@@ -1,4 +1,4 @@
-import type { DeliveredMessage, ReceiptMark } from '@parley/protocol';
+import type { DeliveredMessage, MessageImage, ReceiptMark } from '@parley/protocol';
 
 /**
  * An own message's state: `pending` until the server's ack, then `sent` (stored); `delivered`
@@ -28,6 +28,12 @@ export interface TimelineItem {
   error?: string;
   /** A membership event (a group created, members added or removed…): `text` describes it. */
   event?: boolean;
+  /** An image message's image; `text` is its caption ('' for none). */
+  image?: MessageImage;
+  /** A disappearing message's expiry (ISO): from then on it is not shown. */
+  expiresAt?: string;
+  /** A tombstone: the server deleted it (it expired). Never shown. */
+  expired?: boolean;
 }
 
 /**
@@ -62,6 +68,9 @@ export class Timeline {
       own,
       text: message.text,
       time: message.serverTime,
+      ...(message.image ? { image: message.image } : {}),
+      ...(message.expiresAt ? { expiresAt: message.expiresAt } : {}),
+      ...(message.expired ? { expired: true } : {}),
       ...(message.event ? { event: true } : { status: own ? ('sent' as const) : undefined }),
     });
     return true;
@@ -82,13 +91,19 @@ export class Timeline {
   }
 
   /** An own message typed now (or still in the outbox from an earlier run). */
-  addPending(entry: { clientMsgId: string; text: string; createdAt: string }): boolean {
+  addPending(entry: {
+    clientMsgId: string;
+    text: string;
+    createdAt: string;
+    image?: MessageImage;
+  }): boolean {
     if (this.local.has(entry.clientMsgId) || this.findStored(entry.clientMsgId)) return false;
     this.local.set(entry.clientMsgId, {
       clientMsgId: entry.clientMsgId,
       senderUsername: this.myUsername,
       own: true,
       text: entry.text,
+      ...(entry.image ? { image: entry.image } : {}),
       time: entry.createdAt,
       status: 'pending',
     });
@@ -96,7 +111,13 @@ export class Timeline {
   }
 
   /** The server stored an own message: it moves into place with its seq, marked sent. */
-  ack(ack: { clientMsgId: string; conversationId: string; seq: number; serverTime: string }) {
+  ack(ack: {
+    clientMsgId: string;
+    conversationId: string;
+    seq: number;
+    serverTime: string;
+    expiresAt?: string;
+  }) {
     const pending = this.local.get(ack.clientMsgId);
     if (!pending) return false;
     this.local.delete(ack.clientMsgId);
@@ -107,6 +128,7 @@ export class Timeline {
         conversationId: ack.conversationId,
         seq: ack.seq,
         time: ack.serverTime,
+        ...(ack.expiresAt ? { expiresAt: ack.expiresAt } : {}),
         status: 'sent',
         error: undefined,
       });
@@ -132,8 +154,9 @@ export class Timeline {
   }
 
   /** What to show, in order; own stored messages carry their receipt mark when `receipts` is given. */
-  items(receipts?: ReceiptMarks): TimelineItem[] {
+  items(receipts?: ReceiptMarks, now: number = Date.now()): TimelineItem[] {
     const stored = [...this.stored.values()]
+      .filter((item) => !gone(item, now))
       .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0))
       .map((item) =>
         receipts &&
@@ -156,6 +179,16 @@ export class Timeline {
     return [...merged, ...failed, ...pending];
   }
 
+  /** The earliest expiry still ahead among what this timeline holds (epoch ms), if any. */
+  nextExpiry(now: number = Date.now()): number | undefined {
+    let next: number | undefined;
+    for (const item of this.stored.values()) {
+      const at = item.expiresAt === undefined ? NaN : Date.parse(item.expiresAt);
+      if (at > now && (next === undefined || at < next)) next = at;
+    }
+    return next;
+  }
+
   private findStored(clientMsgId: string): TimelineItem | undefined {
     for (const item of this.stored.values())
       if (item.own && item.clientMsgId === clientMsgId) return item;
@@ -165,4 +198,11 @@ export class Timeline {
 
 function storedKey(conversationId: string, seq: number): string {
   return `${conversationId}:${seq}`;
+}
+
+/** An expired message: a tombstone, or past its expiry (deleted here whether or not the server's word came). */
+function gone(item: TimelineItem, now: number): boolean {
+  return (
+    item.expired === true || (item.expiresAt !== undefined && Date.parse(item.expiresAt) <= now)
+  );
 }

@@ -18,8 +18,11 @@ export interface BootstrapOptions {
   service: string;
   host: string;
   port: number;
-  /** The Kafka batch transport (libs/kafka), for services that consume topics. */
-  transport?: CustomTransportStrategy;
+  /**
+   * The Kafka batch transports (libs/kafka), for services that consume topics: one per consumer
+   * group.
+   */
+  transports?: CustomTransportStrategy[];
   /** Largest accepted JSON body. */
   bodyLimit?: string;
   /** Called with the app before it listens (e.g. to attach a WebSocket adapter). */
@@ -116,8 +119,10 @@ export async function bootstrapService(
   options.configure?.(app);
   // Run start-up hooks (migrations, producer connections) before any consumer takes a batch.
   await app.init();
-  if (options.transport) {
-    app.connectMicroservice({ strategy: options.transport }, { inheritAppConfig: true });
+  if (options.transports && options.transports.length > 0) {
+    for (const strategy of options.transports) {
+      app.connectMicroservice({ strategy }, { inheritAppConfig: true });
+    }
     await app.startAllMicroservices();
   }
   await app.listen(options.port, options.host);

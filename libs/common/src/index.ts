@@ -5,4 +5,5 @@ export * from './logging';
 export * from './observability';
 export * from './database';
 export * from './redis';
+export * from './blobs';
 export * from './bootstrap';

@@ -13,6 +13,16 @@ export enum ErrorCode {
   Overloaded = 'overloaded',
   Unavailable = 'unavailable',
   Internal = 'internal',
+  /** An upload larger than the server's cap (IMAGE_MAX_BYTES). */
+  ImageTooLarge = 'image_too_large',
+  /** The bytes are not a JPEG, PNG or WebP image, whatever the declared type. */
+  ImageTypeUnsupported = 'image_type_unsupported',
+  /** More pixels than the server decodes (IMAGE_MAX_PIXELS): refused from the header. */
+  ImageTooManyPixels = 'image_too_many_pixels',
+  /** The image's header is fine but its data cannot be decoded. */
+  ImageUnreadable = 'image_unreadable',
+  /** The uploader's stored images would exceed their quota. */
+  QuotaExceeded = 'quota_exceeded',
 }
 
 /** The HTTP status each code is answered with. */
@@ -28,6 +38,11 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.Overloaded]: 503,
   [ErrorCode.Unavailable]: 503,
   [ErrorCode.Internal]: 500,
+  [ErrorCode.ImageTooLarge]: 413,
+  [ErrorCode.ImageTypeUnsupported]: 415,
+  [ErrorCode.ImageTooManyPixels]: 422,
+  [ErrorCode.ImageUnreadable]: 422,
+  [ErrorCode.QuotaExceeded]: 413,
 };
 
 export const errorCodeSchema = z.enum(ErrorCode);

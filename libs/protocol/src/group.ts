@@ -43,6 +43,33 @@ export type HistoryVisibility = z.output<typeof historyVisibilitySchema>;
 export const DEFAULT_HISTORY_VISIBILITY: HistoryVisibility = 'joined';
 
 /**
+ * Disappearing messages: a conversation's timer, in seconds (null: messages stay). A message's
+ * expiry is fixed when it is stored (server time + the timer in force then). The server offers
+ * DISAPPEARING_TIMERS_S unless configured otherwise.
+ */
+export const timerSecondsSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(365 * 24 * 3600)
+  .nullable();
+export const DISAPPEARING_TIMERS_S: readonly number[] = [300, 3600, 86_400, 604_800];
+
+/** A timer in words: "5 minutes", "1 hour", "1 day", "1 week", "90 seconds". */
+export function describeTimer(seconds: number): string {
+  const units: [number, string][] = [
+    [604_800, 'week'],
+    [86_400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
+  const [size, unit] = units.find(([size]) => seconds % size === 0) ?? [1, 'second'];
+  const n = seconds / size;
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/**
  * Broadcast channels: conversations of kind `channel` where only admins post and members read,
  * with no member limit. A public channel is listed (`GET /v1/channels`) and anyone may `join` it;
  * a private one only admins `add` to. Joining, leaving, adding and removing are SILENT in a
@@ -98,6 +125,7 @@ export function groupChangeSchemaOf<M extends z.ZodType, C extends z.ZodType>(
     z.object({ op: z.literal('promote'), members }).strict(),
     z.object({ op: z.literal('demote'), members }).strict(),
     z.object({ op: z.literal('leave') }).strict(),
+    z.object({ op: z.literal('timer'), seconds: timerSecondsSchema }).strict(),
   ]);
 }
 
@@ -107,7 +135,8 @@ export function groupChangeSchemaOf<M extends z.ZodType, C extends z.ZodType>(
  * (`history`, default `joined`); `create-channel` makes a broadcast channel (public unless
  * `public: false`) whose only member and admin is the sender; the others act on an existing group
  * or channel. Only admins may `rename`, `history` (groups only), `add`, `remove`, `promote` and
- * `demote`; anyone may `leave`, and `join` a public channel.
+ * `demote`; anyone may `leave`, and `join` a public channel. `timer` sets disappearing messages
+ * (seconds, or null for off): in a 1:1 conversation either member, in a group or channel admins.
  */
 export const groupChangeRequestSchema = groupChangeSchemaOf(
   usernamesSchema,
@@ -158,6 +187,7 @@ export const conversationEventSchema = z.discriminatedUnion('type', [
       promoted: eventUserSchema.optional(),
     })
     .strict(),
+  z.object({ type: z.literal('timer'), seconds: timerSecondsSchema }).strict(),
 ]);
 export type ConversationEvent = z.output<typeof conversationEventSchema>;
 
@@ -197,5 +227,9 @@ export function describeEvent(actor: string, event: ConversationEvent): string {
       return `${actor} made ${names(event.members)} admin`;
     case 'demoted':
       return `${actor} made ${names(event.members)} a member${succession(event.promoted)}`;
+    case 'timer':
+      return event.seconds === null
+        ? `${actor} turned off disappearing messages`
+        : `${actor} set messages to disappear after ${describeTimer(event.seconds)}`;
   }
 }

@@ -42,8 +42,11 @@ export const ticketSchema = z.string().regex(TICKET_PATTERN, 'must be a connect 
 export const usernameSchema = z.string().min(3).max(32);
 /** Display form: 3-32 of a-z A-Z 0-9 _; uniqueness is case-insensitive. */
 export const USERNAME_PATTERN = /^[A-Za-z0-9_]{3,32}$/;
-/** Message text: UTF-8, non-empty; the gateway enforces the configured maximum length. */
-export const messageTextSchema = z.string().min(1).max(100_000);
+/**
+ * Message text: UTF-8, non-empty unless the message carries an image (then it is the caption, ''
+ * when there is none); the gateway enforces the configured maximum length.
+ */
+export const messageTextSchema = z.string().max(100_000);
 
 /** A first readable seq (1 unless a group shows a member its history only from its joining). */
 export const fromSeqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);

@@ -1,5 +1,6 @@
 import { z } from 'zod/v4';
 import { conversationEventSchema } from './group';
+import { messageImageSchema } from './image';
 import {
   clientMsgIdSchema,
   conversationIdSchema,
@@ -28,6 +29,19 @@ export const deliveredMessageSchema = z
      * member left): `text` then describes it in words, and the sender is who made the change.
      */
     event: conversationEventSchema.optional(),
+    /** An image message: the image (fetch it with `GET /v1/images/{id}/{variant}`); `text` is its caption. */
+    image: messageImageSchema.optional(),
+    /**
+     * A disappearing message: when it expires (server time + the conversation's timer when it
+     * was stored). Past it a device deletes its copy.
+     */
+    expiresAt: isoTimeSchema.optional(),
+    /** An expired message's tombstone: its seq, sender and id stay; no text, no image. */
+    expired: z.literal(true).optional(),
   })
-  .strict();
+  .strict()
+  .refine((m) => m.text !== '' || m.image !== undefined || m.expired === true, {
+    message: 'must not be empty without an image',
+    path: ['text'],
+  });
 export type DeliveredMessage = z.output<typeof deliveredMessageSchema>;

@@ -53,13 +53,20 @@ export function displaySafe(text: string, multiline = false): string {
 }
 
 /**
- * Why a message text is refused, or undefined if it is fine: empty (or only whitespace), longer
+ * Why a message text is refused, or undefined if it is fine: empty (or only whitespace; an image's
+ * caption, `caption: true`, may be exactly ''), longer
  * than `maxLength` Unicode code points, not representable as UTF-8 / PostgreSQL text (lone
  * surrogates, NUL), or carrying characters that act on how other text is shown (terminal control
  * sequences, bidi overrides; see unsafeTextProblem). Tabs and line breaks are text. The gateway
  * applies it to every `send`; a client applies it before sending, so it can say so at once.
  */
-export function messageTextProblem(text: string, maxLength: number): string | undefined {
+export function messageTextProblem(
+  text: string,
+  maxLength: number,
+  options: { caption?: boolean } = {},
+): string | undefined {
+  // An image's caption may be left out (''); a blank one is refused like a blank message.
+  if (text === '' && options.caption === true) return undefined;
   if (text.trim().length === 0) return 'must not be empty';
   // Cheap bound first: code points <= UTF-16 units.
   if (text.length > maxLength && [...text].length > maxLength) {

@@ -7,6 +7,7 @@ import { FakeConnection, syncDoneFrame } from '@parley/testing/fake-connection';
 import { FileOutboxStore } from '../outbox/file-outbox.store';
 import { ChatController, describeReceipts, OFFLINE_NOTICE } from './chat-controller';
 import type { ChatView } from './chat-screen';
+import { formatTime } from './message-line';
 import {
   FIXTURE_BOB as BOB,
   FIXTURE_CONVERSATION as CONV,
@@ -15,12 +16,15 @@ import {
 } from '@parley/testing/delivered-message.fixture';
 
 const OTHER = '1763700000000-fedcba9876543210fedcba9876543210';
+const OTHER_USER = '00000000-0000-4000-8000-000000000003';
 
 /**
  * A controller on the real client library over a fake connection that records frames and lets
  * the test play the server.
  */
-async function setup(options: { offline?: boolean } = {}) {
+async function setup(
+  options: { offline?: boolean; group?: { kind: 'group' | 'channel'; active?: boolean } } = {},
+) {
   const server = new FakeConnection({ userId: ME, username: 'alice' });
   const api = {
     openConversation: options.offline
@@ -33,26 +37,98 @@ async function setup(options: { offline?: boolean } = {}) {
             { id: BOB, username: 'bob', deliveredSeq: 0, readSeq: 0 },
           ],
         }),
-    conversations: jest.fn().mockResolvedValue([]),
+    conversations: jest.fn().mockResolvedValue(
+      options.group
+        ? [
+            {
+              id: CONV,
+              kind: options.group.kind,
+              title: 'club',
+              active: options.group.active ?? true,
+              members: [
+                { id: ME, username: 'alice', role: 'admin', deliveredSeq: 0, readSeq: 0 },
+                { id: BOB, username: 'bob', role: 'member', deliveredSeq: 0, readSeq: 0 },
+              ],
+            },
+          ]
+        : [],
+    ),
     messageReceipts: jest.fn().mockRejectedValue(new Error('not in this test')),
+    uploadImage: jest.fn().mockResolvedValue(IMAGE),
+    image: jest.fn().mockResolvedValue(Uint8Array.from([1, 2, 3])),
+  };
+  const files = {
+    read: jest.fn((path: string) =>
+      path === 'cat.jpg'
+        ? Promise.resolve(Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]))
+        : path === 'notes.txt'
+          ? Promise.resolve(new TextEncoder().encode('just text'))
+          : Promise.reject(new Error('ENOENT')),
+    ),
+    write: jest.fn(() => Promise.resolve()),
   };
   const outbox = new FileOutboxStore(
     join(mkdtempSync(join(tmpdir(), 'parley-chat-')), 'outbox.json'),
   );
   let view!: ChatView;
   const controller = new ChatController(
-    'bob',
+    options.group ? { conversationId: CONV, title: 'club' } : 'bob',
     { server: 'http://x', username: 'alice', userId: ME, accessToken: 'a', refreshToken: 'r' },
     api,
     new ParleyClient({ connection: server, outbox }),
     (v) => (view = v),
     () => undefined,
+    files,
   );
   await controller.start();
   const sent = server.sent;
   const lines = () => view.items.map((i) => `${i.text}${i.status ? `:${i.status}` : ''}`);
-  return { controller, sent, server, outbox, lines, view: () => view };
+  return { controller, sent, server, outbox, lines, view: () => view, api, files };
 }
+
+const IMAGE = {
+  id: '7d0c9b1e-2f3a-4b5c-8d6e-9f0a1b2c3d4e',
+  width: 1280,
+  height: 960,
+  bytes: 180 * 1024,
+  type: 'image/webp' as const,
+  placeholder: 'data:image/webp;base64,UklGRg==',
+};
+
+describe('ChatController: images', () => {
+  it('/image uploads the file as its format says and sends it with the caption; /save writes the latest', async () => {
+    const t = await setup();
+    t.server.hello();
+    expect(t.controller.command('/image cat.jpg my cat')).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(t.api.uploadImage).toHaveBeenCalledWith(expect.any(Uint8Array), 'image/jpeg');
+    const send = t.sent.find((f) => f.type === 'send');
+    expect(send).toMatchObject({ text: 'my cat', image: { id: IMAGE.id } });
+    expect(t.view().items.at(-1)).toMatchObject({ text: 'my cat', image: IMAGE });
+
+    expect(t.controller.command('/save out.webp')).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(t.api.image).toHaveBeenCalledWith(IMAGE.id, 'display');
+    expect(t.files.write).toHaveBeenCalledWith('out.webp', Uint8Array.from([1, 2, 3]));
+    expect(t.view().notice).toBe('saved [image 1280x960, 180 KB] to out.webp');
+  });
+
+  it('refuses what is not a JPEG, PNG or WebP, and a missing file, uploading nothing', async () => {
+    const t = await setup();
+    t.server.hello();
+    t.controller.command('/image notes.txt');
+    await new Promise((r) => setImmediate(r));
+    expect(t.view().notice).toBe('not sent: only JPEG, PNG and WebP images can be sent');
+    t.controller.command('/image missing.png');
+    await new Promise((r) => setImmediate(r));
+    expect(t.view().notice).toBe('not sent: cannot read missing.png');
+    t.controller.command('/save 2');
+    await new Promise((r) => setImmediate(r));
+    expect(t.view().notice).toBe('no image 2 in this chat (0 shown)');
+    expect(t.api.uploadImage).not.toHaveBeenCalled();
+    expect(t.sent.filter((f) => f.type === 'send')).toEqual([]);
+  });
+});
 
 describe('ChatController', () => {
   it('keeps a message typed offline in the outbox, sends it on hello, and marks it sent on ack', async () => {
@@ -210,6 +286,97 @@ describe('ChatController', () => {
     expect(t.sent.filter((f) => f.type === 'send')).toEqual([]);
     expect(t.outbox.read()).toEqual([]);
     expect(t.lines()).toEqual([]);
+  });
+});
+
+describe('ChatController presence', () => {
+  const soon = () => new Date(Date.now() + 5_000).toISOString();
+  const typing = (userId = BOB, username = 'bob') =>
+    ({ type: 'typing', conversationId: CONV, userId, username, expiresAt: soon() }) as const;
+
+  it('watches the peer, and its header says online, typing…, then last seen', async () => {
+    const t = await setup();
+    t.server.hello();
+    expect(t.sent).toContainEqual({ type: 'presence.watch', userIds: [BOB] });
+    expect(t.view().status).toBeUndefined();
+
+    t.server.frame({
+      type: 'presence',
+      snapshot: true,
+      users: [{ userId: BOB, online: true, lastSeenAt: '2026-01-01T00:00:00.000Z' }],
+    });
+    expect(t.view().status).toBe('online');
+    t.server.frame(typing());
+    expect(t.view().status).toBe('bob is typing…');
+    // Their message ends the typing.
+    t.server.frame({ type: 'message', message: msg(1) });
+    expect(t.view().status).toBe('online');
+
+    const lastSeenAt = new Date().toISOString();
+    t.server.frame({ type: 'presence', users: [{ userId: BOB, online: false, lastSeenAt }] });
+    expect(t.view().status).toBe(`last seen ${formatTime(lastSeenAt)}`);
+    // Hidden from this user: nothing is said.
+    t.server.frame({ type: 'presence', users: [{ userId: BOB, online: null, lastSeenAt: null }] });
+    expect(t.view().status).toBeUndefined();
+    t.controller.stop();
+  });
+
+  it('watches the peer again after a reconnect', async () => {
+    const t = await setup();
+    t.server.hello();
+    t.server.drop();
+    t.server.hello();
+    expect(t.sent.filter((f) => f.type === 'presence.watch')).toEqual([
+      { type: 'presence.watch', userIds: [BOB] },
+      { type: 'presence.watch', userIds: [BOB] },
+    ]);
+  });
+
+  it('tells the peer while a message is typed (at most every few seconds), never for a /command', async () => {
+    const t = await setup();
+    t.server.hello();
+    t.controller.input('/inf');
+    t.controller.input('');
+    expect(t.sent.filter((f) => f.type === 'typing')).toEqual([]);
+    t.controller.input('h');
+    t.controller.input('he');
+    expect(t.sent.filter((f) => f.type === 'typing')).toEqual([
+      { type: 'typing', conversationId: CONV },
+    ]);
+  });
+
+  it('goes to the background when the terminal loses the focus, and back when it gains it', async () => {
+    const t = await setup();
+    t.server.hello();
+    const states = () => t.sent.flatMap((f) => (f.type === 'presence.state' ? [f.state] : []));
+    expect(states()).toEqual(['foreground']);
+    t.controller.focus(false);
+    t.controller.focus(false);
+    t.controller.focus(true);
+    expect(states()).toEqual(['foreground', 'background', 'foreground']);
+  });
+
+  it('in a group: shows who is typing, watches nobody, and tells the members while typing', async () => {
+    const t = await setup({ group: { kind: 'group' } });
+    t.server.hello();
+    t.server.frame(typing(BOB, 'bob'));
+    t.server.frame(typing(OTHER_USER, 'carol'));
+    expect(t.view().status).toBe('bob and carol are typing…');
+    expect(t.sent.filter((f) => f.type === 'presence.watch')).toEqual([]);
+    t.controller.input('hi all');
+    expect(t.sent.filter((f) => f.type === 'typing')).toEqual([
+      { type: 'typing', conversationId: CONV },
+    ]);
+    t.controller.stop();
+  });
+
+  it('never signals typing in a channel, nor in a group one has left', async () => {
+    for (const group of [{ kind: 'channel' as const }, { kind: 'group' as const, active: false }]) {
+      const t = await setup({ group });
+      t.server.hello();
+      t.controller.input('hello');
+      expect(t.sent.filter((f) => f.type === 'typing')).toEqual([]);
+    }
   });
 });
 

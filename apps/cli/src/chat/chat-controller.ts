@@ -2,23 +2,34 @@ import {
   ApiClient,
   ApiError,
   type ConnectionState,
+  ExpiryAlarm,
   entriesFor,
   GroupChangeError,
   NotLoggedInError,
   ParleyClient,
   SendRefusedError,
 } from '@parley/client';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import {
   type ConversationView,
   type DeliveredMessage,
+  describeTimer,
   type ErrorFrame,
   type GroupChangeRequest,
   historyVisibilitySchema,
+  IMAGE_FORMAT_TYPES,
+  type MessageImage,
   type MessageReceiptsAnswer,
+  messageTextProblem,
+  sniffImageFormat,
 } from '@parley/protocol';
 import type { Credentials } from '../config/config.store';
 import type { ChatView } from './chat-screen';
+import { IMAGE_COMMANDS_HELP, imageLabel, parseImageCommand } from './chat-images';
+import { parseTimerCommand, TIMER_HELP } from './chat-timer';
 import { formatTime, sanitize } from './message-line';
+import { chatStatus, isTypingText } from './presence-status';
 import { Timeline } from '@parley/client';
 
 export const OFFLINE_NOTICE = 'offline — messages will be sent when the connection is back';
@@ -29,6 +40,18 @@ export interface GroupTarget {
   conversationId: string;
   title: string;
 }
+
+/** Where `/image` reads and `/save` writes (the file system; a fake in unit tests). */
+export interface ImageFiles {
+  read(path: string): Promise<Uint8Array>;
+  write(path: string, bytes: Uint8Array): Promise<void>;
+}
+
+const NODE_FILES: ImageFiles = {
+  read: async (path) => new Uint8Array(await readFile(path)),
+  // Never over an existing file: `wx`.
+  write: (path, bytes) => writeFile(path, bytes, { flag: 'wx', mode: 0o600 }),
+};
 
 /** What the group commands of a group chat do (`/add bob carol`, `/leave`…). */
 export const GROUP_COMMANDS_HELP =
@@ -49,17 +72,26 @@ export class ChatController {
   private historyAsked = false;
 
   private readonly peer: string;
+  /** The 1:1 peer's user id, once the conversation is known: its presence is watched. */
+  private peerId: string | undefined;
   private readonly group: GroupTarget | undefined;
   /** The group as last read from the conversation list (members, roles, name). */
   private groupView: ConversationView | undefined;
+  /** Disappearing messages here: the timer in seconds (null: messages stay). */
+  private timerSeconds: number | null = null;
+  private readonly expiry = new ExpiryAlarm(() => this.changed());
 
   constructor(
     target: string | GroupTarget,
     private readonly credentials: Credentials,
-    private readonly api: Pick<ApiClient, 'openConversation' | 'conversations' | 'messageReceipts'>,
+    private readonly api: Pick<
+      ApiClient,
+      'openConversation' | 'conversations' | 'messageReceipts' | 'uploadImage' | 'image'
+    >,
     private readonly client: ParleyClient,
     private readonly onChange: (view: ChatView) => void,
     private readonly onEnd: (reason: string) => void,
+    private readonly files: ImageFiles = NODE_FILES,
   ) {
     this.timeline = new Timeline(credentials.userId, credentials.username);
     this.peer = typeof target === 'string' ? target : '';
@@ -107,27 +139,56 @@ export class ChatController {
     events.on('receipt', (receipt) => {
       if (receipt.conversationId === this.conversationId) this.changed();
     });
+    events.on('presence', (users) => {
+      if (users.some((u) => u.userId === this.peerId)) this.changed();
+    });
+    events.on('typing', ({ conversationId }) => {
+      if (conversationId === this.conversationId) this.changed();
+    });
   }
 
   /** Finds the conversation (when the server answers), shows what the outbox still holds, connects. */
   async start(): Promise<void> {
     await this.resolveConversation();
     await this.client.start();
+    // Opening a chat is activity (last seen moves); the client's first hello reports it too.
+    this.client.noteActivity();
     for (const entry of entriesFor(this.client.pending, this.target()))
       this.timeline.addPending(entry);
     this.changed();
   }
 
+  /**
+   * The input line changed (a keystroke): while it holds a message being typed, the others are
+   * told (the client sends at most one `typing` signal per few seconds). Not in channels, and not
+   * before the conversation is known.
+   */
+  input(line: string): void {
+    if (!this.conversationId || !isTypingText(line)) return;
+    if (this.group && (this.groupView?.kind !== 'group' || !this.groupView.active)) return;
+    this.client.typing(this.conversationId);
+  }
+
+  /**
+   * The terminal gained or lost the focus: the user is online while a device is in the
+   * foreground (coming back is activity; leaving is not).
+   */
+  focus(focused: boolean): void {
+    this.client.setForeground(focused);
+  }
+
   stop(): void {
+    this.expiry.clear();
     this.client.stop();
   }
 
   /** The user typed a line. A text the server would refuse is refused here, at once. */
-  send(text: string): void {
+  send(text: string, image?: MessageImage): void {
     try {
       const entry = this.client.send(
         this.conversationId ? { conversationId: this.conversationId } : { to: this.peer },
         text,
+        image ? { image } : {},
       );
       this.timeline.addPending(entry);
     } catch (err) {
@@ -144,6 +205,19 @@ export class ChatController {
   command(line: string): boolean {
     if (line.trim() === '/info') {
       this.showInfo();
+      return true;
+    }
+    const timer = parseTimerCommand(line);
+    if (timer !== undefined) {
+      this.setTimer(timer);
+      return true;
+    }
+    const image = parseImageCommand(line);
+    if (image) {
+      if (image.kind === 'image') void this.sendImage(image.path, image.caption);
+      else if (image.kind === 'save') void this.saveImage(image.nth, image.file);
+      else this.notice = IMAGE_COMMANDS_HELP;
+      this.changed();
       return true;
     }
     if (!this.group || !line.startsWith('/')) return false;
@@ -200,15 +274,97 @@ export class ChatController {
     return true;
   }
 
+  /**
+   * `/image <path> [caption]`: reads the file, checks it is a JPEG, PNG or WebP by its bytes,
+   * uploads it (the server processes it), then sends it like a text (outbox, acks, receipts).
+   */
+  private async sendImage(path: string, caption: string): Promise<void> {
+    const problem = messageTextProblem(caption, Number.MAX_SAFE_INTEGER, { caption: true });
+    if (problem) return this.tell(`not sent: the caption ${problem}`);
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.files.read(path);
+    } catch {
+      return this.tell(`not sent: cannot read ${sanitize(path)}`);
+    }
+    const format = sniffImageFormat(bytes.subarray(0, 16));
+    if (!format) return this.tell('not sent: only JPEG, PNG and WebP images can be sent');
+    this.tell(`uploading ${sanitize(basename(path))}…`);
+    let image: MessageImage;
+    try {
+      image = await this.api.uploadImage(bytes, IMAGE_FORMAT_TYPES[format]);
+    } catch (err) {
+      const why = err instanceof ApiError ? sanitize(err.message) : 'the server is not reachable';
+      return this.tell(`image not sent: ${why}`);
+    }
+    this.notice = undefined;
+    this.send(caption, image);
+  }
+
+  /** `/save [n] [file]`: the n-th latest image of this chat (display size, WebP) into a file. */
+  private async saveImage(nth: number, file: string | undefined): Promise<void> {
+    const images = this.timeline
+      .items(this.client.receipts)
+      .flatMap((item) => (item.image ? [item.image] : []));
+    const image = images[images.length - nth];
+    if (!image) return this.tell(`no image ${nth} in this chat (${images.length} shown)`);
+    const target = file ?? `${image.id}.webp`;
+    try {
+      await this.files.write(target, await this.api.image(image.id, 'display'));
+      this.tell(`saved ${imageLabel(image)} to ${sanitize(target)}`);
+    } catch (err) {
+      const why = err instanceof ApiError ? sanitize(err.message) : 'could not write it';
+      this.tell(`not saved: ${why}`);
+    }
+  }
+
+  /** `/timer 5m|1h|1d|1w|<n>s|off`: disappearing messages for what is sent from now on. */
+  private setTimer(seconds: number | null | 'usage'): void {
+    if (seconds === 'usage' || !this.conversationId) {
+      return this.tell(seconds === 'usage' ? TIMER_HELP : 'not yet: the chat is still opening');
+    }
+    this.client.changeGroup({ op: 'timer', seconds }, this.conversationId).then(
+      () =>
+        this.tell(
+          seconds === null ? 'messages stay' : `messages disappear after ${describeTimer(seconds)}`,
+        ),
+      (err: unknown) =>
+        this.tell(
+          err instanceof GroupChangeError
+            ? `timer refused: ${sanitize(err.message)} (${err.code})`
+            : 'timer not set',
+        ),
+    );
+  }
+
+  private tell(notice: string): void {
+    this.notice = notice;
+    this.changed();
+  }
+
   view(): ChatView {
     return {
-      title: this.group
-        ? `${this.credentials.username} in #${this.groupView?.title ?? this.group.title}`
-        : `${this.credentials.username} ↔ ${this.peer}`,
+      title:
+        (this.group
+          ? `${this.credentials.username} in #${this.groupView?.title ?? this.group.title}`
+          : `${this.credentials.username} ↔ ${this.peer}`) +
+        (this.timerSeconds === null
+          ? ''
+          : ` · messages disappear after ${describeTimer(this.timerSeconds)}`),
+      status: this.status(),
       connection: describeConnection(this.connection),
       notice: this.notice,
       items: this.timeline.items(this.client.receipts),
     };
+  }
+
+  /** Who is typing here, else (1:1) the peer's presence. */
+  private status(): string | undefined {
+    if (!this.conversationId) return undefined;
+    const now = new Date();
+    const typists = this.client.presence.typingIn(this.conversationId, now.getTime());
+    const peer = this.peerId ? this.client.presence.of(this.peerId) : undefined;
+    return chatStatus(typists, peer, now);
   }
 
   private target() {
@@ -225,20 +381,35 @@ export class ChatController {
       const found = (await this.api.conversations().catch(() => [])).find((c) => c.id === id);
       if (found) {
         this.groupView = found;
+        this.timerSeconds = found.timer ?? null;
         this.client.receipts.seed(found.id, found.members);
       }
       return;
     }
     try {
       const conversation = await this.api.openConversation(this.peer);
+      this.timerSeconds = conversation.timer ?? null;
       this.client.receipts.seed(conversation.id, conversation.members);
       this.adoptConversation(conversation.id);
+      this.watchPeer(conversation.members);
     } catch (err) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 400))
         throw new ChatError(`cannot chat with ${this.peer}: ${err.message}`);
       if (err instanceof NotLoggedInError) throw err;
       // Offline: sends go by username until an ack names the conversation.
     }
+  }
+
+  /**
+   * Watches the 1:1 peer's presence (online, last seen) while the chat is open: the client sends
+   * the watch now or with its next hello, and again after every reconnect. A chat with oneself
+   * watches nobody.
+   */
+  private watchPeer(members: readonly { id: string }[]): void {
+    const peer = members.find((m) => m.id !== this.credentials.userId);
+    if (!peer) return;
+    this.peerId = peer.id;
+    this.client.watchPresence([peer.id]);
   }
 
   private adoptConversation(conversationId: string): void {
@@ -275,6 +446,7 @@ export class ChatController {
   private takeStored(message: DeliveredMessage, live: boolean): void {
     if (message.conversationId === this.conversationId) {
       this.timeline.addStored(message);
+      if (message.event?.type === 'timer') this.timerSeconds = message.event.seconds;
     } else if (message.senderId !== this.credentials.userId && live) {
       this.notice = `new message from ${sanitize(message.senderUsername)} in another chat`;
     }
@@ -331,6 +503,8 @@ export class ChatController {
   private changed(): void {
     this.markRead();
     this.onChange(this.view());
+    // Drawn again when the next disappearing message on screen expires (it vanishes then).
+    this.expiry.set(this.timeline.nextExpiry());
   }
 }
 

@@ -1,5 +1,6 @@
 import { displaySafe } from '@parley/protocol';
 import type { MessageStatus, TimelineItem } from '@parley/client';
+import { imageLabel } from './chat-images';
 
 /** Own messages' marks: pending, stored, on a device of every other member, read by all of them. */
 export const STATUS_MARKS: Record<MessageStatus, string> = {
@@ -31,14 +32,18 @@ export function formatTime(iso: string, now: Date = new Date()): string {
 }
 
 /**
- * One message as a line: `12:01 alice: hello ✓` (own messages carry their status mark); a
+ * One message as a line: `12:01 alice: hello ✓` (own messages carry their status mark), an image
+ * as `12:01 alice: [image 1280x960, 180 KB] caption`; a
  * membership event as `12:01 * alice added bob`.
  */
 export function renderMessageLine(item: TimelineItem, now?: Date): string {
   if (item.event) return `${formatTime(item.time, now)} * ${sanitize(item.text)}`;
   const mark = item.status ? ` ${STATUS_MARKS[item.status]}` : '';
   const error = item.status === 'failed' && item.error ? ` (${sanitize(item.error)})` : '';
-  return `${formatTime(item.time, now)} ${sanitize(item.senderUsername)}: ${sanitize(item.text)}${mark}${error}`;
+  const body = item.image
+    ? `${imageLabel(item.image)}${item.text ? ` ${sanitize(item.text)}` : ''}`
+    : sanitize(item.text);
+  return `${formatTime(item.time, now)} ${sanitize(item.senderUsername)}: ${body}${mark}${error}`;
 }
 
 /** Splits a line into rows of at most `width` characters; continuation rows are indented. */

@@ -1,7 +1,7 @@
-import type { SettingsView } from '@parley/protocol';
 import { sanitize } from '../chat/message-line';
 import { Prompter } from '../terminal/prompter';
-import { CommandContext, requireCredentials, UsageError } from './command-context';
+import { CommandContext, requireCredentials } from './command-context';
+import { describeSettings, settingsChange } from './settings';
 
 /** Asks for what flags and PARLEY_PASSWORD did not give. */
 async function collect<T extends string>(
@@ -73,21 +73,12 @@ export async function whoamiCommand(ctx: CommandContext): Promise<void> {
 }
 
 /**
- * `parley settings` shows one's settings; `parley settings read-receipts on|off` changes one.
- * With read receipts off others see only delivered from you, and you see nobody's read state.
+ * `parley settings` shows one's settings; `parley settings read-receipts on|off` or
+ * `parley settings presence everyone|contacts|nobody` changes one (see `describeSettings`).
  */
 export async function settingsCommand(ctx: CommandContext, args: string[]): Promise<void> {
   requireCredentials(ctx);
-  const [name, value, ...rest] = args;
-  let settings: SettingsView;
-  if (name === undefined) {
-    settings = await ctx.api.settings();
-  } else if (name === 'read-receipts' && (value === 'on' || value === 'off') && !rest.length) {
-    settings = await ctx.api.changeSettings({ readReceipts: value === 'on' });
-  } else {
-    throw new UsageError('usage: parley settings [read-receipts on|off]');
-  }
-  ctx.stdout.write(
-    `read receipts: ${settings.readReceipts ? 'on' : 'off (others see only delivered from you, and you see nobody’s read state)'}\n`,
-  );
+  const change = settingsChange(args);
+  const settings = change ? await ctx.api.changeSettings(change) : await ctx.api.settings();
+  ctx.stdout.write(describeSettings(settings));
 }

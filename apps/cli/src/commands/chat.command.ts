@@ -1,6 +1,7 @@
-import { createInterface } from 'node:readline';
+import { createInterface, type Key } from 'node:readline';
 import { ChatController, type GroupTarget } from '../chat/chat-controller';
 import { ChatScreen, PROMPT } from '../chat/chat-screen';
+import { focusOf } from '../terminal/focus';
 import { CommandContext, requireCredentials, UsageError } from './command-context';
 import { deviceClient } from './device-client';
 
@@ -49,12 +50,25 @@ export async function runChat(ctx: CommandContext, target: string | GroupTarget)
   });
   rl.on('SIGINT', () => finish());
   rl.on('close', () => finish());
+  // Readline reads lines, but on a terminal it decodes every keystroke into a `keypress` event
+  // on stdin first (its own listener runs before this one, so `rl.line` already holds the key):
+  // each one tells the controller what the input line now holds, for the typing signal. Piped
+  // input has no keystrokes, and a whole line arrives at once to be sent: no signal then. The
+  // full screen's terminal reports its focus the same way: the user is online while it has it.
+  const onKeypress = (_text: string | undefined, key: Key | undefined) => {
+    const focused = focusOf(key?.sequence);
+    if (focused === undefined) controller.input(rl.line);
+    else controller.focus(focused);
+  };
+  if (rl.terminal) ctx.stdin.on('keypress', onKeypress);
   const onResize = () => screen.render(controller.view());
   ctx.stdout.on('resize', onResize);
 
   try {
     await controller.start();
   } catch (err) {
+    ctx.stdin.off('keypress', onKeypress);
+    ctx.stdout.off('resize', onResize);
     rl.close();
     throw err;
   }
@@ -62,6 +76,7 @@ export async function runChat(ctx: CommandContext, target: string | GroupTarget)
   screen.render(controller.view());
   const reason = await done;
   controller.stop();
+  ctx.stdin.off('keypress', onKeypress);
   ctx.stdout.off('resize', onResize);
   screen.stop();
   rl.close();

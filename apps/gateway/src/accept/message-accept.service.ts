@@ -1,11 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, observeHop } from '@parley/common';
-import { messageTextProblem, type SendFrame } from '@parley/protocol';
+import { type MessageImage, messageTextProblem, type SendFrame } from '@parley/protocol';
 import { EventPublisher } from '@parley/kafka';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ConnectionLifecycle } from '../connections/connection-lifecycle';
 import { ConversationsService } from '../conversations/conversations.service';
 import { MessagingException } from '../errors/messaging.exception';
+import { ImagesReadModel } from '../read-model/images.read-model';
 import { SendRateLimiter } from '../throttling/send-rate.limiter';
 import { MessageAcceptedPublisher } from './message-accepted.publisher';
 
@@ -86,7 +87,8 @@ export interface SubmittedSend {
 }
 
 /**
- * The accept step: check the text, resolve the conversation (membership, or find-or-create for
+ * The accept step: check the text (an image's caption may be empty) and the image (one this user
+ * uploaded; the event carries it as messages do), resolve the conversation (membership, or find-or-create for
  * `to`), and hand the send to Kafka. Nothing is published when any check fails. When the Kafka
  * publisher already holds its maximum of queued records the send is refused with `overloaded`
  * (explicit pushback; the client retries later with the same clientMsgId). Each socket and each
@@ -100,6 +102,7 @@ export class MessageAcceptService {
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'MESSAGE_MAX_LENGTH'>,
     private readonly unacked: PendingAcks,
     private readonly rateLimiter: SendRateLimiter,
+    private readonly images: ImagesReadModel,
     lifecycle: ConnectionLifecycle,
     @Optional() private readonly publisher?: Pick<EventPublisher, 'saturated'>,
   ) {
@@ -125,8 +128,18 @@ export class MessageAcceptService {
     // First, so a flood of invalid sends spends the budget too.
     const budget = await this.rateLimiter.admit(actor.connectionId, actor.userId);
     if (!budget.allowed) throw MessagingException.rateLimited(budget.retryAfterMs);
-    const problem = messageTextProblem(frame.text, this.config.MESSAGE_MAX_LENGTH);
+    const problem = messageTextProblem(frame.text, this.config.MESSAGE_MAX_LENGTH, {
+      caption: frame.image !== undefined,
+    });
     if (problem) throw MessagingException.invalid('text', problem);
+    // An image goes out as its uploader's: anyone else's id is refused as if it did not exist.
+    let image: MessageImage | undefined;
+    if (frame.image !== undefined) {
+      image = await this.images.uploadedBy(actor.userId, frame.image.id);
+      if (image === undefined) {
+        throw MessagingException.invalid('image', 'no such image of yours (upload it first)');
+      }
+    }
 
     let conversationId: string;
     if (frame.conversationId !== undefined) {
@@ -143,7 +156,10 @@ export class MessageAcceptService {
       throw MessagingException.overloaded('Server overloaded');
     }
     return submitTracked(this.unacked, actor, frame.clientMsgId, conversationId, (common) =>
-      this.events.accepted({ ...common, text: frame.text }, actor.connectionId),
+      this.events.accepted(
+        { ...common, text: frame.text, ...(image ? { image } : {}) },
+        actor.connectionId,
+      ),
     );
   }
 }

@@ -1,4 +1,11 @@
-import { commonEnv, databaseEnv, loadConfig, portEnv, redisEnv } from '@parley/common';
+import {
+  blobStoreEnv,
+  commonEnv,
+  databaseEnv,
+  loadConfig,
+  portEnv,
+  redisEnv,
+} from '@parley/common';
 import { DEFAULT_MAX_FRAME_BYTES, fieldGiven, urlString } from '@parley/protocol';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -86,6 +93,24 @@ export const gatewayEnvSchema = z
     REGISTER_EXEMPT_ADDRESSES: list,
     /** User searches (`GET /v1/users`) per user per minute (429 past it). */
     USER_SEARCH_MAX_PER_MINUTE: positiveInt(60),
+    ...blobStoreEnv,
+    /** The largest image upload, in bytes (413 `image_too_large` past it; read no further). */
+    IMAGE_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(100 * 1024 * 1024)
+      .default(10 * 1024 * 1024),
+    /** Image uploads per user per minute (429 past it), refused ones included. */
+    IMAGE_UPLOADS_PER_MINUTE: positiveInt(30),
+    /** What one user's stored images may take, both served sizes counted (413 `quota_exceeded`). */
+    IMAGE_QUOTA_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(1024 * 1024 * 1024),
+    /** How long an upload waits for storage to process it (503 past it; the client uploads again). */
+    IMAGE_PROCESS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(30_000),
     /**
      * How often this gateway checks whether to tell session it is alive: it beats when its
      * connection count changed or the directory lost its entry, and at least every
@@ -148,6 +173,13 @@ export const gatewayEnvSchema = z
      * `cursors.moved` record (each cursor once, at its highest seq).
      */
     CURSOR_FLUSH_MS: z.coerce.number().int().min(10).max(10_000).default(250),
+    /**
+     * A user's activity (sends, reads, typing, opening a conversation, coming to the foreground)
+     * goes to presence at most once per this window per user from one gateway, with its latest time.
+     */
+    PRESENCE_ACTIVITY_COALESCE_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+    /** `GET /v1/presence` reads per user per minute. */
+    PRESENCE_READS_PER_MINUTE: positiveInt(120),
     /** Records queued for Kafka past which sends are refused with `overloaded`. */
     KAFKA_MAX_PENDING: positiveInt(10000),
     /** Sends accepted but not yet acked (stored) past which new sends get `overloaded`. */

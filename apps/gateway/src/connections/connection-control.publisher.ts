@@ -26,6 +26,11 @@ export class ConnectionControlPublisher {
     return this.publish({ version: 1, action: 'connections-replaced', connectionIds });
   }
 
+  /** These users' presence choice or contacts changed: every gateway checks its watches again. */
+  presenceRulesChanged(userIds: string[]): Promise<void> {
+    return this.publish({ version: 1, action: 'presence-rules', userIds });
+  }
+
   private async publish(message: GatewayControl): Promise<void> {
     try {
       await this.redis.publish(

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, RedisKeys } from '@parley/common';
 import type { GatewayConfig } from '../config/gateway.config';
+import { ConnectionControlPublisher } from '../connections/connection-control.publisher';
 import { MessagingException } from '../errors/messaging.exception';
 import { retryAfter, ThrottleCountersRepository } from '../throttling/throttle-counters.repository';
 import { UserDirectoryRepository, UserSummary } from '../users/user-directory.repository';
@@ -16,6 +17,7 @@ export class ContactsService {
     private readonly users: UserDirectoryRepository,
     private readonly contacts: ContactsRepository,
     private readonly throttle: ThrottleCountersRepository,
+    private readonly control: ConnectionControlPublisher,
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'USER_SEARCH_MAX_PER_MINUTE'>,
   ) {}
 
@@ -48,12 +50,15 @@ export class ContactsService {
     if (contact.id === ownerId) {
       throw MessagingException.invalid('username', 'cannot add yourself');
     }
-    return this.contacts.add(ownerId, contact.id);
+    const added = await this.contacts.add(ownerId, contact.id);
+    if (added) await this.control.presenceRulesChanged([ownerId]);
+    return added;
   }
 
   async remove(ownerId: string, username: string): Promise<void> {
     const contact = await this.resolve(username);
     await this.contacts.remove(ownerId, contact.id);
+    await this.control.presenceRulesChanged([ownerId]);
   }
 
   private async resolve(username: string): Promise<UserSummary> {

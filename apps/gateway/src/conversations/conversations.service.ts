@@ -51,6 +51,22 @@ export class ConversationsService {
   }
 
   /**
+   * The other current members of a group or 1:1 conversation `userId` is a member of (whom its
+   * typing is shown to). Forbidden for anyone else; refused for a channel (nobody is shown typing
+   * to a channel's members).
+   */
+  async otherMembers(conversationId: string, userId: string): Promise<readonly string[]> {
+    const { channel, role } = await this.membership(conversationId, userId);
+    if (!role) throw MessagingException.forbidden();
+    if (channel) throw MessagingException.invalid('conversationId', 'a channel shows no typing');
+    const members =
+      (await this.membersCache.get(conversationId)) ??
+      (await this.conversations.membership(conversationId, userId))?.memberIds ??
+      [];
+    return members.filter((id) => id !== userId);
+  }
+
+  /**
    * `userId`'s role (null unless a current member) and whether the conversation is a channel. A
    * group or 1:1 conversation's members are cached whole; a channel's one user at a time.
    */
@@ -188,6 +204,7 @@ export class ConversationsService {
       public: r.public,
       memberCount: r.memberCount,
       history: r.history,
+      timer: r.timer,
       active: r.active,
       members: byConversation.get(r.id) ?? [],
       lastMessage: r.lastMessage,

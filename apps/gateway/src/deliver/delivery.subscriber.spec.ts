@@ -71,6 +71,7 @@ describe('delivery', () => {
         { MESSAGE_MAX_LENGTH: 10 },
         unacked,
         {} as never,
+        {} as never,
         new ConnectionLifecycle(),
       ),
       channels,

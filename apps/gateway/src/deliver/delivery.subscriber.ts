@@ -129,6 +129,7 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
           conversationId: m.conversationId,
           seq: m.seq,
           serverTime: m.serverTime,
+          ...(m.expiresAt ? { expiresAt: m.expiresAt } : {}),
         });
         if (origin) observeHop('ack_out', item.acceptedAt, now);
       }
@@ -148,6 +149,12 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
         code: refusal.code,
         message: refusal.message,
       });
+    }
+    for (const { connectionIds, ...typing } of batch.typing ?? []) {
+      // Late typing is dropped, never shown.
+      if (Date.parse(typing.expiresAt) <= now) continue;
+      const text = JSON.stringify({ type: 'typing', ...typing });
+      for (const connectionId of connectionIds) this.registry.get(connectionId)?.sendText(text);
     }
     for (const { receipt, connectionIds } of batch.receipts ?? []) {
       let text: string | undefined;

@@ -3,6 +3,7 @@ import { CreateAccounts1763700000000 } from './1763700000000-CreateAccounts';
 import { CreateContacts1763950000000 } from './1763950000000-CreateContacts';
 import { AddUsernameSkeleton1764000000000 } from './1764000000000-AddUsernameSkeleton';
 import { AddReadReceiptsSetting1764600000000 } from './1764600000000-AddReadReceiptsSetting';
+import { AddPresenceSetting1764700000000 } from './1764700000000-AddPresenceSetting';
 
 /** The gateway's migrations, oldest first: what its DatabaseModule runs (and the db test tier). */
 export const GATEWAY_MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -10,4 +11,5 @@ export const GATEWAY_MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateContacts1763950000000,
   AddUsernameSkeleton1764000000000,
   AddReadReceiptsSetting1764600000000,
+  AddPresenceSetting1764700000000,
 ];

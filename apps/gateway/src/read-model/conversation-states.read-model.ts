@@ -9,7 +9,7 @@ import {
 import { preparedStatement, runPrepared } from '@parley/common';
 import { DataSource } from 'typeorm';
 import { CoalescedLoad } from './coalesced-load';
-import { MESSAGE_COLUMNS, type MessageRow, toDelivered } from './messages.read-model';
+import { MESSAGE_COLUMNS, MESSAGE_GONE, type MessageRow, toDelivered } from './messages.read-model';
 
 /** A conversation and a seq in it. */
 export interface ConversationPosition {
@@ -169,7 +169,8 @@ export class ConversationStatesReadModel {
       `SELECT s.conversation_id, s.last_seq, s.window_from, w.seq, w.sender_id, w.client_msg_id, w.text_sha256
          FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS s(conversation_id, last_seq, window_from)
          CROSS JOIN LATERAL (
-           SELECT m.seq, m.sender_id, m.client_msg_id, sha256(convert_to(m.body, 'UTF8')) AS text_sha256
+           SELECT m.seq, m.sender_id, m.client_msg_id,
+                  sha256(convert_to(CASE WHEN ${MESSAGE_GONE} THEN '' ELSE m.body END, 'UTF8')) AS text_sha256
              FROM messages m
             WHERE m.conversation_id = s.conversation_id
               AND m.seq >= s.window_from AND m.seq <= s.last_seq

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   conversationEventSchema,
+  messageImageSchema,
   type DeliveredMessage,
   type HistoryVisibility,
   historyVisibilitySchema,
@@ -9,6 +10,7 @@ import {
 } from '@parley/protocol';
 import { preparedStatement, runPrepared } from '@parley/common';
 import { DataSource } from 'typeorm';
+import { MESSAGE_GONE } from './messages.read-model';
 import { READ_STATE_SHOWN } from './read-state';
 
 export interface ConversationListRow {
@@ -20,6 +22,8 @@ export interface ConversationListRow {
   memberCount: number;
   /** A group's setting for members added later (null for 1:1). */
   history: HistoryVisibility | null;
+  /** Disappearing messages: the timer in seconds, null when messages stay. */
+  timer: number | null;
   /** False once the user left or was removed: `lastSeq` is then the event that ended it. */
   active: boolean;
   /** The first seq the user may read (above 1 for a member added to a `joined` group). */
@@ -186,6 +190,7 @@ export class ConversationsReadModel {
         public: boolean;
         member_count: string;
         history: string | null;
+        timer_seconds: number | null;
         active: boolean;
         visible_from: string;
         last_seq: string;
@@ -200,9 +205,12 @@ export class ConversationsReadModel {
         m_body: string | null;
         m_server_time: Date | null;
         m_event: unknown;
+        m_image: unknown;
+        m_expires_at: Date | null;
+        m_gone: boolean | null;
       }[]
     >(
-      `SELECT c.id, c.kind, c.title, c.public, c.history, me.left_seq IS NULL AS active, me.visible_from,
+      `SELECT c.id, c.kind, c.title, c.public, c.history, c.timer_seconds, me.left_seq IS NULL AS active, me.visible_from,
               (SELECT count(*) FROM conversation_members n
                 WHERE n.conversation_id = c.id AND n.left_seq IS NULL) AS member_count,
               coalesce(me.left_seq, c.last_seq) AS last_seq, me.read_seq, c.created_at, c.last_message_at,
@@ -211,11 +219,14 @@ export class ConversationsReadModel {
                   AND u.seq >= me.visible_from
                   AND u.seq <= coalesce(me.left_seq, c.last_seq)) AS unread,
               m.seq AS m_seq, m.sender_id AS m_sender_id, su.username AS m_sender_username, m.client_msg_id AS m_client_msg_id,
-              m.body AS m_body, m.server_time AS m_server_time, m.event AS m_event
+              CASE WHEN ${MESSAGE_GONE} THEN '' ELSE m.body END AS m_body, m.server_time AS m_server_time, m.event AS m_event,
+              CASE WHEN ${MESSAGE_GONE} THEN NULL ELSE m.image END AS m_image,
+              m.expires_at AS m_expires_at, ${MESSAGE_GONE} AS m_gone
          FROM conversation_members me
          JOIN conversations c ON c.id = me.conversation_id
          LEFT JOIN LATERAL (
-           SELECT seq, sender_id, client_msg_id, body, server_time, event FROM messages
+           SELECT seq, sender_id, client_msg_id, body, server_time, event, image, expires_at, expired
+             FROM messages
             WHERE conversation_id = c.id AND seq <= coalesce(me.left_seq, c.last_seq)
             ORDER BY seq DESC LIMIT 1
          ) m ON true
@@ -233,6 +244,7 @@ export class ConversationsReadModel {
       public: r.public,
       memberCount: Number(r.member_count),
       history: r.history === null ? null : historyVisibilitySchema.catch('all').parse(r.history),
+      timer: r.timer_seconds,
       active: r.active,
       fromSeq: Number(r.visible_from),
       lastSeq: Number(r.last_seq),
@@ -256,6 +268,9 @@ export class ConversationsReadModel {
               text: r.m_body,
               serverTime: r.m_server_time.toISOString(),
               ...(r.m_event !== null ? { event: conversationEventSchema.parse(r.m_event) } : {}),
+              ...(r.m_image !== null ? { image: messageImageSchema.parse(r.m_image) } : {}),
+              ...(r.m_expires_at ? { expiresAt: r.m_expires_at.toISOString() } : {}),
+              ...(r.m_gone ? { expired: true as const } : {}),
             },
     }));
   }

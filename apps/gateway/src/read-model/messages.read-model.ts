@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { conversationEventSchema, type DeliveredMessage } from '@parley/protocol';
+import {
+  conversationEventSchema,
+  type DeliveredMessage,
+  messageImageSchema,
+} from '@parley/protocol';
 import { DataSource } from 'typeorm';
 
 export interface MessageRow {
@@ -13,10 +17,24 @@ export interface MessageRow {
   server_time: Date;
   /** A membership event's structure (jsonb), or null for a message. */
   event: unknown;
+  /** An image message's image (jsonb, as storage stored it), or null. */
+  image: unknown;
+  /** A disappearing message's expiry, or null. */
+  expires_at: Date | null;
+  /** Past its expiry (deleted or not yet): a tombstone, whatever `body` and `image` held. */
+  gone: boolean;
 }
 
+/**
+ * Whether message `m` is past its expiry: its content is gone for every reader, whether or not
+ * storage's sweeper deleted it yet.
+ */
+export const MESSAGE_GONE = `(m.expired OR coalesce(m.expires_at <= now(), false))`;
+
 export const MESSAGE_COLUMNS = `m.conversation_id, m.seq, m.sender_id, u.username AS sender_username,
-  m.client_msg_id, m.body, m.server_time, m.event`;
+  m.client_msg_id, CASE WHEN ${MESSAGE_GONE} THEN '' ELSE m.body END AS body, m.server_time, m.event,
+  CASE WHEN ${MESSAGE_GONE} THEN NULL ELSE m.image END AS image, m.expires_at,
+  ${MESSAGE_GONE} AS gone`;
 
 /** A position in a device's offline stream: after message `seq` of conversation `conversationId`. */
 export interface StreamPosition {
@@ -105,5 +123,10 @@ export function toDelivered(r: MessageRow): DeliveredMessage {
     ...(r.event !== null && r.event !== undefined
       ? { event: conversationEventSchema.parse(r.event) }
       : {}),
+    ...(r.image !== null && r.image !== undefined
+      ? { image: messageImageSchema.parse(r.image) }
+      : {}),
+    ...(r.expires_at ? { expiresAt: r.expires_at.toISOString() } : {}),
+    ...(r.gone ? { expired: true as const } : {}),
   };
 }

@@ -44,6 +44,10 @@ export interface ConnectionLimits {
   maxHeldPushes: number;
 }
 
+/** `presence.state` and `presence.watch` frames per second per socket, and their burst. */
+export const PRESENCE_FRAMES_PER_SECOND = 2;
+export const PRESENCE_FRAME_BURST = 20;
+
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -86,6 +90,23 @@ export class ClientConnection {
   syncRound?: SyncRound;
   /** A sync v2 round has run on this socket (the first one waits until the socket is routable). */
   synced = false;
+  /**
+   * Whether the device said it is in the foreground or the background (`presence.state`); a
+   * socket starts `unreported`, which counts as the background.
+   */
+  presenceState: 'unreported' | 'foreground' | 'background' = 'unreported';
+  /**
+   * `presence.state` and `presence.watch` frames (each costs an event or a query): a person
+   * changes these a few times a minute, so PRESENCE_FRAMES_PER_SECOND with a burst of
+   * PRESENCE_FRAME_BURST is plenty; past it they are refused `rate_limited`.
+   */
+  readonly presenceBudget = new TokenBucket(
+    PRESENCE_FRAMES_PER_SECOND,
+    PRESENCE_FRAME_BURST,
+    performance.now(),
+  );
+  /** When this socket last signalled typing per conversation (epoch ms): the typing throttle. */
+  readonly typingSentAt = new Map<string, number>();
   private tail: Promise<void> = Promise.resolve();
   private pending = 0;
   private pendingBytes = 0;

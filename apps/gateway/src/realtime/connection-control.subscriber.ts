@@ -19,6 +19,7 @@ import { ConversationsService } from '../conversations/conversations.service';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from './client-connection';
+import { PresenceWatchService } from '../presence/presence-watch.service';
 import { RedisSubscription } from './redis-subscription';
 
 /**
@@ -39,6 +40,7 @@ export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicat
     private readonly registry: ConnectionRegistry<ClientConnection>,
     private readonly conversations: ConversationsService,
     private readonly channels: ChannelSubscriptions,
+    private readonly presence: PresenceWatchService,
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'PARLEY_CLUSTER_ID'>,
   ) {}
 
@@ -98,6 +100,9 @@ export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicat
           ...message.roles,
         ]);
         this.channels.changed(message.conversationId, message.joined, message.left);
+        return;
+      case 'presence-rules':
+        void this.presence.rulesChanged(message.userIds);
         return;
     }
   }

@@ -1,5 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, ConnectionClosedV1, ConnectionOpenedV1, Topic } from '@parley/common';
+import {
+  APP_CONFIG,
+  ConnectionClosedV1,
+  ConnectionOpenedV1,
+  ConnectionStateChangedV1,
+  Topic,
+} from '@parley/common';
 import { EventPublisher } from '@parley/kafka';
 import type { GatewayConfig } from '../config/gateway.config';
 import type { ClientConnection, CloseReason } from './client-connection';
@@ -38,6 +44,25 @@ export class ConnectionEventsPublisher {
         ConnectionClosedV1,
         { ...this.fields(connection), reason },
         { correlationId: connection.id },
+      ),
+    );
+  }
+
+  /** The device moved to the foreground or background: after the socket's opened, like its closed. */
+  stateChanged(
+    connection: ClientConnection,
+    state: 'foreground' | 'background',
+    active: boolean,
+  ): Promise<void> {
+    return connection.opened.then(() =>
+      this.publish('connection.state-changed', connection, () =>
+        this.publisher.publish(
+          Topic.Connections,
+          connection.userId,
+          ConnectionStateChangedV1,
+          { ...this.fields(connection), state, ...(active ? { active } : {}) },
+          { correlationId: connection.id },
+        ),
       ),
     );
   }

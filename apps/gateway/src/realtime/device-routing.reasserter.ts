@@ -24,7 +24,8 @@ import { ConnectionEventsPublisher } from './connection-events.publisher';
  * So every GATEWAY_HEARTBEAT_MS the gateway checks, in one round trip, a marker key of its own
  * (`SET NX`: claiming it means the data is gone) and whether its directory entry exists. When the
  * marker had to be claimed, or the entry is back after being missing, it re-publishes a
- * `connection.opened` for every socket it holds. Session applies them like any other (idempotent:
+ * `connection.opened` for every socket it holds (and the foreground state of those in front, for
+ * presence). Session applies them like any other (idempotent:
  * one hash field per socket) and live delivery resumes within a beat or two, no client
  * reconnecting. A missing entry also has the heartbeat beat at its next check, so the directory
  * lists this gateway again within about a second.
@@ -83,7 +84,14 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
           're-asserting this gateway’s sockets to session',
         );
       }
-      await Promise.all(connections.map((c) => this.events.opened(c)));
+      await Promise.all(
+        connections.map(async (c) => {
+          await this.events.opened(c);
+          // Presence forgot the socket too (and with it, that it is in the foreground).
+          if (c.presenceState === 'foreground')
+            await this.events.stateChanged(c, 'foreground', false);
+        }),
+      );
       return connections.length;
     } catch (err) {
       this.logger.warn({ err }, 'routing check failed (Redis unreachable?); will retry');

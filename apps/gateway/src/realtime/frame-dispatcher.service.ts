@@ -20,12 +20,16 @@ import { ResumeTickets } from '../connect/resume-tickets';
 import { GroupChangeAcceptService } from '../accept/group-change-accept.service';
 import { MessageAcceptService, type SubmittedSend } from '../accept/message-accept.service';
 import { MessagingException } from '../errors/messaging.exception';
+import { ActivityPublisher } from '../presence/activity.publisher';
+import { PresenceWatchService } from '../presence/presence-watch.service';
+import { TypingService } from '../presence/typing.service';
 import { ReceiptsService } from '../receipts/receipts.service';
 import { HistoryService } from '../sync/history.service';
 import { SyncRoundService } from '../sync/sync-round.service';
 import { SyncService } from '../sync/sync.service';
 import { coolDownMs } from '../throttling/token-bucket';
 import type { ClientConnection, Continuation } from './client-connection';
+import { ConnectionEventsPublisher } from './connection-events.publisher';
 
 /**
  * Per-socket frame handling, thin: parse and validate, call the one service for the step, answer.
@@ -48,6 +52,10 @@ export class FrameDispatcher {
     private readonly receipts: ReceiptsService,
     private readonly tokens: AccessTokenVerifier,
     private readonly resumeTickets: ResumeTickets,
+    private readonly activity: ActivityPublisher,
+    private readonly presence: PresenceWatchService,
+    private readonly typingSignals: TypingService,
+    private readonly events: ConnectionEventsPublisher,
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'GATEWAY_ID'>,
   ) {}
 
@@ -68,6 +76,9 @@ export class FrameDispatcher {
     const frame = parsed.frame;
     try {
       if (frame.type !== 'send' && frame.type !== 'group') this.spendFrameBudget(connection);
+      if (frame.type === 'presence.state' || frame.type === 'presence.watch') {
+        this.spendPresenceBudget(connection);
+      }
       return await this.dispatch(connection, frame);
     } catch (err) {
       this.fail(connection, frame, err);
@@ -124,8 +135,10 @@ export class FrameDispatcher {
     });
     switch (frame.type) {
       case 'send':
+        this.activity.note(connection.userId);
         return answer(await this.accept.submit(actor, frame), frame.accepted !== false);
       case 'group':
+        this.activity.note(connection.userId);
         return answer(await this.groupChanges.submit(actor, frame), true);
       case 'sync': {
         const page = await this.sync.page(
@@ -151,7 +164,30 @@ export class FrameDispatcher {
         return;
       }
       case 'read':
+        this.activity.note(connection.userId);
         await this.receipts.markRead(connection.userId, frame.conversationId, frame.seq);
+        return;
+      case 'presence.state': {
+        const previous = connection.presenceState;
+        if (previous === frame.state) return;
+        connection.presenceState = frame.state;
+        if (previous === 'unreported' && frame.state === 'background') return;
+        // Coming to the foreground is the user's doing when the client says so, or when this
+        // socket was in the background; a new socket restating its state (a reconnect) is the
+        // app's. The activity rides in the event (presence applies it after the state).
+        const active =
+          frame.state === 'foreground' && (frame.active === true || previous === 'background');
+        await this.events.stateChanged(connection, frame.state, active);
+        return;
+      }
+      case 'presence.activity':
+        this.activity.note(connection.userId);
+        return;
+      case 'presence.watch':
+        await this.presence.watch(connection, frame.userIds, frame.ref);
+        return;
+      case 'typing':
+        await this.typingSignals.typing(connection, frame.conversationId);
         return;
       case 'delivered':
         await this.receipts.markDelivered(
@@ -165,6 +201,13 @@ export class FrameDispatcher {
         await this.renew(connection, frame);
         return;
     }
+  }
+
+  private spendPresenceBudget(connection: ClientConnection): void {
+    const now = performance.now();
+    if (connection.presenceBudget.take(now)) return;
+    const wait = coolDownMs(connection.presenceBudget.msUntilToken(now));
+    throw MessagingException.rateLimited(wait, 'Too many presence changes');
   }
 
   private spendFrameBudget(connection: ClientConnection): void {

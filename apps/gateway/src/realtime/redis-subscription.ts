@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { SUBSCRIBER_REDIS_OPTIONS } from '@parley/common';
 import Redis from 'ioredis';
 
 /**
@@ -17,10 +18,7 @@ export class RedisSubscription {
   ) {}
 
   async open(): Promise<void> {
-    const connection = this.redis.duplicate({
-      maxRetriesPerRequest: null,
-      enableAutoPipelining: false,
-    });
+    const connection = this.redis.duplicate(SUBSCRIBER_REDIS_OPTIONS);
     this.connection = connection;
     connection.on('message', (channel: string, payload: string) => {
       if (channel === this.channel) this.onMessage(payload);

@@ -12,6 +12,7 @@ import {
 import { JwtAuthGuard } from '../accounts/auth.guards';
 import type { AuthenticatedPrincipal } from '../accounts/jwt.strategy';
 import { CurrentUser } from '../accounts/request-context';
+import { ActivityPublisher } from '../presence/activity.publisher';
 import { MessageReceiptsService } from './message-receipts.service';
 import { ReceiptsService } from './receipts.service';
 
@@ -26,6 +27,7 @@ export class ReceiptsController {
   constructor(
     private readonly receipts: ReceiptsService,
     private readonly messageReceipts: MessageReceiptsService,
+    private readonly activity: ActivityPublisher,
   ) {}
 
   @Get(':id/messages/:seq/receipts')
@@ -43,6 +45,7 @@ export class ReceiptsController {
     @Param(new ZodValidationPipe(conversationParamsSchema)) { id }: ConversationParams,
     @Body(new ZodValidationPipe(readCursorBodySchema)) body: ReadCursorBody,
   ): Promise<void> {
+    this.activity.note(principal.userId);
     await this.receipts.markRead(principal.userId, id, body.seq, { untilPublished: true });
   }
 }

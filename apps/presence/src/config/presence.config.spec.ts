@@ -8,8 +8,12 @@ describe('presence config', () => {
       PORT: 3011,
       KAFKA_BROKERS: ['127.0.0.1:9092'],
       KAFKA_SESSION_TIMEOUT_MS: 6000,
-      // Last seen is off the message path: a connection storm is taken in few fetches.
-      KAFKA_FETCH_LINGER_MS: 200,
+      // A connection storm is taken in few fetches; typing stays inside its second.
+      KAFKA_FETCH_LINGER_MS: 100,
+      PRESENCE_OFFLINE_GRACE_MS: 5000,
+      PRESENCE_SWEEP_MS: 1000,
+      PRESENCE_WRITE_INTERVAL_MS: 60_000,
+      TYPING_MAX_DELAY_MS: 1000,
     });
   });
 

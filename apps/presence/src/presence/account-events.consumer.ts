@@ -2,9 +2,10 @@ import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { Topic } from '@parley/common';
 import type { EventBatch } from '@parley/kafka';
-import { AccountEventEnvelope, PresenceService } from './presence.service';
+import type { AccountEventEnvelope } from './presence-events';
+import { PresenceService } from './presence.service';
 
-/** Thin Kafka consumer: a validated batch of account events in, one service call. */
+/** Thin Kafka consumer: registering and logging in move last seen. */
 @Controller()
 export class AccountEventsConsumer {
   private readonly logger = new Logger(AccountEventsConsumer.name);
@@ -13,7 +14,7 @@ export class AccountEventsConsumer {
 
   @EventPattern(Topic.AccountEvents)
   async onAccountEvents(@Payload() batch: EventBatch<AccountEventEnvelope>): Promise<void> {
-    const users = await this.presence.recordAccountActivity(batch.events);
+    const users = await this.presence.applyAccountEvents(batch.events);
     this.logger.debug(
       { partition: batch.partition, events: batch.events.length, users },
       'presence updated from account events',

@@ -2,9 +2,10 @@ import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { Topic } from '@parley/common';
 import type { EventBatch } from '@parley/kafka';
-import { ConnectionEventEnvelope, PresenceService } from './presence.service';
+import type { ConnectionEventEnvelope } from './presence-events';
+import { PresenceService } from './presence.service';
 
-/** Thin Kafka consumer: connection opened/closed events move last-seen forward. */
+/** Thin Kafka consumer: sockets opened, closed, to the foreground or background -> online. */
 @Controller()
 export class ConnectionEventsConsumer {
   private readonly logger = new Logger(ConnectionEventsConsumer.name);
@@ -12,8 +13,8 @@ export class ConnectionEventsConsumer {
   constructor(private readonly presence: PresenceService) {}
 
   @EventPattern(Topic.Connections)
-  async onConnectionEvent(@Payload() batch: EventBatch<ConnectionEventEnvelope>): Promise<void> {
-    const users = await this.presence.recordConnectionActivity(batch.events);
+  async onConnectionEvents(@Payload() batch: EventBatch<ConnectionEventEnvelope>): Promise<void> {
+    const users = await this.presence.applyConnections(batch.events);
     this.logger.debug(
       { partition: batch.partition, events: batch.events.length, users },
       'presence updated from connection events',

@@ -32,6 +32,8 @@ export function planConnectionChanges(
 ): ConnectionChanges {
   const last = new Map<string, ConnectionEventEnvelope>();
   for (const event of events) {
+    // A device moving to the foreground or background changes nothing of where it is.
+    if (event.type === 'connection.state-changed') continue;
     last.delete(event.payload.connectionId);
     last.set(event.payload.connectionId, event);
   }

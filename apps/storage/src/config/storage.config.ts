@@ -1,4 +1,5 @@
 import {
+  blobStoreEnv,
   commonEnv,
   databaseEnv,
   kafkaConsumerEnv,
@@ -6,7 +7,7 @@ import {
   portEnv,
   redisEnv,
 } from '@parley/common';
-import { GROUP_MAX_MEMBERS, USERNAME_PATTERN } from '@parley/protocol';
+import { DISAPPEARING_TIMERS_S, GROUP_MAX_MEMBERS, USERNAME_PATTERN } from '@parley/protocol';
 import { z } from 'zod/v4';
 
 /**
@@ -19,6 +20,38 @@ export const storageEnvSchema = z.object({
   ...portEnv(3012),
   ...databaseEnv,
   ...redisEnv,
+  ...blobStoreEnv,
+  /**
+   * The most pixels an uploaded image may have (width x height, read from its header before any
+   * decoding): a decompression bomb is refused at once (libvips' own default is ~268 million).
+   */
+  IMAGE_MAX_PIXELS: z.coerce.number().int().min(1).max(268_402_689).default(40_000_000),
+  /** The display version's longest side, in pixels (never enlarged). */
+  IMAGE_DISPLAY_MAX_SIDE: z.coerce.number().int().min(64).max(8192).default(1600),
+  /** The thumbnail's longest side, in pixels. */
+  IMAGE_THUMB_MAX_SIDE: z.coerce.number().int().min(16).max(1024).default(320),
+  /**
+   * The timers (seconds, comma-separated) a conversation's disappearing messages may have; the
+   * protocol's DISAPPEARING_TIMERS_S (5 minutes, 1 hour, 1 day, 1 week) by default.
+   */
+  DISAPPEARING_TIMERS_S: z
+    .string()
+    .default(DISAPPEARING_TIMERS_S.join(','))
+    .transform((list) => list.split(',').map((s) => Number(s.trim())))
+    .pipe(
+      z
+        .array(
+          z
+            .number()
+            .int()
+            .min(1)
+            .max(365 * 24 * 3600),
+        )
+        .min(1)
+        .max(20),
+    ),
+  /** How often storage deletes what expired (content and images of disappearing messages). */
+  EXPIRY_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
   /** The most members a group may have (at most the protocol's GROUP_MAX_MEMBERS, 1,024). */
   GROUP_MAX_MEMBERS: z.coerce
     .number()

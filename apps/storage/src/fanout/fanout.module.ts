@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
-import { DeviceLocationsRepository } from '@parley/common';
+import { DeliveryRouter, DeviceLocationsRepository } from '@parley/common';
 import { DeliveryPublisher } from './delivery.publisher';
-import { DeliveryRouter } from './delivery.router';
 import { MessageFanoutService } from './message-fanout.service';
 import { ReceiptFanoutService } from './receipt-fanout.service';
 

@@ -1,4 +1,4 @@
-import type { ConnectionRef, DeliveryBatch, DeviceConnection } from '@parley/common';
+import type { DeliveryBatch, DeviceConnection } from '@parley/common';
 import type { DeliveredMessage, MemberReceipt } from '@parley/protocol';
 import {
   isNoted,
@@ -7,30 +7,6 @@ import {
   type PersistOutcome,
   type StoredMessage,
 } from '../messages/message-persist.plan';
-
-/**
- * Keeps sockets whose gateway is in the live directory; the others are stale (their gateway died
- * without closing them) and are returned for removal. If NONE of the gateways looks live, the
- * directory is more likely cold (session restarted, heartbeats not replayed yet) than every box
- * dead: then everything is routed and nothing removed (publishing to a dead box is harmless).
- */
-export function dropDeadGateways(
-  located: ReadonlyMap<string, readonly DeviceConnection[]>,
-  live: ReadonlySet<string>,
-): { routable: Map<string, DeviceConnection[]>; stale: ConnectionRef[] } {
-  const routable = new Map<string, DeviceConnection[]>();
-  const stale: ConnectionRef[] = [];
-  const cold = live.size === 0;
-  for (const [userId, connections] of located) {
-    const kept: DeviceConnection[] = [];
-    for (const c of connections) {
-      if (cold || live.has(c.gatewayId)) kept.push(c);
-      else stale.push({ userId, connectionId: c.connectionId });
-    }
-    routable.set(userId, kept);
-  }
-  return { routable, stale };
-}
 
 export function toDeliveredMessage(m: StoredMessage): DeliveredMessage {
   return {
@@ -42,6 +18,9 @@ export function toDeliveredMessage(m: StoredMessage): DeliveredMessage {
     text: m.text,
     serverTime: m.serverTime,
     ...(m.event ? { event: m.event } : {}),
+    ...(m.image ? { image: m.image } : {}),
+    ...(m.expiresAt ? { expiresAt: m.expiresAt } : {}),
+    ...(m.expired ? { expired: true } : {}),
   };
 }
 

@@ -1,5 +1,7 @@
 import {
+  DeliveryRouter,
   deliveryBatchSchema,
+  dropDeadGateways,
   RedisChannels,
   type DeviceConnection,
   type DeviceLocationsRepository,
@@ -7,13 +9,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { StoredMessage } from '../messages/message-persist.plan';
 import type { DeliveryPublisher } from './delivery.publisher';
-import { DeliveryRouter } from './delivery.router';
-import {
-  dropDeadGateways,
-  planChannelDeliveries,
-  planDeliveries,
-  planReceipts,
-} from './message-fanout.plan';
+import { planChannelDeliveries, planDeliveries, planReceipts } from './message-fanout.plan';
 import { MessageFanoutService } from './message-fanout.service';
 
 const conv = `1763900000000-${'a'.repeat(32)}`;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { observeHop } from '@parley/common';
+import { DeliveryRouter, observeHop } from '@parley/common';
 import {
   type ChannelMembersChange,
   isNoted,
@@ -7,7 +7,6 @@ import {
   type PersistOutcome,
 } from '../messages/message-persist.plan';
 import { DeliveryPublisher } from './delivery.publisher';
-import { DeliveryRouter } from './delivery.router';
 import { planChannelDeliveries, planDeliveries } from './message-fanout.plan';
 
 export interface FanoutResult {

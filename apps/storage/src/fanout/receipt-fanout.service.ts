@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { DeliveryRouter } from '@parley/common';
 import { DeliveryPublisher } from './delivery.publisher';
-import { DeliveryRouter } from './delivery.router';
 import { planReceipts, type ReceiptToFanOut } from './message-fanout.plan';
 
 /**

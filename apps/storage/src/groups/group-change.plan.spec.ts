@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { GroupChange } from '@parley/common';
-import { ANNOUNCEMENTS_CHANNEL_ID, type EventUser } from '@parley/protocol';
+import { ANNOUNCEMENTS_CHANNEL_ID, ErrorCode, type EventUser } from '@parley/protocol';
 import { type GroupState, planGroupChange } from './group-change.plan';
 
 const user = (username: string): EventUser => ({ id: randomUUID(), username });
@@ -18,6 +18,7 @@ function group(
     public: false,
     title,
     history,
+    timer: null,
     members: [
       ...admins.map((u) => ({ userId: u.id, username: u.username, role: 'admin' as const })),
       ...members.map((u) => ({ userId: u.id, username: u.username, role: 'member' as const })),
@@ -231,6 +232,7 @@ describe('planGroupChange in a channel', () => {
   ): GroupState => ({
     id: opts.id ?? CHANNEL,
     kind: 'channel',
+    timer: null,
     public: opts.public ?? true,
     title: 'News',
     history: 'all',
@@ -277,7 +279,15 @@ describe('planGroupChange in a channel', () => {
     ).toEqual(nothing);
     expect(
       planGroupChange(
-        { id: CHANNEL, kind: 'group', public: false, title: 'G', history: 'all', members: [] },
+        {
+          id: CHANNEL,
+          kind: 'group',
+          public: false,
+          title: 'G',
+          history: 'all',
+          timer: null,
+          members: [],
+        },
         bob,
         { op: 'join' },
         10,
@@ -352,6 +362,67 @@ describe('planGroupChange in a channel', () => {
     }
     expect(planGroupChange(state, alice, { op: 'rename', name: 'Server news' }, 10)).toMatchObject({
       decision: { event: { type: 'renamed' } },
+    });
+  });
+});
+
+describe('planGroupChange: disappearing messages', () => {
+  const direct = (timer: number | null = null): GroupState => ({
+    id: '0000000000002-00000000000000000000000000000002',
+    kind: 'direct',
+    public: false,
+    title: null,
+    history: 'all',
+    timer,
+    members: [
+      { userId: alice.id, username: null, role: 'member' },
+      { userId: bob.id, username: null, role: 'member' },
+    ],
+  });
+  const timers = [2, 300, 3600];
+
+  it('lets either member of a 1:1 set or clear a timer: an event at the next seq', () => {
+    expect(planGroupChange(direct(), bob, { op: 'timer', seconds: 300 }, 10, timers)).toEqual({
+      decision: {
+        event: { type: 'timer', seconds: 300 },
+        timer: 300,
+        join: [],
+        leave: [],
+        roles: [],
+      },
+    });
+    expect(planGroupChange(direct(300), alice, { op: 'timer', seconds: null }, 10, timers)).toEqual(
+      expect.objectContaining({ decision: expect.objectContaining({ timer: null }) }),
+    );
+  });
+
+  it('refuses a timer not offered, one already set, and anyone not a member', () => {
+    const refusal = (plan: ReturnType<typeof planGroupChange>) =>
+      'refused' in plan ? plan.refused : undefined;
+    expect(
+      refusal(planGroupChange(direct(), bob, { op: 'timer', seconds: 7 }, 10, timers)),
+    ).toEqual({
+      code: ErrorCode.ValidationFailed,
+      message: 'Messages can disappear after 2 seconds, 5 minutes, 1 hour',
+    });
+    expect(
+      refusal(planGroupChange(direct(300), bob, { op: 'timer', seconds: 300 }, 10, timers)),
+    ).toMatchObject({ code: ErrorCode.ValidationFailed });
+    expect(
+      refusal(planGroupChange(direct(), carol, { op: 'timer', seconds: 300 }, 10, timers)),
+    ).toMatchObject({ code: ErrorCode.Forbidden });
+    expect(
+      refusal(planGroupChange(null, carol, { op: 'timer', seconds: 300 }, 10, timers)),
+    ).toMatchObject({ code: ErrorCode.Forbidden });
+  });
+
+  it('in a group, only admins', () => {
+    const club = group([alice], [bob]);
+    expect(planGroupChange(club, bob, { op: 'timer', seconds: 300 }, 10, timers)).toEqual({
+      refused: { code: ErrorCode.Forbidden, message: 'Only admins can do that' },
+    });
+    expect(planGroupChange(club, alice, { op: 'timer', seconds: 300 }, 10, timers)).toMatchObject({
+      decision: { event: { type: 'timer', seconds: 300 }, timer: 300 },
     });
   });
 });

@@ -4,6 +4,8 @@ import {
   CHANNEL_KIND,
   type ConversationEvent,
   DEFAULT_HISTORY_VISIBILITY,
+  describeTimer,
+  DISAPPEARING_TIMERS_S,
   GROUP_KIND,
   ErrorCode,
   type EventUser,
@@ -28,6 +30,8 @@ export interface GroupState {
   history: HistoryVisibility;
   /** A channel anyone may join. */
   public: boolean;
+  /** Disappearing messages: the timer in seconds, null when messages stay. */
+  timer: number | null;
   /**
    * Current members (left_seq IS NULL), in joining order. For a channel only those the change
    * can concern (the actor, the users it names, the admins): a channel's membership is never
@@ -56,6 +60,8 @@ export interface GroupDecision {
   title?: string;
   /** The group's new history setting (create, history). */
   history?: HistoryVisibility;
+  /** The conversation's new timer (timer; null: off). Absent: unchanged. */
+  timer?: number | null;
   /**
    * Users who join (create, add), with their role; `fromEvent`: they read from this change's
    * event on (a group showing the history from joining), not from seq 1.
@@ -139,7 +145,9 @@ export function planGroupChange(
   actor: EventUser,
   change: GroupChange,
   maxMembers: number,
+  timers: readonly number[] = DISAPPEARING_TIMERS_S,
 ): GroupPlan {
+  if (change.op === 'timer') return planTimer(state, actor, change.seconds, timers);
   if (change.op === 'create') {
     if (state) return invalid('A conversation with this id already exists');
     const others = uniqueUsers(change.members).filter((u) => u.id !== actor.id);
@@ -246,13 +254,38 @@ export function planGroupChange(
 }
 
 /**
+ * Disappearing messages on or off: in a 1:1 conversation either member, in a group or a channel
+ * its admins; only the offered timers. The event takes the next seq and applies to what is
+ * stored after it.
+ */
+function planTimer(
+  state: GroupState | null,
+  actor: EventUser,
+  seconds: number | null,
+  timers: readonly number[],
+): GroupPlan {
+  const me = state?.members.find((m) => m.userId === actor.id);
+  if (!state || !me) return forbidden('Not a member of this conversation');
+  if (state.kind !== 'direct' && me.role !== 'admin') return forbidden('Only admins can do that');
+  if (seconds !== null && !timers.includes(seconds)) {
+    return invalid(`Messages can disappear after ${timers.map(describeTimer).join(', ')}`);
+  }
+  if (state.timer === seconds) return invalid('The conversation already has this timer');
+  return decided({ type: 'timer', seconds }, { timer: seconds });
+}
+
+/**
  * A change to a channel: admins post, rename, add, remove, promote and demote; anyone joins a
  * public channel; members leave. Joining, leaving, adding and removing are silent (no event, no
  * seq: a channel is not a log of who came and went). A channel never loses its last admin, and
  * the announcements channel's membership and admins are the server's (everyone; the configured
  * operators), so only a rename changes it.
  */
-function planChannelChange(state: GroupState, actor: EventUser, change: GroupChange): GroupPlan {
+function planChannelChange(
+  state: GroupState,
+  actor: EventUser,
+  change: Exclude<GroupChange, { op: 'timer' }>,
+): GroupPlan {
   const me = state.members.find((m) => m.userId === actor.id);
   const announcements = state.id === ANNOUNCEMENTS_CHANNEL_ID;
   const serverOwned = invalid(

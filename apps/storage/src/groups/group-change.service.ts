@@ -14,7 +14,8 @@ import { GroupChangesRepository } from './group-changes.repository';
 export class GroupChangeService {
   constructor(
     private readonly changes: GroupChangesRepository,
-    @Inject(APP_CONFIG) private readonly config: Pick<StorageConfig, 'GROUP_MAX_MEMBERS'>,
+    @Inject(APP_CONFIG)
+    private readonly config: Pick<StorageConfig, 'GROUP_MAX_MEMBERS' | 'DISAPPEARING_TIMERS_S'>,
   ) {}
 
   async apply(event: GroupChangeEnvelope): Promise<PersistOutcome> {
@@ -25,6 +26,7 @@ export class GroupChangeService {
       clientMsgId: payload.clientMsgId,
       change: payload.change,
       maxMembers: this.config.GROUP_MAX_MEMBERS,
+      timers: this.config.DISAPPEARING_TIMERS_S,
     });
     if ('refused' in outcome) {
       return {

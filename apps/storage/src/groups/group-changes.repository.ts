@@ -55,6 +55,8 @@ export interface GroupChangeRequest {
   clientMsgId: string;
   change: GroupChange;
   maxMembers: number;
+  /** The timers (seconds) disappearing messages may have here. */
+  timers: readonly number[];
 }
 
 interface StoredRow {
@@ -108,7 +110,7 @@ export class GroupChangesRepository {
         },
       };
     }
-    const plan = planGroupChange(state, actor, change, request.maxMembers);
+    const plan = planGroupChange(state, actor, change, request.maxMembers, request.timers);
     if ('refused' in plan) return plan;
     const { decision } = plan;
     const { event } = decision;
@@ -132,11 +134,18 @@ export class GroupChangesRepository {
           `WITH moved AS (
                UPDATE conversations
                   SET last_seq = last_seq + 1, last_message_at = now(),
-                      title = coalesce($2, title), history = coalesce($3, history)
+                      title = coalesce($2, title), history = coalesce($3, history),
+                      timer_seconds = CASE WHEN $4::boolean THEN $5::integer ELSE timer_seconds END
                 WHERE id = $1
                RETURNING last_seq, date_trunc('milliseconds', now()) AS server_time)
              SELECT * FROM moved`,
-          [conversationId, decision.title ?? null, decision.history ?? null],
+          [
+            conversationId,
+            decision.title ?? null,
+            decision.history ?? null,
+            decision.timer !== undefined,
+            decision.timer ?? null,
+          ],
         );
     const seq = Number(seqRow.last_seq);
 
@@ -272,10 +281,17 @@ export class GroupChangesRepository {
     named: readonly string[],
   ): Promise<GroupState | null> {
     const [conversation] = await tx.query<
-      { kind: string; title: string | null; history: string | null; public: boolean }[]
-    >(`SELECT kind, title, history, public FROM conversations WHERE id = $1 FOR UPDATE`, [
-      conversationId,
-    ]);
+      {
+        kind: string;
+        title: string | null;
+        history: string | null;
+        public: boolean;
+        timer_seconds: number | null;
+      }[]
+    >(
+      `SELECT kind, title, history, public, timer_seconds FROM conversations WHERE id = $1 FOR UPDATE`,
+      [conversationId],
+    );
     if (!conversation) return null;
     const members = await tx.query<{ user_id: string; username: string | null; role: string }[]>(
       `SELECT user_id, username, role FROM conversation_members
@@ -290,6 +306,7 @@ export class GroupChangesRepository {
       public: conversation.public,
       title: conversation.title,
       history: historyVisibilitySchema.catch('all').parse(conversation.history),
+      timer: conversation.timer_seconds,
       members: members.map((m): GroupMember => ({
         userId: m.user_id,
         username: m.username,

@@ -207,6 +207,7 @@ export function newMessages(plan: PersistPlan): NewMessage[] {
       senderId: payload.senderId,
       clientMsgId: payload.clientMsgId,
       body: payload.text,
+      ...(payload.image ? { image: payload.image } : {}),
     });
   }
   return messages;
@@ -247,7 +248,9 @@ export function resolvePlan(
           conversationId: payload.conversationId,
           seq: allocation.firstSeq + entry.offset,
           text: payload.text,
+          ...(payload.image ? { image: payload.image } : {}),
           serverTime: allocation.serverTime.toISOString(),
+          ...(allocation.expiresAt ? { expiresAt: allocation.expiresAt.toISOString() } : {}),
           ...memberIdsOf(payload.conversationId),
           duplicate: false,
         });
@@ -261,6 +264,9 @@ export function resolvePlan(
           text: entry.stored.body,
           serverTime: entry.stored.serverTime.toISOString(),
           ...(entry.stored.event ? { event: entry.stored.event } : {}),
+          ...(entry.stored.image ? { image: entry.stored.image } : {}),
+          ...(entry.stored.expiresAt ? { expiresAt: entry.stored.expiresAt.toISOString() } : {}),
+          ...(entry.stored.expired ? { expired: true as const } : {}),
           ...memberIdsOf(entry.stored.conversationId),
           duplicate: true,
         });

@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { preparedStatement, runPrepared } from '@parley/common';
-import { type ConversationEvent, conversationEventSchema } from '@parley/protocol';
+import {
+  type ConversationEvent,
+  conversationEventSchema,
+  type MessageImage,
+  messageImageSchema,
+} from '@parley/protocol';
 import { DataSource } from 'typeorm';
 
 /** A message row as storage writes it (body is the message text). */
@@ -13,6 +18,11 @@ export interface MessageRow {
   body: string;
   /** A membership event's structure (its `body` says it in words). */
   event?: ConversationEvent;
+  /** An image message's image (`body` is its caption). */
+  image?: MessageImage;
+  /** A disappearing message's expiry; `expired`: its content is gone (a tombstone). */
+  expiresAt?: Date;
+  expired?: true;
 }
 
 /** An already-stored message found by its idempotency key (sender, clientMsgId). */
@@ -28,6 +38,8 @@ export interface SeqAllocation {
   conversationId: string;
   firstSeq: number;
   serverTime: Date;
+  /** When the range's messages expire (server time + the conversation's timer), if it has one. */
+  expiresAt?: Date;
 }
 
 /** What is already known about a batch before it is written (one read). */
@@ -53,6 +65,7 @@ export interface NewMessage {
   senderId: string;
   clientMsgId: string;
   body: string;
+  image?: MessageImage;
 }
 
 /** The persist step's two statements. */
@@ -89,7 +102,8 @@ const LOOK_UP = preparedStatement(
   'storage.messages.lookUp',
   `
   WITH found AS (
-    SELECT m.conversation_id, m.seq, m.sender_id, m.client_msg_id, m.server_time, m.body, m.event
+    SELECT m.conversation_id, m.seq, m.sender_id, m.client_msg_id, m.server_time, m.body, m.event,
+           m.image, m.expires_at, m.expired
       FROM messages m
       JOIN unnest($1::uuid[], $2::text[]) AS k(sender_id, client_msg_id)
         ON m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id
@@ -97,10 +111,11 @@ const LOOK_UP = preparedStatement(
     SELECT unnest($3::text[]) AS id UNION SELECT conversation_id FROM found
   )
   SELECT 's' AS kind, conversation_id AS id, seq, sender_id::text AS sender_id, client_msg_id,
-         server_time, body, event, NULL::text[] AS member_ids
+         server_time, body, event, image, expires_at, expired, NULL::text[] AS member_ids
     FROM found
   UNION ALL
-  SELECT CASE WHEN mem.channel THEN 'c' ELSE 'm' END, a.id, NULL, NULL, NULL, NULL, NULL, NULL,
+  SELECT CASE WHEN mem.channel THEN 'c' ELSE 'm' END, a.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+         NULL, NULL,
          mem.member_ids
     FROM asked a
    CROSS JOIN LATERAL (
@@ -131,22 +146,27 @@ const APPEND = preparedStatement(
       FROM unnest($1::text[], $2::int[]) AS r(id, n)
      WHERE c.id = r.id
     RETURNING c.id, c.last_seq - r.n + 1 AS first_seq,
-              date_trunc('milliseconds', now()) AS server_time
+              date_trunc('milliseconds', now()) AS server_time,
+              date_trunc('milliseconds', now()) + c.timer_seconds * interval '1 second' AS expires_at
   ), inserted AS (
-    INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, server_time, body)
-    SELECT e.conversation_id, a.first_seq + e.k, e.sender_id, e.client_msg_id, a.server_time, e.body
-      FROM unnest($3::text[], $4::int[], $5::uuid[], $6::text[], $7::text[])
-           AS e(conversation_id, k, sender_id, client_msg_id, body)
+    INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, server_time, body,
+                          image_id, image, expires_at)
+    SELECT e.conversation_id, a.first_seq + e.k, e.sender_id, e.client_msg_id, a.server_time, e.body,
+           (e.image ->> 'id')::uuid, e.image, a.expires_at
+      FROM unnest($3::text[], $4::int[], $5::uuid[], $6::text[], $7::text[], $8::jsonb[])
+           AS e(conversation_id, k, sender_id, client_msg_id, body, image)
       LEFT JOIN alloc a ON a.id = e.conversation_id
     RETURNING 1
   )
-  SELECT id, first_seq, server_time, (SELECT count(*) FROM inserted) AS inserted FROM alloc`,
+  SELECT id, first_seq, server_time, expires_at, (SELECT count(*) FROM inserted) AS inserted
+    FROM alloc`,
 );
 
 interface AppendRow {
   id: string;
   first_seq: string;
   server_time: Date;
+  expires_at: Date | null;
   inserted: string;
 }
 
@@ -160,6 +180,9 @@ interface LookUpRow {
   server_time: Date | null;
   body: string | null;
   event: unknown;
+  image: unknown;
+  expires_at: Date | null;
+  expired: boolean | null;
   member_ids: string[] | null;
 }
 
@@ -195,6 +218,9 @@ export class MessagesRepository implements MessagesStore {
           serverTime: new Date(r.server_time ?? 0),
           body: r.body ?? '',
           ...(r.event !== null ? { event: conversationEventSchema.parse(r.event) } : {}),
+          ...(r.image !== null ? { image: messageImageSchema.parse(r.image) } : {}),
+          ...(r.expires_at !== null ? { expiresAt: new Date(r.expires_at) } : {}),
+          ...(r.expired ? { expired: true as const } : {}),
         });
       }
     }
@@ -218,12 +244,14 @@ export class MessagesRepository implements MessagesStore {
       messages.map((m) => m.senderId),
       messages.map((m) => m.clientMsgId),
       messages.map((m) => m.body),
+      messages.map((m) => (m.image ? JSON.stringify(m.image) : null)),
     ]);
     for (const row of rows) {
       allocations.set(row.id, {
         conversationId: row.id,
         firstSeq: Number(row.first_seq),
         serverTime: new Date(row.server_time),
+        ...(row.expires_at !== null ? { expiresAt: new Date(row.expires_at) } : {}),
       });
     }
     // Cannot happen (a missing conversation fails the statement); said loudly if it ever does.

@@ -5,6 +5,8 @@ import { AddGroups1764200000000 } from './1764200000000-AddGroups';
 import { AddHistoryVisibility1764300000000 } from './1764300000000-AddHistoryVisibility';
 import { AddReceiptMoves1764400000000 } from './1764400000000-AddReceiptMoves';
 import { AddChannels1764500000000 } from './1764500000000-AddChannels';
+import { AddImages1764800000000 } from './1764800000000-AddImages';
+import { AddDisappearingMessages1764900000000 } from './1764900000000-AddDisappearingMessages';
 
 /** Storage's migrations, oldest first: what its DatabaseModule runs (and the db test tier). */
 export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -14,4 +16,6 @@ export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
   AddHistoryVisibility1764300000000,
   AddReceiptMoves1764400000000,
   AddChannels1764500000000,
+  AddImages1764800000000,
+  AddDisappearingMessages1764900000000,
 ];

@@ -48,7 +48,12 @@ export function ChatScreen({ session, chat }: { session: WebSession; chat: ChatS
           <ChannelBrowser chat={chat} search={s.channelSearch} />
           <SettingsPanel chat={chat} settings={s.settings} />
         </div>
-        <ConversationList chat={chat} conversations={s.conversations} openId={s.openId} />
+        <ConversationList
+          chat={chat}
+          conversations={s.conversations}
+          openId={s.openId}
+          online={s.online}
+        />
       </nav>
       <main class="main">
         {open ? (
@@ -59,6 +64,7 @@ export function ChatScreen({ session, chat }: { session: WebSession; chat: ChatS
             hasOlder={s.hasOlder}
             notice={s.notice}
             messageInfo={s.messageInfo}
+            status={s.status}
           />
         ) : (
           <p class="empty">

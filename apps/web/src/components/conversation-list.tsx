@@ -22,15 +22,20 @@ export function ChannelMark() {
   );
 }
 
-/** Newest first, with unread badges and the last message's preview; channels marked "#". */
+/**
+ * Newest first, with unread badges and the last message's preview; channels marked "#", and a dot
+ * before a 1:1 chat whose other member is online.
+ */
 export function ConversationList({
   chat,
   conversations,
   openId,
+  online,
 }: {
   chat: ChatStore;
   conversations: ConversationView[];
   openId?: string;
+  online: ReadonlySet<string>;
 }) {
   if (conversations.length === 0) {
     return <p class="empty">No conversations yet: find someone above.</p>;
@@ -40,17 +45,19 @@ export function ConversationList({
       {conversations.map((c) => {
         const title = conversationTitle(c, chat.me.userId);
         const channel = isChannel(c);
+        const here = online.has(c.id);
         return (
           <li key={c.id}>
             <button
               type="button"
               class={c.id === openId ? 'conversation open' : 'conversation'}
               aria-current={c.id === openId ? 'true' : undefined}
-              aria-label={`${title}${channel ? ', channel' : ''}${c.unread > 0 ? `, ${c.unread} unread` : ''}`}
+              aria-label={`${title}${channel ? ', channel' : ''}${c.unread > 0 ? `, ${c.unread} unread` : ''}${here ? ', online' : ''}`}
               onClick={() => chat.open(c.id)}
             >
               <span class="title">
                 {channel && <ChannelMark />}
+                {here && <span class="online-dot" aria-hidden="true" title="online" />}
                 {title}
               </span>
               {c.unread > 0 && (
@@ -70,8 +77,16 @@ export function ConversationList({
   );
 }
 
-/** The last message, after its sender's name; a membership event says itself ("bob left"). */
+/**
+ * The last message, after its sender's name (an image as "Image: caption"); a membership event
+ * says itself ("bob left").
+ */
 function preview(message: DeliveredMessage, myUserId: string): string {
   if (message.event) return message.text;
-  return `${message.senderId === myUserId ? 'You' : message.senderUsername}: ${message.text}`;
+  const expired =
+    message.expired === true ||
+    (message.expiresAt !== undefined && Date.parse(message.expiresAt) <= Date.now());
+  if (expired) return 'Message disappeared';
+  const body = message.image ? `Image${message.text ? `: ${message.text}` : ''}` : message.text;
+  return `${message.senderId === myUserId ? 'You' : message.senderUsername}: ${body}`;
 }

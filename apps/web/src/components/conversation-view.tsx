@@ -11,6 +11,8 @@ import { ChannelMark, conversationTitle } from './conversation-list';
 import { LeaveGroup } from './group-forms';
 import { GroupPanel, useGroupChanges } from './group-panel';
 import { MessageInfoPanel } from './message-info';
+import { DisappearingControl } from './disappearing-control';
+import { MessageImage } from './message-image';
 import { MessageText } from './message-text';
 
 /** Own messages' marks (as the terminal client's): pending, stored, delivered to all, read by all. */
@@ -36,6 +38,7 @@ export function ConversationView({
   hasOlder,
   notice,
   messageInfo,
+  status,
 }: {
   chat: ChatStore;
   conversation: Conversation;
@@ -43,6 +46,8 @@ export function ConversationView({
   hasOlder: boolean;
   notice?: string;
   messageInfo?: MessageInfo;
+  /** Who is typing, or the other member's presence (see ChatSnapshot.status). */
+  status?: string;
 }) {
   const list = useRef<HTMLOListElement>(null);
   const composer = useRef<HTMLTextAreaElement>(null);
@@ -97,6 +102,13 @@ export function ConversationView({
     if (chat.send(text)) setText('');
   }
 
+  /** A picked, pasted or dropped image goes with what the composer holds as its caption. */
+  function sendImage(file: File | null | undefined) {
+    if (!file) return;
+    stickToBottom.current = true;
+    void chat.sendImage(file, text.trim()).then((sent) => sent && setText(''));
+  }
+
   function togglePanel() {
     if (messageInfo) chat.closeMessageInfo();
     setPanelOpen(!panelOpen || messageInfo !== undefined);
@@ -129,16 +141,20 @@ export function ConversationView({
             {channel && <ChannelMark />}
             {title}
           </h2>
-          {(group || channel) && (
+          {group || channel ? (
             <span class="subtitle">
               {!conversation.active
                 ? 'You are no longer a member'
                 : channel
                   ? channelSubtitle(conversation)
-                  : `${conversation.members.length} members`}
+                  : (status ?? `${conversation.members.length} members`)}
             </span>
+          ) : (
+            // Kept when empty: the header does not jump as the line comes and goes.
+            <span class="subtitle">{status}</span>
           )}
         </div>
+        <DisappearingControl chat={chat} conversation={conversation} />
         {hasPanel && (
           <button
             type="button"
@@ -191,7 +207,15 @@ export function ConversationView({
       )}
       {showing === 'messages' &&
         (mode.kind === 'write' ? (
-          <form class="composer" onSubmit={submit}>
+          <form
+            class="composer"
+            onSubmit={submit}
+            onDragOver={(e) => e.preventDefault()}
+            onDrop={(e) => {
+              e.preventDefault();
+              sendImage(e.dataTransfer?.files[0]);
+            }}
+          >
             <label class="visually-hidden" for="composer">
               Message
             </label>
@@ -201,11 +225,36 @@ export function ConversationView({
               rows={1}
               value={text}
               placeholder="Write a message"
-              onInput={(e) => setText(e.currentTarget.value)}
+              onInput={(e) => {
+                setText(e.currentTarget.value);
+                if (e.currentTarget.value) chat.typing();
+              }}
               onKeyDown={(e) => {
                 if (e.key === 'Enter' && !e.shiftKey) submit(e);
               }}
+              onPaste={(e) => {
+                const file = [...(e.clipboardData?.files ?? [])].find((f) =>
+                  f.type.startsWith('image/'),
+                );
+                if (file) {
+                  e.preventDefault();
+                  sendImage(file);
+                }
+              }}
             />
+            <label class="attach" title="Send an image (JPEG, PNG, WebP)">
+              <span aria-hidden="true">Image</span>
+              <span class="visually-hidden">Send an image</span>
+              <input
+                type="file"
+                accept="image/jpeg,image/png,image/webp"
+                class="visually-hidden"
+                onChange={(e) => {
+                  sendImage(e.currentTarget.files?.[0]);
+                  e.currentTarget.value = '';
+                }}
+              />
+            </label>
             <button type="submit">Send</button>
           </form>
         ) : mode.kind === 'read-only' ? (
@@ -310,9 +359,12 @@ function MessageItem({
   return (
     <li class={item.own ? 'message own' : 'message'} data-status={item.status} data-seq={seq}>
       {senders && !item.own && <span class="sender">{item.senderUsername}</span>}
-      <span class="text">
-        <MessageText text={item.text} />
-      </span>
+      {item.image && <MessageImage chat={chat} image={item.image} />}
+      {(item.text !== '' || !item.image) && (
+        <span class="text">
+          <MessageText text={item.text} />
+        </span>
+      )}
       <span class="meta">
         <time dateTime={item.time}>{clockTime(item.time)}</time>
         {item.status && (

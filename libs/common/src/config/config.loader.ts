@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { reportedIssues, urlString } from '@parley/protocol';
 import { z } from 'zod/v4';
 
@@ -98,6 +99,17 @@ export const kafkaConsumerEnv = {
    * much more, which the idempotent handlers absorb.
    */
   KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(200),
+};
+/**
+ * Where image blobs live (gateway and storage must name the same store): `file:///abs/dir`, a
+ * directory on this machine (content-addressed); the default is `.data/blobs` under the working
+ * directory.
+ */
+export const blobStoreEnv = {
+  BLOB_STORE_URL: z
+    .string()
+    .regex(/^file:\/\/\/\S+$/, 'must be file:///<absolute directory>')
+    .default(`file://${resolve('.data/blobs')}`),
 };
 export const databaseEnv = {
   DATABASE_URL: url(['postgres', 'postgresql']).default(

@@ -35,7 +35,7 @@ describe('EventDecoder', () => {
   it('refuses with a reason naming each bad field, never its value', () => {
     const envelope = createEnvelope(MessageAcceptedV1, accepted, 'gateway');
     const decoded = messages.decode(
-      record({ ...envelope, payload: { ...accepted, text: '', senderUsername: ['secret'] } }),
+      record({ ...envelope, payload: { ...accepted, text: 7, senderUsername: ['secret'] } }),
     );
     expect(decoded.ok).toBe(false);
     const reason = decoded.ok ? '' : decoded.reason;

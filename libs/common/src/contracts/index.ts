@@ -9,3 +9,5 @@ export * from './events/ids';
 export * from './events/connection.events';
 export * from './events/message.events';
 export * from './events/cursor.events';
+export * from './events/presence.events';
+export * from './events/image.events';

@@ -4,7 +4,9 @@ import { DeadLetterV1 } from './events/dead-letter.events';
 import { GatewayHeartbeatV1 } from './events/gateway.events';
 import { CONNECTION_EVENTS } from './events/connection.events';
 import { CURSOR_EVENTS } from './events/cursor.events';
+import { IMAGE_EVENTS } from './events/image.events';
 import { GroupChangeAcceptedV1, MessageAcceptedV1 } from './events/message.events';
+import { TypingStartedV1, UsersActiveV1 } from './events/presence.events';
 import { Topic, TopicName } from './topics';
 
 /**
@@ -18,6 +20,9 @@ export const TOPIC_CONTRACTS = {
   [Topic.Connections]: CONNECTION_EVENTS,
   [Topic.MessagesAccepted]: [MessageAcceptedV1, GroupChangeAcceptedV1],
   [Topic.Cursors]: CURSOR_EVENTS,
+  [Topic.Activity]: [UsersActiveV1],
+  [Topic.Typing]: [TypingStartedV1],
+  [Topic.Images]: IMAGE_EVENTS,
 } as const satisfies Record<TopicName, readonly EventContract<string, unknown>[]>;
 
 /** The contracts topic `T` carries, as a union. */

@@ -10,6 +10,9 @@ export const Topic = {
   Connections: 'parley.connections.v1',
   MessagesAccepted: 'parley.messages.accepted.v1',
   Cursors: 'parley.cursors.v1',
+  Activity: 'parley.activity.v1',
+  Typing: 'parley.typing.v1',
+  Images: 'parley.images.v1',
 } as const;
 export type TopicName = (typeof Topic)[keyof typeof Topic];
 
@@ -17,6 +20,8 @@ export const ConsumerGroup = {
   Session: 'parley.session',
   Presence: 'parley.presence',
   Storage: 'parley.storage',
+  /** Storage's image processing: its own group, so a slow image never holds a message batch back. */
+  StorageImages: 'parley.storage.images',
 } as const;
 export type ConsumerGroupName = (typeof ConsumerGroup)[keyof typeof ConsumerGroup];
 
@@ -31,6 +36,11 @@ export interface TopicSpec {
   consumerGroups: ConsumerGroupName[];
   meaning: string;
   retentionMs?: number;
+}
+
+/** The topics `group` consumes, as TOPIC_SPECS says (a service with two groups splits its handlers by it). */
+export function topicsOfGroup(group: ConsumerGroupName): TopicName[] {
+  return TOPIC_SPECS.filter((t) => t.consumerGroups.includes(group)).map((t) => t.name);
 }
 
 export const TOPIC_SPECS: readonly TopicSpec[] = [
@@ -70,7 +80,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     producers: ['gateway'],
     consumerGroups: [ConsumerGroup.Session, ConsumerGroup.Presence],
     meaning:
-      "A device's WebSocket opened or closed on a gateway (connection.opened / connection.closed v1).",
+      "A device's WebSocket opened or closed on a gateway, or its device moved to the foreground or background (connection.opened / connection.closed / connection.state-changed v1).",
   },
   {
     name: Topic.MessagesAccepted,
@@ -93,5 +103,41 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     consumerGroups: [ConsumerGroup.Storage],
     meaning:
       'Devices delivered or members read conversations up to a seq: cursors.moved v1, the moves a gateway gathered over CURSOR_FLUSH_MS (each cursor once, at its highest seq); cursor.delivered / cursor.read v1 (one move each) are still read.',
+  },
+  {
+    name: Topic.Activity,
+    partitions: 6,
+    key: '`<gatewayId>:<n>`, n rotating over the partitions',
+    keyByEvent: {
+      'users.active':
+        '`<gatewayId>:<n>`: one record carries many users, and last seen only moves forward, so records need no order',
+    },
+    producers: [
+      'gateway (every ACTIVITY_FLUSH_MS, 250 ms: each user at most once per PRESENCE_ACTIVITY_COALESCE_MS)',
+    ],
+    consumerGroups: [ConsumerGroup.Presence],
+    meaning:
+      'Users did something (sent, read, typed, opened a conversation): their last seen moves (users.active v1, up to 1,000 users a record).',
+    retentionMs: 3600 * 1000,
+  },
+  {
+    name: Topic.Typing,
+    partitions: 6,
+    key: 'conversationId',
+    producers: ['gateway (at most one per socket and conversation per TYPING_MIN_INTERVAL_MS)'],
+    consumerGroups: [ConsumerGroup.Presence],
+    meaning:
+      "A member is typing in a conversation (typing.started v1): presence pushes it to the other members' sockets, or drops it if late. Never stored.",
+    retentionMs: 3600 * 1000,
+  },
+  {
+    name: Topic.Images,
+    partitions: 3,
+    key: 'imageId',
+    producers: ['gateway (one per accepted upload)'],
+    consumerGroups: [ConsumerGroup.StorageImages],
+    meaning:
+      'An uploaded image, staged in the blob store (image.uploaded v1): storage processes it (orientation, metadata stripped, display and thumbnail sizes, placeholder) and answers the waiting gateway over Redis.',
+    retentionMs: 24 * 3600 * 1000,
   },
 ];

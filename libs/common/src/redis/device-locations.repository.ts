@@ -103,7 +103,7 @@ export class DeviceLocationsRepository {
 }
 
 /** Runs a MULTI or pipeline; any command error (or an aborted transaction) is thrown. */
-async function execOrThrow(batch: {
+export async function execOrThrow(batch: {
   exec(): Promise<[Error | null, unknown][] | null>;
 }): Promise<unknown[]> {
   const results = await batch.exec();

@@ -1,3 +1,4 @@
 export * from './redis.module';
 export * from './redis-values';
 export * from './device-locations.repository';
+export * from './delivery.router';

@@ -8,7 +8,9 @@ import {
   gatewayIdSchema,
   isoTimeSchema,
   GROUP_MAX_MEMBERS,
+  imageIdSchema,
   memberReceiptSchema,
+  messageImageSchema,
   seqSchema,
   userIdSchema,
   usernameSchema,
@@ -101,6 +103,23 @@ export const deliveryBatchSchema = z
           .strict(),
       )
       .optional(),
+    /**
+     * Members typing (presence's typing step), for these sockets on this box: a `typing` frame on
+     * each, unless `expiresAt` already passed (late typing is dropped, never shown).
+     */
+    typing: z
+      .array(
+        z
+          .object({
+            conversationId: conversationIdSchema,
+            userId: userIdSchema,
+            username: usernameSchema,
+            expiresAt: isoTimeSchema,
+            connectionIds: z.array(connectionIdSchema),
+          })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 export type DeliveryBatch = z.output<typeof deliveryBatchSchema>;
@@ -140,6 +159,24 @@ export const RedisKeys = {
   routingMarker: (owner: string) => `routing-marker:${owner}`,
   /** Fixed-window counters of the HTTP throttles (log-in, registration, search). */
   throttle: (kind: string, subject: string) => `throttle:${kind}:${subject}`,
+  /**
+   * Presence's live state of a user (hash): `online` ("1"/"0": what watchers were last told),
+   * `seen` (last user activity, epoch ms), `written` (when `seen` last went to PostgreSQL).
+   */
+  presence: (userId: string) => `presence:${userId}`,
+  /** Hash connectionId -> JSON PresenceDevice: the user's open sockets as presence knows them. */
+  presenceDevices: (userId: string) => `presence:${userId}:devices`,
+  /** Sorted set userId -> when (epoch ms) the user goes offline unless a device comes back. */
+  presenceOfflineDue: 'presence:offline-due',
+  /**
+   * Hash {level, at}: offlines begun, draining at the cluster's reconnect rate (a reconnect storm
+   * holds due offlines back until it drains).
+   */
+  presenceStorm: 'presence:storm',
+  /** Set of the gateway ids presence holds devices on (it checks them for death). */
+  presenceGateways: 'presence:gateways',
+  /** Set of the users presence holds a device of on this gateway. */
+  presenceGatewayUsers: (gatewayId: string) => `presence:gateway:${gatewayId}:users`,
 } as const;
 
 /** The prefix of every key of one Parley cluster (one stack) in a shared Redis. */
@@ -158,7 +195,64 @@ export const RedisChannels = {
    * per commit for every box, each pushing to its own sockets subscribed to the channel.
    */
   channelDeliveries: (clusterId: string) => `parley:${clusterId}:channel-deliveries`,
+  /**
+   * One user's presence changes (PresenceChange), published by presence; a gateway subscribes
+   * while a socket of its own watches the user, so a change reaches only the boxes that asked.
+   */
+  presence: (clusterId: string, userId: string) => `parley:${clusterId}:presence:${userId}`,
+  /** Storage's answers to one gateway's image uploads (ImageResult), one per `image.uploaded`. */
+  imageResults: (clusterId: string, gatewayId: string) =>
+    `parley:${clusterId}:image-results:${gatewayId}`,
 } as const;
+
+/**
+ * On `RedisChannels.imageResults(gatewayId)`: an upload processed (`image`, as messages carry
+ * it) or refused (`refused`: the error code and a message for people).
+ */
+export const imageResultSchema = z.discriminatedUnion('outcome', [
+  z
+    .object({ outcome: z.literal('ready'), imageId: imageIdSchema, image: messageImageSchema })
+    .strict(),
+  z
+    .object({
+      outcome: z.literal('refused'),
+      imageId: imageIdSchema,
+      code: z.enum(['image_type_unsupported', 'image_too_many_pixels', 'image_unreadable']),
+      message: z.string().max(200),
+    })
+    .strict(),
+]);
+export type ImageResult = z.output<typeof imageResultSchema>;
+
+/** The pattern every `RedisChannels.presence` channel of a cluster matches. */
+export function presenceChannelPrefix(clusterId: string): string {
+  return `parley:${clusterId}:presence:`;
+}
+
+/**
+ * On `RedisChannels.presence(userId)`: the user went online or offline, or their last seen moved
+ * (`seen`: epoch ms, null if never; built by presence's Redis scripts).
+ */
+export const presenceChangeSchema = z
+  .object({
+    version: z.literal(1),
+    userId: userIdSchema,
+    online: z.boolean(),
+    seen: z.number().int().min(0).nullable(),
+  })
+  .strict();
+export type PresenceChange = z.output<typeof presenceChangeSchema>;
+
+/** A field of `RedisKeys.presenceDevices(userId)`: one open socket, as presence knows it. */
+export const presenceDeviceSchema = z
+  .object({
+    gatewayId: gatewayIdSchema,
+    foreground: z.boolean(),
+    /** When the socket opened (epoch ms): a gateway that started after it no longer holds it. */
+    since: z.number().int().min(0),
+  })
+  .strict();
+export type PresenceDevice = z.output<typeof presenceDeviceSchema>;
 
 /**
  * Messages on `RedisChannels.gatewayControl(clusterId)`: one gateway (or the accounts path) telling every gateway to
@@ -202,6 +296,17 @@ export const gatewayControlSchema = z.discriminatedUnion('action', [
       left: z.array(userIdSchema).max(GROUP_MAX_MEMBERS),
       /** Members whose role changed (a gateway forgets what it cached of them). */
       roles: z.array(userIdSchema).max(GROUP_MAX_MEMBERS),
+    })
+    .strict(),
+  z
+    .object({
+      version: z.literal(1),
+      action: z.literal('presence-rules'),
+      /**
+       * Users whose presence choice or contacts changed: every gateway works out again what its
+       * sockets watching them, or watched by them, may see.
+       */
+      userIds: z.array(userIdSchema).min(1).max(1000),
     })
     .strict(),
 ]);

@@ -1,5 +1,5 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import Redis, { type RedisOptions } from 'ioredis';
 import { ReadinessCheck } from '../observability/readiness';
 import { redisKeyPrefix } from './redis-values';
 
@@ -48,3 +48,15 @@ export class RedisModule {
     };
   }
 }
+
+/**
+ * Options for a connection that only subscribes (pub/sub). No ready check: since ioredis 5.8.2 a
+ * (p)subscribe issued while the connection comes up can be written before the INFO ready check,
+ * which Redis then refuses in subscriber mode; ioredis takes that as fatal and reconnects, and
+ * what was published meanwhile is lost (redis/ioredis#2037). A subscriber has nothing to wait for.
+ */
+export const SUBSCRIBER_REDIS_OPTIONS = {
+  maxRetriesPerRequest: null,
+  enableAutoPipelining: false,
+  enableReadyCheck: false,
+} as const satisfies RedisOptions;

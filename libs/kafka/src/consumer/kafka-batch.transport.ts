@@ -35,6 +35,11 @@ export interface KafkaBatchTransportOptions {
   clientId: string;
   brokers: string[];
   groupId: ConsumerGroupName;
+  /**
+   * The topics this consumer group takes: only their @EventPattern handlers are subscribed
+   * (default: every handler). A service with two groups passes each its own topics.
+   */
+  topics?: readonly TopicName[];
   /** Partitions processed at once (each in offset order); default 12, the message topics' count. */
   partitionsConsumedConcurrently?: number;
   /** Largest number of records one handler call receives; longer batches are split. */
@@ -219,6 +224,7 @@ export class KafkaBatchTransport
           `@EventPattern('${pattern}') is not a Parley topic (see Topic in @parley/common)`,
         );
       }
+      if (this.options.topics && !this.options.topics.includes(pattern)) continue;
       if (!handler.isEventHandler) {
         throw new Error(
           `${pattern}: Kafka handlers must be @EventPattern (no request/reply over Kafka)`,

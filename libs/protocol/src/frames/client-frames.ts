@@ -7,7 +7,10 @@ import {
   USERNAME_PATTERN,
 } from '../ids';
 import { groupChangeRequestSchema } from '../group';
+import { sendImageSchema } from '../image';
 import { fieldGiven } from '../issues';
+import { PRESENCE_WATCH_MAX } from '../presence';
+import { userIdSchema } from '../ids';
 import { stateDigestSchema } from '../sync/state-digest';
 
 /**
@@ -26,8 +29,13 @@ export const sendFrameSchema = z
     conversationId: conversationIdSchema.optional(),
     /** A username: anything else cannot name a user, and is refused before any look-up. */
     to: z.string().regex(USERNAME_PATTERN, 'must be a username').optional(),
-    /** Length limit (characters) is the gateway's MESSAGE_MAX_LENGTH, checked after parsing. */
+    /**
+     * Length limit (characters) is the gateway's MESSAGE_MAX_LENGTH, checked after parsing. With
+     * an `image` it is the caption, and may be ''.
+     */
     text: z.string(),
+    /** An image uploaded with `POST /v1/images` by this user. */
+    image: sendImageSchema.optional(),
     /**
      * `false`: no `accepted` frame for this send, only the `ack` (or an `error`). For clients that
      * do not show the accepted state: one frame fewer per message for the gateway to write.
@@ -168,6 +176,53 @@ export const groupFrameSchema = z
     }
   });
 
+/**
+ * This device is in the foreground (the user has the app open in front) or the background. A
+ * socket starts in the background; the user is online while any device is in the foreground.
+ * `active`: the user did it (opened the app, brought it to the front): their last seen moves
+ * too. A client restating its state after a reconnect leaves it out (the app's doing); a change
+ * from background to foreground on the same socket counts as the user's either way.
+ */
+export const presenceStateFrameSchema = z
+  .object({
+    type: z.literal('presence.state'),
+    ref,
+    state: z.enum(['foreground', 'background']),
+    active: z.boolean().optional(),
+  })
+  .strict();
+
+/**
+ * The user did something the server does not otherwise see (opened a conversation, opened the
+ * app): moves their last seen. Sends, reads and typing count by themselves. Coalesced by the
+ * server: at most one move per user per few seconds.
+ */
+export const presenceActivityFrameSchema = z
+  .object({ type: z.literal('presence.activity'), ref })
+  .strict();
+
+/**
+ * Watch these users' presence (replaces the socket's list; `[]` stops watching). Answered with a
+ * `presence` frame holding each one's presence as this user may see it (a snapshot), then a
+ * `presence` frame whenever one of them changes, while the socket is open.
+ */
+export const presenceWatchFrameSchema = z
+  .object({
+    type: z.literal('presence.watch'),
+    ref,
+    userIds: z.array(userIdSchema).max(PRESENCE_WATCH_MAX),
+  })
+  .strict();
+
+/**
+ * The user is typing in this conversation: shown to the other members' online devices for a few
+ * seconds (TYPING_TTL_MS). Send it at most every TYPING_MIN_INTERVAL_MS while typing; the server
+ * drops extras. Never stored. Not in channels.
+ */
+export const typingFrameSchema = z
+  .object({ type: z.literal('typing'), ref, conversationId: conversationIdSchema })
+  .strict();
+
 /** Every client frame type, with its schema: the one list gateway, clients and docs use. */
 export const CLIENT_FRAME_SCHEMAS = {
   send: sendFrameSchema,
@@ -178,6 +233,10 @@ export const CLIENT_FRAME_SCHEMAS = {
   history: historyFrameSchema,
   auth: authFrameSchema,
   group: groupFrameSchema,
+  'presence.state': presenceStateFrameSchema,
+  'presence.activity': presenceActivityFrameSchema,
+  'presence.watch': presenceWatchFrameSchema,
+  typing: typingFrameSchema,
 } as const;
 export type ClientFrameType = keyof typeof CLIENT_FRAME_SCHEMAS;
 export const CLIENT_FRAME_TYPES = Object.keys(CLIENT_FRAME_SCHEMAS) as ClientFrameType[];
@@ -191,6 +250,10 @@ export const clientFrameSchema = z.union([
   historyFrameSchema,
   authFrameSchema,
   groupFrameSchema,
+  presenceStateFrameSchema,
+  presenceActivityFrameSchema,
+  presenceWatchFrameSchema,
+  typingFrameSchema,
 ]);
 export type SendFrame = z.output<typeof sendFrameSchema>;
 export type SyncFrame = z.output<typeof syncFrameSchema>;
@@ -200,4 +263,7 @@ export type ReadFrame = z.output<typeof readFrameSchema>;
 export type HistoryFrame = z.output<typeof historyFrameSchema>;
 export type AuthFrame = z.output<typeof authFrameSchema>;
 export type GroupFrame = z.output<typeof groupFrameSchema>;
+export type PresenceStateFrame = z.output<typeof presenceStateFrameSchema>;
+export type PresenceWatchFrame = z.output<typeof presenceWatchFrameSchema>;
+export type TypingFrame = z.output<typeof typingFrameSchema>;
 export type ClientFrame = z.output<typeof clientFrameSchema>;

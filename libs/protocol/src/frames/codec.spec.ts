@@ -153,10 +153,10 @@ describe('decodeServerFrame', () => {
   });
 
   it('tells an unknown type (a newer server) from a broken frame', () => {
-    expect(decodeServerFrame('{"type":"typing"}')).toEqual({
+    expect(decodeServerFrame('{"type":"reaction"}')).toEqual({
       ok: false,
       reason: 'unknown-type',
-      type: 'typing',
+      type: 'reaction',
     });
     expect(decodeServerFrame('{"type":"ack","seq":"1"}')).toMatchObject({
       ok: false,

@@ -15,6 +15,7 @@ import {
 } from '../ids';
 import { deliveredMessageSchema } from '../message';
 import { memberReceiptSchema } from '../receipt';
+import { userPresenceSchema } from '../presence';
 import { stateDigestSchema } from '../sync/state-digest';
 
 /**
@@ -66,6 +67,8 @@ export const ackFrameSchema = z.object({
   conversationId: conversationIdSchema,
   seq: seqSchema,
   serverTime: isoTimeSchema,
+  /** A disappearing message's expiry (the conversation had a timer when it was stored). */
+  expiresAt: isoTimeSchema.optional(),
 });
 
 /** A message for this device (live push). */
@@ -163,6 +166,30 @@ export const syncRequiredFrameSchema = z.object({
  */
 export const receiptFrameSchema = memberReceiptSchema.extend({ type: z.literal('receipt') });
 
+/**
+ * Presence of watched users: the answer to `presence.watch` (`snapshot`: every watched user, with
+ * its `ref`), then a frame whenever watched users change (online, offline, last seen, or what
+ * this user may see of them).
+ */
+export const presenceFrameSchema = z.object({
+  type: z.literal('presence'),
+  ref,
+  snapshot: z.boolean().optional(),
+  users: z.array(userPresenceSchema),
+});
+
+/**
+ * A member is typing in a conversation: show it until `expiresAt` (or until a message from them
+ * arrives). Live only: never stored, never in sync or history.
+ */
+export const typingServerFrameSchema = z.object({
+  type: z.literal('typing'),
+  conversationId: conversationIdSchema,
+  userId: userIdSchema,
+  username: usernameSchema,
+  expiresAt: isoTimeSchema,
+});
+
 /** A frame was refused; the socket stays open. */
 export const errorFrameSchema = z.object({
   type: z.literal('error'),
@@ -188,6 +215,8 @@ export const SERVER_FRAME_SCHEMAS = {
   'sync.required': syncRequiredFrameSchema,
   'history.page': historyPageFrameSchema,
   receipt: receiptFrameSchema,
+  presence: presenceFrameSchema,
+  typing: typingServerFrameSchema,
   error: errorFrameSchema,
 } as const;
 export type ServerFrameType = keyof typeof SERVER_FRAME_SCHEMAS;
@@ -206,6 +235,8 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   syncRequiredFrameSchema,
   historyPageFrameSchema,
   receiptFrameSchema,
+  presenceFrameSchema,
+  typingServerFrameSchema,
   errorFrameSchema,
 ]);
 export type HelloFrame = z.output<typeof helloFrameSchema>;
@@ -220,5 +251,7 @@ export type SyncResetFrame = z.output<typeof syncResetFrameSchema>;
 export type SyncDoneFrame = z.output<typeof syncDoneFrameSchema>;
 export type SyncRequiredFrame = z.output<typeof syncRequiredFrameSchema>;
 export type HistoryPageFrame = z.output<typeof historyPageFrameSchema>;
+export type PresenceFrame = z.output<typeof presenceFrameSchema>;
+export type TypingServerFrame = z.output<typeof typingServerFrameSchema>;
 export type ErrorFrame = z.output<typeof errorFrameSchema>;
 export type ServerFrame = z.output<typeof serverFrameSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod/v4';
+import { presenceVisibilitySchema } from '../presence';
 import { USERNAME_PATTERN, userIdSchema } from '../ids';
 import { unsafeTextProblem } from '../text';
 
@@ -98,12 +99,22 @@ export type WebSessionAnswer = z.output<typeof webSessionAnswerSchema>;
  * names and answers them all. `readReceipts` (default on): when off, others see only delivered
  * from this user, and this user sees nobody's read state (delivered is always shown).
  */
-export const settingsViewSchema = z.object({ readReceipts: z.boolean() });
+export const settingsViewSchema = z.object({
+  readReceipts: z.boolean(),
+  /**
+   * Who sees this user's online state and last seen (default everyone). Reciprocal: this user
+   * sees another's only if their own choice allows that user too.
+   */
+  presence: presenceVisibilitySchema,
+});
 export type SettingsView = z.output<typeof settingsViewSchema>;
 
 /** `PUT /v1/settings`: at least one field. */
 export const settingsBodySchema = z
-  .object({ readReceipts: z.boolean().optional() })
+  .object({
+    readReceipts: z.boolean().optional(),
+    presence: presenceVisibilitySchema.optional(),
+  })
   .strict()
   .refine((body) => Object.keys(body).length > 0, 'must name at least one setting');
 export type SettingsBody = z.output<typeof settingsBodySchema>;

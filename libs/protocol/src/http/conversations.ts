@@ -6,7 +6,7 @@ import {
   USERNAME_PATTERN,
   userIdSchema,
 } from '../ids';
-import { historyVisibilitySchema, memberRoleSchema } from '../group';
+import { historyVisibilitySchema, memberRoleSchema, timerSecondsSchema } from '../group';
 import { deliveredMessageSchema } from '../message';
 
 /** `/v1/conversations/:id/...` */
@@ -45,6 +45,8 @@ export const conversationViewSchema = z.object({
   memberCount: z.number().int().nonnegative(),
   /** A group's setting: what members added later read (see HistoryVisibility); null for 1:1. */
   history: historyVisibilitySchema.nullable(),
+  /** Disappearing messages: the timer in seconds; null or absent when messages stay. */
+  timer: timerSecondsSchema.optional(),
   /**
    * False once the viewer left or was removed: the conversation stays in the list, read-only, up
    * to the event that ended the membership.

@@ -1,5 +1,6 @@
 import { z } from 'zod/v4';
 import { USERNAME_PATTERN, userIdSchema } from '../ids';
+import { PRESENCE_WATCH_MAX, userPresenceSchema } from '../presence';
 
 /** `GET /v1/users?prefix=&limit=` (limit clamped to 50 by the server). */
 export const userSearchQuerySchema = z
@@ -34,3 +35,19 @@ export type Contact = z.output<typeof contactSchema>;
 
 export const contactsAnswerSchema = z.object({ contacts: z.array(contactSchema) });
 export type ContactsAnswer = z.output<typeof contactsAnswerSchema>;
+
+/** `GET /v1/presence?userIds=<id>,<id>`: up to PRESENCE_WATCH_MAX users. */
+export const presenceQuerySchema = z
+  .object({
+    userIds: z
+      .string()
+      .max(PRESENCE_WATCH_MAX * 37)
+      .transform((v) => v.split(',').filter((s) => s.length > 0))
+      .pipe(z.array(userIdSchema).min(1).max(PRESENCE_WATCH_MAX)),
+  })
+  .strict();
+export type PresenceQuery = z.output<typeof presenceQuerySchema>;
+
+/** Each asked user's presence as the caller may see it (null fields: hidden). */
+export const presenceAnswerSchema = z.object({ users: z.array(userPresenceSchema) });
+export type PresenceAnswer = z.output<typeof presenceAnswerSchema>;

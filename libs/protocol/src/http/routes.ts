@@ -12,6 +12,7 @@ import {
   webSessionAnswerSchema,
 } from './accounts';
 import { connectAnswerSchema, connectBodySchema } from './connect';
+import { imageParamsSchema, imageUploadAnswerSchema } from '../image';
 import {
   conversationAnswerSchema,
   conversationParamsSchema,
@@ -28,6 +29,8 @@ import {
 import {
   contactParamsSchema,
   contactsAnswerSchema,
+  presenceAnswerSchema,
+  presenceQuerySchema,
   userSearchQuerySchema,
   usersAnswerSchema,
 } from './people';
@@ -157,7 +160,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
   {
     method: 'GET',
     path: '/v1/settings',
-    summary: "One's own settings (read receipts)",
+    summary: "One's own settings (read receipts, who sees one's presence)",
     auth: true,
     answers: { 200: { description: 'the settings', schema: settingsViewSchema }, ...UNAUTHORIZED },
   },
@@ -196,6 +199,22 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
       ...INVALID,
       ...UNAUTHORIZED,
       429: error('more than 60 searches in a minute (Retry-After)'),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/presence',
+    summary: "Users' online state and last seen, as the caller may see them",
+    auth: true,
+    query: presenceQuerySchema,
+    answers: {
+      200: {
+        description: 'each asked user, hidden ones with null fields',
+        schema: presenceAnswerSchema,
+      },
+      ...INVALID,
+      ...UNAUTHORIZED,
+      429: error('too many requests (Retry-After)'),
     },
   },
   {
@@ -306,6 +325,37 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     params: conversationParamsSchema,
     body: readCursorBodySchema,
     answers: { 204: { description: 'moved' }, ...INVALID, ...UNAUTHORIZED, ...FORBIDDEN },
+  },
+  {
+    method: 'POST',
+    path: '/v1/images',
+    summary:
+      'Upload an image: the raw bytes as the body, Content-Type image/jpeg, image/png or image/webp',
+    auth: true,
+    answers: {
+      201: { description: 'processed: ready to send', schema: imageUploadAnswerSchema },
+      ...UNAUTHORIZED,
+      413: error(
+        'larger than the cap (image_too_large), or over the storage quota (quota_exceeded)',
+      ),
+      415: error('not a JPEG, PNG or WebP image, whatever the declared type'),
+      422: error('too many pixels (image_too_many_pixels), or undecodable (image_unreadable)'),
+      429: error('too many uploads (Retry-After)'),
+      503: error('processing did not finish in time; upload again'),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/images/{imageId}/{variant}',
+    summary: 'An image (WebP, without metadata): variant thumb or display',
+    auth: true,
+    params: imageParamsSchema,
+    answers: {
+      200: { description: 'the image bytes (image/webp)' },
+      ...INVALID,
+      ...UNAUTHORIZED,
+      404: error('no such image, or not one you may see (the same answer)'),
+    },
   },
   {
     method: 'GET',

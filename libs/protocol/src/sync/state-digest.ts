@@ -16,7 +16,7 @@ import { z } from 'zod/v4';
  *       seq                              u64
  *       len(senderId), senderId          u8, UTF-8 bytes (the user id in canonical lowercase form)
  *       len(clientMsgId), clientMsgId    u8, UTF-8 bytes (ASCII by its pattern)
- *       SHA-256(UTF-8 bytes of the text) 32 bytes
+ *       SHA-256(UTF-8 bytes of the text) 32 bytes ('' for a message whose expiry passed)
  *
  * written as 64 lowercase hex digits. The empty conversation (n = 0) has a fixed digest,
  * EMPTY_STATE_DIGEST; a member holding nothing from f holds the state n = f - 1, k = 0

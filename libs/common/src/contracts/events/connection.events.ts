@@ -48,4 +48,27 @@ export const ConnectionClosedV1 = defineEvent(
     .strict(),
 );
 
-export const CONNECTION_EVENTS = [ConnectionOpenedV1, ConnectionClosedV1] as const;
+/**
+ * The device behind an open socket moved to the foreground or the background (its `presence.state`
+ * frame, when it changes). On the same topic and key as opened/closed, so presence applies a
+ * socket's states in order with its opening and closing. `active`: the user did it (their last
+ * seen moves to `at`, applied after the state, so watchers are told online, not a new last seen
+ * of someone offline).
+ */
+export const ConnectionStateChangedV1 = defineEvent(
+  'connection.state-changed',
+  1,
+  z
+    .object({
+      ...connection,
+      state: z.enum(['foreground', 'background']),
+      active: z.boolean().optional(),
+    })
+    .strict(),
+);
+
+export const CONNECTION_EVENTS = [
+  ConnectionOpenedV1,
+  ConnectionClosedV1,
+  ConnectionStateChangedV1,
+] as const;

@@ -8,6 +8,7 @@ import {
   GROUP_MAX_MEMBERS,
   groupChangeSchemaOf,
   isoTimeSchema,
+  messageImageSchema,
   messageTextSchema,
   userIdSchema,
   usernameSchema,
@@ -28,10 +29,16 @@ export const MessageAcceptedV1 = defineEvent(
       senderUsername: usernameSchema,
       clientMsgId: clientMsgIdSchema,
       text: messageTextSchema,
+      /** The image (processed, checked to be the sender's upload by the gateway); `text` is its caption. */
+      image: messageImageSchema.optional(),
       acceptedAt: isoTimeSchema,
       origin: originSchema,
     })
-    .strict(),
+    .strict()
+    .refine((m) => m.text !== '' || m.image !== undefined, {
+      message: 'must not be empty without an image',
+      path: ['text'],
+    }),
 );
 
 /** The users a change names, resolved by the gateway (id and username). */

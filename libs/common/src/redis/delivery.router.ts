@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DeviceConnection, DeviceLocationsRepository } from '@parley/common';
-import { dropDeadGateways } from './message-fanout.plan';
+import {
+  ConnectionRef,
+  DeviceConnection,
+  DeviceLocationsRepository,
+} from './device-locations.repository';
 
 /** Gateway ids remembered to ask about with the locations (a cluster has a handful). */
 const MAX_KNOWN_GATEWAYS = 256;
@@ -15,8 +18,32 @@ export interface Routes {
 /**
  * Where users' sockets are: ONE Redis round trip for the users' device locations and whether the
  * gateways seen before are still live (a second only for a gateway not seen before); sockets of
- * dead gateways are forgotten. Shared by every fan-out (messages, receipts).
+ * dead gateways are forgotten. Shared by every fan-out (storage's messages and receipts, presence's typing).
  */
+/**
+ * Keeps sockets whose gateway is in the live directory; the others are stale (their gateway died
+ * without closing them) and are returned for removal. If NONE of the gateways looks live, the
+ * directory is more likely cold (session restarted, heartbeats not replayed yet) than every box
+ * dead: then everything is routed and nothing removed (publishing to a dead box is harmless).
+ */
+export function dropDeadGateways(
+  located: ReadonlyMap<string, readonly DeviceConnection[]>,
+  live: ReadonlySet<string>,
+): { routable: Map<string, DeviceConnection[]>; stale: ConnectionRef[] } {
+  const routable = new Map<string, DeviceConnection[]>();
+  const stale: ConnectionRef[] = [];
+  const cold = live.size === 0;
+  for (const [userId, connections] of located) {
+    const kept: DeviceConnection[] = [];
+    for (const c of connections) {
+      if (cold || live.has(c.gatewayId)) kept.push(c);
+      else stale.push({ userId, connectionId: c.connectionId });
+    }
+    routable.set(userId, kept);
+  }
+  return { routable, stale };
+}
+
 @Injectable()
 export class DeliveryRouter {
   private readonly knownGateways = new Set<string>();

@@ -1,0 +1,156 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type PresenceChange, RedisKeys } from '@parley/common';
+import type { PresenceFrame, UserPresence } from '@parley/protocol';
+import type { GatewayConfig } from '../config/gateway.config';
+import { ConnectionLifecycle } from '../connections/connection-lifecycle';
+import { ConnectionRegistry } from '../connections/connection-registry.service';
+import { MessagingException } from '../errors/messaging.exception';
+import type { ClientConnection } from '../realtime/client-connection';
+import { retryAfter, ThrottleCountersRepository } from '../throttling/throttle-counters.repository';
+import { PresenceChannels } from './presence-channels';
+import { PresenceRulesRepository } from './presence-rules.repository';
+import { PresenceStateReader, type PresenceState } from './presence-state.reader';
+import { WatchIndex } from './watch-index';
+
+function hidden(userId: string): UserPresence {
+  return { userId, online: null, lastSeenAt: null };
+}
+
+function shown(userId: string, state: PresenceState | undefined): UserPresence {
+  return { userId, online: state?.online ?? false, lastSeenAt: state?.lastSeenAt ?? null };
+}
+
+/**
+ * Presence as a user may see it, enforced here (never by clients): each watched user is checked
+ * against both users' choices (PresenceRulesRepository) before anything of it is read or sent.
+ * - `presence.watch`: the socket's watch list is replaced, this box hears the channels of the
+ *   users the socket may see (PresenceChannels) BEFORE their state is read, and the socket gets a
+ *   snapshot; then each change is pushed to the sockets here that see that user.
+ * - A socket that closes stops watching (ConnectionLifecycle).
+ * - A user whose choice or contacts changed (`presence-rules` on gateway control): the sockets
+ *   here watching them, or theirs, are checked again; what became hidden is pushed as hidden,
+ *   what became visible with its state.
+ * - `GET /v1/presence`: the same answer as a snapshot, once.
+ */
+@Injectable()
+export class PresenceWatchService implements OnModuleInit {
+  private readonly logger = new Logger(PresenceWatchService.name);
+  private readonly index = new WatchIndex();
+
+  constructor(
+    private readonly rules: PresenceRulesRepository,
+    private readonly states: PresenceStateReader,
+    private readonly channels: PresenceChannels,
+    private readonly registry: ConnectionRegistry<ClientConnection>,
+    private readonly lifecycle: ConnectionLifecycle,
+    private readonly throttle: ThrottleCountersRepository,
+    @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'PRESENCE_READS_PER_MINUTE'>,
+  ) {}
+
+  onModuleInit(): void {
+    this.channels.listen((change) => this.push(change));
+    this.lifecycle.onClosed((connectionId) => {
+      const { subscribe, unsubscribe } = this.index.drop(connectionId);
+      this.follow(subscribe, unsubscribe);
+    });
+  }
+
+  /** `presence.watch`: replaces the socket's list and answers with a snapshot. */
+  async watch(
+    connection: ClientConnection,
+    userIds: readonly string[],
+    ref?: string,
+  ): Promise<void> {
+    const unique = [...new Set(userIds)];
+    const visible = await this.rules.visibleTo(connection.userId, unique);
+    if (!this.registry.get(connection.id)) return; // closed meanwhile
+    const { subscribe, unsubscribe } = this.index.set(
+      connection.id,
+      new Map(unique.map((id) => [id, visible.has(id)])),
+    );
+    await this.channels.follow(subscribe, unsubscribe);
+    const users = await this.presenceOf(unique, visible);
+    const frame: PresenceFrame = {
+      type: 'presence',
+      ...(ref !== undefined ? { ref } : {}),
+      snapshot: true,
+      users,
+    };
+    connection.send(frame);
+  }
+
+  /** `GET /v1/presence`: each user's presence as `viewerId` may see it. */
+  async read(viewerId: string, userIds: readonly string[]): Promise<UserPresence[]> {
+    const [reads] = await this.throttle.hit([RedisKeys.throttle('presence', viewerId)], 60);
+    if (reads.count > this.config.PRESENCE_READS_PER_MINUTE) {
+      throw MessagingException.rateLimited(
+        retryAfter(reads.ttlSeconds, 60) * 1000,
+        'Too many presence reads',
+      );
+    }
+    const unique = [...new Set(userIds)];
+    return this.presenceOf(unique, await this.rules.visibleTo(viewerId, unique));
+  }
+
+  /** These users' choices or contacts changed: the sockets here involved are checked again. */
+  async rulesChanged(userIds: readonly string[]): Promise<void> {
+    const changed = new Set(userIds);
+    const affected = new Set(this.index.socketsWatchingAny(changed));
+    for (const connection of this.registry.all()) {
+      if (changed.has(connection.userId) && this.index.watchedBy(connection.id).size > 0) {
+        affected.add(connection.id);
+      }
+    }
+    for (const connectionId of affected) {
+      const connection = this.registry.get(connectionId);
+      if (!connection) continue;
+      await this.recheck(connection).catch((err: unknown) =>
+        this.logger.warn({ err, connectionId }, 'presence watch not checked again'),
+      );
+    }
+  }
+
+  private async recheck(connection: ClientConnection): Promise<void> {
+    const before = this.index.watchedBy(connection.id);
+    const watched = [...before.keys()];
+    const visible = await this.rules.visibleTo(connection.userId, watched);
+    const after = new Map(watched.map((id) => [id, visible.has(id)]));
+    const flipped = watched.filter((id) => before.get(id) !== after.get(id));
+    if (flipped.length === 0 || !this.registry.get(connection.id)) return;
+    const { subscribe, unsubscribe } = this.index.set(connection.id, after);
+    await this.channels.follow(subscribe, unsubscribe);
+    connection.send({ type: 'presence', users: await this.presenceOf(flipped, visible) });
+  }
+
+  private async presenceOf(
+    userIds: readonly string[],
+    visible: ReadonlySet<string>,
+  ): Promise<UserPresence[]> {
+    const states = await this.states.read(userIds.filter((id) => visible.has(id)));
+    return userIds.map((id) => (visible.has(id) ? shown(id, states.get(id)) : hidden(id)));
+  }
+
+  /** A change from presence: to every socket here that sees the user. */
+  private push(change: PresenceChange): void {
+    const sockets = this.index.socketsSeeing(change.userId);
+    if (sockets.size === 0) return;
+    const text = JSON.stringify({
+      type: 'presence',
+      users: [
+        {
+          userId: change.userId,
+          online: change.online,
+          lastSeenAt: change.seen === null ? null : new Date(change.seen).toISOString(),
+        },
+      ],
+    } satisfies PresenceFrame);
+    for (const connectionId of sockets) this.registry.get(connectionId)?.sendText(text);
+  }
+
+  private follow(subscribe: readonly string[], unsubscribe: readonly string[]): void {
+    if (subscribe.length === 0 && unsubscribe.length === 0) return;
+    this.channels
+      .follow(subscribe, unsubscribe)
+      .catch((err: unknown) => this.logger.warn({ err }, 'presence channels not followed'));
+  }
+}

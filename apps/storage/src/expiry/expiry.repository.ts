@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+
+/** What one expiry round did. */
+export interface ExpiredBatch {
+  /** Messages whose content is gone now (tombstones). */
+  messages: { conversationId: string; seq: number }[];
+  /** Images no message carries any more: their rows are deleted. */
+  imageIds: string[];
+  /** Blob keys no image uses any more: to delete from the blob store. */
+  blobKeys: string[];
+}
+
+/**
+ * The delete step of disappearing messages in PostgreSQL: messages past their expiry lose their
+ * text and image (the row stays as a tombstone at its seq), and the images no message carries any
+ * more lose their rows. One transaction per round, rows locked with SKIP LOCKED so two storage
+ * processes never take the same ones.
+ */
+@Injectable()
+export class ExpiryRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Takes up to `limit` due messages and calls `beforeCommit` with what they free (so the blobs
+   * go before the rows that point at them: a crash leaves rows to retry, never a blob no row
+   * names); commits once it resolved.
+   */
+  async expire(
+    limit: number,
+    beforeCommit: (batch: ExpiredBatch) => Promise<void>,
+  ): Promise<ExpiredBatch> {
+    return this.dataSource.transaction(async (tx) => {
+      const due = await tx.query<
+        { conversation_id: string; seq: string; image_id: string | null }[]
+      >(
+        `SELECT conversation_id, seq, image_id FROM messages
+          WHERE expires_at <= now() AND NOT expired
+          ORDER BY expires_at
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED`,
+        [limit],
+      );
+      const batch: ExpiredBatch = {
+        messages: due.map((d) => ({ conversationId: d.conversation_id, seq: Number(d.seq) })),
+        imageIds: [],
+        blobKeys: [],
+      };
+      if (due.length === 0) return batch;
+      await tx.query(
+        `UPDATE messages m SET body = '', image = NULL, image_id = NULL, expired = true
+           FROM unnest($1::text[], $2::bigint[]) AS d(conversation_id, seq)
+          WHERE m.conversation_id = d.conversation_id AND m.seq = d.seq`,
+        [batch.messages.map((m) => m.conversationId), batch.messages.map((m) => m.seq)],
+      );
+      const imageIds = [...new Set(due.flatMap((d) => (d.image_id ? [d.image_id] : [])))];
+      if (imageIds.length > 0) await this.dropUnusedImages(tx, imageIds, batch);
+      await beforeCommit(batch);
+      return batch;
+    });
+  }
+
+  /** Deletes the images of `imageIds` no message carries now, and finds their unshared blobs. */
+  private async dropUnusedImages(
+    tx: EntityManager,
+    imageIds: string[],
+    batch: ExpiredBatch,
+  ): Promise<void> {
+    const dropped = await tx.query<{ id: string; display_key: string; thumb_key: string }[]>(
+      // A CTE, so the driver answers rows (a DELETE alone comes back as [rows, count]).
+      `WITH dropped AS (
+         DELETE FROM images i
+          WHERE i.id = ANY($1::uuid[])
+            AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.image_id = i.id)
+          RETURNING i.id, i.display_key, i.thumb_key)
+       SELECT * FROM dropped`,
+      [imageIds],
+    );
+    batch.imageIds = dropped.map((d) => d.id);
+    const keys = [...new Set(dropped.flatMap((d) => [d.display_key, d.thumb_key]))];
+    if (keys.length === 0) return;
+    const unused = await tx.query<{ key: string }[]>(
+      `SELECT k.key FROM unnest($1::text[]) AS k(key)
+        WHERE NOT EXISTS (SELECT 1 FROM images WHERE display_key = k.key)
+          AND NOT EXISTS (SELECT 1 FROM images WHERE thumb_key = k.key)`,
+      [keys],
+    );
+    batch.blobKeys = unused.map((u) => u.key);
+  }
+}

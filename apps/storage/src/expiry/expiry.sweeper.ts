@@ -1,0 +1,70 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnModuleInit,
+} from '@nestjs/common';
+import { APP_CONFIG, BLOB_STORE, type BlobStore } from '@parley/common';
+import type { StorageConfig } from '../config/storage.config';
+import { ExpiryRepository } from './expiry.repository';
+
+/** Messages one round expires at most (a backlog takes several rounds, back to back). */
+export const EXPIRY_BATCH = 500;
+
+/**
+ * Disappearing messages, without a human: every EXPIRY_SWEEP_MS, what expired loses its content
+ * (text, image rows, and the blobs no other image shares), in rounds of EXPIRY_BATCH until none
+ * is due. Driven by `messages.expires_at` alone, so it survives restarts: what fell due while
+ * storage was down goes on its first round back. Idempotent (a tombstone is never taken again;
+ * deleting a blob twice is a no-op). Reads never wait for it: history and sync hide what is past
+ * its expiry already.
+ */
+@Injectable()
+export class ExpirySweeper implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(ExpirySweeper.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly expiry: ExpiryRepository,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(APP_CONFIG) private readonly config: Pick<StorageConfig, 'EXPIRY_SWEEP_MS'>,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.tick(), this.config.EXPIRY_SWEEP_MS);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = this.sweep().then(
+      () => undefined,
+      (err: unknown) => this.logger.warn({ err }, 'expiry round failed; the next round retries'),
+    );
+    await this.running;
+    this.running = undefined;
+  }
+
+  /** Rounds until nothing is due; what each deleted. */
+  async sweep(): Promise<{ messages: number; images: number; blobs: number }> {
+    const total = { messages: 0, images: 0, blobs: 0 };
+    for (;;) {
+      const batch = await this.expiry.expire(EXPIRY_BATCH, async ({ blobKeys }) => {
+        for (const key of blobKeys) await this.blobs.delete(key);
+      });
+      total.messages += batch.messages.length;
+      total.images += batch.imageIds.length;
+      total.blobs += batch.blobKeys.length;
+      if (batch.messages.length < EXPIRY_BATCH) break;
+    }
+    if (total.messages > 0) this.logger.log(total, 'expired messages deleted');
+    return total;
+  }
+}

@@ -1,0 +1,58 @@
+/** Nest injection token of the process's BlobStore (media uploads and their variants). */
+export const BLOB_STORE = Symbol('BLOB_STORE');
+
+/** A staged upload: its key (opaque, e.g. 'staging/<uuid>'), size, and its first bytes (up to 64) for sniffing. */
+export interface StagedBlob {
+  key: string;
+  bytes: number;
+  head: Buffer;
+}
+
+/** An upload went past the caller's cap: nothing of it was kept. */
+export class BlobTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`blob exceeds ${maxBytes} bytes`);
+    this.name = 'BlobTooLargeError';
+  }
+}
+
+/** A key that is not one this store hands out (refused before it reaches a path). */
+export class InvalidBlobKeyError extends Error {
+  constructor(readonly key: string) {
+    super(`invalid blob key ${JSON.stringify(key.slice(0, 100))}`);
+    this.name = 'InvalidBlobKeyError';
+  }
+}
+
+/**
+ * Where media bytes live. Uploads land in staging first (streamed, capped) so they can be checked
+ * before anything is kept; what is kept is content-addressed (SHA-256), so the same bytes are
+ * stored once and a key never changes meaning.
+ */
+export interface BlobStore {
+  /**
+   * Streams `body` into a new staging blob; past `maxBytes` it stops reading, deletes what it
+   * wrote and rejects with BlobTooLargeError. Any other failure (the body stream errors/aborts)
+   * also leaves nothing behind and rejects.
+   */
+  stage(
+    body: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
+    maxBytes: number,
+  ): Promise<StagedBlob>;
+  /** A staged blob's bytes, or null when it is gone. */
+  readStaged(key: string): Promise<Buffer | null>;
+  /** Idempotent. */
+  deleteStaged(key: string): Promise<void>;
+  /**
+   * Content-addressed: stores `content` under its SHA-256 hex and returns that key; storing the
+   * same content again writes nothing new and returns the same key. Written atomically (temp
+   * file + rename) so a reader never sees half a blob.
+   */
+  put(content: Buffer): Promise<string>;
+  /** The blob's bytes, or null when absent. */
+  get(key: string): Promise<Buffer | null>;
+  /** Idempotent. */
+  delete(key: string): Promise<void>;
+  /** Deletes staged blobs older than `olderThanMs` (uploads a crashed process left); returns how many. */
+  sweepStaged(olderThanMs: number, now?: number): Promise<number>;
+}

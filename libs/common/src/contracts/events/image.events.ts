@@ -1,0 +1,29 @@
+import { z } from 'zod/v4';
+import { gatewayIdSchema, imageIdSchema, isoTimeSchema, userIdSchema } from '@parley/protocol';
+import { defineEvent } from '../envelope';
+
+/**
+ * An upload a gateway received and staged in the blob store (its size within the cap and its
+ * first bytes those of a JPEG, PNG or WebP image), for storage to process: decode it within the
+ * pixel cap, apply the orientation, strip the metadata, store a display size and a thumbnail, and
+ * answer the waiting gateway (`RedisChannels.imageResults(replyTo)`). Keyed by imageId. Processing
+ * is idempotent: a redelivered upload answers again from the stored row.
+ */
+export const ImageUploadedV1 = defineEvent(
+  'image.uploaded',
+  1,
+  z
+    .object({
+      imageId: imageIdSchema,
+      uploaderId: userIdSchema,
+      /** The staged bytes' key in the blob store (deleted once processed, whatever the outcome). */
+      stagedKey: z.string().regex(/^staging\/[0-9a-f-]{36}$/),
+      bytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+      /** The gateway whose HTTP request waits for the answer. */
+      replyTo: gatewayIdSchema,
+      uploadedAt: isoTimeSchema,
+    })
+    .strict(),
+);
+
+export const IMAGE_EVENTS = [ImageUploadedV1] as const;

@@ -1,0 +1,285 @@
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import sharp from 'sharp';
+import {
+  ErrorCode,
+  errorBodySchema,
+  historyPageSchema,
+  type MessageFrame,
+  imageUploadAnswerSchema,
+  type MessageImage,
+} from '@parley/protocol';
+import { createAccount, ParleyTestClient, type TestAccount } from '@parley/testing';
+import { pngClaiming } from '@parley/testing/image.fixture';
+import { acked, answerTo } from './support/frames';
+import { StackControl } from './support/stack-control';
+import { eventually } from './support/sync-device';
+import { TEST_GATEWAY_ENV, testStack, wsUrlOf } from './support/test-stack';
+
+const stack = testStack();
+const MAX_BYTES = Number(TEST_GATEWAY_ENV.IMAGE_MAX_BYTES);
+
+/** A noisy photo-like JPEG (so it does not compress to nothing), with camera and GPS EXIF. */
+async function photoWithGps(width: number, height: number): Promise<Buffer> {
+  return sharp({
+    create: {
+      width,
+      height,
+      channels: 3,
+      background: '#4a7',
+      noise: { type: 'gaussian', mean: 120, sigma: 12 },
+    },
+  })
+    .jpeg({ quality: 80 })
+    .withExif({
+      IFD0: { Make: 'Parley Test Cam', Model: 'One' },
+      IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 2/1' },
+    })
+    .toBuffer();
+}
+
+async function upload(
+  gateway: string,
+  account: TestAccount,
+  body: Buffer | ReadableStream<Uint8Array>,
+  contentType = 'image/jpeg',
+): Promise<Response> {
+  return fetch(`${gateway}/v1/images`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${account.accessToken}`, 'content-type': contentType },
+    body,
+    // A stream body is sent chunked (no Content-Length).
+    ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+  });
+}
+
+async function uploaded(
+  gateway: string,
+  account: TestAccount,
+  body: Buffer,
+): Promise<MessageImage> {
+  const res = await upload(gateway, account, body);
+  const answer: unknown = await res.json();
+  expect(res.status).toBe(201);
+  return imageUploadAnswerSchema.parse(answer).image;
+}
+
+async function fetchImage(gateway: string, account: TestAccount, id: string, variant: string) {
+  return fetch(`${gateway}/v1/images/${id}/${variant}`, {
+    headers: { authorization: `Bearer ${account.accessToken}` },
+  });
+}
+
+async function refusal(res: Response): Promise<{ status: number; code: string; message: string }> {
+  const body = errorBodySchema.parse(await res.json());
+  return { status: res.status, code: body.error.code, message: body.error.message };
+}
+
+/** Files in the blob store's staging directory (uploads not yet processed or deleted). */
+function staged(): string[] {
+  try {
+    return readdirSync(join(stack.blobDir, 'staging'));
+  } catch {
+    return [];
+  }
+}
+
+describe('images (two gateways)', () => {
+  let db: Client;
+  beforeAll(async () => {
+    db = new Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await db.end();
+  });
+
+  const imagesOf = async (account: TestAccount) =>
+    Number(
+      (
+        await db.query<{ n: string }>('SELECT count(*) AS n FROM images WHERE uploader_id = $1', [
+          account.id,
+        ])
+      ).rows[0].n,
+    );
+
+  it('serves an uploaded photo oriented, resized and without its EXIF or GPS, to its uploader', async () => {
+    const [gateway] = stack.gateways;
+    const alice = await createAccount(gateway, 'alice');
+    const photo = await photoWithGps(2400, 1800);
+    expect((await sharp(photo).metadata()).exif).toBeDefined();
+
+    const image = await uploaded(gateway, alice, photo);
+    expect(image).toMatchObject({ width: 1600, height: 1200, type: 'image/webp' });
+    expect(image.placeholder).toMatch(/^data:image\/webp;base64,/);
+    expect(
+      (await sharp(Buffer.from(image.placeholder.split(',')[1], 'base64')).metadata()).width,
+    ).toBeLessThanOrEqual(16);
+
+    for (const [variant, side] of [
+      ['display', 1600],
+      ['thumb', 320],
+    ] as const) {
+      const res = await fetchImage(gateway, alice, image.id, variant);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/webp');
+      const bytes = Buffer.from(await res.arrayBuffer());
+      const served = await sharp(bytes).metadata();
+      expect(served.format).toBe('webp');
+      expect(Math.max(served.width ?? 0, served.height ?? 0)).toBe(side);
+      expect(served.exif).toBeUndefined();
+      expect(bytes.includes(Buffer.from('Parley Test Cam'))).toBe(false);
+      if (variant === 'display') expect(bytes.length).toBe(image.bytes);
+    }
+    // Processed: nothing left in staging.
+    await eventually(() => Promise.resolve(staged().length === 0), 'staging emptied');
+
+    // It was decoded by storage's image worker, a child process at a lower CPU priority.
+    const storagePid = StackControl.pid('storage');
+    const children = readFileSync(`/proc/${storagePid}/task/${storagePid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
+    const nice = children.map((pid) =>
+      Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[16]),
+    );
+    expect(nice).toEqual([10]);
+  });
+
+  it('refuses a bomb, an SVG, a renamed text file and an oversized body, each with its error, keeping nothing', async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const mallory = await createAccount(gateway1, 'mallory');
+    const svg = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>',
+    );
+    const cases: [string, Promise<Response>, number, string][] = [
+      [
+        'bomb',
+        upload(gateway1, mallory, pngClaiming(15_000, 15_000), 'image/png'),
+        422,
+        ErrorCode.ImageTooManyPixels,
+      ],
+      ['svg', upload(gateway2, mallory, svg, 'image/png'), 415, ErrorCode.ImageTypeUnsupported],
+      [
+        'svg type',
+        upload(gateway2, mallory, svg, 'image/svg+xml'),
+        415,
+        ErrorCode.ImageTypeUnsupported,
+      ],
+      [
+        'text',
+        upload(gateway1, mallory, Buffer.from('not a photo at all\n'.repeat(50))),
+        415,
+        ErrorCode.ImageTypeUnsupported,
+      ],
+      [
+        'declared too large',
+        upload(gateway1, mallory, Buffer.alloc(MAX_BYTES + 1, 0xff)),
+        413,
+        ErrorCode.ImageTooLarge,
+      ],
+    ];
+    for (const [name, response, status, code] of cases) {
+      const got = await refusal(await response);
+      expect({ name, status: got.status, code: got.code }).toEqual({ name, status, code });
+      expect(got.message.length).toBeGreaterThan(0);
+    }
+
+    // A chunked body (no Content-Length) is cut off at the cap while it streams.
+    let sent = 0;
+    const chunk = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(64 * 1024 - 3, 7)]);
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > MAX_BYTES * 3) controller.close();
+        else {
+          controller.enqueue(sent === 0 ? chunk : Buffer.alloc(64 * 1024, 7));
+          sent += 64 * 1024;
+        }
+      },
+    });
+    const streamed = await refusal(await upload(gateway2, mallory, endless));
+    expect(streamed).toMatchObject({ status: 413, code: ErrorCode.ImageTooLarge });
+
+    expect(await imagesOf(mallory)).toBe(0);
+    await eventually(() => Promise.resolve(staged().length === 0), 'staging emptied');
+  });
+
+  it('sends an image message to a member on the other gateway; a non-member gets 404 for the image', async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const [alice, bob, eve] = await Promise.all(
+      ['alice', 'bob', 'eve'].map((n) => createAccount(gateway1, n)),
+    );
+    const a = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), alice);
+    const b = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway2), bob);
+    try {
+      const image = await uploaded(gateway1, alice, await photoWithGps(800, 600));
+      expect(image).toMatchObject({ width: 800, height: 600 });
+
+      // Before it is sent, only its uploader may fetch it.
+      expect((await fetchImage(gateway2, bob, image.id, 'thumb')).status).toBe(404);
+
+      const clientMsgId = randomUUID();
+      a.send({ type: 'send', clientMsgId, to: bob.username, text: '', image: { id: image.id } });
+      const ack = await acked(answerTo(a, clientMsgId));
+      const got = await b.next<MessageFrame>(
+        (f) => f.type === 'message' && f.message.clientMsgId === clientMsgId,
+      );
+      expect(got.message).toMatchObject({ text: '', image, conversationId: ack.conversationId });
+
+      // A caption rides along; history carries the image too.
+      const captioned = randomUUID();
+      a.send({
+        type: 'send',
+        clientMsgId: captioned,
+        conversationId: ack.conversationId,
+        text: 'the view from here',
+        image: { id: image.id },
+      });
+      await acked(answerTo(a, captioned));
+      const res = await fetch(
+        `${gateway2}/v1/conversations/${ack.conversationId}/messages?limit=10`,
+        { headers: { authorization: `Bearer ${bob.accessToken}` } },
+      );
+      const page = historyPageSchema.parse(await res.json());
+      expect(page.messages.map((m) => [m.text, m.image?.id])).toEqual([
+        ['', image.id],
+        ['the view from here', image.id],
+      ]);
+
+      // The member fetches it on either gateway; the non-member and an unknown id get 404.
+      for (const gateway of [gateway1, gateway2]) {
+        expect((await fetchImage(gateway, bob, image.id, 'display')).status).toBe(200);
+      }
+      for (const [who, id] of [
+        [eve, image.id],
+        [bob, randomUUID()],
+      ] as const) {
+        const denied = await fetchImage(gateway2, who, id, 'display');
+        expect(await refusal(denied)).toMatchObject({ status: 404, code: ErrorCode.NotFound });
+      }
+      expect((await fetch(`${gateway1}/v1/images/${image.id}/display`)).status).toBe(401);
+
+      // Eve cannot send Alice's image as hers.
+      const stolen = randomUUID();
+      const e = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), eve);
+      try {
+        e.send({
+          type: 'send',
+          clientMsgId: stolen,
+          to: bob.username,
+          text: 'mine',
+          image: { id: image.id },
+        });
+        const answer = await answerTo(e, stolen);
+        expect('error' in answer && answer.error.code).toBe(ErrorCode.ValidationFailed);
+      } finally {
+        e.close();
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});

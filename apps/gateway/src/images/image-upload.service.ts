@@ -18,6 +18,7 @@ import {
   sniffImageFormat,
 } from '@parley/protocol';
 import type { GatewayConfig } from '../config/gateway.config';
+import type { DrainLimits } from './drain-refused-body';
 import { MessagingException } from '../errors/messaging.exception';
 import { ImagesReadModel } from '../read-model/images.read-model';
 import { retryAfter, ThrottleCountersRepository } from '../throttling/throttle-counters.repository';
@@ -40,6 +41,9 @@ export interface UploadRequest {
  * handed to storage (`image.uploaded` on parley.images.v1); the request waits for storage's answer.
  * A refusal at any step deletes what was staged: nothing half-written stays.
  */
+/** Long enough for a client to read a refusal; short enough that a drained body costs little. */
+const REFUSED_BODY_DRAIN_MS = 2000;
+
 @Injectable()
 export class ImageUploadService {
   private readonly logger = new Logger(ImageUploadService.name);
@@ -60,6 +64,11 @@ export class ImageUploadService {
       | 'IMAGE_PROCESS_TIMEOUT_MS'
     >,
   ) {}
+
+  /** What is read off a refused upload's body before its connection closes (drainRefusedBody). */
+  get refusedBodyLimits(): DrainLimits {
+    return { ms: REFUSED_BODY_DRAIN_MS, bytes: this.config.IMAGE_MAX_BYTES };
+  }
 
   async upload(uploaderId: string, request: UploadRequest): Promise<MessageImage> {
     const [uploads] = await this.throttle.hit([RedisKeys.throttle('image', uploaderId)], 60);

@@ -11,6 +11,7 @@ import { JwtAuthGuard } from '../accounts/auth.guards';
 import type { AuthenticatedPrincipal } from '../accounts/jwt.strategy';
 import { CurrentUser } from '../accounts/request-context';
 import { ImageAccessService } from './image-access.service';
+import { drainRefusedBody } from './drain-refused-body';
 import { ImageUploadService } from './image-upload.service';
 
 /**
@@ -40,9 +41,9 @@ export class ImagesController {
       });
       return { image };
     } catch (err) {
-      // Refused before its body was read to the end: the rest is not read either, so this
-      // connection cannot carry another request.
-      if (!req.complete) res.setHeader('Connection', 'close');
+      // Refused before its body was read to the end: the rest is read off (bounded) after the
+      // refusal is written, so the client reads the refusal rather than a reset connection.
+      drainRefusedBody(req, res, this.uploads.refusedBodyLimits);
       throw err;
     }
   }

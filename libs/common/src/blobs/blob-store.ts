@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** Nest injection token of the process's BlobStore (media uploads and their variants). */
 export const BLOB_STORE = Symbol('BLOB_STORE');
 
@@ -33,7 +35,8 @@ export interface BlobStore {
   /**
    * Streams `body` into a new staging blob; past `maxBytes` it stops reading, deletes what it
    * wrote and rejects with BlobTooLargeError. Any other failure (the body stream errors/aborts)
-   * also leaves nothing behind and rejects.
+   * also leaves nothing behind and rejects. A stream body it stops reading early is left paused,
+   * not destroyed (see `bodyChunks`).
    */
   stage(
     body: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
@@ -55,4 +58,20 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Deletes staged blobs older than `olderThanMs` (uploads a crashed process left); returns how many. */
   sweepStaged(olderThanMs: number, now?: number): Promise<number>;
+}
+
+/**
+ * The chunks of a staged body. A Node stream left early stays open (paused), not destroyed: when
+ * it is an HTTP request, destroying it would reset the connection under the refusal the server is
+ * about to send; its owner decides what happens to the rest (see `drainRefusedBody`).
+ */
+export function bodyChunks(
+  body: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
+): AsyncIterable<string | Uint8Array> {
+  return isNodeReadable(body) ? body.iterator({ destroyOnReturn: false }) : body;
+}
+
+/** Structural, not `instanceof Readable`: the stream may come from another realm (Jest's sandbox). */
+function isNodeReadable(body: object): body is Readable {
+  return 'iterator' in body && typeof body.iterator === 'function';
 }

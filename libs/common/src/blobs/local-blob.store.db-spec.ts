@@ -98,6 +98,21 @@ describe('LocalBlobStore (real filesystem)', () => {
     expect(await filesUnder(root)).toEqual([]);
   });
 
+  it('leaves a stream body it stopped reading open, with the rest still readable', async () => {
+    const body = new Readable({ read() {} });
+    body.push(Buffer.alloc(3000, 1));
+    body.push(Buffer.alloc(3000, 2));
+
+    await expect(store.stage(body, 4096)).rejects.toBeInstanceOf(BlobTooLargeError);
+    expect(body.destroyed).toBe(false);
+    body.push(Buffer.from('rest'));
+    body.push(null);
+    const rest: Buffer[] = [];
+    for await (const chunk of body) rest.push(chunk as Buffer);
+    expect(Buffer.concat(rest).toString()).toBe('rest');
+    expect(await filesUnder(root)).toEqual([]);
+  });
+
   it('keeps nothing when the body stream fails midway', async () => {
     let wrote = false;
     async function* failing(): AsyncIterable<Uint8Array> {

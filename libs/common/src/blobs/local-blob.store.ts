@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import {
   type BlobStore,
   BlobTooLargeError,
+  bodyChunks,
   InvalidBlobKeyError,
   type StagedBlob,
 } from './blob-store';
@@ -96,8 +97,8 @@ export class LocalBlobStore implements BlobStore {
       try {
         // The loop starts pulling at once (the file is made on the first chunk): a stream body
         // that fails early rejects here rather than emitting an 'error' nobody listens to.
-        // Throwing out of it ends the iterator, which destroys a stream body: reading stops.
-        for await (const chunk of body) {
+        // Throwing out of it stops reading; a stream body stays open for its owner.
+        for await (const chunk of bodyChunks(body)) {
           const data = toBuffer(chunk);
           bytes += data.length;
           if (bytes > maxBytes) throw new BlobTooLargeError(maxBytes);

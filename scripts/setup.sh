@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up shared by scripts/stack.sh and scripts/test.sh: Node packages (npm ci when
-# node_modules is missing or older than package-lock.json), Kafka's jars (Maven, cached), and the
+# node_modules is missing or older than package-lock.json), Kafka's and S3Proxy's jars (Maven,
+# cached), and the
 # TypeScript build. Fast when nothing changed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +18,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 bash scripts/kafka.sh fetch
+bash scripts/s3proxy.sh fetch
 
 say "building (tsc)"
 npm run --silent build

@@ -4,6 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type * as EnsureDatabase from '../libs/common/src/database/ensure-database';
+import { type RunningS3Proxy, startS3Proxy } from '../libs/testing/src/s3proxy';
 import type * as Launcher from '../tools/stack/stack-launcher';
 import {
   TEST_CONSUMER_ENV,
@@ -17,6 +18,7 @@ import {
 declare global {
   var __PARLEY_STACK__: Launcher.RunningStack | undefined;
   var __PARLEY_STORAGE_DB_PROXY__: ChildProcess | undefined;
+  var __PARLEY_S3PROXY__: RunningS3Proxy | undefined;
 }
 
 const ROOT = join(__dirname, '..');
@@ -58,10 +60,7 @@ export default async function globalSetup(): Promise<void> {
 
   const logDir = join(ROOT, '.data', 'test-logs');
   mkdirSync(logDir, { recursive: true });
-  // The stack's image blobs: emptied per run, so a test can see what a refusal left behind.
-  const blobDir = join(ROOT, '.data', 'test-blobs');
-  rmSync(blobDir, { recursive: true, force: true });
-  mkdirSync(blobDir, { recursive: true });
+  const blobs = await blobStoreForRun(say);
   // A fresh secret per run, shared with the tests (they sign forged and expired tokens with it).
   const jwtSecret = randomBytes(32).toString('base64url');
   const stack = await launchStack({
@@ -85,7 +84,8 @@ export default async function globalSetup(): Promise<void> {
       storage: TEST_STORAGE_ENV,
     },
     storageDatabaseUrl: storageDatabaseUrl.toString(),
-    blobStoreUrl: `file://${blobDir}`,
+    blobStoreUrl: blobs.url,
+    blobStoreCredentials: blobs.credentials,
     logDir,
     say,
   });
@@ -102,10 +102,41 @@ export default async function globalSetup(): Promise<void> {
     kafkaBrokers: KAFKA_BROKERS.split(','),
     storageDatabaseProxy: proxy.controlUrl,
     jwtSecret,
-    blobDir,
+    blobDir: blobs.dir,
   };
   writeFileSync(TEST_STACK_FILE, JSON.stringify(info, null, 2));
   say(`stack ready (logs in ${logDir})`);
+}
+
+/**
+ * The stack's image blobs, emptied per run so a test can see what a refusal left behind: a local
+ * directory, or with PARLEY_TEST_BLOB_STORE=s3 a bucket of S3Proxy (filesystem backend, started
+ * here). Either way `dir` holds the same layout (staging/<uuid>, sha256/<2 hex>/<hex>): S3Proxy
+ * keeps a bucket's objects as files under <basedir>/<bucket>/<key>, so the tests read both alike.
+ */
+async function blobStoreForRun(say: (line: string) => void): Promise<{
+  url: string;
+  dir: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}> {
+  if (process.env.PARLEY_TEST_BLOB_STORE === 's3') {
+    const dataDir = join(ROOT, '.data', 'test-s3');
+    rmSync(dataDir, { recursive: true, force: true });
+    const s3proxy = await startS3Proxy(dataDir);
+    globalThis.__PARLEY_S3PROXY__ = s3proxy;
+    const dir = join(dataDir, 'buckets', 'parley-test'); // the bucket
+    mkdirSync(dir, { recursive: true });
+    say(`image blobs in S3Proxy at ${s3proxy.endpoint}, bucket parley-test`);
+    return {
+      url: `s3://parley-test?endpoint=${s3proxy.endpoint}&forcePathStyle=true`,
+      dir,
+      credentials: { accessKeyId: s3proxy.accessKeyId, secretAccessKey: s3proxy.secretAccessKey },
+    };
+  }
+  const dir = join(ROOT, '.data', 'test-blobs');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return { url: `file://${dir}`, dir };
 }
 
 /** Starts the storage database proxy's process and reads its ports from its first line. */

@@ -11,4 +11,5 @@ export default async function globalTeardown(): Promise<void> {
   // Its pipes are handles of this process: closed, so nothing keeps the test run alive.
   proxy?.stdin?.destroy();
   proxy?.stdout?.destroy();
+  await globalThis.__PARLEY_S3PROXY__?.stop();
 }

@@ -55,6 +55,13 @@ export function stackOptionsFromEnv(
     logLevel: env.LOG_LEVEL || DEFAULT_STACK_OPTIONS.logLevel,
     jwtSecret: env.JWT_SECRET || secret(),
     blobStoreUrl: env.BLOB_STORE_URL || `file://${join(REPO_ROOT, '.data', 'blobs')}`,
+    blobStoreCredentials:
+      env.BLOB_STORE_ACCESS_KEY_ID && env.BLOB_STORE_SECRET_ACCESS_KEY
+        ? {
+            accessKeyId: env.BLOB_STORE_ACCESS_KEY_ID,
+            secretAccessKey: env.BLOB_STORE_SECRET_ACCESS_KEY,
+          }
+        : undefined,
   };
 }
 

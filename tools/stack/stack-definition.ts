@@ -35,6 +35,8 @@ export interface StackOptions {
   jwtSecret?: string;
   /** Where gateways and storage keep image blobs (BLOB_STORE_URL): one store for the stack. */
   blobStoreUrl?: string;
+  /** The S3 store's key pair (BLOB_STORE_ACCESS_KEY_ID / BLOB_STORE_SECRET_ACCESS_KEY). */
+  blobStoreCredentials?: { accessKeyId: string; secretAccessKey: string };
   /** Storage's DATABASE_URL when it differs (the e2e set-up routes it through a blockable proxy). */
   storageDatabaseUrl?: string;
   /**
@@ -68,6 +70,13 @@ const SERVICE_ENV_VARS = ['NODE_ENV', 'LOG_LEVEL', 'HOST', 'PORT', 'KAFKA_BROKER
 /** The stack's Redis and its name there (key prefix, channel part). */
 const REDIS_ENV_VARS = ['REDIS_URL', 'PARLEY_CLUSTER_ID'] as const;
 
+/** The blob store gateways and storage share, and its S3 key pair when it is a bucket. */
+const BLOB_STORE_ENV_VARS = [
+  'BLOB_STORE_URL',
+  'BLOB_STORE_ACCESS_KEY_ID',
+  'BLOB_STORE_SECRET_ACCESS_KEY',
+] as const;
+
 /** Every variable the launcher may set, per service kind (docker-compose must carry the same). */
 export const STACK_ENV_VARS: Record<ServiceKind, readonly string[]> = {
   gateway: [
@@ -80,11 +89,11 @@ export const STACK_ENV_VARS: Record<ServiceKind, readonly string[]> = {
     'WS_ALLOWED_ORIGINS',
     'TRUST_PROXY',
     'REGISTER_EXEMPT_ADDRESSES',
-    'BLOB_STORE_URL',
+    ...BLOB_STORE_ENV_VARS,
   ],
   session: [...SERVICE_ENV_VARS, ...REDIS_ENV_VARS],
   presence: [...SERVICE_ENV_VARS, 'DATABASE_URL', ...REDIS_ENV_VARS],
-  storage: [...SERVICE_ENV_VARS, 'DATABASE_URL', ...REDIS_ENV_VARS, 'BLOB_STORE_URL'],
+  storage: [...SERVICE_ENV_VARS, 'DATABASE_URL', ...REDIS_ENV_VARS, ...BLOB_STORE_ENV_VARS],
 };
 
 /**
@@ -106,6 +115,11 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
     KAFKA_BROKERS: options.kafkaBrokers,
   };
   const clusterId = options.clusterId ?? `stack-${options.basePort}`;
+  const blobStoreEnv = {
+    BLOB_STORE_URL: options.blobStoreUrl,
+    BLOB_STORE_ACCESS_KEY_ID: options.blobStoreCredentials?.accessKeyId,
+    BLOB_STORE_SECRET_ACCESS_KEY: options.blobStoreCredentials?.secretAccessKey,
+  };
   const pick = (kind: ServiceKind, env: Record<string, string | undefined>) =>
     Object.fromEntries(
       STACK_ENV_VARS[kind].filter((k) => env[k] !== undefined).map((k) => [k, env[k] as string]),
@@ -135,7 +149,7 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
         REGISTER_EXEMPT_ADDRESSES: options.exemptLoopbackFromRegistrationLimit
           ? LOOPBACK_ADDRESSES.join(',')
           : undefined,
-        BLOB_STORE_URL: options.blobStoreUrl,
+        ...blobStoreEnv,
       }),
     });
   }
@@ -160,7 +174,7 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
             : options.databaseUrl,
         REDIS_URL: options.redisUrl,
         PARLEY_CLUSTER_ID: clusterId,
-        BLOB_STORE_URL: options.blobStoreUrl,
+        ...blobStoreEnv,
       }),
     });
   }

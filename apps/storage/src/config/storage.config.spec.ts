@@ -28,6 +28,31 @@ describe('storage config', () => {
     expect(() => loadStorageConfig({ PARLEY_CLUSTER_ID: 'Prod One' })).toThrow(/PARLEY_CLUSTER_ID/);
   });
 
+  it('takes a blob store directory or S3 bucket, an empty key pair meaning none', () => {
+    const s3 = 's3://media/parley?endpoint=http://minio:9000&forcePathStyle=true';
+    expect(
+      loadStorageConfig({
+        BLOB_STORE_URL: s3,
+        BLOB_STORE_ACCESS_KEY_ID: 'id',
+        BLOB_STORE_SECRET_ACCESS_KEY: 'secret',
+      }),
+    ).toMatchObject({
+      BLOB_STORE_URL: s3,
+      BLOB_STORE_ACCESS_KEY_ID: 'id',
+      BLOB_STORE_SECRET_ACCESS_KEY: 'secret',
+    });
+    const local = loadStorageConfig({
+      BLOB_STORE_URL: 'file:///var/lib/parley/blobs',
+      BLOB_STORE_ACCESS_KEY_ID: '',
+      BLOB_STORE_SECRET_ACCESS_KEY: '',
+    });
+    expect(local.BLOB_STORE_ACCESS_KEY_ID).toBeUndefined();
+    expect(local.BLOB_STORE_SECRET_ACCESS_KEY).toBeUndefined();
+    for (const bad of ['http://x/blobs', 'blobs', 's3://id:secret@media']) {
+      expect(() => loadStorageConfig({ BLOB_STORE_URL: bad })).toThrow(/BLOB_STORE_URL/);
+    }
+  });
+
   it('takes an offset commit interval from 0 (each at once) to 5 s', () => {
     expect(loadStorageConfig({ KAFKA_COMMIT_INTERVAL_MS: '0' }).KAFKA_COMMIT_INTERVAL_MS).toBe(0);
     expect(loadStorageConfig({ KAFKA_COMMIT_INTERVAL_MS: '5000' }).KAFKA_COMMIT_INTERVAL_MS).toBe(

@@ -23,7 +23,13 @@ export class ImageWorkerProcess implements BeforeApplicationShutdown {
   private nextJobId = 1;
   private readonly waiting = new Map<number, (result: ImageJobResult) => void>();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: Pick<StorageConfig, 'BLOB_STORE_URL'>) {}
+  constructor(
+    @Inject(APP_CONFIG)
+    private readonly config: Pick<
+      StorageConfig,
+      'BLOB_STORE_URL' | 'BLOB_STORE_ACCESS_KEY_ID' | 'BLOB_STORE_SECRET_ACCESS_KEY'
+    >,
+  ) {}
 
   beforeApplicationShutdown(): void {
     this.child?.removeAllListeners('exit');
@@ -43,7 +49,12 @@ export class ImageWorkerProcess implements BeforeApplicationShutdown {
 
   private start(): ChildProcess {
     const child = fork(join(__dirname, 'image-worker.js'), [], {
-      env: { ...process.env, BLOB_STORE_URL: this.config.BLOB_STORE_URL },
+      env: {
+        ...process.env,
+        BLOB_STORE_URL: this.config.BLOB_STORE_URL,
+        BLOB_STORE_ACCESS_KEY_ID: this.config.BLOB_STORE_ACCESS_KEY_ID,
+        BLOB_STORE_SECRET_ACCESS_KEY: this.config.BLOB_STORE_SECRET_ACCESS_KEY,
+      },
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -5,11 +5,13 @@
  * CPU on equal terms, and so that a crash inside libvips on a hostile file ends this process only
  * (storage refuses that upload as unreadable and starts another worker).
  */
-import { blobStoreFromUrl } from '@parley/common';
+import { blobStoreEnv, blobStoreFrom } from '@parley/common';
+import { z } from 'zod/v4';
 import { ImageRefusedError, processImage } from './image-processor';
 import type { ImageJob, ImageJobResult } from './image-worker.protocol';
 
-const blobs = blobStoreFromUrl(process.env.BLOB_STORE_URL ?? '');
+// Storage hands its own validated settings down through the environment (ImageWorkerProcess).
+const blobs = blobStoreFrom(z.object(blobStoreEnv).parse(process.env));
 
 async function run(job: ImageJob): Promise<ImageJobResult> {
   const staged = await blobs.readStaged(job.stagedKey);

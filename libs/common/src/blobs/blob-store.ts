@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
 /** Nest injection token of the process's BlobStore (media uploads and their variants). */
@@ -74,4 +75,37 @@ export function bodyChunks(
 /** Structural, not `instanceof Readable`: the stream may come from another realm (Jest's sandbox). */
 function isNodeReadable(body: object): body is Readable {
   return 'iterator' in body && typeof body.iterator === 'function';
+}
+
+/** A content key: a SHA-256 in lowercase hex. */
+const CONTENT_KEY = /^[0-9a-f]{64}$/;
+/** A staging key: `staging/<uuid>`. */
+const STAGING_KEY = /^staging\/[0-9a-f-]{36}$/;
+/** How many first bytes of a staged body are handed back for sniffing. */
+export const STAGED_HEAD_BYTES = 64;
+
+/** `key` when it is a content key, else InvalidBlobKeyError: checked before it names anything. */
+export function contentKey(key: string): string {
+  if (!CONTENT_KEY.test(key)) throw new InvalidBlobKeyError(key);
+  return key;
+}
+
+/** `key` when it is a staging key, else InvalidBlobKeyError. */
+export function stagingKey(key: string): string {
+  if (!STAGING_KEY.test(key)) throw new InvalidBlobKeyError(key);
+  return key;
+}
+
+export function isStagingKey(key: string): boolean {
+  return STAGING_KEY.test(key);
+}
+
+export function newStagingKey(): string {
+  return `staging/${randomUUID()}`;
+}
+
+export function chunkToBuffer(chunk: string | Uint8Array): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  if (Buffer.isBuffer(chunk)) return chunk;
+  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   type FileHandle,
   mkdir,
@@ -10,19 +10,18 @@ import {
   stat,
 } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   type BlobStore,
   BlobTooLargeError,
   bodyChunks,
-  InvalidBlobKeyError,
+  chunkToBuffer,
+  contentKey,
+  isStagingKey,
+  newStagingKey,
+  STAGED_HEAD_BYTES,
   type StagedBlob,
+  stagingKey,
 } from './blob-store';
-
-const CONTENT_KEY = /^[0-9a-f]{64}$/;
-const STAGING_KEY = /^staging\/[0-9a-f-]{36}$/;
-const HEAD_BYTES = 64;
-const SUPPORTED_SCHEMES = 'supported: file:///absolute/dir; s3:// is planned';
 
 /** Structural, not `instanceof Error`: fs errors may come from another realm (Jest's sandbox). */
 function isNotFound(error: unknown): boolean {
@@ -46,12 +45,6 @@ async function exists(path: string): Promise<boolean> {
     if (isNotFound(error)) return false;
     throw error;
   }
-}
-
-function toBuffer(chunk: string | Uint8Array): Buffer {
-  if (typeof chunk === 'string') return Buffer.from(chunk);
-  if (Buffer.isBuffer(chunk)) return chunk;
-  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 /** A new file (never an existing one), its directory made on demand. */
@@ -87,7 +80,7 @@ export class LocalBlobStore implements BlobStore {
     body: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
     maxBytes: number,
   ): Promise<StagedBlob> {
-    const key = this.newStagingKey();
+    const key = newStagingKey();
     const path = this.stagedPath(key);
     const head: Buffer[] = [];
     let headBytes = 0;
@@ -99,12 +92,12 @@ export class LocalBlobStore implements BlobStore {
         // that fails early rejects here rather than emitting an 'error' nobody listens to.
         // Throwing out of it stops reading; a stream body stays open for its owner.
         for await (const chunk of bodyChunks(body)) {
-          const data = toBuffer(chunk);
+          const data = chunkToBuffer(chunk);
           bytes += data.length;
           if (bytes > maxBytes) throw new BlobTooLargeError(maxBytes);
-          if (headBytes < HEAD_BYTES) {
+          if (headBytes < STAGED_HEAD_BYTES) {
             // A copy: the body may reuse its chunk's memory.
-            const part = Buffer.from(data.subarray(0, HEAD_BYTES - headBytes));
+            const part = Buffer.from(data.subarray(0, STAGED_HEAD_BYTES - headBytes));
             head.push(part);
             headBytes += part.length;
           }
@@ -134,7 +127,7 @@ export class LocalBlobStore implements BlobStore {
     const key = createHash('sha256').update(content).digest('hex');
     const path = this.contentPath(key);
     if (await exists(path)) return key;
-    const temp = this.stagedPath(this.newStagingKey());
+    const temp = this.stagedPath(newStagingKey());
     await mkdir(dirname(path), { recursive: true });
     try {
       const file = await createFile(temp);
@@ -175,7 +168,7 @@ export class LocalBlobStore implements BlobStore {
     let swept = 0;
     for (const name of names) {
       const key = `staging/${name}`;
-      if (!STAGING_KEY.test(key)) continue; // not a file this store wrote
+      if (!isStagingKey(key)) continue; // not a file this store wrote
       const path = this.stagedPath(key);
       try {
         if ((await stat(path)).mtimeMs >= cutoff) continue;
@@ -188,42 +181,11 @@ export class LocalBlobStore implements BlobStore {
     return swept;
   }
 
-  private newStagingKey(): string {
-    return `staging/${randomUUID()}`;
-  }
-
   private contentPath(key: string): string {
-    if (!CONTENT_KEY.test(key)) throw new InvalidBlobKeyError(key);
-    return join(this.root, 'sha256', key.slice(0, 2), key);
+    return join(this.root, 'sha256', key.slice(0, 2), contentKey(key));
   }
 
   private stagedPath(key: string): string {
-    if (!STAGING_KEY.test(key)) throw new InvalidBlobKeyError(key);
-    return join(this.root, key);
+    return join(this.root, stagingKey(key));
   }
-}
-
-/**
- * The store a deployment's URL names: `file:///abs/dir` -> LocalBlobStore(dir). Errors name the
- * scheme at most, never the whole URL (a future `s3://` one may carry credentials).
- */
-export function blobStoreFromUrl(url: string): BlobStore {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`blob store URL is not a URL (${SUPPORTED_SCHEMES})`);
-  }
-  if (parsed.protocol !== 'file:') {
-    throw new Error(
-      `blob store URL scheme "${parsed.protocol}" is not supported (${SUPPORTED_SCHEMES})`,
-    );
-  }
-  let dir: string;
-  try {
-    dir = fileURLToPath(parsed);
-  } catch {
-    throw new Error(`blob store file URL must have no host (${SUPPORTED_SCHEMES})`);
-  }
-  return new LocalBlobStore(dir);
 }

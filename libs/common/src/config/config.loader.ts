@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { reportedIssues, urlString } from '@parley/protocol';
 import { z } from 'zod/v4';
+import { parseBlobStoreUrl } from '../blobs/blob-store-url';
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -100,16 +101,31 @@ export const kafkaConsumerEnv = {
    */
   KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(200),
 };
+/** An optional value where empty means unset (compose passes `${VAR:-}` through as ''). */
+const unsetWhenEmpty = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
 /**
  * Where image blobs live (gateway and storage must name the same store): `file:///abs/dir`, a
- * directory on this machine (content-addressed); the default is `.data/blobs` under the working
- * directory.
+ * directory on this machine (content-addressed; the default is `.data/blobs` under the working
+ * directory), or `s3://bucket[/prefix][?endpoint=URL&region=R&forcePathStyle=true]`, an
+ * S3-compatible bucket, with its key pair in BLOB_STORE_ACCESS_KEY_ID / _SECRET_ACCESS_KEY (both
+ * or neither; neither: the AWS SDK's own chain).
  */
 export const blobStoreEnv = {
   BLOB_STORE_URL: z
     .string()
-    .regex(/^file:\/\/\/\S+$/, 'must be file:///<absolute directory>')
-    .default(`file://${resolve('.data/blobs')}`),
+    .default(`file://${resolve('.data/blobs')}`)
+    .superRefine((url, ctx) => {
+      try {
+        parseBlobStoreUrl(url);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
+  BLOB_STORE_ACCESS_KEY_ID: unsetWhenEmpty,
+  BLOB_STORE_SECRET_ACCESS_KEY: unsetWhenEmpty,
 };
 export const databaseEnv = {
   DATABASE_URL: url(['postgres', 'postgresql']).default(

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import sharp from 'sharp';
@@ -282,4 +282,72 @@ describe('images (two gateways)', () => {
       b.close();
     }
   });
+
+  it('deletes an upload nobody sent within a day (row and blobs), keeps a sent one, refuses sending a stale one', async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const [alice, bob] = await Promise.all(['alice', 'bob'].map((n) => createAccount(gateway1, n)));
+    const a = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), alice);
+    try {
+      const unsent = await uploaded(gateway1, alice, await photoWithGps(640, 480));
+      const sent = await uploaded(gateway1, alice, await photoWithGps(480, 640));
+      const stale = await uploaded(gateway2, alice, await photoWithGps(500, 500));
+      const sentMsg = randomUUID();
+      a.send({
+        type: 'send',
+        clientMsgId: sentMsg,
+        to: bob.username,
+        text: '',
+        image: { id: sent.id },
+      });
+      await acked(answerTo(a, sentMsg));
+
+      const blobsOf = async (id: string) => {
+        const { rows } = await db.query<{ display_key: string; thumb_key: string }>(
+          'SELECT display_key, thumb_key FROM images WHERE id = $1',
+          [id],
+        );
+        return [rows[0].display_key, rows[0].thumb_key].map((key) =>
+          join(stack.blobDir, 'sha256', key.slice(0, 2), key),
+        );
+      };
+      const unsentBlobs = await blobsOf(unsent.id);
+      expect(unsentBlobs.every((path) => existsSync(path))).toBe(true);
+
+      // A day and an hour on for two of them (the sweep runs every EXPIRY_SWEEP_MS)...
+      await db.query(
+        `UPDATE images SET created_at = now() - interval '25 hours' WHERE id = ANY($1::uuid[])`,
+        [[unsent.id, sent.id]],
+      );
+      // ...and past the send window, not yet the sweep's age, for the third.
+      await db.query(
+        `UPDATE images SET created_at = now() - interval '23 hours 30 minutes' WHERE id = $1`,
+        [stale.id],
+      );
+
+      await eventually(async () => (await imageRow(unsent.id)) === undefined, 'unsent image swept');
+      expect(unsentBlobs.some((path) => existsSync(path))).toBe(false);
+      expect((await fetchImage(gateway1, alice, unsent.id, 'thumb')).status).toBe(404);
+      // The sent one stays, marked so the sweep never looks at it again; its member still gets it.
+      await eventually(async () => (await imageRow(sent.id))?.sent === true, 'sent image marked');
+      expect((await fetchImage(gateway2, bob, sent.id, 'display')).status).toBe(200);
+
+      // Too old to attach (it is about to be swept): refused, as if it did not exist.
+      const late = randomUUID();
+      a.send({
+        type: 'send',
+        clientMsgId: late,
+        to: bob.username,
+        text: '',
+        image: { id: stale.id },
+      });
+      const answer = await answerTo(a, late);
+      expect('error' in answer && answer.error.code).toBe(ErrorCode.ValidationFailed);
+      expect(await imageRow(stale.id)).toMatchObject({ sent: false });
+    } finally {
+      a.close();
+    }
+  });
+
+  const imageRow = async (id: string) =>
+    (await db.query<{ sent: boolean }>('SELECT sent FROM images WHERE id = $1', [id])).rows[0];
 });

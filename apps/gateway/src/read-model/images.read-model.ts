@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { UNSENT_IMAGE_SEND_WINDOW_MS } from '@parley/common';
 import { type ImageVariant, type MessageImage, messageImageOf } from '@parley/protocol';
 import { DataSource } from 'typeorm';
 
@@ -19,12 +20,18 @@ interface ImageRow {
 export class ImagesReadModel {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The image as a message carries it, if `uploaderId` uploaded it (else undefined). */
+  /**
+   * The image as a message carries it, if `uploaderId` uploaded it and may still send it (else
+   * undefined): one a message carries already, or an unsent one younger than
+   * UNSENT_IMAGE_SEND_WINDOW_MS (older ones are about to be swept).
+   */
   async uploadedBy(uploaderId: string, imageId: string): Promise<MessageImage | undefined> {
     const [row] = await this.dataSource.query<ImageRow[]>(
-      `SELECT id, width, height, display_bytes, placeholder FROM images
-        WHERE id = $1 AND uploader_id = $2`,
-      [imageId, uploaderId],
+      `SELECT id, width, height, display_bytes, placeholder FROM images i
+        WHERE id = $1 AND uploader_id = $2
+          AND (created_at > now() - make_interval(secs => $3)
+               OR EXISTS (SELECT 1 FROM messages m WHERE m.image_id = i.id))`,
+      [imageId, uploaderId, UNSENT_IMAGE_SEND_WINDOW_MS / 1000],
     );
     return row === undefined
       ? undefined

@@ -1,6 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
+/** What one round of the unsent-image sweep did. */
+export interface UnsentImagesBatch {
+  /** Images past the TTL that were looked at (deleted or found carried). */
+  examined: number;
+  /** Unsent images whose rows are deleted. */
+  imageIds: string[];
+  /** Blob keys no image uses any more: to delete from the blob store. */
+  blobKeys: string[];
+}
+
 /** What one expiry round did. */
 export interface ExpiredBatch {
   /** Messages whose content is gone now (tombstones). */
@@ -60,6 +70,54 @@ export class ExpiryRepository {
     });
   }
 
+  /**
+   * The unsent-image sweep: takes up to `limit` images older than `olderThanMs` the sweep has not
+   * looked at; deletes those no message carries (calling `beforeCommit` with what they free, as
+   * `expire` does) and marks the others sent, so they are never looked at again.
+   */
+  async dropUnsentImages(
+    limit: number,
+    olderThanMs: number,
+    beforeCommit: (batch: UnsentImagesBatch) => Promise<void>,
+  ): Promise<UnsentImagesBatch> {
+    return this.dataSource.transaction(async (tx) => {
+      const rows = await tx.query<
+        { outcome: 'sent' | 'dropped'; id: string; display_key: string; thumb_key: string }[]
+      >(
+        // One snapshot: an image is either carried (marked) or not (deleted), never both.
+        `WITH due AS (
+           SELECT id FROM images
+            WHERE NOT sent AND created_at < now() - make_interval(secs => $2)
+            ORDER BY created_at
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+         ), carried AS (
+           UPDATE images i SET sent = true
+             FROM due
+            WHERE i.id = due.id AND EXISTS (SELECT 1 FROM messages m WHERE m.image_id = i.id)
+           RETURNING i.id, i.display_key, i.thumb_key
+         ), dropped AS (
+           DELETE FROM images i
+            USING due
+            WHERE i.id = due.id AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.image_id = i.id)
+           RETURNING i.id, i.display_key, i.thumb_key
+         )
+         SELECT 'sent' AS outcome, * FROM carried
+         UNION ALL
+         SELECT 'dropped' AS outcome, * FROM dropped`,
+        [limit, olderThanMs / 1000],
+      );
+      const dropped = rows.filter((r) => r.outcome === 'dropped');
+      const batch: UnsentImagesBatch = {
+        examined: rows.length,
+        imageIds: dropped.map((d) => d.id),
+        blobKeys: await this.unusedBlobKeys(tx, dropped),
+      };
+      if (batch.imageIds.length > 0) await beforeCommit(batch);
+      return batch;
+    });
+  }
+
   /** Deletes the images of `imageIds` no message carries now, and finds their unshared blobs. */
   private async dropUnusedImages(
     tx: EntityManager,
@@ -77,14 +135,22 @@ export class ExpiryRepository {
       [imageIds],
     );
     batch.imageIds = dropped.map((d) => d.id);
+    batch.blobKeys = await this.unusedBlobKeys(tx, dropped);
+  }
+
+  /** The blob keys of deleted images that no remaining image uses (content is shared by hash). */
+  private async unusedBlobKeys(
+    tx: EntityManager,
+    dropped: readonly { display_key: string; thumb_key: string }[],
+  ): Promise<string[]> {
     const keys = [...new Set(dropped.flatMap((d) => [d.display_key, d.thumb_key]))];
-    if (keys.length === 0) return;
+    if (keys.length === 0) return [];
     const unused = await tx.query<{ key: string }[]>(
       `SELECT k.key FROM unnest($1::text[]) AS k(key)
         WHERE NOT EXISTS (SELECT 1 FROM images WHERE display_key = k.key)
           AND NOT EXISTS (SELECT 1 FROM images WHERE thumb_key = k.key)`,
       [keys],
     );
-    batch.blobKeys = unused.map((u) => u.key);
+    return unused.map((u) => u.key);
   }
 }

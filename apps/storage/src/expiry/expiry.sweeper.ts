@@ -5,7 +5,7 @@ import {
   Logger,
   OnModuleInit,
 } from '@nestjs/common';
-import { APP_CONFIG, BLOB_STORE, type BlobStore } from '@parley/common';
+import { APP_CONFIG, BLOB_STORE, type BlobStore, UNSENT_IMAGE_TTL_MS } from '@parley/common';
 import type { StorageConfig } from '../config/storage.config';
 import { ExpiryRepository } from './expiry.repository';
 
@@ -15,7 +15,7 @@ export const EXPIRY_BATCH = 500;
 /**
  * Disappearing messages, without a human: every EXPIRY_SWEEP_MS, what expired loses its content
  * (text, image rows, and the blobs no other image shares), in rounds of EXPIRY_BATCH until none
- * is due. Driven by `messages.expires_at` alone, so it survives restarts: what fell due while
+ * is due; then uploads nobody sent within UNSENT_IMAGE_TTL_MS go the same way. Driven by `messages.expires_at` alone, so it survives restarts: what fell due while
  * storage was down goes on its first round back. Idempotent (a tombstone is never taken again;
  * deleting a blob twice is a no-op). Reads never wait for it: history and sync hide what is past
  * its expiry already.
@@ -54,6 +54,35 @@ export class ExpirySweeper implements OnModuleInit, BeforeApplicationShutdown {
 
   /** Rounds until nothing is due; what each deleted. */
   async sweep(): Promise<{ messages: number; images: number; blobs: number }> {
+    const expired = await this.sweepExpired();
+    const unsent = await this.sweepUnsentImages();
+    return {
+      messages: expired.messages,
+      images: expired.images + unsent.images,
+      blobs: expired.blobs + unsent.blobs,
+    };
+  }
+
+  /** Uploads nobody sent within UNSENT_IMAGE_TTL_MS: rows and blobs, in rounds. */
+  private async sweepUnsentImages(): Promise<{ images: number; blobs: number }> {
+    const total = { images: 0, blobs: 0 };
+    for (;;) {
+      const batch = await this.expiry.dropUnsentImages(
+        EXPIRY_BATCH,
+        UNSENT_IMAGE_TTL_MS,
+        async ({ blobKeys }) => {
+          for (const key of blobKeys) await this.blobs.delete(key);
+        },
+      );
+      total.images += batch.imageIds.length;
+      total.blobs += batch.blobKeys.length;
+      if (batch.examined < EXPIRY_BATCH) break;
+    }
+    if (total.images > 0) this.logger.log(total, 'unsent images deleted');
+    return total;
+  }
+
+  private async sweepExpired(): Promise<{ messages: number; images: number; blobs: number }> {
     const total = { messages: 0, images: 0, blobs: 0 };
     for (;;) {
       const batch = await this.expiry.expire(EXPIRY_BATCH, async ({ blobKeys }) => {

@@ -7,6 +7,7 @@ import { AddReceiptMoves1764400000000 } from './1764400000000-AddReceiptMoves';
 import { AddChannels1764500000000 } from './1764500000000-AddChannels';
 import { AddImages1764800000000 } from './1764800000000-AddImages';
 import { AddDisappearingMessages1764900000000 } from './1764900000000-AddDisappearingMessages';
+import { AddUnsentImageSweep1765000000000 } from './1765000000000-AddUnsentImageSweep';
 
 /** Storage's migrations, oldest first: what its DatabaseModule runs (and the db test tier). */
 export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -18,4 +19,5 @@ export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
   AddChannels1764500000000,
   AddImages1764800000000,
   AddDisappearingMessages1764900000000,
+  AddUnsentImageSweep1765000000000,
 ];

@@ -26,4 +26,16 @@ export const ImageUploadedV1 = defineEvent(
     .strict(),
 );
 
+/**
+ * An uploaded image no message carries is deleted (row and blobs) once it is this old: uploads
+ * nobody sends do not hold their uploader's quota or the store forever (storage's sweeper).
+ */
+export const UNSENT_IMAGE_TTL_MS = 24 * 3_600_000;
+/**
+ * How old an unsent image may be and still be attached to a send (the gateway's accept step): an
+ * hour under the TTL, so a send accepted near the end of that window is stored before the sweep
+ * may take its image.
+ */
+export const UNSENT_IMAGE_SEND_WINDOW_MS = UNSENT_IMAGE_TTL_MS - 3_600_000;
+
 export const IMAGE_EVENTS = [ImageUploadedV1] as const;

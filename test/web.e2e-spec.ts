@@ -418,6 +418,77 @@ describe('the web client', () => {
     await b.context.close();
   });
 
+  it('shows an image upload as a progress bar from 0 to the file size, then "Processing the image…", and takes it away once the image is sent', async () => {
+    const alice = `wu_${suffix()}`;
+    const a = await openApp(gateway1);
+    const violations = cspViolations(a.page);
+    try {
+      await register(a.page, alice);
+      const bob = await createAccount(gateway2, 'wub');
+      await startChat(a.page, bob.username);
+      await online(a.page);
+
+      // Noise compresses badly: a JPEG of about 1.3 MB (the test stack's cap is 2 MB), so the
+      // body goes up in many pieces.
+      const [width, height] = [1600, 1000];
+      const photo = await sharp(randomBytes(width * height * 3), {
+        raw: { width, height, channels: 3 },
+      })
+        .jpeg({ quality: 90 })
+        .toBuffer();
+      expect(photo.length).toBeGreaterThan(1024 * 1024);
+      expect(photo.length).toBeLessThan(2 * 1024 * 1024);
+
+      // Everything the bar shows (value, max, the words beside it), recorded in the page from
+      // before the file is picked; `null` once it is gone.
+      await a.page.evaluate(`(() => {
+        const seen = (window.__uploadSeen = []);
+        let last = 'none';
+        new MutationObserver(() => {
+          const bar = document.querySelector('[data-testid=upload-progress]');
+          const now = bar
+            ? { value: bar.value, max: bar.max, text: bar.nextElementSibling?.textContent ?? '' }
+            : null;
+          const key = now ? JSON.stringify(now) : 'none';
+          if (key === last) return;
+          last = key;
+          seen.push(now);
+        }).observe(document.body, {
+          subtree: true,
+          childList: true,
+          characterData: true,
+          attributes: true,
+          attributeFilter: ['value', 'max'],
+        });
+      })()`);
+
+      await a.page.getByLabel('Message', { exact: true }).fill('static');
+      await a.page
+        .getByLabel('Send an image')
+        .setInputFiles({ name: 'noise.jpg', mimeType: 'image/jpeg', buffer: photo });
+      await a.page.locator(STORED, { hasText: 'static' }).waitFor();
+      await a.page.locator('[data-testid=upload-progress]').waitFor({ state: 'detached' });
+
+      type Shown = { value: number; max: number; text: string } | null;
+      const seen = await a.page.evaluate<Shown[]>('window.__uploadSeen');
+      const bars = seen.filter((s): s is NonNullable<Shown> => s !== null);
+      expect(bars[0]).toEqual({ value: 0, max: photo.length, text: 'Uploading the image… 0%' });
+      expect(bars.at(-1)).toEqual({
+        value: photo.length,
+        max: photo.length,
+        text: 'Processing the image…',
+      });
+      expect(bars.every((b) => b.max === photo.length)).toBe(true);
+      const values = bars.map((b) => b.value);
+      expect(values).toEqual([...values].sort((x, y) => x - y));
+      // It came once, and went once the image was sent.
+      expect(seen.indexOf(null)).toBe(seen.length - 1);
+      expect(violations).toEqual([]);
+    } finally {
+      await a.context.close();
+    }
+  });
+
   it('sets disappearing messages in the header: both sides see the timer and its event; under a short timer a message vanishes from both pages', async () => {
     const alice = `wd_${suffix()}`;
     const bob = `we_${suffix()}`;

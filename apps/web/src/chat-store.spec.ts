@@ -1,5 +1,6 @@
 import {
   ACTIVITY_REPORT_MIN_INTERVAL_MS,
+  ApiError,
   GroupChangeError,
   MemoryOutboxStore,
   ParleyClient,
@@ -10,6 +11,7 @@ import {
   type DeliveredMessage,
   ErrorCode,
   type HistoryPageFrame,
+  type MessageImage,
   type MessageReceiptsAnswer,
   type PresenceFrame,
   type PresenceVisibility,
@@ -828,5 +830,139 @@ describe('ChatStore: presence and typing', () => {
       problem: 'Settings need a connection: try again when online.',
     });
     expect(watches(t)).toHaveLength(1);
+  });
+});
+
+describe('ChatStore: image uploads', () => {
+  const IMAGE: MessageImage = {
+    id: '7d0c9b1e-2f3a-4b5c-8d6e-9f0a1b2c3d4e',
+    width: 1200,
+    height: 800,
+    bytes: 18341,
+    type: 'image/webp',
+    placeholder: 'data:image/webp;base64,UklGRl4AAABXRUJQ',
+  };
+  /** A JPEG by its first bytes, `size` bytes long, named as a picked file is. */
+  const photo = (size = 1000, name?: string): Blob => {
+    const bytes = new Uint8Array(size).fill(1);
+    bytes.set([0xff, 0xd8, 0xff, 0xe0]);
+    const blob = new Blob([bytes]);
+    return name ? Object.assign(blob, { name }) : blob;
+  };
+
+  /** Uploads the test answers: each call's progress callback and its outcome, by hand. */
+  function uploads(t: Awaited<ReturnType<typeof setup>>) {
+    const calls: {
+      bytes: Uint8Array;
+      progress: (sent: number, total: number) => void;
+      resolve: (image: MessageImage) => void;
+      reject: (err: unknown) => void;
+    }[] = [];
+    t.api.uploadImage = (bytes, _type, options) =>
+      new Promise((resolve, reject) => {
+        calls.push({
+          bytes,
+          progress: (sent, total) => options?.onProgress?.(sent, total),
+          resolve,
+          reject,
+        });
+      });
+    return calls;
+  }
+
+  it('shows how far the upload got, then sends the image with its caption and clears the progress', async () => {
+    const t = await setup([conversation(C1, 0)]);
+    t.chat.open(C1);
+    const calls = uploads(t);
+    let renders = 0;
+    t.chat.subscribe(() => renders++);
+    const sending = t.chat.sendImage(photo(1000, 'garden.jpg'), 'our garden');
+    await flush();
+    expect(calls).toHaveLength(1);
+    expect(calls[0].bytes).toHaveLength(1000);
+    expect(t.chat.snapshot.upload).toEqual({ name: 'garden.jpg', sent: 0, total: 1000 });
+    expect(t.chat.snapshot.notice).toBeUndefined();
+
+    calls[0].progress(400, 1000);
+    expect(t.chat.snapshot.upload).toEqual({ name: 'garden.jpg', sent: 400, total: 1000 });
+    const before = renders;
+    calls[0].progress(400, 1000); // nothing new: no render
+    expect(renders).toBe(before);
+    calls[0].progress(1000, 1000);
+    expect(t.chat.snapshot.upload).toMatchObject({ sent: 1000, total: 1000 });
+
+    calls[0].resolve(IMAGE);
+    await expect(sending).resolves.toBe(true);
+    expect(t.chat.snapshot.upload).toBeUndefined();
+    expect(t.chat.snapshot.items.at(-1)).toMatchObject({ text: 'our garden', image: IMAGE });
+    expect(t.server.sent.find((f) => f.type === 'send')).toMatchObject({
+      conversationId: C1,
+      text: 'our garden',
+      image: { id: IMAGE.id },
+    });
+    // A late event of the finished upload does not bring the bar back.
+    calls[0].progress(1000, 1000);
+    expect(t.chat.snapshot.upload).toBeUndefined();
+  });
+
+  it('clears the progress when the upload is refused, and says why', async () => {
+    const t = await setup([conversation(C1, 0)]);
+    t.chat.open(C1);
+    const calls = uploads(t);
+    const sending = t.chat.sendImage(photo(), '');
+    await flush();
+    expect(t.chat.snapshot.upload).toEqual({ sent: 0, total: 1000 });
+    calls[0].progress(500, 1000);
+    calls[0].reject(new ApiError(413, 'image_too_large', 'The image is larger than 2 MB'));
+    await expect(sending).resolves.toBe(false);
+    expect(t.chat.snapshot.upload).toBeUndefined();
+    expect(t.chat.snapshot.notice).toBe('Not sent: The image is larger than 2 MB');
+    expect(t.server.sent.filter((f) => f.type === 'send')).toEqual([]);
+  });
+
+  it('shows no progress for a file that is not an image', async () => {
+    const t = await setup([conversation(C1, 0)]);
+    t.chat.open(C1);
+    const calls = uploads(t);
+    await expect(t.chat.sendImage(new Blob(['<svg/>']), '')).resolves.toBe(false);
+    expect(calls).toEqual([]);
+    expect(t.chat.snapshot.upload).toBeUndefined();
+    expect(t.chat.snapshot.notice).toBe('Not sent: only JPEG, PNG and WebP images can be sent');
+  });
+
+  it('shows the progress in the conversation the image goes to only', async () => {
+    const t = await setup([conversation(C1, 0), conversation(C2, 0)]);
+    t.chat.open(C1);
+    const calls = uploads(t);
+    const sending = t.chat.sendImage(photo(), '');
+    await flush();
+    t.chat.open(C2);
+    calls[0].progress(500, 1000);
+    expect(t.chat.snapshot.upload).toBeUndefined();
+    t.chat.open(C1);
+    expect(t.chat.snapshot.upload).toEqual({ sent: 500, total: 1000 });
+    calls[0].resolve(IMAGE);
+    await expect(sending).resolves.toBe(true);
+    expect(t.chat.snapshot.upload).toBeUndefined();
+  });
+
+  it('shows the newest of two uploads; the older one ending does not clear it', async () => {
+    const t = await setup([conversation(C1, 0)]);
+    t.chat.open(C1);
+    const calls = uploads(t);
+    const first = t.chat.sendImage(photo(1000, 'one.jpg'), '');
+    await flush();
+    const second = t.chat.sendImage(photo(2000, 'two.jpg'), '');
+    await flush();
+    expect(t.chat.snapshot.upload).toEqual({ name: 'two.jpg', sent: 0, total: 2000 });
+    calls[0].progress(900, 1000);
+    expect(t.chat.snapshot.upload).toEqual({ name: 'two.jpg', sent: 0, total: 2000 });
+    calls[0].resolve(IMAGE);
+    await expect(first).resolves.toBe(true);
+    expect(t.chat.snapshot.upload).toEqual({ name: 'two.jpg', sent: 0, total: 2000 });
+    calls[1].progress(2000, 2000);
+    calls[1].resolve({ ...IMAGE, id: '8d0c9b1e-2f3a-4b5c-8d6e-9f0a1b2c3d4e' });
+    await expect(second).resolves.toBe(true);
+    expect(t.chat.snapshot.upload).toBeUndefined();
   });
 });

@@ -81,6 +81,15 @@ export interface MessageInfo {
   problem?: string;
 }
 
+/** An image upload under way in the open conversation: bytes sent of its total. */
+export interface UploadState {
+  /** The file's name, when it has one (a pasted image may not). */
+  name?: string;
+  sent: number;
+  /** The file's size; once `sent` reaches it the server is processing the image. */
+  total: number;
+}
+
 /** What the screens show, derived from the client library's events. */
 export interface ChatSnapshot {
   me: LastUser;
@@ -94,6 +103,8 @@ export interface ChatSnapshot {
   hasOlder: boolean;
   /** A problem worth a line (refused text, server notices). */
   notice?: string;
+  /** The image being uploaded to the open conversation, until it is sent or refused. */
+  upload?: UploadState;
   searchResults?: UserSummary[];
   /** The open conversation's message whose receipts are shown, if any. */
   messageInfo?: MessageInfo;
@@ -124,6 +135,10 @@ export class ChatStore {
   private connection: ConnectionState = { kind: 'connecting', attempt: 0 };
   private openId?: string;
   private notice?: string;
+  /** The newest image upload (older ones still going no longer show), and where it goes. */
+  private upload?: UploadState & { conversationId: string };
+  /** Uploads begun: only the newest one's progress shows. */
+  private uploadsBegun = 0;
   private searchResults?: UserSummary[];
   private messageInfo?: MessageInfo;
   private channelSearch?: ChannelSearch;
@@ -252,7 +267,9 @@ export class ChatStore {
   /**
    * Sends a picked, pasted or dropped file as an image in the open conversation, `caption` with
    * it: checked to be a JPEG, PNG or WebP by its bytes, uploaded (the server processes it), then
-   * sent like a text. False (with a notice) when it was not.
+   * sent like a text. While it uploads, the snapshot's `upload` says how far it got (in that
+   * conversation); it ends when the image is sent or refused. False (with a notice) when it was
+   * not.
    */
   async sendImage(file: Blob, caption: string): Promise<boolean> {
     const id = this.openId;
@@ -260,14 +277,33 @@ export class ChatStore {
     const bytes = new Uint8Array(await file.arrayBuffer());
     const format = sniffImageFormat(bytes.subarray(0, 16));
     if (!format) return this.refuse('Not sent: only JPEG, PNG and WebP images can be sent');
-    this.notice = 'Uploading the image…';
-    this.changed();
+    const name = 'name' in file && typeof file.name === 'string' ? file.name : undefined;
+    const begun = ++this.uploadsBegun;
+    let done = false;
+    const progress = (sent: number, total: number) => {
+      // A newer upload has the line; a late event of a finished one must not bring it back.
+      const shown = this.upload;
+      if (done || begun !== this.uploadsBegun) return;
+      if (shown?.sent === sent && shown.total === total) return;
+      this.upload = { conversationId: id, name, sent, total };
+      this.changed();
+    };
+    const finish = () => {
+      done = true;
+      if (begun === this.uploadsBegun) this.upload = undefined;
+    };
+    this.notice = undefined;
+    progress(0, bytes.byteLength);
     let image: MessageImage;
     try {
-      image = await this.api.uploadImage(bytes, IMAGE_FORMAT_TYPES[format]);
+      image = await this.api.uploadImage(bytes, IMAGE_FORMAT_TYPES[format], {
+        onProgress: progress,
+      });
     } catch (err) {
+      finish();
       return this.refuse(`Not sent: ${err instanceof Error ? err.message : 'the upload failed'}`);
     }
+    finish();
     try {
       const entry = this.client.send({ conversationId: id }, caption, { image });
       this.timeline(id).addPending(entry);
@@ -297,6 +333,13 @@ export class ChatStore {
       this.imageUrls.set(key, url);
     }
     return url;
+  }
+
+  /** The upload under way in conversation `id`, as the snapshot shows it. */
+  private uploadShown(id: string | undefined): UploadState | undefined {
+    const upload = this.upload;
+    if (!upload || upload.conversationId !== id) return undefined;
+    return { name: upload.name, sent: upload.sent, total: upload.total };
   }
 
   private refuse(notice: string): false {
@@ -765,6 +808,7 @@ export class ChatStore {
       items: id ? this.timeline(id).items(receipts) : [],
       hasOlder: id ? this.hasOlder.get(id) !== false : false,
       notice: this.notice,
+      upload: this.uploadShown(id),
       searchResults: this.searchResults,
       messageInfo: this.messageInfo,
       channelSearch: this.channelSearch,

@@ -11,6 +11,7 @@ import { ChatStore } from './chat-store';
 import { IdbOutboxStore } from './storage/idb-outbox.store';
 import { IdbConversationStateStore } from './storage/idb-state.store';
 import { deviceId, lastUser, type LastUser, rememberUser } from './storage/local';
+import { xhrUpload } from './xhr-upload';
 
 export type Phase =
   | { kind: 'starting' }
@@ -31,6 +32,8 @@ export class WebSession {
     server: location.origin,
     credentials: new MemoryCredentialsStore(),
     session: 'cookie',
+    // Images go up through XMLHttpRequest, which reports the bytes sent (the upload's progress).
+    upload: xhrUpload,
   });
   /** A page that knows of no earlier log-in starts on the log-in form (see `boot`). */
   private phase: Phase = lastUser() ? { kind: 'starting' } : { kind: 'signed-out' };

@@ -53,11 +53,52 @@ type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 /** How the client reaches the network (the global fetch by default; a fake in unit tests). */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
+/** Bytes of a request body sent so far, of its total. */
+export type UploadProgress = (sentBytes: number, totalBytes: number) => void;
+
+/** What an Uploader sends (built by the ApiClient: its headers carry the token and content type). */
+export interface UploadInit {
+  method: string;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  /** Aborts the upload (the ApiClient's timeout): reject as fetch does, with its reason. */
+  signal: AbortSignal;
+  onProgress?: UploadProgress;
+}
+
+/**
+ * How the client sends an upload's body, reporting its progress: resolves the answer whatever its
+ * status (as fetch does), rejects when none came (network error, abort, timeout). The default,
+ * `fetchUploader`, goes through the client's fetch and reports once, (total, total), when
+ * answered; a page passes one that reports while the bytes go (XMLHttpRequest's `upload`).
+ */
+export type Uploader = (url: string, init: UploadInit) => Promise<Response>;
+
+/** An Uploader over `fetch`: no progress while sending, (total, total) once answered. */
+export function fetchUploader(fetcher: FetchLike): Uploader {
+  return async (url, { body, onProgress, ...init }) => {
+    const res = await fetcher(url, { ...init, body: body as Uint8Array<ArrayBuffer> });
+    onProgress?.(body.byteLength, body.byteLength);
+    return res;
+  };
+}
+
+/** What `uploadImage` may be given besides the bytes. */
+export interface UploadImageOptions {
+  /**
+   * Called as the bytes go (how often depends on the Uploader); a retry (a refreshed token,
+   * another gateway) starts again from 0. Once sent is total, the server is processing the image.
+   */
+  onProgress?: UploadProgress;
+}
+
 export interface ApiClientOptions {
   /** The gateway's HTTP base, e.g. http://127.0.0.1:3000 ('' in a page: its own origin). */
   server: string;
   credentials: CredentialsStore;
   fetch?: FetchLike;
+  /** How uploads are sent (default: `fetchUploader` over `fetch`, no progress until answered). */
+  upload?: Uploader;
   /**
    * `tokens` (default): the refresh token is stored with the credentials (a 0600 file).
    * `cookie`: a browser page; the refresh token stays in an HttpOnly cookie the page cannot read
@@ -81,6 +122,7 @@ export class ApiClient {
   readonly server: string;
   private readonly store: CredentialsStore;
   private readonly fetcher: FetchLike;
+  private readonly uploader: Uploader;
   /** Other gateways to try when the primary does not answer (learned from /v1/connect backups). */
   private fallbacks: string[] = [];
   /** A refresh in flight: concurrent 401s share it instead of rotating twice (which is theft). */
@@ -91,6 +133,7 @@ export class ApiClient {
     this.server = options.server.replace(/\/+$/, '');
     this.store = options.credentials;
     this.fetcher = options.fetch ?? ((url, init) => fetch(url, init));
+    this.uploader = options.upload ?? fetchUploader(this.fetcher);
     this.cookieSession = options.session === 'cookie';
   }
 
@@ -288,13 +331,18 @@ export class ApiClient {
   /**
    * Uploads an image (its bytes and type as the file says: image/jpeg, image/png, image/webp);
    * resolves once the server processed it, with the image to send (`ParleyClient.send` with
-   * `{ image }`).
+   * `{ image }`). `onProgress` follows the bytes sent (see UploadImageOptions).
    */
-  async uploadImage(bytes: Uint8Array, contentType: ImageUploadType): Promise<MessageImage> {
+  async uploadImage(
+    bytes: Uint8Array,
+    contentType: ImageUploadType,
+    options: UploadImageOptions = {},
+  ): Promise<MessageImage> {
     const answer = await this.withToken((token) =>
       this.request('POST', '/v1/images', imageUploadAnswerSchema, undefined, token, {
         raw: { bytes, contentType },
         timeoutMs: UPLOAD_TIMEOUT_MS,
+        onProgress: options.onProgress,
       }),
     );
     return answer.image;
@@ -421,21 +469,23 @@ export class ApiClient {
     else if (options.json !== undefined) headers['content-type'] = 'application/json';
     if (this.cookieSession) headers[WEB_CLIENT_HEADER] = '1';
     if (token) headers.authorization = `Bearer ${token}`;
-    const body: RequestInit['body'] = options.raw
-      ? (options.raw.bytes as Uint8Array<ArrayBuffer>)
-      : options.json === undefined
-        ? undefined
-        : JSON.stringify(options.json);
+    const { raw, onProgress } = options;
+    const body = options.json === undefined ? undefined : JSON.stringify(options.json);
     let res: Response | undefined;
     let failure: unknown;
     for (const base of [this.server, ...this.fallbacks]) {
+      const signal = AbortSignal.timeout(options.timeoutMs ?? REQUEST_TIMEOUT_MS);
       try {
-        res = await this.fetcher(`${base}${path}`, {
-          method,
-          headers,
-          body,
-          signal: AbortSignal.timeout(options.timeoutMs ?? REQUEST_TIMEOUT_MS),
-        });
+        // An upload goes through the Uploader (progress); the rest through fetch.
+        res = raw
+          ? await this.uploader(`${base}${path}`, {
+              method,
+              headers,
+              body: raw.bytes,
+              signal,
+              onProgress,
+            })
+          : await this.fetcher(`${base}${path}`, { method, headers, body, signal });
         break;
       } catch (err) {
         failure = err;
@@ -479,6 +529,8 @@ interface ExchangeOptions {
   json?: unknown;
   /** A body sent as is (an upload), with its content type. */
   raw?: { bytes: Uint8Array; contentType: string };
+  /** An upload's progress (with `raw` only). */
+  onProgress?: UploadProgress;
   timeoutMs?: number;
 }
 

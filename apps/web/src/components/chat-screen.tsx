@@ -63,6 +63,7 @@ export function ChatScreen({ session, chat }: { session: WebSession; chat: ChatS
             items={s.items}
             hasOlder={s.hasOlder}
             notice={s.notice}
+            upload={s.upload}
             messageInfo={s.messageInfo}
             status={s.status}
           />

@@ -2,7 +2,7 @@ import type { MessageStatus, TimelineItem } from '@parley/client';
 import type { ConversationView as Conversation } from '@parley/protocol';
 import { Fragment } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { ChatStore, MessageInfo } from '../chat-store';
+import type { ChatStore, MessageInfo, UploadState } from '../chat-store';
 import { composerMode, isAdmin, isChannel } from '../conversation-roles';
 import { channelSubtitle } from '../text/channels';
 import { clockTime, dayLabel, dayStarts } from '../text/days';
@@ -37,6 +37,7 @@ export function ConversationView({
   items,
   hasOlder,
   notice,
+  upload,
   messageInfo,
   status,
 }: {
@@ -45,6 +46,8 @@ export function ConversationView({
   items: TimelineItem[];
   hasOlder: boolean;
   notice?: string;
+  /** An image being uploaded here: its progress shows above the composer. */
+  upload?: UploadState;
   messageInfo?: MessageInfo;
   /** Who is typing, or the other member's presence (see ChatSnapshot.status). */
   status?: string;
@@ -205,6 +208,7 @@ export function ConversationView({
           {notice}
         </p>
       )}
+      {showing === 'messages' && upload && <UploadProgress upload={upload} />}
       {showing === 'messages' &&
         (mode.kind === 'write' ? (
           <form
@@ -268,6 +272,29 @@ export function ConversationView({
           </p>
         ))}
     </section>
+  );
+}
+
+/**
+ * An image upload's progress: the bytes sent, then (all sent) the server processing it. The bar
+ * carries the bytes (value of max); the words, the percentage.
+ */
+function UploadProgress({ upload }: { upload: UploadState }) {
+  const { name, sent, total } = upload;
+  const percent = total > 0 ? Math.min(100, Math.floor((sent / total) * 100)) : 0;
+  const processing = total > 0 && sent >= total;
+  return (
+    <p class="upload" role="status">
+      <progress
+        data-testid="upload-progress"
+        value={sent}
+        max={total}
+        aria-label={name ? `Uploading ${name}` : 'Uploading the image'}
+      >
+        {percent}%
+      </progress>
+      <span>{processing ? 'Processing the image…' : `Uploading the image… ${percent}%`}</span>
+    </p>
   );
 }
 

@@ -136,16 +136,25 @@ describe('images (two gateways)', () => {
     // Processed: nothing left in staging.
     await eventually(() => Promise.resolve(staged().length === 0), 'staging emptied');
 
-    // It was decoded by storage's image worker, a child process at a lower CPU priority.
+    // It was decoded by storage's image worker, a child process whose every thread (libvips'
+    // too) runs in the SCHED_IDLE class (policy 5); its main thread at nice 19 besides.
     const storagePid = StackControl.pid('storage');
     const children = readFileSync(`/proc/${storagePid}/task/${storagePid}/children`, 'utf8')
       .trim()
       .split(/\s+/)
       .filter(Boolean);
-    const nice = children.map((pid) =>
-      Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[16]),
-    );
-    expect(nice).toEqual([10]);
+    expect(children).toHaveLength(1);
+    const worker = children[0];
+    const schedulingOf = (tid: string) => {
+      const fields = readFileSync(`/proc/${worker}/task/${tid}/stat`, 'utf8')
+        .split(') ')[1]
+        .split(' ');
+      return { nice: Number(fields[16]), policy: Number(fields[38]) };
+    };
+    const threads = readdirSync(`/proc/${worker}/task`);
+    expect(threads.length).toBeGreaterThan(1);
+    expect(new Set(threads.map((tid) => schedulingOf(tid).policy))).toEqual(new Set([5]));
+    expect(schedulingOf(worker).nice).toBe(19);
   });
 
   it('refuses a bomb, an SVG, a renamed text file and an oversized body, each with its error, keeping nothing', async () => {

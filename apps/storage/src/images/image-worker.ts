@@ -5,6 +5,8 @@
  * CPU on equal terms, and so that a crash inside libvips on a hostile file ends this process only
  * (storage refuses that upload as unreadable and starts another worker).
  */
+// First: the scheduling class, before sharp (and its threads) load.
+import { IDLE_CLASS } from './idle-priority';
 import { blobStoreEnv, blobStoreFrom } from '@parley/common';
 import { z } from 'zod/v4';
 import { ImageRefusedError, processImage } from './image-processor';
@@ -12,6 +14,9 @@ import type { ImageJob, ImageJobResult } from './image-worker.protocol';
 
 // Storage hands its own validated settings down through the environment (ImageWorkerProcess).
 const blobs = blobStoreFrom(z.object(blobStoreEnv).parse(process.env));
+if (!IDLE_CLASS) {
+  process.stderr.write('image worker: chrt is unavailable; it runs at a low nice only\n');
+}
 
 async function run(job: ImageJob): Promise<ImageJobResult> {
   const staged = await blobs.readStaged(job.stagedKey);

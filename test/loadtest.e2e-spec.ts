@@ -104,6 +104,56 @@ describe('load tool (npm run loadtest)', () => {
     );
   }, 120_000);
 
+  it('images: each rate runs alone, then with photo uploads beside it that reach their recipient; the image worker is measured', async () => {
+    const out = join(dir, 'images.jsonl');
+    const run = await runTool([
+      'images',
+      '--users',
+      '10',
+      '--rate',
+      '20',
+      '--duration',
+      '3',
+      '--drain',
+      '8',
+      '--workers',
+      '1',
+      '--user-prefix',
+      `${prefix}i`,
+      '--p99-limit-ms',
+      '60000',
+      '--uploads-per-s',
+      '1',
+      '--photo-kb',
+      '300',
+      '--out',
+      out,
+    ]);
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    expect(run.stdout).toContain('upload->delivered ms p50/p90/p99/max');
+
+    const [alone, beside] = lines(out);
+    expect(alone).toMatchObject({ workload: 'pairs', offeredRate: 20, lost: 0, delivered: 60 });
+    expect(alone.uploads).toBeUndefined();
+    expect(beside).toMatchObject({ workload: 'pairs', offeredRate: 20, lost: 0, delivered: 60 });
+    expect(beside.uploads).toMatchObject({
+      offeredPerS: 1,
+      started: 3,
+      skipped: 0,
+      uploaded: 3,
+      delivered: 3,
+      errors: {},
+    });
+    const uploads = beside.uploads as { photoBytes: number; workerCpuMsPerImage: number };
+    expect(uploads.photoBytes).toBeGreaterThan(200 * 1024);
+    expect(uploads.workerCpuMsPerImage).toBeGreaterThan(0);
+    const names = (beside.processes as Array<{ name: string }>).map((p) => p.name);
+    expect(names).toContain('image-worker');
+  }, 180_000);
+
   it('pairs: a rerun reuses the cached tokens instead of logging in again; --no-accepted sends get acks alone', async () => {
     const out = join(dir, 'pairs-no-accepted.jsonl');
     const run = await runTool([

@@ -8,6 +8,7 @@ import { ensureGroups } from './groups.setup';
 import { runGroups } from './groups.workload';
 import { envVar, gatewayEnv, RedisWatch, serviceEnviron } from './hop-events';
 import { hostPort, isLoopbackUrl } from './loopback';
+import { ImageUploadLoad, makePhoto, uploadersFor } from './image-uploads';
 import { runPairs } from './pairs.workload';
 import { TableWriteStats } from './pg-stats';
 import { checkRates, type PresenceLayout, planPresence } from './presence.plan';
@@ -19,11 +20,11 @@ import type { StackProcessFilter } from './process-stats';
 import { WorkerPool } from './worker-pool';
 
 /**
- * `npm run loadtest -- <pairs|connect|sync|groups|presence> [options]`: a load generator for a
+ * `npm run loadtest -- <pairs|images|connect|sync|groups|presence> [options]`: a load generator for a
  * running Parley stack on this machine. See docs/LOADTEST.md for the workloads, every option and
  * every reported column.
  */
-const USAGE = `usage: npm run loadtest -- <pairs|connect|sync|groups|presence> [options]
+const USAGE = `usage: npm run loadtest -- <pairs|images|connect|sync|groups|presence> [options]
 
 common:
   --gateways URLS          comma-separated gateway HTTP URLs (default http://127.0.0.1:3000,http://127.0.0.1:3001)
@@ -48,6 +49,11 @@ pairs:
   --no-sync                skip the sync-until-done a real client does after hello
   --no-accepted            sends ask for the ack alone (\`accepted: false\`): no \`accepted\` frame per
                            message, as from a client that does not show that state
+images (pairs, each judged rate run twice: alone, then with photo uploads beside it):
+  every pairs option, and
+  --uploads-per-s U        photo uploads per second beside the second run of each rate (default 1),
+                           each then sent as an image message; own users lt_<prefix>img_<n>
+  --photo-kb K             the photo's size, a JPEG of about K KB (default 3000)
 connect:
   --connections C          idle authenticated sockets to open (default 10000)
   --connect-concurrency N  connects in flight per worker (default 100)
@@ -200,6 +206,8 @@ async function main(): Promise<number> {
       'storm-settle': { type: 'string' },
       'database-url': { type: 'string' },
       'ready-file': { type: 'string' },
+      'uploads-per-s': { type: 'string' },
+      'photo-kb': { type: 'string' },
       password: { type: 'string', default: 'loadtest-password-not-a-secret' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -208,7 +216,10 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const workload = positionals[0];
+  const command = positionals[0];
+  // `images` is `pairs` with photo uploads beside every other step.
+  const images = command === 'images';
+  const workload = images ? 'pairs' : command;
   if (
     workload !== 'pairs' &&
     workload !== 'connect' &&
@@ -216,7 +227,9 @@ async function main(): Promise<number> {
     workload !== 'groups' &&
     workload !== 'presence'
   )
-    fail('the workload must be pairs, connect, sync, groups or presence');
+    fail('the workload must be pairs, images, connect, sync, groups or presence');
+  const uploadsPerS = images ? int(values['uploads-per-s'], 1, 'uploads-per-s', 0.1, 20) : 0;
+  const photoKb = images ? int(values['photo-kb'], 3000, 'photo-kb', 10, 9000) : 0;
 
   const gateways = values.gateways
     .split(',')
@@ -360,6 +373,7 @@ async function main(): Promise<number> {
           (presenceStorm > 0 ? 120 + (stormSettleS ?? 10) : 0)
         : Number(values.warmup ?? 0) +
           (values.rates ?? values.rate ?? '20').split(',').length *
+            (images ? 2 : 1) *
             (Number(values.duration ?? 30) + Number(values.drain ?? 10)) +
           120;
   const groupsLayout = layout;
@@ -442,6 +456,7 @@ async function main(): Promise<number> {
 
   let redisWatch: RedisWatch | undefined;
   let db: TableWriteStats | undefined;
+  let beside: ImageUploadLoad | undefined;
   try {
     const devicesPerAccount = workload === 'connect' ? Math.ceil(connections / users) : 1;
     const perWorkerConnections = new Array<number>(workers).fill(0);
@@ -608,13 +623,65 @@ async function main(): Promise<number> {
       });
       return reports.length > 0 ? 0 : 1;
     }
-    await runPairs(pool, { ...openLoop, users });
+    if (images) {
+      beside = await openImageUploads({
+        gateways,
+        prefix,
+        perS: uploadsPerS,
+        photoKb,
+        plannedS,
+        password: values.password,
+        log,
+      });
+    }
+    await runPairs(pool, { ...openLoop, users, beside });
     return 0;
   } finally {
+    beside?.close();
     await redisWatch?.close();
     await db?.close();
     await pool.close();
   }
+}
+
+/** `images`: the uploader and recipient accounts (cached like the others) and their sockets. */
+async function openImageUploads(options: {
+  gateways: string[];
+  prefix: string;
+  perS: number;
+  photoKb: number;
+  plannedS: number;
+  password: string;
+  log: (line: string) => void;
+}): Promise<ImageUploadLoad> {
+  const { gateways, log } = options;
+  const prefix = `${options.prefix}img`;
+  const uploaders = uploadersFor(options.perS);
+  const { accounts } = await provisionAccounts({
+    usernames: Array.from({ length: uploaders + 1 }, (_, n) => userName(prefix, n)),
+    gateways,
+    cacheFile: join(
+      process.cwd(),
+      '.data',
+      'loadtest',
+      `accounts-${prefix}-${hostPort(gateways[0]).replace(/[^0-9A-Za-z.]/g, '_')}.json`,
+    ),
+    concurrency: 4,
+    password: options.password,
+    minRemainingMs: options.plannedS * 1000,
+    log,
+  });
+  const photo = await makePhoto(options.photoKb * 1024);
+  log(
+    `images: ${options.perS} uploads/s of a ${Math.round(photo.length / 1024)} KB JPEG from ${uploaders} users (lt_${prefix}_0..${uploaders - 1}) to lt_${prefix}_${uploaders}`,
+  );
+  return ImageUploadLoad.open({
+    gateways,
+    uploaders: accounts.slice(0, uploaders),
+    recipient: accounts[uploaders],
+    photo,
+    perS: options.perS,
+  });
 }
 
 main().then(

@@ -1,7 +1,7 @@
 import { diffHopBuckets, readHopBuckets, summarizeHops } from './hop-trace';
 import type { StepResult } from './ipc';
-import { StackProcessFilter, StackSampler, stackCpuMsPer } from './process-stats';
-import { appendJsonLine, formatPairsTable, PairsStepReport } from './report';
+import { IMAGE_WORKER, StackProcessFilter, StackSampler, stackCpuMsPer } from './process-stats';
+import { appendJsonLine, formatPairsTable, formatUploadsTable, PairsStepReport } from './report';
 import {
   failReasons,
   generatorBehind,
@@ -10,6 +10,7 @@ import {
   progressLine,
   verdict,
 } from './steps';
+import type { ImageUploadLoad } from './image-uploads';
 import type { WorkerPool } from './worker-pool';
 
 /**
@@ -35,6 +36,11 @@ export interface PairsOptions {
   processFilter: StackProcessFilter;
   /** Every gateway's and service's HTTP URL: their /metrics hold the per-hop trace. */
   traceUrls: string[];
+  /**
+   * The `images` workload: every judged rate is run twice, first alone, then with these photo
+   * uploads beside it (same run, so the two compare).
+   */
+  beside?: ImageUploadLoad;
   log: (line: string) => void;
 }
 
@@ -116,9 +122,17 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
   const { log } = options;
   const reports: PairsStepReport[] = [];
   let saturation: number | undefined;
-  const plan = planSteps(options.rates, options.durationS, options.warmupS);
+  const { beside } = options;
+  const plan = planSteps(options.rates, options.durationS, options.warmupS).flatMap((p) =>
+    beside && !p.warmup
+      ? [
+          { ...p, withUploads: false },
+          { ...p, withUploads: true },
+        ]
+      : [{ ...p, withUploads: false }],
+  );
   for (let step = 0; step < plan.length; step++) {
-    const { rate, durationS, warmup } = plan[step];
+    const { rate, durationS, warmup, withUploads } = plan[step];
     const startMs = Date.now() + 500;
     pool.onProgress = progressLine(
       log,
@@ -130,6 +144,8 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
     const hopsBefore = await readHopBuckets(options.traceUrls);
     const sampler = new StackSampler(options.processFilter);
     sampler.start();
+    const uploads =
+      withUploads && beside ? beside.run(startMs, durationS, options.drainS) : undefined;
     const results = await pool.step(() => ({
       type: 'step',
       step,
@@ -140,6 +156,7 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
       textLength: options.textLength,
       acceptedFrames: options.acceptedFrames,
     }));
+    const uploaded = await uploads;
     const { processes, seconds } = sampler.stop();
     const hops = summarizeHops(diffHopBuckets(hopsBefore, await readHopBuckets(options.traceUrls)));
     const generator = processes.find((p) => p.name === 'generator');
@@ -163,17 +180,31 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
       stackCpuMsPerMessage: stackCpuMsPer(processes, seconds, merged.delivered),
       hops,
       processes,
+      ...(uploaded
+        ? {
+            uploads: {
+              ...uploaded,
+              workerCpuMsPerImage: stackCpuMsPer(
+                processes.filter((p) => p.name === IMAGE_WORKER),
+                seconds,
+                uploaded.uploaded,
+              ),
+            },
+          }
+        : {}),
     };
     reports.push(report);
     if (options.out) appendJsonLine(options.out, report);
     log(
-      `step ${rate}/s: achieved ${report.achievedRate}/s, delivery p99 ${report.deliveryLatencyMs.p99} ms, stack CPU ${report.stackCpuMsPerMessage ?? '-'} ms/message, lost ${report.lost}: ${verdict(report)}`,
+      `step ${rate}/s${uploaded ? ` with ${uploaded.offeredPerS} uploads/s` : ''}: achieved ${report.achievedRate}/s, delivery p99 ${report.deliveryLatencyMs.p99} ms, stack CPU ${report.stackCpuMsPerMessage ?? '-'} ms/message, lost ${report.lost}: ${verdict(report)}`,
     );
     if (warmup) continue; // reported, never judged
     if (!report.passed) break;
+    if (beside && !withUploads) continue; // judged with its uploads, next
     saturation = rate;
   }
   process.stdout.write(`\n${formatPairsTable(reports)}\n`);
+  if (beside) process.stdout.write(`\n${formatUploadsTable(reports)}\n`);
   if (options.rates.length > 1) {
     process.stdout.write(
       saturation === undefined

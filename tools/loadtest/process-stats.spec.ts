@@ -1,6 +1,7 @@
 import {
   classifyProcess,
   foldSample,
+  IMAGE_WORKER,
   stackCpuMsPer,
   stackCpuPercent,
   diffSamples,
@@ -58,6 +59,10 @@ describe('process stats from /proc', () => {
       classifyProcess('java', kafka, undefined, { ...filter, kafkaPort: undefined }, () => 9092),
     ).toBe('kafka:9092');
     expect(classifyProcess('bash', 'bash\0', undefined, filter)).toBeUndefined();
+    // Storage's image worker, by its script and the PORT it inherited from its storage.
+    const worker = 'node\0/srv/dist/apps/storage/src/images/image-worker.js\0';
+    expect(classifyProcess('node', worker, 5112, filter)).toBe(IMAGE_WORKER);
+    expect(classifyProcess('node', worker, 4012, filter)).toBeUndefined();
   });
 
   it('turns two samples into % of one core and end RSS, counting processes that started in between', () => {

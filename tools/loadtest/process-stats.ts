@@ -93,6 +93,9 @@ export function parseKafkaListenerPort(properties: string): number | undefined {
  * Which group a process belongs to, from its comm, NUL-separated cmdline and PORT; undefined when
  * it is not part of the stack under test.
  */
+/** The process name storage's image worker is reported under. */
+export const IMAGE_WORKER = 'image-worker';
+
 export function classifyProcess(
   comm: string,
   cmdline: string,
@@ -103,6 +106,10 @@ export function classifyProcess(
   if (comm === 'postgres') return 'postgres';
   if (comm === 'redis-server') return 'redis';
   const args = cmdline.split('\0');
+  // Storage's image worker: a child process with storage's environment (its PORT).
+  if (args.some((a) => a.endsWith('dist/apps/storage/src/images/image-worker.js'))) {
+    return port !== undefined && filter.servicePorts.includes(port) ? IMAGE_WORKER : undefined;
+  }
   if (args.some((a) => /dist\/apps\/[a-z]+\/src\/main\.js$/.test(a))) {
     const app = /dist\/apps\/([a-z]+)\/src\/main\.js/.exec(cmdline)?.[1] ?? 'node';
     if (app === 'gateway') {

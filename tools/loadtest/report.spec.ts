@@ -6,6 +6,7 @@ import {
   formatConnectTable,
   formatNumber,
   formatPairsTable,
+  formatUploadsTable,
   PairsStepReport,
   renderTable,
 } from './report';
@@ -170,6 +171,40 @@ describe('report formatting', () => {
     expect(text).toContain('pass');
     expect(text).toContain('errors at 2/s: error_unavailable:2');
     expect(text).toMatch(/gateway:3000\s+42\.5% \/ 150/);
+  });
+
+  it('images: marks the run with uploads in the pairs table and prints what the uploads did', () => {
+    const summary = { count: 10, p50: 5, p90: 8.5, p99: 12.25, max: 30, mean: 6 };
+    const alone: PairsStepReport = {
+      ...buildPairsReport([result({})], context),
+      stackCpuMsPerMessage: 1.25,
+      hops: [],
+      processes: [],
+    };
+    const beside: PairsStepReport = {
+      ...alone,
+      uploads: {
+        offeredPerS: 1,
+        photoBytes: 3 * 1024 * 1024,
+        started: 30,
+        skipped: 1,
+        uploaded: 29,
+        delivered: 28,
+        errors: { http_503: 1 },
+        uploadMs: { ...summary, p50: 240 },
+        uploadToDeliveredMs: { ...summary, p50: 262 },
+        workerCpuMsPerImage: 151.5,
+      },
+    };
+    const pairs = formatPairsTable([alone, beside]);
+    expect(pairs).toMatch(/^2 \+img\s/m);
+    const uploads = formatUploadsTable([alone, beside]).split('\n');
+    expect(uploads).toHaveLength(3); // header, rule, the one run with uploads
+    expect(uploads[0]).toContain('upload->delivered ms p50/p90/p99/max');
+    expect(uploads[2]).toMatch(
+      /^\s*2\s+1\s+3072\s+30\s+1\s+29\s+28\s+240\/8\.50\/12\.3\/30\s+262\//,
+    );
+    expect(uploads[2]).toMatch(/152\s+http_503:1$/);
   });
 
   it('reads settled memory from /metrics/memory and divides growth by the sockets on each gateway', () => {

@@ -4,6 +4,7 @@ import type { LatencySummary } from './histogram';
 import type { PresenceCounters } from './ipc';
 import type { RedisPublishTally } from './hop-events';
 import type { HopSummary } from './hop-trace';
+import type { ImageUploadReport } from './image-uploads';
 import type { TableWrites } from './pg-stats';
 import {
   ACTIVITY_TOPIC,
@@ -62,6 +63,8 @@ export interface PairsStepReport extends OpenLoopStepReport {
    * and its drain, divided by the messages delivered; null when none were.
    */
   stackCpuMsPerMessage: number | null;
+  /** `images`: the photo uploads run beside this step (absent: the step ran alone). */
+  uploads?: ImageUploadReport;
 }
 
 /**
@@ -378,7 +381,7 @@ export function formatPairsTable(reports: PairsStepReport[]): string {
       'result',
     ],
     reports.map((r) => [
-      r.offeredRate,
+      stepLabel(r),
       r.achievedRate,
       r.sent,
       r.acked,
@@ -411,8 +414,51 @@ export function formatPairsTable(reports: PairsStepReport[]): string {
     '',
     formatHopTable(reports),
     '',
-    formatProcessTable(reports.map((r) => [`${r.offeredRate}/s`, r.processes])),
+    formatProcessTable(reports.map((r) => [`${stepLabel(r)}/s`, r.processes])),
   ].join('\n');
+}
+
+/** A pairs step's rate, marked when photo uploads ran beside it (`images`). */
+function stepLabel(r: Pick<PairsStepReport, 'offeredRate' | 'uploads'>): string | number {
+  return r.uploads ? `${r.offeredRate} +img` : r.offeredRate;
+}
+
+/** `images`: what the uploads beside each step did, and what a photo cost the image worker. */
+export function formatUploadsTable(reports: PairsStepReport[]): string {
+  return renderTable(
+    [
+      'messages/s',
+      'uploads/s',
+      'photo KB',
+      'started',
+      'skipped',
+      'uploaded',
+      'delivered',
+      'upload ms p50/p90/p99/max',
+      'upload->delivered ms p50/p90/p99/max',
+      'worker cpu ms/photo',
+      'errors',
+    ],
+    reports.flatMap((r) =>
+      r.uploads
+        ? [
+            [
+              r.offeredRate,
+              r.uploads.offeredPerS,
+              Math.round(r.uploads.photoBytes / 1024),
+              r.uploads.started,
+              r.uploads.skipped,
+              r.uploads.uploaded,
+              r.uploads.delivered,
+              lat(r.uploads.uploadMs),
+              lat(r.uploads.uploadToDeliveredMs),
+              r.uploads.workerCpuMsPerImage ?? '-',
+              formatErrors(r.uploads.errors) || '-',
+            ],
+          ]
+        : [],
+    ),
+  );
 }
 
 /** Rows = hops along the message path, columns = steps: "p50 / p99" ms since the gateway accepted. */

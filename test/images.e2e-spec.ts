@@ -72,6 +72,13 @@ async function fetchImage(gateway: string, account: TestAccount, id: string, var
   });
 }
 
+/** Sends `imageId` to `to` (`text` its caption) from `client`: the send's answer, ack or error. */
+function sendImage(client: ParleyTestClient, to: string, imageId: string, text = '') {
+  const clientMsgId = randomUUID();
+  client.send({ type: 'send', clientMsgId, to, text, image: { id: imageId } });
+  return answerTo(client, clientMsgId);
+}
+
 async function refusal(res: Response): Promise<{ status: number; code: string; message: string }> {
   const body = errorBodySchema.parse(await res.json());
   return { status: res.status, code: body.error.code, message: body.error.message };
@@ -271,17 +278,9 @@ describe('images (two gateways)', () => {
       expect((await fetch(`${gateway1}/v1/images/${image.id}/display`)).status).toBe(401);
 
       // Eve cannot send Alice's image as hers.
-      const stolen = randomUUID();
       const e = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), eve);
       try {
-        e.send({
-          type: 'send',
-          clientMsgId: stolen,
-          to: bob.username,
-          text: 'mine',
-          image: { id: image.id },
-        });
-        const answer = await answerTo(e, stolen);
+        const answer = await sendImage(e, bob.username, image.id, 'mine');
         expect('error' in answer && answer.error.code).toBe(ErrorCode.ValidationFailed);
       } finally {
         e.close();
@@ -300,15 +299,7 @@ describe('images (two gateways)', () => {
       const unsent = await uploaded(gateway1, alice, await photoWithGps(640, 480));
       const sent = await uploaded(gateway1, alice, await photoWithGps(480, 640));
       const stale = await uploaded(gateway2, alice, await photoWithGps(500, 500));
-      const sentMsg = randomUUID();
-      a.send({
-        type: 'send',
-        clientMsgId: sentMsg,
-        to: bob.username,
-        text: '',
-        image: { id: sent.id },
-      });
-      await acked(answerTo(a, sentMsg));
+      await acked(sendImage(a, bob.username, sent.id));
 
       const blobsOf = async (id: string) => {
         const { rows } = await db.query<{ display_key: string; thumb_key: string }>(
@@ -341,15 +332,7 @@ describe('images (two gateways)', () => {
       expect((await fetchImage(gateway2, bob, sent.id, 'display')).status).toBe(200);
 
       // Too old to attach (it is about to be swept): refused, as if it did not exist.
-      const late = randomUUID();
-      a.send({
-        type: 'send',
-        clientMsgId: late,
-        to: bob.username,
-        text: '',
-        image: { id: stale.id },
-      });
-      const answer = await answerTo(a, late);
+      const answer = await sendImage(a, bob.username, stale.id);
       expect('error' in answer && answer.error.code).toBe(ErrorCode.ValidationFailed);
       expect(await imageRow(stale.id)).toMatchObject({ sent: false });
     } finally {

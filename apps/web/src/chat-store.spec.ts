@@ -19,6 +19,7 @@ import {
   TYPING_TTL_MS,
   type UserPresence,
 } from '@parley/protocol';
+import { FIXTURE_IMAGE } from '@parley/testing/delivered-message.fixture';
 import { FakeConnection } from '@parley/testing/fake-connection';
 import { type ChannelListing, type ChatApi, ChatStore } from './chat-store';
 import { seenAt } from './text/presence';
@@ -834,14 +835,7 @@ describe('ChatStore: presence and typing', () => {
 });
 
 describe('ChatStore: image uploads', () => {
-  const IMAGE: MessageImage = {
-    id: '7d0c9b1e-2f3a-4b5c-8d6e-9f0a1b2c3d4e',
-    width: 1200,
-    height: 800,
-    bytes: 18341,
-    type: 'image/webp',
-    placeholder: 'data:image/webp;base64,UklGRl4AAABXRUJQ',
-  };
+  const IMAGE: MessageImage = FIXTURE_IMAGE;
   /** A JPEG by its first bytes, `size` bytes long, named as a picked file is. */
   const photo = (size = 1000, name?: string): Blob => {
     const bytes = new Uint8Array(size).fill(1);

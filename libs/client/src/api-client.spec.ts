@@ -1,4 +1,5 @@
 import type { MessageImage } from '@parley/protocol';
+import { FIXTURE_IMAGE } from '@parley/testing/delivered-message.fixture';
 import { ApiClient, type FetchLike, type UploadInit, type Uploader } from './api-client';
 import { ApiError, NotLoggedInError, OfflineError } from './errors';
 import { MemoryCredentialsStore } from './stores';
@@ -6,14 +7,7 @@ import { MemoryCredentialsStore } from './stores';
 const HTTP = 'http://127.0.0.1:3000';
 const OTHER = 'http://127.0.0.1:3001';
 
-const IMAGE: MessageImage = {
-  id: '7d0c9b1e-2f3a-4b5c-8d6e-9f0a1b2c3d4e',
-  width: 1200,
-  height: 800,
-  bytes: 18341,
-  type: 'image/webp',
-  placeholder: 'data:image/webp;base64,UklGRl4AAABXRUJQ',
-};
+const IMAGE: MessageImage = FIXTURE_IMAGE;
 
 const BYTES = new Uint8Array(1000).fill(7);
 

@@ -1,4 +1,4 @@
-import type { DeliveredMessage } from '@parley/protocol';
+import type { DeliveredMessage, MessageImage } from '@parley/protocol';
 
 /** Fixed ids for client-side unit tests: a conversation, the viewing user and a partner. */
 export const FIXTURE_CONVERSATION = '1763700000000-0123456789abcdef0123456789abcdef';
@@ -19,3 +19,13 @@ export const deliveredMessage = (
   serverTime: `2026-01-01T00:00:${String(seq).padStart(2, '0')}.000Z`,
   ...over,
 });
+
+/** An image as the upload answers it and messages carry it. */
+export const FIXTURE_IMAGE: MessageImage = {
+  id: '7d0c9b1e-2f3a-4b5c-8d6e-9f0a1b2c3d4e',
+  width: 1200,
+  height: 800,
+  bytes: 18341,
+  type: 'image/webp',
+  placeholder: 'data:image/webp;base64,UklGRl4AAABXRUJQ',
+};

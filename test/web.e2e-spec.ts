@@ -904,7 +904,7 @@ describe('the web client: groups', () => {
     }
   });
 
-  it('lets an admin add, remove, promote, rename, set the history and leave in the group panel; the panel and the header follow live; a removed member can no longer write', async () => {
+  it('lets an admin add, remove, promote, rename, set the history and disappearing messages, and leave in the group panel; the panel and the header follow live; a removed member can no longer write', async () => {
     const alice = `ga_${suffix()}`;
     const carol = `gc_${suffix()}`;
     const a = await openApp(gateway1);
@@ -1000,6 +1000,15 @@ describe('the web client: groups', () => {
       await history.getByRole('button', { name: 'Save' }).click();
       await panel.getByText('New members now read the whole history.').waitFor();
       expect((await listedGroup(bob, 'Owls')).history).toBe('all');
+
+      // Disappearing messages, set from the panel: the header's choice follows.
+      await panel.getByLabel('Disappearing messages in this group').selectOption('300');
+      await eventually(
+        () =>
+          a.page.getByRole('combobox', { name: 'Disappearing messages', exact: true }).inputValue(),
+        '300',
+      );
+      expect((await listedGroup(bob, 'Owls')).timer).toBe(300);
       await screenshot(a.page, 'group-info');
 
       // Back in the conversation, every change is a line, in order.
@@ -1019,6 +1028,7 @@ describe('the web client: groups', () => {
           said(alice, { type: 'renamed', name: 'Night readers' }),
           said(bob.username, { type: 'renamed', name: 'Owls' }),
           said(alice, { type: 'history', history: 'all' }),
+          said(alice, { type: 'timer', seconds: 300 }),
         ],
       );
 

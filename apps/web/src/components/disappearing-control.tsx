@@ -9,16 +9,19 @@ import { isAdmin } from '../conversation-roles';
 import { describeGroupError } from '../text/problems';
 
 /**
- * Disappearing messages in the conversation's header: a choice (off, or one of the timers) for
- * who may set it (either member of a 1:1, a group's or channel's admins), else what is in force.
- * A change is an event in the conversation; refusals are said in words.
+ * Disappearing messages, in the conversation's header and in a group's or channel's info panel: a
+ * choice (off, or one of the timers) for who may set it (either member of a 1:1, a group's or
+ * channel's admins), else what is in force. A change is an event in the conversation; refusals
+ * are said in words. `label` names the choice (two on one screen need two names).
  */
 export function DisappearingControl({
   chat,
   conversation,
+  label = 'Disappearing messages',
 }: {
   chat: ChatStore;
   conversation: Conversation;
+  label?: string;
 }) {
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -49,7 +52,7 @@ export function DisappearingControl({
   }
   return (
     <label class="timer">
-      <span class="visually-hidden">Disappearing messages</span>
+      <span class="visually-hidden">{label}</span>
       <select
         value={timer === null ? 'off' : String(timer)}
         disabled={busy}

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatStore } from '../chat-store';
 import { canLeave, isAdmin, isChannel } from '../conversation-roles';
 import { adminsText, membersText } from '../text/channels';
+import { DisappearingControl } from './disappearing-control';
 import { describeGroupError } from '../text/problems';
 import {
   AddMembers,
@@ -113,6 +114,18 @@ export function GroupPanel({
           <HistorySetting changes={changes} history={conversation.history ?? 'joined'} />
         </>
       )}
+      <section class="panel-part" aria-labelledby="group-timer-title">
+        <h4 id="group-timer-title">Disappearing messages</h4>
+        {conversation.timer == null && !(admin && conversation.active) ? (
+          <p>Messages stay.</p>
+        ) : (
+          <DisappearingControl
+            chat={chat}
+            conversation={conversation}
+            label={`Disappearing messages in this ${noun}`}
+          />
+        )}
+      </section>
       {canLeave(conversation) && (
         <LeaveGroup
           changes={changes}

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import sharp from 'sharp';
 import {
@@ -15,7 +14,7 @@ import { createAccount, ParleyTestClient, type TestAccount } from '@parley/testi
 import { acked, answerTo, change } from './support/frames';
 import { StackControl } from './support/stack-control';
 import { eventually, SyncDevice } from './support/sync-device';
-import { testStack, wsUrlOf } from './support/test-stack';
+import { blobFileOf, testStack, wsUrlOf } from './support/test-stack';
 
 const stack = testStack();
 /** The test stack offers a 2-second timer (TEST_STORAGE_ENV). */
@@ -94,8 +93,7 @@ describe('disappearing messages (two gateways)', () => {
           [image.id],
         )
       ).rows[0];
-      const blobPath = (key: string) => join(stack.blobDir, 'sha256', key.slice(0, 2), key);
-      expect(existsSync(blobPath(blobs.display_key))).toBe(true);
+      expect(existsSync(blobFileOf(stack, blobs.display_key))).toBe(true);
 
       const imageMsgId = randomUUID();
       a.send({
@@ -124,8 +122,8 @@ describe('disappearing messages (two gateways)', () => {
       }
       const images = await db.query('SELECT 1 FROM images WHERE id = $1', [image.id]);
       expect(images.rowCount).toBe(0);
-      expect(existsSync(blobPath(blobs.display_key))).toBe(false);
-      expect(existsSync(blobPath(blobs.thumb_key))).toBe(false);
+      expect(existsSync(blobFileOf(stack, blobs.display_key))).toBe(false);
+      expect(existsSync(blobFileOf(stack, blobs.thumb_key))).toBe(false);
       const res = await fetch(`${gateway2}/v1/images/${image.id}/display`, {
         headers: { authorization: `Bearer ${bob.accessToken}` },
       });

@@ -16,7 +16,7 @@ import { pngClaiming } from '@parley/testing/image.fixture';
 import { acked, answerTo } from './support/frames';
 import { StackControl } from './support/stack-control';
 import { eventually } from './support/sync-device';
-import { TEST_GATEWAY_ENV, testStack, wsUrlOf } from './support/test-stack';
+import { blobFileOf, TEST_GATEWAY_ENV, testStack, wsUrlOf } from './support/test-stack';
 
 const stack = testStack();
 const MAX_BYTES = Number(TEST_GATEWAY_ENV.IMAGE_MAX_BYTES);
@@ -306,9 +306,7 @@ describe('images (two gateways)', () => {
           'SELECT display_key, thumb_key FROM images WHERE id = $1',
           [id],
         );
-        return [rows[0].display_key, rows[0].thumb_key].map((key) =>
-          join(stack.blobDir, 'sha256', key.slice(0, 2), key),
-        );
+        return [rows[0].display_key, rows[0].thumb_key].map((key) => blobFileOf(stack, key));
       };
       const unsentBlobs = await blobsOf(unsent.id);
       expect(unsentBlobs.every((path) => existsSync(path))).toBe(true);

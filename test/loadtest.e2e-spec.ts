@@ -29,6 +29,14 @@ function runTool(args: string[]): Promise<{ code: number | null; stdout: string;
   });
 }
 
+/** The run exited 0; otherwise the failure shows its stderr. */
+function expectSucceeded(run: { code: number | null; stderr: string }): void {
+  expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
+    code: 0,
+    stderr: '',
+  });
+}
+
 function lines(file: string): Array<Record<string, unknown>> {
   return readFileSync(file, 'utf8')
     .trim()
@@ -62,10 +70,7 @@ describe('load tool (npm run loadtest)', () => {
       '--out',
       out,
     ]);
-    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
-      code: 0,
-      stderr: '',
-    });
+    expectSucceeded(run);
     expect(run.stderr).toMatch(/\[50\/s run \d+s\] sent=\d+ acked=\d+ delivered=\d+ errors=\d+/);
     expect(run.stdout).toContain('delivery ms p50/p90/p99/max');
 
@@ -129,10 +134,7 @@ describe('load tool (npm run loadtest)', () => {
       '--out',
       out,
     ]);
-    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
-      code: 0,
-      stderr: '',
-    });
+    expectSucceeded(run);
     expect(run.stdout).toContain('upload->delivered ms p50/p90/p99/max');
 
     const [alone, beside] = lines(out);
@@ -199,10 +201,7 @@ describe('load tool (npm run loadtest)', () => {
       '--out',
       out,
     ]);
-    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
-      code: 0,
-      stderr: '',
-    });
+    expectSucceeded(run);
     const [report] = lines(out);
     expect(report).toMatchObject({ workload: 'connect', requested: 50, connected: 50, failed: 0 });
     expect(report.connectRate).toBeGreaterThan(0);
@@ -267,10 +266,7 @@ describe('load tool (npm run loadtest)', () => {
       '--out',
       out,
     ]);
-    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
-      code: 0,
-      stderr: '',
-    });
+    expectSucceeded(run);
     expect(run.stderr).toMatch(/returning devices: 20 connected, synced and closed/);
     const [report] = lines(out);
     expect(report).toMatchObject({ devices: 'returning', requested: 20, connected: 20 });
@@ -315,10 +311,7 @@ describe('load tool (npm run loadtest)', () => {
       '--out',
       out,
     ]);
-    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
-      code: 0,
-      stderr: '',
-    });
+    expectSucceeded(run);
     expect(run.stderr).toMatch(/\[presence run \d+s\] toggles=\d+ typing=\d+ pushes=\d+/);
     expect(run.stderr).toContain(
       '20 devices in the foreground and watching (0 failed), 20 conversations found or made',

@@ -16,8 +16,16 @@ export interface TestStack {
   storageDatabaseProxy: string;
   /** The gateways' JWT secret for this run (tests sign forged and expired tokens with it). */
   jwtSecret: string;
-  /** The directory of the stack's blob store (BLOB_STORE_URL): what images left on disk. */
+  /**
+   * The directory holding the stack's blobs (a local store's, or S3Proxy's bucket): what images
+   * left on disk, laid out as staging/<uuid> and sha256/<2 hex>/<hex> either way.
+   */
   blobDir: string;
+}
+
+/** Where a content blob of the stack's store is on disk (see TestStack.blobDir). */
+export function blobFileOf(stack: TestStack, key: string): string {
+  return join(stack.blobDir, 'sha256', key.slice(0, 2), key);
 }
 
 /**

@@ -37,7 +37,7 @@ export interface BlobStore {
    * Streams `body` into a new staging blob; past `maxBytes` it stops reading, deletes what it
    * wrote and rejects with BlobTooLargeError. Any other failure (the body stream errors/aborts)
    * also leaves nothing behind and rejects. A stream body it stops reading early is left paused,
-   * not destroyed (see `bodyChunks`).
+   * not destroyed (see `cappedChunks`).
    */
   stage(
     body: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
@@ -62,14 +62,26 @@ export interface BlobStore {
 }
 
 /**
- * The chunks of a staged body. A Node stream left early stays open (paused), not destroyed: when
- * it is an HTTP request, destroying it would reset the connection under the refusal the server is
- * about to send; its owner decides what happens to the rest (see `drainRefusedBody`).
+ * A staged body's chunks as Buffers; once they pass `maxBytes` it throws BlobTooLargeError and
+ * reads no more. A Node stream left early (the cap, or the caller stopping) stays open and
+ * paused, not destroyed: when it is an HTTP request, destroying it would reset the connection
+ * under the refusal the server is about to send; its owner decides what happens to the rest (see
+ * `drainRefusedBody`).
  */
-export function bodyChunks(
+export async function* cappedChunks(
   body: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
-): AsyncIterable<string | Uint8Array> {
-  return isNodeReadable(body) ? body.iterator({ destroyOnReturn: false }) : body;
+  maxBytes: number,
+): AsyncGenerator<Buffer> {
+  const chunks: AsyncIterable<string | Uint8Array> = isNodeReadable(body)
+    ? body.iterator({ destroyOnReturn: false })
+    : body;
+  let bytes = 0;
+  for await (const chunk of chunks) {
+    const data = chunkToBuffer(chunk);
+    bytes += data.length;
+    if (bytes > maxBytes) throw new BlobTooLargeError(maxBytes);
+    yield data;
+  }
 }
 
 /** Structural, not `instanceof Readable`: the stream may come from another realm (Jest's sandbox). */
@@ -79,8 +91,8 @@ function isNodeReadable(body: object): body is Readable {
 
 /** A content key: a SHA-256 in lowercase hex. */
 const CONTENT_KEY = /^[0-9a-f]{64}$/;
-/** A staging key: `staging/<uuid>`. */
-const STAGING_KEY = /^staging\/[0-9a-f-]{36}$/;
+/** A staging key: `staging/<uuid>` (the `image.uploaded` event's `stagedKey` has this shape). */
+export const STAGING_KEY = /^staging\/[0-9a-f-]{36}$/;
 /** How many first bytes of a staged body are handed back for sniffing. */
 export const STAGED_HEAD_BYTES = 64;
 
@@ -104,7 +116,7 @@ export function newStagingKey(): string {
   return `staging/${randomUUID()}`;
 }
 
-export function chunkToBuffer(chunk: string | Uint8Array): Buffer {
+function chunkToBuffer(chunk: string | Uint8Array): Buffer {
   if (typeof chunk === 'string') return Buffer.from(chunk);
   if (Buffer.isBuffer(chunk)) return chunk;
   return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);

@@ -12,9 +12,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import {
   type BlobStore,
-  BlobTooLargeError,
-  bodyChunks,
-  chunkToBuffer,
+  cappedChunks,
   contentKey,
   isStagingKey,
   newStagingKey,
@@ -91,10 +89,8 @@ export class LocalBlobStore implements BlobStore {
         // The loop starts pulling at once (the file is made on the first chunk): a stream body
         // that fails early rejects here rather than emitting an 'error' nobody listens to.
         // Throwing out of it stops reading; a stream body stays open for its owner.
-        for await (const chunk of bodyChunks(body)) {
-          const data = chunkToBuffer(chunk);
+        for await (const data of cappedChunks(body, maxBytes)) {
           bytes += data.length;
-          if (bytes > maxBytes) throw new BlobTooLargeError(maxBytes);
           if (headBytes < STAGED_HEAD_BYTES) {
             // A copy: the body may reuse its chunk's memory.
             const part = Buffer.from(data.subarray(0, STAGED_HEAD_BYTES - headBytes));

@@ -8,9 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   type BlobStore,
-  BlobTooLargeError,
-  bodyChunks,
-  chunkToBuffer,
+  cappedChunks,
   contentKey,
   isStagingKey,
   newStagingKey,
@@ -69,12 +67,10 @@ export class S3BlobStore implements BlobStore {
   ): Promise<StagedBlob> {
     const parts: Buffer[] = [];
     let bytes = 0;
-    for await (const chunk of bodyChunks(body)) {
+    for await (const data of cappedChunks(body, maxBytes)) {
       // A copy: the body may reuse its chunk's memory.
-      const data = Buffer.from(chunkToBuffer(chunk));
+      parts.push(Buffer.from(data));
       bytes += data.length;
-      if (bytes > maxBytes) throw new BlobTooLargeError(maxBytes);
-      parts.push(data);
     }
     const content = Buffer.concat(parts, bytes);
     const key = newStagingKey();

@@ -1,5 +1,6 @@
 import { z } from 'zod/v4';
 import { gatewayIdSchema, imageIdSchema, isoTimeSchema, userIdSchema } from '@parley/protocol';
+import { STAGING_KEY } from '../../blobs/blob-store';
 import { defineEvent } from '../envelope';
 
 /**
@@ -17,7 +18,7 @@ export const ImageUploadedV1 = defineEvent(
       imageId: imageIdSchema,
       uploaderId: userIdSchema,
       /** The staged bytes' key in the blob store (deleted once processed, whatever the outcome). */
-      stagedKey: z.string().regex(/^staging\/[0-9a-f-]{36}$/),
+      stagedKey: z.string().regex(STAGING_KEY),
       bytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
       /** The gateway whose HTTP request waits for the answer. */
       replyTo: gatewayIdSchema,

@@ -6,11 +6,17 @@
 #   scripts/kafka.sh start      format storage (once) and start the broker on loopback; wait until it answers
 #   scripts/kafka.sh stop       stop the broker this script started (for this data dir) and wait until it is gone
 #   scripts/kafka.sh status     exit 0 if the broker answers
-#   scripts/kafka.sh tool C ... run one of Kafka's own CLI classes (topics, consumer-groups, offsets, quorum, console-consumer)
+#   scripts/kafka.sh tool C ... run one of Kafka's own CLI classes (topics, consumer-groups, offsets, quorum, console-consumer, configs)
 #   scripts/kafka.sh lag [G]    consumer-group lag (all groups, or group G), with Kafka's ConsumerGroupCommand
+#   scripts/kafka.sh kill N     (cluster only) SIGKILL broker N (1-based), as a crash would; `start` brings it back
+#   scripts/kafka.sh leader T P (cluster only) the node id leading partition P of topic T
 #
 # Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_DATA_DIR (.data/kafka),
 # KAFKA_STOP_TIMEOUT_S (30: how long stop waits after SIGTERM before SIGKILL).
+# PARLEY_KAFKA_BROKERS=3: a three-broker KRaft cluster instead (each node broker+controller, the
+# three a controller quorum): node N listens on KAFKA_PORT+N-1 (clients) and KAFKA_PORT+100+N-1
+# (controllers), keeps its data in $KAFKA_DATA_DIR/cluster/broker-N, and start, stop and status act
+# on all of them. Internal topics there are replicated 3 times with min.insync.replicas 2.
 #
 # Process rules. The broker JVM itself is started with nohup (no wrapper shell), and its PID is
 # recorded in $KAFKA_DATA_DIR/broker.pid. A PID counts as "our broker" only while
@@ -42,6 +48,14 @@ LOCKFILE="$DATA/broker.lock"
 LOG="$DATA/broker.log"
 PROPS="$DATA/server.properties"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT_S:-30}"
+# One node of a cluster (set by the cluster commands below when they run this script per node).
+NODE_ID="${KAFKA_NODE_ID:-1}"
+VOTERS="${KAFKA_QUORUM_VOTERS:-$NODE_ID@127.0.0.1:$CTL_PORT}"
+INTERNAL_RF="${KAFKA_INTERNAL_RF:-1}"
+INTERNAL_MIN_ISR=1; [ "$INTERNAL_RF" -ge 3 ] && INTERNAL_MIN_ISR=2
+NO_WAIT="${KAFKA_NO_WAIT:-0}"
+BROKERS="${PARLEY_KAFKA_BROKERS:-1}"
+[[ "$BROKERS" =~ ^[1-9]$ ]] || { printf '[kafka] PARLEY_KAFKA_BROKERS must be 1-9\n' >&2; exit 2; }
 [[ "$STOP_TIMEOUT" =~ ^[0-9]+$ ]] || STOP_TIMEOUT=30
 
 # Never fails: a gone terminal or a full/closed stderr must not abort the script under `set -e`.
@@ -79,6 +93,7 @@ tool() {
     offsets) cls=org.apache.kafka.tools.GetOffsetShell ;;
     quorum) cls=org.apache.kafka.tools.MetadataQuorumCommand ;;
     console-consumer) cls=org.apache.kafka.tools.consumer.ConsoleConsumer ;;
+    configs) cls=kafka.admin.ConfigCommand ;;
     *) cls="$name" ;;
   esac
   KAFKA_JAVA_OPTS="${KAFKA_JAVA_OPTS:--Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}" java_cmd "$cls" "$@"
@@ -204,8 +219,8 @@ write_props() {
   mkdir -p "$DATA/logs"
   cat > "$PROPS" <<PROPS
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$CTL_PORT
+node.id=$NODE_ID
+controller.quorum.voters=$VOTERS
 listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CTL_PORT
 advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
 controller.listener.names=CONTROLLER
@@ -214,12 +229,12 @@ listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$DATA/logs
 auto.create.topics.enable=false
 num.partitions=1
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
+default.replication.factor=$INTERNAL_RF
+min.insync.replicas=$INTERNAL_MIN_ISR
+offsets.topic.replication.factor=$INTERNAL_RF
 offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$INTERNAL_RF
+transaction.state.log.min.isr=$INTERNAL_MIN_ISR
 group.initial.rebalance.delay.ms=0
 log.cleaner.dedupe.buffer.size=2097152
 num.network.threads=2
@@ -231,6 +246,13 @@ log.segment.bytes=67108864
 # less at idle (broker alone, 120-180 s after start, two A/B pairs: 1.88/1.75% -> 1.30/1.43%).
 metadata.max.idle.interval.ms=5000
 PROPS
+  if [ "$INTERNAL_RF" -gt 1 ]; then
+    # A cluster node: a broker that stops heartbeating is fenced by the controller (its partitions
+    # get new leaders, it leaves their in-sync replicas) after 3 s instead of Kafka's 9, so a dead
+    # broker stalls appends for about 4 s, well inside a gateway's directory lease (GATEWAY_TTL_MS,
+    # 9 s: a longer stall of the heartbeats topic would expire live gateways). Loopback only.
+    printf '%s\n' broker.heartbeat.interval.ms=500 broker.session.timeout.ms=3000 >>"$PROPS"
+  fi
 }
 
 start() {
@@ -252,6 +274,7 @@ start() {
   if pid="$(our_pid)"; then
     # Ours and alive: running, or still starting.
     started="$(identify "$pid" || true)"
+    if [ "$NO_WAIT" = 1 ]; then say "already running (pid $pid)"; return 0; fi
     if wait_ready "$pid" 120; then say "already running (pid $pid) on 127.0.0.1:$PORT"; return 0; fi
     if is_our_broker "$pid"; then
       die "broker (pid $pid) is alive but does not answer on 127.0.0.1:$PORT; run: scripts/kafka.sh stop"
@@ -277,7 +300,8 @@ start() {
   fi
   write_props
   if [ ! -f "$DATA/logs/meta.properties" ]; then
-    local id; id="$(KAFKA_JAVA_OPTS='-Xmx128m' java_cmd kafka.tools.StorageTool random-uuid)"
+    local id="${KAFKA_CLUSTER_UUID:-}"
+    [ -n "$id" ] || id="$(KAFKA_JAVA_OPTS='-Xmx128m' java_cmd kafka.tools.StorageTool random-uuid)"
     KAFKA_JAVA_OPTS='-Xmx256m' java_cmd kafka.tools.StorageTool format -t "$id" -c "$PROPS" --ignore-formatted >/dev/null
     say "formatted storage in ${DATA#"$ROOT"/} (cluster $id)"
   fi
@@ -298,6 +322,9 @@ start() {
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
+    # A cluster node cannot answer before a quorum of its peers runs: the cluster start launches
+    # every node first, then waits for each (`wait-node`).
+    if [ "$NO_WAIT" = 1 ] && is_our_broker "$pid"; then say "launched (pid $pid)"; return 0; fi
     if wait_ready "$pid" 120; then
       say "ready (pid $pid) after ${READY_AFTER}x0.5s (log: ${LOG#"$ROOT"/})"
       return 0
@@ -351,7 +378,82 @@ lag() {
   fi
 }
 
+wait_node() {
+  local pid
+  pid="$(our_pid)" || die "no broker of ${DATA#"$ROOT"/} is running"
+  if wait_ready "$pid" 240; then say "ready (pid $pid) on 127.0.0.1:$PORT"; return 0; fi
+  say "broker did not answer; last log lines:"; tail -n 20 "$LOG" >&2 2>/dev/null || true
+  die "Kafka node $NODE_ID failed to start"
+}
+
+# ---- the three-broker cluster (PARLEY_KAFKA_BROKERS=N > 1): this script once per node ----
+CLUSTER_DIR="$DATA/cluster"
+node_port() { echo $((PORT + $1 - 1)); }
+node_ctl_port() { echo $((PORT + 100 + $1 - 1)); }
+bootstrap() {
+  local i list=""
+  for ((i = 1; i <= BROKERS; i++)); do list="${list:+$list,}127.0.0.1:$(node_port "$i")"; done
+  echo "$list"
+}
+on_node() {
+  # $1 = node (1-based); the rest: this script's command, run for that node alone.
+  local n="$1" i voters=""; shift
+  for ((i = 1; i <= BROKERS; i++)); do voters="${voters:+$voters,}$i@127.0.0.1:$(node_ctl_port "$i")"; done
+  PARLEY_KAFKA_BROKERS=1 KAFKA_NODE_ID="$n" KAFKA_QUORUM_VOTERS="$voters" \
+    KAFKA_PORT="$(node_port "$n")" KAFKA_CONTROLLER_PORT="$(node_ctl_port "$n")" \
+    KAFKA_DATA_DIR="$CLUSTER_DIR/broker-$n" KAFKA_INTERNAL_RF="$((BROKERS < 3 ? BROKERS : 3))" \
+    KAFKA_CLUSTER_UUID="$(cat "$CLUSTER_DIR/cluster.id")" bash "$0" "$@"
+}
+cluster() {
+  local cmd="$1" i rc=0; shift
+  case "$cmd" in
+    start)
+      fetch; need_java
+      mkdir -p "$CLUSTER_DIR"
+      if [ ! -s "$CLUSTER_DIR/cluster.id" ]; then
+        KAFKA_JAVA_OPTS='-Xmx128m' java_cmd kafka.tools.StorageTool random-uuid >"$CLUSTER_DIR/cluster.id"
+      fi
+      for ((i = 1; i <= BROKERS; i++)); do KAFKA_NO_WAIT=1 on_node "$i" start || return 1; done
+      for ((i = 1; i <= BROKERS; i++)); do on_node "$i" wait-node || return 1; done
+      say "cluster of $BROKERS ready: $(bootstrap)" ;;
+    stop)
+      [ -s "$CLUSTER_DIR/cluster.id" ] || { say "no cluster in ${CLUSTER_DIR#"$ROOT"/}"; return 0; }
+      # All at once: one by one, the last node standing has no quorum left to shut down with and
+      # waits out the whole stop timeout.
+      local -a stops=()
+      for ((i = 1; i <= BROKERS; i++)); do on_node "$i" stop & stops+=("$!"); done
+      for i in "${stops[@]}"; do wait "$i" || rc=1; done
+      return "$rc" ;;
+    status)
+      for ((i = 1; i <= BROKERS; i++)); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$(node_port "$i")") 2>/dev/null; then
+          say "broker $i answers on 127.0.0.1:$(node_port "$i")"
+        else
+          say "broker $i not reachable on 127.0.0.1:$(node_port "$i")"; rc=1
+        fi
+      done
+      return "$rc" ;;
+    kill)
+      local n="${1:-}" pid
+      [[ "$n" =~ ^[1-9]$ ]] && [ "$n" -le "$BROKERS" ] || die "usage: kafka.sh kill N (1-$BROKERS)"
+      pid="$(on_node "$n" pid)" || die "broker $n is not running"
+      kill -KILL "$pid"
+      say "broker $n (pid $pid) killed (SIGKILL)" ;;
+    leader)
+      [ $# -eq 2 ] || die "usage: kafka.sh leader TOPIC PARTITION"
+      tool topics --bootstrap-server "$(bootstrap)" --describe --topic "$1" |
+        awk -v p="$2" '$0 ~ "Partition: "p"[[:space:]]" { for (i = 1; i <= NF; i++) if ($i == "Leader:") print $(i + 1) }' ;;
+    tool) tool "$@" ;;
+    lag)
+      if [ $# -gt 0 ]; then tool consumer-groups --bootstrap-server "$(bootstrap)" --describe --group "$1"
+      else tool consumer-groups --bootstrap-server "$(bootstrap)" --describe --all-groups; fi ;;
+    fetch) fetch ;;
+    *) die "unknown command: $cmd" ;;
+  esac
+}
+
 cmd="${1:-}"; shift || true
+if [ "$BROKERS" -gt 1 ]; then cluster "$cmd" "$@"; exit $?; fi
 case "$cmd" in
   fetch) fetch ;;
   start) start ;;
@@ -359,5 +461,7 @@ case "$cmd" in
   status) if answers; then say "answers on 127.0.0.1:$PORT"; else say "not reachable on 127.0.0.1:$PORT"; exit 1; fi ;;
   tool) tool "$@" ;;
   lag) lag "$@" ;;
-  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  wait-node) wait_node ;;
+  pid) our_pid ;;
+  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -206,7 +206,8 @@ describe('disappearing messages (two gateways)', () => {
       await acked(change(a, { op: 'timer', seconds: TIMER }, id));
       const ack = await sendText(a, { conversationId: id }, 'gone soon');
 
-      const pid = StackControl.signal('storage', 'SIGSTOP');
+      // Every storage replica (PARLEY_TEST_REPLICAS): any of them sweeps what falls due.
+      const pids = stack.storageReplicas.map((name) => StackControl.signal(name, 'SIGSTOP'));
       try {
         await new Promise((r) => setTimeout(r, TIMER * 1000 + 1500));
         // Nobody deleted it yet, but no read returns it.
@@ -214,7 +215,7 @@ describe('disappearing messages (two gateways)', () => {
         const page = await history(gateway2, bob, id);
         expect(page.find((m) => m.seq === ack.seq)).toMatchObject({ text: '', expired: true });
       } finally {
-        process.kill(pid, 'SIGCONT');
+        for (const pid of pids) process.kill(pid, 'SIGCONT');
       }
       await eventually(
         async () => (await row(id, ack.seq)).expired,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { redisKeyPrefix } from '@parley/common';
-import { checkHistory, formatHistoryCheck } from '../tools/faults/history-checker';
+import { formatHistoryCheck } from '../tools/faults/history-checker';
 import { setStorageDatabaseBlocked } from '../tools/faults/blockable-proxy';
 import { FaultRun, percentiles, waitUntil } from './support/faults/fault-run';
 import { ready, StackControl } from './support/stack-control';
@@ -84,12 +84,7 @@ async function scenario(fault: string, inject: (run: FaultRun) => Promise<string
   await delay(BEFORE_MS);
   const recovery = await inject(run);
   await delay(AFTER_MS);
-  run.stopLoad();
-  await run.settle();
-  await run.resyncAll();
-  const { store, members } = await run.snapshot();
-  const result = checkHistory({ history: run.history, store, membership: members });
-  const sends = run.history.filter((e) => e.type === 'send').length;
+  const { result, sends } = await run.finishAndCheck();
   rows.push({
     fault,
     devices: run.devices.length,

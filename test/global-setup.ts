@@ -26,10 +26,18 @@ const BASE_PORT = Number(process.env.PARLEY_TEST_BASE_PORT ?? 4000);
 const DATABASE_URL =
   process.env.PARLEY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/parley_test';
 const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
+/** Replicas of session, presence and storage (PARLEY_TEST_REPLICAS=2: the suite on two of each). */
+const REPLICAS = Number(process.env.PARLEY_TEST_REPLICAS ?? 1);
 /** The run's name in Redis (PARLEY_CLUSTER_ID): its keys' prefix and its channels' part. */
 const CLUSTER_ID = 'e2e';
 /** The run's own broker (see chooseBroker). */
 const PRIVATE_BROKER = { port: 19092, controllerPort: 19093, dataDir: '.data/kafka-test' };
+/**
+ * PARLEY_KAFKA_BROKERS=3: the run's own three-broker cluster instead (scripts/kafka.sh's cluster:
+ * brokers on 19292-19294, controllers 100 above), topics with 3 copies and min.insync.replicas 2.
+ */
+const KAFKA_CLUSTER_SIZE = process.env.PARLEY_KAFKA_BROKERS === '3' ? 3 : 1;
+const PRIVATE_CLUSTER_PORT = 19292;
 
 /**
  * Starts the real stack once for the e2e run: Kafka (reused when one answers), topics, a fresh
@@ -65,12 +73,14 @@ export default async function globalSetup(): Promise<void> {
   const jwtSecret = randomBytes(32).toString('base64url');
   const stack = await launchStack({
     gateways: 2,
+    replicas: REPLICAS,
     basePort: BASE_PORT,
     host: '127.0.0.1',
     databaseUrl: DATABASE_URL,
     redisUrl: REDIS_URL,
     clusterId: CLUSTER_ID,
     kafkaBrokers: KAFKA_BROKERS,
+    kafkaClusterSize: KAFKA_CLUSTER_SIZE,
     logLevel: process.env.PARLEY_TEST_LOG_LEVEL ?? 'info',
     nodeEnv: 'test',
     jwtSecret,
@@ -96,6 +106,7 @@ export default async function globalSetup(): Promise<void> {
     session: url('session'),
     presence: url('presence'),
     storage: url('storage'),
+    storageReplicas: stack.services.filter((s) => s.kind === 'storage').map((s) => s.name),
     databaseUrl: DATABASE_URL,
     redisUrl: REDIS_URL,
     clusterId: CLUSTER_ID,
@@ -170,8 +181,15 @@ async function startProxy(
  */
 function chooseBroker(): string {
   if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS;
+  process.env.KAFKA_DATA_DIR = join(ROOT, PRIVATE_BROKER.dataDir);
+  if (KAFKA_CLUSTER_SIZE > 1) {
+    process.env.KAFKA_PORT = String(PRIVATE_CLUSTER_PORT);
+    return Array.from(
+      { length: KAFKA_CLUSTER_SIZE },
+      (_, i) => `127.0.0.1:${PRIVATE_CLUSTER_PORT + i}`,
+    ).join(',');
+  }
   process.env.KAFKA_PORT = String(PRIVATE_BROKER.port);
   process.env.KAFKA_CONTROLLER_PORT = String(PRIVATE_BROKER.controllerPort);
-  process.env.KAFKA_DATA_DIR = join(ROOT, PRIVATE_BROKER.dataDir);
   return `127.0.0.1:${PRIVATE_BROKER.port}`;
 }

@@ -341,6 +341,10 @@ describe('the web client', () => {
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/v1/auth/web' });
     expect(await a.page.evaluate<string>('document.cookie')).not.toContain('parley_refresh');
     await openChat(a.page, bob);
+    // The history page fills the chat after it opens (a busy machine shows the last message,
+    // known from the list, a moment before it): read the texts once both are there.
+    await shown(a.page, 'hello bob, from the browser');
+    await shown(a.page, 'hi alice, got it');
     expect(await texts(a.page)).toEqual([
       'hello bob, from the browser',
       'hi alice, got it: see https://example.org/docs.',

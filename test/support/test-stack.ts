@@ -7,6 +7,8 @@ export interface TestStack {
   session: string;
   presence: string;
   storage: string;
+  /** Names of storage's replicas (`storage`, then `storage-2`, ...: PARLEY_TEST_REPLICAS). */
+  storageReplicas: string[];
   databaseUrl: string;
   redisUrl: string;
   /** PARLEY_CLUSTER_ID: a raw Redis client needs `keyPrefix: redisKeyPrefix(clusterId)`. */

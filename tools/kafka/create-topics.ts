@@ -23,13 +23,15 @@ export async function ensureParleyTopics(
   brokers: string | readonly string[],
   options: CreateTopicsOptions = {},
 ): Promise<EnsureTopicResult[]> {
-  const admin = new TopicAdmin({
-    clientId: 'parley-create-topics',
-    ...options,
-    brokers: parseBrokers(brokers),
-  });
+  const list = parseBrokers(brokers);
+  const admin = new TopicAdmin({ clientId: 'parley-create-topics', ...options, brokers: list });
   try {
-    return await admin.ensureTopics(TOPIC_SPECS);
+    // Each address given is a broker of the cluster: all of them registered before the topics'
+    // copies are placed (a broker's port may answer before the controller lists it).
+    // The copies by the cluster's size, read once here: a broker fenced for a moment (a busy
+    // machine) drops out of a later reading, and would make the topics' copies fewer for good.
+    const registered = await admin.waitForBrokers(list.length);
+    return await admin.ensureTopics(TOPIC_SPECS, Math.max(list.length, registered.length));
   } finally {
     await admin.disconnect();
   }
@@ -58,8 +60,13 @@ export function formatEnsureResult(r: EnsureTopicResult): string {
 
 async function main(): Promise<number> {
   const brokers = parseBrokers(process.env.KAFKA_BROKERS);
-  const replicationFactor = Number(process.env.KAFKA_REPLICATION_FACTOR ?? '1');
-  if (!Number.isInteger(replicationFactor) || replicationFactor < 1) {
+  // Unset: from the cluster's size (3 copies, min.insync.replicas 2, on three brokers or more).
+  const raw = process.env.KAFKA_REPLICATION_FACTOR;
+  const replicationFactor = raw === undefined || raw === '' ? undefined : Number(raw);
+  if (
+    replicationFactor !== undefined &&
+    (!Number.isInteger(replicationFactor) || replicationFactor < 1)
+  ) {
     process.stderr.write('KAFKA_REPLICATION_FACTOR must be a positive integer\n');
     return 1;
   }

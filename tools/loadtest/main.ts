@@ -35,7 +35,7 @@ common:
   --workers N              generator processes (default 2)
   --out FILE               append one JSON line per step
   --login-concurrency N    password log-ins in flight while provisioning (default 8)
-  --kafka-port N           which Kafka broker's process to report (default: from KAFKA_BROKERS, else all)
+  --kafka-port N[,N...]    which Kafka brokers' processes to report, together (default: KAFKA_BROKERS', else each)
 pairs:
   --rate R | --rates R1,R2 offered msgs/s; with --rates, steps up until a step fails (default 500)
   --duration S             seconds per step (default 30)
@@ -147,13 +147,26 @@ function int(
   return n;
 }
 
-function kafkaPortFromEnv(explicit: string | undefined): number | undefined {
-  if (explicit) return Number(explicit);
-  if (process.env.KAFKA_PORT) return Number(process.env.KAFKA_PORT);
-  const first = process.env.KAFKA_BROKERS?.split(',')[0];
-  const port = first ? Number(first.split(':')[1]) : NaN;
-  return Number.isInteger(port) ? port : undefined;
+/** `--kafka-port 9092` or `9092,9093,9094` (a cluster), else KAFKA_PORT, else KAFKA_BROKERS' ports. */
+function kafkaPortsFromEnv(explicit: string | undefined): number[] | undefined {
+  const list = (raw: string, name: string) => {
+    const ports = raw.split(',').map((p) => Number(p.trim()));
+    if (!ports.every((p) => Number.isInteger(p) && p > 0 && p < 65536)) {
+      fail(`${name} must be a port or a comma-separated list of ports`);
+    }
+    return ports;
+  };
+  if (explicit) return list(explicit, '--kafka-port');
+  if (process.env.KAFKA_PORT) return list(process.env.KAFKA_PORT, 'KAFKA_PORT');
+  const ports = (process.env.KAFKA_BROKERS ?? '')
+    .split(',')
+    .map((b) => Number(b.split(':')[1]))
+    .filter((p) => Number.isInteger(p));
+  return ports.length > 0 ? ports : undefined;
 }
+
+/** How many replicas of session, presence and storage the load tool looks for (+100 each). */
+const MAX_REPLICAS = 10;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -443,8 +456,10 @@ async function main(): Promise<number> {
   const pool = new WorkerPool(workers);
   const processFilter: StackProcessFilter = {
     gatewayPorts,
-    servicePorts: [base + 10, base + 11, base + 12],
-    kafkaPort: kafkaPortFromEnv(values['kafka-port']),
+    servicePorts: Array.from({ length: MAX_REPLICAS }, (_, r) =>
+      [10, 11, 12].map((offset) => base + offset + 100 * r),
+    ).flat(),
+    kafkaPorts: kafkaPortsFromEnv(values['kafka-port']),
     generatorPids: [process.pid],
   };
   const stop = () => {

@@ -16,7 +16,7 @@ import {
 const filter: StackProcessFilter = {
   gatewayPorts: [5100, 5101],
   servicePorts: [5110, 5111, 5112],
-  kafkaPort: 19292,
+  kafkaPorts: [19292],
   generatorPids: [],
 };
 
@@ -55,8 +55,16 @@ describe('process stats from /proc', () => {
     const kafka = 'java\0-cp\0lib/*\0kafka.Kafka\0/data/server.properties\0';
     expect(classifyProcess('java', kafka, undefined, filter, () => 19292)).toBe('kafka');
     expect(classifyProcess('java', kafka, undefined, filter, () => 9092)).toBeUndefined();
+    // A cluster's brokers, one figure.
+    const cluster = { ...filter, kafkaPorts: [9092, 9093, 9094] };
+    expect(classifyProcess('java', kafka, undefined, cluster, () => 9093)).toBe('kafka');
+    expect(classifyProcess('java', kafka, undefined, cluster, () => 19292)).toBeUndefined();
+    // A second replica of storage, at basePort+12+100.
     expect(
-      classifyProcess('java', kafka, undefined, { ...filter, kafkaPort: undefined }, () => 9092),
+      classifyProcess('node', node('storage'), 5212, { ...filter, servicePorts: [5112, 5212] }),
+    ).toBe('storage');
+    expect(
+      classifyProcess('java', kafka, undefined, { ...filter, kafkaPorts: undefined }, () => 9092),
     ).toBe('kafka:9092');
     expect(classifyProcess('bash', 'bash\0', undefined, filter)).toBeUndefined();
     // Storage's image worker, by its script and the PORT it inherited from its storage.

@@ -33,10 +33,13 @@ export interface ProcessStat {
 export interface StackProcessFilter {
   /** HTTP ports of the gateways under test. */
   gatewayPorts: number[];
-  /** Session/presence/storage ports (the launcher puts them at basePort+10..12). */
+  /** Session/presence/storage ports (the launcher puts them at basePort+10..12, +100 a replica). */
   servicePorts: number[];
-  /** Kafka listener port; undefined = every broker. */
-  kafkaPort?: number;
+  /**
+   * The brokers under test by listener port, reported together as `kafka` (a cluster's three
+   * brokers in one figure); undefined = every broker, each as `kafka:<port>`.
+   */
+  kafkaPorts?: number[];
   /** The generator's own processes (coordinator + workers). */
   generatorPids: number[];
 }
@@ -121,8 +124,10 @@ export function classifyProcess(
   }
   if (args.includes('kafka.Kafka')) {
     const kafkaPort = kafkaPortOf(cmdline);
-    if (filter.kafkaPort !== undefined && kafkaPort !== filter.kafkaPort) return undefined;
-    return filter.kafkaPort !== undefined || kafkaPort === undefined
+    if (filter.kafkaPorts !== undefined && !filter.kafkaPorts.includes(kafkaPort ?? -1)) {
+      return undefined;
+    }
+    return filter.kafkaPorts !== undefined || kafkaPort === undefined
       ? 'kafka'
       : `kafka:${kafkaPort}`;
   }

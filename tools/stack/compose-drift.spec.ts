@@ -38,9 +38,40 @@ const composeService = z.object({
 type ComposeService = z.infer<typeof composeService>;
 const composeFile = z.object({ services: z.record(z.string(), composeService) });
 
-function loadCompose(): Record<string, ComposeService> {
-  const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+function loadCompose(file = 'docker-compose.yml'): Record<string, ComposeService> {
+  const text = readFileSync(join(ROOT, file), 'utf8');
   return composeFile.parse(parse(text, { merge: true })).services;
+}
+
+/**
+ * `docker compose -f docker-compose.yml -f <override>`'s merge of the parts this test reads: a
+ * service's maps (environment, depends_on) merge key by key, its other fields are replaced,
+ * ports are appended.
+ */
+function mergeCompose(
+  base: Record<string, ComposeService>,
+  override: Record<string, ComposeService>,
+): Record<string, ComposeService> {
+  const merged = { ...base };
+  for (const [name, o] of Object.entries(override)) {
+    const b = base[name];
+    if (b === undefined) {
+      merged[name] = o;
+      continue;
+    }
+    merged[name] = {
+      ...b,
+      ...o,
+      environment: { ...Object.fromEntries(environment(b)), ...Object.fromEntries(environment(o)) },
+      depends_on: { ...Object.fromEntries(conditions(b)), ...Object.fromEntries(conditions(o)) },
+      ports: [...(b.ports ?? []), ...(o.ports ?? [])],
+    };
+  }
+  return merged;
+}
+
+function conditions(service: ComposeService): [string, { condition?: string }][] {
+  return [...dependsOn(service)].map(([name, condition]) => [name, { condition }]);
 }
 
 function environment(service: ComposeService): Map<string, string> {
@@ -268,5 +299,75 @@ describe('docker-compose.yml matches the launcher (stack-definition.ts)', () => 
     expect(commandLine(topics)).toContain('node dist/tools/kafka/create-topics.js');
     expect(existsSync(join(ROOT, 'tools', 'kafka', 'create-topics.ts'))).toBe(true);
     expect(dependsOn(topics).get('kafka')).toBe('service_healthy');
+  });
+});
+
+describe('docker-compose.cluster.yml: the scaled-out layout the launcher starts with PARLEY_KAFKA_BROKERS=3 PARLEY_REPLICAS=2', () => {
+  const base = loadCompose();
+  const compose = mergeCompose(base, loadCompose('docker-compose.cluster.yml'));
+  const definitions = defineStack({ ...DEFAULT_STACK_OPTIONS, replicas: 2 });
+  const brokers = ['kafka', 'kafka-2', 'kafka-3'];
+  const vars = (name: string): Map<string, string> => {
+    const s = compose[name];
+    if (s === undefined) throw new Error(`no service "${name}" in the merged compose files`);
+    return new Map([...environment(s)].map(([k, v]) => [k, interpolate(v)]));
+  };
+
+  it('runs three brokers as one KRaft quorum, replicating 3 ways with min.insync.replicas 2', () => {
+    const voters = brokers.map((b) => vars(b).get('KAFKA_CONTROLLER_QUORUM_VOTERS'));
+    expect(new Set(voters).size).toBe(1);
+    expect(voters[0]).toBe('1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093');
+    expect(brokers.map((b) => vars(b).get('KAFKA_NODE_ID'))).toEqual(['1', '2', '3']);
+    expect(new Set(brokers.map((b) => vars(b).get('CLUSTER_ID'))).size).toBe(1);
+    for (const b of brokers) {
+      expect(compose[b]?.image).toBe(base.kafka?.image);
+      expect(vars(b).get('KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR')).toBe('3');
+      expect(vars(b).get('KAFKA_MIN_INSYNC_REPLICAS')).toBe('2');
+      expect(vars(b).get('KAFKA_ADVERTISED_LISTENERS')).toContain(`INTERNAL://${b}:9092`);
+      expect(compose[b]?.healthcheck).toBeDefined();
+    }
+  });
+
+  it('has every process of the launcher with two replicas, under the same names and ports', () => {
+    for (const d of definitions) {
+      expect(Object.keys(compose)).toContain(d.name);
+      expect(vars(d.name).get('PORT')).toBe(String(d.port));
+    }
+  });
+
+  it('gives each second replica the environment of the first, but for its port', () => {
+    for (const kind of ['session', 'presence', 'storage']) {
+      const first = vars(kind);
+      const second = vars(`${kind}-2`);
+      expect([...second.keys()].sort()).toEqual([...first.keys()].sort());
+      for (const [k, v] of first)
+        if (k !== 'PORT') expect({ kind, k, v: second.get(k) }).toEqual({ kind, k, v });
+      expect(compose[`${kind}-2`]?.command).toEqual(compose[kind]?.command);
+    }
+  });
+
+  it('points every service and the topics job at all three brokers, after all three are healthy', () => {
+    const advertised = brokers.map((b) => vars(b).get('KAFKA_ADVERTISED_LISTENERS') ?? '');
+    for (const name of [...definitions.map((d) => d.name), 'topics']) {
+      const list = (vars(name).get('KAFKA_BROKERS') ?? '').split(',');
+      expect(list).toHaveLength(3);
+      list.forEach((b, i) => expect(advertised[i]).toContain(`://${b}`));
+      const deps = dependsOn(compose[name]);
+      for (const b of brokers)
+        expect({ name, b, c: deps.get(b) }).toEqual({ name, b, c: 'service_healthy' });
+    }
+  });
+
+  it('publishes the brokers and replicas on loopback only, each on a port of its own', () => {
+    const hostPorts = Object.values(compose).flatMap((s) =>
+      (s.ports ?? []).map((raw) => publishedPort(raw)),
+    );
+    const seen = hostPorts.map((p) => p.hostPort).filter((p) => p !== undefined);
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const name of ['kafka-2', 'kafka-3', 'session-2', 'presence-2', 'storage-2']) {
+      for (const raw of compose[name]?.ports ?? []) {
+        expect(publishedPort(raw).hostIp).toBe('127.0.0.1');
+      }
+    }
   });
 });

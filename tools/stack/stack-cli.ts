@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DEFAULT_STACK_OPTIONS, StackOptions } from './stack-definition';
+import { DEFAULT_STACK_OPTIONS, localKafkaBrokers, StackOptions } from './stack-definition';
 import { holdFileOf, pidFileOf } from './service-files';
 import { launchStack, REPO_ROOT } from './stack-launcher';
 
@@ -44,14 +44,21 @@ export function stackOptionsFromEnv(
     if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
     return n;
   };
+  const kafkaClusterSize = int('PARLEY_KAFKA_BROKERS', 1);
+  if (kafkaClusterSize !== 1 && kafkaClusterSize !== 3) {
+    throw new Error('PARLEY_KAFKA_BROKERS must be 1 or 3');
+  }
   return {
     ...DEFAULT_STACK_OPTIONS,
     gateways: int('PARLEY_GATEWAYS', DEFAULT_STACK_OPTIONS.gateways),
+    replicas: int('PARLEY_REPLICAS', 1),
     basePort: int('PARLEY_BASE_PORT', DEFAULT_STACK_OPTIONS.basePort),
     databaseUrl: env.DATABASE_URL || DEFAULT_STACK_OPTIONS.databaseUrl,
     redisUrl: env.REDIS_URL || DEFAULT_STACK_OPTIONS.redisUrl,
     clusterId: env.PARLEY_CLUSTER_ID || undefined,
-    kafkaBrokers: env.KAFKA_BROKERS || DEFAULT_STACK_OPTIONS.kafkaBrokers,
+    kafkaBrokers:
+      env.KAFKA_BROKERS || localKafkaBrokers(DEFAULT_STACK_OPTIONS.kafkaBrokers, kafkaClusterSize),
+    kafkaClusterSize,
     logLevel: env.LOG_LEVEL || DEFAULT_STACK_OPTIONS.logLevel,
     jwtSecret: env.JWT_SECRET || secret(),
     blobStoreUrl: env.BLOB_STORE_URL || `file://${join(REPO_ROOT, '.data', 'blobs')}`,

@@ -16,8 +16,14 @@ export interface ServiceDefinition {
 }
 
 export interface StackOptions {
+  /** Gateways (PARLEY_GATEWAYS), at most MAX_GATEWAYS: they listen on basePort, basePort+1, ... */
   gateways: number;
-  /** Gateways listen on basePort, basePort+1, ...; session/presence/storage on basePort+10/11/12. */
+  /**
+   * Replicas of each of session, presence and storage (PARLEY_REPLICAS, default 1), sharing their
+   * consumer groups: replica r (0-based) of each listens on basePort+10/11/12 + 100*r and is named
+   * `session`, `session-2`, ... (the first keeps the plain name).
+   */
+  replicas?: number;
   basePort: number;
   host: string;
   databaseUrl: string;
@@ -29,6 +35,11 @@ export interface StackOptions {
    */
   clusterId?: string;
   kafkaBrokers: string;
+  /**
+   * Brokers the launcher starts when none answers (PARLEY_KAFKA_BROKERS): 1, or a cluster of 3
+   * on kafkaBrokers' first port and the two after it (scripts/kafka.sh).
+   */
+  kafkaClusterSize?: number;
   logLevel: string;
   nodeEnv: 'development' | 'test' | 'production';
   /** The gateways' shared signing key (the launcher keeps one in .data/jwt-secret). */
@@ -52,6 +63,15 @@ export interface StackOptions {
 
 /** Every form of the loopback address a request from this machine can arrive with. */
 export const LOOPBACK_ADDRESSES = ['127.0.0.1', '::1', '::ffff:127.0.0.1'];
+
+/** Gateways take basePort..basePort+9; the other services start at basePort+10. */
+export const MAX_GATEWAYS = 10;
+
+/** The loopback brokers of a local cluster of `size` whose first broker is `first` (host:port). */
+export function localKafkaBrokers(first: string, size: number): string {
+  const [host, port] = first.split(':');
+  return Array.from({ length: size }, (_, i) => `${host}:${Number(port) + i}`).join(',');
+}
 
 export const DEFAULT_STACK_OPTIONS: StackOptions = {
   gateways: 2,
@@ -108,6 +128,9 @@ export const SERVICE_NODE_FLAGS: readonly string[] = [
 ];
 
 export function defineStack(options: StackOptions): ServiceDefinition[] {
+  if (options.gateways > MAX_GATEWAYS) {
+    throw new Error(`at most ${MAX_GATEWAYS} gateways (PARLEY_GATEWAYS) per stack`);
+  }
   const common = {
     NODE_ENV: options.nodeEnv,
     LOG_LEVEL: options.logLevel,
@@ -158,25 +181,27 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
     ['presence', 11],
     ['storage', 12],
   ];
-  for (const [kind, offset] of others) {
-    const port = options.basePort + offset;
-    services.push({
-      kind,
-      name: kind,
-      entry: `dist/apps/${kind}/src/main.js`,
-      port,
-      env: pick(kind, {
-        ...common,
-        PORT: String(port),
-        DATABASE_URL:
-          kind === 'storage' && options.storageDatabaseUrl
-            ? options.storageDatabaseUrl
-            : options.databaseUrl,
-        REDIS_URL: options.redisUrl,
-        PARLEY_CLUSTER_ID: clusterId,
-        ...blobStoreEnv,
-      }),
-    });
+  for (let r = 0; r < (options.replicas ?? 1); r++) {
+    for (const [kind, offset] of others) {
+      const port = options.basePort + offset + 100 * r;
+      services.push({
+        kind,
+        name: r === 0 ? kind : `${kind}-${r + 1}`,
+        entry: `dist/apps/${kind}/src/main.js`,
+        port,
+        env: pick(kind, {
+          ...common,
+          PORT: String(port),
+          DATABASE_URL:
+            kind === 'storage' && options.storageDatabaseUrl
+              ? options.storageDatabaseUrl
+              : options.databaseUrl,
+          REDIS_URL: options.redisUrl,
+          PARLEY_CLUSTER_ID: clusterId,
+          ...blobStoreEnv,
+        }),
+      });
+    }
   }
   for (const service of services) Object.assign(service.env, options.extraEnv?.[service.kind]);
   return services;

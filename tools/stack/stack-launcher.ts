@@ -42,6 +42,8 @@ export interface LaunchOptions extends StackOptions {
   readyTimeoutMs?: number;
   /** Start the Kafka broker with scripts/kafka.sh if none answers (default true). */
   startKafka?: boolean;
+  /** scripts/kafka.sh's KAFKA_DATA_DIR for a broker it starts (default: its own, .data/kafka). */
+  kafkaDataDir?: string;
   say?: (line: string) => void;
 }
 
@@ -123,12 +125,21 @@ export async function launchStack(options: LaunchOptions): Promise<RunningStack>
   }
 
   const [kafkaHost, kafkaPort] = options.kafkaBrokers.split(',')[0].split(':');
-  const kafkaEnv = { ...process.env, KAFKA_PORT: kafkaPort };
+  const kafkaEnv = {
+    ...process.env,
+    KAFKA_PORT: kafkaPort,
+    PARLEY_KAFKA_BROKERS: String(options.kafkaClusterSize ?? 1),
+    ...(options.kafkaDataDir ? { KAFKA_DATA_DIR: options.kafkaDataDir } : {}),
+  };
   let kafkaStartedHere = false;
   if (kafkaScript(['status'], kafkaEnv) !== 0) {
     if (options.startKafka === false)
       throw new Error(`Kafka is not reachable at ${kafkaHost}:${kafkaPort}`);
-    say('starting Kafka');
+    say(
+      (options.kafkaClusterSize ?? 1) > 1
+        ? `starting a Kafka cluster of ${options.kafkaClusterSize} brokers`
+        : 'starting Kafka',
+    );
     if (kafkaScript(['start'], kafkaEnv) !== 0) throw new Error('Kafka failed to start');
     kafkaStartedHere = true;
   } else {

@@ -115,7 +115,27 @@ describe('statusOptionsFromEnv', () => {
     expect(opts.brokers).toEqual(['k1:9092', 'k2:9092']);
   });
 
+  it('applies PARLEY_REPLICAS and PARLEY_KAFKA_BROKERS: replicas 100 ports up, the three local brokers', () => {
+    const opts = statusOptionsFromEnv({ PARLEY_REPLICAS: '2', PARLEY_KAFKA_BROKERS: '3' });
+    expect(opts.services.map((s) => `${s.name}:${s.port}`)).toEqual([
+      'gateway-1:3000',
+      'gateway-2:3001',
+      'session:3010',
+      'presence:3011',
+      'storage:3012',
+      'session-2:3110',
+      'presence-2:3111',
+      'storage-2:3112',
+    ]);
+    expect(opts.brokers).toEqual(['127.0.0.1:9092', '127.0.0.1:9093', '127.0.0.1:9094']);
+  });
+
   it('rejects a bad override, naming it', () => {
     expect(() => statusOptionsFromEnv({ PARLEY_GATEWAYS: 'two' })).toThrow('PARLEY_GATEWAYS');
+    expect(() => statusOptionsFromEnv({ PARLEY_GATEWAYS: '11' })).toThrow('at most 10 gateways');
+    expect(() => statusOptionsFromEnv({ PARLEY_REPLICAS: '0' })).toThrow('PARLEY_REPLICAS');
+    expect(() => statusOptionsFromEnv({ PARLEY_KAFKA_BROKERS: '2' })).toThrow(
+      'PARLEY_KAFKA_BROKERS must be 1 or 3',
+    );
   });
 });

@@ -4,20 +4,16 @@
  *
  *   node dist/tools/stack/stack-status.js      (scripts/stack.sh status)
  *
- * Reads PARLEY_GATEWAYS, PARLEY_BASE_PORT and KAFKA_BROKERS like the launcher. Exit 0 when every
+ * Reads PARLEY_GATEWAYS, PARLEY_REPLICAS, PARLEY_BASE_PORT, PARLEY_KAFKA_BROKERS and KAFKA_BROKERS
+ * like the launcher. Exit 0 when every
  * service is ready, Kafka answers and every specified topic exists; 1 otherwise.
  */
 import { ConsumerGroup, TOPIC_SPECS, type TopicSpec } from '@parley/common/contracts/topics';
 import { type GroupLag, TopicAdmin, type TopicOffsets } from '@parley/kafka/admin';
 import { z } from 'zod/v4';
 import { parseBrokers } from '../kafka/brokers';
-import {
-  DEFAULT_STACK_OPTIONS,
-  defineStack,
-  type ServiceDefinition,
-  type ServiceKind,
-  type StackOptions,
-} from './stack-definition';
+import { stackOptionsFromEnv } from './stack-cli';
+import { defineStack, type ServiceDefinition, type ServiceKind } from './stack-definition';
 
 export interface StatusOptions {
   services: readonly ServiceDefinition[];
@@ -79,24 +75,14 @@ const readinessBody = z.object({
     .optional(),
 });
 
-/** Stack options with the launcher's environment overrides applied. */
+/** Stack options with the launcher's environment overrides applied (stackOptionsFromEnv). */
 export function statusOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): StatusOptions {
-  const int = (name: string, fallback: number, min: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}`);
-    return n;
-  };
-  const stack: StackOptions = {
-    ...DEFAULT_STACK_OPTIONS,
-    gateways: int('PARLEY_GATEWAYS', DEFAULT_STACK_OPTIONS.gateways, 1),
-    basePort: int('PARLEY_BASE_PORT', DEFAULT_STACK_OPTIONS.basePort, 1),
-  };
+  // The JWT secret plays no part in probing: no secret is read or made for it.
+  const stack = stackOptionsFromEnv(env, () => '');
   return {
     services: defineStack(stack),
     host: stack.host,
-    brokers: parseBrokers(env.KAFKA_BROKERS ?? stack.kafkaBrokers),
+    brokers: parseBrokers(stack.kafkaBrokers),
   };
 }
 

@@ -2,7 +2,7 @@ import type { MessageImage } from '@parley/protocol';
 import { FIXTURE_IMAGE } from '@parley/testing/delivered-message.fixture';
 import { ApiClient, type FetchLike, type UploadInit, type Uploader } from './api-client';
 import { ApiError, NotLoggedInError, OfflineError } from './errors';
-import { MemoryCredentialsStore } from './stores';
+import { signedInCredentials } from '@parley/testing/signed-in.fixture';
 
 const HTTP = 'http://127.0.0.1:3000';
 const OTHER = 'http://127.0.0.1:3001';
@@ -52,13 +52,7 @@ function setup(answer: (n: number, upload: Upload) => Promise<Response>) {
     }
     return Promise.resolve(problem(404, 'not_found', 'no'));
   };
-  const credentials = new MemoryCredentialsStore({
-    server: HTTP,
-    username: 'alice',
-    userId: 'u',
-    accessToken: 'old',
-    refreshToken: 'R'.repeat(43),
-  });
+  const credentials = signedInCredentials(HTTP, 'old');
   const api = new ApiClient({ server: HTTP, credentials, fetch, upload });
   const onProgress = (sent: number, total: number) => progress.push([sent, total]);
   return { api, uploads, fetched, progress, credentials, onProgress };
@@ -199,13 +193,7 @@ describe('ApiClient.uploadImage', () => {
     const api = new ApiClient({
       server: HTTP,
       fetch,
-      credentials: new MemoryCredentialsStore({
-        server: HTTP,
-        username: 'alice',
-        userId: 'u',
-        accessToken: 'a',
-        refreshToken: 'R'.repeat(43),
-      }),
+      credentials: signedInCredentials(HTTP),
     });
     const progress: [number, number][] = [];
     await expect(

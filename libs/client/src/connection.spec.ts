@@ -1,7 +1,7 @@
 import { ApiClient, type FetchLike } from './api-client';
 import { Connection, type ConnectionState } from './connection';
 import { UpgradeRefusedError, type WebSocketLike } from './socket';
-import { MemoryCredentialsStore } from './stores';
+import { signedInCredentials } from '@parley/testing/signed-in.fixture';
 
 const HTTP = 'http://127.0.0.1:3000';
 
@@ -119,13 +119,7 @@ function setup() {
   const api = new ApiClient({
     server: HTTP,
     fetch: http.fetch,
-    credentials: new MemoryCredentialsStore({
-      server: HTTP,
-      username: 'alice',
-      userId: 'u',
-      accessToken: 'a',
-      refreshToken: 'R'.repeat(43),
-    }),
+    credentials: signedInCredentials(HTTP),
   });
   const connection = new Connection({
     api,

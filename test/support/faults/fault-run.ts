@@ -2,6 +2,7 @@ import { type ConversationAnswer } from '@parley/protocol';
 import { createAccount, postJson } from '@parley/testing';
 import { Client } from 'pg';
 import type { ClientMembership, HistoryEvent, StoreSnapshot } from '../../../tools/faults/history';
+import { checkHistory, type HistoryCheckResult } from '../../../tools/faults/history-checker';
 import { FaultDevice } from './fault-device';
 
 export interface FaultLoad {
@@ -123,6 +124,19 @@ export class FaultRun {
   }
 
   /** The store's messages of this run's conversations, and each device's membership. */
+  /**
+   * The end of a scenario: the load stops, every send settles, every device syncs as a returning
+   * user does, and the history checker reads what the devices saw against PostgreSQL.
+   */
+  async finishAndCheck(): Promise<{ result: HistoryCheckResult; sends: number }> {
+    this.stopLoad();
+    await this.settle();
+    await this.resyncAll();
+    const { store, members } = await this.snapshot();
+    const result = checkHistory({ history: this.history, store, membership: members });
+    return { result, sends: this.history.filter((e) => e.type === 'send').length };
+  }
+
   async snapshot(): Promise<{ store: StoreSnapshot; members: ClientMembership[] }> {
     const conversations = [...new Set(this.conversationOf.values())];
     const db = new Client({ connectionString: this.databaseUrl });

@@ -1,4 +1,5 @@
 import { planTopics } from './topic-plan';
+import { replicationFor } from './topic-admin';
 
 describe('planTopics', () => {
   const desired = [
@@ -26,5 +27,15 @@ describe('planTopics', () => {
   it('rejects duplicate names and non-positive partition counts', () => {
     expect(() => planTopics([desired[0], desired[0]], new Map())).toThrow('specified twice');
     expect(() => planTopics([{ name: 'x', partitions: 0 }], new Map())).toThrow('positive integer');
+  });
+});
+
+describe('replicationFor', () => {
+  it('keeps three copies, two in sync for a write, on three brokers or more; one on one', () => {
+    expect(replicationFor(1)).toEqual({ factor: 1, minInsync: 1 });
+    expect(replicationFor(2)).toEqual({ factor: 2, minInsync: 1 });
+    expect(replicationFor(3)).toEqual({ factor: 3, minInsync: 2 });
+    expect(replicationFor(5)).toEqual({ factor: 3, minInsync: 2 });
+    expect(replicationFor(0)).toEqual({ factor: 1, minInsync: 1 });
   });
 });

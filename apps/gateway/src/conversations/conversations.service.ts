@@ -150,10 +150,11 @@ export class ConversationsService {
     const known = this.lookups.directConversations.get(pairKey);
     if (known) return { conversationId: known, peerId };
     const members = [userId, peerId];
-    let conversationId = await this.directs.findByPairKey(pairKey);
-    if (!conversationId) {
-      conversationId = await this.directs.create(newConversationId(members), pairKey, members);
-    }
+    const conversationId = await this.directs.findOrCreate(
+      newConversationId(members),
+      pairKey,
+      members,
+    );
     await this.membersCache.put(conversationId, members);
     this.lookups.directConversations.set(pairKey, conversationId);
     return { conversationId, peerId };

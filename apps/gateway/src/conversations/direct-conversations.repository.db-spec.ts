@@ -40,7 +40,7 @@ describe('DirectConversationsRepository (PostgreSQL)', () => {
   it('creates the conversation with both members, found by its pair key after', async () => {
     const { members, pairKey } = pair();
     const id = conversationId();
-    expect(await directs.create(id, pairKey, members)).toBe(id);
+    expect(await directs.findOrCreate(id, pairKey, members)).toBe(id);
 
     expect(await conversationsOf(pairKey)).toEqual([{ id, kind: 'direct', last_seq: '0' }]);
     expect(await membersOf(id)).toEqual([...members].sort());
@@ -50,9 +50,9 @@ describe('DirectConversationsRepository (PostgreSQL)', () => {
   it('returns the existing conversation when the pair already has one (nothing else written)', async () => {
     const { members, pairKey } = pair();
     const first = conversationId();
-    await directs.create(first, pairKey, members);
+    await directs.findOrCreate(first, pairKey, members);
     const second = conversationId();
-    expect(await directs.create(second, pairKey, [...members].reverse())).toBe(first);
+    expect(await directs.findOrCreate(second, pairKey, [...members].reverse())).toBe(first);
 
     expect((await conversationsOf(pairKey)).map((c) => c.id)).toEqual([first]);
     expect(await membersOf(first)).toHaveLength(2);
@@ -70,8 +70,8 @@ describe('DirectConversationsRepository (PostgreSQL)', () => {
     ]);
     const [a, b] = [conversationId(), conversationId()];
     const racing = Promise.allSettled([
-      directs.create(a, pairKey, members),
-      directs.create(b, pairKey, [...members].reverse()),
+      directs.findOrCreate(a, pairKey, members),
+      directs.findOrCreate(b, pairKey, [...members].reverse()),
     ]);
     await holder.waitForWaiters(2, racing);
     await holder.rollback();
@@ -92,7 +92,7 @@ describe('DirectConversationsRepository (PostgreSQL)', () => {
       pairKey,
     ]);
     const mine = conversationId();
-    const racing = Promise.allSettled([directs.create(mine, pairKey, members)]);
+    const racing = Promise.allSettled([directs.findOrCreate(mine, pairKey, members)]);
     await holder.waitForWaiters(1, racing);
     await holder.commit();
 

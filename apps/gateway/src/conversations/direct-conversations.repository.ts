@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { preparedStatement, runPrepared } from '@parley/common';
 
 /**
  * The one write the gateway makes to storage's tables (docs/ARCHITECTURE.md says why): the 1:1
@@ -23,31 +24,36 @@ export class DirectConversationsRepository {
   }
 
   /**
-   * Creates the direct conversation and both members in one transaction, unless the pair already
-   * has one: `ON CONFLICT (pair_key) DO NOTHING` waits for a concurrent creator's commit, so two
-   * first contacts at once (even on two gateways) end in one conversation. Returns its id.
+   * Finds the pair's direct conversation or creates it with both members: one statement, so one
+   * round trip (it is its own transaction). `ON CONFLICT (pair_key) DO NOTHING` waits for a
+   * concurrent creator's commit, so two first contacts at once (even on two gateways) end in one
+   * conversation; the members are written only by the statement whose row went in. The statement
+   * reads the pair's existing row with its own snapshot, which a creator committing while it
+   * waited is not in: then (rarely) a second read finds that row. Returns the conversation's id.
    */
-  async create(id: string, pairKey: string, memberIds: readonly string[]): Promise<string> {
-    return this.dataSource.transaction(async (tx) => {
-      const inserted = await tx.query<{ id: string }[]>(
-        `INSERT INTO conversations (id, kind, pair_key) VALUES ($1, 'direct', $2)
-         ON CONFLICT (pair_key) DO NOTHING RETURNING id`,
-        [id, pairKey],
-      );
-      if (inserted.length === 0) {
-        const existing = await tx.query<{ id: string }[]>(
-          `SELECT id FROM conversations WHERE pair_key = $1`,
-          [pairKey],
-        );
-        if (!existing[0]) throw new Error('direct conversation vanished during find-or-create');
-        return existing[0].id;
-      }
-      await tx.query(
-        `INSERT INTO conversation_members (conversation_id, user_id)
-         SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
-        [id, memberIds],
-      );
-      return id;
-    });
+  async findOrCreate(id: string, pairKey: string, memberIds: readonly string[]): Promise<string> {
+    const [row] = await runPrepared<{ id: string }>(this.dataSource, FIND_OR_CREATE_DIRECT, [
+      id,
+      pairKey,
+      memberIds,
+    ]);
+    if (row) return row.id;
+    const committedMeanwhile = await this.findByPairKey(pairKey);
+    if (!committedMeanwhile) throw new Error('direct conversation vanished during find-or-create');
+    return committedMeanwhile;
   }
 }
+
+const FIND_OR_CREATE_DIRECT = preparedStatement(
+  'gateway_find_or_create_direct',
+  `WITH inserted AS (
+     INSERT INTO conversations (id, kind, pair_key) VALUES ($1, 'direct', $2)
+     ON CONFLICT (pair_key) DO NOTHING RETURNING id
+   ), members AS (
+     INSERT INTO conversation_members (conversation_id, user_id)
+     SELECT inserted.id, unnest($3::uuid[]) FROM inserted ON CONFLICT DO NOTHING
+   )
+   SELECT id FROM inserted
+   UNION ALL
+   SELECT id FROM conversations WHERE pair_key = $2 AND NOT EXISTS (SELECT 1 FROM inserted)`,
+);

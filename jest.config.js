@@ -38,7 +38,11 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': swc },
       moduleNameMapper,
-      testMatch: ['<rootDir>/apps/**/*.db-spec.ts', '<rootDir>/libs/**/*.db-spec.ts'],
+      testMatch: [
+        '<rootDir>/apps/**/*.db-spec.ts',
+        '<rootDir>/libs/**/*.db-spec.ts',
+        '<rootDir>/tools/**/*.db-spec.ts',
+      ],
       globalSetup: '<rootDir>/test/db/global-setup.ts',
     },
     {

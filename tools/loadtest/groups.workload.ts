@@ -34,6 +34,8 @@ export interface GroupsOptions {
   durationS: number;
   drainS: number;
   warmupS?: number;
+  /** Run once the warm-up step is reported (the planner statistics, when autovacuum is off). */
+  afterWarmup?: () => Promise<void>;
   p99LimitMs: number;
   lagLimitMs: number;
   textLength: number;
@@ -277,7 +279,10 @@ export async function runGroups(
     log(
       `step ${rate}/s: ${report.acked} messages, ${report.delivered}/${report.expectedDeliveries} deliveries, delivery p99 ${report.deliveryLatencyMs.p99} ms, stack CPU ${report.stackCpuMsPerMessage ?? '-'} ms/message: ${verdict(report)}`,
     );
-    if (warmup) continue;
+    if (warmup) {
+      await options.afterWarmup?.();
+      continue;
+    }
     if (!report.passed) break;
   }
   process.stdout.write(`\n${formatGroupsTable(reports)}\n`);

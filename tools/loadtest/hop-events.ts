@@ -319,12 +319,15 @@ export function envVar(environ: string, name: string): string | undefined {
  * (node running dist/apps/gateway/src/main.js with PORT=port); undefined when none is found or
  * its environment cannot be read.
  */
-export function gatewayEnv(port: number): { redisUrl?: string; clusterId?: string } | undefined {
+export function gatewayEnv(
+  port: number,
+): { redisUrl?: string; clusterId?: string; databaseUrl?: string } | undefined {
   const environ = serviceEnviron('gateway', port);
   if (environ === undefined) return undefined;
   return {
     redisUrl: envVar(environ, 'REDIS_URL'),
     clusterId: envVar(environ, 'PARLEY_CLUSTER_ID'),
+    databaseUrl: envVar(environ, 'DATABASE_URL'),
   };
 }
 

@@ -11,6 +11,7 @@ import { hostPort, isLoopbackUrl } from './loopback';
 import { ImageUploadLoad, makePhoto, uploadersFor } from './image-uploads';
 import { runPairs } from './pairs.workload';
 import { TableWriteStats } from './pg-stats';
+import { refreshPlannerStats } from './planner-stats';
 import { checkRates, type PresenceLayout, planPresence } from './presence.plan';
 import { runPresence, setupPresence } from './presence.workload';
 import { appendJsonLine, formatSyncTable } from './report';
@@ -49,6 +50,10 @@ pairs:
   --no-sync                skip the sync-until-done a real client does after hello
   --no-accepted            sends ask for the ack alone (\`accepted: false\`): no \`accepted\` frame per
                            message, as from a client that does not show that state
+  --no-analyze             after the warm-up, do not ANALYZE the stack's database (done only when
+                           the server runs without autovacuum; see docs/LOADTEST.md)
+  --database-url URL       the stack's database (default: the first gateway's DATABASE_URL;
+                           loopback only)
 images (pairs, each judged rate run twice: alone, then with photo uploads beside it):
   every pairs option, and
   --uploads-per-s U        photo uploads per second beside the second run of each rate (default 1),
@@ -191,6 +196,7 @@ async function main(): Promise<number> {
       'no-sync': { type: 'boolean', default: false },
       returning: { type: 'boolean', default: false },
       'no-accepted': { type: 'boolean', default: false },
+      'no-analyze': { type: 'boolean', default: false },
       connections: { type: 'string' },
       'connect-concurrency': { type: 'string' },
       'connect-rate': { type: 'string' },
@@ -562,6 +568,13 @@ async function main(): Promise<number> {
       processFilter,
       traceUrls,
       log,
+      afterWarmup: values['no-analyze']
+        ? undefined
+        : () =>
+            refreshStackPlannerStats(
+              values['database-url'] ?? gatewayEnv(gatewayPorts[0])?.databaseUrl,
+              log,
+            ),
     };
 
     if ((groupsLayout || presenceLayout) && !values['no-redis-watch']) {
@@ -656,6 +669,34 @@ async function main(): Promise<number> {
     await redisWatch?.close();
     await db?.close();
     await pool.close();
+  }
+}
+
+/**
+ * After the warm-up: the planner statistics autovacuum would have given the stack's database by
+ * now, when its server runs without autovacuum (planner-stats.ts). Reported, never fatal.
+ */
+async function refreshStackPlannerStats(
+  url: string | undefined,
+  log: (line: string) => void,
+): Promise<void> {
+  if (!url) {
+    log(
+      "warning: no ANALYZE after the warm-up: the gateway's DATABASE_URL was not found (pass --database-url)",
+    );
+    return;
+  }
+  try {
+    const done = await refreshPlannerStats(url);
+    log(
+      done === 'analyzed'
+        ? `analyzed the database on ${hostPort(url)} after the warm-up (its server runs without autovacuum)`
+        : `the database on ${hostPort(url)} runs autovacuum: no ANALYZE`,
+    );
+  } catch (error) {
+    log(
+      `warning: no ANALYZE after the warm-up (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
 }
 

@@ -26,6 +26,8 @@ export interface PairsOptions {
   drainS: number;
   /** Seconds of an unjudged first step at the first rate (0: none). */
   warmupS?: number;
+  /** Run once the warm-up step is reported (the planner statistics, when autovacuum is off). */
+  afterWarmup?: () => Promise<void>;
   p99LimitMs: number;
   lagLimitMs: number;
   textLength: number;
@@ -198,7 +200,10 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
     log(
       `step ${rate}/s${uploaded ? ` with ${uploaded.offeredPerS} uploads/s` : ''}: achieved ${report.achievedRate}/s, delivery p99 ${report.deliveryLatencyMs.p99} ms, stack CPU ${report.stackCpuMsPerMessage ?? '-'} ms/message, lost ${report.lost}: ${verdict(report)}`,
     );
-    if (warmup) continue; // reported, never judged
+    if (warmup) {
+      await options.afterWarmup?.();
+      continue; // reported, never judged
+    }
     if (!report.passed) break;
     if (beside && !withUploads) continue; // judged with its uploads, next
     saturation = rate;

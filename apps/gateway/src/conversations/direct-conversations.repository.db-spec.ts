@@ -33,10 +33,6 @@ describe('DirectConversationsRepository (PostgreSQL)', () => {
     return rows.map((r) => r.user_id);
   }
 
-  it('finds nothing for a pair without a conversation', async () => {
-    expect(await directs.findByPairKey(pair().pairKey)).toBeNull();
-  });
-
   it('creates the conversation with both members, found by its pair key after', async () => {
     const { members, pairKey } = pair();
     const id = conversationId();
@@ -44,7 +40,6 @@ describe('DirectConversationsRepository (PostgreSQL)', () => {
 
     expect(await conversationsOf(pairKey)).toEqual([{ id, kind: 'direct', last_seq: '0' }]);
     expect(await membersOf(id)).toEqual([...members].sort());
-    expect(await directs.findByPairKey(pairKey)).toBe(id);
   });
 
   it('returns the existing conversation when the pair already has one (nothing else written)', async () => {
@@ -57,6 +52,48 @@ describe('DirectConversationsRepository (PostgreSQL)', () => {
     expect((await conversationsOf(pairKey)).map((c) => c.id)).toEqual([first]);
     expect(await membersOf(first)).toHaveLength(2);
     expect(await membersOf(second)).toEqual([]);
+  });
+
+  it('gathers first contacts made at once: each pair one conversation with its members, asked twice or not', async () => {
+    const known = pair();
+    const knownId = conversationId();
+    await directs.findOrCreate(knownId, known.pairKey, known.members);
+    const fresh = Array.from({ length: 20 }, () => pair());
+    const asked = [...fresh, known, fresh[0]].map((p) => ({ ...p, id: conversationId() }));
+
+    const got = await Promise.all(
+      asked.map((a) => directs.findOrCreate(a.id, a.pairKey, a.members)),
+    );
+
+    expect(got[20]).toBe(knownId);
+    expect(got[21]).toBe(got[0]);
+    for (const [i, p] of fresh.entries()) {
+      expect((await conversationsOf(p.pairKey)).map((c) => c.id)).toEqual([got[i]]);
+      expect(await membersOf(got[i])).toEqual([...p.members].sort());
+    }
+    expect(new Set(got).size).toBe(21);
+  });
+
+  it('finds or creates many pairs in one statement, keyed by pair key', async () => {
+    const known = pair();
+    const knownId = conversationId();
+    await directs.findOrCreate(knownId, known.pairKey, known.members);
+    const fresh = pair();
+    const freshId = conversationId();
+
+    const found = await directs.findOrCreateAll([
+      { id: freshId, pairKey: fresh.pairKey, memberIds: fresh.members },
+      { id: conversationId(), pairKey: known.pairKey, memberIds: known.members },
+    ]);
+
+    expect(found).toEqual(
+      new Map([
+        [fresh.pairKey, freshId],
+        [known.pairKey, knownId],
+      ]),
+    );
+    expect(await membersOf(freshId)).toEqual([...fresh.members].sort());
+    expect(await membersOf(knownId)).toEqual([...known.members].sort());
   });
 
   it('ends two first contacts at the same moment in one conversation (ON CONFLICT waits)', async () => {

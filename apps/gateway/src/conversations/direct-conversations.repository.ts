@@ -2,6 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { preparedStatement, runPrepared } from '@parley/common';
+import { CoalescedLoad } from '../read-model/coalesced-load';
+
+/** A first contact: the id a new conversation would get, its pair key and its two members. */
+export interface DirectContact {
+  id: string;
+  pairKey: string;
+  memberIds: readonly string[];
+}
 
 /**
  * The one write the gateway makes to storage's tables (docs/ARCHITECTURE.md says why): the 1:1
@@ -13,47 +21,88 @@ import { preparedStatement, runPrepared } from '@parley/common';
  */
 @Injectable()
 export class DirectConversationsRepository {
+  /**
+   * First contacts at once share a statement: while two run, the next ones gather (each pair
+   * once) and go together, so a burst of first contacts is a few statements and commits, not one
+   * each. An idle gateway runs each at once.
+   */
+  private readonly contacts = new CoalescedLoad<DirectContact, string>(
+    (gathered) => this.findOrCreateAll(gathered),
+    (contact) => contact.pairKey,
+    { maxInFlight: 2, maxKeys: 200 },
+  );
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async findByPairKey(pairKey: string): Promise<string | null> {
-    const rows = await this.dataSource.query<{ id: string }[]>(
-      `SELECT id FROM conversations WHERE pair_key = $1`,
-      [pairKey],
-    );
-    return rows[0]?.id ?? null;
+  /**
+   * The pair's direct conversation, created with both members when it has none (`id` is the id
+   * it then gets; a concurrent first contact of the same pair may win with its own). Returns the
+   * conversation's id.
+   */
+  async findOrCreate(id: string, pairKey: string, memberIds: readonly string[]): Promise<string> {
+    const [found] = await this.contacts.load([{ id, pairKey, memberIds }]);
+    if (found === undefined) throw new Error('direct conversation vanished during find-or-create');
+    return found;
   }
 
   /**
-   * Finds the pair's direct conversation or creates it with both members: one statement, so one
-   * round trip (it is its own transaction). `ON CONFLICT (pair_key) DO NOTHING` waits for a
-   * concurrent creator's commit, so two first contacts at once (even on two gateways) end in one
-   * conversation; the members are written only by the statement whose row went in. The statement
-   * reads the pair's existing row with its own snapshot, which a creator committing while it
-   * waited is not in: then (rarely) a second read finds that row. Returns the conversation's id.
+   * Finds or creates every pair's conversation in one statement, so one round trip (it is its own
+   * transaction). `ON CONFLICT (pair_key) DO NOTHING` waits for a concurrent creator's commit, so
+   * two first contacts at once (even on two gateways) end in one conversation; the rows go in in
+   * pair-key order, so two statements waiting on each other's pairs cannot deadlock. Members are
+   * written only for rows this statement inserted. The statement reads existing rows with its own
+   * snapshot, which a creator committing while it waited is not in: those pairs (rarely) take a
+   * second read. Keyed by pair key.
    */
-  async findOrCreate(id: string, pairKey: string, memberIds: readonly string[]): Promise<string> {
-    const [row] = await runPrepared<{ id: string }>(this.dataSource, FIND_OR_CREATE_DIRECT, [
-      id,
-      pairKey,
-      memberIds,
-    ]);
-    if (row) return row.id;
-    const committedMeanwhile = await this.findByPairKey(pairKey);
-    if (!committedMeanwhile) throw new Error('direct conversation vanished during find-or-create');
-    return committedMeanwhile;
+  async findOrCreateAll(contacts: readonly DirectContact[]): Promise<Map<string, string>> {
+    const ordered = [...contacts].sort((a, b) => (a.pairKey < b.pairKey ? -1 : 1));
+    const rows = await runPrepared<{ pair_key: string; id: string }>(
+      this.dataSource,
+      FIND_OR_CREATE_DIRECT,
+      [
+        ordered.map((c) => c.id),
+        ordered.map((c) => c.pairKey),
+        ordered.map((c) => c.memberIds[0]),
+        ordered.map((c) => c.memberIds[1]),
+      ],
+    );
+    const found = new Map(rows.map((r) => [r.pair_key, r.id]));
+    const missing = ordered.filter((c) => !found.has(c.pairKey)).map((c) => c.pairKey);
+    if (missing.length > 0) {
+      const committedMeanwhile = await runPrepared<{ pair_key: string; id: string }>(
+        this.dataSource,
+        FIND_DIRECT,
+        [missing],
+      );
+      for (const r of committedMeanwhile) found.set(r.pair_key, r.id);
+    }
+    return found;
   }
 }
 
 const FIND_OR_CREATE_DIRECT = preparedStatement(
-  'gateway_find_or_create_direct',
-  `WITH inserted AS (
-     INSERT INTO conversations (id, kind, pair_key) VALUES ($1, 'direct', $2)
-     ON CONFLICT (pair_key) DO NOTHING RETURNING id
+  'gateway_find_or_create_directs',
+  `WITH asked AS (
+     SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[]) AS a(id, pair_key, a, b)
+   ), inserted AS (
+     INSERT INTO conversations (id, kind, pair_key)
+     SELECT id, 'direct', pair_key FROM asked ORDER BY pair_key
+     ON CONFLICT (pair_key) DO NOTHING RETURNING id, pair_key
    ), members AS (
      INSERT INTO conversation_members (conversation_id, user_id)
-     SELECT inserted.id, unnest($3::uuid[]) FROM inserted ON CONFLICT DO NOTHING
+     SELECT i.id, unnest(ARRAY[a.a, a.b]) FROM inserted i JOIN asked a USING (pair_key)
+     ON CONFLICT DO NOTHING
    )
-   SELECT id FROM inserted
+   SELECT pair_key, id FROM inserted
    UNION ALL
-   SELECT id FROM conversations WHERE pair_key = $2 AND NOT EXISTS (SELECT 1 FROM inserted)`,
+   SELECT a.pair_key, existing.id
+     FROM asked a
+    CROSS JOIN LATERAL (SELECT min(c.id) AS id FROM conversations c WHERE c.pair_key = a.pair_key) existing
+    WHERE existing.id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM inserted i WHERE i.pair_key = a.pair_key)`,
+);
+
+const FIND_DIRECT = preparedStatement(
+  'gateway_find_directs',
+  `SELECT pair_key, id FROM conversations WHERE pair_key = ANY($1::text[])`,
 );

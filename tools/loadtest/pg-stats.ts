@@ -37,6 +37,19 @@ export function parseTableWrites(row: Record<string, unknown> | undefined): Tabl
   };
 }
 
+/** The load tool's one connection to the stack's database: loopback only, connected. */
+export async function connectLoopbackDatabase(url: string): Promise<Client> {
+  if (!isLoopbackUrl(url)) throw new Error('refusing a non-loopback database');
+  const client = new Client({
+    connectionString: url,
+    application_name: 'parley-loadtest',
+    connectionTimeoutMillis: 5000,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
 export class TableWriteStats {
   private constructor(
     private readonly client: Client,
@@ -44,15 +57,8 @@ export class TableWriteStats {
   ) {}
 
   static async open(url: string, table: string): Promise<TableWriteStats> {
-    if (!isLoopbackUrl(url)) throw new Error('refusing a non-loopback database');
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(table)) throw new Error(`not a table name: ${table}`);
-    const client = new Client({
-      connectionString: url,
-      application_name: 'parley-loadtest',
-      connectionTimeoutMillis: 5000,
-    });
-    client.on('error', () => undefined);
-    await client.connect();
+    const client = await connectLoopbackDatabase(url);
     const stats = new TableWriteStats(client, table);
     await stats.read();
     return stats;

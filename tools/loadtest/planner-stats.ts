@@ -1,5 +1,4 @@
-import { Client } from 'pg';
-import { isLoopbackUrl } from './loopback';
+import { connectLoopbackDatabase } from './pg-stats';
 
 /** What `refreshPlannerStats` did: nothing when the server's autovacuum keeps statistics itself. */
 export type PlannerStatsRefresh = 'analyzed' | 'autovacuum on';
@@ -15,14 +14,7 @@ export type PlannerStatsRefresh = 'analyzed' | 'autovacuum on';
  * on a server that runs autovacuum. Loopback only, one short-lived connection.
  */
 export async function refreshPlannerStats(url: string): Promise<PlannerStatsRefresh> {
-  if (!isLoopbackUrl(url)) throw new Error('refusing a non-loopback database');
-  const client = new Client({
-    connectionString: url,
-    application_name: 'parley-loadtest',
-    connectionTimeoutMillis: 5000,
-  });
-  client.on('error', () => undefined);
-  await client.connect();
+  const client = await connectLoopbackDatabase(url);
   try {
     const { rows } = await client.query<{ autovacuum: string }>('SHOW autovacuum');
     if (rows[0]?.autovacuum === 'on') return 'autovacuum on';

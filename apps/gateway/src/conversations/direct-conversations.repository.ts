@@ -49,25 +49,24 @@ export class DirectConversationsRepository {
    * Finds or creates every pair's conversation in one statement, so one round trip (it is its own
    * transaction). `ON CONFLICT (pair_key) DO NOTHING` waits for a concurrent creator's commit, so
    * two first contacts at once (even on two gateways) end in one conversation; the rows go in in
-   * pair-key order, so two statements waiting on each other's pairs cannot deadlock. Members are
-   * written only for rows this statement inserted. The statement reads existing rows with its own
-   * snapshot, which a creator committing while it waited is not in: those pairs (rarely) take a
-   * second read. Keyed by pair key.
+   * pair-key order (the statement's ORDER BY), so two statements waiting on each other's pairs
+   * cannot deadlock. Members are written only for rows this statement inserted. The statement
+   * reads existing rows with its own snapshot, which a creator committing while it waited is not
+   * in: those pairs (rarely) take a second read. Keyed by pair key.
    */
   async findOrCreateAll(contacts: readonly DirectContact[]): Promise<Map<string, string>> {
-    const ordered = [...contacts].sort((a, b) => (a.pairKey < b.pairKey ? -1 : 1));
     const rows = await runPrepared<{ pair_key: string; id: string }>(
       this.dataSource,
       FIND_OR_CREATE_DIRECT,
       [
-        ordered.map((c) => c.id),
-        ordered.map((c) => c.pairKey),
-        ordered.map((c) => c.memberIds[0]),
-        ordered.map((c) => c.memberIds[1]),
+        contacts.map((c) => c.id),
+        contacts.map((c) => c.pairKey),
+        contacts.map((c) => c.memberIds[0]),
+        contacts.map((c) => c.memberIds[1]),
       ],
     );
     const found = new Map(rows.map((r) => [r.pair_key, r.id]));
-    const missing = ordered.filter((c) => !found.has(c.pairKey)).map((c) => c.pairKey);
+    const missing = contacts.filter((c) => !found.has(c.pairKey)).map((c) => c.pairKey);
     if (missing.length > 0) {
       const committedMeanwhile = await runPrepared<{ pair_key: string; id: string }>(
         this.dataSource,

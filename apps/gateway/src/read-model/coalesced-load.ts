@@ -17,8 +17,9 @@ export interface CoalescedLoadOptions {
 }
 
 /**
- * Concurrent reads of the same kind share a query: while `maxInFlight` queries run, further calls
- * gather (each distinct key once) and go as ONE query when a slot frees. An idle process queries
+ * Concurrent calls of the same kind share a query (reads, and the gateway's find-or-create of
+ * first contacts): while `maxInFlight` queries run, further calls gather (each distinct key once)
+ * and go as ONE query when a slot frees. An idle process queries
  * at once; a busy one (hundreds of devices syncing after a gateway died) makes a few large queries
  * instead of one per call, fewer round trips and fewer pool connections held. A failed query fails
  * only the calls it carried.

@@ -50,8 +50,9 @@ pairs:
   --no-sync                skip the sync-until-done a real client does after hello
   --no-accepted            sends ask for the ack alone (\`accepted: false\`): no \`accepted\` frame per
                            message, as from a client that does not show that state
-  --no-analyze             after the warm-up, do not ANALYZE the stack's database (done only when
-                           the server runs without autovacuum; see docs/LOADTEST.md)
+  --no-analyze             after the warm-up (connect: the seeding), do not ANALYZE the stack's
+                           database (done only when the server runs without autovacuum; see
+                           docs/LOADTEST.md)
   --database-url URL       the stack's database (default: the first gateway's DATABASE_URL;
                            loopback only)
 images (pairs, each judged rate run twice: alone, then with photo uploads beside it):
@@ -522,8 +523,19 @@ async function main(): Promise<number> {
     );
     processFilter.generatorPids.push(...pool.pids);
 
+    /** The planner statistics after the warm-up or the seeding, unless `--no-analyze`. */
+    const analyzeStack = values['no-analyze']
+      ? undefined
+      : () =>
+          refreshStackPlannerStats(
+            values['database-url'] ?? gatewayEnv(gatewayPorts[0])?.databaseUrl,
+            log,
+          );
+
     if (workload === 'connect') {
       await seedConversations(gateways, accounts, connectConversations, log);
+      // A seeded database is as new to the planner as a warmed-up one (the pairs' warm-up).
+      if (connectConversations > 0) await analyzeStack?.();
       const returning = values.returning && !values['no-sync'];
       if (returning) await primeReturningDevices(pool, log);
       const report = await runConnect(pool, {
@@ -568,13 +580,7 @@ async function main(): Promise<number> {
       processFilter,
       traceUrls,
       log,
-      afterWarmup: values['no-analyze']
-        ? undefined
-        : () =>
-            refreshStackPlannerStats(
-              values['database-url'] ?? gatewayEnv(gatewayPorts[0])?.databaseUrl,
-              log,
-            ),
+      afterWarmup: analyzeStack,
     };
 
     if ((groupsLayout || presenceLayout) && !values['no-redis-watch']) {
@@ -681,22 +687,18 @@ async function refreshStackPlannerStats(
   log: (line: string) => void,
 ): Promise<void> {
   if (!url) {
-    log(
-      "warning: no ANALYZE after the warm-up: the gateway's DATABASE_URL was not found (pass --database-url)",
-    );
+    log("warning: no ANALYZE: the gateway's DATABASE_URL was not found (pass --database-url)");
     return;
   }
   try {
     const done = await refreshPlannerStats(url);
     log(
       done === 'analyzed'
-        ? `analyzed the database on ${hostPort(url)} after the warm-up (its server runs without autovacuum)`
+        ? `analyzed the database on ${hostPort(url)} (its server runs without autovacuum)`
         : `the database on ${hostPort(url)} runs autovacuum: no ANALYZE`,
     );
   } catch (error) {
-    log(
-      `warning: no ANALYZE after the warm-up (${error instanceof Error ? error.message : String(error)})`,
-    );
+    log(`warning: no ANALYZE (${error instanceof Error ? error.message : String(error)})`);
   }
 }
 

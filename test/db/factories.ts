@@ -52,7 +52,7 @@ export async function insertConversation(
   options: {
     members: readonly string[];
     id?: string;
-    kind?: 'direct' | 'group';
+    kind?: 'direct' | 'group' | 'channel';
     createdAt?: Date;
   },
 ): Promise<string> {

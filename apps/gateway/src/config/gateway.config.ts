@@ -169,6 +169,11 @@ export const gatewayEnvSchema = z
     /** How long a publish may wait for others to share its produce request (0 = send at once). */
     KAFKA_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(2),
     /**
+     * The same for connection events (opened, closed, foreground/background): no client waits on
+     * them, so a reconnect storm's go to the broker in a few requests instead of one per socket.
+     */
+    CONNECTION_EVENTS_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(50),
+    /**
      * How long delivered and read cursor moves are gathered before they go to Kafka as one
      * `cursors.moved` record (each cursor once, at its highest seq).
      */

@@ -43,6 +43,33 @@ describe('ConversationsReadModel (PostgreSQL)', () => {
     });
   });
 
+  describe('channelsOf', () => {
+    it('lists the channels the user is a current member of: not chats, groups, channels left or others’', async () => {
+      const [me, alice, bob] = [await user(), await user(), await user()];
+      await conversation([me, alice]);
+      await conversation([me, alice, bob]);
+      const mine = await insertConversation(db.dataSource, {
+        members: [me.id, alice.id],
+        kind: 'channel',
+      });
+      const left = await insertConversation(db.dataSource, {
+        members: [me.id, bob.id],
+        kind: 'channel',
+      });
+      await db.dataSource.query(
+        `UPDATE conversation_members SET left_seq = 1 WHERE conversation_id = $1 AND user_id = $2`,
+        [left, me.id],
+      );
+      const theirs = await insertConversation(db.dataSource, {
+        members: [alice.id, bob.id],
+        kind: 'channel',
+      });
+
+      expect(await conversations.channelsOf(me.id)).toEqual([mine]);
+      expect((await conversations.channelsOf(bob.id)).sort()).toEqual([left, theirs].sort());
+    });
+  });
+
   describe('lastSeq', () => {
     it('is 0 for a new conversation and follows its messages', async () => {
       const [a, b] = [await user(), await user()];

@@ -69,7 +69,11 @@ export interface MemberRow {
  * conversation list. Storage owns the schema and every write but one (see
  * DirectConversationsRepository).
  */
-/** A socket's channels, read at every admission: prepared once per pooled connection. */
+/**
+ * A socket's channels, read at every admission: prepared once per pooled connection. The partial
+ * index on channels (storage's AddChannelsIndex) lets it start from the few channels rather than
+ * from every conversation the user is in.
+ */
 const CHANNELS_OF = preparedStatement(
   'gateway.conversations.channelsOf',
   `SELECT m.conversation_id FROM conversation_members m

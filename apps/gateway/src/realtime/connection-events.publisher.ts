@@ -12,7 +12,8 @@ import type { ClientConnection, CloseReason } from './client-connection';
 
 /**
  * connection.opened / connection.closed, keyed by user id, so session can map each user's devices
- * to this gateway. A lost event is logged, not thrown: the socket still works, and offline sync
+ * to this gateway. They may wait `CONNECTION_EVENTS_LINGER_MS` for company in the producer: no
+ * client waits on them (a socket is routable from its admission). A lost event is logged, not thrown: the socket still works, and offline sync
  * covers a device session does not know about.
  */
 @Injectable()
@@ -21,7 +22,8 @@ export class ConnectionEventsPublisher {
 
   constructor(
     private readonly publisher: EventPublisher,
-    @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'GATEWAY_ID'>,
+    @Inject(APP_CONFIG)
+    private readonly config: Pick<GatewayConfig, 'GATEWAY_ID' | 'CONNECTION_EVENTS_LINGER_MS'>,
   ) {}
 
   opened(connection: ClientConnection): Promise<void> {
@@ -31,7 +33,7 @@ export class ConnectionEventsPublisher {
         connection.userId,
         ConnectionOpenedV1,
         this.fields(connection),
-        { correlationId: connection.id },
+        { correlationId: connection.id, lingerMs: this.config.CONNECTION_EVENTS_LINGER_MS },
       ),
     );
   }
@@ -43,7 +45,7 @@ export class ConnectionEventsPublisher {
         connection.userId,
         ConnectionClosedV1,
         { ...this.fields(connection), reason },
-        { correlationId: connection.id },
+        { correlationId: connection.id, lingerMs: this.config.CONNECTION_EVENTS_LINGER_MS },
       ),
     );
   }
@@ -61,7 +63,7 @@ export class ConnectionEventsPublisher {
           connection.userId,
           ConnectionStateChangedV1,
           { ...this.fields(connection), state, ...(active ? { active } : {}) },
-          { correlationId: connection.id },
+          { correlationId: connection.id, lingerMs: this.config.CONNECTION_EVENTS_LINGER_MS },
         ),
       ),
     );

@@ -286,7 +286,9 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       resumeTicket,
     });
     connection.opened = this.events.opened(connection);
-    this.logger.log(
+    // Sockets come and go by the thousand a second in a reconnect storm: an ordinary open or
+    // close is a debug line (the gauges on /metrics count them), an unusual close stays info.
+    this.logger.debug(
       { connectionId: connection.id, userId: connection.userId, deviceId: connection.deviceId },
       'client connected',
     );
@@ -305,10 +307,12 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
         this.logger.warn({ err, connectionId: connection.id }, 'resume ticket not dropped');
       });
     }
-    this.logger.log(
-      { connectionId: connection.id, userId: connection.userId, code, reason },
-      'client disconnected',
-    );
+    const closed = { connectionId: connection.id, userId: connection.userId, code, reason };
+    if ((reason === 'client' && (code === 1000 || code === 1001)) || reason === 'replaced') {
+      this.logger.debug(closed, 'client disconnected');
+    } else {
+      this.logger.log(closed, 'client disconnected');
+    }
     const published = connection.opened.then(() => this.events.closed(connection, reason));
     this.closedEvents.add(published);
     void published.finally(() => this.closedEvents.delete(published));

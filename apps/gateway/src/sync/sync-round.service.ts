@@ -145,22 +145,26 @@ export class SyncRoundService {
       seq: state.lastSeq,
       fromSeq: server.fromSeq,
     });
-    const uncached = toVerify
-      .map(({ state, server }) => position(state, server))
-      .filter((p) => this.digests.get(p) === undefined);
+    // Each state's digest is looked up once, then held here (a hundred per returning device).
+    const known = toVerify.map(({ state, server }) => this.digests.get(position(state, server)));
+    const uncached = toVerify.flatMap(({ state, server }, i) =>
+      known[i] === undefined ? [{ at: i, position: position(state, server) }] : [],
+    );
     if (uncached.length > 0) {
-      const windows = await this.query(() => this.states.windows(uncached));
-      for (const p of uncached) {
+      const windows = await this.query(() => this.states.windows(uncached.map((u) => u.position)));
+      for (const { at, position: p } of uncached) {
         const window = windows.get(p.conversationId) ?? [];
         const { from, to } = stateWindow(p.seq, p.fromSeq);
         // A window with rows missing (a seq past the last) has no digest: it cannot match.
         if (window.length === to - from + 1) {
-          this.digests.set(p, digestOf(p.seq, window, p.fromSeq));
+          const digest = digestOf(p.seq, window, p.fromSeq);
+          this.digests.set(p, digest);
+          known[at] = digest;
         }
       }
     }
-    for (const { state, server } of toVerify) {
-      if (this.digests.get(position(state, server)) === state.digest) {
+    for (const [i, { state, server }] of toVerify.entries()) {
+      if (known[i] === state.digest) {
         this.agreeOrBehind(connection, round, behind, state, server);
       } else {
         resets.push(state.conversationId);

@@ -45,20 +45,25 @@ export function serveWebApp(app: NestExpressApplication, root: string): void {
     logger.warn({ root }, 'no web client build here: the gateway serves the API only');
     return;
   }
-  app.use(
-    express.static(root, {
-      index: false,
-      setHeaders: (res, path) => {
-        webHeaders(res);
-        if (path.includes(`${join(root, 'assets')}`)) {
-          res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-        }
-      },
-    }),
-  );
+  const isApi = (path: string): boolean =>
+    API_PREFIXES.some((p) => path === p || path.startsWith(p));
+  const files = express.static(root, {
+    index: false,
+    setHeaders: (res, path) => {
+      webHeaders(res);
+      if (path.includes(`${join(root, 'assets')}`)) {
+        res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+      }
+    },
+  });
+  // An API request never looks for a file (the static middleware stats one per GET otherwise).
+  app.use((req: Request, res: Response, next: NextFunction): void => {
+    if (isApi(req.path)) next();
+    else void files(req, res, next);
+  });
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    if (API_PREFIXES.some((p) => req.path === p || req.path.startsWith(p))) return next();
+    if (isApi(req.path)) return next();
     if (!req.accepts('html')) return next();
     webHeaders(res);
     res.sendFile(index);

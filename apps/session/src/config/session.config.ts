@@ -5,9 +5,11 @@ import { z } from 'zod/v4';
 export const sessionEnvSchema = z.object({
   ...commonEnv,
   ...kafkaConsumerEnv,
-  // A connection event is what routes a new socket: lingering here would only delay the first
-  // messages it is pushed (the events are few: one per socket opened or closed).
-  KAFKA_FETCH_LINGER_MS: kafkaConsumerEnv.KAFKA_FETCH_LINGER_MS.removeDefault().default(0),
+  // A new socket is routable from its admission (the gateway writes its entry in the same Redis
+  // call); session's copy from `connection.opened` only restores entries Redis lost. So its
+  // events can wait to come in batches: without a linger a connect storm cost a fetch and an
+  // offset commit per socket.
+  KAFKA_FETCH_LINGER_MS: kafkaConsumerEnv.KAFKA_FETCH_LINGER_MS.removeDefault().default(50),
   ...portEnv(3010),
   ...redisEnv,
   /**

@@ -8,6 +8,7 @@ import { AddChannels1764500000000 } from './1764500000000-AddChannels';
 import { AddImages1764800000000 } from './1764800000000-AddImages';
 import { AddDisappearingMessages1764900000000 } from './1764900000000-AddDisappearingMessages';
 import { AddUnsentImageSweep1765000000000 } from './1765000000000-AddUnsentImageSweep';
+import { AddChannelsIndex1765100000000 } from './1765100000000-AddChannelsIndex';
 
 /** Storage's migrations, oldest first: what its DatabaseModule runs (and the db test tier). */
 export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -20,4 +21,5 @@ export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
   AddImages1764800000000,
   AddDisappearingMessages1764900000000,
   AddUnsentImageSweep1765000000000,
+  AddChannelsIndex1765100000000,
 ];

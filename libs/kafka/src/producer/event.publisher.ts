@@ -21,6 +21,12 @@ const FLUSH_TIMEOUT_MS = 10_000;
 
 export interface PublishOptions {
   correlationId?: string;
+  /**
+   * How long the record may wait for others to share its produce request (default: the
+   * publisher's `lingerMs`). Longer for events no request waits on, so a burst of them (a
+   * reconnect storm's connection events) costs the broker a few requests instead of one each.
+   */
+  lingerMs?: number;
 }
 
 /** One item of `publishMany`: the payload type follows the contract. */
@@ -78,7 +84,7 @@ export class EventPublisher implements OnModuleInit, OnApplicationShutdown {
     opts: PublishOptions = {},
   ): Promise<void> {
     const record = this.build(topic, key, contract, payload, opts.correlationId);
-    await this.batcher.enqueue(topic, [record]);
+    await this.batcher.enqueue(topic, [record], opts.lingerMs);
   }
 
   /** Several events to one topic in a single produce request (ordering per key is kept). */

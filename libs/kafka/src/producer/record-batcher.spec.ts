@@ -220,6 +220,35 @@ describe('RecordBatcher', () => {
     expect(batcher.pending).toBe(0);
   });
 
+  it('lets a record wait its own linger: a longer one goes with the next shorter one, or when its own ends', async () => {
+    const fake = fakeSend();
+    const batcher = new RecordBatcher(fake.send, options({ lingerMs: 5 }));
+    const patient = batcher.enqueue('conn', [record('u', 'opened')], 50);
+    jest.advanceTimersByTime(10);
+    expect(fake.requests).toHaveLength(0);
+    // A message with the default linger brings the request forward and takes the event along.
+    const urgent = batcher.enqueue('msg', [record('k', 'hello')]);
+    jest.advanceTimersByTime(4);
+    expect(fake.requests).toHaveLength(0);
+    jest.advanceTimersByTime(1);
+    expect(fake.requests).toHaveLength(1);
+    expect(keys(fake.requests[0].batches)).toEqual(['conn:opened', 'msg:hello']);
+    fake.requests[0].resolve();
+    await expect(Promise.all([patient, urgent])).resolves.toEqual([undefined, undefined]);
+
+    // Alone, it waits its whole linger; what comes meanwhile with the same linger shares it.
+    const alone = batcher.enqueue('conn', [record('u', 'closed')], 50);
+    jest.advanceTimersByTime(30);
+    const mate = batcher.enqueue('conn', [record('v', 'opened')], 50);
+    jest.advanceTimersByTime(19);
+    expect(fake.requests).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    expect(fake.requests).toHaveLength(2);
+    expect(keys(fake.requests[1].batches)).toEqual(['conn:closed,opened']);
+    fake.requests[1].resolve();
+    await expect(Promise.all([alone, mate])).resolves.toEqual([undefined, undefined]);
+  });
+
   it('sends at once with lingerMs 0', () => {
     const fake = fakeSend();
     const batcher = new RecordBatcher(fake.send, options({ lingerMs: 0 }));

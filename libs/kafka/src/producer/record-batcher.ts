@@ -61,8 +61,8 @@ export class ProducerClosedError extends Error {
 }
 
 interface Entry {
-  /** When it was queued: the linger counts from the oldest entry waiting. */
-  queuedAt: number;
+  /** When its linger ends: the batch goes at the earliest of its entries' (or once full). */
+  sendBy: number;
   topic: string;
   records: OutgoingRecord[];
   bytes: number;
@@ -90,6 +90,10 @@ export class RecordBatcher {
   private inFlightRecords = 0;
   private sending: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** When the armed timer fires. */
+  private timerAt = Infinity;
+  /** The earliest `sendBy` of the queued entries. */
+  private sendBy = Infinity;
   private closed = false;
 
   constructor(
@@ -107,7 +111,13 @@ export class RecordBatcher {
     return this.pending >= this.options.maxPending;
   }
 
-  enqueue(topic: string, records: OutgoingRecord[]): Promise<void> {
+  /**
+   * Queues records for one topic. `lingerMs` (default: the batcher's) is how long they may wait
+   * for company: a record nobody waits on (a socket's connection event) can wait longer than a
+   * message on its way to an ack, so a burst of them shares one request; a batch goes when the
+   * earliest linger of what it carries ends.
+   */
+  enqueue(topic: string, records: OutgoingRecord[], lingerMs?: number): Promise<void> {
     if (this.closed) return Promise.reject(new ProducerClosedError());
     if (records.length === 0) return Promise.resolve();
     // A single entry bigger than the bound is still accepted when nothing else waits, so a large
@@ -115,12 +125,13 @@ export class RecordBatcher {
     if (this.pending > 0 && this.pending + records.length > this.options.maxPending) {
       return Promise.reject(new ProducerOverloadedError(this.pending));
     }
-    const queuedAt = performance.now();
+    const sendBy = performance.now() + (lingerMs ?? this.options.lingerMs);
+    this.sendBy = Math.min(this.sendBy, sendBy);
     const parts = this.split(records);
     const settled = parts.map(
       (part) =>
         new Promise<void>((resolve, reject) => {
-          this.queue.push({ topic, ...part, resolve, reject, queuedAt });
+          this.queue.push({ topic, ...part, resolve, reject, sendBy });
           this.queuedRecords += part.records.length;
           this.queuedBytes += part.bytes;
         }),
@@ -154,10 +165,7 @@ export class RecordBatcher {
   /** Sends everything queued (no more linger) and resolves when nothing is queued or in flight. */
   async flush(): Promise<void> {
     while (this.sending || this.queue.length > 0) {
-      if (this.timer) {
-        clearTimeout(this.timer);
-        this.timer = null;
-      }
+      this.disarm();
       if (!this.sending) this.sendNext();
       await this.sending?.catch(() => undefined);
     }
@@ -177,27 +185,33 @@ export class RecordBatcher {
   }
 
   /**
-   * Sends the next batch once no request is in flight and it is full or its oldest record has
-   * waited `lingerMs` (as Kafka's own producer counts linger.ms), so a busy producer sends a few
-   * fuller requests instead of one per round trip.
+   * Sends the next batch once no request is in flight and it is full or a record in it has waited
+   * its linger (as Kafka's own producer counts linger.ms, from the oldest record), so a busy
+   * producer sends a few fuller requests instead of one per round trip.
    */
   private schedule(): void {
     if (this.sending || this.queue.length === 0) return; // a settling request schedules again
-    const wait = this.full()
-      ? 0
-      : this.queue[0].queuedAt + this.options.lingerMs - performance.now();
-    if (wait <= 0) {
-      if (this.timer) {
-        clearTimeout(this.timer);
-        this.timer = null;
-      }
+    const now = performance.now();
+    if (this.full() || this.sendBy <= now) {
+      this.disarm();
       this.sendNext();
       return;
     }
-    this.timer ??= setTimeout(() => {
+    // A record with a shorter linger than the armed timer's brings the timer forward.
+    if (this.timer && this.timerAt <= this.sendBy) return;
+    this.disarm();
+    this.timerAt = this.sendBy;
+    this.timer = setTimeout(() => {
       this.timer = null;
+      this.timerAt = Infinity;
       this.schedule();
-    }, wait);
+    }, this.sendBy - now);
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
   }
 
   private sendNext(): void {
@@ -222,6 +236,8 @@ export class RecordBatcher {
     this.queuedRecords -= records;
     this.queuedBytes -= bytes;
     this.inFlightRecords += records;
+    this.sendBy = Infinity;
+    for (const left of this.queue) this.sendBy = Math.min(this.sendBy, left.sendBy);
 
     // A send that throws synchronously is a failed request like any other.
     const request = new Promise<void>((resolve) => resolve(this.send(groupByTopic(entries))));

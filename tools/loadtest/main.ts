@@ -630,6 +630,7 @@ async function main(): Promise<number> {
         awayS,
         durationS,
         warmupS,
+        afterWarmup: analyzeStack,
         drainS: presenceDrainS,
         idleS,
         storm: presenceStorm,

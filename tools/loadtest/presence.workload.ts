@@ -59,6 +59,8 @@ export interface PresenceOptions {
   awayS: number;
   durationS: number;
   warmupS: number;
+  /** Run once the warm-up step is reported (the planner statistics, when autovacuum is off). */
+  afterWarmup?: () => Promise<void>;
   drainS: number;
   /** Seconds of the idle stack measured before the steps (0: none). */
   idleS: number;
@@ -370,6 +372,7 @@ export async function runPresence(
     log(
       `${warmup ? 'warm-up' : `step ${step}`}: ${report.toggles} toggles (${report.perSecond.toggles}/s), ${report.typingSent} typing signals; ${report.perChange.pushesPerToggle ?? '-'} pushes per toggle, ${report.perChange.typingFramesPerSignal ?? '-'} typing pushes per signal, ${report.perSecond.dbWrites ?? '-'} user_presence writes/s, presence ${report.presenceCpuPercent ?? '-'}% and gateways ${report.gatewaysCpuPercent}% of a core`,
     );
+    if (warmup) await options.afterWarmup?.();
   }
 
   let storm: PresenceStormReport | undefined;

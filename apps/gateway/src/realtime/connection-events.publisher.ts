@@ -13,8 +13,8 @@ import type { ClientConnection, CloseReason } from './client-connection';
 /**
  * connection.opened / connection.closed, keyed by user id, so session can map each user's devices
  * to this gateway. They may wait `CONNECTION_EVENTS_LINGER_MS` for company in the producer: no
- * client waits on them (a socket is routable from its admission). A lost event is logged, not thrown: the socket still works, and offline sync
- * covers a device session does not know about.
+ * client waits on them (a socket is routable from its admission). A lost event is logged, not
+ * thrown: the socket still works, and offline sync covers a device session does not know about.
  */
 @Injectable()
 export class ConnectionEventsPublisher {

@@ -19,13 +19,18 @@ export type CloseReason =
   | 'token-expired'
   | 'replaced';
 
+/** The client closed the socket on purpose (a normal or going-away close). */
+export function saidGoodbye(reason: CloseReason, code: number): boolean {
+  return reason === 'client' && (code === 1000 || code === 1001);
+}
+
 /**
  * After this close the device will not resume the socket (the client said goodbye, another
  * socket of the device replaced it, its session or authorization ended): its resume ticket is
  * dropped. A drop, a missed heartbeat or this gateway shutting down keep it: that is when it is used.
  */
 export function endsResumption(reason: CloseReason, code: number): boolean {
-  if (reason === 'client') return code === 1000 || code === 1001;
+  if (reason === 'client') return saidGoodbye(reason, code);
   return reason === 'replaced' || reason === 'session-ended' || reason === 'token-expired';
 }
 

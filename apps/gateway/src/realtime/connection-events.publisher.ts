@@ -6,7 +6,7 @@ import {
   ConnectionStateChangedV1,
   Topic,
 } from '@parley/common';
-import { EventPublisher } from '@parley/kafka';
+import { EventPublisher, type PublishOptions } from '@parley/kafka';
 import type { GatewayConfig } from '../config/gateway.config';
 import type { ClientConnection, CloseReason } from './client-connection';
 
@@ -33,7 +33,7 @@ export class ConnectionEventsPublisher {
         connection.userId,
         ConnectionOpenedV1,
         this.fields(connection),
-        { correlationId: connection.id, lingerMs: this.config.CONNECTION_EVENTS_LINGER_MS },
+        this.options(connection),
       ),
     );
   }
@@ -45,7 +45,7 @@ export class ConnectionEventsPublisher {
         connection.userId,
         ConnectionClosedV1,
         { ...this.fields(connection), reason },
-        { correlationId: connection.id, lingerMs: this.config.CONNECTION_EVENTS_LINGER_MS },
+        this.options(connection),
       ),
     );
   }
@@ -63,10 +63,15 @@ export class ConnectionEventsPublisher {
           connection.userId,
           ConnectionStateChangedV1,
           { ...this.fields(connection), state, ...(active ? { active } : {}) },
-          { correlationId: connection.id, lingerMs: this.config.CONNECTION_EVENTS_LINGER_MS },
+          this.options(connection),
         ),
       ),
     );
+  }
+
+  /** Traced by the socket's id; may wait for company in the producer (no client waits on it). */
+  private options(connection: ClientConnection): PublishOptions {
+    return { correlationId: connection.id, lingerMs: this.config.CONNECTION_EVENTS_LINGER_MS };
   }
 
   private fields(connection: ClientConnection) {

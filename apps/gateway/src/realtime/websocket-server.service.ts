@@ -25,6 +25,7 @@ import {
   CloseReason,
   ConnectionLimits,
   endsResumption,
+  saidGoodbye,
 } from './client-connection';
 import { ConnectionEventsPublisher } from './connection-events.publisher';
 import { FrameDispatcher } from './frame-dispatcher.service';
@@ -308,7 +309,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       });
     }
     const closed = { connectionId: connection.id, userId: connection.userId, code, reason };
-    if ((reason === 'client' && (code === 1000 || code === 1001)) || reason === 'replaced') {
+    if (saidGoodbye(reason, code) || reason === 'replaced') {
       this.logger.debug(closed, 'client disconnected');
     } else {
       this.logger.log(closed, 'client disconnected');

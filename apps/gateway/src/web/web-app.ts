@@ -26,6 +26,8 @@ export const WEB_APP_CSP = [
 /** Paths that are the API, never the app: an unknown one is the API's 404, not the app. */
 const API_PREFIXES = ['/v1/', '/health/', '/metrics', '/ws'];
 
+const isApi = (path: string): boolean => API_PREFIXES.some((p) => path === p || path.startsWith(p));
+
 function webHeaders(res: Response): void {
   res.setHeader('Content-Security-Policy', WEB_APP_CSP);
   res.setHeader('X-Frame-Options', 'DENY');
@@ -45,8 +47,6 @@ export function serveWebApp(app: NestExpressApplication, root: string): void {
     logger.warn({ root }, 'no web client build here: the gateway serves the API only');
     return;
   }
-  const isApi = (path: string): boolean =>
-    API_PREFIXES.some((p) => path === p || path.startsWith(p));
   const files = express.static(root, {
     index: false,
     setHeaders: (res, path) => {

@@ -418,3 +418,35 @@ describe('per-socket queues', () => {
     expect(await client.waitClosed(40_000)).toBe(1013);
   }, 60_000);
 });
+
+describe('heartbeats', () => {
+  const PING_INTERVAL_MS = Number(TEST_GATEWAY_ENV.WS_PING_INTERVAL_MS);
+
+  it('cuts off a socket that stops answering pings within two ping intervals; a socket that answers stays', async () => {
+    const alice = await createAccount(gateway1, 'alice');
+    const answering = await ParleyTestClient.connect(gateway1, alice, 'answers');
+    let answeringPings = 0;
+    answering.socket.on('ping', () => answeringPings++);
+    const answer = await requestConnect(gateway1, alice, 'silent');
+    const silent = new WebSocket(
+      `${answer.body.url}?ticket=${encodeURIComponent(answer.body.ticket)}`,
+      { autoPong: false },
+    );
+    let silentPings = 0;
+    silent.on('ping', () => silentPings++);
+    const closed = new Promise<number>((resolve) => silent.on('close', (code) => resolve(code)));
+    await new Promise((resolve, reject) => {
+      silent.once('open', resolve);
+      silent.once('error', reject);
+    });
+    const deadline = new Promise<'still open'>((resolve) =>
+      setTimeout(() => resolve('still open'), 2 * PING_INTERVAL_MS + 3000).unref(),
+    );
+    // Terminated, not closed: no close frame comes (1006).
+    expect(await Promise.race([closed, deadline])).toBe(1006);
+    expect(silentPings).toBe(1);
+    expect(answeringPings).toBeGreaterThanOrEqual(1);
+    expect(answering.closeCode).toBeUndefined();
+    answering.close();
+  }, 30_000);
+});

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testStack } from './support/test-stack';
@@ -182,6 +182,55 @@ describe('load tool (npm run loadtest)', () => {
     expect(run.stderr).toContain('20 cached, 0 refreshed, 0 logged in');
     const [step] = lines(out);
     expect(step).toMatchObject({ sent: 20, accepted: 0, acked: 20, delivered: 20, lost: 0 });
+  }, 120_000);
+
+  it('pairs: a token cache from another database whose tokens all expired is recovered from (register, log in)', async () => {
+    const stale = `${prefix}x`;
+    const gateway = new URL(stack.gateways[0]);
+    const cacheFile = join(
+      __dirname,
+      '..',
+      '.data',
+      'loadtest',
+      `accounts-${stale}-${gateway.hostname}_${gateway.port}.json`,
+    );
+    const accounts = Object.fromEntries(
+      [0, 1].map((n) => [
+        `lt_${stale}_${n}`,
+        {
+          username: `lt_${stale}_${n}`,
+          userId: '00000000-0000-4000-8000-000000000000',
+          accessToken: 'expired',
+          refreshToken: 'from-another-database',
+          expiresAt: Date.now() - 60_000,
+        },
+      ]),
+    );
+    mkdirSync(join(cacheFile, '..'), { recursive: true });
+    writeFileSync(cacheFile, JSON.stringify({ version: 1, gateway: stack.gateways[0], accounts }));
+    try {
+      const run = await runTool([
+        'pairs',
+        '--users',
+        '2',
+        '--rate',
+        '2',
+        '--duration',
+        '1',
+        '--drain',
+        '2',
+        '--workers',
+        '1',
+        '--user-prefix',
+        stale,
+        '--p99-limit-ms',
+        '60000',
+      ]);
+      expectSucceeded(run);
+      expect(run.stderr).toContain('0 cached, 0 refreshed, 2 logged in (2 new)');
+    } finally {
+      rmSync(cacheFile, { force: true });
+    }
   }, 120_000);
 
   it('connect: opens the requested sockets through the directory and reports memory per gateway', async () => {

@@ -42,6 +42,8 @@ export const TEST_GATEWAY_ENV: Record<string, string> = {
   HTTP_REQUEST_TIMEOUT_MS: '6000',
   // Activity reaches presence at most once a second per user (default 5 s): tests see it sooner.
   PRESENCE_ACTIVITY_COALESCE_MS: '1000',
+  // Pings every 5 s (default 25 s): the heartbeat test waits for a silent socket to be cut off.
+  WS_PING_INTERVAL_MS: '5000',
   // A 2 MB upload cap (default 10 MB): the oversized-upload tests send a little more.
   IMAGE_MAX_BYTES: String(2 * 1024 * 1024),
 };

@@ -224,6 +224,10 @@ export async function provisionAccounts(
           store(username, answer, cached.userId);
           stats.refreshed++;
         } catch {
+          // A refused refresh: the session ended, or the cache is from another database whose
+          // tokens had all expired (so the probe above had none to check). Register (409 if it
+          // exists) and log in.
+          await register(gateway, username);
           await login(gateway, username);
         }
       } else {

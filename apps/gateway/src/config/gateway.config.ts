@@ -142,7 +142,8 @@ export const gatewayEnvSchema = z
     /**
      * Ping interval; a socket that has not answered the previous ping by the next is terminated.
      * 25 s keeps NAT mappings and proxies open, and is most of an idle gateway's CPU (a ping and a
-     * pong per socket per interval).
+     * pong per socket per interval). The sockets are pinged in slices spread over the interval
+     * (PingWheel), not all at once.
      */
     WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).default(25000),
     /** Frames waiting to be processed on one socket before further frames are refused (overloaded). */

@@ -30,6 +30,7 @@ import {
 import { ConnectionEventsPublisher } from './connection-events.publisher';
 import { FrameDispatcher } from './frame-dispatcher.service';
 import { GatewayInstanceLease } from './gateway-instance.lease';
+import { PingWheel, pingSlots } from './ping-wheel';
 import { SocketAdmissionRepository } from './socket-admission.repository';
 import { originAllowed, parseUpgradeTarget, UpgradeRefusal } from './upgrade-request';
 
@@ -80,6 +81,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
   private readonly logger = new Logger(WebSocketServerService.name);
   private wss?: WebSocketServer;
   private pingTimer?: NodeJS.Timeout;
+  private readonly pings: PingWheel<ClientConnection>;
   private closing = false;
   private readonly closedEvents = new Set<Promise<void>>();
   private readonly limits: ConnectionLimits;
@@ -106,6 +108,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       frameBurst: config.FRAME_BURST_PER_SOCKET,
       maxHeldPushes: config.SYNC_MAX_HELD_PUSHES,
     };
+    this.pings = new PingWheel(pingSlots(config.WS_PING_INTERVAL_MS));
   }
 
   onApplicationBootstrap(): void {
@@ -118,7 +121,11 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(req, socket, head),
     );
-    this.pingTimer = setInterval(() => this.pingAll(), this.config.WS_PING_INTERVAL_MS);
+    const slots = pingSlots(this.config.WS_PING_INTERVAL_MS);
+    this.pingTimer = setInterval(
+      () => this.pingSlice(),
+      Math.round(this.config.WS_PING_INTERVAL_MS / slots),
+    );
     this.pingTimer.unref();
   }
 
@@ -250,6 +257,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     const connection = new ClientConnection(connectionId, ws, grant, this.limits);
     connection.resumeTicket = resumeTicket;
     this.registry.add(connection.id, connection);
+    this.pings.add(connection);
     this.lifecycle.opened(connection.id, connection.userId);
     connection.authorizeUntil(grant.expiresAt * 1000);
     ws.on('pong', () => {
@@ -298,6 +306,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
   private onClose(connection: ClientConnection, code: number): void {
     connection.dispose();
     this.registry.remove(connection.id);
+    this.pings.remove(connection);
     this.lifecycle.closed(connection.id);
     this.admissions.release(connection.userId, connection.id).catch((err: unknown) => {
       this.logger.warn({ err, connectionId: connection.id }, 'socket admission not released');
@@ -319,9 +328,12 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     void published.finally(() => this.closedEvents.delete(published));
   }
 
-  /** A socket that has not answered the previous ping is gone: terminate it. */
-  private pingAll(): void {
-    for (const connection of this.registry.all()) {
+  /**
+   * The sockets of this slice of the ping interval (PingWheel): one that has not answered its
+   * previous ping is gone and is terminated, the others are pinged.
+   */
+  private pingSlice(): void {
+    for (const connection of this.pings.turn()) {
       if (!connection.alive) {
         connection.terminate('heartbeat-timeout');
         continue;

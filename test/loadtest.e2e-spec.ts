@@ -49,6 +49,13 @@ describe('load tool (npm run loadtest)', () => {
   const prefix = `e${Date.now().toString(36).slice(-6)}`;
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** A one-second `pairs` step of `users` users sending `users` messages a second, one worker. */
+  const oneSecondOfPairs = (userPrefix: string, users: number): string[] => [
+    'pairs',
+    ...['--users', String(users), '--rate', String(users), '--duration', '1', '--drain', '2'],
+    ...['--workers', '1', '--user-prefix', userPrefix, '--p99-limit-ms', '60000'],
+  ];
+
   it('pairs: a small open-loop run delivers every acked message once, in order, with latencies and process stats', async () => {
     const out = join(dir, 'pairs.jsonl');
     const run = await runTool([
@@ -158,26 +165,7 @@ describe('load tool (npm run loadtest)', () => {
 
   it('pairs: a rerun reuses the cached tokens instead of logging in again; --no-accepted sends get acks alone', async () => {
     const out = join(dir, 'pairs-no-accepted.jsonl');
-    const run = await runTool([
-      'pairs',
-      '--no-accepted',
-      '--out',
-      out,
-      '--users',
-      '20',
-      '--rate',
-      '20',
-      '--duration',
-      '1',
-      '--drain',
-      '2',
-      '--workers',
-      '1',
-      '--user-prefix',
-      prefix,
-      '--p99-limit-ms',
-      '60000',
-    ]);
+    const run = await runTool([...oneSecondOfPairs(prefix, 20), '--no-accepted', '--out', out]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('20 cached, 0 refreshed, 0 logged in');
     const [step] = lines(out);
@@ -209,23 +197,7 @@ describe('load tool (npm run loadtest)', () => {
     mkdirSync(join(cacheFile, '..'), { recursive: true });
     writeFileSync(cacheFile, JSON.stringify({ version: 1, gateway: stack.gateways[0], accounts }));
     try {
-      const run = await runTool([
-        'pairs',
-        '--users',
-        '2',
-        '--rate',
-        '2',
-        '--duration',
-        '1',
-        '--drain',
-        '2',
-        '--workers',
-        '1',
-        '--user-prefix',
-        stale,
-        '--p99-limit-ms',
-        '60000',
-      ]);
+      const run = await runTool(oneSecondOfPairs(stale, 2));
       expectSucceeded(run);
       expect(run.stderr).toContain('0 cached, 0 refreshed, 2 logged in (2 new)');
     } finally {

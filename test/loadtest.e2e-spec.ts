@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { accountsCacheFile } from '../tools/loadtest/accounts';
 import { testStack } from './support/test-stack';
 
 /**
@@ -174,14 +175,7 @@ describe('load tool (npm run loadtest)', () => {
 
   it('pairs: a token cache from another database whose tokens all expired is recovered from (register, log in)', async () => {
     const stale = `${prefix}x`;
-    const gateway = new URL(stack.gateways[0]);
-    const cacheFile = join(
-      __dirname,
-      '..',
-      '.data',
-      'loadtest',
-      `accounts-${stale}-${gateway.hostname}_${gateway.port}.json`,
-    );
+    const cacheFile = accountsCacheFile(join(__dirname, '..'), stale, stack.gateways[0]);
     const accounts = Object.fromEntries(
       [0, 1].map((n) => [
         `lt_${stale}_${n}`,

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { hostPort } from './loopback';
 
 /**
  * Test users: deterministic names (lt_<prefix>_<n>), registered once (a 409 means they exist),
@@ -100,6 +101,15 @@ export function httpStatusOf(error: unknown): string {
   if (error instanceof HttpError) return `http_${error.status}_${error.code}`;
   if (error instanceof Error && error.name === 'TimeoutError') return 'http_timeout';
   return 'http_network_error';
+}
+
+/**
+ * Where a prefix's tokens are cached for the gateways it logs in through (named by the first
+ * gateway's host and port): `<root>/.data/loadtest/accounts-<prefix>-<host_port>.json`.
+ */
+export function accountsCacheFile(root: string, prefix: string, gateway: string): string {
+  const place = hostPort(gateway).replace(/[^0-9A-Za-z.]/g, '_');
+  return join(root, '.data', 'loadtest', `accounts-${prefix}-${place}.json`);
 }
 
 function readCache(file: string, gateway: string): CacheFile {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { provisionAccounts, userName } from './accounts';
+import { accountsCacheFile, provisionAccounts, userName } from './accounts';
 import { primeReturningDevices, runConnect } from './connect.workload';
 import { type GroupKind, isOnlineUser, planGroups } from './groups.plan';
 import { ensureGroups } from './groups.setup';
@@ -364,12 +363,7 @@ async function main(): Promise<number> {
   const log = (line: string) =>
     process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   const usernames = Array.from({ length: users }, (_, n) => userName(prefix, n));
-  const cacheFile = join(
-    process.cwd(),
-    '.data',
-    'loadtest',
-    `accounts-${prefix}-${hostPort(gateways[0]).replace(/[^0-9A-Za-z.]/g, '_')}.json`,
-  );
+  const cacheFile = accountsCacheFile(process.cwd(), prefix, gateways[0]);
   log(
     `${workload}: ${users} users (lt_${prefix}_0..${users - 1}) on ${gateways.join(', ')}; ${workers} workers`,
   );
@@ -719,12 +713,7 @@ async function openImageUploads(options: {
   const { accounts } = await provisionAccounts({
     usernames: Array.from({ length: uploaders + 1 }, (_, n) => userName(prefix, n)),
     gateways,
-    cacheFile: join(
-      process.cwd(),
-      '.data',
-      'loadtest',
-      `accounts-${prefix}-${hostPort(gateways[0]).replace(/[^0-9A-Za-z.]/g, '_')}.json`,
-    ),
+    cacheFile: accountsCacheFile(process.cwd(), prefix, gateways[0]),
     concurrency: 4,
     password: options.password,
     minRemainingMs: options.plannedS * 1000,

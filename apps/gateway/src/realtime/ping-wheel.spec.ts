@@ -51,6 +51,7 @@ describe('PingWheel', () => {
     wheel.remove('b');
     wheel.remove('never-added');
     expect(wheel.size).toBe(1);
+    expect(wheel.slotCount).toBe(3);
     expect(dueTicks(wheel, 3)).toEqual(new Map([['a', [2]]]));
   });
 

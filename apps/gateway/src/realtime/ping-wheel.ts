@@ -30,6 +30,11 @@ export class PingWheel<T> {
     return this.slotOf.size;
   }
 
+  /** The slices one interval is cut into: one slot is pinged per tick. */
+  get slotCount(): number {
+    return this.slots.length;
+  }
+
   add(item: T): void {
     if (this.slotOf.has(item)) return;
     const slot = (this.next + this.slots.length - 1) % this.slots.length;

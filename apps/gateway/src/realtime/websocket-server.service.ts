@@ -121,10 +121,9 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(req, socket, head),
     );
-    const slots = pingSlots(this.config.WS_PING_INTERVAL_MS);
     this.pingTimer = setInterval(
       () => this.pingSlice(),
-      Math.round(this.config.WS_PING_INTERVAL_MS / slots),
+      Math.round(this.config.WS_PING_INTERVAL_MS / this.pings.slotCount),
     );
     this.pingTimer.unref();
   }

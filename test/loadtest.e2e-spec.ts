@@ -81,8 +81,17 @@ describe('load tool (npm run loadtest)', () => {
     expectSucceeded(run);
     expect(run.stderr).toMatch(/\[50\/s run \d+s\] sent=\d+ acked=\d+ delivered=\d+ errors=\d+/);
     expect(run.stdout).toContain('delivery ms p50/p90/p99/max');
+    expect(run.stdout).toMatch(
+      /^machine: \d+ cores; JSON encode\+decode of a send frame [\d.]+ µs; loopback round trip to another process p50 [\d.]+ \/ p90 [\d.]+ \/ p99 [\d.]+ µs$/m,
+    );
 
     const [step] = lines(out);
+    // Every JSON line carries the machine it was measured on.
+    expect(step.machine).toEqual({
+      cores: expect.any(Number),
+      jsonUs: expect.any(Number),
+      loopbackRttUs: { p50: expect.any(Number), p90: expect.any(Number), p99: expect.any(Number) },
+    });
     expect(step).toMatchObject({
       workload: 'pairs',
       offeredRate: 50,

@@ -13,7 +13,8 @@ import { TableWriteStats } from './pg-stats';
 import { refreshPlannerStats } from './planner-stats';
 import { checkRates, type PresenceLayout, planPresence } from './presence.plan';
 import { runPresence, setupPresence } from './presence.workload';
-import { appendJsonLine, formatSyncTable } from './report';
+import { formatMachineProbe, probeMachine } from './machine-probe';
+import { appendJsonLine, formatSyncTable, recordMachine } from './report';
 import { seedConversations } from './seed-conversations';
 import { runSync } from './sync.workload';
 import type { StackProcessFilter } from './process-stats';
@@ -367,6 +368,10 @@ async function main(): Promise<number> {
   log(
     `${workload}: ${users} users (lt_${prefix}_0..${users - 1}) on ${gateways.join(', ')}; ${workers} workers`,
   );
+  // Before the stack is busy: the speed of the machine every figure below was taken on.
+  const machine = await probeMachine();
+  recordMachine(machine);
+  process.stdout.write(`${formatMachineProbe(machine)}\n`);
   if (layout?.kind === 'channel') {
     const perAdmin = Math.max(...rates) / (layout.groups * layout.senders);
     if (perAdmin > 20)

@@ -5,6 +5,7 @@ import type { PresenceCounters } from './ipc';
 import type { RedisPublishTally } from './hop-events';
 import type { HopSummary } from './hop-trace';
 import type { ImageUploadReport } from './image-uploads';
+import type { MachineProbe } from './machine-probe';
 import type { TableWrites } from './pg-stats';
 import {
   ACTIVITY_TOPIC,
@@ -322,9 +323,17 @@ export type StepReport =
   | PresenceStepReport
   | PresenceStormReport;
 
+let runMachine: MachineProbe | undefined;
+
+/** The machine figures (main.ts probes once, before the run) that every JSON line then carries. */
+export function recordMachine(probe: MachineProbe): void {
+  runMachine = probe;
+}
+
 export function appendJsonLine(file: string, report: StepReport): void {
   mkdirSync(dirname(file), { recursive: true });
-  appendFileSync(file, `${JSON.stringify(report)}\n`);
+  const line = runMachine ? { ...report, machine: runMachine } : report;
+  appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
 
 /** A plain-text table: numbers right-aligned, text left-aligned, two spaces between columns. */

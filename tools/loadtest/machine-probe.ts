@@ -61,12 +61,12 @@ export function formatMachineProbe(p: MachineProbe): string {
 
 function measureJson(iterations: number): number {
   let sink = 0;
-  const once = () => {
+  const pass = () => {
     sink += (JSON.parse(JSON.stringify(SAMPLE_FRAME)) as { text: string }).text.length;
   };
-  for (let i = 0; i < Math.min(iterations, 20_000); i++) once(); // warm the JIT first
+  for (let i = 0; i < Math.min(iterations, 20_000); i++) pass(); // warm the JIT first
   const started = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) once();
+  for (let i = 0; i < iterations; i++) pass();
   const elapsedUs = Number(process.hrtime.bigint() - started) / 1000;
   if (sink === 0) throw new Error('unreachable: keeps the loop from being optimised away');
   return elapsedUs / iterations;

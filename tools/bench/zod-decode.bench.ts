@@ -23,6 +23,7 @@ import {
   TOPIC_CONTRACTS,
 } from '@parley/common/contracts';
 import { decodeClientFrame } from '@parley/protocol';
+import { positiveInt } from './bench-options';
 
 const VARIANTS = 64;
 const CONVERSATION_ID = '1763706000000-3f2a0c9d8e7b6a5f4e3d2c1b0a998877';
@@ -107,12 +108,6 @@ function measure(c: Case, iterations: number, warmup: number): { wall: number; c
   const cpu = process.cpuUsage(cpuStart);
   if (sink !== iterations + warmup) throw new Error('a decode returned nothing');
   return { wall: wall / iterations, cpu: ((cpu.user + cpu.system) * 1000) / iterations };
-}
-
-function positiveInt(arg: string | undefined, fallback: number): number {
-  const n = Number(arg ?? fallback);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`not a positive integer: ${arg}`);
-  return n;
 }
 
 function main(): void {

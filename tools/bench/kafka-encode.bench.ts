@@ -13,7 +13,9 @@
  * or not (`npx patch-package kafkajs --reverse`, then `npm ci` to put it back). Wall clock and
  * CPU time per request; run it a few times on a quiet machine.
  */
-import { positiveInt } from './bench-options';
+import { createEnvelope, MessageAcceptedV1, Topic } from '@parley/common/contracts';
+import { toOutgoingRecord } from '@parley/kafka/producer/producer-record';
+import { acceptedPayloads, positiveInt } from './bench-inputs';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const produceV7 = require('kafkajs/src/protocol/requests/produce/v7/request') as (
@@ -22,45 +24,36 @@ const produceV7 = require('kafkajs/src/protocol/requests/produce/v7/request') as
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Long = require('kafkajs/src/utils/long') as { fromNumber(n: number): unknown };
 
-const CONVERSATION_ID = '1763706000000-3f2a0c9d8e7b6a5f4e3d2c1b0a998877';
-const SENDER_ID = '0b6f3c52-8a41-4f0e-9b1c-6f1d2e3a4b5c';
-
-/** A `message.accepted` record much as the gateway publishes it (envelope JSON, three headers). */
-function record(i: number) {
-  const payload = {
-    conversationId: CONVERSATION_ID,
-    clientMsgId: `01J9Z8K4${String(i).padStart(6, '0')}`,
-    senderId: SENDER_ID,
-    text: `hello bob, this is message ${i} of the benchmark: an ordinary sentence or two.`,
-    acceptedAt: new Date(1764000000000 + i).toISOString(),
+/**
+ * One produce request's encoding, over `records` `message.accepted` records made as the gateway
+ * makes them (createEnvelope, then EventPublisher's toOutgoingRecord) and spread over
+ * `partitions`. Everything but the encoding is built once, outside the timed loop.
+ */
+function request(records: number, partitions: number): () => Promise<{ buffer: Buffer }> {
+  const messages = acceptedPayloads(records).map((payload) =>
+    toOutgoingRecord(
+      Topic.MessagesAccepted,
+      payload.conversationId,
+      createEnvelope(MessageAcceptedV1, payload, 'gateway', 'req-1'),
+    ),
+  );
+  const body = {
+    acks: -1,
+    timeout: 30000,
+    producerId: Long.fromNumber(4711),
+    producerEpoch: 0,
+    topicData: [
+      {
+        topic: Topic.MessagesAccepted,
+        partitions: Array.from({ length: partitions }, (_, p) => ({
+          partition: p,
+          firstSequence: 1000,
+          messages: messages.filter((_, i) => i % partitions === p),
+        })),
+      },
+    ],
   };
-  return {
-    key: CONVERSATION_ID,
-    value: JSON.stringify({ v: 1, type: 'message.accepted', id: `evt-${i}`, payload }),
-    headers: { 'event-type': 'message.accepted', 'event-version': '1', 'trace-at': String(i) },
-    timestamp: 1764000000000 + i,
-  };
-}
-
-function request(records: number, partitions: number) {
-  const all = Array.from({ length: records }, (_, i) => record(i));
-  return () =>
-    produceV7({
-      acks: -1,
-      timeout: 30000,
-      producerId: Long.fromNumber(4711),
-      producerEpoch: 0,
-      topicData: [
-        {
-          topic: 'parley.messages.accepted.v1',
-          partitions: Array.from({ length: partitions }, (_, p) => ({
-            partition: p,
-            firstSequence: 1000,
-            messages: all.filter((_, i) => i % partitions === p),
-          })),
-        },
-      ],
-    }).encode();
+  return () => produceV7(body).encode();
 }
 
 async function measure(

@@ -18,17 +18,13 @@ import {
   createEnvelope,
   EventDecoder,
   MessageAcceptedV1,
-  type PayloadOf,
   Topic,
   TOPIC_CONTRACTS,
 } from '@parley/common/contracts';
 import { decodeClientFrame } from '@parley/protocol';
-import { positiveInt } from './bench-options';
+import { acceptedPayloads, CONVERSATION_ID, positiveInt } from './bench-inputs';
 
 const VARIANTS = 64;
-const CONVERSATION_ID = '1763706000000-3f2a0c9d8e7b6a5f4e3d2c1b0a998877';
-const SENDER_ID = '0b6f3c52-8a41-4f0e-9b1c-6f1d2e3a4b5c';
-const CONNECTION_ID = '6c1e2f3a-4b5c-4d7e-8f90-a1b2c3d4e5f6';
 
 /** What a client sends for a message to a known conversation (the client library's frame). */
 function sendFrames(): string[] {
@@ -43,21 +39,9 @@ function sendFrames(): string[] {
   );
 }
 
-function acceptedPayloads(): PayloadOf<typeof MessageAcceptedV1>[] {
-  return Array.from({ length: VARIANTS }, (_, i) => ({
-    conversationId: CONVERSATION_ID,
-    senderId: SENDER_ID,
-    senderUsername: 'alice',
-    clientMsgId: `01J9Z8K4${String(i).padStart(6, '0')}`,
-    text: `hello bob, this is message ${i} of the benchmark: an ordinary sentence or two.`,
-    acceptedAt: new Date(1_763_706_000_000 + i).toISOString(),
-    origin: { gatewayId: 'gateway-1', connectionId: CONNECTION_ID, deviceId: 'laptop-7f3a' },
-  }));
-}
-
 /** A `message.accepted` record's value as the gateway publishes it. */
 function acceptedRecords(): Buffer[] {
-  return acceptedPayloads().map((payload) =>
+  return acceptedPayloads(VARIANTS).map((payload) =>
     Buffer.from(JSON.stringify(createEnvelope(MessageAcceptedV1, payload, 'gateway', 'req-1'))),
   );
 }
@@ -71,7 +55,7 @@ interface Case {
 function cases(): Case[] {
   const frames = sendFrames();
   const records = acceptedRecords();
-  const payloads = acceptedPayloads();
+  const payloads = acceptedPayloads(VARIANTS);
   const decoder = new EventDecoder(TOPIC_CONTRACTS[Topic.MessagesAccepted]);
   return [
     {

@@ -117,17 +117,34 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
   });
 
   it('reads the asked last seqs and the unnamed conversations in one query, as the two do', async () => {
-    const { me, ids } = await userWithConversations(4);
+    const { me, ids } = await userWithConversations(6);
     const stranger = await conversationWith(2);
-    const asked = [ids[1], ids[3], stranger.id];
-    for (const limit of [10, 1]) {
-      const both = await states.positions(me.id, asked, limit);
-      expect([...both.ranges].sort()).toEqual([...(await states.ranges(me.id, asked))].sort());
-      expect(both.others).toEqual(await states.othersOf(me.id, asked, limit));
-    }
-    expect((await states.positions(me.id, asked, 10)).others.map((o) => o.conversationId)).toEqual(
-      [ids[0], ids[2]].sort(),
+    // A channel nothing was posted to (only asked ones are listed), one posted to, and a
+    // conversation the user left at seq 3 of 5 (it keeps what came before).
+    const silent = await insertConversation(db.dataSource, { members: [me.id], kind: 'channel' });
+    const posted = await insertConversation(db.dataSource, { members: [me.id], kind: 'channel' });
+    await insertMessages(db.dataSource, posted, [{ senderId: me.id }]);
+    await db.dataSource.query(
+      `UPDATE conversation_members SET left_seq = 3 WHERE conversation_id = $1 AND user_id = $2`,
+      [ids[5], me.id],
     );
+    const cases = [[ids[1], ids[3], stranger.id], [ids[1], silent], [], [...ids, silent, posted]];
+    for (const asked of cases) {
+      for (const limit of [10, 3, 1, 0]) {
+        const both = await states.positions(me.id, asked, limit);
+        expect([...both.ranges].sort()).toEqual([...(await states.ranges(me.id, asked))].sort());
+        expect(both.others).toEqual(await states.othersOf(me.id, asked, limit));
+      }
+    }
+    expect(
+      (await states.positions(me.id, cases[0], 10)).others.map((o) => o.conversationId),
+    ).toEqual([ids[0], ids[2], ids[4], ids[5], posted].sort());
+    const left = (await states.positions(me.id, [ids[5]], 0)).ranges.get(ids[5]);
+    expect(left).toEqual({ fromSeq: 1, lastSeq: 3 });
+    expect((await states.positions(me.id, [silent], 10)).ranges.get(silent)).toEqual({
+      fromSeq: 1,
+      lastSeq: 0,
+    });
   });
 
   it('reads windows of up to ten messages ending at the asked seq, and tails of the last ten', async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { conversationsOf, createAccount, ParleyTestClient, TestAccount } from '@parley/testing';
+import { withTimeout } from '@parley/common';
 import type { UserPresence } from '@parley/protocol';
 import { eventually, SyncDevice, waitFor } from './support/sync-device';
 import { testStack } from './support/test-stack';
@@ -75,18 +76,7 @@ class PtyRun {
   }
 
   async waitExit(timeoutMs = 10000): Promise<number | null> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        this.exited,
-        new Promise<number | null>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('did not exit')), timeoutMs);
-        }),
-      ]);
-    } finally {
-      // Cleared, so the test run is not kept alive for the rest of the timeout.
-      clearTimeout(timer);
-    }
+    return withTimeout(this.exited, timeoutMs, 'the CLI process (exiting)');
   }
 
   kill(): void {

@@ -1,4 +1,5 @@
 import { connect, Socket } from 'node:net';
+import { withTimeout } from '@parley/common';
 
 /** What came back on a raw TCP connection: everything the server wrote, and whether it closed. */
 export interface RawExchange {
@@ -32,24 +33,14 @@ export async function rawRequest(
   const { socket, closed } = await rawConnection(httpUrl);
   socket.on('error', () => undefined);
   socket.write(head);
-  const answer = await Promise.race([
-    closed,
-    new Promise<string>((_, reject) =>
-      setTimeout(() => reject(new Error('no answer within 10 s')), 10_000),
-    ),
-  ]);
+  const answer = await withTimeout(closed, 10_000, 'the server (its answer and close)');
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
   return { status, answer };
 }
 
 /** Resolves with the bytes received when the server closes, or rejects after `ms`. */
 export function closedWithin(exchange: RawExchange, ms: number): Promise<string> {
-  return Promise.race([
-    exchange.closed,
-    new Promise<string>((_, reject) =>
-      setTimeout(() => reject(new Error(`connection still open after ${ms} ms`)), ms),
-    ),
-  ]);
+  return withTimeout(exchange.closed, ms, 'the server (closing the connection)');
 }
 
 /** The headers of a WebSocket handshake for `target` (Connection: close after the answer). */

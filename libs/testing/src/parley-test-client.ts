@@ -10,6 +10,7 @@ import type {
 } from '@parley/protocol';
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
+import { withTimeout } from '@parley/common';
 
 export interface TestAccount {
   id: string;
@@ -309,13 +310,7 @@ export class ParleyTestClient {
   }
 
   waitClosed(timeoutMs = 15000): Promise<number> {
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      this.closed,
-      new Promise<number>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('socket did not close')), timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    return withTimeout(this.closed, timeoutMs, 'the socket (closing)');
   }
 
   close(): void {

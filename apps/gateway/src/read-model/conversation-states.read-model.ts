@@ -45,23 +45,25 @@ const positionOf = (r: PositionRow): ReadablePosition => ({
 });
 
 /**
- * The user's (`$1`) conversations among `$2`, with what it may read: from its first readable seq
+ * A membership's conversation with what it lets the member read: from its first readable seq
  * (above 1 for a member added to a group that shows the history from joining) to the last seq or,
  * for a former member, the event that ended the membership (it keeps what came before, and gets
- * nothing after).
+ * nothing after). MEMBERSHIPS is what the statements below read it from.
  */
-const ASKED_SQL = `SELECT c.id, coalesce(cm.left_seq, c.last_seq) AS last_seq, cm.visible_from
-    FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
+const READABLE = `c.id, coalesce(cm.left_seq, c.last_seq) AS last_seq, cm.visible_from`;
+const MEMBERSHIPS = `conversation_members cm JOIN conversations c ON c.id = cm.conversation_id`;
+
+/** A channel nothing was ever posted to (the announcements channel until its first post). */
+const SILENT_CHANNEL = `c.kind = 'channel' AND c.last_seq = 0`;
+
+/** The user's (`$1`) conversations among `$2`. */
+const ASKED_SQL = `SELECT ${READABLE} FROM ${MEMBERSHIPS}
    WHERE cm.user_id = $1 AND cm.conversation_id = ANY($2::text[])`;
 
-/**
- * The user's (`$1`) conversations not among `$2`, at most `$3`, in id order; not a channel nothing
- * was ever posted to (the announcements channel until its first post).
- */
-const OTHERS_SQL = `SELECT c.id, coalesce(cm.left_seq, c.last_seq) AS last_seq, cm.visible_from
-    FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
+/** The user's (`$1`) conversations not among `$2`, at most `$3`, in id order; no silent channel. */
+const OTHERS_SQL = `SELECT ${READABLE} FROM ${MEMBERSHIPS}
    WHERE cm.user_id = $1 AND NOT (cm.conversation_id = ANY($2::text[]))
-     AND NOT (c.kind = 'channel' AND c.last_seq = 0)
+     AND NOT (${SILENT_CHANNEL})
    ORDER BY c.id COLLATE "C"
    LIMIT $3`;
 
@@ -71,20 +73,19 @@ const OTHERS = preparedStatement('gateway.syncStates.others', OTHERS_SQL);
 
 /**
  * ASKED and OTHERS in one pass over the user's memberships: every asked row, and the first `$3`
- * of the others in id order (by their rank among the others; the window's sort gives the order). OTHERS reads every membership of
- * the user anyway, to sort them; the two as a UNION also probed the membership key once per asked
- * id (a generic plan cannot hash `ANY($2)`), which made this about 1.0 ms a call with 100
- * conversations against about 0.5 ms (docs/PERFORMANCE.md, "Connects: one pass over a user's
- * memberships").
+ * of the others in id order (ranked among the others; the window's sort gives the order). OTHERS
+ * reads every membership of the user anyway, to sort them; the two as a UNION also probed the
+ * membership key once per asked id (a generic plan cannot hash `ANY($2)`): about 1.0 ms a call
+ * with 100 conversations against about 0.5 ms (docs/PERFORMANCE.md, "Connects: one pass over a
+ * user's memberships").
  */
 const POSITIONS = preparedStatement(
   'gateway.syncStates.positions',
   `SELECT id, last_seq, visible_from FROM (
      SELECT s.*, row_number() OVER (PARTITION BY s.asked ORDER BY s.id COLLATE "C") AS rank
-       FROM (SELECT c.id, coalesce(cm.left_seq, c.last_seq) AS last_seq, cm.visible_from,
-                    cm.conversation_id = ANY($2::text[]) AS asked,
-                    c.kind = 'channel' AND c.last_seq = 0 AS silent
-               FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
+       FROM (SELECT ${READABLE}, cm.conversation_id = ANY($2::text[]) AS asked,
+                    ${SILENT_CHANNEL} AS silent
+               FROM ${MEMBERSHIPS}
               WHERE cm.user_id = $1) s
       WHERE s.asked OR NOT s.silent) r
     WHERE r.asked OR r.rank <= $3

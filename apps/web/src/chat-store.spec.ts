@@ -122,6 +122,7 @@ async function setup(
     },
   };
   const chat = new ChatStore(ME, api, client);
+  stores.push(chat);
   await chat.start(true);
   server.hello();
   server.syncDone();
@@ -150,7 +151,12 @@ async function setup(
   };
 }
 
-afterEach(() => jest.useRealTimers());
+/** Every store a test made: stopped after it, so no client timer runs past its test. */
+const stores: ChatStore[] = [];
+afterEach(() => {
+  for (const chat of stores.splice(0)) chat.stop();
+  jest.useRealTimers();
+});
 
 describe('ChatStore: the conversation list', () => {
   it('moves a conversation with a new message to the top, with its preview and one more unread', async () => {
@@ -250,6 +256,7 @@ describe('ChatStore: list reads racing local changes', () => {
       changeSettings: () => Promise.reject(new Error('not in these tests')),
     };
     const chat = new ChatStore(ME, api, client);
+    stores.push(chat);
     await chat.start(true);
     return { chat, server, reads, order: () => chat.snapshot.conversations.map((c) => c.id) };
   }

@@ -34,6 +34,12 @@ const message = (seq: number, over: Partial<DeliveredMessage> = {}): DeliveredMe
   ...over,
 });
 
+/** Every client a test made: stopped after it, so none leaves a timer running past its test. */
+const started: ParleyClient[] = [];
+afterEach(() => {
+  for (const client of started.splice(0)) client.stop();
+});
+
 /** A client over a fake connection: the test plays the server and reads what was sent. */
 async function setup(options: Partial<ParleyClientOptions> = {}) {
   const server = new FakeConnection({ userId: ME, username: 'alice' });
@@ -50,6 +56,7 @@ async function setup(options: Partial<ParleyClientOptions> = {}) {
   for (const type of ['message', 'ack', 'send-failed', 'synced', 'notice', 'reset'] as const) {
     client.events.on(type, (e) => ((seen[type] ??= []) as unknown[]).push(e));
   }
+  started.push(client);
   await client.start();
   const sent = server.sent;
   const sends = () => sent.filter((f): f is SendFrame => f.type === 'send');
@@ -539,29 +546,38 @@ describe('ParleyClient: presence and typing', () => {
   });
 
   it('shows a typist until the signal expires or their message arrives, and takes presence pushes', async () => {
-    const now = Date.now();
-    const t = await setup();
-    const typingEvents: string[] = [];
-    t.client.events.on('typing', (e) => typingEvents.push(e.conversationId));
-    t.server.hello();
-    t.server.frame({
-      type: 'typing',
-      conversationId: C,
-      userId: BOB,
-      username: 'bob',
-      expiresAt: new Date(now + 60_000).toISOString(),
-    });
-    expect(t.client.presence.typingIn(C, now).map((x) => x.username)).toEqual(['bob']);
-    t.server.frame({ type: 'message', message: message(1) });
-    expect(t.client.presence.typingIn(C, now)).toEqual([]);
-    expect(typingEvents).toEqual([C, C]);
+    jest.useFakeTimers();
+    try {
+      const now = Date.now();
+      const t = await setup();
+      const typingEvents: string[] = [];
+      t.client.events.on('typing', (e) => typingEvents.push(e.conversationId));
+      t.server.hello();
+      t.server.frame({
+        type: 'typing',
+        conversationId: C,
+        userId: BOB,
+        username: 'bob',
+        expiresAt: new Date(now + 60_000).toISOString(),
+      });
+      expect(t.client.presence.typingIn(C, now).map((x) => x.username)).toEqual(['bob']);
+      t.server.frame({ type: 'message', message: message(1) });
+      expect(t.client.presence.typingIn(C, now)).toEqual([]);
+      expect(typingEvents).toEqual([C, C]);
+      // No wake-up is left for the signal their message ended: once the delivered report and the
+      // state save are due and done, nothing of the client's is waiting on a timer.
+      jest.advanceTimersByTime(DELIVERED_REPORT_DELAY_MS * 5);
+      expect(jest.getTimerCount()).toBe(0);
 
-    const changed: unknown[] = [];
-    t.client.events.on('presence', (users) => changed.push(...users));
-    const bob = { userId: BOB, online: true, lastSeenAt: null };
-    t.server.frame({ type: 'presence', users: [bob] });
-    t.server.frame({ type: 'presence', users: [bob] });
-    expect(changed).toEqual([bob]);
-    expect(t.client.presence.of(BOB)).toEqual(bob);
+      const changed: unknown[] = [];
+      t.client.events.on('presence', (users) => changed.push(...users));
+      const bob = { userId: BOB, online: true, lastSeenAt: null };
+      t.server.frame({ type: 'presence', users: [bob] });
+      t.server.frame({ type: 'presence', users: [bob] });
+      expect(changed).toEqual([bob]);
+      expect(t.client.presence.of(BOB)).toEqual(bob);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -709,6 +709,8 @@ export class ParleyClient {
       this.events.emit('message', { message, source });
       if (this.presence.typingStopped(message.conversationId, message.senderId)) {
         this.events.emit('typing', { conversationId: message.conversationId });
+        // The wake-up follows the next signal still showing, or goes when none is left.
+        this.scheduleTypingExpiry();
       }
     }
     if (fresh > 0) this.scheduleSave();

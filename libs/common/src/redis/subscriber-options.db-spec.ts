@@ -14,8 +14,12 @@ async function subscribeWhileConnecting(
   options: typeof SUBSCRIBER_REDIS_OPTIONS | Record<string, never>,
 ): Promise<{ errors: string[]; heard: string[] }> {
   const channel = `subscriber-spec:${randomUUID()}`;
-  const subscriber = new Redis(REDIS_URL, options);
-  const publisher = new Redis(REDIS_URL);
+  // ioredis arms a timer of `disconnectTimeout` (2 s) on every disconnect, cleared when the socket
+  // closes; the failed ready check has closed it already, so the spec's own disconnect would leave
+  // that timer holding the test process. A short one keeps the run from waiting on it.
+  const teardown = { disconnectTimeout: 50 };
+  const subscriber = new Redis(REDIS_URL, { ...options, ...teardown });
+  const publisher = new Redis(REDIS_URL, teardown);
   const errors: string[] = [];
   const heard: string[] = [];
   subscriber.on('error', (err: Error) => errors.push(err.message));

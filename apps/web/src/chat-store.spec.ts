@@ -21,6 +21,7 @@ import {
 } from '@parley/protocol';
 import { FIXTURE_IMAGE } from '@parley/testing/delivered-message.fixture';
 import { FakeConnection } from '@parley/testing/fake-connection';
+import { stopAfterEach } from '@parley/testing/stop-after-each';
 import { type ChannelListing, type ChatApi, ChatStore } from './chat-store';
 import { seenAt } from './text/presence';
 
@@ -122,7 +123,7 @@ async function setup(
     },
   };
   const chat = new ChatStore(ME, api, client);
-  stores.push(chat);
+  stopAfterTest(chat);
   await chat.start(true);
   server.hello();
   server.syncDone();
@@ -151,12 +152,9 @@ async function setup(
   };
 }
 
-/** Every store a test made: stopped after it, so no client timer runs past its test. */
-const stores: ChatStore[] = [];
-afterEach(() => {
-  for (const chat of stores.splice(0)) chat.stop();
-  jest.useRealTimers();
-});
+/** Every store a test makes, stopped after it. */
+const stopAfterTest = stopAfterEach<ChatStore>();
+afterEach(() => jest.useRealTimers());
 
 describe('ChatStore: the conversation list', () => {
   it('moves a conversation with a new message to the top, with its preview and one more unread', async () => {
@@ -256,7 +254,7 @@ describe('ChatStore: list reads racing local changes', () => {
       changeSettings: () => Promise.reject(new Error('not in these tests')),
     };
     const chat = new ChatStore(ME, api, client);
-    stores.push(chat);
+    stopAfterTest(chat);
     await chat.start(true);
     return { chat, server, reads, order: () => chat.snapshot.conversations.map((c) => c.id) };
   }

@@ -9,6 +9,7 @@ import {
   type SyncStatesFrame,
 } from '@parley/protocol';
 import { FakeConnection, syncDoneFrame } from '@parley/testing/fake-connection';
+import { stopAfterEach } from '@parley/testing/stop-after-each';
 import { MemoryConversationStateStore, sha256 } from './conversation-states';
 import {
   DELIVERED_REPORT_DELAY_MS,
@@ -34,11 +35,8 @@ const message = (seq: number, over: Partial<DeliveredMessage> = {}): DeliveredMe
   ...over,
 });
 
-/** Every client a test made: stopped after it, so none leaves a timer running past its test. */
-const started: ParleyClient[] = [];
-afterEach(() => {
-  for (const client of started.splice(0)) client.stop();
-});
+/** Every client a test makes, stopped after it. */
+const stopAfterTest = stopAfterEach<ParleyClient>();
 
 /** A client over a fake connection: the test plays the server and reads what was sent. */
 async function setup(options: Partial<ParleyClientOptions> = {}) {
@@ -56,7 +54,7 @@ async function setup(options: Partial<ParleyClientOptions> = {}) {
   for (const type of ['message', 'ack', 'send-failed', 'synced', 'notice', 'reset'] as const) {
     client.events.on(type, (e) => ((seen[type] ??= []) as unknown[]).push(e));
   }
-  started.push(client);
+  stopAfterTest(client);
   await client.start();
   const sent = server.sent;
   const sends = () => sent.filter((f): f is SendFrame => f.type === 'send');

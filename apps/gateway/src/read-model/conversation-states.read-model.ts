@@ -60,9 +60,14 @@ const SILENT_CHANNEL = `c.kind = 'channel' AND c.last_seq = 0`;
 const ASKED_SQL = `SELECT ${READABLE} FROM ${MEMBERSHIPS}
    WHERE cm.user_id = $1 AND cm.conversation_id = ANY($2::text[])`;
 
-/** The user's (`$1`) conversations not among `$2`, at most `$3`, in id order; no silent channel. */
+/**
+ * The user's (`$1`) conversations not among `$2`, at most `$3`, in id order; no silent channel.
+ * `$2` is every conversation a round named (up to SYNC_ROUND_MAX_STATES): hashed once per call by
+ * `IN (SELECT unnest(…))`, where `= ANY($2)` in a generic plan scanned the array once per
+ * membership (a user with 5,000 conversations, a round naming 4,900: 287-293 ms; hashed, 3.0-3.1 ms).
+ */
 const OTHERS_SQL = `SELECT ${READABLE} FROM ${MEMBERSHIPS}
-   WHERE cm.user_id = $1 AND NOT (cm.conversation_id = ANY($2::text[]))
+   WHERE cm.user_id = $1 AND NOT (cm.conversation_id IN (SELECT unnest($2::text[])))
      AND NOT (${SILENT_CHANNEL})
    ORDER BY c.id COLLATE "C"
    LIMIT $3`;

@@ -94,6 +94,9 @@ const groupEvent = (
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Every store a test makes, stopped after it. */
+const stopAfterTest = stopAfterEach<ChatStore>();
+
 /** A ChatStore over a fake connection and a fake API: the test plays the server. */
 async function setup(
   list: ConversationView[],
@@ -152,8 +155,6 @@ async function setup(
   };
 }
 
-/** Every store a test makes, stopped after it. */
-const stopAfterTest = stopAfterEach<ChatStore>();
 afterEach(() => jest.useRealTimers());
 
 describe('ChatStore: the conversation list', () => {

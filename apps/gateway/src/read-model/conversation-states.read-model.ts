@@ -56,18 +56,22 @@ const MEMBERSHIPS = `conversation_members cm JOIN conversations c ON c.id = cm.c
 /** A channel nothing was ever posted to (the announcements channel until its first post). */
 const SILENT_CHANNEL = `c.kind = 'channel' AND c.last_seq = 0`;
 
-/** The user's (`$1`) conversations among `$2`. */
+/**
+ * Whether a membership's conversation is among the ids in `$2` (up to SYNC_ROUND_MAX_STATES a
+ * round). In a prepared statement's generic plan `$2` is a parameter, and `= ANY($2)` scanned the
+ * array once per membership (a user with 5,000 conversations, a round naming 4,900: 287-293 ms);
+ * `IN (SELECT unnest(…))` is a hashed SubPlan, the ids hashed once per call (3.0-3.1 ms; 100 named
+ * of 101: 0.83-0.88 ms against 1.10-1.15; docs/PERFORMANCE.md, "The asked set hashed").
+ */
+const NAMED = `cm.conversation_id IN (SELECT unnest($2::text[]))`;
+
+/** The user's (`$1`) conversations among `$2` (a key probe per id: not a per-row scan). */
 const ASKED_SQL = `SELECT ${READABLE} FROM ${MEMBERSHIPS}
    WHERE cm.user_id = $1 AND cm.conversation_id = ANY($2::text[])`;
 
-/**
- * The user's (`$1`) conversations not among `$2`, at most `$3`, in id order; no silent channel.
- * `$2` is every conversation a round named (up to SYNC_ROUND_MAX_STATES): hashed once per call by
- * `IN (SELECT unnest(…))`, where `= ANY($2)` in a generic plan scanned the array once per
- * membership (a user with 5,000 conversations, a round naming 4,900: 287-293 ms; hashed, 3.0-3.1 ms).
- */
+/** The user's (`$1`) conversations not among `$2`, at most `$3`, in id order; no silent channel. */
 const OTHERS_SQL = `SELECT ${READABLE} FROM ${MEMBERSHIPS}
-   WHERE cm.user_id = $1 AND NOT (cm.conversation_id IN (SELECT unnest($2::text[])))
+   WHERE cm.user_id = $1 AND NOT (${NAMED})
      AND NOT (${SILENT_CHANNEL})
    ORDER BY c.id COLLATE "C"
    LIMIT $3`;
@@ -82,16 +86,13 @@ const OTHERS = preparedStatement('gateway.syncStates.others', OTHERS_SQL);
  * reads every membership of the user anyway, to sort them; the two as a UNION also probed the
  * membership key once per asked id (a generic plan cannot hash `ANY($2)`): about 1.0 ms a call
  * with 100 conversations against about 0.5 ms (docs/PERFORMANCE.md, "Connects: one pass over a
- * user's memberships"). Whether a membership was asked is an `IN` over the unnested ids, which
- * PostgreSQL hashes once per call (a "hashed SubPlan"); `= ANY($2)` compared every membership
- * with every asked id, 10,000 text comparisons for a device naming 100 conversations (a quarter
- * of the statement's time: "Connects: the asked set hashed").
+ * user's memberships"). The asked ones are marked by NAMED.
  */
 const POSITIONS = preparedStatement(
   'gateway.syncStates.positions',
   `SELECT id, last_seq, visible_from FROM (
      SELECT s.*, row_number() OVER (PARTITION BY s.asked ORDER BY s.id COLLATE "C") AS rank
-       FROM (SELECT ${READABLE}, cm.conversation_id IN (SELECT unnest($2::text[])) AS asked,
+       FROM (SELECT ${READABLE}, ${NAMED} AS asked,
                     ${SILENT_CHANNEL} AS silent
                FROM ${MEMBERSHIPS}
               WHERE cm.user_id = $1) s

@@ -106,6 +106,8 @@ describe('load tool (npm run loadtest)', () => {
     expect(step.achievedRate).toBeGreaterThan(0);
     expect(step.acked).toBe(150);
     expect(step.delivered).toBe(150);
+    // Devices report delivered cursors, so senders get receipts (none with --no-cursors, below).
+    expect(step.receipts).toBeGreaterThan(0);
     for (const key of ['ackLatencyMs', 'deliveryLatencyMs', 'scheduleLagMs']) {
       expect(step[key]).toEqual({
         count: expect.any(Number) as number,
@@ -173,13 +175,26 @@ describe('load tool (npm run loadtest)', () => {
     expect(names).toContain('image-worker');
   }, 180_000);
 
-  it('pairs: a rerun reuses the cached tokens instead of logging in again; --no-accepted sends get acks alone', async () => {
+  it('pairs: a rerun reuses the cached tokens instead of logging in again; --no-accepted sends get acks alone, --no-cursors no receipts', async () => {
     const out = join(dir, 'pairs-no-accepted.jsonl');
-    const run = await runTool([...oneSecondOfPairs(prefix, 20), '--no-accepted', '--out', out]);
+    const run = await runTool([
+      ...oneSecondOfPairs(prefix, 20),
+      '--no-accepted',
+      '--no-cursors',
+      '--out',
+      out,
+    ]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('20 cached, 0 refreshed, 0 logged in');
     const [step] = lines(out);
-    expect(step).toMatchObject({ sent: 20, accepted: 0, acked: 20, delivered: 20, lost: 0 });
+    expect(step).toMatchObject({
+      sent: 20,
+      accepted: 0,
+      acked: 20,
+      delivered: 20,
+      lost: 0,
+      receipts: 0,
+    });
   }, 120_000);
 
   it('pairs: a token cache from another database whose tokens all expired is recovered from (register, log in)', async () => {

@@ -50,6 +50,8 @@ pairs:
   --no-sync                skip the sync-until-done a real client does after hello
   --no-accepted            sends ask for the ack alone (\`accepted: false\`): no \`accepted\` frame per
                            message, as from a client that does not show that state
+  --no-cursors             devices do not report delivered cursors (no cursor records, no receipts):
+                           what the receipts path costs, against a run with it
   --no-analyze             after the warm-up (connect: the seeding), do not ANALYZE the stack's
                            database (done only when the server runs without autovacuum; see
                            docs/LOADTEST.md)
@@ -89,8 +91,8 @@ groups (G groups or channels of S members; users lt_<prefix>_0 .. G*S-1, group g
   --admins K               channel admins who post (the creator and the next K-1 members, default 1)
   --rate R | --rates R1,R2 offered group messages/s over all groups (default 20)
   --duration, --drain, --warmup, --p99-limit-ms, --lag-limit-ms, --text-length, --no-sync,
-  --no-accepted            as for pairs (--p99-limit-ms judges the per-recipient delivery p99)
-  --no-cursors             devices do not report delivered cursors (no cursor records, no receipts)
+  --no-accepted, --no-cursors
+                           as for pairs (--p99-limit-ms judges the per-recipient delivery p99)
   --idle S                 seconds of the idle stack (sockets open, nothing sent) measured before
                            the steps, for CPU per message above idle (default 5; 0: none)
   --no-redis-watch         do not subscribe to the delivery channels (no Redis publish counts)
@@ -514,9 +516,9 @@ async function main(): Promise<number> {
                 online: groupsLayout.online,
                 senders: groupsLayout.senders,
               },
-              reportCursors: !values['no-cursors'],
             }
           : {}),
+        reportCursors: !values['no-cursors'],
       },
       (w, slice) => (workload === 'connect' ? perWorkerConnections[w] : slice.length),
     );

@@ -36,8 +36,8 @@ export interface WorkerInit {
   partners: number;
   /** groups: the conversations and who sends (absent for pairs and connect). */
   groups?: WorkerGroups;
-  /** Whether devices report their delivered cursors once a second, as clients do (default true). */
-  reportCursors?: boolean;
+  /** Whether devices report their delivered cursors once a second, as clients do (`--no-cursors`: not). */
+  reportCursors: boolean;
   /** presence: who watches whom and who types where (absent for the other workloads). */
   presence?: WorkerPresence;
 }

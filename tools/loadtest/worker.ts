@@ -563,7 +563,7 @@ const CURSOR_SLOTS = 10;
 
 /** Moves this device's delivered cursors (batched: one frame per conversation per second). */
 function flushCursors(client: Client): void {
-  if (init.reportCursors === false) return client.pendingCursor.clear();
+  if (!init.reportCursors) return client.pendingCursor.clear();
   if (client.pendingCursor.size === 0 || client.ws?.readyState !== WebSocket.OPEN) return;
   for (const [conversationId, seq] of client.pendingCursor) {
     if (seq > 0)

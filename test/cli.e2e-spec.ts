@@ -9,6 +9,7 @@ import { withTimeout } from '@parley/common';
 import type { UserPresence } from '@parley/protocol';
 import { eventually, SyncDevice, waitFor } from './support/sync-device';
 import { testStack } from './support/test-stack';
+import { upgradesAdded, upgradesByWay } from './support/upgrades';
 
 /**
  * The `parley` terminal client, built in dist/, driven like a person would: two instances, each
@@ -152,7 +153,12 @@ describe('parley CLI (two terminals, two gateways)', () => {
   });
 
   it('alice types a line in `chat bob`; bob sees it live and alice sees it marked sent, then read', async () => {
+    const upgradesBefore = await upgradesByWay(stack.gateways);
     const { bobRun, aliceRun } = await openChats();
+    // Each terminal opened its socket directly on its gateway with its access token (or, sent on
+    // by a busier gateway's 421, through the directory): no directory round first.
+    const added = upgradesAdded(upgradesBefore, await upgradesByWay(stack.gateways));
+    expect(added('direct') + added('redirected')).toBe(2);
 
     const text = `hello bob ${randomUUID().slice(0, 8)}`;
     aliceRun.type(`${text}\r`);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { accountsCacheFile } from '../tools/loadtest/accounts';
 import { testStack } from './support/test-stack';
+import { upgradesAdded, upgradesByWay } from './support/upgrades';
 
 /**
  * The load tool (dist/tools/loadtest/main.js) against the e2e stack, in small bounded runs. It
@@ -270,7 +271,8 @@ describe('load tool (npm run loadtest)', () => {
     }
   }, 120_000);
 
-  it('connect --returning: the measured devices state what they hold, and each converges in its first round', async () => {
+  it('connect --returning --direct: the measured devices state what they hold, and each converges in its first round; every socket opened directly unless sent to the directory (421)', async () => {
+    const upgradesBefore = await upgradesByWay(stack.gateways);
     /** Sync rounds answered by every gateway so far, by outcome. */
     const rounds = async (): Promise<{ converged: number; notConverged: number }> => {
       const total = { converged: 0, notConverged: 0 };
@@ -300,6 +302,7 @@ describe('load tool (npm run loadtest)', () => {
       '--hold',
       '1',
       '--returning',
+      '--direct',
       '--user-prefix',
       `${prefix}r`,
       '--out',
@@ -316,6 +319,11 @@ describe('load tool (npm run loadtest)', () => {
     // measured) and 40 that did not, all priming: as new devices the reconnects would add 40 more.
     expect(after.converged - before.converged).toBe(40);
     expect(after.notConverged - before.notConverged).toBe(40);
+    // 40 device sockets (20 priming, 20 measured), each first opened directly (kept there, or sent
+    // on to the directory by a 421). The seeding's own sockets take tickets, as before.
+    const added = upgradesAdded(upgradesBefore, await upgradesByWay(stack.gateways));
+    expect(added('direct')).toBeGreaterThan(0);
+    expect(added('direct') + added('redirected')).toBe(40);
   }, 180_000);
 
   it('presence: watchers are pushed state changes, typing reaches the other member, every hop is counted, and a storm is tallied per user', async () => {

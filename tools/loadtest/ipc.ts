@@ -38,6 +38,11 @@ export interface WorkerInit {
   groups?: WorkerGroups;
   /** Whether devices report their delivered cursors once a second, as clients do (`--no-cursors`: not). */
   reportCursors: boolean;
+  /**
+   * Whether devices open their sockets directly on their gateway with the access token (`--direct`),
+   * asking the directory only when the gateway answers 421; otherwise directory ticket first.
+   */
+  directConnect: boolean;
   /** presence: who watches whom and who types where (absent for the other workloads). */
   presence?: WorkerPresence;
 }

@@ -75,6 +75,10 @@ connect:
   --returning              measure returning devices: every device first connects, syncs and
                            closes (not measured); the measured ramp reconnects them, each first
                            round stating the conversations it holds (without it: new devices)
+  --direct                 (any workload) devices open their sockets directly on their gateway
+                           with the access token in the upgrade, as the client library does: no
+                           directory round unless a gateway answers 421 (without it: every
+                           socket first asks the directory for a ticket)
 sync (a benchmark of sync v2; users = --conversations + 1):
   --conversations N        conversations the reader's device holds (default 1000)
   --seed-messages N        messages each conversation holds at least (default 10; seeded once)
@@ -217,6 +221,7 @@ async function main(): Promise<number> {
       admins: { type: 'string' },
       idle: { type: 'string' },
       'no-cursors': { type: 'boolean', default: false },
+      direct: { type: 'boolean', default: false },
       'no-redis-watch': { type: 'boolean', default: false },
       'redis-url': { type: 'string' },
       'cluster-id': { type: 'string' },
@@ -519,6 +524,7 @@ async function main(): Promise<number> {
             }
           : {}),
         reportCursors: !values['no-cursors'],
+        directConnect: values.direct,
       },
       (w, slice) => (workload === 'connect' ? perWorkerConnections[w] : slice.length),
     );

@@ -157,85 +157,121 @@ function connectFailure(error: unknown): string {
   return 'http_network_error';
 }
 
-function connectClient(client: Client): Promise<void> {
-  return (async () => {
-    // The client library's connect flow (directory + ticket); the socket loop stays lean here.
-    let answer: ConnectAnswer;
+/** Where a device opens its socket, and the upgrade's headers. */
+interface SocketTarget {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+/** The directory's choice and a single-use ticket for it (`POST /v1/connect`). */
+async function directoryTarget(client: Client): Promise<SocketTarget> {
+  let answer: ConnectAnswer;
+  try {
+    // With sync on connect the socket asks for ordered resume (sync v2): live pushes are held
+    // until its sync converges.
+    answer = await apiOf(client).connect(client.deviceId, init.syncOnConnect ? 'v2' : undefined);
+  } catch (error) {
+    throw new Error(`connect_${connectFailure(error)}`);
+  }
+  client.url = answer.url;
+  return { url: `${answer.url}?ticket=${encodeURIComponent(answer.ticket)}` };
+}
+
+/** The device's own gateway, with the access token in the upgrade (`--direct`). */
+function directTarget(client: Client): SocketTarget {
+  const base = `${client.gateway.replace(/^http/, 'ws')}/ws`;
+  const query = new URLSearchParams({ device: client.deviceId });
+  if (init.syncOnConnect) query.set('sync', 'v2');
+  client.url = base;
+  return {
+    url: `${base}?${query.toString()}`,
+    headers: { authorization: `Bearer ${client.account.accessToken}` },
+  };
+}
+
+/**
+ * The client library's connect flow, with a lean socket loop: directly on the device's gateway
+ * (`--direct`), where a 421 sends it to the directory, or the directory first.
+ */
+async function connectClient(client: Client): Promise<void> {
+  if (init.directConnect) {
     try {
-      // With sync on connect the socket asks for ordered resume (sync v2): live pushes are held
-      // until its sync converges.
-      answer = await apiOf(client).connect(client.deviceId, init.syncOnConnect ? 'v2' : undefined);
+      return await openClient(client, directTarget(client));
     } catch (error) {
-      throw new Error(`connect_${connectFailure(error)}`);
+      if (!(error instanceof Error && error.message === 'ws_refused_421')) throw error;
     }
-    client.url = answer.url;
-    if (!isLoopbackUrl(answer.url)) throw new Error('connect_non_loopback_url');
-    const ws = new WebSocket(`${answer.url}?ticket=${encodeURIComponent(answer.ticket)}`, {
-      perMessageDeflate: false,
-      handshakeTimeout: HELLO_TIMEOUT_MS,
+  }
+  return openClient(client, await directoryTarget(client));
+}
+
+async function openClient(client: Client, target: SocketTarget): Promise<void> {
+  if (!isLoopbackUrl(target.url)) throw new Error('connect_non_loopback_url');
+  const ws = new WebSocket(target.url, {
+    perMessageDeflate: false,
+    handshakeTimeout: HELLO_TIMEOUT_MS,
+    ...(target.headers ? { headers: target.headers } : {}),
+  });
+  // One listener for the socket's life, so no frame is missed between hello, sync and live.
+  let phase: 'hello' | 'sync' | 'live' = 'hello';
+  let onHello: (frame: ServerFrame) => void = () => undefined;
+  let onSyncFrame: (frame: ServerFrame) => void = () => undefined;
+  ws.on('message', (data: Buffer) => {
+    const raw = data.toString();
+    if (phase === 'live') return onFrame(client, raw);
+    const decoded = decodeServerFrame(raw);
+    if (!decoded.ok) return countError(`bad_frame_${decoded.reason}`);
+    const frame = decoded.frame;
+    if (phase === 'hello') return onHello(frame);
+    if (frame.type.startsWith('sync.') || frame.type === 'error') {
+      if (step) countFrame(frame.type, raw.length); // a resync's frames, during a step
+      return onSyncFrame(frame);
+    }
+    return onFrame(client, raw);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error('ws_hello_timeout'));
+    }, HELLO_TIMEOUT_MS);
+    ws.once('unexpected-response', (_req, res) => {
+      clearTimeout(timer);
+      ws.terminate();
+      reject(new Error(`ws_refused_${res.statusCode ?? 0}`));
     });
-    // One listener for the socket's life, so no frame is missed between hello, sync and live.
-    let phase: 'hello' | 'sync' | 'live' = 'hello';
-    let onHello: (frame: ServerFrame) => void = () => undefined;
-    let onSyncFrame: (frame: ServerFrame) => void = () => undefined;
-    ws.on('message', (data: Buffer) => {
-      const raw = data.toString();
-      if (phase === 'live') return onFrame(client, raw);
-      const decoded = decodeServerFrame(raw);
-      if (!decoded.ok) return countError(`bad_frame_${decoded.reason}`);
-      const frame = decoded.frame;
-      if (phase === 'hello') return onHello(frame);
-      if (frame.type.startsWith('sync.') || frame.type === 'error') {
-        if (step) countFrame(frame.type, raw.length); // a resync's frames, during a step
-        return onSyncFrame(frame);
-      }
-      return onFrame(client, raw);
+    ws.once('error', () => {
+      clearTimeout(timer);
+      reject(new Error('ws_error'));
     });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        ws.terminate();
-        reject(new Error('ws_hello_timeout'));
-      }, HELLO_TIMEOUT_MS);
-      ws.once('unexpected-response', (_req, res) => {
-        clearTimeout(timer);
-        ws.terminate();
-        reject(new Error(`ws_refused_${res.statusCode ?? 0}`));
-      });
-      ws.once('error', () => {
-        clearTimeout(timer);
-        reject(new Error('ws_error'));
-      });
-      ws.once('close', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`ws_closed_${code}`));
-      });
-      onHello = (frame) => {
-        clearTimeout(timer);
-        if (frame.type !== 'hello') return reject(new Error(`ws_unexpected_${frame.type}`));
-        phase = init.syncOnConnect ? 'sync' : 'live';
-        resolve();
-      };
+    ws.once('close', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`ws_closed_${code}`));
     });
-    ws.removeAllListeners('error');
-    ws.removeAllListeners('close');
-    ws.removeAllListeners('unexpected-response');
-    ws.on('error', () => countError('ws_error'));
-    ws.on('close', (code) => {
-      if (!closing && !dropped.has(ws)) countError(`ws_closed_${code}`);
-    });
-    client.ws = ws;
-    const listen = (handler: (frame: ServerFrame) => void) => (onSyncFrame = handler);
-    if (init.syncOnConnect) await syncV2(client, ws, listen);
-    phase = 'live';
-    client.resync = () => {
-      if (phase !== 'live') return;
-      phase = 'sync';
-      syncV2(client, ws, listen).then(
-        () => (phase = 'live'),
-        () => countError('resync_failed'),
-      );
+    onHello = (frame) => {
+      clearTimeout(timer);
+      if (frame.type !== 'hello') return reject(new Error(`ws_unexpected_${frame.type}`));
+      phase = init.syncOnConnect ? 'sync' : 'live';
+      resolve();
     };
-  })();
+  });
+  ws.removeAllListeners('error');
+  ws.removeAllListeners('close');
+  ws.removeAllListeners('unexpected-response');
+  ws.on('error', () => countError('ws_error'));
+  ws.on('close', (code) => {
+    if (!closing && !dropped.has(ws)) countError(`ws_closed_${code}`);
+  });
+  client.ws = ws;
+  const listen = (handler: (frame: ServerFrame) => void) => (onSyncFrame = handler);
+  if (init.syncOnConnect) await syncV2(client, ws, listen);
+  phase = 'live';
+  client.resync = () => {
+    if (phase !== 'live') return;
+    phase = 'sync';
+    syncV2(client, ws, listen).then(
+      () => (phase = 'live'),
+      () => countError('resync_failed'),
+    );
+  };
 }
 
 /**

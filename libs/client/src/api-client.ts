@@ -107,6 +107,9 @@ export interface ApiClientOptions {
   session?: 'tokens' | 'cookie';
 }
 
+/** An access token this close to expiry is refreshed before a socket is opened with it. */
+const ACCESS_TOKEN_MARGIN_MS = 60_000;
+
 /** The Web Locks API where the platform has it (browsers): one refresh at a time across tabs. */
 interface LockManagerLike {
   request<T>(name: string, callback: () => Promise<T>): Promise<T>;
@@ -228,6 +231,20 @@ export class ApiClient {
   async freshAccessToken(): Promise<string> {
     const credentials = await this.store.read();
     if (!credentials) throw new NotLoggedInError();
+    return (await this.refresh(credentials)).accessToken;
+  }
+
+  /**
+   * The stored access token while it has a minute left, else a refreshed one: what a socket
+   * opened directly on a gateway carries in its upgrade.
+   */
+  async accessToken(): Promise<string> {
+    const credentials = await this.store.read();
+    if (!credentials) throw new NotLoggedInError();
+    const expiresAt = credentials.accessExpiresAt;
+    if (expiresAt === undefined || expiresAt - Date.now() > ACCESS_TOKEN_MARGIN_MS) {
+      return credentials.accessToken;
+    }
     return (await this.refresh(credentials)).accessToken;
   }
 
@@ -550,6 +567,17 @@ function tokenFields(
     refreshToken: pair.refreshToken,
     accessExpiresAt: Date.now() + pair.expiresIn * 1000,
   };
+}
+
+/** The WebSocket URL of a gateway's HTTP base (http://host:port -> ws://host:port/ws). */
+export function socketUrlOfHttpBase(base: string): string | undefined {
+  try {
+    const parsed = new URL(base);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
+    return `${parsed.protocol === 'https:' ? 'wss:' : 'ws:'}//${parsed.host}/ws`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The HTTP base of a gateway's WebSocket URL (ws://host:port/ws -> http://host:port). */

@@ -43,8 +43,12 @@ const ticketNo = (n: number) => `${'T'.repeat(42)}${n}`;
 /** Sockets the test drives: open them, hand them frames, close them with a code. */
 class FakeSockets {
   readonly made: FakeSocket[] = [];
-  readonly factory = (url: string) => {
-    const socket = new FakeSocket(url);
+  readonly factory = (
+    url: string,
+    _onPing?: () => void,
+    headers?: Readonly<Record<string, string>>,
+  ) => {
+    const socket = new FakeSocket(url, headers);
     this.made.push(socket);
     return socket;
   };
@@ -57,7 +61,10 @@ class FakeSocket implements WebSocketLike {
   readyState = 0;
   readonly sent: unknown[] = [];
   private readonly listeners = new Map<string, ((event: never) => void)[]>();
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    readonly headers?: Readonly<Record<string, string>>,
+  ) {}
   addEventListener(type: string, listener: (event: never) => void): void {
     this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
   }
@@ -75,6 +82,7 @@ class FakeSocket implements WebSocketLike {
     expiresAt = new Date(Date.now() + 15 * 60_000).toISOString(),
     heartbeatMs = 15000,
     resumeTicket?: string,
+    backups?: string[],
   ): void {
     this.fire('message', {
       data: JSON.stringify({
@@ -87,6 +95,7 @@ class FakeSocket implements WebSocketLike {
         heartbeatMs,
         expiresAt,
         ...(resumeTicket ? { resumeTicket } : {}),
+        ...(backups ? { backups } : {}),
       }),
     });
   }
@@ -113,7 +122,8 @@ const flush = async () => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 };
 
-function setup() {
+/** `headers`: the platform sends headers with an upgrade (Node), so sockets may open directly. */
+function setup({ headers = false } = {}) {
   const http = fakeFetch();
   const sockets = new FakeSockets();
   const api = new ApiClient({
@@ -124,7 +134,7 @@ function setup() {
   const connection = new Connection({
     api,
     deviceId: 'dev-1',
-    sockets: sockets.factory,
+    sockets: headers ? Object.assign(sockets.factory, { sendsHeaders: true }) : sockets.factory,
     random: () => 0.5,
   });
   const states: ConnectionState[] = [];
@@ -152,6 +162,62 @@ describe('Connection', () => {
       kind: 'online',
       gatewayId: 'gateway-1',
       url: 'ws://127.0.0.1:3000/ws',
+    });
+  });
+
+  describe('where the platform sends headers with an upgrade', () => {
+    it('opens the socket directly on the API gateway with the access token, no directory round; a drop resumes on a backup its hello named', async () => {
+      const t = setup({ headers: true });
+      t.connection.start();
+      await flush();
+      expect(t.http.calls).toEqual([]);
+      expect(t.sockets.last.url).toBe('ws://127.0.0.1:3000/ws?device=dev-1');
+      expect(t.sockets.last.headers).toEqual({ authorization: 'Bearer a' });
+      t.sockets.last.open();
+      const resume = 'R'.repeat(42) + 'y';
+      t.sockets.last.hello(undefined, undefined, resume, ['ws://127.0.0.1:3001/ws']);
+      await flush();
+      expect(t.states.at(-1)).toMatchObject({ kind: 'online', url: 'ws://127.0.0.1:3000/ws' });
+      t.sockets.last.drop(1006);
+      jest.advanceTimersByTime(50);
+      await flush();
+      expect(t.http.calls).toEqual([]);
+      expect(t.sockets.last.url).toBe(`ws://127.0.0.1:3001/ws?ticket=${resume}`);
+    });
+
+    it('asks the directory in the same attempt when the gateway refuses (421: busier than the others), without backing off', async () => {
+      const t = setup({ headers: true });
+      t.connection.start();
+      await flush();
+      t.sockets.last.refuse(421);
+      await flush();
+      expect(t.http.calls).toEqual(['/v1/connect']);
+      expect(t.sockets.last.url).toBe(`ws://127.0.0.1:3000/ws?ticket=${ticketNo(1)}`);
+      expect(t.sockets.last.headers).toBeUndefined();
+      expect(t.states.filter((s) => s.kind === 'offline')).toEqual([]);
+    });
+
+    it('asks the directory when the API gateway cannot be reached, and does not try it directly again while it is remembered as unreachable', async () => {
+      const t = setup({ headers: true });
+      t.connection.start();
+      await flush();
+      t.sockets.last.fail();
+      await flush();
+      expect(t.http.calls).toEqual(['/v1/connect']);
+      t.sockets.last.fail();
+      await flush();
+      t.sockets.last.fail();
+      await flush();
+      // Both directory gateways failed too: the next attempt, after the back-off, asks the
+      // directory again instead of the gateway it could not reach a moment ago.
+      jest.advanceTimersByTime(250);
+      await flush();
+      expect(t.sockets.made.map((s) => s.url.split('?')[1])).toEqual([
+        'device=dev-1',
+        `ticket=${ticketNo(1)}`,
+        `ticket=${ticketNo(1)}`,
+        `ticket=${ticketNo(2)}`,
+      ]);
     });
   });
 

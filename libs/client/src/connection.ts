@@ -5,11 +5,11 @@ import {
   type HelloFrame,
   type ServerFrame,
 } from '@parley/protocol';
-import { ApiClient, httpBaseOfSocketUrl } from './api-client';
+import { ApiClient, httpBaseOfSocketUrl, socketUrlOfHttpBase } from './api-client';
 import { backoffDelay, resumeDelay } from './backoff';
 import { Emitter } from './emitter';
 import { ApiError, NotLoggedInError, OfflineError } from './errors';
-import { ProtocolSocket, UpgradeRefusedError, WebSocketFactory } from './socket';
+import { ProtocolSocket, SocketAccess, UpgradeRefusedError, WebSocketFactory } from './socket';
 
 export type ConnectionState =
   | { kind: 'connecting'; attempt: number }
@@ -55,10 +55,12 @@ export interface ConnectionOptions {
 }
 
 /**
- * One logical connection that survives network trouble. An attempt asks the directory
- * (`POST /v1/connect`) for a gateway and a fresh single-use ticket and opens the socket there;
- * after a drop it first tries the last socket's resume ticket (from its `hello`) on the gateways
- * it already knows, which skips the directory round, within 100 ms of the drop. After a failure
+ * One logical connection that survives network trouble. An attempt opens the socket directly on
+ * the API's gateway with the access token where the platform sends headers with an upgrade
+ * (Node); a gateway busier than the others answers 421, and then, as in a browser, it asks the
+ * directory (`POST /v1/connect`) for a gateway and a fresh single-use ticket and opens the socket
+ * there. After a drop it first tries the last socket's resume ticket (from its `hello`) on the
+ * gateways it already knows, which skips the directory round, within 100 ms of the drop. After a failure
  * (or a drop with no ticket to resume) it waits with jittered exponential backoff and starts over.
  * The socket
  * is renewed (`auth`) before its authorization expires. A socket that stops hearing the server's
@@ -71,7 +73,7 @@ export class Connection {
   private attempt = 0;
   private readonly unreachable = new Map<string, number>();
   private socketUrl?: string;
-  /** The gateways of the last directory answer (its choice, then its backups). */
+  /** The gateways of the last directory answer or direct socket (its choice, then its backups). */
   private knownUrls: string[] = [];
   /** The last socket's resume ticket, and until when that socket was authorized (epoch ms). */
   private resumeTicket?: string;
@@ -123,6 +125,7 @@ export class Connection {
     this.setState({ kind: 'connecting', attempt: this.attempt });
     try {
       if (await this.resume()) return;
+      if (await this.direct()) return;
       const answer = await this.options.api.connect(
         this.options.deviceId,
         this.options.sync,
@@ -130,13 +133,10 @@ export class Connection {
       );
       if (this.stopped) return;
       const urls = [answer.url, ...answer.backups.filter((u) => u !== answer.url)];
-      this.knownUrls = urls;
-      this.options.api.setFallbacks(
-        urls.map(httpBaseOfSocketUrl).filter((u): u is string => u !== undefined),
-      );
+      this.learnGateways(urls);
       // The directory's choice first, then the backups with the same ticket (a gateway that never
       // saw the ticket did not use it up); when every one fails, a fresh ticket next round.
-      const { opened, failure } = await this.openFirst(urls, answer.ticket, false);
+      const { opened, failure } = await this.openFirst(urls, { ticket: answer.ticket }, false);
       if (!opened && !this.stopped) throw failure;
     } catch (err) {
       if (this.stopped) return;
@@ -162,8 +162,39 @@ export class Connection {
     if (!ticket || !usable) return false;
     const unreachable = new Set(this.recentlyUnreachable());
     const candidates = this.knownUrls.filter((u) => !unreachable.has(u));
-    const { opened } = await this.openFirst(candidates, ticket, true);
+    const { opened } = await this.openFirst(candidates, { ticket }, true);
     return opened || this.stopped;
+  }
+
+  /**
+   * Without a ticket to resume, where the platform sends headers with an upgrade: the socket
+   * opens on the API's gateway with the access token, the directory's answer and the upgrade in
+   * one exchange. Any refusal (421: that gateway is busier than the others; 401: the token) sends
+   * this attempt to the directory, which also refreshes the token. True when a socket opened (or
+   * the connection was stopped meanwhile).
+   */
+  private async direct(): Promise<boolean> {
+    const url = socketUrlOfHttpBase(this.options.api.server);
+    if (!this.options.sockets.sendsHeaders || !url) return false;
+    if (this.recentlyUnreachable().includes(url)) return false;
+    const access: SocketAccess = {
+      accessToken: await this.options.api.accessToken(),
+      deviceId: this.options.deviceId,
+      ...(this.options.sync ? { sync: this.options.sync } : {}),
+    };
+    const { opened } = await this.openFirst([url], access, true);
+    return opened || this.stopped;
+  }
+
+  /**
+   * The gateways a resume ticket may go to, and the API's fallbacks: a directory answer's (its
+   * choice, then its backups) or a directly opened socket's (its gateway, then its hello's backups).
+   */
+  private learnGateways(urls: readonly string[]): void {
+    this.knownUrls = [...new Set(urls)];
+    this.options.api.setFallbacks(
+      this.knownUrls.map(httpBaseOfSocketUrl).filter((u): u is string => u !== undefined),
+    );
   }
 
   /** Whether the last socket's resume ticket may still be tried (it dies with its authorization). */
@@ -172,20 +203,20 @@ export class Connection {
   }
 
   /**
-   * Opens a socket with `ticket` on the first of `urls` that takes it, marking the ones that could
-   * not be reached. `refusalUsesUp`: a gateway that refused the upgrade has consumed the ticket, so
-   * no other is tried. A socket that opens after `stop()` is closed at once; one that opens waits
+   * Opens a socket with `access` on the first of `urls` that takes it, marking the ones that could
+   * not be reached. `refusalUsesUp`: a gateway that refused the upgrade has consumed the ticket (or
+   * refused the token), so no other is tried. A socket that opens after `stop()` is closed at once; one that opens waits
    * for its hello under a watchdog.
    */
   private async openFirst(
     urls: readonly string[],
-    ticket: string,
+    access: SocketAccess,
     refusalUsesUp: boolean,
   ): Promise<{ opened: boolean; failure: unknown }> {
     let failure: unknown = new Error('no gateway URL');
     for (const url of urls) {
       try {
-        const socket = await this.open(url, ticket);
+        const socket = await this.open(url, access);
         if (this.stopped) socket.close(1000);
         else if (!this.ready) this.armWatchdog(HELLO_TIMEOUT_MS);
         return { opened: true, failure: undefined };
@@ -210,8 +241,8 @@ export class Connection {
   }
 
   /** Opens one socket; its frames count only while it is the current one. */
-  private async open(url: string, ticket: string): Promise<ProtocolSocket> {
-    const socket: ProtocolSocket = new ProtocolSocket(this.options.sockets, url, ticket, {
+  private async open(url: string, access: SocketAccess): Promise<ProtocolSocket> {
+    const socket: ProtocolSocket = new ProtocolSocket(this.options.sockets, url, access, {
       frame: (frame) => this.onFrame(socket, url, frame),
       close: (code) => this.onClose(socket, url, code),
       ping: () => {
@@ -236,6 +267,7 @@ export class Connection {
       this.attempt = 0;
       this.heartbeatMs = frame.heartbeatMs;
       this.resumeTicket = frame.resumeTicket;
+      if (frame.backups) this.learnGateways([url, ...frame.backups]);
       this.armWatchdog(this.silenceLimit());
       this.scheduleRenewal(frame.expiresAt);
       this.setState({ kind: 'online', gatewayId: frame.gatewayId, url });

@@ -22,8 +22,38 @@ export interface WebSocketLike {
   addEventListener(type: 'error', listener: (event: unknown) => void): void;
 }
 
-/** Opens a socket to `url`. `onPing` is called for every server ping where the platform shows them. */
-export type WebSocketFactory = (url: string, onPing: () => void) => WebSocketLike;
+/**
+ * Opens a socket to `url`. `onPing` is called for every server ping where the platform shows
+ * them; `headers` go with the upgrade where the platform can send them (`sendsHeaders`).
+ */
+export interface WebSocketFactory {
+  (url: string, onPing: () => void, headers?: Readonly<Record<string, string>>): WebSocketLike;
+  /** Whether `headers` reach the server: Node's `ws` sends them, a browser's WebSocket cannot. */
+  readonly sendsHeaders?: boolean;
+}
+
+/**
+ * How a socket is let in: a single-use ticket (from the directory, or a resume ticket), or the
+ * access token itself in the upgrade's `Authorization` header, on a gateway that then keeps the
+ * socket or answers 421 (PROTOCOL.md, "Opening a socket directly"). Only a factory that
+ * `sendsHeaders` can use the second.
+ */
+export type SocketAccess =
+  { ticket: string } | { accessToken: string; deviceId: string; sync?: 'v2' };
+
+/** The upgrade's URL and headers for `access` on the gateway socket URL `url`. */
+export function upgradeRequest(
+  url: string,
+  access: SocketAccess,
+): { url: string; headers?: Record<string, string> } {
+  if ('ticket' in access) return { url: `${url}?ticket=${encodeURIComponent(access.ticket)}` };
+  const query = new URLSearchParams({ device: access.deviceId });
+  if (access.sync) query.set('sync', access.sync);
+  return {
+    url: `${url}?${query.toString()}`,
+    headers: { authorization: `Bearer ${access.accessToken}` },
+  };
+}
 
 /**
  * The gateway refused the upgrade with this HTTP status (401 ticket, 403 origin, 429 too many
@@ -62,7 +92,7 @@ export class ProtocolSocket {
   constructor(
     factory: WebSocketFactory,
     url: string,
-    ticket: string,
+    access: string | SocketAccess,
     handlers: ProtocolSocketHandlers,
   ) {
     let opened = false;
@@ -70,7 +100,8 @@ export class ProtocolSocket {
     this.opened = new Promise<void>((resolve, reject) => {
       settle = (err) => (err ? reject(err) : resolve());
     });
-    this.socket = factory(`${url}?ticket=${encodeURIComponent(ticket)}`, () => handlers.ping?.());
+    const upgrade = upgradeRequest(url, typeof access === 'string' ? { ticket: access } : access);
+    this.socket = factory(upgrade.url, () => handlers.ping?.(), upgrade.headers);
     this.socket.addEventListener('open', () => {
       opened = true;
       settle();

@@ -29,6 +29,11 @@ export const gatewayIdSchema = z
   .max(64)
   .regex(/^[\w.-]+$/);
 export const connectionIdSchema = z.guid();
+/** A gateway's WebSocket URL, as the directory and a directly opened socket's `hello` name it. */
+export const gatewaySocketUrlSchema = z
+  .string()
+  .max(512)
+  .regex(/^wss?:\/\//);
 /**
  * A conversation's sequence number: a positive integer JavaScript represents exactly. PostgreSQL
  * stores it as bigint; anything beyond 2^53 - 1 is refused here rather than failing in the query.

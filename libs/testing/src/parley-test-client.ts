@@ -1,4 +1,4 @@
-import { ConversationStates, ProtocolSocket } from '@parley/client';
+import { ConversationStates, ProtocolSocket, type SocketAccess } from '@parley/client';
 import { nodeWebSockets } from '@parley/client/node/ws-socket';
 import type {
   ConnectAnswer,
@@ -143,14 +143,14 @@ export class ParleyTestClient {
   readonly closed: Promise<number>;
   readonly socket: WebSocket;
 
-  private constructor(url: string, ticket: string, origin: string | undefined) {
+  private constructor(url: string, access: string | SocketAccess, origin: string | undefined) {
     let raw: WebSocket | undefined;
     let onClose!: (code: number) => void;
     this.closed = new Promise((resolve) => (onClose = resolve));
     this.protocol = new ProtocolSocket(
       nodeWebSockets({ origin, created: (socket) => (raw = socket) }),
       url,
-      ticket,
+      access,
       {
         frame: (frame) => this.receive(frame),
         ignored: (reason, type) => this.ignored.push({ reason, type }),
@@ -189,6 +189,27 @@ export class ParleyTestClient {
   ): Promise<ParleyTestClient> {
     const client = new ParleyTestClient(url, ticket, options.origin);
     await client.protocol.opened;
+    return client;
+  }
+
+  /**
+   * Opens the socket directly on the gateway at `socketUrl` with the access token in the upgrade
+   * (no directory round) and waits for `hello`; rejects with the HTTP status if the upgrade is
+   * refused (`upgrade refused: 421`: that gateway sends the client to the directory).
+   */
+  static async openDirect(
+    socketUrl: string,
+    account: Pick<TestAccount, 'accessToken'>,
+    deviceId = `direct-${randomUUID()}`,
+    options: { sync?: 'v2' } = {},
+  ): Promise<ParleyTestClient> {
+    const client = new ParleyTestClient(
+      socketUrl,
+      { accessToken: account.accessToken, deviceId, ...options },
+      undefined,
+    );
+    await client.protocol.opened;
+    client.hello = await client.next<HelloFrame>((f) => f.type === 'hello');
     return client;
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '@parley/common';
 import type { AuthenticatedPrincipal } from '../accounts/access-token';
+import { AccessTokenVerifier } from '../accounts/access-token.verifier';
 import { AccountsException } from '../accounts/accounts.exception';
 import type { GatewayConfig } from '../config/gateway.config';
 import { UserDirectoryRepository } from '../users/user-directory.repository';
@@ -12,6 +13,9 @@ export const MAX_BACKUPS = 2;
 
 import type { ConnectAnswer, ConnectBody } from '@parley/protocol';
 export type { ConnectAnswer };
+
+/** What a socket opened directly (no ticket) names in its URL: as `POST /v1/connect`'s body. */
+export type DirectConnect = Pick<ConnectBody, 'deviceId' | 'sync'>;
 
 /**
  * `POST /v1/connect`: picks the gateway a client should open its WebSocket on and issues a
@@ -25,12 +29,42 @@ export class ConnectService {
     private readonly directory: GatewayDirectoryReader,
     private readonly tickets: ConnectTicketsRepository,
     private readonly users: UserDirectoryRepository,
+    private readonly verifier: AccessTokenVerifier,
     @Inject(APP_CONFIG)
     private readonly config: Pick<
       GatewayConfig,
       'GATEWAY_ID' | 'GATEWAY_PUBLIC_URL' | 'CONNECT_TICKET_TTL_SECONDS'
     >,
   ) {}
+
+  /**
+   * A socket opened on this gateway directly, with the access token in its `Authorization`
+   * header instead of a ticket: the directory's answer and the upgrade in one exchange. The token
+   * is checked as `POST /v1/connect` checks it (signature, expiry, session not ended); the grant
+   * is for this gateway when it is within the directory's slack of the least loaded (one
+   * connection reserved on it), with the other live gateways the socket's `hello` names as
+   * backups; null when the client should ask the directory instead.
+   */
+  async grantHere(
+    accessToken: string,
+    asked: DirectConnect,
+  ): Promise<{ grant: TicketGrant; backups: string[] } | null> {
+    const principal = await this.verifier.verify(accessToken);
+    const username = await this.users.usernameOf(principal.userId);
+    if (username === null) throw AccountsException.invalidAccessToken();
+    const claim = await this.directory.claimHere(this.config.GATEWAY_ID, MAX_BACKUPS);
+    if (!claim.kept) return null;
+    const grant: TicketGrant = {
+      userId: principal.userId,
+      username,
+      deviceId: asked.deviceId ?? newDeviceId(),
+      gatewayId: this.config.GATEWAY_ID,
+      sessionId: principal.sessionId,
+      expiresAt: principal.expiresAt,
+      ...(asked.sync ? { sync: asked.sync } : {}),
+    };
+    return { grant, backups: claim.backups.map((b) => b.publicUrl) };
+  }
 
   async connect(principal: AuthenticatedPrincipal, body: ConnectBody): Promise<ConnectAnswer> {
     const { deviceId } = body;

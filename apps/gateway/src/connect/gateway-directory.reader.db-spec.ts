@@ -76,6 +76,33 @@ describe('GatewayDirectoryReader (real Redis)', () => {
     ).toEqual([]);
   });
 
+  it('keeps a direct socket on a gateway within the slack of the least loaded, reserving one connection there, and names the others as backups', async () => {
+    await list(redis, 'g-1', 100);
+    await list(redis, 'g-2', 95);
+    await list(redis, 'g-3', 300);
+    // 100 <= 95 + 10% + 16: kept, one more on g-1; backups least loaded first.
+    const kept = await directory.claimHere('g-1', 2);
+    expect(kept.kept).toBe(true);
+    expect(kept.backups.map((g) => g.gatewayId)).toEqual(['g-2', 'g-3']);
+    expect(Number(await redis.zscore(RedisKeys.gatewaysByLoad, 'g-1'))).toBe(101);
+    // 300 > 95 + 9.5 + 16: ask the directory; nothing reserved.
+    const sent = await directory.claimHere('g-3', 1);
+    expect(sent.kept).toBe(false);
+    expect(sent.backups.map((g) => g.gatewayId)).toEqual(['g-2']);
+    expect(Number(await redis.zscore(RedisKeys.gatewaysByLoad, 'g-3'))).toBe(300);
+  });
+
+  it('keeps a direct socket when the directory is empty (start-up), never on a gateway it does not list as live', async () => {
+    expect(await directory.claimHere('g-1', 2)).toEqual({ kept: true, backups: [] });
+    await list(redis, 'g-2', 0);
+    await list(redis, 'g-1', 0, 50);
+    await new Promise((r) => setTimeout(r, 120));
+    const expired = await directory.claimHere('g-1', 2);
+    expect(expired.kept).toBe(false);
+    expect(expired.backups.map((g) => g.gatewayId)).toEqual(['g-2']);
+    expect(Number(await redis.zscore(RedisKeys.gatewaysByLoad, 'g-1'))).toBe(0);
+  });
+
   it('withdraws a gateway at once', async () => {
     await list(redis, 'g-1', 0);
     await list(redis, 'g-2', 3);

@@ -24,6 +24,41 @@ describe('parseUpgradeTarget', () => {
     if (!parsed.ok) expect(parsed.refusal.status).toBe(status);
   });
 
+  const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+
+  it('without a ticket, takes the bearer token of the Authorization header and what the URL asks', () => {
+    expect(parseUpgradeTarget('/ws', `Bearer ${TOKEN}`)).toEqual({
+      ok: true,
+      direct: { accessToken: TOKEN },
+    });
+    expect(parseUpgradeTarget('/ws?device=phone-1&sync=v2', `Bearer ${TOKEN}`)).toEqual({
+      ok: true,
+      direct: { accessToken: TOKEN, deviceId: 'phone-1', sync: 'v2' },
+    });
+    // A ticket wins over the header.
+    expect(parseUpgradeTarget(`/ws?ticket=${TICKET}`, `Bearer ${TOKEN}`)).toEqual({
+      ok: true,
+      ticket: TICKET,
+    });
+  });
+
+  it.each([
+    ['/ws', 'Bearer', 401],
+    ['/ws', `Basic ${TOKEN}`, 401],
+    ['/ws', `Bearer ${TOKEN} extra`, 401],
+    ['/ws', `Bearer ${'A'.repeat(5000)}.b.c`, 401],
+    ['/ws', 'Bearer a.b', 401],
+    ['/ws?device=', `Bearer ${TOKEN}`, 400],
+    ['/ws?device=no%20spaces', `Bearer ${TOKEN}`, 400],
+    [`/ws?device=${'d'.repeat(65)}`, `Bearer ${TOKEN}`, 400],
+    ['/ws?sync=v1', `Bearer ${TOKEN}`, 400],
+    ['/ws?ticket=', `Bearer ${TOKEN}`, 401],
+  ])('refuses %j with Authorization %j: %i', (target, authorization, status) => {
+    const parsed = parseUpgradeTarget(target, authorization);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.refusal.status).toBe(status);
+  });
+
   it('never throws on arbitrary targets', () => {
     const samples = ['//[', '%', '/ws?%E0%A4%A', '\u0000', '//:99999', '/ws?ticket=%zz', '[::1'];
     for (const target of samples) expect(() => parseUpgradeTarget(target)).not.toThrow();

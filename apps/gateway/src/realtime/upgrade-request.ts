@@ -1,5 +1,6 @@
-import { ErrorCode } from '@parley/protocol';
+import { deviceIdSchema, ErrorCode } from '@parley/protocol';
 import { TICKET_PATTERN } from '../connect/connect-ticket';
+import type { DirectConnect } from '../connect/connect.service';
 
 export const WS_PATH = '/ws';
 
@@ -10,17 +11,34 @@ export interface UpgradeRefusal {
   message: string;
 }
 
-export type UpgradeTarget = { ok: true; ticket: string } | { ok: false; refusal: UpgradeRefusal };
+/** A socket opened without a ticket: the access token from its header, and what its URL asks. */
+export interface DirectUpgrade extends DirectConnect {
+  accessToken: string;
+}
+
+export type UpgradeTarget =
+  | { ok: true; ticket: string }
+  | { ok: true; direct: DirectUpgrade }
+  | { ok: false; refusal: UpgradeRefusal };
 
 /** Request targets longer than this are refused outright (a ticket URL is ~60 characters). */
 const MAX_TARGET_LENGTH = 2048;
+/** `Bearer ` and a JWT's three base64url parts; an access token is about 300 characters. */
+const BEARER_PATTERN = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+const MAX_AUTHORIZATION_LENGTH = 4096;
 
 /**
- * The WebSocket request target -> its ticket, or the refusal. Never throws, whatever the client
- * sent: an unparseable target (e.g. `//[`, which makes `new URL()` throw) is a 400, a path other
- * than /ws a 404, a missing or malformed ticket a 401.
+ * The WebSocket request target and its `Authorization` header -> the ticket, or the access token
+ * of a socket opened directly (no ticket in the URL) with what its URL asks (`device`, `sync`),
+ * or the refusal. Never throws, whatever the client sent: an unparseable target (e.g. `//[`,
+ * which makes `new URL()` throw) or a malformed `device`/`sync` is a 400, a path other than /ws a
+ * 404, a malformed ticket, or neither a ticket nor a bearer token, a 401. A ticket wins over a
+ * header (browsers cannot set one; native clients may send both).
  */
-export function parseUpgradeTarget(target: string | undefined): UpgradeTarget {
+export function parseUpgradeTarget(
+  target: string | undefined,
+  authorization?: string,
+): UpgradeTarget {
   if (target === undefined || target.length === 0 || target.length > MAX_TARGET_LENGTH) {
     return refuse(400, ErrorCode.ValidationFailed, 'Malformed request target');
   }
@@ -32,10 +50,33 @@ export function parseUpgradeTarget(target: string | undefined): UpgradeTarget {
   }
   if (url.pathname !== WS_PATH) return refuse(404, ErrorCode.NotFound, 'No such route');
   const ticket = url.searchParams.get('ticket');
+  if (ticket === null && authorization !== undefined) return directUpgrade(url, authorization);
   if (!ticket || !TICKET_PATTERN.test(ticket)) {
     return refuse(401, ErrorCode.Unauthorized, 'Missing or malformed connect ticket');
   }
   return { ok: true, ticket };
+}
+
+function directUpgrade(url: URL, authorization: string): UpgradeTarget {
+  const bearer =
+    authorization.length <= MAX_AUTHORIZATION_LENGTH ? BEARER_PATTERN.exec(authorization) : null;
+  if (!bearer) return refuse(401, ErrorCode.Unauthorized, 'Malformed bearer token');
+  const device = url.searchParams.get('device');
+  const sync = url.searchParams.get('sync');
+  if (device !== null && !deviceIdSchema.safeParse(device).success) {
+    return refuse(400, ErrorCode.ValidationFailed, 'Malformed device id');
+  }
+  if (sync !== null && sync !== 'v2') {
+    return refuse(400, ErrorCode.ValidationFailed, 'Unknown sync version');
+  }
+  return {
+    ok: true,
+    direct: {
+      accessToken: bearer[1],
+      ...(device !== null ? { deviceId: device } : {}),
+      ...(sync !== null ? { sync } : {}),
+    },
+  };
 }
 
 /**

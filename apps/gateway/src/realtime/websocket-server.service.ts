@@ -6,8 +6,8 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { APP_CONFIG, isDependencyOutage } from '@parley/common';
-import { CloseCode, ErrorCode } from '@parley/protocol';
+import { APP_CONFIG, AppException, isDependencyOutage } from '@parley/common';
+import { CloseCode, ErrorCode, HTTP_STATUS_BY_CODE } from '@parley/protocol';
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -16,6 +16,7 @@ import { SessionsRepository } from '../accounts/sessions.repository';
 import type { GatewayConfig } from '../config/gateway.config';
 import { TicketGrant } from '../connect/connect-ticket';
 import { ConnectTicketsRepository } from '../connect/connect-tickets.repository';
+import { ConnectService } from '../connect/connect.service';
 import { ResumeTickets } from '../connect/resume-tickets';
 import { ConnectionControlPublisher } from '../connections/connection-control.publisher';
 import { ConnectionLifecycle } from '../connections/connection-lifecycle';
@@ -32,7 +33,13 @@ import { FrameDispatcher } from './frame-dispatcher.service';
 import { GatewayInstanceLease } from './gateway-instance.lease';
 import { PingWheel, pingSlots } from './ping-wheel';
 import { SocketAdmissionRepository } from './socket-admission.repository';
-import { originAllowed, parseUpgradeTarget, UpgradeRefusal } from './upgrade-request';
+import { upgradesCounter, type UpgradeWay } from './upgrade.metrics';
+import {
+  DirectUpgrade,
+  originAllowed,
+  parseUpgradeTarget,
+  UpgradeRefusal,
+} from './upgrade-request';
 
 export { WS_PATH } from './upgrade-request';
 /** How long shutdown waits for clients to answer the 1001 close before cutting them off. */
@@ -69,8 +76,10 @@ type GatewayLimits = Pick<
  * The client WebSocket endpoint, on the same HTTP server as the API (path /ws). Everything is
  * checked BEFORE the upgrade, each refusal a plain HTTP answer and a log line, never an exception
  * that escapes: the request target (400/404), the Origin of browser handshakes (403), the ticket
- * (missing, unknown, used, expired or issued for another gateway: 401), the log-in session behind
- * it (ended or expired: 401), and the user's socket cap (429; a socket of the same device is
+ * (missing, unknown, used, expired or issued for another gateway: 401) or, for a socket opened
+ * directly, the access token in its `Authorization` header (401) and this gateway's load (421: ask
+ * the directory), the log-in session behind it (ended or expired: 401), and the user's socket cap
+ * (429; a socket of the same device is
  * replaced instead, 4003). Each accepted socket is registered, greeted with `hello`, announced
  * (connection.opened), kept alive by ping/pong, closed when its authorization runs out (4002)
  * unless renewed, and announced again when it closes. On shutdown every socket is closed with
@@ -85,10 +94,12 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
   private closing = false;
   private readonly closedEvents = new Set<Promise<void>>();
   private readonly limits: ConnectionLimits;
+  private readonly upgrades = upgradesCounter();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly tickets: ConnectTicketsRepository,
+    private readonly connects: ConnectService,
     private readonly resumeTickets: ResumeTickets,
     private readonly sessions: SessionsRepository,
     private readonly admissions: SocketAdmissionRepository,
@@ -154,6 +165,14 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     this.admit(req, socket, head).catch((err: unknown) => {
+      if (err instanceof AppException) {
+        // The access token of a socket opened directly (invalid, expired, session ended).
+        err = new UpgradeRefused({
+          status: HTTP_STATUS_BY_CODE[err.code],
+          code: err.code,
+          message: err.message,
+        });
+      }
       if (err instanceof UpgradeRefused) {
         this.logger.log(
           { status: err.refusal.status, code: err.refusal.code, reason: err.refusal.message },
@@ -177,21 +196,16 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
 
   private async admit(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (this.closing) throw refused(503, ErrorCode.Unavailable, 'Gateway is shutting down');
-    const target = parseUpgradeTarget(req.url);
+    const target = parseUpgradeTarget(req.url, req.headers.authorization);
     if (!target.ok) throw new UpgradeRefused(target.refusal);
     if (!originAllowed(req.headers.origin, this.config.WS_ALLOWED_ORIGINS)) {
       throw refused(403, ErrorCode.Forbidden, 'This origin may not open a WebSocket here');
     }
-    // Unknown, already used and expired tickets look the same: Redis no longer has them.
-    const grant = await this.tickets.consume(target.ticket);
-    if (!grant) throw refused(401, ErrorCode.Unauthorized, 'Invalid or expired ticket');
     const self = this.config.GATEWAY_ID;
-    if (!grant.resume && grant.gatewayId !== self && !grant.backupGatewayIds?.includes(self)) {
-      throw refused(401, ErrorCode.Unauthorized, 'Ticket was issued for another gateway');
-    }
-    if (grant.expiresAt * 1000 <= Date.now() || (await this.sessions.isEnded(grant.sessionId))) {
-      throw refused(401, ErrorCode.Unauthorized, 'The session behind this ticket has ended');
-    }
+    const { grant, backups } =
+      'ticket' in target
+        ? { grant: await this.ticketGrant(target.ticket), backups: [] }
+        : await this.directGrant(target.direct);
     const connectionId = randomUUID();
     // The socket's resume ticket is stored alongside the admission (one round trip to Redis).
     const [admission, resumeTicket] = await Promise.all([
@@ -223,9 +237,42 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       return;
     }
     this.replace(admission.replaced);
+    const via: UpgradeWay = 'ticket' in target ? (grant.resume ? 'resume' : 'ticket') : 'direct';
+    this.upgrades.inc({ via });
     this.wss.handleUpgrade(req, socket, head, (ws) =>
-      this.open(ws, connectionId, grant, resumeTicket),
+      this.open(ws, connectionId, grant, resumeTicket, backups),
     );
+  }
+
+  /** The grant behind a connect or resume ticket, checked for this gateway and a live session. */
+  private async ticketGrant(ticket: string): Promise<TicketGrant> {
+    // Unknown, already used and expired tickets look the same: Redis no longer has them.
+    const grant = await this.tickets.consume(ticket);
+    if (!grant) throw refused(401, ErrorCode.Unauthorized, 'Invalid or expired ticket');
+    const self = this.config.GATEWAY_ID;
+    if (!grant.resume && grant.gatewayId !== self && !grant.backupGatewayIds?.includes(self)) {
+      throw refused(401, ErrorCode.Unauthorized, 'Ticket was issued for another gateway');
+    }
+    if (grant.expiresAt * 1000 <= Date.now() || (await this.sessions.isEnded(grant.sessionId))) {
+      throw refused(401, ErrorCode.Unauthorized, 'The session behind this ticket has ended');
+    }
+    return grant;
+  }
+
+  /**
+   * A socket opened directly with an access token: kept here when this gateway is about as
+   * loaded as the least-loaded one, else 421 and the client asks the directory.
+   */
+  private async directGrant(
+    direct: DirectUpgrade,
+  ): Promise<{ grant: TicketGrant; backups: string[] }> {
+    const { accessToken, ...asked } = direct;
+    const granted = await this.connects.grantHere(accessToken, asked);
+    if (!granted) {
+      this.upgrades.inc({ via: 'redirected' });
+      throw refused(421, ErrorCode.Unavailable, 'Ask the directory (POST /v1/connect)');
+    }
+    return granted;
   }
 
   /** Older sockets of the same device: closed here if they are here, everywhere else by broadcast. */
@@ -252,6 +299,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     connectionId: string,
     grant: TicketGrant,
     resumeTicket: string,
+    backups: readonly string[],
   ): void {
     const connection = new ClientConnection(connectionId, ws, grant, this.limits);
     connection.resumeTicket = resumeTicket;
@@ -292,6 +340,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       heartbeatMs: this.config.WS_PING_INTERVAL_MS,
       expiresAt: new Date(connection.expiresAt).toISOString(),
       resumeTicket,
+      ...(backups.length > 0 ? { backups: [...backups] } : {}),
     });
     connection.opened = this.events.opened(connection);
     // Sockets come and go by the thousand a second in a reconnect storm: an ordinary open or

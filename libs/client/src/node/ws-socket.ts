@@ -5,7 +5,8 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
  * Sockets for Node (the terminal client, tests, tools) with `ws`, which, unlike a browser, shows
- * the server's pings: they keep the client's silence watchdog fed. (Import from
+ * the server's pings (they keep the client's silence watchdog fed) and sends headers with the
+ * upgrade (so a socket can open directly with the access token). (Import from
  * `@parley/client/node/ws-socket`; the browser build never sees this file.)
  */
 export function nodeWebSockets(
@@ -16,10 +17,11 @@ export function nodeWebSockets(
     created?: (socket: WebSocket) => void;
   } = {},
 ): WebSocketFactory {
-  return (url, onPing) => {
+  const open = (url: string, onPing: () => void, headers?: Readonly<Record<string, string>>) => {
     const socket = new WebSocket(url, {
       handshakeTimeout: options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
       ...(options.origin ? { origin: options.origin } : {}),
+      ...(headers ? { headers: { ...headers } } : {}),
     });
     socket.on('ping', onPing);
     // A refused upgrade: say which HTTP status refused it (browsers cannot see it).
@@ -33,4 +35,5 @@ export function nodeWebSockets(
     options.created?.(socket);
     return socket;
   };
+  return Object.assign(open, { sendsHeaders: true });
 }

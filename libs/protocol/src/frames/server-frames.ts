@@ -7,6 +7,7 @@ import {
   deviceIdSchema,
   fromSeqSchema,
   gatewayIdSchema,
+  gatewaySocketUrlSchema,
   isoTimeSchema,
   seqSchema,
   ticketSchema,
@@ -43,6 +44,12 @@ export const helloFrameSchema = z.object({
    * the device and the log-in session.
    */
   resumeTicket: ticketSchema.optional(),
+  /**
+   * Other live gateways' WebSocket URLs, least loaded first, on a socket opened directly with the
+   * access token (which had no directory answer to name them): where the resume ticket goes if
+   * this gateway drops.
+   */
+  backups: z.array(gatewaySocketUrlSchema).max(8).optional(),
 });
 
 /** The `auth` frame was accepted: the socket is authorized until `expiresAt`. */

@@ -1,5 +1,5 @@
 import { z } from 'zod/v4';
-import { deviceIdSchema, gatewayIdSchema, ticketSchema } from '../ids';
+import { deviceIdSchema, gatewayIdSchema, gatewaySocketUrlSchema, ticketSchema } from '../ids';
 
 /**
  * `POST /v1/connect`: a client keeps one device id per installation. `sync: "v2"` says the socket
@@ -14,15 +14,7 @@ export const connectBodySchema = z
      * Gateway WebSocket URLs this client just failed to reach: the answer offers none of them
      * (when that leaves none, the gateway answering is offered: it just answered).
      */
-    unreachable: z
-      .array(
-        z
-          .string()
-          .max(512)
-          .regex(/^wss?:\/\//),
-      )
-      .max(8)
-      .optional(),
+    unreachable: z.array(gatewaySocketUrlSchema).max(8).optional(),
   })
   .strict();
 export type ConnectBody = z.output<typeof connectBodySchema>;

@@ -3,6 +3,7 @@ import { RedisKeys, redisKeyPrefix } from '@parley/common';
 import type { AckFrame, HelloFrame, MessageFrame } from '@parley/protocol';
 import { createAccount, ParleyTestClient, postJson } from '@parley/testing';
 import Redis from 'ioredis';
+import WebSocket from 'ws';
 import { randomUUID } from 'node:crypto';
 import { jwtClaims, signJwt } from './support/jwt';
 import { rawRequest, upgradeHead } from './support/raw-http';
@@ -80,6 +81,22 @@ describe('a socket opened directly with the access token', () => {
     await direct.next<MessageFrame>((f) => f.type === 'message' && f.message.clientMsgId === reply);
     direct.close();
     viaDirectory.close();
+  });
+
+  it("takes a browser's token from its bearer subprotocol (offered beside `parley`) and selects `parley`, never echoing the token", async () => {
+    const alice = await createAccount(gateway1, 'alice');
+    const socket = new WebSocket(`${wsUrlOf(gateway1)}?device=tab-1`, [
+      'parley',
+      `parley.bearer.${alice.accessToken}`,
+    ]);
+    const hello = await new Promise<HelloFrame>((resolve, reject) => {
+      socket.once('message', (data: Buffer) => resolve(JSON.parse(data.toString()) as HelloFrame));
+      socket.once('unexpected-response', (_req, res) => reject(new Error(`${res.statusCode}`)));
+      socket.once('error', reject);
+    });
+    expect(socket.protocol).toBe('parley');
+    expect(hello).toMatchObject({ type: 'hello', userId: alice.id, deviceId: 'tab-1' });
+    socket.close();
   });
 
   it('is refused without a valid token or with a malformed request, with a clear status, and the gateway keeps running', async () => {

@@ -28,6 +28,7 @@ import { emptyAnnouncements } from './support/announcements';
 import { launchChromium, screenshot } from './support/browser';
 import { acked as ackedAnswer, change, send as sendFrame } from './support/frames';
 import { TEST_OPERATOR, TEST_PRESENCE_ENV, testStack } from './support/test-stack';
+import { upgradesAdded, upgradesByWay } from './support/upgrades';
 
 /**
  * The web client in a real browser (Debian's Chromium driven by playwright-core), against the
@@ -312,11 +313,16 @@ describe('the web client', () => {
     const a = await openApp(gateway1);
     const b = await openApp(gateway2);
     await screenshot(a.page, 'log-in');
+    const upgradesBefore = await upgradesByWay(stack.gateways);
     await register(a.page, alice);
     await register(b.page, bob);
 
     await startChat(a.page, bob);
     await online(a.page);
+    // The page opened its socket directly on its gateway, the access token in a subprotocol (or,
+    // sent on by a busier gateway's 421, through the directory): no directory round first.
+    const added = upgradesAdded(upgradesBefore, await upgradesByWay(stack.gateways));
+    expect(added('direct') + added('redirected')).toBeGreaterThanOrEqual(1);
     await write(a.page, 'hello bob, from the browser');
     const sent = messages(a.page).filter({ hasText: 'hello bob' });
     await expect(sent.getAttribute('data-status')).resolves.toMatch(/^(pending|sent)$/);
@@ -747,6 +753,17 @@ describe('the web client', () => {
       `${answer.body.url}?ticket=${answer.body.ticket}`,
     );
     expect(outcome).toBe('refused');
+    // Nor with the access token itself, offered as the bearer subprotocol.
+    const direct = await page.evaluate(
+      ([url, token]) =>
+        new Promise<string>((resolve) => {
+          const socket = new WebSocket(url, ['parley', `parley.bearer.${token}`]);
+          socket.onopen = () => resolve('open');
+          socket.onerror = () => resolve('refused');
+        }),
+      [answer.body.url, account.accessToken] as const,
+    );
+    expect(direct).toBe('refused');
     await page.close();
   });
 

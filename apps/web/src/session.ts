@@ -2,9 +2,11 @@ import {
   ApiClient,
   ApiError,
   Connection,
+  type Handshake,
   MemoryCredentialsStore,
   NotLoggedInError,
   ParleyClient,
+  type WebSocketFactory,
 } from '@parley/client';
 import { CloseCode, type RegisterBody } from '@parley/protocol';
 import { ChatStore } from './chat-store';
@@ -128,7 +130,7 @@ export class WebSession {
     const connection = new Connection({
       api: this.api,
       deviceId: deviceId(),
-      sockets: (url) => new WebSocket(url),
+      sockets: browserSockets,
       sync: 'v2',
     });
     const client = new ParleyClient({
@@ -180,3 +182,14 @@ export function describeError(err: unknown): string {
   if (err instanceof Error && err.name === 'OfflineError') return 'The server cannot be reached.';
   return 'Something went wrong; try again.';
 }
+
+/**
+ * The browser's WebSocket. It cannot set an `Authorization` header on an upgrade, so a socket
+ * opened directly on the page's gateway carries the access token in a subprotocol
+ * (docs/PROTOCOL.md, "Opening a socket directly").
+ */
+const browserSockets: WebSocketFactory = Object.assign(
+  (url: string, _onPing: () => void, handshake?: Handshake) =>
+    new WebSocket(url, handshake?.protocols ? [...handshake.protocols] : []),
+  { bearer: 'protocol' as const },
+);

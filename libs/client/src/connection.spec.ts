@@ -1,6 +1,6 @@
 import { ApiClient, type FetchLike } from './api-client';
 import { Connection, type ConnectionState } from './connection';
-import { UpgradeRefusedError, type WebSocketLike } from './socket';
+import { type Handshake, UpgradeRefusedError, type WebSocketLike } from './socket';
 import { signedInCredentials } from '@parley/testing/signed-in.fixture';
 
 const HTTP = 'http://127.0.0.1:3000';
@@ -43,12 +43,8 @@ const ticketNo = (n: number) => `${'T'.repeat(42)}${n}`;
 /** Sockets the test drives: open them, hand them frames, close them with a code. */
 class FakeSockets {
   readonly made: FakeSocket[] = [];
-  readonly factory = (
-    url: string,
-    _onPing?: () => void,
-    headers?: Readonly<Record<string, string>>,
-  ) => {
-    const socket = new FakeSocket(url, headers);
+  readonly factory = (url: string, _onPing?: () => void, handshake?: Handshake) => {
+    const socket = new FakeSocket(url, handshake?.headers);
     this.made.push(socket);
     return socket;
   };
@@ -134,7 +130,9 @@ function setup({ headers = false } = {}) {
   const connection = new Connection({
     api,
     deviceId: 'dev-1',
-    sockets: headers ? Object.assign(sockets.factory, { sendsHeaders: true }) : sockets.factory,
+    sockets: headers
+      ? Object.assign(sockets.factory, { bearer: 'header' as const })
+      : sockets.factory,
     random: () => 0.5,
   });
   const states: ConnectionState[] = [];

@@ -56,16 +56,16 @@ export interface ConnectionOptions {
 
 /**
  * One logical connection that survives network trouble. An attempt opens the socket directly on
- * the API's gateway with the access token where the platform sends headers with an upgrade
- * (Node); a gateway busier than the others answers 421, and then, as in a browser, it asks the
+ * the API's gateway with the access token in the upgrade (where the sockets have a `bearer` way);
+ * when that gateway refuses (421: busier than the others) or there is no such way, it asks the
  * directory (`POST /v1/connect`) for a gateway and a fresh single-use ticket and opens the socket
  * there. After a drop it first tries the last socket's resume ticket (from its `hello`) on the
- * gateways it already knows, which skips the directory round, within 100 ms of the drop. After a failure
- * (or a drop with no ticket to resume) it waits with jittered exponential backoff and starts over.
- * The socket
- * is renewed (`auth`) before its authorization expires. A socket that stops hearing the server's
- * pings (where the platform shows pings) is treated as dead. Ending the session (4001) or being
- * replaced by the same device (4003) stops it: reconnecting could not help.
+ * gateways it already knows, which skips the directory round, within 100 ms of the drop. After a
+ * failure (or a drop with no ticket to resume) it waits with jittered exponential backoff and
+ * starts over. The socket is renewed (`auth`) before its authorization expires. A socket that
+ * stops hearing the server's pings (where the platform shows pings) is treated as dead. Ending
+ * the session (4001) or being replaced by the same device (4003) stops it: reconnecting could not
+ * help.
  */
 export class Connection {
   readonly events = new Emitter<ConnectionEvents>();
@@ -167,22 +167,25 @@ export class Connection {
   }
 
   /**
-   * Without a ticket to resume, where the platform sends headers with an upgrade: the socket
-   * opens on the API's gateway with the access token, the directory's answer and the upgrade in
-   * one exchange. Any refusal (421: that gateway is busier than the others; 401: the token) sends
-   * this attempt to the directory, which also refreshes the token. True when a socket opened (or
-   * the connection was stopped meanwhile).
+   * Without a ticket to resume, where the sockets can carry the access token in the upgrade (a
+   * header in Node, a subprotocol in a browser): the socket opens on the API's gateway with it,
+   * the directory's answer and the upgrade in one exchange. Any refusal (421: that gateway is
+   * busier than the others; 401: the token) sends this attempt to the directory, which also
+   * refreshes the token. A browser shows a refusal as a failed open, so there a failure does not
+   * mark the gateway unreachable (it served the page). True when a socket opened (or the
+   * connection was stopped meanwhile).
    */
   private async direct(): Promise<boolean> {
     const url = socketUrlOfHttpBase(this.options.api.server);
-    if (!this.options.sockets.sendsHeaders || !url) return false;
+    if (!this.options.sockets.bearer || !url) return false;
     if (this.recentlyUnreachable().includes(url)) return false;
     const access: SocketAccess = {
       accessToken: await this.options.api.accessToken(),
       deviceId: this.options.deviceId,
       ...(this.options.sync ? { sync: this.options.sync } : {}),
     };
-    const { opened } = await this.openFirst([url], access, true);
+    const markUnreachable = this.options.sockets.bearer === 'header';
+    const { opened } = await this.openFirst([url], access, true, markUnreachable);
     return opened || this.stopped;
   }
 
@@ -204,14 +207,15 @@ export class Connection {
 
   /**
    * Opens a socket with `access` on the first of `urls` that takes it, marking the ones that could
-   * not be reached. `refusalUsesUp`: a gateway that refused the upgrade has consumed the ticket (or
-   * refused the token), so no other is tried. A socket that opens after `stop()` is closed at once; one that opens waits
-   * for its hello under a watchdog.
+   * not be reached (unless `markUnreachable` is false). `refusalUsesUp`: a gateway that refused the
+   * upgrade has consumed the ticket (or refused the token), so no other is tried. A socket that
+   * opens after `stop()` is closed at once; one that opens waits for its hello under a watchdog.
    */
   private async openFirst(
     urls: readonly string[],
     access: SocketAccess,
     refusalUsesUp: boolean,
+    markUnreachable = true,
   ): Promise<{ opened: boolean; failure: unknown }> {
     let failure: unknown = new Error('no gateway URL');
     for (const url of urls) {
@@ -223,7 +227,7 @@ export class Connection {
       } catch (err) {
         failure = err;
         if (this.stopped || (refusalUsesUp && err instanceof UpgradeRefusedError)) break;
-        this.unreachable.set(url, Date.now());
+        if (markUnreachable) this.unreachable.set(url, Date.now());
       }
     }
     return { opened: false, failure };

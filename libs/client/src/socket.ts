@@ -1,7 +1,9 @@
 import {
+  BEARER_SUBPROTOCOL_PREFIX,
   type ClientFrame,
   decodeServerFrame,
   encodeFrame,
+  PARLEY_SUBPROTOCOL,
   type ServerFrame,
 } from '@parley/protocol';
 
@@ -22,36 +24,50 @@ export interface WebSocketLike {
   addEventListener(type: 'error', listener: (event: unknown) => void): void;
 }
 
+/** What goes with an upgrade besides its URL: headers (Node) or subprotocols (any platform). */
+export interface Handshake {
+  headers?: Readonly<Record<string, string>>;
+  protocols?: readonly string[];
+}
+
 /**
  * Opens a socket to `url`. `onPing` is called for every server ping where the platform shows
- * them; `headers` go with the upgrade where the platform can send them (`sendsHeaders`).
+ * them; `handshake` goes with the upgrade.
  */
 export interface WebSocketFactory {
-  (url: string, onPing: () => void, headers?: Readonly<Record<string, string>>): WebSocketLike;
-  /** Whether `headers` reach the server: Node's `ws` sends them, a browser's WebSocket cannot. */
-  readonly sendsHeaders?: boolean;
+  (url: string, onPing: () => void, handshake?: Handshake): WebSocketLike;
+  /**
+   * How this factory carries an access token in the upgrade, so a socket may open without a
+   * ticket: an `Authorization` header (`header`: Node's `ws`) or a WebSocket subprotocol
+   * (`protocol`: a browser, which cannot set headers). Absent: tickets only.
+   */
+  readonly bearer?: 'header' | 'protocol';
 }
 
 /**
  * How a socket is let in: a single-use ticket (from the directory, or a resume ticket), or the
- * access token itself in the upgrade's `Authorization` header, on a gateway that then keeps the
- * socket or answers 421 (PROTOCOL.md, "Opening a socket directly"). Only a factory that
- * `sendsHeaders` can use the second.
+ * access token itself in the upgrade, on a gateway that then keeps the socket or answers 421
+ * (PROTOCOL.md, "Opening a socket directly"). Only a factory with a `bearer` way can use the
+ * second.
  */
 export type SocketAccess =
   { ticket: string } | { accessToken: string; deviceId: string; sync?: 'v2' };
 
-/** The upgrade's URL and headers for `access` on the gateway socket URL `url`. */
+/** The upgrade's URL and handshake for `access` on the gateway socket URL `url`. */
 export function upgradeRequest(
   url: string,
   access: SocketAccess,
-): { url: string; headers?: Record<string, string> } {
+  bearer: WebSocketFactory['bearer'] = 'header',
+): { url: string; handshake?: Handshake } {
   if ('ticket' in access) return { url: `${url}?ticket=${encodeURIComponent(access.ticket)}` };
   const query = new URLSearchParams({ device: access.deviceId });
   if (access.sync) query.set('sync', access.sync);
   return {
     url: `${url}?${query.toString()}`,
-    headers: { authorization: `Bearer ${access.accessToken}` },
+    handshake:
+      bearer === 'protocol'
+        ? { protocols: [PARLEY_SUBPROTOCOL, `${BEARER_SUBPROTOCOL_PREFIX}${access.accessToken}`] }
+        : { headers: { authorization: `Bearer ${access.accessToken}` } },
   };
 }
 
@@ -100,8 +116,12 @@ export class ProtocolSocket {
     this.opened = new Promise<void>((resolve, reject) => {
       settle = (err) => (err ? reject(err) : resolve());
     });
-    const upgrade = upgradeRequest(url, typeof access === 'string' ? { ticket: access } : access);
-    this.socket = factory(upgrade.url, () => handlers.ping?.(), upgrade.headers);
+    const upgrade = upgradeRequest(
+      url,
+      typeof access === 'string' ? { ticket: access } : access,
+      factory.bearer,
+    );
+    this.socket = factory(upgrade.url, () => handlers.ping?.(), upgrade.handshake);
     this.socket.addEventListener('open', () => {
       opened = true;
       settle();

@@ -1,5 +1,5 @@
 import { ErrorCode } from '@parley/protocol';
-import { originAllowed, parseUpgradeTarget } from './upgrade-request';
+import { originAllowed, parseUpgradeTarget, selectProtocol } from './upgrade-request';
 
 const TICKET = 'A'.repeat(43);
 
@@ -40,6 +40,26 @@ describe('parseUpgradeTarget', () => {
       ok: true,
       ticket: TICKET,
     });
+  });
+
+  it("takes a browser's token from its bearer subprotocol, offered beside `parley`, and selects only `parley`", () => {
+    expect(
+      parseUpgradeTarget('/ws?device=tab', undefined, `parley, parley.bearer.${TOKEN}`),
+    ).toEqual({
+      ok: true,
+      direct: { accessToken: TOKEN, deviceId: 'tab' },
+    });
+    // Without `parley` beside it, or malformed, it is no token.
+    expect(parseUpgradeTarget('/ws', undefined, `parley.bearer.${TOKEN}`)).toMatchObject({
+      ok: false,
+      refusal: { status: 401 },
+    });
+    expect(parseUpgradeTarget('/ws', undefined, 'parley, parley.bearer.nope')).toMatchObject({
+      ok: false,
+      refusal: { status: 401 },
+    });
+    expect(selectProtocol(new Set(['parley', `parley.bearer.${TOKEN}`]))).toBe('parley');
+    expect(selectProtocol(new Set([`parley.bearer.${TOKEN}`]))).toBe(false);
   });
 
   it.each([

@@ -1,4 +1,9 @@
-import { deviceIdSchema, ErrorCode } from '@parley/protocol';
+import {
+  BEARER_SUBPROTOCOL_PREFIX,
+  deviceIdSchema,
+  ErrorCode,
+  PARLEY_SUBPROTOCOL,
+} from '@parley/protocol';
 import { TICKET_PATTERN } from '../connect/connect-ticket';
 import type { DirectConnect } from '../connect/connect.service';
 
@@ -28,16 +33,18 @@ const BEARER_PATTERN = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)
 const MAX_AUTHORIZATION_LENGTH = 4096;
 
 /**
- * The WebSocket request target and its `Authorization` header -> the ticket, or the access token
- * of a socket opened directly (no ticket in the URL) with what its URL asks (`device`, `sync`),
- * or the refusal. Never throws, whatever the client sent: an unparseable target (e.g. `//[`,
- * which makes `new URL()` throw) or a malformed `device`/`sync` is a 400, a path other than /ws a
- * 404, a malformed ticket, or neither a ticket nor a bearer token, a 401. A ticket wins over a
- * header (browsers cannot set one; native clients may send both).
+ * The WebSocket request target and its `Authorization` and `Sec-WebSocket-Protocol` headers ->
+ * the ticket, or the access token of a socket opened directly (no ticket in the URL: the token in
+ * the header, or, from a browser, in a `parley.bearer.<token>` subprotocol) with what its URL asks
+ * (`device`, `sync`), or the refusal. Never throws, whatever the client sent: an unparseable
+ * target (e.g. `//[`, which makes `new URL()` throw) or a malformed `device`/`sync` is a 400, a
+ * path other than /ws a 404, a malformed ticket, or neither a ticket nor a bearer token, a 401. A
+ * ticket wins over a token.
  */
 export function parseUpgradeTarget(
   target: string | undefined,
   authorization?: string,
+  protocols?: string,
 ): UpgradeTarget {
   if (target === undefined || target.length === 0 || target.length > MAX_TARGET_LENGTH) {
     return refuse(400, ErrorCode.ValidationFailed, 'Malformed request target');
@@ -50,7 +57,8 @@ export function parseUpgradeTarget(
   }
   if (url.pathname !== WS_PATH) return refuse(404, ErrorCode.NotFound, 'No such route');
   const ticket = url.searchParams.get('ticket');
-  if (ticket === null && authorization !== undefined) return directUpgrade(url, authorization);
+  const bearer = authorization ?? bearerOfProtocols(protocols);
+  if (ticket === null && bearer !== undefined) return directUpgrade(url, bearer);
   if (!ticket || !TICKET_PATTERN.test(ticket)) {
     return refuse(401, ErrorCode.Unauthorized, 'Missing or malformed connect ticket');
   }
@@ -87,6 +95,26 @@ function directUpgrade(url: URL, authorization: string): UpgradeTarget {
 export function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
   if (origin === undefined) return true;
   return allowed.includes(origin.toLowerCase().replace(/\/$/, ''));
+}
+
+/**
+ * A browser's bearer subprotocol as an `Authorization` value (`Bearer <token>`), when the
+ * handshake offers it beside `parley`; undefined otherwise.
+ */
+function bearerOfProtocols(header: string | undefined): string | undefined {
+  if (header === undefined || header.length > MAX_AUTHORIZATION_LENGTH) return undefined;
+  const offered = header.split(',').map((p) => p.trim());
+  const carrier = offered.find((p) => p.startsWith(BEARER_SUBPROTOCOL_PREFIX));
+  if (carrier === undefined || !offered.includes(PARLEY_SUBPROTOCOL)) return undefined;
+  return `Bearer ${carrier.slice(BEARER_SUBPROTOCOL_PREFIX.length)}`;
+}
+
+/**
+ * The subprotocol the gateway selects: `parley` when offered (a socket opened directly from a
+ * browser), none otherwise. The bearer subprotocol is never selected, so the token is not echoed.
+ */
+export function selectProtocol(offered: ReadonlySet<string>): string | false {
+  return offered.has(PARLEY_SUBPROTOCOL) ? PARLEY_SUBPROTOCOL : false;
 }
 
 function refuse(status: number, code: ErrorCode, message: string): UpgradeTarget {

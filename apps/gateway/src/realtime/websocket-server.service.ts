@@ -38,6 +38,7 @@ import {
   DirectUpgrade,
   originAllowed,
   parseUpgradeTarget,
+  selectProtocol,
   UpgradeRefusal,
 } from './upgrade-request';
 
@@ -128,6 +129,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       noServer: true,
       maxPayload: this.config.WS_MAX_PAYLOAD_BYTES,
       perMessageDeflate: false,
+      handleProtocols: selectProtocol,
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(req, socket, head),
@@ -196,7 +198,11 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
 
   private async admit(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (this.closing) throw refused(503, ErrorCode.Unavailable, 'Gateway is shutting down');
-    const target = parseUpgradeTarget(req.url, req.headers.authorization);
+    const target = parseUpgradeTarget(
+      req.url,
+      req.headers.authorization,
+      req.headers['sec-websocket-protocol'],
+    );
     if (!target.ok) throw new UpgradeRefused(target.refusal);
     if (!originAllowed(req.headers.origin, this.config.WS_ALLOWED_ORIGINS)) {
       throw refused(403, ErrorCode.Forbidden, 'This origin may not open a WebSocket here');

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { UpgradeRefusedError, type WebSocketFactory } from '../socket';
+import { type Handshake, UpgradeRefusedError, type WebSocketFactory } from '../socket';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -17,11 +17,11 @@ export function nodeWebSockets(
     created?: (socket: WebSocket) => void;
   } = {},
 ): WebSocketFactory {
-  const open = (url: string, onPing: () => void, headers?: Readonly<Record<string, string>>) => {
-    const socket = new WebSocket(url, {
+  const open = (url: string, onPing: () => void, handshake?: Handshake) => {
+    const socket = new WebSocket(url, handshake?.protocols ? [...handshake.protocols] : [], {
       handshakeTimeout: options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
       ...(options.origin ? { origin: options.origin } : {}),
-      ...(headers ? { headers: { ...headers } } : {}),
+      ...(handshake?.headers ? { headers: { ...handshake.headers } } : {}),
     });
     socket.on('ping', onPing);
     // A refused upgrade: say which HTTP status refused it (browsers cannot see it).
@@ -35,5 +35,5 @@ export function nodeWebSockets(
     options.created?.(socket);
     return socket;
   };
-  return Object.assign(open, { sendsHeaders: true });
+  return Object.assign(open, { bearer: 'header' as const });
 }

@@ -30,3 +30,12 @@ export const connectAnswerSchema = z.object({
   expiresIn: z.number().int().positive(),
 });
 export type ConnectAnswer = z.output<typeof connectAnswerSchema>;
+
+/**
+ * A socket opened directly with the access token (no ticket) from a browser, which cannot set an
+ * `Authorization` header on an upgrade, offers two subprotocols: this one, which the gateway
+ * selects, and `parley.bearer.<access token>`, which carries the token and is never selected
+ * (so never echoed). Native clients send the header instead.
+ */
+export const PARLEY_SUBPROTOCOL = 'parley';
+export const BEARER_SUBPROTOCOL_PREFIX = 'parley.bearer.';

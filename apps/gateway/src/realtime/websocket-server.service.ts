@@ -78,8 +78,9 @@ type GatewayLimits = Pick<
  * checked BEFORE the upgrade, each refusal a plain HTTP answer and a log line, never an exception
  * that escapes: the request target (400/404), the Origin of browser handshakes (403), the ticket
  * (missing, unknown, used, expired or issued for another gateway: 401) or, for a socket opened
- * directly, the access token in its `Authorization` header (401) and this gateway's load (421: ask
- * the directory), the log-in session behind it (ended or expired: 401), and the user's socket cap
+ * directly, the access token in its `Authorization` header or a browser's bearer subprotocol (401)
+ * and this gateway's load (421: ask the directory), the log-in session behind it (ended or
+ * expired: 401), and the user's socket cap
  * (429; a socket of the same device is
  * replaced instead, 4003). Each accepted socket is registered, greeted with `hello`, announced
  * (connection.opened), kept alive by ping/pong, closed when its authorization runs out (4002)
@@ -167,20 +168,19 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     this.admit(req, socket, head).catch((err: unknown) => {
-      if (err instanceof AppException) {
-        // The access token of a socket opened directly (invalid, expired, session ended).
-        err = new UpgradeRefused({
-          status: HTTP_STATUS_BY_CODE[err.code],
-          code: err.code,
-          message: err.message,
-        });
-      }
-      if (err instanceof UpgradeRefused) {
+      // An AppException: the access token of a socket opened directly (invalid, expired, ended).
+      const refusal =
+        err instanceof UpgradeRefused
+          ? err.refusal
+          : err instanceof AppException
+            ? { status: HTTP_STATUS_BY_CODE[err.code], code: err.code, message: err.message }
+            : undefined;
+      if (refusal) {
         this.logger.log(
-          { status: err.refusal.status, code: err.refusal.code, reason: err.refusal.message },
+          { status: refusal.status, code: refusal.code, reason: refusal.message },
           'websocket upgrade refused',
         );
-        return refuse(socket, err.refusal);
+        return refuse(socket, refusal);
       }
       if (isDependencyOutage(err)) {
         this.logger.warn({ reason: (err as Error).message }, 'websocket upgrade: dependency down');

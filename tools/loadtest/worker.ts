@@ -1,4 +1,11 @@
-import { ApiClient, ApiError, ConversationStates, MemoryCredentialsStore } from '@parley/client';
+import {
+  ApiClient,
+  ApiError,
+  ConversationStates,
+  MemoryCredentialsStore,
+  socketUrlOfHttpBase,
+  upgradeRequest,
+} from '@parley/client';
 import {
   type ConnectAnswer,
   type ConversationState,
@@ -157,11 +164,8 @@ function connectFailure(error: unknown): string {
   return 'http_network_error';
 }
 
-/** Where a device opens its socket, and the upgrade's headers. */
-interface SocketTarget {
-  url: string;
-  headers?: Record<string, string>;
-}
+/** Where a device opens its socket, and the upgrade's headers (the client library's request). */
+type SocketTarget = ReturnType<typeof upgradeRequest>;
 
 /** The directory's choice and a single-use ticket for it (`POST /v1/connect`). */
 async function directoryTarget(client: Client): Promise<SocketTarget> {
@@ -174,19 +178,19 @@ async function directoryTarget(client: Client): Promise<SocketTarget> {
     throw new Error(`connect_${connectFailure(error)}`);
   }
   client.url = answer.url;
-  return { url: `${answer.url}?ticket=${encodeURIComponent(answer.ticket)}` };
+  return upgradeRequest(answer.url, { ticket: answer.ticket });
 }
 
 /** The device's own gateway, with the access token in the upgrade (`--direct`). */
 function directTarget(client: Client): SocketTarget {
-  const base = `${client.gateway.replace(/^http/, 'ws')}/ws`;
-  const query = new URLSearchParams({ device: client.deviceId });
-  if (init.syncOnConnect) query.set('sync', 'v2');
+  const base = socketUrlOfHttpBase(client.gateway);
+  if (!base) throw new Error('connect_bad_gateway_url');
   client.url = base;
-  return {
-    url: `${base}?${query.toString()}`,
-    headers: { authorization: `Bearer ${client.account.accessToken}` },
-  };
+  return upgradeRequest(base, {
+    accessToken: client.account.accessToken,
+    deviceId: client.deviceId,
+    ...(init.syncOnConnect ? { sync: 'v2' as const } : {}),
+  });
 }
 
 /**
@@ -209,7 +213,7 @@ async function openClient(client: Client, target: SocketTarget): Promise<void> {
   const ws = new WebSocket(target.url, {
     perMessageDeflate: false,
     handshakeTimeout: HELLO_TIMEOUT_MS,
-    ...(target.headers ? { headers: target.headers } : {}),
+    ...(target.handshake?.headers ? { headers: { ...target.handshake.headers } } : {}),
   });
   // One listener for the socket's life, so no frame is missed between hello, sync and live.
   let phase: 'hello' | 'sync' | 'live' = 'hello';

@@ -50,26 +50,15 @@ export class ConnectService {
     asked: DirectConnect,
   ): Promise<{ grant: TicketGrant; backups: string[] } | null> {
     const principal = await this.verifier.verify(accessToken);
-    const username = await this.users.usernameOf(principal.userId);
-    if (username === null) throw AccountsException.invalidAccessToken();
+    const granted = await this.grantFor(principal, asked);
     const claim = await this.directory.claimHere(this.config.GATEWAY_ID, MAX_BACKUPS);
     if (!claim.kept) return null;
-    const grant: TicketGrant = {
-      userId: principal.userId,
-      username,
-      deviceId: asked.deviceId ?? newDeviceId(),
-      gatewayId: this.config.GATEWAY_ID,
-      sessionId: principal.sessionId,
-      expiresAt: principal.expiresAt,
-      ...(asked.sync ? { sync: asked.sync } : {}),
-    };
+    const grant: TicketGrant = { ...granted, gatewayId: this.config.GATEWAY_ID };
     return { grant, backups: claim.backups.map((b) => b.publicUrl) };
   }
 
   async connect(principal: AuthenticatedPrincipal, body: ConnectBody): Promise<ConnectAnswer> {
-    const { deviceId } = body;
-    const username = await this.users.usernameOf(principal.userId);
-    if (username === null) throw AccountsException.invalidAccessToken();
+    const granted = await this.grantFor(principal, body);
     // The least-loaded live gateway (reserved in the same step), then the backups; none the
     // client just failed to reach. With an empty directory (right after start-up, before session
     // has seen a heartbeat) this gateway is the answer.
@@ -81,16 +70,11 @@ export class ConnectService {
     const chosen = primary ?? self;
     const backups = primary ? rest : [];
     const grant: TicketGrant = {
-      userId: principal.userId,
-      username,
-      deviceId: deviceId ?? newDeviceId(),
+      ...granted,
       gatewayId: chosen.gatewayId,
       // The same ticket opens a socket on a backup when the primary cannot be reached (it is
       // still single-use: whichever gateway takes it first consumes it).
       ...(backups.length > 0 ? { backupGatewayIds: backups.map((b) => b.gatewayId) } : {}),
-      sessionId: principal.sessionId,
-      expiresAt: principal.expiresAt,
-      ...(body.sync ? { sync: body.sync } : {}),
     };
     const ticket = newTicket();
     await this.tickets.store(ticket, grant, this.config.CONNECT_TICKET_TTL_SECONDS);
@@ -101,6 +85,26 @@ export class ConnectService {
       deviceId: grant.deviceId,
       gatewayId: chosen.gatewayId,
       expiresIn: this.config.CONNECT_TICKET_TTL_SECONDS,
+    };
+  }
+
+  /**
+   * What a socket of `principal` is granted, as its ticket request or direct upgrade asked (the
+   * gateway is the caller's choice); an account that no longer exists is an invalid token.
+   */
+  private async grantFor(
+    principal: AuthenticatedPrincipal,
+    asked: DirectConnect,
+  ): Promise<Omit<TicketGrant, 'gatewayId'>> {
+    const username = await this.users.usernameOf(principal.userId);
+    if (username === null) throw AccountsException.invalidAccessToken();
+    return {
+      userId: principal.userId,
+      username,
+      deviceId: asked.deviceId ?? newDeviceId(),
+      sessionId: principal.sessionId,
+      expiresAt: principal.expiresAt,
+      ...(asked.sync ? { sync: asked.sync } : {}),
     };
   }
 }

@@ -3,7 +3,13 @@ import { Histogram } from './histogram';
 import type { ConnectResult } from './ipc';
 import { hostPort } from './loopback';
 import { diffSamples, sampleProcesses, StackProcessFilter, stackCpuPercent } from './process-stats';
-import { appendJsonLine, ConnectReport, formatConnectTable, GatewayMemory } from './report';
+import {
+  appendJsonLine,
+  ConnectReport,
+  formatConnectTable,
+  GatewayMemory,
+  HoldWindow,
+} from './report';
 import type { WorkerPool } from './worker-pool';
 
 /**
@@ -128,6 +134,27 @@ export function memoryPerGateway(
  */
 export const HOLD_SETTLE_S = 5;
 
+/** The hold's CPU is also reported per window of this many seconds (the last may be shorter). */
+export const HOLD_WINDOW_S = 60;
+
+/**
+ * The measured part of the hold (after the settle) cut into HOLD_WINDOW_S windows, in seconds
+ * after the ramp; a last piece shorter than half a window joins the one before (pure: unit-tested).
+ */
+export function holdWindowBounds(settleS: number, holdS: number): Array<[number, number]> {
+  const bounds: Array<[number, number]> = [];
+  for (let from = settleS; from < holdS; from += HOLD_WINDOW_S) {
+    bounds.push([from, Math.min(holdS, from + HOLD_WINDOW_S)]);
+  }
+  const last = bounds.at(-1);
+  if (bounds.length > 1 && last && last[1] - last[0] < HOLD_WINDOW_S / 2) {
+    bounds.pop();
+    const previous = bounds[bounds.length - 1];
+    previous[1] = last[1];
+  }
+  return bounds;
+}
+
 /** The share of the sockets opened before the memory baseline is read. */
 export const WARM_SHARE = 0.1;
 
@@ -226,9 +253,32 @@ export async function runConnect(
   await delay(settleS * 1000);
   const holdStart = sampleProcesses(options.processFilter);
   const holdStartAt = Date.now();
-  await delay((options.holdS - settleS) * 1000);
+  const holdWindows: HoldWindow[] = [];
+  let windowStart = holdStart;
+  for (const [fromS, toS] of holdWindowBounds(settleS, options.holdS)) {
+    await delay((toS - fromS) * 1000);
+    const windowEnd = sampleProcesses(options.processFilter);
+    const stats = diffSamples(windowStart, windowEnd, toS - fromS);
+    const kafka = stats.filter((p) => p.name.startsWith('kafka'));
+    holdWindows.push({
+      fromS,
+      toS,
+      stackCpuPercent: stackCpuPercent(stats),
+      gatewaysCpuPercent:
+        Math.round(
+          stats
+            .filter((p) => p.name.startsWith('gateway'))
+            .reduce((sum, p) => sum + p.cpuPercent, 0) * 10,
+        ) / 10,
+      kafkaJitCpuPercent:
+        kafka.length === 0
+          ? null
+          : Math.round(kafka.reduce((sum, p) => sum + (p.jitCpuPercent ?? 0), 0) * 10) / 10,
+    });
+    windowStart = windowEnd;
+  }
   const holdSeconds = (Date.now() - holdStartAt) / 1000;
-  const holdProcesses = diffSamples(holdStart, sampleProcesses(options.processFilter), holdSeconds);
+  const holdProcesses = diffSamples(holdStart, windowStart, holdSeconds);
   const rssAfter = await Promise.all(
     gateways.map((gateway, i) => settledMemoryAfter(gateway, rssBefore[i])),
   );
@@ -272,6 +322,7 @@ export async function runConnect(
     holdProcesses,
     holdStackCpuPercent: stackCpuPercent(holdProcesses),
     holdSeconds: Math.round(holdSeconds),
+    holdWindows,
   };
   if (options.out) appendJsonLine(options.out, report);
   process.stdout.write(`\n${formatConnectTable(report)}\n`);

@@ -5,6 +5,7 @@ import {
   stackCpuMsPer,
   stackCpuPercent,
   diffSamples,
+  isJitCompilerThread,
   parseEnvPort,
   parseKafkaListenerPort,
   parseRss,
@@ -109,6 +110,29 @@ describe('process stats from /proc', () => {
       { name: 'postgres', processes: 2, cpuPercent: 50, rssMiB: 120 },
     ]);
   });
+
+  it("tells a JVM's JIT compiler threads by name and reports their share of the process", () => {
+    expect(isJitCompilerThread('C2 CompilerThre')).toBe(true);
+    expect(isJitCompilerThread('C1 CompilerThre')).toBe(true);
+    expect(isJitCompilerThread('data-plane-kafk')).toBe(false);
+    expect(isJitCompilerThread('VM Thread')).toBe(false);
+    const broker = (ticks: number, jit: number): ProcessGroupSample => ({
+      name: 'kafka',
+      pids: [7],
+      ticksByPid: new Map([[7, ticks]]),
+      jitTicksByPid: new Map([[7, jit]]),
+      rssBytes: 0,
+    });
+    // 60 ticks over 10 s at 100 Hz, 25 of them compiling: 6% of a core, 2.5 of it the JIT.
+    expect(
+      diffSamples(
+        new Map([['kafka', broker(500, 300)]]),
+        new Map([['kafka', broker(560, 325)]]),
+        10,
+        100,
+      ),
+    ).toEqual([{ name: 'kafka', processes: 1, cpuPercent: 6, rssMiB: 0, jitCpuPercent: 2.5 }]);
+  });
 });
 
 describe('StackSampler helpers', () => {
@@ -139,6 +163,20 @@ describe('StackSampler helpers', () => {
     const [stat] = diffSamples(start, seen, 1, 100);
     // pid 1: 100 ticks, pid 2: 40 ticks that a two-point sample would have missed.
     expect(stat).toEqual({ name: 'postgres', processes: 2, cpuPercent: 140, rssMiB: 1 });
+  });
+
+  it("folds a JVM's JIT ticks along with its own", () => {
+    const jvm = (ticks: number, jit: number) => ({
+      ...group('kafka', [[3, ticks]]),
+      jitTicksByPid: new Map([[3, jit]]),
+    });
+    const start = new Map([['kafka', jvm(100, 40)]]);
+    const seen = foldSample(new Map(), start);
+    foldSample(seen, new Map([['kafka', jvm(130, 50)]]));
+    foldSample(seen, new Map([['kafka', jvm(200, 60)]]));
+    expect(diffSamples(start, seen, 1, 100)).toEqual([
+      { name: 'kafka', processes: 1, cpuPercent: 100, rssMiB: 0, jitCpuPercent: 20 },
+    ]);
   });
 
   it('divides the stack CPU (not the generator) by the units of work', () => {

@@ -18,6 +18,8 @@ export interface ProcessGroupSample {
   pids: number[];
   /** CPU ticks per pid, so processes that start or exit between samples are counted right. */
   ticksByPid: Map<number, number>;
+  /** A JVM's (Kafka's) JIT compiler threads' ticks per pid: part of ticksByPid. */
+  jitTicksByPid?: Map<number, number>;
   rssBytes: number;
 }
 
@@ -28,6 +30,11 @@ export interface ProcessStat {
   cpuPercent: number;
   /** Resident memory at the end of the interval, MiB. */
   rssMiB: number;
+  /**
+   * A JVM's JIT compiler threads (HotSpot's C1/C2), part of cpuPercent: a broker compiles its hot
+   * paths for minutes after it starts, which is start-up, not the cost of the work measured.
+   */
+  jitCpuPercent?: number;
 }
 
 export interface StackProcessFilter {
@@ -134,6 +141,29 @@ export function classifyProcess(
   return undefined;
 }
 
+/** HotSpot names its JIT compiler threads "C1 CompilerThread0", "C2 CompilerThread1" (comm: 15 chars). */
+export function isJitCompilerThread(comm: string): boolean {
+  return /^C[12] CompilerThre/.test(comm);
+}
+
+/** The CPU ticks of a JVM's JIT compiler threads (/proc/<pid>/task/<tid>/stat). */
+function jitCompilerTicks(pid: number): number {
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  let ticks = 0;
+  for (const tid of tids) {
+    const text = readOr(`/proc/${pid}/task/${tid}/stat`);
+    if (!text) continue;
+    const thread = parseStat(text);
+    if (isJitCompilerThread(thread.comm)) ticks += thread.ticks;
+  }
+  return ticks;
+}
+
 function readOr(path: string, fallback = ''): string {
   try {
     return readFileSync(path, 'utf8');
@@ -151,7 +181,7 @@ function kafkaPortFromCmdline(cmdline: string): number | undefined {
 /** One pass over /proc: the stack's processes grouped by name, plus 'generator'. */
 export function sampleProcesses(filter: StackProcessFilter): Map<string, ProcessGroupSample> {
   const groups = new Map<string, ProcessGroupSample>();
-  const add = (name: string, pid: number, sample: ProcessSample) => {
+  const add = (name: string, pid: number, sample: ProcessSample, jitTicks?: number) => {
     const group: ProcessGroupSample = groups.get(name) ?? {
       name,
       pids: [],
@@ -160,6 +190,7 @@ export function sampleProcesses(filter: StackProcessFilter): Map<string, Process
     };
     group.pids.push(pid);
     group.ticksByPid.set(pid, sample.ticks);
+    if (jitTicks !== undefined) (group.jitTicksByPid ??= new Map()).set(pid, jitTicks);
     group.rssBytes += sample.rssBytes;
     groups.set(name, group);
   };
@@ -192,7 +223,8 @@ export function sampleProcesses(filter: StackProcessFilter): Map<string, Process
       continue;
     }
     if (!name) continue;
-    add(name, pid, { ticks, rssBytes: parseRss(readOr(`/proc/${pid}/status`)) });
+    const jit = comm === 'java' ? jitCompilerTicks(pid) : undefined;
+    add(name, pid, { ticks, rssBytes: parseRss(readOr(`/proc/${pid}/status`)) }, jit);
   }
   return groups;
 }
@@ -221,14 +253,20 @@ export function diffSamples(
       const before = start.get(group.name)?.ticksByPid;
       // A process that started during the interval spent all its ticks in it; one that exited
       // is lost (short-lived postgres backends), which under-counts slightly.
-      let ticks = 0;
-      for (const [pid, end] of group.ticksByPid) ticks += end - (before?.get(pid) ?? 0);
-      const cpu = seconds > 0 ? (ticks / ticksPerSecond / seconds) * 100 : 0;
+      const percent = (ticksByPid: Map<number, number>, from?: Map<number, number>) => {
+        let ticks = 0;
+        for (const [pid, end] of ticksByPid) ticks += end - (from?.get(pid) ?? 0);
+        const cpu = seconds > 0 ? (ticks / ticksPerSecond / seconds) * 100 : 0;
+        // Hundredths: at idle each process is a few tenths, and the stack sums eight of them.
+        return Math.round(Math.max(0, cpu) * 100) / 100;
+      };
+      const jitBefore = start.get(group.name)?.jitTicksByPid;
       return {
         name: group.name,
         processes: group.pids.length,
-        cpuPercent: Math.round(Math.max(0, cpu) * 10) / 10,
+        cpuPercent: percent(group.ticksByPid, before),
         rssMiB: Math.round((group.rssBytes / 1048576) * 10) / 10,
+        ...(group.jitTicksByPid ? { jitCpuPercent: percent(group.jitTicksByPid, jitBefore) } : {}),
       };
     });
 }
@@ -249,6 +287,7 @@ export function foldSample(
         name,
         pids: [...group.pids],
         ticksByPid: new Map(group.ticksByPid),
+        ...(group.jitTicksByPid ? { jitTicksByPid: new Map(group.jitTicksByPid) } : {}),
         rssBytes: group.rssBytes,
       });
       continue;
@@ -256,6 +295,9 @@ export function foldSample(
     for (const [pid, ticks] of group.ticksByPid) {
       if (!held.ticksByPid.has(pid)) held.pids.push(pid);
       held.ticksByPid.set(pid, ticks);
+    }
+    for (const [pid, ticks] of group.jitTicksByPid ?? []) {
+      (held.jitTicksByPid ??= new Map()).set(pid, ticks);
     }
     held.rssBytes = group.rssBytes;
   }

@@ -1,6 +1,6 @@
 import { Histogram } from './histogram';
 import { emptyCounters, type StepResult } from './ipc';
-import { memoryPerGateway, parseSettledMemory } from './connect.workload';
+import { holdWindowBounds, memoryPerGateway, parseSettledMemory } from './connect.workload';
 import { buildPairsReport } from './pairs.workload';
 import {
   formatConnectTable,
@@ -280,6 +280,22 @@ describe('report formatting', () => {
       holdProcesses: [{ name: 'gateway:3000', processes: 1, cpuPercent: 4.2, rssMiB: 110 }],
       holdStackCpuPercent: 4.2,
       holdSeconds: 25,
+      holdWindows: [
+        {
+          fromS: 5,
+          toS: 65,
+          stackCpuPercent: 5.9,
+          gatewaysCpuPercent: 2.5,
+          kafkaJitCpuPercent: 1.1,
+        },
+        {
+          fromS: 65,
+          toS: 125,
+          stackCpuPercent: 4.4,
+          gatewaysCpuPercent: 1.3,
+          kafkaJitCpuPercent: null,
+        },
+      ],
     });
     expect(text).toMatch(/http:\/\/127\.0\.0\.1:3000\s+100\s+100\s+110\s+102/);
     // The stack's CPU while the sockets were held, in the summary and per process.
@@ -288,5 +304,23 @@ describe('report formatting', () => {
     expect(text).toMatch(/\nreturning\s+165\s+165/);
     expect(text).toMatch(/held 25 s/);
     expect(text).toMatch(/gateway:3000\s+-\s+4\.2/);
+    // The hold window by window, with the broker's JIT compiler's share.
+    expect(text).toMatch(/hold, s after the ramp\s+5-65\s+65-125/);
+    expect(text).toMatch(/idle stack cpu%\s+5\.90\s+4\.40/);
+    expect(text).toMatch(/of which the gateways\s+2\.50\s+1\.30/);
+    expect(text).toMatch(/of which Kafka's JIT compiler\s+1\.10\s+-/);
+  });
+
+  it('cuts the measured hold into minute windows, a short tail joining the window before', () => {
+    expect(holdWindowBounds(60, 150)).toEqual([
+      [60, 120],
+      [120, 150],
+    ]);
+    expect(holdWindowBounds(60, 200)).toEqual([
+      [60, 120],
+      [120, 200],
+    ]);
+    expect(holdWindowBounds(2.5, 5)).toEqual([[2.5, 5]]);
+    expect(holdWindowBounds(0, 0)).toEqual([]);
   });
 });

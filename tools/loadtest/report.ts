@@ -109,6 +109,19 @@ export interface ConnectReport {
   holdProcesses: ProcessStat[];
   holdStackCpuPercent: number;
   holdSeconds: number;
+  /** The same hold cut into windows (HOLD_WINDOW_S): how the idle cost settles after a start. */
+  holdWindows?: HoldWindow[];
+}
+
+/** The stack's CPU over one window of the hold; seconds counted from the end of the ramp. */
+export interface HoldWindow {
+  fromS: number;
+  toS: number;
+  stackCpuPercent: number;
+  /** The gateways' part of it. */
+  gatewaysCpuPercent: number;
+  /** Kafka's JIT compiler threads in that window (part of the stack's figure); null: no broker. */
+  kafkaJitCpuPercent: number | null;
 }
 
 /** What a `groups` step made each hop publish (docs/LOADTEST.md, "groups"). */
@@ -501,7 +514,9 @@ export function formatProcessTable(columns: Array<[string, ProcessStat[]]>): str
       name,
       ...columns.map(([, stats]) => {
         const s = stats.find((p) => p.name === name);
-        return s ? `${formatNumber(s.cpuPercent)}% / ${formatNumber(s.rssMiB)}` : '-';
+        if (!s) return '-';
+        const jit = s.jitCpuPercent === undefined ? '' : ` (JIT ${formatNumber(s.jitCpuPercent)})`;
+        return `${formatNumber(s.cpuPercent)}%${jit} / ${formatNumber(s.rssMiB)}`;
       }),
     ]),
   );
@@ -563,7 +578,23 @@ export function formatConnectTable(r: ConnectReport): string {
       ['ramp', r.processes],
       [`held ${r.holdSeconds} s`, r.holdProcesses],
     ]),
+    ...(r.holdWindows && r.holdWindows.length > 1 ? ['', formatHoldWindows(r.holdWindows)] : []),
   ].join('\n');
+}
+
+/** The idle stack window by window: the start-up tail (JIT, heap shrinking) against the rest. */
+function formatHoldWindows(windows: readonly HoldWindow[]): string {
+  return renderTable(
+    ['hold, s after the ramp', ...windows.map((w) => `${w.fromS}-${w.toS}`)],
+    [
+      ['idle stack cpu%', ...windows.map((w) => w.stackCpuPercent)],
+      ['of which the gateways', ...windows.map((w) => w.gatewaysCpuPercent)],
+      [
+        "of which Kafka's JIT compiler",
+        ...windows.map((w) => (w.kafkaJitCpuPercent === null ? '-' : w.kafkaJitCpuPercent)),
+      ],
+    ],
+  );
 }
 
 /** The sync workload: each measured sync, one row. */

@@ -2,7 +2,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Histogram } from './histogram';
 import type { ConnectResult } from './ipc';
 import { hostPort } from './loopback';
-import { diffSamples, sampleProcesses, StackProcessFilter, stackCpuPercent } from './process-stats';
+import {
+  diffSamples,
+  ProcessStat,
+  sampleProcesses,
+  StackProcessFilter,
+  stackCpuPercent,
+  sumToTenth,
+} from './process-stats';
 import {
   appendJsonLine,
   ConnectReport,
@@ -155,6 +162,21 @@ export function holdWindowBounds(settleS: number, holdS: number): Array<[number,
   return bounds;
 }
 
+/** One window's figures from its per-process CPU (pure: unit-tested). */
+export function holdWindow(fromS: number, toS: number, stats: ProcessStat[]): HoldWindow {
+  const kafka = stats.filter((p) => p.name.startsWith('kafka'));
+  return {
+    fromS,
+    toS,
+    stackCpuPercent: stackCpuPercent(stats),
+    gatewaysCpuPercent: sumToTenth(
+      stats.filter((p) => p.name.startsWith('gateway')).map((p) => p.cpuPercent),
+    ),
+    kafkaJitCpuPercent:
+      kafka.length === 0 ? null : sumToTenth(kafka.map((p) => p.jitCpuPercent ?? 0)),
+  };
+}
+
 /** The share of the sockets opened before the memory baseline is read. */
 export const WARM_SHARE = 0.1;
 
@@ -258,23 +280,7 @@ export async function runConnect(
   for (const [fromS, toS] of holdWindowBounds(settleS, options.holdS)) {
     await delay((toS - fromS) * 1000);
     const windowEnd = sampleProcesses(options.processFilter);
-    const stats = diffSamples(windowStart, windowEnd, toS - fromS);
-    const kafka = stats.filter((p) => p.name.startsWith('kafka'));
-    holdWindows.push({
-      fromS,
-      toS,
-      stackCpuPercent: stackCpuPercent(stats),
-      gatewaysCpuPercent:
-        Math.round(
-          stats
-            .filter((p) => p.name.startsWith('gateway'))
-            .reduce((sum, p) => sum + p.cpuPercent, 0) * 10,
-        ) / 10,
-      kafkaJitCpuPercent:
-        kafka.length === 0
-          ? null
-          : Math.round(kafka.reduce((sum, p) => sum + (p.jitCpuPercent ?? 0), 0) * 10) / 10,
-    });
+    holdWindows.push(holdWindow(fromS, toS, diffSamples(windowStart, windowEnd, toS - fromS)));
     windowStart = windowEnd;
   }
   const holdSeconds = (Date.now() - holdStartAt) / 1000;

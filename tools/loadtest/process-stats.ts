@@ -357,8 +357,10 @@ export function stackCpuMsPer(
 
 /** The stack's CPU (every process but the generator), in percent of one core. */
 export function stackCpuPercent(processes: ProcessStat[]): number {
-  const percent = processes
-    .filter((p) => p.name !== 'generator')
-    .reduce((sum, p) => sum + p.cpuPercent, 0);
-  return Math.round(percent * 10) / 10;
+  return sumToTenth(processes.filter((p) => p.name !== 'generator').map((p) => p.cpuPercent));
+}
+
+/** Percentages added up, then rounded to a tenth (each part is kept to hundredths). */
+export function sumToTenth(percents: readonly number[]): number {
+  return Math.round(percents.reduce((sum, p) => sum + p, 0) * 10) / 10;
 }

@@ -1,6 +1,11 @@
 import { Histogram } from './histogram';
 import { emptyCounters, type StepResult } from './ipc';
-import { holdWindowBounds, memoryPerGateway, parseSettledMemory } from './connect.workload';
+import {
+  holdWindow,
+  holdWindowBounds,
+  memoryPerGateway,
+  parseSettledMemory,
+} from './connect.workload';
 import { buildPairsReport } from './pairs.workload';
 import {
   formatConnectTable,
@@ -322,5 +327,31 @@ describe('report formatting', () => {
     ]);
     expect(holdWindowBounds(2.5, 5)).toEqual([[2.5, 5]]);
     expect(holdWindowBounds(0, 0)).toEqual([]);
+  });
+
+  it("sums a window's stack, its gateways and the broker's compiler (the generator left out)", () => {
+    const stat = (name: string, cpuPercent: number, jitCpuPercent?: number) => ({
+      name,
+      processes: 1,
+      cpuPercent,
+      rssMiB: 1,
+      ...(jitCpuPercent === undefined ? {} : { jitCpuPercent }),
+    });
+    expect(
+      holdWindow(60, 120, [
+        stat('gateway:3000', 0.64),
+        stat('gateway:3001', 0.72),
+        stat('session', 0.43),
+        stat('kafka', 1.74, 0.32),
+        stat('generator', 0.85),
+      ]),
+    ).toEqual({
+      fromS: 60,
+      toS: 120,
+      stackCpuPercent: 3.5,
+      gatewaysCpuPercent: 1.4,
+      kafkaJitCpuPercent: 0.3,
+    });
+    expect(holdWindow(0, 60, [stat('session', 0.4)]).kafkaJitCpuPercent).toBeNull();
   });
 });

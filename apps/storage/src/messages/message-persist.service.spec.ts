@@ -11,6 +11,7 @@ import {
 } from './message-persist.plan';
 import { MessagePersistService } from './message-persist.service';
 import type {
+  MemberAppend,
   MessageRow,
   MessagesRepository,
   MessagesStore,
@@ -55,12 +56,16 @@ class FakeDatabase {
   members = new Map([[conv, [alice, bob]]]);
   /** Appends that committed. */
   commits = 0;
+  /** Look-ups run, and one-statement appends tried (committed or declined). */
+  lookUps = 0;
+  memberAppends = 0;
   /** Simulates a concurrent consumer committing these rows just before our append. */
   raceOnce: MessageRow[] | null = null;
 
   repository(): MessagesRepository {
     const store: MessagesStore = {
       lookUp: (keys: readonly SenderKey[], ids: readonly string[]) => {
+        this.lookUps += 1;
         const stored = this.messages
           .filter((m) =>
             keys.some((k) => k.senderId === m.senderId && k.clientMsgId === m.clientMsgId),
@@ -71,8 +76,36 @@ class FakeDatabase {
         return Promise.resolve({ stored, members, channels: new Set<string>() });
       },
       append: (requests, messages) => this.append(requests, messages),
+      appendAsMembers: (requests, messages) => this.appendAsMembers(requests, messages),
     };
     return store as MessagesRepository;
+  }
+
+  /** Declines (null, nothing written) for a stored key, a missing conversation or a non-member. */
+  private async appendAsMembers(
+    requests: readonly { conversationId: string; count: number }[],
+    messages: readonly NewMessage[],
+  ): Promise<MemberAppend | null> {
+    this.memberAppends += 1;
+    if (this.raceOnce) {
+      // The concurrent consumer commits first; its rows make ours a unique violation.
+      this.lastSeq += this.raceOnce.length;
+      this.messages.push(...this.raceOnce);
+      this.raceOnce = null;
+    }
+    const declined = messages.some(
+      (m) =>
+        this.messages.some((s) => s.senderId === m.senderId && s.clientMsgId === m.clientMsgId) ||
+        !(this.members.get(m.conversationId) as readonly string[] | undefined)?.includes(
+          m.senderId,
+        ),
+    );
+    if (declined) return null;
+    const allocations = await this.append(requests, messages);
+    const members = new Map(
+      [...this.members].filter(([id]) => requests.some((r) => r.conversationId === id)),
+    );
+    return { allocations, members, channels: new Set<string>() };
   }
 
   private append(
@@ -281,7 +314,10 @@ describe('MessagePersistService', () => {
   it('treats other database errors as retriable (rethrown as is)', async () => {
     const db = new FakeDatabase();
     const down = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    const repo = { lookUp: () => Promise.reject(down) } as unknown as MessagesRepository;
+    const repo = {
+      appendAsMembers: () => Promise.reject(down),
+      lookUp: () => Promise.reject(down),
+    } as unknown as MessagesRepository;
     const service = new MessagePersistService(
       repo,
       { fanOut: jest.fn() } as unknown as MessageFanoutService,
@@ -290,5 +326,35 @@ describe('MessagePersistService', () => {
     );
     await expect(service.persist([accepted('a')])).rejects.toBe(down);
     expect(db.commits).toBe(0);
+  });
+
+  it('writes a batch of new sends from members in one statement, with no look-up', async () => {
+    const { db, service, published } = setup();
+    await expect(service.persist([accepted('a'), accepted('b', bob)])).resolves.toEqual({
+      stored: 2,
+      duplicates: 0,
+      refused: 0,
+    });
+    expect([db.memberAppends, db.lookUps, db.commits]).toEqual([1, 0, 1]);
+    expect(published()).toEqual([
+      [conv, 'a', 1, false],
+      [conv, 'b', 2, false],
+    ]);
+  });
+
+  it('after the one statement declines a run (a retry), the next runs look up first, then try it again', async () => {
+    const { db, service } = setup();
+    await service.persist([accepted('a')]);
+    await expect(service.persist([accepted('a'), accepted('b')])).resolves.toEqual({
+      stored: 1,
+      duplicates: 1,
+      refused: 0,
+    });
+    expect([db.memberAppends, db.lookUps]).toEqual([2, 1]);
+    for (let i = 0; i < 16; i++) await service.persist([accepted(`later-${i}`)]);
+    expect([db.memberAppends, db.lookUps]).toEqual([2, 17]);
+    await service.persist([accepted('again')]);
+    expect([db.memberAppends, db.lookUps]).toEqual([3, 17]);
+    expect(db.messages.map((m) => m.seq)).toEqual(Array.from({ length: 19 }, (_, i) => i + 1));
   });
 });

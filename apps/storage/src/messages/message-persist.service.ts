@@ -24,6 +24,12 @@ import { isUniqueViolation, MessagesRepository } from './messages.repository';
 const MAX_RACE_ATTEMPTS = 3;
 /** The most accepted events one group-committed transaction takes. */
 const MAX_GROUP_EVENTS = 2000;
+/**
+ * After a run the one-statement append could not take (a retry, a refusal, poison), this many
+ * runs go straight to the look-up: replays after a crash or a failover come as bursts of retries,
+ * and each would otherwise pay for a failed statement first.
+ */
+const LOOK_UP_FIRST_RUNS = 16;
 
 type QueuedBatch = GroupMember<AcceptedEnvelope, PersistResult>;
 
@@ -47,6 +53,8 @@ export class MessagePersistService {
     (group) => this.persistGroup(group),
     MAX_GROUP_EVENTS,
   );
+  /** Runs left that skip the one-statement append (LOOK_UP_FIRST_RUNS). */
+  private lookUpFirst = 0;
 
   constructor(
     private readonly messages: MessagesRepository,
@@ -173,12 +181,16 @@ export class MessagePersistService {
   }
 
   /**
-   * Two round trips: one read (retries already stored, the conversations' members), then ONE
-   * statement that reserves the seqs and inserts the new messages, committing both or neither. A
-   * retry stored by another consumer in between (a rebalance) fails that statement as a unique
-   * violation, and the batch is planned again.
+   * One round trip when nothing needs sorting out: every send new and from a current member
+   * (`appendAsMembers`). Otherwise, or when that statement declines, two: one read (retries
+   * already stored, the conversations' members), then ONE statement that reserves the seqs and
+   * inserts the new messages, committing both or neither. A retry stored by another consumer in
+   * between (a rebalance) fails that statement as a unique violation, and the batch is planned
+   * again.
    */
   private async storeOnce(events: readonly MessageAcceptedEnvelope[]): Promise<PersistOutcome[]> {
+    const asMembers = await this.storeAsMembers(events);
+    if (asMembers) return asMembers;
     const conversationIds = [...new Set(events.map((e) => e.payload.conversationId))];
     const {
       stored: already,
@@ -192,5 +204,28 @@ export class MessagePersistService {
 
     const allocations = await this.messages.append(plan.seqRequests, newMessages(plan));
     return resolvePlan(plan, allocations, members, channels);
+  }
+
+  /**
+   * The plan as if nothing were stored yet and every sender a member, written in one statement
+   * that declines (null, nothing written) when either is not so. A text PostgreSQL would refuse
+   * (a NUL) goes to the look-up path, which dead-letters it as poison.
+   */
+  private async storeAsMembers(
+    events: readonly MessageAcceptedEnvelope[],
+  ): Promise<PersistOutcome[] | null> {
+    if (this.lookUpFirst > 0) {
+      this.lookUpFirst -= 1;
+      return null;
+    }
+    const plan = planPersist(events, []);
+    const messages = newMessages(plan);
+    if (messages.some((m) => m.body.includes('\u0000'))) return null;
+    const written = await this.messages.appendAsMembers(plan.seqRequests, messages);
+    if (!written) {
+      this.lookUpFirst = LOOK_UP_FIRST_RUNS;
+      return null;
+    }
+    return resolvePlan(plan, written.allocations, written.members, written.channels);
   }
 }

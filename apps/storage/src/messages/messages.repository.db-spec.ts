@@ -275,4 +275,135 @@ describe('MessagesRepository (PostgreSQL)', () => {
       expect(await lastSeq(id)).toBe(10);
     });
   });
+
+  describe('appendAsMembers', () => {
+    /** `count` new sends by `senderId` in `conversationId`, offsets from `from`. */
+    const sends = (conversationId: string, senderId: string, count: number, from = 0) =>
+      fresh(conversationId, count, { senderId }).map((m, i) => ({ ...m, offset: from + i }));
+
+    it("writes new sends from members like append, and returns each conversation's members", async () => {
+      const [alice, bob, carol] = [randomUUID(), randomUUID(), randomUUID()];
+      const direct = await conversation([alice, bob]);
+      const group = await conversation([carol, alice, bob]);
+      await repo.append([{ conversationId: group, count: 1 }], sends(group, carol, 1));
+      const messages = [
+        ...sends(direct, alice, 1),
+        ...sends(direct, bob, 1, 1),
+        ...sends(group, alice, 2),
+      ];
+      const written = await repo.appendAsMembers(
+        [
+          { conversationId: direct, count: 2 },
+          { conversationId: group, count: 2 },
+        ],
+        messages,
+      );
+      expect(written?.allocations.get(direct)?.firstSeq).toBe(1);
+      expect(written?.allocations.get(group)?.firstSeq).toBe(2);
+      expect(written?.members).toEqual(
+        new Map([
+          [direct, [alice, bob]],
+          [group, [carol, alice, bob]],
+        ]),
+      );
+      expect(written?.channels).toEqual(new Set());
+      expect((await stored(direct)).map((r) => [r.seq, r.senderId, r.clientMsgId])).toEqual([
+        [1, alice, messages[0].clientMsgId],
+        [2, bob, messages[1].clientMsgId],
+      ]);
+      expect((await stored(group)).map((r) => r.seq)).toEqual([1, 2, 3]);
+      expect([await lastSeq(direct), await lastSeq(group)]).toEqual([2, 3]);
+    });
+
+    it('declines, writing nothing, when one sender is not a member', async () => {
+      const [alice, bob, carol] = [randomUUID(), randomUUID(), randomUUID()];
+      const [x, y] = [await conversation([alice, bob]), await conversation([alice, carol])];
+      const written = await repo.appendAsMembers(
+        [
+          { conversationId: x, count: 1 },
+          { conversationId: y, count: 2 },
+        ],
+        [...sends(x, alice, 1), ...sends(y, carol, 1), ...sends(y, bob, 1, 1)],
+      );
+      expect(written).toBeNull();
+      expect([await lastSeq(x), await lastSeq(y)]).toEqual([0, 0]);
+      expect([...(await stored(x)), ...(await stored(y))]).toEqual([]);
+    });
+
+    it('declines for a member who has left, and leaves them out of the members', async () => {
+      const [alice, bob, carol] = [randomUUID(), randomUUID(), randomUUID()];
+      const group = await conversation([alice, bob, carol]);
+      await db.dataSource.query(
+        `UPDATE conversation_members SET left_seq = 0 WHERE conversation_id = $1 AND user_id = $2`,
+        [group, carol],
+      );
+      const request = [{ conversationId: group, count: 1 }];
+      expect(await repo.appendAsMembers(request, sends(group, carol, 1))).toBeNull();
+      expect(await lastSeq(group)).toBe(0);
+      const written = await repo.appendAsMembers(request, sends(group, bob, 1));
+      expect(written?.members.get(group)).toEqual([alice, bob]);
+    });
+
+    it('declines a stored (sender, clientMsgId), a retry, taking back the seqs of the others', async () => {
+      const [alice, bob] = [randomUUID(), randomUUID()];
+      const id = await conversation([alice, bob]);
+      const [original] = sends(id, alice, 1);
+      await repo.append([{ conversationId: id, count: 1 }], [original]);
+      const written = await repo.appendAsMembers(
+        [{ conversationId: id, count: 2 }],
+        [...sends(id, bob, 1), { ...original, offset: 1 }],
+      );
+      expect(written).toBeNull();
+      expect((await stored(id)).map((r) => r.clientMsgId)).toEqual([original.clientMsgId]);
+      expect(await lastSeq(id)).toBe(1);
+    });
+
+    it('declines for a missing conversation, writing nothing for the others', async () => {
+      const [alice, bob] = [randomUUID(), randomUUID()];
+      const x = await conversation([alice, bob]);
+      const missing = `missing-${unique()}`;
+      const written = await repo.appendAsMembers(
+        [
+          { conversationId: x, count: 1 },
+          { conversationId: missing, count: 1 },
+        ],
+        [...sends(x, alice, 1), ...sends(missing, alice, 1)],
+      );
+      expect(written).toBeNull();
+      expect(await lastSeq(x)).toBe(0);
+    });
+
+    it("writes a channel admin's post and names the channel with its admins; declines a member's", async () => {
+      const [admin, reader] = [randomUUID(), randomUUID()];
+      const channel = await insertConversation(db.dataSource, {
+        members: [admin, reader],
+        kind: 'channel',
+      });
+      await db.dataSource.query(
+        `UPDATE conversation_members SET role = 'admin' WHERE conversation_id = $1 AND user_id = $2`,
+        [channel, admin],
+      );
+      const request = [{ conversationId: channel, count: 1 }];
+      expect(await repo.appendAsMembers(request, sends(channel, reader, 1))).toBeNull();
+      const written = await repo.appendAsMembers(request, sends(channel, admin, 1));
+      expect(written?.members).toEqual(new Map([[channel, [admin]]]));
+      expect(written?.channels).toEqual(new Set([channel]));
+      expect(await lastSeq(channel)).toBe(1);
+    });
+
+    it('throws what is not a decline (a conversation named twice), writing nothing', async () => {
+      const [alice, bob] = [randomUUID(), randomUUID()];
+      const x = await conversation([alice, bob]);
+      await expect(
+        repo.appendAsMembers(
+          [
+            { conversationId: x, count: 1 },
+            { conversationId: x, count: 1 },
+          ],
+          [...sends(x, alice, 1), ...sends(x, bob, 1)],
+        ),
+      ).rejects.toThrow('appears twice');
+      expect(await lastSeq(x)).toBe(0);
+    });
+  });
 });

@@ -68,7 +68,16 @@ export interface NewMessage {
   image?: MessageImage;
 }
 
-/** The persist step's two statements. */
+/** What the one-statement append found out while it wrote (`appendAsMembers`). */
+export interface MemberAppend {
+  allocations: Map<string, SeqAllocation>;
+  /** The current members of each conversation written to, as `BatchLookup.members` has them. */
+  members: Map<string, string[]>;
+  /** The channels among them (their `members` are the admins). */
+  channels: Set<string>;
+}
+
+/** The persist step's statements. */
 export interface MessagesStore {
   lookUp(keys: readonly SenderKey[], conversationIds: readonly string[]): Promise<BatchLookup>;
   /**
@@ -81,12 +90,40 @@ export interface MessagesStore {
     requests: readonly { conversationId: string; count: number }[],
     messages: readonly NewMessage[],
   ): Promise<Map<string, SeqAllocation>>;
+  /**
+   * The common case in ONE round trip instead of `lookUp` then `append`: the same reservation and
+   * rows as `append`, written only if every message is new (no (sender, clientMsgId) stored yet)
+   * and every sender is a current member (a channel's: an admin). It reads the conversations'
+   * members in the same statement. Returns null, having written nothing, when any of that does
+   * not hold or a conversation is missing: the caller takes the two-statement path, which sorts
+   * out retries, refusals and poison.
+   */
+  appendAsMembers(
+    requests: readonly { conversationId: string; count: number }[],
+    messages: readonly NewMessage[],
+  ): Promise<MemberAppend | null>;
 }
 
 /** PostgreSQL's unique_violation: a concurrent consumer stored the same message first. */
 export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
 }
+
+/** PostgreSQL's division_by_zero: APPEND_AS_MEMBERS met a non-member or a missing conversation. */
+function isDivisionByZero(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '22012';
+}
+
+/** A conversation's current members in joining order, or a channel's admins (`c` is its row). */
+const MEMBER_IDS_OF_C = `
+  CASE WHEN c.kind = 'channel'
+    THEN (SELECT coalesce(array_agg(cm.user_id::text ORDER BY cm.joined_at, cm.user_id), '{}')
+            FROM conversation_members cm
+           WHERE cm.conversation_id = c.id AND cm.left_seq IS NULL AND cm.role = 'admin')
+    ELSE (SELECT coalesce(array_agg(cm.user_id::text ORDER BY cm.joined_at, cm.user_id), '{}')
+            FROM conversation_members cm
+           WHERE cm.conversation_id = c.id AND cm.left_seq IS NULL)
+  END`;
 
 /**
  * One round trip: the stored messages under the keys, and the members of the conversations asked
@@ -119,47 +156,76 @@ const LOOK_UP = preparedStatement(
          mem.member_ids
     FROM asked a
    CROSS JOIN LATERAL (
-         SELECT c.kind = 'channel' AS channel,
-                CASE WHEN c.kind = 'channel'
-                  THEN (SELECT coalesce(array_agg(cm.user_id::text ORDER BY cm.joined_at, cm.user_id), '{}')
-                          FROM conversation_members cm
-                         WHERE cm.conversation_id = c.id AND cm.left_seq IS NULL AND cm.role = 'admin')
-                  ELSE (SELECT coalesce(array_agg(cm.user_id::text ORDER BY cm.joined_at, cm.user_id), '{}')
-                          FROM conversation_members cm
-                         WHERE cm.conversation_id = c.id AND cm.left_seq IS NULL)
-                END AS member_ids
+         SELECT c.kind = 'channel' AS channel, ${MEMBER_IDS_OF_C} AS member_ids
            FROM conversations c
           WHERE c.id = a.id) mem`,
 );
 
 /**
- * One statement, so one implicit transaction: the seq ranges (row locks until it ends) and the
- * rows that take them. A conversation the UPDATE did not find leaves its rows' seq NULL, which
- * the NOT NULL column refuses, so nothing of the statement stays.
+ * The appends' one statement, so one implicit transaction: the seq ranges (row locks until it
+ * ends, `alloc`) and the rows that take them (`inserted`, each row's seq given by `seq`), then
+ * `result`, which reads both.
  */
-const APPEND = preparedStatement(
-  'storage.messages.append',
-  `
+function appendStatement(name: string, seq: string, result: string) {
+  return preparedStatement(
+    name,
+    `
   WITH alloc AS (
     UPDATE conversations c
        SET last_seq = c.last_seq + r.n, last_message_at = now()
       FROM unnest($1::text[], $2::int[]) AS r(id, n)
      WHERE c.id = r.id
-    RETURNING c.id, c.last_seq - r.n + 1 AS first_seq,
+    RETURNING c.id, c.kind, c.last_seq - r.n + 1 AS first_seq,
               date_trunc('milliseconds', now()) AS server_time,
               date_trunc('milliseconds', now()) + c.timer_seconds * interval '1 second' AS expires_at
   ), inserted AS (
     INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, server_time, body,
                           image_id, image, expires_at)
-    SELECT e.conversation_id, a.first_seq + e.k, e.sender_id, e.client_msg_id, a.server_time, e.body,
+    SELECT e.conversation_id, ${seq}, e.sender_id, e.client_msg_id, a.server_time, e.body,
            (e.image ->> 'id')::uuid, e.image, a.expires_at
       FROM unnest($3::text[], $4::int[], $5::uuid[], $6::text[], $7::text[], $8::jsonb[])
            AS e(conversation_id, k, sender_id, client_msg_id, body, image)
       LEFT JOIN alloc a ON a.id = e.conversation_id
     RETURNING 1
   )
-  SELECT id, first_seq, server_time, expires_at, (SELECT count(*) FROM inserted) AS inserted
-    FROM alloc`,
+  ${result}`,
+  );
+}
+
+/**
+ * A conversation the UPDATE did not find leaves its rows' seq NULL, which the NOT NULL column
+ * refuses, so nothing of the statement stays.
+ */
+const APPEND = appendStatement(
+  'storage.messages.append',
+  'a.first_seq + e.k',
+  `SELECT id, first_seq, server_time, expires_at, (SELECT count(*) FROM inserted) AS inserted
+     FROM alloc`,
+);
+
+/**
+ * APPEND for sends that need no look-up: a row whose sender is not a current member (a channel's:
+ * an admin), or whose conversation is missing, divides by zero, which fails the whole statement;
+ * a stored (sender, clientMsgId) fails it as a unique violation. Either way nothing stays. (A NULL
+ * seq would fail it too, but PostgreSQL's log would then print the failing row, text and all; a
+ * division by zero logs no row. The divisor is not a constant, so the planner cannot fold it.)
+ * It returns each conversation's members for the fan-out, read in the statement's own snapshot:
+ * the rows `lookUp` would have read just before it.
+ */
+const APPEND_AS_MEMBERS = appendStatement(
+  'storage.messages.appendAsMembers',
+  `a.first_seq + e.k
+     + 0 / CASE WHEN a.id IS NOT NULL
+                 AND EXISTS (SELECT 1 FROM conversation_members cm
+                              WHERE cm.conversation_id = e.conversation_id
+                                AND cm.user_id = e.sender_id AND cm.left_seq IS NULL
+                                AND (a.kind <> 'channel' OR cm.role = 'admin'))
+               THEN 1 ELSE 0 END`,
+  `SELECT a.id, a.first_seq, a.server_time, a.expires_at,
+          (SELECT count(*) FROM inserted) AS inserted, a.kind = 'channel' AS channel, mem.member_ids
+     FROM alloc a
+    CROSS JOIN LATERAL (SELECT ${MEMBER_IDS_OF_C} AS member_ids
+                          FROM conversations c WHERE c.id = a.id) mem`,
 );
 
 interface AppendRow {
@@ -168,6 +234,11 @@ interface AppendRow {
   server_time: Date;
   expires_at: Date | null;
   inserted: string;
+}
+
+interface MemberAppendRow extends AppendRow {
+  channel: boolean;
+  member_ids: string[];
 }
 
 interface LookUpRow {
@@ -188,7 +259,8 @@ interface LookUpRow {
 
 /**
  * conversations / conversation_members / messages in PostgreSQL, for the persist step: a batch
- * costs two round trips (the look-up, then the append), not a transaction of six.
+ * costs one round trip (`appendAsMembers`), or two when it declines (the look-up, then the
+ * append), never a transaction of six.
  */
 @Injectable()
 export class MessagesRepository implements MessagesStore {
@@ -231,36 +303,82 @@ export class MessagesRepository implements MessagesStore {
     requests: readonly { conversationId: string; count: number }[],
     messages: readonly NewMessage[],
   ): Promise<Map<string, SeqAllocation>> {
-    const allocations = new Map<string, SeqAllocation>();
-    if (requests.length === 0) return allocations;
-    if (new Set(requests.map((r) => r.conversationId)).size !== requests.length) {
-      throw new Error('append: a conversation appears twice in one request');
-    }
-    const rows = await runPrepared<AppendRow>(this.dataSource, APPEND, [
-      requests.map((r) => r.conversationId),
-      requests.map((r) => r.count),
-      messages.map((m) => m.conversationId),
-      messages.map((m) => m.offset),
-      messages.map((m) => m.senderId),
-      messages.map((m) => m.clientMsgId),
-      messages.map((m) => m.body),
-      messages.map((m) => (m.image ? JSON.stringify(m.image) : null)),
-    ]);
-    for (const row of rows) {
-      allocations.set(row.id, {
-        conversationId: row.id,
-        firstSeq: Number(row.first_seq),
-        serverTime: new Date(row.server_time),
-        ...(row.expires_at !== null ? { expiresAt: new Date(row.expires_at) } : {}),
-      });
-    }
-    // Cannot happen (a missing conversation fails the statement); said loudly if it ever does.
-    const missing = requests.find((r) => !allocations.has(r.conversationId));
-    if (missing || Number(rows[0]?.inserted ?? 0) !== messages.length) {
-      throw new Error(
-        `append: ${missing ? `conversation ${missing.conversationId} not found` : 'rows not inserted'}`,
-      );
-    }
-    return allocations;
+    if (requests.length === 0) return new Map();
+    const rows = await runPrepared<AppendRow>(
+      this.dataSource,
+      APPEND,
+      appendValues(requests, messages),
+    );
+    return allocationsOf(requests, messages, rows);
   }
+
+  async appendAsMembers(
+    requests: readonly { conversationId: string; count: number }[],
+    messages: readonly NewMessage[],
+  ): Promise<MemberAppend | null> {
+    const found: MemberAppend = { allocations: new Map(), members: new Map(), channels: new Set() };
+    if (requests.length === 0) return found;
+    let rows: MemberAppendRow[];
+    try {
+      rows = await runPrepared<MemberAppendRow>(
+        this.dataSource,
+        APPEND_AS_MEMBERS,
+        appendValues(requests, messages),
+      );
+    } catch (err) {
+      if (isUniqueViolation(err) || isDivisionByZero(err)) return null;
+      throw err;
+    }
+    found.allocations = allocationsOf(requests, messages, rows);
+    for (const row of rows) {
+      found.members.set(row.id, row.member_ids);
+      if (row.channel) found.channels.add(row.id);
+    }
+    return found;
+  }
+}
+
+/** The parameters APPEND and APPEND_AS_MEMBERS share. */
+function appendValues(
+  requests: readonly { conversationId: string; count: number }[],
+  messages: readonly NewMessage[],
+): unknown[] {
+  if (new Set(requests.map((r) => r.conversationId)).size !== requests.length) {
+    throw new Error('append: a conversation appears twice in one request');
+  }
+  return [
+    requests.map((r) => r.conversationId),
+    requests.map((r) => r.count),
+    messages.map((m) => m.conversationId),
+    messages.map((m) => m.offset),
+    messages.map((m) => m.senderId),
+    messages.map((m) => m.clientMsgId),
+    messages.map((m) => m.body),
+    messages.map((m) => (m.image ? JSON.stringify(m.image) : null)),
+  ];
+}
+
+/** The seq ranges an append returned, checked against what it was asked to write. */
+function allocationsOf(
+  requests: readonly { conversationId: string }[],
+  messages: readonly NewMessage[],
+  rows: readonly AppendRow[],
+): Map<string, SeqAllocation> {
+  const allocations = new Map<string, SeqAllocation>();
+  for (const row of rows) {
+    allocations.set(row.id, {
+      conversationId: row.id,
+      firstSeq: Number(row.first_seq),
+      serverTime: new Date(row.server_time),
+      ...(row.expires_at !== null ? { expiresAt: new Date(row.expires_at) } : {}),
+    });
+  }
+  // Cannot happen (a missing conversation fails the statement); said loudly if it ever does.
+  const missing = requests.find((r) => !allocations.has(r.conversationId));
+  if (missing || Number(rows[0]?.inserted ?? 0) !== messages.length) {
+    throw new Error(
+      `append: ${missing ? `conversation ${missing.conversationId} not found` : 'rows not inserted'}`,
+    );
+  }
+  return allocations;
 }

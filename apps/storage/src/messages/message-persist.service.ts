@@ -224,6 +224,10 @@ export class MessagePersistService {
     const written = await this.messages.appendAsMembers(plan.seqRequests, messages);
     if (!written) {
       this.lookUpFirst = LOOK_UP_FIRST_RUNS;
+      this.logger.debug(
+        { events: events.length },
+        'a retry, a non-member or a missing conversation in the run: looking it up',
+      );
       return null;
     }
     return resolvePlan(plan, written.allocations, written.members, written.channels);

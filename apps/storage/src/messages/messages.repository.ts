@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { preparedStatement, runPrepared } from '@parley/common';
+import { type PreparedStatement, preparedStatement, runPrepared } from '@parley/common';
 import {
   type ConversationEvent,
   conversationEventSchema,
@@ -166,7 +166,7 @@ const LOOK_UP = preparedStatement(
  * ends, `alloc`) and the rows that take them (`inserted`, each row's seq given by `seq`), then
  * `result`, which reads both.
  */
-function appendStatement(name: string, seq: string, result: string) {
+function appendStatement(name: string, seq: string, result: string): PreparedStatement {
   return preparedStatement(
     name,
     `

@@ -219,6 +219,9 @@ describe('MessagesRepository (PostgreSQL)', () => {
         .catch((err: unknown) => err);
       expect(error).toBeInstanceOf(Error);
       expect(isUniqueViolation(error)).toBe(false);
+      // A division by zero, not a NULL seq: PostgreSQL reports (and logs) no failing row, whose
+      // text would otherwise reach its log.
+      expect(error).toMatchObject({ code: '22012', detail: undefined });
       expect(await lastSeq(x)).toBe(0);
       expect(await stored(x)).toEqual([]);
     });

@@ -193,24 +193,24 @@ function appendStatement(name: string, seq: string, result: string): PreparedSta
 }
 
 /**
- * A conversation the UPDATE did not find leaves its rows' seq NULL, which the NOT NULL column
- * refuses, so nothing of the statement stays.
+ * A row of a conversation the UPDATE did not find divides by zero, which fails the whole
+ * statement, so nothing of it stays. (A NULL seq would fail it too, but PostgreSQL's log would
+ * then print the failing row, text and all; a division by zero logs no row. The divisor is not a
+ * constant, so the planner cannot fold it.)
  */
 const APPEND = appendStatement(
   'storage.messages.append',
-  'a.first_seq + e.k',
+  'a.first_seq + e.k + 0 / CASE WHEN a.id IS NOT NULL THEN 1 ELSE 0 END',
   `SELECT id, first_seq, server_time, expires_at, (SELECT count(*) FROM inserted) AS inserted
      FROM alloc`,
 );
 
 /**
  * APPEND for sends that need no look-up: a row whose sender is not a current member (a channel's:
- * an admin), or whose conversation is missing, divides by zero, which fails the whole statement;
- * a stored (sender, clientMsgId) fails it as a unique violation. Either way nothing stays. (A NULL
- * seq would fail it too, but PostgreSQL's log would then print the failing row, text and all; a
- * division by zero logs no row. The divisor is not a constant, so the planner cannot fold it.)
- * It returns each conversation's members for the fan-out, read in the statement's own snapshot:
- * the rows `lookUp` would have read just before it.
+ * an admin), or whose conversation is missing, divides by zero, which fails the whole statement
+ * (as in APPEND); a stored (sender, clientMsgId) fails it as a unique violation. Either way
+ * nothing stays. It returns each conversation's members for the fan-out, read in the statement's
+ * own snapshot: the rows `lookUp` would have read just before it.
  */
 const APPEND_AS_MEMBERS = appendStatement(
   'storage.messages.appendAsMembers',

@@ -104,14 +104,19 @@ export interface MessagesStore {
   ): Promise<MemberAppend | null>;
 }
 
-/** PostgreSQL's unique_violation: a concurrent consumer stored the same message first. */
-export function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
+/** A concurrent consumer stored the same message first (or APPEND_AS_MEMBERS met a retry). */
+const UNIQUE_VIOLATION = '23505';
+/** The appends met a missing conversation, or APPEND_AS_MEMBERS a non-member. */
+const DIVISION_BY_ZERO = '22012';
+
+/** The SQLSTATE of a pg error (its `code`), if it has one. */
+function sqlStateOf(err: unknown): unknown {
+  return typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
 }
 
-/** PostgreSQL's division_by_zero: APPEND_AS_MEMBERS met a non-member or a missing conversation. */
-function isDivisionByZero(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '22012';
+/** PostgreSQL's unique_violation: a concurrent consumer stored the same message first. */
+export function isUniqueViolation(err: unknown): boolean {
+  return sqlStateOf(err) === UNIQUE_VIOLATION;
 }
 
 /** A conversation's current members in joining order, or a channel's admins (`c` is its row). */
@@ -326,7 +331,8 @@ export class MessagesRepository implements MessagesStore {
         appendValues(requests, messages),
       );
     } catch (err) {
-      if (isUniqueViolation(err) || isDivisionByZero(err)) return null;
+      const state = sqlStateOf(err);
+      if (state === UNIQUE_VIOLATION || state === DIVISION_BY_ZERO) return null;
       throw err;
     }
     found.allocations = allocationsOf(requests, messages, rows);

@@ -12,7 +12,9 @@
 #   scripts/kafka.sh leader T P (cluster only) the node id leading partition P of topic T
 #
 # Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_DATA_DIR (.data/kafka),
-# KAFKA_STOP_TIMEOUT_S (30: how long stop waits after SIGTERM before SIGKILL).
+# KAFKA_STOP_TIMEOUT_S (30: how long stop waits after SIGTERM before SIGKILL), and for the broker
+# JVM, as in Kafka's own scripts, KAFKA_HEAP_OPTS (-Xms1g -Xmx1g) and KAFKA_JVM_PERFORMANCE_OPTS
+# (-XX:+UseSerialGC -Djava.awt.headless=true).
 # PARLEY_KAFKA_BROKERS=3: a three-broker KRaft cluster instead (each node broker+controller, the
 # three a controller quorum): node N listens on KAFKA_PORT+N-1 (clients) and KAFKA_PORT+100+N-1
 # (controllers), keeps its data in $KAFKA_DATA_DIR/cluster/broker-N, and start, stop and status act
@@ -48,6 +50,9 @@ LOCKFILE="$DATA/broker.lock"
 LOG="$DATA/broker.log"
 PROPS="$DATA/server.properties"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT_S:-30}"
+# The broker JVM's defaults (docker-compose*.yml set the same; tools/stack/compose-drift.spec.ts).
+DEFAULT_HEAP_OPTS="-Xms1g -Xmx1g"
+DEFAULT_JVM_PERFORMANCE_OPTS="-XX:+UseSerialGC -Djava.awt.headless=true"
 # One node of a cluster (set by the cluster commands below when they run this script per node).
 NODE_ID="${KAFKA_NODE_ID:-1}"
 VOTERS="${KAFKA_QUORUM_VOTERS:-$NODE_ID@127.0.0.1:$CTL_PORT}"
@@ -307,7 +312,12 @@ start() {
   fi
   local attempt
   local -a opts
-  read -r -a opts <<<"${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true"
+  # The heap and collector, named as Kafka's own scripts name them. Serial, not G1: on two cores
+  # G1's young pauses ran 10-80 ms (its two GC threads preempted by the stack) and its background
+  # work cost the idle broker about 0.3 points of a core; with Kafka's own 1 GiB heap Serial
+  # collects about every 30 s under load instead of every few seconds (docs/PERFORMANCE.md,
+  # "The broker's collector").
+  read -r -a opts <<<"${KAFKA_HEAP_OPTS:-$DEFAULT_HEAP_OPTS} ${KAFKA_JVM_PERFORMANCE_OPTS:-$DEFAULT_JVM_PERFORMANCE_OPTS}"
   for attempt in 1 2; do
     say "starting broker on 127.0.0.1:$PORT (attempt $attempt)"
     # The JVM itself is the background job: $! is its PID (nohup execs java).

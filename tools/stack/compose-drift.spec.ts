@@ -38,6 +38,20 @@ const composeService = z.object({
 type ComposeService = z.infer<typeof composeService>;
 const composeFile = z.object({ services: z.record(z.string(), composeService) });
 
+/** A `NAME="value"` default of scripts/kafka.sh (the broker JVM's options the local stack runs with). */
+function kafkaScriptDefault(name: string): string {
+  const script = readFileSync(join(ROOT, 'scripts', 'kafka.sh'), 'utf8');
+  const value = new RegExp(`^${name}="([^"]*)"$`, 'm').exec(script)?.[1];
+  if (value === undefined) throw new Error(`no ${name}="..." in scripts/kafka.sh`);
+  return value;
+}
+
+/** The broker JVM's heap and collector: compose's brokers run what the local broker runs. */
+const BROKER_JVM = {
+  KAFKA_HEAP_OPTS: kafkaScriptDefault('DEFAULT_HEAP_OPTS'),
+  KAFKA_JVM_PERFORMANCE_OPTS: kafkaScriptDefault('DEFAULT_JVM_PERFORMANCE_OPTS'),
+};
+
 function loadCompose(file = 'docker-compose.yml'): Record<string, ComposeService> {
   const text = readFileSync(join(ROOT, file), 'utf8');
   return composeFile.parse(parse(text, { merge: true })).services;
@@ -269,6 +283,12 @@ describe('docker-compose.yml matches the launcher (stack-definition.ts)', () => 
     expect(kafka.healthcheck).toBeDefined();
   });
 
+  it('gives the broker JVM the heap and collector scripts/kafka.sh gives the local broker', () => {
+    const vars = environment(service('kafka'));
+    expect(BROKER_JVM.KAFKA_JVM_PERFORMANCE_OPTS).toContain('-XX:+UseSerialGC');
+    for (const [name, value] of Object.entries(BROKER_JVM)) expect(vars.get(name)).toBe(value);
+  });
+
   it('points every service at an advertised Kafka listener', () => {
     const advertised = environment(service('kafka')).get('KAFKA_ADVERTISED_LISTENERS') ?? '';
     for (const name of [...names, 'topics']) {
@@ -325,6 +345,7 @@ describe('docker-compose.cluster.yml: the scaled-out layout the launcher starts 
       expect(vars(b).get('KAFKA_MIN_INSYNC_REPLICAS')).toBe('2');
       expect(vars(b).get('KAFKA_ADVERTISED_LISTENERS')).toContain(`INTERNAL://${b}:9092`);
       expect(compose[b]?.healthcheck).toBeDefined();
+      for (const [name, value] of Object.entries(BROKER_JVM)) expect(vars(b).get(name)).toBe(value);
     }
   });
 

@@ -27,7 +27,7 @@ export function createAppModule(config: PresenceConfig): Type<unknown> {
       LoggingModule.forRoot({
         service: PRESENCE_SERVICE,
         // Health and metrics only: no request-bound logger needed, so no promise hook.
-        requestContext: false,
+        requestLogs: false,
         level: config.LOG_LEVEL,
         pretty: config.NODE_ENV === 'development' && process.stdout.isTTY,
       }),

@@ -24,7 +24,7 @@ export function createAppModule(config: SessionConfig): Type<unknown> {
       LoggingModule.forRoot({
         service: SESSION_SERVICE,
         // Its HTTP serves health and metrics only: no per-request context.
-        requestContext: false,
+        requestLogs: false,
         level: config.LOG_LEVEL,
         pretty: config.NODE_ENV === 'development' && process.stdout.isTTY,
       }),

@@ -34,7 +34,7 @@ export function createAppModule(config: StorageConfig): Type<unknown> {
       LoggingModule.forRoot({
         service: STORAGE_SERVICE,
         // Its HTTP serves health and metrics only: no per-request context on the message path.
-        requestContext: false,
+        requestLogs: false,
         level: config.LOG_LEVEL,
         pretty: config.NODE_ENV === 'development' && process.stdout.isTTY,
       }),

@@ -30,7 +30,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request & { id?: string | number }>();
-    // Set by the request logger; a service without one (requestContext: false) names it here.
+    // Set by the request logger; a service without one (requestLogs: false) names it here.
     const requestId = req.id === undefined ? requestIdOf(req) : String(req.id);
     const { status, body } = toErrorBody(exception, requestId);
     if (status >= 500 && !outage) {

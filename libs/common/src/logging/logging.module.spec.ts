@@ -1,4 +1,5 @@
-import { Controller, Get, INestApplication, Module, NotFoundException } from '@nestjs/common';
+import { Controller, Get, INestApplication, Module, NotFoundException, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import { NestFactory } from '@nestjs/core';
 import { storage } from 'nestjs-pino/storage';
 import { AllExceptionsFilter } from '../errors/all-exceptions.filter';
@@ -6,10 +7,17 @@ import { LoggingModule } from './logging.module';
 
 @Controller()
 class ProbeController {
-  /** Whether this request runs inside nestjs-pino's AsyncLocalStorage (a request-bound logger). */
+  /**
+   * Whether this request runs inside nestjs-pino's AsyncLocalStorage (a request-bound logger),
+   * and what the request logger left on it.
+   */
   @Get('probe')
-  probe(): { bound: boolean } {
-    return { bound: storage.getStore() !== undefined };
+  probe(@Req() req: Request & { id?: string | number; log?: unknown }): Probe {
+    return {
+      bound: storage.getStore() !== undefined,
+      id: req.id === undefined ? null : String(req.id),
+      logged: req.log !== undefined,
+    };
   }
 
   @Get('missing')
@@ -18,13 +26,19 @@ class ProbeController {
   }
 }
 
+interface Probe {
+  bound: boolean;
+  id: string | null;
+  logged: boolean;
+}
+
 /** Boots a one-controller app with the given LoggingModule option and runs `probe` against it. */
 async function withApp<T>(
-  requestContext: boolean | undefined,
+  requestLogs: boolean | undefined,
   probe: (url: string) => Promise<T>,
 ): Promise<T> {
   @Module({
-    imports: [LoggingModule.forRoot({ service: 'probe', level: 'silent', requestContext })],
+    imports: [LoggingModule.forRoot({ service: 'probe', level: 'silent', requestLogs })],
     controllers: [ProbeController],
   })
   class ProbeModule {}
@@ -38,14 +52,16 @@ async function withApp<T>(
   }
 }
 
-const boundInRequest = (requestContext: boolean | undefined) =>
-  withApp(requestContext, async (url) => {
-    const body = (await (await fetch(`${url}/probe`)).json()) as { bound: boolean };
-    return body.bound;
+const probeRequest = (requestLogs: boolean | undefined, header?: string) =>
+  withApp(requestLogs, async (url) => {
+    const response = await fetch(`${url}/probe`, {
+      headers: header ? { 'x-request-id': header } : {},
+    });
+    return (await response.json()) as Probe;
   });
 
-const errorRequestId = (requestContext: boolean | undefined, header?: string) =>
-  withApp(requestContext, async (url) => {
+const errorRequestId = (requestLogs: boolean | undefined, header?: string) =>
+  withApp(requestLogs, async (url) => {
     const response = await fetch(`${url}/missing`, {
       headers: header ? { 'x-request-id': header } : {},
     });
@@ -54,20 +70,30 @@ const errorRequestId = (requestContext: boolean | undefined, header?: string) =>
   });
 
 describe('LoggingModule', () => {
-  it('binds a request-scoped logger to each HTTP request by default', async () => {
-    await expect(boundInRequest(undefined)).resolves.toBe(true);
+  it('logs each HTTP request with its id by default, without binding it to an AsyncLocalStorage', async () => {
+    await expect(probeRequest(undefined, 'trace-7')).resolves.toEqual({
+      bound: false,
+      id: 'trace-7',
+      logged: true,
+    });
+    const made = await probeRequest(undefined);
+    expect(made.id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('with requestContext: false, runs requests outside any AsyncLocalStorage (no promise hook)', async () => {
-    await expect(boundInRequest(false)).resolves.toBe(false);
+  it('with requestLogs: false, runs no request middleware at all', async () => {
+    await expect(probeRequest(false, 'trace-7')).resolves.toEqual({
+      bound: false,
+      id: null,
+      logged: false,
+    });
   });
 
   it.each([undefined, false])(
-    'names every error by its request id either way (requestContext %s)',
-    async (requestContext) => {
-      await expect(errorRequestId(requestContext, 'trace-42')).resolves.toBe('trace-42');
-      await expect(errorRequestId(requestContext)).resolves.toMatch(/^[0-9a-f-]{36}$/);
-      await expect(errorRequestId(requestContext, 'bad id!')).resolves.toMatch(/^[0-9a-f-]{36}$/);
+    'names every error by its request id either way (requestLogs %s)',
+    async (requestLogs) => {
+      await expect(errorRequestId(requestLogs, 'trace-42')).resolves.toBe('trace-42');
+      await expect(errorRequestId(requestLogs)).resolves.toMatch(/^[0-9a-f-]{36}$/);
+      await expect(errorRequestId(requestLogs, 'bad id!')).resolves.toMatch(/^[0-9a-f-]{36}$/);
     },
   );
 });

@@ -1,7 +1,16 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  RequestMethod,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
+import { pino } from 'pino';
+import { pinoHttp, type HttpLogger, type Options as PinoHttpOptions } from 'pino-http';
 import { serializeError } from './error-serializer';
 
 /**
@@ -33,12 +42,13 @@ export interface LoggingOptions {
   level: string;
   pretty?: boolean;
   /**
-   * Bind a request-scoped logger (request id) to each HTTP request (default true). The
-   * binding runs every request in an AsyncLocalStorage, which from then on makes every promise
-   * of the process dearer (a promise hook on each one); services whose HTTP serves only health
-   * and metrics turn it off.
+   * Log each HTTP request with its id (taken from `X-Request-Id` or made; default true). The
+   * request's own log line and every error carry the id; nothing binds a logger to the request
+   * through an AsyncLocalStorage (nestjs-pino's request context), which would make every promise
+   * of the process dearer (a promise hook on each one, message path included). Services whose HTTP
+   * serves only health and metrics turn it off.
    */
-  requestContext?: boolean;
+  requestLogs?: boolean;
 }
 
 const REQUEST_ID = /^[\w.-]{1,128}$/;
@@ -49,41 +59,58 @@ export function requestIdOf(req: IncomingMessage): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
 }
 
-/** Structured JSON logs with the service name and a request id (taken from x-request-id or made). */
+const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
+
+/**
+ * Structured JSON logs with the service name, through one pino logger: Nest's logger (nestjs-pino,
+ * with no routes, so its request middleware and AsyncLocalStorage never run) and, with
+ * `requestLogs`, pino-http as plain middleware on every route (the request's id on `req.id`, a
+ * line per request).
+ */
 @Module({})
-export class LoggingModule {
+export class LoggingModule implements NestModule {
+  constructor(@Inject(REQUEST_LOGGER) private readonly requestLogger: HttpLogger | null) {}
+
   static forRoot(options: LoggingOptions): DynamicModule {
+    const logger = pino({
+      name: options.service,
+      level: options.level,
+      base: { service: options.service, pid: process.pid },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { err: serializeError },
+      ...(options.pretty ? { transport: { target: 'pino-pretty' } } : {}),
+    });
+    const http: PinoHttpOptions = {
+      logger,
+      genReqId: requestIdOf,
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
+      serializers: {
+        err: serializeError,
+        req: (req: { id: unknown; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          // Drop the query string: it may hold a connect ticket.
+          url: typeof req.url === 'string' ? req.url.split('?')[0] : req.url,
+        }),
+      },
+      autoLogging: {
+        ignore: (req) => (req.url ?? '').startsWith('/health') || req.url === '/metrics',
+      },
+    };
     return {
       module: LoggingModule,
-      imports: [
-        LoggerModule.forRoot({
-          // No routes: the request middleware (and its AsyncLocalStorage) never runs.
-          ...(options.requestContext === false ? { forRoutes: [] } : {}),
-          pinoHttp: {
-            name: options.service,
-            level: options.level,
-            base: { service: options.service, pid: process.pid },
-            redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-            genReqId: requestIdOf,
-            customLogLevel: (_req, res, err) =>
-              err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
-            serializers: {
-              err: serializeError,
-              req: (req: { id: unknown; method: string; url: string }) => ({
-                id: req.id,
-                method: req.method,
-                // Drop the query string: it may hold a connect ticket.
-                url: typeof req.url === 'string' ? req.url.split('?')[0] : req.url,
-              }),
-            },
-            autoLogging: {
-              ignore: (req) => (req.url ?? '').startsWith('/health') || req.url === '/metrics',
-            },
-            ...(options.pretty ? { transport: { target: 'pino-pretty' } } : {}),
-          },
-        }),
+      imports: [LoggerModule.forRoot({ forRoutes: [], pinoHttp: http })],
+      providers: [
+        { provide: REQUEST_LOGGER, useValue: options.requestLogs === false ? null : pinoHttp(http) },
       ],
       exports: [LoggerModule],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    if (this.requestLogger) {
+      consumer.apply(this.requestLogger).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+    }
   }
 }

@@ -24,6 +24,12 @@ export class MessageAcceptedPublisher {
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'KAFKA_PUBLISH_TIMEOUT_MS'>,
   ) {}
 
+  /**
+   * A send, built by the accept step only from what it checked (the decoded `send` frame, its text
+   * against MESSAGE_MAX_LENGTH, the conversation's membership or creation, the image's row) and
+   * from the socket's identity and this box's clock: published `prevalidated`, so the frame is not
+   * parsed a second time on its way out. Storage validates the event as any consumer does.
+   */
   accepted(payload: PayloadOf<typeof MessageAcceptedV1>, correlationId?: string): Promise<void> {
     return publishBounded(
       this.publisher.publish(
@@ -31,7 +37,7 @@ export class MessageAcceptedPublisher {
         payload.conversationId,
         MessageAcceptedV1,
         payload,
-        { correlationId },
+        { correlationId, prevalidated: true },
       ),
       this.config.KAFKA_PUBLISH_TIMEOUT_MS,
       this.logger,

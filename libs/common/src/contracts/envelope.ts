@@ -48,11 +48,18 @@ export function defineEvent<TType extends string, TPayload>(
 export type PayloadOf<C> = C extends EventContract<string, infer P> ? P : never;
 export type EnvelopeOf<C> = C extends EventContract<infer T, infer P> ? EventEnvelope<T, P> : never;
 
+/**
+ * Wraps a payload in a new envelope, checked against its contract (a ZodError if it does not
+ * fit), unless `prevalidated`: a payload made only of values the producer validated already (see
+ * `PublishOptions.prevalidated` in libs/kafka) goes as given. Consumers validate every event either
+ * way.
+ */
 export function createEnvelope<TType extends string, TPayload>(
   contract: EventContract<TType, TPayload>,
   payload: TPayload,
   producer: string,
   correlationId?: string,
+  prevalidated = false,
 ): EventEnvelope<TType, TPayload> {
   return {
     type: contract.type,
@@ -61,6 +68,6 @@ export function createEnvelope<TType extends string, TPayload>(
     time: new Date().toISOString(),
     producer,
     ...(correlationId ? { correlationId } : {}),
-    payload: contract.payload.parse(payload),
+    payload: prevalidated ? payload : contract.payload.parse(payload),
   };
 }

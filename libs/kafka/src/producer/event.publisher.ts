@@ -27,6 +27,14 @@ export interface PublishOptions {
    * reconnect storm's connection events) costs the broker a few requests instead of one each.
    */
   lingerMs?: number;
+  /**
+   * The payload is made only of values this process validated already (a decoded client frame,
+   * its own ids and clock), so the producer-side check against the contract is skipped: on the
+   * message path it is a second parse of what the gateway just parsed. The consumer still
+   * validates the event and dead-letters it if it does not fit. Leave it unset wherever a payload
+   * is assembled from anything else.
+   */
+  prevalidated?: true;
 }
 
 /** One item of `publishMany`: the payload type follows the contract. */
@@ -37,7 +45,8 @@ export type PublishItem<C> =
 
 /**
  * The only way Parley services write to Kafka. Payloads are validated against their contract here
- * too (a producer bug fails loudly at the source instead of being dead-lettered downstream), only
+ * too (a producer bug fails loudly at the source instead of being dead-lettered downstream; a
+ * publish may skip it for a payload made of values already validated: `prevalidated`), only
  * contracts the topic carries are accepted, and a publish resolves once every in-sync replica has
  * the record (acks=all). Callers publish after their own database commit. During a broker outage
  * a publish waits (the idempotent producer retries without limit); bound it at the call site if a
@@ -83,7 +92,14 @@ export class EventPublisher implements OnModuleInit, OnApplicationShutdown {
     payload: PayloadOf<C>,
     opts: PublishOptions = {},
   ): Promise<void> {
-    const record = this.build(topic, key, contract, payload, opts.correlationId);
+    const record = this.build(
+      topic,
+      key,
+      contract,
+      payload,
+      opts.correlationId,
+      opts.prevalidated === true,
+    );
     await this.batcher.enqueue(topic, [record], opts.lingerMs);
   }
 
@@ -100,6 +116,7 @@ export class EventPublisher implements OnModuleInit, OnApplicationShutdown {
         i.contract as EventContract<string, unknown>,
         i.payload as unknown,
         i.correlationId,
+        false,
       ),
     );
     await this.batcher.enqueue(topic, records);
@@ -133,12 +150,19 @@ export class EventPublisher implements OnModuleInit, OnApplicationShutdown {
     contract: EventContract<string, unknown>,
     payload: unknown,
     correlationId: string | undefined,
+    prevalidated: boolean,
   ): OutgoingRecord {
     const carried: readonly EventContract<string, unknown>[] = TOPIC_CONTRACTS[topic];
     if (!carried.includes(contract)) {
       throw new Error(`${contract.type} v${contract.version} is not carried by topic ${topic}`);
     }
-    const envelope = createEnvelope(contract, payload, this.options.clientId, correlationId);
+    const envelope = createEnvelope(
+      contract,
+      payload,
+      this.options.clientId,
+      correlationId,
+      prevalidated,
+    );
     return toOutgoingRecord(topic, key, envelope);
   }
 

@@ -1,7 +1,18 @@
-import { Controller, Get, INestApplication, Module, NotFoundException, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import {
+  Controller,
+  Get,
+  INestApplication,
+  Logger as NestLogger,
+  Module,
+  NotFoundException,
+  Req,
+  Res,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
 import { storage } from 'nestjs-pino/storage';
+import { Writable } from 'node:stream';
 import { AllExceptionsFilter } from '../errors/all-exceptions.filter';
 import { LoggingModule } from './logging.module';
 
@@ -23,6 +34,17 @@ class ProbeController {
   @Get('missing')
   missing(): never {
     throw new NotFoundException();
+  }
+
+  /** Logs what must never reach a log, and answers with a cookie. */
+  @Get('secrets')
+  secrets(@Res() res: Response): void {
+    new NestLogger('Probe').warn(
+      { password: 'hunter2', token: 'tok-123', text: 'a private message', user: { ticket: 'tkt' } },
+      'secrets probe',
+    );
+    res.setHeader('set-cookie', 'sid=cookie-456');
+    res.status(400).json({});
   }
 }
 
@@ -69,7 +91,69 @@ const errorRequestId = (requestLogs: boolean | undefined, header?: string) =>
     return body.error.requestId;
   });
 
+/** The JSON lines a LoggingModule app wrote while `run` talked to it. */
+async function logLines(run: (url: string) => Promise<void>): Promise<Record<string, unknown>[]> {
+  let written = '';
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      written += chunk.toString('utf8');
+      done();
+    },
+  });
+  @Module({
+    imports: [LoggingModule.forRoot({ service: 'probe', level: 'info', destination })],
+    controllers: [ProbeController],
+  })
+  class ProbeModule {}
+  const app: INestApplication = await NestFactory.create(ProbeModule, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  try {
+    await app.listen(0, '127.0.0.1');
+    await run(await app.getUrl());
+  } finally {
+    await app.close();
+  }
+  return written
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 describe('LoggingModule', () => {
+  it('masks credentials, tokens, tickets, cookies and message text in every line, and names the request', async () => {
+    const lines = await logLines(async (url) => {
+      await fetch(`${url}/secrets?ticket=tkt-q`, {
+        headers: { 'x-request-id': 'trace-9', authorization: 'Bearer tok-h' },
+      });
+    });
+    const all = JSON.stringify(lines);
+    for (const secret of [
+      'hunter2',
+      'tok-123',
+      'a private message',
+      'tkt',
+      'cookie-456',
+      'tok-h',
+    ]) {
+      expect(all).not.toContain(secret);
+    }
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'secrets probe',
+        password: '[redacted]',
+        token: '[redacted]',
+        text: '[redacted]',
+        user: { ticket: '[redacted]' },
+      }),
+    );
+    const request = lines.find((l) => l.msg === 'request completed');
+    expect(request).toMatchObject({
+      service: 'probe',
+      req: { id: 'trace-9', method: 'GET', url: '/secrets' },
+      res: { statusCode: 400, headers: expect.objectContaining({ 'set-cookie': '[redacted]' }) },
+    });
+  });
+
   it('logs each HTTP request with its id by default, without binding it to an AsyncLocalStorage', async () => {
     await expect(probeRequest(undefined, 'trace-7')).resolves.toEqual({
       bound: false,

@@ -9,7 +9,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import { pinoHttp, type HttpLogger, type Options as PinoHttpOptions } from 'pino-http';
 import { serializeError } from './error-serializer';
 
@@ -49,6 +49,8 @@ export interface LoggingOptions {
    * serves only health and metrics turn it off.
    */
   requestLogs?: boolean;
+  /** Where the JSON lines go (default: standard output; ignored with `pretty`). */
+  destination?: DestinationStream;
 }
 
 const REQUEST_ID = /^[\w.-]{1,128}$/;
@@ -72,14 +74,16 @@ export class LoggingModule implements NestModule {
   constructor(@Inject(REQUEST_LOGGER) private readonly requestLogger: HttpLogger | null) {}
 
   static forRoot(options: LoggingOptions): DynamicModule {
-    const logger = pino({
+    const settings = {
       name: options.service,
       level: options.level,
       base: { service: options.service, pid: process.pid },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: { err: serializeError },
-      ...(options.pretty ? { transport: { target: 'pino-pretty' } } : {}),
-    });
+    };
+    const logger = options.pretty
+      ? pino({ ...settings, transport: { target: 'pino-pretty' } })
+      : pino(settings, options.destination);
     const http: PinoHttpOptions = {
       logger,
       genReqId: requestIdOf,
@@ -102,7 +106,10 @@ export class LoggingModule implements NestModule {
       module: LoggingModule,
       imports: [LoggerModule.forRoot({ forRoutes: [], pinoHttp: http })],
       providers: [
-        { provide: REQUEST_LOGGER, useValue: options.requestLogs === false ? null : pinoHttp(http) },
+        {
+          provide: REQUEST_LOGGER,
+          useValue: options.requestLogs === false ? null : pinoHttp(http),
+        },
       ],
       exports: [LoggerModule],
     };

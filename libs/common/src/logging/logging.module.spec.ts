@@ -14,7 +14,7 @@ import { Logger } from 'nestjs-pino';
 import { storage } from 'nestjs-pino/storage';
 import { Writable } from 'node:stream';
 import { AllExceptionsFilter } from '../errors/all-exceptions.filter';
-import { LoggingModule } from './logging.module';
+import { LoggingModule, type LoggingOptions } from './logging.module';
 
 @Controller()
 class ProbeController {
@@ -54,17 +54,21 @@ interface Probe {
   logged: boolean;
 }
 
-/** Boots a one-controller app with the given LoggingModule option and runs `probe` against it. */
+/**
+ * Boots a one-controller app logging through a LoggingModule with these options (silent unless
+ * they say otherwise; the app's own lines through it too) and runs `probe` against it.
+ */
 async function withApp<T>(
-  requestLogs: boolean | undefined,
+  options: Partial<Pick<LoggingOptions, 'requestLogs' | 'level' | 'destination'>>,
   probe: (url: string) => Promise<T>,
 ): Promise<T> {
   @Module({
-    imports: [LoggingModule.forRoot({ service: 'probe', level: 'silent', requestLogs })],
+    imports: [LoggingModule.forRoot({ service: 'probe', level: 'silent', ...options })],
     controllers: [ProbeController],
   })
   class ProbeModule {}
-  const app: INestApplication = await NestFactory.create(ProbeModule, { logger: false });
+  const app: INestApplication = await NestFactory.create(ProbeModule, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
   app.useGlobalFilters(new AllExceptionsFilter());
   try {
     await app.listen(0, '127.0.0.1');
@@ -75,7 +79,7 @@ async function withApp<T>(
 }
 
 const probeRequest = (requestLogs: boolean | undefined, header?: string) =>
-  withApp(requestLogs, async (url) => {
+  withApp({ requestLogs }, async (url) => {
     const response = await fetch(`${url}/probe`, {
       headers: header ? { 'x-request-id': header } : {},
     });
@@ -83,7 +87,7 @@ const probeRequest = (requestLogs: boolean | undefined, header?: string) =>
   });
 
 const errorRequestId = (requestLogs: boolean | undefined, header?: string) =>
-  withApp(requestLogs, async (url) => {
+  withApp({ requestLogs }, async (url) => {
     const response = await fetch(`${url}/missing`, {
       headers: header ? { 'x-request-id': header } : {},
     });
@@ -100,19 +104,7 @@ async function logLines(run: (url: string) => Promise<void>): Promise<Record<str
       done();
     },
   });
-  @Module({
-    imports: [LoggingModule.forRoot({ service: 'probe', level: 'info', destination })],
-    controllers: [ProbeController],
-  })
-  class ProbeModule {}
-  const app: INestApplication = await NestFactory.create(ProbeModule, { bufferLogs: true });
-  app.useLogger(app.get(Logger));
-  try {
-    await app.listen(0, '127.0.0.1');
-    await run(await app.getUrl());
-  } finally {
-    await app.close();
-  }
+  await withApp({ level: 'info', destination }, run);
   return written
     .split('\n')
     .filter((line) => line !== '')

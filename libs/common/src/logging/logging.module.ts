@@ -84,7 +84,7 @@ export class LoggingModule implements NestModule {
     const logger = options.pretty
       ? pino({ ...settings, transport: { target: 'pino-pretty' } })
       : pino(settings, options.destination);
-    const http: PinoHttpOptions = {
+    const requests: PinoHttpOptions = {
       logger,
       genReqId: requestIdOf,
       customLogLevel: (_req, res, err) =>
@@ -104,11 +104,12 @@ export class LoggingModule implements NestModule {
     };
     return {
       module: LoggingModule,
-      imports: [LoggerModule.forRoot({ forRoutes: [], pinoHttp: http })],
+      // Nest's own lines through the same logger; no routes, so no request middleware of its own.
+      imports: [LoggerModule.forRoot({ forRoutes: [], pinoHttp: { logger } })],
       providers: [
         {
           provide: REQUEST_LOGGER,
-          useValue: options.requestLogs === false ? null : pinoHttp(http),
+          useValue: options.requestLogs === false ? null : pinoHttp(requests),
         },
       ],
       exports: [LoggerModule],

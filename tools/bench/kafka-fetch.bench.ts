@@ -3,7 +3,7 @@
  * into partition batches (ConsumerGroup.fetch) and each batch through the runner
  * (Runner.handleBatch, with a no-op eachBatch), for a consumer assigned as many partitions as
  * storage is (24: messages 12, cursors 6, account events 6) when one of them brought records.
- * The broker is a fake (libs/kafka's fetching-group.fake.ts), so what is timed is the JavaScript
+ * The broker is a fake (libs/testing's fake-fetching-group.ts), so what is timed is the JavaScript
  * a fetch costs beyond the network and the decoding of its answer.
  *
  *   npm run build && node dist/tools/bench/kafka-fetch.bench.js [fetches] [partitions] [records]
@@ -12,7 +12,7 @@
  * partitions make no batch; without it (`npx patch-package kafkajs --reverse`, then `npm ci` to
  * put it back) every assigned partition makes one. CPU time per fetch; run it a few times.
  */
-import { fetchingGroup, noopKafkaLogger } from '@parley/kafka/consumer/fetching-group.fake';
+import { fetchingGroup, noopKafkaLogger } from '@parley/testing/fake-fetching-group';
 import { positiveInt } from './bench-inputs';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,10 +1,11 @@
 /**
  * kafkajs 2.2.4's ConsumerGroup.fetch, as patched by patches/kafkajs+2.2.4.patch (applied on
  * `npm ci` by patch-package): a partition that brought no record in a fetch is not made a batch.
- * Pure logic with a fake cluster and broker (fetching-group.fake.ts) answering one fetch; every
- * consumer of the stack runs the real thing against the broker in the e2e and fault suites.
+ * Pure logic with a fake cluster and broker (@parley/testing's fake-fetching-group) answering one
+ * fetch; every consumer of the stack runs the real thing against the broker in the e2e and fault
+ * suites.
  */
-import { fetchingGroup, PartitionAnswer } from './fetching-group.fake';
+import { fetchingGroup, PartitionAnswer } from '@parley/testing/fake-fetching-group';
 
 /** A group assigned partitions 0-3, whose broker answers the next fetch with `answer`. */
 function groupAnswering(answer: PartitionAnswer[]) {

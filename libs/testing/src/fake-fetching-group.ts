@@ -1,7 +1,7 @@
 /**
  * A kafkajs 2.2.4 ConsumerGroup whose cluster is a fake broker answering every fetch with the same
  * partitions: pure logic for the spec and benchmark of patches/kafkajs+2.2.4.patch's fetch change
- * (consumer-group-fetch.patch.spec.ts, tools/bench/kafka-fetch.bench.ts). Nothing here talks to
+ * (libs/kafka's consumer-group-fetch.patch.spec.ts, tools/bench/kafka-fetch.bench.ts). Nothing here talks to
  * Kafka.
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -36,6 +36,8 @@ export interface GroupsOptions {
   warmupS?: number;
   /** Run once the warm-up step is reported (the planner statistics, when autovacuum is off). */
   afterWarmup?: () => Promise<void>;
+  /** Run after a judged step passed, before the next rate (the statistics autovacuum would renew). */
+  betweenSteps?: () => Promise<void>;
   p99LimitMs: number;
   lagLimitMs: number;
   textLength: number;
@@ -284,6 +286,7 @@ export async function runGroups(
       continue;
     }
     if (!report.passed) break;
+    if (step < plan.length - 1) await options.betweenSteps?.();
   }
   process.stdout.write(`\n${formatGroupsTable(reports)}\n`);
   return reports;

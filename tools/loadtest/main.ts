@@ -10,7 +10,7 @@ import { hostPort, isLoopbackUrl } from './loopback';
 import { ImageUploadLoad, makePhoto, uploadersFor } from './image-uploads';
 import { runPairs } from './pairs.workload';
 import { TableWriteStats } from './pg-stats';
-import { refreshPlannerStats } from './planner-stats';
+import { analyzeDueTables, refreshPlannerStats } from './planner-stats';
 import { checkRates, type PresenceLayout, planPresence } from './presence.plan';
 import { runPresence, setupPresence } from './presence.workload';
 import { formatMachineProbe, probeMachine } from './machine-probe';
@@ -52,9 +52,9 @@ pairs:
                            message, as from a client that does not show that state
   --no-cursors             devices do not report delivered cursors (no cursor records, no receipts):
                            what the receipts path costs, against a run with it
-  --no-analyze             after the warm-up (connect: the seeding), do not ANALYZE the stack's
-                           database (done only when the server runs without autovacuum; see
-                           docs/LOADTEST.md)
+  --no-analyze             after the warm-up (connect: the seeding) and between steps, do not
+                           ANALYZE the stack's database (done only when the server runs without
+                           autovacuum; see docs/LOADTEST.md)
   --database-url URL       the stack's database (default: the first gateway's DATABASE_URL;
                            loopback only)
 images (pairs, each judged rate run twice: alone, then with photo uploads beside it):
@@ -530,14 +530,17 @@ async function main(): Promise<number> {
     );
     processFilter.generatorPids.push(...pool.pids);
 
-    /** The planner statistics after the warm-up or the seeding, unless `--no-analyze`. */
+    /** The planner statistics, unless `--no-analyze`: the stack's database, when it is found. */
+    const stackDatabaseUrl = () =>
+      values['database-url'] ?? gatewayEnv(gatewayPorts[0])?.databaseUrl;
+    /** After the warm-up or the seeding. */
     const analyzeStack = values['no-analyze']
       ? undefined
-      : () =>
-          refreshStackPlannerStats(
-            values['database-url'] ?? gatewayEnv(gatewayPorts[0])?.databaseUrl,
-            log,
-          );
+      : () => refreshStackPlannerStats(stackDatabaseUrl(), log);
+    /** Between a ladder's steps: what autovacuum would have analyzed again by then. */
+    const analyzeDue = values['no-analyze']
+      ? undefined
+      : () => analyzeStackDueTables(stackDatabaseUrl(), log);
 
     if (workload === 'connect') {
       await seedConversations(gateways, accounts, connectConversations, log);
@@ -588,6 +591,7 @@ async function main(): Promise<number> {
       traceUrls,
       log,
       afterWarmup: analyzeStack,
+      betweenSteps: analyzeDue,
     };
 
     if ((groupsLayout || presenceLayout) && !values['no-redis-watch']) {
@@ -705,6 +709,25 @@ async function refreshStackPlannerStats(
         ? `analyzed the database on ${hostPort(url)} (its server runs without autovacuum)`
         : `the database on ${hostPort(url)} runs autovacuum: no ANALYZE`,
     );
+  } catch (error) {
+    log(`warning: no ANALYZE (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+/**
+ * Between steps: ANALYZE the tables autovacuum would have analyzed again by now, when the server
+ * runs without it (planner-stats.ts). Logged when it analyzed something; never fatal.
+ */
+async function analyzeStackDueTables(
+  url: string | undefined,
+  log: (line: string) => void,
+): Promise<void> {
+  if (!url) return; // said once already, after the warm-up
+  try {
+    const done = await analyzeDueTables(url);
+    if (done !== 'autovacuum on' && done.analyzed.length > 0) {
+      log(`analyzed what autovacuum would have by now: ${done.analyzed.join(', ')}`);
+    }
   } catch (error) {
     log(`warning: no ANALYZE (${error instanceof Error ? error.message : String(error)})`);
   }

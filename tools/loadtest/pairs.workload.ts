@@ -28,6 +28,8 @@ export interface PairsOptions {
   warmupS?: number;
   /** Run once the warm-up step is reported (the planner statistics, when autovacuum is off). */
   afterWarmup?: () => Promise<void>;
+  /** Run after a judged step passed, before the next rate (the statistics autovacuum would renew). */
+  betweenSteps?: () => Promise<void>;
   p99LimitMs: number;
   lagLimitMs: number;
   textLength: number;
@@ -207,6 +209,7 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
     if (!report.passed) break;
     if (beside && !withUploads) continue; // judged with its uploads, next
     saturation = rate;
+    if (step < plan.length - 1) await options.betweenSteps?.();
   }
   process.stdout.write(`\n${formatPairsTable(reports)}\n`);
   if (beside) process.stdout.write(`\n${formatUploadsTable(reports)}\n`);

@@ -722,7 +722,7 @@ async function analyzeStackDueTables(
   url: string | undefined,
   log: (line: string) => void,
 ): Promise<void> {
-  if (!url) return; // said once already, after the warm-up
+  if (!url) return; // refreshStackPlannerStats warned of it after the warm-up, if one ran
   try {
     const done = await analyzeDueTables(url);
     if (done !== 'autovacuum on' && done.analyzed.length > 0) {

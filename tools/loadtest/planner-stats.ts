@@ -1,3 +1,4 @@
+import type { Client } from 'pg';
 import { connectLoopbackDatabase } from './pg-stats';
 
 /** What `refreshPlannerStats` did: nothing when the server's autovacuum keeps statistics itself. */
@@ -14,12 +15,25 @@ export type PlannerStatsRefresh = 'analyzed' | 'autovacuum on';
  * on a server that runs autovacuum. Loopback only, one short-lived connection.
  */
 export async function refreshPlannerStats(url: string): Promise<PlannerStatsRefresh> {
+  return withoutAutovacuum(url, async (client) => {
+    await client.query('ANALYZE');
+    return 'analyzed' as const;
+  });
+}
+
+/**
+ * Runs `work` on one short-lived loopback connection to the database, unless its server runs
+ * autovacuum, which keeps the statistics itself: then nothing is done.
+ */
+async function withoutAutovacuum<T>(
+  url: string,
+  work: (client: Client) => Promise<T>,
+): Promise<T | 'autovacuum on'> {
   const client = await connectLoopbackDatabase(url);
   try {
     const { rows } = await client.query<{ autovacuum: string }>('SHOW autovacuum');
     if (rows[0]?.autovacuum === 'on') return 'autovacuum on';
-    await client.query('ANALYZE');
-    return 'analyzed';
+    return await work(client);
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -47,18 +61,12 @@ const DUE_TABLES = `
  * ladder's later steps write many times that (a warm-up at 1/s leaves 20 messages, the 1,000/s
  * step writes 30,000), and the services' prepared statements keep generic plans made for the small
  * tables until an ANALYZE invalidates them. Autovacuum re-analyzes a table once a tenth of it
- * (and 50 rows) changed, every minute; so does this, after each step. Loopback only, one
- * short-lived connection; nothing on a server that runs autovacuum.
+ * (and 50 rows) changed, every minute; so does this, after each step.
  */
 export async function analyzeDueTables(url: string): Promise<DueTablesAnalysis> {
-  const client = await connectLoopbackDatabase(url);
-  try {
-    const { rows } = await client.query<{ autovacuum: string }>('SHOW autovacuum');
-    if (rows[0]?.autovacuum === 'on') return 'autovacuum on';
+  return withoutAutovacuum(url, async (client) => {
     const due = (await client.query<{ name: string }>(DUE_TABLES)).rows.map((r) => r.name);
     if (due.length > 0) await client.query(`ANALYZE ${due.join(', ')}`);
     return { analyzed: due };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  });
 }

@@ -152,6 +152,12 @@ export const gatewayEnvSchema = z
     WS_MAX_QUEUED_BYTES: positiveInt(1024 * 1024),
     /** Outgoing bytes backed up on one socket past which it is closed (1013): a client not reading. */
     WS_MAX_BUFFERED_BYTES: positiveInt(1024 * 1024),
+    /**
+     * How long a send's `accepted` frame may wait for the socket's next frame (usually the send's
+     * `ack`, a few milliseconds behind) so both leave in one write: one syscall fewer per send on
+     * the gateway and on the client. 0 writes it at once.
+     */
+    WS_ACCEPTED_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(50),
     /** Open sockets per user, over every gateway; one more is refused with HTTP 429. */
     MAX_SOCKETS_PER_USER: positiveInt(16),
     /** Sends per second one socket may sustain, and its burst (token bucket). */

@@ -24,6 +24,7 @@ function connectionOn(
     frameRatePerSecond: 10,
     frameBurst: 10,
     maxHeldPushes: 10,
+    lingerMs: 0,
   });
 }
 

@@ -47,6 +47,11 @@ export interface ConnectionLimits {
   frameBurst: number;
   /** Live pushes held while a sync v2 round runs (see OrderedDelivery). */
   maxHeldPushes: number;
+  /**
+   * How long a frame nobody waits on (a send's `accepted`) may wait for the socket's next frame
+   * to leave with it (WriteCoalescer.linger); 0 sends it with its own turn's frames.
+   */
+  lingerMs: number;
 }
 
 /** `presence.state` and `presence.watch` frames per second per socket, and their burst. */
@@ -142,20 +147,27 @@ export class ClientConnection {
     return this.socket.readyState === WebSocket.OPEN;
   }
 
-  /** Sends one frame if the socket is open; a socket that stopped reading is closed instead. */
-  send(frame: ServerFrame): void {
-    if (this.isOpen) this.sendText(JSON.stringify(frame));
+  /**
+   * Sends one frame if the socket is open; a socket that stopped reading is closed instead.
+   * `linger`: nobody waits on this frame; it may wait up to the socket's `lingerMs` for the next
+   * frame to leave in the same write.
+   */
+  send(frame: ServerFrame, options?: { linger: true }): void {
+    if (this.isOpen) this.sendText(JSON.stringify(frame), options);
   }
 
   /** Sends an already serialised frame (one JSON text shared by several sockets). */
-  sendText(text: string): void {
+  sendText(text: string, options?: { linger: true }): void {
     if (!this.isOpen) return;
     if (this.socket.bufferedAmount > this.limits.maxBufferedBytes) {
       this.close(CloseCode.TryAgainLater, 'client is not reading', 'error');
       return;
     }
     const stream = streamOf(this.socket);
-    if (stream) coalescer.hold(stream);
+    if (stream) {
+      if (options?.linger) coalescer.linger(stream, this.limits.lingerMs);
+      else coalescer.hold(stream);
+    }
     this.socket.send(text);
   }
 
@@ -174,6 +186,9 @@ export class ClientConnection {
 
   close(code: number, reason: string, why: CloseReason): void {
     this.closeReason ??= why;
+    // A lingering frame leaves with the close frame, at the end of this turn.
+    const stream = streamOf(this.socket);
+    if (stream) coalescer.hold(stream);
     this.socket.close(code, reason);
   }
 

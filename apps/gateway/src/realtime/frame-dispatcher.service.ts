@@ -128,7 +128,9 @@ export class FrameDispatcher {
     const answer = (submitted: SubmittedSend, sendAccepted: boolean): Continuation => ({
       settled: submitted.accepted.then(
         (accepted) => {
-          if (sendAccepted) connection.send({ type: 'accepted', ...ref, ...accepted });
+          // Nobody waits on it: it may wait a little for the `ack` (or any frame) to share a write.
+          if (sendAccepted)
+            connection.send({ type: 'accepted', ...ref, ...accepted }, { linger: true });
         },
         (err: unknown) => this.fail(connection, frame, err),
       ),

@@ -71,6 +71,7 @@ type GatewayLimits = Pick<
   | 'FRAME_RATE_PER_SOCKET'
   | 'FRAME_BURST_PER_SOCKET'
   | 'SYNC_MAX_HELD_PUSHES'
+  | 'WS_ACCEPTED_LINGER_MS'
 >;
 
 /**
@@ -120,6 +121,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
       frameRatePerSecond: config.FRAME_RATE_PER_SOCKET,
       frameBurst: config.FRAME_BURST_PER_SOCKET,
       maxHeldPushes: config.SYNC_MAX_HELD_PUSHES,
+      lingerMs: config.WS_ACCEPTED_LINGER_MS,
     };
     this.pings = new PingWheel(pingSlots(config.WS_PING_INTERVAL_MS));
   }

@@ -1,6 +1,12 @@
 import { diffHopBuckets, readHopBuckets, summarizeHops } from './hop-trace';
 import type { StepResult } from './ipc';
-import { IMAGE_WORKER, StackProcessFilter, StackSampler, stackCpuMsPer } from './process-stats';
+import {
+  IMAGE_WORKER,
+  ioCallsPer,
+  StackProcessFilter,
+  StackSampler,
+  stackCpuMsPer,
+} from './process-stats';
 import { appendJsonLine, formatPairsTable, formatUploadsTable, PairsStepReport } from './report';
 import {
   failReasons,
@@ -182,6 +188,7 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
       ...(warmup ? { warmup: true } : {}),
       ...merged,
       stackCpuMsPerMessage: stackCpuMsPer(processes, seconds, merged.delivered),
+      ioCallsPerMessage: ioCallsPer(processes, seconds, merged.delivered),
       hops,
       processes,
       ...(uploaded

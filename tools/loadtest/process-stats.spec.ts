@@ -5,8 +5,10 @@ import {
   stackCpuMsPer,
   stackCpuPercent,
   diffSamples,
+  ioCallsPer,
   isJitCompilerThread,
   parseEnvPort,
+  parseIo,
   parseKafkaListenerPort,
   parseRss,
   parseStat,
@@ -132,6 +134,76 @@ describe('process stats from /proc', () => {
         100,
       ),
     ).toEqual([{ name: 'kafka', processes: 1, cpuPercent: 6, rssMiB: 0, jitCpuPercent: 2.5 }]);
+  });
+});
+
+describe('read and write calls (/proc/<pid>/io)', () => {
+  const io = (pids: Array<[number, number, number]>, readable = pids.map(([p]) => p)) => ({
+    name: 'gateway:3000',
+    pids: pids.map(([pid]) => pid),
+    ticksByPid: new Map(pids.map(([pid]) => [pid, 0])),
+    ioCallsByPid: new Map(
+      pids
+        .filter(([pid]) => readable.includes(pid))
+        .map(([pid, reads, writes]) => [pid, { reads, writes }]),
+    ),
+    rssBytes: 0,
+  });
+
+  it('reads syscr and syscw, and nothing from an unreadable or odd file', () => {
+    const text =
+      'rchar: 900\nwchar: 800\nsyscr: 1234\nsyscw: 567\nread_bytes: 0\nwrite_bytes: 4096\n';
+    expect(parseIo(text)).toEqual({ reads: 1234, writes: 567 });
+    expect(parseIo('')).toBeUndefined();
+    expect(parseIo('syscr: 1\n')).toBeUndefined();
+  });
+
+  it('gives calls per second over the interval, a pid started in it counted from zero', () => {
+    const start = new Map([['gateway:3000', io([[1, 1000, 500]])]]);
+    const end = new Map([
+      [
+        'gateway:3000',
+        io([
+          [1, 3000, 1500],
+          [2, 100, 60],
+        ]),
+      ],
+    ]);
+    const [stat] = diffSamples(start, end, 10, 100);
+    expect(stat).toMatchObject({ readsPerSecond: 210, writesPerSecond: 106 });
+    // 210 reads a second over 10 s for 700 messages: 3 reads and about 1.51 writes a message.
+    expect(ioCallsPer([stat], 10, 700)).toEqual([{ name: 'gateway:3000', reads: 3, writes: 1.51 }]);
+    expect(ioCallsPer([stat], 10, 0)).toEqual([]);
+  });
+
+  it('gives nothing for a group when one of its pids could not be read', () => {
+    const start = new Map([['gateway:3000', io([[1, 1000, 500]])]]);
+    const end = new Map([
+      [
+        'gateway:3000',
+        io(
+          [
+            [1, 3000, 1500],
+            [2, 100, 60],
+          ],
+          [1],
+        ),
+      ],
+    ]);
+    const [stat] = diffSamples(start, end, 10, 100);
+    expect(stat.readsPerSecond).toBeUndefined();
+    expect(ioCallsPer([stat], 10, 700)).toEqual([]);
+  });
+
+  it('keeps the last counts of a pid that exited between passes', () => {
+    const seen = foldSample(new Map(), new Map([['gateway:3000', io([[1, 10, 5]])]]));
+    foldSample(seen, new Map([['gateway:3000', io([[2, 40, 20]])]]));
+    expect(seen.get('gateway:3000')?.ioCallsByPid).toEqual(
+      new Map([
+        [1, { reads: 10, writes: 5 }],
+        [2, { reads: 40, writes: 20 }],
+      ]),
+    );
   });
 });
 

@@ -20,7 +20,20 @@ export interface ProcessGroupSample {
   ticksByPid: Map<number, number>;
   /** A JVM's (Kafka's) JIT compiler threads' ticks per pid: part of ticksByPid. */
   jitTicksByPid?: Map<number, number>;
+  /** Read and write calls so far per pid (/proc/<pid>/io), for the pids whose file was readable. */
+  ioCallsByPid?: Map<number, IoCalls>;
   rssBytes: number;
+}
+
+/**
+ * A process's read and write system calls so far (`syscr`, `syscw` of /proc/<pid>/io): the
+ * read(2) and write(2) families (read, readv, write, writev...), which is how Node (libuv), the
+ * JVM and Redis use their sockets. PostgreSQL's backends use recv(2) and send(2) on theirs, which
+ * are not counted: its figure is its file I/O only.
+ */
+export interface IoCalls {
+  reads: number;
+  writes: number;
 }
 
 export interface ProcessStat {
@@ -35,6 +48,12 @@ export interface ProcessStat {
    * paths for minutes after it starts, which is start-up, not the cost of the work measured.
    */
   jitCpuPercent?: number;
+  /**
+   * Read and write calls per second over the interval (IoCalls), when every pid of the group
+   * had a readable /proc/<pid>/io at the end (it needs the same user or root).
+   */
+  readsPerSecond?: number;
+  writesPerSecond?: number;
 }
 
 export interface StackProcessFilter {
@@ -80,6 +99,13 @@ export function parseStat(text: string): { comm: string; ticks: number } {
 export function parseRss(text: string): number {
   const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
   return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** /proc/<pid>/io → its read and write call counts; undefined when unreadable or malformed. */
+export function parseIo(text: string): IoCalls | undefined {
+  const reads = /^syscr:\s+(\d+)$/m.exec(text);
+  const writes = /^syscw:\s+(\d+)$/m.exec(text);
+  return reads && writes ? { reads: Number(reads[1]), writes: Number(writes[1]) } : undefined;
 }
 
 /** NUL-separated /proc/<pid>/environ → the PORT variable. */
@@ -181,7 +207,13 @@ function kafkaPortFromCmdline(cmdline: string): number | undefined {
 /** One pass over /proc: the stack's processes grouped by name, plus 'generator'. */
 export function sampleProcesses(filter: StackProcessFilter): Map<string, ProcessGroupSample> {
   const groups = new Map<string, ProcessGroupSample>();
-  const add = (name: string, pid: number, sample: ProcessSample, jitTicks?: number) => {
+  const add = (
+    name: string,
+    pid: number,
+    sample: ProcessSample,
+    jitTicks?: number,
+    io?: IoCalls,
+  ) => {
     const group: ProcessGroupSample = groups.get(name) ?? {
       name,
       pids: [],
@@ -191,6 +223,7 @@ export function sampleProcesses(filter: StackProcessFilter): Map<string, Process
     group.pids.push(pid);
     group.ticksByPid.set(pid, sample.ticks);
     if (jitTicks !== undefined) (group.jitTicksByPid ??= new Map()).set(pid, jitTicks);
+    if (io !== undefined) (group.ioCallsByPid ??= new Map()).set(pid, io);
     group.rssBytes += sample.rssBytes;
     groups.set(name, group);
   };
@@ -224,7 +257,13 @@ export function sampleProcesses(filter: StackProcessFilter): Map<string, Process
     }
     if (!name) continue;
     const jit = comm === 'java' ? jitCompilerTicks(pid) : undefined;
-    add(name, pid, { ticks, rssBytes: parseRss(readOr(`/proc/${pid}/status`)) }, jit);
+    add(
+      name,
+      pid,
+      { ticks, rssBytes: parseRss(readOr(`/proc/${pid}/status`)) },
+      jit,
+      parseIo(readOr(`/proc/${pid}/io`)),
+    );
   }
   return groups;
 }
@@ -261,14 +300,37 @@ export function diffSamples(
         return Math.round(Math.max(0, cpu) * 100) / 100;
       };
       const jitBefore = start.get(group.name)?.jitTicksByPid;
+      const io = ioCallsPerSecond(group, start.get(group.name)?.ioCallsByPid, seconds);
       return {
         name: group.name,
         processes: group.pids.length,
         cpuPercent: percent(group.ticksByPid, before),
         rssMiB: Math.round((group.rssBytes / 1048576) * 10) / 10,
         ...(group.jitTicksByPid ? { jitCpuPercent: percent(group.jitTicksByPid, jitBefore) } : {}),
+        ...(io ?? {}),
       };
     });
+}
+
+/**
+ * A group's read and write calls per second between two samples; undefined unless every pid of
+ * `end` has its counts (a pid that started in the interval made all of its calls in it).
+ */
+function ioCallsPerSecond(
+  end: ProcessGroupSample,
+  start: Map<number, IoCalls> | undefined,
+  seconds: number,
+): { readsPerSecond: number; writesPerSecond: number } | undefined {
+  const calls = end.ioCallsByPid;
+  if (!calls || seconds <= 0 || end.pids.some((pid) => !calls.has(pid))) return undefined;
+  let reads = 0;
+  let writes = 0;
+  for (const [pid, now] of calls) {
+    reads += now.reads - (start?.get(pid)?.reads ?? 0);
+    writes += now.writes - (start?.get(pid)?.writes ?? 0);
+  }
+  const perSecond = (n: number) => Math.round((Math.max(0, n) / seconds) * 10) / 10;
+  return { readsPerSecond: perSecond(reads), writesPerSecond: perSecond(writes) };
 }
 
 /**
@@ -288,6 +350,7 @@ export function foldSample(
         pids: [...group.pids],
         ticksByPid: new Map(group.ticksByPid),
         ...(group.jitTicksByPid ? { jitTicksByPid: new Map(group.jitTicksByPid) } : {}),
+        ...(group.ioCallsByPid ? { ioCallsByPid: new Map(group.ioCallsByPid) } : {}),
         rssBytes: group.rssBytes,
       });
       continue;
@@ -298,6 +361,9 @@ export function foldSample(
     }
     for (const [pid, ticks] of group.jitTicksByPid ?? []) {
       (held.jitTicksByPid ??= new Map()).set(pid, ticks);
+    }
+    for (const [pid, calls] of group.ioCallsByPid ?? []) {
+      (held.ioCallsByPid ??= new Map()).set(pid, calls);
     }
     held.rssBytes = group.rssBytes;
   }
@@ -353,6 +419,31 @@ export function stackCpuMsPer(
   if (units <= 0) return null;
   const percent = stackCpuPercent(processes);
   return Math.round(((percent / 100) * seconds * 1000 * 1000) / units) / 1000;
+}
+
+/** One process's read and write calls per unit of work (a delivered message). */
+export interface IoCallsPerUnit {
+  name: string;
+  reads: number;
+  writes: number;
+}
+
+/**
+ * Each process's read and write calls (IoCalls) over an interval of `seconds`, per unit of work;
+ * processes without counts are left out, and nothing is returned when nothing was done.
+ */
+export function ioCallsPer(
+  processes: ProcessStat[],
+  seconds: number,
+  units: number,
+): IoCallsPerUnit[] {
+  if (units <= 0) return [];
+  const per = (perSecond: number) => Math.round(((perSecond * seconds) / units) * 100) / 100;
+  return processes.flatMap((p) =>
+    p.readsPerSecond === undefined || p.writesPerSecond === undefined
+      ? []
+      : [{ name: p.name, reads: per(p.readsPerSecond), writes: per(p.writesPerSecond) }],
+  );
 }
 
 /** The stack's CPU (every process but the generator), in percent of one core. */

@@ -165,8 +165,12 @@ describe('report formatting', () => {
       stackCpuMsPerMessage: 1.25,
       hops: [{ hop: 'storage_committed', count: 100, p50Ms: 4.5, p99Ms: 20 }],
       processes: [{ name: 'gateway:3000', processes: 1, cpuPercent: 42.5, rssMiB: 150.2 }],
+      ioCallsPerMessage: [{ name: 'gateway:3000', reads: 1.5, writes: 2.25 }],
     };
     const text = formatPairsTable([step]);
+    expect(text).toMatch(/process \(read \/ write calls per message\)\s+2\/s/);
+    expect(text).toMatch(/gateway:3000\s+1\.50 \/ 2\.25$/m);
+    expect(formatPairsTable([{ ...step, ioCallsPerMessage: [] }])).not.toContain('write calls');
     expect(text).toContain('stack cpu ms/msg');
     expect(text).toContain('receipts/msg');
     expect(text).toMatch(/\s0\.95\s/); // 95 receipts for 100 delivered

@@ -13,7 +13,7 @@ import {
   CONNECTIONS_TOPIC,
   TYPING_TOPIC,
 } from './presence.plan';
-import type { ProcessStat } from './process-stats';
+import type { IoCallsPerUnit, ProcessStat } from './process-stats';
 import type { SyncMeasurement, SyncReport } from './sync.workload';
 
 /** The fields every open-loop step report has, measured the same way (tools/loadtest/steps.ts). */
@@ -64,6 +64,12 @@ export interface PairsStepReport extends OpenLoopStepReport {
    * and its drain, divided by the messages delivered; null when none were.
    */
   stackCpuMsPerMessage: number | null;
+  /**
+   * Each process's read and write calls over the step and its drain per delivered message
+   * (IoCalls: sockets for Node, the broker and Redis; file I/O only for PostgreSQL): a count of
+   * frames, requests and cycles per message that the machine's speed does not move.
+   */
+  ioCallsPerMessage?: IoCallsPerUnit[];
   /** `images`: the photo uploads run beside this step (absent: the step ran alone). */
   uploads?: ImageUploadReport;
 }
@@ -437,7 +443,27 @@ export function formatPairsTable(reports: PairsStepReport[]): string {
     formatHopTable(reports),
     '',
     formatProcessTable(reports.map((r) => [`${stepLabel(r)}/s`, r.processes])),
+    ...(reports.some((r) => r.ioCallsPerMessage?.length)
+      ? ['', formatIoCallsTable(reports.map((r) => [`${stepLabel(r)}/s`, r.ioCallsPerMessage]))]
+      : []),
   ].join('\n');
+}
+
+/** Rows = processes, columns = steps: "reads / writes" per delivered message. */
+export function formatIoCallsTable(columns: Array<[string, IoCallsPerUnit[] | undefined]>): string {
+  const names: string[] = [];
+  for (const [, calls] of columns)
+    for (const c of calls ?? []) if (!names.includes(c.name)) names.push(c.name);
+  return renderTable(
+    ['process (read / write calls per message)', ...columns.map(([label]) => label)],
+    names.map((name) => [
+      name,
+      ...columns.map(([, calls]) => {
+        const c = calls?.find((x) => x.name === name);
+        return c ? `${formatNumber(c.reads)} / ${formatNumber(c.writes)}` : '-';
+      }),
+    ]),
+  );
 }
 
 /** A pairs step's rate, marked when photo uploads ran beside it (`images`). */

@@ -6,8 +6,11 @@ import Redis from 'ioredis';
 import { redisKeyPrefix } from '@parley/common';
 import { formatHistoryCheck } from '../tools/faults/history-checker';
 import { setStorageDatabaseBlocked } from '../tools/faults/blockable-proxy';
+import type { AckFrame } from '@parley/protocol';
+import { createAccount, ParleyTestClient } from '@parley/testing';
 import { FaultRun, percentiles, waitUntil } from './support/faults/fault-run';
 import { ready, StackControl } from './support/stack-control';
+import { SyncDevice } from './support/sync-device';
 import { testStack } from './support/test-stack';
 
 /**
@@ -249,6 +252,54 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
     });
   });
 
+  it('Redis loses its data while a conversation is quiet: the online device still gets what was stored meanwhile, without reconnecting', async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const [alice, bob] = [await createAccount(gateway1, 'qa'), await createAccount(gateway2, 'qb')];
+    const bobSocket = await ParleyTestClient.connect(gateway2, bob);
+    const phone = new SyncDevice(gateway1, alice, 'quiet-phone');
+    try {
+      const first = await sendOne(bobSocket, alice.username, 'before');
+      await phone.start();
+      await phone.waitSynced();
+      expect(phone.seqs(first.conversationId)).toEqual([1]);
+
+      // Session stopped: the gateways re-assert their sockets, but nobody writes the routes back,
+      // so the send below is stored and pushed to no socket of Alice's.
+      StackControl.signal('session', 'SIGSTOP');
+      let meanwhile: AckFrame;
+      try {
+        const redis = new Redis(stack.redisUrl, { keyPrefix: redisKeyPrefix(stack.clusterId) });
+        try {
+          await redis.flushdb();
+        } finally {
+          await redis.quit();
+        }
+        meanwhile = await sendOne(bobSocket, alice.username, 'meanwhile');
+      } finally {
+        StackControl.signal('session', 'SIGCONT');
+      }
+      expect(meanwhile.seq).toBe(2);
+      // No later message in the conversation shows a hole: the gateway asks for a round itself.
+      await waitUntil(
+        () => phone.seqs(first.conversationId).length === 2,
+        'the message stored while the routes were lost',
+        30_000,
+      );
+      const carried = SyncDevice.carried(phone.sockets[0] ?? []);
+      expect(carried.find((c) => c.seq === 2)?.kind).toBe('sync.messages');
+      expect(phone.sockets).toHaveLength(1);
+
+      // Live pushes flow again after that round.
+      const after = await sendOne(bobSocket, alice.username, 'after');
+      await waitUntil(() => phone.seqs(first.conversationId).length === 3, 'a live push', 30_000);
+      expect(phone.seqs(first.conversationId)).toEqual([1, 2, after.seq]);
+      expect(SyncDevice.carried(phone.sockets[0] ?? []).at(-1)?.kind).toBe('message');
+    } finally {
+      await phone.stop();
+      bobSocket.close();
+    }
+  }, 90_000);
+
   it('SIGSTOP a gateway, then SIGCONT: its devices are served again and nothing is lost', async () => {
     await scenario(`SIGSTOP gateway ${OUTAGE_MS / 1000} s`, async (r) => {
       const victim = 'gateway-2';
@@ -326,3 +377,10 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
     },
   );
 });
+
+/** One send from `socket` to `to`, and its ack. */
+async function sendOne(socket: ParleyTestClient, to: string, label: string): Promise<AckFrame> {
+  const clientMsgId = `${label}-${Date.now()}`;
+  socket.send({ type: 'send', clientMsgId, to, text: label });
+  return socket.next<AckFrame>((f) => f.type === 'ack' && f.clientMsgId === clientMsgId, 30_000);
+}

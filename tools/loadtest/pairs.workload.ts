@@ -113,6 +113,7 @@ export function buildPairsReport(
     achievedRate: Math.round(achievedRate * 10) / 10,
     delivered: counters.delivered,
     lost,
+    resynced: counters.resynced,
     unacked,
     duplicates: counters.duplicates,
     outOfOrder: counters.outOfOrder,

@@ -82,6 +82,7 @@ describe('pairs step report', () => {
         accepted: 2,
         acked: 2,
         delivered: 2,
+        resynced: 1,
       },
       ackedIds: [1, 3],
       deliveredIds: [0, 2],
@@ -96,6 +97,7 @@ describe('pairs step report', () => {
       acked: 4,
       delivered: 3,
       lost: 1,
+      resynced: 1,
       duplicates: 0,
       passed: false,
     });
@@ -178,8 +180,10 @@ describe('report formatting', () => {
     expect(text).toContain('delivery ms p50/p90/p99/max');
     expect(text).toContain('5/8.50/12.3/30');
     expect(text).toContain('pass');
-    expect(text).toContain('errors at 2/s: error_unavailable:2');
+    expect(text).toContain('errors at 2/s: error_unavailable:2\n');
     expect(text).toMatch(/gateway:3000\s+42\.5% \/ 150/);
+    const resynced = formatPairsTable([{ ...step, errors: { sync_required_gap: 3 }, resynced: 7 }]);
+    expect(resynced).toContain('errors at 2/s: sync_required_gap:3 (7 delivered via sync)\n');
   });
 
   it('images: marks the run with uploads in the pairs table and prints what the uploads did', () => {

@@ -58,6 +58,8 @@ export interface PairsStepReport extends OpenLoopStepReport {
   delivered: number;
   /** Acked (durable) but never delivered to the recipient by the end of the drain. */
   lost: number;
+  /** Of `delivered`: those that came in a sync round after a `sync.required`, not as a live push. */
+  resynced: number;
   deliveryLatencyMs: LatencySummary;
   /**
    * The headline cost: CPU milliseconds of every stack process (not the generator) over the step
@@ -435,7 +437,11 @@ export function formatPairsTable(reports: PairsStepReport[]): string {
   );
   const errorLines = reports
     .filter((r) => Object.keys(r.errors).length > 0)
-    .map((r) => `errors at ${r.offeredRate}/s: ${formatErrors(r.errors)}`);
+    .map(
+      (r) =>
+        `errors at ${r.offeredRate}/s: ${formatErrors(r.errors)}` +
+        (r.resynced > 0 ? ` (${r.resynced} delivered via sync)` : ''),
+    );
   return [
     steps,
     ...errorLines,

@@ -324,14 +324,14 @@ function syncV2(
         }
         case 'sync.messages':
           for (const m of frame.messages) {
-            onSyncedGroupMessage(client, m);
+            onSyncedMessage(client, m);
             states.observe(m);
             touched.add(m.conversationId);
             heldUpTo(m.conversationId, m.seq);
           }
           return;
         case 'sync.reset':
-          for (const m of frame.messages) onSyncedGroupMessage(client, m);
+          for (const m of frame.messages) onSyncedMessage(client, m);
           states.reset(frame.conversationId, frame.lastSeq, frame.messages);
           touched.add(frame.conversationId);
           heldUpTo(frame.conversationId, frame.lastSeq);
@@ -518,11 +518,7 @@ function onMessage(client: Client, m: PushedMessage): void {
       duplicate = true;
       counters.duplicates++;
     } else {
-      delivered.add(id);
-      counters.delivered++;
-      const space = m.text.indexOf(' ', TEXT_PREFIX.length);
-      const scheduled = Number(m.text.slice(TEXT_PREFIX.length, space));
-      delivery.record(nowMs() - scheduled);
+      countPairDelivery(id, m.text);
     }
   }
   const last = client.lastSeq.get(m.conversationId) ?? 0;
@@ -549,6 +545,14 @@ function seenOf(client: Client, conversationId: string): SeenSeqs {
   let seen = client.seen.get(conversationId);
   if (!seen) client.seen.set(conversationId, (seen = new SeenSeqs()));
   return seen;
+}
+
+/** The recipient's first delivery of message `id` (pairs), timed from its scheduled send. */
+function countPairDelivery(id: number, text: string): void {
+  delivered.add(id);
+  counters.delivered++;
+  const space = text.indexOf(' ', TEXT_PREFIX.length);
+  delivery.record(nowMs() - Number(text.slice(TEXT_PREFIX.length, space)));
 }
 
 /** One socket's first delivery of message `id` (groups), timed from its scheduled send. */
@@ -586,15 +590,22 @@ function onGroupMessage(client: Client, m: PushedMessage): void {
 }
 
 /**
- * groups: a message of the step that reached the socket in a sync round (after a
- * `sync.required`) instead of a live push: delivered, counted apart (`resynced`). A round may
- * send what the socket already holds (a tail): that is neither a delivery nor a duplicate.
+ * A message of the step that reached the socket in a sync round (after a `sync.required`) instead
+ * of a live push: delivered, counted apart (`resynced`), as a real client that synced holds it. A
+ * round may send what the socket already holds (a tail): that is neither a delivery nor a
+ * duplicate.
  */
-function onSyncedGroupMessage(client: Client, m: PushedMessage): void {
-  if (!init.groups || m.senderUsername === client.account.username) return;
+function onSyncedMessage(client: Client, m: PushedMessage): void {
+  if (m.senderUsername === client.account.username) return;
   const id = stepMessageId(m.clientMsgId);
-  if (id === undefined || !seenOf(client, m.conversationId).add(m.seq)) return;
-  countGroupDelivery(id, m.text);
+  if (id === undefined) return;
+  if (init.groups) {
+    if (!seenOf(client, m.conversationId).add(m.seq)) return;
+    countGroupDelivery(id, m.text);
+  } else {
+    if (delivered.has(id)) return;
+    countPairDelivery(id, m.text);
+  }
   counters.resynced++;
 }
 

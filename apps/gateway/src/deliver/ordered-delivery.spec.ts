@@ -59,6 +59,29 @@ describe('OrderedDelivery', () => {
     expect(s.out).toEqual(['c1:13']);
   });
 
+  it('after its routes were lost, holds pushes until a round converges and releases them in order', () => {
+    const s = socket();
+    s.delivery.know(C, 4);
+    s.delivery.release(s.send);
+    expect(s.push(C, 5)).toBe('sent');
+    // Seq 6 was stored while no route led here: never pushed. 7 comes after the routes are back.
+    expect(s.delivery.interrupt()).toBe(true);
+    expect(s.delivery.isHolding).toBe(true);
+    expect(s.push(C, 7)).toBe('held');
+    s.delivery.know(C, 5);
+    s.delivery.sent(C, 6); // the round's page
+    expect(s.delivery.release(s.send)).toBe('released');
+    expect(s.out).toEqual(['c1:5', 'c1:7']);
+    expect(s.push(C, 8)).toBe('sent');
+  });
+
+  it('does not interrupt a socket without sync v2: it has no rounds to run', () => {
+    const s = socket(false);
+    expect(s.delivery.interrupt()).toBe(false);
+    expect(s.delivery.isHolding).toBe(false);
+    expect(s.push(C, 3)).toBe('sent');
+  });
+
   it("follows the socket's own acked sends: the next push after an ack is in order", () => {
     const s = socket();
     s.delivery.release(s.send);

@@ -78,6 +78,17 @@ export class OrderedDelivery {
     this.holding = true;
   }
 
+  /**
+   * Pushes to this socket may have been lost without a trace (its routes were: see
+   * ClientConnection.routesLost): hold from now until a round converges. True when the socket
+   * tracks order and so must be told to run a round; a sync v1 socket has no rounds.
+   */
+  interrupt(): boolean {
+    if (!this.tracking) return false;
+    this.holding = true;
+    return true;
+  }
+
   /** The device says it holds `conversationId` up to `seq` (its state in a round). */
   know(conversationId: string, seq: number): void {
     this.upTo.set(conversationId, seq);

@@ -174,6 +174,43 @@ describe('ClientConnection.authorizeUntil', () => {
   });
 });
 
+describe('ClientConnection.routesLost', () => {
+  /** An open fake socket that records the frames sent on it. */
+  function openOn(sync?: 'v2') {
+    const sent: unknown[] = [];
+    const socket = {
+      readyState: WebSocket.OPEN,
+      bufferedAmount: 0,
+      send: (t: string) => sent.push(JSON.parse(t)),
+    };
+    const c = new ClientConnection(
+      'c',
+      socket as unknown as WebSocket,
+      { ...grant, ...(sync ? { sync } : {}) },
+      limits(),
+    );
+    return { c, sent };
+  }
+
+  it('tells a sync v2 socket to run a round that waits for its routes, and holds its pushes meanwhile', () => {
+    const { c, sent } = openOn('v2');
+    c.delivery.release(() => undefined);
+    c.synced = true;
+    c.routesLost();
+    expect(sent).toEqual([{ type: 'sync.required', reason: 'gap' }]);
+    expect(c.synced).toBe(false);
+    expect(c.delivery.isHolding).toBe(true);
+  });
+
+  it('leaves a socket without sync v2 as it is: it has no rounds', () => {
+    const { c, sent } = openOn();
+    c.synced = true;
+    c.routesLost();
+    expect(sent).toEqual([]);
+    expect(c.synced).toBe(true);
+  });
+});
+
 describe('resume tickets', () => {
   it('are dropped when the socket ends for good, kept when it was lost or its gateway went away', () => {
     expect(endsResumption('client', 1000)).toBe(true);

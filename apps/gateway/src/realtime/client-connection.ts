@@ -98,7 +98,10 @@ export class ClientConnection {
   readonly delivery: OrderedDelivery;
   /** The sync v2 round in progress (its frames so far), if any. */
   syncRound?: SyncRound;
-  /** A sync v2 round has run on this socket (the first one waits until the socket is routable). */
+  /**
+   * A sync v2 round has run on this socket since it became routable (the first round, and the
+   * first after its routes were lost, waits until session routes to the socket).
+   */
   synced = false;
   /**
    * Whether the device said it is in the foreground or the background (`presence.state`); a
@@ -169,6 +172,19 @@ export class ClientConnection {
       else coalescer.hold(stream);
     }
     this.socket.send(text);
+  }
+
+  /**
+   * The routes to this socket were lost and are being written again (DeviceRoutingReasserter), so
+   * what was stored meanwhile was pushed to nobody and the device cannot tell. A sync v2 socket
+   * holds its pushes and is told to run a round (`sync.required`, `gap`), which first waits, as a
+   * first round does, until session routes to the socket: every message is in that round or
+   * pushed after it.
+   */
+  routesLost(): void {
+    if (!this.delivery.interrupt()) return;
+    this.synced = false;
+    this.send({ type: 'sync.required', reason: 'gap' });
   }
 
   /** Who this socket is, for its resume ticket (issued by `gatewayId`). */

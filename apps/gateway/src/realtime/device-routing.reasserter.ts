@@ -25,10 +25,12 @@ import { ConnectionEventsPublisher } from './connection-events.publisher';
  * (`SET NX`: claiming it means the data is gone) and whether its directory entry exists. When the
  * marker had to be claimed, or the entry is back after being missing, it re-publishes a
  * `connection.opened` for every socket it holds (and the foreground state of those in front, for
- * presence). Session applies them like any other (idempotent:
- * one hash field per socket) and live delivery resumes within a beat or two, no client
- * reconnecting. A missing entry also has the heartbeat beat at its next check, so the directory
- * lists this gateway again within about a second.
+ * presence). Session applies them like any other (idempotent: one hash field per socket) and
+ * live delivery resumes within a beat or two, no client reconnecting. What was stored meanwhile
+ * was pushed to nobody, so each sync v2 socket is also told to run a round
+ * (ClientConnection.routesLost), which waits until session routes to it again. A missing entry
+ * also has the heartbeat beat at its next check, so the directory lists this gateway again within
+ * about a second.
  */
 @Injectable()
 export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModuleDestroy {
@@ -87,6 +89,8 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
       await Promise.all(
         connections.map(async (c) => {
           await this.events.opened(c);
+          // Pushes stored meanwhile went nowhere: the device syncs once session routes to it.
+          c.routesLost();
           // Presence forgot the socket too (and with it, that it is in the foreground).
           if (c.presenceState === 'foreground')
             await this.events.stateChanged(c, 'foreground', false);

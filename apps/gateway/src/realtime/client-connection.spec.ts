@@ -202,6 +202,13 @@ describe('ClientConnection.routesLost', () => {
     expect(c.delivery.isHolding).toBe(true);
   });
 
+  it('tells nothing to a socket whose first round has not started: that round waits anyway', () => {
+    const { c, sent } = openOn('v2');
+    c.routesLost();
+    expect(sent).toEqual([]);
+    expect(c.delivery.isHolding).toBe(true);
+  });
+
   it('leaves a socket without sync v2 as it is: it has no rounds', () => {
     const { c, sent } = openOn();
     c.synced = true;

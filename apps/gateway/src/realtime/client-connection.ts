@@ -179,9 +179,10 @@ export class ClientConnection {
    * what was stored meanwhile was pushed to nobody and the device cannot tell. A sync v2 socket
    * holds its pushes and is told to run a round (`sync.required`, `gap`), which first waits, as a
    * first round does, until session routes to the socket: every message is in that round or
-   * pushed after it.
+   * pushed after it. A socket whose first round has not started needs nothing: that round waits.
    */
   routesLost(): void {
+    if (!this.synced && !this.syncRound) return;
     if (!this.delivery.interrupt()) return;
     this.synced = false;
     this.send({ type: 'sync.required', reason: 'gap' });

@@ -82,6 +82,17 @@ describe('delivery', () => {
     items: [{ message, connectionIds: [C1, C2], ackConnectionId: SENDER }],
   };
 
+  it('after a subscription came back, tells every open socket here its pushes may be lost', () => {
+    const registry = new ConnectionRegistry<ClientConnection>();
+    const open = { isOpen: true, pushesLost: jest.fn() };
+    const closed = { isOpen: false, pushesLost: jest.fn() };
+    registry.add(C1, open as unknown as ClientConnection);
+    registry.add(C2, closed as unknown as ClientConnection);
+    subscriberOn(registry).resubscribed();
+    expect(open.pushesLost).toHaveBeenCalledTimes(1);
+    expect(closed.pushesLost).not.toHaveBeenCalled();
+  });
+
   it('sends a message per recipient socket and an ack to the sender socket', () => {
     const registry = new ConnectionRegistry<ClientConnection>();
     const byConnection = new Map<string, unknown[]>();

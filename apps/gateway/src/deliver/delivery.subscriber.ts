@@ -70,6 +70,7 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
       this.channel,
       (payload) => this.deliver(payload),
       this.logger,
+      () => this.resubscribed(),
     );
     const channels = RedisChannels.channelDeliveries(this.config.PARLEY_CLUSTER_ID);
     this.channelSubscription = new RedisSubscription(
@@ -77,6 +78,7 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
       channels,
       (payload) => this.deliver(payload),
       this.logger,
+      () => this.resubscribed(),
     );
     await Promise.all([this.subscription.open(), this.channelSubscription.open()]);
     this.logger.log({ channel: this.channel, channels }, 'subscribed to deliveries');
@@ -84,6 +86,16 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
 
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all([this.subscription?.close(), this.channelSubscription?.close()]);
+  }
+
+  /**
+   * A subscription came back after its connection dropped: what storage published meanwhile never
+   * reached this box, so every socket here syncs (ClientConnection.pushesLost).
+   */
+  resubscribed(): void {
+    for (const connection of this.registry.all()) {
+      if (connection.isOpen) connection.pushesLost();
+    }
   }
 
   deliver(payload: string): void {

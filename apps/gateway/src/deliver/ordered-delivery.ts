@@ -79,8 +79,8 @@ export class OrderedDelivery {
   }
 
   /**
-   * Pushes to this socket may have been lost without a trace (its routes were: see
-   * ClientConnection.routesLost): hold from now until a round converges. True when the socket
+   * Pushes to this socket may have been lost without a trace (see ClientConnection.pushesLost):
+   * hold from now until a round converges. True when the socket
    * tracks order and so must be told to run a round; a sync v1 socket has no rounds.
    */
   interrupt(): boolean {

@@ -174,7 +174,7 @@ describe('ClientConnection.authorizeUntil', () => {
   });
 });
 
-describe('ClientConnection.routesLost', () => {
+describe('ClientConnection.pushesLost', () => {
   /** An open fake socket that records the frames sent on it. */
   function openOn(sync?: 'v2') {
     const sent: unknown[] = [];
@@ -196,7 +196,7 @@ describe('ClientConnection.routesLost', () => {
     const { c, sent } = openOn('v2');
     c.delivery.release(() => undefined);
     c.synced = true;
-    c.routesLost();
+    c.pushesLost();
     expect(sent).toEqual([{ type: 'sync.required', reason: 'gap' }]);
     expect(c.synced).toBe(false);
     expect(c.delivery.isHolding).toBe(true);
@@ -204,7 +204,7 @@ describe('ClientConnection.routesLost', () => {
 
   it('tells nothing to a socket whose first round has not started: that round waits anyway', () => {
     const { c, sent } = openOn('v2');
-    c.routesLost();
+    c.pushesLost();
     expect(sent).toEqual([]);
     expect(c.delivery.isHolding).toBe(true);
   });
@@ -212,7 +212,7 @@ describe('ClientConnection.routesLost', () => {
   it('leaves a socket without sync v2 as it is: it has no rounds', () => {
     const { c, sent } = openOn();
     c.synced = true;
-    c.routesLost();
+    c.pushesLost();
     expect(sent).toEqual([]);
     expect(c.synced).toBe(true);
   });

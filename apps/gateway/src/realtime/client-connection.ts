@@ -175,13 +175,14 @@ export class ClientConnection {
   }
 
   /**
-   * The routes to this socket were lost and are being written again (DeviceRoutingReasserter), so
-   * what was stored meanwhile was pushed to nobody and the device cannot tell. A sync v2 socket
-   * holds its pushes and is told to run a round (`sync.required`, `gap`), which first waits, as a
-   * first round does, until session routes to the socket: every message is in that round or
-   * pushed after it. A socket whose first round has not started needs nothing: that round waits.
+   * Pushes to this socket may have been lost without a trace, and the device cannot tell: its
+   * routes were lost and are being written again (DeviceRoutingReasserter), or this gateway's
+   * delivery subscription dropped and was made again (DeliverySubscriber). A sync v2 socket holds
+   * its pushes and is told to run a round (`sync.required`, `gap`), which first waits, as a first
+   * round does, until session routes to the socket: every message is in that round or pushed
+   * after it. A socket whose first round has not started needs nothing: that round waits.
    */
-  routesLost(): void {
+  pushesLost(): void {
     if (!this.synced && !this.syncRound) return;
     if (!this.delivery.interrupt()) return;
     this.synced = false;

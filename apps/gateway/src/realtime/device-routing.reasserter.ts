@@ -28,9 +28,10 @@ import { ConnectionEventsPublisher } from './connection-events.publisher';
  * presence). Session applies them like any other (idempotent: one hash field per socket) and
  * live delivery resumes within a beat or two, no client reconnecting. What was stored meanwhile
  * was pushed to nobody, so each sync v2 socket is also told to run a round
- * (ClientConnection.routesLost), which waits until session routes to it again. A missing entry
- * also has the heartbeat beat at its next check, so the directory lists this gateway again within
- * about a second.
+ * (ClientConnection.pushesLost), which waits until session routes to it again; while the
+ * directory does not list this gateway storage pushes to none of its sockets, so that waits for
+ * the check that finds the entry back. A missing entry also has the heartbeat beat at its next
+ * check, so the directory lists this gateway again within about a second.
  */
 @Injectable()
 export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModuleDestroy {
@@ -90,7 +91,9 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
         connections.map(async (c) => {
           await this.events.opened(c);
           // Pushes stored meanwhile went nowhere: the device syncs once session routes to it.
-          c.routesLost();
+          // Storage pushes to no socket here while the directory does not list this gateway, so
+          // unlisted, the device is told at the check that finds the entry back, not twice.
+          if (this.listed) c.pushesLost();
           // Presence forgot the socket too (and with it, that it is in the foreground).
           if (c.presenceState === 'foreground')
             await this.events.stateChanged(c, 'foreground', false);

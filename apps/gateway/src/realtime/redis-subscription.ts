@@ -6,6 +6,11 @@ import Redis from 'ioredis';
  * A dedicated Redis connection subscribed to one channel (a subscribed ioredis connection can do
  * nothing else), handing each message's payload to `onMessage`. Used by the gateway's Redis
  * pub/sub consumers: deliveries for this box, and the broadcast control channel.
+ *
+ * Pub/sub keeps nothing: what was published while the connection was down (a network cut, Redis
+ * restarting, Redis dropping a subscriber that fell behind) is gone. ioredis reconnects and
+ * subscribes again by itself; `onResubscribed`, if given, is called once the channel is
+ * subscribed again after such a gap, so its owner can make up for what it missed.
  */
 export class RedisSubscription {
   private connection?: Redis;
@@ -15,6 +20,7 @@ export class RedisSubscription {
     private readonly channel: string,
     private readonly onMessage: (payload: string) => void,
     private readonly logger: Logger,
+    private readonly onResubscribed?: () => void,
   ) {}
 
   async open(): Promise<void> {
@@ -22,6 +28,21 @@ export class RedisSubscription {
     this.connection = connection;
     connection.on('message', (channel: string, payload: string) => {
       if (channel === this.channel) this.onMessage(payload);
+    });
+    let connectedBefore = false;
+    connection.on('ready', () => {
+      if (!connectedBefore) {
+        connectedBefore = true;
+        return;
+      }
+      // ioredis has sent its own SUBSCRIBE; this one's reply comes after it, when both are done.
+      connection.subscribe(this.channel).then(
+        () => {
+          this.logger.warn({ channel: this.channel }, 'subscribed again after a lost connection');
+          this.onResubscribed?.();
+        },
+        (err: unknown) => this.logger.warn({ err, channel: this.channel }, 'resubscribe failed'),
+      );
     });
     connection.on('error', (err: Error) =>
       this.logger.warn({ err, channel: this.channel }, 'subscriber connection error'),

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import Redis from 'ioredis';
+import { RedisSubscription } from './redis-subscription';
+
+const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
+
+async function waitFor(done: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('RedisSubscription (real Redis)', () => {
+  const name = `sub-spec-${randomUUID().slice(0, 8)}`;
+  const channel = `subscription-spec:${randomUUID()}`;
+  // The subscriber is a duplicate of this connection: it carries the name CLIENT KILL finds.
+  const base = new Redis(REDIS_URL, { connectionName: name, lazyConnect: true });
+  const publisher = new Redis(REDIS_URL);
+  const heard: string[] = [];
+  let resubscribed = 0;
+  const subscription = new RedisSubscription(
+    base,
+    channel,
+    (payload) => heard.push(payload),
+    new Logger('spec'),
+    () => resubscribed++,
+  );
+
+  afterAll(async () => {
+    await subscription.close();
+    base.disconnect();
+    await publisher.quit();
+  });
+
+  /** Kills the subscriber's connection from the server side, as Redis does to a slow one. */
+  async function killSubscriber(): Promise<void> {
+    const clients = String(await publisher.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
+    const line = clients.split('\n').find((l) => l.includes(` name=${name} `));
+    if (!line) throw new Error('subscriber connection not found');
+    const id = /(?:^|\s)id=(\d+)/.exec(line)?.[1];
+    await publisher.client('KILL', 'ID', String(id));
+  }
+
+  it('says nothing on its first subscribe; after a lost connection, says it is subscribed again, once, and hears what comes after', async () => {
+    await subscription.open();
+    await publisher.publish(channel, 'before');
+    await waitFor(() => heard.includes('before'), 'the first message');
+    expect(resubscribed).toBe(0);
+
+    await killSubscriber();
+    await waitFor(() => resubscribed === 1, 'the resubscription');
+    await publisher.publish(channel, 'after');
+    await waitFor(() => heard.includes('after'), 'a message after the resubscription');
+    expect(heard).toEqual(['before', 'after']);
+    expect(resubscribed).toBe(1);
+  });
+});

@@ -3,15 +3,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import Redis from 'ioredis';
-import { redisKeyPrefix } from '@parley/common';
+import { randomUUID } from 'node:crypto';
+import { RedisChannels, RedisKeys, redisKeyPrefix } from '@parley/common';
 import { formatHistoryCheck } from '../tools/faults/history-checker';
 import { setStorageDatabaseBlocked } from '../tools/faults/blockable-proxy';
-import type { AckFrame } from '@parley/protocol';
-import { createAccount, ParleyTestClient } from '@parley/testing';
+import type { AckFrame, PresenceFrame, SyncResetFrame } from '@parley/protocol';
+import { createAccount, ParleyTestClient, postJson } from '@parley/testing';
 import { FaultRun, percentiles, waitUntil } from './support/faults/fault-run';
 import { ready, StackControl } from './support/stack-control';
+import { acked, change, pushed, send } from './support/frames';
 import { SyncDevice } from './support/sync-device';
-import { testStack } from './support/test-stack';
+import { testStack, wsUrlOf } from './support/test-stack';
 
 /**
  * The fault suite: the real stack under steady load from devices that behave as the client
@@ -281,6 +283,48 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
     });
   }, 90_000);
 
+  it('a first round that could not wait for session: once session routes to the socket, the device syncs again and gets what was stored meanwhile', async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const alice = await createAccount(gateway1, 'rwa');
+    const bob = await ParleyTestClient.connect(gateway2, await createAccount(gateway2, 'rwb'));
+    const redis = new Redis(stack.redisUrl, { keyPrefix: redisKeyPrefix(stack.clusterId) });
+    let phone: ParleyTestClient | undefined;
+    try {
+      const { conversationId } = await sendOne(bob, alice.username, 'before');
+      // Session stopped, and the route the admission wrote lost: nobody routes to the socket
+      // until session consumes its connection.opened.
+      StackControl.signal('session', 'SIGSTOP');
+      let meanwhile: AckFrame;
+      try {
+        phone = await ParleyTestClient.connect(gateway1, alice, 'phone', { sync: 'v2' });
+        await redis.del(RedisKeys.userConnections(alice.id));
+        await phone.syncFresh(30_000); // waits SYNC_ROUTABLE_WAIT_MS, then reads anyway
+        meanwhile = await sendOne(bob, alice.username, 'meanwhile'); // pushed to no socket
+      } finally {
+        StackControl.signal('session', 'SIGCONT');
+      }
+      expect(meanwhile.seq).toBe(2);
+      await phone.next((f) => f.type === 'sync.required' && f.reason === 'gap', 30_000);
+      phone.send({
+        type: 'sync.states',
+        ref: 'again',
+        states: [{ conversationId, tail: true }],
+        last: true,
+      });
+      const reset = await phone.next<SyncResetFrame>(
+        (f) => f.type === 'sync.reset' && f.conversationId === conversationId,
+        30_000,
+      );
+      expect(reset.lastSeq).toBe(2);
+      expect(reset.messages.map((m) => m.seq)).toEqual([1, 2]);
+      expect(phone.closeCode).toBeUndefined();
+    } finally {
+      await redis.quit();
+      phone?.close();
+      bob.close();
+    }
+  }, 90_000);
+
   it("Redis drops the gateways' subscriptions: each online device syncs once on the socket it has, and pushes flow after", async () => {
     await withQuietConversation('k', async ({ phone }) => {
       // What is published while a subscriber is away is gone: the gateway cannot know what it
@@ -294,6 +338,110 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
       await phone.waitSynced(2, 30_000);
     });
   }, 90_000);
+
+  it('a gateway misses control messages while its subscription is down: once back, it closes ended and replaced sockets, stops pushing a channel to a member removed meanwhile, and hides presence hidden meanwhile', async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const [alice, bob, carol, dave, erin] = await Promise.all(
+      ['cga', 'cgb', 'cgc', 'cgd', 'cge'].map((n) => createAccount(gateway1, n)),
+    );
+    const admin = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway2), alice);
+    // On gateway 1: two channel members, a session about to end, a device about to reconnect.
+    const [b, c, d, e] = await Promise.all(
+      [bob, carol, dave, erin].map((account) =>
+        ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), account, 'phone'),
+      ),
+    );
+    let phoneAgain: ParleyTestClient | undefined;
+    const redis = new Redis(stack.redisUrl);
+    try {
+      const name = `Gap ${randomUUID().slice(0, 6)}`;
+      const { conversationId: id } = await acked(change(admin, { op: 'create-channel', name }));
+      await acked(change(b, { op: 'join' }, id));
+      await acked(change(c, { op: 'join' }, id));
+      const before = await acked(send(admin, id, 'before the gap'));
+      await Promise.all([pushed(b, id, before.seq), pushed(c, id, before.seq)]);
+      // Bob watches Alice's presence (everyone may see it, the default).
+      const watchRef = randomUUID();
+      b.send({ type: 'presence.watch', ref: watchRef, userIds: [alice.id] });
+      await b.next<PresenceFrame>((f) => f.type === 'presence' && f.ref === watchRef);
+
+      const channels = [
+        RedisChannels.gatewayControl(stack.clusterId),
+        RedisChannels.channelDeliveries(stack.clusterId),
+      ];
+      const subscribers = async () =>
+        ((await redis.call('PUBSUB', 'NUMSUB', ...channels)) as (string | number)[])
+          .filter((_, i) => i % 2 === 1)
+          .map(Number);
+      const [everyGateway] = await subscribers();
+      const gapsBefore = await controlGaps(gateway1);
+
+      // Gateway 1 stopped, every subscriber connection dropped: gateway 2 subscribes again at
+      // once, gateway 1 only when it runs again. What is published meanwhile never reaches it.
+      StackControl.signal('gateway-1', 'SIGSTOP');
+      try {
+        await redis.client('KILL', 'TYPE', 'pubsub');
+        await waitUntil(
+          async () => (await subscribers()).every((n) => n === everyGateway - 1),
+          'gateway 2 subscribed again',
+          10_000,
+        );
+        await acked(change(admin, { op: 'remove', members: [carol.username] }, id));
+        const out = await postJson(
+          `${gateway2}/v1/auth/logout`,
+          { refreshToken: dave.refreshToken },
+          dave.accessToken,
+        );
+        expect(out.status).toBe(204);
+        phoneAgain = await ParleyTestClient.connectTo(gateway2, wsUrlOf(gateway2), erin, 'phone');
+        const hide = await fetch(`${gateway2}/v1/settings`, {
+          method: 'PUT',
+          headers: {
+            authorization: `Bearer ${alice.accessToken}`,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({ presence: 'nobody' }),
+        });
+        expect(hide.status).toBe(200);
+      } finally {
+        StackControl.signal('gateway-1', 'SIGCONT');
+      }
+
+      // Back: gateway 1 reads again what the lost words would have said.
+      expect(await d.waitClosed(30_000)).toBe(4001);
+      expect(await e.waitClosed(30_000)).toBe(4003);
+      // (A change of hers published after the subscription came back may come first.)
+      const hidden = await b.next<PresenceFrame>(
+        (f) =>
+          f.type === 'presence' && f.users.some((u) => u.userId === alice.id && u.online === null),
+        30_000,
+      );
+      expect(hidden.users).toEqual([{ userId: alice.id, online: null, lastSeenAt: null }]);
+      await waitUntil(
+        async () => (await controlGaps(gateway1)) > gapsBefore,
+        'gateway 1 made up for the gap',
+        30_000,
+      );
+      await waitUntil(
+        async () => (await subscribers()).every((n) => n === everyGateway),
+        'gateway 1 subscribed again',
+        30_000,
+      );
+      const after = await acked(send(admin, id, 'after the gap'));
+      // Bob's push and Carol's would leave gateway 1 in the same turn, from the same publish.
+      await pushed(b, id, after.seq);
+      await delay(500);
+      const toCarol = c.frames.filter(
+        (f) =>
+          f.type === 'message' && f.message.conversationId === id && f.message.seq >= after.seq,
+      );
+      expect(toCarol).toEqual([]);
+      expect([b.closeCode, c.closeCode]).toEqual([undefined, undefined]);
+    } finally {
+      await redis.quit();
+      for (const client of [admin, b, c, d, e, phoneAgain]) client?.close();
+    }
+  }, 120_000);
 
   it('SIGSTOP a gateway, then SIGCONT: its devices are served again and nothing is lost', async () => {
     await scenario(`SIGSTOP gateway ${OUTAGE_MS / 1000} s`, async (r) => {
@@ -372,6 +520,12 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
     },
   );
 });
+
+/** `parley_control_gaps_total` on a gateway's /metrics (0 before its first gap). */
+async function controlGaps(gateway: string): Promise<number> {
+  const text = await (await fetch(`${gateway}/metrics`)).text();
+  return Number(/^parley_control_gaps_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
+}
 
 /** One send from `socket` to `to`, and its ack. */
 async function sendOne(socket: ParleyTestClient, to: string, label: string): Promise<AckFrame> {

@@ -18,4 +18,18 @@ export class SessionsRepository {
   async isEnded(sessionId: string): Promise<boolean> {
     return (await this.redis.exists(RedisKeys.sessionEnded(sessionId))) === 1;
   }
+
+  /** Which of these sessions have ended, in one round trip. */
+  async endedAmong(sessionIds: readonly string[]): Promise<Set<string>> {
+    if (sessionIds.length === 0) return new Set();
+    const pipeline = this.redis.pipeline();
+    for (const id of sessionIds) pipeline.exists(RedisKeys.sessionEnded(id));
+    const results = (await pipeline.exec()) ?? [];
+    const ended = new Set<string>();
+    results.forEach(([err, exists], i) => {
+      if (err) throw err;
+      if (exists === 1) ended.add(sessionIds[i]);
+    });
+    return ended;
+  }
 }

@@ -34,6 +34,11 @@ export class ChannelRolesCache {
     this.roles.set(key(conversationId, userId), role ?? 'none');
   }
 
+  /** Every cached role (storage's words may have been missed); which ids are channels stays. */
+  forgetAll(): void {
+    this.roles.clear();
+  }
+
   /** Storage said these users' membership or role in the channel changed. */
   forget(conversationId: string, userIds: readonly string[]): void {
     for (const userId of userIds) this.roles.delete(key(conversationId, userId));

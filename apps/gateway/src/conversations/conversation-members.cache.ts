@@ -41,6 +41,11 @@ export class ConversationMembersCache {
     for (const id of conversationIds) this.local.delete(id);
   }
 
+  /** Every copy of this process's (storage's words may have been missed); Redis's stay. */
+  forgetAll(): void {
+    this.local.clear();
+  }
+
   async put(conversationId: string, memberIds: readonly string[]): Promise<void> {
     if (memberIds.length === 0) return;
     this.local.set(conversationId, [...memberIds]);

@@ -132,6 +132,15 @@ export class ConversationsService {
     this.channelRoles.forget(conversationId, userIds);
   }
 
+  /**
+   * This gateway's control channel had a gap, so storage's words of member changes may have been
+   * missed: every member set and channel role this process holds is read again on its next use.
+   */
+  forgetAllMembers(): void {
+    this.membersCache.forgetAll();
+    this.channelRoles.forgetAll();
+  }
+
   /** Public channels, the most members first (`q`: a part of the name). */
   publicChannels(userId: string, q: string | undefined): Promise<ChannelRow[]> {
     return this.conversations.publicChannels(userId, q, CHANNEL_LIST_LIMIT);

@@ -20,6 +20,9 @@ function shown(userId: string, state: PresenceState | undefined): UserPresence {
   return { userId, online: state?.online ?? false, lastSeenAt: state?.lastSeenAt ?? null };
 }
 
+/** Sockets whose watches one `recheckAll` step checks at once. */
+const RECHECK_CONCURRENCY = 16;
+
 /**
  * Presence as a user may see it, enforced here (never by clients): each watched user is checked
  * against both users' choices (PresenceRulesRepository) before anything of it is read or sent.
@@ -106,6 +109,28 @@ export class PresenceWatchService implements OnModuleInit {
       if (!connection) continue;
       await this.recheck(connection).catch((err: unknown) =>
         this.logger.warn({ err, connectionId }, 'presence watch not checked again'),
+      );
+    }
+  }
+
+  /**
+   * Word of changed rules may have been missed (a gap in the control channel): every socket here
+   * that watches anyone is checked again, a few at a time.
+   */
+  async recheckAll(): Promise<void> {
+    const watching = this.registry.all().filter((c) => this.index.watchedBy(c.id).size > 0);
+    for (let i = 0; i < watching.length; i += RECHECK_CONCURRENCY) {
+      await Promise.all(
+        watching
+          .slice(i, i + RECHECK_CONCURRENCY)
+          .map((connection) =>
+            this.recheck(connection).catch((err: unknown) =>
+              this.logger.warn(
+                { err, connectionId: connection.id },
+                'presence watch not checked again',
+              ),
+            ),
+          ),
       );
     }
   }

@@ -67,6 +67,15 @@ describe('ConversationsReadModel (PostgreSQL)', () => {
 
       expect(await conversations.channelsOf(me.id)).toEqual([mine]);
       expect((await conversations.channelsOf(bob.id)).sort()).toEqual([left, theirs].sort());
+
+      // Many users in one query, each as channelsOf answers; a user in none has an empty list.
+      const loner = await user();
+      const many = await conversations.channelsOfUsers([me.id, bob.id, loner.id]);
+      expect([...many.keys()]).toEqual([me.id, bob.id, loner.id]);
+      expect(many.get(me.id)).toEqual([mine]);
+      expect(many.get(bob.id)?.sort()).toEqual([left, theirs].sort());
+      expect(many.get(loner.id)).toEqual([]);
+      expect(await conversations.channelsOfUsers([])).toEqual(new Map());
     });
   });
 

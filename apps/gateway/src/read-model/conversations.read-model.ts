@@ -119,6 +119,23 @@ export class ConversationsReadModel {
     return rows.map((r) => r.conversation_id);
   }
 
+  /**
+   * The channels each of `userIds` is a current member of, in one query (a gateway reloading its
+   * sockets' subscriptions after a gap in its control channel). Every user asked is in the map.
+   */
+  async channelsOfUsers(userIds: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>(userIds.map((id) => [id, []]));
+    if (userIds.length === 0) return out;
+    const rows = await this.dataSource.query<{ user_id: string; conversation_id: string }[]>(
+      `SELECT m.user_id::text AS user_id, m.conversation_id FROM conversation_members m
+         JOIN conversations c ON c.id = m.conversation_id
+        WHERE m.user_id = ANY($1::uuid[]) AND m.left_seq IS NULL AND c.kind = 'channel'`,
+      [userIds],
+    );
+    for (const row of rows) out.get(row.user_id)?.push(row.conversation_id);
+    return out;
+  }
+
   /** Public channels (names containing `q`, if given), the most members first. */
   async publicChannels(
     userId: string,

@@ -20,6 +20,7 @@ import type { GatewayConfig } from '../config/gateway.config';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from './client-connection';
 import { PresenceWatchService } from '../presence/presence-watch.service';
+import { ControlGapReconciler } from './control-gap.reconciler';
 import { RedisSubscription } from './redis-subscription';
 
 /**
@@ -28,7 +29,8 @@ import { RedisSubscription } from './redis-subscription';
  * and those a newer socket of the same device replaced (4003); storage's word that
  * conversations' members changed (dropped from the member cache); and that a channel gained, lost
  * or re-roled members (cached roles dropped, this box's sockets subscribed or unsubscribed). An
- * invalid message is logged and dropped.
+ * invalid message is logged and dropped. What was published while the subscription was down is
+ * made up for once it is back (ControlGapReconciler).
  */
 @Injectable()
 export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicationShutdown {
@@ -41,6 +43,7 @@ export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicat
     private readonly conversations: ConversationsService,
     private readonly channels: ChannelSubscriptions,
     private readonly presence: PresenceWatchService,
+    private readonly gap: ControlGapReconciler,
     @Inject(APP_CONFIG) private readonly config: Pick<GatewayConfig, 'PARLEY_CLUSTER_ID'>,
   ) {}
 
@@ -50,6 +53,10 @@ export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicat
       RedisChannels.gatewayControl(this.config.PARLEY_CLUSTER_ID),
       (payload) => this.apply(payload),
       this.logger,
+      () =>
+        void this.gap
+          .reconcile()
+          .catch((err: unknown) => this.logger.warn({ err }, 'control gap not made up for')),
     );
     await this.subscription.open();
   }

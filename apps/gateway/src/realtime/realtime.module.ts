@@ -6,6 +6,7 @@ import { ReceiptsModule } from '../receipts/receipts.module';
 import { HeartbeatModule } from '../heartbeat/heartbeat.module';
 import { SyncModule } from '../sync/sync.module';
 import { ConnectionControlSubscriber } from './connection-control.subscriber';
+import { ControlGapReconciler } from './control-gap.reconciler';
 import { ConnectionEventsPublisher } from './connection-events.publisher';
 import { FrameDispatcher } from './frame-dispatcher.service';
 import { DeviceRoutingReasserter } from './device-routing.reasserter';
@@ -32,6 +33,7 @@ import { WebSocketServerService } from './websocket-server.service';
     FrameDispatcher,
     ConnectionEventsPublisher,
     ConnectionControlSubscriber,
+    ControlGapReconciler,
     SocketAdmissionRepository,
     GatewayInstanceLease,
     DeviceRoutingReasserter,

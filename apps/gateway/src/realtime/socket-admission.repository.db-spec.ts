@@ -79,4 +79,17 @@ describe('SocketAdmissionRepository (real Redis)', () => {
     expect(await admissions.admit(laptop, 1)).toEqual({ admitted: false });
     expect(Object.keys(await routing())).not.toContain(laptop.connectionId);
   });
+
+  it('tells which sockets a newer one of their device replaced, and not those Redis merely lost', async () => {
+    const oldPhone = claim('phone', 'g-2', 'i-2');
+    const laptop = claim('laptop', 'g-2', 'i-2');
+    await admissions.admit(oldPhone, 5);
+    await admissions.admit(laptop, 5);
+    await admissions.admit(claim('phone'), 5); // the phone reconnected on g-1
+    const lost = { ...claim('tablet'), userId: randomUUID() }; // a user whose hash is gone
+    expect(await admissions.replacedAmong([oldPhone, laptop, lost])).toEqual([
+      oldPhone.connectionId,
+    ]);
+    expect(await admissions.replacedAmong([])).toEqual([]);
+  });
 });

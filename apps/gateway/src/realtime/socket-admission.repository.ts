@@ -109,6 +109,34 @@ export class SocketAdmissionRepository {
     return { admitted: true, replaced: reply.slice(1).map(String) };
   }
 
+  /**
+   * Which of these sockets a newer socket of the same device replaced: the user's hash no longer
+   * holds the socket but holds another of its device (admission swaps one for the other). One
+   * round trip. A hash that lost the socket without another of its device (Redis lost its data)
+   * replaced nothing.
+   */
+  async replacedAmong(
+    sockets: readonly Pick<SocketClaim, 'userId' | 'connectionId' | 'deviceId'>[],
+  ): Promise<string[]> {
+    const users = [...new Set(sockets.map((s) => s.userId))];
+    if (users.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const userId of users) pipeline.hgetall(RedisKeys.userSockets(userId));
+    const results = (await pipeline.exec()) ?? [];
+    const held = new Map<string, Record<string, string>>();
+    results.forEach(([err, hash], i) => {
+      if (err) throw err;
+      held.set(users[i], hash as Record<string, string>);
+    });
+    return sockets
+      .filter(({ userId, connectionId, deviceId }) => {
+        const hash = held.get(userId) ?? {};
+        if (connectionId in hash) return false;
+        return Object.values(hash).some((value) => value.split(' ')[2] === deviceId);
+      })
+      .map((s) => s.connectionId);
+  }
+
   /** A closed socket: off the cap and out of routing at once (session's closed event follows). */
   async release(userId: string, connectionId: string): Promise<void> {
     await this.redis

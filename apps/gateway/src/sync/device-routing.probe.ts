@@ -5,6 +5,10 @@ import type { GatewayConfig } from '../config/gateway.config';
 import type { ClientConnection } from '../realtime/client-connection';
 
 const POLL_MS = 20;
+/** After a round that synced anyway: the first wait before looking again, the longest, the end. */
+const FOLLOW_FIRST_MS = 250;
+const FOLLOW_LONGEST_MS = 5_000;
+const FOLLOW_MAX_MS = 10 * 60_000;
 
 /**
  * Whether fan-out already routes stored messages to a socket: its connection is in the user's
@@ -13,7 +17,9 @@ const POLL_MS = 20;
  * re-assertion after Redis lost its data). A socket's first sync round reads the database only
  * after that, so every message stored after the read is fanned out to the socket: the sync and
  * the live pushes together miss nothing. Normally the first look finds it; the wait covers Redis
- * having lost the entry between admission and sync, until session writes it back.
+ * having lost the entry between admission and sync, until session writes it back. A round that
+ * waited in vain and read anyway is followed up (`followUntilRoutable`): what was stored between
+ * its read and the entry's return was pushed to nobody, so the device syncs again then.
  */
 @Injectable()
 export class DeviceRoutingProbe {
@@ -43,5 +49,37 @@ export class DeviceRoutingProbe {
       'session does not route to this socket yet; syncing anyway',
     );
     return false;
+  }
+
+  /**
+   * Looks again, ever less often (FOLLOW_FIRST_MS doubling up to FOLLOW_LONGEST_MS, for at most
+   * FOLLOW_MAX_MS, while the socket is open), until session routes to `connection`, then calls
+   * `routable` once. One HEXISTS a look, only for a socket whose round synced anyway.
+   */
+  followUntilRoutable(connection: ClientConnection, routable: () => void): void {
+    const deadline = performance.now() + FOLLOW_MAX_MS;
+    let wait = FOLLOW_FIRST_MS;
+    const look = async (): Promise<void> => {
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, wait).unref());
+        wait = Math.min(wait * 2, FOLLOW_LONGEST_MS);
+        if (!connection.isOpen) return;
+        const known = await this.redis
+          .hexists(RedisKeys.userConnections(connection.userId), connection.id)
+          .catch(() => 0);
+        if (known === 1) {
+          routable();
+          return;
+        }
+        if (performance.now() >= deadline) {
+          this.logger.warn(
+            { connectionId: connection.id },
+            'session never routed to this socket; it syncs at its next reconnect',
+          );
+          return;
+        }
+      }
+    };
+    void look();
   }
 }

@@ -79,7 +79,11 @@ export class SyncRoundService {
       connection.syncRound = round;
       connection.delivery.startRound();
       if (!connection.synced) {
-        await this.routing.waitRoutable(connection);
+        // Read anyway after the wait: what is stored until session routes here goes to nobody,
+        // so once it does, the device is told to sync again.
+        if (!(await this.routing.waitRoutable(connection))) {
+          this.routing.followUntilRoutable(connection, () => connection.pushesLost());
+        }
         // Its channels' messages are pushed by subscription: loaded before the round reads.
         await this.channels.ready(connection.id);
       }

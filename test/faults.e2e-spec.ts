@@ -443,6 +443,57 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
     }
   }, 120_000);
 
+  it("a gateway's presence channels drop while a watched user comes online: once heard again, the watch gets the state", async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const [alice, bob] = await Promise.all([
+      createAccount(gateway1, 'pga'),
+      createAccount(gateway1, 'pgb'),
+    ]);
+    const watcher = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), alice);
+    const device = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway2), bob);
+    const redis = new Redis(stack.redisUrl);
+    const keys = new Redis(stack.redisUrl, { keyPrefix: redisKeyPrefix(stack.clusterId) });
+    try {
+      const ref = randomUUID();
+      watcher.send({ type: 'presence.watch', ref, userIds: [bob.id] });
+      await watcher.next<PresenceFrame>((f) => f.type === 'presence' && f.ref === ref);
+      const control = RedisChannels.gatewayControl(stack.clusterId);
+      const controlSubscribers = async () =>
+        Number(((await redis.call('PUBSUB', 'NUMSUB', control)) as (string | number)[])[1]);
+      const everyGateway = await controlSubscribers();
+
+      // Gateway 1 (the watcher's) stopped and its subscriber connections dropped: Bob's change
+      // is published while nobody hears his channel.
+      StackControl.signal('gateway-1', 'SIGSTOP');
+      try {
+        await redis.client('KILL', 'TYPE', 'pubsub');
+        await waitUntil(
+          async () => (await controlSubscribers()) === everyGateway - 1,
+          'gateway 2 subscribed again',
+          10_000,
+        );
+        device.send({ type: 'presence.state', state: 'foreground' });
+        await waitUntil(
+          async () => (await keys.hget(RedisKeys.presence(bob.id), 'online')) === '1',
+          'bob online (published)',
+          10_000,
+        );
+      } finally {
+        StackControl.signal('gateway-1', 'SIGCONT');
+      }
+      const online = await watcher.next<PresenceFrame>(
+        (f) => f.type === 'presence' && f.users.some((u) => u.userId === bob.id && u.online),
+        30_000,
+      );
+      expect(online.ref).toBeUndefined();
+      expect(watcher.closeCode).toBeUndefined();
+    } finally {
+      await Promise.all([redis.quit(), keys.quit()]);
+      watcher.close();
+      device.close();
+    }
+  }, 90_000);
+
   it('SIGSTOP a gateway, then SIGCONT: its devices are served again and nothing is lost', async () => {
     await scenario(`SIGSTOP gateway ${OUTAGE_MS / 1000} s`, async (r) => {
       const victim = 'gateway-2';

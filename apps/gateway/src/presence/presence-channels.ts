@@ -21,13 +21,16 @@ import type { GatewayConfig } from '../config/gateway.config';
  * This box's ears on presence: one dedicated Redis connection subscribed to the channel of each
  * user some socket here sees (`RedisChannels.presence(userId)`), so a change reaches only the
  * boxes whose sockets watch that user. Subscriptions follow WatchIndex's answers; ioredis
- * subscribes again after a reconnect. An invalid message is logged and dropped.
+ * subscribes again after a reconnect, and what was published meanwhile is gone: once the channels
+ * are heard again, `onHeardAgain`'s callback reads the states afresh. An invalid message is logged
+ * and dropped.
  */
 @Injectable()
 export class PresenceChannels implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(PresenceChannels.name);
   private connection?: Redis;
   private onChange: (change: PresenceChange) => void = () => undefined;
+  private heardAgain: () => void = () => undefined;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -40,6 +43,21 @@ export class PresenceChannels implements OnModuleInit, BeforeApplicationShutdown
     const prefix = presenceChannelPrefix(this.config.PARLEY_CLUSTER_ID);
     connection.on('message', (channel: string, payload: string) => {
       if (channel.startsWith(prefix)) this.receive(payload);
+    });
+    let connectedBefore = false;
+    connection.on('ready', () => {
+      if (!connectedBefore) {
+        connectedBefore = true;
+        return;
+      }
+      // ioredis has sent its SUBSCRIBEs again; this PING's reply comes after theirs.
+      connection.ping().then(
+        () => {
+          this.logger.warn('presence channels heard again after a lost connection');
+          this.heardAgain();
+        },
+        (err: unknown) => this.logger.warn({ err }, 'presence channels not checked again'),
+      );
     });
     connection.on('error', (err: Error) =>
       this.logger.warn({ err }, 'presence subscriber connection error'),
@@ -55,6 +73,11 @@ export class PresenceChannels implements OnModuleInit, BeforeApplicationShutdown
   /** Who hears the changes (one listener: the watch service). */
   listen(onChange: (change: PresenceChange) => void): void {
     this.onChange = onChange;
+  }
+
+  /** Called once the channels are heard again after the connection dropped (changes were lost). */
+  onHeardAgain(callback: () => void): void {
+    this.heardAgain = callback;
   }
 
   async follow(subscribe: readonly string[], unsubscribe: readonly string[]): Promise<void> {

@@ -22,6 +22,8 @@ function shown(userId: string, state: PresenceState | undefined): UserPresence {
 
 /** Sockets whose watches one `recheckAll` step checks at once. */
 const RECHECK_CONCURRENCY = 16;
+/** Users whose state one `refreshAll` step reads. */
+const REFRESH_CHUNK = 500;
 
 /**
  * Presence as a user may see it, enforced here (never by clients): each watched user is checked
@@ -39,6 +41,8 @@ const RECHECK_CONCURRENCY = 16;
 export class PresenceWatchService implements OnModuleInit {
   private readonly logger = new Logger(PresenceWatchService.name);
   private readonly index = new WatchIndex();
+  /** While `refreshAll` reads states: the users whose changes were heard meanwhile. */
+  private heardDuringRefresh?: Set<string>;
 
   constructor(
     private readonly rules: PresenceRulesRepository,
@@ -52,6 +56,12 @@ export class PresenceWatchService implements OnModuleInit {
 
   onModuleInit(): void {
     this.channels.listen((change) => this.push(change));
+    this.channels.onHeardAgain(
+      () =>
+        void this.refreshAll().catch((err: unknown) =>
+          this.logger.warn({ err }, 'presence not read again'),
+        ),
+    );
     this.lifecycle.onClosed((connectionId) => {
       const { subscribe, unsubscribe } = this.index.drop(connectionId);
       this.follow(subscribe, unsubscribe);
@@ -135,6 +145,40 @@ export class PresenceWatchService implements OnModuleInit {
     }
   }
 
+  /**
+   * Changes published while this box's presence channels were not heard are lost: every user a
+   * socket here sees is read again (REFRESH_CHUNK at a time) and each socket gets, in one frame,
+   * the state of the users it sees. A user whose change is heard while the read is in flight is
+   * left out: that change was pushed already and is newer than the read.
+   */
+  async refreshAll(): Promise<void> {
+    const users = this.index.heard();
+    for (let i = 0; i < users.length; i += REFRESH_CHUNK) {
+      const chunk = users.slice(i, i + REFRESH_CHUNK);
+      const heardMeanwhile = new Set<string>();
+      this.heardDuringRefresh = heardMeanwhile;
+      let states: Map<string, PresenceState>;
+      try {
+        states = await this.states.read(chunk);
+      } finally {
+        this.heardDuringRefresh = undefined;
+      }
+      const bySocket = new Map<string, UserPresence[]>();
+      for (const userId of chunk) {
+        if (heardMeanwhile.has(userId)) continue;
+        const presence = shown(userId, states.get(userId));
+        for (const connectionId of this.index.socketsSeeing(userId)) {
+          let list = bySocket.get(connectionId);
+          if (!list) bySocket.set(connectionId, (list = []));
+          list.push(presence);
+        }
+      }
+      for (const [connectionId, list] of bySocket) {
+        this.registry.get(connectionId)?.send({ type: 'presence', users: list });
+      }
+    }
+  }
+
   private async recheck(connection: ClientConnection): Promise<void> {
     const before = this.index.watchedBy(connection.id);
     const watched = [...before.keys()];
@@ -157,6 +201,7 @@ export class PresenceWatchService implements OnModuleInit {
 
   /** A change from presence: to every socket here that sees the user. */
   private push(change: PresenceChange): void {
+    this.heardDuringRefresh?.add(change.userId);
     const sockets = this.index.socketsSeeing(change.userId);
     if (sockets.size === 0) return;
     const text = JSON.stringify({

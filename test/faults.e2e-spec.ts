@@ -8,7 +8,7 @@ import { RedisChannels, RedisKeys, redisKeyPrefix } from '@parley/common';
 import { formatHistoryCheck } from '../tools/faults/history-checker';
 import { setStorageDatabaseBlocked } from '../tools/faults/blockable-proxy';
 import type { AckFrame, PresenceFrame, SyncResetFrame } from '@parley/protocol';
-import { createAccount, ParleyTestClient, postJson } from '@parley/testing';
+import { createAccount, logIn, ParleyTestClient, postJson } from '@parley/testing';
 import { FaultRun, percentiles, waitUntil } from './support/faults/fault-run';
 import { ready, StackControl } from './support/stack-control';
 import { acked, change, pushed, send } from './support/frames';
@@ -282,6 +282,37 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
       expect(carried.find((c) => c.seq === 2)?.kind).toBe('sync.messages');
     });
   }, 90_000);
+
+  it("Redis loses its data: a session ended before stays ended on every gateway; the user's other session does not", async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const dave = await createAccount(gateway1, 'rse');
+    const other = await logIn(gateway2, dave.username, dave.password);
+    const me = async (gateway: string, token: string) =>
+      (await fetch(`${gateway}/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } }))
+        .status;
+    const out = await postJson(
+      `${gateway2}/v1/auth/logout`,
+      { refreshToken: dave.refreshToken },
+      dave.accessToken,
+    );
+    expect(out.status).toBe(204);
+    expect(await me(gateway1, dave.accessToken)).toBe(401);
+
+    const redis = new Redis(stack.redisUrl, { keyPrefix: redisKeyPrefix(stack.clusterId) });
+    try {
+      await redis.flushdb();
+    } finally {
+      await redis.quit();
+    }
+    // Within a beat a gateway finds the data gone and marks the session ended again.
+    await waitUntil(
+      async () => (await me(gateway1, dave.accessToken)) === 401,
+      'the ended session refused again',
+      30_000,
+    );
+    expect(await me(gateway2, dave.accessToken)).toBe(401);
+    expect(await me(gateway1, other.accessToken)).toBe(200);
+  }, 60_000);
 
   it('a first round that could not wait for session: once session routes to the socket, the device syncs again and gets what was stored meanwhile', async () => {
     const [gateway1, gateway2] = stack.gateways;

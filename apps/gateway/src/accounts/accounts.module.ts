@@ -10,6 +10,7 @@ import { AccountsService } from './accounts.service';
 import { AuthController } from './auth.controller';
 import { WebClientGuard, WebSessionController } from './web-session.controller';
 import { AuthService } from './auth.service';
+import { EndedSessionsRestorer } from './ended-sessions.restorer';
 import { jwtKeyOption } from './jwt-key';
 import { JwtStrategy } from './jwt.strategy';
 import { LocalStrategy } from './local.strategy';
@@ -47,6 +48,7 @@ import { UsersRepository } from './users.repository';
     UsersRepository,
     RefreshTokensRepository,
     SessionsRepository,
+    EndedSessionsRestorer,
     SettingsRepository,
     SettingsService,
     AccessTokenVerifier,
@@ -55,6 +57,6 @@ import { UsersRepository } from './users.repository';
     JwtStrategy,
     WebClientGuard,
   ],
-  exports: [JwtModule, AccessTokenVerifier, SessionsRepository],
+  exports: [JwtModule, AccessTokenVerifier, SessionsRepository, EndedSessionsRestorer],
 })
 export class AccountsModule {}

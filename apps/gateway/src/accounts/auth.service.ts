@@ -17,12 +17,9 @@ import { PasswordHasher } from './password-hasher.service';
 import { generateRefreshToken, hashRefreshToken } from './refresh-token.crypto';
 import { refreshTokenExpiry } from './refresh-token.policy';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
-import { SessionsRepository } from './sessions.repository';
+import { ENDED_SESSION_SLACK_SECONDS, SessionsRepository } from './sessions.repository';
 import { UserEntity } from './user.entity';
 import { UsersRepository } from './users.repository';
-
-/** How long an ended session is remembered past the access-token lifetime (clock skew). */
-const ENDED_SESSION_SLACK_SECONDS = 60;
 
 @Injectable()
 export class AuthService {

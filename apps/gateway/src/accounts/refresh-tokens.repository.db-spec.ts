@@ -217,4 +217,24 @@ describe('RefreshTokensRepository (PostgreSQL)', () => {
       expect(await tokens.revokeFamily(randomUUID(), T0)).toBe(0);
     });
   });
+
+  describe('endedSince', () => {
+    it('lists the sessions ended since then (every token revoked), not rotated ones nor older ends', async () => {
+      const base = new Date('2041-06-01T00:00:00.000Z').getTime();
+      const at = (minutes: number) => new Date(base + minutes * 60_000);
+      const loggedOut = await issued();
+      await tokens.rotate(loggedOut.tokenHash, next(), at(1));
+      await tokens.revokeFamily(loggedOut.familyId, at(10));
+      const rotated = await issued();
+      await tokens.rotate(rotated.tokenHash, next(), at(11)); // one revoked, its successor live
+      const longAgo = await issued();
+      await tokens.revokeFamily(longAgo.familyId, at(-60));
+
+      const ended = await tokens.endedSince(at(0));
+      const mine = ended.filter((e) =>
+        [loggedOut.familyId, rotated.familyId, longAgo.familyId].includes(e.sessionId),
+      );
+      expect(mine).toEqual([{ sessionId: loggedOut.familyId, endedAt: at(10) }]);
+    });
+  });
 });

@@ -71,6 +71,23 @@ export class RefreshTokensRepository {
     });
   }
 
+  /**
+   * Sessions (refresh-token families) ended since `since`: a token of theirs was revoked since then
+   * and none is live (a rotation revokes one and leaves its replacement live; an ended session
+   * revokes them all). With when each ended.
+   */
+  async endedSince(since: Date): Promise<{ sessionId: string; endedAt: Date }[]> {
+    const rows = await this.dataSource.query<{ family_id: string; ended_at: Date }[]>(
+      `SELECT r.family_id, max(r.revoked_at) AS ended_at FROM refresh_tokens r
+        WHERE r.revoked_at > $1
+          AND NOT EXISTS (SELECT 1 FROM refresh_tokens l
+                           WHERE l.family_id = r.family_id AND l.revoked_at IS NULL)
+        GROUP BY r.family_id`,
+      [since],
+    );
+    return rows.map((r) => ({ sessionId: r.family_id, endedAt: new Date(r.ended_at) }));
+  }
+
   /** Revokes every live token of a family; returns how many were live. */
   async revokeFamily(familyId: string, now: Date): Promise<number> {
     const result = await this.tokens.update({ familyId, revokedAt: IsNull() }, { revokedAt: now });

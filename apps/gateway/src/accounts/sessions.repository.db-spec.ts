@@ -1,4 +1,4 @@
-import { redisKeyPrefix } from '@parley/common';
+import { RedisKeys, redisKeyPrefix } from '@parley/common';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { SessionsRepository } from './sessions.repository';
@@ -22,5 +22,17 @@ describe('SessionsRepository (real Redis)', () => {
     expect(await sessions.endedAmong([live, ended, other])).toEqual(new Set([ended, other]));
     expect(await sessions.isEnded(live)).toBe(false);
     expect(await sessions.endedAmong([])).toEqual(new Set());
+  });
+
+  it('marks several ended at once, each for its own time', async () => {
+    const [short, long] = [randomUUID(), randomUUID()];
+    await sessions.markEndedMany([
+      { sessionId: short, forSeconds: 30 },
+      { sessionId: long, forSeconds: 900 },
+    ]);
+    expect(await sessions.endedAmong([short, long])).toEqual(new Set([short, long]));
+    expect(await redis.ttl(RedisKeys.sessionEnded(short))).toBeLessThanOrEqual(30);
+    expect(await redis.ttl(RedisKeys.sessionEnded(long))).toBeGreaterThan(30);
+    await sessions.markEndedMany([]);
   });
 });

@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import type { ConnectionRegistry } from '../connections/connection-registry.service';
+import type { EndedSessionsRestorer } from '../accounts/ended-sessions.restorer';
 import type { GatewayHeartbeatService } from '../heartbeat/gateway-heartbeat.service';
 import type { ClientConnection } from './client-connection';
 import type { ConnectionEventsPublisher } from './connection-events.publisher';
@@ -15,18 +16,26 @@ function reasserterOver(answers: { claimed: boolean; listed: boolean }[]) {
     set: () => Promise.resolve(answers[++turn].claimed ? 'OK' : null),
     exists: () => Promise.resolve(answers[turn].listed ? 1 : 0),
   };
-  const socket = { isOpen: true, presenceState: 'background', pushesLost: jest.fn() };
+  const socket = {
+    isOpen: true,
+    sessionId: 'session-1',
+    presenceState: 'background',
+    pushesLost: jest.fn(),
+    close: jest.fn(),
+  };
   const events = { opened: jest.fn(() => Promise.resolve()), stateChanged: jest.fn() };
   const heartbeat = { directoryEntryMissing: jest.fn() };
+  const endedSessions = { restore: jest.fn(() => Promise.resolve([] as string[])) };
   const reasserter = new DeviceRoutingReasserter(
     redis as unknown as Redis,
     { all: () => [socket] } as unknown as ConnectionRegistry<ClientConnection>,
     events as unknown as ConnectionEventsPublisher,
     heartbeat as unknown as GatewayHeartbeatService,
+    endedSessions as unknown as EndedSessionsRestorer,
     { GATEWAY_ID: 'gateway-1', GATEWAY_HEARTBEAT_MS: 1000 },
   );
   reasserter.onApplicationBootstrap();
-  return { reasserter, socket, events, heartbeat };
+  return { reasserter, socket, events, heartbeat, endedSessions };
 }
 
 describe('DeviceRoutingReasserter', () => {
@@ -44,6 +53,29 @@ describe('DeviceRoutingReasserter', () => {
     expect(await reasserter.check()).toBe(0);
     expect(events.opened).toHaveBeenCalledTimes(1);
     expect(socket.pushesLost).toHaveBeenCalledTimes(1);
+    reasserter.onModuleDestroy();
+  });
+
+  it('marks ended sessions again when Redis lost its data, retrying until it can, and closes their sockets', async () => {
+    const { reasserter, socket, events, endedSessions } = reasserterOver([
+      { claimed: false, listed: true },
+      { claimed: true, listed: true },
+      { claimed: false, listed: true },
+      { claimed: false, listed: true },
+    ]);
+    await reasserter.check();
+    expect(endedSessions.restore).not.toHaveBeenCalled();
+    endedSessions.restore.mockImplementationOnce(() =>
+      Promise.reject(new Error('PostgreSQL down')),
+    );
+    await reasserter.check(); // lost: the restore fails, the sockets are re-asserted anyway
+    expect(events.opened).toHaveBeenCalledTimes(1);
+    endedSessions.restore.mockImplementationOnce(() => Promise.resolve(['session-1']));
+    await reasserter.check(); // retried: its session ended, its socket closes
+    expect(endedSessions.restore).toHaveBeenCalledTimes(2);
+    expect(socket.close).toHaveBeenCalledWith(4001, 'session ended', 'session-ended');
+    await reasserter.check(); // done: not asked again
+    expect(endedSessions.restore).toHaveBeenCalledTimes(2);
     reasserter.onModuleDestroy();
   });
 

@@ -6,7 +6,9 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { APP_CONFIG, REDIS, RedisKeys } from '@parley/common';
+import { CloseCode } from '@parley/protocol';
 import Redis from 'ioredis';
+import { EndedSessionsRestorer } from '../accounts/ended-sessions.restorer';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from './client-connection';
@@ -32,6 +34,10 @@ import { ConnectionEventsPublisher } from './connection-events.publisher';
  * directory does not list this gateway storage pushes to none of its sockets, so that waits for
  * the check that finds the entry back. A missing entry also has the heartbeat beat at its next
  * check, so the directory lists this gateway again within about a second.
+ *
+ * Lost data also took the marks of ended log-in sessions: those ended within an access token's
+ * lifetime are marked again from PostgreSQL (EndedSessionsRestorer, retried each check until it
+ * succeeds), and this gateway's sockets of them close (4001) before the rest are re-asserted.
  */
 @Injectable()
 export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModuleDestroy {
@@ -41,12 +47,15 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
   private checking = false;
   /** Whether the directory listed this gateway at the last check (unknown before the first). */
   private listed?: boolean;
+  /** Redis lost its data and the ended sessions' marks are not written back yet. */
+  private sessionsToRestore = false;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly registry: ConnectionRegistry<ClientConnection>,
     private readonly events: ConnectionEventsPublisher,
     private readonly heartbeat: GatewayHeartbeatService,
+    private readonly endedSessions: EndedSessionsRestorer,
     @Inject(APP_CONFIG)
     private readonly config: Pick<GatewayConfig, 'GATEWAY_ID' | 'GATEWAY_HEARTBEAT_MS'>,
   ) {}
@@ -75,6 +84,8 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
       const relisted = listed === 1 && this.listed === false;
       this.listed = listed === 1;
       if (!this.listed) this.heartbeat.directoryEntryMissing();
+      if (claimed === 'OK') this.sessionsToRestore = true;
+      if (this.sessionsToRestore) await this.restoreEndedSessions();
       if (claimed !== 'OK' && !relisted) return 0;
       const connections = this.registry.all().filter((c) => c.isOpen);
       if (connections.length > 0) {
@@ -105,6 +116,29 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
       return 0;
     } finally {
       this.checking = false;
+    }
+  }
+
+  private async restoreEndedSessions(): Promise<void> {
+    try {
+      const ended = new Set(await this.endedSessions.restore());
+      this.sessionsToRestore = false;
+      for (const connection of this.registry.all()) {
+        if (connection.isOpen && ended.has(connection.sessionId)) {
+          connection.close(CloseCode.SessionEnded, 'session ended', 'session-ended');
+        }
+      }
+      if (ended.size > 0) {
+        this.logger.warn(
+          { sessions: ended.size },
+          'ended sessions marked again after Redis lost its data',
+        );
+      }
+    } catch (err) {
+      this.logger.warn(
+        { err },
+        'ended sessions not marked again yet (PostgreSQL or Redis unreachable?)',
+      );
     }
   }
 }

@@ -314,6 +314,30 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
     expect(await me(gateway1, other.accessToken)).toBe(200);
   }, 60_000);
 
+  it('Redis loses its data: a device that then reconnects on the other gateway still replaces its old socket', async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const erin = await createAccount(gateway1, 'rsr');
+    const old = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), erin, 'phone');
+    const redis = new Redis(stack.redisUrl, { keyPrefix: redisKeyPrefix(stack.clusterId) });
+    let fresh: ParleyTestClient | undefined;
+    try {
+      await redis.flushdb();
+      // Within a beat gateway 1 finds the data gone and writes its sockets back.
+      await waitUntil(
+        async () => (await redis.hlen(RedisKeys.userSockets(erin.id))) === 1,
+        'the socket written back into its user’s hash',
+        30_000,
+      );
+      fresh = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway2), erin, 'phone');
+      expect(await old.waitClosed(15_000)).toBe(4003);
+      expect(fresh.closeCode).toBeUndefined();
+    } finally {
+      await redis.quit();
+      old.close();
+      fresh?.close();
+    }
+  }, 60_000);
+
   it('a first round that could not wait for session: once session routes to the socket, the device syncs again and gets what was stored meanwhile', async () => {
     const [gateway1, gateway2] = stack.gateways;
     const alice = await createAccount(gateway1, 'rwa');

@@ -5,6 +5,8 @@ import type { GatewayHeartbeatService } from '../heartbeat/gateway-heartbeat.ser
 import type { ClientConnection } from './client-connection';
 import type { ConnectionEventsPublisher } from './connection-events.publisher';
 import { DeviceRoutingReasserter } from './device-routing.reasserter';
+import type { GatewayInstanceLease } from './gateway-instance.lease';
+import type { SocketAdmissionRepository } from './socket-admission.repository';
 
 /**
  * The checks' answers in turn: whether the marker had to be claimed (Redis lost its data) and
@@ -17,6 +19,9 @@ function reasserterOver(answers: { claimed: boolean; listed: boolean }[]) {
     exists: () => Promise.resolve(answers[turn].listed ? 1 : 0),
   };
   const socket = {
+    id: 'c-1',
+    userId: 'u-1',
+    deviceId: 'phone',
     isOpen: true,
     sessionId: 'session-1',
     presenceState: 'background',
@@ -26,16 +31,19 @@ function reasserterOver(answers: { claimed: boolean; listed: boolean }[]) {
   const events = { opened: jest.fn(() => Promise.resolve()), stateChanged: jest.fn() };
   const heartbeat = { directoryEntryMissing: jest.fn() };
   const endedSessions = { restore: jest.fn(() => Promise.resolve([] as string[])) };
+  const admissions = { readmit: jest.fn(() => Promise.resolve([] as string[])) };
   const reasserter = new DeviceRoutingReasserter(
     redis as unknown as Redis,
-    { all: () => [socket] } as unknown as ConnectionRegistry<ClientConnection>,
+    { all: () => [socket], get: () => socket } as unknown as ConnectionRegistry<ClientConnection>,
     events as unknown as ConnectionEventsPublisher,
     heartbeat as unknown as GatewayHeartbeatService,
     endedSessions as unknown as EndedSessionsRestorer,
+    admissions as unknown as SocketAdmissionRepository,
+    { instanceId: 'instance-1' } as GatewayInstanceLease,
     { GATEWAY_ID: 'gateway-1', GATEWAY_HEARTBEAT_MS: 1000 },
   );
   reasserter.onApplicationBootstrap();
-  return { reasserter, socket, events, heartbeat, endedSessions };
+  return { reasserter, socket, events, heartbeat, endedSessions, admissions };
 }
 
 describe('DeviceRoutingReasserter', () => {
@@ -53,6 +61,34 @@ describe('DeviceRoutingReasserter', () => {
     expect(await reasserter.check()).toBe(0);
     expect(events.opened).toHaveBeenCalledTimes(1);
     expect(socket.pushesLost).toHaveBeenCalledTimes(1);
+    reasserter.onModuleDestroy();
+  });
+
+  it('writes the sockets back into their users’ hashes when Redis lost its data, closing one a newer socket replaced', async () => {
+    const { reasserter, socket, admissions } = reasserterOver([
+      { claimed: true, listed: true },
+      { claimed: false, listed: false },
+      { claimed: false, listed: true },
+    ]);
+    admissions.readmit.mockImplementationOnce(() => Promise.resolve(['c-1']));
+    await reasserter.check();
+    expect(admissions.readmit).toHaveBeenCalledWith([
+      {
+        userId: 'u-1',
+        connectionId: 'c-1',
+        deviceId: 'phone',
+        gatewayId: 'gateway-1',
+        instanceId: 'instance-1',
+      },
+    ]);
+    expect(socket.close).toHaveBeenCalledWith(
+      4003,
+      'replaced by a newer connection of this device',
+      'replaced',
+    );
+    await reasserter.check();
+    await reasserter.check(); // back in the directory: the hashes were not lost again
+    expect(admissions.readmit).toHaveBeenCalledTimes(1);
     reasserter.onModuleDestroy();
   });
 

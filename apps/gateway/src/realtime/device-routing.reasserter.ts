@@ -14,6 +14,8 @@ import { ConnectionRegistry } from '../connections/connection-registry.service';
 import type { ClientConnection } from './client-connection';
 import { GatewayHeartbeatService } from '../heartbeat/gateway-heartbeat.service';
 import { ConnectionEventsPublisher } from './connection-events.publisher';
+import { GatewayInstanceLease } from './gateway-instance.lease';
+import { SocketAdmissionRepository } from './socket-admission.repository';
 
 /**
  * Routing that heals itself. Session keeps "which gateway holds which device" in Redis, built from
@@ -38,6 +40,8 @@ import { ConnectionEventsPublisher } from './connection-events.publisher';
  * Lost data also took the marks of ended log-in sessions: those ended within an access token's
  * lifetime are marked again from PostgreSQL (EndedSessionsRestorer, retried each check until it
  * succeeds), and this gateway's sockets of them close (4001) before the rest are re-asserted.
+ * And the users' socket hashes: each open socket is written back (the socket cap and one socket
+ * per device hold again); one whose device opened a newer socket since the loss closes (4003).
  */
 @Injectable()
 export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModuleDestroy {
@@ -56,6 +60,8 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
     private readonly events: ConnectionEventsPublisher,
     private readonly heartbeat: GatewayHeartbeatService,
     private readonly endedSessions: EndedSessionsRestorer,
+    private readonly admissions: SocketAdmissionRepository,
+    private readonly instance: GatewayInstanceLease,
     @Inject(APP_CONFIG)
     private readonly config: Pick<GatewayConfig, 'GATEWAY_ID' | 'GATEWAY_HEARTBEAT_MS'>,
   ) {}
@@ -86,6 +92,7 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
       if (!this.listed) this.heartbeat.directoryEntryMissing();
       if (claimed === 'OK') this.sessionsToRestore = true;
       if (this.sessionsToRestore) await this.restoreEndedSessions();
+      if (claimed === 'OK') await this.readmitSockets();
       if (claimed !== 'OK' && !relisted) return 0;
       const connections = this.registry.all().filter((c) => c.isOpen);
       if (connections.length > 0) {
@@ -116,6 +123,33 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
       return 0;
     } finally {
       this.checking = false;
+    }
+  }
+
+  /**
+   * The sockets' entries in their users' hashes went too: written back (cap, device). If Redis
+   * fails here, the routes are still re-asserted; the hashes fill again as devices reconnect.
+   */
+  private async readmitSockets(): Promise<void> {
+    const open = this.registry.all().filter((c) => c.isOpen);
+    const replaced = await this.admissions
+      .readmit(
+        open.map((c) => ({
+          userId: c.userId,
+          connectionId: c.id,
+          deviceId: c.deviceId,
+          gatewayId: this.config.GATEWAY_ID,
+          instanceId: this.instance.instanceId,
+        })),
+      )
+      .catch((err: unknown) => {
+        this.logger.warn({ err }, 'sockets not written back into their users’ hashes');
+        return [];
+      });
+    for (const id of replaced) {
+      this.registry
+        .get(id)
+        ?.close(CloseCode.Replaced, 'replaced by a newer connection of this device', 'replaced');
     }
   }
 

@@ -80,6 +80,23 @@ describe('SocketAdmissionRepository (real Redis)', () => {
     expect(Object.keys(await routing())).not.toContain(laptop.connectionId);
   });
 
+  it('writes open sockets back after Redis lost its data, unless their device has a newer one since', async () => {
+    const phone = claim('phone');
+    const laptop = claim('laptop', 'g-2', 'i-2');
+    await admissions.admit(phone, 5);
+    await admissions.admit(laptop, 5);
+    await redis.del(RedisKeys.userSockets(userId)); // the data is gone
+    const newerPhone = claim('phone', 'g-2', 'i-2');
+    await admissions.admit(newerPhone, 5); // replaced nothing: the hash was empty
+    expect(await admissions.readmit([phone, laptop])).toEqual([phone.connectionId]);
+    expect(Object.keys(await redis.hgetall(RedisKeys.userSockets(userId))).sort()).toEqual(
+      [laptop.connectionId, newerPhone.connectionId].sort(),
+    );
+    // The cap holds again: two sockets now count.
+    expect(await admissions.admit(claim('tablet'), 2)).toEqual({ admitted: false });
+    expect(await admissions.readmit([])).toEqual([]);
+  });
+
   it('tells which sockets a newer one of their device replaced, and not those Redis merely lost', async () => {
     const oldPhone = claim('phone', 'g-2', 'i-2');
     const laptop = claim('laptop', 'g-2', 'i-2');

@@ -55,6 +55,24 @@ for _, id in ipairs(replaced) do table.insert(out, id) end
 return out
 `;
 
+/**
+ * An open socket written back into its user's hash after Redis lost its data. KEYS[1] the user's
+ * socket hash; ARGV: connectionId, gatewayId, instanceId, deviceId. Another socket of the same
+ * device there was admitted after the loss, so it is the newer: returns 0 (this one is replaced)
+ * and writes nothing; else 1.
+ */
+const READMIT_SCRIPT = `
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  if entries[i] ~= ARGV[1] and string.match(entries[i + 1], '^%S+ %S+ (%S+)$') == ARGV[4] then
+    return 0
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4])
+redis.call('PEXPIRE', KEYS[1], 604800000)
+return 1
+`;
+
 /** Renews this process's instance key only while it still names this process. */
 const RENEW_INSTANCE_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
@@ -107,6 +125,28 @@ export class SocketAdmissionRepository {
     )) as (number | string)[];
     if (Number(reply[0]) !== 1) return { admitted: false };
     return { admitted: true, replaced: reply.slice(1).map(String) };
+  }
+
+  /**
+   * Redis lost its data: these open sockets go back into their users' hashes (the cap and one
+   * socket per device hold again). Resolves to those a newer socket of the same device, admitted
+   * since the loss, replaced (to be closed).
+   */
+  async readmit(claims: readonly SocketClaim[]): Promise<string[]> {
+    const answers = await Promise.all(
+      claims.map((claim) =>
+        this.redis.eval(
+          READMIT_SCRIPT,
+          1,
+          RedisKeys.userSockets(claim.userId),
+          claim.connectionId,
+          claim.gatewayId,
+          claim.instanceId,
+          claim.deviceId,
+        ),
+      ),
+    );
+    return claims.filter((_, i) => Number(answers[i]) === 0).map((c) => c.connectionId);
   }
 
   /**

@@ -92,6 +92,21 @@ describe('DeviceRoutingReasserter', () => {
     reasserter.onModuleDestroy();
   });
 
+  it('re-asserts again at the next check when a re-assertion failed halfway', async () => {
+    const { reasserter, socket, events } = reasserterOver([
+      { claimed: true, listed: true },
+      { claimed: false, listed: true },
+      { claimed: false, listed: true },
+    ]);
+    events.opened.mockImplementationOnce(() => Promise.reject(new Error('Redis went away')));
+    expect(await reasserter.check()).toBe(0); // failed: nothing counted as re-asserted
+    expect(await reasserter.check()).toBe(1); // retried, though the marker is there now
+    expect(await reasserter.check()).toBe(0); // done
+    expect(events.opened).toHaveBeenCalledTimes(2);
+    expect(socket.pushesLost).toHaveBeenCalledTimes(1);
+    reasserter.onModuleDestroy();
+  });
+
   it('marks ended sessions again when Redis lost its data, retrying until it can, and closes their sockets', async () => {
     const { reasserter, socket, events, endedSessions } = reasserterOver([
       { claimed: false, listed: true },

@@ -35,7 +35,8 @@ import { SocketAdmissionRepository } from './socket-admission.repository';
  * (ClientConnection.pushesLost), which waits until session routes to it again; while the
  * directory does not list this gateway storage pushes to none of its sockets, so that waits for
  * the check that finds the entry back. A missing entry also has the heartbeat beat at its next
- * check, so the directory lists this gateway again within about a second.
+ * check, so the directory lists this gateway again within about a second. A re-assertion that
+ * fails halfway (Redis unreachable again) is retried at every check until it goes through.
  *
  * Lost data also took the marks of ended log-in sessions: those ended within an access token's
  * lifetime are marked again from PostgreSQL (EndedSessionsRestorer, retried each check until it
@@ -51,6 +52,8 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
   private checking = false;
   /** Whether the directory listed this gateway at the last check (unknown before the first). */
   private listed?: boolean;
+  /** Routes were lost (or the gateway relisted) and not all re-asserted yet. */
+  private reassertPending = false;
   /** Redis lost its data and the ended sessions' marks are not written back yet. */
   private sessionsToRestore = false;
 
@@ -93,7 +96,9 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
       if (claimed === 'OK') this.sessionsToRestore = true;
       if (this.sessionsToRestore) await this.restoreEndedSessions();
       if (claimed === 'OK') await this.readmitSockets();
-      if (claimed !== 'OK' && !relisted) return 0;
+      // Until a re-assertion has gone through whole (Redis may fail halfway), every check retries it.
+      if (claimed === 'OK' || relisted) this.reassertPending = true;
+      if (!this.reassertPending) return 0;
       const connections = this.registry.all().filter((c) => c.isOpen);
       if (connections.length > 0) {
         this.logger.warn(
@@ -117,6 +122,7 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
             await this.events.stateChanged(c, 'foreground', false);
         }),
       );
+      this.reassertPending = false;
       return connections.length;
     } catch (err) {
       this.logger.warn({ err }, 'routing check failed (Redis unreachable?); will retry');

@@ -16,6 +16,7 @@ import {
 } from '@parley/common';
 import Redis from 'ioredis';
 import type { GatewayConfig } from '../config/gateway.config';
+import { whenSubscribedAgain } from '../realtime/redis-subscription';
 
 /**
  * This box's ears on presence: one dedicated Redis connection subscribed to the channel of each
@@ -44,21 +45,15 @@ export class PresenceChannels implements OnModuleInit, BeforeApplicationShutdown
     connection.on('message', (channel: string, payload: string) => {
       if (channel.startsWith(prefix)) this.receive(payload);
     });
-    let connectedBefore = false;
-    connection.on('ready', () => {
-      if (!connectedBefore) {
-        connectedBefore = true;
-        return;
-      }
-      // ioredis has sent its SUBSCRIBEs again; this PING's reply comes after theirs.
-      connection.ping().then(
-        () => {
-          this.logger.warn('presence channels heard again after a lost connection');
-          this.heardAgain();
-        },
-        (err: unknown) => this.logger.warn({ err }, 'presence channels not checked again'),
-      );
-    });
+    whenSubscribedAgain(
+      connection,
+      () => connection.ping(),
+      () => {
+        this.logger.warn('presence channels heard again after a lost connection');
+        this.heardAgain();
+      },
+      (err) => this.logger.warn({ err }, 'presence channels not checked again'),
+    );
     connection.on('error', (err: Error) =>
       this.logger.warn({ err }, 'presence subscriber connection error'),
     );

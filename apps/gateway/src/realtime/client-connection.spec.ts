@@ -174,6 +174,24 @@ describe('ClientConnection.authorizeUntil', () => {
   });
 });
 
+describe('ClientConnection: closes another socket or the session ended', () => {
+  it('closes with 4001 for an ended session and 4003 for a replaced socket, neither to be resumed', () => {
+    const ended = { close: jest.fn(), readyState: 1 };
+    const a = connectionOn(ended);
+    a.closeSessionEnded();
+    expect(ended.close).toHaveBeenCalledWith(4001, 'session ended');
+    expect(a.closeReason).toBe('session-ended');
+    const replaced = { close: jest.fn(), readyState: 1 };
+    const b = connectionOn(replaced);
+    b.closeReplaced();
+    expect(replaced.close).toHaveBeenCalledWith(
+      4003,
+      'replaced by a newer connection of this device',
+    );
+    expect(b.closeReason).toBe('replaced');
+  });
+});
+
 describe('ClientConnection.pushesLost', () => {
   /** An open fake socket that records the frames sent on it. */
   function openOn(sync?: 'v2') {

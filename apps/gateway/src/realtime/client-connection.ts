@@ -210,6 +210,16 @@ export class ClientConnection {
     this.socket.close(code, reason);
   }
 
+  /** Its log-in session ended (log-out, a reused refresh token): 4001, not to be resumed. */
+  closeSessionEnded(): void {
+    this.close(CloseCode.SessionEnded, 'session ended', 'session-ended');
+  }
+
+  /** A newer socket of the same device took over: 4003, not to be resumed. */
+  closeReplaced(): void {
+    this.close(CloseCode.Replaced, 'replaced by a newer connection of this device', 'replaced');
+  }
+
   terminate(why: CloseReason): void {
     this.closeReason ??= why;
     this.socket.terminate();

@@ -12,7 +12,6 @@ import {
   REDIS,
   RedisChannels,
 } from '@parley/common';
-import { CloseCode } from '@parley/protocol';
 import Redis from 'ioredis';
 import { ChannelSubscriptions } from '../conversations/channel-subscriptions';
 import { ConversationsService } from '../conversations/conversations.service';
@@ -82,19 +81,13 @@ export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicat
       case 'session-ended':
         for (const connection of this.registry.all()) {
           if (connection.sessionId === message.sessionId) {
-            connection.close(CloseCode.SessionEnded, 'session ended', 'session-ended');
+            connection.closeSessionEnded();
           }
         }
         return;
       case 'connections-replaced':
         for (const id of message.connectionIds) {
-          this.registry
-            .get(id)
-            ?.close(
-              CloseCode.Replaced,
-              'replaced by a newer connection of this device',
-              'replaced',
-            );
+          this.registry.get(id)?.closeReplaced();
         }
         return;
       case 'members-changed':

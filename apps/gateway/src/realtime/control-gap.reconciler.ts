@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CloseCode } from '@parley/protocol';
 import { Counter, register } from 'prom-client';
 import { SessionsRepository } from '../accounts/sessions.repository';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
@@ -81,13 +80,11 @@ export class ControlGapReconciler {
       let sessionEnded = 0;
       for (const connection of open) {
         if (!ended.has(connection.sessionId)) continue;
-        connection.close(CloseCode.SessionEnded, 'session ended', 'session-ended');
+        connection.closeSessionEnded();
         sessionEnded += 1;
       }
       for (const id of replaced) {
-        this.registry
-          .get(id)
-          ?.close(CloseCode.Replaced, 'replaced by a newer connection of this device', 'replaced');
+        this.registry.get(id)?.closeReplaced();
       }
       return { sessionEnded, replaced: replaced.length };
     } catch (err) {

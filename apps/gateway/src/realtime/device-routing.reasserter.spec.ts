@@ -26,7 +26,8 @@ function reasserterOver(answers: { claimed: boolean; listed: boolean }[]) {
     sessionId: 'session-1',
     presenceState: 'background',
     pushesLost: jest.fn(),
-    close: jest.fn(),
+    closeSessionEnded: jest.fn(),
+    closeReplaced: jest.fn(),
   };
   const events = { opened: jest.fn(() => Promise.resolve()), stateChanged: jest.fn() };
   const heartbeat = { directoryEntryMissing: jest.fn() };
@@ -81,11 +82,7 @@ describe('DeviceRoutingReasserter', () => {
         instanceId: 'instance-1',
       },
     ]);
-    expect(socket.close).toHaveBeenCalledWith(
-      4003,
-      'replaced by a newer connection of this device',
-      'replaced',
-    );
+    expect(socket.closeReplaced).toHaveBeenCalledTimes(1);
     await reasserter.check();
     await reasserter.check(); // back in the directory: the hashes were not lost again
     expect(admissions.readmit).toHaveBeenCalledTimes(1);
@@ -124,7 +121,7 @@ describe('DeviceRoutingReasserter', () => {
     endedSessions.restore.mockImplementationOnce(() => Promise.resolve(['session-1']));
     await reasserter.check(); // retried: its session ended, its socket closes
     expect(endedSessions.restore).toHaveBeenCalledTimes(2);
-    expect(socket.close).toHaveBeenCalledWith(4001, 'session ended', 'session-ended');
+    expect(socket.closeSessionEnded).toHaveBeenCalledTimes(1);
     await reasserter.check(); // done: not asked again
     expect(endedSessions.restore).toHaveBeenCalledTimes(2);
     reasserter.onModuleDestroy();

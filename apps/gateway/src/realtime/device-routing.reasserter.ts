@@ -6,7 +6,6 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { APP_CONFIG, REDIS, RedisKeys } from '@parley/common';
-import { CloseCode } from '@parley/protocol';
 import Redis from 'ioredis';
 import { EndedSessionsRestorer } from '../accounts/ended-sessions.restorer';
 import type { GatewayConfig } from '../config/gateway.config';
@@ -153,9 +152,7 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
         return [];
       });
     for (const id of replaced) {
-      this.registry
-        .get(id)
-        ?.close(CloseCode.Replaced, 'replaced by a newer connection of this device', 'replaced');
+      this.registry.get(id)?.closeReplaced();
     }
   }
 
@@ -165,7 +162,7 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
       this.sessionsToRestore = false;
       for (const connection of this.registry.all()) {
         if (connection.isOpen && ended.has(connection.sessionId)) {
-          connection.close(CloseCode.SessionEnded, 'session ended', 'session-ended');
+          connection.closeSessionEnded();
         }
       }
       if (ended.size > 0) {

@@ -5,14 +5,7 @@ import {
   dependencyUnavailable,
   isDependencyOutage,
 } from '@parley/common';
-import {
-  AuthFrame,
-  ClientFrame,
-  CloseCode,
-  decodeClientFrame,
-  ErrorCode,
-  ErrorFrame,
-} from '@parley/protocol';
+import { AuthFrame, ClientFrame, decodeClientFrame, ErrorCode, ErrorFrame } from '@parley/protocol';
 import { AccessTokenVerifier } from '../accounts/access-token.verifier';
 import { AccountsErrorReason, AccountsException } from '../accounts/accounts.exception';
 import type { GatewayConfig } from '../config/gateway.config';
@@ -228,7 +221,7 @@ export class FrameDispatcher {
   private async renew(connection: ClientConnection, frame: AuthFrame): Promise<void> {
     const principal = await this.tokens.verify(frame.token).catch((err: unknown) => {
       if (err instanceof AccountsException && err.reason === AccountsErrorReason.SessionEnded) {
-        connection.close(CloseCode.SessionEnded, 'session ended', 'session-ended');
+        connection.closeSessionEnded();
       }
       throw err;
     });

@@ -3,6 +3,27 @@ import { SUBSCRIBER_REDIS_OPTIONS } from '@parley/common';
 import Redis from 'ioredis';
 
 /**
+ * Calls `again` each time a subscriber `connection` is ready after its first time (it reconnected,
+ * and what was published meanwhile is gone), once `confirm` has answered: a command sent now is
+ * queued behind the SUBSCRIBEs ioredis sends again by itself, so its reply means they are done.
+ */
+export function whenSubscribedAgain(
+  connection: Redis,
+  confirm: () => Promise<unknown>,
+  again: () => void,
+  failed: (err: unknown) => void,
+): void {
+  let connectedBefore = false;
+  connection.on('ready', () => {
+    if (!connectedBefore) {
+      connectedBefore = true;
+      return;
+    }
+    confirm().then(again, failed);
+  });
+}
+
+/**
  * A dedicated Redis connection subscribed to one channel (a subscribed ioredis connection can do
  * nothing else), handing each message's payload to `onMessage`. Used by the gateway's Redis
  * pub/sub consumers: deliveries for this box, and the broadcast control channel.
@@ -29,21 +50,15 @@ export class RedisSubscription {
     connection.on('message', (channel: string, payload: string) => {
       if (channel === this.channel) this.onMessage(payload);
     });
-    let connectedBefore = false;
-    connection.on('ready', () => {
-      if (!connectedBefore) {
-        connectedBefore = true;
-        return;
-      }
-      // ioredis has sent its own SUBSCRIBE; this one's reply comes after it, when both are done.
-      connection.subscribe(this.channel).then(
-        () => {
-          this.logger.warn({ channel: this.channel }, 'subscribed again after a lost connection');
-          this.onResubscribed?.();
-        },
-        (err: unknown) => this.logger.warn({ err, channel: this.channel }, 'resubscribe failed'),
-      );
-    });
+    whenSubscribedAgain(
+      connection,
+      () => connection.subscribe(this.channel),
+      () => {
+        this.logger.warn({ channel: this.channel }, 'subscribed again after a lost connection');
+        this.onResubscribed?.();
+      },
+      (err) => this.logger.warn({ err, channel: this.channel }, 'resubscribe failed'),
+    );
     connection.on('error', (err: Error) =>
       this.logger.warn({ err, channel: this.channel }, 'subscriber connection error'),
     );

@@ -290,11 +290,7 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     for (const id of connectionIds) {
       const local = this.registry.get(id);
       if (local) {
-        local.close(
-          CloseCode.Replaced,
-          'replaced by a newer connection of this device',
-          'replaced',
-        );
+        local.closeReplaced();
       } else {
         elsewhere.push(id);
       }

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import Redis from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import sharp from 'sharp';
+import { RedisChannels, Topic } from '@parley/common';
 import {
   ErrorCode,
   errorBodySchema,
@@ -340,4 +344,54 @@ describe('images (two gateways)', () => {
 
   const imageRow = async (id: string) =>
     (await db.query<{ sent: boolean }>('SELECT sent FROM images WHERE id = $1', [id])).rows[0];
+  it("answers an upload whose answer storage published while the gateway's subscription was down", async () => {
+    const [gateway1] = stack.gateways;
+    const alice = await createAccount(gateway1, 'gapimg');
+    const photo = await photoWithGps(320, 240);
+    const redis = new Redis(stack.redisUrl);
+    const admin = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const uploadsInKafka = async () =>
+      (await admin.fetchTopicOffsets(Topic.Images)).reduce((n, p) => n + Number(p.high), 0);
+    const answersTo = RedisChannels.imageResults(stack.clusterId, 'gateway-1');
+    const listening = async () =>
+      Number(((await redis.call('PUBSUB', 'NUMSUB', answersTo)) as (string | number)[])[1]);
+    const rowOf = async () =>
+      (await db.query('SELECT 1 FROM images WHERE uploader_id = $1', [alice.id])).rowCount;
+    const stopped: string[] = [];
+    let gatewayStopped = false;
+    try {
+      // Storage held, so the answer can only come once gateway 1 has lost its subscription.
+      for (const name of stack.storageReplicas) {
+        StackControl.signal(name, 'SIGSTOP');
+        stopped.push(name);
+      }
+      const before = await uploadsInKafka();
+      const answer = upload(gateway1, alice, photo);
+      await eventually(async () => (await uploadsInKafka()) > before, 'the upload handed over');
+      StackControl.signal('gateway-1', 'SIGSTOP');
+      gatewayStopped = true;
+      await redis.client('KILL', 'TYPE', 'pubsub');
+      expect(await listening()).toBe(0);
+      for (const name of stopped.splice(0)) StackControl.signal(name, 'SIGCONT');
+      // Storage answers into the void: nobody listens on gateway 1's channel.
+      await eventually(async () => (await rowOf()) === 1, 'the image processed');
+      await delay(200);
+      expect(await listening()).toBe(0);
+      StackControl.signal('gateway-1', 'SIGCONT');
+      gatewayStopped = false;
+
+      // Subscribed again, gateway 1 reads the answer storage kept: well within the upload's 30 s.
+      const res = await answer;
+      expect(res.status).toBe(201);
+      const image = imageUploadAnswerSchema.parse(await res.json()).image;
+      expect(image.width).toBe(320);
+      expect(await listening()).toBe(1);
+    } finally {
+      for (const name of stopped) StackControl.signal(name, 'SIGCONT');
+      if (gatewayStopped) StackControl.signal('gateway-1', 'SIGCONT');
+      await admin.disconnect();
+      await redis.quit();
+    }
+  }, 60_000);
 });

@@ -11,6 +11,7 @@ import {
   imageResultSchema,
   REDIS,
   RedisChannels,
+  RedisKeys,
 } from '@parley/common';
 import Redis from 'ioredis';
 import type { GatewayConfig } from '../config/gateway.config';
@@ -27,7 +28,8 @@ export interface PendingImage {
  * This box's ears for storage's answers to its uploads: one Redis channel
  * (`RedisChannels.imageResults(GATEWAY_ID)`) and the uploads waiting on it, by image id. An
  * answer nobody waits for (its request timed out or closed) is dropped; an invalid one is logged
- * and dropped.
+ * and dropped. Storage also keeps each answer a while (`RedisKeys.imageResult`): when the
+ * subscription comes back after a lost connection, the uploads still waiting read theirs there.
  */
 @Injectable()
 export class ImageResultsSubscriber implements OnModuleInit, BeforeApplicationShutdown {
@@ -47,6 +49,7 @@ export class ImageResultsSubscriber implements OnModuleInit, BeforeApplicationSh
       RedisChannels.imageResults(this.config.PARLEY_CLUSTER_ID, this.config.GATEWAY_ID),
       (payload) => this.receive(payload),
       this.logger,
+      () => void this.readMissed(),
     );
     await this.subscription.open();
   }
@@ -75,6 +78,26 @@ export class ImageResultsSubscriber implements OnModuleInit, BeforeApplicationSh
     });
     this.waiting.set(imageId, settle);
     return { result, cancel: () => settle(undefined) };
+  }
+
+  /**
+   * After the subscription was down: the answers storage published meanwhile never came, so each
+   * upload still waiting reads its own where storage keeps it. Those not answered yet wait on.
+   */
+  async readMissed(): Promise<void> {
+    const imageIds = [...this.waiting.keys()];
+    if (imageIds.length === 0) return;
+    try {
+      const kept = await this.redis.mget(imageIds.map((id) => RedisKeys.imageResult(id)));
+      const found = kept.filter((payload): payload is string => payload !== null);
+      if (found.length > 0) {
+        this.logger.warn({ answers: found.length }, 'image answers missed while unsubscribed read');
+      }
+      for (const payload of found) this.receive(payload);
+    } catch (err) {
+      // Those uploads time out as any unanswered upload does.
+      this.logger.warn({ err }, 'missed image answers not read');
+    }
   }
 
   private receive(payload: string): void {

@@ -10,10 +10,13 @@ import {
   BLOB_STORE,
   type BlobStore,
   type EnvelopeOf,
+  execOrThrow,
+  IMAGE_RESULT_KEEP_MS,
   type ImageResult,
   ImageUploadedV1,
   REDIS,
   RedisChannels,
+  RedisKeys,
 } from '@parley/common';
 import { messageImageOf } from '@parley/protocol';
 import Redis from 'ioredis';
@@ -151,10 +154,17 @@ export class ImageProcessService implements OnModuleInit, BeforeApplicationShutd
     });
   }
 
+  /**
+   * Publishes the answer to the waiting gateway and keeps it readable for as long as any gateway
+   * waits: pub/sub keeps nothing, so a gateway whose subscription dropped meanwhile reads it.
+   */
   private async answer(gatewayId: string, result: ImageResult): Promise<void> {
-    await this.redis.publish(
-      RedisChannels.imageResults(this.config.PARLEY_CLUSTER_ID, gatewayId),
-      JSON.stringify(result),
+    const json = JSON.stringify(result);
+    await execOrThrow(
+      this.redis
+        .multi()
+        .set(RedisKeys.imageResult(result.imageId), json, 'PX', IMAGE_RESULT_KEEP_MS)
+        .publish(RedisChannels.imageResults(this.config.PARLEY_CLUSTER_ID, gatewayId), json),
     );
   }
 }

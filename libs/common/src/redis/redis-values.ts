@@ -157,6 +157,11 @@ export const RedisKeys = {
    * process that can claim it (SET NX) knows the data was lost (FLUSHDB, Redis restarted empty).
    */
   routingMarker: (owner: string) => `routing-marker:${owner}`,
+  /**
+   * Storage's answer to one upload (ImageResult JSON), kept `IMAGE_RESULT_KEEP_MS` beside its
+   * publish on `RedisChannels.imageResults`: a gateway whose subscription dropped reads it there.
+   */
+  imageResult: (imageId: string) => `image:${imageId}:result`,
   /** Fixed-window counters of the HTTP throttles (log-in, registration, search). */
   throttle: (kind: string, subject: string) => `throttle:${kind}:${subject}`,
   /**
@@ -204,6 +209,9 @@ export const RedisChannels = {
   imageResults: (clusterId: string, gatewayId: string) =>
     `parley:${clusterId}:image-results:${gatewayId}`,
 } as const;
+
+/** How long an upload's answer stays readable at `RedisKeys.imageResult`: a gateway's longest wait. */
+export const IMAGE_RESULT_KEEP_MS = 120_000;
 
 /**
  * On `RedisChannels.imageResults(gatewayId)`: an upload processed (`image`, as messages carry

@@ -125,3 +125,113 @@ describe('PresenceWatchService.refreshAll (the channels heard again)', () => {
     ]);
   });
 });
+
+describe('PresenceWatchService rechecks (rules changed, or word of it missed)', () => {
+  /** Rules as a set of hidden targets; each read is recorded; the test may hold the next one. */
+  class FakeRules {
+    hidden = new Set<string>();
+    reads: Map<string, Set<string>>[] = [];
+    hold?: Promise<void>;
+    async visibleTo(viewerId: string, ids: readonly string[]): Promise<Set<string>> {
+      return (await this.visibleAmong(new Map([[viewerId, new Set(ids)]]))).get(viewerId)!;
+    }
+    async visibleAmong(asked: Map<string, Set<string>>): Promise<Map<string, Set<string>>> {
+      this.reads.push(new Map([...asked].map(([v, t]) => [v, new Set(t)])));
+      const hold = this.hold;
+      this.hold = undefined;
+      await hold;
+      return new Map(
+        [...asked].map(([viewer, targets]) => [
+          viewer,
+          new Set([...targets].filter((t) => !this.hidden.has(t))),
+        ]),
+      );
+    }
+  }
+
+  let rules: FakeRules;
+  let registry: ConnectionRegistry<ClientConnection>;
+  let service: PresenceWatchService;
+
+  beforeEach(() => {
+    rules = new FakeRules();
+    registry = new ConnectionRegistry<ClientConnection>();
+    service = new PresenceWatchService(
+      rules as unknown as PresenceRulesRepository,
+      {
+        read: (ids: readonly string[]) =>
+          Promise.resolve(new Map(ids.map((id) => [id, { online: true, lastSeenAt: null }]))),
+      } as unknown as PresenceStateReader,
+      new FakeChannels() as unknown as PresenceChannels,
+      registry,
+      new ConnectionLifecycle(),
+      {} as ThrottleCountersRepository,
+      { PRESENCE_READS_PER_MINUTE: 60 },
+    );
+    service.onModuleInit();
+  });
+
+  async function watching(id: string, userId: string, watched: string[]) {
+    const s = socket(id, userId);
+    registry.add(id, s.connection);
+    await service.watch(s.connection, watched);
+    s.frames.length = 0;
+    return s;
+  }
+
+  it('reads the rules of 500 sockets in one query, and pushes each socket only what flipped', async () => {
+    const sockets = [];
+    for (let i = 0; i < 1200; i++) {
+      sockets.push(await watching(`c${i}`, `viewer${i % 250}`, ['alice', 'bob', `x${i}`]));
+    }
+    rules.reads.length = 0;
+    rules.hidden.add('alice');
+    await service.recheckAll();
+
+    // 1,200 sockets: three reads; each viewer asked once per read, its sockets' targets merged.
+    expect(rules.reads.map((r) => [...r.values()].reduce((n, t) => n + t.size, 0))).toEqual([
+      1000, 1000, 600,
+    ]);
+    expect([...rules.reads[0].get('viewer0')!].sort()).toEqual(['alice', 'bob', 'x0', 'x250']);
+    for (const s of sockets) {
+      expect(s.frames).toEqual([
+        { type: 'presence', users: [{ userId: 'alice', online: null, lastSeenAt: null }] },
+      ]);
+    }
+
+    // Nothing flipped since: nothing pushed.
+    for (const s of sockets) s.frames.length = 0;
+    await service.recheckAll();
+    expect(sockets.every((s) => s.frames.length === 0)).toBe(true);
+
+    // Shown again: with its state.
+    rules.hidden.clear();
+    await service.rulesChanged(['alice']);
+    expect(sockets[7].frames).toEqual([
+      { type: 'presence', users: [{ userId: 'alice', online: true, lastSeenAt: null }] },
+    ]);
+  });
+
+  it('leaves alone a socket whose watch list was replaced while its rules were read', async () => {
+    const moved = await watching('c1', 'viewer', ['alice']);
+    const stays = await watching('c2', 'viewer2', ['alice']);
+    rules.hidden.add('alice');
+    let release = () => undefined as void;
+    rules.hold = new Promise<void>((resolve) => (release = resolve));
+    const rechecked = service.recheckAll();
+    // While the recheck's read is held, c1's new watch (bob only) reads its rules and is applied.
+    await service.watch(moved.connection, ['bob']);
+    release();
+    await rechecked;
+    expect(moved.frames).toEqual([
+      {
+        type: 'presence',
+        snapshot: true,
+        users: [{ userId: 'bob', online: true, lastSeenAt: null }],
+      },
+    ]);
+    expect(stays.frames).toEqual([
+      { type: 'presence', users: [{ userId: 'alice', online: null, lastSeenAt: null }] },
+    ]);
+  });
+});

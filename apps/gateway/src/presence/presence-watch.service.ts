@@ -20,8 +20,8 @@ function shown(userId: string, state: PresenceState | undefined): UserPresence {
   return { userId, online: state?.online ?? false, lastSeenAt: state?.lastSeenAt ?? null };
 }
 
-/** Sockets whose watches one `recheckAll` step checks at once. */
-const RECHECK_CONCURRENCY = 16;
+/** Sockets whose watches one rules query checks again (20 watched users each: 10,000 pairs). */
+const RECHECK_CHUNK = 500;
 /** Users whose state one `refreshAll` step reads. */
 const REFRESH_CHUNK = 500;
 
@@ -114,35 +114,20 @@ export class PresenceWatchService implements OnModuleInit {
         affected.add(connection.id);
       }
     }
-    for (const connectionId of affected) {
-      const connection = this.registry.get(connectionId);
-      if (!connection) continue;
-      await this.recheck(connection).catch((err: unknown) =>
-        this.logger.warn({ err, connectionId }, 'presence watch not checked again'),
-      );
-    }
+    await this.recheck([...affected]);
   }
 
   /**
    * Word of changed rules may have been missed (a gap in the control channel): every socket here
-   * that watches anyone is checked again, a few at a time.
+   * that watches anyone is checked again.
    */
   async recheckAll(): Promise<void> {
-    const watching = this.registry.all().filter((c) => this.index.watchedBy(c.id).size > 0);
-    for (let i = 0; i < watching.length; i += RECHECK_CONCURRENCY) {
-      await Promise.all(
-        watching
-          .slice(i, i + RECHECK_CONCURRENCY)
-          .map((connection) =>
-            this.recheck(connection).catch((err: unknown) =>
-              this.logger.warn(
-                { err, connectionId: connection.id },
-                'presence watch not checked again',
-              ),
-            ),
-          ),
-      );
-    }
+    await this.recheck(
+      this.registry
+        .all()
+        .filter((c) => this.index.watchedBy(c.id).size > 0)
+        .map((c) => c.id),
+    );
   }
 
   /**
@@ -152,6 +137,7 @@ export class PresenceWatchService implements OnModuleInit {
    * left out: that change was pushed already and is newer than the read.
    */
   async refreshAll(): Promise<void> {
+    const started = performance.now();
     const users = this.index.heard();
     for (let i = 0; i < users.length; i += REFRESH_CHUNK) {
       const chunk = users.slice(i, i + REFRESH_CHUNK);
@@ -177,15 +163,63 @@ export class PresenceWatchService implements OnModuleInit {
         this.registry.get(connectionId)?.send({ type: 'presence', users: list });
       }
     }
+    this.logger.warn(
+      { users: users.length, ms: Math.round(performance.now() - started) },
+      'presence heard again: watched users read again',
+    );
   }
 
-  private async recheck(connection: ClientConnection): Promise<void> {
-    const before = this.index.watchedBy(connection.id);
+  /**
+   * Checks these sockets' watches against the rules again, RECHECK_CHUNK sockets per query: what
+   * became hidden is pushed as hidden, what became visible with its state. A socket whose watch
+   * list was replaced while its rules were read is left alone (its new watch read them itself).
+   */
+  private async recheck(connectionIds: readonly string[]): Promise<void> {
+    for (let i = 0; i < connectionIds.length; i += RECHECK_CHUNK) {
+      const chunk: { connection: ClientConnection; before: ReadonlyMap<string, boolean> }[] = [];
+      const asked = new Map<string, Set<string>>();
+      for (const connectionId of connectionIds.slice(i, i + RECHECK_CHUNK)) {
+        const connection = this.registry.get(connectionId);
+        const before = this.index.watchedBy(connectionId);
+        if (!connection || before.size === 0) continue;
+        chunk.push({ connection, before });
+        let targets = asked.get(connection.userId);
+        if (!targets) asked.set(connection.userId, (targets = new Set()));
+        for (const userId of before.keys()) targets.add(userId);
+      }
+      let visibleBy: Map<string, Set<string>>;
+      try {
+        visibleBy = await this.rules.visibleAmong(asked);
+      } catch (err) {
+        this.logger.warn({ err, sockets: chunk.length }, 'presence watches not checked again');
+        continue;
+      }
+      await Promise.all(
+        chunk.map(({ connection, before }) =>
+          this.applyRules(connection, before, visibleBy.get(connection.userId) ?? new Set()).catch(
+            (err: unknown) =>
+              this.logger.warn(
+                { err, connectionId: connection.id },
+                'presence watch not checked again',
+              ),
+          ),
+        ),
+      );
+    }
+  }
+
+  private async applyRules(
+    connection: ClientConnection,
+    before: ReadonlyMap<string, boolean>,
+    visible: ReadonlySet<string>,
+  ): Promise<void> {
+    if (this.index.watchedBy(connection.id) !== before || !this.registry.get(connection.id)) {
+      return;
+    }
     const watched = [...before.keys()];
-    const visible = await this.rules.visibleTo(connection.userId, watched);
     const after = new Map(watched.map((id) => [id, visible.has(id)]));
     const flipped = watched.filter((id) => before.get(id) !== after.get(id));
-    if (flipped.length === 0 || !this.registry.get(connection.id)) return;
+    if (flipped.length === 0) return;
     const { subscribe, unsubscribe } = this.index.set(connection.id, after);
     await this.channels.follow(subscribe, unsubscribe);
     connection.send({ type: 'presence', users: await this.presenceOf(flipped, visible) });

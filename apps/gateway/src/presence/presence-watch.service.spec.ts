@@ -152,17 +152,25 @@ describe('PresenceWatchService rechecks (rules changed, or word of it missed)', 
   let rules: FakeRules;
   let registry: ConnectionRegistry<ClientConnection>;
   let service: PresenceWatchService;
+  let channels: FakeChannels;
+  let statesRead: string[][];
 
   beforeEach(() => {
     rules = new FakeRules();
     registry = new ConnectionRegistry<ClientConnection>();
+    channels = new FakeChannels();
+    statesRead = [];
     service = new PresenceWatchService(
       rules as unknown as PresenceRulesRepository,
       {
-        read: (ids: readonly string[]) =>
-          Promise.resolve(new Map(ids.map((id) => [id, { online: true, lastSeenAt: null }]))),
+        read: (ids: readonly string[]) => {
+          statesRead.push([...ids]);
+          return Promise.resolve(
+            new Map(ids.map((id) => [id, { online: true, lastSeenAt: null }])),
+          );
+        },
       } as unknown as PresenceStateReader,
-      new FakeChannels() as unknown as PresenceChannels,
+      channels as unknown as PresenceChannels,
       registry,
       new ConnectionLifecycle(),
       {} as ThrottleCountersRepository,
@@ -233,5 +241,59 @@ describe('PresenceWatchService rechecks (rules changed, or word of it missed)', 
     expect(stays.frames).toEqual([
       { type: 'presence', users: [{ userId: 'alice', online: null, lastSeenAt: null }] },
     ]);
+  });
+
+  it('holds pushes while word of rules may be missing; once checked again, pushes held users as they are now, to those who still see them', async () => {
+    const bob = await watching('b', 'bob', ['alice', 'carol']);
+    const dave = await watching('d', 'dave', ['carol']);
+    service.holdPushes();
+    // Alice hid hers meanwhile (the word was lost); her change and Carol's come in the hold.
+    rules.hidden.add('alice');
+    channels.change({ userId: 'alice', online: true, seen: null } as PresenceChange);
+    channels.change({ userId: 'carol', online: false, seen: null } as PresenceChange);
+    // The presence channels heard again in the hold: their read waits for its end too.
+    channels.heardAgain();
+    await new Promise((r) => setImmediate(r));
+    expect([bob.frames, dave.frames]).toEqual([[], []]);
+
+    statesRead.length = 0;
+    await service.recheckAll();
+    await service.releasePushes();
+    expect(statesRead.at(-1)).toEqual(['alice', 'carol']);
+    expect(bob.frames).toEqual([
+      { type: 'presence', users: [{ userId: 'alice', online: null, lastSeenAt: null }] },
+      { type: 'presence', users: [{ userId: 'carol', online: true, lastSeenAt: null }] },
+    ]);
+    expect(dave.frames).toEqual([
+      { type: 'presence', users: [{ userId: 'carol', online: true, lastSeenAt: null }] },
+    ]);
+
+    // No hold: a change is pushed at once, and a second release does nothing.
+    channels.change({ userId: 'carol', online: false, seen: null } as PresenceChange);
+    expect(dave.frames).toHaveLength(2);
+    await service.releasePushes();
+    expect(dave.frames).toHaveLength(2);
+  });
+
+  it('ends a hold nobody ends after 30 s: the watches checked against the rules, the held users pushed', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const bob = await watching('b', 'bob', ['alice', 'carol']);
+      service.holdPushes();
+      rules.hidden.add('alice');
+      channels.change({ userId: 'alice', online: true, seen: null } as PresenceChange);
+      channels.change({ userId: 'carol', online: true, seen: null } as PresenceChange);
+      jest.advanceTimersByTime(29_999);
+      await new Promise((r) => setImmediate(r));
+      expect(bob.frames).toEqual([]);
+      jest.advanceTimersByTime(1);
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      expect(bob.frames).toEqual([
+        { type: 'presence', users: [{ userId: 'alice', online: null, lastSeenAt: null }] },
+        { type: 'presence', users: [{ userId: 'carol', online: true, lastSeenAt: null }] },
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -24,6 +24,8 @@ function shown(userId: string, state: PresenceState | undefined): UserPresence {
 const RECHECK_CHUNK = 500;
 /** Users whose state one `refreshAll` step reads. */
 const REFRESH_CHUNK = 500;
+/** The longest presence pushes are held for want of word of changed rules. */
+const HOLD_MAX_MS = 30_000;
 
 /**
  * Presence as a user may see it, enforced here (never by clients): each watched user is checked
@@ -41,8 +43,11 @@ const REFRESH_CHUNK = 500;
 export class PresenceWatchService implements OnModuleInit {
   private readonly logger = new Logger(PresenceWatchService.name);
   private readonly index = new WatchIndex();
-  /** While `refreshAll` reads states: the users whose changes were heard meanwhile. */
-  private heardDuringRefresh?: Set<string>;
+  /** For each read of states in flight: the users whose changes were heard meanwhile. */
+  private readonly heardDuringReads = new Set<Set<string>>();
+  /** While word of changed rules may be missing: the users whose changes were held. */
+  private held?: Set<string>;
+  private holdTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly rules: PresenceRulesRepository,
@@ -134,20 +139,61 @@ export class PresenceWatchService implements OnModuleInit {
    * Changes published while this box's presence channels were not heard are lost: every user a
    * socket here sees is read again (REFRESH_CHUNK at a time) and each socket gets, in one frame,
    * the state of the users it sees. A user whose change is heard while the read is in flight is
-   * left out: that change was pushed already and is newer than the read.
+   * left out: that change was pushed already and is newer than the read. During a hold, the read
+   * waits for its end.
    */
   async refreshAll(): Promise<void> {
     const started = performance.now();
     const users = this.index.heard();
+    if (this.held) {
+      for (const userId of users) this.held.add(userId);
+    } else {
+      await this.pushStatesOf(users);
+    }
+    this.logger.warn(
+      { users: users.length, ms: Math.round(performance.now() - started), held: !!this.held },
+      'presence heard again: watched users read again',
+    );
+  }
+
+  /**
+   * Word of changed rules may be missing from now on (this box's control subscription dropped):
+   * who may see whom here can be stale, so changes are held, not pushed, until `releasePushes`
+   * (once every watch was checked again), or for HOLD_MAX_MS at most (then the watches are
+   * checked against PostgreSQL and the hold ends anyway).
+   */
+  holdPushes(): void {
+    if (this.held) return;
+    this.held = new Set();
+    this.holdTimer = setTimeout(() => {
+      this.logger.warn('presence held too long: watches checked again, pushes resumed');
+      void this.recheckAll()
+        .finally(() => this.releasePushes())
+        .catch((err: unknown) => this.logger.warn({ err }, 'held presence not pushed'));
+    }, HOLD_MAX_MS);
+    this.holdTimer.unref();
+  }
+
+  /** Ends a hold: each user whose change was held is read, and pushed to the sockets seeing them now. */
+  async releasePushes(): Promise<void> {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    clearTimeout(this.holdTimer);
+    await this.pushStatesOf([...held]);
+  }
+
+  /** Reads these users' states and sends each socket here, in one frame, those of the users it sees. */
+  private async pushStatesOf(users: readonly string[]): Promise<void> {
     for (let i = 0; i < users.length; i += REFRESH_CHUNK) {
       const chunk = users.slice(i, i + REFRESH_CHUNK);
       const heardMeanwhile = new Set<string>();
-      this.heardDuringRefresh = heardMeanwhile;
+      this.heardDuringReads.add(heardMeanwhile);
       let states: Map<string, PresenceState>;
       try {
         states = await this.states.read(chunk);
       } finally {
-        this.heardDuringRefresh = undefined;
+        this.heardDuringReads.delete(heardMeanwhile);
       }
       const bySocket = new Map<string, UserPresence[]>();
       for (const userId of chunk) {
@@ -163,10 +209,6 @@ export class PresenceWatchService implements OnModuleInit {
         this.registry.get(connectionId)?.send({ type: 'presence', users: list });
       }
     }
-    this.logger.warn(
-      { users: users.length, ms: Math.round(performance.now() - started) },
-      'presence heard again: watched users read again',
-    );
   }
 
   /**
@@ -235,7 +277,12 @@ export class PresenceWatchService implements OnModuleInit {
 
   /** A change from presence: to every socket here that sees the user. */
   private push(change: PresenceChange): void {
-    this.heardDuringRefresh?.add(change.userId);
+    for (const heard of this.heardDuringReads) heard.add(change.userId);
+    if (this.held) {
+      // Pushed, as its state then, once the hold ends (a user only this box's watches hear).
+      this.held.add(change.userId);
+      return;
+    }
     const sockets = this.index.socketsSeeing(change.userId);
     if (sockets.size === 0) return;
     const text = JSON.stringify({

@@ -56,6 +56,7 @@ export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicat
         void this.gap
           .reconcile()
           .catch((err: unknown) => this.logger.warn({ err }, 'control gap not made up for')),
+      () => this.gap.lost(),
     );
     await this.subscription.open();
   }

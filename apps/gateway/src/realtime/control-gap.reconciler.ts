@@ -39,7 +39,8 @@ export interface ControlGapOutcome {
  *   and every socket's channel subscriptions are read again from PostgreSQL
  *   (ChannelSubscriptions.reloadAll: a word arriving meanwhile still wins); a socket that gained a
  *   channel runs a sync round (its messages meanwhile went to nobody here).
- * - `presence-rules`: every socket's presence watches are checked again.
+ * - `presence-rules`: every socket's presence watches are checked again; presence pushes held
+ *   since the drop was seen (`lost`) are then pushed as each user's state is.
  * Each part reads state written before its word was published, and starts after the subscription
  * is back, so a word missed is covered and a word heard since applies as usual.
  */
@@ -56,6 +57,14 @@ export class ControlGapReconciler {
     private readonly admissions: SocketAdmissionRepository,
   ) {}
 
+  /**
+   * The subscription was seen to drop: until the gap is made up for, presence pushes are held
+   * (a user who hid theirs meanwhile must not be pushed by rules this box has not heard change).
+   */
+  lost(): void {
+    this.presence.holdPushes();
+  }
+
   async reconcile(): Promise<ControlGapOutcome> {
     const started = performance.now();
     const tookMs = () => Math.round(performance.now() - started);
@@ -67,6 +76,8 @@ export class ControlGapReconciler {
       this.presence
         .recheckAll()
         .catch((err: unknown) => this.logger.warn({ err }, 'presence watches not checked again'))
+        .then(() => this.presence.releasePushes())
+        .catch((err: unknown) => this.logger.warn({ err }, 'held presence not pushed'))
         .then(tookMs),
     ]);
     const outcome = { ...closed, gainedChannels };

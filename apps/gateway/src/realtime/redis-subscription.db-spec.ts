@@ -21,12 +21,15 @@ describe('RedisSubscription (real Redis)', () => {
   const publisher = new Redis(REDIS_URL);
   const heard: string[] = [];
   let resubscribed = 0;
+  /** `resubscribed` as it was each time the subscription said it was lost. */
+  const lost: number[] = [];
   const subscription = new RedisSubscription(
     base,
     channel,
     (payload) => heard.push(payload),
     new Logger('spec'),
     () => resubscribed++,
+    () => lost.push(resubscribed),
   );
 
   afterAll(async () => {
@@ -44,11 +47,11 @@ describe('RedisSubscription (real Redis)', () => {
     await publisher.client('KILL', 'ID', String(id));
   }
 
-  it('says nothing on its first subscribe; after a lost connection, says it is subscribed again, once, and hears what comes after', async () => {
+  it('says nothing on its first subscribe; after a lost connection, says it was lost, then that it is subscribed again, once each, and hears what comes after', async () => {
     await subscription.open();
     await publisher.publish(channel, 'before');
     await waitFor(() => heard.includes('before'), 'the first message');
-    expect(resubscribed).toBe(0);
+    expect([resubscribed, lost]).toEqual([0, []]);
 
     await killSubscriber();
     await waitFor(() => resubscribed === 1, 'the resubscription');
@@ -56,5 +59,10 @@ describe('RedisSubscription (real Redis)', () => {
     await waitFor(() => heard.includes('after'), 'a message after the resubscription');
     expect(heard).toEqual(['before', 'after']);
     expect(resubscribed).toBe(1);
+    expect(lost).toEqual([0]);
+
+    // Closing it is not losing it.
+    await subscription.close();
+    expect(lost).toEqual([0]);
   });
 });

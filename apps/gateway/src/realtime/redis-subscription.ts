@@ -31,7 +31,9 @@ export function whenSubscribedAgain(
  * Pub/sub keeps nothing: what was published while the connection was down (a network cut, Redis
  * restarting, Redis dropping a subscriber that fell behind) is gone. ioredis reconnects and
  * subscribes again by itself; `onResubscribed`, if given, is called once the channel is
- * subscribed again after such a gap, so its owner can make up for what it missed.
+ * subscribed again after such a gap, so its owner can make up for what it missed; `onLost`, if
+ * given, once the connection that was subscribed is seen to close (the gap's start, as far as this
+ * process can tell).
  */
 export class RedisSubscription {
   private connection?: Redis;
@@ -42,6 +44,7 @@ export class RedisSubscription {
     private readonly onMessage: (payload: string) => void,
     private readonly logger: Logger,
     private readonly onResubscribed?: () => void,
+    private readonly onLost?: () => void,
   ) {}
 
   async open(): Promise<void> {
@@ -59,6 +62,13 @@ export class RedisSubscription {
       },
       (err) => this.logger.warn({ err, channel: this.channel }, 'resubscribe failed'),
     );
+    let subscribed = false;
+    connection.on('ready', () => (subscribed = true));
+    connection.on('close', () => {
+      if (!subscribed || this.connection !== connection) return;
+      subscribed = false;
+      this.onLost?.();
+    });
     connection.on('error', (err: Error) =>
       this.logger.warn({ err, channel: this.channel }, 'subscriber connection error'),
     );

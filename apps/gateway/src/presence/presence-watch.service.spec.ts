@@ -45,6 +45,26 @@ function socket(id: string, userId: string) {
   return { connection, frames };
 }
 
+/** The service over these fakes, started (it listens to the channels). */
+function startedService(
+  rules: object,
+  states: object,
+  channels: FakeChannels,
+  registry: ConnectionRegistry<ClientConnection>,
+): PresenceWatchService {
+  const service = new PresenceWatchService(
+    rules as PresenceRulesRepository,
+    states as PresenceStateReader,
+    channels as unknown as PresenceChannels,
+    registry,
+    new ConnectionLifecycle(),
+    {} as ThrottleCountersRepository,
+    { PRESENCE_READS_PER_MINUTE: 60 },
+  );
+  service.onModuleInit();
+  return service;
+}
+
 describe('PresenceWatchService.refreshAll (the channels heard again)', () => {
   const seen = '2026-11-27T10:00:00.000Z';
   let channels: FakeChannels;
@@ -56,18 +76,12 @@ describe('PresenceWatchService.refreshAll (the channels heard again)', () => {
     channels = new FakeChannels();
     states = new FakeStates();
     registry = new ConnectionRegistry<ClientConnection>();
-    service = new PresenceWatchService(
-      {
-        visibleTo: (_: string, ids: string[]) => Promise.resolve(new Set(ids)),
-      } as unknown as PresenceRulesRepository,
-      states as unknown as PresenceStateReader,
-      channels as unknown as PresenceChannels,
+    service = startedService(
+      { visibleTo: (_: string, ids: string[]) => Promise.resolve(new Set(ids)) },
+      states,
+      channels,
       registry,
-      new ConnectionLifecycle(),
-      {} as ThrottleCountersRepository,
-      { PRESENCE_READS_PER_MINUTE: 60 },
     );
-    service.onModuleInit();
   });
 
   async function watching(id: string, userId: string, watched: string[]) {
@@ -160,8 +174,8 @@ describe('PresenceWatchService rechecks (rules changed, or word of it missed)', 
     registry = new ConnectionRegistry<ClientConnection>();
     channels = new FakeChannels();
     statesRead = [];
-    service = new PresenceWatchService(
-      rules as unknown as PresenceRulesRepository,
+    service = startedService(
+      rules,
       {
         read: (ids: readonly string[]) => {
           statesRead.push([...ids]);
@@ -169,14 +183,10 @@ describe('PresenceWatchService rechecks (rules changed, or word of it missed)', 
             new Map(ids.map((id) => [id, { online: true, lastSeenAt: null }])),
           );
         },
-      } as unknown as PresenceStateReader,
-      channels as unknown as PresenceChannels,
+      },
+      channels,
       registry,
-      new ConnectionLifecycle(),
-      {} as ThrottleCountersRepository,
-      { PRESENCE_READS_PER_MINUTE: 60 },
     );
-    service.onModuleInit();
   });
 
   async function watching(id: string, userId: string, watched: string[]) {
@@ -257,8 +267,7 @@ describe('PresenceWatchService rechecks (rules changed, or word of it missed)', 
     expect([bob.frames, dave.frames]).toEqual([[], []]);
 
     statesRead.length = 0;
-    await service.recheckAll();
-    await service.releasePushes();
+    await service.recheckAllAndRelease();
     expect(statesRead.at(-1)).toEqual(['alice', 'carol']);
     expect(bob.frames).toEqual([
       { type: 'presence', users: [{ userId: 'alice', online: null, lastSeenAt: null }] },
@@ -271,7 +280,7 @@ describe('PresenceWatchService rechecks (rules changed, or word of it missed)', 
     // No hold: a change is pushed at once, and a second release does nothing.
     channels.change({ userId: 'carol', online: false, seen: null } as PresenceChange);
     expect(dave.frames).toHaveLength(2);
-    await service.releasePushes();
+    await service.recheckAllAndRelease();
     expect(dave.frames).toHaveLength(2);
   });
 

@@ -158,24 +158,34 @@ export class PresenceWatchService implements OnModuleInit {
 
   /**
    * Word of changed rules may be missing from now on (this box's control subscription dropped):
-   * who may see whom here can be stale, so changes are held, not pushed, until `releasePushes`
-   * (once every watch was checked again), or for HOLD_MAX_MS at most (then the watches are
-   * checked against PostgreSQL and the hold ends anyway).
+   * who may see whom here can be stale, so changes are held, not pushed, until
+   * `recheckAllAndRelease`, or for HOLD_MAX_MS at most (then that runs by itself).
    */
   holdPushes(): void {
     if (this.held) return;
     this.held = new Set();
     this.holdTimer = setTimeout(() => {
       this.logger.warn('presence held too long: watches checked again, pushes resumed');
-      void this.recheckAll()
-        .finally(() => this.releasePushes())
-        .catch((err: unknown) => this.logger.warn({ err }, 'held presence not pushed'));
+      void this.recheckAllAndRelease().catch((err: unknown) =>
+        this.logger.warn({ err }, 'held presence not pushed'),
+      );
     }, HOLD_MAX_MS);
     this.holdTimer.unref();
   }
 
-  /** Ends a hold: each user whose change was held is read, and pushed to the sockets seeing them now. */
-  async releasePushes(): Promise<void> {
+  /**
+   * The end of a gap in word of rules: every watch is checked again, then the hold (if any) ends,
+   * each held user's state pushed to the sockets that see them now.
+   */
+  async recheckAllAndRelease(): Promise<void> {
+    try {
+      await this.recheckAll();
+    } finally {
+      await this.releasePushes();
+    }
+  }
+
+  private async releasePushes(): Promise<void> {
     const held = this.held;
     if (!held) return;
     this.held = undefined;

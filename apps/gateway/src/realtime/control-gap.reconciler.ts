@@ -74,10 +74,8 @@ export class ControlGapReconciler {
       this.closeEnded(),
       this.resubscribe().then((gained) => [gained, tookMs()] as const),
       this.presence
-        .recheckAll()
+        .recheckAllAndRelease()
         .catch((err: unknown) => this.logger.warn({ err }, 'presence watches not checked again'))
-        .then(() => this.presence.releasePushes())
-        .catch((err: unknown) => this.logger.warn({ err }, 'held presence not pushed'))
         .then(tookMs),
     ]);
     const outcome = { ...closed, gainedChannels };

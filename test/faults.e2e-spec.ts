@@ -328,6 +328,8 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
         'the socket written back into its user’s hash',
         30_000,
       );
+      // Written back after the gateway's instance key, without which the entry counts as dead.
+      expect(await redis.exists(RedisKeys.gatewayInstance('gateway-1'))).toBe(1);
       fresh = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway2), erin, 'phone');
       expect(await old.waitClosed(15_000)).toBe(4003);
       expect(fresh.closeCode).toBeUndefined();

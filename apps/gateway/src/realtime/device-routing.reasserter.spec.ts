@@ -32,7 +32,21 @@ function reasserterOver(answers: { claimed: boolean; listed: boolean }[]) {
   const events = { opened: jest.fn(() => Promise.resolve()), stateChanged: jest.fn() };
   const heartbeat = { directoryEntryMissing: jest.fn() };
   const endedSessions = { restore: jest.fn(() => Promise.resolve([] as string[])) };
-  const admissions = { readmit: jest.fn(() => Promise.resolve([] as string[])) };
+  /** What the lease and the admissions were asked, in order. */
+  const asked: string[] = [];
+  const admissions = {
+    readmit: jest.fn(() => {
+      asked.push('readmit');
+      return Promise.resolve([] as string[]);
+    }),
+  };
+  const lease = {
+    instanceId: 'instance-1',
+    renew: jest.fn(() => {
+      asked.push('renew');
+      return Promise.resolve();
+    }),
+  };
   const reasserter = new DeviceRoutingReasserter(
     redis as unknown as Redis,
     { all: () => [socket], get: () => socket } as unknown as ConnectionRegistry<ClientConnection>,
@@ -40,11 +54,11 @@ function reasserterOver(answers: { claimed: boolean; listed: boolean }[]) {
     heartbeat as unknown as GatewayHeartbeatService,
     endedSessions as unknown as EndedSessionsRestorer,
     admissions as unknown as SocketAdmissionRepository,
-    { instanceId: 'instance-1' } as GatewayInstanceLease,
+    lease as unknown as GatewayInstanceLease,
     { GATEWAY_ID: 'gateway-1', GATEWAY_HEARTBEAT_MS: 1000 },
   );
   reasserter.onApplicationBootstrap();
-  return { reasserter, socket, events, heartbeat, endedSessions, admissions };
+  return { reasserter, socket, events, heartbeat, endedSessions, admissions, asked };
 }
 
 describe('DeviceRoutingReasserter', () => {
@@ -86,6 +100,20 @@ describe('DeviceRoutingReasserter', () => {
     await reasserter.check();
     await reasserter.check(); // back in the directory: the hashes were not lost again
     expect(admissions.readmit).toHaveBeenCalledTimes(1);
+    reasserter.onModuleDestroy();
+  });
+
+  it('writes its instance key back before the sockets (an admission prunes entries of an instance it cannot find)', async () => {
+    const { reasserter, asked } = reasserterOver([
+      { claimed: false, listed: true },
+      { claimed: true, listed: true },
+      { claimed: false, listed: true },
+    ]);
+    await reasserter.check();
+    expect(asked).toEqual([]);
+    await reasserter.check();
+    await reasserter.check();
+    expect(asked).toEqual(['renew', 'readmit']);
     reasserter.onModuleDestroy();
   });
 

@@ -132,10 +132,14 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
   }
 
   /**
-   * The sockets' entries in their users' hashes went too: written back (cap, device). If Redis
+   * The sockets' entries in their users' hashes went too: written back (cap, device), after this
+   * process's instance key. If Redis
    * fails here, the routes are still re-asserted; the hashes fill again as devices reconnect.
    */
   private async readmitSockets(): Promise<void> {
+    // The instance key went with the data: an admission elsewhere would prune entries of an
+    // instance it cannot find, so it comes back first.
+    await this.instance.renew();
     const open = this.registry.all().filter((c) => c.isOpen);
     const replaced = await this.admissions
       .readmit(

@@ -47,7 +47,11 @@ export class GatewayInstanceLease implements OnModuleInit, BeforeApplicationShut
       .catch(() => undefined);
   }
 
-  private async renew(): Promise<void> {
+  /**
+   * Writes this process's instance key again now (not at the next beat): after Redis lost its
+   * data, sockets written back into their users' hashes count as live only once it is there.
+   */
+  async renew(): Promise<void> {
     try {
       const ours = await this.admissions.renewInstance(
         this.config.GATEWAY_ID,

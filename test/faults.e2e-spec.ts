@@ -6,7 +6,7 @@ import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { RedisChannels, RedisKeys, redisKeyPrefix } from '@parley/common';
 import { formatHistoryCheck } from '../tools/faults/history-checker';
-import { setStorageDatabaseBlocked } from '../tools/faults/blockable-proxy';
+import { controlProxy, setStorageDatabaseBlocked } from '@parley/testing';
 import type { AckFrame, PresenceFrame, SyncResetFrame } from '@parley/protocol';
 import { createAccount, logIn, ParleyTestClient, postJson } from '@parley/testing';
 import { FaultRun, percentiles, waitUntil } from './support/faults/fault-run';
@@ -394,6 +394,53 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
       }
       await phone.waitSynced(2, 30_000);
     });
+  }, 90_000);
+
+  it("a gateway's Redis connections stall without closing: it drops them, subscribes again, makes up for the gap, and pushes flow after", async () => {
+    const [gateway1, gateway2] = stack.gateways;
+    const alice = await createAccount(gateway1, 'sla');
+    const a = await ParleyTestClient.connectTo(gateway1, wsUrlOf(gateway1), alice);
+    const bob = await ParleyTestClient.connectTo(
+      gateway2,
+      wsUrlOf(gateway2),
+      await createAccount(gateway2, 'slb'),
+    );
+    const redis = new Redis(stack.redisUrl);
+    try {
+      const first = await sendOne(bob, alice.username, 'before');
+      await pushed(a, first.conversationId, first.seq);
+      const deliveries = RedisChannels.delivery(stack.clusterId, 'gateway-1');
+      const subscribers = async () =>
+        Number(((await redis.call('PUBSUB', 'NUMSUB', deliveries)) as (string | number)[])[1]);
+      expect(await subscribers()).toBe(1);
+      const gapsBefore = await controlGaps(gateway1);
+
+      // Every connection gateway 1 has to Redis stops answering; none is closed or reset, so only
+      // its own liveness watch can tell (TCP's keep-alive would take hours).
+      const { stalled } = await controlProxy(stack.firstGatewayRedisProxy, 'stall');
+      expect(stalled).toBeGreaterThan(0);
+      const meanwhile = await sendOne(bob, alice.username, 'meanwhile');
+      expect(meanwhile.seq).toBe(first.seq + 1);
+
+      await waitUntil(
+        async () => (await controlProxy(stack.firstGatewayRedisProxy, 'status')).stalled === 0,
+        'gateway 1 dropping every stalled connection',
+        30_000,
+      );
+      await waitUntil(
+        async () => (await subscribers()) === 1 && (await controlGaps(gateway1)) > gapsBefore,
+        'gateway 1 subscribed again and making up for the gap',
+        30_000,
+      );
+      // The same socket, live again.
+      const after = await sendOne(bob, alice.username, 'after');
+      await pushed(a, after.conversationId, after.seq);
+      expect(a.closeCode).toBeUndefined();
+    } finally {
+      await redis.quit();
+      a.close();
+      bob.close();
+    }
   }, 90_000);
 
   it('a gateway misses control messages while its subscription is down: once back, it closes ended and replaced sockets, stops pushing a channel to a member removed meanwhile, and hides presence hidden meanwhile', async () => {

@@ -17,7 +17,8 @@ import {
 
 declare global {
   var __PARLEY_STACK__: Launcher.RunningStack | undefined;
-  var __PARLEY_STORAGE_DB_PROXY__: ChildProcess | undefined;
+  /** The run's blockable proxies (storage's database, the first gateway's Redis). */
+  var __PARLEY_PROXIES__: ChildProcess[] | undefined;
   var __PARLEY_S3PROXY__: RunningS3Proxy | undefined;
 }
 
@@ -59,12 +60,21 @@ export default async function globalSetup(): Promise<void> {
   await redis.quit();
 
   // Storage reaches PostgreSQL through a proxy a test can cut (the outage tests), in a process of
-  // its own (tools/faults/blockable-proxy.ts).
+  // its own (libs/testing/src/blockable-proxy.ts).
   const pg = new URL(DATABASE_URL);
   const proxy = await startProxy(dist('tools/faults/blockable-proxy-cli.js'), pg);
   const storageDatabaseUrl = new URL(DATABASE_URL);
   storageDatabaseUrl.hostname = '127.0.0.1';
   storageDatabaseUrl.port = String(proxy.port);
+  // The first gateway reaches Redis through another, which a test can stall (the connections stop
+  // answering without closing: "a gateway's Redis connections stall").
+  const redisProxy = await startProxy(
+    dist('tools/faults/blockable-proxy-cli.js'),
+    new URL(REDIS_URL),
+  );
+  const firstGatewayRedisUrl = new URL(REDIS_URL);
+  firstGatewayRedisUrl.hostname = '127.0.0.1';
+  firstGatewayRedisUrl.port = String(redisProxy.port);
 
   const logDir = join(ROOT, '.data', 'test-logs');
   mkdirSync(logDir, { recursive: true });
@@ -94,6 +104,7 @@ export default async function globalSetup(): Promise<void> {
       storage: TEST_STORAGE_ENV,
     },
     storageDatabaseUrl: storageDatabaseUrl.toString(),
+    firstGatewayRedisUrl: firstGatewayRedisUrl.toString(),
     blobStoreUrl: blobs.url,
     blobStoreCredentials: blobs.credentials,
     logDir,
@@ -112,6 +123,7 @@ export default async function globalSetup(): Promise<void> {
     clusterId: CLUSTER_ID,
     kafkaBrokers: KAFKA_BROKERS.split(','),
     storageDatabaseProxy: proxy.controlUrl,
+    firstGatewayRedisProxy: redisProxy.controlUrl,
     jwtSecret,
     blobDir: blobs.dir,
   };
@@ -155,11 +167,12 @@ async function startProxy(
   entry: string,
   upstream: URL,
 ): Promise<{ port: number; controlUrl: string }> {
-  const child = spawn(process.execPath, [entry, upstream.hostname, upstream.port || '5432'], {
+  const defaultPort = upstream.protocol === 'redis:' ? '6379' : '5432';
+  const child = spawn(process.execPath, [entry, upstream.hostname, upstream.port || defaultPort], {
     // Its stdin is a pipe from this process: when the test run ends, whatever way, it ends too.
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  globalThis.__PARLEY_STORAGE_DB_PROXY__ = child;
+  (globalThis.__PARLEY_PROXIES__ ??= []).push(child);
   const firstLine = await new Promise<string>((resolve, reject) => {
     let buffered = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -167,7 +180,7 @@ async function startProxy(
       const end = buffered.indexOf('\n');
       if (end >= 0) resolve(buffered.slice(0, end));
     });
-    child.once('exit', (code) => reject(new Error(`storage database proxy exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`proxy to ${upstream.host} exited (${code})`)));
   });
   child.stdout?.resume();
   return JSON.parse(firstLine) as { port: number; controlUrl: string };

@@ -2,14 +2,15 @@
 export default async function globalTeardown(): Promise<void> {
   const stack = globalThis.__PARLEY_STACK__;
   if (stack) await stack.stop();
-  const proxy = globalThis.__PARLEY_STORAGE_DB_PROXY__;
-  if (proxy && proxy.exitCode === null && proxy.signalCode === null) {
-    const exited = new Promise((resolve) => proxy.once('exit', resolve));
-    proxy.kill('SIGTERM');
-    await exited;
+  for (const proxy of globalThis.__PARLEY_PROXIES__ ?? []) {
+    if (proxy.exitCode === null && proxy.signalCode === null) {
+      const exited = new Promise((resolve) => proxy.once('exit', resolve));
+      proxy.kill('SIGTERM');
+      await exited;
+    }
+    // Its pipes are handles of this process: closed, so nothing keeps the test run alive.
+    proxy.stdin?.destroy();
+    proxy.stdout?.destroy();
   }
-  // Its pipes are handles of this process: closed, so nothing keeps the test run alive.
-  proxy?.stdin?.destroy();
-  proxy?.stdout?.destroy();
   await globalThis.__PARLEY_S3PROXY__?.stop();
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { AckFrame, AcceptedFrame, MessageFrame, ServerFrame } from '@parley/protocol';
 import { createAccount, ParleyTestClient } from '@parley/testing';
-import { setStorageDatabaseBlocked } from '../tools/faults/blockable-proxy';
+import { setStorageDatabaseBlocked } from '@parley/testing';
 import { testStack } from './support/test-stack';
 
 /**

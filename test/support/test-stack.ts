@@ -14,8 +14,10 @@ export interface TestStack {
   /** PARLEY_CLUSTER_ID: a raw Redis client needs `keyPrefix: redisKeyPrefix(clusterId)`. */
   clusterId: string;
   kafkaBrokers: string[];
-  /** Control URL of the proxy between storage and PostgreSQL (see tools/faults/blockable-proxy.ts). */
+  /** Control URL of the proxy between storage and PostgreSQL (see libs/testing/src/blockable-proxy.ts). */
   storageDatabaseProxy: string;
+  /** Control URL of the proxy between the first gateway and Redis (a test can stall it). */
+  firstGatewayRedisProxy: string;
   /** The gateways' JWT secret for this run (tests sign forged and expired tokens with it). */
   jwtSecret: string;
   /**

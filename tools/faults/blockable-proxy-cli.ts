@@ -1,4 +1,4 @@
-import { BlockableProxy } from './blockable-proxy';
+import { BlockableProxy } from '@parley/testing/blockable-proxy';
 
 /**
  * `node dist/tools/faults/blockable-proxy-cli.js <upstream host> <upstream port>`: starts a

@@ -50,6 +50,8 @@ export interface StackOptions {
   blobStoreCredentials?: { accessKeyId: string; secretAccessKey: string };
   /** Storage's DATABASE_URL when it differs (the e2e set-up routes it through a blockable proxy). */
   storageDatabaseUrl?: string;
+  /** The first gateway's REDIS_URL when it differs (the e2e set-up routes it through a proxy). */
+  firstGatewayRedisUrl?: string;
   /**
    * Development and test stacks run on loopback: the load tool and the tests register many users
    * from 127.0.0.1, so the registration limit exempts loopback there (REGISTER_EXEMPT_ADDRESSES).
@@ -162,7 +164,7 @@ export function defineStack(options: StackOptions): ServiceDefinition[] {
         ...common,
         PORT: String(port),
         DATABASE_URL: options.databaseUrl,
-        REDIS_URL: options.redisUrl,
+        REDIS_URL: (i === 0 && options.firstGatewayRedisUrl) || options.redisUrl,
         PARLEY_CLUSTER_ID: clusterId,
         GATEWAY_ID: `gateway-${i + 1}`,
         GATEWAY_PUBLIC_URL: `ws://${options.host}:${port}/ws`,

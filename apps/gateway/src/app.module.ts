@@ -53,7 +53,7 @@ export function createAppModule(config: GatewayConfig): Type<unknown> {
         entities: [UserEntity, RefreshTokenEntity],
         migrations: GATEWAY_MIGRATIONS,
       }),
-      RedisModule.forRoot(config.REDIS_URL, config.PARLEY_CLUSTER_ID),
+      RedisModule.forRoot(config),
       KafkaModule.forRoot({
         clientId: config.GATEWAY_ID,
         brokers: config.KAFKA_BROKERS,

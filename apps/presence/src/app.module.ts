@@ -37,7 +37,7 @@ export function createAppModule(config: PresenceConfig): Type<unknown> {
         entities: [],
         migrations: PRESENCE_MIGRATIONS,
       }),
-      RedisModule.forRoot(config.REDIS_URL, config.PARLEY_CLUSTER_ID),
+      RedisModule.forRoot(config),
       KafkaModule.forRoot({ clientId: PRESENCE_SERVICE, brokers: config.KAFKA_BROKERS }),
       ObservabilityModule.forRoot({
         service: PRESENCE_SERVICE,

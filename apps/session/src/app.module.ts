@@ -28,7 +28,7 @@ export function createAppModule(config: SessionConfig): Type<unknown> {
         level: config.LOG_LEVEL,
         pretty: config.NODE_ENV === 'development' && process.stdout.isTTY,
       }),
-      RedisModule.forRoot(config.REDIS_URL, config.PARLEY_CLUSTER_ID),
+      RedisModule.forRoot(config),
       KafkaModule.forRoot({ clientId: SESSION_SERVICE, brokers: config.KAFKA_BROKERS }),
       ObservabilityModule.forRoot({
         service: SESSION_SERVICE,

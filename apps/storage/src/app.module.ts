@@ -44,7 +44,7 @@ export function createAppModule(config: StorageConfig): Type<unknown> {
         entities: [],
         migrations: STORAGE_MIGRATIONS,
       }),
-      RedisModule.forRoot(config.REDIS_URL, config.PARLEY_CLUSTER_ID),
+      RedisModule.forRoot(config),
       KafkaModule.forRoot({ clientId: STORAGE_SERVICE, brokers: config.KAFKA_BROKERS }),
       ObservabilityModule.forRoot({
         service: STORAGE_SERVICE,

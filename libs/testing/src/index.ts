@@ -3,3 +3,4 @@ export * from './parley-test-client';
 export * from './fake-connection';
 export * from './blob-store.contract';
 export * from './s3proxy';
+export * from './blockable-proxy';

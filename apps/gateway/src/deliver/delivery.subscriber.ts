@@ -84,8 +84,9 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
     this.logger.log({ channel: this.channel, channels }, 'subscribed to deliveries');
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all([this.subscription?.close(), this.channelSubscription?.close()]);
+  beforeApplicationShutdown(): void {
+    this.subscription?.close();
+    this.channelSubscription?.close();
   }
 
   /**

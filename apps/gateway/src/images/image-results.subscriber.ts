@@ -54,10 +54,10 @@ export class ImageResultsSubscriber implements OnModuleInit, BeforeApplicationSh
     await this.subscription.open();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  beforeApplicationShutdown(): void {
     for (const settle of this.waiting.values()) settle(undefined);
     this.waiting.clear();
-    await this.subscription?.close();
+    this.subscription?.close();
   }
 
   /** Uploads waiting now (the upload step bounds them). */

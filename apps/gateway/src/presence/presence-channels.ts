@@ -12,7 +12,7 @@ import {
   presenceChannelPrefix,
   REDIS,
   RedisChannels,
-  SUBSCRIBER_REDIS_OPTIONS,
+  subscriberConnection,
 } from '@parley/common';
 import Redis from 'ioredis';
 import type { GatewayConfig } from '../config/gateway.config';
@@ -39,7 +39,7 @@ export class PresenceChannels implements OnModuleInit, BeforeApplicationShutdown
   ) {}
 
   onModuleInit(): void {
-    const connection = this.redis.duplicate(SUBSCRIBER_REDIS_OPTIONS);
+    const connection = subscriberConnection(this.redis, this.logger, 'presence channels');
     this.connection = connection;
     const prefix = presenceChannelPrefix(this.config.PARLEY_CLUSTER_ID);
     connection.on('message', (channel: string, payload: string) => {
@@ -59,10 +59,11 @@ export class PresenceChannels implements OnModuleInit, BeforeApplicationShutdown
     );
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  beforeApplicationShutdown(): void {
     const connection = this.connection;
     this.connection = undefined;
-    await connection?.quit().catch(() => connection.disconnect());
+    // At once, as RedisSubscription.close does: QUIT would wait forever on a stalled connection.
+    connection?.disconnect();
   }
 
   /** Who hears the changes (one listener: the watch service). */

@@ -61,8 +61,8 @@ export class ConnectionControlSubscriber implements OnModuleInit, BeforeApplicat
     await this.subscription.open();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.subscription?.close();
+  beforeApplicationShutdown(): void {
+    this.subscription?.close();
   }
 
   apply(payload: string): void {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { watchRedisLiveness } from '@parley/common';
 import Redis from 'ioredis';
+import { BlockableProxy } from '@parley/testing';
 import { RedisSubscription } from './redis-subscription';
 
 const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
@@ -33,7 +35,7 @@ describe('RedisSubscription (real Redis)', () => {
   );
 
   afterAll(async () => {
-    await subscription.close();
+    subscription.close();
     base.disconnect();
     await publisher.quit();
   });
@@ -62,7 +64,59 @@ describe('RedisSubscription (real Redis)', () => {
     expect(lost).toEqual([0]);
 
     // Closing it is not losing it.
-    await subscription.close();
+    subscription.close();
     expect(lost).toEqual([0]);
+  });
+});
+
+describe('RedisSubscription on a connection that stalls (real Redis behind a proxy)', () => {
+  const redisUrl = new URL(REDIS_URL);
+  const proxy = new BlockableProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+  const channel = `subscription-stall-spec:${randomUUID()}`;
+  const publisher = new Redis(REDIS_URL);
+  let base: Redis | undefined;
+  let subscription: RedisSubscription | undefined;
+
+  afterAll(async () => {
+    subscription?.close();
+    base?.disconnect();
+    await publisher.quit();
+    await proxy.close();
+  });
+
+  it('is found stalled by its liveness watch: said lost, subscribed again, and hears what comes after', async () => {
+    await proxy.start();
+    const connection = new Redis({
+      host: '127.0.0.1',
+      port: proxy.port,
+      db: Number(redisUrl.pathname.slice(1) || 0),
+      lazyConnect: true,
+    });
+    base = connection;
+    // The subscriber connection is duplicated from a watched connection, as RedisModule's is.
+    watchRedisLiveness(connection, 200, new Logger('spec'), 'spec');
+    const heard: string[] = [];
+    const events: string[] = [];
+    subscription = new RedisSubscription(
+      connection,
+      channel,
+      (payload) => heard.push(payload),
+      new Logger('spec'),
+      () => events.push('resubscribed'),
+      () => events.push('lost'),
+    );
+    await subscription.open();
+    await publisher.publish(channel, 'before');
+    await waitFor(() => heard.includes('before'), 'the first message');
+
+    // Every connection through the proxy stops answering; nothing is closed.
+    proxy.stall();
+    await publisher.publish(channel, 'into the stall');
+    await waitFor(() => events.includes('resubscribed'), 'the resubscription');
+    await publisher.publish(channel, 'after');
+    await waitFor(() => heard.includes('after'), 'a message after the resubscription');
+
+    expect(events).toEqual(['lost', 'resubscribed']);
+    expect(heard).toEqual(['before', 'after']);
   });
 });

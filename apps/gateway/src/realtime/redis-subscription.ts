@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { SUBSCRIBER_REDIS_OPTIONS } from '@parley/common';
+import { subscriberConnection } from '@parley/common';
 import Redis from 'ioredis';
 
 /**
@@ -29,7 +29,8 @@ export function whenSubscribedAgain(
  * pub/sub consumers: deliveries for this box, and the broadcast control channel.
  *
  * Pub/sub keeps nothing: what was published while the connection was down (a network cut, Redis
- * restarting, Redis dropping a subscriber that fell behind) is gone. ioredis reconnects and
+ * restarting, Redis dropping a subscriber that fell behind, a connection that stalled and was
+ * dropped by its liveness watch) is gone. ioredis reconnects and
  * subscribes again by itself; `onResubscribed`, if given, is called once the channel is
  * subscribed again after such a gap, so its owner can make up for what it missed; `onLost`, if
  * given, once the connection that was subscribed is seen to close (the gap's start, as far as this
@@ -48,7 +49,7 @@ export class RedisSubscription {
   ) {}
 
   async open(): Promise<void> {
-    const connection = this.redis.duplicate(SUBSCRIBER_REDIS_OPTIONS);
+    const connection = subscriberConnection(this.redis, this.logger, this.channel);
     this.connection = connection;
     connection.on('message', (channel: string, payload: string) => {
       if (channel === this.channel) this.onMessage(payload);
@@ -75,11 +76,14 @@ export class RedisSubscription {
     await connection.subscribe(this.channel);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Drops the connection at once: a subscribed connection has nothing to flush, and Redis forgets
+   * its subscriptions with it. (Asking UNSUBSCRIBE or QUIT first would wait forever on a stalled
+   * connection, and hold the process's shutdown with it.)
+   */
+  close(): void {
     const connection = this.connection;
     this.connection = undefined;
-    if (!connection) return;
-    await connection.unsubscribe(this.channel).catch(() => undefined);
-    await connection.quit().catch(() => connection.disconnect());
+    connection?.disconnect();
   }
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { reportedIssues, urlString } from '@parley/protocol';
 import { z } from 'zod/v4';
 import { parseBlobStoreUrl } from '../blobs/blob-store-url';
+import { REDIS_LIVENESS_DEFAULT_MS } from '../redis/redis-liveness';
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -143,5 +144,16 @@ export const redisEnv = {
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and dashes, at most 32')
     .default('default'),
+  /**
+   * Every Redis connection is asked PING this often (ms), and one whose answer takes as long again
+   * is taken for stalled (a peer or path that stopped answering without closing) and dropped, so
+   * it reconnects and subscribes again: a stall is noticed within twice this.
+   */
+  REDIS_LIVENESS_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(REDIS_LIVENESS_DEFAULT_MS),
 };
 export const portEnv = (defaultPort: number) => ({ PORT: port.default(defaultPort) });

@@ -1,6 +1,14 @@
-import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import Redis, { type RedisOptions } from 'ioredis';
 import { ReadinessCheck } from '../observability/readiness';
+import { livenessIntervalOf, watchRedisLiveness } from './redis-liveness';
 import { redisKeyPrefix } from './redis-values';
 
 export const REDIS = Symbol('REDIS');
@@ -23,8 +31,16 @@ export class RedisReadinessCheck implements ReadinessCheck, OnApplicationShutdow
 /** One ioredis connection per service, closed after Kafka consumers have drained. */
 @Module({})
 export class RedisModule {
-  /** `clusterId` (PARLEY_CLUSTER_ID) prefixes every key this connection reads or writes. */
-  static forRoot(url: string, clusterId: string): DynamicModule {
+  /**
+   * `PARLEY_CLUSTER_ID` prefixes every key this connection reads or writes; `REDIS_LIVENESS_MS`
+   * is how often it (and every subscriber connection duplicated from it) is asked PING, and how
+   * long an answer may take before the connection is taken for stalled and dropped.
+   */
+  static forRoot(config: {
+    REDIS_URL: string;
+    PARLEY_CLUSTER_ID: string;
+    REDIS_LIVENESS_MS: number;
+  }): DynamicModule {
     return {
       module: RedisModule,
       global: true,
@@ -33,14 +49,17 @@ export class RedisModule {
           provide: REDIS,
           // Auto-pipelining: every command issued in one event-loop tick leaves in one write
           // (the message path issues many small commands per tick: one syscall instead of many).
-          useFactory: () =>
-            new Redis(url, {
+          useFactory: () => {
+            const redis = new Redis(config.REDIS_URL, {
               maxRetriesPerRequest: 2,
               enableReadyCheck: true,
               lazyConnect: false,
               enableAutoPipelining: true,
-              keyPrefix: redisKeyPrefix(clusterId),
-            }),
+              keyPrefix: redisKeyPrefix(config.PARLEY_CLUSTER_ID),
+            });
+            watchRedisLiveness(redis, config.REDIS_LIVENESS_MS, new Logger('Redis'), 'commands');
+            return redis;
+          },
         },
         RedisReadinessCheck,
       ],
@@ -60,3 +79,15 @@ export const SUBSCRIBER_REDIS_OPTIONS = {
   enableAutoPipelining: false,
   enableReadyCheck: false,
 } as const satisfies RedisOptions;
+
+/**
+ * A connection for pub/sub only, duplicated from `base` with SUBSCRIBER_REDIS_OPTIONS, and watched
+ * for a stall as `base` is (a subscribed connection sends nothing by itself, so without the watch
+ * a stalled one would go unnoticed, and what is published meanwhile lost, for hours).
+ */
+export function subscriberConnection(base: Redis, logger: Logger, what: string): Redis {
+  const connection = base.duplicate(SUBSCRIBER_REDIS_OPTIONS);
+  const everyMs = livenessIntervalOf(base);
+  if (everyMs !== undefined) watchRedisLiveness(connection, everyMs, logger, what);
+  return connection;
+}

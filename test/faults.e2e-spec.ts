@@ -641,6 +641,27 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
     });
   });
 
+  it('PostgreSQL stalls for storage (its connections stop answering, none closes): they are dropped, the batches on them retried, nothing is lost', async () => {
+    await scenario('PostgreSQL stall', async (r) => {
+      const stalledAt = Date.now();
+      const { stalled } = await controlProxy(stack.storageDatabaseProxy, 'stall');
+      expect(stalled).toBeGreaterThan(0);
+      // Only storage's own watch can tell: nothing closed, nothing reset, nothing answered.
+      await waitUntil(
+        async () => (await controlProxy(stack.storageDatabaseProxy, 'status')).stalled === 0,
+        'storage dropping every stalled connection',
+        60_000,
+      );
+      const droppedAt = Date.now();
+      await waitUntil(
+        () => acksResumed(r, droppedAt) < Number.POSITIVE_INFINITY,
+        'acks again',
+        60_000,
+      );
+      return `every stalled connection dropped ${ms(droppedAt - stalledAt)} after the stall; acks of later sends ${ms(acksResumed(r, droppedAt))} after that`;
+    });
+  }, 180_000);
+
   const privateBroker =
     stack.kafkaBrokers.length === 1 && stack.kafkaBrokers[0] === '127.0.0.1:19092';
   (privateBroker ? it : it.skip)(

@@ -81,12 +81,7 @@ export default async function globalSetup(): Promise<void> {
     });
     await dataSource.initialize();
     try {
-      await new MigrationRunner(dataSource, {
-        url: REPO_TEST_DATABASE_URL,
-        owner,
-        entities: [],
-        migrations,
-      }).onModuleInit();
+      await new MigrationRunner(dataSource, { owner }).onModuleInit();
       const applied = await dataSource.query<{ name: string }[]>(
         `SELECT name FROM migrations_${owner} ORDER BY timestamp`,
       );

@@ -68,6 +68,8 @@ export const TEST_STORAGE_ENV: Record<string, string> = {
   // Disappearing messages in seconds (tests wait for them), and a sweep every half second.
   DISAPPEARING_TIMERS_S: '2,300,3600,86400,604800',
   EXPIRY_SWEEP_MS: '500',
+  // A stalled database connection dropped after 10 s (default 30 s): the stall test waits for it.
+  DATABASE_STALL_TIMEOUT_MS: '10000',
 };
 
 /**

@@ -49,6 +49,7 @@ export function createAppModule(config: GatewayConfig): Type<unknown> {
       }),
       DatabaseModule.forRoot({
         url: config.DATABASE_URL,
+        stallTimeoutMs: config.DATABASE_STALL_TIMEOUT_MS,
         owner: GATEWAY_SERVICE,
         entities: [UserEntity, RefreshTokenEntity],
         migrations: GATEWAY_MIGRATIONS,

@@ -33,6 +33,7 @@ export function createAppModule(config: PresenceConfig): Type<unknown> {
       }),
       DatabaseModule.forRoot({
         url: config.DATABASE_URL,
+        stallTimeoutMs: config.DATABASE_STALL_TIMEOUT_MS,
         owner: PRESENCE_SERVICE,
         entities: [],
         migrations: PRESENCE_MIGRATIONS,

@@ -40,6 +40,7 @@ export function createAppModule(config: StorageConfig): Type<unknown> {
       }),
       DatabaseModule.forRoot({
         url: config.DATABASE_URL,
+        stallTimeoutMs: config.DATABASE_STALL_TIMEOUT_MS,
         owner: STORAGE_SERVICE,
         entities: [],
         migrations: STORAGE_MIGRATIONS,

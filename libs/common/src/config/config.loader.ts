@@ -132,6 +132,13 @@ export const databaseEnv = {
   DATABASE_URL: url(['postgres', 'postgresql']).default(
     'postgres://postgres@127.0.0.1:5432/parley',
   ),
+  /**
+   * A PostgreSQL connection silent this long (ms) with a statement in flight is taken for stalled
+   * (a server or path that stopped answering without closing) and dropped, and the server ends a
+   * transaction left idle this long. Longer than any statement the service runs after its
+   * migrations.
+   */
+  DATABASE_STALL_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
 };
 export const redisEnv = {
   REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379/0'),

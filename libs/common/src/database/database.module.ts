@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource, MixedList, EntitySchema } from 'typeorm';
 import { ReadinessCheck } from '../observability/readiness';
+import { stallWatchedClient, watchDatabaseStalls } from './stall-watched-client';
 
 export interface DatabaseOptions {
   url: string;
@@ -12,6 +13,12 @@ export interface DatabaseOptions {
   entities: MixedList<Function | string | EntitySchema>;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: MixedList<Function | string>;
+  /**
+   * How long a connection may be silent with a statement in flight before it is taken for stalled
+   * and dropped (DATABASE_STALL_TIMEOUT_MS); a transaction left idle that long is ended by the
+   * server. See stallWatchedClient.
+   */
+  stallTimeoutMs: number;
 }
 
 const DATABASE_OPTIONS = Symbol('DATABASE_OPTIONS');
@@ -36,7 +43,7 @@ export class MigrationRunner implements OnModuleInit {
 
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(DATABASE_OPTIONS) private readonly options: DatabaseOptions,
+    @Inject(DATABASE_OPTIONS) private readonly options: Pick<DatabaseOptions, 'owner'>,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -53,6 +60,7 @@ export class MigrationRunner implements OnModuleInit {
       await runner.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
       await runner.release();
     }
+    watchDatabaseStalls();
   }
 }
 
@@ -63,6 +71,20 @@ export class DatabaseReadinessCheck implements ReadinessCheck {
   async check(): Promise<void> {
     await this.dataSource.query('SELECT 1');
   }
+}
+
+/** node-postgres's pool settings for a service (TypeORM's `extra`). */
+export function postgresPoolOptions(options: Pick<DatabaseOptions, 'owner' | 'stallTimeoutMs'>) {
+  return {
+    max: 10,
+    connectionTimeoutMillis: 5000,
+    // Short OLTP statements only: PostgreSQL's JIT compiled the sync query on every call (43-50
+    // ms instead of 0.2-3 ms) once its estimate passed jit_above_cost. A transaction whose client
+    // went silent (a stalled connection) is ended by the server, so its locks hold nobody.
+    options: `-c jit=off -c idle_in_transaction_session_timeout=${options.stallTimeoutMs}`,
+    application_name: `parley-${options.owner}`,
+    Client: stallWatchedClient(options.stallTimeoutMs, new Logger('Database')),
+  };
 }
 
 /** TypeORM on PostgreSQL: schema only through migrations (never `synchronize`). */
@@ -84,14 +106,7 @@ export class DatabaseModule {
           // TypeORM's own logger prints failed queries with their parameters (message text):
           // errors surface as exceptions and are logged by their owners without values.
           logging: false,
-          extra: {
-            max: 10,
-            connectionTimeoutMillis: 5000,
-            // Short OLTP statements only: PostgreSQL's JIT compiled the sync query on every call
-            // (43-50 ms instead of 0.2-3 ms) once its estimate passed jit_above_cost.
-            options: '-c jit=off',
-            application_name: `parley-${options.owner}`,
-          },
+          extra: postgresPoolOptions(options),
           // Keep retrying at boot so a service started before PostgreSQL waits instead of dying.
           retryAttempts: 30,
           retryDelay: 1000,

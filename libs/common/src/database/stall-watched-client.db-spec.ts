@@ -1,0 +1,103 @@
+import { Logger } from '@nestjs/common';
+import { BlockableProxy } from '@parley/testing';
+import { Pool } from 'pg';
+import { REPO_TEST_DATABASE_URL } from '../../../../test/db/repo-test-db';
+import { postgresPoolOptions } from './database.module';
+import { stallWatchedClient, watchDatabaseStalls } from './stall-watched-client';
+
+const TIMEOUT_MS = 500;
+
+describe('stallWatchedClient (real PostgreSQL behind a proxy that stalls)', () => {
+  const database = new URL(REPO_TEST_DATABASE_URL);
+  const proxy = new BlockableProxy(database.hostname, Number(database.port || 5432));
+  const logger = new Logger('spec');
+  const warnings: unknown[] = [];
+  let pool: Pool;
+
+  beforeAll(async () => {
+    await proxy.start();
+    jest.spyOn(logger, 'warn').mockImplementation((...args: unknown[]) => {
+      warnings.push(args);
+    });
+    const url = new URL(REPO_TEST_DATABASE_URL);
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    pool = new Pool({
+      connectionString: url.toString(),
+      max: 2,
+      Client: stallWatchedClient(TIMEOUT_MS, logger),
+    });
+  });
+
+  afterAll(async () => {
+    await pool.end();
+    await proxy.close();
+  });
+
+  // First: the watch is off until the process's migrations are done.
+  it('leaves a silent statement alone while migrations may still run', async () => {
+    const { rows } = await pool.query<{ ok: number }>(
+      `SELECT 1 AS ok FROM pg_sleep(${(3 * TIMEOUT_MS) / 1000})`,
+    );
+    expect(rows).toEqual([{ ok: 1 }]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('drops a connection that stopped answering mid-statement; the statement fails and the next one gets a new connection', async () => {
+    watchDatabaseStalls();
+    const client = await pool.connect();
+    let ended = false;
+    client.on('error', () => undefined);
+    client.on('end', () => (ended = true));
+    await client.query('SELECT 1');
+    // Idle for longer than the timeout with nothing in flight: left alone.
+    await new Promise((resolve) => setTimeout(resolve, 3 * TIMEOUT_MS));
+    expect(ended).toBe(false);
+
+    proxy.stall();
+    // Without the watch this waits for TCP's keep-alive (hours).
+    const answer = client.query('SELECT 2').then(
+      () => 'answered',
+      (err: Error) => `failed: ${err.message}`,
+    );
+    const bound = new Promise((resolve) =>
+      setTimeout(() => resolve('still waiting'), 20 * TIMEOUT_MS),
+    );
+    expect(await Promise.race([answer, bound])).toBe(
+      `failed: no answer from PostgreSQL in ${TIMEOUT_MS} ms`,
+    );
+    // Given back as TypeORM gives back a connection whose statement failed: the pool drops it.
+    client.release();
+    expect(pool.totalCount).toBe(0);
+    expect(warnings).toHaveLength(1);
+
+    const { rows } = await pool.query<{ n: number }>('SELECT 3 AS n');
+    expect(rows).toEqual([{ n: 3 }]);
+  });
+});
+
+describe("postgresPoolOptions (real PostgreSQL): the server's side of a stall", () => {
+  it('ends a transaction its client left idle for the stall timeout, so its locks hold nobody', async () => {
+    const pool = new Pool({
+      connectionString: REPO_TEST_DATABASE_URL,
+      ...postgresPoolOptions({ owner: 'spec', stallTimeoutMs: 1_000 }),
+    });
+    const client = await pool.connect();
+    const errors: string[] = [];
+    client.on('error', (err: Error) => errors.push(err.message));
+    try {
+      const setting = await client.query<{ idle_in_transaction_session_timeout: string }>(
+        'SHOW idle_in_transaction_session_timeout',
+      );
+      expect(setting.rows).toEqual([{ idle_in_transaction_session_timeout: '1s' }]);
+      await client.query('BEGIN');
+      await client.query('SELECT 1');
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(errors[0]).toMatch(/idle-in-transaction timeout/);
+      await expect(client.query('SELECT 2')).rejects.toThrow();
+    } finally {
+      client.release(true);
+      await pool.end();
+    }
+  });
+});

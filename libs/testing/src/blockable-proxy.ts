@@ -61,8 +61,9 @@ export class BlockableProxy {
 
   /**
    * Every open connection stops forwarding, both ways, and stays open: what arrives is read and
-   * dropped, nothing is answered. (Read, not left unread, so a peer that gives up and closes its
-   * end is seen to, and `stalled` counts only the connections nobody has dropped yet.)
+   * dropped, nothing is answered, and the upstream closing its end is not passed on either (the
+   * client must notice by itself). Read, not left unread, so a client that gives up and closes
+   * its end is seen to: `stalled` counts the sockets of connections no client has dropped yet.
    */
   stall(): void {
     for (const socket of this.sockets) {
@@ -101,9 +102,10 @@ export class BlockableProxy {
       a.pipe(b);
       a.on('error', () => b.destroy());
       a.on('close', () => {
+        const wasStalled = this.stalled.delete(a);
         this.sockets.delete(a);
-        this.stalled.delete(a);
-        b.destroy();
+        // A stalled upstream's end stays unseen by its client; a client's end frees its upstream.
+        if (!(wasStalled && a === upstream)) b.destroy();
       });
     }
   }

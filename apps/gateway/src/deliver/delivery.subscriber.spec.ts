@@ -93,6 +93,23 @@ describe('delivery', () => {
     expect(closed.pushesLost).not.toHaveBeenCalled();
   });
 
+  it('after both subscriptions dropped, tells the sockets once, when the second is back', () => {
+    const registry = new ConnectionRegistry<ClientConnection>();
+    const open = { isOpen: true, pushesLost: jest.fn() };
+    registry.add(C1, open as unknown as ClientConnection);
+    const subscriber = subscriberOn(registry);
+    subscriber.lost('box');
+    subscriber.lost('channels');
+    subscriber.subscribedAgain('channels');
+    expect(open.pushesLost).not.toHaveBeenCalled();
+    subscriber.subscribedAgain('box');
+    expect(open.pushesLost).toHaveBeenCalledTimes(1);
+    // One that drops alone is told about alone.
+    subscriber.lost('box');
+    subscriber.subscribedAgain('box');
+    expect(open.pushesLost).toHaveBeenCalledTimes(2);
+  });
+
   it('sends a message per recipient socket and an ack to the sender socket', () => {
     const registry = new ConnectionRegistry<ClientConnection>();
     const byConnection = new Map<string, unknown[]>();

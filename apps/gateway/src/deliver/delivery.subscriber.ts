@@ -49,6 +49,8 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
   private readonly logger = new Logger(DeliverySubscriber.name);
   private subscription?: RedisSubscription;
   private channelSubscription?: RedisSubscription;
+  /** The subscriptions whose connection dropped and that have not subscribed again yet. */
+  private readonly down = new Set<'box' | 'channels'>();
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -70,7 +72,8 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
       this.channel,
       (payload) => this.deliver(payload),
       this.logger,
-      () => this.resubscribed(),
+      () => this.subscribedAgain('box'),
+      () => this.lost('box'),
     );
     const channels = RedisChannels.channelDeliveries(this.config.PARLEY_CLUSTER_ID);
     this.channelSubscription = new RedisSubscription(
@@ -78,7 +81,8 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
       channels,
       (payload) => this.deliver(payload),
       this.logger,
-      () => this.resubscribed(),
+      () => this.subscribedAgain('channels'),
+      () => this.lost('channels'),
     );
     await Promise.all([this.subscription.open(), this.channelSubscription.open()]);
     this.logger.log({ channel: this.channel, channels }, 'subscribed to deliveries');
@@ -89,9 +93,25 @@ export class DeliverySubscriber implements OnModuleInit, BeforeApplicationShutdo
     this.channelSubscription?.close();
   }
 
+  /** A subscription's connection dropped: what storage publishes on it meanwhile is lost here. */
+  lost(which: 'box' | 'channels'): void {
+    this.down.add(which);
+  }
+
   /**
-   * A subscription came back after its connection dropped: what storage published meanwhile never
-   * reached this box, so every socket here syncs (ClientConnection.pushesLost).
+   * A subscription is back. Once neither is down, every socket here syncs once: the two drop
+   * together when Redis drops this box's subscribers, but come back apart (each by its own
+   * reconnect, or its own liveness watch after a stall), and a round that began while one was
+   * still down could miss what was published on it, so one round at the end serves both.
+   */
+  subscribedAgain(which: 'box' | 'channels'): void {
+    this.down.delete(which);
+    if (this.down.size === 0) this.resubscribed();
+  }
+
+  /**
+   * The subscriptions came back after a drop: what storage published meanwhile never reached this
+   * box, so every socket here syncs (ClientConnection.pushesLost).
    */
   resubscribed(): void {
     for (const connection of this.registry.all()) {

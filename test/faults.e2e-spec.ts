@@ -410,8 +410,7 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
       const first = await sendOne(bob, alice.username, 'before');
       await pushed(a, first.conversationId, first.seq);
       const deliveries = RedisChannels.delivery(stack.clusterId, 'gateway-1');
-      const subscribers = async () =>
-        Number(((await redis.call('PUBSUB', 'NUMSUB', deliveries)) as (string | number)[])[1]);
+      const subscribers = async () => (await subscriberCounts(redis, [deliveries]))[0];
       expect(await subscribers()).toBe(1);
       const gapsBefore = await controlGaps(gateway1);
 
@@ -473,10 +472,7 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
         RedisChannels.gatewayControl(stack.clusterId),
         RedisChannels.channelDeliveries(stack.clusterId),
       ];
-      const subscribers = async () =>
-        ((await redis.call('PUBSUB', 'NUMSUB', ...channels)) as (string | number)[])
-          .filter((_, i) => i % 2 === 1)
-          .map(Number);
+      const subscribers = () => subscriberCounts(redis, channels);
       const [everyGateway] = await subscribers();
       const gapsBefore = await controlGaps(gateway1);
 
@@ -562,8 +558,7 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
       watcher.send({ type: 'presence.watch', ref, userIds: [bob.id] });
       await watcher.next<PresenceFrame>((f) => f.type === 'presence' && f.ref === ref);
       const control = RedisChannels.gatewayControl(stack.clusterId);
-      const controlSubscribers = async () =>
-        Number(((await redis.call('PUBSUB', 'NUMSUB', control)) as (string | number)[])[1]);
+      const controlSubscribers = async () => (await subscriberCounts(redis, [control]))[0];
       const everyGateway = await controlSubscribers();
 
       // Gateway 1 (the watcher's) stopped and its subscriber connections dropped: Bob's change
@@ -698,6 +693,12 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
 });
 
 /** `parley_control_gaps_total` on a gateway's /metrics (0 before its first gap). */
+/** How many connections subscribe to each of `channels` (PUBSUB NUMSUB), in their order. */
+async function subscriberCounts(redis: Redis, channels: readonly string[]): Promise<number[]> {
+  const reply = (await redis.call('PUBSUB', 'NUMSUB', ...channels)) as (string | number)[];
+  return reply.filter((_, i) => i % 2 === 1).map(Number);
+}
+
 async function controlGaps(gateway: string): Promise<number> {
   const text = await (await fetch(`${gateway}/metrics`)).text();
   return Number(/^parley_control_gaps_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);

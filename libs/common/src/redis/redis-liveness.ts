@@ -35,13 +35,13 @@ export function watchRedisLiveness(
     if (waitingOn !== undefined || connection.status !== 'ready') return;
     const stream = connection.stream;
     waitingOn = stream;
-    let answered = false;
     const deadline = setTimeout(
       () =>
+        // By the time this runs, an answer already in the socket has been read (and settled).
         setImmediate(() => {
           if (waitingOn !== stream) return;
           waitingOn = undefined;
-          if (answered || connection.stream !== stream) return;
+          if (connection.stream !== stream) return; // reconnected meanwhile
           logger.warn({ connection: what, waitedMs: everyMs }, 'redis connection stalled; dropped');
           stream.destroy();
         }),
@@ -49,7 +49,6 @@ export function watchRedisLiveness(
     );
     deadline.unref();
     const settle = () => {
-      answered = true;
       clearTimeout(deadline);
       if (waitingOn === stream) waitingOn = undefined;
     };

@@ -1,9 +1,10 @@
+import { createServer, type Server, type Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { BlockableProxy } from '@parley/testing';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { REPO_TEST_DATABASE_URL } from '../../../../test/db/repo-test-db';
 import { postgresPoolOptions } from './database.module';
-import { stallWatchedClient, watchDatabaseStalls } from './stall-watched-client';
+import { probeBackend, stallWatchedClient, watchDatabaseStalls } from './stall-watched-client';
 
 const TIMEOUT_MS = 500;
 
@@ -73,6 +74,67 @@ describe('stallWatchedClient (real PostgreSQL behind a proxy that stalls)', () =
 
     const { rows } = await pool.query<{ n: number }>('SELECT 3 AS n');
     expect(rows).toEqual([{ n: 3 }]);
+  });
+
+  it('waits for a statement the server is still running, however long past the timeout', async () => {
+    watchDatabaseStalls();
+    warnings.length = 0;
+    let ended = false;
+    const client = await pool.connect();
+    client.on('end', () => (ended = true));
+    try {
+      // Silent for six timeouts while PostgreSQL works: asked about each time, never dropped (a
+      // drop would leave the server running it and a retry running it again beside it).
+      const { rows } = await client.query<{ ok: number }>(
+        `SELECT 1 AS ok FROM pg_sleep(${(6 * TIMEOUT_MS) / 1000})`,
+      );
+      expect(rows).toEqual([{ ok: 1 }]);
+      expect(ended).toBe(false);
+      expect(warnings.length).toBeGreaterThan(0);
+      for (const [, message] of warnings as [unknown, string][]) {
+        expect(message).toBe('postgres statement still running; waiting');
+      }
+    } finally {
+      client.release();
+    }
+  });
+});
+
+describe('probeBackend (real PostgreSQL)', () => {
+  it("tells a backend running a statement from one that is idle, and another's from none", async () => {
+    const busy = new Client({ connectionString: REPO_TEST_DATABASE_URL });
+    const asker = { connectionString: REPO_TEST_DATABASE_URL };
+    await busy.connect();
+    try {
+      const pid = (busy as unknown as { processID: number }).processID;
+      expect(await probeBackend(asker, pid, 2_000)).toBe('not-running');
+      const sleeping = busy.query('SELECT pg_sleep(1.5)');
+      // Until the server has the statement, the backend is idle.
+      let state = await probeBackend(asker, pid, 2_000);
+      while (state !== 'running') state = await probeBackend(asker, pid, 2_000);
+      await sleeping;
+      expect(await probeBackend(asker, pid, 2_000)).toBe('not-running');
+      // No such backend.
+      expect(await probeBackend(asker, 0, 2_000)).toBe('not-running');
+    } finally {
+      await busy.end();
+    }
+  });
+
+  it('rejects when the server accepts the connection but never answers', async () => {
+    const held: Socket[] = [];
+    const silent: Server = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      await expect(
+        probeBackend({ host: '127.0.0.1', port, user: 'postgres' }, 1, 300),
+      ).rejects.toThrow();
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 

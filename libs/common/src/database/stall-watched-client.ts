@@ -13,9 +13,46 @@ export function watchDatabaseStalls(): void {
   watching.on = true;
 }
 
-/** node-postgres's own record of the statement in flight (internal; pg 8). */
-function hasActiveQuery(client: Client): boolean {
-  return (client as unknown as { _activeQuery: unknown })._activeQuery != null;
+/** node-postgres's own record of the statement in flight, and its backend's pid (internal; pg 8). */
+interface ClientInternals {
+  _activeQuery: unknown;
+  processID: number | null;
+}
+
+const internals = (client: Client) => client as unknown as ClientInternals;
+
+/** What the server says of a backend whose client heard nothing from it for the timeout. */
+export type BackendState = 'running' | 'not-running';
+
+/**
+ * Asks PostgreSQL, over a connection of its own made with `config`, whether backend `pid` is
+ * still working on a statement: active, and not waiting to write its answer to the client (a
+ * backend blocked on a path that stopped reading is part of the stall). Rejects when the server
+ * cannot be reached or does not answer within `timeoutMs`.
+ */
+export async function probeBackend(
+  config: ClientConfig,
+  pid: number,
+  timeoutMs: number,
+): Promise<BackendState> {
+  const probe = new Client({
+    ...config,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    application_name: 'parley-stall-probe',
+  });
+  probe.on('error', () => undefined); // a failure also rejects the call that met it
+  try {
+    await probe.connect();
+    const { rows } = await probe.query<{ running: boolean }>(
+      `SELECT state = 'active' AND wait_event IS DISTINCT FROM 'ClientWrite' AS running
+         FROM pg_stat_activity WHERE pid = $1`,
+      [pid],
+    );
+    return rows[0]?.running === true ? 'running' : 'not-running';
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
 }
 
 /**
@@ -24,13 +61,19 @@ function hasActiveQuery(client: Client): boolean {
  * node-postgres waits for the statement's answer until then, holding whatever waits on it: a
  * storage batch, its partition's next batches, the acks of every message on them.
  *
- * The pool's clients are this class: a connection silent for `timeoutMs` while a statement of
- * its is in flight is destroyed. The statement fails as it would had the server closed the
- * connection, the pool drops the client, and its owner's retry takes a new one. (node-postgres's
- * `query_timeout` fails the statement but keeps the connection, still waiting for the answer,
- * and gives it back to the pool.) The server ends a transaction the stalled connection left open
- * after the same time (`idle_in_transaction_session_timeout`, set by DatabaseModule), so its
- * locks do not hold the retry.
+ * The pool's clients are this class. When a connection has been silent for `timeoutMs` with a
+ * statement of its in flight, the server is asked over a new connection (`probeBackend`) whether
+ * that statement is still running. If it is (a slow statement, one waiting for a lock), the client
+ * keeps waiting, and asks again after as long: dropping it would leave the server running it and
+ * the retry running it again beside it, more load on a server that is already slow. If it is not
+ * (its answer was lost on the way), or the server cannot be reached or does not answer in time,
+ * the connection is destroyed: the statement fails as it would had the server closed the
+ * connection, the pool drops the client, and its owner's retry takes a new one. So a stall is
+ * noticed within twice `timeoutMs`. (node-postgres's `query_timeout` fails the statement but keeps
+ * the connection, still waiting for the answer, and gives it back to the pool.) The server ends a
+ * transaction the stalled connection left open after the same time
+ * (`idle_in_transaction_session_timeout`, set by DatabaseModule), so its locks do not hold the
+ * retry.
  */
 export function stallWatchedClient(timeoutMs: number, logger: Logger): typeof Client {
   return class StallWatchedClient extends Client {
@@ -39,11 +82,30 @@ export function stallWatchedClient(timeoutMs: number, logger: Logger): typeof Cl
       // The connection's socket (under TLS, the raw one the TLS socket wraps).
       const socket = this.connection.stream;
       if (!(socket instanceof Socket)) return;
+      const probeConfig: ClientConfig =
+        typeof config === 'string' ? { connectionString: config } : { ...config };
       socket.setTimeout(timeoutMs);
       socket.on('timeout', () => {
-        if (!watching.on || !hasActiveQuery(this)) return; // idle in the pool, or migrating
-        logger.warn({ waitedMs: timeoutMs }, 'postgres connection stalled; dropped');
-        socket.destroy(new Error(`no answer from PostgreSQL in ${timeoutMs} ms`));
+        const { _activeQuery: inFlight, processID } = internals(this);
+        if (!watching.on || inFlight == null) return; // idle in the pool, or migrating
+        const stalled = (reason: string) => {
+          logger.warn({ waitedMs: timeoutMs, reason }, 'postgres connection stalled; dropped');
+          socket.destroy(new Error(`no answer from PostgreSQL in ${timeoutMs} ms`));
+        };
+        if (processID === null) return stalled('no backend');
+        probeBackend(probeConfig, processID, timeoutMs).then(
+          (state) => {
+            // Answered meanwhile (or closed): nothing to decide.
+            if (socket.destroyed || internals(this)._activeQuery !== inFlight) return;
+            if (state === 'not-running') return stalled('its answer was lost');
+            logger.warn({ waitedMs: timeoutMs }, 'postgres statement still running; waiting');
+            socket.setTimeout(timeoutMs); // the next silence is asked about again
+          },
+          () => {
+            if (socket.destroyed || internals(this)._activeQuery !== inFlight) return;
+            stalled('the server did not answer a probe');
+          },
+        );
       });
     }
   };

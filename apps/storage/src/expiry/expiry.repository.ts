@@ -1,6 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
+/**
+ * How long a sweep's transaction may sit idle while the blob store deletes what it frees (between
+ * its statements, by design: the blobs go before the rows commit). The services' connections end
+ * a transaction idle for DATABASE_STALL_TIMEOUT_MS (30 s), which a batch's deletes can take on a
+ * distant S3 (up to 1,000 keys); ended there, the batch would be retried, and fail, for good.
+ */
+export const SWEEP_IDLE_IN_TRANSACTION_MS = 600_000;
+
+/** Lets this transaction wait on the blob store for SWEEP_IDLE_IN_TRANSACTION_MS, not longer. */
+async function allowBlobWork(tx: EntityManager): Promise<void> {
+  await tx.query(
+    `SELECT set_config('idle_in_transaction_session_timeout', $1, true)`, // true: this transaction
+    [String(SWEEP_IDLE_IN_TRANSACTION_MS)],
+  );
+}
+
 /** What one round of the unsent-image sweep did. */
 export interface UnsentImagesBatch {
   /** Images past the TTL that were looked at (deleted or found carried). */
@@ -65,6 +81,7 @@ export class ExpiryRepository {
       );
       const imageIds = [...new Set(due.flatMap((d) => (d.image_id ? [d.image_id] : [])))];
       if (imageIds.length > 0) await this.dropUnusedImages(tx, imageIds, batch);
+      if (batch.blobKeys.length > 0) await allowBlobWork(tx);
       await beforeCommit(batch);
       return batch;
     });
@@ -113,6 +130,7 @@ export class ExpiryRepository {
         imageIds: dropped.map((d) => d.id),
         blobKeys: await this.unusedBlobKeys(tx, dropped),
       };
+      if (batch.blobKeys.length > 0) await allowBlobWork(tx);
       if (batch.imageIds.length > 0) await beforeCommit(batch);
       return batch;
     });

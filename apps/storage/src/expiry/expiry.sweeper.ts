@@ -12,6 +12,9 @@ import { ExpiryRepository } from './expiry.repository';
 /** Messages one round expires at most (a backlog takes several rounds, back to back). */
 export const EXPIRY_BATCH = 500;
 
+/** Blob deletes a round keeps in flight at once (each is a request to S3, or a file unlinked). */
+export const BLOB_DELETES_IN_FLIGHT = 8;
+
 /**
  * Disappearing messages, without a human: every EXPIRY_SWEEP_MS, what expired loses its content
  * (text, image rows, and the blobs no other image shares), in rounds of EXPIRY_BATCH until none
@@ -70,9 +73,7 @@ export class ExpirySweeper implements OnModuleInit, BeforeApplicationShutdown {
       const batch = await this.expiry.dropUnsentImages(
         EXPIRY_BATCH,
         UNSENT_IMAGE_TTL_MS,
-        async ({ blobKeys }) => {
-          for (const key of blobKeys) await this.blobs.delete(key);
-        },
+        ({ blobKeys }) => this.deleteBlobs(blobKeys),
       );
       total.images += batch.imageIds.length;
       total.blobs += batch.blobKeys.length;
@@ -85,9 +86,9 @@ export class ExpirySweeper implements OnModuleInit, BeforeApplicationShutdown {
   private async sweepExpired(): Promise<{ messages: number; images: number; blobs: number }> {
     const total = { messages: 0, images: 0, blobs: 0 };
     for (;;) {
-      const batch = await this.expiry.expire(EXPIRY_BATCH, async ({ blobKeys }) => {
-        for (const key of blobKeys) await this.blobs.delete(key);
-      });
+      const batch = await this.expiry.expire(EXPIRY_BATCH, ({ blobKeys }) =>
+        this.deleteBlobs(blobKeys),
+      );
       total.messages += batch.messages.length;
       total.images += batch.imageIds.length;
       total.blobs += batch.blobKeys.length;
@@ -95,5 +96,25 @@ export class ExpirySweeper implements OnModuleInit, BeforeApplicationShutdown {
     }
     if (total.messages > 0) this.logger.log(total, 'expired messages deleted');
     return total;
+  }
+
+  /**
+   * Deletes `keys` from the blob store, BLOB_DELETES_IN_FLIGHT at a time (one after another, a
+   * batch's 1,000 keys took 1,000 round trips while its transaction waited). Once one fails no
+   * new one starts, and it rejects when those in flight settled: the batch's transaction rolls
+   * back, and the next round retries it (a blob deleted twice is a no-op).
+   */
+  private async deleteBlobs(keys: readonly string[]): Promise<void> {
+    let next = 0;
+    const failures: unknown[] = [];
+    const worker = async (): Promise<void> => {
+      while (failures.length === 0 && next < keys.length) {
+        await this.blobs.delete(keys[next++]).catch((err: unknown) => failures.push(err));
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(BLOB_DELETES_IN_FLIGHT, keys.length) }, worker),
+    );
+    if (failures.length > 0) throw failures[0];
   }
 }

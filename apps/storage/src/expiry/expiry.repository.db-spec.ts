@@ -5,13 +5,13 @@ import { insertConversation, insertMessages, unique } from '../../../../test/db/
 import { REPO_TEST_DATABASE_URL } from '../../../../test/db/repo-test-db';
 import { ExpiryRepository } from './expiry.repository';
 
-/** What the services' connections allow a transaction to sit idle (DATABASE_STALL_TIMEOUT_MS), shortened. */
+/** How long the services' connections let a transaction sit idle (the stall timeout), cut short. */
 const IDLE_IN_TRANSACTION_MS = 1_000;
 
 /** The blob store taking longer than that to delete a batch's blobs (a distant S3). */
 const slowBlobStore = () => new Promise<void>((resolve) => setTimeout(resolve, 2_500));
 
-describe('ExpiryRepository (PostgreSQL, with the services’ idle-in-transaction timeout)', () => {
+describe("ExpiryRepository (PostgreSQL, with the services' idle-in-transaction timeout)", () => {
   let dataSource: DataSource;
   let repo: ExpiryRepository;
 

@@ -59,7 +59,7 @@ function repositoryFreeing(keys: string[]): ExpiryRepository {
   } as unknown as ExpiryRepository;
 }
 
-describe('ExpirySweeper: a batch’s blob deletes', () => {
+describe("ExpirySweeper: a batch's blob deletes", () => {
   const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
 
   it(`deletes every key, at most ${BLOB_DELETES_IN_FLIGHT} at a time`, async () => {

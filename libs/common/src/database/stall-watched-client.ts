@@ -13,7 +13,7 @@ export function watchDatabaseStalls(): void {
   watching.on = true;
 }
 
-/** node-postgres's own record of the statement in flight, and its backend's pid (internal; pg 8). */
+/** node-postgres's record of the statement in flight and its backend's pid (internal; pg 8). */
 interface ClientInternals {
   _activeQuery: unknown;
   processID: number | null;

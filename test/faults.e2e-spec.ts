@@ -692,13 +692,13 @@ describe('fault suite: one fault at a time under load, nothing lost, doubled or 
   );
 });
 
-/** `parley_control_gaps_total` on a gateway's /metrics (0 before its first gap). */
 /** How many connections subscribe to each of `channels` (PUBSUB NUMSUB), in their order. */
 async function subscriberCounts(redis: Redis, channels: readonly string[]): Promise<number[]> {
   const reply = (await redis.call('PUBSUB', 'NUMSUB', ...channels)) as (string | number)[];
   return reply.filter((_, i) => i % 2 === 1).map(Number);
 }
 
+/** `parley_control_gaps_total` on a gateway's /metrics (0 before its first gap). */
 async function controlGaps(gateway: string): Promise<number> {
   const text = await (await fetch(`${gateway}/metrics`)).text();
   return Number(/^parley_control_gaps_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);

@@ -16,9 +16,13 @@ export interface RepoTestDb {
 /**
  * Opens a TypeORM DataSource on the test database for one spec file (beforeAll) and closes it
  * after the file (afterAll). `entities`: what the repositories under test map (the gateway's
- * UserEntity and RefreshTokenEntity); repositories that only run SQL need none.
+ * UserEntity and RefreshTokenEntity); repositories that only run SQL need none. `extra`: more
+ * node-postgres pool settings (a session option the services set, say).
  */
-export function useRepoTestDb(entities: Entities = []): RepoTestDb {
+export function useRepoTestDb(
+  entities: Entities = [],
+  extra: Record<string, unknown> = {},
+): RepoTestDb {
   let dataSource: DataSource | undefined;
   beforeAll(async () => {
     dataSource = await new DataSource({
@@ -28,7 +32,7 @@ export function useRepoTestDb(entities: Entities = []): RepoTestDb {
       synchronize: false,
       migrationsRun: false,
       logging: false,
-      extra: { max: 10, connectionTimeoutMillis: 5000 },
+      extra: { max: 10, connectionTimeoutMillis: 5000, ...extra },
     }).initialize();
   });
   afterAll(async () => {

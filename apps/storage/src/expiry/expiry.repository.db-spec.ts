@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UNSENT_IMAGE_TTL_MS } from '@parley/common';
-import { DataSource } from 'typeorm';
 import { insertConversation, insertMessages, unique } from '../../../../test/db/factories';
-import { REPO_TEST_DATABASE_URL } from '../../../../test/db/repo-test-db';
+import { useRepoTestDb } from '../../../../test/db/repo-test-db';
 import { ExpiryRepository } from './expiry.repository';
 
 /** How long the services' connections let a transaction sit idle (the stall timeout), cut short. */
@@ -12,33 +11,20 @@ const IDLE_IN_TRANSACTION_MS = 1_000;
 const slowBlobStore = () => new Promise<void>((resolve) => setTimeout(resolve, 2_500));
 
 describe("ExpiryRepository (PostgreSQL, with the services' idle-in-transaction timeout)", () => {
-  let dataSource: DataSource;
+  const db = useRepoTestDb([], {
+    options: `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_MS}`,
+  });
   let repo: ExpiryRepository;
 
-  beforeAll(async () => {
-    dataSource = await new DataSource({
-      type: 'postgres',
-      url: REPO_TEST_DATABASE_URL,
-      synchronize: false,
-      migrationsRun: false,
-      logging: false,
-      extra: {
-        max: 2,
-        options: `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_MS}`,
-      },
-    }).initialize();
-    repo = new ExpiryRepository(dataSource);
-  });
-
-  afterAll(async () => {
-    await dataSource.destroy();
+  beforeAll(() => {
+    repo = new ExpiryRepository(db.dataSource);
   });
 
   /** An image row with blob keys of its own, created `ageMs` ago. */
   async function insertImage(ageMs = 0): Promise<{ id: string; keys: string[] }> {
     const id = randomUUID();
     const keys = [`display-${unique()}`, `thumb-${unique()}`];
-    await dataSource.query(
+    await db.dataSource.query(
       `INSERT INTO images (id, uploader_id, source_format, width, height, display_key,
                            display_bytes, thumb_key, thumb_bytes, placeholder, stored_bytes,
                            created_at)
@@ -50,12 +36,12 @@ describe("ExpiryRepository (PostgreSQL, with the services' idle-in-transaction t
 
   it('expires a message whose blobs take the blob store longer than the idle timeout to delete', async () => {
     const sender = randomUUID();
-    const conversationId = await insertConversation(dataSource, {
+    const conversationId = await insertConversation(db.dataSource, {
       members: [sender, randomUUID()],
     });
-    const [message] = await insertMessages(dataSource, conversationId, [{ senderId: sender }]);
+    const [message] = await insertMessages(db.dataSource, conversationId, [{ senderId: sender }]);
     const image = await insertImage();
-    await dataSource.query(
+    await db.dataSource.query(
       `UPDATE messages SET image_id = $3, expires_at = now() - interval '1 second'
         WHERE conversation_id = $1 AND seq = $2`,
       [conversationId, message.seq, image.id],
@@ -70,12 +56,12 @@ describe("ExpiryRepository (PostgreSQL, with the services' idle-in-transaction t
     expect(batch.messages).toContainEqual({ conversationId, seq: message.seq });
     expect(batch.imageIds).toContain(image.id);
     expect(deleting).toEqual(expect.arrayContaining(image.keys));
-    const [row] = await dataSource.query<{ expired: boolean; body: string }[]>(
+    const [row] = await db.dataSource.query<{ expired: boolean; body: string }[]>(
       `SELECT expired, body FROM messages WHERE conversation_id = $1 AND seq = $2`,
       [conversationId, message.seq],
     );
     expect(row).toEqual({ expired: true, body: '' });
-    expect(await dataSource.query(`SELECT 1 FROM images WHERE id = $1`, [image.id])).toEqual([]);
+    expect(await db.dataSource.query(`SELECT 1 FROM images WHERE id = $1`, [image.id])).toEqual([]);
   });
 
   it('drops an unsent upload whose blobs take the blob store longer than the idle timeout to delete', async () => {
@@ -89,11 +75,11 @@ describe("ExpiryRepository (PostgreSQL, with the services' idle-in-transaction t
 
     expect(batch.imageIds).toContain(image.id);
     expect(deleting).toEqual(expect.arrayContaining(image.keys));
-    expect(await dataSource.query(`SELECT 1 FROM images WHERE id = $1`, [image.id])).toEqual([]);
+    expect(await db.dataSource.query(`SELECT 1 FROM images WHERE id = $1`, [image.id])).toEqual([]);
   });
 
   it('still ends a transaction left idle with no blob work to wait for', async () => {
-    const runner = dataSource.createQueryRunner();
+    const runner = db.dataSource.createQueryRunner();
     await runner.connect();
     try {
       await runner.startTransaction();

@@ -133,10 +133,9 @@ export const databaseEnv = {
     'postgres://postgres@127.0.0.1:5432/parley',
   ),
   /**
-   * A PostgreSQL connection silent this long (ms) with a statement in flight is taken for stalled
-   * (a server or path that stopped answering without closing) and dropped, and the server ends a
-   * transaction left idle this long. Longer than any statement the service runs after its
-   * migrations.
+   * A PostgreSQL connection silent this long (ms) with a statement in flight is asked about, and
+   * dropped as stalled (a server or path that stopped answering without closing) unless the server
+   * is still running that statement; the server ends a transaction left idle this long.
    */
   DATABASE_STALL_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
 };

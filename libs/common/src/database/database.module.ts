@@ -14,9 +14,9 @@ export interface DatabaseOptions {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: MixedList<Function | string>;
   /**
-   * How long a connection may be silent with a statement in flight before it is taken for stalled
-   * and dropped (DATABASE_STALL_TIMEOUT_MS); a transaction left idle that long is ended by the
-   * server. See stallWatchedClient.
+   * How long a connection may be silent with a statement in flight before the server is asked
+   * whether it still runs it, and the connection dropped if not (DATABASE_STALL_TIMEOUT_MS); a
+   * transaction left idle that long is ended by the server. See stallWatchedClient.
    */
   stallTimeoutMs: number;
 }

@@ -1,5 +1,6 @@
 import {
   classifyProcess,
+  cpuPressurePercent,
   foldSample,
   IMAGE_WORKER,
   stackCpuMsPer,
@@ -9,8 +10,10 @@ import {
   isJitCompilerThread,
   parseEnvPort,
   parseIo,
+  parseCpuPressureUs,
   parseKafkaListenerPort,
   parseRss,
+  parseSchedstatWaitNs,
   parseStat,
   ProcessGroupSample,
   StackProcessFilter,
@@ -204,6 +207,66 @@ describe('read and write calls (/proc/<pid>/io)', () => {
         [2, { reads: 40, writes: 20 }],
       ]),
     );
+  });
+});
+
+describe('waiting for a core (schedstat, /proc/pressure/cpu)', () => {
+  const waited = (pids: Array<[number, number]>) => ({
+    name: 'storage',
+    pids: pids.map(([pid]) => pid),
+    ticksByPid: new Map(pids.map(([pid]) => [pid, 0])),
+    waitNsByPid: new Map(pids),
+    rssBytes: 0,
+  });
+
+  it("reads a thread's run-queue wait and the machine's pressure total, nothing from odd text", () => {
+    expect(parseSchedstatWaitNs('191399340 7716252 363\n')).toBe(7716252);
+    expect(parseSchedstatWaitNs('')).toBeUndefined();
+    expect(parseSchedstatWaitNs('1 2\n')).toBeUndefined();
+    expect(parseSchedstatWaitNs('1 x 3\n')).toBeUndefined();
+    const pressure =
+      'some avg10=14.45 avg60=54.07 avg300=52.68 total=892930864\n' +
+      'full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
+    expect(parseCpuPressureUs(pressure)).toBe(892930864);
+    expect(parseCpuPressureUs('')).toBeUndefined();
+  });
+
+  it('gives the wait as % of a second over the threads, a pid started in the interval from zero', () => {
+    const start = new Map([['storage', waited([[1, 1e9]])]]);
+    // pid 1 waited 1.5 s more, pid 2 (new) 0.5 s, over 10 s: 20% of a second.
+    const end = new Map([
+      [
+        'storage',
+        waited([
+          [1, 2.5e9],
+          [2, 0.5e9],
+        ]),
+      ],
+    ]);
+    expect(diffSamples(start, end, 10, 100)[0].waitPercent).toBe(20);
+    // A thread that exited takes its wait with it: never below zero.
+    const shrunk = new Map([['storage', waited([[1, 0.2e9]])]]);
+    expect(diffSamples(start, shrunk, 10, 100)[0].waitPercent).toBe(0);
+    // No readings: no figure.
+    const none = new Map([['storage', { ...waited([[1, 0]]), waitNsByPid: undefined }]]);
+    expect(diffSamples(none, none, 10, 100)[0].waitPercent).toBeUndefined();
+  });
+
+  it('keeps the last wait of a pid that exited between passes', () => {
+    const seen = foldSample(new Map(), new Map([['storage', waited([[1, 10]])]]));
+    foldSample(seen, new Map([['storage', waited([[2, 40]])]]));
+    expect(seen.get('storage')?.waitNsByPid).toEqual(
+      new Map([
+        [1, 10],
+        [2, 40],
+      ]),
+    );
+  });
+
+  it('gives the share of an interval in which some task waited', () => {
+    expect(cpuPressurePercent(1_000_000, 4_000_000, 10)).toBe(30);
+    expect(cpuPressurePercent(undefined, 4_000_000, 10)).toBeUndefined();
+    expect(cpuPressurePercent(1_000_000, 4_000_000, 0)).toBeUndefined();
   });
 });
 

@@ -22,6 +22,8 @@ export interface ProcessGroupSample {
   jitTicksByPid?: Map<number, number>;
   /** Read and write calls so far per pid (/proc/<pid>/io), for the pids whose file was readable. */
   ioCallsByPid?: Map<number, IoCalls>;
+  /** Nanoseconds its threads have waited for a core so far, per pid (runQueueWaitNs). */
+  waitNsByPid?: Map<number, number>;
   rssBytes: number;
 }
 
@@ -54,6 +56,12 @@ export interface ProcessStat {
    */
   readsPerSecond?: number;
   writesPerSecond?: number;
+  /**
+   * Time its threads were ready to run but waited for a core (the scheduler's run-queue wait),
+   * percent of one second summed over threads like cpuPercent: on a machine with more runnable
+   * threads than cores, each hop of a message waits this way before it is worked on.
+   */
+  waitPercent?: number;
 }
 
 export interface StackProcessFilter {
@@ -106,6 +114,31 @@ export function parseIo(text: string): IoCalls | undefined {
   const reads = /^syscr:\s+(\d+)$/m.exec(text);
   const writes = /^syscw:\s+(\d+)$/m.exec(text);
   return reads && writes ? { reads: Number(reads[1]), writes: Number(writes[1]) } : undefined;
+}
+
+/**
+ * /proc/<pid>/task/<tid>/schedstat → nanoseconds the thread has waited on a run queue (its second
+ * field: on-CPU time, run-queue wait, time slices); undefined when malformed.
+ */
+export function parseSchedstatWaitNs(text: string): number | undefined {
+  const fields = text.trim().split(/\s+/);
+  if (fields.length < 3) return undefined;
+  const wait = Number(fields[1]);
+  return Number.isFinite(wait) && wait >= 0 ? wait : undefined;
+}
+
+/**
+ * /proc/pressure/cpu → microseconds so far in which at least one runnable task waited for a core
+ * (the `some` line's total: pressure stall information); undefined where the kernel has none.
+ */
+export function parseCpuPressureUs(text: string): number | undefined {
+  const match = /^some .*\btotal=(\d+)/m.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The machine's CPU pressure so far (parseCpuPressureUs). */
+export function readCpuPressureUs(): number | undefined {
+  return parseCpuPressureUs(readOr('/proc/pressure/cpu'));
 }
 
 /** NUL-separated /proc/<pid>/environ → the PORT variable. */
@@ -190,6 +223,22 @@ function jitCompilerTicks(pid: number): number {
   return ticks;
 }
 
+/** What every thread of a process has waited for a core so far (ns); undefined if unreadable. */
+function runQueueWaitNs(pid: number): number | undefined {
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  let total: number | undefined;
+  for (const tid of tids) {
+    const wait = parseSchedstatWaitNs(readOr(`/proc/${pid}/task/${tid}/schedstat`));
+    if (wait !== undefined) total = (total ?? 0) + wait;
+  }
+  return total;
+}
+
 function readOr(path: string, fallback = ''): string {
   try {
     return readFileSync(path, 'utf8');
@@ -213,6 +262,7 @@ export function sampleProcesses(filter: StackProcessFilter): Map<string, Process
     sample: ProcessSample,
     jitTicks?: number,
     io?: IoCalls,
+    waitNs?: number,
   ) => {
     const group: ProcessGroupSample = groups.get(name) ?? {
       name,
@@ -224,6 +274,7 @@ export function sampleProcesses(filter: StackProcessFilter): Map<string, Process
     group.ticksByPid.set(pid, sample.ticks);
     if (jitTicks !== undefined) (group.jitTicksByPid ??= new Map()).set(pid, jitTicks);
     if (io !== undefined) (group.ioCallsByPid ??= new Map()).set(pid, io);
+    if (waitNs !== undefined) (group.waitNsByPid ??= new Map()).set(pid, waitNs);
     group.rssBytes += sample.rssBytes;
     groups.set(name, group);
   };
@@ -263,6 +314,7 @@ export function sampleProcesses(filter: StackProcessFilter): Map<string, Process
       { ticks, rssBytes: parseRss(readOr(`/proc/${pid}/status`)) },
       jit,
       parseIo(readOr(`/proc/${pid}/io`)),
+      runQueueWaitNs(pid),
     );
   }
   return groups;
@@ -301,6 +353,7 @@ export function diffSamples(
       };
       const jitBefore = start.get(group.name)?.jitTicksByPid;
       const io = ioCallsPerSecond(group, start.get(group.name)?.ioCallsByPid, seconds);
+      const wait = waitPercent(group.waitNsByPid, start.get(group.name)?.waitNsByPid, seconds);
       return {
         name: group.name,
         processes: group.pids.length,
@@ -308,8 +361,35 @@ export function diffSamples(
         rssMiB: Math.round((group.rssBytes / 1048576) * 10) / 10,
         ...(group.jitTicksByPid ? { jitCpuPercent: percent(group.jitTicksByPid, jitBefore) } : {}),
         ...(io ?? {}),
+        ...(wait === undefined ? {} : { waitPercent: wait }),
       };
     });
+}
+
+/**
+ * A group's run-queue wait between two samples, percent of one second summed over its threads (a
+ * pid that started in the interval waited all of it in it; a thread that exited takes its wait
+ * with it, so never below zero); undefined without readings.
+ */
+function waitPercent(
+  end: Map<number, number> | undefined,
+  start: Map<number, number> | undefined,
+  seconds: number,
+): number | undefined {
+  if (!end || seconds <= 0) return undefined;
+  let ns = 0;
+  for (const [pid, now] of end) ns += Math.max(0, now - (start?.get(pid) ?? 0));
+  return Math.round((ns / 1e9 / seconds) * 100 * 100) / 100;
+}
+
+/** The share of an interval in which some task waited for a core, percent (PSI `some`). */
+export function cpuPressurePercent(
+  startUs: number | undefined,
+  endUs: number | undefined,
+  seconds: number,
+): number | undefined {
+  if (startUs === undefined || endUs === undefined || seconds <= 0) return undefined;
+  return Math.round((Math.max(0, endUs - startUs) / 1e6 / seconds) * 100 * 10) / 10;
 }
 
 /**
@@ -351,6 +431,7 @@ export function foldSample(
         ticksByPid: new Map(group.ticksByPid),
         ...(group.jitTicksByPid ? { jitTicksByPid: new Map(group.jitTicksByPid) } : {}),
         ...(group.ioCallsByPid ? { ioCallsByPid: new Map(group.ioCallsByPid) } : {}),
+        ...(group.waitNsByPid ? { waitNsByPid: new Map(group.waitNsByPid) } : {}),
         rssBytes: group.rssBytes,
       });
       continue;
@@ -365,6 +446,9 @@ export function foldSample(
     for (const [pid, calls] of group.ioCallsByPid ?? []) {
       (held.ioCallsByPid ??= new Map()).set(pid, calls);
     }
+    for (const [pid, wait] of group.waitNsByPid ?? []) {
+      (held.waitNsByPid ??= new Map()).set(pid, wait);
+    }
     held.rssBytes = group.rssBytes;
   }
   return into;
@@ -378,6 +462,7 @@ export class StackSampler {
   private before = new Map<string, ProcessGroupSample>();
   private seen = new Map<string, ProcessGroupSample>();
   private startedAt = 0;
+  private pressureBefore: number | undefined;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -388,6 +473,7 @@ export class StackSampler {
   start(): void {
     this.before = sampleProcesses(this.filter);
     this.seen = foldSample(new Map(), this.before);
+    this.pressureBefore = readCpuPressureUs();
     this.startedAt = Date.now();
     this.timer = setInterval(
       () => foldSample(this.seen, sampleProcesses(this.filter)),
@@ -396,14 +482,20 @@ export class StackSampler {
     this.timer.unref();
   }
 
-  stop(): { processes: ProcessStat[]; seconds: number } {
+  /** Also the machine's CPU pressure over the interval (cpuPressurePercent), where it has one. */
+  stop(): { processes: ProcessStat[]; seconds: number; cpuPressurePercent?: number } {
     clearInterval(this.timer);
     const latest = sampleProcesses(this.filter);
     const seconds = (Date.now() - this.startedAt) / 1000;
+    const pressure = cpuPressurePercent(this.pressureBefore, readCpuPressureUs(), seconds);
     // RSS is the latest pass's; ticks are the latest seen per pid, exited ones included.
     const end = foldSample(this.seen, latest);
     for (const [name, group] of end) if (!latest.has(name)) group.rssBytes = 0;
-    return { processes: diffSamples(this.before, end, seconds), seconds };
+    return {
+      processes: diffSamples(this.before, end, seconds),
+      seconds,
+      ...(pressure === undefined ? {} : { cpuPressurePercent: pressure }),
+    };
   }
 }
 

@@ -173,6 +173,18 @@ describe('report formatting', () => {
     expect(text).toMatch(/process \(read \/ write calls per message\)\s+2\/s/);
     expect(text).toMatch(/gateway:3000\s+1\.50 \/ 2\.25$/m);
     expect(formatPairsTable([{ ...step, ioCallsPerMessage: [] }])).not.toContain('write calls');
+    // Run-queue waits only when the processes carry them.
+    expect(text).not.toContain('waited for a core');
+    const waiting = formatPairsTable([
+      {
+        ...step,
+        processes: [{ ...step.processes[0], waitPercent: 12.5 }],
+        cpuPressurePercent: 40,
+      },
+    ]);
+    expect(waiting).toMatch(/waited for a core \(% of a second\)\s+2\/s/);
+    expect(waiting).toMatch(/gateway:3000\s+12\.5%$/m);
+    expect(waiting).toMatch(/machine: some task waiting\s+40%$/m);
     expect(text).toContain('stack cpu ms/msg');
     expect(text).toContain('receipts/msg');
     expect(text).toMatch(/\s0\.95\s/); // 95 receipts for 100 delivered

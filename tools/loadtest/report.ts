@@ -72,6 +72,11 @@ export interface PairsStepReport extends OpenLoopStepReport {
    * frames, requests and cycles per message that the machine's speed does not move.
    */
   ioCallsPerMessage?: IoCallsPerUnit[];
+  /**
+   * The share of the step and its drain in which some runnable task on the machine waited for a
+   * core (/proc/pressure/cpu); absent where the kernel has no pressure figures.
+   */
+  cpuPressurePercent?: number;
   /** `images`: the photo uploads run beside this step (absent: the step ran alone). */
   uploads?: ImageUploadReport;
 }
@@ -452,7 +457,35 @@ export function formatPairsTable(reports: PairsStepReport[]): string {
     ...(reports.some((r) => r.ioCallsPerMessage?.length)
       ? ['', formatIoCallsTable(reports.map((r) => [`${stepLabel(r)}/s`, r.ioCallsPerMessage]))]
       : []),
+    ...(reports.some((r) => r.processes.some((p) => p.waitPercent !== undefined))
+      ? ['', formatWaitTable(reports.map((r) => [`${stepLabel(r)}/s`, r]))]
+      : []),
   ].join('\n');
+}
+
+/**
+ * Rows = processes, columns = steps: how long each process's threads were ready but waited for a
+ * core (waitPercent), and a last row for the machine: the share of the step in which any task did.
+ */
+export function formatWaitTable(
+  columns: Array<[string, Pick<PairsStepReport, 'processes' | 'cpuPressurePercent'>]>,
+): string {
+  const names: string[] = [];
+  for (const [, r] of columns)
+    for (const p of r.processes)
+      if (p.waitPercent !== undefined && !names.includes(p.name)) names.push(p.name);
+  const percent = (value: number | undefined) =>
+    value === undefined ? '-' : `${formatNumber(value)}%`;
+  return renderTable(
+    ['waited for a core (% of a second)', ...columns.map(([label]) => label)],
+    [
+      ...names.map((name) => [
+        name,
+        ...columns.map(([, r]) => percent(r.processes.find((p) => p.name === name)?.waitPercent)),
+      ]),
+      ['machine: some task waiting', ...columns.map(([, r]) => percent(r.cpuPressurePercent))],
+    ],
+  );
 }
 
 /** Rows = processes, columns = steps: "reads / writes" per delivered message. */

@@ -3,8 +3,10 @@ import { Histogram } from './histogram';
 import type { ConnectResult } from './ipc';
 import { hostPort } from './loopback';
 import {
+  cpuPressurePercent,
   diffSamples,
   ProcessStat,
+  readCpuPressureUs,
   sampleProcesses,
   StackProcessFilter,
   stackCpuPercent,
@@ -239,6 +241,7 @@ export async function runConnect(
 ): Promise<ConnectReport> {
   const { log, gateways } = options;
   const before = sampleProcesses(options.processFilter);
+  const pressureBefore = readCpuPressureUs();
   const beforeAt = Date.now();
   const started = Date.now();
   const ticker = setInterval(
@@ -259,7 +262,9 @@ export async function runConnect(
     clearInterval(ticker);
   }
   const after = sampleProcesses(options.processFilter);
-  const processes = diffSamples(before, after, (Date.now() - beforeAt) / 1000);
+  const rampSeconds = (Date.now() - beforeAt) / 1000;
+  const processes = diffSamples(before, after, rampSeconds);
+  const rampPressure = cpuPressurePercent(pressureBefore, readCpuPressureUs(), rampSeconds);
 
   const all = mergeResults([...warm, ...results]);
   const warmed = mergeResults(warm);
@@ -274,6 +279,7 @@ export async function runConnect(
   const settleS = Math.min(options.settleS ?? HOLD_SETTLE_S, options.holdS / 2);
   await delay(settleS * 1000);
   const holdStart = sampleProcesses(options.processFilter);
+  const holdPressureStart = readCpuPressureUs();
   const holdStartAt = Date.now();
   const holdWindows: HoldWindow[] = [];
   let windowStart = holdStart;
@@ -285,6 +291,7 @@ export async function runConnect(
   }
   const holdSeconds = (Date.now() - holdStartAt) / 1000;
   const holdProcesses = diffSamples(holdStart, windowStart, holdSeconds);
+  const holdPressure = cpuPressurePercent(holdPressureStart, readCpuPressureUs(), holdSeconds);
   const rssAfter = await Promise.all(
     gateways.map((gateway, i) => settledMemoryAfter(gateway, rssBefore[i])),
   );
@@ -329,6 +336,8 @@ export async function runConnect(
     holdStackCpuPercent: stackCpuPercent(holdProcesses),
     holdSeconds: Math.round(holdSeconds),
     holdWindows,
+    ...(rampPressure === undefined ? {} : { cpuPressurePercent: rampPressure }),
+    ...(holdPressure === undefined ? {} : { holdCpuPressurePercent: holdPressure }),
   };
   if (options.out) appendJsonLine(options.out, report);
   process.stdout.write(`\n${formatConnectTable(report)}\n`);

@@ -334,6 +334,45 @@ describe('report formatting', () => {
     expect(text).toMatch(/idle stack cpu%\s+5\.90\s+4\.40/);
     expect(text).toMatch(/of which the gateways\s+2\.50\s+1\.30/);
     expect(text).toMatch(/of which Kafka's JIT compiler\s+1\.10\s+-/);
+    // No waits read: no wait table.
+    expect(text).not.toContain('waited for a core');
+  });
+
+  it("shows the connect ramp's and the hold's waits for a core when they were read", () => {
+    const base = {
+      workload: 'connect' as const,
+      devices: 'returning' as const,
+      startedAt: '',
+      users: 10,
+      workers: 1,
+      gateways: [],
+      requested: 10,
+      connected: 10,
+      failed: 0,
+      elapsedS: 1,
+      connectRate: 10,
+      connectLatencyMs: { count: 10, p50: 3, p90: 5, p99: 9, max: 10, mean: 3 },
+      errors: {},
+      baselineConnections: 1,
+      memory: [],
+      generatorCpuPercent: 30,
+      holdStackCpuPercent: 4.2,
+      holdSeconds: 25,
+    };
+    const text = formatConnectTable({
+      ...base,
+      processes: [
+        { name: 'gateway:3000', processes: 1, cpuPercent: 80, rssMiB: 110, waitPercent: 55.5 },
+      ],
+      holdProcesses: [
+        { name: 'gateway:3000', processes: 1, cpuPercent: 4.2, rssMiB: 110, waitPercent: 0.5 },
+      ],
+      cpuPressurePercent: 70,
+      holdCpuPressurePercent: 1.5,
+    });
+    expect(text).toMatch(/waited for a core \(% of a second\)\s+ramp\s+held 25 s/);
+    expect(text).toMatch(/gateway:3000\s+55\.5%\s+0\.50%$/m);
+    expect(text).toMatch(/machine: some task waiting\s+70%\s+1\.50%$/m);
   });
 
   it('cuts the measured hold into minute windows, a short tail joining the window before', () => {

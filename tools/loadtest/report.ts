@@ -124,6 +124,9 @@ export interface ConnectReport {
   holdSeconds: number;
   /** The same hold cut into windows (HOLD_WINDOW_S): how the idle cost settles after a start. */
   holdWindows?: HoldWindow[];
+  /** The share of the ramp, and of the hold, in which some task waited for a core (PSI). */
+  cpuPressurePercent?: number;
+  holdCpuPressurePercent?: number;
 }
 
 /** The stack's CPU over one window of the hold; seconds counted from the end of the ramp. */
@@ -643,6 +646,18 @@ export function formatConnectTable(r: ConnectReport): string {
       ['ramp', r.processes],
       [`held ${r.holdSeconds} s`, r.holdProcesses],
     ]),
+    ...([...r.processes, ...r.holdProcesses].some((p) => p.waitPercent !== undefined)
+      ? [
+          '',
+          formatWaitTable([
+            ['ramp', { processes: r.processes, cpuPressurePercent: r.cpuPressurePercent }],
+            [
+              `held ${r.holdSeconds} s`,
+              { processes: r.holdProcesses, cpuPressurePercent: r.holdCpuPressurePercent },
+            ],
+          ]),
+        ]
+      : []),
     ...(r.holdWindows && r.holdWindows.length > 1 ? ['', formatHoldWindows(r.holdWindows)] : []),
   ].join('\n');
 }

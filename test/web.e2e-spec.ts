@@ -107,22 +107,46 @@ async function texts(page: Page): Promise<string[]> {
 /** A message shown in the open conversation (not its preview in the list). */
 const shown = (page: Page, text: string) => messages(page).filter({ hasText: text }).waitFor();
 
-/** `shown`, and when it times out, what every page of `pages` showed (banner and messages). */
+/** What every page of `pages` shows: its banner, its messages (status and text), a log-in form. */
+function pagesShow(pages: Page[]): Promise<unknown[]> {
+  return Promise.all(
+    pages.map(async (p) => ({
+      banner: await p.locator('.banner').allInnerTexts(),
+      messages: await p.evaluate<string[]>(
+        "Array.from(document.querySelectorAll('li.message')).map((li) => `${li.dataset.status} ${li.textContent}`)",
+      ),
+      logIn: await p.getByRole('tab', { name: 'Log in' }).isVisible(),
+    })),
+  );
+}
+
+/** `shown`, and when it times out, what every page of `pages` showed. */
 async function shownOr(page: Page, text: string, pages: Page[]): Promise<void> {
   try {
     await shown(page, text);
   } catch (err) {
-    const seen = await Promise.all(
-      pages.map(async (p) => ({
-        banner: await p.locator('.banner').allInnerTexts(),
-        messages: await p.evaluate<string[]>(
-          "Array.from(document.querySelectorAll('li.message')).map((li) => `${li.dataset.status} ${li.textContent}`)",
-        ),
-      })),
-    );
+    const seen = await pagesShow(pages);
     throw new Error(`${text} was not shown; the pages showed ${JSON.stringify(seen)}`, {
       cause: err,
     });
+  }
+}
+
+/** Waits until `page` shows `count` own messages stored; on a timeout, what every page showed. */
+async function storedOr(page: Page, count: number, pages: Page[]): Promise<void> {
+  try {
+    await page
+      .locator(STORED)
+      .nth(count - 1)
+      .waitFor();
+  } catch (err) {
+    const seen = await pagesShow(pages);
+    throw new Error(
+      `${count} stored messages were not shown; the pages showed ${JSON.stringify(seen)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -688,10 +712,10 @@ describe('the web client', () => {
     ).toEqual(['offline 1', 'offline 2', 'offline 3']);
 
     await b.context.setOffline(false);
-    // Every message written offline is sent (acked), not only the first.
-    const pending = b.page.locator('li.message.own[data-status="pending"]');
-    for (let i = 0; i < 300 && (await pending.count()) > 0; i++) await b.page.waitForTimeout(100);
-    expect(await pending.count()).toBe(0);
+    // Every message written offline is sent (acked), not only the first: the page shows all four
+    // as stored (a page that lost its conversation shows no pending mark either).
+    await storedOr(b.page, 4, [a.page, b.page]);
+    expect(await b.page.locator('li.message.own[data-status="pending"]').count()).toBe(0);
     await openChat(a.page, bob);
     await shownOr(a.page, 'offline 3', [a.page, b.page]);
     expect(await texts(a.page)).toEqual([

@@ -22,7 +22,7 @@ export interface ProcessGroupSample {
   jitTicksByPid?: Map<number, number>;
   /** Read and write calls so far per pid (/proc/<pid>/io), for the pids whose file was readable. */
   ioCallsByPid?: Map<number, IoCalls>;
-  /** Nanoseconds its threads have waited for a core so far, per pid (runQueueWaitNs). */
+  /** Nanoseconds its threads have waited for a core so far, per pid (threadStats). */
   waitNsByPid?: Map<number, number>;
   rssBytes: number;
 }
@@ -205,38 +205,30 @@ export function isJitCompilerThread(comm: string): boolean {
   return /^C[12] CompilerThre/.test(comm);
 }
 
-/** The CPU ticks of a JVM's JIT compiler threads (/proc/<pid>/task/<tid>/stat). */
-function jitCompilerTicks(pid: number): number {
+/**
+ * One pass over a process's threads (/proc/<pid>/task): what they have all waited for a core so far
+ * (ns, from each schedstat; undefined if none was readable) and, for a JVM (`jit`), its JIT
+ * compiler threads' CPU ticks (from each stat).
+ */
+function threadStats(pid: number, jit: boolean): { waitNs?: number; jitTicks?: number } {
   let tids: string[] = [];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return 0;
+    return jit ? { jitTicks: 0 } : {};
   }
-  let ticks = 0;
+  let waitNs: number | undefined;
+  let jitTicks = 0;
   for (const tid of tids) {
+    const wait = parseSchedstatWaitNs(readOr(`/proc/${pid}/task/${tid}/schedstat`));
+    if (wait !== undefined) waitNs = (waitNs ?? 0) + wait;
+    if (!jit) continue;
     const text = readOr(`/proc/${pid}/task/${tid}/stat`);
     if (!text) continue;
     const thread = parseStat(text);
-    if (isJitCompilerThread(thread.comm)) ticks += thread.ticks;
+    if (isJitCompilerThread(thread.comm)) jitTicks += thread.ticks;
   }
-  return ticks;
-}
-
-/** What every thread of a process has waited for a core so far (ns); undefined if unreadable. */
-function runQueueWaitNs(pid: number): number | undefined {
-  let tids: string[] = [];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return undefined;
-  }
-  let total: number | undefined;
-  for (const tid of tids) {
-    const wait = parseSchedstatWaitNs(readOr(`/proc/${pid}/task/${tid}/schedstat`));
-    if (wait !== undefined) total = (total ?? 0) + wait;
-  }
-  return total;
+  return { ...(waitNs === undefined ? {} : { waitNs }), ...(jit ? { jitTicks } : {}) };
 }
 
 function readOr(path: string, fallback = ''): string {
@@ -307,14 +299,14 @@ export function sampleProcesses(filter: StackProcessFilter): Map<string, Process
       continue;
     }
     if (!name) continue;
-    const jit = comm === 'java' ? jitCompilerTicks(pid) : undefined;
+    const threads = threadStats(pid, comm === 'java');
     add(
       name,
       pid,
       { ticks, rssBytes: parseRss(readOr(`/proc/${pid}/status`)) },
-      jit,
+      threads.jitTicks,
       parseIo(readOr(`/proc/${pid}/io`)),
-      runQueueWaitNs(pid),
+      threads.waitNs,
     );
   }
   return groups;

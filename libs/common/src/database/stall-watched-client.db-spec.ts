@@ -1,10 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { BlockableProxy } from '@parley/testing';
 import { Client, Pool } from 'pg';
 import { REPO_TEST_DATABASE_URL } from '../../../../test/db/repo-test-db';
 import { postgresPoolOptions } from './database.module';
-import { probeBackend, stallWatchedClient, watchDatabaseStalls } from './stall-watched-client';
+import {
+  FULL_PROBES_BEFORE_DROP,
+  probeBackend,
+  stallWatchedClient,
+  watchDatabaseStalls,
+} from './stall-watched-client';
 
 const TIMEOUT_MS = 500;
 
@@ -100,7 +106,108 @@ describe('stallWatchedClient (real PostgreSQL behind a proxy that stalls)', () =
   });
 });
 
+/**
+ * A login role allowed one connection: the server refuses a second one as it does at
+ * `max_connections` (SQLSTATE 53300), without filling the shared server's slots.
+ */
+async function withOneSlotRole(run: (url: string) => Promise<void>): Promise<void> {
+  const role = `parley_one_slot_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: REPO_TEST_DATABASE_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 1`);
+    const url = new URL(REPO_TEST_DATABASE_URL);
+    url.username = role;
+    await run(url.toString());
+  } finally {
+    await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+    await admin.end();
+  }
+}
+
+describe('stallWatchedClient (real PostgreSQL with no connection slot left for a probe)', () => {
+  const logger = new Logger('spec');
+  const warnings: [unknown, string][] = [];
+
+  beforeAll(() => {
+    watchDatabaseStalls();
+    jest.spyOn(logger, 'warn').mockImplementation((fields: unknown, message?: unknown) => {
+      warnings.push([fields, String(message)]);
+    });
+  });
+  beforeEach(() => (warnings.length = 0));
+
+  it('waits for a silent statement while the full server refuses the probe: it is alive', async () => {
+    await withOneSlotRole(async (url) => {
+      const pool = new Pool({
+        connectionString: url,
+        max: 1,
+        Client: stallWatchedClient(TIMEOUT_MS, logger),
+      });
+      try {
+        // Silent for three timeouts; each probe is refused (the role's one slot is this one).
+        const { rows } = await pool.query<{ ok: number }>(
+          `SELECT 1 AS ok FROM pg_sleep(${(3 * TIMEOUT_MS) / 1000})`,
+        );
+        expect(rows).toEqual([{ ok: 1 }]);
+        expect(warnings.length).toBeGreaterThan(0);
+        for (const [, message] of warnings) {
+          expect(message).toBe(
+            'postgres is full and cannot be asked about a silent statement; waiting',
+          );
+        }
+      } finally {
+        await pool.end();
+      }
+    });
+  });
+
+  it(`drops it once the server was full at ${FULL_PROBES_BEFORE_DROP} probes in a row`, async () => {
+    await withOneSlotRole(async (url) => {
+      const pool = new Pool({
+        connectionString: url,
+        max: 1,
+        Client: stallWatchedClient(TIMEOUT_MS, logger),
+      });
+      try {
+        const answer = pool
+          .query(`SELECT pg_sleep(${((FULL_PROBES_BEFORE_DROP + 4) * TIMEOUT_MS) / 1000})`)
+          .then(
+            () => 'answered',
+            (err: Error) => `failed: ${err.message}`,
+          );
+        expect(await answer).toBe(`failed: no answer from PostgreSQL in ${TIMEOUT_MS} ms`);
+        expect(warnings.at(-1)).toEqual([
+          {
+            waitedMs: TIMEOUT_MS,
+            reason: `the server was full at ${FULL_PROBES_BEFORE_DROP} probes in a row`,
+          },
+          'postgres connection stalled; dropped',
+        ]);
+        expect(warnings).toHaveLength(FULL_PROBES_BEFORE_DROP);
+      } finally {
+        await pool.end();
+      }
+    });
+  });
+});
+
 describe('probeBackend (real PostgreSQL)', () => {
+  it('answers "full" when the server has no connection slot for the question', async () => {
+    await withOneSlotRole(async (url) => {
+      const holder = new Client({ connectionString: url });
+      await holder.connect();
+      try {
+        const pid = (holder as unknown as { processID: number }).processID;
+        expect(await probeBackend({ connectionString: url }, pid, 2_000)).toBe('full');
+      } finally {
+        await holder.end();
+      }
+      // With the slot free again, the same question is answered.
+      expect(await probeBackend({ connectionString: url }, 0, 2_000)).toBe('not-running');
+    });
+  });
+
   it("tells a backend running a statement from one that is idle, and another's from none", async () => {
     const busy = new Client({ connectionString: REPO_TEST_DATABASE_URL });
     const asker = { connectionString: REPO_TEST_DATABASE_URL };

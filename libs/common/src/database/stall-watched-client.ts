@@ -21,8 +21,22 @@ interface ClientInternals {
 
 const internals = (client: Client) => client as unknown as ClientInternals;
 
-/** What the server says of a backend whose client heard nothing from it for the timeout. */
-export type BackendState = 'running' | 'not-running';
+/**
+ * What the server says of a backend whose client heard nothing from it for the timeout: `full`
+ * when it refused the question's connection for want of slots (`max_connections`, or the role's
+ * connection limit), so it is alive and busy but the backend's state is not known.
+ */
+export type BackendState = 'running' | 'not-running' | 'full';
+
+/** SQLSTATE too_many_connections: the server, or the role, has no connection slot left. */
+const TOO_MANY_CONNECTIONS = '53300';
+
+/**
+ * How many probes in a row a full server may refuse before the silent connection is dropped
+ * anyway: a full server is alive, so its statement is waited for like a running one, but not
+ * for ever (a path that died while the server filled up would otherwise hold it for hours).
+ */
+export const FULL_PROBES_BEFORE_DROP = 5;
 
 /**
  * Asks PostgreSQL, over a connection of its own made with `config`, whether backend `pid` is
@@ -43,7 +57,12 @@ export async function probeBackend(
   });
   probe.on('error', () => undefined); // a failure also rejects the call that met it
   try {
-    await probe.connect();
+    try {
+      await probe.connect();
+    } catch (err) {
+      if ((err as { code?: unknown }).code === TOO_MANY_CONNECTIONS) return 'full';
+      throw err;
+    }
     const { rows } = await probe.query<{ running: boolean }>(
       `SELECT state = 'active' AND wait_event IS DISTINCT FROM 'ClientWrite' AS running
          FROM pg_stat_activity WHERE pid = $1`,
@@ -65,7 +84,9 @@ export async function probeBackend(
  * statement of its in flight, the server is asked over a new connection (`probeBackend`) whether
  * that statement is still running. If it is (a slow statement, one waiting for a lock), the client
  * keeps waiting, and asks again after as long: dropping it would leave the server running it and
- * the retry running it again beside it, more load on a server that is already slow. If it is not
+ * the retry running it again beside it, more load on a server that is already slow. A server that
+ * refuses the question's connection because it is full is alive and busy too: waited for the same
+ * way, up to FULL_PROBES_BEFORE_DROP refusals in a row. If it is not
  * (its answer was lost on the way), or the server cannot be reached or does not answer in time,
  * the connection is destroyed: the statement fails as it would had the server closed the
  * connection, the pool drops the client, and its owner's retry takes a new one. So a stall is
@@ -85,6 +106,8 @@ export function stallWatchedClient(timeoutMs: number, logger: Logger): typeof Cl
       const probeConfig: ClientConfig =
         typeof config === 'string' ? { connectionString: config } : { ...config };
       socket.setTimeout(timeoutMs);
+      // The statement whose probes a full server refused, and how many times in a row.
+      let refused: { statement: unknown; count: number } = { statement: undefined, count: 0 };
       socket.on('timeout', () => {
         const { _activeQuery: inFlight, processID } = internals(this);
         if (!watching.on || inFlight == null) return; // idle in the pool, or migrating
@@ -98,7 +121,21 @@ export function stallWatchedClient(timeoutMs: number, logger: Logger): typeof Cl
             // Answered meanwhile (or closed): nothing to decide.
             if (socket.destroyed || internals(this)._activeQuery !== inFlight) return;
             if (state === 'not-running') return stalled('its answer was lost');
-            logger.warn({ waitedMs: timeoutMs }, 'postgres statement still running; waiting');
+            if (state === 'full') {
+              // Counted per statement: another statement's silence starts from none.
+              if (refused.statement !== inFlight) refused = { statement: inFlight, count: 0 };
+              const fullRefusals = ++refused.count;
+              if (fullRefusals >= FULL_PROBES_BEFORE_DROP) {
+                return stalled(`the server was full at ${fullRefusals} probes in a row`);
+              }
+              logger.warn(
+                { waitedMs: timeoutMs, refusals: fullRefusals },
+                'postgres is full and cannot be asked about a silent statement; waiting',
+              );
+            } else {
+              refused = { statement: undefined, count: 0 };
+              logger.warn({ waitedMs: timeoutMs }, 'postgres statement still running; waiting');
+            }
             socket.setTimeout(timeoutMs); // the next silence is asked about again
           },
           () => {

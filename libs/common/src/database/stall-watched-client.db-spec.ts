@@ -137,57 +137,54 @@ describe('stallWatchedClient (real PostgreSQL with no connection slot left for a
   });
   beforeEach(() => (warnings.length = 0));
 
-  it('waits for a silent statement while the full server refuses the probe: it is alive', async () => {
-    await withOneSlotRole(async (url) => {
+  /** A watched pool whose one connection takes the role's one slot: every probe is refused. */
+  const withFullServerPool = (run: (pool: Pool) => Promise<void>) =>
+    withOneSlotRole(async (url) => {
       const pool = new Pool({
         connectionString: url,
         max: 1,
         Client: stallWatchedClient(TIMEOUT_MS, logger),
       });
       try {
-        // Silent for three timeouts; each probe is refused (the role's one slot is this one).
-        const { rows } = await pool.query<{ ok: number }>(
-          `SELECT 1 AS ok FROM pg_sleep(${(3 * TIMEOUT_MS) / 1000})`,
-        );
-        expect(rows).toEqual([{ ok: 1 }]);
-        expect(warnings.length).toBeGreaterThan(0);
-        for (const [, message] of warnings) {
-          expect(message).toBe(
-            'postgres is full and cannot be asked about a silent statement; waiting',
-          );
-        }
+        await run(pool);
       } finally {
         await pool.end();
+      }
+    });
+
+  it('waits for a silent statement while the full server refuses the probe: it is alive', async () => {
+    await withFullServerPool(async (pool) => {
+      // Silent for three timeouts; each probe is refused (the role's one slot is this one).
+      const { rows } = await pool.query<{ ok: number }>(
+        `SELECT 1 AS ok FROM pg_sleep(${(3 * TIMEOUT_MS) / 1000})`,
+      );
+      expect(rows).toEqual([{ ok: 1 }]);
+      expect(warnings.length).toBeGreaterThan(0);
+      for (const [, message] of warnings) {
+        expect(message).toBe(
+          'postgres is full and cannot be asked about a silent statement; waiting',
+        );
       }
     });
   });
 
   it(`drops it once the server was full at ${FULL_PROBES_BEFORE_DROP} probes in a row`, async () => {
-    await withOneSlotRole(async (url) => {
-      const pool = new Pool({
-        connectionString: url,
-        max: 1,
-        Client: stallWatchedClient(TIMEOUT_MS, logger),
-      });
-      try {
-        const answer = pool
-          .query(`SELECT pg_sleep(${((FULL_PROBES_BEFORE_DROP + 4) * TIMEOUT_MS) / 1000})`)
-          .then(
-            () => 'answered',
-            (err: Error) => `failed: ${err.message}`,
-          );
-        expect(await answer).toBe(`failed: no answer from PostgreSQL in ${TIMEOUT_MS} ms`);
-        expect(warnings.at(-1)).toEqual([
-          {
-            waitedMs: TIMEOUT_MS,
-            reason: `the server was full at ${FULL_PROBES_BEFORE_DROP} probes in a row`,
-          },
-          'postgres connection stalled; dropped',
-        ]);
-        expect(warnings).toHaveLength(FULL_PROBES_BEFORE_DROP);
-      } finally {
-        await pool.end();
-      }
+    await withFullServerPool(async (pool) => {
+      const answer = pool
+        .query(`SELECT pg_sleep(${((FULL_PROBES_BEFORE_DROP + 4) * TIMEOUT_MS) / 1000})`)
+        .then(
+          () => 'answered',
+          (err: Error) => `failed: ${err.message}`,
+        );
+      expect(await answer).toBe(`failed: no answer from PostgreSQL in ${TIMEOUT_MS} ms`);
+      expect(warnings.at(-1)).toEqual([
+        {
+          waitedMs: TIMEOUT_MS,
+          reason: `the server was full at ${FULL_PROBES_BEFORE_DROP} probes in a row`,
+        },
+        'postgres connection stalled; dropped',
+      ]);
+      expect(warnings).toHaveLength(FULL_PROBES_BEFORE_DROP);
     });
   });
 });

@@ -37,6 +37,30 @@ describe('StateDigestCache', () => {
     expect(cache.get(at('c', 1))).toBe('c1');
   });
 
+  it('keeps a conversation at up to four positions, dropping its oldest first', () => {
+    const cache = new StateDigestCache(10);
+    for (const seq of [5, 6, 7, 8]) cache.set(at('c', seq), `d${seq}`);
+    expect([5, 6, 7, 8].map((seq) => cache.get(at('c', seq)))).toEqual(['d5', 'd6', 'd7', 'd8']);
+    cache.set(at('c', 9), 'd9');
+    expect(cache.get(at('c', 5))).toBeUndefined();
+    expect(cache.get(at('c', 9))).toBe('d9');
+    expect(cache.size).toBe(4);
+  });
+
+  it('stays within its bound under churn and keeps what keeps being used', () => {
+    const cache = new StateDigestCache(100);
+    cache.set(at('hot', 1), 'h');
+    for (let i = 0; i < 2_000; i++) {
+      cache.set(at(`cold-${i}`, 1), `c${i}`);
+      expect(cache.get(at('hot', 1))).toBe('h');
+      expect(cache.size).toBeLessThanOrEqual(100);
+    }
+    expect(cache.size).toBe(100);
+    // The most recent cold ones are still there; the early ones went.
+    expect(cache.get(at('cold-1999', 1))).toBe('c1999');
+    expect(cache.get(at('cold-0', 1))).toBeUndefined();
+  });
+
   it('keeps nothing with a bound of 0', () => {
     const cache = new StateDigestCache(0);
     cache.set(at('a', 1), 'a1');

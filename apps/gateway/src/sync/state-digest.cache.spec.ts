@@ -37,6 +37,17 @@ describe('StateDigestCache', () => {
     expect(cache.get(at('c', 1))).toBe('c1');
   });
 
+  it('never drops a conversation to make room for itself', () => {
+    const cache = new StateDigestCache(3);
+    for (const id of ['a', 'b', 'c']) cache.set(at(id, 1), id);
+    for (const id of ['a', 'b', 'c']) cache.get(at(id, 1));
+    cache.set(at('d', 1), 'd');
+    expect(cache.size).toBe(3);
+    expect(cache.get(at('d', 1))).toBe('d');
+    expect(cache.get(at('a', 1))).toBeUndefined();
+    expect(['b', 'c'].map((id) => cache.get(at(id, 1)))).toEqual(['b', 'c']);
+  });
+
   it('keeps a conversation at up to four positions, dropping its oldest first', () => {
     const cache = new StateDigestCache(10);
     for (const seq of [5, 6, 7, 8]) cache.set(at('c', seq), `d${seq}`);

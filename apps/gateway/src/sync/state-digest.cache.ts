@@ -40,7 +40,7 @@ const PER_CONVERSATION = 4;
  */
 export class StateDigestCache {
   private readonly slots = new Map<string, Slot>();
-  /** The clock hand: a live iterator, so it sees what is inserted behind it. */
+  /** The clock hand: a live iterator, so it also passes conversations added after it was made. */
   private hand: IterableIterator<[string, Slot]> = this.slots.entries();
   private entries = 0;
 
@@ -59,8 +59,10 @@ export class StateDigestCache {
     if (this.maxEntries <= 0) return;
     const { conversationId } = position;
     const slot = this.slots.get(conversationId);
+    let added: Slot | undefined;
     if (slot === undefined) {
-      this.slots.set(conversationId, { entries: [entryOf(position, digest)], used: false });
+      added = { entries: [entryOf(position, digest)], used: false };
+      this.slots.set(conversationId, added);
       this.entries++;
     } else {
       slot.used = true;
@@ -73,15 +75,20 @@ export class StateDigestCache {
       else this.entries++;
       slot.entries.push(entryOf(position, digest));
     }
-    while (this.entries > this.maxEntries) this.evictOne();
+    while (this.entries > this.maxEntries) this.evictOne(added);
   }
 
   get size(): number {
     return this.entries;
   }
 
-  /** Drops the first conversation the hand finds unused since it last passed. */
-  private evictOne(): void {
+  /**
+   * Drops the first conversation the hand finds unused since it last passed, never `added`: a
+   * conversation just added sits at the map's end, which the hand may be about to reach, and is
+   * not dropped to make room for itself. (With `added` holding one entry and the bound at least
+   * one, another conversation is always there to drop.)
+   */
+  private evictOne(added: Slot | undefined): void {
     for (;;) {
       let next = this.hand.next();
       if (next.done) {
@@ -90,6 +97,7 @@ export class StateDigestCache {
         if (next.done) return;
       }
       const [conversationId, slot] = next.value;
+      if (slot === added) continue;
       if (slot.used) {
         slot.used = false;
         continue;

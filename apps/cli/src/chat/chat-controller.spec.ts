@@ -370,6 +370,40 @@ describe('ChatController presence', () => {
     t.controller.stop();
   });
 
+  it('/members right after a membership event answers with the group as read again', async () => {
+    const t = await setup({ group: { kind: 'group' } });
+    t.server.hello();
+    let answer!: (views: unknown) => void;
+    t.api.conversations.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const carol = { id: OTHER_USER, username: 'carol' };
+    t.server.frame({
+      type: 'message',
+      message: msg(1, {
+        senderId: ME,
+        senderUsername: 'alice',
+        text: 'alice added carol',
+        event: { type: 'added', members: [carol] },
+      }),
+    });
+    t.controller.command('/members');
+    answer([
+      {
+        id: CONV,
+        kind: 'group',
+        title: 'club',
+        active: true,
+        members: [
+          { id: ME, username: 'alice', role: 'admin', deliveredSeq: 0, readSeq: 0 },
+          { id: BOB, username: 'bob', role: 'member', deliveredSeq: 0, readSeq: 0 },
+          { ...carol, role: 'member', deliveredSeq: 0, readSeq: 0 },
+        ],
+      },
+    ]);
+    await new Promise((r) => setImmediate(r));
+    expect(t.view().notice).toBe('3 members: alice (admin), bob, carol');
+    t.controller.stop();
+  });
+
   it('never signals typing in a channel, nor in a group one has left', async () => {
     for (const group of [{ kind: 'channel' as const }, { kind: 'group' as const, active: false }]) {
       const t = await setup({ group });

@@ -77,6 +77,8 @@ export class ChatController {
   private readonly group: GroupTarget | undefined;
   /** The group as last read from the conversation list (members, roles, name). */
   private groupView: ConversationView | undefined;
+  /** The group being read again after an event (members, roles or name changed), while it is. */
+  private groupRefresh: Promise<void> | undefined;
   /** Disappearing messages here: the timer in seconds (null: messages stay). */
   private timerSeconds: number | null = null;
   private readonly expiry = new ExpiryAlarm(() => this.changed());
@@ -113,7 +115,11 @@ export class ChatController {
       this.takeStored(message, source === 'live');
       // Members, roles or the name changed: read the group again.
       if (message.event && message.conversationId === this.conversationId && this.group) {
-        void this.resolveConversation().then(() => this.changed());
+        const refresh = this.resolveConversation().then(() => this.changed());
+        this.groupRefresh = refresh;
+        void refresh.finally(() => {
+          if (this.groupRefresh === refresh) this.groupRefresh = undefined;
+        });
       }
       this.changed();
     });
@@ -226,6 +232,14 @@ export class ChatController {
     let change: GroupChangeRequest | undefined;
     switch (name) {
       case 'members':
+        // Right after a group event the list is being read again: answer with the new one.
+        if (this.groupRefresh) {
+          void this.groupRefresh.then(() => {
+            this.notice = this.describeMembers();
+            this.changed();
+          });
+          return true;
+        }
         this.notice = this.describeMembers();
         this.changed();
         return true;

@@ -405,17 +405,19 @@ describe('accounts: refresh tokens', () => {
     expect(current.revoked_at).toBeNull();
   });
 
-  it('treats reuse of a rotated token as theft: 401 and the whole family is revoked', async () => {
+  it('treats reuse of a rotated token as theft once its replacement was used: 401 and the whole family is revoked', async () => {
     const { tokens } = await loggedIn();
     const rotated = await refresh(gatewayA, tokens.refreshToken);
     expect(rotated.status).toBe(200);
+    const used = await refresh(gatewayA, rotated.body.refreshToken);
+    expect(used.status).toBe(200);
 
     const reuse = await refresh(gatewayB, tokens.refreshToken);
     expect(reuse.status).toBe(401);
     expect(reuse.body.error.code).toBe('unauthorized');
 
     // The legitimate-looking newest token dies with its family.
-    const newest = await refresh(gatewayA, rotated.body.refreshToken);
+    const newest = await refresh(gatewayA, used.body.refreshToken);
     expect(newest.status).toBe(401);
     const family = (await tokenRow(tokens.refreshToken)).family_id;
     const { rows } = await db.query<{ live: string }>(
@@ -423,6 +425,25 @@ describe('accounts: refresh tokens', () => {
       [family],
     );
     expect(Number(rows[0].live)).toBe(0);
+  });
+
+  it('answers a refresh asked again after its answer was lost (within the grace, on another gateway); the lost token is then theft', async () => {
+    const { tokens } = await loggedIn();
+    const lost = await refresh(gatewayA, tokens.refreshToken);
+    expect(lost.status).toBe(200);
+
+    const again = await refresh(gatewayB, tokens.refreshToken);
+    expect(again.status).toBe(200);
+    expect(again.body.refreshToken).not.toBe(lost.body.refreshToken);
+    const me = await call(gatewayA, 'GET', '/v1/auth/me', { token: again.body.accessToken });
+    expect(me.status).toBe(200);
+    expect((await tokenRow(lost.body.refreshToken)).revoked_at).not.toBeNull();
+    const onward = await refresh(gatewayA, again.body.refreshToken);
+    expect(onward.status).toBe(200);
+
+    // The answer that was lost, presented after all: someone else holds it.
+    expect((await refresh(gatewayB, lost.body.refreshToken)).status).toBe(401);
+    expect((await refresh(gatewayA, onward.body.refreshToken)).status).toBe(401);
   });
 
   it('refuses an expired token', async () => {

@@ -106,7 +106,11 @@ describe('browser session by cookie (/v1/auth/web)', () => {
     expect(refreshed.status).toBe(200);
     const second = refreshed.cookie?.value ?? '';
     expect(second).not.toBe(first);
-    const access = webSessionAnswerSchema.parse(refreshed.body).accessToken;
+    // The page uses its new cookie (so the first again is no lost answer asked again).
+    const used = await web(gateway1, 'refresh', { cookie: second });
+    expect(used.status).toBe(200);
+    const third = used.cookie?.value ?? '';
+    const access = webSessionAnswerSchema.parse(used.body).accessToken;
     expect(await me(gateway1, access)).toBe(200);
 
     // The rotated cookie again: theft. 401, the cookie cleared, the whole session ended.
@@ -114,7 +118,7 @@ describe('browser session by cookie (/v1/auth/web)', () => {
     expect(reused.status).toBe(401);
     expect(reused.cookie?.value).toBe('');
     expect(await me(gateway1, access)).toBe(401);
-    expect((await web(gateway1, 'refresh', { cookie: second })).status).toBe(401);
+    expect((await web(gateway1, 'refresh', { cookie: third })).status).toBe(401);
   });
 
   it('answers 401 to a refresh without a cookie or with a made-up one', async () => {

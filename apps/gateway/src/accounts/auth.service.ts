@@ -94,7 +94,8 @@ export class AuthService {
   /**
    * Exchanges a refresh token for a new pair, rotating it. A token presented after it was rotated
    * or revoked revokes its whole family (someone holds a copy) and is refused like an unknown one;
-   * the session ends everywhere: its access tokens are refused and its sockets closed.
+   * the session ends everywhere: its access tokens are refused and its sockets closed. Within the
+   * reuse grace a rotated token whose replacement is unused rotates again (a lost answer).
    */
   async refresh(refreshToken: string): Promise<TokenPair> {
     return (await this.rotate(refreshToken)).pair;
@@ -111,6 +112,7 @@ export class AuthService {
         expiresAt: refreshTokenExpiry(now, this.config.REFRESH_TOKEN_TTL_DAYS),
       },
       now,
+      this.config.REFRESH_TOKEN_REUSE_GRACE_SECONDS * 1000,
     );
     if (result.outcome === 'reused') await this.endSession(result.familyId);
     if (result.outcome !== 'rotated') throw AccountsException.invalidRefreshToken();

@@ -198,6 +198,91 @@ describe('RefreshTokensRepository (PostgreSQL)', () => {
     });
   });
 
+  describe('rotate within the reuse grace (a lost answer asked again)', () => {
+    const GRACE = 60_000;
+
+    it('rotates a token again while its replacement is unused: that replacement revoked outright, the grace not moved', async () => {
+      const token = await issued();
+      const [lost, again, later2] = [next(), next(), next()];
+      await tokens.rotate(token.tokenHash, lost, later(1000), GRACE);
+      expect(await tokens.rotate(token.tokenHash, again, later(30_000), GRACE)).toEqual({
+        outcome: 'rotated',
+        userId: token.userId,
+        familyId: token.familyId,
+      });
+      const byHash = new Map((await family(token.familyId)).map((r) => [r.tokenHash, r]));
+      expect(byHash.size).toBe(3);
+      expect(byHash.get(token.tokenHash)).toMatchObject({
+        revokedAt: later(1000),
+        replacedBy: byHash.get(again.tokenHash)?.id,
+      });
+      expect(byHash.get(lost.tokenHash)).toMatchObject({
+        revokedAt: later(30_000),
+        replacedBy: null,
+      });
+      expect(byHash.get(again.tokenHash)).toMatchObject({ revokedAt: null, replacedBy: null });
+      // The grace runs from the first rotation: past it, the same retry is theft.
+      const result = await tokens.rotate(token.tokenHash, later2, later(1000 + GRACE), GRACE);
+      expect(result.outcome).toBe('reused');
+      expect((await family(token.familyId)).every((r) => r.revokedAt !== null)).toBe(true);
+    });
+
+    it('treats the replacement a retry revoked, presented later, as theft', async () => {
+      const token = await issued();
+      const [lost, again] = [next(), next()];
+      await tokens.rotate(token.tokenHash, lost, later(1000), GRACE);
+      await tokens.rotate(token.tokenHash, again, later(2000), GRACE);
+      expect((await tokens.rotate(lost.tokenHash, next(), later(3000), GRACE)).outcome).toBe(
+        'reused',
+      );
+      expect((await tokens.findByHash(again.tokenHash))?.revokedAt).toEqual(later(3000));
+    });
+
+    it('treats a rotated token as theft once its replacement was used, even within the grace', async () => {
+      const token = await issued();
+      const [second, third] = [next(), next()];
+      await tokens.rotate(token.tokenHash, second, later(1000), GRACE);
+      await tokens.rotate(second.tokenHash, third, later(2000), GRACE);
+      const result = await tokens.rotate(token.tokenHash, next(), later(3000), GRACE);
+      expect(result.outcome).toBe('reused');
+      expect((await family(token.familyId)).every((r) => r.revokedAt !== null)).toBe(true);
+    });
+
+    it('treats a logged-out token as theft within the grace too', async () => {
+      const token = await issued();
+      const second = next();
+      await tokens.rotate(token.tokenHash, second, later(1000), GRACE);
+      await tokens.revokeFamily(token.familyId, later(2000));
+      expect((await tokens.rotate(token.tokenHash, next(), later(3000), GRACE)).outcome).toBe(
+        'reused',
+      );
+      expect(await family(token.familyId)).toHaveLength(2);
+    });
+
+    it('lets two concurrent refreshes of one token both answer, leaving exactly one live replacement', async () => {
+      const token = await issued();
+      const [a, b] = [next(), next()];
+      const holder = await LockHolder.begin(db.dataSource);
+      await holder.query(`SELECT id FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`, [
+        token.tokenHash,
+      ]);
+      const racing = Promise.allSettled([
+        tokens.rotate(token.tokenHash, a, later(1000), GRACE),
+        tokens.rotate(token.tokenHash, b, later(1000), GRACE),
+      ]);
+      await holder.waitForWaiters(2, racing);
+      await holder.commit();
+
+      const outcomes = fulfilledValues(await racing).map((r) => r.outcome);
+      expect(outcomes).toEqual(['rotated', 'rotated']);
+      const rows = await family(token.familyId);
+      expect(rows).toHaveLength(3);
+      const live = rows.filter((r) => r.revokedAt === null);
+      expect(live).toHaveLength(1);
+      expect(rows.find((r) => r.tokenHash === token.tokenHash)?.replacedBy).toBe(live[0]?.id);
+    });
+  });
+
   describe('revokeFamily', () => {
     it('revokes every live token of the family and counts them; a second call finds none', async () => {
       const token = await issued();

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull, Repository } from 'typeorm';
 import { RefreshTokenEntity } from './refresh-token.entity';
-import { classifyRefreshToken } from './refresh-token.policy';
+import { classifyRefreshToken, rotatedWithinGrace } from './refresh-token.policy';
 
 export interface NewRefreshToken {
   userId: string;
@@ -39,11 +39,15 @@ export class RefreshTokensRepository {
    * Rotates the token with `tokenHash` into `next` in one transaction, holding the old row's lock so
    * two concurrent refreshes of one token cannot both succeed (the loser sees it rotated: reuse).
    * On reuse the whole family is revoked and committed before the caller refuses the request.
+   * A token rotated less than `graceMs` ago whose replacement nobody has presented is a retry of a
+   * lost answer: that replacement is revoked outright (presenting it later is theft) and `next`
+   * replaces it; the grace still runs from the first rotation.
    */
   async rotate(
     tokenHash: string,
     next: { tokenHash: string; expiresAt: Date },
     now: Date,
+    graceMs = 0,
   ): Promise<RotateResult> {
     return this.dataSource.transaction(async (manager) => {
       const repo = manager.getRepository(RefreshTokenEntity);
@@ -52,7 +56,14 @@ export class RefreshTokensRepository {
         lock: { mode: 'pessimistic_write' },
       });
       if (!current) return { outcome: 'unknown' };
-      const verdict = classifyRefreshToken(current, now);
+      const replacement =
+        current.replacedBy !== null && rotatedWithinGrace(current, now, graceMs)
+          ? await repo.findOne({
+              where: { id: current.replacedBy },
+              lock: { mode: 'pessimistic_write' },
+            })
+          : null;
+      const verdict = classifyRefreshToken(current, now, graceMs, replacement);
       if (verdict === 'expired') return { outcome: 'expired' };
       if (verdict === 'reused') {
         await repo.update({ familyId: current.familyId, revokedAt: IsNull() }, { revokedAt: now });
@@ -66,7 +77,12 @@ export class RefreshTokensRepository {
         tokenHash: next.tokenHash,
         expiresAt: next.expiresAt,
       });
-      await repo.update({ id: current.id }, { revokedAt: now, replacedBy: replacementId });
+      if (verdict === 'retried' && replacement) {
+        await repo.update({ id: replacement.id }, { revokedAt: now });
+        await repo.update({ id: current.id }, { replacedBy: replacementId });
+      } else {
+        await repo.update({ id: current.id }, { revokedAt: now, replacedBy: replacementId });
+      }
       return { outcome: 'rotated', userId: current.userId, familyId: current.familyId };
     });
   }

@@ -68,6 +68,13 @@ export const gatewayEnvSchema = z
     JWT_ACCESS_TTL_SECONDS: positiveInt(900),
     REFRESH_TOKEN_TTL_DAYS: positiveInt(30),
     /**
+     * How long after a refresh token is rotated it may be presented once more, while its
+     * replacement is unused, without ending the session: the rotation's answer was lost (a
+     * dropped connection, a gateway that died before answering, a client retrying on another).
+     * A replaced token presented later, or after its replacement was used, is theft. 0: no grace.
+     */
+    REFRESH_TOKEN_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(60),
+    /**
      * Failed log-ins for one username from one client address before that pair is refused
      * (429) for the window. Other addresses are unaffected, so strangers cannot lock the owner out.
      */

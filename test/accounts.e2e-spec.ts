@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { ApiClient, MemoryCredentialsStore } from '@parley/client';
 import { Client } from 'pg';
 import {
   usernameSkeleton,
@@ -444,6 +445,42 @@ describe('accounts: refresh tokens', () => {
     // The answer that was lost, presented after all: someone else holds it.
     expect((await refresh(gatewayB, lost.body.refreshToken)).status).toBe(401);
     expect((await refresh(gatewayA, onward.body.refreshToken)).status).toBe(401);
+  });
+
+  it('the client library: a refresh whose answer the primary never sent is asked again on the fallback, and the session lives', async () => {
+    const { account, tokens } = await loggedIn();
+    const store = new MemoryCredentialsStore({
+      server: gatewayA,
+      userId: tokens.user.id,
+      username: account.username,
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+    });
+    let lost = 0;
+    const api = new ApiClient({
+      server: gatewayA,
+      credentials: store,
+      // The primary rotates the token, then its answer is lost (a gateway dying mid-answer).
+      fetch: async (url, init) => {
+        const res = await fetch(url, init);
+        if (url === `${gatewayA}/v1/auth/refresh` && lost++ === 0) {
+          await res.arrayBuffer();
+          throw new TypeError('fetch failed');
+        }
+        return res;
+      },
+    });
+    api.setFallbacks([gatewayB]);
+
+    const access = await api.freshAccessToken();
+    expect(lost).toBe(1);
+    const stored = await store.read();
+    expect(stored?.refreshToken).not.toBe(tokens.refreshToken);
+    const me = await call(gatewayA, 'GET', '/v1/auth/me', { token: access });
+    expect(me.status).toBe(200);
+    // The session goes on: the new token rotates on the primary as usual.
+    await api.freshAccessToken();
+    expect((await api.me()).username).toBe(account.username);
   });
 
   it('refuses an expired token', async () => {

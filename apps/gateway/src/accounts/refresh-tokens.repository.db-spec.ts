@@ -41,6 +41,24 @@ describe('RefreshTokensRepository (PostgreSQL)', () => {
       .find({ where: { familyId }, order: { createdAt: 'ASC', tokenHash: 'ASC' } });
   }
 
+  /**
+   * Two rotations of one token at the same instant: the token's row lock is held so both queue on
+   * it, then released so they run one after the other. Their outcomes, in the order called.
+   */
+  async function rotateTwiceAtOnce(tokenHash: string, graceMs: number): Promise<string[]> {
+    const holder = await LockHolder.begin(db.dataSource);
+    await holder.query(`SELECT id FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`, [
+      tokenHash,
+    ]);
+    const racing = Promise.allSettled([
+      tokens.rotate(tokenHash, next(), later(1000), graceMs),
+      tokens.rotate(tokenHash, next(), later(1000), graceMs),
+    ]);
+    await holder.waitForWaiters(2, racing);
+    await holder.commit();
+    return fulfilledValues(await racing).map((r) => r.outcome);
+  }
+
   describe('insert / findByHash', () => {
     it('stores a live token and finds it by its hash', async () => {
       const token = await issued();
@@ -177,20 +195,7 @@ describe('RefreshTokensRepository (PostgreSQL)', () => {
 
     it('lets only one of two concurrent refreshes of one token win; the loser revokes the family', async () => {
       const token = await issued();
-      const [a, b] = [next(), next()];
-      // Hold the token's row lock so both rotations queue on it, then release them together.
-      const holder = await LockHolder.begin(db.dataSource);
-      await holder.query(`SELECT id FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`, [
-        token.tokenHash,
-      ]);
-      const racing = Promise.allSettled([
-        tokens.rotate(token.tokenHash, a, later(1000)),
-        tokens.rotate(token.tokenHash, b, later(1000)),
-      ]);
-      await holder.waitForWaiters(2, racing);
-      await holder.commit();
-
-      const outcomes = fulfilledValues(await racing).map((r) => r.outcome);
+      const outcomes = await rotateTwiceAtOnce(token.tokenHash, 0);
       expect(outcomes.sort()).toEqual(['reused', 'rotated']);
       const rows = await family(token.familyId);
       expect(rows).toHaveLength(2); // the original and exactly one replacement
@@ -261,19 +266,7 @@ describe('RefreshTokensRepository (PostgreSQL)', () => {
 
     it('lets two concurrent refreshes of one token both answer, leaving exactly one live replacement', async () => {
       const token = await issued();
-      const [a, b] = [next(), next()];
-      const holder = await LockHolder.begin(db.dataSource);
-      await holder.query(`SELECT id FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`, [
-        token.tokenHash,
-      ]);
-      const racing = Promise.allSettled([
-        tokens.rotate(token.tokenHash, a, later(1000), GRACE),
-        tokens.rotate(token.tokenHash, b, later(1000), GRACE),
-      ]);
-      await holder.waitForWaiters(2, racing);
-      await holder.commit();
-
-      const outcomes = fulfilledValues(await racing).map((r) => r.outcome);
+      const outcomes = await rotateTwiceAtOnce(token.tokenHash, GRACE);
       expect(outcomes).toEqual(['rotated', 'rotated']);
       const rows = await family(token.familyId);
       expect(rows).toHaveLength(3);

@@ -46,7 +46,8 @@ export class StateDigestCache {
   get(position: DigestPosition): string | undefined {
     const entries = this.conversations?.get(position.conversationId);
     if (entries === undefined) return undefined;
-    return find(entries, position.seq, windowFrom(position))?.digest;
+    const from = windowFrom(position);
+    return entries.find((e) => e.seq === position.seq && e.windowFrom === from)?.digest;
   }
 
   set(position: DigestPosition, digest: string): void {
@@ -68,9 +69,4 @@ export class StateDigestCache {
 
 function windowFrom(position: DigestPosition): number {
   return stateWindow(position.seq, position.fromSeq).from;
-}
-
-function find(entries: readonly Entry[], seq: number, from: number): Entry | undefined {
-  for (const e of entries) if (e.seq === seq && e.windowFrom === from) return e;
-  return undefined;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { DeviceLocationsRepository } from './device-locations.repository';
+import { DeviceLocationsRepository, ROUTES_USERS_PER_CALL } from './device-locations.repository';
 import { RedisKeys, redisKeyPrefix } from './redis-values';
 
 const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
@@ -60,5 +60,57 @@ describe('DeviceLocationsRepository (real Redis)', () => {
     const { connections, live } = await locations.findConnectionsAndLive([], []);
     expect(connections.size).toBe(0);
     expect(live.size).toBe(0);
+  });
+
+  it('reads a group larger than one script call in full, and the gateways once', async () => {
+    const since = new Date().toISOString();
+    const many = Array.from({ length: ROUTES_USERS_PER_CALL * 2 + 7 }, () => randomUUID());
+    await locations.apply(
+      many.map((userId, i) => ({
+        userId,
+        connectionId: `c-${i}`,
+        deviceId: 'phone',
+        gatewayId: i % 2 === 0 ? 'g-live' : 'g-other',
+        since,
+      })),
+      [],
+    );
+    await redis.set(RedisKeys.gateway('g-live'), '{}', 'PX', 60_000);
+    try {
+      const { connections, live } = await locations.findConnectionsAndLive(many, [
+        'g-live',
+        'g-dead',
+      ]);
+      expect(connections.size).toBe(many.length);
+      many.forEach((userId, i) =>
+        expect(connections.get(userId)).toEqual([
+          {
+            userId,
+            connectionId: `c-${i}`,
+            deviceId: 'phone',
+            gatewayId: i % 2 === 0 ? 'g-live' : 'g-other',
+            since,
+          },
+        ]),
+      );
+      expect([...live]).toEqual(['g-live']);
+    } finally {
+      await redis.del(...many.map((id) => RedisKeys.userConnections(id)));
+    }
+  });
+
+  it('still answers after Redis forgot its scripts (a restart), and reads a changed socket anew', async () => {
+    const since = new Date().toISOString();
+    const socket = { userId: alice, connectionId: 'c-1', deviceId: 'laptop', since };
+    await locations.apply([{ ...socket, gatewayId: 'g-live' }], []);
+    expect((await locations.findConnectionsAndLive([alice], [])).connections.get(alice)).toEqual([
+      { ...socket, gatewayId: 'g-live' },
+    ]);
+    await redis.script('FLUSH');
+    // The same socket id moved to another gateway: the new entry is read, not the one parsed before.
+    await locations.apply([{ ...socket, gatewayId: 'g-other' }], []);
+    expect((await locations.findConnectionsAndLive([alice], [])).connections.get(alice)).toEqual([
+      { ...socket, gatewayId: 'g-other' },
+    ]);
   });
 });

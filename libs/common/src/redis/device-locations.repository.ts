@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { DeviceLocation, deviceLocationSchema, parseRedisValue, RedisKeys } from './redis-values';
 import { REDIS } from './redis.module';
 
@@ -18,8 +19,32 @@ export interface ConnectionRef {
   connectionId: string;
 }
 
-function parseLocation(raw: string): DeviceLocation | null {
-  return parseRedisValue(deviceLocationSchema, raw);
+/**
+ * The fan-out's look-up as one script: each KEYS entry up to ARGV[1] is a user's socket hash
+ * (HGETALL, a flat field/value list), each one after it a gateway's directory key (EXISTS). One
+ * command instead of one per user: ioredis's cost is per command (an object, a promise, a reply
+ * conversion), and storage runs this once per group commit.
+ */
+const ROUTES_SCRIPT = `
+local users = tonumber(ARGV[1])
+local out = {}
+for i = 1, #KEYS do
+  if i <= users then
+    out[i] = redis.call('HGETALL', KEYS[i])
+  else
+    out[i] = redis.call('EXISTS', KEYS[i])
+  end
+end
+return out`;
+
+/** Users per script call: a large group's fan-out is several calls, sent together. */
+export const ROUTES_USERS_PER_CALL = 500;
+
+/** Location strings whose parse is kept: each socket's entry is read once per group commit. */
+const PARSED_LOCATIONS_MAX = 20_000;
+
+interface RoutesScript {
+  parleyRoutes(numKeys: number, ...keysThenUsers: (string | number)[]): Promise<unknown>;
 }
 
 /**
@@ -30,7 +55,13 @@ function parseLocation(raw: string): DeviceLocation | null {
  */
 @Injectable()
 export class DeviceLocationsRepository {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  private readonly redis: Redis & RoutesScript;
+  private readonly parsed = new LRUCache<string, DeviceLocation>({ max: PARSED_LOCATIONS_MAX });
+
+  constructor(@Inject(REDIS) redis: Redis) {
+    redis.defineCommand('parleyRoutes', { lua: ROUTES_SCRIPT });
+    this.redis = redis as Redis & RoutesScript;
+  }
 
   /** Records opened sockets and removes closed ones atomically (MULTI). */
   async apply(
@@ -57,31 +88,65 @@ export class DeviceLocationsRepository {
   /**
    * Every recorded socket of these users (unreadable entries are dropped) and which of
    * `gatewayIds` are in the live directory, in ONE round trip (fan-out asks for the gateways it
-   * has seen before, so it needs no second one).
+   * has seen before, so it needs no second one): one script call per ROUTES_USERS_PER_CALL users.
    */
   async findConnectionsAndLive(
     userIds: readonly string[],
     gatewayIds: readonly string[],
   ): Promise<{ connections: Map<string, DeviceConnection[]>; live: Set<string> }> {
     const found = new Map<string, DeviceConnection[]>();
-    if (userIds.length === 0 && gatewayIds.length === 0) {
-      return { connections: found, live: new Set() };
+    const live = new Set<string>();
+    if (userIds.length === 0 && gatewayIds.length === 0) return { connections: found, live };
+    const calls: Promise<unknown>[] = [];
+    const chunks: (readonly string[])[] = [];
+    for (let start = 0; start === 0 || start < userIds.length; start += ROUTES_USERS_PER_CALL) {
+      const users = userIds.slice(start, start + ROUTES_USERS_PER_CALL);
+      // The gateways are asked about once, in the first call.
+      const gateways = start === 0 ? gatewayIds : [];
+      chunks.push(users);
+      calls.push(
+        this.redis.parleyRoutes(
+          users.length + gateways.length,
+          ...users.map((id) => RedisKeys.userConnections(id)),
+          ...gateways.map((id) => RedisKeys.gateway(id)),
+          users.length,
+        ),
+      );
     }
-    const pipeline = this.redis.pipeline();
-    for (const userId of userIds) pipeline.hgetall(RedisKeys.userConnections(userId));
-    for (const id of gatewayIds) pipeline.exists(RedisKeys.gateway(id));
-    const results = await execOrThrow(pipeline);
-    const live = new Set(gatewayIds.filter((_, i) => results[userIds.length + i] === 1));
-    userIds.forEach((userId, i) => {
-      const hash = (results[i] ?? {}) as Record<string, string>;
-      const connections: DeviceConnection[] = [];
-      for (const [connectionId, raw] of Object.entries(hash)) {
-        const value = parseLocation(raw);
-        if (value) connections.push({ userId, connectionId, ...value });
+    const replies = await Promise.all(calls);
+    replies.forEach((reply, call) => {
+      const users = chunks[call];
+      const values = Array.isArray(reply) ? (reply as unknown[]) : [];
+      users.forEach((userId, i) => found.set(userId, this.connectionsOf(userId, values[i])));
+      if (call === 0) {
+        gatewayIds.forEach((id, i) => {
+          if (values[users.length + i] === 1) live.add(id);
+        });
       }
-      found.set(userId, connections);
     });
     return { connections: found, live };
+  }
+
+  /** A user's sockets from the flat field/value list HGETALL gave the script. */
+  private connectionsOf(userId: string, flat: unknown): DeviceConnection[] {
+    const connections: DeviceConnection[] = [];
+    if (!Array.isArray(flat)) return connections;
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const [connectionId, raw] = [flat[i] as unknown, flat[i + 1] as unknown];
+      if (typeof connectionId !== 'string' || typeof raw !== 'string') continue;
+      const value = this.parseLocation(raw);
+      if (value) connections.push({ userId, connectionId, ...value });
+    }
+    return connections;
+  }
+
+  /** A location string parsed and checked, once per distinct string (they never change). */
+  private parseLocation(raw: string): DeviceLocation | null {
+    const known = this.parsed.get(raw);
+    if (known) return known;
+    const value = parseRedisValue(deviceLocationSchema, raw);
+    if (value) this.parsed.set(raw, value);
+    return value;
   }
 
   /** Which of these gateways are in the live directory (heartbeat within the TTL). */

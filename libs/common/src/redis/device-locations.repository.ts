@@ -55,12 +55,18 @@ interface RoutesScript {
  */
 @Injectable()
 export class DeviceLocationsRepository {
-  private readonly redis: Redis & RoutesScript;
   private readonly parsed = new LRUCache<string, DeviceLocation>({ max: PARSED_LOCATIONS_MAX });
+  private scripted?: Redis & RoutesScript;
 
-  constructor(@Inject(REDIS) redis: Redis) {
-    redis.defineCommand('parleyRoutes', { lua: ROUTES_SCRIPT });
-    this.redis = redis as Redis & RoutesScript;
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  /** The connection with the look-up's script defined (on first use). */
+  private get routes(): Redis & RoutesScript {
+    if (!this.scripted) {
+      this.redis.defineCommand('parleyRoutes', { lua: ROUTES_SCRIPT });
+      this.scripted = this.redis as Redis & RoutesScript;
+    }
+    return this.scripted;
   }
 
   /** Records opened sockets and removes closed ones atomically (MULTI). */
@@ -105,7 +111,7 @@ export class DeviceLocationsRepository {
       const gateways = start === 0 ? gatewayIds : [];
       chunks.push(users);
       calls.push(
-        this.redis.parleyRoutes(
+        this.routes.parleyRoutes(
           users.length + gateways.length,
           ...users.map((id) => RedisKeys.userConnections(id)),
           ...gateways.map((id) => RedisKeys.gateway(id)),
@@ -116,7 +122,9 @@ export class DeviceLocationsRepository {
     const replies = await Promise.all(calls);
     replies.forEach((reply, call) => {
       const users = chunks[call];
-      const values = Array.isArray(reply) ? (reply as unknown[]) : [];
+      // Never read as "nobody is online": the fan-out fails and is retried, as on any error.
+      if (!Array.isArray(reply)) throw new Error('route look-up: the script answered no list');
+      const values = reply as unknown[];
       users.forEach((userId, i) => found.set(userId, this.connectionsOf(userId, values[i])));
       if (call === 0) {
         gatewayIds.forEach((id, i) => {

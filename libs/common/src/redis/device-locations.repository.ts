@@ -103,32 +103,32 @@ export class DeviceLocationsRepository {
     const found = new Map<string, DeviceConnection[]>();
     const live = new Set<string>();
     if (userIds.length === 0 && gatewayIds.length === 0) return { connections: found, live };
-    const calls: Promise<unknown>[] = [];
-    const chunks: (readonly string[])[] = [];
-    for (let start = 0; start === 0 || start < userIds.length; start += ROUTES_USERS_PER_CALL) {
+    const calls: { users: readonly string[]; reply: Promise<unknown> }[] = [];
+    // At least one call: the gateways are asked about in the first, even with no users.
+    for (
+      let start = 0;
+      calls.length === 0 || start < userIds.length;
+      start += ROUTES_USERS_PER_CALL
+    ) {
       const users = userIds.slice(start, start + ROUTES_USERS_PER_CALL);
-      // The gateways are asked about once, in the first call.
       const gateways = start === 0 ? gatewayIds : [];
-      chunks.push(users);
-      calls.push(
-        this.routes.parleyRoutes(
-          users.length + gateways.length,
-          ...users.map((id) => RedisKeys.userConnections(id)),
-          ...gateways.map((id) => RedisKeys.gateway(id)),
-          users.length,
-        ),
+      const reply = this.routes.parleyRoutes(
+        users.length + gateways.length,
+        ...users.map((id) => RedisKeys.userConnections(id)),
+        ...gateways.map((id) => RedisKeys.gateway(id)),
+        users.length,
       );
+      calls.push({ users, reply });
     }
-    const replies = await Promise.all(calls);
+    const replies = await Promise.all(calls.map((c) => c.reply));
     replies.forEach((reply, call) => {
-      const users = chunks[call];
       // Never read as "nobody is online": the fan-out fails and is retried, as on any error.
       if (!Array.isArray(reply)) throw new Error('route look-up: the script answered no list');
-      const values = reply as unknown[];
-      users.forEach((userId, i) => found.set(userId, this.connectionsOf(userId, values[i])));
+      const { users } = calls[call];
+      users.forEach((userId, i) => found.set(userId, this.connectionsOf(userId, reply[i])));
       if (call === 0) {
         gatewayIds.forEach((id, i) => {
-          if (values[users.length + i] === 1) live.add(id);
+          if (reply[users.length + i] === 1) live.add(id);
         });
       }
     });
@@ -140,7 +140,8 @@ export class DeviceLocationsRepository {
     const connections: DeviceConnection[] = [];
     if (!Array.isArray(flat)) return connections;
     for (let i = 0; i + 1 < flat.length; i += 2) {
-      const [connectionId, raw] = [flat[i] as unknown, flat[i + 1] as unknown];
+      const connectionId: unknown = flat[i];
+      const raw: unknown = flat[i + 1];
       if (typeof connectionId !== 'string' || typeof raw !== 'string') continue;
       const value = this.parseLocation(raw);
       if (value) connections.push({ userId, connectionId, ...value });

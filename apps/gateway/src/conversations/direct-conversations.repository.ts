@@ -25,7 +25,7 @@ export class DirectConversationsRepository {
    * First contacts at once share a statement: while one runs, the next ones gather (each pair
    * once) and go together, so a burst of first contacts is a few statements and commits, not one
    * each. An idle gateway runs each at once. One in flight, not two: at 1,500 first contacts a
-   * second, a second statement beside the first made each take three to six times as long (more
+   * second, a second statement beside the first made each take three to five times as long (more
    * backends committing at once on few cores) and slowed storage's commits with them
    * (docs/PERFORMANCE.md, forty-third sitting).
    */

@@ -137,4 +137,27 @@ describe('DirectConversationsRepository (PostgreSQL)', () => {
     expect((await conversationsOf(pairKey)).map((c) => c.id)).toEqual([theirs]);
     expect(await membersOf(mine)).toEqual([]);
   });
+
+  it('creates other first contacts beside a statement that waits (the spare slot)', async () => {
+    const held = pair();
+    const holder = await LockHolder.begin(db.dataSource);
+    await holder.query(`INSERT INTO conversations (id, kind, pair_key) VALUES ($1, 'direct', $2)`, [
+      conversationId(),
+      held.pairKey,
+    ]);
+    const mine = conversationId();
+    const waiting = Promise.allSettled([directs.findOrCreate(mine, held.pairKey, held.members)]);
+    await holder.waitForWaiters(1, waiting);
+
+    // The held statement cannot end until the holder does: this one goes beside it.
+    const other = pair();
+    const otherId = conversationId();
+    await expect(directs.findOrCreate(otherId, other.pairKey, other.members)).resolves.toBe(
+      otherId,
+    );
+    expect(await membersOf(otherId)).toEqual([...other.members].sort());
+
+    await holder.rollback();
+    expect(fulfilledValues(await waiting)).toEqual([mine]);
+  });
 });

@@ -27,12 +27,14 @@ export class DirectConversationsRepository {
    * each. An idle gateway runs each at once. One in flight, not two: at 1,500 first contacts a
    * second, a second statement beside the first made each take three to five times as long (more
    * backends committing at once on few cores) and slowed storage's commits with them
-   * (docs/PERFORMANCE.md, forty-third sitting).
+   * (docs/PERFORMANCE.md, forty-third sitting). First contacts that waited half a second start
+   * beside it anyway (the spare slot), so a stalled connection does not hold them all until the
+   * stall watch drops it.
    */
   private readonly contacts = new CoalescedLoad<DirectContact, string>(
     (gathered) => this.findOrCreateAll(gathered),
     (contact) => contact.pairKey,
-    { maxInFlight: 1, maxKeys: 200 },
+    { maxInFlight: 1, maxKeys: 200, spareAfterMs: 500 },
   );
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}

@@ -7,6 +7,10 @@ interface Waiter<V> {
 interface Gathering<K, V> {
   keys: Map<string, K>;
   waiters: Waiter<V>[];
+  /** Starts this gathering in the spare slot once it has waited `spareAfterMs`. */
+  spareTimer?: NodeJS.Timeout;
+  /** It has waited `spareAfterMs` while the spare slot was taken: it takes the slot once free. */
+  overdue?: boolean;
 }
 
 export interface CoalescedLoadOptions {
@@ -14,6 +18,13 @@ export interface CoalescedLoadOptions {
   maxInFlight: number;
   /** Keys one query takes; a full gathering starts at once. */
   maxKeys: number;
+  /**
+   * A gathering that has waited this long for a slot starts anyway, beside the running queries
+   * (one spare slot: at most `maxInFlight + 1` at once), so one stalled query (a connection that
+   * stopped answering, until the stall watch drops it) does not hold every call behind it.
+   * Unset: no spare slot.
+   */
+  spareAfterMs?: number;
 }
 
 /**
@@ -48,6 +59,14 @@ export class CoalescedLoad<K, V> {
     );
     if (this.inFlight < this.options.maxInFlight || gathering.keys.size >= this.options.maxKeys) {
       this.start();
+    } else if (this.options.spareAfterMs !== undefined && !gathering.spareTimer) {
+      gathering.spareTimer = setTimeout(() => {
+        if (this.gathering !== gathering) return;
+        // Still waiting: the running queries are slow or stalled. The spare slot, when free.
+        gathering.overdue = true;
+        if (this.spareFree()) this.start();
+      }, this.options.spareAfterMs);
+      gathering.spareTimer.unref();
     }
     return values;
   }
@@ -55,6 +74,7 @@ export class CoalescedLoad<K, V> {
   private start(): void {
     const gathering = this.gathering;
     if (!gathering) return;
+    clearTimeout(gathering.spareTimer);
     this.gathering = undefined;
     this.inFlight++;
     this.run([...gathering.keys.values()])
@@ -68,7 +88,17 @@ export class CoalescedLoad<K, V> {
       )
       .finally(() => {
         this.inFlight--;
-        if (this.gathering && this.inFlight < this.options.maxInFlight) this.start();
+        if (!this.gathering) return;
+        if (
+          this.inFlight < this.options.maxInFlight ||
+          (this.gathering.overdue && this.spareFree())
+        ) {
+          this.start();
+        }
       });
+  }
+
+  private spareFree(): boolean {
+    return this.inFlight <= this.options.maxInFlight;
   }
 }

@@ -106,10 +106,12 @@ export async function bootstrapService(
   app.useLogger(app.get(Logger));
   const logger = new NestLogger('Bootstrap');
   installProcessHandlers(options.service, logger);
+  const express = app.getHttpAdapter().getInstance() as { disable(setting: string): void };
   // No framework banner on every answer.
-  (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable(
-    'x-powered-by',
-  );
+  express.disable('x-powered-by');
+  // No ETag on JSON answers (a SHA-1 of each body): they are not cached (the gateway's carry
+  // `Cache-Control: no-store`), so none is ever asked for again. Static files keep their own.
+  express.disable('etag');
   app.use(json({ limit: options.bodyLimit ?? '16kb' }));
   app.use((_req: Request, res: Response, next: NextFunction) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');

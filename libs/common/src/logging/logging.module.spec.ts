@@ -23,17 +23,26 @@ class ProbeController {
    * and what the request logger left on it.
    */
   @Get('probe')
-  probe(@Req() req: Request & { id?: string | number; log?: unknown }): Probe {
+  probe(@Req() req: Request & { id?: string | number }): Probe {
     return {
       bound: storage.getStore() !== undefined,
       id: req.id === undefined ? null : String(req.id),
-      logged: req.log !== undefined,
     };
   }
 
   @Get('missing')
   missing(): never {
     throw new NotFoundException();
+  }
+
+  @Get('broken')
+  broken(): never {
+    throw new Error('a bug');
+  }
+
+  @Get('health/live')
+  live(): { status: string } {
+    return { status: 'ok' };
   }
 
   /** Logs what must never reach a log, and answers with a cookie. */
@@ -51,7 +60,6 @@ class ProbeController {
 interface Probe {
   bound: boolean;
   id: string | null;
-  logged: boolean;
 }
 
 /**
@@ -96,7 +104,10 @@ const errorRequestId = (requestLogs: boolean | undefined, header?: string) =>
   });
 
 /** The JSON lines a LoggingModule app wrote while `run` talked to it. */
-async function logLines(run: (url: string) => Promise<void>): Promise<Record<string, unknown>[]> {
+async function logLines(
+  run: (url: string) => Promise<void>,
+  level = 'info',
+): Promise<Record<string, unknown>[]> {
   let written = '';
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -104,7 +115,7 @@ async function logLines(run: (url: string) => Promise<void>): Promise<Record<str
       done();
     },
   });
-  await withApp({ level: 'info', destination }, run);
+  await withApp({ level, destination }, run);
   return written
     .split('\n')
     .filter((line) => line !== '')
@@ -146,11 +157,38 @@ describe('LoggingModule', () => {
     });
   });
 
+  it('writes a request line at the level its status calls for, none for health checks', async () => {
+    const requestLines = async (level: string) =>
+      (
+        await logLines(async (url) => {
+          for (const path of ['probe', 'missing', 'broken', 'health/live']) {
+            await (await fetch(`${url}/${path}`, { headers: { 'x-request-id': path } })).text();
+          }
+        }, level)
+      ).filter((l) => typeof l.req === 'object');
+    const summary = (lines: Record<string, unknown>[]) =>
+      lines.map((l) => [(l.req as { id: string }).id, l.level, l.msg]);
+    expect(summary(await requestLines('info'))).toEqual([
+      ['missing', 30, 'request completed'],
+      ['broken', 50, 'request errored'],
+    ]);
+    expect(summary(await requestLines('debug'))).toEqual([
+      ['probe', 20, 'request completed'],
+      ['missing', 30, 'request completed'],
+      ['broken', 50, 'request errored'],
+    ]);
+    const [line] = await requestLines('debug');
+    expect(line).toMatchObject({
+      req: { id: 'probe', method: 'GET', url: '/probe' },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+    });
+  });
+
   it('logs each HTTP request with its id by default, without binding it to an AsyncLocalStorage', async () => {
     await expect(probeRequest(undefined, 'trace-7')).resolves.toEqual({
       bound: false,
       id: 'trace-7',
-      logged: true,
     });
     const made = await probeRequest(undefined);
     expect(made.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -160,7 +198,6 @@ describe('LoggingModule', () => {
     await expect(probeRequest(false, 'trace-7')).resolves.toEqual({
       bound: false,
       id: null,
-      logged: false,
     });
   });
 

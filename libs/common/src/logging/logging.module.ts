@@ -10,8 +10,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { pino, type DestinationStream } from 'pino';
-import { pinoHttp, type HttpLogger, type Options as PinoHttpOptions } from 'pino-http';
 import { serializeError } from './error-serializer';
+import { requestLogMiddleware, type RequestLogMiddleware } from './request-log.middleware';
 
 /**
  * Paths pino masks wherever they appear in a log object: credentials, tokens and message text.
@@ -63,15 +63,21 @@ export function requestIdOf(req: IncomingMessage): string {
 
 const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
 
+/** Health checks and metrics scrapes get a request id but no request line. */
+const quietRequest = (req: IncomingMessage): boolean =>
+  (req.url ?? '').startsWith('/health') || req.url === '/metrics';
+
 /**
  * Structured JSON logs with the service name, through one pino logger: Nest's logger (nestjs-pino,
  * with no routes, so its request middleware and AsyncLocalStorage never run) and, with
- * `requestLogs`, pino-http as plain middleware on every route (the request's id on `req.id`, a
- * line per request).
+ * `requestLogs`, the request log as plain middleware on every route (the request's id on
+ * `req.id`, a line per request; request-log.middleware.ts).
  */
 @Module({})
 export class LoggingModule implements NestModule {
-  constructor(@Inject(REQUEST_LOGGER) private readonly requestLogger: HttpLogger | null) {}
+  constructor(
+    @Inject(REQUEST_LOGGER) private readonly requestLogger: RequestLogMiddleware | null,
+  ) {}
 
   static forRoot(options: LoggingOptions): DynamicModule {
     const settings = {
@@ -84,24 +90,6 @@ export class LoggingModule implements NestModule {
     const logger = options.pretty
       ? pino({ ...settings, transport: { target: 'pino-pretty' } })
       : pino(settings, options.destination);
-    const requests: PinoHttpOptions = {
-      logger,
-      genReqId: requestIdOf,
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
-      serializers: {
-        err: serializeError,
-        req: (req: { id: unknown; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          // Drop the query string: it may hold a connect ticket.
-          url: typeof req.url === 'string' ? req.url.split('?')[0] : req.url,
-        }),
-      },
-      autoLogging: {
-        ignore: (req) => (req.url ?? '').startsWith('/health') || req.url === '/metrics',
-      },
-    };
     return {
       module: LoggingModule,
       // Nest's own lines through the same logger; no routes, so no request middleware of its own.
@@ -109,7 +97,10 @@ export class LoggingModule implements NestModule {
       providers: [
         {
           provide: REQUEST_LOGGER,
-          useValue: options.requestLogs === false ? null : pinoHttp(requests),
+          useValue:
+            options.requestLogs === false
+              ? null
+              : requestLogMiddleware(logger, { requestId: requestIdOf, ignore: quietRequest }),
         },
       ],
       exports: [LoggerModule],

@@ -3,6 +3,7 @@ import { Histogram } from './histogram';
 import type { ConnectResult } from './ipc';
 import { hostPort } from './loopback';
 import {
+  cpuPerConnect,
   cpuPressurePercent,
   diffSamples,
   ProcessStat,
@@ -331,6 +332,7 @@ export async function runConnect(
     baselineConnections: warmed.connected,
     memory,
     generatorCpuPercent: generator?.cpuPercent ?? 0,
+    cpuPerConnect: cpuPerConnect(processes, rampSeconds, connected),
     processes,
     holdProcesses,
     holdStackCpuPercent: stackCpuPercent(holdProcesses),

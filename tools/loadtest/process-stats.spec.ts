@@ -3,6 +3,7 @@ import {
   cpuPressurePercent,
   foldSample,
   IMAGE_WORKER,
+  cpuPerConnect,
   stackCpuMsPer,
   stackCpuPercent,
   diffSamples,
@@ -324,5 +325,21 @@ describe('StackSampler helpers', () => {
     expect(stackCpuMsPer(stats, 10, 5000)).toBe(2);
     expect(stackCpuMsPer(stats, 10, 0)).toBeNull();
     expect(stackCpuPercent(stats)).toBe(100);
+  });
+
+  it("splits a connect's CPU into the stack's, its gateways' and the generator's", () => {
+    const stats = [
+      { name: 'gateway:3000', processes: 1, cpuPercent: 50, rssMiB: 1 },
+      { name: 'gateway:3001', processes: 1, cpuPercent: 30, rssMiB: 1 },
+      { name: 'postgres', processes: 3, cpuPercent: 20, rssMiB: 1 },
+      { name: 'generator', processes: 2, cpuPercent: 40, rssMiB: 1 },
+    ];
+    // 10 s: the stack 10,000 ms, the gateways 8,000, the generator 4,000, over 2,000 connects.
+    expect(cpuPerConnect(stats, 10, 2000)).toEqual({ stackMs: 5, gatewaysMs: 4, generatorMs: 2 });
+    expect(cpuPerConnect(stats, 10, 0)).toEqual({
+      stackMs: null,
+      gatewaysMs: null,
+      generatorMs: null,
+    });
   });
 });

@@ -500,9 +500,43 @@ export function stackCpuMsPer(
   seconds: number,
   units: number,
 ): number | null {
+  return cpuMsPer(stackCpuPercent(processes), seconds, units);
+}
+
+/** Milliseconds of CPU per unit of work, from a share of a core (%) held for `seconds`. */
+export function cpuMsPer(percent: number, seconds: number, units: number): number | null {
   if (units <= 0) return null;
-  const percent = stackCpuPercent(processes);
   return Math.round(((percent / 100) * seconds * 1000 * 1000) / units) / 1000;
+}
+
+/** What a connect cost (ms of CPU): the stack's, the gateways' part of it, the generator's. */
+export interface CpuPerConnect {
+  stackMs: number | null;
+  gatewaysMs: number | null;
+  generatorMs: number | null;
+}
+
+/** CpuPerConnect over `seconds` of these processes, for `connects` connects. */
+export function cpuPerConnect(
+  processes: ProcessStat[],
+  seconds: number,
+  connects: number,
+): CpuPerConnect {
+  const share = (keep: (name: string) => boolean) =>
+    processes.filter((p) => keep(p.name)).reduce((sum, p) => sum + p.cpuPercent, 0);
+  return {
+    stackMs: stackCpuMsPer(processes, seconds, connects),
+    gatewaysMs: cpuMsPer(
+      share((name) => name.startsWith('gateway')),
+      seconds,
+      connects,
+    ),
+    generatorMs: cpuMsPer(
+      share((name) => name === 'generator'),
+      seconds,
+      connects,
+    ),
+  };
 }
 
 /** One process's read and write calls per unit of work (a delivered message). */

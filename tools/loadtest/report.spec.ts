@@ -301,6 +301,7 @@ describe('report formatting', () => {
       baselineConnections: 15,
       memory,
       generatorCpuPercent: 30,
+      cpuPerConnect: { stackMs: 5.31, gatewaysMs: 3.42, generatorMs: 1.4 },
       processes: [],
       holdProcesses: [{ name: 'gateway:3000', processes: 1, cpuPercent: 4.2, rssMiB: 110 }],
       holdStackCpuPercent: 4.2,
@@ -327,6 +328,9 @@ describe('report formatting', () => {
     expect(text).toMatch(/idle stack cpu%/);
     expect(text).toMatch(/^devices\s+requested/);
     expect(text).toMatch(/\nreturning\s+165\s+165/);
+    // CPU per connect over the ramp: the stack's (its gateways') and the generator's.
+    expect(text).toMatch(/cpu ms\/connect: stack \(gateways\) \/ gen/);
+    expect(text).toMatch(/\s30\s+5\.31 \(3\.42\) \/ 1\.40\s/);
     expect(text).toMatch(/held 25 s/);
     expect(text).toMatch(/gateway:3000\s+-\s+4\.2/);
     // The hold window by window, with the broker's JIT compiler's share.

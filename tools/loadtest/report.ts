@@ -13,7 +13,7 @@ import {
   CONNECTIONS_TOPIC,
   TYPING_TOPIC,
 } from './presence.plan';
-import type { IoCallsPerUnit, ProcessStat } from './process-stats';
+import type { CpuPerConnect, IoCallsPerUnit, ProcessStat } from './process-stats';
 import type { SyncMeasurement, SyncReport } from './sync.workload';
 
 /** The fields every open-loop step report has, measured the same way (tools/loadtest/steps.ts). */
@@ -117,6 +117,8 @@ export interface ConnectReport {
   baselineConnections: number;
   memory: GatewayMemory[];
   generatorCpuPercent: number;
+  /** CPU per connect over the ramp (every process sampled over it, divided by the connects). */
+  cpuPerConnect?: CpuPerConnect;
   processes: ProcessStat[];
   /** Every process while the sockets were held idle (after HOLD_SETTLE_S), and the stack's sum. */
   holdProcesses: ProcessStat[];
@@ -601,6 +603,7 @@ export function formatConnectTable(r: ConnectReport): string {
       'connects/s',
       'connect ms p50/p90/p99/max',
       'gen cpu%',
+      'cpu ms/connect: stack (gateways) / gen',
       'idle stack cpu%',
       'errors',
     ],
@@ -614,6 +617,7 @@ export function formatConnectTable(r: ConnectReport): string {
         r.connectRate,
         lat(r.connectLatencyMs),
         r.generatorCpuPercent,
+        formatCpuPerConnect(r.cpuPerConnect),
         r.holdStackCpuPercent,
         formatErrors(r.errors),
       ],
@@ -660,6 +664,13 @@ export function formatConnectTable(r: ConnectReport): string {
       : []),
     ...(r.holdWindows && r.holdWindows.length > 1 ? ['', formatHoldWindows(r.holdWindows)] : []),
   ].join('\n');
+}
+
+/** "5.31 (3.42) / 1.40": the stack's, its gateways' and the generator's ms per connect. */
+export function formatCpuPerConnect(c: CpuPerConnect | undefined): string {
+  if (!c || c.stackMs === null) return '-';
+  const ms = (v: number | null) => (v === null ? '-' : formatNumber(v));
+  return `${ms(c.stackMs)} (${ms(c.gatewaysMs)}) / ${ms(c.generatorMs)}`;
 }
 
 /** The idle stack window by window: the start-up tail (JIT, heap shrinking) against the rest. */

@@ -667,7 +667,7 @@ export function formatConnectTable(r: ConnectReport): string {
 }
 
 /** "5.31 (3.42) / 1.40": the stack's, its gateways' and the generator's ms per connect. */
-export function formatCpuPerConnect(c: CpuPerConnect | undefined): string {
+function formatCpuPerConnect(c: CpuPerConnect | undefined): string {
   if (!c || c.stackMs === null) return '-';
   const ms = (v: number | null) => (v === null ? '-' : formatNumber(v));
   return `${ms(c.stackMs)} (${ms(c.gatewaysMs)}) / ${ms(c.generatorMs)}`;

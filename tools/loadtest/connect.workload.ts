@@ -6,6 +6,7 @@ import {
   cpuPerConnect,
   cpuPressurePercent,
   diffSamples,
+  gatewaysCpuPercent,
   ProcessStat,
   readCpuPressureUs,
   sampleProcesses,
@@ -172,9 +173,7 @@ export function holdWindow(fromS: number, toS: number, stats: ProcessStat[]): Ho
     fromS,
     toS,
     stackCpuPercent: stackCpuPercent(stats),
-    gatewaysCpuPercent: sumToTenth(
-      stats.filter((p) => p.name.startsWith('gateway')).map((p) => p.cpuPercent),
-    ),
+    gatewaysCpuPercent: gatewaysCpuPercent(stats),
     kafkaJitCpuPercent:
       kafka.length === 0 ? null : sumToTenth(kafka.map((p) => p.jitCpuPercent ?? 0)),
   };

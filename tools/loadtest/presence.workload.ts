@@ -24,6 +24,7 @@ import {
   workerRates,
 } from './presence.plan';
 import {
+  gatewaysCpuPercent,
   type ProcessStat,
   type StackProcessFilter,
   StackSampler,
@@ -226,18 +227,11 @@ export function buildPresenceReport(
     }),
     stackCpuPercent: stackCpuPercent(processes),
     presenceCpuPercent: processes.find((p) => p.name === 'presence')?.cpuPercent ?? null,
-    gatewaysCpuPercent: gatewaysCpu(processes),
+    gatewaysCpuPercent: gatewaysCpuPercent(processes),
     idleStackCpuPercent: context.idleStackCpuPercent,
     idleProcesses: context.idleProcesses,
     processes,
   };
-}
-
-function gatewaysCpu(processes: readonly ProcessStat[]): number {
-  const sum = processes
-    .filter((p) => p.name.startsWith('gateway'))
-    .reduce((s, p) => s + p.cpuPercent, 0);
-  return Math.round(sum * 10) / 10;
 }
 
 /** Sums the workers' presence counters. */
@@ -290,7 +284,7 @@ export async function runPresence(
     idleProcesses = sampler.stop().processes;
     idleStackCpuPercent = stackCpuPercent(idleProcesses);
     log(
-      `idle stack (${layout.users} sockets in the foreground, watching, ${options.idleS} s): ${idleStackCpuPercent}% of a core (presence ${idleProcesses.find((p) => p.name === 'presence')?.cpuPercent ?? '-'}%, gateways ${gatewaysCpu(idleProcesses)}%)`,
+      `idle stack (${layout.users} sockets in the foreground, watching, ${options.idleS} s): ${idleStackCpuPercent}% of a core (presence ${idleProcesses.find((p) => p.name === 'presence')?.cpuPercent ?? '-'}%, gateways ${gatewaysCpuPercent(idleProcesses)}%)`,
     );
   }
 

@@ -522,20 +522,11 @@ export function cpuPerConnect(
   seconds: number,
   connects: number,
 ): CpuPerConnect {
-  const share = (keep: (name: string) => boolean) =>
-    processes.filter((p) => keep(p.name)).reduce((sum, p) => sum + p.cpuPercent, 0);
+  const generator = processes.find((p) => p.name === 'generator');
   return {
     stackMs: stackCpuMsPer(processes, seconds, connects),
-    gatewaysMs: cpuMsPer(
-      share((name) => name.startsWith('gateway')),
-      seconds,
-      connects,
-    ),
-    generatorMs: cpuMsPer(
-      share((name) => name === 'generator'),
-      seconds,
-      connects,
-    ),
+    gatewaysMs: cpuMsPer(gatewaysCpuPercent(processes), seconds, connects),
+    generatorMs: cpuMsPer(generator?.cpuPercent ?? 0, seconds, connects),
   };
 }
 
@@ -567,6 +558,11 @@ export function ioCallsPer(
 /** The stack's CPU (every process but the generator), in percent of one core. */
 export function stackCpuPercent(processes: ProcessStat[]): number {
   return sumToTenth(processes.filter((p) => p.name !== 'generator').map((p) => p.cpuPercent));
+}
+
+/** The gateways' CPU (% of one core, all of them), to a tenth. */
+export function gatewaysCpuPercent(processes: readonly ProcessStat[]): number {
+  return sumToTenth(processes.filter((p) => p.name.startsWith('gateway')).map((p) => p.cpuPercent));
 }
 
 /** Percentages added up, then rounded to a tenth (each part is kept to hundredths). */

@@ -60,8 +60,8 @@ export class CoalescedLoad<K, V> {
     if (this.inFlight < this.options.maxInFlight || gathering.keys.size >= this.options.maxKeys) {
       this.start();
     } else if (this.options.spareAfterMs !== undefined && !gathering.spareTimer) {
+      // start() clears it: when it fires, this gathering is still the one waiting.
       gathering.spareTimer = setTimeout(() => {
-        if (this.gathering !== gathering) return;
         // Still waiting: the running queries are slow or stalled. The spare slot, when free.
         gathering.overdue = true;
         if (this.spareFree()) this.start();

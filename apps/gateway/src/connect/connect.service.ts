@@ -6,7 +6,7 @@ import { AccountsException } from '../accounts/accounts.exception';
 import type { GatewayConfig } from '../config/gateway.config';
 import { UserDirectoryRepository } from '../users/user-directory.repository';
 import { newDeviceId, newTicket, TicketGrant } from './connect-ticket';
-import { ConnectTicketsRepository } from './connect-tickets.repository';
+import { ticketKey } from './connect-tickets.repository';
 import { GatewayDirectoryReader } from './gateway-directory.reader';
 
 export const MAX_BACKUPS = 2;
@@ -27,7 +27,6 @@ export type DirectConnect = Pick<ConnectBody, 'deviceId' | 'sync'>;
 export class ConnectService {
   constructor(
     private readonly directory: GatewayDirectoryReader,
-    private readonly tickets: ConnectTicketsRepository,
     private readonly users: UserDirectoryRepository,
     private readonly verifier: AccessTokenVerifier,
     @Inject(APP_CONFIG)
@@ -61,28 +60,27 @@ export class ConnectService {
     const granted = await this.grantFor(principal, body);
     // The least-loaded live gateway (reserved in the same step), then the backups; none the
     // client just failed to reach. With an empty directory (right after start-up, before session
-    // has seen a heartbeat) this gateway is the answer.
-    const [primary, ...rest] = await this.directory.chooseAndReserve(
+    // has seen a heartbeat) this gateway is the answer. The ticket is stored in that step too,
+    // naming them: it opens a socket on the primary or, when that cannot be reached, on a backup
+    // (still single-use: whichever gateway takes it first consumes it).
+    const ticket = newTicket();
+    const [primary, ...rest] = await this.directory.chooseAndIssue(
       1 + MAX_BACKUPS,
       body.unreachable ?? [],
+      {
+        key: ticketKey(ticket),
+        grant: granted,
+        ttlSeconds: this.config.CONNECT_TICKET_TTL_SECONDS,
+        fallbackGatewayId: this.config.GATEWAY_ID,
+      },
     );
     const self = { gatewayId: this.config.GATEWAY_ID, publicUrl: this.config.GATEWAY_PUBLIC_URL };
     const chosen = primary ?? self;
-    const backups = primary ? rest : [];
-    const grant: TicketGrant = {
-      ...granted,
-      gatewayId: chosen.gatewayId,
-      // The same ticket opens a socket on a backup when the primary cannot be reached (it is
-      // still single-use: whichever gateway takes it first consumes it).
-      ...(backups.length > 0 ? { backupGatewayIds: backups.map((b) => b.gatewayId) } : {}),
-    };
-    const ticket = newTicket();
-    await this.tickets.store(ticket, grant, this.config.CONNECT_TICKET_TTL_SECONDS);
     return {
       url: chosen.publicUrl,
-      backups: backups.map((b) => b.publicUrl),
+      backups: primary ? rest.map((b) => b.publicUrl) : [],
       ticket,
-      deviceId: grant.deviceId,
+      deviceId: granted.deviceId,
       gatewayId: chosen.gatewayId,
       expiresIn: this.config.CONNECT_TICKET_TTL_SECONDS,
     };

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { liveGatewaySchema, parseRedisValue, REDIS, RedisKeys } from '@parley/common';
 import Redis from 'ioredis';
+import type { TicketGrant } from './connect-ticket';
 
 export interface DirectoryEntry {
   gatewayId: string;
@@ -8,34 +9,54 @@ export interface DirectoryEntry {
   connections: number;
 }
 
+/** A connect ticket stored in the directory's step: its grant gets the gateways chosen. */
+export interface TicketOnChoice {
+  /** Where it is stored (`ticketKey`). */
+  key: string;
+  grant: Omit<TicketGrant, 'gatewayId' | 'backupGatewayIds'>;
+  ttlSeconds: number;
+  /** The gateway the ticket names when no gateway is live (the one answering). */
+  fallbackGatewayId: string;
+}
+
 /**
- * Picks and reserves in ONE step (a Lua script, so two connects at the same moment cannot both
- * take the same least-loaded gateway): walks the load index least-loaded first (ties by id),
- * skips ids whose directory entry has expired (a dead gateway: session stops refreshing it) and
- * gateways whose public URL the client reported unreachable, takes up to ARGV[2] live ones, and
- * counts one more connection on the first.
+ * Picks, reserves and issues in ONE step (a Lua script, so two connects at the same moment cannot
+ * both take the same least-loaded gateway, and one round trip to Redis for the directory's whole
+ * answer): walks the load index least-loaded first (ties by id), skips ids whose directory entry
+ * has expired (a dead gateway: session stops refreshing it) or is not a gateway's entry, and
+ * gateways whose public URL the client reported unreachable, takes up to ARGV[2] live ones, counts
+ * one more connection on the first, and stores the connect ticket naming them: its grant (ARGV[3],
+ * a JSON object without the gateways) with `gatewayId` the first (ARGV[4], the gateway answering,
+ * when none is live) and `backupGatewayIds` the others, for ARGV[5] seconds.
  *
- * KEYS[1] the load index; ARGV[1] the prefix of a gateway's entry key (cluster prefix included:
- * the script builds those keys itself), ARGV[2] how many to return, ARGV[3..] excluded URLs.
- * Returns the chosen entries' JSON, the primary first.
+ * KEYS[1] the load index, KEYS[2] the ticket's key; ARGV[1] the prefix of a gateway's entry key
+ * (cluster prefix included: the script builds those keys itself), ARGV[6..] excluded URLs. The
+ * grant is never `{}` (it names its user), so the gateways are appended to its members. Returns
+ * the chosen entries' JSON, the primary first.
  */
-const CHOOSE_AND_RESERVE_SCRIPT = `
+const CHOOSE_AND_ISSUE_SCRIPT = `
 local excluded = {}
-for i = 3, #ARGV do excluded[ARGV[i]] = true end
+for i = 6, #ARGV do excluded[ARGV[i]] = true end
 local wanted = tonumber(ARGV[2])
-local chosen, ids = {}, {}
+local chosen, named = {}, {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local value = redis.call('GET', ARGV[1] .. id)
   if value then
     local ok, entry = pcall(cjson.decode, value)
-    if ok and type(entry) == 'table' and not excluded[entry.publicUrl] then
+    if ok and type(entry) == 'table' and entry.gatewayId == id
+        and type(entry.publicUrl) == 'string' and not excluded[entry.publicUrl] then
+      if #chosen == 0 then redis.call('ZINCRBY', KEYS[1], 1, id) end
       table.insert(chosen, value)
-      table.insert(ids, id)
+      table.insert(named, cjson.encode(id))
       if #chosen >= wanted then break end
     end
   end
 end
-if #ids > 0 then redis.call('ZINCRBY', KEYS[1], 1, ids[1]) end
+local grant = string.sub(ARGV[3], 1, -2) .. ',"gatewayId":' .. (named[1] or cjson.encode(ARGV[4]))
+if #named > 1 then
+  grant = grant .. ',"backupGatewayIds":[' .. table.concat(named, ',', 2) .. ']'
+end
+redis.call('SET', KEYS[2], grant .. '}', 'EX', ARGV[5])
 return chosen
 `;
 
@@ -92,21 +113,39 @@ export class GatewayDirectoryReader {
 
   /**
    * Up to `count` live gateways, least loaded first, none of them at an `excludedUrls` address;
-   * one connection is reserved on the first. Empty when none is live.
+   * one connection is reserved on the first, and `ticket` is stored naming them: the first (or
+   * `ticket.fallbackGatewayId` when none is live) and the others as its backups. Empty when none
+   * is live.
    */
-  async chooseAndReserve(
+  async chooseAndIssue(
     count: number,
-    excludedUrls: readonly string[] = [],
+    excludedUrls: readonly string[],
+    ticket: TicketOnChoice,
   ): Promise<DirectoryEntry[]> {
     const values = (await this.redis.eval(
-      CHOOSE_AND_RESERVE_SCRIPT,
-      1,
+      CHOOSE_AND_ISSUE_SCRIPT,
+      2,
       RedisKeys.gatewaysByLoad,
+      ticket.key,
       `${this.redis.options.keyPrefix ?? ''}${RedisKeys.gateway('')}`,
       String(count),
+      JSON.stringify(ticket.grant),
+      ticket.fallbackGatewayId,
+      String(ticket.ttlSeconds),
       ...excludedUrls,
     )) as string[];
-    return entriesOf(values);
+    const entries = entriesOf(values);
+    if (entries.length < values.length) {
+      // An entry the script took but its schema refuses (not a live gateway): the ticket must not
+      // name it, so it is stored again naming only the entries answered.
+      await this.redis.set(
+        ticket.key,
+        JSON.stringify(grantNaming(ticket, entries)),
+        'EX',
+        ticket.ttlSeconds,
+      );
+    }
+    return entries;
   }
 
   /**
@@ -141,6 +180,19 @@ export class GatewayDirectoryReader {
       .zrem(RedisKeys.gatewaysByLoad, gatewayId)
       .exec();
   }
+}
+
+/** The grant `ticket` stands for once `entries` are chosen: the first, the others as backups. */
+export function grantNaming(
+  ticket: TicketOnChoice,
+  entries: readonly DirectoryEntry[],
+): TicketGrant {
+  const [primary, ...backups] = entries;
+  return {
+    ...ticket.grant,
+    gatewayId: primary?.gatewayId ?? ticket.fallbackGatewayId,
+    ...(backups.length > 0 ? { backupGatewayIds: backups.map((b) => b.gatewayId) } : {}),
+  };
 }
 
 /** The directory entries among `values` (JSON); a corrupt entry is not a live gateway. */

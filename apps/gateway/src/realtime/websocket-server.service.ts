@@ -12,7 +12,6 @@ import { randomUUID } from 'node:crypto';
 import { IncomingMessage, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { SessionsRepository } from '../accounts/sessions.repository';
 import type { GatewayConfig } from '../config/gateway.config';
 import { TicketGrant } from '../connect/connect-ticket';
 import { ConnectTicketsRepository } from '../connect/connect-tickets.repository';
@@ -104,7 +103,6 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     private readonly tickets: ConnectTicketsRepository,
     private readonly connects: ConnectService,
     private readonly resumeTickets: ResumeTickets,
-    private readonly sessions: SessionsRepository,
     private readonly admissions: SocketAdmissionRepository,
     private readonly instance: GatewayInstanceLease,
     private readonly control: ConnectionControlPublisher,
@@ -255,13 +253,13 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
   /** The grant behind a connect or resume ticket, checked for this gateway and a live session. */
   private async ticketGrant(ticket: string): Promise<TicketGrant> {
     // Unknown, already used and expired tickets look the same: Redis no longer has them.
-    const grant = await this.tickets.consume(ticket);
+    const { grant, sessionEnded } = await this.tickets.consume(ticket);
     if (!grant) throw refused(401, ErrorCode.Unauthorized, 'Invalid or expired ticket');
     const self = this.config.GATEWAY_ID;
     if (!grant.resume && grant.gatewayId !== self && !grant.backupGatewayIds?.includes(self)) {
       throw refused(401, ErrorCode.Unauthorized, 'Ticket was issued for another gateway');
     }
-    if (grant.expiresAt * 1000 <= Date.now() || (await this.sessions.isEnded(grant.sessionId))) {
+    if (grant.expiresAt * 1000 <= Date.now() || sessionEnded) {
       throw refused(401, ErrorCode.Unauthorized, 'The session behind this ticket has ended');
     }
     return grant;

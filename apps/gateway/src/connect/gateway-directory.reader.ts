@@ -183,10 +183,7 @@ export class GatewayDirectoryReader {
 }
 
 /** The grant `ticket` stands for once `entries` are chosen: the first, the others as backups. */
-export function grantNaming(
-  ticket: TicketOnChoice,
-  entries: readonly DirectoryEntry[],
-): TicketGrant {
+function grantNaming(ticket: TicketOnChoice, entries: readonly DirectoryEntry[]): TicketGrant {
   const [primary, ...backups] = entries;
   return {
     ...ticket.grant,

@@ -99,24 +99,17 @@ describe('GatewayDirectoryReader (real Redis)', () => {
     await list(redis, 'g-1', 0);
     await list(redis, 'g-2', 1);
     await list(redis, 'g-3', 2);
+    /** A directory entry as written, valid or not (listed in the load index already). */
+    const entry = (id: string, value: string) =>
+      redis.set(RedisKeys.gateway(id), value, 'PX', 60_000);
     // Not JSON, and JSON naming another gateway: the script skips both.
-    await redis.set(RedisKeys.gateway('g-1'), 'not json', 'PX', 60_000);
-    await redis.set(
-      RedisKeys.gateway('g-2'),
-      JSON.stringify({ gatewayId: 'g-9', publicUrl: 'ws://x/ws' }),
-      'PX',
-      60_000,
-    );
+    await entry('g-1', 'not json');
+    await entry('g-2', JSON.stringify({ gatewayId: 'g-9', publicUrl: 'ws://x/ws' }));
     expect((await choose(3)).map((g) => g.gatewayId)).toEqual(['g-3']);
     expect(await storedGrant()).toMatchObject({ gatewayId: 'g-3' });
     // JSON the script takes but the entry schema refuses (no connection count): the ticket is
     // stored again naming only what the answer offers.
-    await redis.set(
-      RedisKeys.gateway('g-2'),
-      JSON.stringify({ gatewayId: 'g-2', publicUrl: 'ws://x/ws' }),
-      'PX',
-      60_000,
-    );
+    await entry('g-2', JSON.stringify({ gatewayId: 'g-2', publicUrl: 'ws://x/ws' }));
     expect((await choose(3)).map((g) => g.gatewayId)).toEqual(['g-3']);
     const grant = await storedGrant();
     expect(grant.gatewayId).toBe('g-3');

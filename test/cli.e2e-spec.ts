@@ -427,7 +427,7 @@ describe('parley CLI (two terminals, two gateways)', () => {
       await socket.next((f) => f.type === 'ack' && f.clientMsgId === `away-${n}`);
     }
     socket.close();
-    expect(sync()).toContain('(3 new messages, 2 rounds)');
+    expect(sync()).toContain('(3 new messages, 3 rounds)'); // the summary, the states, agreement
     expect(sync()).toContain('(0 new messages, 1 round)');
 
     // The state file holds no message text; a tampered one is reset by the server.

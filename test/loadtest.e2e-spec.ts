@@ -274,8 +274,12 @@ describe('load tool (npm run loadtest)', () => {
   it('connect --returning --direct: the measured devices state what they hold, and each converges in its first round; every socket opened directly unless sent to the directory (421)', async () => {
     const upgradesBefore = await upgradesByWay(stack.gateways);
     /** Sync rounds answered by every gateway so far, by outcome. */
-    const rounds = async (): Promise<{ converged: number; notConverged: number }> => {
-      const total = { converged: 0, notConverged: 0 };
+    const rounds = async (): Promise<{
+      converged: number;
+      notConverged: number;
+      summariesMatched: number;
+    }> => {
+      const total = { converged: 0, notConverged: 0, summariesMatched: 0 };
       for (const gateway of stack.gateways) {
         const text = await (await fetch(`${gateway}/metrics`)).text();
         for (const [, outcome, n] of text.matchAll(
@@ -283,6 +287,11 @@ describe('load tool (npm run loadtest)', () => {
         )) {
           if (outcome === 'converged') total.converged += Number(n);
           else total.notConverged += Number(n);
+        }
+        for (const [, n] of text.matchAll(
+          /^parley_sync_summaries_total\{[^}]*outcome="matched"[^}]*\} (\d+)/gm,
+        )) {
+          total.summariesMatched += Number(n);
         }
       }
       return total;
@@ -315,10 +324,12 @@ describe('load tool (npm run loadtest)', () => {
     const after = await rounds();
     // Each device's priming sync, as a new device holding conversations, took two rounds that did
     // not converge (the server listed what it lacked; then the tails) and one that did; each
-    // measured reconnect is one round, in agreement at once. So 40 converged (20 priming, 20
-    // measured) and 40 that did not, all priming: as new devices the reconnects would add 40 more.
+    // measured reconnect is one round, a summary in agreement at once. So 40 converged (20
+    // priming, 20 measured) and 40 that did not, all priming: as new devices the reconnects would
+    // add 40 more.
     expect(after.converged - before.converged).toBe(40);
     expect(after.notConverged - before.notConverged).toBe(40);
+    expect(after.summariesMatched - before.summariesMatched).toBe(20);
     // 40 device sockets (20 priming, 20 measured), each first opened directly (kept there, or sent
     // on to the directory by a 421). The seeding's own sockets take tickets, as before.
     const added = upgradesAdded(upgradesBefore, await upgradesByWay(stack.gateways));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MemoryConversationStateStore, type StoredStates } from '@parley/client';
+import { MemoryConversationStateStore, sha256, type StoredStates } from '@parley/client';
 import {
   type AckFrame,
   EMPTY_STATE_DIGEST,
@@ -10,6 +10,7 @@ import {
   type ServerFrame,
   type SyncDoneFrame,
   type SyncMessagesFrame,
+  stateSummary,
 } from '@parley/protocol';
 import { createAccount, ParleyTestClient, type TestAccount } from '@parley/testing';
 import { Client } from 'pg';
@@ -310,6 +311,93 @@ describe('sync v2', () => {
         .sort(),
     ).toEqual([...byConversation.values()].sort());
   }, 120_000);
+
+  describe('summary', () => {
+    it('a summary that matches converges in one small round; one that does not lists nothing, and the states that follow bring what was missed', async () => {
+      const [alice, bob] = [
+        await createAccount(gateway1, 'sa'),
+        await createAccount(gateway2, 'sb'),
+      ];
+      const alices = await sender(gateway1, alice);
+      await send(alices, bob.username, 3, 'before');
+      const laptop = device(gateway2, bob);
+      await laptop.start();
+      await laptop.waitSynced();
+      const held = laptop.client.conversationStates();
+      expect(held).toEqual([expect.objectContaining({ lastSeq: 3 })]);
+      const summary = stateSummary(held, sha256);
+
+      const socket = await ParleyTestClient.connect(gateway2, bob, undefined, { sync: 'v2' });
+      sockets.push(socket);
+      const round = { type: 'sync.states', states: [], summary, complete: true, last: true };
+      socket.send({ ...round, ref: 'same' });
+      expect(
+        await socket.next<SyncDoneFrame>((f) => f.type === 'sync.done' && f.ref === 'same'),
+      ).toEqual({
+        type: 'sync.done',
+        ref: 'same',
+        converged: true,
+        agreed: 1,
+        messages: 0,
+        behind: [],
+        reset: [],
+        unknown: [],
+        gone: [],
+      });
+
+      // A fourth message while a second socket has not synced: the summary no longer matches.
+      const phone = await ParleyTestClient.connect(gateway1, bob, undefined, { sync: 'v2' });
+      sockets.push(phone);
+      const [fourth] = await send(alices, bob.username, 1, 'away');
+      phone.send({ ...round, ref: 'stale' });
+      expect(
+        await phone.next<SyncDoneFrame>((f) => f.type === 'sync.done' && f.ref === 'stale'),
+      ).toMatchObject({ converged: false, agreed: 0, messages: 0, unknown: [], gone: [] });
+      expect(
+        phone.frames.filter((f) => f.type.startsWith('sync.') && f.type !== 'sync.done'),
+      ).toEqual([]);
+      phone.send({ type: 'sync.states', ref: 'states', states: held, complete: true, last: true });
+      const done = await phone.next<SyncDoneFrame>(
+        (f) => f.type === 'sync.done' && f.ref === 'states',
+      );
+      expect(done).toMatchObject({ converged: false, messages: 1, behind: [] });
+      const page = await phone.next<SyncMessagesFrame>((f) => f.type === 'sync.messages');
+      expect(page.messages.map((m) => m.seq)).toEqual([fourth.seq]);
+      expect(ofType(phone.frames, 'sync.messages')).toEqual([]);
+      // The held push of the fourth is not sent again once a round converges.
+      await phone.syncFresh();
+      expect(ofType<MessageFrame>(phone.frames, 'message')).toEqual([]);
+    });
+
+    it("sums up only the user's own conversations, and a summary never joins a round in progress", async () => {
+      const [alice, bob, carol] = [
+        await createAccount(gateway1, 'sa'),
+        await createAccount(gateway2, 'sb'),
+        await createAccount(gateway1, 'sc'),
+      ];
+      await send(await sender(gateway1, alice), bob.username, 2, 'private');
+      const laptop = device(gateway2, bob);
+      await laptop.start();
+      await laptop.waitSynced();
+      // Carol knows Bob's state (say it leaked): her summary of it is not hers.
+      const summary = stateSummary(laptop.client.conversationStates(), sha256);
+      const mallory = await ParleyTestClient.connect(gateway1, carol, undefined, { sync: 'v2' });
+      sockets.push(mallory);
+      mallory.send({ type: 'sync.states', ref: 'probe', states: [], summary, complete: true });
+      expect(
+        await mallory.next<SyncDoneFrame>((f) => f.type === 'sync.done' && f.ref === 'probe'),
+      ).toMatchObject({ converged: false, agreed: 0, messages: 0, unknown: [], gone: [] });
+      expect(
+        mallory.frames.filter((f) => f.type === 'sync.messages' || f.type === 'sync.reset'),
+      ).toEqual([]);
+
+      mallory.send({ type: 'sync.states', ref: 'open', states: [], complete: true, last: false });
+      mallory.send({ type: 'sync.states', ref: 'mid', states: [], summary, complete: true });
+      const refused = await mallory.next<ErrorFrame>((f) => f.type === 'error' && f.ref === 'mid');
+      expect(refused).toMatchObject({ code: 'validation_failed' });
+      expect(refused.message).toContain('a summary starts a round of its own');
+    });
+  });
 
   describe('limits', () => {
     it('names a conversation the user is not in as gone, and sends nothing of it', async () => {

@@ -12,9 +12,11 @@ import {
   type DeliveredMessage,
   decodeServerFrame,
   type ServerFrame,
+  stateSummary,
   SYNC_STATES_PER_FRAME,
   type TailRequest,
 } from '@parley/protocol';
+import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
 import { mapLimit } from './accounts';
 import { Histogram } from './histogram';
@@ -75,6 +77,10 @@ const HELLO_TIMEOUT_MS = 20_000;
 /** Connect attempts per client when the gateway answers 503 (retried like a real client). */
 const CONNECT_ATTEMPTS = 4;
 const TEXT_PREFIX = 'lt ';
+
+/** SHA-256 in native code: the generator shares the machine with the stack it measures. */
+const nodeSha256 = (data: Uint8Array): Uint8Array =>
+  new Uint8Array(createHash('sha256').update(data).digest());
 
 let init: WorkerInit;
 const clients: Client[] = [];
@@ -279,9 +285,11 @@ async function openClient(client: Client, target: SocketTarget): Promise<void> {
 }
 
 /**
- * Sync v2 after hello, as a real client that holds nothing does: a complete round of no states,
- * the tails of the conversations the server lists, then their states until a round converges
- * (the socket's held live pushes are released then). Resolves when converged.
+ * Sync v2 after hello, as the client library does: a device that holds nothing sends a complete
+ * round of no states, the tails of the conversations the server lists, then their states until a
+ * round converges (the socket's held live pushes are released then); a returning one first sends
+ * the summary of what it held, and its states only when that does not match. Resolves when
+ * converged.
  */
 function syncV2(
   client: Client,
@@ -289,7 +297,9 @@ function syncV2(
   listen: (handler: (frame: ServerFrame) => void) => void,
 ): Promise<void> {
   const states = new ConversationStates();
+  let summaryRound = false;
   const sendRound = (items: readonly (ConversationState | TailRequest)[], complete: boolean) => {
+    summaryRound = false;
     const pages = Math.max(1, Math.ceil(items.length / SYNC_STATES_PER_FRAME));
     for (let i = 0; i < pages; i++) {
       const page = items.slice(i * SYNC_STATES_PER_FRAME, (i + 1) * SYNC_STATES_PER_FRAME);
@@ -345,6 +355,7 @@ function syncV2(
             client.held = [...kept.values()];
             return resolve();
           }
+          if (summaryRound) return sendRound(client.held ?? [], true);
           const next = new Map<string, ConversationState | TailRequest>();
           for (const id of [...frame.behind, ...frame.reset, ...touched]) {
             if (frame.gone.includes(id)) continue;
@@ -362,8 +373,20 @@ function syncV2(
           return;
       }
     });
-    // A returning device states what it held; a new one holds nothing.
-    sendRound(client.held ?? [], true);
+    // A returning device sums up what it held; a new one holds nothing.
+    const held = client.held ?? [];
+    if (held.length === 0) return sendRound(held, true);
+    summaryRound = true;
+    ws.send(
+      JSON.stringify({
+        type: 'sync.states',
+        ref: 'sync',
+        states: [],
+        summary: stateSummary(held, nodeSha256),
+        complete: true,
+        last: true,
+      }),
+    );
   });
 }
 

@@ -14,6 +14,8 @@ import {
   type MessageImage,
   messageTextProblem,
   type ServerFrame,
+  stateSummary,
+  SUMMARY_MAX_CONVERSATIONS,
   SYNC_STATES_PER_FRAME,
   type SyncDoneFrame,
   type SyncResetFrame,
@@ -27,6 +29,7 @@ import {
   type ConversationStateStore,
   ConversationStates,
   MemoryConversationStateStore,
+  sha256,
 } from './conversation-states';
 import { Emitter } from './emitter';
 import { OutboxEntry, OutboxQueue, SendTarget, sendFrameOf } from './outbox';
@@ -166,8 +169,10 @@ export interface ParleyClientOptions {
  *   `overloaded`, `unavailable`) sends it again, in order, after `retryAfterMs`. An entry leaves
  *   the outbox with its `ack`, with the stored message seen through sync, or with a final
  *   refusal (`send-failed`).
- * - **Receiving** (sync v2, docs/PROTOCOL.md "Sync"): on every hello the device sends the state
- *   of every conversation it holds (`sync.states`, a complete round); the server answers with
+ * - **Receiving** (sync v2, docs/PROTOCOL.md "Sync"): on every hello the device sends the summary
+ *   of the conversations it holds (one digest over their states; converged when the server's is
+ *   the same), then, when it is not, the state of every conversation it holds (`sync.states`, a
+ *   complete round); the server answers with
  *   what is missing (`sync.messages`), `sync.reset` for what diverged, and `sync.done`. Rounds
  *   repeat, for the conversations not yet in agreement, until one converges (`synced`). The
  *   socket was opened with `sync: "v2"`, so the gateway holds live pushes until then: nothing
@@ -212,6 +217,8 @@ export class ParleyClient {
   private loading?: Promise<void>;
   private syncedMessages = 0;
   private syncRounds = 0;
+  /** The round in flight is a summary round (its answer lists nothing). */
+  private summaryRound = false;
   /** Conversations that got messages or a reset in the current round (their state changed). */
   private touched = new Set<string>();
   private resendTimer: ReturnType<typeof setTimeout> | undefined;
@@ -589,12 +596,33 @@ export class ParleyClient {
     const states = this.conversationStates();
     this.unknownPolicy =
       this.unknownOption === 'auto' ? (states.length === 0 ? 'tail' : 'all') : this.unknownOption;
-    this.sendRound(states, true);
+    if (states.length > 0 && states.length <= SUMMARY_MAX_CONVERSATIONS) {
+      this.sendSummary(states);
+    } else {
+      this.sendRound(states, true);
+    }
+  }
+
+  /** A summary round: one digest over every state; not converged means a round of the states. */
+  private sendSummary(states: readonly ConversationState[]): void {
+    this.syncRounds++;
+    this.touched = new Set();
+    this.summaryRound = true;
+    const sent = this.connection.send({
+      type: 'sync.states',
+      ref: SYNC_REF,
+      states: [],
+      summary: stateSummary(states, sha256),
+      complete: true,
+      last: true,
+    });
+    if (!sent) this.syncing = false;
   }
 
   private sendRound(states: readonly (ConversationState | TailRequest)[], complete: boolean): void {
     this.syncRounds++;
     this.touched = new Set();
+    this.summaryRound = false;
     const pages = Math.max(1, Math.ceil(states.length / SYNC_STATES_PER_FRAME));
     for (let i = 0; i < pages; i++) {
       const sent = this.connection.send({
@@ -647,6 +675,11 @@ export class ParleyClient {
     if (this.syncRounds >= MAX_SYNC_ROUNDS) {
       this.syncing = false;
       this.retrySyncLater();
+      return;
+    }
+    if (this.summaryRound) {
+      // Something differs: every state, as a complete round (what the device holds now).
+      this.sendRound(this.conversationStates(), true);
       return;
     }
     const next = new Map<string, ConversationState | TailRequest>();

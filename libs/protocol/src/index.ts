@@ -20,6 +20,7 @@ export * from './frames/client-frames';
 export * from './frames/server-frames';
 export * from './frames/codec';
 export * from './sync/state-digest';
+export * from './sync/state-summary';
 export * from './http/accounts';
 export * from './http/connect';
 export * from './http/people';

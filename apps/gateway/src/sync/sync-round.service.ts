@@ -4,7 +4,9 @@ import {
   type ConversationState,
   type DeliveredMessage,
   type SyncDoneFrame,
+  type StateSummary,
   type SyncStatesFrame,
+  stateSummary,
   stateWindow,
   type TailRequest,
 } from '@parley/protocol';
@@ -22,7 +24,7 @@ import { DeviceRoutingProbe } from './device-routing.probe';
 import { SyncRound } from './sync-round';
 import { syncMetrics } from './sync.metrics';
 import { StateDigestCache } from './state-digest.cache';
-import { digestOf, digestOfTail, emptyDigest } from './state-digests';
+import { digestOf, digestOfTail, emptyDigest, sha256 } from './state-digests';
 
 /** A state that matched the server's digest at its seq, below the server's last. */
 interface Behind extends ReadablePosition {
@@ -74,6 +76,9 @@ export class SyncRoundService {
   /** One `sync.states` frame of a round. */
   async answer(connection: ClientConnection, frame: SyncStatesFrame): Promise<void> {
     let round = connection.syncRound;
+    if (round && frame.summary) {
+      throw MessagingException.invalid('summary', 'a summary starts a round of its own');
+    }
     if (!round) {
       round = new SyncRound(frame.complete ?? false, this.config.SYNC_ROUND_MAX_MESSAGES);
       connection.syncRound = round;
@@ -91,6 +96,8 @@ export class SyncRoundService {
     // The work, not the wait for session above.
     const started = performance.now();
     try {
+      if (frame.summary)
+        return await this.answerSummary(connection, round, frame.ref, frame.summary);
       await this.answerStates(connection, round, frame);
       if (frame.last !== false) await this.finish(connection, round, frame.ref);
     } catch (err) {
@@ -286,45 +293,90 @@ export class SyncRoundService {
     this.counted(round, messages);
   }
 
+  /**
+   * A summary round: the user's conversations and their states as this server holds them (one
+   * query, digests as in any round), summarised and compared. Equal: every state agrees, the
+   * round converges and the held pushes go. Otherwise nothing is listed: the device sends its
+   * states in a complete round (the digests read here are remembered for it).
+   */
+  private async answerSummary(
+    connection: ClientConnection,
+    round: SyncRound,
+    ref: string | undefined,
+    summary: StateSummary,
+  ): Promise<void> {
+    const { others } = await this.query(() =>
+      this.states.positions(connection.userId, [], this.config.SYNC_ROUND_MAX_STATES),
+    );
+    const matched =
+      others.length === summary.conversations &&
+      stateSummary(await this.statesOf(others), sha256).digest === summary.digest;
+    this.metrics.summaries.inc({ outcome: matched ? 'matched' : 'mismatched' });
+    if (matched) {
+      for (const o of others) {
+        round.mentioned.add(o.conversationId);
+        connection.delivery.know(o.conversationId, o.seq);
+      }
+      round.agreed = others.length;
+      this.metrics.states.inc(others.length);
+    } else {
+      round.summaryMismatched = true;
+    }
+    this.conclude(connection, round, ref, []);
+  }
+
   private async finish(
     connection: ClientConnection,
     round: SyncRound,
     ref: string | undefined,
   ): Promise<void> {
-    const unknown: SyncDoneFrame['unknown'] = [];
-    if (round.complete) {
-      const others =
-        round.others ??
+    const others = round.complete
+      ? (round.others ??
         (await this.query(() =>
           this.states.othersOf(
             connection.userId,
             [...round.mentioned],
             this.config.SYNC_ROUND_MAX_STATES,
           ),
-        ));
-      const uncachedOthers = others.filter(
-        (o) => o.seq >= o.fromSeq && this.digests.get(o) === undefined,
-      );
-      const windows =
-        uncachedOthers.length > 0
-          ? await this.query(() => this.states.windows(uncachedOthers))
-          : null;
-      for (const o of others) {
-        const digest =
-          o.seq < o.fromSeq
-            ? emptyDigest(o.fromSeq)
-            : (this.digests.get(o) ??
-              digestOf(o.seq, windows?.get(o.conversationId) ?? [], o.fromSeq));
-        this.digests.set(o, digest);
-        unknown.push({
-          conversationId: o.conversationId,
-          lastSeq: o.seq,
-          digest,
-          ...(o.fromSeq > 1 ? { fromSeq: o.fromSeq } : {}),
-        });
+        )))
+      : [];
+    this.conclude(connection, round, ref, await this.statesOf(others));
+  }
+
+  /** The states of these positions, with their digests (remembered, or read in one query). */
+  private async statesOf(positions: readonly ReadablePosition[]): Promise<ConversationState[]> {
+    // Each digest is looked up once (a hundred per returning device).
+    const digests: string[] = [];
+    const missing: number[] = [];
+    positions.forEach((o, i) => {
+      const digest = o.seq < o.fromSeq ? emptyDigest(o.fromSeq) : this.digests.get(o);
+      if (digest === undefined) missing.push(i);
+      else digests[i] = digest;
+    });
+    if (missing.length > 0) {
+      const windows = await this.query(() => this.states.windows(missing.map((i) => positions[i])));
+      for (const i of missing) {
+        const o = positions[i];
+        digests[i] = digestOf(o.seq, windows.get(o.conversationId) ?? [], o.fromSeq);
+        this.digests.set(o, digests[i]);
       }
     }
-    const converged = round.allAgreed && unknown.length === 0;
+    return positions.map((o, i) => ({
+      conversationId: o.conversationId,
+      lastSeq: o.seq,
+      digest: digests[i],
+      ...(o.fromSeq > 1 ? { fromSeq: o.fromSeq } : {}),
+    }));
+  }
+
+  /** `sync.done`; a converged round releases the socket's held pushes. */
+  private conclude(
+    connection: ClientConnection,
+    round: SyncRound,
+    ref: string | undefined,
+    unknown: SyncDoneFrame['unknown'],
+  ): void {
+    const converged = round.allAgreed && !round.summaryMismatched && unknown.length === 0;
     connection.syncRound = undefined;
     connection.synced = true;
     this.metrics.rounds.inc({ outcome: converged ? 'converged' : 'not_converged' });

@@ -18,6 +18,8 @@ export class SyncRound {
    * asked ones (a complete round in one frame); otherwise read when the round finishes.
    */
   others?: ReadablePosition[];
+  /** A summary round whose summary is not the server's: not converged, nothing listed. */
+  summaryMismatched = false;
 
   constructor(
     /** The round's frames list every conversation the device holds. */

@@ -8,6 +8,8 @@ export interface SyncMetrics {
   queries: Counter;
   messages: Counter;
   states: Counter;
+  /** Summary rounds, by outcome (matched or mismatched). */
+  summaries: Counter<'outcome'>;
 }
 
 let metrics: SyncMetrics | undefined;
@@ -43,6 +45,13 @@ export function syncMetrics(): SyncMetrics {
       new Counter({
         name: 'parley_sync_states_total',
         help: 'Conversation states (and tail requests) sync v2 answered.',
+      }),
+    summaries:
+      existing<Counter<'outcome'>>('parley_sync_summaries_total') ??
+      new Counter({
+        name: 'parley_sync_summaries_total',
+        help: 'Sync v2 summary rounds, by outcome (matched or mismatched).',
+        labelNames: ['outcome'],
       }),
   };
   return metrics;

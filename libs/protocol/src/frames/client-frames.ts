@@ -12,6 +12,7 @@ import { fieldGiven } from '../issues';
 import { PRESENCE_WATCH_MAX } from '../presence';
 import { userIdSchema } from '../ids';
 import { stateDigestSchema } from '../sync/state-digest';
+import { stateSummarySchema } from '../sync/state-summary';
 
 /**
  * Client -> server WebSocket frames: one JSON object per text message, with a `type`. Every frame
@@ -107,8 +108,24 @@ export const syncStatesFrameSchema = z
       .max(SYNC_STATES_PER_FRAME),
     complete: z.boolean().optional(),
     last: z.boolean().optional(),
+    /**
+     * Instead of the states: their summary (stateSummary), in a complete round of this one frame
+     * and no states. Every state agrees: `sync.done` converged. Otherwise `sync.done` not
+     * converged with nothing listed, and the device sends a complete round of its states.
+     */
+    summary: stateSummarySchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((frame, ctx) => {
+    if (frame.summary === undefined) return;
+    if (frame.states.length > 0 || frame.complete !== true || frame.last === false) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a summary is a complete round of one frame, with no states',
+        path: ['summary'],
+      });
+    }
+  });
 
 /** This device holds the conversation up to `seq` (moves its delivered cursor). */
 export const deliveredFrameSchema = z

@@ -125,6 +125,26 @@ describe('decodeClientFrame', () => {
     );
   });
 
+  it('takes a summary only as a complete round of one frame with no states', () => {
+    const summary = { conversations: 2, digest: 'a'.repeat(64) };
+    const frame = { type: 'sync.states', states: [], summary, complete: true, last: true };
+    expect(parseClientFrame(JSON.stringify(frame))).toEqual({ ok: true, frame });
+    const entry = { conversationId: CONVERSATION, tail: true };
+    for (const bad of [
+      { ...frame, states: [entry] },
+      { ...frame, complete: false },
+      { type: 'sync.states', states: [], summary },
+      { ...frame, last: false },
+    ]) {
+      expect(problem(JSON.stringify(bad)).message).toBe(
+        'Invalid sync.states frame: summary (a summary is a complete round of one frame, with no states)',
+      );
+    }
+    expect(
+      problem(JSON.stringify({ ...frame, summary: { ...summary, conversations: 0 } })).message,
+    ).toMatch(/^Invalid sync\.states frame: summary\.conversations \(/);
+  });
+
   it('names a field of the wrong type once', () => {
     expect(
       problem(JSON.stringify({ type: 'send', clientMsgId: ['m'], to: 'bob_1', text: 'x' })).message,

@@ -271,7 +271,7 @@ describe('load tool (npm run loadtest)', () => {
     }
   }, 120_000);
 
-  it('connect --returning --direct: the measured devices state what they hold, and each converges in its first round; every socket opened directly unless sent to the directory (421)', async () => {
+  it('connect --returning --direct: the measured devices sum up what they hold, and each converges in its first round; every socket opened directly unless sent to the directory (421)', async () => {
     const upgradesBefore = await upgradesByWay(stack.gateways);
     /** Sync rounds answered by every gateway so far, by outcome. */
     const rounds = async (): Promise<{

@@ -74,7 +74,7 @@ connect:
   --no-sync                open sockets without the first sync a real client does after hello
   --returning              measure returning devices: every device first connects, syncs and
                            closes (not measured); the measured ramp reconnects them, each first
-                           round stating the conversations it holds (without it: new devices)
+                           round summing up the conversations it holds (without it: new devices)
   --direct                 (any workload) devices open their sockets directly on their gateway
                            with the access token in the upgrade, as the client library does: no
                            directory round unless a gateway answers 421 (without it: every

@@ -99,7 +99,7 @@ export interface GatewayMemory {
 
 export interface ConnectReport {
   workload: 'connect';
-  /** `new` devices fetch every tail in their first sync; `returning` ones state what they hold. */
+  /** `new` devices fetch every tail in their first sync; `returning` ones sum up what they hold. */
   devices: 'new' | 'returning';
   startedAt: string;
   users: number;

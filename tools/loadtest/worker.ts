@@ -56,7 +56,7 @@ interface Client {
   resync?: () => void;
   /**
    * The states of every conversation the device held when its last sync converged: a returning
-   * device (`connect --returning`) sends them in its first round.
+   * device (`connect --returning`) sends their summary in its first round (the states if asked).
    */
   held?: ConversationState[];
   /** groups: conversationId → seqs this socket was given in the current step (duplicates). */

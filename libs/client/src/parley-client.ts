@@ -170,13 +170,13 @@ export interface ParleyClientOptions {
  *   the outbox with its `ack`, with the stored message seen through sync, or with a final
  *   refusal (`send-failed`).
  * - **Receiving** (sync v2, docs/PROTOCOL.md "Sync"): on every hello the device sends the summary
- *   of the conversations it holds (one digest over their states; converged when the server's is
- *   the same), then, when it is not, the state of every conversation it holds (`sync.states`, a
- *   complete round); the server answers with
- *   what is missing (`sync.messages`), `sync.reset` for what diverged, and `sync.done`. Rounds
- *   repeat, for the conversations not yet in agreement, until one converges (`synced`). The
- *   socket was opened with `sync: "v2"`, so the gateway holds live pushes until then: nothing
- *   live arrives before what the sync sends. Each stored message is emitted once (`message`).
+ *   of the conversations it holds (one digest over their states: converged when the server's is
+ *   the same) and, when it is not, the state of every one (`sync.states`, a complete round); the
+ *   server answers with what is missing (`sync.messages`), `sync.reset` for what diverged, and
+ *   `sync.done`. Rounds repeat, for the conversations not yet in agreement, until one converges
+ *   (`synced`). The socket was opened with `sync: "v2"`, so the gateway holds live pushes until
+ *   then: nothing live arrives before what the sync sends. Each stored message is emitted once
+ *   (`message`).
  * - **Delivered cursor**: per conversation the highest seq held with nothing missing below
  *   (ConversationStates); a live message above a hole asks for a sync, never skips the hole.
  */

@@ -48,7 +48,9 @@ type Config = Pick<
  * from the event that added it: `sync.reset` with `fromSeq`),
  * and, for a complete round, the conversations the device does not know (listed with their
  * state). The device repeats rounds until one converges. Meanwhile the socket holds live pushes
- * (OrderedDelivery); a converged round releases them.
+ * (OrderedDelivery); a converged round releases them. A round may instead be one summary of
+ * every state the device holds ("A summary first"): converged when it is the server's, else
+ * nothing listed and the device sends its states.
  *
  * Cost per frame: one query for the asked conversations' readable ranges (and membership), one
  * for the digest windows of the non-empty states whose digest this process does not remember (ten
@@ -56,7 +58,8 @@ type Config = Pick<
  * reads share a query, see ConversationStatesReadModel), and only when needed one
  * for tails and one for missing messages; a complete round's end adds one or two for the
  * conversations the device did not name (none when the round is one frame: its first query reads
- * them too).
+ * them too). A summary round: one query for the user's conversations and one for the windows of
+ * the digests not remembered.
  */
 @Injectable()
 export class SyncRoundService {

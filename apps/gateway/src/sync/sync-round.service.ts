@@ -308,8 +308,8 @@ export class SyncRoundService {
     ref: string | undefined,
     summary: StateSummary,
   ): Promise<void> {
-    const { others } = await this.query(() =>
-      this.states.positions(connection.userId, [], this.config.SYNC_ROUND_MAX_STATES),
+    const others = await this.query(() =>
+      this.states.othersOf(connection.userId, [], this.config.SYNC_ROUND_MAX_STATES),
     );
     const matched =
       others.length === summary.conversations &&

@@ -224,6 +224,29 @@ describe('load tool (npm run loadtest)', () => {
     }
   }, 120_000);
 
+  it('sync: a device in agreement converges on its summary alone; one that missed messages sends its states after the summary and gets each message once', async () => {
+    const out = join(dir, 'sync.jsonl');
+    const run = await runTool([
+      'sync',
+      ...['--conversations', '12', '--seed-messages', '10', '--repeat', '2'],
+      ...['--behind', '60', '--behind-conversations', '3'],
+      ...['--user-prefix', `${prefix}s`, '--out', out],
+    ]);
+    expectSucceeded(run);
+    const [report] = lines(out);
+    expect(report).toMatchObject({ workload: 'sync', conversations: 12 });
+    const agreement = report.agreement as Array<Record<string, number>>;
+    expect(agreement).toHaveLength(2);
+    for (const sync of agreement) {
+      expect(sync).toMatchObject({ rounds: 1, messages: 0 });
+      // One frame out: the summary (a state is about 158 bytes; twelve would be near 2 KB).
+      expect(sync.bytesSent).toBeLessThan(400);
+    }
+    // The summary, the twelve states (three behind: their 60 messages), the three caught up.
+    expect(report.behind).toMatchObject({ behindMessages: 60, messages: 60, rounds: 3 });
+    expect(run.stdout).toContain('60 behind in 3');
+  }, 120_000);
+
   it('connect: opens the requested sockets through the directory and reports memory per gateway', async () => {
     const out = join(dir, 'connect.jsonl');
     const run = await runTool([

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MemoryConversationStateStore, sha256, type StoredStates } from '@parley/client';
+import {
+  ConversationStates,
+  MemoryConversationStateStore,
+  sha256,
+  type StoredStates,
+} from '@parley/client';
 import {
   type AckFrame,
   EMPTY_STATE_DIGEST,
@@ -10,6 +15,7 @@ import {
   type ServerFrame,
   type SyncDoneFrame,
   type SyncMessagesFrame,
+  type SyncResetFrame,
   stateSummary,
 } from '@parley/protocol';
 import { createAccount, ParleyTestClient, type TestAccount } from '@parley/testing';
@@ -63,6 +69,26 @@ async function send(
     acks.push(await socket.next<AckFrame>((f) => f.type === 'ack' && f.clientMsgId === id, 90_000));
   }
   return acks;
+}
+
+/** `parley_sync_queries_total` by statement, over the gateways (the directory picks a socket's). */
+async function syncQueries(): Promise<Record<string, number>> {
+  const sums: Record<string, number> = {};
+  for (const gateway of stack.gateways) {
+    const text = await (await fetch(`${gateway}/metrics`)).text();
+    for (const [, labels, value] of text.matchAll(/^parley_sync_queries_total\{(.*)\} (\d+)$/gm)) {
+      const statement = /statement="(\w+)"/.exec(labels)?.[1] ?? '';
+      sums[statement] = (sums[statement] ?? 0) + Number(value);
+    }
+  }
+  return sums;
+}
+
+/** What each statement's count grew by since `before`. */
+async function syncQueriesSince(before: Record<string, number>): Promise<Record<string, number>> {
+  const now = await syncQueries();
+  const statements = ['ranges', 'positions', 'others', 'windows', 'tails', 'after'];
+  return Object.fromEntries(statements.map((s) => [s, (now[s] ?? 0) - (before[s] ?? 0)]));
 }
 
 const ofType = <T extends ServerFrame>(frames: readonly ServerFrame[], type: T['type']) =>
@@ -356,6 +382,10 @@ describe('sync v2', () => {
       expect(
         phone.frames.filter((f) => f.type.startsWith('sync.') && f.type !== 'sync.done'),
       ).toEqual([]);
+      // A fifth, stored after the summary read Bob's conversations. The round that follows starts
+      // from what the summary read: no query of its own for them, and the fifth comes after.
+      const [fifth] = await send(alices, bob.username, 1, 'later');
+      const queries = await syncQueries();
       phone.send({ type: 'sync.states', ref: 'states', states: held, complete: true, last: true });
       const done = await phone.next<SyncDoneFrame>(
         (f) => f.type === 'sync.done' && f.ref === 'states',
@@ -364,8 +394,35 @@ describe('sync v2', () => {
       const page = await phone.next<SyncMessagesFrame>((f) => f.type === 'sync.messages');
       expect(page.messages.map((m) => m.seq)).toEqual([fourth.seq]);
       expect(ofType(phone.frames, 'sync.messages')).toEqual([]);
-      // The held push of the fourth is not sent again once a round converges.
-      await phone.syncFresh();
+      // What the summary read serves the round: no positions read again; the missed message is.
+      expect(await syncQueriesSince(queries)).toMatchObject({
+        ranges: 0,
+        positions: 0,
+        others: 0,
+        after: 1,
+      });
+
+      // The next round reads anew: the fifth is there.
+      const { conversationId } = fourth;
+      const anew = {
+        type: 'sync.states',
+        states: [{ conversationId, tail: true }],
+        complete: true,
+      };
+      phone.send({ ...anew, ref: 'anew', last: true });
+      const reset = await phone.next<SyncResetFrame>(
+        (f) => f.type === 'sync.reset' && f.ref === 'anew',
+      );
+      expect(reset.messages.map((m) => m.seq)).toEqual([1, 2, 3, fourth.seq, fifth.seq]);
+      const states = new ConversationStates();
+      states.reset(conversationId, reset.lastSeq, reset.messages);
+      phone.send({ ...anew, ref: 'agree', states: [states.state(conversationId)], last: true });
+      expect(
+        await phone.next<SyncDoneFrame>((f) => f.type === 'sync.done' && f.ref === 'agree'),
+      ).toMatchObject({ converged: true, agreed: 1 });
+      // The held pushes of the fourth and fifth are not sent: the sixth is the first push.
+      const [sixth] = await send(alices, bob.username, 1, 'after');
+      await phone.next<MessageFrame>((f) => f.type === 'message' && f.message.seq === sixth.seq);
       expect(ofType<MessageFrame>(phone.frames, 'message')).toEqual([]);
     });
 

@@ -1,5 +1,12 @@
+import { createHash } from 'node:crypto';
 import { ConversationStates, httpBaseOfSocketUrl } from '@parley/client';
-import { type ConversationState, SYNC_STATES_PER_FRAME, type TailRequest } from '@parley/protocol';
+import {
+  type ConversationState,
+  SUMMARY_MAX_CONVERSATIONS,
+  SYNC_STATES_PER_FRAME,
+  stateSummary,
+  type TailRequest,
+} from '@parley/protocol';
 import { type CachedAccount, mapLimit } from './accounts';
 import { Socket } from './bench-socket';
 
@@ -55,9 +62,14 @@ async function syncCounters(gatewayHttp: string): Promise<{ queries: number; sec
   return { queries: value('parley_sync_queries_total'), seconds: value('parley_sync_seconds_sum') };
 }
 
+/** SHA-256 in native code (the benchmark shares the machine with the stack it measures). */
+const nodeSha256 = (data: Uint8Array): Uint8Array =>
+  new Uint8Array(createHash('sha256').update(data).digest());
+
 /**
- * A sync v2 on a new socket from `states` (updated in place), until a round converges; tail
- * requests for conversations it does not know.
+ * A sync v2 on a new socket from `states` (updated in place), until a round converges, as the
+ * client library runs it: the summary of what it holds first (docs/PROTOCOL.md "A summary
+ * first"), its states when that does not match, tail requests for conversations it does not know.
  */
 async function measureSync(
   gateway: string,
@@ -71,8 +83,10 @@ async function measureSync(
   let rounds = 0;
   let messages = 0;
   let resets = 0;
+  let summaryRound = false;
   const sendRound = (items: readonly (ConversationState | TailRequest)[], complete: boolean) => {
     rounds++;
+    summaryRound = false;
     const pages = Math.max(1, Math.ceil(items.length / SYNC_STATES_PER_FRAME));
     for (let i = 0; i < pages; i++) {
       socket.send({
@@ -99,6 +113,13 @@ async function measureSync(
       resets++;
     } else if (frame.type === 'sync.done') {
       if (frame.converged) return true;
+      if (summaryRound) {
+        sendRound(
+          states.conversationIds().map((id) => states.state(id)),
+          true,
+        );
+        return false;
+      }
       const next = new Map<string, ConversationState | TailRequest>();
       for (const id of [...frame.behind, ...frame.reset, ...touched]) {
         if (!frame.gone.includes(id)) next.set(id, states.state(id));
@@ -112,10 +133,20 @@ async function measureSync(
     }
     return false;
   });
-  sendRound(
-    states.conversationIds().map((id) => states.state(id)),
-    true,
-  );
+  const held = states.conversationIds().map((id) => states.state(id));
+  if (held.length === 0 || held.length > SUMMARY_MAX_CONVERSATIONS) sendRound(held, true);
+  else {
+    rounds++;
+    summaryRound = true;
+    socket.send({
+      type: 'sync.states',
+      ref: 'bench',
+      states: [],
+      summary: stateSummary(held, nodeSha256),
+      complete: true,
+      last: true,
+    });
+  }
   await done;
   const wallMs = performance.now() - started;
   const after = await syncCounters(http);

@@ -4,6 +4,7 @@ import type { TicketGrant } from '../connect/connect-ticket';
 import type { ResumableSocket } from '../connect/resume-tickets';
 import { OrderedDelivery } from '../deliver/ordered-delivery';
 import type { SyncRound } from '../sync/sync-round';
+import type { ReadablePosition } from '../read-model/conversation-states.read-model';
 import { TokenBucket } from '../throttling/token-bucket';
 import { streamOf, WriteCoalescer } from './write-coalescer';
 
@@ -104,6 +105,12 @@ export class ClientConnection {
    */
   synced = false;
   /**
+   * The user's conversations as a mismatched summary read them (all of them: fewer than a round's
+   * limit), for the round the device sends next; dropped when that round starts or pushes are
+   * lost (the round then reads again).
+   */
+  summarised?: readonly ReadablePosition[];
+  /**
    * Whether the device said it is in the foreground or the background (`presence.state`); a
    * socket starts `unreported`, which counts as the background.
    */
@@ -186,6 +193,7 @@ export class ClientConnection {
     if (!this.synced && !this.syncRound) return;
     if (!this.delivery.interrupt()) return;
     this.synced = false;
+    this.summarised = undefined;
     this.send({ type: 'sync.required', reason: 'gap' });
   }
 

@@ -22,7 +22,7 @@ import { ChannelSubscriptions } from '../conversations/channel-subscriptions';
 import { ReceiptsService } from '../receipts/receipts.service';
 import { DeviceRoutingProbe } from './device-routing.probe';
 import { SyncRound } from './sync-round';
-import { syncMetrics } from './sync.metrics';
+import { type SyncStatement, syncMetrics } from './sync.metrics';
 import { StateDigestCache } from './state-digest.cache';
 import { digestOf, digestOfTail, emptyDigest, sha256 } from './state-digests';
 
@@ -59,7 +59,8 @@ type Config = Pick<
  * for tails and one for missing messages; a complete round's end adds one or two for the
  * conversations the device did not name (none when the round is one frame: its first query reads
  * them too). A summary round: one query for the user's conversations and one for the windows of
- * the digests not remembered.
+ * the digests not remembered; the round that follows a mismatched one reads no positions (it
+ * starts from the summary's).
  */
 @Injectable()
 export class SyncRoundService {
@@ -83,7 +84,15 @@ export class SyncRoundService {
       throw MessagingException.invalid('summary', 'a summary starts a round of its own');
     }
     if (!round) {
-      round = new SyncRound(frame.complete ?? false, this.config.SYNC_ROUND_MAX_MESSAGES);
+      // What a mismatched summary read serves the round right after it, unless pushes were lost
+      // since (the socket is not synced: the round waits and reads again).
+      const summarised = connection.synced && !frame.summary ? connection.summarised : undefined;
+      connection.summarised = undefined;
+      round = new SyncRound(
+        frame.complete ?? false,
+        this.config.SYNC_ROUND_MAX_MESSAGES,
+        summarised && new Map(summarised.map((p) => [p.conversationId, p])),
+      );
       connection.syncRound = round;
       connection.delivery.startRound();
       if (!connection.synced) {
@@ -165,7 +174,9 @@ export class SyncRoundService {
       known[i] === undefined ? [{ at: i, position: position(state, server) }] : [],
     );
     if (uncached.length > 0) {
-      const windows = await this.query(() => this.states.windows(uncached.map((u) => u.position)));
+      const windows = await this.query('windows', () =>
+        this.states.windows(uncached.map((u) => u.position)),
+      );
       for (const { at, position: p } of uncached) {
         const window = windows.get(p.conversationId) ?? [];
         const { from, to } = stateWindow(p.seq, p.fromSeq);
@@ -207,13 +218,39 @@ export class SyncRoundService {
     asked: readonly (ConversationState | TailRequest)[],
   ): Promise<Map<string, ReadableRange>> {
     const ids = asked.map((s) => s.conversationId);
+    if (round.summarised) return this.rangesSummarised(connection, round.summarised, ids);
     if (!(round.complete && frame.last !== false && round.mentioned.size === asked.length)) {
-      return this.query(() => this.states.ranges(connection.userId, ids));
+      return this.query('ranges', () => this.states.ranges(connection.userId, ids));
     }
-    const { ranges, others } = await this.query(() =>
+    const { ranges, others } = await this.query('positions', () =>
       this.states.positions(connection.userId, ids, this.config.SYNC_ROUND_MAX_STATES),
     );
     round.others = others;
+    return ranges;
+  }
+
+  /**
+   * The asked conversations' ranges as the mismatched summary just before the round read them
+   * (every one of the user's conversations then; what was stored since is held as live pushes,
+   * released when a round converges). An asked conversation it did not read (a silent channel, or
+   * not the user's) is read as in any frame.
+   */
+  private async rangesSummarised(
+    connection: ClientConnection,
+    summarised: ReadonlyMap<string, ReadablePosition>,
+    ids: readonly string[],
+  ): Promise<Map<string, ReadableRange>> {
+    const ranges = new Map<string, ReadableRange>();
+    const unread: string[] = [];
+    for (const id of ids) {
+      const p = summarised.get(id);
+      if (p) ranges.set(id, { fromSeq: p.fromSeq, lastSeq: p.seq });
+      else unread.push(id);
+    }
+    if (unread.length > 0) {
+      const read = await this.query('ranges', () => this.states.ranges(connection.userId, unread));
+      for (const [id, range] of read) ranges.set(id, range);
+    }
     return ranges;
   }
 
@@ -248,7 +285,7 @@ export class SyncRoundService {
     const now = positions.slice(0, fitting);
     round.behind.push(...positions.slice(fitting).map((p) => p.conversationId));
     if (now.length === 0) return;
-    const tails = await this.query(() => this.states.tails(now));
+    const tails = await this.query('tails', () => this.states.tails(now));
     for (const { conversationId, fromSeq } of now) {
       const messages = tails.get(conversationId) ?? [];
       const lastSeq = messages.at(-1)?.seq ?? fromSeq - 1;
@@ -278,7 +315,9 @@ export class SyncRoundService {
   ): Promise<void> {
     if (behind.length === 0) return;
     const messages =
-      round.budget > 0 ? await this.query(() => this.states.after(behind, round.budget)) : [];
+      round.budget > 0
+        ? await this.query('after', () => this.states.after(behind, round.budget))
+        : [];
     for (let i = 0; i < messages.length; i += this.config.SYNC_PAGE_SIZE) {
       connection.send({
         type: 'sync.messages',
@@ -300,7 +339,8 @@ export class SyncRoundService {
    * A summary round: the user's conversations and their states as this server holds them (one
    * query, digests as in any round), summarised and compared. Equal: every state agrees, the
    * round converges and the held pushes go. Otherwise nothing is listed: the device sends its
-   * states in a complete round (the digests read here are remembered for it).
+   * states in a round, which starts from the positions read here (the digests read here are
+   * remembered for it).
    */
   private async answerSummary(
     connection: ClientConnection,
@@ -308,7 +348,7 @@ export class SyncRoundService {
     ref: string | undefined,
     summary: StateSummary,
   ): Promise<void> {
-    const others = await this.query(() =>
+    const others = await this.query('others', () =>
       this.states.othersOf(connection.userId, [], this.config.SYNC_ROUND_MAX_STATES),
     );
     const matched =
@@ -324,6 +364,8 @@ export class SyncRoundService {
       this.metrics.states.inc(others.length);
     } else {
       round.summaryMismatched = true;
+      // All of them (a full list may have been cut): the device's states follow.
+      if (others.length < this.config.SYNC_ROUND_MAX_STATES) connection.summarised = others;
     }
     this.conclude(connection, round, ref, []);
   }
@@ -333,17 +375,25 @@ export class SyncRoundService {
     round: SyncRound,
     ref: string | undefined,
   ): Promise<void> {
-    const others = round.complete
-      ? (round.others ??
-        (await this.query(() =>
-          this.states.othersOf(
-            connection.userId,
-            [...round.mentioned],
-            this.config.SYNC_ROUND_MAX_STATES,
-          ),
-        )))
-      : [];
+    const others = round.complete ? (round.others ?? (await this.othersOf(connection, round))) : [];
     this.conclude(connection, round, ref, await this.statesOf(others));
+  }
+
+  /** The user's conversations a complete round did not mention (id order, at most the limit). */
+  private async othersOf(
+    connection: ClientConnection,
+    round: SyncRound,
+  ): Promise<readonly ReadablePosition[]> {
+    if (round.summarised) {
+      return [...round.summarised.values()].filter((p) => !round.mentioned.has(p.conversationId));
+    }
+    return this.query('others', () =>
+      this.states.othersOf(
+        connection.userId,
+        [...round.mentioned],
+        this.config.SYNC_ROUND_MAX_STATES,
+      ),
+    );
   }
 
   /** The states of these positions, with their digests (remembered, or read in one query). */
@@ -357,7 +407,9 @@ export class SyncRoundService {
       else digests[i] = digest;
     });
     if (missing.length > 0) {
-      const windows = await this.query(() => this.states.windows(missing.map((i) => positions[i])));
+      const windows = await this.query('windows', () =>
+        this.states.windows(missing.map((i) => positions[i])),
+      );
       for (const i of missing) {
         const o = positions[i];
         digests[i] = digestOf(o.seq, windows.get(o.conversationId) ?? [], o.fromSeq);
@@ -406,8 +458,8 @@ export class SyncRoundService {
     for (const m of messages) this.receipts.observeStored(m.conversationId, m.seq);
   }
 
-  private query<T>(run: () => Promise<T>): Promise<T> {
-    this.metrics.queries.inc();
+  private query<T>(statement: SyncStatement, run: () => Promise<T>): Promise<T> {
+    this.metrics.queries.inc({ statement });
     return run();
   }
 }

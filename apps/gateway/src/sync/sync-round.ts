@@ -26,6 +26,11 @@ export class SyncRound {
     readonly complete: boolean,
     /** Messages the round may still send. */
     public budget: number,
+    /**
+     * Every conversation of the user, by id, as the mismatched summary just before this round
+     * read them (ClientConnection.summarised): the round starts from them.
+     */
+    readonly summarised?: ReadonlyMap<string, ReadablePosition>,
   ) {}
 
   /** Every state agreed with the server's: nothing was sent, nothing is missing. */

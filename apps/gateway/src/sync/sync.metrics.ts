@@ -1,11 +1,15 @@
 import { Counter, Histogram, register } from 'prom-client';
 
 /** Sync v2's cost, on the gateway's /metrics (prom-client's default registry, registered once). */
+/** The read model's reads a sync round issues (a label of `parley_sync_queries_total`). */
+export type SyncStatement = 'ranges' | 'positions' | 'others' | 'windows' | 'tails' | 'after';
+
 export interface SyncMetrics {
   rounds: Counter<'outcome'>;
   /** Server time answering `sync.states` frames (database and encoding, not the wire). */
   seconds: Histogram;
-  queries: Counter;
+  /** SQL statements, by which of ConversationStatesReadModel's reads (SyncStatement). */
+  queries: Counter<'statement'>;
   messages: Counter;
   states: Counter;
   /** Summary rounds, by outcome (matched or mismatched). */
@@ -35,8 +39,12 @@ export function syncMetrics(): SyncMetrics {
         buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       }),
     queries:
-      existing<Counter>('parley_sync_queries_total') ??
-      new Counter({ name: 'parley_sync_queries_total', help: 'SQL statements sync v2 issued.' }),
+      existing<Counter<'statement'>>('parley_sync_queries_total') ??
+      new Counter({
+        name: 'parley_sync_queries_total',
+        help: 'SQL statements sync v2 issued, by statement (ranges, positions, others, windows, tails, after).',
+        labelNames: ['statement'],
+      }),
     messages:
       existing<Counter>('parley_sync_messages_total') ??
       new Counter({ name: 'parley_sync_messages_total', help: 'Messages sync v2 sent.' }),

@@ -447,6 +447,22 @@ describe('sync v2', () => {
       expect(
         mallory.frames.filter((f) => f.type === 'sync.messages' || f.type === 'sync.reset'),
       ).toEqual([]);
+      // The states after her summary: Bob's conversation is not among the ones it read, and read
+      // as in any round it is not hers.
+      const [bobs] = laptop.client.conversationStates();
+      mallory.send({
+        type: 'sync.states',
+        ref: 'after',
+        states: [bobs],
+        complete: true,
+        last: true,
+      });
+      expect(
+        await mallory.next<SyncDoneFrame>((f) => f.type === 'sync.done' && f.ref === 'after'),
+      ).toMatchObject({ converged: false, agreed: 0, messages: 0, gone: [bobs.conversationId] });
+      expect(
+        mallory.frames.filter((f) => f.type === 'sync.messages' || f.type === 'sync.reset'),
+      ).toEqual([]);
 
       mallory.send({ type: 'sync.states', ref: 'open', states: [], complete: true, last: false });
       mallory.send({ type: 'sync.states', ref: 'mid', states: [], summary, complete: true });

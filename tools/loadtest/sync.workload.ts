@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto';
 import { ConversationStates, httpBaseOfSocketUrl } from '@parley/client';
 import {
   type ConversationState,
   SUMMARY_MAX_CONVERSATIONS,
   SYNC_STATES_PER_FRAME,
-  stateSummary,
   type TailRequest,
 } from '@parley/protocol';
 import { type CachedAccount, mapLimit } from './accounts';
 import { Socket } from './bench-socket';
+import { summaryOf } from './state-summary';
 
 /**
  * The `sync` workload (a benchmark of sync v2, docs/LOADTEST.md): one reader device that holds
@@ -61,10 +60,6 @@ async function syncCounters(gatewayHttp: string): Promise<{ queries: number; sec
       .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
   return { queries: value('parley_sync_queries_total'), seconds: value('parley_sync_seconds_sum') };
 }
-
-/** SHA-256 in native code (the benchmark shares the machine with the stack it measures). */
-const nodeSha256 = (data: Uint8Array): Uint8Array =>
-  new Uint8Array(createHash('sha256').update(data).digest());
 
 /**
  * A sync v2 on a new socket from `states` (updated in place), until a round converges, as the
@@ -142,7 +137,7 @@ async function measureSync(
       type: 'sync.states',
       ref: 'bench',
       states: [],
-      summary: stateSummary(held, nodeSha256),
+      summary: summaryOf(held),
       complete: true,
       last: true,
     });

@@ -12,11 +12,9 @@ import {
   type DeliveredMessage,
   decodeServerFrame,
   type ServerFrame,
-  stateSummary,
   SYNC_STATES_PER_FRAME,
   type TailRequest,
 } from '@parley/protocol';
-import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
 import { mapLimit } from './accounts';
 import { Histogram } from './histogram';
@@ -24,6 +22,7 @@ import { isLoopbackUrl } from './loopback';
 import { PresenceLoad } from './presence.worker';
 import { OpenLoopSchedule } from './schedule';
 import { SeenSeqs } from './seen-seqs';
+import { summaryOf } from './state-summary';
 import {
   CoordinatorMessage,
   Counters,
@@ -77,10 +76,6 @@ const HELLO_TIMEOUT_MS = 20_000;
 /** Connect attempts per client when the gateway answers 503 (retried like a real client). */
 const CONNECT_ATTEMPTS = 4;
 const TEXT_PREFIX = 'lt ';
-
-/** SHA-256 in native code: the generator shares the machine with the stack it measures. */
-const nodeSha256 = (data: Uint8Array): Uint8Array =>
-  new Uint8Array(createHash('sha256').update(data).digest());
 
 let init: WorkerInit;
 const clients: Client[] = [];
@@ -382,7 +377,7 @@ function syncV2(
         type: 'sync.states',
         ref: 'sync',
         states: [],
-        summary: stateSummary(held, nodeSha256),
+        summary: summaryOf(held),
         complete: true,
         last: true,
       }),

@@ -105,11 +105,11 @@ export class ClientConnection {
    */
   synced = false;
   /**
-   * The user's conversations as a mismatched summary read them (all of them: fewer than a round's
-   * limit), for the round the device sends next; dropped when that round starts or pushes are
-   * lost (the round then reads again).
+   * The user's conversations, by id, as a mismatched summary read them (all of them: fewer than a
+   * round's limit), for the round the device sends next; dropped when that round starts or pushes
+   * are lost (the round then reads again).
    */
-  summarised?: readonly ReadablePosition[];
+  summarised?: ReadonlyMap<string, ReadablePosition>;
   /**
    * Whether the device said it is in the foreground or the background (`presence.state`); a
    * socket starts `unreported`, which counts as the background.

@@ -91,7 +91,7 @@ export class SyncRoundService {
       round = new SyncRound(
         frame.complete ?? false,
         this.config.SYNC_ROUND_MAX_MESSAGES,
-        summarised && new Map(summarised.map((p) => [p.conversationId, p])),
+        summarised,
       );
       connection.syncRound = round;
       connection.delivery.startRound();
@@ -365,7 +365,9 @@ export class SyncRoundService {
     } else {
       round.summaryMismatched = true;
       // All of them (a full list may have been cut): the device's states follow.
-      if (others.length < this.config.SYNC_ROUND_MAX_STATES) connection.summarised = others;
+      if (others.length < this.config.SYNC_ROUND_MAX_STATES) {
+        connection.summarised = new Map(others.map((p) => [p.conversationId, p]));
+      }
     }
     this.conclude(connection, round, ref, []);
   }

@@ -1,9 +1,9 @@
 import { Counter, Histogram, register } from 'prom-client';
 
-/** Sync v2's cost, on the gateway's /metrics (prom-client's default registry, registered once). */
 /** The read model's reads a sync round issues (a label of `parley_sync_queries_total`). */
 export type SyncStatement = 'ranges' | 'positions' | 'others' | 'windows' | 'tails' | 'after';
 
+/** Sync v2's cost, on the gateway's /metrics (prom-client's default registry, registered once). */
 export interface SyncMetrics {
   rounds: Counter<'outcome'>;
   /** Server time answering `sync.states` frames (database and encoding, not the wire). */

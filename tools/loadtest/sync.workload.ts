@@ -1,13 +1,8 @@
-import { ConversationStates, httpBaseOfSocketUrl } from '@parley/client';
-import {
-  type ConversationState,
-  SUMMARY_MAX_CONVERSATIONS,
-  SYNC_STATES_PER_FRAME,
-  type TailRequest,
-} from '@parley/protocol';
+import { ConversationStates, httpBaseOfSocketUrl, SyncRounds } from '@parley/client';
+import type { SyncStatesFrame } from '@parley/protocol';
 import { type CachedAccount, mapLimit } from './accounts';
 import { Socket } from './bench-socket';
-import { summaryOf } from './state-summary';
+import { summaryOf, tailingSource } from './state-summary';
 
 /**
  * The `sync` workload (a benchmark of sync v2, docs/LOADTEST.md): one reader device that holds
@@ -62,9 +57,10 @@ async function syncCounters(gatewayHttp: string): Promise<{ queries: number; sec
 }
 
 /**
- * A sync v2 on a new socket from `states` (updated in place), until a round converges, as the
- * client library runs it: the summary of what it holds first (docs/PROTOCOL.md "A summary
- * first"), its states when that does not match, tail requests for conversations it does not know.
+ * A sync v2 on a new socket from `states` (updated in place), until a round converges, with the
+ * client library's rounds (SyncRounds): the summary of what it holds first (docs/PROTOCOL.md "A
+ * summary first"), its states when that does not match, tail requests for conversations it does
+ * not know.
  */
 async function measureSync(
   gateway: string,
@@ -75,80 +71,41 @@ async function measureSync(
   const http = httpBaseOfSocketUrl(socket.answer.url) ?? gateway;
   const before = await syncCounters(http);
   const started = performance.now();
-  let rounds = 0;
+  const rounds = new SyncRounds('bench', summaryOf);
+  const send = (frames: readonly SyncStatesFrame[]) => {
+    for (const frame of frames) socket.send(frame);
+  };
+  const held = tailingSource(states, () => states.conversationIds().map((id) => states.state(id)));
   let messages = 0;
   let resets = 0;
-  let summaryRound = false;
-  const sendRound = (items: readonly (ConversationState | TailRequest)[], complete: boolean) => {
-    rounds++;
-    summaryRound = false;
-    const pages = Math.max(1, Math.ceil(items.length / SYNC_STATES_PER_FRAME));
-    for (let i = 0; i < pages; i++) {
-      socket.send({
-        type: 'sync.states',
-        ref: 'bench',
-        states: items.slice(i * SYNC_STATES_PER_FRAME, (i + 1) * SYNC_STATES_PER_FRAME),
-        ...(complete ? { complete: true } : {}),
-        last: i === pages - 1,
-      });
-    }
-  };
-  const touched = new Set<string>();
   const done = socket.until((frame) => {
     if (frame.type === 'sync.messages') {
       for (const m of frame.messages) {
         states.observe(m);
-        touched.add(m.conversationId);
+        rounds.touch(m.conversationId);
       }
       messages += frame.messages.length;
     } else if (frame.type === 'sync.reset') {
       states.reset(frame.conversationId, frame.lastSeq, frame.messages);
-      touched.add(frame.conversationId);
+      rounds.touch(frame.conversationId);
       messages += frame.messages.length;
       resets++;
     } else if (frame.type === 'sync.done') {
       if (frame.converged) return true;
-      if (summaryRound) {
-        sendRound(
-          states.conversationIds().map((id) => states.state(id)),
-          true,
-        );
-        return false;
-      }
-      const next = new Map<string, ConversationState | TailRequest>();
-      for (const id of [...frame.behind, ...frame.reset, ...touched]) {
-        if (!frame.gone.includes(id)) next.set(id, states.state(id));
-      }
-      for (const u of frame.unknown)
-        next.set(u.conversationId, { conversationId: u.conversationId, tail: true });
-      touched.clear();
-      sendRound([...next.values()], false);
+      send(rounds.next(frame, held));
     } else if (frame.type === 'error') {
       throw new Error(`sync bench: ${frame.code} ${frame.message}`);
     }
     return false;
   });
-  const held = states.conversationIds().map((id) => states.state(id));
-  if (held.length === 0 || held.length > SUMMARY_MAX_CONVERSATIONS) sendRound(held, true);
-  else {
-    rounds++;
-    summaryRound = true;
-    socket.send({
-      type: 'sync.states',
-      ref: 'bench',
-      states: [],
-      summary: summaryOf(held),
-      complete: true,
-      last: true,
-    });
-  }
+  send(rounds.start(held.held()));
   await done;
   const wallMs = performance.now() - started;
   const after = await syncCounters(http);
   socket.close();
   return {
     wallMs: Math.round(wallMs * 10) / 10,
-    rounds,
+    rounds: rounds.rounds,
     messages,
     resets,
     bytesSent: socket.bytesSent,

@@ -4,6 +4,7 @@ import {
   ConversationStates,
   MemoryCredentialsStore,
   socketUrlOfHttpBase,
+  SyncRounds,
   upgradeRequest,
 } from '@parley/client';
 import {
@@ -12,8 +13,7 @@ import {
   type DeliveredMessage,
   decodeServerFrame,
   type ServerFrame,
-  SYNC_STATES_PER_FRAME,
-  type TailRequest,
+  type SyncStatesFrame,
 } from '@parley/protocol';
 import WebSocket from 'ws';
 import { mapLimit } from './accounts';
@@ -22,7 +22,7 @@ import { isLoopbackUrl } from './loopback';
 import { PresenceLoad } from './presence.worker';
 import { OpenLoopSchedule } from './schedule';
 import { SeenSeqs } from './seen-seqs';
-import { summaryOf } from './state-summary';
+import { summaryOf, tailingSource } from './state-summary';
 import {
   CoordinatorMessage,
   Counters,
@@ -292,33 +292,18 @@ function syncV2(
   listen: (handler: (frame: ServerFrame) => void) => void,
 ): Promise<void> {
   const states = new ConversationStates();
-  let summaryRound = false;
-  const sendRound = (items: readonly (ConversationState | TailRequest)[], complete: boolean) => {
-    summaryRound = false;
-    const pages = Math.max(1, Math.ceil(items.length / SYNC_STATES_PER_FRAME));
-    for (let i = 0; i < pages; i++) {
-      const page = items.slice(i * SYNC_STATES_PER_FRAME, (i + 1) * SYNC_STATES_PER_FRAME);
-      ws.send(
-        JSON.stringify({
-          type: 'sync.states',
-          ref: 'sync',
-          states: page,
-          complete,
-          last: i === pages - 1,
-        }),
-      );
-    }
+  const rounds = new SyncRounds('sync', summaryOf);
+  const send = (frames: readonly SyncStatesFrame[]) => {
+    for (const frame of frames) ws.send(JSON.stringify(frame));
   };
   const heldUpTo = (conversationId: string, seq: number) => {
     const last = client.lastSeq.get(conversationId) ?? 0;
     if (seq > last) client.lastSeq.set(conversationId, seq);
     client.pendingCursor.set(conversationId, Math.max(seq, last));
   };
+  const held = tailingSource(states, () => client.held ?? []);
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('ws_sync_timeout')), 30_000);
-    const touched = new Set<string>();
-    /** Every conversation this sync brought messages or a tail for. */
-    const everyId = new Set<string>();
     listen((frame) => {
       switch (frame.type) {
         case 'error': {
@@ -331,57 +316,31 @@ function syncV2(
           for (const m of frame.messages) {
             onSyncedMessage(client, m);
             states.observe(m);
-            touched.add(m.conversationId);
+            rounds.touch(m.conversationId);
             heldUpTo(m.conversationId, m.seq);
           }
           return;
         case 'sync.reset':
           for (const m of frame.messages) onSyncedMessage(client, m);
           states.reset(frame.conversationId, frame.lastSeq, frame.messages);
-          touched.add(frame.conversationId);
+          rounds.touch(frame.conversationId);
           heldUpTo(frame.conversationId, frame.lastSeq);
           return;
         case 'sync.done': {
-          if (frame.converged) {
-            clearTimeout(timer);
-            flushCursors(client);
-            const kept = new Map((client.held ?? []).map((h) => [h.conversationId, h]));
-            for (const id of [...everyId, ...touched]) kept.set(id, states.state(id));
-            client.held = [...kept.values()];
-            return resolve();
-          }
-          if (summaryRound) return sendRound(client.held ?? [], true);
-          const next = new Map<string, ConversationState | TailRequest>();
-          for (const id of [...frame.behind, ...frame.reset, ...touched]) {
-            if (frame.gone.includes(id)) continue;
-            // A held state without its messages cannot be brought forward here: take the tail.
-            next.set(id, states.has(id) ? states.state(id) : { conversationId: id, tail: true });
-          }
-          for (const u of frame.unknown) {
-            next.set(u.conversationId, { conversationId: u.conversationId, tail: true });
-          }
-          for (const id of touched) everyId.add(id);
-          touched.clear();
-          return sendRound([...next.values()], false);
+          if (!frame.converged) return send(rounds.next(frame, held));
+          clearTimeout(timer);
+          flushCursors(client);
+          const kept = new Map((client.held ?? []).map((h) => [h.conversationId, h]));
+          for (const id of rounds.touched) kept.set(id, states.state(id));
+          client.held = [...kept.values()];
+          return resolve();
         }
         default:
           return;
       }
     });
     // A returning device sums up what it held; a new one holds nothing.
-    const held = client.held ?? [];
-    if (held.length === 0) return sendRound(held, true);
-    summaryRound = true;
-    ws.send(
-      JSON.stringify({
-        type: 'sync.states',
-        ref: 'sync',
-        states: [],
-        summary: summaryOf(held),
-        complete: true,
-        last: true,
-      }),
-    );
+    send(rounds.start(client.held ?? []));
   });
 }
 

@@ -20,3 +20,4 @@ export * from './group-view';
 export * from './timeline';
 export * from './expiry-alarm';
 export * from './presence-book';
+export * from './sync-rounds';

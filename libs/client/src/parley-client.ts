@@ -15,11 +15,9 @@ import {
   messageTextProblem,
   type ServerFrame,
   stateSummary,
-  SUMMARY_MAX_CONVERSATIONS,
-  SYNC_STATES_PER_FRAME,
   type SyncDoneFrame,
   type SyncResetFrame,
-  type TailRequest,
+  type SyncStatesFrame,
   TYPING_MIN_INTERVAL_MS,
   type TypingServerFrame,
   type UserPresence,
@@ -36,6 +34,7 @@ import { OutboxEntry, OutboxQueue, SendTarget, sendFrameOf } from './outbox';
 import { PresenceBook } from './presence-book';
 import { ReceiptBook } from './receipts';
 import type { OutboxStore } from './stores';
+import { type SyncRoundItem, SyncRounds } from './sync-rounds';
 
 /** What the client needs of a connection: Connection, or a fake in unit tests. */
 export interface ConnectionPort {
@@ -216,11 +215,8 @@ export class ParleyClient {
   private syncAgain = false;
   private loading?: Promise<void>;
   private syncedMessages = 0;
-  private syncRounds = 0;
-  /** The round in flight is a summary round (its answer lists nothing). */
-  private summaryRound = false;
-  /** Conversations that got messages or a reset in the current round (their state changed). */
-  private touched = new Set<string>();
+  /** The rounds of the sync in flight (what each next round names). */
+  private readonly rounds = new SyncRounds(SYNC_REF, (states) => stateSummary(states, sha256));
   private resendTimer: ReturnType<typeof setTimeout> | undefined;
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
   private syncRetryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -497,7 +493,7 @@ export class ParleyClient {
       case 'sync.messages':
         if (!this.syncing) return;
         this.syncedMessages += this.take(frame.messages, 'sync');
-        for (const m of frame.messages) this.touched.add(m.conversationId);
+        for (const m of frame.messages) this.rounds.touch(m.conversationId);
         this.reportDelivered();
         return;
       case 'sync.reset':
@@ -585,54 +581,23 @@ export class ParleyClient {
     else this.startSync();
   }
 
-  /** A complete round: the state of every conversation this device holds, in frames. */
+  /** A new sync: the summary of every state this device holds, or the states themselves. */
   private startSync(): void {
     clearTimeout(this.gapTimer);
     clearTimeout(this.syncRetryTimer);
     this.syncing = true;
     this.syncAgain = false;
     this.syncedMessages = 0;
-    this.syncRounds = 0;
     const states = this.conversationStates();
     this.unknownPolicy =
       this.unknownOption === 'auto' ? (states.length === 0 ? 'tail' : 'all') : this.unknownOption;
-    if (states.length > 0 && states.length <= SUMMARY_MAX_CONVERSATIONS) {
-      this.sendSummary(states);
-    } else {
-      this.sendRound(states, true);
-    }
+    this.sendFrames(this.rounds.start(states));
   }
 
-  /** A summary round: one digest over every state; not converged means a round of the states. */
-  private sendSummary(states: readonly ConversationState[]): void {
-    this.syncRounds++;
-    this.touched = new Set();
-    this.summaryRound = true;
-    const sent = this.connection.send({
-      type: 'sync.states',
-      ref: SYNC_REF,
-      states: [],
-      summary: stateSummary(states, sha256),
-      complete: true,
-      last: true,
-    });
-    if (!sent) this.syncing = false;
-  }
-
-  private sendRound(states: readonly (ConversationState | TailRequest)[], complete: boolean): void {
-    this.syncRounds++;
-    this.touched = new Set();
-    this.summaryRound = false;
-    const pages = Math.max(1, Math.ceil(states.length / SYNC_STATES_PER_FRAME));
-    for (let i = 0; i < pages; i++) {
-      const sent = this.connection.send({
-        type: 'sync.states',
-        ref: SYNC_REF,
-        states: states.slice(i * SYNC_STATES_PER_FRAME, (i + 1) * SYNC_STATES_PER_FRAME),
-        ...(complete ? { complete: true } : {}),
-        last: i === pages - 1,
-      });
-      if (!sent) {
+  /** A round's frames, in order; a socket that takes none ends the sync (the next hello starts one). */
+  private sendFrames(frames: readonly SyncStatesFrame[]): void {
+    for (const frame of frames) {
+      if (!this.connection.send(frame)) {
         this.syncing = false;
         return;
       }
@@ -646,7 +611,7 @@ export class ParleyClient {
     for (const m of frame.messages) {
       if (this.outbox.has(m.clientMsgId)) void this.outbox.remove(m.clientMsgId);
     }
-    this.touched.add(frame.conversationId);
+    this.rounds.touch(frame.conversationId);
     this.syncedMessages += frame.messages.filter((m) => m.seq > before).length;
     this.events.emit('reset', { conversationId: frame.conversationId, messages: frame.messages });
     this.reportDelivered();
@@ -663,7 +628,7 @@ export class ParleyClient {
     this.scheduleSave();
     if (done.converged) {
       this.syncing = false;
-      this.events.emit('synced', { messages: this.syncedMessages, rounds: this.syncRounds });
+      this.events.emit('synced', { messages: this.syncedMessages, rounds: this.rounds.rounds });
       if (this.syncAgain) this.startSync();
       else if (this.states.hasHoles) this.scheduleGapSync();
       return;
@@ -672,35 +637,30 @@ export class ParleyClient {
       this.startSync();
       return;
     }
-    if (this.syncRounds >= MAX_SYNC_ROUNDS) {
+    if (this.rounds.rounds >= MAX_SYNC_ROUNDS) {
       this.syncing = false;
       this.retrySyncLater();
       return;
     }
-    if (this.summaryRound) {
-      // Something differs: every state, as a complete round (what the device holds now).
-      this.sendRound(this.conversationStates(), true);
-      return;
-    }
-    const next = new Map<string, ConversationState | TailRequest>();
-    for (const id of [...done.behind, ...done.reset, ...this.touched]) {
-      if (!done.gone.includes(id)) next.set(id, this.stateOrTail(id));
-    }
-    for (const unknown of done.unknown) {
-      if (this.unknownPolicy === 'all') {
-        // From nothing: from the first seq the user may read (a group may show it from joining).
-        if (unknown.fromSeq !== undefined)
-          this.states.startAt(unknown.conversationId, unknown.fromSeq);
-        next.set(unknown.conversationId, this.states.state(unknown.conversationId));
-      } else {
-        next.set(unknown.conversationId, { conversationId: unknown.conversationId, tail: true });
-      }
-    }
-    this.sendRound([...next.values()], false);
+    this.sendFrames(
+      this.rounds.next(done, {
+        // After a summary that did not match: every state, as a complete round.
+        held: () => this.conversationStates(),
+        item: (id) => this.stateOrTail(id),
+        unknown: (unknown) => {
+          if (this.unknownPolicy === 'tail')
+            return { conversationId: unknown.conversationId, tail: true };
+          // From nothing: from the first seq the user may read (a group may show it from joining).
+          if (unknown.fromSeq !== undefined)
+            this.states.startAt(unknown.conversationId, unknown.fromSeq);
+          return this.states.state(unknown.conversationId);
+        },
+      }),
+    );
   }
 
   /** The state of a conversation; a tail request for one it asked the tail of and still lacks. */
-  private stateOrTail(conversationId: string): ConversationState | TailRequest {
+  private stateOrTail(conversationId: string): SyncRoundItem {
     if (this.unknownPolicy === 'tail' && !this.states.has(conversationId)) {
       return { conversationId, tail: true };
     }

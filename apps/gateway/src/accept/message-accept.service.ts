@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { APP_CONFIG, observeHop } from '@parley/common';
+import { APP_CONFIG, MessageAcceptedV1, observeHop, type PayloadOf } from '@parley/common';
 import { type MessageImage, messageTextProblem, type SendFrame } from '@parley/protocol';
 import { EventPublisher } from '@parley/kafka';
 import type { GatewayConfig } from '../config/gateway.config';
@@ -155,11 +155,14 @@ export class MessageAcceptService {
     if (this.publisher?.saturated) {
       throw MessagingException.overloaded('Server overloaded');
     }
-    return submitTracked(this.unacked, actor, frame.clientMsgId, conversationId, (common) =>
-      this.events.accepted(
-        { ...common, text: frame.text, ...(image ? { image } : {}) },
-        actor.connectionId,
-      ),
-    );
+    return submitTracked(this.unacked, actor, frame.clientMsgId, conversationId, (common) => {
+      // Completed in place (the object is this send's own): a literal that starts with a spread
+      // and adds keys costs V8 (Node 20) about a microsecond more per send.
+      const payload: PayloadOf<typeof MessageAcceptedV1> = Object.assign(common, {
+        text: frame.text,
+      });
+      if (image) payload.image = image;
+      return this.events.accepted(payload, actor.connectionId);
+    });
   }
 }

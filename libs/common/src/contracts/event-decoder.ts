@@ -44,9 +44,18 @@ export class EventDecoder<C extends EventContract<string, unknown>> {
     if (!payload.success) {
       return { ok: false, reason: `invalid ${type} payload: ${describeIssues(payload.error)}` };
     }
-    return {
-      ok: true,
-      event: { ...envelope.data, type, payload: payload.data },
+    // Field by field: a literal that starts with a spread and adds keys is about a microsecond
+    // slower to build in V8 (Node 20) than one that names its fields (docs/PERFORMANCE.md).
+    const { id, time, producer, correlationId } = envelope.data;
+    const event: EventEnvelope<C['type'], z.output<C['payload']>> = {
+      type,
+      version,
+      id,
+      time,
+      producer,
+      payload: payload.data,
     };
+    if (correlationId !== undefined) event.correlationId = correlationId;
+    return { ok: true, event };
   }
 }

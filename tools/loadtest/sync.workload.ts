@@ -2,7 +2,7 @@ import { ConversationStates, httpBaseOfSocketUrl, SyncRounds } from '@parley/cli
 import type { SyncStatesFrame } from '@parley/protocol';
 import { type CachedAccount, mapLimit } from './accounts';
 import { Socket } from './bench-socket';
-import { summaryOf, tailingSource } from './state-summary';
+import { summaryOf, tailingSource } from './device-sync';
 
 /**
  * The `sync` workload (a benchmark of sync v2, docs/LOADTEST.md): one reader device that holds
@@ -75,7 +75,9 @@ async function measureSync(
   const send = (frames: readonly SyncStatesFrame[]) => {
     for (const frame of frames) socket.send(frame);
   };
-  const held = tailingSource(states, () => states.conversationIds().map((id) => states.state(id)));
+  const source = tailingSource(states, () =>
+    states.conversationIds().map((id) => states.state(id)),
+  );
   let messages = 0;
   let resets = 0;
   const done = socket.until((frame) => {
@@ -92,13 +94,13 @@ async function measureSync(
       resets++;
     } else if (frame.type === 'sync.done') {
       if (frame.converged) return true;
-      send(rounds.next(frame, held));
+      send(rounds.next(frame, source));
     } else if (frame.type === 'error') {
       throw new Error(`sync bench: ${frame.code} ${frame.message}`);
     }
     return false;
   });
-  send(rounds.start(held.held()));
+  send(rounds.start(source.held()));
   await done;
   const wallMs = performance.now() - started;
   const after = await syncCounters(http);

@@ -22,7 +22,7 @@ import { isLoopbackUrl } from './loopback';
 import { PresenceLoad } from './presence.worker';
 import { OpenLoopSchedule } from './schedule';
 import { SeenSeqs } from './seen-seqs';
-import { summaryOf, tailingSource } from './state-summary';
+import { summaryOf, tailingSource } from './device-sync';
 import {
   CoordinatorMessage,
   Counters,
@@ -301,7 +301,7 @@ function syncV2(
     if (seq > last) client.lastSeq.set(conversationId, seq);
     client.pendingCursor.set(conversationId, Math.max(seq, last));
   };
-  const held = tailingSource(states, () => client.held ?? []);
+  const source = tailingSource(states, () => client.held ?? []);
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('ws_sync_timeout')), 30_000);
     listen((frame) => {
@@ -327,7 +327,7 @@ function syncV2(
           heldUpTo(frame.conversationId, frame.lastSeq);
           return;
         case 'sync.done': {
-          if (!frame.converged) return send(rounds.next(frame, held));
+          if (!frame.converged) return send(rounds.next(frame, source));
           clearTimeout(timer);
           flushCursors(client);
           const kept = new Map((client.held ?? []).map((h) => [h.conversationId, h]));

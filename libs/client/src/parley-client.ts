@@ -594,7 +594,10 @@ export class ParleyClient {
     this.sendFrames(this.rounds.start(states));
   }
 
-  /** A round's frames, in order; a socket that takes none ends the sync (the next hello starts one). */
+  /**
+   * A round's frames, in order; one the socket does not take ends the sync (the next hello starts
+   * one).
+   */
   private sendFrames(frames: readonly SyncStatesFrame[]): void {
     for (const frame of frames) {
       if (!this.connection.send(frame)) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /**
  * A V8 CPU profile as `node --cpu-prof` writes it (`PARLEY_NODE_ARGS="--cpu-prof

@@ -302,4 +302,44 @@ describe('CursorsRepository (PostgreSQL)', () => {
       expect(await move(me.id, 3)).toMatchObject([{ readHidden: false, blindIds: [] }]);
     });
   });
+
+  describe('plan cache', () => {
+    // one pooled connection, so every call runs on the connection whose plan cache is read
+    const single = useRepoTestDb([], { max: 1 });
+
+    it('keeps one generic plan for the look-up and the delivered cursors of one pair', async () => {
+      const one = new CursorsRepository(single.dataSource);
+      const [me, peer] = [randomUUID(), randomUUID()];
+      const id = await insertConversation(single.dataSource, { members: [me, peer] });
+      await insertMessages(single.dataSource, id, [{ senderId: peer }, { senderId: peer }]);
+      // memberships enough that ten probes cost the planner more than one (as in any real
+      // database): what made a custom plan for one pair look cheaper than the generic one
+      const crowd = Array.from({ length: 2000 }, () => randomUUID());
+      await insertConversation(single.dataSource, { members: crowd, kind: 'group' });
+      await single.dataSource.query('ANALYZE conversation_members');
+      for (let call = 0; call < 8; call++) {
+        await one.transaction(async (tx) => {
+          expect(await tx.findMemberships([{ conversationId: id, userId: me }])).toEqual([
+            { conversationId: id, userId: me, former: false },
+          ]);
+          await tx.advanceDelivered([
+            { conversationId: id, userId: me, deviceId: 'phone', seq: 1 },
+          ]);
+        });
+      }
+      const plans = await single.dataSource.query<
+        { name: string; generic: string; custom: string }[]
+      >(
+        `SELECT name, generic_plans AS generic, custom_plans AS custom
+           FROM pg_prepared_statements
+          WHERE name IN ('storage.cursors.findMemberships', 'storage.cursors.advanceDelivered')
+          ORDER BY name`,
+      );
+      expect(plans.map((p) => [p.name, Number(p.custom), Number(p.generic)])).toEqual([
+        ['storage.cursors.advanceDelivered', 5, 3],
+        ['storage.cursors.findMemberships', 5, 3],
+      ]);
+      expect(await delivered(me, 'phone', id)).toBe(1);
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { preparedStatement, runPrepared } from '@parley/common';
+import { preparedStatement, runPrepared, unnestParams } from '@parley/common';
 import { DataSource, EntityManager } from 'typeorm';
 
 export interface DeliveredCursor {
@@ -22,11 +22,17 @@ export interface Membership {
   former?: boolean;
 }
 
+/**
+ * The cursor step's look-ups by key, their arrays read through `unnestParams`: one kept generic
+ * plan (a probe per pair) for a batch of any size, where a batch of fewer than about ten pairs was
+ * planned again on every call, and a few dozen got a custom plan that hashed a scan of every
+ * membership.
+ */
 const FIND_MEMBERSHIPS = preparedStatement(
   'storage.cursors.findMemberships',
   `SELECT m.conversation_id, m.user_id::text AS user_id, m.left_seq IS NOT NULL AS former
      FROM conversation_members m
-     JOIN unnest($1::text[], $2::uuid[]) AS p(conversation_id, user_id)
+     JOIN ${unnestParams('$1::text[]', '$2::uuid[]')} AS p(conversation_id, user_id)
        ON m.conversation_id = p.conversation_id AND m.user_id = p.user_id`,
 );
 
@@ -34,7 +40,7 @@ const ADVANCE_DELIVERED = preparedStatement(
   'storage.cursors.advanceDelivered',
   `INSERT INTO device_cursors (user_id, device_id, conversation_id, delivered_seq, updated_at)
    SELECT u.user_id, u.device_id, u.conversation_id, LEAST(u.seq, c.last_seq), now()
-     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[])
+     FROM ${unnestParams('$1::uuid[]', '$2::text[]', '$3::text[]', '$4::bigint[]')}
           AS u(user_id, device_id, conversation_id, seq)
      JOIN conversations c ON c.id = u.conversation_id
    ON CONFLICT (user_id, device_id, conversation_id) DO UPDATE

@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { type PreparedStatement, preparedStatement, runPrepared } from '@parley/common';
+import {
+  type PreparedStatement,
+  preparedStatement,
+  runPrepared,
+  unnestParams,
+} from '@parley/common';
 import {
   type ConversationEvent,
   conversationEventSchema,
@@ -169,7 +174,9 @@ const LOOK_UP = preparedStatement(
 /**
  * The appends' one statement, so one implicit transaction: the seq ranges (row locks until it
  * ends, `alloc`) and the rows that take them (`inserted`, each row's seq given by `seq`), then
- * `result`, which reads both.
+ * `result`, which reads both. Its arrays are read through `unnestParams`, so a batch of one
+ * conversation runs the kept generic plan (conversations looked up by key, as for any size)
+ * instead of being planned again.
  */
 function appendStatement(name: string, seq: string, result: string): PreparedStatement {
   return preparedStatement(
@@ -178,7 +185,7 @@ function appendStatement(name: string, seq: string, result: string): PreparedSta
   WITH alloc AS (
     UPDATE conversations c
        SET last_seq = c.last_seq + r.n, last_message_at = now()
-      FROM unnest($1::text[], $2::int[]) AS r(id, n)
+      FROM ${unnestParams('$1::text[]', '$2::int[]')} AS r(id, n)
      WHERE c.id = r.id
     RETURNING c.id, c.kind, c.last_seq - r.n + 1 AS first_seq,
               date_trunc('milliseconds', now()) AS server_time,
@@ -188,7 +195,7 @@ function appendStatement(name: string, seq: string, result: string): PreparedSta
                           image_id, image, expires_at)
     SELECT e.conversation_id, ${seq}, e.sender_id, e.client_msg_id, a.server_time, e.body,
            (e.image ->> 'id')::uuid, e.image, a.expires_at
-      FROM unnest($3::text[], $4::int[], $5::uuid[], $6::text[], $7::text[], $8::jsonb[])
+      FROM ${unnestParams('$3::text[]', '$4::int[]', '$5::uuid[]', '$6::text[]', '$7::text[]', '$8::jsonb[]')}
            AS e(conversation_id, k, sender_id, client_msg_id, body, image)
       LEFT JOIN alloc a ON a.id = e.conversation_id
     RETURNING 1

@@ -19,6 +19,12 @@ export interface DatabaseOptions {
    * transaction left idle that long is ended by the server. See stallWatchedClient.
    */
   stallTimeoutMs: number;
+  /**
+   * Planner settings for this service's connections (`-c name=value` each), beside the ones every
+   * service gets: for a service whose statements read rows by key, the costs that make a plan
+   * probe those keys rather than scan a table (see STORAGE_PLANNER_SETTINGS).
+   */
+  plannerSettings?: Readonly<Record<string, string>>;
 }
 
 const DATABASE_OPTIONS = Symbol('DATABASE_OPTIONS');
@@ -74,14 +80,17 @@ export class DatabaseReadinessCheck implements ReadinessCheck {
 }
 
 /** node-postgres's pool settings for a service (TypeORM's `extra`). */
-export function postgresPoolOptions(options: Pick<DatabaseOptions, 'owner' | 'stallTimeoutMs'>) {
+export function postgresPoolOptions(
+  options: Pick<DatabaseOptions, 'owner' | 'stallTimeoutMs' | 'plannerSettings'>,
+) {
+  const planner = Object.entries(options.plannerSettings ?? {}).map(([k, v]) => ` -c ${k}=${v}`);
   return {
     max: 10,
     connectionTimeoutMillis: 5000,
     // Short OLTP statements only: PostgreSQL's JIT compiled the sync query on every call (43-50
     // ms instead of 0.2-3 ms) once its estimate passed jit_above_cost. A transaction whose client
     // went silent (a stalled connection) is ended by the server, so its locks hold nobody.
-    options: `-c jit=off -c idle_in_transaction_session_timeout=${options.stallTimeoutMs}`,
+    options: `-c jit=off -c idle_in_transaction_session_timeout=${options.stallTimeoutMs}${planner.join('')}`,
     application_name: `parley-${options.owner}`,
     Client: stallWatchedClient(options.stallTimeoutMs, new Logger('Database')),
   };

@@ -22,6 +22,19 @@ export function preparedStatement(name: string, text: string): PreparedStatement
   return { name, text };
 }
 
+/**
+ * `unnest` over a prepared statement's array parameters (`'$1::text[]'`, ...), each read through
+ * a scalar subquery, so that no plan sees how long the bound arrays are. With a bare
+ * `unnest($1::text[])` a custom plan counts the elements while the generic plan guesses ten, so
+ * for short arrays the custom plan always looks cheaper and the plan cache plans the statement
+ * again on every call (planning cost storage's append more than running it: docs/PERFORMANCE.md).
+ * Through the subqueries both plans guess ten rows and the cache keeps the generic plan after five
+ * calls. For statements whose best plan does not turn on the arrays' length (rows looked up by key).
+ */
+export function unnestParams(...params: readonly string[]): string {
+  return `unnest(${params.map((param) => `(SELECT ${param})`).join(', ')})`;
+}
+
 /** The pg pool behind a TypeORM PostgreSQL data source. */
 function poolOf(dataSource: DataSource): Pool {
   return (dataSource.driver as PostgresDriver).master as Pool;

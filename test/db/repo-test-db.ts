@@ -48,6 +48,26 @@ export function useRepoTestDb(
 }
 
 /**
+ * How often each named prepared statement was planned for its values (`custom`) and ran on its
+ * kept generic plan (`generic`), from pg_prepared_statements. That view is per connection: open
+ * `dataSource` with one pooled connection (`useRepoTestDb([], { max: 1 })`) so the statements
+ * under test ran on the connection it reads.
+ */
+export async function planCounts(
+  dataSource: DataSource,
+  names: readonly string[],
+): Promise<Record<string, { custom: number; generic: number }>> {
+  const rows = await dataSource.query<{ name: string; custom: string; generic: string }[]>(
+    `SELECT name, custom_plans AS custom, generic_plans AS generic
+       FROM pg_prepared_statements WHERE name = ANY($1)`,
+    [names],
+  );
+  return Object.fromEntries(
+    rows.map((r) => [r.name, { custom: Number(r.custom), generic: Number(r.generic) }]),
+  );
+}
+
+/**
  * A transaction on its own connection that takes a lock and holds it, so a test can start the
  * code under test concurrently, see it queue behind the lock (waitForWaiters), and release them
  * all at once: a race that happens on every run, not only when the timing is lucky.

@@ -5,7 +5,7 @@ import {
   insertUser,
   unique,
 } from '../../../../test/db/factories';
-import { useRepoTestDb } from '../../../../test/db/repo-test-db';
+import { planCounts, useRepoTestDb } from '../../../../test/db/repo-test-db';
 import { CursorsRepository, RECEIPT_SENDER_SCAN_LIMIT } from './cursors.repository';
 
 describe('CursorsRepository (PostgreSQL)', () => {
@@ -327,18 +327,14 @@ describe('CursorsRepository (PostgreSQL)', () => {
           ]);
         });
       }
-      const plans = await single.dataSource.query<
-        { name: string; generic: string; custom: string }[]
-      >(
-        `SELECT name, generic_plans AS generic, custom_plans AS custom
-           FROM pg_prepared_statements
-          WHERE name IN ('storage.cursors.findMemberships', 'storage.cursors.advanceDelivered')
-          ORDER BY name`,
-      );
-      expect(plans.map((p) => [p.name, Number(p.custom), Number(p.generic)])).toEqual([
-        ['storage.cursors.advanceDelivered', 5, 3],
-        ['storage.cursors.findMemberships', 5, 3],
-      ]);
+      const [find, advance] = [
+        'storage.cursors.findMemberships',
+        'storage.cursors.advanceDelivered',
+      ];
+      expect(await planCounts(single.dataSource, [find, advance])).toEqual({
+        [find]: { custom: 5, generic: 3 },
+        [advance]: { custom: 5, generic: 3 },
+      });
       expect(await delivered(me, 'phone', id)).toBe(1);
     });
   });

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { postgresPoolOptions } from '@parley/common';
 import { insertConversation, unique } from '../../../../test/db/factories';
-import { fulfilledValues, LockHolder, useRepoTestDb } from '../../../../test/db/repo-test-db';
+import {
+  fulfilledValues,
+  LockHolder,
+  planCounts,
+  useRepoTestDb,
+} from '../../../../test/db/repo-test-db';
 import { STORAGE_PLANNER_SETTINGS } from '../planner-settings';
 import {
   isUniqueViolation,
@@ -436,24 +441,31 @@ describe('MessagesRepository (PostgreSQL)', () => {
     });
     const single = useRepoTestDb([], { max: 1, options });
 
-    it('keeps one generic plan for one-conversation appends instead of planning each again', async () => {
+    /** `calls` one-message appends by a member of a new conversation, on that connection. */
+    async function appendOneAtATime(calls: number) {
       const one = new MessagesRepository(single.dataSource);
       const [alice, bob] = [randomUUID(), randomUUID()];
       const direct = await insertConversation(single.dataSource, { members: [alice, bob] });
-      for (let call = 0; call < 8; call++) {
+      const firstSeqs: (number | undefined)[] = [];
+      for (let call = 0; call < calls; call++) {
         const written = await one.appendAsMembers(
           [{ conversationId: direct, count: 1 }],
           fresh(direct, 1, { senderId: alice }),
         );
-        expect(written?.allocations.get(direct)?.firstSeq).toBe(call + 1);
+        firstSeqs.push(written?.allocations.get(direct)?.firstSeq);
       }
+      return { direct, alice, firstSeqs };
+    }
+
+    it('keeps one generic plan for one-conversation appends instead of planning each again', async () => {
+      const { direct, firstSeqs } = await appendOneAtATime(8);
+      expect(firstSeqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       // PostgreSQL plans the first five calls for their values, then keeps the generic plan
       // when it costs no more than they did: the arrays' length no longer makes it look dearer
-      const plans = await single.dataSource.query<{ generic: string; custom: string }[]>(
-        `SELECT generic_plans AS generic, custom_plans AS custom
-           FROM pg_prepared_statements WHERE name = 'storage.messages.appendAsMembers'`,
-      );
-      expect(plans.map((p) => [Number(p.custom), Number(p.generic)])).toEqual([[5, 3]]);
+      const append = 'storage.messages.appendAsMembers';
+      expect(await planCounts(single.dataSource, [append])).toEqual({
+        [append]: { custom: 5, generic: 3 },
+      });
       expect((await stored(direct)).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     });
 
@@ -468,15 +480,7 @@ describe('MessagesRepository (PostgreSQL)', () => {
         [tag],
       );
       await single.dataSource.query('ANALYZE conversations');
-      const one = new MessagesRepository(single.dataSource);
-      const [alice, bob] = [randomUUID(), randomUUID()];
-      const direct = await insertConversation(single.dataSource, { members: [alice, bob] });
-      const send = () =>
-        one.appendAsMembers(
-          [{ conversationId: direct, count: 1 }],
-          fresh(direct, 1, { senderId: alice }),
-        );
-      for (let call = 0; call < 6; call++) await send();
+      const { direct, alice } = await appendOneAtATime(6);
       // the plan the seventh call runs (EXPLAIN EXECUTE takes it from the same plan cache)
       // (a utility statement takes no bind parameters: the values are written in; ids are plain)
       const [{ 'QUERY PLAN': plan }] = await single.dataSource.query<{ 'QUERY PLAN': unknown }[]>(

@@ -17,7 +17,6 @@ import { ExpiryModule } from './expiry/expiry.module';
 import { ImagesModule } from './images/images.module';
 import { MessagesModule } from './messages/messages.module';
 import { STORAGE_MIGRATIONS } from './migrations';
-import { STORAGE_PLANNER_SETTINGS } from './planner-settings';
 
 export const STORAGE_SERVICE = 'storage';
 
@@ -45,7 +44,6 @@ export function createAppModule(config: StorageConfig): Type<unknown> {
         owner: STORAGE_SERVICE,
         entities: [],
         migrations: STORAGE_MIGRATIONS,
-        plannerSettings: STORAGE_PLANNER_SETTINGS,
       }),
       RedisModule.forRoot(config),
       KafkaModule.forRoot({ clientId: STORAGE_SERVICE, brokers: config.KAFKA_BROKERS }),

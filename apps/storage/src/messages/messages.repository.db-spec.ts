@@ -7,7 +7,6 @@ import {
   planCounts,
   useRepoTestDb,
 } from '../../../../test/db/repo-test-db';
-import { STORAGE_PLANNER_SETTINGS } from '../planner-settings';
 import {
   isUniqueViolation,
   MessageRow,
@@ -433,12 +432,8 @@ describe('MessagesRepository (PostgreSQL)', () => {
 
   describe('plan cache', () => {
     // one pooled connection, so every call runs on the connection whose plan cache is read, with
-    // storage's session settings
-    const { options } = postgresPoolOptions({
-      owner: 'spec',
-      stallTimeoutMs: 60_000,
-      plannerSettings: STORAGE_PLANNER_SETTINGS,
-    });
+    // the session settings every service's connections get
+    const { options } = postgresPoolOptions({ owner: 'spec', stallTimeoutMs: 60_000 });
     const single = useRepoTestDb([], { max: 1, options });
 
     /** `calls` one-message appends by a member of a new conversation, on that connection. */

@@ -19,12 +19,6 @@ export interface DatabaseOptions {
    * transaction left idle that long is ended by the server. See stallWatchedClient.
    */
   stallTimeoutMs: number;
-  /**
-   * Planner settings for this service's connections (`-c name=value` each), beside the ones every
-   * service gets: for a service whose statements read rows by key, the costs that make a plan
-   * probe those keys rather than scan a table (see STORAGE_PLANNER_SETTINGS).
-   */
-  plannerSettings?: Readonly<Record<string, string>>;
 }
 
 const DATABASE_OPTIONS = Symbol('DATABASE_OPTIONS');
@@ -79,18 +73,31 @@ export class DatabaseReadinessCheck implements ReadinessCheck {
   }
 }
 
+/**
+ * The random page cost every service's connections plan with: PostgreSQL's advice for data on
+ * SSDs or in memory, where a messenger's working set lives, instead of its default of 4 (spinning
+ * disks). Parley's statements read rows by key, and a prepared statement keeps its generic plan
+ * until the tables' statistics change: costed at 4, ten key probes cost more than a scan of a
+ * table of a couple of thousand rows, so a plan made while a table was that small hashed a scan
+ * of it on every call, for as long as the connection kept the plan (storage's append did, until
+ * issue 13's fifty-first sitting). At 1.1 a scan wins only for a table of fewer than about 600
+ * rows. docs/PERFORMANCE.md, "One cost model for every service".
+ */
+export const RANDOM_PAGE_COST = '1.1';
+
 /** node-postgres's pool settings for a service (TypeORM's `extra`). */
-export function postgresPoolOptions(
-  options: Pick<DatabaseOptions, 'owner' | 'stallTimeoutMs' | 'plannerSettings'>,
-) {
-  const planner = Object.entries(options.plannerSettings ?? {}).map(([k, v]) => ` -c ${k}=${v}`);
+export function postgresPoolOptions(options: Pick<DatabaseOptions, 'owner' | 'stallTimeoutMs'>) {
   return {
     max: 10,
     connectionTimeoutMillis: 5000,
     // Short OLTP statements only: PostgreSQL's JIT compiled the sync query on every call (43-50
     // ms instead of 0.2-3 ms) once its estimate passed jit_above_cost. A transaction whose client
     // went silent (a stalled connection) is ended by the server, so its locks hold nobody.
-    options: `-c jit=off -c idle_in_transaction_session_timeout=${options.stallTimeoutMs}${planner.join('')}`,
+    options: [
+      '-c jit=off',
+      `-c idle_in_transaction_session_timeout=${options.stallTimeoutMs}`,
+      `-c random_page_cost=${RANDOM_PAGE_COST}`,
+    ].join(' '),
     application_name: `parley-${options.owner}`,
     Client: stallWatchedClient(options.stallTimeoutMs, new Logger('Database')),
   };

@@ -242,6 +242,24 @@ describe('probeBackend (real PostgreSQL)', () => {
   });
 });
 
+describe('postgresPoolOptions (real PostgreSQL): the session every service plans in', () => {
+  it('plans with the random page cost of data in memory, without JIT', async () => {
+    const pool = new Pool({
+      connectionString: REPO_TEST_DATABASE_URL,
+      ...postgresPoolOptions({ owner: 'gateway', stallTimeoutMs: 1_000 }),
+    });
+    try {
+      const { rows } = await pool.query<{ cost: string; jit: string; name: string }>(
+        `SELECT current_setting('random_page_cost') AS cost, current_setting('jit') AS jit,
+                current_setting('application_name') AS name`,
+      );
+      expect(rows).toEqual([{ cost: '1.1', jit: 'off', name: 'parley-gateway' }]);
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
 describe("postgresPoolOptions (real PostgreSQL): the server's side of a stall", () => {
   it('ends a transaction its client left idle for the stall timeout, so its locks hold nobody', async () => {
     const pool = new Pool({

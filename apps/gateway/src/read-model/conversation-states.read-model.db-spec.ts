@@ -1,7 +1,7 @@
 import { EMPTY_STATE_DIGEST, stateWindow } from '@parley/protocol';
 import { STATE_VECTORS } from '@parley/protocol/sync/state-digest.vectors';
 import { insertConversation, insertMessages, insertUser } from '../../../../test/db/factories';
-import { useRepoTestDb } from '../../../../test/db/repo-test-db';
+import { planCounts, useRepoTestDb } from '../../../../test/db/repo-test-db';
 import { digestOf, digestOfTail } from '../sync/state-digests';
 import { ConversationStatesReadModel } from './conversation-states.read-model';
 
@@ -222,5 +222,26 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
     }
     expect(expected[2].get(a.id)?.map((e) => e.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(expected[3].get(a.id)?.map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  describe('plan cache', () => {
+    // one pooled connection, so every call runs on the connection whose plan cache is read
+    const single = useRepoTestDb([], { max: 1 });
+
+    it('keeps one generic plan for the tails of new devices instead of planning each again', async () => {
+      const { id, sent } = await conversationWith(12);
+      const one = new ConversationStatesReadModel(single.dataSource);
+      const position = { conversationId: id, seq: Number.MAX_SAFE_INTEGER, fromSeq: 1 };
+      for (let call = 0; call < 8; call++) {
+        const tail = (await one.tails([position])).get(id) ?? [];
+        expect(tail.map((m) => m.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+        expect(tail[9]?.clientMsgId).toBe(sent[11].clientMsgId);
+      }
+      // five plans for the values, then the kept generic plan (the arrays' length unseen)
+      const tails = 'gateway.syncStates.tails';
+      expect(await planCounts(single.dataSource, [tails])).toEqual({
+        [tails]: { custom: 5, generic: 3 },
+      });
+    });
   });
 });

@@ -2,6 +2,8 @@ import { EMPTY_STATE_DIGEST, stateWindow } from '@parley/protocol';
 import { STATE_VECTORS } from '@parley/protocol/sync/state-digest.vectors';
 import { insertConversation, insertMessages, insertUser } from '../../../../test/db/factories';
 import { planCounts, useRepoTestDb } from '../../../../test/db/repo-test-db';
+import type { Pool } from 'pg';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { digestOf, digestOfTail } from '../sync/state-digests';
 import { ConversationStatesReadModel } from './conversation-states.read-model';
 
@@ -211,7 +213,8 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
     const expected = [];
     for (const ask of asks) expected.push(await states.windows(ask));
 
-    const query = jest.spyOn(db.dataSource, 'query');
+    // The windows statement runs on the pool behind the data source (runPrepared).
+    const query = jest.spyOn((db.dataSource.driver as PostgresDriver).master as Pool, 'query');
     try {
       const together = await Promise.all(asks.map((ask) => states.windows(ask)));
       expect(together).toEqual(expected);
@@ -241,6 +244,31 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
       const tails = 'gateway.syncStates.tails';
       expect(await planCounts(single.dataSource, [tails])).toEqual({
         [tails]: { custom: 5, generic: 3 },
+      });
+    });
+
+    it('keeps one generic plan for the digest windows and the messages after, a batch of any size', async () => {
+      const conversations = [await conversationWith(12), await conversationWith(3)];
+      const one = new ConversationStatesReadModel(single.dataSource);
+      for (let call = 0; call < 8; call++) {
+        // one position, then two: a custom plan would see the arrays' length
+        const asked = conversations.slice(0, 1 + (call % 2));
+        const windows = await one.windows(
+          asked.map(({ id }) => ({ conversationId: id, seq: 3, fromSeq: 1 })),
+        );
+        expect(asked.map(({ id }) => windows.get(id)?.map((e) => e.seq))).toEqual(
+          asked.map(() => [1, 2, 3]),
+        );
+        const after = await one.after(
+          asked.map(({ id }) => ({ conversationId: id, seq: 1, serverLast: 3 })),
+          100,
+        );
+        expect(after.map((m) => m.seq)).toEqual(asked.flatMap(() => [2, 3]));
+      }
+      const [windows, after] = ['gateway.syncStates.windows', 'gateway.syncStates.after'];
+      expect(await planCounts(single.dataSource, [windows, after])).toEqual({
+        [windows]: { custom: 5, generic: 3 },
+        [after]: { custom: 5, generic: 3 },
       });
     });
   });

@@ -124,6 +124,51 @@ const TAILS = preparedStatement(
     ORDER BY m.conversation_id, m.seq`,
 );
 
+/**
+ * The digest windows of these positions (conversation, last seq, the window's first seq): their
+ * rows ascending, each text hashed by PostgreSQL. Named with its arrays read through
+ * `unnestParams`, like TAILS: a returning device whose digests are not cached here was planned
+ * again on every call (0.17 ms of planning against 0.45 ms of execution at a connect ramp's batch
+ * sizes; docs/PERFORMANCE.md, "The sync rounds' last statements on kept plans").
+ */
+const WINDOWS = preparedStatement(
+  'gateway.syncStates.windows',
+  `SELECT s.conversation_id, s.last_seq, s.window_from, w.seq, w.sender_id, w.client_msg_id,
+          w.text_sha256
+     FROM ${unnestParams('$1::text[]', '$2::bigint[]', '$3::bigint[]')}
+          AS s(conversation_id, last_seq, window_from)
+     CROSS JOIN LATERAL (
+       SELECT m.seq, m.sender_id, m.client_msg_id,
+              sha256(convert_to(CASE WHEN ${MESSAGE_GONE} THEN '' ELSE m.body END, 'UTF8'))
+                AS text_sha256
+         FROM messages m
+        WHERE m.conversation_id = s.conversation_id
+          AND m.seq >= s.window_from AND m.seq <= s.last_seq
+        ORDER BY m.seq
+     ) w`,
+);
+
+/**
+ * The messages after each position up to its last readable seq, at most `$3` in all, ascending
+ * by (conversation, seq): what a device that is behind misses. Named as WINDOWS is.
+ */
+const AFTER = preparedStatement(
+  'gateway.syncStates.after',
+  `SELECT ${MESSAGE_COLUMNS}
+     FROM ${unnestParams('$1::text[]', '$2::bigint[]', '$4::bigint[]')}
+          AS s(conversation_id, after_seq, until_seq)
+     CROSS JOIN LATERAL (
+       SELECT * FROM messages mm
+        WHERE mm.conversation_id = s.conversation_id AND mm.seq > s.after_seq
+          AND mm.seq <= s.until_seq
+        ORDER BY mm.seq
+        LIMIT $3
+     ) m
+     LEFT JOIN users u ON u.id = m.sender_id
+    ORDER BY m.conversation_id COLLATE "C", m.seq
+    LIMIT $3`,
+);
+
 interface WindowRow {
   conversation_id: string;
   last_seq: string;
@@ -216,23 +261,11 @@ export class ConversationStatesReadModel {
     positions: readonly ReadablePosition[],
   ): Promise<Map<string, StateEntry[]>> {
     const found = new Map<string, StateEntry[]>();
-    const rows = await this.dataSource.query<WindowRow[]>(
-      `SELECT s.conversation_id, s.last_seq, s.window_from, w.seq, w.sender_id, w.client_msg_id, w.text_sha256
-         FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS s(conversation_id, last_seq, window_from)
-         CROSS JOIN LATERAL (
-           SELECT m.seq, m.sender_id, m.client_msg_id,
-                  sha256(convert_to(CASE WHEN ${MESSAGE_GONE} THEN '' ELSE m.body END, 'UTF8')) AS text_sha256
-             FROM messages m
-            WHERE m.conversation_id = s.conversation_id
-              AND m.seq >= s.window_from AND m.seq <= s.last_seq
-            ORDER BY m.seq
-         ) w`,
-      [
-        positions.map((p) => p.conversationId),
-        positions.map((p) => p.seq),
-        positions.map((p) => stateWindow(p.seq, p.fromSeq).from),
-      ],
-    );
+    const rows = await runPrepared<WindowRow>(this.dataSource, WINDOWS, [
+      positions.map((p) => p.conversationId),
+      positions.map((p) => p.seq),
+      positions.map((p) => stateWindow(p.seq, p.fromSeq).from),
+    ]);
     for (const r of rows) {
       const key = windowKey({
         conversationId: r.conversation_id,
@@ -277,26 +310,12 @@ export class ConversationStatesReadModel {
     limit: number,
   ): Promise<DeliveredMessage[]> {
     if (positions.length === 0 || limit <= 0) return [];
-    const rows = await this.dataSource.query<MessageRow[]>(
-      `SELECT ${MESSAGE_COLUMNS}
-         FROM unnest($1::text[], $2::bigint[], $4::bigint[]) AS s(conversation_id, after_seq, until_seq)
-         CROSS JOIN LATERAL (
-           SELECT * FROM messages mm
-            WHERE mm.conversation_id = s.conversation_id AND mm.seq > s.after_seq
-              AND mm.seq <= s.until_seq
-            ORDER BY mm.seq
-            LIMIT $3
-         ) m
-         LEFT JOIN users u ON u.id = m.sender_id
-        ORDER BY m.conversation_id COLLATE "C", m.seq
-        LIMIT $3`,
-      [
-        positions.map((p) => p.conversationId),
-        positions.map((p) => p.seq),
-        limit,
-        positions.map((p) => p.serverLast),
-      ],
-    );
+    const rows = await runPrepared<MessageRow>(this.dataSource, AFTER, [
+      positions.map((p) => p.conversationId),
+      positions.map((p) => p.seq),
+      limit,
+      positions.map((p) => p.serverLast),
+    ]);
     return rows.map(toDelivered);
   }
 }

@@ -14,7 +14,7 @@ import {
   parseCpuPressureUs,
   parseKafkaListenerPort,
   parseRss,
-  parseSchedstatWaitNs,
+  parseSchedstat,
   parseStat,
   ProcessGroupSample,
   StackProcessFilter,
@@ -221,10 +221,11 @@ describe('waiting for a core (schedstat, /proc/pressure/cpu)', () => {
   });
 
   it("reads a thread's run-queue wait and the machine's pressure total, nothing from odd text", () => {
-    expect(parseSchedstatWaitNs('191399340 7716252 363\n')).toBe(7716252);
-    expect(parseSchedstatWaitNs('')).toBeUndefined();
-    expect(parseSchedstatWaitNs('1 2\n')).toBeUndefined();
-    expect(parseSchedstatWaitNs('1 x 3\n')).toBeUndefined();
+    expect(parseSchedstat('191399340 7716252 363\n')).toEqual({ waitNs: 7716252, onCore: 363 });
+    expect(parseSchedstat('')).toBeUndefined();
+    expect(parseSchedstat('1 2\n')).toBeUndefined();
+    expect(parseSchedstat('1 x 3\n')).toBeUndefined();
+    expect(parseSchedstat('1 2 3.5\n')).toBeUndefined();
     const pressure =
       'some avg10=14.45 avg60=54.07 avg300=52.68 total=892930864\n' +
       'full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
@@ -341,5 +342,55 @@ describe('StackSampler helpers', () => {
       gatewaysMs: null,
       generatorMs: null,
     });
+  });
+});
+
+describe('times on a core (schedstat)', () => {
+  const scheduled = (pids: Array<[number, number]>) => ({
+    name: 'kafka',
+    pids: pids.map(([pid]) => pid),
+    ticksByPid: new Map(pids.map(([pid]) => [pid, 0])),
+    ioCallsByPid: new Map(pids.map(([pid]) => [pid, { reads: 0, writes: 0 }])),
+    onCoreByPid: new Map(pids),
+    rssBytes: 0,
+  });
+
+  it('gives times a second over the threads, and per message beside the read and write calls', () => {
+    const start = new Map([['kafka', scheduled([[1, 5000]])]]);
+    // pid 1 was put on a core 4,000 times more, pid 2 (new) 1,000 times, over 10 s.
+    const end = new Map([
+      [
+        'kafka',
+        scheduled([
+          [1, 9000],
+          [2, 1000],
+        ]),
+      ],
+    ]);
+    const [stat] = diffSamples(start, end, 10, 100);
+    expect(stat.onCorePerSecond).toBe(500);
+    // 500 a second over 10 s for 2,000 messages: 2.5 a message.
+    expect(ioCallsPer([stat], 10, 2000)).toEqual([
+      { name: 'kafka', reads: 0, writes: 0, onCore: 2.5 },
+    ]);
+    // A thread that exited takes its count with it: never below zero.
+    const shrunk = new Map([['kafka', scheduled([[1, 10]])]]);
+    expect(diffSamples(start, shrunk, 10, 100)[0].onCorePerSecond).toBe(0);
+    // No readings: no figure, and the per-message row has none either.
+    const none = new Map([['kafka', { ...scheduled([[1, 0]]), onCoreByPid: undefined }]]);
+    const [unread] = diffSamples(none, none, 10, 100);
+    expect(unread.onCorePerSecond).toBeUndefined();
+    expect(ioCallsPer([unread], 10, 2000)).toEqual([{ name: 'kafka', reads: 0, writes: 0 }]);
+  });
+
+  it('keeps the last count of a pid that exited between passes', () => {
+    const seen = foldSample(new Map(), new Map([['kafka', scheduled([[1, 10]])]]));
+    foldSample(seen, new Map([['kafka', scheduled([[2, 40]])]]));
+    expect(seen.get('kafka')?.onCoreByPid).toEqual(
+      new Map([
+        [1, 10],
+        [2, 40],
+      ]),
+    );
   });
 });

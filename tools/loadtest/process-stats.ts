@@ -24,6 +24,8 @@ export interface ProcessGroupSample {
   ioCallsByPid?: Map<number, IoCalls>;
   /** Nanoseconds its threads have waited for a core so far, per pid (threadStats). */
   waitNsByPid?: Map<number, number>;
+  /** Times its threads have been put on a core so far, per pid (threadStats). */
+  onCoreByPid?: Map<number, number>;
   rssBytes: number;
 }
 
@@ -62,6 +64,13 @@ export interface ProcessStat {
    * threads than cores, each hop of a message waits this way before it is worked on.
    */
   waitPercent?: number;
+  /**
+   * Times per second its threads were put on a core (schedstat's time slices, summed over
+   * threads): each wake-up to handle something (a socket ready, a timer, a queued request) is
+   * one, and so is each return after being preempted. What a process does per cycle of the
+   * pipeline, it does this often.
+   */
+  onCorePerSecond?: number;
 }
 
 export interface StackProcessFilter {
@@ -117,14 +126,18 @@ export function parseIo(text: string): IoCalls | undefined {
 }
 
 /**
- * /proc/<pid>/task/<tid>/schedstat → nanoseconds the thread has waited on a run queue (its second
- * field: on-CPU time, run-queue wait, time slices); undefined when malformed.
+ * /proc/<pid>/task/<tid>/schedstat → nanoseconds the thread has waited on a run queue and the
+ * times it has been put on a core (its second and third fields, after its on-CPU time); undefined
+ * when malformed.
  */
-export function parseSchedstatWaitNs(text: string): number | undefined {
+export function parseSchedstat(text: string): { waitNs: number; onCore: number } | undefined {
   const fields = text.trim().split(/\s+/);
   if (fields.length < 3) return undefined;
-  const wait = Number(fields[1]);
-  return Number.isFinite(wait) && wait >= 0 ? wait : undefined;
+  const waitNs = Number(fields[1]);
+  const onCore = Number(fields[2]);
+  return Number.isFinite(waitNs) && waitNs >= 0 && Number.isInteger(onCore) && onCore >= 0
+    ? { waitNs, onCore }
+    : undefined;
 }
 
 /**
@@ -207,28 +220,35 @@ export function isJitCompilerThread(comm: string): boolean {
 
 /**
  * One pass over a process's threads (/proc/<pid>/task): what they have all waited for a core so far
- * (ns, from each schedstat; undefined if none was readable) and, for a JVM (`jit`), its JIT
- * compiler threads' CPU ticks (from each stat).
+ * (ns) and how often they were put on one (both from each schedstat; undefined if none was
+ * readable) and, for a JVM (`jit`), its JIT compiler threads' CPU ticks (from each stat).
  */
-function threadStats(pid: number, jit: boolean): { waitNs?: number; jitTicks?: number } {
+function threadStats(
+  pid: number,
+  jit: boolean,
+): { waitNs?: number; onCore?: number; jitTicks?: number } {
   let tids: string[] = [];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
     return jit ? { jitTicks: 0 } : {};
   }
-  let waitNs: number | undefined;
+  let sched: { waitNs: number; onCore: number } | undefined;
   let jitTicks = 0;
   for (const tid of tids) {
-    const wait = parseSchedstatWaitNs(readOr(`/proc/${pid}/task/${tid}/schedstat`));
-    if (wait !== undefined) waitNs = (waitNs ?? 0) + wait;
+    const thread = parseSchedstat(readOr(`/proc/${pid}/task/${tid}/schedstat`));
+    if (thread) {
+      sched ??= { waitNs: 0, onCore: 0 };
+      sched.waitNs += thread.waitNs;
+      sched.onCore += thread.onCore;
+    }
     if (!jit) continue;
     const text = readOr(`/proc/${pid}/task/${tid}/stat`);
     if (!text) continue;
-    const thread = parseStat(text);
-    if (isJitCompilerThread(thread.comm)) jitTicks += thread.ticks;
+    const stat = parseStat(text);
+    if (isJitCompilerThread(stat.comm)) jitTicks += stat.ticks;
   }
-  return { ...(waitNs === undefined ? {} : { waitNs }), ...(jit ? { jitTicks } : {}) };
+  return { ...(sched ?? {}), ...(jit ? { jitTicks } : {}) };
 }
 
 function readOr(path: string, fallback = ''): string {
@@ -255,6 +275,7 @@ export function sampleProcesses(filter: StackProcessFilter): Map<string, Process
     jitTicks?: number,
     io?: IoCalls,
     waitNs?: number,
+    onCore?: number,
   ) => {
     const group: ProcessGroupSample = groups.get(name) ?? {
       name,
@@ -267,6 +288,7 @@ export function sampleProcesses(filter: StackProcessFilter): Map<string, Process
     if (jitTicks !== undefined) (group.jitTicksByPid ??= new Map()).set(pid, jitTicks);
     if (io !== undefined) (group.ioCallsByPid ??= new Map()).set(pid, io);
     if (waitNs !== undefined) (group.waitNsByPid ??= new Map()).set(pid, waitNs);
+    if (onCore !== undefined) (group.onCoreByPid ??= new Map()).set(pid, onCore);
     group.rssBytes += sample.rssBytes;
     groups.set(name, group);
   };
@@ -307,6 +329,7 @@ export function sampleProcesses(filter: StackProcessFilter): Map<string, Process
       threads.jitTicks,
       parseIo(readOr(`/proc/${pid}/io`)),
       threads.waitNs,
+      threads.onCore,
     );
   }
   return groups;
@@ -346,6 +369,7 @@ export function diffSamples(
       const jitBefore = start.get(group.name)?.jitTicksByPid;
       const io = ioCallsPerSecond(group, start.get(group.name)?.ioCallsByPid, seconds);
       const wait = waitPercent(group.waitNsByPid, start.get(group.name)?.waitNsByPid, seconds);
+      const onCore = perSecond(group.onCoreByPid, start.get(group.name)?.onCoreByPid, seconds);
       return {
         name: group.name,
         processes: group.pids.length,
@@ -354,6 +378,7 @@ export function diffSamples(
         ...(group.jitTicksByPid ? { jitCpuPercent: percent(group.jitTicksByPid, jitBefore) } : {}),
         ...(io ?? {}),
         ...(wait === undefined ? {} : { waitPercent: wait }),
+        ...(onCore === undefined ? {} : { onCorePerSecond: Math.round(onCore * 10) / 10 }),
       };
     });
 }
@@ -368,10 +393,24 @@ function waitPercent(
   start: Map<number, number> | undefined,
   seconds: number,
 ): number | undefined {
-  if (!end || seconds <= 0) return undefined;
-  let ns = 0;
-  for (const [pid, now] of end) ns += Math.max(0, now - (start?.get(pid) ?? 0));
-  return Math.round((ns / 1e9 / seconds) * 100 * 100) / 100;
+  const ns = perSecond(end, start, seconds);
+  return ns === undefined ? undefined : Math.round((ns / 1e9) * 100 * 100) / 100;
+}
+
+/** Per-pid counters' growth (growth) per second between two samples; undefined without readings. */
+function perSecond(
+  end: Map<number, number> | undefined,
+  start: Map<number, number> | undefined,
+  seconds: number,
+): number | undefined {
+  return end && seconds > 0 ? growth(end, start) / seconds : undefined;
+}
+
+/** How much per-pid counters grew: a new pid from zero, a pid whose count fell adds nothing. */
+function growth(end: Map<number, number>, start: Map<number, number> | undefined): number {
+  let total = 0;
+  for (const [pid, now] of end) total += Math.max(0, now - (start?.get(pid) ?? 0));
+  return total;
 }
 
 /** The share of an interval in which some task waited for a core, percent (PSI `some`). */
@@ -424,6 +463,7 @@ export function foldSample(
         ...(group.jitTicksByPid ? { jitTicksByPid: new Map(group.jitTicksByPid) } : {}),
         ...(group.ioCallsByPid ? { ioCallsByPid: new Map(group.ioCallsByPid) } : {}),
         ...(group.waitNsByPid ? { waitNsByPid: new Map(group.waitNsByPid) } : {}),
+        ...(group.onCoreByPid ? { onCoreByPid: new Map(group.onCoreByPid) } : {}),
         rssBytes: group.rssBytes,
       });
       continue;
@@ -440,6 +480,9 @@ export function foldSample(
     }
     for (const [pid, wait] of group.waitNsByPid ?? []) {
       (held.waitNsByPid ??= new Map()).set(pid, wait);
+    }
+    for (const [pid, onCore] of group.onCoreByPid ?? []) {
+      (held.onCoreByPid ??= new Map()).set(pid, onCore);
     }
     held.rssBytes = group.rssBytes;
   }
@@ -535,6 +578,8 @@ export interface IoCallsPerUnit {
   name: string;
   reads: number;
   writes: number;
+  /** Times its threads were put on a core (ProcessStat.onCorePerSecond), where read. */
+  onCore?: number;
 }
 
 /**
@@ -551,7 +596,14 @@ export function ioCallsPer(
   return processes.flatMap((p) =>
     p.readsPerSecond === undefined || p.writesPerSecond === undefined
       ? []
-      : [{ name: p.name, reads: per(p.readsPerSecond), writes: per(p.writesPerSecond) }],
+      : [
+          {
+            name: p.name,
+            reads: per(p.readsPerSecond),
+            writes: per(p.writesPerSecond),
+            ...(p.onCorePerSecond === undefined ? {} : { onCore: per(p.onCorePerSecond) }),
+          },
+        ],
   );
 }
 

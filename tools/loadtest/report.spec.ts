@@ -173,6 +173,21 @@ describe('report formatting', () => {
     expect(text).toMatch(/process \(read \/ write calls per message\)\s+2\/s/);
     expect(text).toMatch(/gateway:3000\s+1\.50 \/ 2\.25$/m);
     expect(formatPairsTable([{ ...step, ioCallsPerMessage: [] }])).not.toContain('write calls');
+    // Times on a core as a third figure once any process carries them ('-' where one does not).
+    const scheduled = formatPairsTable([
+      {
+        ...step,
+        ioCallsPerMessage: [
+          { name: 'gateway:3000', reads: 1.5, writes: 2.25, onCore: 4.75 },
+          { name: 'postgres', reads: 0.01, writes: 0.2 },
+        ],
+      },
+    ]);
+    expect(scheduled).toMatch(
+      /process \(read \/ write calls \/ times on a core, per message\)\s+2\/s/,
+    );
+    expect(scheduled).toMatch(/gateway:3000\s+1\.50 \/ 2\.25 \/ 4\.75$/m);
+    expect(scheduled).toMatch(/postgres\s+0\.01 \/ 0\.20 \/ -$/m);
     // Run-queue waits only when the processes carry them.
     expect(text).not.toContain('waited for a core');
     const waiting = formatPairsTable([

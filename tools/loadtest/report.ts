@@ -68,8 +68,9 @@ export interface PairsStepReport extends OpenLoopStepReport {
   stackCpuMsPerMessage: number | null;
   /**
    * Each process's read and write calls over the step and its drain per delivered message
-   * (IoCalls: sockets for Node, the broker and Redis; file I/O only for PostgreSQL): a count of
-   * frames, requests and cycles per message that the machine's speed does not move.
+   * (IoCalls: sockets for Node, the broker and Redis; file I/O only for PostgreSQL), and the times
+   * its threads were put on a core (each wake-up): a count of frames, requests and cycles per
+   * message that the machine's speed does not move.
    */
   ioCallsPerMessage?: IoCallsPerUnit[];
   /**
@@ -493,18 +494,30 @@ export function formatWaitTable(
   );
 }
 
-/** Rows = processes, columns = steps: "reads / writes" per delivered message. */
+/**
+ * Rows = processes, columns = steps: "reads / writes" per delivered message, and "/ times on a
+ * core" where the threads' schedstat was read.
+ */
 export function formatIoCallsTable(columns: Array<[string, IoCallsPerUnit[] | undefined]>): string {
   const names: string[] = [];
+  let onCore = false;
   for (const [, calls] of columns)
-    for (const c of calls ?? []) if (!names.includes(c.name)) names.push(c.name);
+    for (const c of calls ?? []) {
+      if (!names.includes(c.name)) names.push(c.name);
+      if (c.onCore !== undefined) onCore = true;
+    }
+  const title = onCore
+    ? 'process (read / write calls / times on a core, per message)'
+    : 'process (read / write calls per message)';
   return renderTable(
-    ['process (read / write calls per message)', ...columns.map(([label]) => label)],
+    [title, ...columns.map(([label]) => label)],
     names.map((name) => [
       name,
       ...columns.map(([, calls]) => {
         const c = calls?.find((x) => x.name === name);
-        return c ? `${formatNumber(c.reads)} / ${formatNumber(c.writes)}` : '-';
+        if (!c) return '-';
+        const io = `${formatNumber(c.reads)} / ${formatNumber(c.writes)}`;
+        return onCore ? `${io} / ${c.onCore === undefined ? '-' : formatNumber(c.onCore)}` : io;
       }),
     ]),
   );

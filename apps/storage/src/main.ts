@@ -22,6 +22,7 @@ async function main(): Promise<void> {
         brokers: config.KAFKA_BROKERS,
         sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
         fetchLingerMs: config.KAFKA_FETCH_LINGER_MS,
+        fetchLingerMinRate: config.KAFKA_FETCH_LINGER_MIN_RATE,
         commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
         groupId: ConsumerGroup.Storage,
         topics: topicsOfGroup(ConsumerGroup.Storage),

@@ -9,6 +9,7 @@ describe('storage config', () => {
       KAFKA_BROKERS: ['127.0.0.1:9092'],
       KAFKA_SESSION_TIMEOUT_MS: 6000,
       KAFKA_FETCH_LINGER_MS: 10,
+      KAFKA_FETCH_LINGER_MIN_RATE: 200,
       KAFKA_COMMIT_INTERVAL_MS: 200,
       REDIS_URL: 'redis://127.0.0.1:6379/0',
       PARLEY_CLUSTER_ID: 'default',
@@ -72,6 +73,16 @@ describe('storage config', () => {
       expect(() => loadStorageConfig({ KAFKA_FETCH_LINGER_MS: bad })).toThrow(
         /KAFKA_FETCH_LINGER_MS/,
       );
+    }
+  });
+
+  it('takes the rate under which the fetch does not linger, 0 (always lingers) or more', () => {
+    const rate = (value: string) =>
+      loadStorageConfig({ KAFKA_FETCH_LINGER_MIN_RATE: value }).KAFKA_FETCH_LINGER_MIN_RATE;
+    expect(rate('0')).toBe(0);
+    expect(rate('1000000')).toBe(1_000_000);
+    for (const bad of ['-1', '1000001', '2.5', 'busy']) {
+      expect(() => rate(bad)).toThrow(/KAFKA_FETCH_LINGER_MIN_RATE/);
     }
   });
 

@@ -22,6 +22,12 @@ export const storageEnvSchema = z.object({
   ...redisEnv,
   ...blobStoreEnv,
   /**
+   * Records a second (over the last second) under which the message path's fetch does not hold
+   * the next one for KAFKA_FETCH_LINGER_MS (0: it always does). Slower than this a fetch rarely
+   * finds company within the linger, which would only add its wait to each message.
+   */
+  KAFKA_FETCH_LINGER_MIN_RATE: z.coerce.number().int().min(0).max(1_000_000).default(200),
+  /**
    * The most pixels an uploaded image may have (width x height, read from its header before any
    * decoding): a decompression bomb is refused at once (libvips' own default is ~268 million).
    */

@@ -46,6 +46,11 @@ export interface KafkaBatchTransportOptions {
   maxEventsPerCall?: number;
   /** How long a fetch that brought records holds the next one (FetchLinger); default 0. */
   fetchLingerMs?: number;
+  /**
+   * Records a second under which a fetch does not hold the next one (FetchLinger's `minRate`);
+   * default 0: it always does.
+   */
+  fetchLingerMinRate?: number;
   /** The least time between two OffsetCommit requests (OffsetCommitBatcher); default 0. */
   commitIntervalMs?: number;
   /**
@@ -110,7 +115,7 @@ export class KafkaBatchTransport
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
     this.kafka = createKafkaClient({ clientId: options.clientId, brokers: options.brokers });
-    this.linger = new FetchLinger(options.fetchLingerMs ?? 0);
+    this.linger = new FetchLinger(options.fetchLingerMs ?? 0, options.fetchLingerMinRate ?? 0);
     this.commits = new OffsetCommitBatcher((topics) => {
       if (!this.committer) return Promise.reject(new Error('no consumer to commit through'));
       return this.committer(topics);
@@ -272,7 +277,7 @@ export class KafkaBatchTransport
     });
     payload.resolveOffset(batch.lastOffset());
     if (this.closing.signal.aborted) return tail; // closing: kafkajs leaves only after it
-    const pause = this.linger.pause();
+    const pause = this.linger.pause(batch.messages.length);
     return pause ? Promise.all([previous, pause]).then(() => undefined) : previous;
   }
 

@@ -272,10 +272,8 @@ export function sampleProcesses(filter: StackProcessFilter): Map<string, Process
     name: string,
     pid: number,
     sample: ProcessSample,
-    jitTicks?: number,
-    io?: IoCalls,
-    waitNs?: number,
-    onCore?: number,
+    io: IoCalls | undefined,
+    { jitTicks, waitNs, onCore }: ReturnType<typeof threadStats>,
   ) => {
     const group: ProcessGroupSample = groups.get(name) ?? {
       name,
@@ -321,15 +319,12 @@ export function sampleProcesses(filter: StackProcessFilter): Map<string, Process
       continue;
     }
     if (!name) continue;
-    const threads = threadStats(pid, comm === 'java');
     add(
       name,
       pid,
       { ticks, rssBytes: parseRss(readOr(`/proc/${pid}/status`)) },
-      threads.jitTicks,
       parseIo(readOr(`/proc/${pid}/io`)),
-      threads.waitNs,
-      threads.onCore,
+      threadStats(pid, comm === 'java'),
     );
   }
   return groups;
@@ -369,7 +364,11 @@ export function diffSamples(
       const jitBefore = start.get(group.name)?.jitTicksByPid;
       const io = ioCallsPerSecond(group, start.get(group.name)?.ioCallsByPid, seconds);
       const wait = waitPercent(group.waitNsByPid, start.get(group.name)?.waitNsByPid, seconds);
-      const onCore = perSecond(group.onCoreByPid, start.get(group.name)?.onCoreByPid, seconds);
+      const onCore = growthPerSecond(
+        group.onCoreByPid,
+        start.get(group.name)?.onCoreByPid,
+        seconds,
+      );
       return {
         name: group.name,
         processes: group.pids.length,
@@ -393,12 +392,12 @@ function waitPercent(
   start: Map<number, number> | undefined,
   seconds: number,
 ): number | undefined {
-  const ns = perSecond(end, start, seconds);
+  const ns = growthPerSecond(end, start, seconds);
   return ns === undefined ? undefined : Math.round((ns / 1e9) * 100 * 100) / 100;
 }
 
 /** Per-pid counters' growth (growth) per second between two samples; undefined without readings. */
-function perSecond(
+function growthPerSecond(
   end: Map<number, number> | undefined,
   start: Map<number, number> | undefined,
   seconds: number,

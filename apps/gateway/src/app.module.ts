@@ -59,6 +59,7 @@ export function createAppModule(config: GatewayConfig): Type<unknown> {
         clientId: config.GATEWAY_ID,
         brokers: config.KAFKA_BROKERS,
         lingerMs: config.KAFKA_LINGER_MS,
+        lingerMinRate: config.KAFKA_LINGER_MIN_RATE,
         maxPending: config.KAFKA_MAX_PENDING,
       }),
       ObservabilityModule.forRoot({

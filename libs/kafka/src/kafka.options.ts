@@ -5,6 +5,8 @@ export interface KafkaClientOptions {
   brokers: string[];
   /** Producer batching: how long a publish may wait for others to share its request (ms, default 2). */
   lingerMs?: number;
+  /** Records a second under which a publish does not wait its linger (default 0: it always does). */
+  lingerMinRate?: number;
   /** Records queued or in flight past which publish() rejects with ProducerOverloadedError (10000). */
   maxPending?: number;
   /** Most records in one produce request (default 1000). */

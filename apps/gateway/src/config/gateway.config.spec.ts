@@ -37,12 +37,20 @@ describe('gateway config', () => {
       MESSAGE_MAX_LENGTH: 4000,
       KAFKA_PUBLISH_TIMEOUT_MS: 10000,
       KAFKA_LINGER_MS: 2,
+      KAFKA_LINGER_MIN_RATE: 200,
       KAFKA_MAX_PENDING: 10000,
       SYNC_PAGE_SIZE: 200,
     });
     expect(() => loadGatewayConfig({ SYNC_PAGE_SIZE: '501' })).toThrow(/SYNC_PAGE_SIZE/);
     expect(loadGatewayConfig({ KAFKA_LINGER_MS: '0' }).KAFKA_LINGER_MS).toBe(0);
     expect(() => loadGatewayConfig({ KAFKA_LINGER_MS: '-1' })).toThrow(/KAFKA_LINGER_MS/);
+    const minRate = (value: string) =>
+      loadGatewayConfig({ KAFKA_LINGER_MIN_RATE: value }).KAFKA_LINGER_MIN_RATE;
+    expect(minRate('0')).toBe(0);
+    expect(minRate('1000000')).toBe(1_000_000);
+    for (const bad of ['-1', '1000001', '2.5', 'busy']) {
+      expect(() => minRate(bad)).toThrow(/KAFKA_LINGER_MIN_RATE/);
+    }
     expect(() => loadGatewayConfig({ KAFKA_MAX_PENDING: '0' })).toThrow(/KAFKA_MAX_PENDING/);
   });
 

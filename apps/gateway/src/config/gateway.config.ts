@@ -183,6 +183,12 @@ export const gatewayEnvSchema = z
     /** How long a publish may wait for others to share its produce request (0 = send at once). */
     KAFKA_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(2),
     /**
+     * Records a second (this gateway's, over the last second) under which a publish does not wait
+     * KAFKA_LINGER_MS (0: it always does). Slower than this a request rarely finds company within
+     * the linger, which would only add its wait to each send.
+     */
+    KAFKA_LINGER_MIN_RATE: z.coerce.number().int().min(0).max(1_000_000).default(200),
+    /**
      * The same for connection events (opened, closed, foreground/background): no client waits on
      * them, so a reconnect storm's go to the broker in a few requests instead of one per socket.
      */

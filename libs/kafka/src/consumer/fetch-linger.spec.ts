@@ -1,4 +1,5 @@
-import { FetchLinger, LINGER_RATE_WINDOW_MS } from './fetch-linger';
+import { RATE_WINDOW_MS } from '../arrival-rate';
+import { FetchLinger } from './fetch-linger';
 
 describe('FetchLinger', () => {
   beforeEach(() => jest.useFakeTimers());
@@ -51,44 +52,44 @@ describe('FetchLinger', () => {
       // 1,000 records in the first window: no rate known yet, so no pause.
       expect(linger.pause(1_000)).toBeUndefined();
       // The next window reads 1,000 a second: batches pause from now on.
-      at(LINGER_RATE_WINDOW_MS);
+      at(RATE_WINDOW_MS);
       expect(linger.pause(1)).toBeDefined();
-      at(LINGER_RATE_WINDOW_MS + 20);
+      at(RATE_WINDOW_MS + 20);
       // 149 more records over that window (150 with the one above): under 200, no pause.
       for (let i = 0; i < 149; i++) void linger.pause(1);
-      at(2 * LINGER_RATE_WINDOW_MS);
+      at(2 * RATE_WINDOW_MS);
       expect(linger.pause(1)).toBeUndefined();
     });
 
     it('pauses once records come at the rate, and stops after a quiet spell', () => {
       const { linger, at } = make();
       void linger.pause(150);
-      at(LINGER_RATE_WINDOW_MS);
+      at(RATE_WINDOW_MS);
       // 150 a second: under the rate.
       expect(linger.pause(250)).toBeUndefined();
-      at(2 * LINGER_RATE_WINDOW_MS);
+      at(2 * RATE_WINDOW_MS);
       // 250 a second over the last window: the batch pauses.
       expect(linger.pause(5)).toBeDefined();
       // Nothing for four seconds: 5 records over them, a rate of about one a second.
-      at(6 * LINGER_RATE_WINDOW_MS);
+      at(6 * RATE_WINDOW_MS);
       expect(linger.pause(1)).toBeUndefined();
     });
 
     it('keeps the pause of a fetch for its later batches when a window turns over meanwhile', () => {
       const { linger, at } = make();
       void linger.pause(500);
-      at(LINGER_RATE_WINDOW_MS);
+      at(RATE_WINDOW_MS);
       // 500 a second over the first window: a fetch's first batch pauses 10 ms.
       expect(linger.pause(1)).toBeDefined();
-      at(2 * LINGER_RATE_WINDOW_MS - 5);
+      at(2 * RATE_WINDOW_MS - 5);
       const first = linger.pause(1);
       expect(first).toBeDefined();
       // The window turns over during that pause and reads 2 records a second, yet the fetch's
       // other batches share its pause: the next fetch waits for that one pause.
-      at(2 * LINGER_RATE_WINDOW_MS);
+      at(2 * RATE_WINDOW_MS);
       expect(linger.pause(1)).toBe(first);
       // Once it ended, the slow rate holds: no pause.
-      at(2 * LINGER_RATE_WINDOW_MS + 10);
+      at(2 * RATE_WINDOW_MS + 10);
       expect(linger.pause(1)).toBeUndefined();
     });
   });

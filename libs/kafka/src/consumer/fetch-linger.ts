@@ -1,8 +1,4 @@
-/** How the linger reads the time: monotonic milliseconds. */
-export type LingerClock = () => number;
-
-/** The window over which the arrival rate is counted (FetchLinger's `minRate`). */
-export const LINGER_RATE_WINDOW_MS = 1_000;
+import { ArrivalRate, type MonotonicClock } from '../arrival-rate';
 
 /**
  * The pause before a consumer's next fetch once a fetch brought records. kafkajs fetches again
@@ -12,27 +8,22 @@ export const LINGER_RATE_WINDOW_MS = 1_000;
  * fetch (one request, one group commit, one publish) instead of one fetch each. An idle consumer
  * never pauses: no batch, no pause; its fetch is a long poll that returns with the first record.
  *
- * With `minRate`, a consumer whose records arrive slower than that (records a second, counted over
- * the last full window of LINGER_RATE_WINDOW_MS) does not pause either: at that rate a fetch rarely
- * finds company within `ms`, so the pause would only add its wait to every record and a timer's
- * wake-up to every cycle. The rate counts every record handed to `pause`, so it is the same
- * whether the consumer lingered or not; the first window after a start or a quiet spell does not
- * pause.
+ * With `minRate`, a consumer whose records arrive slower than that (records a second over the last
+ * full window, ArrivalRate) does not pause either: at that rate a fetch rarely finds company
+ * within `ms`, so the pause would only add its wait to every record and a timer's wake-up to every
+ * cycle. The rate counts every record handed to `pause`, so it is the same whether the consumer
+ * lingered or not; the first window after a start or a quiet spell does not pause.
  */
 export class FetchLinger {
   private current: Promise<void> | undefined;
-  /** Records counted in the window that began at `windowStart`. */
-  private windowRecords = 0;
-  private windowStart: number;
-  /** Records a second over the last full window. */
-  private rate = 0;
+  private readonly arrivals: ArrivalRate;
 
   constructor(
     private readonly ms: number,
     private readonly minRate = 0,
-    private readonly now: LingerClock = () => performance.now(),
+    now?: MonotonicClock,
   ) {
-    this.windowStart = now();
+    this.arrivals = new ArrivalRate(now);
   }
 
   /**
@@ -53,15 +44,7 @@ export class FetchLinger {
 
   /** Counts `records`; true when the last full window's rate reached `minRate`. */
   private busy(records: number): boolean {
-    const now = this.now();
-    const elapsed = now - this.windowStart;
-    if (elapsed >= LINGER_RATE_WINDOW_MS) {
-      // Over the whole time since the window began: after a quiet spell, a low rate.
-      this.rate = (this.windowRecords * 1_000) / elapsed;
-      this.windowRecords = 0;
-      this.windowStart = now;
-    }
-    this.windowRecords += records;
-    return this.current !== undefined || this.rate >= this.minRate;
+    const rate = this.arrivals.count(records);
+    return this.current !== undefined || rate >= this.minRate;
   }
 }

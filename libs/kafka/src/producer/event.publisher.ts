@@ -70,6 +70,7 @@ export class EventPublisher implements OnModuleInit, OnApplicationShutdown {
     this.producer = createProducer(kafka);
     this.batcher = new RecordBatcher((batches) => this.sendBatch(batches), {
       lingerMs: options.lingerMs ?? DEFAULT_BATCHER_OPTIONS.lingerMs,
+      lingerMinRate: options.lingerMinRate ?? DEFAULT_BATCHER_OPTIONS.lingerMinRate,
       maxPending: options.maxPending ?? DEFAULT_BATCHER_OPTIONS.maxPending,
       maxBatchRecords: options.maxBatchRecords ?? DEFAULT_BATCHER_OPTIONS.maxBatchRecords,
       maxBatchBytes: options.maxBatchBytes ?? DEFAULT_BATCHER_OPTIONS.maxBatchBytes,

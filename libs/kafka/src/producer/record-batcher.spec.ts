@@ -1,3 +1,4 @@
+import { RATE_WINDOW_MS } from '../arrival-rate';
 import type { OutgoingRecord } from './producer-record';
 import {
   ProducerClosedError,
@@ -40,6 +41,7 @@ function fakeSend() {
 
 const options = (over: Partial<RecordBatcherOptions> = {}): RecordBatcherOptions => ({
   lingerMs: 5,
+  lingerMinRate: 0,
   maxBatchRecords: 100,
   maxBatchBytes: 1_000_000,
   maxPending: 1000,
@@ -254,6 +256,73 @@ describe('RecordBatcher', () => {
     const batcher = new RecordBatcher(fake.send, options({ lingerMs: 0 }));
     void batcher.enqueue('t', [record('k')]);
     expect(fake.requests).toHaveLength(1);
+  });
+
+  describe('with a least rate', () => {
+    /** A 5 ms linger from 200 records a second, the rate read on a clock of our own. */
+    const make = () => {
+      const fake = fakeSend();
+      let now = 0;
+      const batcher = new RecordBatcher(
+        fake.send,
+        options({ lingerMs: 5, lingerMinRate: 200 }),
+        () => now,
+      );
+      const at = (ms: number) => {
+        jest.advanceTimersByTime(ms - now);
+        now = ms;
+      };
+      /** Acknowledges the last request and lets the batcher go on. */
+      const ack = async () => {
+        fake.requests[fake.requests.length - 1].resolve();
+        await settle();
+      };
+      return { fake, batcher, at, ack };
+    };
+    const many = (n: number) => Array.from({ length: n }, (_, i) => record('k', String(i)));
+
+    it('sends at once while records come slower than the rate, lingers once they come at it', async () => {
+      const { fake, batcher, at, ack } = make();
+      // The first window knows no rate yet: 300 records go at once.
+      void batcher.enqueue('t', many(300));
+      expect(fake.requests).toHaveLength(1);
+      await ack();
+      // 300 a second over the last window: a record waits its linger.
+      at(RATE_WINDOW_MS);
+      void batcher.enqueue('t', [record('k', 'a')]);
+      at(RATE_WINDOW_MS + 4);
+      void batcher.enqueue('t', [record('k', 'b')]);
+      expect(fake.requests).toHaveLength(1);
+      at(RATE_WINDOW_MS + 5);
+      expect(fake.requests).toHaveLength(2);
+      expect(keys(fake.requests[1].batches)).toEqual(['t:a,b']);
+      await ack();
+      // 2 over that window: under the rate again, so the next record goes at once.
+      at(2 * RATE_WINDOW_MS);
+      void batcher.enqueue('t', [record('k', 'c')]);
+      expect(fake.requests).toHaveLength(3);
+    });
+
+    it('after a quiet spell sends at once; a record with a linger of its own keeps it', async () => {
+      const { fake, batcher, at, ack } = make();
+      void batcher.enqueue('t', many(500));
+      await ack();
+      at(RATE_WINDOW_MS);
+      void batcher.enqueue('t', [record('k', 'busy')]);
+      at(RATE_WINDOW_MS + 5);
+      expect(fake.requests).toHaveLength(2);
+      await ack();
+      // Nothing for five seconds: one record over them reads far under the rate.
+      at(6 * RATE_WINDOW_MS);
+      void batcher.enqueue('conn', [record('u', 'opened')], 50);
+      expect(fake.requests).toHaveLength(2);
+      at(6 * RATE_WINDOW_MS + 49);
+      expect(fake.requests).toHaveLength(2);
+      void batcher.enqueue('t', [record('k', 'quiet')]);
+      // The default linger is none now: the waiting connection event rides along.
+      expect(fake.requests).toHaveLength(3);
+      expect(keys(fake.requests[2].batches)).toEqual(['conn:opened', 't:quiet']);
+    });
   });
 
   it('turns a send that throws synchronously into rejected publishes', async () => {

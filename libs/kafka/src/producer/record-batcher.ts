@@ -1,3 +1,4 @@
+import { ArrivalRate, type MonotonicClock } from '../arrival-rate';
 import { OutgoingRecord } from './producer-record';
 
 /** One topic's records in a flush, in enqueue order. */
@@ -12,6 +13,12 @@ export type SendBatchFn = (batches: TopicBatch[]) => Promise<void>;
 export interface RecordBatcherOptions {
   /** How long the first record of a batch waits for company before the batch is sent. */
   lingerMs: number;
+  /**
+   * Records a second (ArrivalRate: every record enqueued, over the last full window) under which
+   * a record queued with the default linger waits none: the request goes as soon as none is in
+   * flight. 0: the linger always applies. Records queued with a linger of their own keep it.
+   */
+  lingerMinRate: number;
   /** Records per produce request: a batch this full is sent without waiting for the linger. */
   maxBatchRecords: number;
   /**
@@ -26,6 +33,7 @@ export interface RecordBatcherOptions {
 
 export const DEFAULT_BATCHER_OPTIONS: RecordBatcherOptions = {
   lingerMs: 2,
+  lingerMinRate: 0,
   maxBatchRecords: 1000,
   maxBatchBytes: 768 * 1024,
   maxPending: 10_000,
@@ -95,11 +103,15 @@ export class RecordBatcher {
   /** The earliest `sendBy` of the queued entries. */
   private sendBy = Infinity;
   private closed = false;
+  private readonly arrivals: ArrivalRate;
 
   constructor(
     private readonly send: SendBatchFn,
     private readonly options: RecordBatcherOptions = DEFAULT_BATCHER_OPTIONS,
-  ) {}
+    now?: MonotonicClock,
+  ) {
+    this.arrivals = new ArrivalRate(now);
+  }
 
   /** Records queued or in flight. */
   get pending(): number {
@@ -115,7 +127,9 @@ export class RecordBatcher {
    * Queues records for one topic. `lingerMs` (default: the batcher's) is how long they may wait
    * for company: a record nobody waits on (a socket's connection event) can wait longer than a
    * message on its way to an ack, so a burst of them shares one request; a batch goes when the
-   * earliest linger of what it carries ends.
+   * earliest linger of what it carries ends. While records come slower than `lingerMinRate`, the
+   * default linger is none: a request would rarely find company in it, and each record would
+   * wait it out and cost a timer's wake-up.
    */
   enqueue(topic: string, records: OutgoingRecord[], lingerMs?: number): Promise<void> {
     if (this.closed) return Promise.reject(new ProducerClosedError());
@@ -125,7 +139,9 @@ export class RecordBatcher {
     if (this.pending > 0 && this.pending + records.length > this.options.maxPending) {
       return Promise.reject(new ProducerOverloadedError(this.pending));
     }
-    const sendBy = performance.now() + (lingerMs ?? this.options.lingerMs);
+    const rate = this.arrivals.count(records.length);
+    const linger = lingerMs ?? (rate < this.options.lingerMinRate ? 0 : this.options.lingerMs);
+    const sendBy = performance.now() + linger;
     this.sendBy = Math.min(this.sendBy, sendBy);
     const parts = this.split(records);
     const settled = parts.map(

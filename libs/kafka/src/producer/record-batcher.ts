@@ -139,9 +139,11 @@ export class RecordBatcher {
     if (this.pending > 0 && this.pending + records.length > this.options.maxPending) {
       return Promise.reject(new ProducerOverloadedError(this.pending));
     }
-    const rate = this.arrivals.count(records.length);
-    const linger = lingerMs ?? (rate < this.options.lingerMinRate ? 0 : this.options.lingerMs);
-    const sendBy = performance.now() + linger;
+    // Every record counts towards the rate, its own linger or not; nothing is counted when off.
+    const slow =
+      this.options.lingerMinRate > 0 &&
+      this.arrivals.count(records.length) < this.options.lingerMinRate;
+    const sendBy = performance.now() + (lingerMs ?? (slow ? 0 : this.options.lingerMs));
     this.sendBy = Math.min(this.sendBy, sendBy);
     const parts = this.split(records);
     const settled = parts.map(

@@ -9,13 +9,14 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { StoredMessage } from '../messages/message-persist.plan';
 import type { DeliveryPublisher } from './delivery.publisher';
+import type { RouteCheck } from './route-memory';
 import { planChannelDeliveries, planDeliveries, planReceipts } from './message-fanout.plan';
 import { MessageFanoutService } from './message-fanout.service';
 
 const conv = `1763900000000-${'a'.repeat(32)}`;
-const alice = randomUUID();
-const bob = randomUUID();
-const carol = randomUUID();
+const alice: string = randomUUID();
+const bob: string = randomUUID();
+const carol: string = randomUUID();
 
 function conn(userId: string, gatewayId: string, deviceId: string): DeviceConnection {
   return {
@@ -127,21 +128,33 @@ describe('dropDeadGateways', () => {
   });
 });
 
+/** A user's socket hash as HGETALL's flat list. */
+function heldOf(userId: string): string[] {
+  return (connections.get(userId) ?? []).flatMap(({ connectionId, ...location }) => [
+    connectionId,
+    JSON.stringify(location),
+  ]);
+}
+
 describe('MessageFanoutService', () => {
-  function setup() {
+  /** gateway-2 is dead unless `allLive`: alice's phone and bob's are stale then. */
+  function setup(allLive = false) {
+    const isLive = (g: string) => allLive || g === 'gateway-1';
     const locations = {
-      findConnectionsAndLive: jest.fn((_users: string[], gateways: string[]) =>
+      findConnectionsAndLive: jest.fn((users: string[], gateways: string[]) =>
         Promise.resolve({
           connections,
-          live: new Set(gateways.filter((g) => g === 'gateway-1')),
+          live: new Set(gateways.filter(isLive)),
+          held: new Map(users.map((u) => [u, heldOf(u)])),
         }),
       ),
-      liveGateways: jest.fn((ids: string[]) =>
-        Promise.resolve(new Set(ids.filter((g) => g === 'gateway-1'))),
-      ),
+      liveGateways: jest.fn((ids: string[]) => Promise.resolve(new Set(ids.filter(isLive)))),
       forget: jest.fn(() => Promise.resolve()),
     };
-    const publish = jest.fn((_b: Map<string, unknown>) => Promise.resolve());
+    const publish = jest.fn(
+      (_b: Map<string, unknown>, _changed?: string[], _others?: unknown, _routes?: RouteCheck) =>
+        Promise.resolve(true),
+    );
     const service = new MessageFanoutService(
       new DeliveryRouter(locations as unknown as DeviceLocationsRepository),
       { publish } as unknown as DeliveryPublisher,
@@ -177,11 +190,64 @@ describe('MessageFanoutService', () => {
     expect(locations.forget).toHaveBeenCalledTimes(2);
   });
 
+  it('plans with the routes it looked up before and publishes them with their check: no look-up', async () => {
+    const { locations, publish, service } = setup(true);
+    await service.fanOut([stored(1)]);
+    const result = await service.fanOut([stored(2)]);
+    expect(locations.findConnectionsAndLive).toHaveBeenCalledTimes(1);
+    expect(publish).toHaveBeenCalledTimes(2);
+    expect(publish.mock.calls[0][3]).toBeUndefined();
+    const [batches, , , check] = publish.mock.calls[1];
+    expect(batches).toEqual(planDeliveries([stored(2)], connections));
+    expect(check?.users).toEqual(
+      [alice, bob, carol].map((userId) => ({
+        userId,
+        held: heldOf(userId),
+      })),
+    );
+    expect([...(check?.gateways ?? [])].sort()).toEqual(['gateway-1', 'gateway-2']);
+    expect(result).toEqual({ gateways: 2, items: 2, staleConnections: 0 });
+  });
+
+  it('looks the routes up and publishes the boxes’ batches again, alone, when its check fails', async () => {
+    const { locations, publish, service } = setup(true);
+    await service.fanOut([stored(1)]);
+    publish.mockResolvedValueOnce(false);
+    const result = await service.fanOut([{ ...stored(2), membersChanged: true }]);
+    expect(locations.findConnectionsAndLive).toHaveBeenCalledTimes(2);
+    expect(publish).toHaveBeenCalledTimes(3);
+    // The checked call carried the members' change; the second carries the batches only.
+    expect(publish.mock.calls[1][1]).toEqual([conv]);
+    expect(publish.mock.calls[2]).toEqual([planDeliveries([stored(2)], connections)]);
+    expect(result).toEqual({ gateways: 2, items: 2, staleConnections: 0 });
+  });
+
+  it('looks up a user with a stale socket every time, and everyone while the directory is cold', async () => {
+    const stale = setup();
+    await stale.service.fanOut([stored(1)]);
+    await stale.service.fanOut([stored(2)]);
+    expect(stale.locations.findConnectionsAndLive).toHaveBeenCalledTimes(2);
+    expect(stale.publish.mock.calls.map((c) => c[3])).toEqual([undefined, undefined]);
+
+    const cold = setup();
+    cold.locations.findConnectionsAndLive.mockImplementation((users: string[]) =>
+      Promise.resolve({
+        connections,
+        live: new Set<string>(),
+        held: new Map(users.map((u) => [u, heldOf(u)])),
+      }),
+    );
+    cold.locations.liveGateways.mockResolvedValue(new Set());
+    await cold.service.fanOut([stored(1, false, [carol])]);
+    await cold.service.fanOut([stored(2, false, [carol])]);
+    expect(cold.locations.findConnectionsAndLive).toHaveBeenCalledTimes(2);
+  });
+
   it('runs its calls one after another in the order made; a failed one does not hold up the next', async () => {
     const { locations, publish, service } = setup();
     let releaseFirst!: () => void;
     publish.mockImplementationOnce(
-      () => new Promise<void>((resolve) => (releaseFirst = () => resolve())),
+      () => new Promise<boolean>((resolve) => (releaseFirst = () => resolve(true))),
     );
     publish.mockRejectedValueOnce(new Error('Redis unavailable'));
     const first = service.fanOut([stored(1)]);

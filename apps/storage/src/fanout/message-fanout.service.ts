@@ -1,13 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { DeliveryRouter, observeHop } from '@parley/common';
+import { DeliveryRouter, type DeliveryBatch, observeHop, type Routes } from '@parley/common';
 import {
   type ChannelMembersChange,
   isNoted,
   isStored,
   type PersistOutcome,
+  type StoredMessage,
 } from '../messages/message-persist.plan';
 import { DeliveryPublisher } from './delivery.publisher';
 import { planChannelDeliveries, planDeliveries } from './message-fanout.plan';
+import { RouteMemory } from './route-memory';
+
+/** Recipients beyond which a fan-out looks its routes up rather than check them in one script. */
+export const RECALLED_RECIPIENTS_MAX = 500;
 
 export interface FanoutResult {
   gateways: number;
@@ -21,7 +26,10 @@ export interface FanoutResult {
  * for the ack), published on that box's Redis channel. One look-up round trip per group commit
  * (the members' sockets, and whether the gateways seen before are still live), one pipelined
  * publish. A channel's messages are not routed member by member: they go in ONE batch to every
- * box (planChannelDeliveries), which pushes them to its sockets subscribed to the channel. Calls
+ * box (planChannelDeliveries), which pushes them to its sockets subscribed to the channel. When
+ * every recipient was looked up before (RouteMemory), the batches are planned with those routes
+ * and published in the same call that checks them: one round trip instead of two, and the look-up
+ * and a second publish only when a route moved. Calls
  * run one after another in the order they were made (the commit order), so every
  * box gets one conversation's messages in seq order even while the next transaction runs.
  */
@@ -29,6 +37,7 @@ export interface FanoutResult {
 export class MessageFanoutService {
   /** The fan-out in flight; the next one starts when it settles. */
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly memory = new RouteMemory();
 
   constructor(
     private readonly router: DeliveryRouter,
@@ -47,8 +56,6 @@ export class MessageFanoutService {
     const stored = outcomes.filter(isStored);
     // A channel's message is not routed (planChannelDeliveries).
     const recipients = [...new Set(stored.flatMap((m) => (m.channel ? [] : m.memberIds)))];
-    const { routable, staleConnections } = await this.router.route(recipients);
-    const batches = planDeliveries(outcomes, routable);
     const changed = [
       ...new Set(stored.filter((m) => m.membersChanged).map((m) => m.conversationId)),
     ];
@@ -58,14 +65,42 @@ export class MessageFanoutService {
       else if (isStored(m) && m.channelChanges && !m.duplicate)
         channelChanges.push(m.channelChanges);
     }
-    await this.deliveries.publish(batches, changed, {
-      channels: planChannelDeliveries(outcomes),
-      channelChanges,
-    });
-    const publishedAt = Date.now();
-    for (const m of stored) observeHop('fanout_published', m.acceptedAt, publishedAt);
-    let items = 0;
-    for (const batch of batches.values()) items += batch.items.length;
-    return { gateways: batches.size, items, staleConnections };
+    const others = { channels: planChannelDeliveries(outcomes), channelChanges };
+    const recalled =
+      recipients.length <= RECALLED_RECIPIENTS_MAX ? this.memory.recall(recipients) : null;
+    if (recalled) {
+      const batches = planDeliveries(outcomes, recalled.routable);
+      if (await this.deliveries.publish(batches, changed, others, recalled.check)) {
+        return published(stored, batches, 0);
+      }
+      // A route moved: everything but the boxes' batches went. Those again, looked up.
+      const routes = await this.lookUp(recipients);
+      const rerouted = planDeliveries(outcomes, routes.routable);
+      await this.deliveries.publish(rerouted);
+      return published(stored, rerouted, routes.staleConnections);
+    }
+    const routes = await this.lookUp(recipients);
+    const batches = planDeliveries(outcomes, routes.routable);
+    await this.deliveries.publish(batches, changed, others);
+    return published(stored, batches, routes.staleConnections);
   }
+
+  private async lookUp(recipients: readonly string[]): Promise<Routes> {
+    const routes = await this.router.route(recipients);
+    this.memory.learn(routes);
+    return routes;
+  }
+}
+
+/** The fan-out's figures, once its batches are published. */
+function published(
+  stored: readonly StoredMessage[],
+  batches: ReadonlyMap<string, DeliveryBatch>,
+  staleConnections: number,
+): FanoutResult {
+  const publishedAt = Date.now();
+  for (const m of stored) observeHop('fanout_published', m.acceptedAt, publishedAt);
+  let items = 0;
+  for (const batch of batches.values()) items += batch.items.length;
+  return { gateways: batches.size, items, staleConnections };
 }

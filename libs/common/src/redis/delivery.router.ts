@@ -13,6 +13,13 @@ export interface Routes {
   routable: Map<string, DeviceConnection[]>;
   /** Sockets dropped because their gateway died without closing them (forgotten already). */
   staleConnections: number;
+  /**
+   * Each user's socket hash as read (HGETALL's flat field/value list, in Redis's order), for the
+   * users whose every socket is routable while the directory is not cold: a later fan-out to them
+   * may reuse their `routable` entry without a look-up if its publish finds the hash, and their
+   * gateways live, unchanged (storage's RouteMemory). No user while the directory is cold.
+   */
+  settled: Map<string, readonly string[]>;
 }
 
 /**
@@ -51,9 +58,11 @@ export class DeliveryRouter {
   constructor(private readonly locations: DeviceLocationsRepository) {}
 
   async route(userIds: readonly string[]): Promise<Routes> {
-    const { connections: located, live } = await this.locations.findConnectionsAndLive(userIds, [
-      ...this.knownGateways,
-    ]);
+    const {
+      connections: located,
+      live,
+      held,
+    } = await this.locations.findConnectionsAndLive(userIds, [...this.knownGateways]);
     const gatewayIds = new Set([...located.values()].flat().map((c) => c.gatewayId));
     const unknown = [...gatewayIds].filter((id) => !this.knownGateways.has(id));
     if (unknown.length > 0) {
@@ -62,7 +71,14 @@ export class DeliveryRouter {
     }
     const { routable, stale } = dropDeadGateways(located, live);
     if (stale.length > 0) await this.locations.forget(stale);
-    return { routable, staleConnections: stale.length };
+    const settled = new Map<string, readonly string[]>();
+    if (live.size > 0) {
+      for (const [userId, kept] of routable) {
+        const hash = held.get(userId);
+        if (hash && kept.length === located.get(userId)?.length) settled.set(userId, hash);
+      }
+    }
+    return { routable, staleConnections: stale.length, settled };
   }
 
   private remember(gatewayId: string): void {

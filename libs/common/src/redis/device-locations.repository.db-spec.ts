@@ -38,7 +38,7 @@ describe('DeviceLocationsRepository (real Redis)', () => {
     await redis.set(RedisKeys.gateway('g-live'), '{}', 'PX', 60_000);
     await redis.set(RedisKeys.gateway('g-other'), '{}', 'PX', 60_000);
 
-    const { connections, live } = await locations.findConnectionsAndLive(
+    const { connections, live, held } = await locations.findConnectionsAndLive(
       [alice, bob],
       ['g-live', 'g-dead', 'g-other'],
     );
@@ -52,6 +52,14 @@ describe('DeviceLocationsRepository (real Redis)', () => {
       ['c-2', 'g-dead'],
     ]);
     expect(connections.get(bob)).toEqual([]); // the unreadable entry is dropped
+    // The hashes as Redis holds them, unreadable entries too: what a checked publish compares.
+    expect(held.get(bob)).toEqual(['c-3', 'not json']);
+    expect(
+      held
+        .get(alice)
+        ?.filter((_, i) => i % 2 === 0)
+        .sort(),
+    ).toEqual(['c-1', 'c-2']);
     expect([...live].sort()).toEqual(['g-live', 'g-other']);
     expect(await locations.liveGateways(['g-dead', 'g-live'])).toEqual(new Set(['g-live']));
   });

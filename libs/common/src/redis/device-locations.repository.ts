@@ -95,14 +95,23 @@ export class DeviceLocationsRepository {
    * Every recorded socket of these users (unreadable entries are dropped) and which of
    * `gatewayIds` are in the live directory, in ONE round trip (fan-out asks for the gateways it
    * has seen before, so it needs no second one): one script call per ROUTES_USERS_PER_CALL users.
+   * `held`: each user's hash as Redis holds it, a flat field/value list in its order, unreadable
+   * entries too (what a publish checks to find the hash unchanged: storage's DeliveryPublisher).
    */
   async findConnectionsAndLive(
     userIds: readonly string[],
     gatewayIds: readonly string[],
-  ): Promise<{ connections: Map<string, DeviceConnection[]>; live: Set<string> }> {
+  ): Promise<{
+    connections: Map<string, DeviceConnection[]>;
+    live: Set<string>;
+    held: Map<string, string[]>;
+  }> {
     const found = new Map<string, DeviceConnection[]>();
     const live = new Set<string>();
-    if (userIds.length === 0 && gatewayIds.length === 0) return { connections: found, live };
+    const held = new Map<string, string[]>();
+    if (userIds.length === 0 && gatewayIds.length === 0) {
+      return { connections: found, live, held };
+    }
     const calls: { users: readonly string[]; reply: Promise<unknown> }[] = [];
     // At least one call: the gateways are asked about in the first, even with no users.
     for (
@@ -125,14 +134,18 @@ export class DeviceLocationsRepository {
       // Never read as "nobody is online": the fan-out fails and is retried, as on any error.
       if (!Array.isArray(reply)) throw new Error('route look-up: the script answered no list');
       const { users } = calls[call];
-      users.forEach((userId, i) => found.set(userId, this.connectionsOf(userId, reply[i])));
+      users.forEach((userId, i) => {
+        const flat: unknown = reply[i];
+        found.set(userId, this.connectionsOf(userId, flat));
+        held.set(userId, stringsOf(flat));
+      });
       if (call === 0) {
         gatewayIds.forEach((id, i) => {
           if (reply[users.length + i] === 1) live.add(id);
         });
       }
     });
-    return { connections: found, live };
+    return { connections: found, live, held };
   }
 
   /** A user's sockets from the flat field/value list HGETALL gave the script. */
@@ -174,6 +187,12 @@ export class DeviceLocationsRepository {
     for (const c of connections) pipeline.hdel(RedisKeys.userConnections(c.userId), c.connectionId);
     await execOrThrow(pipeline);
   }
+}
+
+/** HGETALL's flat field/value list as strings (anything else: a list no hash compares equal to). */
+function stringsOf(flat: unknown): string[] {
+  if (!Array.isArray(flat)) return [];
+  return flat.every((x): x is string => typeof x === 'string') ? flat : [''];
 }
 
 /** Runs a MULTI or pipeline; any command error (or an aborted transaction) is thrown. */

@@ -9,6 +9,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { StoredMessage } from '../messages/message-persist.plan';
 import type { DeliveryPublisher } from './delivery.publisher';
+import { type FanoutRoutes, fanoutRoutes } from './fanout.metrics';
 import type { RouteCheck } from './route-memory';
 import { planChannelDeliveries, planDeliveries, planReceipts } from './message-fanout.plan';
 import { MessageFanoutService } from './message-fanout.service';
@@ -136,6 +137,15 @@ function heldOf(userId: string): string[] {
   ]);
 }
 
+/** parley_fanout_routes_total by label. */
+async function routesCounted(): Promise<Record<FanoutRoutes, number>> {
+  const counted = { remembered: 0, moved: 0, 'looked-up': 0 };
+  for (const { labels, value } of (await fanoutRoutes().get()).values) {
+    counted[labels.routes as FanoutRoutes] = value;
+  }
+  return counted;
+}
+
 describe('MessageFanoutService', () => {
   /** gateway-2 is dead unless `allLive`: alice's phone and bob's are stale then. */
   function setup(allLive = false) {
@@ -192,8 +202,14 @@ describe('MessageFanoutService', () => {
 
   it('plans with the routes it looked up before and publishes them with their check: no look-up', async () => {
     const { locations, publish, service } = setup(true);
+    const before = await routesCounted();
     await service.fanOut([stored(1)]);
     const result = await service.fanOut([stored(2)]);
+    expect(await routesCounted()).toEqual({
+      ...before,
+      'looked-up': before['looked-up'] + 1,
+      remembered: before.remembered + 1,
+    });
     expect(locations.findConnectionsAndLive).toHaveBeenCalledTimes(1);
     expect(publish).toHaveBeenCalledTimes(2);
     expect(publish.mock.calls[0][3]).toBeUndefined();
@@ -213,7 +229,9 @@ describe('MessageFanoutService', () => {
     const { locations, publish, service } = setup(true);
     await service.fanOut([stored(1)]);
     publish.mockResolvedValueOnce(false);
+    const before = await routesCounted();
     const result = await service.fanOut([{ ...stored(2), membersChanged: true }]);
+    expect(await routesCounted()).toEqual({ ...before, moved: before.moved + 1 });
     expect(locations.findConnectionsAndLive).toHaveBeenCalledTimes(2);
     expect(publish).toHaveBeenCalledTimes(3);
     // The checked call carried the members' change; the second carries the batches only.

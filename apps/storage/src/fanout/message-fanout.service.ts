@@ -8,6 +8,7 @@ import {
   type StoredMessage,
 } from '../messages/message-persist.plan';
 import { DeliveryPublisher } from './delivery.publisher';
+import { fanoutRoutes } from './fanout.metrics';
 import { planChannelDeliveries, planDeliveries } from './message-fanout.plan';
 import { RouteMemory } from './route-memory';
 
@@ -71,14 +72,17 @@ export class MessageFanoutService {
     if (recalled) {
       const batches = planDeliveries(outcomes, recalled.routable);
       if (await this.deliveries.publish(batches, changed, others, recalled.check)) {
+        fanoutRoutes().inc({ routes: 'remembered' });
         return published(stored, batches, 0);
       }
       // A route moved: everything but the boxes' batches went. Those again, looked up.
+      fanoutRoutes().inc({ routes: 'moved' });
       const routes = await this.lookUp(recipients);
       const rerouted = planDeliveries(outcomes, routes.routable);
       await this.deliveries.publish(rerouted);
       return published(stored, rerouted, routes.staleConnections);
     }
+    fanoutRoutes().inc({ routes: 'looked-up' });
     const routes = await this.lookUp(recipients);
     const batches = planDeliveries(outcomes, routes.routable);
     await this.deliveries.publish(batches, changed, others);

@@ -28,9 +28,9 @@ export interface ChannelFanout {
  * The boxes' batches published only if the routes they were planned with still hold (RouteCheck):
  * KEYS are the users' socket hashes, then the gateways' directory keys; ARGV the number of each,
  * then per user the length and entries of its hash's flat field/value list as the plan read it,
- * then channel/payload pairs. Answers 1 once it has
- * published, 0 (having published nothing) when a hash or a gateway moved. One script call, so the
- * check and the publishes are one step in Redis: nothing moves between them.
+ * then channel/payload pairs. Answers 1 once it has published, 0 (having published nothing) when
+ * a hash or a gateway moved. One script call, so the check and the publishes are one step in
+ * Redis: nothing moves between them.
  */
 const PUBLISH_ROUTED_SCRIPT = `
 local users = tonumber(ARGV[1])

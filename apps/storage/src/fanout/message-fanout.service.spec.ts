@@ -12,7 +12,7 @@ import type { DeliveryPublisher } from './delivery.publisher';
 import { type FanoutRoutes, fanoutRoutes } from './fanout.metrics';
 import type { RouteCheck } from './route-memory';
 import { planChannelDeliveries, planDeliveries, planReceipts } from './message-fanout.plan';
-import { MessageFanoutService } from './message-fanout.service';
+import { MessageFanoutService, RECALLED_RECIPIENTS_MAX } from './message-fanout.service';
 
 const conv = `1763900000000-${'a'.repeat(32)}`;
 const alice: string = randomUUID();
@@ -238,6 +238,26 @@ describe('MessageFanoutService', () => {
     expect(publish.mock.calls[1][1]).toEqual([conv]);
     expect(publish.mock.calls[2]).toEqual([planDeliveries([stored(2)], connections)]);
     expect(result).toEqual({ gateways: 2, items: 2, staleConnections: 0 });
+  });
+
+  it('looks up a fan-out to more recipients than one checked call takes, every time', async () => {
+    const { locations, service } = setup(true);
+    const socketOf = (u: string) => conn(u, 'gateway-1', 'phone');
+    locations.findConnectionsAndLive.mockImplementation((users: string[], gateways: string[]) => {
+      const found = new Map(users.map((u) => [u, [socketOf(u)]]));
+      return Promise.resolve({
+        connections: found,
+        live: new Set(gateways),
+        held: new Map(users.map((u) => [u, [u, '{}']])),
+      });
+    });
+    const many = (size: number) => Array.from({ length: size }, () => randomUUID());
+    const [small, large] = [many(RECALLED_RECIPIENTS_MAX), many(RECALLED_RECIPIENTS_MAX + 1)];
+    for (const members of [small, small, large, large]) {
+      await service.fanOut([stored(1, false, members)]);
+    }
+    // The first of each is looked up; of the second, only the larger group.
+    expect(locations.findConnectionsAndLive).toHaveBeenCalledTimes(3);
   });
 
   it('looks up a user with a stale socket every time, and everyone while the directory is cold', async () => {

@@ -30,9 +30,9 @@ export interface FanoutResult {
  * box (planChannelDeliveries), which pushes them to its sockets subscribed to the channel. When
  * every recipient was looked up before (RouteMemory), the batches are planned with those routes
  * and published in the same call that checks them: one round trip instead of two, and the look-up
- * and a second publish only when a route moved. Calls
- * run one after another in the order they were made (the commit order), so every
- * box gets one conversation's messages in seq order even while the next transaction runs.
+ * and a second publish only when a route moved. Calls run one after another in the order they
+ * were made (the commit order), so every box gets one conversation's messages in seq order even
+ * while the next transaction runs.
  */
 @Injectable()
 export class MessageFanoutService {

@@ -3,6 +3,7 @@ import {
   deliveryBatchSchema,
   dropDeadGateways,
   RedisChannels,
+  ROUTES_USERS_PER_CALL,
   type DeviceConnection,
   type DeviceLocationsRepository,
 } from '@parley/common';
@@ -12,7 +13,7 @@ import type { DeliveryPublisher } from './delivery.publisher';
 import { type FanoutRoutes, fanoutRoutes } from './fanout.metrics';
 import type { RouteCheck } from './route-memory';
 import { planChannelDeliveries, planDeliveries, planReceipts } from './message-fanout.plan';
-import { MessageFanoutService, RECALLED_RECIPIENTS_MAX } from './message-fanout.service';
+import { MessageFanoutService } from './message-fanout.service';
 
 const conv = `1763900000000-${'a'.repeat(32)}`;
 const alice: string = randomUUID();
@@ -252,7 +253,7 @@ describe('MessageFanoutService', () => {
       });
     });
     const many = (size: number) => Array.from({ length: size }, () => randomUUID());
-    const [small, large] = [many(RECALLED_RECIPIENTS_MAX), many(RECALLED_RECIPIENTS_MAX + 1)];
+    const [small, large] = [many(ROUTES_USERS_PER_CALL), many(ROUTES_USERS_PER_CALL + 1)];
     for (const members of [small, small, large, large]) {
       await service.fanOut([stored(1, false, members)]);
     }

@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DeliveryRouter, type DeliveryBatch, observeHop, type Routes } from '@parley/common';
+import {
+  DeliveryRouter,
+  type DeliveryBatch,
+  observeHop,
+  ROUTES_USERS_PER_CALL,
+  type Routes,
+} from '@parley/common';
 import {
   type ChannelMembersChange,
   isNoted,
@@ -11,9 +17,6 @@ import { DeliveryPublisher } from './delivery.publisher';
 import { fanoutRoutes } from './fanout.metrics';
 import { planChannelDeliveries, planDeliveries } from './message-fanout.plan';
 import { RouteMemory } from './route-memory';
-
-/** Recipients beyond which a fan-out looks its routes up rather than check them in one script. */
-export const RECALLED_RECIPIENTS_MAX = 500;
 
 export interface FanoutResult {
   gateways: number;
@@ -67,8 +70,9 @@ export class MessageFanoutService {
         channelChanges.push(m.channelChanges);
     }
     const others = { channels: planChannelDeliveries(outcomes), channelChanges };
+    // A checked publish is one script call: no more users in it than in one look-up call.
     const recalled =
-      recipients.length <= RECALLED_RECIPIENTS_MAX ? this.memory.recall(recipients) : null;
+      recipients.length <= ROUTES_USERS_PER_CALL ? this.memory.recall(recipients) : null;
     if (recalled) {
       const batches = planDeliveries(outcomes, recalled.routable);
       if (await this.deliveries.publish(batches, changed, others, recalled.check)) {

@@ -9,7 +9,14 @@ import type {
   StepResult,
   WorkerInit,
   WorkerMessage,
+  WorkerStep,
 } from './ipc';
+
+/**
+ * How long after a step's schedule and drain end the coordinator waits for every worker's result
+ * before it gives up on the run (a worker that hangs would otherwise leave it waiting silently).
+ */
+export const STEP_RESULT_GRACE_MS = 60_000;
 
 export type WorkerSettings = Omit<
   WorkerInit,
@@ -30,7 +37,11 @@ export class WorkerPool {
   onProgress: (progress: StepProgress) => void = () => undefined;
   onPresenceProgress: (progress: PresenceProgress) => void = () => undefined;
 
-  constructor(readonly size: number) {}
+  /** `script`: the worker's module (tests give a stand-in). */
+  constructor(
+    readonly size: number,
+    private readonly script = join(__dirname, 'worker.js'),
+  ) {}
 
   get pids(): number[] {
     return this.children.map((c) => c.pid ?? 0).filter((pid) => pid > 0);
@@ -46,14 +57,21 @@ export class WorkerPool {
     failed.catch(() => undefined);
     for (let w = 0; w < this.size; w++) {
       // Workers run with the coordinator's Node flags (e.g. `node --cpu-prof …` profiles them too).
-      const child = fork(join(__dirname, 'worker.js'), [], {
+      const child = fork(this.script, [], {
         execArgv: process.execArgv,
         stdio: 'inherit',
       });
       child.on('message', (message: WorkerMessage) => this.receive(message));
-      child.on('exit', (code) => {
-        if (code !== 0 && !this.closing)
-          this.failure?.(new Error(`worker ${w} exited with code ${code}`));
+      // Any exit before close() is a failure, a clean one (code 0) included: the coordinator
+      // would otherwise wait for the worker's answers with nothing left to give them.
+      child.on('exit', (code, signal) => {
+        if (!this.closing)
+          this.failure?.(
+            new Error(`worker ${w} exited before the run ended (${signal ?? `code ${code}`})`),
+          );
+      });
+      child.on('error', (error) => {
+        if (!this.closing) this.failure?.(new Error(`worker ${w}: ${error.message}`));
       });
       this.children.push(child);
     }
@@ -96,10 +114,40 @@ export class WorkerPool {
     await Promise.race([answers, this.failed]);
   }
 
-  async step(make: (workerIndex: number) => CoordinatorMessage): Promise<StepResult[]> {
+  /**
+   * Runs one step on every worker and resolves with their results; fails when a worker has not
+   * answered `graceMs` after the step's schedule and drain ended (a hung worker).
+   */
+  async step(
+    make: (workerIndex: number) => WorkerStep,
+    graceMs = STEP_RESULT_GRACE_MS,
+  ): Promise<StepResult[]> {
     const answers = this.collect('stepResult');
-    this.children.forEach((child, w) => child.send(make(w)));
-    return (await Promise.race([answers, this.failed])) as StepResult[];
+    const messages = this.children.map((_, w) => make(w));
+    const endsAt = Math.max(...messages.map((m) => m.startAt + m.durationMs + m.drainMs));
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => {
+          const got = this.waiting.get('stepResult')?.answers ?? [];
+          const answered = new Set(got.map((a) => ('workerIndex' in a ? a.workerIndex : -1)));
+          const silent = this.children.map((_, w) => w).filter((w) => !answered.has(w));
+          reject(
+            new Error(
+              `step ${messages[0]?.step}: no result from worker ${silent.join(', ')} ` +
+                `within ${graceMs} ms after the step's drain ended`,
+            ),
+          );
+        },
+        Math.max(0, endsAt - Date.now()) + graceMs,
+      );
+    });
+    this.children.forEach((child, w) => child.send(messages[w]));
+    try {
+      return (await Promise.race([answers, this.failed, overdue])) as StepResult[];
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Sends each worker `make(w)` and resolves with every worker's answer of type `answer`. */

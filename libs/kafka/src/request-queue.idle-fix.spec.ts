@@ -1,4 +1,4 @@
-import { applyRequestQueueIdleFix } from './request-queue.idle-fix';
+import { applyRequestQueueIdleFix, watchedRequestQueues } from './request-queue.idle-fix';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const RequestQueue = require('kafkajs/src/network/requestQueue') as new (options: {
@@ -23,14 +23,14 @@ const RequestQueue = require('kafkajs/src/network/requestQueue') as new (options
 
 const silent = { debug() {}, info() {}, warn() {}, error() {}, namespace: () => silent };
 
-function queue() {
+function queue(isConnected: () => boolean = () => true) {
   return new RequestQueue({
     clientId: 'test',
     broker: 'localhost:9092',
     logger: silent,
     requestTimeout: 30_000,
     enforceRequestTimeout: true,
-    isConnected: () => true,
+    isConnected,
   });
 }
 
@@ -78,6 +78,50 @@ describe('kafkajs RequestQueue idle fix', () => {
       jest.advanceTimersByTime(1_000);
       expect(timedOut).toHaveBeenCalledTimes(1);
       q.destroy();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it("checks every connection's requests with one interval for the process, not one each", () => {
+    jest.useFakeTimers();
+    try {
+      const queues = [queue(), queue(), queue()];
+      const timedOut = queues.map((q, i) => {
+        const fn = jest.fn();
+        q.inflight.set(i, { sentAt: Date.now(), requestTimeout: 30_000, timeoutRequest: fn });
+        q.scheduleRequestTimeoutCheck();
+        return fn;
+      });
+      expect(jest.getTimerCount()).toBe(1);
+      expect(watchedRequestQueues()).toBe(3);
+      jest.advanceTimersByTime(31_000);
+      for (const fn of timedOut) expect(fn).toHaveBeenCalledTimes(1);
+      // A queue destroyed (its connection closed) leaves the check; the last one stops it.
+      queues[0].destroy();
+      expect(watchedRequestQueues()).toBe(2);
+      expect(jest.getTimerCount()).toBe(1);
+      queues[1].destroy();
+      queues[2].destroy();
+      expect(watchedRequestQueues()).toBe(0);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('drops a queue whose connection is gone at its next check', () => {
+    jest.useFakeTimers();
+    try {
+      let connected = true;
+      const q = queue(() => connected);
+      q.scheduleRequestTimeoutCheck();
+      jest.advanceTimersByTime(1_000);
+      expect(watchedRequestQueues()).toBe(1);
+      connected = false;
+      jest.advanceTimersByTime(1_000);
+      expect(watchedRequestQueues()).toBe(0);
+      expect(jest.getTimerCount()).toBe(0);
     } finally {
       jest.useRealTimers();
     }

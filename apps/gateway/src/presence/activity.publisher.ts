@@ -1,10 +1,4 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnModuleInit,
-} from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import {
   APP_CONFIG,
   MAX_ACTIVE_USERS_PER_EVENT,
@@ -27,15 +21,17 @@ const ACTIVITY_PARTITIONS = TOPIC_SPECS.find((t) => t.name === Topic.Activity)?.
  * `<gatewayId>:<n>` over the partitions like the cursor records: last seen only moves forward, so
  * the records need no order. So activity costs a few records a second per gateway, never one
  * per action. App activity (heartbeats, sync, delivered cursors, reconnects) never comes here.
- * Best effort: a lost record leaves last seen a little older, and is logged.
+ * Best effort: a lost record leaves last seen a little older, and is logged. The flush timer runs
+ * only while some user's window is open: a gateway nobody acts on does not wake for it.
  */
 @Injectable()
-export class ActivityPublisher implements OnModuleInit, BeforeApplicationShutdown {
+export class ActivityPublisher implements BeforeApplicationShutdown {
   private readonly logger = new Logger(ActivityPublisher.name);
   private readonly coalescer: ActivityCoalescer;
   /** Users whose first action of a window is waiting for the next flush. */
   private ready: { userId: string; at: number }[] = [];
   private timer?: NodeJS.Timeout;
+  private stopped = false;
   private keyIndex = 0;
 
   constructor(
@@ -46,13 +42,10 @@ export class ActivityPublisher implements OnModuleInit, BeforeApplicationShutdow
     this.coalescer = new ActivityCoalescer(config.PRESENCE_ACTIVITY_COALESCE_MS);
   }
 
-  onModuleInit(): void {
-    this.timer = setInterval(() => this.flush(Date.now()), ACTIVITY_FLUSH_MS);
-    this.timer.unref();
-  }
-
   beforeApplicationShutdown(): void {
+    this.stopped = true;
     clearInterval(this.timer);
+    this.timer = undefined;
     this.flush(Number.POSITIVE_INFINITY);
   }
 
@@ -60,6 +53,18 @@ export class ActivityPublisher implements OnModuleInit, BeforeApplicationShutdow
   note(userId: string): void {
     const at = this.coalescer.note(userId, Date.now());
     if (at !== undefined) this.ready.push({ userId, at });
+    if (this.timer === undefined && !this.stopped) {
+      this.timer = setInterval(() => this.tick(), ACTIVITY_FLUSH_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Flushes what is due; stops the timer once no user's window is open (the next note starts it). */
+  private tick(): void {
+    this.flush(Date.now());
+    if (this.ready.length > 0 || this.coalescer.size > 0) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   private flush(now: number): void {

@@ -64,7 +64,7 @@ export const REQUEST_TIMEOUT_CHECK_MS = 1_000;
 
 /**
  * The connections' queues whose requests are watched, and the one interval that checks them all.
- * Every idle wake-up costs a Node service a fixed 80-200 µs of CPU on a small machine, so one
+ * An idle wake-up costs a Node service 50-200 µs of CPU on a small machine, so one
  * check a second for the whole process replaces one per connection.
  */
 const watched = new Set<RequestQueueInternals>();

@@ -14,7 +14,7 @@ let defaultMetricsStarted = false;
 
 /**
  * How often the event-loop lag histogram samples. prom-client's default is 10 ms: ~200 wake-ups a
- * second of an otherwise idle process. Each wake-up of an idle Node process costs it 80-200 µs of
+ * second of an otherwise idle process. Each wake-up of an idle Node process costs it 50-200 µs of
  * CPU on a small machine, so at 100 ms the sampler alone was half of an idle service's wake-ups
  * (about 0.17% of a core per service). Once a second: a block of the loop still shows in the
  * histogram when a sample falls in it (every block of a second or more does), and

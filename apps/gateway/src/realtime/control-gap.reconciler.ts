@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Counter, register } from 'prom-client';
+import { registeredCounter } from '@parley/common';
+import type { Counter } from 'prom-client';
 import { SessionsRepository } from '../accounts/sessions.repository';
 import { ConnectionRegistry } from '../connections/connection-registry.service';
 import { ChannelSubscriptions } from '../conversations/channel-subscriptions';
@@ -12,12 +13,10 @@ let gaps: Counter | undefined;
 
 /** `parley_control_gaps_total` on the gateway's /metrics: gaps made up for, each once done. */
 function gapsCounter(): Counter {
-  gaps ??=
-    (register.getSingleMetric('parley_control_gaps_total') as Counter | undefined) ??
-    new Counter({
-      name: 'parley_control_gaps_total',
-      help: 'Gaps in the gateway control subscription made up for (ended sessions and replaced sockets closed, channel subscriptions reloaded, presence watches checked again).',
-    });
+  gaps ??= registeredCounter({
+    name: 'parley_control_gaps_total',
+    help: 'Gaps in the gateway control subscription made up for (ended sessions and replaced sockets closed, channel subscriptions reloaded, presence watches checked again).',
+  });
   return gaps;
 }
 

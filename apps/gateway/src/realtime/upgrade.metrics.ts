@@ -1,4 +1,5 @@
-import { Counter, register } from 'prom-client';
+import { registeredCounter } from '@parley/common';
+import type { Counter } from 'prom-client';
 
 /**
  * How a socket was let in: a directory `ticket`, a `resume` ticket, or `direct` (the access token
@@ -10,12 +11,10 @@ let upgrades: Counter<'via'> | undefined;
 
 /** `parley_ws_upgrades_total{via}` on the gateway's /metrics (prom-client's default registry). */
 export function upgradesCounter(): Counter<'via'> {
-  upgrades ??=
-    (register.getSingleMetric('parley_ws_upgrades_total') as Counter<'via'> | undefined) ??
-    new Counter({
-      name: 'parley_ws_upgrades_total',
-      help: 'WebSocket upgrades admitted, by how they were let in (ticket, resume, direct), and direct ones sent to the directory (redirected).',
-      labelNames: ['via'],
-    });
+  upgrades ??= registeredCounter({
+    name: 'parley_ws_upgrades_total',
+    help: 'WebSocket upgrades admitted, by how they were let in (ticket, resume, direct), and direct ones sent to the directory (redirected).',
+    labelNames: ['via'],
+  });
   return upgrades;
 }

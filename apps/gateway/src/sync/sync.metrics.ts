@@ -1,4 +1,5 @@
-import { Counter, Histogram, register } from 'prom-client';
+import { registeredCounter, registeredHistogram } from '@parley/common';
+import type { Counter, Histogram } from 'prom-client';
 
 /** The read model's reads a sync round issues (a label of `parley_sync_queries_total`). */
 export type SyncStatement = 'ranges' | 'positions' | 'others' | 'windows' | 'tails' | 'after';
@@ -18,49 +19,36 @@ export interface SyncMetrics {
 
 let metrics: SyncMetrics | undefined;
 
-function existing<T>(name: string): T | undefined {
-  return register.getSingleMetric(name) as T | undefined;
-}
-
 export function syncMetrics(): SyncMetrics {
   metrics ??= {
-    rounds:
-      existing<Counter<'outcome'>>('parley_sync_rounds_total') ??
-      new Counter({
-        name: 'parley_sync_rounds_total',
-        help: 'Sync v2 rounds answered, by outcome (converged or not).',
-        labelNames: ['outcome'],
-      }),
-    seconds:
-      existing<Histogram>('parley_sync_seconds') ??
-      new Histogram({
-        name: 'parley_sync_seconds',
-        help: 'Server time answering sync v2 frames (sync.states), each observed alone.',
-        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      }),
-    queries:
-      existing<Counter<'statement'>>('parley_sync_queries_total') ??
-      new Counter({
-        name: 'parley_sync_queries_total',
-        help: 'SQL statements sync v2 issued, by statement (ranges, positions, others, windows, tails, after).',
-        labelNames: ['statement'],
-      }),
-    messages:
-      existing<Counter>('parley_sync_messages_total') ??
-      new Counter({ name: 'parley_sync_messages_total', help: 'Messages sync v2 sent.' }),
-    states:
-      existing<Counter>('parley_sync_states_total') ??
-      new Counter({
-        name: 'parley_sync_states_total',
-        help: 'Conversation states (and tail requests) sync v2 answered.',
-      }),
-    summaries:
-      existing<Counter<'outcome'>>('parley_sync_summaries_total') ??
-      new Counter({
-        name: 'parley_sync_summaries_total',
-        help: 'Sync v2 summary rounds, by outcome (matched or mismatched).',
-        labelNames: ['outcome'],
-      }),
+    rounds: registeredCounter({
+      name: 'parley_sync_rounds_total',
+      help: 'Sync v2 rounds answered, by outcome (converged or not).',
+      labelNames: ['outcome'],
+    }),
+    seconds: registeredHistogram({
+      name: 'parley_sync_seconds',
+      help: 'Server time answering sync v2 frames (sync.states), each observed alone.',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    }),
+    queries: registeredCounter({
+      name: 'parley_sync_queries_total',
+      help: 'SQL statements sync v2 issued, by statement (ranges, positions, others, windows, tails, after).',
+      labelNames: ['statement'],
+    }),
+    messages: registeredCounter({
+      name: 'parley_sync_messages_total',
+      help: 'Messages sync v2 sent.',
+    }),
+    states: registeredCounter({
+      name: 'parley_sync_states_total',
+      help: 'Conversation states (and tail requests) sync v2 answered.',
+    }),
+    summaries: registeredCounter({
+      name: 'parley_sync_summaries_total',
+      help: 'Sync v2 summary rounds, by outcome (matched or mismatched).',
+      labelNames: ['outcome'],
+    }),
   };
   return metrics;
 }

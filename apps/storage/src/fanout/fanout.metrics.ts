@@ -1,4 +1,5 @@
-import { Counter, register } from 'prom-client';
+import { registeredCounter } from '@parley/common';
+import type { Counter } from 'prom-client';
 
 /** How a message fan-out found its routes (a label of `parley_fanout_routes_total`). */
 export type FanoutRoutes = 'remembered' | 'moved' | 'looked-up';
@@ -11,12 +12,10 @@ let routes: Counter<'routes'> | undefined;
  * looked up and published again), `looked-up` (a recipient not remembered, or too many).
  */
 export function fanoutRoutes(): Counter<'routes'> {
-  routes ??=
-    (register.getSingleMetric('parley_fanout_routes_total') as Counter<'routes'> | undefined) ??
-    new Counter({
-      name: 'parley_fanout_routes_total',
-      help: 'Message fan-outs, by how they found their routes (remembered, moved, looked-up).',
-      labelNames: ['routes'],
-    });
+  routes ??= registeredCounter({
+    name: 'parley_fanout_routes_total',
+    help: 'Message fan-outs, by how they found their routes (remembered, moved, looked-up).',
+    labelNames: ['routes'],
+  });
   return routes;
 }

@@ -5,3 +5,4 @@ export * from './service-name';
 export * from './internal-only.guard';
 export * from './message-hops.metrics';
 export * from './settled-memory';
+export * from './registered-metrics';

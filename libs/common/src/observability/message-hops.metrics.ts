@@ -1,4 +1,5 @@
-import { Histogram, register } from 'prom-client';
+import type { Histogram } from 'prom-client';
+import { registeredHistogram } from './registered-metrics';
 
 /**
  * One message's path, hop by hop, each measured from the same origin: `acceptedAt`, the gateway's
@@ -34,14 +35,12 @@ export const MESSAGE_HOP_BUCKETS = [
 let histogram: Histogram<'hop'> | undefined;
 
 function hops(): Histogram<'hop'> {
-  histogram ??=
-    (register.getSingleMetric(MESSAGE_HOP_METRIC) as Histogram<'hop'> | undefined) ??
-    new Histogram({
-      name: MESSAGE_HOP_METRIC,
-      help: 'Seconds from the gateway accepting a send (acceptedAt) to each hop of its path.',
-      labelNames: ['hop'],
-      buckets: MESSAGE_HOP_BUCKETS,
-    });
+  histogram ??= registeredHistogram({
+    name: MESSAGE_HOP_METRIC,
+    help: 'Seconds from the gateway accepting a send (acceptedAt) to each hop of its path.',
+    labelNames: ['hop'],
+    buckets: MESSAGE_HOP_BUCKETS,
+  });
   return histogram;
 }
 

@@ -13,6 +13,7 @@ import { createServer, type RequestListener } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import type { HttpServerLimits } from './config/config.loader';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
+import { periodic, type StopPeriodic } from './timing/periodic';
 
 export interface BootstrapOptions {
   service: string;
@@ -176,16 +177,15 @@ export function exitWithParent(
   shutdown: () => void,
   parentPid = Number(process.env.PARLEY_PARENT_PID ?? 0),
   currentParent: () => number = () => process.ppid,
-): NodeJS.Timeout | undefined {
+): StopPeriodic | undefined {
   if (!Number.isInteger(parentPid) || parentPid <= 0) return undefined;
-  const timer = setInterval(() => {
+  const stop = periodic(1000, () => {
     if (currentParent() === parentPid) return;
-    clearInterval(timer);
+    stop();
     logger.warn({ service, parentPid }, `${service}: the launcher is gone; shutting down`);
     shutdown();
-  }, 1000);
-  timer.unref();
-  return timer;
+  });
+  return stop;
 }
 
 /** Prints a config/start-up error plainly (no stack for config errors) and exits non-zero. */

@@ -7,3 +7,4 @@ export * from './database';
 export * from './redis';
 export * from './blobs';
 export * from './bootstrap';
+export * from './timing/periodic';

@@ -13,8 +13,10 @@
  * frees a slot, which kafkajs already handles).
  *
  * 2. Its request timeout check runs every 100 ms on every connection: one check a second for all
- * of a process's connections now (see REQUEST_TIMEOUT_CHECK_MS).
+ * of a process's connections now, on the process's shared tick (see REQUEST_TIMEOUT_CHECK_MS).
  */
+import { periodic, type StopPeriodic } from '@parley/common';
+
 interface InflightRequest {
   sentAt: number;
   requestTimeout: number;
@@ -63,12 +65,12 @@ export function scheduleCheckPendingRequests(this: RequestQueueInternals): void 
 export const REQUEST_TIMEOUT_CHECK_MS = 1_000;
 
 /**
- * The connections' queues whose requests are watched, and the one interval that checks them all.
- * An idle wake-up costs a Node service 50-200 µs of CPU on a small machine, so one
- * check a second for the whole process replaces one per connection.
+ * The connections' queues whose requests are watched, and the one check that looks at them all.
+ * An idle wake-up costs a Node service 50-800 µs of CPU on a small machine, so one check a second
+ * for the whole process, on its shared tick, replaces an interval per connection.
  */
 const watched = new Set<RequestQueueInternals>();
-let sweep: { timer: NodeJS.Timeout; everyMs: number } | undefined;
+let sweep: { stop: StopPeriodic; everyMs: number } | undefined;
 
 function checkWatched(): void {
   for (const queue of [...watched]) {
@@ -79,17 +81,20 @@ function checkWatched(): void {
   }
 }
 
-/** (Re)starts the one interval at the shortest period any watched queue needs. */
+/**
+ * (Re)starts the one check at the shortest period any watched queue needs: at a second, on the
+ * process's shared tick (`periodic`).
+ */
 function startSweep(everyMs: number): void {
   if (sweep && sweep.everyMs <= everyMs) return;
-  if (sweep) clearInterval(sweep.timer);
-  sweep = { timer: setInterval(checkWatched, everyMs), everyMs };
+  sweep?.stop();
+  sweep = { stop: periodic(everyMs, checkWatched), everyMs };
 }
 
-/** Stops the interval once no queue is watched (an idle process with no broker connection). */
+/** Stops the check once no queue is watched (an idle process with no broker connection). */
 function stopSweepIfUnused(): void {
   if (watched.size > 0 || !sweep) return;
-  clearInterval(sweep.timer);
+  sweep.stop();
   sweep = undefined;
 }
 

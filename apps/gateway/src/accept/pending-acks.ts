@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG } from '@parley/common';
+import { APP_CONFIG, periodic, type StopPeriodic } from '@parley/common';
 import type { GatewayConfig } from '../config/gateway.config';
 import { MessagingException } from '../errors/messaging.exception';
 
@@ -25,20 +25,18 @@ type Limits = Pick<
 export class PendingAcks implements OnModuleInit, OnModuleDestroy {
   private readonly byConnection = new Map<string, Map<string, number>>();
   private total = 0;
-  private sweeper?: NodeJS.Timeout;
+  private stopSweeper?: StopPeriodic;
 
   constructor(@Inject(APP_CONFIG) private readonly limits: Limits) {}
 
   onModuleInit(): void {
-    this.sweeper = setInterval(
-      () => this.forgetOlderThan(Date.now() - FORGET_AFTER_MS),
-      SWEEP_EVERY_MS,
+    this.stopSweeper = periodic(SWEEP_EVERY_MS, () =>
+      this.forgetOlderThan(Date.now() - FORGET_AFTER_MS),
     );
-    this.sweeper.unref();
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.sweeper);
+    this.stopSweeper?.();
   }
 
   get count(): number {

@@ -5,7 +5,7 @@ import {
   Logger,
   OnModuleDestroy,
 } from '@nestjs/common';
-import { APP_CONFIG, GatewayHeartbeatV1, Topic } from '@parley/common';
+import { APP_CONFIG, GatewayHeartbeatV1, periodic, type StopPeriodic, Topic } from '@parley/common';
 import { EventPublisher } from '@parley/kafka';
 import type { GatewayConfig } from '../config/gateway.config';
 import { GatewayDirectoryReader } from '../connect/gateway-directory.reader';
@@ -18,16 +18,17 @@ import { ConnectionRegistry } from '../connections/connection-registry.service';
  * changed, when GATEWAY_HEARTBEAT_IDLE_MS passed since the last one, or when the directory lost its
  * entry (directoryEntryMissing); so a busy gateway's load is a
  * second old at most and an idle stack sends a beat per gateway every few seconds. Started by
- * main.ts once the server listens; stopped before the Kafka producer closes. Checks never overlap:
- * the next is scheduled when the previous settled. On a clean shutdown it leaves: it takes itself
- * out of the directory at once and sends a last beat saying so, so no client is sent to a gateway
- * that is going away (a gateway that dies instead expires from the directory after GATEWAY_TTL_MS).
+ * main.ts once the server listens; stopped before the Kafka producer closes. Checks run on the
+ * process's shared tick (`periodic`) and never overlap: a tick that finds one in flight skips it.
+ * On a clean shutdown it leaves: it takes itself out of the directory at once and sends a last beat
+ * saying so, so no client is sent to a gateway that is going away (a gateway that dies instead
+ * expires from the directory after GATEWAY_TTL_MS).
  */
 @Injectable()
 export class GatewayHeartbeatService implements OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(GatewayHeartbeatService.name);
   private readonly startedAt = new Date().toISOString();
-  private timer?: NodeJS.Timeout;
+  private stopTimer?: StopPeriodic;
   private inFlight?: Promise<void>;
   private running = false;
   private announced = false;
@@ -52,12 +53,15 @@ export class GatewayHeartbeatService implements OnModuleDestroy, BeforeApplicati
       'gateway heartbeat started',
     );
     this.beat();
+    this.stopTimer = periodic(this.config.GATEWAY_HEARTBEAT_MS, () => {
+      if (!this.inFlight) this.beat();
+    });
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.stopTimer?.();
+    this.stopTimer = undefined;
     await this.inFlight;
   }
 
@@ -87,8 +91,6 @@ export class GatewayHeartbeatService implements OnModuleDestroy, BeforeApplicati
   private beat(): void {
     this.inFlight = this.check().finally(() => {
       this.inFlight = undefined;
-      if (this.running)
-        this.timer = setTimeout(() => this.beat(), this.config.GATEWAY_HEARTBEAT_MS);
     });
   }
 

@@ -5,7 +5,7 @@ import {
   OnApplicationBootstrap,
   OnModuleDestroy,
 } from '@nestjs/common';
-import { APP_CONFIG, REDIS, RedisKeys } from '@parley/common';
+import { APP_CONFIG, REDIS, RedisKeys, periodic, type StopPeriodic } from '@parley/common';
 import Redis from 'ioredis';
 import { EndedSessionsRestorer } from '../accounts/ended-sessions.restorer';
 import type { GatewayConfig } from '../config/gateway.config';
@@ -46,7 +46,7 @@ import { SocketAdmissionRepository } from './socket-admission.repository';
 @Injectable()
 export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DeviceRoutingReasserter.name);
-  private timer?: NodeJS.Timeout;
+  private stopTimer?: StopPeriodic;
   private running = false;
   private checking = false;
   /** Whether the directory listed this gateway at the last check (unknown before the first). */
@@ -70,13 +70,12 @@ export class DeviceRoutingReasserter implements OnApplicationBootstrap, OnModule
 
   onApplicationBootstrap(): void {
     this.running = true;
-    this.timer = setInterval(() => void this.check(), this.config.GATEWAY_HEARTBEAT_MS);
-    this.timer.unref();
+    this.stopTimer = periodic(this.config.GATEWAY_HEARTBEAT_MS, () => void this.check());
   }
 
   onModuleDestroy(): void {
     this.running = false;
-    clearInterval(this.timer);
+    this.stopTimer?.();
   }
 
   /** One check; resolves to the number of sockets re-asserted (0 while the marker is there). */

@@ -5,7 +5,7 @@ import {
   Logger,
   OnModuleInit,
 } from '@nestjs/common';
-import { APP_CONFIG } from '@parley/common';
+import { APP_CONFIG, periodic, type StopPeriodic } from '@parley/common';
 import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from '../config/gateway.config';
 import { SocketAdmissionRepository } from './socket-admission.repository';
@@ -22,7 +22,7 @@ const MIN_LEASE_MS = 10_000;
 export class GatewayInstanceLease implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(GatewayInstanceLease.name);
   readonly instanceId = randomUUID().replace(/-/g, '');
-  private timer?: NodeJS.Timeout;
+  private stopTimer?: StopPeriodic;
 
   constructor(
     private readonly admissions: SocketAdmissionRepository,
@@ -36,12 +36,11 @@ export class GatewayInstanceLease implements OnModuleInit, BeforeApplicationShut
 
   async onModuleInit(): Promise<void> {
     await this.admissions.claimInstance(this.config.GATEWAY_ID, this.instanceId, this.leaseMs);
-    this.timer = setInterval(() => void this.renew(), this.config.GATEWAY_HEARTBEAT_MS);
-    this.timer.unref();
+    this.stopTimer = periodic(this.config.GATEWAY_HEARTBEAT_MS, () => void this.renew());
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopTimer?.();
     await this.admissions
       .dropInstance(this.config.GATEWAY_ID, this.instanceId)
       .catch(() => undefined);

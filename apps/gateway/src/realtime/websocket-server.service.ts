@@ -6,7 +6,13 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { APP_CONFIG, AppException, isDependencyOutage } from '@parley/common';
+import {
+  APP_CONFIG,
+  AppException,
+  isDependencyOutage,
+  periodic,
+  type StopPeriodic,
+} from '@parley/common';
 import { CloseCode, ErrorCode, HTTP_STATUS_BY_CODE } from '@parley/protocol';
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage, STATUS_CODES, type Server } from 'node:http';
@@ -91,7 +97,7 @@ type GatewayLimits = Pick<
 export class WebSocketServerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebSocketServerService.name);
   private wss?: WebSocketServer;
-  private pingTimer?: NodeJS.Timeout;
+  private stopPings?: StopPeriodic;
   private readonly pings: PingWheel<ClientConnection>;
   private closing = false;
   private readonly closedEvents = new Set<Promise<void>>();
@@ -135,16 +141,15 @@ export class WebSocketServerService implements OnApplicationBootstrap, BeforeApp
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(req, socket, head),
     );
-    this.pingTimer = setInterval(
-      () => this.pingSlice(),
+    this.stopPings = periodic(
       Math.round(this.config.WS_PING_INTERVAL_MS / this.pings.slotCount),
+      () => this.pingSlice(),
     );
-    this.pingTimer.unref();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
-    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.stopPings?.();
     const open = this.registry.all();
     if (open.length > 0) this.logger.log({ sockets: open.length }, 'closing client sockets');
     const closed = open.map(

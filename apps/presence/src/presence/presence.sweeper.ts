@@ -5,7 +5,7 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { APP_CONFIG } from '@parley/common';
+import { APP_CONFIG, periodic, type StopPeriodic } from '@parley/common';
 import type { PresenceConfig } from '../config/presence.config';
 import { PresenceService } from './presence.service';
 
@@ -17,7 +17,7 @@ import { PresenceService } from './presence.service';
 @Injectable()
 export class PresenceSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(PresenceSweeper.name);
-  private timer?: NodeJS.Timeout;
+  private stopTimer?: StopPeriodic;
   private running: Promise<void> = Promise.resolve();
   private busy = false;
 
@@ -27,12 +27,11 @@ export class PresenceSweeper implements OnApplicationBootstrap, BeforeApplicatio
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.tick(), this.config.PRESENCE_SWEEP_MS);
-    this.timer.unref();
+    this.stopTimer = periodic(this.config.PRESENCE_SWEEP_MS, () => this.tick());
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopTimer?.();
     await this.running;
   }
 

@@ -5,7 +5,7 @@ import {
   OnApplicationBootstrap,
   OnModuleDestroy,
 } from '@nestjs/common';
-import { REDIS, RedisKeys } from '@parley/common';
+import { REDIS, RedisKeys, periodic, type StopPeriodic } from '@parley/common';
 import Redis from 'ioredis';
 
 /** How often session looks for its marker (the gateways look every heartbeat). */
@@ -21,7 +21,7 @@ export const ROUTING_CHECK_MS = 1000;
 @Injectable()
 export class RoutingLossMonitor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RoutingLossMonitor.name);
-  private timer?: NodeJS.Timeout;
+  private stopTimer?: StopPeriodic;
   private seenMarker = false;
   private checking = false;
   /** How many losses this process has seen (for tests and logs). */
@@ -31,12 +31,11 @@ export class RoutingLossMonitor implements OnApplicationBootstrap, OnModuleDestr
 
   onApplicationBootstrap(): void {
     void this.check();
-    this.timer = setInterval(() => void this.check(), ROUTING_CHECK_MS);
-    this.timer.unref();
+    this.stopTimer = periodic(ROUTING_CHECK_MS, () => void this.check());
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
+    this.stopTimer?.();
   }
 
   async check(): Promise<void> {

@@ -5,7 +5,14 @@ import {
   Logger,
   OnModuleInit,
 } from '@nestjs/common';
-import { APP_CONFIG, BLOB_STORE, type BlobStore, UNSENT_IMAGE_TTL_MS } from '@parley/common';
+import {
+  APP_CONFIG,
+  BLOB_STORE,
+  type BlobStore,
+  UNSENT_IMAGE_TTL_MS,
+  periodic,
+  type StopPeriodic,
+} from '@parley/common';
 import type { StorageConfig } from '../config/storage.config';
 import { ExpiryRepository } from './expiry.repository';
 
@@ -26,7 +33,7 @@ export const BLOB_DELETES_IN_FLIGHT = 8;
 @Injectable()
 export class ExpirySweeper implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(ExpirySweeper.name);
-  private timer?: NodeJS.Timeout;
+  private stopTimer?: StopPeriodic;
   private running?: Promise<void>;
 
   constructor(
@@ -36,12 +43,11 @@ export class ExpirySweeper implements OnModuleInit, BeforeApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.tick(), this.config.EXPIRY_SWEEP_MS);
-    this.timer.unref();
+    this.stopTimer = periodic(this.config.EXPIRY_SWEEP_MS, () => void this.tick());
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopTimer?.();
     await this.running;
   }
 

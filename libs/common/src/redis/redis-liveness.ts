@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { periodic } from '../timing/periodic';
 
 /** How often a watched connection is asked PING, and how long its answer may take (ms). */
 export const REDIS_LIVENESS_DEFAULT_MS = 5_000;
@@ -13,10 +14,11 @@ const intervals = new WeakMap<Redis, number>();
  * command connection then waits forever on what it sent; a subscribed one hears nothing and sends
  * nothing, so nothing on this side would ever find out, and what is published meanwhile is lost.
  *
- * The watch asks PING every `everyMs` while the connection is ready. A PING not answered within
- * `everyMs` more destroys the socket it was sent on; ioredis then reconnects (and subscribes
- * again) as after any lost connection, so its owner's close and ready handlers run as they do for
- * a connection Redis closed. A stall is noticed within twice `everyMs`.
+ * The watch asks PING every `everyMs` while the connection is ready (on the process's shared tick
+ * when `everyMs` is whole seconds: `periodic`). A PING not answered within `everyMs` more destroys
+ * the socket it was sent on; ioredis then reconnects (and subscribes again) as after any lost
+ * connection, so its owner's close and ready handlers run as they do for a connection Redis
+ * closed. A stall is noticed within twice `everyMs`.
  *
  * Before it acts, an overdue deadline yields once to the event loop's I/O: a process that was
  * busy past the deadline reads the answer waiting in its socket first, so a slow process is not
@@ -31,7 +33,7 @@ export function watchRedisLiveness(
   intervals.set(connection, everyMs);
   /** The socket a PING is waiting on, if one is. */
   let waitingOn: unknown;
-  const tick = setInterval(() => {
+  const stop = periodic(everyMs, () => {
     if (waitingOn !== undefined || connection.status !== 'ready') return;
     const stream = connection.stream;
     waitingOn = stream;
@@ -53,10 +55,9 @@ export function watchRedisLiveness(
       if (waitingOn === stream) waitingOn = undefined;
     };
     connection.ping().then(settle, settle);
-  }, everyMs);
-  tick.unref();
+  });
   // 'end': closed for good (quit, disconnect, or no retry left); nothing more to watch.
-  connection.once('end', () => clearInterval(tick));
+  connection.once('end', stop);
 }
 
 /** The interval `connection` is watched at, if it is. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG } from '@parley/common';
+import { APP_CONFIG, periodic, type StopPeriodic } from '@parley/common';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ConnectionLifecycle } from '../connections/connection-lifecycle';
 import { coolDownMs, TokenBucket } from './token-bucket';
@@ -34,7 +34,7 @@ interface SocketState {
 export class SendRateLimiter implements OnModuleInit, OnModuleDestroy {
   private readonly sockets = new Map<string, SocketState>();
   private readonly leases = new Map<string, { tokens: number; usedAt: number }>();
-  private sweeper?: NodeJS.Timeout;
+  private stopSweeper?: StopPeriodic;
 
   constructor(
     private readonly quota: UserSendQuotaRepository,
@@ -45,12 +45,11 @@ export class SendRateLimiter implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.sweeper = setInterval(() => this.forgetIdleLeases(performance.now()), SWEEP_EVERY_MS);
-    this.sweeper.unref();
+    this.stopSweeper = periodic(SWEEP_EVERY_MS, () => this.forgetIdleLeases(performance.now()));
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.sweeper);
+    this.stopSweeper?.();
   }
 
   async admit(connectionId: string, userId: string): Promise<SendDecision> {

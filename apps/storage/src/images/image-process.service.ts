@@ -17,6 +17,8 @@ import {
   REDIS,
   RedisChannels,
   RedisKeys,
+  periodic,
+  type StopPeriodic,
 } from '@parley/common';
 import { messageImageOf } from '@parley/protocol';
 import Redis from 'ioredis';
@@ -44,7 +46,7 @@ const SWEEP_EVERY_MS = 10 * 60 * 1000;
 export class ImageProcessService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(ImageProcessService.name);
   private readonly limits: ImageLimits;
-  private sweeper?: NodeJS.Timeout;
+  private stopSweeper?: StopPeriodic;
 
   constructor(
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
@@ -71,12 +73,11 @@ export class ImageProcessService implements OnModuleInit, BeforeApplicationShutd
         .then((n) => n > 0 && this.logger.log({ deleted: n }, 'stale staged uploads deleted'))
         .catch((err: unknown) => this.logger.warn({ err }, 'staged uploads not swept'));
     void sweep();
-    this.sweeper = setInterval(() => void sweep(), SWEEP_EVERY_MS);
-    this.sweeper.unref();
+    this.stopSweeper = periodic(SWEEP_EVERY_MS, () => void sweep());
   }
 
   beforeApplicationShutdown(): void {
-    clearInterval(this.sweeper);
+    this.stopSweeper?.();
   }
 
   async process(events: readonly ImageUploadedEnvelope[]): Promise<void> {

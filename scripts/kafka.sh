@@ -14,7 +14,7 @@
 # Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_DATA_DIR (.data/kafka),
 # KAFKA_STOP_TIMEOUT_S (30: how long stop waits after SIGTERM before SIGKILL), and for the broker
 # JVM, as in Kafka's own scripts, KAFKA_HEAP_OPTS (-Xms1g -Xmx1g) and KAFKA_JVM_PERFORMANCE_OPTS
-# (-XX:+UseSerialGC -Djava.awt.headless=true).
+# (-XX:+UseSerialGC -XX:-UsePerfData -Djava.awt.headless=true).
 # PARLEY_KAFKA_BROKERS=3: a three-broker KRaft cluster instead (each node broker+controller, the
 # three a controller quorum): node N listens on KAFKA_PORT+N-1 (clients) and KAFKA_PORT+100+N-1
 # (controllers), keeps its data in $KAFKA_DATA_DIR/cluster/broker-N, and start, stop and status act
@@ -51,8 +51,10 @@ LOG="$DATA/broker.log"
 PROPS="$DATA/server.properties"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT_S:-30}"
 # The broker JVM's defaults (docker-compose*.yml set the same; tools/stack/compose-drift.spec.ts).
+# -XX:-UsePerfData: no hsperfdata counters, so the JVM's periodic task thread no longer samples
+# them 20 times a second (jps and jstat do not list the broker; jcmd <pid> still works).
 DEFAULT_HEAP_OPTS="-Xms1g -Xmx1g"
-DEFAULT_JVM_PERFORMANCE_OPTS="-XX:+UseSerialGC -Djava.awt.headless=true"
+DEFAULT_JVM_PERFORMANCE_OPTS="-XX:+UseSerialGC -XX:-UsePerfData -Djava.awt.headless=true"
 # One node of a cluster (set by the cluster commands below when they run this script per node).
 NODE_ID="${KAFKA_NODE_ID:-1}"
 VOTERS="${KAFKA_QUORUM_VOTERS:-$NODE_ID@127.0.0.1:$CTL_PORT}"

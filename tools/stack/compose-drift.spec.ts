@@ -283,9 +283,11 @@ describe('docker-compose.yml matches the launcher (stack-definition.ts)', () => 
     expect(kafka.healthcheck).toBeDefined();
   });
 
-  it('gives the broker JVM the heap and collector scripts/kafka.sh gives the local broker', () => {
+  it('gives the broker JVM the heap, collector and options scripts/kafka.sh gives the local broker', () => {
     const vars = environment(service('kafka'));
     expect(BROKER_JVM.KAFKA_JVM_PERFORMANCE_OPTS).toContain('-XX:+UseSerialGC');
+    // No hsperfdata sampling: the JVM's periodic task thread woke 20 times a second for it.
+    expect(BROKER_JVM.KAFKA_JVM_PERFORMANCE_OPTS).toContain('-XX:-UsePerfData');
     for (const [name, value] of Object.entries(BROKER_JVM)) expect(vars.get(name)).toBe(value);
   });
 

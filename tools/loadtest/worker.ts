@@ -1,8 +1,6 @@
 import {
-  ApiClient,
   ApiError,
   ConversationStates,
-  MemoryCredentialsStore,
   socketUrlOfHttpBase,
   SyncRounds,
   upgradeRequest,
@@ -17,6 +15,11 @@ import {
 } from '@parley/protocol';
 import WebSocket from 'ws';
 import { mapLimit } from './accounts';
+import {
+  DirectoryAnswerError,
+  DirectoryRequests,
+  DirectoryTimeoutError,
+} from './directory-request';
 import { Histogram } from './histogram';
 import { isLoopbackUrl } from './loopback';
 import { PresenceLoad } from './presence.worker';
@@ -134,34 +137,14 @@ function userIndexOf(username: string): number {
 // ---------------------------------------------------------------------------------------------
 // Connecting
 
-const apis = new WeakMap<Client, ApiClient>();
-
-/** The client library's API client for one test user, over the tokens the coordinator provisioned. */
-function apiOf(client: Client): ApiClient {
-  let api = apis.get(client);
-  if (!api) {
-    api = new ApiClient({
-      server: client.gateway,
-      credentials: new MemoryCredentialsStore({
-        server: client.gateway,
-        username: client.account.username,
-        userId: '',
-        accessToken: client.account.accessToken,
-        // Never used: tokens are provisioned to outlive the run (a refresh would rotate the
-        // coordinator's cached pair).
-        refreshToken: '',
-      }),
-    });
-    apis.set(client, api);
-  }
-  return api;
-}
+/** `POST /v1/connect` for every device of this worker (keep-alive sockets per gateway). */
+const directory = new DirectoryRequests();
 
 /** The error-table name of a failed connect: `http_<status>_<code>`, as before the library. */
 function connectFailure(error: unknown): string {
   if (error instanceof ApiError) return `http_${error.status}_${error.code}`;
-  if (error instanceof Error && error.cause instanceof Error && error.cause.name === 'TimeoutError')
-    return 'http_timeout';
+  if (error instanceof DirectoryTimeoutError) return 'http_timeout';
+  if (error instanceof DirectoryAnswerError) return 'http_bad_answer';
   return 'http_network_error';
 }
 
@@ -174,7 +157,10 @@ async function directoryTarget(client: Client): Promise<SocketTarget> {
   try {
     // With sync on connect the socket asks for ordered resume (sync v2): live pushes are held
     // until its sync converges.
-    answer = await apiOf(client).connect(client.deviceId, init.syncOnConnect ? 'v2' : undefined);
+    answer = await directory.connect(client.gateway, client.account.accessToken, {
+      deviceId: client.deviceId,
+      ...(init.syncOnConnect ? { sync: 'v2' as const } : {}),
+    });
   } catch (error) {
     throw new Error(`connect_${connectFailure(error)}`);
   }

@@ -36,10 +36,11 @@ import {
 } from '@parley/protocol';
 import type { z } from 'zod/v4';
 import {
-  apiErrorFromBody,
+  apiErrorFromAnswer,
   ApiError,
   NotLoggedInError,
   OfflineError,
+  parseAnswerJson,
   ProtocolError,
 } from './errors';
 import type { Credentials, CredentialsStore } from './stores';
@@ -510,12 +511,7 @@ export class ApiClient {
     }
     if (!res) throw new OfflineError(this.server, failure);
     if (!res.ok) {
-      const retry = Number(res.headers.get('retry-after'));
-      throw apiErrorFromBody(
-        res.status,
-        parseJson(await res.text()),
-        Number.isFinite(retry) && retry > 0 ? retry : undefined,
-      );
+      throw apiErrorFromAnswer(res.status, await res.text(), res.headers.get('retry-after'));
     }
     return res;
   }
@@ -532,7 +528,7 @@ export class ApiClient {
       ...options,
       ...(body !== undefined ? { json: body } : {}),
     });
-    const parsed = parseJson(await res.text());
+    const parsed = parseAnswerJson(await res.text());
     if (!schema) return undefined as z.output<S>;
     const answer = schema.safeParse(parsed);
     if (!answer.success) throw new ProtocolError(`unexpected answer from ${method} ${path}`);
@@ -549,14 +545,6 @@ interface ExchangeOptions {
   /** An upload's progress (with `raw` only). */
   onProgress?: UploadProgress;
   timeoutMs?: number;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return text ? (JSON.parse(text) as unknown) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function tokenFields(

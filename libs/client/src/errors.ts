@@ -56,3 +56,26 @@ export function apiErrorFromBody(status: number, body: unknown, retryAfter?: num
   const { code, message, fields } = parsed.data.error;
   return new ApiError(status, code, message, fields ?? [], retryAfter);
 }
+
+/** An answer's text as JSON; undefined when it is empty or not JSON. */
+export function parseAnswerJson(text: string): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A non-2xx answer as its ApiError: its error body, and its Retry-After header in seconds. */
+export function apiErrorFromAnswer(
+  status: number,
+  text: string,
+  retryAfter: string | null | undefined,
+): ApiError {
+  const retry = Number(retryAfter);
+  return apiErrorFromBody(
+    status,
+    parseAnswerJson(text),
+    Number.isFinite(retry) && retry > 0 ? retry : undefined,
+  );
+}

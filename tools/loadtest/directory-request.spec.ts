@@ -166,6 +166,15 @@ describe('DirectoryRequests', () => {
     await expect(client(100).connect(base, 't', {})).rejects.toBeInstanceOf(DirectoryTimeoutError);
   });
 
+  it('reaches a gateway named by an IPv6 loopback address', async () => {
+    const server = createServer((_req, res) => json(res, 200, ANSWER));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '::1', resolve));
+    const { port } = server.address() as AddressInfo;
+
+    await expect(client().connect(`http://[::1]:${port}`, 't', {})).resolves.toEqual(ANSWER);
+  });
+
   it('refuses a base that is not http', async () => {
     await expect(client().connect('https://127.0.0.1:1', 't', {})).rejects.toThrow(
       'not an http URL',

@@ -50,7 +50,8 @@ export class DirectoryRequests {
     return new Promise<ConnectAnswer>((resolve, reject) => {
       const req = request(
         {
-          host: url.hostname,
+          // An IPv6 literal without its brackets (`[::1]` in a URL, `::1` to connect to).
+          host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
           port: url.port,
           path: url.pathname,
           method: 'POST',

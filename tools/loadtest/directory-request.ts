@@ -2,7 +2,7 @@ import { Agent, type IncomingMessage, request } from 'node:http';
 import { apiErrorFromAnswer, parseAnswerJson } from '@parley/client';
 import { type ConnectAnswer, type ConnectBody, connectAnswerSchema } from '@parley/protocol';
 
-/** As the client library's requests: an answer that has not come in 10 s is a failure. */
+/** As the client library's 10 s: a request that hears nothing from the gateway that long fails. */
 const DIRECTORY_TIMEOUT_MS = 10_000;
 
 /**

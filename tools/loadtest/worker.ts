@@ -784,6 +784,7 @@ async function disconnectAll(): Promise<void> {
 
 function closeAll(): void {
   closing = true;
+  directory.close();
   for (const c of clients) c.ws?.close(1000);
   setTimeout(() => process.exit(0), 1000).unref();
   const check = setInterval(() => {

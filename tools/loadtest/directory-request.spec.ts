@@ -24,9 +24,13 @@ interface Seen {
   body: string;
 }
 
-/** A real HTTP server on loopback answering each request with `answer`; what it saw, in order. */
+/**
+ * A real HTTP server on `host` (a loopback address) answering each request with `answer`; what it
+ * saw, in order.
+ */
 async function serve(
   answer: (req: IncomingMessage, res: ServerResponse) => void,
+  host: string,
 ): Promise<{ base: string; seen: Seen[]; sockets: () => number; server: Server }> {
   const seen: Seen[] = [];
   let sockets = 0;
@@ -45,9 +49,10 @@ async function serve(
     });
   });
   server.on('connection', () => sockets++);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
-  return { base: `http://127.0.0.1:${port}`, seen, sockets: () => sockets, server };
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return { base, seen, sockets: () => sockets, server };
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers = {}): void {
@@ -63,8 +68,11 @@ describe('DirectoryRequests', () => {
     clients.push(c);
     return c;
   };
-  const started = async (answer: (req: IncomingMessage, res: ServerResponse) => void) => {
-    const s = await serve(answer);
+  const started = async (
+    answer: (req: IncomingMessage, res: ServerResponse) => void,
+    host = '127.0.0.1',
+  ) => {
+    const s = await serve(answer, host);
     servers.push(s.server);
     return s;
   };
@@ -167,12 +175,10 @@ describe('DirectoryRequests', () => {
   });
 
   it('reaches a gateway named by an IPv6 loopback address', async () => {
-    const server = createServer((_req, res) => json(res, 200, ANSWER));
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '::1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const { base } = await started((_req, res) => json(res, 200, ANSWER), '::1');
+    expect(base).toMatch(/^http:\/\/\[::1\]:\d+$/);
 
-    await expect(client().connect(`http://[::1]:${port}`, 't', {})).resolves.toEqual(ANSWER);
+    await expect(client().connect(base, 't', {})).resolves.toEqual(ANSWER);
   });
 
   it('refuses a base that is not http', async () => {

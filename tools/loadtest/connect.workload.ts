@@ -4,11 +4,11 @@ import type { ConnectResult } from './ipc';
 import { hostPort } from './loopback';
 import {
   cpuPerConnect,
-  cpuPressurePercent,
   diffSamples,
   gatewaysCpuPercent,
+  machineShares,
   ProcessStat,
-  readCpuPressureUs,
+  readMachine,
   sampleProcesses,
   StackProcessFilter,
   stackCpuPercent,
@@ -241,7 +241,7 @@ export async function runConnect(
 ): Promise<ConnectReport> {
   const { log, gateways } = options;
   const before = sampleProcesses(options.processFilter);
-  const pressureBefore = readCpuPressureUs();
+  const machineBefore = readMachine();
   const beforeAt = Date.now();
   const started = Date.now();
   const ticker = setInterval(
@@ -264,7 +264,7 @@ export async function runConnect(
   const after = sampleProcesses(options.processFilter);
   const rampSeconds = (Date.now() - beforeAt) / 1000;
   const processes = diffSamples(before, after, rampSeconds);
-  const rampPressure = cpuPressurePercent(pressureBefore, readCpuPressureUs(), rampSeconds);
+  const machine = machineShares(machineBefore, readMachine(), rampSeconds, processes);
 
   const all = mergeResults([...warm, ...results]);
   const warmed = mergeResults(warm);
@@ -279,7 +279,7 @@ export async function runConnect(
   const settleS = Math.min(options.settleS ?? HOLD_SETTLE_S, options.holdS / 2);
   await delay(settleS * 1000);
   const holdStart = sampleProcesses(options.processFilter);
-  const holdPressureStart = readCpuPressureUs();
+  const holdMachineStart = readMachine();
   const holdStartAt = Date.now();
   const holdWindows: HoldWindow[] = [];
   let windowStart = holdStart;
@@ -291,7 +291,7 @@ export async function runConnect(
   }
   const holdSeconds = (Date.now() - holdStartAt) / 1000;
   const holdProcesses = diffSamples(holdStart, windowStart, holdSeconds);
-  const holdPressure = cpuPressurePercent(holdPressureStart, readCpuPressureUs(), holdSeconds);
+  const holdMachine = machineShares(holdMachineStart, readMachine(), holdSeconds, holdProcesses);
   const rssAfter = await Promise.all(
     gateways.map((gateway, i) => settledMemoryAfter(gateway, rssBefore[i])),
   );
@@ -337,8 +337,8 @@ export async function runConnect(
     holdStackCpuPercent: stackCpuPercent(holdProcesses),
     holdSeconds: Math.round(holdSeconds),
     holdWindows,
-    ...(rampPressure === undefined ? {} : { cpuPressurePercent: rampPressure }),
-    ...(holdPressure === undefined ? {} : { holdCpuPressurePercent: holdPressure }),
+    machine,
+    holdMachine,
   };
   if (options.out) appendJsonLine(options.out, report);
   process.stdout.write(`\n${formatConnectTable(report)}\n`);

@@ -168,7 +168,7 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
       acceptedFrames: options.acceptedFrames,
     }));
     const uploaded = await uploads;
-    const { processes, seconds, cpuPressurePercent } = sampler.stop();
+    const { processes, seconds, machine } = sampler.stop();
     const hops = summarizeHops(diffHopBuckets(hopsBefore, await readHopBuckets(options.traceUrls)));
     const generator = processes.find((p) => p.name === 'generator');
     const merged = buildPairsReport(results, {
@@ -190,7 +190,7 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
       ...merged,
       stackCpuMsPerMessage: stackCpuMsPer(processes, seconds, merged.delivered),
       ioCallsPerMessage: ioCallsPer(processes, seconds, merged.delivered),
-      ...(cpuPressurePercent === undefined ? {} : { cpuPressurePercent }),
+      ...machine,
       hops,
       processes,
       ...(uploaded

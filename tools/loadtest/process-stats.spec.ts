@@ -1,6 +1,7 @@
 import {
   classifyProcess,
   cpuPressurePercent,
+  machineShares,
   foldSample,
   IMAGE_WORKER,
   cpuPerConnect,
@@ -11,6 +12,7 @@ import {
   isJitCompilerThread,
   parseEnvPort,
   parseIo,
+  parseMachineCpuTicks,
   parseCpuPressureUs,
   parseKafkaListenerPort,
   parseRss,
@@ -269,6 +271,52 @@ describe('waiting for a core (schedstat, /proc/pressure/cpu)', () => {
     expect(cpuPressurePercent(1_000_000, 4_000_000, 10)).toBe(30);
     expect(cpuPressurePercent(undefined, 4_000_000, 10)).toBeUndefined();
     expect(cpuPressurePercent(1_000_000, 4_000_000, 0)).toBeUndefined();
+  });
+});
+
+describe('what the machine did beside the sampled processes (/proc/stat)', () => {
+  const stat = (fields: string) => `cpu  ${fields}\ncpu0 1 2 3 4\nintr 12345 0 0\n`;
+  const process = (name: string, cpuPercent: number) => ({
+    name,
+    processes: 1,
+    cpuPercent,
+    rssMiB: 0,
+  });
+
+  it('reads busy ticks (interrupts in, idle, I/O wait and steal out) and the stolen ones', () => {
+    // user nice system idle iowait irq softirq steal guest guest_nice
+    expect(parseMachineCpuTicks(stat('100 5 40 9000 30 2 8 7 0 0'))).toEqual({
+      busy: 155,
+      steal: 7,
+    });
+    // An old kernel's four fields: no interrupts or steal counted.
+    expect(parseMachineCpuTicks(stat('100 5 40 9000'))).toEqual({ busy: 145, steal: 0 });
+    expect(parseMachineCpuTicks('')).toBeUndefined();
+    expect(parseMachineCpuTicks('cpu  1 2\n')).toBeUndefined();
+    expect(parseMachineCpuTicks('cpu0 1 2 3 4\n')).toBeUndefined();
+  });
+
+  it('gives the CPU outside the processes and the stolen CPU as % of a core', () => {
+    const start = { pressureUs: 1_000_000, cpu: { busy: 1000, steal: 10 } };
+    const end = { pressureUs: 4_000_000, cpu: { busy: 2500, steal: 60 } };
+    // 1,500 ticks in 10 s at 100 a second: 150% of a core busy; the processes 130% of it.
+    const processes = [process('gateway:3000', 80), process('generator', 50)];
+    expect(machineShares(start, end, 10, processes, 100)).toEqual({
+      cpuPressurePercent: 30,
+      outsideCpuPercent: 20,
+      stealCpuPercent: 5,
+    });
+    // The processes read a little after the machine: never below zero.
+    expect(machineShares(start, end, 10, [process('kafka', 151)], 100).outsideCpuPercent).toBe(0);
+  });
+
+  it('gives what the readings hold and nothing more', () => {
+    expect(machineShares({}, {}, 10, [], 100)).toEqual({});
+    expect(machineShares({ pressureUs: 0 }, { pressureUs: 500_000 }, 10, [], 100)).toEqual({
+      cpuPressurePercent: 5,
+    });
+    const cpu = { cpu: { busy: 0, steal: 0 } };
+    expect(machineShares(cpu, cpu, 0, [], 100)).toEqual({});
   });
 });
 

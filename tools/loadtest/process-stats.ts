@@ -154,6 +154,83 @@ export function readCpuPressureUs(): number | undefined {
   return parseCpuPressureUs(readOr('/proc/pressure/cpu'));
 }
 
+/** The machine's CPU time so far, in clock ticks summed over its cores (/proc/stat). */
+export interface MachineCpuTicks {
+  /** On a core for anything: user, nice, system, interrupts (idle, I/O wait and steal not). */
+  busy: number;
+  /** Taken by the hypervisor for other guests while this machine had work (0 on bare metal). */
+  steal: number;
+}
+
+/**
+ * /proc/stat → the machine's busy and stolen ticks (its `cpu` line: user nice system idle iowait
+ * irq softirq steal guest guest_nice; guest time is part of user already); undefined when
+ * malformed.
+ */
+export function parseMachineCpuTicks(text: string): MachineCpuTicks | undefined {
+  const line = /^cpu +([\d ]+)$/m.exec(text);
+  if (!line) return undefined;
+  const [user, nice, system, , , irq = 0, softirq = 0, steal = 0] = line[1]
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  if (system === undefined) return undefined;
+  return { busy: user + nice + system + irq + softirq, steal };
+}
+
+/** What the machine did over an interval besides the sampled processes (machineShares). */
+export interface MachineShares {
+  /** The share of the interval in which some task waited for a core, percent (PSI `some`). */
+  cpuPressurePercent?: number;
+  /**
+   * CPU the machine spent outside the sampled processes (the stack and the generator), percent
+   * of one core: kernel threads, daemons, anything else running. Their cores were not free for the
+   * stack, so a run with much of it reads slower than the same build on a quiet machine.
+   */
+  outsideCpuPercent?: number;
+  /** CPU the hypervisor took while this machine had work, percent of one core. */
+  stealCpuPercent?: number;
+}
+
+/** A reading of the machine's counters at one moment (readMachine), for machineShares. */
+export interface MachineReading {
+  pressureUs?: number;
+  cpu?: MachineCpuTicks;
+}
+
+export function readMachine(): MachineReading {
+  const pressureUs = readCpuPressureUs();
+  const cpu = parseMachineCpuTicks(readOr('/proc/stat'));
+  return { ...(pressureUs === undefined ? {} : { pressureUs }), ...(cpu ? { cpu } : {}) };
+}
+
+/**
+ * The machine's shares over an interval of `seconds` between two readings, beside `processes`
+ * sampled over the same interval (their CPU is subtracted from the machine's busy time; never
+ * below zero: the two are read a few milliseconds apart). Figures the readings lack are absent.
+ */
+export function machineShares(
+  start: MachineReading,
+  end: MachineReading,
+  seconds: number,
+  processes: readonly ProcessStat[],
+  ticksPerSecond = clockTicksPerSecond(),
+): MachineShares {
+  const pressure = cpuPressurePercent(start.pressureUs, end.pressureUs, seconds);
+  if (!start.cpu || !end.cpu || seconds <= 0) {
+    return pressure === undefined ? {} : { cpuPressurePercent: pressure };
+  }
+  const percentOfCore = (ticks: number) =>
+    Math.round((Math.max(0, ticks) / ticksPerSecond / seconds) * 100 * 10) / 10;
+  const sampled = processes.reduce((sum, p) => sum + p.cpuPercent, 0);
+  const busy = percentOfCore(end.cpu.busy - start.cpu.busy);
+  return {
+    ...(pressure === undefined ? {} : { cpuPressurePercent: pressure }),
+    outsideCpuPercent: Math.round(Math.max(0, busy - sampled) * 10) / 10,
+    stealCpuPercent: percentOfCore(end.cpu.steal - start.cpu.steal),
+  };
+}
+
 /** NUL-separated /proc/<pid>/environ → the PORT variable. */
 export function parseEnvPort(environ: string): number | undefined {
   for (const entry of environ.split('\0')) {
@@ -496,7 +573,7 @@ export class StackSampler {
   private before = new Map<string, ProcessGroupSample>();
   private seen = new Map<string, ProcessGroupSample>();
   private startedAt = 0;
-  private pressureBefore: number | undefined;
+  private machineBefore: MachineReading = {};
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -507,7 +584,7 @@ export class StackSampler {
   start(): void {
     this.before = sampleProcesses(this.filter);
     this.seen = foldSample(new Map(), this.before);
-    this.pressureBefore = readCpuPressureUs();
+    this.machineBefore = readMachine();
     this.startedAt = Date.now();
     this.timer = setInterval(
       () => foldSample(this.seen, sampleProcesses(this.filter)),
@@ -516,19 +593,20 @@ export class StackSampler {
     this.timer.unref();
   }
 
-  /** Also the machine's CPU pressure over the interval (cpuPressurePercent), where it has one. */
-  stop(): { processes: ProcessStat[]; seconds: number; cpuPressurePercent?: number } {
+  /** Also what the machine did beside the processes over the interval (machineShares). */
+  stop(): { processes: ProcessStat[]; seconds: number; machine: MachineShares } {
     clearInterval(this.timer);
     const latest = sampleProcesses(this.filter);
+    const machineAfter = readMachine();
     const seconds = (Date.now() - this.startedAt) / 1000;
-    const pressure = cpuPressurePercent(this.pressureBefore, readCpuPressureUs(), seconds);
     // RSS is the latest pass's; ticks are the latest seen per pid, exited ones included.
     const end = foldSample(this.seen, latest);
     for (const [name, group] of end) if (!latest.has(name)) group.rssBytes = 0;
+    const processes = diffSamples(this.before, end, seconds);
     return {
-      processes: diffSamples(this.before, end, seconds),
+      processes,
       seconds,
-      ...(pressure === undefined ? {} : { cpuPressurePercent: pressure }),
+      machine: machineShares(this.machineBefore, machineAfter, seconds, processes),
     };
   }
 }

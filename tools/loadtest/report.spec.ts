@@ -195,11 +195,15 @@ describe('report formatting', () => {
         ...step,
         processes: [{ ...step.processes[0], waitPercent: 12.5 }],
         cpuPressurePercent: 40,
+        outsideCpuPercent: 15.5,
       },
     ]);
     expect(waiting).toMatch(/waited for a core \(% of a second\)\s+2\/s/);
     expect(waiting).toMatch(/gateway:3000\s+12\.5%$/m);
     expect(waiting).toMatch(/machine: some task waiting\s+40%$/m);
+    expect(waiting).toMatch(/machine: CPU outside these processes\s+15\.5%$/m);
+    // A figure the machine did not give reads as a dash.
+    expect(waiting).toMatch(/machine: CPU stolen by the host\s+-$/m);
     expect(text).toContain('stack cpu ms/msg');
     expect(text).toContain('receipts/msg');
     expect(text).toMatch(/\s0\.95\s/); // 95 receipts for 100 delivered
@@ -386,12 +390,14 @@ describe('report formatting', () => {
       holdProcesses: [
         { name: 'gateway:3000', processes: 1, cpuPercent: 4.2, rssMiB: 110, waitPercent: 0.5 },
       ],
-      cpuPressurePercent: 70,
-      holdCpuPressurePercent: 1.5,
+      machine: { cpuPressurePercent: 70, outsideCpuPercent: 3, stealCpuPercent: 0 },
+      holdMachine: { cpuPressurePercent: 1.5, outsideCpuPercent: 0.5, stealCpuPercent: 0 },
     });
     expect(text).toMatch(/waited for a core \(% of a second\)\s+ramp\s+held 25 s/);
     expect(text).toMatch(/gateway:3000\s+55\.5%\s+0\.50%$/m);
     expect(text).toMatch(/machine: some task waiting\s+70%\s+1\.50%$/m);
+    expect(text).toMatch(/machine: CPU outside these processes\s+3%\s+0\.50%$/m);
+    expect(text).toMatch(/machine: CPU stolen by the host\s+0%\s+0%$/m);
   });
 
   it('cuts the measured hold into minute windows, a short tail joining the window before', () => {

@@ -13,7 +13,7 @@ import {
   CONNECTIONS_TOPIC,
   TYPING_TOPIC,
 } from './presence.plan';
-import type { CpuPerConnect, IoCallsPerUnit, ProcessStat } from './process-stats';
+import type { CpuPerConnect, IoCallsPerUnit, MachineShares, ProcessStat } from './process-stats';
 import type { SyncMeasurement, SyncReport } from './sync.workload';
 
 /** The fields every open-loop step report has, measured the same way (tools/loadtest/steps.ts). */
@@ -52,7 +52,7 @@ export interface OpenLoopStepReport {
 }
 
 /** What one step of `pairs` measured: printed as a table and written as one JSON line. */
-export interface PairsStepReport extends OpenLoopStepReport {
+export interface PairsStepReport extends OpenLoopStepReport, MachineShares {
   workload: 'pairs';
   users: number;
   delivered: number;
@@ -73,11 +73,6 @@ export interface PairsStepReport extends OpenLoopStepReport {
    * message that the machine's speed does not move.
    */
   ioCallsPerMessage?: IoCallsPerUnit[];
-  /**
-   * The share of the step and its drain in which some runnable task on the machine waited for a
-   * core (/proc/pressure/cpu); absent where the kernel has no pressure figures.
-   */
-  cpuPressurePercent?: number;
   /** `images`: the photo uploads run beside this step (absent: the step ran alone). */
   uploads?: ImageUploadReport;
 }
@@ -127,9 +122,9 @@ export interface ConnectReport {
   holdSeconds: number;
   /** The same hold cut into windows (HOLD_WINDOW_S): how the idle cost settles after a start. */
   holdWindows?: HoldWindow[];
-  /** The share of the ramp, and of the hold, in which some task waited for a core (PSI). */
-  cpuPressurePercent?: number;
-  holdCpuPressurePercent?: number;
+  /** What the machine did beside the sampled processes over the ramp, and over the hold. */
+  machine?: MachineShares;
+  holdMachine?: MachineShares;
 }
 
 /** The stack's CPU over one window of the hold; seconds counted from the end of the ramp. */
@@ -464,17 +459,23 @@ export function formatPairsTable(reports: PairsStepReport[]): string {
       ? ['', formatIoCallsTable(reports.map((r) => [`${stepLabel(r)}/s`, r.ioCallsPerMessage]))]
       : []),
     ...(reports.some((r) => r.processes.some((p) => p.waitPercent !== undefined))
-      ? ['', formatWaitTable(reports.map((r) => [`${stepLabel(r)}/s`, r]))]
+      ? [
+          '',
+          formatWaitTable(
+            reports.map((r) => [`${stepLabel(r)}/s`, { processes: r.processes, machine: r }]),
+          ),
+        ]
       : []),
   ].join('\n');
 }
 
 /**
  * Rows = processes, columns = steps: how long each process's threads were ready but waited for a
- * core (waitPercent), and a last row for the machine: the share of the step in which any task did.
+ * core (waitPercent), and last rows for the machine: the share of the step in which any task did,
+ * the CPU it spent outside the sampled processes and the CPU the host took (machineShares).
  */
 export function formatWaitTable(
-  columns: Array<[string, Pick<PairsStepReport, 'processes' | 'cpuPressurePercent'>]>,
+  columns: Array<[string, { processes: ProcessStat[]; machine: MachineShares }]>,
 ): string {
   const names: string[] = [];
   for (const [, r] of columns)
@@ -489,7 +490,19 @@ export function formatWaitTable(
         name,
         ...columns.map(([, r]) => percent(r.processes.find((p) => p.name === name)?.waitPercent)),
       ]),
-      ['machine: some task waiting', ...columns.map(([, r]) => percent(r.cpuPressurePercent))],
+      [
+        'machine: some task waiting',
+        ...columns.map(([, r]) => percent(r.machine.cpuPressurePercent)),
+      ],
+      // What else had the cores: a run with much of it is slower for reasons outside the stack.
+      [
+        'machine: CPU outside these processes',
+        ...columns.map(([, r]) => percent(r.machine.outsideCpuPercent)),
+      ],
+      [
+        'machine: CPU stolen by the host',
+        ...columns.map(([, r]) => percent(r.machine.stealCpuPercent)),
+      ],
     ],
   );
 }
@@ -667,10 +680,10 @@ export function formatConnectTable(r: ConnectReport): string {
       ? [
           '',
           formatWaitTable([
-            ['ramp', { processes: r.processes, cpuPressurePercent: r.cpuPressurePercent }],
+            ['ramp', { processes: r.processes, machine: r.machine ?? {} }],
             [
               `held ${r.holdSeconds} s`,
-              { processes: r.holdProcesses, cpuPressurePercent: r.holdCpuPressurePercent },
+              { processes: r.holdProcesses, machine: r.holdMachine ?? {} },
             ],
           ]),
         ]

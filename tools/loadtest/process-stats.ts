@@ -198,6 +198,7 @@ export interface MachineReading {
   cpu?: MachineCpuTicks;
 }
 
+/** The machine's CPU pressure and CPU time now (either absent where the kernel lacks it). */
 export function readMachine(): MachineReading {
   const pressureUs = readCpuPressureUs();
   const cpu = parseMachineCpuTicks(readOr('/proc/stat'));
@@ -216,19 +217,18 @@ export function machineShares(
   processes: readonly ProcessStat[],
   ticksPerSecond = clockTicksPerSecond(),
 ): MachineShares {
+  const shares: MachineShares = {};
   const pressure = cpuPressurePercent(start.pressureUs, end.pressureUs, seconds);
-  if (!start.cpu || !end.cpu || seconds <= 0) {
-    return pressure === undefined ? {} : { cpuPressurePercent: pressure };
+  if (pressure !== undefined) shares.cpuPressurePercent = pressure;
+  if (start.cpu && end.cpu && seconds > 0) {
+    const percentOfCore = (ticks: number) =>
+      Math.round((Math.max(0, ticks) / ticksPerSecond / seconds) * 100 * 10) / 10;
+    const sampled = sumToTenth(processes.map((p) => p.cpuPercent));
+    const busy = percentOfCore(end.cpu.busy - start.cpu.busy);
+    shares.outsideCpuPercent = Math.max(0, sumToTenth([busy, -sampled]));
+    shares.stealCpuPercent = percentOfCore(end.cpu.steal - start.cpu.steal);
   }
-  const percentOfCore = (ticks: number) =>
-    Math.round((Math.max(0, ticks) / ticksPerSecond / seconds) * 100 * 10) / 10;
-  const sampled = processes.reduce((sum, p) => sum + p.cpuPercent, 0);
-  const busy = percentOfCore(end.cpu.busy - start.cpu.busy);
-  return {
-    ...(pressure === undefined ? {} : { cpuPressurePercent: pressure }),
-    outsideCpuPercent: Math.round(Math.max(0, busy - sampled) * 10) / 10,
-    stealCpuPercent: percentOfCore(end.cpu.steal - start.cpu.steal),
-  };
+  return shares;
 }
 
 /** NUL-separated /proc/<pid>/environ → the PORT variable. */

@@ -59,7 +59,8 @@ async function main(): Promise<void> {
   const server = createServer();
   const wss = new WebSocketServer({ server, maxPayload: 16 * 1024 });
   wss.on('connection', (socket, request) => {
-    const user = Number(new URL(request.url ?? '/', 'http://floor').searchParams.get('user'));
+    const named = new URL(request.url ?? '/', 'http://floor').searchParams.get('user');
+    const user = named === null || named === '' ? Number.NaN : Number(named);
     if (!Number.isInteger(user)) return socket.close(1008, 'user');
     sockets.set(user, socket);
     socket.on('message', (data: Buffer) => {

@@ -48,7 +48,8 @@ const GATEWAYS = 2;
 const BASE_PORT = 5700;
 const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/parley_floor';
 const REDIS_URL = 'redis://127.0.0.1:6379/12';
-const TEXT = 'a sixty-character message, as the load tool sends by default.';
+/** 60 characters, as the load tool's texts. */
+const TEXT = 'a sixty-character message, as the load tool sends by default';
 
 interface Child {
   name: string;

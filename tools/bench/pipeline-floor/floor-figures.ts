@@ -1,4 +1,5 @@
 import type { LatencySummary } from '../../loadtest/histogram';
+import { cpuMsPer, sumToTenth } from '../../loadtest/process-stats';
 
 /** What a step of the floor counted at the driver's sockets. */
 export interface StepCounts {
@@ -53,13 +54,11 @@ export function floorStepFigures(
   delivery: LatencySummary,
   processes: GroupCpu[],
 ): FloorStepFigures {
-  const stackCpuPercent = processes
-    .filter((p) => p.name !== DRIVER)
-    .reduce((sum, p) => sum + p.cpuPercent, 0);
-  const stackCpuMsPerMessage =
-    counts.delivered === 0
-      ? null
-      : Math.round(((stackCpuPercent / 100) * sampledSeconds * 1e6) / counts.delivered) / 1000;
+  // Summed and divided as the load tool does (process-stats: sumToTenth, cpuMsPer).
+  const stackCpuPercent = sumToTenth(
+    processes.filter((p) => p.name !== DRIVER).map((p) => p.cpuPercent),
+  );
+  const stackCpuMsPerMessage = cpuMsPer(stackCpuPercent, sampledSeconds, counts.delivered);
   const achieved = tenth(counts.sent / sendSeconds);
   // Delivered messages a second over the sampled time: what a call a second is divided by.
   const perMessage = counts.delivered / sampledSeconds;
@@ -92,7 +91,7 @@ export function floorStepFigures(
       ...(p.readsPerSecond === undefined ? {} : { readsPerSecond: tenth(p.readsPerSecond) }),
       ...(p.writesPerSecond === undefined ? {} : { writesPerSecond: tenth(p.writesPerSecond) }),
     })),
-    stackCpuPercent: tenth(stackCpuPercent),
+    stackCpuPercent,
     stackCpuMsPerMessage,
     line,
   };

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { accountsCacheFile, provisionAccounts, userName } from './accounts';
 import { primeReturningDevices, runConnect } from './connect.workload';
+import { DiskFlushProbe } from './disk-flush-probe';
 import { type GroupKind, isOnlineUser, planGroups } from './groups.plan';
 import { ensureGroups } from './groups.setup';
 import { runGroups } from './groups.workload';
@@ -57,6 +60,8 @@ pairs:
                            autovacuum; see docs/LOADTEST.md)
   --database-url URL       the stack's database (default: the first gateway's DATABASE_URL;
                            loopback only)
+  --no-disk-probe          do not time the disk's flushes through each step (an 8 kB write and
+                           fdatasync every 100 ms in .data/loadtest: what a commit waits for)
 images (pairs, each judged rate run twice: alone, then with photo uploads beside it):
   every pairs option, and
   --uploads-per-s U        photo uploads per second beside the second run of each rate (default 1),
@@ -221,6 +226,7 @@ async function main(): Promise<number> {
       admins: { type: 'string' },
       idle: { type: 'string' },
       'no-cursors': { type: 'boolean', default: false },
+      'no-disk-probe': { type: 'boolean', default: false },
       direct: { type: 'boolean', default: false },
       'no-redis-watch': { type: 'boolean', default: false },
       'redis-url': { type: 'string' },
@@ -485,6 +491,7 @@ async function main(): Promise<number> {
   let redisWatch: RedisWatch | undefined;
   let db: TableWriteStats | undefined;
   let beside: ImageUploadLoad | undefined;
+  let diskProbe: DiskFlushProbe | undefined;
   try {
     const devicesPerAccount = workload === 'connect' ? Math.ceil(connections / users) : 1;
     const perWorkerConnections = new Array<number>(workers).fill(0);
@@ -680,9 +687,16 @@ async function main(): Promise<number> {
         log,
       });
     }
-    await runPairs(pool, { ...openLoop, users, beside });
+    if (!values['no-disk-probe']) {
+      const dir = join(process.cwd(), '.data', 'loadtest');
+      mkdirSync(dir, { recursive: true });
+      diskProbe = new DiskFlushProbe(dir);
+      await diskProbe.start();
+    }
+    await runPairs(pool, { ...openLoop, users, beside, diskProbe });
     return 0;
   } finally {
+    await diskProbe?.stop();
     beside?.close();
     await redisWatch?.close();
     await db?.close();

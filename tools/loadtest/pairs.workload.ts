@@ -1,3 +1,4 @@
+import type { DiskFlushProbe } from './disk-flush-probe';
 import { diffHopBuckets, readHopBuckets, summarizeHops } from './hop-trace';
 import type { StepResult } from './ipc';
 import {
@@ -51,6 +52,8 @@ export interface PairsOptions {
    * uploads beside it (same run, so the two compare).
    */
   beside?: ImageUploadLoad;
+  /** Started: the disk's flushes through each step go in its report (`--no-disk-probe`: none). */
+  diskProbe?: DiskFlushProbe;
   log: (line: string) => void;
 }
 
@@ -153,7 +156,7 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
         `sent=${sum.sent} acked=${sum.acked} delivered=${sum.delivered} errors=${sum.errors}`,
     );
     const hopsBefore = await readHopBuckets(options.traceUrls);
-    const sampler = new StackSampler(options.processFilter);
+    const sampler = new StackSampler(options.processFilter, 1000, options.diskProbe);
     sampler.start();
     const uploads =
       withUploads && beside ? beside.run(startMs, durationS, options.drainS) : undefined;

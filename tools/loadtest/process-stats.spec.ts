@@ -1,6 +1,6 @@
 import {
   classifyProcess,
-  cpuPressurePercent,
+  pressurePercent,
   machineShares,
   foldSample,
   IMAGE_WORKER,
@@ -13,7 +13,7 @@ import {
   parseEnvPort,
   parseIo,
   parseMachineCpuTicks,
-  parseCpuPressureUs,
+  parsePressureUs,
   parseKafkaListenerPort,
   parseRss,
   parseSchedstat,
@@ -231,8 +231,8 @@ describe('waiting for a core (schedstat, /proc/pressure/cpu)', () => {
     const pressure =
       'some avg10=14.45 avg60=54.07 avg300=52.68 total=892930864\n' +
       'full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
-    expect(parseCpuPressureUs(pressure)).toBe(892930864);
-    expect(parseCpuPressureUs('')).toBeUndefined();
+    expect(parsePressureUs(pressure)).toBe(892930864);
+    expect(parsePressureUs('')).toBeUndefined();
   });
 
   it('gives the wait as % of a second over the threads, a pid started in the interval from zero', () => {
@@ -268,9 +268,9 @@ describe('waiting for a core (schedstat, /proc/pressure/cpu)', () => {
   });
 
   it('gives the share of an interval in which some task waited', () => {
-    expect(cpuPressurePercent(1_000_000, 4_000_000, 10)).toBe(30);
-    expect(cpuPressurePercent(undefined, 4_000_000, 10)).toBeUndefined();
-    expect(cpuPressurePercent(1_000_000, 4_000_000, 0)).toBeUndefined();
+    expect(pressurePercent(1_000_000, 4_000_000, 10)).toBe(30);
+    expect(pressurePercent(undefined, 4_000_000, 10)).toBeUndefined();
+    expect(pressurePercent(1_000_000, 4_000_000, 0)).toBeUndefined();
   });
 });
 
@@ -308,6 +308,13 @@ describe('what the machine did beside the sampled processes (/proc/stat)', () =>
     });
     // The processes read a little after the machine: never below zero.
     expect(machineShares(start, end, 10, [process('kafka', 151)], 100).outsideCpuPercent).toBe(0);
+  });
+
+  it('gives the share of the interval some task waited for the disk', () => {
+    const start = { ioPressureUs: 2_000_000 };
+    const end = { ioPressureUs: 2_500_000 };
+    expect(machineShares(start, end, 10, [], 100)).toEqual({ ioPressurePercent: 5 });
+    expect(machineShares(start, {}, 10, [], 100)).toEqual({});
   });
 
   it('gives what the readings hold and nothing more', () => {

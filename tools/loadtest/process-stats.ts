@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import type { DiskFlushProbe, DiskFlushSummary } from './disk-flush-probe';
 
 /**
  * CPU and memory of the stack's processes, from /proc: the Parley services (node processes running
@@ -141,17 +142,18 @@ export function parseSchedstat(text: string): { waitNs: number; onCore: number }
 }
 
 /**
- * /proc/pressure/cpu → microseconds so far in which at least one runnable task waited for a core
- * (the `some` line's total: pressure stall information); undefined where the kernel has none.
+ * /proc/pressure/cpu (or io) → microseconds so far in which at least one task waited for a core
+ * (or for the disk): the `some` line's total, pressure stall information; undefined where the
+ * kernel has none.
  */
-export function parseCpuPressureUs(text: string): number | undefined {
+export function parsePressureUs(text: string): number | undefined {
   const match = /^some .*\btotal=(\d+)/m.exec(text);
   return match ? Number(match[1]) : undefined;
 }
 
-/** The machine's CPU pressure so far (parseCpuPressureUs). */
+/** The machine's CPU pressure so far (parsePressureUs). */
 export function readCpuPressureUs(): number | undefined {
-  return parseCpuPressureUs(readOr('/proc/pressure/cpu'));
+  return parsePressureUs(readOr('/proc/pressure/cpu'));
 }
 
 /** The machine's CPU time so far, in clock ticks summed over its cores (/proc/stat). */
@@ -183,6 +185,13 @@ export interface MachineShares {
   /** The share of the interval in which some task waited for a core, percent (PSI `some`). */
   cpuPressurePercent?: number;
   /**
+   * The share of the interval in which some task waited for the disk, percent (PSI `some`): a
+   * commit waiting for its WAL flush is one.
+   */
+  ioPressurePercent?: number;
+  /** The disk's flush times over the interval, when a DiskFlushProbe ran beside the sampler. */
+  diskFlush?: DiskFlushSummary;
+  /**
    * CPU the machine spent outside the sampled processes (the stack and the generator), percent
    * of one core: kernel threads, daemons, anything else running. Their cores were not free for the
    * stack, so a run with much of it reads slower than the same build on a quiet machine.
@@ -195,14 +204,20 @@ export interface MachineShares {
 /** A reading of the machine's counters at one moment (readMachine), for machineShares. */
 export interface MachineReading {
   pressureUs?: number;
+  ioPressureUs?: number;
   cpu?: MachineCpuTicks;
 }
 
 /** The machine's CPU pressure and CPU time now (either absent where the kernel lacks it). */
 export function readMachine(): MachineReading {
   const pressureUs = readCpuPressureUs();
+  const ioPressureUs = parsePressureUs(readOr('/proc/pressure/io'));
   const cpu = parseMachineCpuTicks(readOr('/proc/stat'));
-  return { ...(pressureUs === undefined ? {} : { pressureUs }), ...(cpu ? { cpu } : {}) };
+  return {
+    ...(pressureUs === undefined ? {} : { pressureUs }),
+    ...(ioPressureUs === undefined ? {} : { ioPressureUs }),
+    ...(cpu ? { cpu } : {}),
+  };
 }
 
 /**
@@ -218,8 +233,10 @@ export function machineShares(
   ticksPerSecond = clockTicksPerSecond(),
 ): MachineShares {
   const shares: MachineShares = {};
-  const pressure = cpuPressurePercent(start.pressureUs, end.pressureUs, seconds);
+  const pressure = pressurePercent(start.pressureUs, end.pressureUs, seconds);
   if (pressure !== undefined) shares.cpuPressurePercent = pressure;
+  const ioPressure = pressurePercent(start.ioPressureUs, end.ioPressureUs, seconds);
+  if (ioPressure !== undefined) shares.ioPressurePercent = ioPressure;
   if (start.cpu && end.cpu && seconds > 0) {
     const percentOfCore = (ticks: number) =>
       Math.round((Math.max(0, ticks) / ticksPerSecond / seconds) * 100 * 10) / 10;
@@ -489,8 +506,8 @@ function growth(end: Map<number, number>, start: Map<number, number> | undefined
   return total;
 }
 
-/** The share of an interval in which some task waited for a core, percent (PSI `some`). */
-export function cpuPressurePercent(
+/** The share of an interval in which some task waited (for a core, or the disk), percent (PSI `some`). */
+export function pressurePercent(
   startUs: number | undefined,
   endUs: number | undefined,
   seconds: number,
@@ -579,9 +596,12 @@ export class StackSampler {
   constructor(
     private readonly filter: StackProcessFilter,
     private readonly intervalMs = 1000,
+    /** A started probe whose flushes over the interval go with the machine's shares. */
+    private readonly disk?: DiskFlushProbe,
   ) {}
 
   start(): void {
+    this.disk?.take(); // what it timed before the interval is not the interval's
     this.before = sampleProcesses(this.filter);
     this.seen = foldSample(new Map(), this.before);
     this.machineBefore = readMachine();
@@ -603,11 +623,9 @@ export class StackSampler {
     const end = foldSample(this.seen, latest);
     for (const [name, group] of end) if (!latest.has(name)) group.rssBytes = 0;
     const processes = diffSamples(this.before, end, seconds);
-    return {
-      processes,
-      seconds,
-      machine: machineShares(this.machineBefore, machineAfter, seconds, processes),
-    };
+    const machine = machineShares(this.machineBefore, machineAfter, seconds, processes);
+    const diskFlush = this.disk?.take();
+    return { processes, seconds, machine: diskFlush ? { ...machine, diskFlush } : machine };
   }
 }
 

@@ -204,6 +204,19 @@ describe('report formatting', () => {
     expect(waiting).toMatch(/machine: CPU outside these processes\s+15\.5%$/m);
     // A figure the machine did not give reads as a dash.
     expect(waiting).toMatch(/machine: CPU stolen by the host\s+-$/m);
+    expect(waiting).toMatch(/machine: disk flush ms p50 \/ p99 \/ max \(≥100 ms\)\s+-$/m);
+    const stalled = formatPairsTable([
+      {
+        ...step,
+        processes: [{ ...step.processes[0], waitPercent: 12.5 }],
+        ioPressurePercent: 7.5,
+        diskFlush: { count: 300, p50Ms: 0.58, p99Ms: 51, maxMs: 750, slow: 2 },
+      },
+    ]);
+    expect(stalled).toMatch(/machine: some task waiting for the disk\s+7\.50%$/m);
+    expect(stalled).toMatch(
+      /machine: disk flush ms p50 \/ p99 \/ max \(≥100 ms\)\s+0\.58 \/ 51 \/ 750 \(2\)$/m,
+    );
     expect(text).toContain('stack cpu ms/msg');
     expect(text).toContain('receipts/msg');
     expect(text).toMatch(/\s0\.95\s/); // 95 receipts for 100 delivered

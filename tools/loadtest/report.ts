@@ -5,6 +5,7 @@ import type { PresenceCounters } from './ipc';
 import type { RedisPublishTally } from './hop-events';
 import type { HopSummary } from './hop-trace';
 import type { ImageUploadReport } from './image-uploads';
+import { type DiskFlushSummary, SLOW_FLUSH_MS } from './disk-flush-probe';
 import type { MachineProbe } from './machine-probe';
 import type { TableWrites } from './pg-stats';
 import {
@@ -503,8 +504,24 @@ export function formatWaitTable(
         'machine: CPU stolen by the host',
         ...columns.map(([, r]) => percent(r.machine.stealCpuPercent)),
       ],
+      // An ack waits for PostgreSQL's WAL flush: a step whose disk stalled has a longer tail.
+      [
+        'machine: some task waiting for the disk',
+        ...columns.map(([, r]) => percent(r.machine.ioPressurePercent)),
+      ],
+      [
+        `machine: disk flush ms p50 / p99 / max (≥${SLOW_FLUSH_MS} ms)`,
+        ...columns.map(([, r]) => formatFlushes(r.machine.diskFlush)),
+      ],
     ],
   );
+}
+
+/** The disk's flushes over a step: "p50 / p99 / max (slow)" in milliseconds, or a dash. */
+function formatFlushes(flushes: DiskFlushSummary | undefined): string {
+  if (!flushes) return '-';
+  const { p50Ms, p99Ms, maxMs, slow } = flushes;
+  return `${[p50Ms, p99Ms, maxMs].map(formatNumber).join(' / ')} (${slow})`;
 }
 
 /**

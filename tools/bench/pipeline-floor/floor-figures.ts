@@ -1,3 +1,4 @@
+import type { DiskFlushSummary } from '../../loadtest/disk-flush-probe';
 import type { LatencySummary } from '../../loadtest/histogram';
 import { cpuMsPer, sumToTenth } from '../../loadtest/process-stats';
 
@@ -35,6 +36,8 @@ export interface FloorStepFigures {
   stackCpuPercent: number;
   /** The stack's CPU per delivered message, ms (null when nothing was delivered). */
   stackCpuMsPerMessage: number | null;
+  /** The disk's flushes through the step (the load tool's DiskFlushProbe), when timed. */
+  diskFlush?: DiskFlushSummary;
   /** One line for the terminal. */
   line: string;
 }
@@ -53,6 +56,7 @@ export function floorStepFigures(
   counts: StepCounts,
   delivery: LatencySummary,
   processes: GroupCpu[],
+  diskFlush?: DiskFlushSummary,
 ): FloorStepFigures {
   // Summed and divided as the load tool does (process-stats: sumToTenth, cpuMsPer).
   const stackCpuPercent = sumToTenth(
@@ -77,7 +81,10 @@ export function floorStepFigures(
     `${rate}/s: achieved ${achieved}/s, delivered ${counts.delivered}/${counts.sent}, acked ` +
     `${counts.acked}, lost ${lost}, out of order ${counts.outOfOrder}; delivery p50 ` +
     `${delivery.p50} / p99 ${delivery.p99} ms; stack ${tenth(stackCpuPercent)}% of a core, ` +
-    `${stackCpuMsPerMessage ?? '-'} ms per message (${cpu})`;
+    `${stackCpuMsPerMessage ?? '-'} ms per message (${cpu})` +
+    (diskFlush
+      ? `; disk flush p50 ${diskFlush.p50Ms} / p99 ${diskFlush.p99Ms} / max ${diskFlush.maxMs} ms, ${diskFlush.slow} slow`
+      : '');
   return {
     rate,
     achieved,
@@ -93,6 +100,7 @@ export function floorStepFigures(
     })),
     stackCpuPercent,
     stackCpuMsPerMessage,
+    ...(diskFlush ? { diskFlush } : {}),
     line,
   };
 }

@@ -68,6 +68,23 @@ describe("the pipeline floor's figures", () => {
     // 1,999 messages over 25 s: 80 a second, so 160 reads a second are 2 a message.
     expect(figures.line).toContain('storage 30% 2/1 r/w');
     expect(figures.line).toContain('lost 1');
+    expect(figures.line).not.toContain('disk flush');
+    expect(figures.diskFlush).toBeUndefined();
+  });
+
+  it("adds the disk's flushes through the step when they were timed", () => {
+    const diskFlush = { count: 400, p50Ms: 0.6, p99Ms: 181, maxMs: 419, slow: 7 };
+    const figures = floorStepFigures(
+      500,
+      30,
+      40,
+      { sent: 15_000, acked: 15_000, delivered: 15_000, outOfOrder: 0 },
+      latency,
+      [{ name: 'storage', cpuPercent: 30 }],
+      diskFlush,
+    );
+    expect(figures.diskFlush).toEqual(diskFlush);
+    expect(figures.line).toMatch(/; disk flush p50 0\.6 \/ p99 181 \/ max 419 ms, 7 slow$/);
   });
 
   it('has no figure per message when nothing was delivered', () => {

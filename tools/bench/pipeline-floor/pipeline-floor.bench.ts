@@ -5,7 +5,9 @@
  * kafkajs consumer, one statement per group against PostgreSQL, one Redis publish per gateway,
  * offsets after the commit), the project's Kafka broker, PostgreSQL and Redis, driven like
  * `loadtest pairs` (open loop from each send's scheduled time; users with fixed partners; a message
- * to the recipient and an ack to the sender), with the same CPU sampling. What Parley adds on top
+ * to the recipient and an ack to the sender), with the same CPU sampling and disk flush probe
+ * (each step's line ends with the disk's flushes: a stalled one holds every commit behind it,
+ * so a step's tail is read beside them). What Parley adds on top
  * (auth, validation, envelopes, membership, the accepted frame, receipts, presence, ordering
  * checks, metrics) is the difference from the bar command run on the same machine.
  *
@@ -20,13 +22,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { WebSocket } from 'ws';
 import { recreateDatabase } from '@parley/common/database/ensure-database';
 import { TopicAdmin } from '@parley/kafka/admin';
+import { DiskFlushProbe } from '../../loadtest/disk-flush-probe';
 import { Histogram } from '../../loadtest/histogram';
 import {
   clockTicksPerSecond,
@@ -206,6 +209,10 @@ async function main(): Promise<void> {
   };
   const children: Child[] = [];
   const users = new Users();
+  // The disk's flushes through each step, as the load tool times them (in its directory).
+  const diskDir = join(process.cwd(), '.data', 'loadtest');
+  mkdirSync(diskDir, { recursive: true });
+  const disk = new DiskFlushProbe(diskDir);
   try {
     children.push(
       await startChild('storage', 'floor-storage.js', {
@@ -224,6 +231,7 @@ async function main(): Promise<void> {
       );
     }
     await users.connect(population);
+    await disk.start();
     process.stdout.write(`connected ${population} users to ${GATEWAYS} floor gateways\n`);
 
     const steps = [{ rate: rates[0], seconds: warmup, judged: false }].concat(
@@ -232,16 +240,20 @@ async function main(): Promise<void> {
     for (const step of steps) {
       users.counts = { sent: 0, acked: 0, delivered: 0, outOfOrder: 0 };
       users.delivery.reset();
-      const sampler = new StackSampler({
-        gatewayPorts: [],
-        servicePorts: [],
-        kafkaPorts: [kafkaPort],
-        generatorPids: [process.pid],
-      });
+      const sampler = new StackSampler(
+        {
+          gatewayPorts: [],
+          servicePorts: [],
+          kafkaPorts: [kafkaPort],
+          generatorPids: [process.pid],
+        },
+        1000,
+        disk,
+      );
       const before = children.map((c) => usageOf(c.process.pid));
       sampler.start();
       await runStep(users, step.rate, step.seconds, drain, partners);
-      const { processes, seconds } = sampler.stop();
+      const { processes, seconds, machine } = sampler.stop();
       const ticks = clockTicksPerSecond();
       const own = children.map((c, i) => {
         const after = usageOf(c.process.pid);
@@ -269,6 +281,7 @@ async function main(): Promise<void> {
             }),
           ),
         ],
+        machine.diskFlush,
       );
       process.stdout.write(
         `${JSON.stringify({ ...figures, judged: step.judged })}\n` +
@@ -277,6 +290,7 @@ async function main(): Promise<void> {
     }
   } finally {
     users.close();
+    await disk.stop();
     for (const child of children) child.process.kill('SIGTERM');
   }
 }

@@ -47,4 +47,11 @@ describe('disk flush probe', () => {
     rmSync(dir, { recursive: true });
     expect(existsSync(dir)).toBe(false);
   });
+
+  it('refuses to start where it cannot write, and stops at once after its worker has ended', async () => {
+    const probe = new DiskFlushProbe(join(tmpdir(), `flush-probe-missing-${process.pid}`), 10);
+    await expect(probe.start()).rejects.toThrow(/ENOENT/);
+    await probe.stop();
+    expect(probe.take()).toBeUndefined();
+  });
 });

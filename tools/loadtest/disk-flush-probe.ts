@@ -38,7 +38,7 @@ export function summarizeFlushes(latenciesMs: readonly number[]): DiskFlushSumma
     p50Ms: at(0.5),
     p99Ms: at(0.99),
     maxMs: ms(sorted[sorted.length - 1]),
-    slow: sorted.filter((ms) => ms >= SLOW_FLUSH_MS).length,
+    slow: sorted.filter((t) => t >= SLOW_FLUSH_MS).length,
   };
 }
 
@@ -69,6 +69,8 @@ setTimeout(tick, intervalMs);
 
 export class DiskFlushProbe {
   private worker?: Worker;
+  /** Resolves when the worker's thread has ended, however it ended. */
+  private exited: Promise<void> = Promise.resolve();
   private latencies: number[] = [];
   private readonly file: string;
 
@@ -80,7 +82,7 @@ export class DiskFlushProbe {
     this.file = join(dir, `.disk-flush-probe-${process.pid}`);
   }
 
-  /** Resolves once the file is allocated and the first flush is due. */
+  /** Resolves once the file is allocated and the first flush is due; rejects if it cannot be. */
   async start(): Promise<void> {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
@@ -88,13 +90,16 @@ export class DiskFlushProbe {
     });
     this.worker = worker;
     worker.unref();
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    this.exited = exited;
     await new Promise<void>((resolve, reject) => {
-      worker.once('error', reject);
-      worker.once('exit', () => reject(new Error('disk flush probe: the worker exited')));
+      const failed = (err: unknown) => reject(err instanceof Error ? err : new Error(String(err)));
+      worker.once('error', failed);
+      // Once ready, this rejection is a no-op.
+      void exited.then(() => reject(new Error('disk flush probe: the worker exited')));
       worker.once('message', () => {
-        worker.removeAllListeners('exit');
-        worker.removeAllListeners('error');
         // A probe that fails later leaves its summaries empty; the run goes on without it.
+        worker.off('error', failed);
         worker.on('error', () => undefined);
         worker.on('message', (ms: unknown) => {
           if (typeof ms === 'number') this.latencies.push(ms);
@@ -111,15 +116,14 @@ export class DiskFlushProbe {
     return summarizeFlushes(taken);
   }
 
+  /** Ends the worker (a flush in progress first, one stalled past a second not) and the file. */
   async stop(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
     if (worker) {
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       worker.postMessage('stop');
-      // A flush in progress finishes first; one stalled past a second is not waited for.
       const timer = setTimeout(() => void worker.terminate(), 1_000);
-      await exited;
+      await this.exited;
       clearTimeout(timer);
     }
     try {

@@ -690,8 +690,16 @@ async function main(): Promise<number> {
     if (!values['no-disk-probe']) {
       const dir = join(process.cwd(), '.data', 'loadtest');
       mkdirSync(dir, { recursive: true });
-      diskProbe = new DiskFlushProbe(dir);
-      await diskProbe.start();
+      const probe = new DiskFlushProbe(dir);
+      try {
+        await probe.start();
+        diskProbe = probe;
+      } catch (error) {
+        await probe.stop();
+        log(
+          `warning: the disk's flushes are not timed (${error instanceof Error ? error.message : String(error)})`,
+        );
+      }
     }
     await runPairs(pool, { ...openLoop, users, beside, diskProbe });
     return 0;

@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DiskFlushProbe, summarizeFlushes } from './disk-flush-probe';
+import { DiskFlushProbe, startDiskFlushProbe, summarizeFlushes } from './disk-flush-probe';
 
 describe('disk flush probe', () => {
   it('summarises flush times: quantiles of the sorted times, the slowest, the stalls', () => {
@@ -53,5 +53,27 @@ describe('disk flush probe', () => {
     await expect(probe.start()).rejects.toThrow(/ENOENT/);
     await probe.stop();
     expect(probe.take()).toBeUndefined();
+  });
+
+  it('starts in a directory it makes, or says why not and gives no probe', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'flush-probe-start-'));
+    const warnings: string[] = [];
+    try {
+      const probe = await startDiskFlushProbe((line) => warnings.push(line), join(root, 'a', 'b'));
+      expect(probe).toBeDefined();
+      expect(readdirSync(join(root, 'a', 'b'))).toHaveLength(1);
+      await probe?.stop();
+      expect(readdirSync(join(root, 'a', 'b'))).toEqual([]);
+      // A directory below a file cannot be made.
+      writeFileSync(join(root, 'file'), '');
+      expect(
+        await startDiskFlushProbe((line) => warnings.push(line), join(root, 'file', 'x')),
+      ).toBeUndefined();
+      expect(warnings).toEqual([
+        expect.stringMatching(/^warning: the disk's flushes are not timed \(.*ENOTDIR/),
+      ]);
+    } finally {
+      rmSync(root, { recursive: true });
+    }
   });
 });

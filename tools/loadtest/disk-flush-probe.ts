@@ -1,4 +1,4 @@
-import { unlinkSync } from 'node:fs';
+import { mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -131,5 +131,28 @@ export class DiskFlushProbe {
     } catch {
       // Never created (the worker failed first), or already gone.
     }
+  }
+}
+
+/**
+ * A probe started in `dir` (by default the load tool's `.data/loadtest`, on the disk PostgreSQL and
+ * Kafka write to here), or undefined where it cannot run: then `warn` is told why and the run goes
+ * on without the disk's figures.
+ */
+export async function startDiskFlushProbe(
+  warn: (line: string) => void,
+  dir = join(process.cwd(), '.data', 'loadtest'),
+): Promise<DiskFlushProbe | undefined> {
+  const probe = new DiskFlushProbe(dir);
+  try {
+    mkdirSync(dir, { recursive: true });
+    await probe.start();
+    return probe;
+  } catch (error) {
+    await probe.stop();
+    warn(
+      `warning: the disk's flushes are not timed (${error instanceof Error ? error.message : String(error)})`,
+    );
+    return undefined;
   }
 }

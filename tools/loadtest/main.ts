@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { accountsCacheFile, provisionAccounts, userName } from './accounts';
 import { primeReturningDevices, runConnect } from './connect.workload';
-import { DiskFlushProbe } from './disk-flush-probe';
+import { type DiskFlushProbe, startDiskFlushProbe } from './disk-flush-probe';
 import { type GroupKind, isOnlineUser, planGroups } from './groups.plan';
 import { ensureGroups } from './groups.setup';
 import { runGroups } from './groups.workload';
@@ -687,20 +685,7 @@ async function main(): Promise<number> {
         log,
       });
     }
-    if (!values['no-disk-probe']) {
-      const dir = join(process.cwd(), '.data', 'loadtest');
-      mkdirSync(dir, { recursive: true });
-      const probe = new DiskFlushProbe(dir);
-      try {
-        await probe.start();
-        diskProbe = probe;
-      } catch (error) {
-        await probe.stop();
-        log(
-          `warning: the disk's flushes are not timed (${error instanceof Error ? error.message : String(error)})`,
-        );
-      }
-    }
+    if (!values['no-disk-probe']) diskProbe = await startDiskFlushProbe(log);
     await runPairs(pool, { ...openLoop, users, beside, diskProbe });
     return 0;
   } finally {

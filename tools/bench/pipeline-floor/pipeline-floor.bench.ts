@@ -22,14 +22,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { WebSocket } from 'ws';
 import { recreateDatabase } from '@parley/common/database/ensure-database';
 import { TopicAdmin } from '@parley/kafka/admin';
-import { DiskFlushProbe } from '../../loadtest/disk-flush-probe';
+import { type DiskFlushProbe, startDiskFlushProbe } from '../../loadtest/disk-flush-probe';
 import { Histogram } from '../../loadtest/histogram';
 import {
   clockTicksPerSecond,
@@ -210,9 +210,7 @@ async function main(): Promise<void> {
   const children: Child[] = [];
   const users = new Users();
   // The disk's flushes through each step, as the load tool times them (in its directory).
-  const diskDir = join(process.cwd(), '.data', 'loadtest');
-  mkdirSync(diskDir, { recursive: true });
-  const disk = new DiskFlushProbe(diskDir);
+  let disk: DiskFlushProbe | undefined;
   try {
     children.push(
       await startChild('storage', 'floor-storage.js', {
@@ -231,7 +229,7 @@ async function main(): Promise<void> {
       );
     }
     await users.connect(population);
-    await disk.start();
+    disk = await startDiskFlushProbe((line) => process.stderr.write(`[floor] ${line}\n`));
     process.stdout.write(`connected ${population} users to ${GATEWAYS} floor gateways\n`);
 
     const steps = [{ rate: rates[0], seconds: warmup, judged: false }].concat(
@@ -290,7 +288,7 @@ async function main(): Promise<void> {
     }
   } finally {
     users.close();
-    await disk.stop();
+    await disk?.stop();
     for (const child of children) child.process.kill('SIGTERM');
   }
 }

@@ -46,19 +46,30 @@ export function diffCounts(
 
 export const KAFKA_PRODUCED_METRIC = 'parley_kafka_produced_total';
 
-/** Every URL's /metrics text (unreachable ones are left out). */
-export async function readMetricsTexts(urls: readonly string[]): Promise<string[]> {
-  const texts = await Promise.all(
+/** One service's /metrics page, as read from its URL. */
+export interface MetricsPage {
+  url: string;
+  text: string;
+}
+
+/** Every URL's /metrics page (unreachable ones are left out). */
+export async function readMetricsPages(urls: readonly string[]): Promise<MetricsPage[]> {
+  const pages = await Promise.all(
     urls.map(async (url) => {
       try {
         const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
-        return response.ok ? await response.text() : '';
+        return { url, text: response.ok ? await response.text() : '' };
       } catch {
-        return '';
+        return { url, text: '' };
       }
     }),
   );
-  return texts.filter(Boolean);
+  return pages.filter((page) => page.text !== '');
+}
+
+/** Every URL's /metrics text (unreachable ones are left out). */
+export async function readMetricsTexts(urls: readonly string[]): Promise<string[]> {
+  return (await readMetricsPages(urls)).map((page) => page.text);
 }
 
 /** Kafka records produced, by topic, summed over every process's /metrics text. */

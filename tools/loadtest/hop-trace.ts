@@ -5,6 +5,8 @@
  * every gateway and service before and after a step; the difference is the step's.
  */
 
+import type { MetricsPage } from './hop-events';
+
 /** Cumulative bucket counts of one hop: upper bound (seconds) -> count, summed over processes. */
 export type HopBuckets = Map<string, Map<number, number>>;
 
@@ -82,18 +84,9 @@ export function summarizeHops(step: HopBuckets): HopSummary[] {
     .sort((a, b) => a.p50Ms - b.p50Ms || a.hop.localeCompare(b.hop));
 }
 
-/** Reads and sums the hop histograms of every URL (`http://host:port`); unreachable ones add nothing. */
-export async function readHopBuckets(urls: readonly string[]): Promise<HopBuckets> {
+/** The hop histograms of every service's /metrics page, summed. */
+export function hopBucketsOf(pages: readonly MetricsPage[]): HopBuckets {
   const into: HopBuckets = new Map();
-  await Promise.all(
-    urls.map(async (url) => {
-      try {
-        const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
-        if (response.ok) parseHopBuckets(await response.text(), into);
-      } catch {
-        // a service without /metrics (or down) contributes nothing
-      }
-    }),
-  );
+  for (const page of pages) parseHopBuckets(page.text, into);
   return into;
 }

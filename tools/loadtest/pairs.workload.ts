@@ -1,5 +1,7 @@
 import type { DiskFlushProbe } from './disk-flush-probe';
-import { diffHopBuckets, readHopBuckets, summarizeHops } from './hop-trace';
+import { gcSecondsByProcess, withGcShares } from './gc-time';
+import { readMetricsPages } from './hop-events';
+import { diffHopBuckets, hopBucketsOf, summarizeHops } from './hop-trace';
 import type { StepResult } from './ipc';
 import {
   IMAGE_WORKER,
@@ -155,7 +157,8 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
       (sum) =>
         `sent=${sum.sent} acked=${sum.acked} delivered=${sum.delivered} errors=${sum.errors}`,
     );
-    const hopsBefore = await readHopBuckets(options.traceUrls);
+    // The hop trace and the services' GC time, read before and after the step.
+    const metricsBefore = await readMetricsPages(options.traceUrls);
     const sampler = new StackSampler(options.processFilter, 1000, options.diskProbe);
     sampler.start();
     const uploads =
@@ -171,8 +174,18 @@ export async function runPairs(pool: WorkerPool, options: PairsOptions): Promise
       acceptedFrames: options.acceptedFrames,
     }));
     const uploaded = await uploads;
-    const { processes, seconds, machine } = sampler.stop();
-    const hops = summarizeHops(diffHopBuckets(hopsBefore, await readHopBuckets(options.traceUrls)));
+    const sampled = sampler.stop();
+    const { seconds, machine } = sampled;
+    const metricsAfter = await readMetricsPages(options.traceUrls);
+    const hops = summarizeHops(
+      diffHopBuckets(hopBucketsOf(metricsBefore), hopBucketsOf(metricsAfter)),
+    );
+    const processes = withGcShares(
+      sampled.processes,
+      gcSecondsByProcess(metricsBefore),
+      gcSecondsByProcess(metricsAfter),
+      seconds,
+    );
     const generator = processes.find((p) => p.name === 'generator');
     const merged = buildPairsReport(results, {
       step,

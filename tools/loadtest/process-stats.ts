@@ -72,6 +72,12 @@ export interface ProcessStat {
    * pipeline, it does this often.
    */
   onCorePerSecond?: number;
+  /**
+   * How long a Node service's main thread stood still for garbage collection (its
+   * `nodejs_gc_duration_seconds`, every kind), percent of one second like cpuPercent. Wall time:
+   * a pause that waited for a core counts whole. Set from the services' /metrics (gc-time.ts).
+   */
+  gcPercent?: number;
 }
 
 export interface StackProcessFilter {

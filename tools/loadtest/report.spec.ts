@@ -11,6 +11,7 @@ import {
   formatConnectTable,
   formatNumber,
   formatPairsTable,
+  formatProcessTable,
   formatUploadsTable,
   PairsStepReport,
   renderTable,
@@ -148,6 +149,22 @@ describe('report formatting', () => {
     ).toEqual(['name     n', '----  ----', 'a        1', 'bbb   22.5']);
     expect(formatNumber(1234.567)).toBe('1235');
     expect(formatNumber(3.14159)).toBe('3.14');
+  });
+
+  it("shows a broker's compilers and a service's collector as parts of their CPU", () => {
+    const table = formatProcessTable([
+      [
+        '1000/s',
+        [
+          { name: 'gateway:3000', processes: 1, cpuPercent: 24.4, rssMiB: 245, gcPercent: 2.61 },
+          { name: 'kafka', processes: 1, cpuPercent: 18.9, rssMiB: 479, jitCpuPercent: 0.89 },
+          { name: 'postgres', processes: 9, cpuPercent: 15.9, rssMiB: 226 },
+        ],
+      ],
+    ]).split('\n');
+    expect(table[2]).toMatch(/^gateway:3000\s+24\.4% \(GC 2\.61\) \/ 245$/);
+    expect(table[3]).toMatch(/^kafka\s+18\.9% \(JIT 0\.89\) \/ 479$/);
+    expect(table[4]).toMatch(/^postgres\s+15\.9% \/ 226$/);
   });
 
   it('prints one row per pairs step with latencies, losses, the verdict and the process table', () => {

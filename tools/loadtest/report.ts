@@ -616,7 +616,10 @@ export function formatHopTable(
   );
 }
 
-/** Rows = processes, columns = steps: "cpu% / rss MiB". */
+/**
+ * Rows = processes, columns = steps: "cpu% / rss MiB", with a broker's JIT compilers' part of its
+ * CPU, or the time a Node service stood still for garbage collection, in brackets.
+ */
 export function formatProcessTable(columns: Array<[string, ProcessStat[]]>): string {
   const names: string[] = [];
   for (const [, stats] of columns)
@@ -629,7 +632,8 @@ export function formatProcessTable(columns: Array<[string, ProcessStat[]]>): str
         const s = stats.find((p) => p.name === name);
         if (!s) return '-';
         const jit = s.jitCpuPercent === undefined ? '' : ` (JIT ${formatNumber(s.jitCpuPercent)})`;
-        return `${formatNumber(s.cpuPercent)}%${jit} / ${formatNumber(s.rssMiB)}`;
+        const gc = s.gcPercent === undefined ? '' : ` (GC ${formatNumber(s.gcPercent)})`;
+        return `${formatNumber(s.cpuPercent)}%${jit}${gc} / ${formatNumber(s.rssMiB)}`;
       }),
     ]),
   );

@@ -45,6 +45,21 @@ function hops(): Histogram<'hop'> {
 }
 
 /**
+ * Each hop's labelled child, made once: `labels()` builds a child (an object and two closures)
+ * on every call, and a message passes three hops in each process it crosses.
+ */
+const observers = new Map<MessageHop, Histogram.Internal<'hop'>>();
+
+function observerOf(hop: MessageHop): Histogram.Internal<'hop'> {
+  let observer = observers.get(hop);
+  if (!observer) {
+    observer = hops().labels(hop);
+    observers.set(hop, observer);
+  }
+  return observer;
+}
+
+/**
  * Observes `hop` for a message accepted at `acceptedAt` (ISO time; absent on events from before
  * the field existed, which are skipped).
  */
@@ -56,7 +71,5 @@ export function observeHop(
   if (acceptedAt === undefined) return;
   const origin = Date.parse(acceptedAt);
   if (!Number.isFinite(origin)) return;
-  hops()
-    .labels(hop)
-    .observe(Math.max(0, now - origin) / 1000);
+  observerOf(hop).observe(Math.max(0, now - origin) / 1000);
 }

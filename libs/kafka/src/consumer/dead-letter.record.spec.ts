@@ -32,6 +32,19 @@ describe('buildDeadLetter', () => {
     expect(DeadLetterV1.payload.safeParse(payload).success).toBe(true);
   });
 
+  it('turns the headers as consumed (Buffers) into strings, and none into none', () => {
+    const consumed = record({
+      headers: { 'event-type': Buffer.from('message.accepted'), 'trace-at': [Buffer.from('1')] },
+    });
+    expect(buildDeadLetter(source, consumed, 'r').originalHeaders).toEqual({
+      'event-type': 'message.accepted',
+      'trace-at': '1',
+    });
+    expect(buildDeadLetter(source, record({ headers: undefined }), 'r').originalHeaders).toEqual(
+      {},
+    );
+  });
+
   it('carries null key and value as null', () => {
     const payload = buildDeadLetter(source, record({ key: null, value: null }), 'empty value');
     expect(payload.originalKey).toBeNull();

@@ -1,11 +1,18 @@
 import { PayloadOf, DeadLetterV1 } from '@parley/common';
 
-/** A consumed record as the transport sees it, without kafkajs types. */
+/** A record's headers as kafkajs hands them over: strings, Buffers or arrays of them. */
+export type RecordHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+
+/**
+ * A consumed record as the transport sees it, without kafkajs types. Its headers stay as they
+ * came: only a dead letter reads them (headersToStrings), so a record handled in the usual way
+ * converts nothing.
+ */
 export interface RawRecord {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
-  headers: Record<string, string>;
+  headers: RecordHeaders | undefined;
 }
 
 export interface DeadLetterSource {
@@ -38,14 +45,12 @@ export function buildDeadLetter(
     reason: reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON - 1)}…` : reason,
     originalKey: record.key === null ? null : record.key.toString('utf8'),
     originalValueBase64: record.value === null ? null : record.value.toString('base64'),
-    originalHeaders: { ...record.headers },
+    originalHeaders: headersToStrings(record.headers),
   };
 }
 
 /** kafkajs-style headers (string, Buffer or arrays of them) as plain strings. */
-export function headersToStrings(
-  headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined,
-): Record<string, string> {
+export function headersToStrings(headers: RecordHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (value === undefined) continue;

@@ -17,7 +17,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import { createDeadLetterProducer, createKafkaClient } from '../kafka-client.factory';
 import { kafkaMetrics } from '../kafka.metrics';
 import { toOutgoingRecord } from '../producer/producer-record';
-import { headersToStrings, RawRecord } from './dead-letter.record';
+import { RawRecord } from './dead-letter.record';
 import { EventBatch, KafkaBatchContext } from './event-batch';
 import { FetchLinger } from './fetch-linger';
 import {
@@ -302,7 +302,7 @@ export class KafkaBatchTransport
       offset: m.offset,
       key: m.key,
       value: m.value,
-      headers: headersToStrings(m.headers),
+      headers: m.headers,
     }));
     let committedUpTo = first;
     let outcome: 'committed' | 'stopped' = 'stopped';

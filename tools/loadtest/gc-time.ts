@@ -6,7 +6,7 @@
  * with what a message allocates (docs/PERFORMANCE.md).
  */
 
-import type { MetricsPage } from './hop-events';
+import { parseCounterByLabel, type MetricsPage } from './hop-events';
 import type { ProcessStat } from './process-stats';
 
 export const GC_SECONDS_METRIC = 'nodejs_gc_duration_seconds_sum';
@@ -17,16 +17,11 @@ export const GC_SECONDS_METRIC = 'nodejs_gc_duration_seconds_sum';
  * has none.
  */
 export function gcSecondsOf(page: MetricsPage): { name: string; seconds: number } | undefined {
-  let service: string | undefined;
-  let seconds = 0;
-  for (const line of page.text.split('\n')) {
-    if (!line.startsWith(`${GC_SECONDS_METRIC}{`)) continue;
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (!Number.isFinite(value)) continue;
-    service ??= /service="([^"]+)"/.exec(line)?.[1];
-    seconds += value;
-  }
+  const byService = parseCounterByLabel(page.text, GC_SECONDS_METRIC, 'service');
+  const [service] = byService.keys();
   if (service === undefined) return undefined;
+  let seconds = 0;
+  for (const value of byService.values()) seconds += value;
   const name = service === 'gateway' ? `gateway:${new URL(page.url).port}` : service;
   return { name, seconds };
 }

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource, MixedList, EntitySchema } from 'typeorm';
 import { ReadinessCheck } from '../observability/readiness';
+import { pgTypeParsers } from './pg-arrays';
 import { stallWatchedClient, watchDatabaseStalls } from './stall-watched-client';
 
 export interface DatabaseOptions {
@@ -99,6 +100,7 @@ export function postgresPoolOptions(options: Pick<DatabaseOptions, 'owner' | 'st
       `-c random_page_cost=${RANDOM_PAGE_COST}`,
     ].join(' '),
     application_name: `parley-${options.owner}`,
+    types: pgTypeParsers,
     Client: stallWatchedClient(options.stallTimeoutMs, new Logger('Database')),
   };
 }

@@ -2,6 +2,7 @@ import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import { toParam } from './pg-arrays';
 
 /**
  * A statement run as a NAMED prepared statement: each pooled connection parses it once, and
@@ -43,14 +44,15 @@ function poolOf(dataSource: DataSource): Pool {
 /**
  * Runs `statement` with `values` and returns its rows. On a `DataSource` it takes any pooled
  * connection; on an `EntityManager` of a running transaction it runs on that transaction's
- * connection. Errors are pg's own (`code` is PostgreSQL's SQLSTATE), not TypeORM's wrapper.
+ * connection. Errors are pg's own (`code` is PostgreSQL's SQLSTATE), not TypeORM's wrapper. Flat
+ * arrays go as their literal (`arrayLiteral`).
  */
 export async function runPrepared<Row extends QueryResultRow>(
   on: DataSource | EntityManager,
   statement: PreparedStatement,
   values: readonly unknown[],
 ): Promise<Row[]> {
-  const config = { name: statement.name, text: statement.text, values: [...values] };
+  const config = { name: statement.name, text: statement.text, values: values.map(toParam) };
   if (on instanceof DataSource) return (await poolOf(on).query<Row>(config)).rows;
   const runner = on.queryRunner as PostgresQueryRunner | undefined;
   if (!runner || runner.isReleased || !runner.isTransactionActive) {

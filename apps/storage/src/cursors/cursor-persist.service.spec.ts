@@ -4,12 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { CursorEventEnvelope } from './cursor-persist.plan';
 import type { ReceiptFanoutService } from '../fanout/receipt-fanout.service';
 import { CursorPersistService } from './cursor-persist.service';
-import type {
-  CursorsRepository,
-  CursorsTransaction,
-  DeliveredCursor,
-  Membership,
-} from './cursors.repository';
+import type { CursorsRepository, DeliveredCursor, Membership } from './cursors.repository';
 
 const conv = `1763900000000-${'c'.repeat(32)}`;
 const alice = randomUUID();
@@ -23,24 +18,15 @@ function delivered(userId: string, seq: number): CursorEventEnvelope {
   );
 }
 
-/** Records each transaction's statements; alice is the only member. */
+/** Records each step's writes (one `advance` each); alice is the only member. */
 function fakeRepository() {
   const transactions: { delivered: DeliveredCursor[] }[] = [];
   const repository = {
-    transaction: async <T>(work: (tx: CursorsTransaction) => Promise<T>): Promise<T> => {
-      const record = { delivered: [] as DeliveredCursor[] };
-      const tx = {
-        findMemberships: (pairs: readonly Membership[]) =>
-          Promise.resolve(pairs.filter((p) => p.userId === alice)),
-        advanceDelivered: (cursors: readonly DeliveredCursor[]) => {
-          record.delivered.push(...cursors);
-          return Promise.resolve();
-        },
-        advanceMembers: () => Promise.resolve([]),
-      } as unknown as CursorsTransaction;
-      const result = await work(tx);
-      transactions.push(record);
-      return result;
+    findMemberships: (pairs: readonly Membership[]) =>
+      Promise.resolve(pairs.filter((p) => p.userId === alice)),
+    advance: (cursors: readonly DeliveredCursor[]) => {
+      transactions.push({ delivered: [...cursors] });
+      return Promise.resolve([]);
     },
   } as unknown as CursorsRepository;
   return { repository, transactions };

@@ -9,7 +9,7 @@ import {
   nonMemberEventIds,
   planCursors,
 } from './cursor-persist.plan';
-import { CursorsRepository, MovedReceipt } from './cursors.repository';
+import { CursorsRepository } from './cursors.repository';
 
 /** The most cursor events one transaction takes. */
 const MAX_GROUP_EVENTS = 5000;
@@ -21,9 +21,13 @@ type WaitingBatch = GroupMember<CursorEventEnvelope, void>;
  * A single-move event for a conversation the user is not a member of is poison (dead-lettered);
  * in a gateway's `cursors.moved` record such a move raced a removal and is left out.
  *
- * Partition batches that arrive together are written together: ONE transaction (membership
- * check, the device upsert, the members' update) for the group instead of three autocommitted
- * statements per partition, which kept pool connections and WAL flushes away from the message path.
+ * Partition batches that arrive together are written together: for the group, one membership
+ * look-up and then ONE statement (CursorsRepository.advance: the device upsert and the members'
+ * update, both or neither) for the group, not one per partition: two round trips, where the
+ * transaction of the three took five (its BEGIN and COMMIT). The look-up never locked the
+ * memberships (a transaction under READ COMMITTED would not either), so a removal that commits
+ * between it and the write is as one that commits just after: the write caps a member's
+ * cursors at its leaving.
  *
  * Receipts: the members' update returns the receipts that moved (a member's delivered or read
  * position), and after the commit they are fanned out to the conversations' other members (one
@@ -54,26 +58,21 @@ export class CursorPersistService {
    */
   private async applyGroup(group: WaitingBatch[]): Promise<void> {
     const plan = planCursors(group.flatMap((g) => g.events));
-    let moved: MovedReceipt[] = [];
-    const written = await this.cursors.transaction(async (tx) => {
-      const members = memberSet(await tx.findMemberships(plan.memberships));
-      const clean: WaitingBatch[] = [];
-      for (const g of group) {
-        const poisoned = nonMemberEventIds(g.events, members);
-        if (poisoned.length === 0) clean.push(g);
-        else g.reject(new PoisonEventError(poisoned, 'user is not a member of the conversation'));
-      }
-      // Re-planned only when a batch was refused (rare: the gateway checks membership first).
-      const { plan: toWrite, dropped } = membersOnly(
-        clean.length === group.length ? plan : planCursors(clean.flatMap((g) => g.events)),
-        members,
-      );
-      if (dropped > 0) this.logger.log({ dropped }, 'cursor moves of non-members left out');
-      await tx.advanceDelivered(toWrite.delivered);
-      moved = await tx.advanceMembers(memberReceipts(toWrite));
-      return clean;
-    });
+    const members = memberSet(await this.cursors.findMemberships(plan.memberships));
+    const clean: WaitingBatch[] = [];
+    for (const g of group) {
+      const poisoned = nonMemberEventIds(g.events, members);
+      if (poisoned.length === 0) clean.push(g);
+      else g.reject(new PoisonEventError(poisoned, 'user is not a member of the conversation'));
+    }
+    // Re-planned only when a batch was refused (rare: the gateway checks membership first).
+    const { plan: toWrite, dropped } = membersOnly(
+      clean.length === group.length ? plan : planCursors(clean.flatMap((g) => g.events)),
+      members,
+    );
+    if (dropped > 0) this.logger.log({ dropped }, 'cursor moves of non-members left out');
+    const moved = await this.cursors.advance(toWrite.delivered, memberReceipts(toWrite));
     await this.receipts.fanOut(moved);
-    for (const g of written) g.resolve();
+    for (const g of clean) g.resolve();
   }
 }

@@ -48,14 +48,12 @@ describe('CursorsRepository (PostgreSQL)', () => {
   describe('findMemberships', () => {
     it('keeps exactly the (conversation, user) pairs that are memberships', async () => {
       const [one, two] = [await conversation(0), await conversation(0)];
-      const found = await repo.transaction((tx) =>
-        tx.findMemberships([
-          { conversationId: one.id, userId: one.me },
-          { conversationId: one.id, userId: two.me }, // a member elsewhere
-          { conversationId: two.id, userId: two.peer },
-          { conversationId: `missing-${unique()}`, userId: one.me },
-        ]),
-      );
+      const found = await repo.findMemberships([
+        { conversationId: one.id, userId: one.me },
+        { conversationId: one.id, userId: two.me }, // a member elsewhere
+        { conversationId: two.id, userId: two.peer },
+        { conversationId: `missing-${unique()}`, userId: one.me },
+      ]);
       expect(found).toEqual(
         expect.arrayContaining([
           { conversationId: one.id, userId: one.me, former: false },
@@ -66,17 +64,15 @@ describe('CursorsRepository (PostgreSQL)', () => {
     });
 
     it('finds nothing for no pairs', async () => {
-      expect(await repo.transaction((tx) => tx.findMemberships([]))).toEqual([]);
+      expect(await repo.findMemberships([])).toEqual([]);
     });
   });
 
-  describe('advanceDelivered', () => {
+  describe('advance: devices’ delivered cursors', () => {
     it('creates a device cursor, then only moves it forward (replays are harmless)', async () => {
       const { id, me } = await conversation(5);
       const advance = (seq: number) =>
-        repo.transaction((tx) =>
-          tx.advanceDelivered([{ conversationId: id, userId: me, deviceId: 'phone', seq }]),
-        );
+        repo.advance([{ conversationId: id, userId: me, deviceId: 'phone', seq }], []);
       await advance(2);
       expect(await delivered(me, 'phone', id)).toBe(2);
       await advance(4);
@@ -89,22 +85,21 @@ describe('CursorsRepository (PostgreSQL)', () => {
 
     it('never moves a cursor past the conversation’s last seq', async () => {
       const { id, me } = await conversation(3);
-      await repo.transaction((tx) =>
-        tx.advanceDelivered([{ conversationId: id, userId: me, deviceId: 'phone', seq: 99 }]),
-      );
+      await repo.advance([{ conversationId: id, userId: me, deviceId: 'phone', seq: 99 }], []);
       expect(await delivered(me, 'phone', id)).toBe(3);
     });
 
     it('moves many cursors in one call, each device and user on its own', async () => {
       const a = await conversation(5);
       const b = await conversation(5);
-      await repo.transaction((tx) =>
-        tx.advanceDelivered([
+      await repo.advance(
+        [
           { conversationId: a.id, userId: a.me, deviceId: 'phone', seq: 2 },
           { conversationId: a.id, userId: a.me, deviceId: 'laptop', seq: 5 },
           { conversationId: a.id, userId: a.peer, deviceId: 'phone', seq: 1 },
           { conversationId: b.id, userId: b.me, deviceId: 'phone', seq: 3 },
-        ]),
+        ],
+        [],
       );
       expect([
         await delivered(a.me, 'phone', a.id),
@@ -118,42 +113,67 @@ describe('CursorsRepository (PostgreSQL)', () => {
     it('ignores a conversation that does not exist (no row, no error)', async () => {
       const userId = randomUUID();
       const missing = `missing-${unique()}`;
-      await repo.transaction((tx) =>
-        tx.advanceDelivered([{ conversationId: missing, userId, deviceId: 'phone', seq: 1 }]),
-      );
+      await repo.advance([{ conversationId: missing, userId, deviceId: 'phone', seq: 1 }], []);
       expect(await delivered(userId, 'phone', missing)).toBeNull();
     });
 
     it('refuses one cursor twice in a call, writing nothing (callers merge: cursor-persist.plan)', async () => {
       const { id, me, peer } = await conversation(5);
       await expect(
-        repo.transaction((tx) =>
-          tx.advanceDelivered([
+        repo.advance(
+          [
             { conversationId: id, userId: peer, deviceId: 'phone', seq: 1 },
             { conversationId: id, userId: me, deviceId: 'phone', seq: 2 },
             { conversationId: id, userId: me, deviceId: 'phone', seq: 3 },
-          ]),
+          ],
+          [],
         ),
       ).rejects.toThrow(/cannot affect row a second time/);
       expect(await delivered(peer, 'phone', id)).toBeNull();
     });
 
-    it('does nothing for no cursors, and rolls back with its transaction', async () => {
-      const { id, me } = await conversation(2);
-      await repo.transaction((tx) => tx.advanceDelivered([]));
-      await expect(
-        repo.transaction(async (tx) => {
-          await tx.advanceDelivered([
-            { conversationId: id, userId: me, deviceId: 'phone', seq: 2 },
-          ]);
-          throw new Error('later step failed');
-        }),
-      ).rejects.toThrow('later step failed');
-      expect(await delivered(me, 'phone', id)).toBeNull();
+    it('does nothing for no cursors', async () => {
+      await expect(repo.advance([], [])).resolves.toEqual([]);
     });
   });
 
-  describe('advanceMembers', () => {
+  describe('advance: both in one statement', () => {
+    it('moves the devices’ cursors and the members’ in one call', async () => {
+      const { id, me, peer } = await conversation(4);
+      const moved = await repo.advance(
+        [{ conversationId: id, userId: me, deviceId: 'phone', seq: 3 }],
+        [{ conversationId: id, userId: me, deliveredSeq: 3, readSeq: 2 }],
+      );
+      expect(moved).toMatchObject([
+        { conversationId: id, userId: me, deliveredSeq: 3, readSeq: 2 },
+      ]);
+      expect(moved[0].memberIds).toEqual([peer]);
+      expect(await delivered(me, 'phone', id)).toBe(3);
+      expect(await readSeq(id, me)).toBe(2);
+    });
+
+    it('writes neither when the statement is refused (no member moved by a failed call)', async () => {
+      const { id, me, peer } = await conversation(5);
+      await expect(
+        repo.advance(
+          [
+            { conversationId: id, userId: me, deviceId: 'phone', seq: 2 },
+            { conversationId: id, userId: me, deviceId: 'phone', seq: 3 },
+          ],
+          [{ conversationId: id, userId: peer, deliveredSeq: 4, readSeq: 4 }],
+        ),
+      ).rejects.toThrow(/cannot affect row a second time/);
+      expect(await delivered(me, 'phone', id)).toBeNull();
+      expect(await readSeq(id, peer)).toBe(0);
+      const logged = await db.dataSource.query<unknown[]>(
+        'SELECT 1 FROM receipt_moves WHERE conversation_id = $1',
+        [id],
+      );
+      expect(logged).toEqual([]);
+    });
+  });
+
+  describe('advance: members’ cursors', () => {
     async function receipt(conversationId: string, userId: string) {
       const rows = await db.dataSource.query<{ delivered_seq: string; read_seq: string }[]>(
         `SELECT delivered_seq, read_seq FROM conversation_members
@@ -168,9 +188,7 @@ describe('CursorsRepository (PostgreSQL)', () => {
     it('moves a member’s cursors forward only, capped at the last seq, and returns what moved', async () => {
       const { id, me, peer } = await conversation(4);
       const move = (deliveredSeq: number, readSeq: number) =>
-        repo.transaction((tx) =>
-          tx.advanceMembers([{ conversationId: id, userId: me, deliveredSeq, readSeq }]),
-        );
+        repo.advance([], [{ conversationId: id, userId: me, deliveredSeq, readSeq }]);
       const [first, ...more] = await move(2, 0);
       expect(more).toEqual([]);
       expect(first).toMatchObject({ conversationId: id, userId: me, deliveredSeq: 2, readSeq: 0 });
@@ -185,21 +203,20 @@ describe('CursorsRepository (PostgreSQL)', () => {
 
     it('counts a read as delivered', async () => {
       const { id, me } = await conversation(5);
-      await repo.transaction((tx) =>
-        tx.advanceMembers([{ conversationId: id, userId: me, deliveredSeq: 0, readSeq: 3 }]),
-      );
+      await repo.advance([], [{ conversationId: id, userId: me, deliveredSeq: 0, readSeq: 3 }]);
       expect(await receipt(id, me)).toEqual({ delivered: 3, read: 3 });
     });
 
     it('moves many members in one call', async () => {
       const a = await conversation(4);
       const b = await conversation(4);
-      const moved = await repo.transaction((tx) =>
-        tx.advanceMembers([
+      const moved = await repo.advance(
+        [],
+        [
           { conversationId: a.id, userId: a.me, deliveredSeq: 4, readSeq: 3 },
           { conversationId: a.id, userId: a.peer, deliveredSeq: 1, readSeq: 1 },
           { conversationId: b.id, userId: b.peer, deliveredSeq: 4, readSeq: 4 },
-        ]),
+        ],
       );
       expect(moved).toHaveLength(3);
       expect([
@@ -218,11 +235,12 @@ describe('CursorsRepository (PostgreSQL)', () => {
     it('ignores non-members and missing conversations (no row, no error)', async () => {
       const { id, me } = await conversation(3);
       const stranger = randomUUID();
-      const moved = await repo.transaction((tx) =>
-        tx.advanceMembers([
+      const moved = await repo.advance(
+        [],
+        [
           { conversationId: id, userId: stranger, deliveredSeq: 2, readSeq: 2 },
           { conversationId: `missing-${unique()}`, userId: me, deliveredSeq: 2, readSeq: 2 },
-        ]),
+        ],
       );
       expect(moved).toEqual([]);
       expect(await receipt(id, stranger)).toBeNull();
@@ -234,8 +252,9 @@ describe('CursorsRepository (PostgreSQL)', () => {
       const id = await insertConversation(db.dataSource, { members: [a, b, c] });
       await insertMessages(db.dataSource, id, [{ senderId: a }, { senderId: b }, { senderId: c }]);
       const move = async (deliveredSeq: number, readSeq: number) => {
-        const moved = await repo.transaction((tx) =>
-          tx.advanceMembers([{ conversationId: id, userId: c, deliveredSeq, readSeq }]),
+        const moved = await repo.advance(
+          [],
+          [{ conversationId: id, userId: c, deliveredSeq, readSeq }],
         );
         return moved.map((m) => [...m.memberIds].sort());
       };
@@ -255,8 +274,9 @@ describe('CursorsRepository (PostgreSQL)', () => {
         `UPDATE conversation_members SET left_seq = 3 WHERE conversation_id = $1 AND user_id = $2`,
         [id, me],
       );
-      const moved = await repo.transaction((tx) =>
-        tx.advanceMembers([{ conversationId: id, userId: me, deliveredSeq: 0, readSeq: 4 }]),
+      const moved = await repo.advance(
+        [],
+        [{ conversationId: id, userId: me, deliveredSeq: 0, readSeq: 4 }],
       );
       expect(moved).toEqual([]); // not a receipt: nobody is told
       expect(await receipt(id, me)).toEqual({ delivered: 3, read: 3 });
@@ -265,12 +285,10 @@ describe('CursorsRepository (PostgreSQL)', () => {
         [id, me],
       );
       expect(logged).toEqual([]);
-      const found = await repo.transaction((tx) =>
-        tx.findMemberships([
-          { conversationId: id, userId: me },
-          { conversationId: id, userId: peer },
-        ]),
-      );
+      const found = await repo.findMemberships([
+        { conversationId: id, userId: me },
+        { conversationId: id, userId: peer },
+      ]);
       expect(found.sort((a, b) => Number(a.former) - Number(b.former))).toEqual([
         { conversationId: id, userId: peer, former: false },
         { conversationId: id, userId: me, former: true },
@@ -278,7 +296,7 @@ describe('CursorsRepository (PostgreSQL)', () => {
     });
 
     it('does nothing for no moves', async () => {
-      await expect(repo.transaction((tx) => tx.advanceMembers([]))).resolves.toEqual([]);
+      await expect(repo.advance([], [])).resolves.toEqual([]);
     });
 
     it('says whose read state is hidden: the mover’s, and which members see none (users.read_receipts)', async () => {
@@ -287,9 +305,7 @@ describe('CursorsRepository (PostgreSQL)', () => {
       await insertMessages(db.dataSource, id, [{ senderId: me.id }, { senderId: peer.id }]);
       await insertMessages(db.dataSource, id, [{ senderId: me.id }, { senderId: peer.id }]);
       const move = (userId: string, seq: number) =>
-        repo.transaction((tx) =>
-          tx.advanceMembers([{ conversationId: id, userId, deliveredSeq: seq, readSeq: seq }]),
-        );
+        repo.advance([], [{ conversationId: id, userId, deliveredSeq: seq, readSeq: seq }]);
       const receipts = (userId: string, on: boolean) =>
         db.dataSource.query('UPDATE users SET read_receipts = $2 WHERE id = $1', [userId, on]);
       expect(await move(me.id, 1)).toMatchObject([{ readHidden: false, blindIds: [] }]);
@@ -307,7 +323,7 @@ describe('CursorsRepository (PostgreSQL)', () => {
     // one pooled connection, so every call runs on the connection whose plan cache is read
     const single = useRepoTestDb([], { max: 1 });
 
-    it('keeps one generic plan for the look-up and the delivered cursors of one pair', async () => {
+    it('keeps one generic plan for the look-up and the writes of one pair', async () => {
       const one = new CursorsRepository(single.dataSource);
       const [me, peer] = [randomUUID(), randomUUID()];
       const id = await insertConversation(single.dataSource, { members: [me, peer] });
@@ -318,19 +334,15 @@ describe('CursorsRepository (PostgreSQL)', () => {
       await insertConversation(single.dataSource, { members: crowd, kind: 'group' });
       await single.dataSource.query('ANALYZE conversation_members');
       for (let call = 0; call < 8; call++) {
-        await one.transaction(async (tx) => {
-          expect(await tx.findMemberships([{ conversationId: id, userId: me }])).toEqual([
-            { conversationId: id, userId: me, former: false },
-          ]);
-          await tx.advanceDelivered([
-            { conversationId: id, userId: me, deviceId: 'phone', seq: 1 },
-          ]);
-        });
+        expect(await one.findMemberships([{ conversationId: id, userId: me }])).toEqual([
+          { conversationId: id, userId: me, former: false },
+        ]);
+        await one.advance(
+          [{ conversationId: id, userId: me, deviceId: 'phone', seq: 1 }],
+          [{ conversationId: id, userId: me, deliveredSeq: 1, readSeq: 0 }],
+        );
       }
-      const [find, advance] = [
-        'storage.cursors.findMemberships',
-        'storage.cursors.advanceDelivered',
-      ];
+      const [find, advance] = ['storage.cursors.findMemberships', 'storage.cursors.advance'];
       expect(await planCounts(single.dataSource, [find, advance])).toEqual({
         [find]: { custom: 5, generic: 3 },
         [advance]: { custom: 5, generic: 3 },

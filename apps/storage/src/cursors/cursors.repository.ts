@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { preparedStatement, runPrepared, unnestParams } from '@parley/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 
 export interface DeliveredCursor {
   conversationId: string;
@@ -36,18 +36,6 @@ const FIND_MEMBERSHIPS = preparedStatement(
        ON m.conversation_id = p.conversation_id AND m.user_id = p.user_id`,
 );
 
-const ADVANCE_DELIVERED = preparedStatement(
-  'storage.cursors.advanceDelivered',
-  `INSERT INTO device_cursors (user_id, device_id, conversation_id, delivered_seq, updated_at)
-   SELECT u.user_id, u.device_id, u.conversation_id, LEAST(u.seq, c.last_seq), now()
-     FROM ${unnestParams('$1::uuid[]', '$2::text[]', '$3::text[]', '$4::bigint[]')}
-          AS u(user_id, device_id, conversation_id, seq)
-     JOIN conversations c ON c.id = u.conversation_id
-   ON CONFLICT (user_id, device_id, conversation_id) DO UPDATE
-     SET delivered_seq = GREATEST(device_cursors.delivered_seq, EXCLUDED.delivered_seq),
-         updated_at = now()`,
-);
-
 /**
  * One member's cursors in a conversation after a cursor step: the highest seq some device of the
  * member holds, and the highest it read. What the other members' "delivered" and "read" marks
@@ -62,7 +50,7 @@ export interface MemberReceipt {
 
 /**
  * A member's receipt that moved, with the members told of it: those whose messages' marks it
- * moved (see ADVANCE_MEMBERS).
+ * moved (see ADVANCE).
  */
 export interface MovedReceipt extends MemberReceipt {
   memberIds: string[];
@@ -79,6 +67,14 @@ export interface MovedReceipt extends MemberReceipt {
 export const RECEIPT_SENDER_SCAN_LIMIT = 1000;
 
 /**
+ * A cursor step's writes, in ONE statement (so one implicit transaction and one round trip): the
+ * devices' delivered cursors (`device_cursors`, $5-$8) and the members' (`conversation_members`,
+ * $1-$4); both or neither are written. Cursors only move forward and never past the
+ * conversation's last seq, so a replayed step is harmless; a missing conversation or a
+ * non-member moves nothing. The devices' upsert is a data-modifying CTE the rest never reads
+ * (PostgreSQL runs one to completion regardless); its arrays are read through `unnestParams`
+ * (one kept generic plan: FIND_MEMBERSHIPS).
+ *
  * Members' delivered and read cursors, forward only and capped at the last seq; reading implies
  * delivery. Only rows that moved come back (a replayed or stale move returns nothing); a channel's
  * move is kept (its unread count) but neither returned nor logged: a channel has no read
@@ -94,9 +90,18 @@ export const RECEIPT_SENDER_SCAN_LIMIT = 1000;
  * (`users.read_receipts`, the accounts' column, read here at fan-out time so a change applies to
  * the very next move, with no event to wait for).
  */
-const ADVANCE_MEMBERS = preparedStatement(
-  'storage.cursors.advanceMembers',
-  `WITH u AS (
+const ADVANCE = preparedStatement(
+  'storage.cursors.advance',
+  `WITH devices AS (
+     INSERT INTO device_cursors (user_id, device_id, conversation_id, delivered_seq, updated_at)
+     SELECT d.user_id, d.device_id, d.conversation_id, LEAST(d.seq, c.last_seq), now()
+       FROM ${unnestParams('$5::uuid[]', '$6::text[]', '$7::text[]', '$8::bigint[]')}
+            AS d(user_id, device_id, conversation_id, seq)
+       JOIN conversations c ON c.id = d.conversation_id
+     ON CONFLICT (user_id, device_id, conversation_id) DO UPDATE
+       SET delivered_seq = GREATEST(device_cursors.delivered_seq, EXCLUDED.delivered_seq),
+           updated_at = now()
+   ), u AS (
      SELECT u.conversation_id, u.user_id, c.kind = 'channel' AS channel,
             LEAST(GREATEST(u.delivered, u.read), c.last_seq) AS delivered,
             LEAST(u.read, c.last_seq) AS read
@@ -169,26 +174,19 @@ const ADVANCE_MEMBERS = preparedStatement(
     WHERE NOT moved.untold`,
 );
 
-/** device_cursors and conversation_members' delivered_seq and read_seq in PostgreSQL. */
+/**
+ * device_cursors and conversation_members' delivered_seq and read_seq in PostgreSQL: a cursor
+ * step is two round trips, the membership look-up and then ADVANCE.
+ */
 @Injectable()
 export class CursorsRepository {
   constructor(private readonly dataSource: DataSource) {}
-
-  /** Runs `work` in ONE transaction: it commits when `work` resolves, rolls back when it throws. */
-  transaction<T>(work: (tx: CursorsTransaction) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction((manager) => work(new CursorsTransaction(manager)));
-  }
-}
-
-/** The statements of one cursor transaction. */
-export class CursorsTransaction {
-  constructor(private readonly manager: EntityManager) {}
 
   /** Which of these (conversation, user) pairs are memberships, current or former. */
   async findMemberships(pairs: readonly Membership[]): Promise<Membership[]> {
     if (pairs.length === 0) return [];
     const rows = await runPrepared<{ conversation_id: string; user_id: string; former: boolean }>(
-      this.manager,
+      this.dataSource,
       FIND_MEMBERSHIPS,
       [pairs.map((p) => p.conversationId), pairs.map((p) => p.userId)],
     );
@@ -200,26 +198,16 @@ export class CursorsTransaction {
   }
 
   /**
-   * Moves delivered cursors forward in ONE statement; never backwards (replays are harmless) and
-   * never past the conversation's last seq. Each (user, device, conversation) at most once.
+   * Moves devices' delivered cursors and members' delivered and read cursors forward, all in ONE
+   * statement (ADVANCE): both are written or neither. Each (user, device, conversation) and each
+   * (conversation, user) at most once (callers merge: cursor-persist.plan); non-members and
+   * missing conversations are ignored. Returns the members' receipts that moved, with who is told.
    */
-  async advanceDelivered(cursors: readonly DeliveredCursor[]): Promise<void> {
-    if (cursors.length === 0) return;
-    await runPrepared(this.manager, ADVANCE_DELIVERED, [
-      cursors.map((c) => c.userId),
-      cursors.map((c) => c.deviceId),
-      cursors.map((c) => c.conversationId),
-      cursors.map((c) => String(c.seq)),
-    ]);
-  }
-
-  /**
-   * Moves members' delivered and read cursors forward in ONE statement (never backwards, never
-   * past the last seq; non-members and missing conversations are ignored). Each (conversation,
-   * user) at most once. Returns the receipts that moved, with their conversations' members.
-   */
-  async advanceMembers(moves: readonly MemberReceipt[]): Promise<MovedReceipt[]> {
-    if (moves.length === 0) return [];
+  async advance(
+    devices: readonly DeliveredCursor[],
+    members: readonly MemberReceipt[],
+  ): Promise<MovedReceipt[]> {
+    if (devices.length === 0 && members.length === 0) return [];
     const rows = await runPrepared<{
       conversation_id: string;
       user_id: string;
@@ -228,11 +216,15 @@ export class CursorsTransaction {
       member_ids: string[];
       read_hidden: boolean;
       blind_ids: string[];
-    }>(this.manager, ADVANCE_MEMBERS, [
-      moves.map((m) => m.conversationId),
-      moves.map((m) => m.userId),
-      moves.map((m) => String(m.deliveredSeq)),
-      moves.map((m) => String(m.readSeq)),
+    }>(this.dataSource, ADVANCE, [
+      members.map((m) => m.conversationId),
+      members.map((m) => m.userId),
+      members.map((m) => String(m.deliveredSeq)),
+      members.map((m) => String(m.readSeq)),
+      devices.map((c) => c.userId),
+      devices.map((c) => c.deviceId),
+      devices.map((c) => c.conversationId),
+      devices.map((c) => String(c.seq)),
     ]);
     return rows.map((r) => ({
       conversationId: r.conversation_id,

@@ -36,39 +36,19 @@ export const noopKafkaLogger = {
   error() {},
 };
 
-/** What a fetch asked the fake broker to wait for. */
-export interface FetchRequestWait {
-  minBytes: number;
-  maxWaitTime: number;
-}
-
-/** The group's own fetch settings, as kafkajs's consumer passes them (patched: `fetchWait`). */
-export interface FetchingGroupOptions {
-  minBytes?: number;
-  maxWaitTimeInMs?: number;
-  fetchWait?: () => { minBytes: number; maxWaitTimeInMs: number };
-}
-
 /**
  * A group assigned `partitions` of topic `t` at offset 5, whose broker answers every fetch with
- * `answer` (the partitions it names, in that order). `requests` gets each fetch's wait.
+ * `answer` (the partitions it names, in that order).
  */
-export function fetchingGroup(
-  partitions: readonly number[],
-  answer: readonly PartitionAnswer[],
-  options: FetchingGroupOptions = {},
-  requests: FetchRequestWait[] = [],
-) {
+export function fetchingGroup(partitions: readonly number[], answer: readonly PartitionAnswer[]) {
   const group = new ConsumerGroup({
-    ...options,
     retry: { retries: 0 },
     cluster: {
       refreshMetadataIfNecessary: () => Promise.resolve(),
       findBroker: () =>
         Promise.resolve({
-          fetch: ({ minBytes, maxWaitTime }: FetchRequestWait) => {
-            requests.push({ minBytes, maxWaitTime });
-            return Promise.resolve({
+          fetch: () =>
+            Promise.resolve({
               responses: [
                 {
                   topicName: 't',
@@ -81,8 +61,7 @@ export function fetchingGroup(
                   })),
                 },
               ],
-            });
-          },
+            }),
         }),
     },
     groupId: 'g',

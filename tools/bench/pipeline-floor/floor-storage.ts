@@ -10,7 +10,7 @@
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { nextOffset } from '@parley/kafka/consumer/batch-plan';
-import { FetchLinger, LONG_POLL_FETCH } from '@parley/kafka/consumer/fetch-linger';
+import { FetchLinger } from '@parley/kafka/consumer/fetch-linger';
 import {
   type CommitOffsetsFn,
   OffsetCommitBatcher,
@@ -56,16 +56,16 @@ async function main(): Promise<void> {
   const pool = new Pool({ connectionString: env('FLOOR_DATABASE_URL'), max: 1 });
   const redis = new Redis(env('FLOOR_REDIS'));
   const kafka = createKafkaClient({ clientId: 'floor-storage', brokers: [env('FLOOR_KAFKA')] });
-  // Storage's fetch linger (KAFKA_FETCH_LINGER_MS 10 from 200 records a second): the broker holds
-  // the next fetch until it ends, so what arrives meanwhile comes in one fetch.
-  const linger = new FetchLinger(10, 200);
   const consumer = kafka.consumer({
     groupId: env('FLOOR_GROUP'),
-    ...LONG_POLL_FETCH,
-    fetchWait: () => linger.fetchWait(),
+    minBytes: 1,
+    maxWaitTimeInMs: 1_500,
     allowAutoTopicCreation: false,
   });
 
+  // Storage's fetch linger (KAFKA_FETCH_LINGER_MS 10 from 200 records a second): the next fetch
+  // waits for it, so what arrives meanwhile comes in one fetch.
+  const linger = new FetchLinger(10, 200);
   // The group commit: what waits while a statement runs goes in the next one.
   let waiting: Waiting[] = [];
   let writing = false;
@@ -141,8 +141,7 @@ async function main(): Promise<void> {
               });
               if (waiting.length === 1) setImmediate(() => void write());
             });
-      linger.hold(batch.messages.length);
-      await written;
+      await Promise.all([written, linger.pause(batch.messages.length)]);
       payload.resolveOffset(batch.lastOffset());
       committer = (topics) => payload.commitOffsetsIfNecessary({ topics });
       commits

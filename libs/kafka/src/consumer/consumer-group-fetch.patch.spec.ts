@@ -1,15 +1,11 @@
 /**
  * kafkajs 2.2.4's ConsumerGroup.fetch, as patched by patches/kafkajs+2.2.4.patch (applied on
- * `npm ci` by patch-package): a partition that brought no record in a fetch is not made a batch,
- * and each fetch asks the consumer's `fetchWait` (FetchLinger) what the broker waits for. Pure logic with a fake cluster and broker (@parley/testing's fake-fetching-group) answering one
+ * `npm ci` by patch-package): a partition that brought no record in a fetch is not made a batch.
+ * Pure logic with a fake cluster and broker (@parley/testing's fake-fetching-group) answering one
  * fetch; every consumer of the stack runs the real thing against the broker in the e2e and fault
  * suites.
  */
-import {
-  FetchRequestWait,
-  fetchingGroup,
-  PartitionAnswer,
-} from '@parley/testing/fake-fetching-group';
+import { fetchingGroup, PartitionAnswer } from '@parley/testing/fake-fetching-group';
 
 /** A group assigned partitions 0-3, whose broker answers the next fetch with `answer`. */
 function groupAnswering(answer: PartitionAnswer[]) {
@@ -49,59 +45,5 @@ describe('ConsumerGroup.fetch (patched): only partitions that brought records be
 
     expect(batches.map((b) => b.partition)).toEqual([0, 2]);
     expect(batches.every((b) => b.isEmpty() && b.isEmptyDueToFiltering())).toBe(true);
-  });
-});
-
-describe('ConsumerGroup.fetch (patched): each fetch asks `fetchWait` how long the broker may hold it', () => {
-  const answer = [{ partition: 1, messages: [{ offset: '5' }] }];
-
-  it('sends the wait `fetchWait` gives at that fetch, a new one for each fetch', async () => {
-    const requests: FetchRequestWait[] = [];
-    const waits = [
-      { minBytes: 1_048_576, maxWaitTimeInMs: 7 },
-      { minBytes: 1, maxWaitTimeInMs: 1_500 },
-    ];
-    let asked = 0;
-    const group = fetchingGroup(
-      [0, 1],
-      answer,
-      { minBytes: 1, maxWaitTimeInMs: 1_500, fetchWait: () => waits[asked++] },
-      requests,
-    );
-
-    await group.fetch(1);
-    await group.fetch(1);
-
-    expect(requests).toEqual([
-      { minBytes: 1_048_576, maxWaitTime: 7 },
-      { minBytes: 1, maxWaitTime: 1_500 },
-    ]);
-  });
-
-  it('keeps the consumer’s own minBytes and maxWaitTimeInMs without it', async () => {
-    const requests: FetchRequestWait[] = [];
-    const group = fetchingGroup([0, 1], answer, { minBytes: 1, maxWaitTimeInMs: 1_500 }, requests);
-
-    await group.fetch(1);
-
-    expect(requests).toEqual([{ minBytes: 1, maxWaitTime: 1_500 }]);
-  });
-});
-
-describe('the Fetch request (patched): a held fetch gets a long poll’s margin past its wait', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const fetchRequest = require('kafkajs/src/protocol/requests/fetch') as {
-    versions: string[];
-    protocol(v: { version: number }): (args: object) => { requestTimeout: number };
-  };
-  const args = (maxWaitTime: number) => ({ maxWaitTime, minBytes: 1_048_576, topics: [] });
-
-  it('times a request out 1.5 s after its wait, in every version (upstream: 100 ms)', () => {
-    for (const version of fetchRequest.versions.map(Number)) {
-      const make = fetchRequest.protocol({ version });
-      expect([make(args(7)).requestTimeout, make(args(1_500)).requestTimeout]).toEqual([
-        1_507, 3_000,
-      ]);
-    }
   });
 });

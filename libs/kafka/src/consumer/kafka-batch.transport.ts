@@ -19,7 +19,7 @@ import { kafkaMetrics } from '../kafka.metrics';
 import { toOutgoingRecord } from '../producer/producer-record';
 import { RawRecord } from './dead-letter.record';
 import { EventBatch, KafkaBatchContext } from './event-batch';
-import { FetchLinger, LONG_POLL_FETCH } from './fetch-linger';
+import { FetchLinger } from './fetch-linger';
 import {
   DEFAULT_PROCESSOR_OPTIONS,
   DeadLetter,
@@ -59,6 +59,16 @@ export interface KafkaBatchTransportOptions {
    */
   sessionTimeoutMs?: number;
 }
+
+/**
+ * How long the broker may hold a fetch: until `minBytes` are ready or `maxWaitTimeInMs` passed.
+ * 1 byte / 1.5 s for every consumer: a fetch is answered as soon as anything arrives, so no record
+ * waits for a byte threshold, and an idle consumer asks every 1.5 s instead of polling. Under load
+ * batches grow by themselves (what arrives while a batch is handled, or during the fetch linger,
+ * is the next fetch). kafkajs heartbeats between fetches, so the wait stays under the heartbeat
+ * interval (2 s at the shortest session timeout, 6 s): a member is heard from at least every 3.5 s.
+ */
+export const LONG_POLL_FETCH = { minBytes: 1, maxWaitTimeInMs: 1_500 } as const;
 
 type ConsumerEventListeners = Record<string, (...args: unknown[]) => void>;
 
@@ -182,7 +192,6 @@ export class KafkaBatchTransport
       allowAutoTopicCreation: false,
       ...consumerSessionTiming(this.options.sessionTimeoutMs),
       ...LONG_POLL_FETCH,
-      fetchWait: () => this.linger.fetchWait(),
     });
     this.consumer = consumer;
     for (const [event, callback] of this.listeners) this.attach(consumer, event, callback);
@@ -236,8 +245,7 @@ export class KafkaBatchTransport
    * partition in offset order) while kafkajs already fetches the next one: the fetch position
    * moves past the batch at once, and this call returns as soon as the PREVIOUS batch of the
    * partition is done. So at most two batches per partition are held (one handled, one waiting),
-   * and the next fetch no longer waits for this batch's database commit and publish (while a
-   * linger runs, the broker holds that fetch until it ends: FetchLinger). Offsets are
+   * and the next fetch no longer waits for this batch's database commit and publish. Offsets are
    * still committed only after the handler's work is durable; a batch that stops uncommitted
    * (closing) stops every later batch of its partition that it would otherwise let be skipped.
    */
@@ -269,8 +277,8 @@ export class KafkaBatchTransport
     });
     payload.resolveOffset(batch.lastOffset());
     if (this.closing.signal.aborted) return tail; // closing: kafkajs leaves only after it
-    this.linger.hold(batch.messages.length);
-    return previous;
+    const pause = this.linger.pause(batch.messages.length);
+    return pause ? Promise.all([previous, pause]).then(() => undefined) : previous;
   }
 
   private async handleBatch(

@@ -11,7 +11,7 @@ import {
 } from './cursor-persist.plan';
 import { CursorsRepository } from './cursors.repository';
 
-/** The most cursor events one transaction takes. */
+/** The most cursor events one step (look-up and statement) takes. */
 const MAX_GROUP_EVENTS = 5000;
 
 type WaitingBatch = GroupMember<CursorEventEnvelope, void>;
@@ -21,10 +21,10 @@ type WaitingBatch = GroupMember<CursorEventEnvelope, void>;
  * A single-move event for a conversation the user is not a member of is poison (dead-lettered);
  * in a gateway's `cursors.moved` record such a move raced a removal and is left out.
  *
- * Partition batches that arrive together are written together: for the group, one membership
- * look-up and then ONE statement (CursorsRepository.advance: the device upsert and the members'
- * update, both or neither) for the group, not one per partition: two round trips, where the
- * transaction of the three took five (its BEGIN and COMMIT). The look-up never locked the
+ * Partition batches that arrive together are written together: one membership look-up and then
+ * ONE statement for the group (CursorsRepository.advance: the device upsert and the members'
+ * update, both or neither), not one per partition: two round trips, where the transaction of
+ * the three took five (its BEGIN and COMMIT). The look-up never locked the
  * memberships (a transaction under READ COMMITTED would not either), so a removal that commits
  * between it and the write is as one that commits just after: the write caps a member's
  * cursors at its leaving.

@@ -16,6 +16,7 @@ import { checkRates, type PresenceLayout, planPresence } from './presence.plan';
 import { runPresence, setupPresence } from './presence.workload';
 import { formatMachineProbe, probeMachine } from './machine-probe';
 import { appendJsonLine, formatSyncTable, recordMachine } from './report';
+import { whileRunning } from './schedule';
 import { seedConversations } from './seed-conversations';
 import { runSync } from './sync.workload';
 import type { StackProcessFilter } from './process-stats';
@@ -53,9 +54,9 @@ pairs:
                            message, as from a client that does not show that state
   --no-cursors             devices do not report delivered cursors (no cursor records, no receipts):
                            what the receipts path costs, against a run with it
-  --no-analyze             after the warm-up (connect: the seeding) and between steps, do not
-                           ANALYZE the stack's database (done only when the server runs without
-                           autovacuum; see docs/LOADTEST.md)
+  --no-analyze             during and after the seeding (connect), after the warm-up and between
+                           steps, do not ANALYZE the stack's database (done only when the server
+                           runs without autovacuum; see docs/LOADTEST.md)
   --database-url URL       the stack's database (default: the first gateway's DATABASE_URL;
                            loopback only)
   --no-disk-probe          do not time the disk's flushes through each step (an 8 kB write and
@@ -548,7 +549,14 @@ async function main(): Promise<number> {
       : () => analyzeStackDueTables(stackDatabaseUrl(), log);
 
     if (workload === 'connect') {
-      await seedConversations(gateways, accounts, connectConversations, log);
+      // While it seeds: what autovacuum would analyze as the tables grow, so the services'
+      // prepared statements leave the plans they made for empty tables (the seeding is not
+      // measured; on a server without autovacuum it otherwise runs on those plans throughout).
+      await whileRunning(
+        seedConversations(gateways, accounts, connectConversations, log),
+        SEEDING_ANALYZE_EVERY_MS,
+        analyzeDue,
+      );
       // A seeded database is as new to the planner as a warmed-up one (the pairs' warm-up).
       if (connectConversations > 0) await analyzeStack?.();
       const returning = values.returning && !values['no-sync'];
@@ -739,6 +747,9 @@ async function analyzeStackDueTables(
     log(`warning: no ANALYZE (${error instanceof Error ? error.message : String(error)})`);
   }
 }
+
+/** How often the seeding's tables are looked at for an ANALYZE (`connect --conversations`). */
+const SEEDING_ANALYZE_EVERY_MS = 5_000;
 
 /** `images`: the uploader and recipient accounts (cached like the others) and their sockets. */
 async function openImageUploads(options: {

@@ -1,5 +1,5 @@
 import { Histogram } from './histogram';
-import { OpenLoopSchedule } from './schedule';
+import { OpenLoopSchedule, whileRunning } from './schedule';
 
 describe('OpenLoopSchedule (coordinated omission)', () => {
   it('spaces messages by 1/rate from the start and stops at the total', () => {
@@ -39,5 +39,58 @@ describe('OpenLoopSchedule (coordinated omission)', () => {
     expect(fromScheduled.percentile(50)).toBeCloseTo(1, 2);
     expect(fromScheduled.percentile(90)).toBeGreaterThan(100);
     expect(fromScheduled.max).toBeCloseTo(200, 0);
+  });
+});
+
+describe('whileRunning', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  const deferred = <T>() => {
+    let resolve!: (value: T) => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+    return { promise, resolve, reject };
+  };
+
+  it('ticks every interval while the work runs, and never after it settled', async () => {
+    const work = deferred<string>();
+    let ticks = 0;
+    const done = whileRunning(work.promise, 1000, () => {
+      ticks++;
+      return Promise.resolve();
+    });
+    await jest.advanceTimersByTimeAsync(3500);
+    expect(ticks).toBe(3);
+    work.resolve('seeded');
+    await expect(done).resolves.toBe('seeded');
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(ticks).toBe(3);
+  });
+
+  it('skips a turn while a tick is still running, and waits for it before settling', async () => {
+    const work = deferred<number>();
+    const slow = deferred<void>();
+    let started = 0;
+    let finished = false;
+    const done = whileRunning(work.promise, 1000, async () => {
+      started++;
+      await slow.promise;
+      finished = true;
+    });
+    await jest.advanceTimersByTimeAsync(4000);
+    expect(started).toBe(1);
+    work.reject(new Error('seeding failed'));
+    let settled = false;
+    void done.catch(() => (settled = true));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(false);
+    slow.resolve();
+    await expect(done).rejects.toThrow('seeding failed');
+    expect(finished).toBe(true);
+  });
+
+  it('without a tick, is the work itself', async () => {
+    await expect(whileRunning(Promise.resolve(7), 1000, undefined)).resolves.toBe(7);
   });
 });

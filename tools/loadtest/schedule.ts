@@ -45,3 +45,28 @@ export class OpenLoopSchedule {
     return Math.max(0, this.scheduledAt(this.next) - now);
   }
 }
+
+/**
+ * Runs `tick` every `everyMs` until `work` settles, skipping a turn while one is in progress (none
+ * when `tick` is undefined); resolves or rejects as `work` does, once a tick in progress is over.
+ */
+export async function whileRunning<T>(
+  work: Promise<T>,
+  everyMs: number,
+  tick: (() => Promise<void>) | undefined,
+): Promise<T> {
+  if (!tick) return work;
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (stopped || running) return;
+    running = tick().finally(() => (running = undefined));
+  }, everyMs);
+  try {
+    return await work;
+  } finally {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  }
+}

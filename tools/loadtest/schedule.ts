@@ -56,16 +56,14 @@ export async function whileRunning<T>(
   tick: (() => Promise<void>) | undefined,
 ): Promise<T> {
   if (!tick) return work;
-  let stopped = false;
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
-    if (stopped || running) return;
+    if (running) return;
     running = tick().finally(() => (running = undefined));
   }, everyMs);
   try {
     return await work;
   } finally {
-    stopped = true;
     clearInterval(timer);
     await running;
   }

@@ -49,6 +49,7 @@ export class OpenLoopSchedule {
 /**
  * Runs `tick` every `everyMs` until `work` settles, skipping a turn while one is in progress (none
  * when `tick` is undefined); resolves or rejects as `work` does, once a tick in progress is over.
+ * `tick` handles its own errors (as `analyzeStackDueTables` does): a rejection would go unhandled.
  */
 export async function whileRunning<T>(
   work: Promise<T>,

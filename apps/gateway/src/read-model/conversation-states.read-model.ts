@@ -77,8 +77,9 @@ const OTHERS_SQL = `SELECT ${READABLE} FROM ${MEMBERSHIPS}
    LIMIT $3`;
 
 // Prepared once per pooled connection: the first sync round of every socket runs one of them.
+// OTHERS and POSITIONS are exported for tools/bench/pg-instructions, which counts their cost.
 const ASKED = preparedStatement('gateway.syncStates.asked', ASKED_SQL);
-const OTHERS = preparedStatement('gateway.syncStates.others', OTHERS_SQL);
+export const OTHERS = preparedStatement('gateway.syncStates.others', OTHERS_SQL);
 
 /**
  * ASKED and OTHERS in one pass over the user's memberships: every asked row, and the first `$3`
@@ -88,7 +89,7 @@ const OTHERS = preparedStatement('gateway.syncStates.others', OTHERS_SQL);
  * with 100 conversations against about 0.5 ms (docs/PERFORMANCE.md, "Connects: one pass over a
  * user's memberships"). The asked ones are marked by NAMED.
  */
-const POSITIONS = preparedStatement(
+export const POSITIONS = preparedStatement(
   'gateway.syncStates.positions',
   `SELECT id, last_seq, visible_from FROM (
      SELECT s.*, row_number() OVER (PARTITION BY s.asked ORDER BY s.id COLLATE "C") AS rank

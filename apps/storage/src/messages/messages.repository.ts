@@ -222,9 +222,10 @@ const APPEND = appendStatement(
  * an admin), or whose conversation is missing, divides by zero, which fails the whole statement
  * (as in APPEND); a stored (sender, clientMsgId) fails it as a unique violation. Either way
  * nothing stays. It returns each conversation's members for the fan-out, read in the statement's
- * own snapshot: the rows `lookUp` would have read just before it.
+ * own snapshot: the rows `lookUp` would have read just before it. (Exported, with appendValues,
+ * for tools/bench/pg-instructions.)
  */
-const APPEND_AS_MEMBERS = appendStatement(
+export const APPEND_AS_MEMBERS = appendStatement(
   'storage.messages.appendAsMembers',
   `a.first_seq + e.k
      + 0 / CASE WHEN a.id IS NOT NULL
@@ -352,7 +353,7 @@ export class MessagesRepository implements MessagesStore {
 }
 
 /** The parameters APPEND and APPEND_AS_MEMBERS share. */
-function appendValues(
+export function appendValues(
   requests: readonly { conversationId: string; count: number }[],
   messages: readonly NewMessage[],
 ): unknown[] {

@@ -2,6 +2,7 @@ import { EMPTY_STATE_DIGEST, stateWindow } from '@parley/protocol';
 import { STATE_VECTORS } from '@parley/protocol/sync/state-digest.vectors';
 import { insertConversation, insertMessages, insertUser } from '../../../../test/db/factories';
 import { planCounts, useRepoTestDb } from '../../../../test/db/repo-test-db';
+import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { digestOf, digestOfTail } from '../sync/state-digests';
@@ -227,6 +228,22 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
     expect(expected[3].get(a.id)?.map((e) => e.seq)).toEqual([1, 2, 3]);
   });
 
+  /** The indexes an EXPLAIN (FORMAT JSON) plan probes on `table`, depth first. */
+  function indexesOn(plan: unknown, table: string): string[] {
+    const found: string[] = [];
+    const visit = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(visit);
+      if (typeof node !== 'object' || node === null) return;
+      const fields = node as Record<string, unknown>;
+      if (fields['Relation Name'] === table && typeof fields['Index Name'] === 'string') {
+        found.push(fields['Index Name']);
+      }
+      Object.values(fields).forEach(visit);
+    };
+    visit(plan);
+    return found;
+  }
+
   describe('plan cache', () => {
     // one pooled connection, so every call runs on the connection whose plan cache is read
     const single = useRepoTestDb([], { max: 1 });
@@ -245,6 +262,36 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
       expect(await planCounts(single.dataSource, [tails])).toEqual({
         [tails]: { custom: 5, generic: 3 },
       });
+    });
+
+    it('finds the conversations of a round by the hash of their ids (AddConversationsIdHash)', async () => {
+      // a table of a thousand rows more, analysed: probes by key, not a scan of a small table
+      await single.dataSource.query(
+        `INSERT INTO conversations (id, kind, pair_key)
+         SELECT 'hash-' || $1 || '-' || g, 'direct', 'hash-' || $1 || '-' || g
+           FROM generate_series(1, 1000) AS g`,
+        [randomUUID()],
+      );
+      await single.dataSource.query('ANALYZE conversations');
+      const { me, ids } = await userWithConversations(3);
+      const one = new ConversationStatesReadModel(single.dataSource);
+      for (let call = 0; call < 6; call++) {
+        const { ranges, others } = await one.positions(me.id, ids.slice(0, 1), 100);
+        expect([...ranges.keys(), ...others.map((o) => o.conversationId)].sort()).toEqual(
+          [...ids].sort(),
+        );
+        expect((await one.othersOf(me.id, [], 100)).length).toBe(3);
+      }
+      // the plans the seventh calls run (EXPLAIN EXECUTE takes them from the same plan cache)
+      for (const name of ['gateway.syncStates.positions', 'gateway.syncStates.others']) {
+        const [{ 'QUERY PLAN': plan }] = await single.dataSource.query<{ 'QUERY PLAN': unknown }[]>(
+          `EXPLAIN (FORMAT JSON) EXECUTE "${name}"('${me.id}', '{${ids[0]}}', 100)`,
+        );
+        expect({ name, probes: indexesOn(plan, 'conversations') }).toEqual({
+          name,
+          probes: ['conversations_id_hash'],
+        });
+      }
     });
 
     it('keeps one generic plan for the digest windows and the messages after, a batch of any size', async () => {

@@ -87,7 +87,11 @@ export const OTHERS = preparedStatement('gateway.syncStates.others', OTHERS_SQL)
  * reads every membership of the user anyway, to sort them; the two as a UNION also probed the
  * membership key once per asked id (a generic plan cannot hash `ANY($2)`): about 1.0 ms a call
  * with 100 conversations against about 0.5 ms (docs/PERFORMANCE.md, "Connects: one pass over a
- * user's memberships"). The asked ones are marked by NAMED.
+ * user's memberships"). The asked ones are marked by NAMED, computed once per row: without the
+ * `OFFSET 0` fence PostgreSQL pushed the silent-channel filter down into the scan with its own
+ * copy of NAMED, a second hashed SubPlan over the same ids (2.73 M instructions a call against
+ * 2.41 M for a user naming 101 conversations; docs/PERFORMANCE.md, "Conversations found by a hash
+ * of their id").
  */
 export const POSITIONS = preparedStatement(
   'gateway.syncStates.positions',
@@ -96,7 +100,7 @@ export const POSITIONS = preparedStatement(
        FROM (SELECT ${READABLE}, ${NAMED} AS asked,
                     ${SILENT_CHANNEL} AS silent
                FROM ${MEMBERSHIPS}
-              WHERE cm.user_id = $1) s
+              WHERE cm.user_id = $1 OFFSET 0) s
       WHERE s.asked OR NOT s.silent) r
     WHERE r.asked OR r.rank <= $3
     ORDER BY r.asked, r.id COLLATE "C"`,

@@ -416,14 +416,18 @@ describe('MessagesRepository (PostgreSQL)', () => {
     });
   });
 
-  /** The node types of an EXPLAIN (FORMAT JSON) plan that read or write `table`, depth first. */
-  function readsOf(plan: unknown, table: string): string[] {
+  /**
+   * The nodes of an EXPLAIN (FORMAT JSON) plan that read or write `table`, depth first: each one's
+   * `field` (its node type, or the index it probes, for the nodes that probe one).
+   */
+  function readsOf(plan: unknown, table: string, field = 'Node Type'): string[] {
     const found: string[] = [];
     const visit = (node: unknown): void => {
       if (Array.isArray(node)) return node.forEach(visit);
       if (typeof node !== 'object' || node === null) return;
       const fields = node as Record<string, unknown>;
-      if (fields['Relation Name'] === table) found.push(String(fields['Node Type']));
+      const value = fields[field];
+      if (fields['Relation Name'] === table && typeof value === 'string') found.push(value);
       Object.values(fields).forEach(visit);
     };
     visit(plan);
@@ -483,6 +487,11 @@ describe('MessagesRepository (PostgreSQL)', () => {
            '{${direct}}', '{0}', '{${alice}}', '{m_${unique()}}', '{hello}', '{NULL}')`,
       );
       expect(readsOf(plan, 'conversations')).toEqual(['ModifyTable', 'Index Scan', 'Index Scan']);
+      // by the ids' hash (AddConversationsIdHash), not by a descent of the primary key
+      expect(readsOf(plan, 'conversations', 'Index Name')).toEqual([
+        'conversations_id_hash',
+        'conversations_id_hash',
+      ]);
     });
   });
 });

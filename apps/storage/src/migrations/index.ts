@@ -9,6 +9,7 @@ import { AddImages1764800000000 } from './1764800000000-AddImages';
 import { AddDisappearingMessages1764900000000 } from './1764900000000-AddDisappearingMessages';
 import { AddUnsentImageSweep1765000000000 } from './1765000000000-AddUnsentImageSweep';
 import { AddChannelsIndex1765100000000 } from './1765100000000-AddChannelsIndex';
+import { AddConversationsIdHash1765300000000 } from './1765300000000-AddConversationsIdHash';
 
 /** Storage's migrations, oldest first: what its DatabaseModule runs (and the db test tier). */
 export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -22,4 +23,5 @@ export const STORAGE_MIGRATIONS: (new () => MigrationInterface)[] = [
   AddDisappearingMessages1764900000000,
   AddUnsentImageSweep1765000000000,
   AddChannelsIndex1765100000000,
+  AddConversationsIdHash1765300000000,
 ];

@@ -3,7 +3,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * A hash index on the conversations' ids, for the statements that find a conversation by its id:
  * a returning device's sync positions (one look-up per conversation it is in), a new device's
- * others, the append's seq allocation, storage's look-up. They probed the primary key, a B-tree
+ * others, the append's seq allocation and its members. They probed the primary key, a B-tree
  * over text ids in the database's collation, whose descent compares ids with the locale's rules;
  * a hash index finds an id by its hash and compares bytes once. Counted in instructions by
  * tools/bench/pg-instructions on the load tool's connect database (1,000 users, 50,000

@@ -68,6 +68,24 @@ export async function planCounts(
 }
 
 /**
+ * The nodes of an EXPLAIN (FORMAT JSON) plan that read or write `table`, depth first: each one's
+ * `field` (its node type, or the index it probes, for the nodes that probe one).
+ */
+export function planReadsOf(plan: unknown, table: string, field = 'Node Type'): string[] {
+  const found: string[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (typeof node !== 'object' || node === null) return;
+    const fields = node as Record<string, unknown>;
+    const value = fields[field];
+    if (fields['Relation Name'] === table && typeof value === 'string') found.push(value);
+    Object.values(fields).forEach(visit);
+  };
+  visit(plan);
+  return found;
+}
+
+/**
  * A transaction on its own connection that takes a lock and holds it, so a test can start the
  * code under test concurrently, see it queue behind the lock (waitForWaiters), and release them
  * all at once: a race that happens on every run, not only when the timing is lucky.

@@ -21,14 +21,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chownSync,
-  cpSync,
+  closeSync,
+  existsSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   readdirSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { existsSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
@@ -203,8 +204,7 @@ class PrivateCluster {
     const out = join(this.dir, 'callgrind.out');
     rmSync(copy, { recursive: true, force: true });
     rmSync(out, { force: true });
-    cpSync(this.data, copy, { recursive: true, preserveTimestamps: true });
-    if (asRoot) chownTree(copy);
+    run(...asOwner('cp', ['-a', this.data, copy]));
     writeFileSync(scriptFile, script);
     const stdin = openSync(scriptFile, 'r');
     let stderr: string;
@@ -236,23 +236,13 @@ class PrivateCluster {
   }
 }
 
+/** The postgres user's ids, to give it the working directory when run as root. */
 const postgresIds = asRoot
   ? {
       uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
       gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
     }
   : undefined;
-
-/** cpSync as root writes root's files: the copy goes back to the postgres user. */
-function chownTree(path: string): void {
-  if (!postgresIds) return;
-  chownSync(path, postgresIds.uid, postgresIds.gid);
-  for (const entry of readdirSync(path, { withFileTypes: true })) {
-    const child = join(path, entry.name);
-    if (entry.isDirectory()) chownTree(child);
-    else chownSync(child, postgresIds.uid, postgresIds.gid);
-  }
-}
 
 interface Measured {
   name: string;

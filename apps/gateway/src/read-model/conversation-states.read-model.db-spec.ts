@@ -1,7 +1,7 @@
 import { EMPTY_STATE_DIGEST, stateWindow } from '@parley/protocol';
 import { STATE_VECTORS } from '@parley/protocol/sync/state-digest.vectors';
 import { insertConversation, insertMessages, insertUser } from '../../../../test/db/factories';
-import { planCounts, useRepoTestDb } from '../../../../test/db/repo-test-db';
+import { planCounts, planReadsOf, useRepoTestDb } from '../../../../test/db/repo-test-db';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
@@ -228,22 +228,6 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
     expect(expected[3].get(a.id)?.map((e) => e.seq)).toEqual([1, 2, 3]);
   });
 
-  /** The indexes an EXPLAIN (FORMAT JSON) plan probes on `table`, depth first. */
-  function indexesOn(plan: unknown, table: string): string[] {
-    const found: string[] = [];
-    const visit = (node: unknown): void => {
-      if (Array.isArray(node)) return node.forEach(visit);
-      if (typeof node !== 'object' || node === null) return;
-      const fields = node as Record<string, unknown>;
-      if (fields['Relation Name'] === table && typeof fields['Index Name'] === 'string') {
-        found.push(fields['Index Name']);
-      }
-      Object.values(fields).forEach(visit);
-    };
-    visit(plan);
-    return found;
-  }
-
   describe('plan cache', () => {
     // one pooled connection, so every call runs on the connection whose plan cache is read
     const single = useRepoTestDb([], { max: 1 });
@@ -287,7 +271,7 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
         const [{ 'QUERY PLAN': plan }] = await single.dataSource.query<{ 'QUERY PLAN': unknown }[]>(
           `EXPLAIN (FORMAT JSON) EXECUTE "${name}"('${me.id}', '{${ids[0]}}', 100)`,
         );
-        expect({ name, probes: indexesOn(plan, 'conversations') }).toEqual({
+        expect({ name, probes: planReadsOf(plan, 'conversations', 'Index Name') }).toEqual({
           name,
           probes: ['conversations_id_hash'],
         });

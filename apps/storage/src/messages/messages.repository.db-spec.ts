@@ -5,6 +5,7 @@ import {
   fulfilledValues,
   LockHolder,
   planCounts,
+  planReadsOf,
   useRepoTestDb,
 } from '../../../../test/db/repo-test-db';
 import {
@@ -416,24 +417,6 @@ describe('MessagesRepository (PostgreSQL)', () => {
     });
   });
 
-  /**
-   * The nodes of an EXPLAIN (FORMAT JSON) plan that read or write `table`, depth first: each one's
-   * `field` (its node type, or the index it probes, for the nodes that probe one).
-   */
-  function readsOf(plan: unknown, table: string, field = 'Node Type'): string[] {
-    const found: string[] = [];
-    const visit = (node: unknown): void => {
-      if (Array.isArray(node)) return node.forEach(visit);
-      if (typeof node !== 'object' || node === null) return;
-      const fields = node as Record<string, unknown>;
-      const value = fields[field];
-      if (fields['Relation Name'] === table && typeof value === 'string') found.push(value);
-      Object.values(fields).forEach(visit);
-    };
-    visit(plan);
-    return found;
-  }
-
   describe('plan cache', () => {
     // one pooled connection, so every call runs on the connection whose plan cache is read, with
     // the session settings every service's connections get
@@ -486,9 +469,13 @@ describe('MessagesRepository (PostgreSQL)', () => {
         `EXPLAIN (FORMAT JSON) EXECUTE "storage.messages.appendAsMembers"('{${direct}}', '{1}',
            '{${direct}}', '{0}', '{${alice}}', '{m_${unique()}}', '{hello}', '{NULL}')`,
       );
-      expect(readsOf(plan, 'conversations')).toEqual(['ModifyTable', 'Index Scan', 'Index Scan']);
+      expect(planReadsOf(plan, 'conversations')).toEqual([
+        'ModifyTable',
+        'Index Scan',
+        'Index Scan',
+      ]);
       // by the ids' hash (AddConversationsIdHash), not by a descent of the primary key
-      expect(readsOf(plan, 'conversations', 'Index Name')).toEqual([
+      expect(planReadsOf(plan, 'conversations', 'Index Name')).toEqual([
         'conversations_id_hash',
         'conversations_id_hash',
       ]);

@@ -72,8 +72,10 @@ export const RECEIPT_SENDER_SCAN_LIMIT = 1000;
  * $1-$4); both or neither are written. Cursors only move forward and never past the
  * conversation's last seq, so a replayed step is harmless; a missing conversation or a
  * non-member moves nothing. The devices' upsert is a data-modifying CTE the rest never reads
- * (PostgreSQL runs one to completion regardless); its arrays are read through `unnestParams`
- * (one kept generic plan: FIND_MEMBERSHIPS).
+ * (PostgreSQL runs one to completion regardless). Both parts read their arrays through
+ * `unnestParams` (one kept generic plan: FIND_MEMBERSHIPS); with the members' arrays bare, a
+ * custom plan for one pair looked cheaper than the generic one wherever the tables had grown
+ * (the generic plan guessed ten pairs), and the statement was planned again on every call.
  *
  * Members' delivered and read cursors, forward only and capped at the last seq; reading implies
  * delivery. Only rows that moved come back (a replayed or stale move returns nothing); a channel's
@@ -105,7 +107,7 @@ const ADVANCE = preparedStatement(
      SELECT u.conversation_id, u.user_id, c.kind = 'channel' AS channel,
             LEAST(GREATEST(u.delivered, u.read), c.last_seq) AS delivered,
             LEAST(u.read, c.last_seq) AS read
-       FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::bigint[])
+       FROM ${unnestParams('$1::text[]', '$2::uuid[]', '$3::bigint[]', '$4::bigint[]')}
             AS u(conversation_id, user_id, delivered, read)
        JOIN conversations c ON c.id = u.conversation_id
    ), prior AS (

@@ -1,6 +1,6 @@
 import { toParam } from '@parley/common';
 import { Client } from 'pg';
-import { insertConversation, insertUser, unique } from '../../../test/db/factories';
+import { insertConversation, insertMessages, insertUser, unique } from '../../../test/db/factories';
 import { REPO_TEST_DATABASE_URL, useRepoTestDb } from '../../../test/db/repo-test-db';
 import { type InstructionCase, instructionCases, parameterTypes } from './instruction-cases';
 import { type PlanCacheMode, singleUserScripts, STATEMENT_END } from './single-user-script';
@@ -100,11 +100,81 @@ describe('pg-instructions cases (PostgreSQL)', () => {
     );
   });
 
+  it('advance: each call reads one more message, told to its sender, and moves the device', async () => {
+    const [reader, writer] = [await insertUser(db.dataSource), await insertUser(db.dataSource)];
+    const id = await insertConversation(db.dataSource, { members: [reader.id, writer.id] });
+    await insertMessages(
+      db.dataSource,
+      id,
+      [1, 2, 3].map(() => ({ senderId: writer.id })),
+    );
+    const [c] = instructionCases(['advance']);
+    const paramsOf = await c.plan(client, reader.id);
+
+    const { results } = await runScript(c, [0, 1, 2].map(paramsOf));
+
+    expect(results).toEqual(
+      ['1', '2', '3'].map((seq) => [
+        {
+          conversation_id: id,
+          user_id: reader.id,
+          delivered_seq: seq,
+          read_seq: seq,
+          read_hidden: false,
+          member_ids: [writer.id],
+          blind_ids: [],
+        },
+      ]),
+    );
+    const { rows } = await client.query<{ device_id: string; delivered_seq: string }>(
+      'SELECT device_id, delivered_seq FROM device_cursors WHERE user_id = $1',
+      [reader.id],
+    );
+    expect(rows).toEqual([{ device_id: 'pg-instructions', delivered_seq: '3' }]);
+    expect(() => paramsOf(3)).toThrow('has 3 unread messages: too few for 4 reads');
+  });
+
+  it('lookUp: each call finds one of the user’s stored messages and its conversation’s members', async () => {
+    const [writer, friend] = [await insertUser(db.dataSource), await insertUser(db.dataSource)];
+    const id = await insertConversation(db.dataSource, { members: [writer.id, friend.id] });
+    const sent = await insertMessages(
+      db.dataSource,
+      id,
+      [1, 2].map(() => ({ senderId: writer.id })),
+    );
+    const [c] = instructionCases(['lookUp']);
+    const paramsOf = await c.plan(client, writer.id);
+    const prepared = async (i: number) =>
+      (
+        await client.query<Record<string, unknown>>({
+          name: `${c.statement.name}-${unique()}`,
+          text: c.statement.text,
+          values: paramsOf(i).map(toParam),
+        })
+      ).rows;
+    const expected = [await prepared(0), await prepared(1), await prepared(2)];
+
+    const { results } = await runScript(c, [0, 1, 2].map(paramsOf));
+
+    expect(results).toEqual(expected);
+    // round robin over the two messages, each with the conversation's members
+    expect(results.map((rows) => rows.map((r) => [r.kind, r.seq]))).toEqual(
+      [1, 2, 1].map((seq) => [
+        ['s', String(seq)],
+        ['m', null],
+      ]),
+    );
+    expect(results[0][0].client_msg_id).toBe(sent[0].clientMsgId);
+    expect(results[0][1].member_ids).toEqual([writer.id, friend.id]);
+  });
+
   it('names the cases it has, and only those', () => {
     expect(instructionCases([]).map((c) => c.name)).toEqual([
       'others',
       'positions',
       'appendAsMembers',
+      'advance',
+      'lookUp',
     ]);
     expect(() => instructionCases(['nothing'])).toThrow('no case "nothing"');
   });

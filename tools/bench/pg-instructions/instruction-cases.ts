@@ -4,9 +4,12 @@ import {
   OTHERS,
   POSITIONS,
 } from '../../../apps/gateway/src/read-model/conversation-states.read-model';
+import { ADVANCE, advanceValues } from '../../../apps/storage/src/cursors/cursors.repository';
 import {
   APPEND_AS_MEMBERS,
   appendValues,
+  LOOK_UP,
+  lookUpValues,
 } from '../../../apps/storage/src/messages/messages.repository';
 
 /**
@@ -81,6 +84,56 @@ export const INSTRUCTION_CASES: readonly InstructionCase[] = [
           [{ conversationId, count: 1 }],
           [{ conversationId, offset: 0, senderId, clientMsgId: `pg-instructions-${i}`, body }],
         );
+    },
+  },
+  {
+    // Storage's cursor step for one device of the user reading one more message of one of its
+    // conversations (its delivered cursor and the member's delivered and read cursors, told to
+    // the message's sender): call i reads the i-th of the user's unread messages, conversation by
+    // conversation.
+    name: 'advance',
+    statement: ADVANCE,
+    async plan(db, userId) {
+      const { rows } = await db.query<{ id: string; seq: string }>(
+        `SELECT c.id, s.seq
+           FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
+          CROSS JOIN LATERAL generate_series(cm.read_seq + 1, c.last_seq) AS s(seq)
+          WHERE cm.user_id = $1 AND cm.left_seq IS NULL AND c.kind <> 'channel'
+          ORDER BY c.id COLLATE "C", s.seq`,
+        [userId],
+      );
+      return (i) => {
+        if (i >= rows.length) {
+          throw new Error(
+            `user ${userId} has ${rows.length} unread messages: too few for ${i + 1} reads`,
+          );
+        }
+        const [conversationId, seq] = [rows[i].id, Number(rows[i].seq)];
+        return advanceValues(
+          [{ conversationId, userId, deviceId: 'pg-instructions', seq }],
+          [{ conversationId, userId, deliveredSeq: seq, readSeq: seq }],
+        );
+      };
+    },
+  },
+  {
+    // Storage's look-up of a replayed batch (the path of the bursts of retries after a crash or
+    // a failover): one of the user's stored messages by its sender key, and its conversation's
+    // members. Call i asks for the i-th of the user's first 200 messages, round robin.
+    name: 'lookUp',
+    statement: LOOK_UP,
+    async plan(db, senderId) {
+      const { rows } = await db.query<{ conversation_id: string; client_msg_id: string }>(
+        `SELECT conversation_id, client_msg_id FROM messages
+          WHERE sender_id = $1
+          ORDER BY conversation_id COLLATE "C", seq LIMIT 200`,
+        [senderId],
+      );
+      if (rows.length === 0) throw new Error(`user ${senderId} has sent no message to look up`);
+      return (i) => {
+        const row = rows[i % rows.length];
+        return lookUpValues([{ senderId, clientMsgId: row.client_msg_id }], [row.conversation_id]);
+      };
     },
   },
 ];

@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { runPrepared } from '@parley/common';
 import { conversationId } from '../../../../test/db/factories';
-import { fulfilledValues, LockHolder, useRepoTestDb } from '../../../../test/db/repo-test-db';
+import {
+  fulfilledValues,
+  LockHolder,
+  planCounts,
+  useRepoTestDb,
+} from '../../../../test/db/repo-test-db';
+import { usePlanTables } from '../../../../test/db/plan-tables';
 import { directPairKey } from './conversation-id';
-import { DirectConversationsRepository } from './direct-conversations.repository';
+import { DirectConversationsRepository, FIND_DIRECT } from './direct-conversations.repository';
 
 describe('DirectConversationsRepository (PostgreSQL)', () => {
   const db = useRepoTestDb();
@@ -159,5 +166,37 @@ describe('DirectConversationsRepository (PostgreSQL)', () => {
 
     await holder.rollback();
     expect(fulfilledValues(await waiting)).toEqual([mine]);
+  });
+
+  describe('plan cache, on copies of the tables holding what the spec writes', () => {
+    const copies = usePlanTables(['conversations', 'conversation_members']);
+
+    it('keeps one generic plan for the find-or-create and the find of one pair', async () => {
+      // 1,000 direct conversations, analysed: with `pair_key = ANY($1)`, a custom plan (which
+      // counts the keys) looked cheaper on every call
+      await copies.dataSource.query(
+        `INSERT INTO conversations (id, kind, pair_key)
+         SELECT 'c-' || g, 'direct', 'p-' || g FROM generate_series(1, 1000) AS g`,
+      );
+      await copies.dataSource.query('ANALYZE conversations');
+      const one = new DirectConversationsRepository(copies.dataSource);
+      for (let call = 0; call < 8; call++) {
+        const { members, pairKey } = pair();
+        const id = conversationId();
+        expect(await one.findOrCreateAll([{ id, pairKey, memberIds: members }])).toEqual(
+          new Map([[pairKey, id]]),
+        );
+        expect(await runPrepared(copies.dataSource, FIND_DIRECT, [[pairKey]])).toEqual([
+          { pair_key: pairKey, id },
+        ]);
+      }
+      // PostgreSQL plans the first five calls for their values, then keeps the generic plan
+      // when it costs no more than they did: the keys' count no longer makes it look dearer
+      const [create, find] = ['gateway_find_or_create_directs', 'gateway_find_directs'];
+      expect(await planCounts(copies.dataSource, [create, find])).toEqual({
+        [create]: { custom: 5, generic: 3 },
+        [find]: { custom: 5, generic: 3 },
+      });
+    });
   });
 });

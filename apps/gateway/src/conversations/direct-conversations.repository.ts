@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { preparedStatement, runPrepared } from '@parley/common';
+import { preparedStatement, runPrepared, unnestParams } from '@parley/common';
 import { CoalescedLoad } from '../read-model/coalesced-load';
 
 /** A first contact: the id a new conversation would get, its pair key and its two members. */
@@ -87,7 +87,9 @@ export class DirectConversationsRepository {
 const FIND_OR_CREATE_DIRECT = preparedStatement(
   'gateway_find_or_create_directs',
   `WITH asked AS (
-     SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[]) AS a(id, pair_key, a, b)
+     SELECT *
+       FROM ${unnestParams('$1::text[]', '$2::text[]', '$3::uuid[]', '$4::uuid[]')}
+            AS a(id, pair_key, a, b)
    ), inserted AS (
      INSERT INTO conversations (id, kind, pair_key)
      SELECT id, 'direct', pair_key FROM asked ORDER BY pair_key
@@ -106,7 +108,14 @@ const FIND_OR_CREATE_DIRECT = preparedStatement(
       AND NOT EXISTS (SELECT 1 FROM inserted i WHERE i.pair_key = a.pair_key)`,
 );
 
-const FIND_DIRECT = preparedStatement(
+/**
+ * The pairs' conversations (each pair key once). The keys are read through `unnestParams`: with
+ * `pair_key = ANY($1)` a custom plan counted the keys and always looked cheaper than the generic
+ * plan, so each call was planned again.
+ */
+export const FIND_DIRECT = preparedStatement(
   'gateway_find_directs',
-  `SELECT pair_key, id FROM conversations WHERE pair_key = ANY($1::text[])`,
+  `SELECT c.pair_key, c.id
+     FROM ${unnestParams('$1::text[]')} AS k(pair_key)
+     JOIN conversations c ON c.pair_key = k.pair_key`,
 );

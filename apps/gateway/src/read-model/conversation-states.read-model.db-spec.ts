@@ -1,8 +1,8 @@
 import { EMPTY_STATE_DIGEST, stateWindow } from '@parley/protocol';
-import { postgresPoolOptions } from '@parley/common';
 import { STATE_VECTORS } from '@parley/protocol/sync/state-digest.vectors';
 import { insertConversation, insertMessages, insertUser } from '../../../../test/db/factories';
 import { planCounts, planReadsOf, useRepoTestDb } from '../../../../test/db/repo-test-db';
+import { usePlanTables } from '../../../../test/db/plan-tables';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
@@ -275,28 +275,10 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
     });
   });
 
-  describe('plan cache, with the session settings of every service’s connections', () => {
-    // The planner's choice between the hash index and the primary key turns on the tables'
-    // statistics, which on the shared database depend on what the specs running beside this one
-    // wrote and when. So the statements run on copies of the two tables (their columns,
-    // constraints and indexes, as migrated) in a schema of the spec's own, holding what the spec
-    // writes and nothing else: the same data and statistics on every run.
-    const schema = `plan_${randomUUID().replace(/-/g, '')}`;
-    beforeAll(async () => {
-      await db.dataSource.query(`CREATE SCHEMA ${schema}`);
-      for (const table of ['conversations', 'conversation_members']) {
-        await db.dataSource.query(
-          `CREATE TABLE ${schema}.${table} (LIKE public.${table} INCLUDING ALL)`,
-        );
-      }
-    });
-    afterAll(() => db.dataSource.query(`DROP SCHEMA ${schema} CASCADE`));
-    // the services' costs (random_page_cost) weigh the hash index against the primary key
-    const { options } = postgresPoolOptions({ owner: 'spec', stallTimeoutMs: 60_000 });
-    const services = useRepoTestDb([], {
-      max: 1,
-      options: `${options} -c search_path=${schema},public`,
-    });
+  describe('plan cache, on copies of the tables holding what the spec writes', () => {
+    // the planner's choice between the hash index and the primary key turns on the tables'
+    // statistics (and the services' random_page_cost): the same on every run
+    const services = usePlanTables(['conversations', 'conversation_members']);
 
     it('finds a new device’s conversations by the hash of their ids (AddConversationsIdHash)', async () => {
       // 5,000 direct conversations of two members each, analysed (every row is in the sample);
@@ -324,12 +306,7 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
         );
         expect((await one.othersOf(me, [], 100)).length).toBe(100);
       }
-      // the copy of conversations_id_hash (LIKE names the copied indexes anew)
-      const [{ indexname: hash }] = await services.dataSource.query<{ indexname: string }[]>(
-        `SELECT indexname FROM pg_indexes
-          WHERE schemaname = $1 AND tablename = 'conversations' AND indexdef LIKE '% USING hash %'`,
-        [schema],
-      );
+      const hash = await services.indexOf('conversations', ' USING hash ');
       // the plans the seventh calls run (EXPLAIN EXECUTE takes them from the same plan cache)
       for (const name of ['gateway.syncStates.positions', 'gateway.syncStates.others']) {
         const [{ 'QUERY PLAN': plan }] = await services.dataSource.query<

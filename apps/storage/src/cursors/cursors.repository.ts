@@ -92,7 +92,7 @@ export const RECEIPT_SENDER_SCAN_LIMIT = 1000;
  * (`users.read_receipts`, the accounts' column, read here at fan-out time so a change applies to
  * the very next move, with no event to wait for).
  */
-const ADVANCE = preparedStatement(
+export const ADVANCE = preparedStatement(
   'storage.cursors.advance',
   `WITH devices AS (
      INSERT INTO device_cursors (user_id, device_id, conversation_id, delivered_seq, updated_at)
@@ -218,16 +218,7 @@ export class CursorsRepository {
       member_ids: string[];
       read_hidden: boolean;
       blind_ids: string[];
-    }>(this.dataSource, ADVANCE, [
-      members.map((m) => m.conversationId),
-      members.map((m) => m.userId),
-      members.map((m) => String(m.deliveredSeq)),
-      members.map((m) => String(m.readSeq)),
-      devices.map((c) => c.userId),
-      devices.map((c) => c.deviceId),
-      devices.map((c) => c.conversationId),
-      devices.map((c) => String(c.seq)),
-    ]);
+    }>(this.dataSource, ADVANCE, advanceValues(devices, members));
     return rows.map((r) => ({
       conversationId: r.conversation_id,
       userId: r.user_id,
@@ -238,4 +229,21 @@ export class CursorsRepository {
       blindIds: r.blind_ids,
     }));
   }
+}
+
+/** ADVANCE's parameters (exported for tools/bench/pg-instructions, which counts its cost). */
+export function advanceValues(
+  devices: readonly DeliveredCursor[],
+  members: readonly MemberReceipt[],
+): unknown[] {
+  return [
+    members.map((m) => m.conversationId),
+    members.map((m) => m.userId),
+    members.map((m) => String(m.deliveredSeq)),
+    members.map((m) => String(m.readSeq)),
+    devices.map((c) => c.userId),
+    devices.map((c) => c.deviceId),
+    devices.map((c) => c.conversationId),
+    devices.map((c) => String(c.seq)),
+  ];
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { postgresPoolOptions } from '@parley/common';
 import { insertConversation, unique } from '../../../../test/db/factories';
 import {
   fulfilledValues,
@@ -8,6 +7,7 @@ import {
   planReadsOf,
   useRepoTestDb,
 } from '../../../../test/db/repo-test-db';
+import { usePlanTables } from '../../../../test/db/plan-tables';
 import {
   isUniqueViolation,
   MessageRow,
@@ -419,9 +419,9 @@ describe('MessagesRepository (PostgreSQL)', () => {
 
   describe('plan cache', () => {
     // one pooled connection, so every call runs on the connection whose plan cache is read, with
-    // the session settings every service's connections get
-    const { options } = postgresPoolOptions({ owner: 'spec', stallTimeoutMs: 60_000 });
-    const single = useRepoTestDb([], { max: 1, options });
+    // the session settings every service's connections get, on copies of the tables holding what
+    // these tests write (the planner's choices turn on the tables' statistics)
+    const single = usePlanTables(['conversations', 'conversation_members', 'messages']);
 
     /** `calls` one-message appends by a member of a new conversation, on that connection. */
     async function appendOneAtATime(calls: number) {
@@ -448,7 +448,11 @@ describe('MessagesRepository (PostgreSQL)', () => {
       expect(await planCounts(single.dataSource, [append])).toEqual({
         [append]: { custom: 5, generic: 3 },
       });
-      expect((await stored(direct)).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      const rows = await single.dataSource.query<{ seq: string }[]>(
+        'SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq',
+        [direct],
+      );
+      expect(rows.map((r) => Number(r.seq))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     });
 
     it('probes conversations by key in that kept plan while the table is small', async () => {
@@ -475,10 +479,46 @@ describe('MessagesRepository (PostgreSQL)', () => {
         'Index Scan',
       ]);
       // by the ids' hash (AddConversationsIdHash), not by a descent of the primary key
-      expect(planReadsOf(plan, 'conversations', 'Index Name')).toEqual([
-        'conversations_id_hash',
-        'conversations_id_hash',
-      ]);
+      const hash = await single.indexOf('conversations', ' USING hash ');
+      expect(planReadsOf(plan, 'conversations', 'Index Name')).toEqual([hash, hash]);
+    });
+
+    it('keeps one generic plan for the look-up of one retry and its conversation', async () => {
+      // 1,000 direct conversations of two members and five messages each, analysed: with the
+      // keys' arrays bare, a custom plan (which counts the keys) looked cheaper on every call
+      await single.dataSource.query(
+        `INSERT INTO conversations (id, kind, pair_key, last_seq)
+         SELECT 'c-' || g, 'direct', 'c-' || g, 5 FROM generate_series(1, 1000) AS g`,
+      );
+      await single.dataSource.query(
+        `INSERT INTO conversation_members (conversation_id, user_id)
+         SELECT 'c-' || g, md5(p || g)::uuid
+           FROM generate_series(1, 1000) AS g, (VALUES ('a'), ('b')) AS m(p)`,
+      );
+      await single.dataSource.query(
+        `INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, server_time, body)
+         SELECT 'c-' || g, k, md5('a' || g)::uuid, 'm-' || g || '-' || k, now(), 'hello'
+           FROM generate_series(1, 1000) AS g, generate_series(1, 5) AS k`,
+      );
+      await single.dataSource.query('ANALYZE conversations, conversation_members, messages');
+      const one = new MessagesRepository(single.dataSource);
+      for (let call = 1; call <= 8; call++) {
+        // a retry of a stored message (the path of the bursts of retries after a failover)
+        const [{ sender }] = await single.dataSource.query<{ sender: string }[]>(
+          `SELECT md5('a' || $1::text)::uuid::text AS sender`,
+          [call],
+        );
+        const lookup = await one.lookUp(
+          [{ senderId: sender, clientMsgId: `m-${call}-2` }],
+          [`c-${call}`],
+        );
+        expect(lookup.stored.map((m) => [m.conversationId, m.seq])).toEqual([[`c-${call}`, 2]]);
+        expect(lookup.members.get(`c-${call}`)).toHaveLength(2);
+      }
+      const lookUp = 'storage.messages.lookUp';
+      expect(await planCounts(single.dataSource, [lookUp])).toEqual({
+        [lookUp]: { custom: 5, generic: 3 },
+      });
     });
   });
 });

@@ -143,19 +143,22 @@ const MEMBER_IDS_OF_C = `
  * never its members. The members are read per conversation id (subqueries in a LATERAL subquery,
  * which PostgreSQL cannot flatten into a join), so even the cached generic plan of this prepared statement looks
  * each conversation up by its key: a hash join over the whole of `conversations` and
- * `conversation_members`, which that plan chose, read both tables on every batch.
+ * `conversation_members`, which that plan chose, read both tables on every batch. Its arrays are
+ * read through `unnestParams`: with them bare, a custom plan (which counts the keys) always looked
+ * cheaper than the generic one, so every look-up was planned again (the bursts of retries after a
+ * crash or a failover take this path: docs/PERFORMANCE.md, seventy-second sitting).
  */
-const LOOK_UP = preparedStatement(
+export const LOOK_UP = preparedStatement(
   'storage.messages.lookUp',
   `
   WITH found AS (
     SELECT m.conversation_id, m.seq, m.sender_id, m.client_msg_id, m.server_time, m.body, m.event,
            m.image, m.expires_at, m.expired
       FROM messages m
-      JOIN unnest($1::uuid[], $2::text[]) AS k(sender_id, client_msg_id)
+      JOIN ${unnestParams('$1::uuid[]', '$2::text[]')} AS k(sender_id, client_msg_id)
         ON m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id
   ), asked AS (
-    SELECT unnest($3::text[]) AS id UNION SELECT conversation_id FROM found
+    SELECT a.id FROM ${unnestParams('$3::text[]')} AS a(id) UNION SELECT conversation_id FROM found
   )
   SELECT 's' AS kind, conversation_id AS id, seq, sender_id::text AS sender_id, client_msg_id,
          server_time, body, event, image, expires_at, expired, NULL::text[] AS member_ids
@@ -285,11 +288,11 @@ export class MessagesRepository implements MessagesStore {
   ): Promise<BatchLookup> {
     const lookup: BatchLookup = { stored: [], members: new Map(), channels: new Set() };
     if (keys.length === 0 && conversationIds.length === 0) return lookup;
-    const rows = await runPrepared<LookUpRow>(this.dataSource, LOOK_UP, [
-      keys.map((k) => k.senderId),
-      keys.map((k) => k.clientMsgId),
-      conversationIds,
-    ]);
+    const rows = await runPrepared<LookUpRow>(
+      this.dataSource,
+      LOOK_UP,
+      lookUpValues(keys, conversationIds),
+    );
     for (const r of rows) {
       if (r.kind !== 's') {
         lookup.members.set(r.id, r.member_ids ?? []);
@@ -350,6 +353,14 @@ export class MessagesRepository implements MessagesStore {
     }
     return found;
   }
+}
+
+/** LOOK_UP's parameters. */
+export function lookUpValues(
+  keys: readonly SenderKey[],
+  conversationIds: readonly string[],
+): unknown[] {
+  return [keys.map((k) => k.senderId), keys.map((k) => k.clientMsgId), conversationIds];
 }
 
 /** The parameters APPEND and APPEND_AS_MEMBERS share. */

@@ -48,7 +48,13 @@ describe('SUBSCRIBER_REDIS_OPTIONS (real Redis)', () => {
   });
 
   it('(the library default fails that way: why subscribers use these options)', async () => {
-    const { errors } = await subscribeWhileConnecting({});
-    expect(errors.some((e) => e.includes('subscriber mode'))).toBe(true);
+    // A race: it fails when the ready check's INFO is still unanswered as the SUBSCRIBE goes out,
+    // which is nearly always; on a busy machine the answer sometimes came first. Up to five tries.
+    const failures: string[] = [];
+    for (let i = 0; i < 5 && failures.length === 0; i++) {
+      const { errors } = await subscribeWhileConnecting({});
+      failures.push(...errors.filter((e) => e.includes('subscriber mode')));
+    }
+    expect(failures).not.toEqual([]);
   });
 });

@@ -3,9 +3,6 @@ import { postgresPoolOptions } from '@parley/common';
 import { Client } from 'pg';
 import { REPO_TEST_DATABASE_URL, type RepoTestDb, useRepoTestDb } from './repo-test-db';
 
-// Apart from repo-test-db.ts, which the db project's global set-up loads (outside the path
-// aliases of the specs).
-
 /**
  * A DataSource of one pooled connection, with the session settings of every service's connections,
  * whose statements read and write copies of `tables` (columns, constraints and indexes as
@@ -13,10 +10,10 @@ import { REPO_TEST_DATABASE_URL, type RepoTestDb, useRepoTestDb } from './repo-t
  * (`search_path`: the copies first, then everything else). For plan-choice checks: the planner's
  * choices turn on the tables' statistics, which in the shared database depend on what the specs
  * running beside the file wrote and when; the copies hold what the spec writes and nothing else.
- * LIKE names the copied indexes anew: find one by its definition (`indexOf`).
+ * LIKE names the copied indexes anew: find one by its definition (`indexOf`). (A file apart from
+ * repo-test-db.ts, which the db project's global set-up loads outside the specs' path aliases.)
  */
 export function usePlanTables(tables: readonly string[]): RepoTestDb & {
-  readonly schema: string;
   /** The name of the copied index of `table` whose definition contains `definition`. */
   indexOf(table: string, definition: string): Promise<string>;
 } {
@@ -42,7 +39,6 @@ export function usePlanTables(tables: readonly string[]): RepoTestDb & {
   const db = useRepoTestDb([], { max: 1, options: `${options} -c search_path=${schema},public` });
   afterAll(() => admin((client) => client.query(`DROP SCHEMA ${schema} CASCADE`).then(() => {})));
   return {
-    schema,
     get dataSource() {
       return db.dataSource;
     },

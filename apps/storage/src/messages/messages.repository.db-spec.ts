@@ -26,8 +26,8 @@ describe('MessagesRepository (PostgreSQL)', () => {
   const conversation = (members: readonly string[] = [randomUUID(), randomUUID()]) =>
     insertConversation(db.dataSource, { members });
 
-  async function stored(conversationId: string): Promise<MessageRow[]> {
-    const rows = await db.dataSource.query<
+  async function stored(conversationId: string, dataSource = db.dataSource): Promise<MessageRow[]> {
+    const rows = await dataSource.query<
       {
         conversation_id: string;
         seq: string;
@@ -448,11 +448,9 @@ describe('MessagesRepository (PostgreSQL)', () => {
       expect(await planCounts(single.dataSource, [append])).toEqual({
         [append]: { custom: 5, generic: 3 },
       });
-      const rows = await single.dataSource.query<{ seq: string }[]>(
-        'SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq',
-        [direct],
-      );
-      expect(rows.map((r) => Number(r.seq))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect((await stored(direct, single.dataSource)).map((r) => r.seq)).toEqual([
+        1, 2, 3, 4, 5, 6, 7, 8,
+      ]);
     });
 
     it('probes conversations by key in that kept plan while the table is small', async () => {

@@ -56,7 +56,7 @@ describe('pg-instructions cases (PostgreSQL)', () => {
     return { script: measured, results };
   }
 
-  it.each(['others', 'positions'])(
+  it.each(['others', 'positions', 'asked'])(
     '%s: the script reads what the prepared statement reads',
     async (name) => {
       const [c] = instructionCases([name]);
@@ -66,13 +66,55 @@ describe('pg-instructions cases (PostgreSQL)', () => {
         text: c.statement.text,
         values: paramsOf(0).map(toParam),
       });
-      expect(rows).toHaveLength(7);
+      // asked names three of the seven
+      expect(rows).toHaveLength(name === 'asked' ? 3 : 7);
 
       const { script, results } = await runScript(c, [paramsOf(0), paramsOf(1)]);
 
       expect(results).toEqual([rows, rows]);
       // positions names the seven ids in each call: set once, read through current_setting.
       expect(script.includes('current_setting(')).toBe(name === 'positions');
+    },
+  );
+
+  it.each(['windows', 'tails'])(
+    '%s: the script reads what the prepared statement reads, ten messages of a conversation at most',
+    async (name) => {
+      const [reader, writer, third] = await Promise.all(
+        [1, 2, 3].map(() => insertUser(db.dataSource)),
+      );
+      const long = await insertConversation(db.dataSource, { members: [reader.id, writer.id] });
+      const short = await insertConversation(db.dataSource, {
+        members: [reader.id, writer.id, third.id],
+      });
+      await insertConversation(db.dataSource, { members: [reader.id, third.id] }); // empty
+      for (const [id, count] of [
+        [long, 12],
+        [short, 3],
+      ] as const) {
+        await insertMessages(
+          db.dataSource,
+          id,
+          Array.from({ length: count }, () => ({ senderId: writer.id })),
+        );
+      }
+      const [c] = instructionCases([name]);
+      const paramsOf = await c.plan(client, reader.id);
+      const { rows } = await client.query<Record<string, unknown>>({
+        name: `${c.statement.name}-${unique()}`,
+        text: c.statement.text,
+        values: paramsOf(0).map(toParam),
+      });
+      expect(rows.map((r) => `${String(r.conversation_id)} ${String(r.seq)}`).sort()).toEqual(
+        [
+          ...[3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((seq) => `${long} ${seq}`),
+          ...[1, 2, 3].map((seq) => `${short} ${seq}`),
+        ].sort(),
+      );
+
+      const { results } = await runScript(c, [paramsOf(0), paramsOf(1)]);
+
+      expect(results).toEqual([rows, rows]);
     },
   );
 
@@ -172,6 +214,9 @@ describe('pg-instructions cases (PostgreSQL)', () => {
     expect(instructionCases([]).map((c) => c.name)).toEqual([
       'others',
       'positions',
+      'asked',
+      'windows',
+      'tails',
       'appendAsMembers',
       'advance',
       'lookUp',

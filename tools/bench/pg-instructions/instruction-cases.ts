@@ -1,8 +1,14 @@
 import type { PreparedStatement } from '@parley/common';
 import type { ClientBase } from 'pg';
 import {
+  ASKED,
   OTHERS,
   POSITIONS,
+  type ReadablePosition,
+  TAILS,
+  tailsValues,
+  WINDOWS,
+  windowsValues,
 } from '../../../apps/gateway/src/read-model/conversation-states.read-model';
 import { ADVANCE, advanceValues } from '../../../apps/storage/src/cursors/cursors.repository';
 import {
@@ -49,6 +55,26 @@ async function conversationsOf(db: ClientBase, userId: string): Promise<string[]
   return rows.map((r) => r.id);
 }
 
+/**
+ * What the user may read of each of their conversations with anything in it (the last readable
+ * seq at least the first), in id order ("C"): the positions of a device that holds them all.
+ */
+async function readablePositionsOf(db: ClientBase, userId: string): Promise<ReadablePosition[]> {
+  const { rows } = await db.query<{ id: string; seq: string; from_seq: string }>(
+    `SELECT c.id, coalesce(cm.left_seq, c.last_seq) AS seq, cm.visible_from AS from_seq
+       FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
+      WHERE cm.user_id = $1 AND coalesce(cm.left_seq, c.last_seq) >= cm.visible_from
+      ORDER BY c.id COLLATE "C"`,
+    [userId],
+  );
+  if (rows.length === 0) throw new Error(`user ${userId} can read no message`);
+  return rows.map((r) => ({
+    conversationId: r.id,
+    seq: Number(r.seq),
+    fromSeq: Number(r.from_seq),
+  }));
+}
+
 export const INSTRUCTION_CASES: readonly InstructionCase[] = [
   {
     // A returning device's round that names none of its conversations (a new device's first).
@@ -63,6 +89,35 @@ export const INSTRUCTION_CASES: readonly InstructionCase[] = [
     async plan(db, userId) {
       const asked = await conversationsOf(db, userId);
       return () => [userId, asked, ROUND_MAX_STATES];
+    },
+  },
+  {
+    // A frame of a round that is not complete in one (or the conversations a mismatched summary
+    // did not read): three of the user's conversations, by key.
+    name: 'asked',
+    statement: ASKED,
+    async plan(db, userId) {
+      const asked = (await conversationsOf(db, userId)).slice(0, 3);
+      return () => [userId, asked];
+    },
+  },
+  {
+    // A returning device whose digests the gateway does not remember (it was restarted, or the
+    // device is another gateway's after a failover): every window of ten messages it names.
+    name: 'windows',
+    statement: WINDOWS,
+    async plan(db, userId) {
+      const values = windowsValues(await readablePositionsOf(db, userId));
+      return () => values;
+    },
+  },
+  {
+    // A new device's first round: the last ten messages of each of the user's conversations.
+    name: 'tails',
+    statement: TAILS,
+    async plan(db, userId) {
+      const values = tailsValues(await readablePositionsOf(db, userId));
+      return () => values;
     },
   },
   {

@@ -319,4 +319,42 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
       }
     });
   });
+
+  describe('plan cache of the asked conversations, on copies of the tables', () => {
+    const asking = usePlanTables(['conversations', 'conversation_members']);
+
+    it('keeps one generic plan for the asked conversations, a frame naming a few', async () => {
+      // the load tool's shape: 1,000 users with 100 direct conversations each (50,000), analysed;
+      // with `= ANY($2)`, a custom plan (which counts the ids) looked cheaper on every call
+      await asking.dataSource.query(
+        `INSERT INTO conversations (id, kind, pair_key, last_seq)
+         SELECT 'c-' || g, 'direct', 'c-' || g, g FROM generate_series(1, 50000) AS g`,
+      );
+      await asking.dataSource.query(
+        `INSERT INTO conversation_members (conversation_id, user_id)
+         SELECT 'c-' || g, md5('u' || g % 1000)::uuid FROM generate_series(1, 50000) AS g
+         UNION ALL
+         SELECT 'c-' || g, md5('u' || (g % 1000 + 1 + g / 1000 % 999) % 1000)::uuid
+           FROM generate_series(1, 50000) AS g`,
+      );
+      await asking.dataSource.query('ANALYZE conversations, conversation_members');
+      const [{ me }] = await asking.dataSource.query<{ me: string }[]>(
+        `SELECT md5('u0')::uuid AS me`,
+      );
+      const one = new ConversationStatesReadModel(asking.dataSource);
+      for (let call = 0; call < 8; call++) {
+        // one or two of the user's, and one of someone else's (absent)
+        const mine = [`c-${(call + 1) * 1000}`, `c-${(call + 20) * 1000}`].slice(0, 1 + (call % 2));
+        const ranges = await one.ranges(me, [...mine, 'c-1500']);
+        expect(ranges).toEqual(
+          new Map(mine.map((id) => [id, { fromSeq: 1, lastSeq: Number(id.slice(2)) }])),
+        );
+      }
+      // five plans for the values, then the kept generic plan (the array's length unseen)
+      const asked = 'gateway.syncStates.asked';
+      expect(await planCounts(asking.dataSource, [asked])).toEqual({
+        [asked]: { custom: 5, generic: 3 },
+      });
+    });
+  });
 });

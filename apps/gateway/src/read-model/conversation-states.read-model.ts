@@ -6,7 +6,7 @@ import {
   type StateEntry,
   stateWindow,
 } from '@parley/protocol';
-import { preparedStatement, runPrepared, unnestParams } from '@parley/common';
+import { anyParam, preparedStatement, runPrepared, unnestParams } from '@parley/common';
 import { DataSource } from 'typeorm';
 import { CoalescedLoad } from './coalesced-load';
 import { MESSAGE_COLUMNS, MESSAGE_GONE, type MessageRow, toDelivered } from './messages.read-model';
@@ -65,9 +65,15 @@ const SILENT_CHANNEL = `c.kind = 'channel' AND c.last_seq = 0`;
  */
 const NAMED = `cm.conversation_id IN (SELECT unnest($2::text[]))`;
 
-/** The user's (`$1`) conversations among `$2` (a key probe per id: not a per-row scan). */
+/**
+ * The user's (`$1`) conversations among `$2` (a key probe per id: not a per-row scan). The ids are
+ * read through `anyParam`: with `= ANY($2)` a frame naming a few conversations (a later frame of a
+ * round, the ones a summary did not read) was planned again on every call where users hold many
+ * (0.71 M instructions a call against 0.19 M; docs/PERFORMANCE.md, "The asked conversations
+ * planned on every call").
+ */
 const ASKED_SQL = `SELECT ${READABLE} FROM ${MEMBERSHIPS}
-   WHERE cm.user_id = $1 AND cm.conversation_id = ANY($2::text[])`;
+   WHERE cm.user_id = $1 AND cm.conversation_id = ${anyParam('$2::text[]')}`;
 
 /** The user's (`$1`) conversations not among `$2`, at most `$3`, in id order; no silent channel. */
 const OTHERS_SQL = `SELECT ${READABLE} FROM ${MEMBERSHIPS}
@@ -77,8 +83,9 @@ const OTHERS_SQL = `SELECT ${READABLE} FROM ${MEMBERSHIPS}
    LIMIT $3`;
 
 // Prepared once per pooled connection: the first sync round of every socket runs one of them.
-// OTHERS and POSITIONS are exported for tools/bench/pg-instructions, which counts their cost.
-const ASKED = preparedStatement('gateway.syncStates.asked', ASKED_SQL);
+// ASKED, OTHERS and POSITIONS (and TAILS and WINDOWS below) are exported for
+// tools/bench/pg-instructions, which counts their cost.
+export const ASKED = preparedStatement('gateway.syncStates.asked', ASKED_SQL);
 export const OTHERS = preparedStatement('gateway.syncStates.others', OTHERS_SQL);
 
 /**
@@ -113,7 +120,7 @@ export const POSITIONS = preparedStatement(
  * ms of planning against 1.12 ms of execution for 100 conversations (docs/PERFORMANCE.md, "One cost
  * model for every service").
  */
-const TAILS = preparedStatement(
+export const TAILS = preparedStatement(
   'gateway.syncStates.tails',
   `SELECT ${MESSAGE_COLUMNS}
      FROM ${unnestParams('$1::text[]', '$2::bigint[]', '$3::bigint[]')}
@@ -136,7 +143,7 @@ const TAILS = preparedStatement(
  * again on every call (0.17 ms of planning against 0.45 ms of execution at a connect ramp's batch
  * sizes; docs/PERFORMANCE.md, "The sync rounds' last statements on kept plans").
  */
-const WINDOWS = preparedStatement(
+export const WINDOWS = preparedStatement(
   'gateway.syncStates.windows',
   `SELECT s.conversation_id, s.last_seq, s.window_from, w.seq, w.sender_id, w.client_msg_id,
           w.text_sha256
@@ -266,11 +273,7 @@ export class ConversationStatesReadModel {
     positions: readonly ReadablePosition[],
   ): Promise<Map<string, StateEntry[]>> {
     const found = new Map<string, StateEntry[]>();
-    const rows = await runPrepared<WindowRow>(this.dataSource, WINDOWS, [
-      positions.map((p) => p.conversationId),
-      positions.map((p) => p.seq),
-      positions.map((p) => stateWindow(p.seq, p.fromSeq).from),
-    ]);
+    const rows = await runPrepared<WindowRow>(this.dataSource, WINDOWS, windowsValues(positions));
     for (const r of rows) {
       const key = windowKey({
         conversationId: r.conversation_id,
@@ -296,11 +299,7 @@ export class ConversationStatesReadModel {
   async tails(positions: readonly ReadablePosition[]): Promise<Map<string, DeliveredMessage[]>> {
     const found = new Map<string, DeliveredMessage[]>(positions.map((p) => [p.conversationId, []]));
     if (positions.length === 0) return found;
-    const rows = await runPrepared<MessageRow>(this.dataSource, TAILS, [
-      positions.map((p) => p.conversationId),
-      positions.map((p) => p.fromSeq),
-      positions.map((p) => p.seq),
-    ]);
+    const rows = await runPrepared<MessageRow>(this.dataSource, TAILS, tailsValues(positions));
     for (const r of rows) found.get(r.conversation_id)?.push(toDelivered(r));
     return found;
   }
@@ -323,6 +322,24 @@ export class ConversationStatesReadModel {
     ]);
     return rows.map(toDelivered);
   }
+}
+
+/** WINDOWS' parameters for these positions (each at least its first readable seq). */
+export function windowsValues(positions: readonly ReadablePosition[]): unknown[] {
+  return [
+    positions.map((p) => p.conversationId),
+    positions.map((p) => p.seq),
+    positions.map((p) => stateWindow(p.seq, p.fromSeq).from),
+  ];
+}
+
+/** TAILS' parameters: each position's conversation, its first readable seq and its last. */
+export function tailsValues(positions: readonly ReadablePosition[]): unknown[] {
+  return [
+    positions.map((p) => p.conversationId),
+    positions.map((p) => p.fromSeq),
+    positions.map((p) => p.seq),
+  ];
 }
 
 function rangeOf(r: PositionRow): ReadableRange {

@@ -1,5 +1,5 @@
 import { useRepoTestDb } from '../../../../test/db/repo-test-db';
-import { preparedStatement, runPrepared } from './prepared-statement';
+import { anyParam, preparedStatement, runPrepared } from './prepared-statement';
 
 describe('runPrepared (PostgreSQL)', () => {
   const db = useRepoTestDb();
@@ -50,6 +50,23 @@ describe('runPrepared (PostgreSQL)', () => {
     await expect(runPrepared(db.dataSource, INSERT_ONE, [7])).rejects.toMatchObject({
       code: '23505',
     });
+  });
+
+  it('anyParam: a key per element, the array read through a scalar subquery', async () => {
+    await db.dataSource.query(
+      'INSERT INTO prepared_spec (id) SELECT g FROM generate_series(100, 104) g',
+    );
+    const amongIds = preparedStatement(
+      'spec.prepared.any',
+      `SELECT id FROM prepared_spec WHERE id = ${anyParam('$1::int[]')} ORDER BY id`,
+    );
+    expect(amongIds.text).toContain('id = ANY((SELECT $1::int[])::int[])');
+    expect(await runPrepared(db.dataSource, amongIds, [[104, 101, 99]])).toEqual([
+      { id: 101 },
+      { id: 104 },
+    ]);
+    expect(await runPrepared(db.dataSource, amongIds, [[]])).toEqual([]);
+    expect(() => anyParam('$1')).toThrow("name the array's type");
   });
 
   it('refuses an entity manager outside a transaction', async () => {

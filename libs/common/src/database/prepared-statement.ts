@@ -36,6 +36,19 @@ export function unnestParams(...params: readonly string[]): string {
   return `unnest(${params.map((param) => `(SELECT ${param})`).join(', ')})`;
 }
 
+/**
+ * `ANY` over a prepared statement's array parameter (`'$2::text[]'`), read through a scalar
+ * subquery as `unnestParams` reads its arrays, for a key probe per element (`id = ${anyParam(…)}`):
+ * with a bare `ANY($2)` a custom plan counts the elements and, for a few, always looks cheaper than
+ * the generic plan, so the statement is planned again on every call. The outer cast keeps the
+ * parenthesised subquery an expression (`ANY ((SELECT …))` would be `ANY` over a subquery's rows).
+ */
+export function anyParam(param: string): string {
+  const cast = param.indexOf('::');
+  if (cast < 0) throw new Error(`anyParam(${param}): name the array's type ('$1::text[]')`);
+  return `ANY((SELECT ${param})${param.slice(cast)})`;
+}
+
 /** The pg pool behind a TypeORM PostgreSQL data source. */
 function poolOf(dataSource: DataSource): Pool {
   return (dataSource.driver as PostgresDriver).master as Pool;

@@ -3,7 +3,6 @@ import { STATE_VECTORS } from '@parley/protocol/sync/state-digest.vectors';
 import { insertConversation, insertMessages, insertUser } from '../../../../test/db/factories';
 import { planCounts, planReadsOf, useRepoTestDb } from '../../../../test/db/repo-test-db';
 import { usePlanTables } from '../../../../test/db/plan-tables';
-import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { digestOf, digestOfTail } from '../sync/state-digests';
@@ -276,33 +275,44 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
   });
 
   describe('plan cache, on copies of the tables holding what the spec writes', () => {
-    // the planner's choice between the hash index and the primary key turns on the tables'
-    // statistics (and the services' random_page_cost): the same on every run
+    // the planner's choices (the hash index or the primary key; a generic plan or one per call)
+    // turn on the tables' statistics (and the services' random_page_cost): the same on every run
     const services = usePlanTables(['conversations', 'conversation_members']);
+    let me: string;
+    /** `me`'s hundred conversations, in id order. */
+    let mine: string[];
 
-    it('finds a new device’s conversations by the hash of their ids (AddConversationsIdHash)', async () => {
-      // 5,000 direct conversations of two members each, analysed (every row is in the sample);
-      // `me` is in the first hundred, as a user of the load tool's connect workload
-      const me = randomUUID();
+    beforeAll(async () => {
+      // the load tool's connect workload: 1,000 users with 100 direct conversations each
+      // (50,000, conversation `c-g` at last seq g), analysed
       await services.dataSource.query(
         `INSERT INTO conversations (id, kind, pair_key, last_seq)
-         SELECT 'c-' || g, 'direct', 'c-' || g, g % 7 FROM generate_series(1, 5000) AS g`,
+         SELECT 'c-' || g, 'direct', 'c-' || g, g FROM generate_series(1, 50000) AS g`,
       );
       await services.dataSource.query(
         `INSERT INTO conversation_members (conversation_id, user_id)
-         SELECT 'c-' || g, CASE WHEN g <= 100 THEN $1::uuid ELSE md5('a' || g)::uuid END
-           FROM generate_series(1, 5000) AS g
+         SELECT 'c-' || g, md5('u' || g % 1000)::uuid FROM generate_series(1, 50000) AS g
          UNION ALL
-         SELECT 'c-' || g, md5('b' || g)::uuid FROM generate_series(1, 5000) AS g`,
-        [me],
+         SELECT 'c-' || g, md5('u' || (g % 1000 + 1 + g / 1000 % 999) % 1000)::uuid
+           FROM generate_series(1, 50000) AS g`,
       );
       await services.dataSource.query('ANALYZE conversations, conversation_members');
+      me = (await services.dataSource.query<{ me: string }[]>(`SELECT md5('u0')::uuid AS me`))[0]
+        .me;
+      const rows = await services.dataSource.query<{ id: string }[]>(
+        'SELECT conversation_id AS id FROM conversation_members WHERE user_id = $1 ORDER BY 1',
+        [me],
+      );
+      mine = rows.map((r) => r.id);
+    });
+
+    it('finds a new device’s conversations by the hash of their ids (AddConversationsIdHash)', async () => {
+      expect(mine).toHaveLength(100);
       const one = new ConversationStatesReadModel(services.dataSource);
-      const ids = Array.from({ length: 100 }, (_, i) => `c-${i + 1}`);
       for (let call = 0; call < 6; call++) {
-        const { ranges, others } = await one.positions(me, ids.slice(0, 1), 100);
+        const { ranges, others } = await one.positions(me, mine.slice(0, 1), 100);
         expect([...ranges.keys(), ...others.map((o) => o.conversationId)].sort()).toEqual(
-          [...ids].sort(),
+          [...mine].sort(),
         );
         expect((await one.othersOf(me, [], 100)).length).toBe(100);
       }
@@ -311,49 +321,31 @@ describe('ConversationStatesReadModel (PostgreSQL)', () => {
       for (const name of ['gateway.syncStates.positions', 'gateway.syncStates.others']) {
         const [{ 'QUERY PLAN': plan }] = await services.dataSource.query<
           { 'QUERY PLAN': unknown }[]
-        >(`EXPLAIN (FORMAT JSON) EXECUTE "${name}"('${me}', '{c-1}', 100)`);
+        >(`EXPLAIN (FORMAT JSON) EXECUTE "${name}"('${me}', '{${mine[0]}}', 100)`);
         expect({ name, probes: planReadsOf(plan, 'conversations', 'Index Name') }).toEqual({
           name,
           probes: [hash],
         });
       }
     });
-  });
-
-  describe('plan cache of the asked conversations, on copies of the tables', () => {
-    const asking = usePlanTables(['conversations', 'conversation_members']);
 
     it('keeps one generic plan for the asked conversations, a frame naming a few', async () => {
-      // the load tool's shape: 1,000 users with 100 direct conversations each (50,000), analysed;
       // with `= ANY($2)`, a custom plan (which counts the ids) looked cheaper on every call
-      await asking.dataSource.query(
-        `INSERT INTO conversations (id, kind, pair_key, last_seq)
-         SELECT 'c-' || g, 'direct', 'c-' || g, g FROM generate_series(1, 50000) AS g`,
-      );
-      await asking.dataSource.query(
-        `INSERT INTO conversation_members (conversation_id, user_id)
-         SELECT 'c-' || g, md5('u' || g % 1000)::uuid FROM generate_series(1, 50000) AS g
-         UNION ALL
-         SELECT 'c-' || g, md5('u' || (g % 1000 + 1 + g / 1000 % 999) % 1000)::uuid
-           FROM generate_series(1, 50000) AS g`,
-      );
-      await asking.dataSource.query('ANALYZE conversations, conversation_members');
-      const [{ me }] = await asking.dataSource.query<{ me: string }[]>(
-        `SELECT md5('u0')::uuid AS me`,
-      );
-      const one = new ConversationStatesReadModel(asking.dataSource);
+      const one = new ConversationStatesReadModel(services.dataSource);
+      const notMine = 'c-1500';
+      expect(mine).not.toContain(notMine);
       for (let call = 0; call < 8; call++) {
         // one or two of the user's, and one of someone else's (absent)
-        const mine = [`c-${(call + 1) * 1000}`, `c-${(call + 20) * 1000}`].slice(0, 1 + (call % 2));
-        const ranges = await one.ranges(me, [...mine, 'c-1500']);
+        const asked = [mine[call], mine[call + 50]].slice(0, 1 + (call % 2));
+        const ranges = await one.ranges(me, [...asked, notMine]);
         expect(ranges).toEqual(
-          new Map(mine.map((id) => [id, { fromSeq: 1, lastSeq: Number(id.slice(2)) }])),
+          new Map(asked.map((id) => [id, { fromSeq: 1, lastSeq: Number(id.slice(2)) }])),
         );
       }
       // five plans for the values, then the kept generic plan (the array's length unseen)
-      const asked = 'gateway.syncStates.asked';
-      expect(await planCounts(asking.dataSource, [asked])).toEqual({
-        [asked]: { custom: 5, generic: 3 },
+      const name = 'gateway.syncStates.asked';
+      expect(await planCounts(services.dataSource, [name])).toEqual({
+        [name]: { custom: 5, generic: 3 },
       });
     });
   });
